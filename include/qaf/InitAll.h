@@ -1,0 +1,25 @@
+//===- InitAll.h - register qaf's dialects and passes -----------*- C++ -*-===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QAF_INITALL_H
+#define QAF_INITALL_H
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace qaf {
+
+/// Registers the dialects qaf's tools read and write: `onnx`, and the
+/// upstream dialects its IR uses (func, arith, tensor, ...).
+void registerAllDialects(mlir::DialectRegistry &registry);
+
+/// Registers every qaf pass and pipeline with the global pass registry.
+void registerAllPasses();
+
+} // namespace qaf
+
+#endif // QAF_INITALL_H
