@@ -27,7 +27,7 @@ void ONNXDialect::initialize() {
 Operation *ONNXDialect::materializeConstant(OpBuilder &builder, Attribute value,
                                             Type type, Location loc) {
   if (isa<NoneType>(type))
-    return NoValueOp::create(builder, loc);
+    return NoValueOp::create(builder, loc, builder.getNoneType());
   auto elements = dyn_cast<ElementsAttr>(value);
   if (!elements || elements.getType() != type)
     return nullptr;
@@ -51,7 +51,7 @@ LogicalResult ConstantOp::verify() {
 }
 
 LogicalResult ConstantOp::inferShapes() {
-  getOutput().setType(getValue().getType());
+  getOperation()->getResult(0).setType(getValue().getType());
   return success();
 }
 

@@ -7,6 +7,7 @@
 #include "qaf/InitAll.h"
 
 #include "qaf/dialects/onnx/ONNXDialect.h"
+#include "qaf/passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -20,4 +21,5 @@ void qaf::registerAllPasses() {
   // Upstream passes that are useful on onnx IR (canonicalize folds the
   // shape-computation chains, cse, symbol-dce, ...).
   mlir::registerTransformsPasses();
+  qaf::registerPasses();
 }

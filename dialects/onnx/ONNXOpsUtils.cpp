@@ -1,0 +1,376 @@
+//===- ONNXOpsUtils.cpp - helpers shared by onnx verifiers, folds, inference =//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ONNXOpsUtils.h"
+
+#include "qaf/dialects/onnx/ONNXDialect.h"
+
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/APInt.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+
+namespace qaf::onnx {
+
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// An integer element as int64, honouring the element type's signedness (i1
+/// is a bool, so 0 or 1).
+static int64_t toInt64(const APInt &value, IntegerType type) {
+  if (type.isUnsigned() || type.getWidth() == 1)
+    return static_cast<int64_t>(value.getZExtValue());
+  return value.getSExtValue();
+}
+
+std::optional<SmallVector<int64_t>> getConstantIntValues(Value value) {
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  auto elements = dyn_cast<ElementsAttr>(attr);
+  if (!elements || elements.getNumElements() > kMaxFoldElements)
+    return std::nullopt;
+  auto intType = dyn_cast<IntegerType>(elements.getElementType());
+  if (!intType || intType.getWidth() > 64)
+    return std::nullopt;
+
+  SmallVector<int64_t> result;
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    for (const APInt &element : dense.getValues<APInt>())
+      result.push_back(toInt64(element, intType));
+    return result;
+  }
+  // Large initializers arrive as resource blobs; the importer may use them
+  // for small int64 tensors too.
+  if (auto blob = dyn_cast<DenseI64ResourceElementsAttr>(attr)) {
+    if (std::optional<ArrayRef<int64_t>> data = blob.tryGetAsArrayRef())
+      return SmallVector<int64_t>(*data);
+    return std::nullopt;
+  }
+  if (auto blob = dyn_cast<DenseI32ResourceElementsAttr>(attr)) {
+    if (std::optional<ArrayRef<int32_t>> data = blob.tryGetAsArrayRef())
+      return SmallVector<int64_t>(data->begin(), data->end());
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape tensors
+//===----------------------------------------------------------------------===//
+
+/// How far getShapeTensorValues follows producers; exporter chains are a
+/// handful of ops deep.
+static constexpr unsigned kMaxShapeTensorDepth = 16;
+
+static std::optional<SmallVector<int64_t>> evaluateShapeTensor(Value value,
+                                                               unsigned depth);
+
+/// Elementwise integer arithmetic on partially known vectors of one or equal
+/// length; an unknown operand, a zero divisor or an overflow gives an unknown
+/// element.
+static std::optional<SmallVector<int64_t>>
+evaluateShapeArithmetic(Operation *op, unsigned depth) {
+  auto lhs = evaluateShapeTensor(op->getOperand(0), depth + 1);
+  auto rhs = evaluateShapeTensor(op->getOperand(1), depth + 1);
+  if (!lhs || !rhs)
+    return std::nullopt;
+  size_t size = std::max(lhs->size(), rhs->size());
+  if ((lhs->size() != size && lhs->size() != 1) ||
+      (rhs->size() != size && rhs->size() != 1))
+    return std::nullopt;
+  SmallVector<int64_t> result;
+  for (size_t i = 0; i < size; ++i) {
+    int64_t a = (*lhs)[lhs->size() == 1 ? 0 : i];
+    int64_t b = (*rhs)[rhs->size() == 1 ? 0 : i];
+    int64_t value = ShapedType::kDynamic;
+    if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b)) {
+      int64_t computed;
+      bool overflow = false;
+      if (isa<AddOp>(op))
+        overflow = llvm::AddOverflow(a, b, computed);
+      else if (isa<SubOp>(op))
+        overflow = llvm::SubOverflow(a, b, computed);
+      else if (isa<MulOp>(op))
+        overflow = llvm::MulOverflow(a, b, computed);
+      else if (b == 0 || (a == std::numeric_limits<int64_t>::min() && b == -1))
+        overflow = true;
+      else
+        computed = a / b; // ONNX Div truncates integers toward zero, as C++.
+      if (!overflow && !ShapedType::isDynamic(computed))
+        value = computed;
+    }
+    result.push_back(value);
+  }
+  return result;
+}
+
+/// The values `op` produces as its first result, from its operands.
+static std::optional<SmallVector<int64_t>>
+evaluateShapeProducer(Operation *op, unsigned depth) {
+  if (!op || depth >= kMaxShapeTensorDepth)
+    return std::nullopt;
+  return llvm::TypeSwitch<Operation *, std::optional<SmallVector<int64_t>>>(op)
+      .Case([](ShapeOp shape) -> std::optional<SmallVector<int64_t>> {
+        auto input = dyn_cast<RankedTensorType>(shape.getData().getType());
+        if (!input)
+          return std::nullopt;
+        std::optional<int64_t> end;
+        if (std::optional<uint64_t> endAttr = shape.getEnd())
+          end = static_cast<int64_t>(*endAttr);
+        auto [first, last] = computeShapeOpRange(
+            static_cast<int64_t>(shape.getStart()), end, input.getRank());
+        return SmallVector<int64_t>(input.getShape().slice(first, last - first));
+      })
+      .Case([&](ConcatOp concat) -> std::optional<SmallVector<int64_t>> {
+        SmallVector<int64_t> result;
+        for (Value input : concat.getInputs()) {
+          auto part = evaluateShapeTensor(input, depth + 1);
+          if (!part)
+            return std::nullopt;
+          llvm::append_range(result, *part);
+        }
+        return result;
+      })
+      .Case<UnsqueezeOp, SqueezeOp, ReshapeOp, IdentityOp>([&](Operation *op) {
+        // Element order is unchanged; only the rank moves.
+        return evaluateShapeTensor(op->getOperand(0), depth + 1);
+      })
+      .Case([&](CastOp castOp) -> std::optional<SmallVector<int64_t>> {
+        auto to = dyn_cast<IntegerType>(
+            cast<TensorType>(castOp.getOutput().getType()).getElementType());
+        if (!to || to.getWidth() < 2)
+          return std::nullopt;
+        auto values = evaluateShapeTensor(castOp.getInput(), depth + 1);
+        if (!values)
+          return std::nullopt;
+        // A value that the narrower type cannot hold would wrap.
+        for (int64_t &value : *values) {
+          if (ShapedType::isDynamic(value) || to.getWidth() >= 64)
+            continue;
+          bool fits = to.isUnsigned()
+                          ? value >= 0 && llvm::isUIntN(to.getWidth(), value)
+                          : llvm::isIntN(to.getWidth(), value);
+          if (!fits)
+            value = ShapedType::kDynamic;
+        }
+        return values;
+      })
+      .Case([&](GatherOp gather) -> std::optional<SmallVector<int64_t>> {
+        auto data = evaluateShapeTensor(gather.getData(), depth + 1);
+        auto indices = getConstantIntValues(gather.getIndices());
+        auto dataType = dyn_cast<RankedTensorType>(gather.getData().getType());
+        if (!data || !indices || !dataType || dataType.getRank() != 1)
+          return std::nullopt;
+        int64_t size = static_cast<int64_t>(data->size());
+        SmallVector<int64_t> result;
+        for (int64_t index : *indices) {
+          if (index < -size || index >= size)
+            return std::nullopt;
+          result.push_back((*data)[index < 0 ? index + size : index]);
+        }
+        return result;
+      })
+      .Case([&](SliceOp slice) -> std::optional<SmallVector<int64_t>> {
+        auto data = evaluateShapeTensor(slice.getData(), depth + 1);
+        auto starts = getConstantIntValues(slice.getStarts());
+        auto ends = getConstantIntValues(slice.getEnds());
+        if (!data || !starts || !ends || starts->size() != 1 ||
+            ends->size() != 1)
+          return std::nullopt;
+        if (!isa<NoneType>(slice.getAxes().getType())) {
+          auto axes = getConstantIntValues(slice.getAxes());
+          if (!axes || axes->size() != 1 || (*axes)[0] < -1 || (*axes)[0] > 0)
+            return std::nullopt;
+        }
+        int64_t step = 1;
+        if (!isa<NoneType>(slice.getSteps().getType())) {
+          auto steps = getConstantIntValues(slice.getSteps());
+          if (!steps || steps->size() != 1 || (*steps)[0] == 0)
+            return std::nullopt;
+          step = (*steps)[0];
+        }
+        SliceRange range = computeSliceRange(
+            (*starts)[0], (*ends)[0], step, static_cast<int64_t>(data->size()));
+        SmallVector<int64_t> result;
+        for (int64_t i = 0; i < range.size; ++i)
+          result.push_back((*data)[range.start + i * step]);
+        return result;
+      })
+      .Case<AddOp, SubOp, MulOp, DivOp>(
+          [&](Operation *op) { return evaluateShapeArithmetic(op, depth); })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+static std::optional<SmallVector<int64_t>> evaluateShapeTensor(Value value,
+                                                               unsigned depth) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || type.getRank() > 1 || !isa<IntegerType>(type.getElementType()))
+    return std::nullopt;
+  if (auto constant = getConstantIntValues(value))
+    return constant;
+  std::optional<SmallVector<int64_t>> values =
+      evaluateShapeProducer(value.getDefiningOp(), depth);
+  if (values) {
+    // A producer whose declared type disagrees with what it computes is
+    // invalid IR; trust neither.
+    if (type.hasStaticShape() &&
+        type.getNumElements() != static_cast<int64_t>(values->size()))
+      return std::nullopt;
+    return values;
+  }
+  if (type.hasStaticShape())
+    return SmallVector<int64_t>(type.getNumElements(), ShapedType::kDynamic);
+  return std::nullopt;
+}
+
+std::optional<SmallVector<int64_t>> getShapeTensorValues(Value value) {
+  return evaluateShapeTensor(value, 0);
+}
+
+//===----------------------------------------------------------------------===//
+// Shape arithmetic
+//===----------------------------------------------------------------------===//
+
+std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
+                                                    ArrayRef<int64_t> rhs) {
+  size_t rank = std::max(lhs.size(), rhs.size());
+  SmallVector<int64_t> result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    // Shapes align at their last dimension; a missing leading dim acts as 1.
+    int64_t a = i < lhs.size() ? lhs[lhs.size() - 1 - i] : 1;
+    int64_t b = i < rhs.size() ? rhs[rhs.size() - 1 - i] : 1;
+    int64_t &dim = result[rank - 1 - i];
+    if (a == b || b == 1)
+      dim = a;
+    else if (a == 1)
+      dim = b;
+    else if (ShapedType::isDynamic(a))
+      dim = b; // the dynamic one must be 1 or b at run time
+    else if (ShapedType::isDynamic(b))
+      dim = a;
+    else
+      return std::nullopt;
+  }
+  return result;
+}
+
+SliceRange computeSliceRange(int64_t start, int64_t end, int64_t step,
+                             int64_t dim) {
+  if (start < 0)
+    start += dim;
+  if (end < 0)
+    end += dim;
+  if (step > 0) {
+    start = std::clamp<int64_t>(start, 0, dim);
+    end = std::clamp<int64_t>(end, 0, dim);
+    if (end <= start)
+      return {start, 0};
+    return {start, (end - start - 1) / step + 1};
+  }
+  // Walking backwards: start is the last valid index at most, and end may be
+  // -1 (one before the first element).
+  start = std::clamp<int64_t>(start, 0, dim - 1);
+  end = std::clamp<int64_t>(end, -1, dim - 1);
+  if (start <= end || dim == 0)
+    return {start, 0};
+  // -step as unsigned: step may be INT64_MIN.
+  uint64_t stride = 0 - static_cast<uint64_t>(step);
+  return {start, static_cast<int64_t>(
+                     static_cast<uint64_t>(start - end - 1) / stride + 1)};
+}
+
+std::pair<int64_t, int64_t>
+computeShapeOpRange(int64_t start, std::optional<int64_t> end, int64_t rank) {
+  auto clampIndex = [rank](int64_t index) {
+    if (index < 0)
+      index += rank;
+    return std::clamp<int64_t>(index, 0, rank);
+  };
+  int64_t first = clampIndex(start);
+  int64_t last = end ? clampIndex(*end) : rank;
+  return {first, std::max(first, last)};
+}
+
+std::optional<int64_t> computeRangeLength(Attribute startAttr,
+                                          Attribute limitAttr,
+                                          Attribute deltaAttr) {
+  auto start = dyn_cast_or_null<DenseElementsAttr>(startAttr);
+  auto limit = dyn_cast_or_null<DenseElementsAttr>(limitAttr);
+  auto delta = dyn_cast_or_null<DenseElementsAttr>(deltaAttr);
+  if (!start || !limit || !delta || start.getNumElements() != 1 ||
+      limit.getNumElements() != 1 || delta.getNumElements() != 1)
+    return std::nullopt;
+  Type elementType = start.getElementType();
+  if (limit.getElementType() != elementType ||
+      delta.getElementType() != elementType)
+    return std::nullopt;
+
+  if (auto intType = dyn_cast<IntegerType>(elementType)) {
+    if (intType.getWidth() > 64)
+      return std::nullopt;
+    // 128 bits hold any difference of two 64-bit values exactly.
+    auto wide = [&](DenseElementsAttr attr) {
+      APInt value = *attr.getValues<APInt>().begin();
+      return intType.isUnsigned() ? value.zext(128) : value.sext(128);
+    };
+    APInt first = wide(start), bound = wide(limit), step = wide(delta);
+    if (step.isZero())
+      return std::nullopt;
+    APInt difference = bound - first;
+    APInt quotient, remainder;
+    APInt::sdivrem(difference, step, quotient, remainder);
+    // sdiv truncates; ceil needs one more when the exact quotient is positive
+    // and not whole.
+    if (!remainder.isZero() && difference.isNegative() == step.isNegative())
+      quotient += 1;
+    if (quotient.isNegative())
+      return 0;
+    if (quotient.getActiveBits() > 62)
+      return std::nullopt;
+    return quotient.getSExtValue();
+  }
+
+  if (!isa<FloatType>(elementType))
+    return std::nullopt;
+  // ONNX Runtime: ceil(double(limit - start) / double(delta)), the
+  // difference taken in the element type.
+  APFloat difference = *limit.getValues<APFloat>().begin();
+  difference.subtract(*start.getValues<APFloat>().begin(),
+                      APFloat::rmNearestTiesToEven);
+  APFloat step = *delta.getValues<APFloat>().begin();
+  bool lostInfo = false;
+  difference.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                     &lostInfo);
+  step.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lostInfo);
+  if (step.isZero())
+    return std::nullopt;
+  double count =
+      std::ceil(difference.convertToDouble() / step.convertToDouble());
+  if (std::isnan(count) || count > 4.0e18)
+    return std::nullopt;
+  return count <= 0 ? 0 : static_cast<int64_t>(count);
+}
+
+int64_t getProductOrDynamic(ArrayRef<int64_t> dims) {
+  int64_t product = 1;
+  for (int64_t dim : dims) {
+    if (ShapedType::isDynamic(dim))
+      return ShapedType::kDynamic;
+    product *= dim;
+  }
+  return product;
+}
+
+} // namespace qaf::onnx

@@ -1,0 +1,62 @@
+//===- AtomicFile.cpp - write files so readers never see half of one ------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Support/AtomicFile.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <unistd.h>
+
+using namespace llvm;
+
+namespace qaf {
+
+Expected<std::unique_ptr<AtomicFile>> AtomicFile::create(StringRef path) {
+  SmallString<256> model(path);
+  model += ".tmp-%%%%%%";
+  int fd = -1;
+  SmallString<256> tempPath;
+  if (std::error_code ec = sys::fs::createUniqueFile(model, fd, tempPath))
+    return createStringError(ec, "cannot create a file beside '%s': %s",
+                             path.str().c_str(), ec.message().c_str());
+  return std::unique_ptr<AtomicFile>(
+      new AtomicFile(path.str(), std::string(tempPath), fd));
+}
+
+AtomicFile::AtomicFile(std::string path, std::string tempPath, int fd)
+    : path(std::move(path)), tempPath(std::move(tempPath)), fd(fd),
+      stream(std::make_unique<raw_fd_ostream>(fd, /*shouldClose=*/true)) {}
+
+AtomicFile::~AtomicFile() {
+  if (committed)
+    return;
+  stream->clear_error();
+  stream.reset();
+  sys::fs::remove(tempPath);
+}
+
+Error AtomicFile::commit() {
+  stream->flush();
+  if (stream->has_error())
+    return createStringError(stream->error(), "cannot write '%s': %s",
+                             path.c_str(), stream->error().message().c_str());
+  if (::fsync(fd) != 0)
+    return createStringError(std::error_code(errno, std::generic_category()),
+                             "cannot flush '%s' to disk", path.c_str());
+  stream->close();
+  if (stream->has_error())
+    return createStringError(stream->error(), "cannot close '%s'",
+                             path.c_str());
+  if (std::error_code ec = sys::fs::rename(tempPath, path))
+    return createStringError(ec, "cannot rename '%s' to '%s': %s",
+                             tempPath.c_str(), path.c_str(),
+                             ec.message().c_str());
+  committed = true;
+  return Error::success();
+}
+
+} // namespace qaf

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs everything qaf needs on a fresh Debian 12 machine. Safe to run
+# again: it installs only what is missing.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+apt_packages=(
+  # MLIR/LLVM 22, lit and FileCheck, clang for the fuzzer.
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
+  libclang-rt-22-dev
+  # ONNX protobuf schema and the backend node tests.
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  # Build tools and unit tests.
+  cmake ninja-build libgtest-dev
+)
+
+missing=()
+for package in "${apt_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null |
+      grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}"
+fi
+
+python=${PYTHON:-python3}
+if ! "$python" - "$root/scripts/requirements.txt" <<'PY'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if not line:
+        continue
+    name, wanted = line.split("==")
+    try:
+        if version(name) != wanted:
+            sys.exit(1)
+    except PackageNotFoundError:
+        sys.exit(1)
+PY
+then
+  echo "setup: installing Python packages from scripts/requirements.txt"
+  "$python" -m pip install --quiet --disable-pip-version-check \
+    -r "$root/scripts/requirements.txt"
+fi
+echo "setup: done"

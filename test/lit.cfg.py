@@ -1,0 +1,24 @@
+# lit configuration of qaf's FileCheck tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "qaf"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".textproto", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qaf_obj_root, "test")
+# Folders that hold inputs or non-lit tests.
+config.excludes = ["Inputs", "onnx_backend", "e2e", "fuzz", "unit", "CMakeLists.txt",
+                   "lit.cfg.py", "lit.site.cfg.py"]
+
+# Captured FileCheck variables must not leak across CHECK-LABELs.
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.add_tool_substitutions(
+    ["qaf-opt", "qaf-translate"], [config.qaf_tools_dir])
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%qaf_src_root", config.qaf_src_root))

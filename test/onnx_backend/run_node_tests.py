@@ -1,0 +1,706 @@
+#!/usr/bin/env python3
+"""Check qaf's ONNX importer and exporter against the ONNX backend node tests.
+
+For every node test that qaf claims to support (see "Scope" below) this driver
+  1. runs `qaf-translate --import-onnx model.onnx --export-onnx -o out.onnx`,
+  2. runs `onnx.checker.check_model(out.onnx, full_check=True)`,
+  3. runs ONNX Runtime on out.onnx with every test_data_set_* and compares each
+     output with the reference output_*.pb (floats: rtol=1e-4, atol=1e-5 with
+     np.testing.assert_allclose semantics, NaNs must line up; integers and bool
+     exactly; element type, output count and shapes must match),
+  4. compares the same outputs with ONNX Runtime's outputs on the ORIGINAL
+     model (rtol=1e-6, atol=0): the importer/exporter must not change the
+     computation.  A test that passes 3 but not 4 is a failure that is counted
+     and reported separately ("matches the reference only").
+
+Scope.  A test is in scope when its model
+  - uses only op types that `qaf-translate --list-onnx-ops` prints (that list is
+    the single source of truth; `Add` means the default domain, `dom.Op` a
+    node of domain `dom`),
+  - has no subgraphs (attributes of type GRAPH / GRAPHS),
+  - has no sequence / optional / map / sparse values and no string tensors,
+  - uses only element types qaf supports (QAF_ELEM_TYPES below),
+  - and ONNX Runtime reproduces the reference outputs on the original model
+    (ORT is the oracle: if it cannot run the original, the test says nothing
+    about qaf).
+Models with an old opset (Softmax-1/11 coercion to 2-D, Squeeze with an `axes`
+attribute, ...) are deliberately in scope: normalising them is the importer's
+job.
+
+Every ORT run happens in a child process (this script re-invoked with the
+hidden `--_worker` option, reused across tests) so that a model that crashes or
+hangs ORT costs one test, not the whole run.  Every step (the ORT oracle on the
+original, qaf-translate, the checks of the exported model) has its own 60 s
+timeout; running past it is the failure "hang".
+
+Exit status: 0 when at least one test is in scope and none failed, else 1.
+The last line of a test run is exactly `P passed, F failed` (parsed by CI).
+"""
+
+import argparse
+import concurrent.futures
+import ctypes
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+import onnx
+from onnx import TensorProto, numpy_helper
+
+DEFAULT_TESTS_DIR = "/usr/include/onnx/backend/test/data/node"
+STEP_TIMEOUT_S = 60
+
+# Tolerances against the reference outputs (those of the onnx backend tests),
+# and against ORT's own outputs on the original model.
+REF_RTOL, REF_ATOL = 1e-4, 1e-5
+ORT_RTOL, ORT_ATOL = 1e-6, 0.0
+
+T = TensorProto
+QAF_ELEM_TYPES = {
+    T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16,
+    T.INT8, T.INT16, T.INT32, T.INT64,
+    T.UINT8, T.UINT16, T.UINT32, T.UINT64,
+    T.BOOL, T.INT4, T.UINT4, T.INT2, T.UINT2,
+    T.FLOAT8E4M3FN, T.FLOAT8E4M3FNUZ, T.FLOAT8E5M2, T.FLOAT8E5M2FNUZ,
+}
+# Types that ORT's Python API cannot hand over as a plain numpy array: they
+# are passed to / read from ORT as raw bytes in ONNX's own (packed) layout,
+# which is also ORT's in-memory layout.
+RAW_ELEM_TYPES = {
+    T.BFLOAT16, T.FLOAT8E4M3FN, T.FLOAT8E4M3FNUZ, T.FLOAT8E5M2,
+    T.FLOAT8E5M2FNUZ, T.FLOAT4E2M1, T.FLOAT8E8M0,
+    T.INT4, T.UINT4, T.INT2, T.UINT2,
+}
+# Integer attributes whose value is an element type (Cast.to, EyeLike.dtype,
+# QuantizeLinear.output_dtype, ...): a model that casts to string or complex
+# is out of scope even if only an intermediate value has that type.
+ELEM_TYPE_ATTRS = {"to", "dtype", "output_dtype"}
+
+# Out-of-scope reasons, in the order in which they are checked and printed.
+# A test is counted under the first reason that applies.
+REASONS = {
+    "unreadable": "onnx cannot load the model",
+    "no_data": "no test_data_set_* folder",
+    "op": "uses op types that qaf-translate --list-onnx-ops does not list",
+    "subgraph": "has subgraphs (GRAPH/GRAPHS attributes)",
+    "non_tensor": "uses sequence/optional/map/sparse values",
+    "string": "uses string tensors",
+    "elem_type": "uses element types qaf does not support",
+    "ort": "onnxruntime cannot run the original",
+}
+
+
+def elem_type_name(t):
+    try:
+        return TensorProto.DataType.Name(t)
+    except ValueError:
+        return str(t)
+
+
+def numbered(folder, prefix):
+    """Files/folders `prefix<N>...` in folder, sorted by N (so 10 comes after 9)."""
+    pat = re.compile(re.escape(prefix) + r"(\d+)")
+    items = []
+    for name in os.listdir(folder):
+        m = pat.match(name)
+        if m:
+            items.append((int(m.group(1)), os.path.join(folder, name)))
+    return [p for _, p in sorted(items)]
+
+
+# ----------------------------------------------------------------------------
+# Static scope: decided from model.onnx alone, without running anything.
+# ----------------------------------------------------------------------------
+
+def static_scope(test_dir, supported_ops):
+    """Returns None when the test is statically in scope, else (reason, detail)."""
+    try:
+        model = onnx.load(os.path.join(test_dir, "model.onnx"), load_external_data=False)
+    except Exception as e:  # noqa: BLE001 - any parse failure means "skip"
+        return "unreadable", str(e).splitlines()[0] if str(e) else type(e).__name__
+    if not numbered(test_dir, "test_data_set_"):
+        return "no_data", ""
+
+    unsupported, subgraphs = set(), set()
+    problems = {"non_tensor": set(), "string": set(), "elem_type": set()}
+
+    def check_elem(t, where):
+        if t == T.STRING:
+            problems["string"].add(where)
+        elif t not in QAF_ELEM_TYPES:
+            problems["elem_type"].add(f"{elem_type_name(t)} ({where})")
+
+    def check_type(tp, where):
+        kind = tp.WhichOneof("value")
+        if kind == "tensor_type":
+            # elem_type 0 means "not given" (allowed in value_info); nothing to check.
+            if tp.tensor_type.elem_type != T.UNDEFINED:
+                check_elem(tp.tensor_type.elem_type, where)
+        elif kind is not None:
+            problems["non_tensor"].add(f"{kind} ({where})")
+
+    def walk(graph):
+        for vi in list(graph.input) + list(graph.output) + list(graph.value_info):
+            check_type(vi.type, vi.name)
+        for init in graph.initializer:
+            check_elem(init.data_type, init.name)
+        for sp in graph.sparse_initializer:
+            problems["non_tensor"].add(f"sparse initializer ({sp.values.name})")
+        for node in graph.node:
+            key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+            if key not in supported_ops:
+                unsupported.add(key)
+            for a in node.attribute:
+                where = f"{node.op_type}.{a.name}"
+                if a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
+                    subgraphs.add(node.op_type)
+                    for g in ([a.g] if a.type == onnx.AttributeProto.GRAPH else a.graphs):
+                        walk(g)
+                elif a.type == onnx.AttributeProto.TENSOR:
+                    check_elem(a.t.data_type, where)
+                elif a.type == onnx.AttributeProto.TENSORS:
+                    for t in a.tensors:
+                        check_elem(t.data_type, where)
+                elif a.type in (onnx.AttributeProto.SPARSE_TENSOR, onnx.AttributeProto.SPARSE_TENSORS):
+                    problems["non_tensor"].add(f"sparse tensor ({where})")
+                elif (a.type == onnx.AttributeProto.INT and a.name in ELEM_TYPE_ATTRS
+                      and node.domain in ("", "ai.onnx")):
+                    check_elem(a.i, where)
+
+    walk(model.graph)
+    if unsupported:
+        return "op", ", ".join(sorted(unsupported))
+    if subgraphs:
+        return "subgraph", ", ".join(sorted(subgraphs))
+    for reason in ("non_tensor", "string", "elem_type"):
+        if problems[reason]:
+            return reason, ", ".join(sorted(problems[reason]))
+    return None
+
+
+# ----------------------------------------------------------------------------
+# Worker side: everything that touches onnxruntime.  Runs in a child process.
+# ----------------------------------------------------------------------------
+
+def phase(text):
+    # The parent reports the last phase when a worker crashes or hangs.
+    print(f"phase: {text}", flush=True)
+
+
+def declared_elem_types(value_infos):
+    return [vi.type.tensor_type.elem_type if vi.type.HasField("tensor_type") else T.UNDEFINED
+            for vi in value_infos]
+
+
+def load_pb(path, declared):
+    tp = onnx.load_tensor(path)
+    # The onnx<=1.12 test generator stored bfloat16 data as UINT16 tensors
+    # (same bits, same int32_data/raw_data encoding); read them as declared.
+    if tp.data_type == T.UINT16 and declared == T.BFLOAT16:
+        tp.data_type = T.BFLOAT16
+    return numpy_helper.to_array(tp), tp.data_type
+
+
+def to_ortvalue(ort, arr, elem_type):
+    if elem_type in RAW_ELEM_TYPES:
+        raw = numpy_helper.from_array(arr).raw_data  # ONNX packing == ORT memory layout
+        v = ort.OrtValue.ortvalue_from_shape_and_type(list(arr.shape), elem_type)
+        if len(raw) != v.tensor_size_in_bytes():
+            raise RuntimeError(f"cannot bind {elem_type_name(elem_type)} input: "
+                               f"{len(raw)} bytes for {v.tensor_size_in_bytes()}")
+        if raw:
+            ctypes.memmove(v.data_ptr(), raw, len(raw))
+        return v
+    return ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(arr))
+
+
+def from_ortvalue(v):
+    if not v.is_tensor():
+        raise RuntimeError(f"output is not a tensor ({v.data_type()})")
+    et = v.element_type()
+    if et in RAW_ELEM_TYPES:
+        n = v.tensor_size_in_bytes()
+        raw = ctypes.string_at(v.data_ptr(), n) if n else b""
+        return numpy_helper.to_array(TensorProto(data_type=et, dims=v.shape(), raw_data=raw))
+    return v.numpy()
+
+
+def load_data_sets(test_dir, model):
+    """[(set name, [(input name, elem type, array)], [expected arrays])] for the original model."""
+    inits = {i.name for i in model.graph.initializer}
+    graph_inputs = [vi for vi in model.graph.input if vi.name not in inits]
+    in_types = declared_elem_types(graph_inputs)
+    out_types = declared_elem_types(model.graph.output)
+    sets = []
+    for ds in numbered(test_dir, "test_data_set_"):
+        in_files = numbered(ds, "input_")
+        out_files = numbered(ds, "output_")
+        if len(in_files) > len(graph_inputs):
+            raise RuntimeError(f"{os.path.basename(ds)}: {len(in_files)} input files "
+                               f"for {len(graph_inputs)} graph inputs")
+        inputs = []
+        for f, vi, t in zip(in_files, graph_inputs, in_types):
+            arr, stored = load_pb(f, t)
+            inputs.append((vi.name, t if t != T.UNDEFINED else stored, arr))
+        expected = [load_pb(f, t)[0] for f, t in
+                    zip(out_files, out_types + [T.UNDEFINED] * len(out_files))]
+        sets.append((os.path.basename(ds), inputs, expected))
+    return sets
+
+
+def make_session(ort, model_path):
+    so = ort.SessionOptions()
+    # One thread: --jobs already runs tests in parallel, and a single-threaded
+    # run is deterministic, which the "identical to ORT on the original"
+    # comparison relies on.
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3
+    return ort.InferenceSession(model_path, so, providers=["CPUExecutionProvider"])
+
+
+def run_session(ort, sess, inputs):
+    # inputs are bound by name; `keep` holds the numpy buffers that the
+    # zero-copy OrtValues point into until the run is over.
+    keep = [arr for _, _, arr in inputs]
+    feeds = {name: to_ortvalue(ort, arr, t) for name, t, arr in inputs}
+    outs = sess.run_with_ort_values(None, feeds)
+    del keep
+    return [from_ortvalue(v) for v in outs]
+
+
+def is_float(dtype):
+    # numpy floats and the ml_dtypes ones (bfloat16, float8_*, float4_e2m1fn).
+    return dtype.kind == "f" or dtype.name.startswith(("float", "bfloat"))
+
+
+def compare(actual, expected, rtol, atol):
+    """None when equal under the rules of the module docstring, else a summary."""
+    if actual.dtype != expected.dtype:
+        return f"element type {actual.dtype} != expected {expected.dtype}"
+    if actual.shape != expected.shape:
+        return f"shape {actual.shape} != expected {expected.shape}"
+    if is_float(actual.dtype):
+        a, e = actual.astype(np.float64), expected.astype(np.float64)
+        # Same test as np.testing.assert_allclose: |a-e| <= atol + rtol*|e|,
+        # NaN only matches NaN, inf only matches the same inf.
+        bad = ~np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    else:
+        if actual.dtype.name in ("int4", "uint4", "int2", "uint2"):
+            a, e = actual.astype(np.int16), expected.astype(np.int16)
+        else:
+            a, e = actual, expected
+        bad = a != e
+    nbad = int(np.count_nonzero(bad))
+    if nbad == 0:
+        return None
+    idx = np.unravel_index(int(np.argmax(bad.ravel())), bad.shape)
+    msg = (f"{nbad}/{bad.size} elements differ, first at {tuple(int(i) for i in idx)}: "
+           f"got {a[idx].item()!r}, expected {e[idx].item()!r}")
+    if is_float(actual.dtype):
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(a - e)[bad & np.isfinite(a) & np.isfinite(e)]
+        if diff.size:
+            msg += f", max abs diff {diff.max():.3g}"
+    return msg
+
+
+def compare_outputs(got, expected, rtol, atol, set_name):
+    if len(got) != len(expected):
+        return f"{set_name}: {len(got)} outputs, expected {len(expected)}"
+    for i, (g, e) in enumerate(zip(got, expected)):
+        err = compare(g, e, rtol, atol)
+        if err:
+            return f"{set_name} output {i}: {err}"
+    return None
+
+
+def run_job(mode, test_dir, exported=None):
+    """One ORT job; returns a JSON-able dict.
+
+    mode "oracle": does ORT on the original reproduce the reference outputs?
+      -> {"ok": bool, "detail": str}
+    mode "check":  checker + ORT on the exported model, compared with the
+      reference and with ORT on the original.
+      -> {"ok": bool, "detail": str, "reference_ok": bool}
+    """
+    import onnxruntime as ort
+
+    model_path = os.path.join(test_dir, "model.onnx")
+    model = onnx.load(model_path, load_external_data=False)
+    phase("loading test data")
+    sets = load_data_sets(test_dir, model)
+
+    phase("onnxruntime on the original model")
+    try:
+        sess = make_session(ort, model_path)
+        original = [run_session(ort, sess, inputs) for _, inputs, _ in sets]
+    except Exception as e:  # noqa: BLE001
+        if mode == "oracle":
+            return dict(ok=False, detail=f"onnxruntime: {first_line(str(e))}")
+        raise
+    if mode == "oracle":
+        for (name, _, expected), got in zip(sets, original):
+            err = compare_outputs(got, expected, REF_RTOL, REF_ATOL, name)
+            if err:
+                return dict(ok=False, detail=f"differs from the reference: {err}")
+        return dict(ok=True, detail="")
+
+    phase("onnx.checker on the exported model")
+    try:
+        onnx.checker.check_model(exported, full_check=True)
+    except Exception as e:  # noqa: BLE001
+        return dict(ok=False, reference_ok=False, detail=f"onnx.checker: {first_line(str(e))}")
+
+    phase("onnxruntime on the exported model")
+    try:
+        sess = make_session(ort, exported)
+        names = {i.name for i in sess.get_inputs()}
+        for name, _, _ in sets[0][1] if sets else []:
+            if name not in names:
+                return dict(ok=False, reference_ok=False,
+                            detail=f"exported model has no graph input '{name}' "
+                                   f"(it has {sorted(names)})")
+        got_all = [run_session(ort, sess, inputs) for _, inputs, _ in sets]
+    except Exception as e:  # noqa: BLE001
+        return dict(ok=False, reference_ok=False,
+                    detail=f"onnxruntime on the exported model: {first_line(str(e))}")
+
+    phase("comparing outputs")
+    for (name, _, expected), got in zip(sets, got_all):
+        err = compare_outputs(got, expected, REF_RTOL, REF_ATOL, name)
+        if err:
+            return dict(ok=False, reference_ok=False, detail=f"vs reference: {err}")
+    for (name, _, _), got, orig in zip(sets, got_all, original):
+        err = compare_outputs(got, orig, ORT_RTOL, ORT_ATOL, name)
+        if err:
+            return dict(ok=False, reference_ok=True,
+                        detail=f"matches the reference only; vs onnxruntime on the original: {err}")
+    return dict(ok=True, reference_ok=True, detail="")
+
+
+def worker_loop():
+    """Serves jobs, one JSON line each on stdin, answering `QAF-RESULT {json}` on stdout."""
+    import onnxruntime  # noqa: F401 - pay the import once, before the first job's clock starts
+    print("QAF-READY", flush=True)
+    for line in sys.stdin:
+        job = json.loads(line)
+        try:
+            res = run_job(job["mode"], job["test"], job.get("exported"))
+        except Exception as e:  # noqa: BLE001 - report, keep serving
+            res = {"error": f"{type(e).__name__}: {first_line(str(e))}"}
+        print("QAF-RESULT " + json.dumps(res), flush=True)
+    return 0
+
+
+# ----------------------------------------------------------------------------
+# Driver side.
+# ----------------------------------------------------------------------------
+
+def first_line(text):
+    for line in text.splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= 300 else line[:297] + "..."
+    return ""
+
+
+def run_cmd(cmd, timeout=STEP_TIMEOUT_S):
+    """(returncode or None on timeout, stdout, stderr).
+
+    The child gets its own process group so that a timeout also kills
+    whatever it started itself.
+    """
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, errors="replace", start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+        return p.returncode, out, err
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, err = p.communicate()
+        return None, out, err
+
+
+def describe_exit(what, rc, err):
+    """Reason string for a step that did not finish normally."""
+    if rc is None:
+        return f"hang: {what} did not finish in {STEP_TIMEOUT_S} s"
+    if rc < 0:
+        try:
+            sig = signal.Signals(-rc).name
+        except ValueError:
+            sig = f"signal {-rc}"
+        head = f"{what} killed by {sig}"
+    else:
+        head = f"{what} exited with status {rc}"
+    line = first_line(err)
+    return f"{head}: {line}" if line else head
+
+
+class Worker:
+    """A long-lived child process (this script with --_worker) that runs ORT jobs.
+
+    Importing onnxruntime takes longer than a node test's whole ORT work, so a
+    worker serves many jobs; each job still has its own timeout, and a job that
+    crashes or hangs ORT costs only that test and a restart of the worker.
+    """
+
+    def __init__(self, log_dir):
+        self.proc, self.buf, self.log_dir = None, b"", log_dir
+
+    def _start(self):
+        # ORT's native error output goes to a file, read back after a crash;
+        # a pipe nobody drains could fill up and block the worker.
+        self.log = tempfile.NamedTemporaryFile("w+", dir=self.log_dir, prefix="worker-",
+                                               suffix=".stderr", delete=False)
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--_worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            start_new_session=True)
+        self.buf = b""
+        # start-up (imports) is not charged to the first job's timeout
+        while self._readline(time.monotonic() + STEP_TIMEOUT_S) != "QAF-READY":
+            pass
+
+    def _readline(self, deadline):
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            if select.select([fd], [], [], remaining)[0]:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise EOFError
+                self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.decode(errors="replace")
+
+    def stop(self):
+        if self.proc:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+            self.log.close()
+            self.proc = None
+
+    def run(self, mode, test_dir, exported=None):
+        """(result dict, "") or (None, reason) when the worker crashed or hung."""
+        last_phase = "worker start-up"
+        try:
+            if self.proc is None:
+                self._start()
+            job = {"mode": mode, "test": test_dir, "exported": exported}
+            self.proc.stdin.write((json.dumps(job) + "\n").encode())
+            self.proc.stdin.flush()
+            deadline = time.monotonic() + STEP_TIMEOUT_S
+            while True:
+                line = self._readline(deadline)
+                if line.startswith("phase: "):
+                    last_phase = line[len("phase: "):]
+                elif line.startswith("QAF-RESULT "):
+                    res = json.loads(line[len("QAF-RESULT "):])
+                    if "error" in res:
+                        return None, f"{last_phase}: {res['error']}"
+                    return res, ""
+        except TimeoutError:
+            self.stop()
+            return None, f"hang: {last_phase} did not finish in {STEP_TIMEOUT_S} s"
+        except (EOFError, BrokenPipeError):
+            rc = self.proc.wait()
+            self.log.seek(0)
+            reason = describe_exit(last_phase, rc, "".join(self.log.readlines()[-1:]))
+            self.stop()
+            return None, reason
+
+
+class Outcome:
+    PASS, FAIL, OUT_OF_SCOPE = "pass", "fail", "out"
+
+    def __init__(self, test, status, detail="", reason=None, reference_only=False):
+        self.test, self.status, self.detail = test, status, detail
+        self.reason = reason              # key of REASONS when OUT_OF_SCOPE
+        self.reference_only = reference_only
+
+
+def test_one(args, test, test_dir, work_root, worker):
+    """Runs one statically in-scope test; returns an Outcome."""
+    work = os.path.join(work_root, test)
+    os.makedirs(work, exist_ok=True)
+    model = os.path.join(test_dir, "model.onnx")
+
+    if args.import_only:
+        out = os.path.join(work, "model.mlir")
+        rc, _, err = run_cmd([args.qaf_translate, "--import-onnx", model, "-o", out])
+        _save(work, "qaf-translate.stderr", err)
+        if rc != 0:
+            return Outcome(test, Outcome.FAIL, describe_exit("qaf-translate", rc, err))
+        if not os.path.isfile(out) or os.path.getsize(out) == 0:
+            return Outcome(test, Outcome.FAIL, "qaf-translate exited 0 but wrote no output")
+        return Outcome(test, Outcome.PASS)
+
+    res, why = worker.run("oracle", test_dir)
+    if res is None or not res["ok"]:
+        return Outcome(test, Outcome.OUT_OF_SCOPE, res["detail"] if res else why, reason="ort")
+    if args.list_scope:
+        return Outcome(test, Outcome.PASS)
+
+    exported = os.path.join(work, "exported.onnx")
+    rc, _, err = run_cmd([args.qaf_translate, "--import-onnx", model, "--export-onnx", "-o", exported])
+    _save(work, "qaf-translate.stderr", err)
+    if rc != 0:
+        return Outcome(test, Outcome.FAIL, describe_exit("qaf-translate", rc, err))
+    if not os.path.isfile(exported):
+        return Outcome(test, Outcome.FAIL, "qaf-translate exited 0 but wrote no output")
+
+    res, why = worker.run("check", test_dir, exported)
+    if res is None:
+        return Outcome(test, Outcome.FAIL, why)
+    if not res["ok"]:
+        return Outcome(test, Outcome.FAIL, res["detail"], reference_only=res["reference_ok"])
+    return Outcome(test, Outcome.PASS)
+
+
+def _save(folder, name, text):
+    if text:
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(text)
+
+
+def supported_ops(qaf):
+    rc, out, err = run_cmd([qaf, "--list-onnx-ops"])
+    if rc != 0:
+        sys.exit(f"error: {describe_exit(qaf + ' --list-onnx-ops', rc, err)}")
+    ops = {line.strip() for line in out.splitlines() if line.strip()}
+    # `ai.onnx.Add` is the same op as `Add`.
+    return {op[len("ai.onnx."):] if op.startswith("ai.onnx.") else op for op in ops}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--qaf-translate", default="qaf-translate", help="path of the tool under test")
+    ap.add_argument("--tests-dir", default=DEFAULT_TESTS_DIR,
+                    help=f"folder of node test folders (default {DEFAULT_TESTS_DIR})")
+    ap.add_argument("--filter", metavar="REGEX", help="only tests whose folder name matches (re.search)")
+    ap.add_argument("--jobs", "-j", type=int, default=2, help="tests run in parallel (default 2)")
+    ap.add_argument("--keep", metavar="DIR", help="keep each test's outputs in DIR/<test>/")
+    ap.add_argument("--list-scope", action="store_true",
+                    help="print which tests are in scope and why the others are not (runs ORT, not qaf)")
+    ap.add_argument("--import-only", action="store_true",
+                    help="only check that `qaf-translate --import-onnx` succeeds; the ORT oracle is not consulted")
+    ap.add_argument("--verbose", "-v", action="store_true", help="also print passes and skips")
+    ap.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args._worker:
+        return worker_loop()
+
+    start = time.monotonic()
+    if not os.path.isdir(args.tests_dir):
+        sys.exit(f"error: no such folder: {args.tests_dir}")
+    ops = supported_ops(args.qaf_translate)
+    tests = sorted(t for t in os.listdir(args.tests_dir)
+                   if os.path.isfile(os.path.join(args.tests_dir, t, "model.onnx")))
+    if args.filter:
+        rx = re.compile(args.filter)
+        tests = [t for t in tests if rx.search(t)]
+
+    outcomes, candidates = [], []
+    for t in tests:
+        r = static_scope(os.path.join(args.tests_dir, t), ops)
+        if r:
+            outcomes.append(Outcome(t, Outcome.OUT_OF_SCOPE, r[1], reason=r[0]))
+        else:
+            candidates.append(t)
+
+    if args.keep:
+        work_root = os.path.abspath(args.keep)
+        os.makedirs(work_root, exist_ok=True)
+        cleanup = None
+    else:
+        cleanup = tempfile.TemporaryDirectory(prefix="qaf-node-tests-")
+        work_root = cleanup.name
+    # One ORT worker per pool thread, created on the thread's first test.
+    local, workers, lock = threading.local(), [], threading.Lock()
+
+    def job(test):
+        if not hasattr(local, "worker"):
+            local.worker = Worker(work_root)
+            with lock:
+                workers.append(local.worker)
+        return test_one(args, test, os.path.join(args.tests_dir, test), work_root, local.worker)
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            outcomes += list(pool.map(job, candidates))
+    finally:
+        for w in workers:
+            w.stop()
+        if cleanup:
+            cleanup.cleanup()
+    outcomes.sort(key=lambda o: o.test)
+    return report(args, outcomes, ops, time.monotonic() - start)
+
+
+def report(args, outcomes, ops, elapsed):
+    in_scope = [o for o in outcomes if o.status != Outcome.OUT_OF_SCOPE]
+    passed = [o for o in in_scope if o.status == Outcome.PASS]
+    failed = [o for o in in_scope if o.status == Outcome.FAIL]
+    skipped = {}
+    for o in outcomes:
+        if o.status == Outcome.OUT_OF_SCOPE:
+            skipped.setdefault(o.reason, []).append(o)
+
+    if args.list_scope:
+        for o in outcomes:
+            if o.status == Outcome.OUT_OF_SCOPE:
+                print(f"out   {o.test}: {REASONS[o.reason]}" + (f": {o.detail}" if o.detail else ""))
+            else:
+                print(f"in    {o.test}")
+    else:
+        for o in outcomes:
+            if o.status == Outcome.FAIL:
+                print(f"FAIL {o.test}: {o.detail}")
+            elif args.verbose and o.status == Outcome.PASS:
+                print(f"ok   {o.test}")
+            elif args.verbose and o.reason == "ort":
+                print(f"skip {o.test}: {REASONS['ort']}: {o.detail}")
+
+    print()
+    print(f"qaf-translate lists {len(ops)} ONNX op types; {len(outcomes)} node tests considered")
+    if args.list_scope:
+        print(f"in scope: {len(in_scope)}")
+    else:
+        print(f"in scope: {len(in_scope)}, passed: {len(passed)}, failed: {len(failed)}")
+        ref_only = sum(1 for o in failed if o.reference_only)
+        if ref_only:
+            print(f"  {ref_only} of the failures match the reference outputs but not "
+                  f"onnxruntime's outputs on the original model")
+    for key, text in REASONS.items():
+        if key in skipped:
+            print(f"out of scope: {len(skipped[key])}: {text}")
+    if args.import_only:
+        print("(--import-only: import checked only; onnxruntime was not consulted for scope)")
+    print(f"time: {elapsed:.1f} s with --jobs {args.jobs}")
+    if args.list_scope:
+        return 0
+    print(f"{len(passed)} passed, {len(failed)} failed")
+    return 1 if failed or not in_scope else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
