@@ -21,6 +21,9 @@ namespace qaf {
 
 /// Resources (weights) larger than this many bytes are elided from text IR.
 constexpr int64_t kElidedResourceBytes = 1024;
+/// Dense constants with more elements than this are elided too: shape
+/// vectors stay readable, norm weights do not flood the text.
+constexpr int64_t kElidedDenseElements = 32;
 
 static void collectLocation(Location loc, std::string &file,
                             std::string &name) {
@@ -104,8 +107,10 @@ LogicalResult writeMlirFile(ModuleOp module, llvm::StringRef path,
     if (bytecode)
       return writeBytecodeToFile(module, os);
     OpPrintingFlags flags;
-    if (!printWeights)
+    if (!printWeights) {
       flags.elideLargeResourceString(kElidedResourceBytes);
+      flags.elideLargeElementsAttrs(kElidedDenseElements);
+    }
     module->print(os, flags);
     return success();
   };
