@@ -10,6 +10,7 @@
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/APInt.h"
+#include "llvm/ADT/SmallVectorExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
@@ -70,18 +71,25 @@ std::optional<SmallVector<int64_t>> getConstantIntValues(Value value) {
 // Shape tensors
 //===----------------------------------------------------------------------===//
 
-/// How far getShapeTensorValues follows producers; exporter chains are a
+/// How far getShapeTensorEntries follows producers; exporter chains are a
 /// handful of ops deep.
 static constexpr unsigned kMaxShapeTensorDepth = 16;
 
-static std::optional<SmallVector<int64_t>> evaluateShapeTensor(Value value,
-                                                               unsigned depth);
+using ShapeEntries = SmallVector<ShapeTensorEntry>;
 
-/// Elementwise integer arithmetic on partially known vectors of one or equal
-/// length; an unknown operand, a zero divisor or an overflow gives an unknown
-/// element.
-static std::optional<SmallVector<int64_t>>
-evaluateShapeArithmetic(Operation *op, unsigned depth) {
+static std::optional<ShapeEntries> evaluateShapeTensor(Value value,
+                                                       unsigned depth);
+
+static ShapeTensorEntry makeKnownEntry(int64_t value) {
+  ShapeTensorEntry entry;
+  entry.value = value;
+  return entry;
+}
+
+/// Element-wise integer arithmetic on vectors of one or equal length; an
+/// unknown operand, a zero divisor or an overflow gives an unknown element.
+static std::optional<ShapeEntries> evaluateShapeArithmetic(Operation *op,
+                                                           unsigned depth) {
   auto lhs = evaluateShapeTensor(op->getOperand(0), depth + 1);
   auto rhs = evaluateShapeTensor(op->getOperand(1), depth + 1);
   if (!lhs || !rhs)
@@ -90,39 +98,40 @@ evaluateShapeArithmetic(Operation *op, unsigned depth) {
   if ((lhs->size() != size && lhs->size() != 1) ||
       (rhs->size() != size && rhs->size() != 1))
     return std::nullopt;
-  SmallVector<int64_t> result;
+  ShapeEntries result;
   for (size_t i = 0; i < size; ++i) {
-    int64_t a = (*lhs)[lhs->size() == 1 ? 0 : i];
-    int64_t b = (*rhs)[rhs->size() == 1 ? 0 : i];
-    int64_t value = ShapedType::kDynamic;
-    if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b)) {
-      int64_t computed;
+    const ShapeTensorEntry &a = (*lhs)[lhs->size() == 1 ? 0 : i];
+    const ShapeTensorEntry &b = (*rhs)[rhs->size() == 1 ? 0 : i];
+    ShapeTensorEntry entry;
+    if (a.isKnown() && b.isKnown()) {
+      int64_t computed = 0;
       bool overflow = false;
       if (isa<AddOp>(op))
-        overflow = llvm::AddOverflow(a, b, computed);
+        overflow = llvm::AddOverflow(a.value, b.value, computed);
       else if (isa<SubOp>(op))
-        overflow = llvm::SubOverflow(a, b, computed);
+        overflow = llvm::SubOverflow(a.value, b.value, computed);
       else if (isa<MulOp>(op))
-        overflow = llvm::MulOverflow(a, b, computed);
-      else if (b == 0 || (a == std::numeric_limits<int64_t>::min() && b == -1))
+        overflow = llvm::MulOverflow(a.value, b.value, computed);
+      else if (b.value == 0 ||
+               (a.value == std::numeric_limits<int64_t>::min() && b.value == -1))
         overflow = true;
       else
-        computed = a / b; // ONNX Div truncates integers toward zero, as C++.
+        computed = a.value / b.value; // ONNX Div truncates toward zero.
       if (!overflow && !ShapedType::isDynamic(computed))
-        value = computed;
+        entry.value = computed;
     }
-    result.push_back(value);
+    result.push_back(entry);
   }
   return result;
 }
 
-/// The values `op` produces as its first result, from its operands.
-static std::optional<SmallVector<int64_t>>
-evaluateShapeProducer(Operation *op, unsigned depth) {
+/// The elements `op` produces as its first result, from its operands.
+static std::optional<ShapeEntries> evaluateShapeProducer(Operation *op,
+                                                         unsigned depth) {
   if (!op || depth >= kMaxShapeTensorDepth)
     return std::nullopt;
-  return llvm::TypeSwitch<Operation *, std::optional<SmallVector<int64_t>>>(op)
-      .Case([](ShapeOp shape) -> std::optional<SmallVector<int64_t>> {
+  return llvm::TypeSwitch<Operation *, std::optional<ShapeEntries>>(op)
+      .Case([](ShapeOp shape) -> std::optional<ShapeEntries> {
         auto input = dyn_cast<RankedTensorType>(shape.getData().getType());
         if (!input)
           return std::nullopt;
@@ -131,10 +140,19 @@ evaluateShapeProducer(Operation *op, unsigned depth) {
           end = static_cast<int64_t>(*endAttr);
         auto [first, last] = computeShapeOpRange(
             static_cast<int64_t>(shape.getStart()), end, input.getRank());
-        return SmallVector<int64_t>(input.getShape().slice(first, last - first));
+        ShapeEntries result;
+        for (int64_t d = first; d < last; ++d) {
+          ShapeTensorEntry entry = makeKnownEntry(input.getDimSize(d));
+          if (!entry.isKnown()) {
+            entry.source = shape.getData();
+            entry.dim = d;
+          }
+          result.push_back(entry);
+        }
+        return result;
       })
-      .Case([&](ConcatOp concat) -> std::optional<SmallVector<int64_t>> {
-        SmallVector<int64_t> result;
+      .Case([&](ConcatOp concat) -> std::optional<ShapeEntries> {
+        ShapeEntries result;
         for (Value input : concat.getInputs()) {
           auto part = evaluateShapeTensor(input, depth + 1);
           if (!part)
@@ -147,34 +165,35 @@ evaluateShapeProducer(Operation *op, unsigned depth) {
         // Element order is unchanged; only the rank moves.
         return evaluateShapeTensor(op->getOperand(0), depth + 1);
       })
-      .Case([&](CastOp castOp) -> std::optional<SmallVector<int64_t>> {
+      .Case([&](CastOp castOp) -> std::optional<ShapeEntries> {
         auto to = dyn_cast<IntegerType>(
             cast<TensorType>(castOp.getOutput().getType()).getElementType());
         if (!to || to.getWidth() < 2)
           return std::nullopt;
-        auto values = evaluateShapeTensor(castOp.getInput(), depth + 1);
-        if (!values)
+        auto entries = evaluateShapeTensor(castOp.getInput(), depth + 1);
+        if (!entries)
           return std::nullopt;
         // A value that the narrower type cannot hold would wrap.
-        for (int64_t &value : *values) {
-          if (ShapedType::isDynamic(value) || to.getWidth() >= 64)
+        for (ShapeTensorEntry &entry : *entries) {
+          if (!entry.isKnown() || to.getWidth() >= 64)
             continue;
-          bool fits = to.isUnsigned()
-                          ? value >= 0 && llvm::isUIntN(to.getWidth(), value)
-                          : llvm::isIntN(to.getWidth(), value);
+          bool fits =
+              to.isUnsigned()
+                  ? entry.value >= 0 && llvm::isUIntN(to.getWidth(), entry.value)
+                  : llvm::isIntN(to.getWidth(), entry.value);
           if (!fits)
-            value = ShapedType::kDynamic;
+            entry = ShapeTensorEntry();
         }
-        return values;
+        return entries;
       })
-      .Case([&](GatherOp gather) -> std::optional<SmallVector<int64_t>> {
+      .Case([&](GatherOp gather) -> std::optional<ShapeEntries> {
         auto data = evaluateShapeTensor(gather.getData(), depth + 1);
         auto indices = getConstantIntValues(gather.getIndices());
         auto dataType = dyn_cast<RankedTensorType>(gather.getData().getType());
         if (!data || !indices || !dataType || dataType.getRank() != 1)
           return std::nullopt;
         int64_t size = static_cast<int64_t>(data->size());
-        SmallVector<int64_t> result;
+        ShapeEntries result;
         for (int64_t index : *indices) {
           if (index < -size || index >= size)
             return std::nullopt;
@@ -182,7 +201,7 @@ evaluateShapeProducer(Operation *op, unsigned depth) {
         }
         return result;
       })
-      .Case([&](SliceOp slice) -> std::optional<SmallVector<int64_t>> {
+      .Case([&](SliceOp slice) -> std::optional<ShapeEntries> {
         auto data = evaluateShapeTensor(slice.getData(), depth + 1);
         auto starts = getConstantIntValues(slice.getStarts());
         auto ends = getConstantIntValues(slice.getEnds());
@@ -203,7 +222,7 @@ evaluateShapeProducer(Operation *op, unsigned depth) {
         }
         SliceRange range = computeSliceRange(
             (*starts)[0], (*ends)[0], step, static_cast<int64_t>(data->size()));
-        SmallVector<int64_t> result;
+        ShapeEntries result;
         for (int64_t i = 0; i < range.size; ++i)
           result.push_back((*data)[range.start + i * step]);
         return result;
@@ -213,30 +232,40 @@ evaluateShapeProducer(Operation *op, unsigned depth) {
       .Default([](Operation *) { return std::nullopt; });
 }
 
-static std::optional<SmallVector<int64_t>> evaluateShapeTensor(Value value,
-                                                               unsigned depth) {
+static std::optional<ShapeEntries> evaluateShapeTensor(Value value,
+                                                       unsigned depth) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || type.getRank() > 1 || !isa<IntegerType>(type.getElementType()))
     return std::nullopt;
-  if (auto constant = getConstantIntValues(value))
-    return constant;
-  std::optional<SmallVector<int64_t>> values =
+  if (std::optional<SmallVector<int64_t>> constant =
+          getConstantIntValues(value))
+    return llvm::map_to_vector(*constant, makeKnownEntry);
+  std::optional<ShapeEntries> entries =
       evaluateShapeProducer(value.getDefiningOp(), depth);
-  if (values) {
+  if (entries) {
     // A producer whose declared type disagrees with what it computes is
     // invalid IR; trust neither.
     if (type.hasStaticShape() &&
-        type.getNumElements() != static_cast<int64_t>(values->size()))
+        type.getNumElements() != static_cast<int64_t>(entries->size()))
       return std::nullopt;
-    return values;
+    return entries;
   }
   if (type.hasStaticShape())
-    return SmallVector<int64_t>(type.getNumElements(), ShapedType::kDynamic);
+    return ShapeEntries(type.getNumElements());
   return std::nullopt;
 }
 
-std::optional<SmallVector<int64_t>> getShapeTensorValues(Value value) {
+std::optional<SmallVector<ShapeTensorEntry>>
+getShapeTensorEntries(Value value) {
   return evaluateShapeTensor(value, 0);
+}
+
+std::optional<SmallVector<int64_t>> getShapeTensorValues(Value value) {
+  std::optional<ShapeEntries> entries = evaluateShapeTensor(value, 0);
+  if (!entries)
+    return std::nullopt;
+  return llvm::map_to_vector(
+      *entries, [](const ShapeTensorEntry &entry) { return entry.value; });
 }
 
 //===----------------------------------------------------------------------===//

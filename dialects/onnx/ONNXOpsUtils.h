@@ -39,12 +39,32 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 std::optional<llvm::SmallVector<int64_t>>
 getConstantIntValues(mlir::Value value);
 
-/// The values of a 0-D or 1-D integer "shape tensor" (a Reshape shape, an
-/// Expand shape, ...) with unknown entries as ShapedType::kDynamic: looks
-/// through Constant, Shape (static dims of its input are known), Concat,
-/// Gather, Slice, Squeeze/Unsqueeze/Reshape/Identity, integer Cast and
-/// Add/Sub/Mul/Div, which is what exporters emit around dynamic dimensions.
+/// One element of a 0-D or 1-D integer "shape tensor" (a Reshape shape, an
+/// Expand shape, ...): a known value, or, when `value` is
+/// ShapedType::kDynamic, possibly the run-time size of dimension `dim` of the
+/// tensor `source` (when it was read with Shape), else nothing is known.
+struct ShapeTensorEntry {
+  int64_t value = mlir::ShapedType::kDynamic;
+  mlir::Value source;
+  int64_t dim = -1;
+
+  bool isKnown() const { return !mlir::ShapedType::isDynamic(value); }
+  /// Whether the entry is the size of dimension `d` of `tensor`.
+  bool isDimOf(mlir::Value tensor, int64_t d) const {
+    return !isKnown() && source && source == tensor && dim == d;
+  }
+};
+
+/// The elements of a shape tensor, looking through what exporters emit
+/// around dynamic dimensions: Constant, Shape (static dims of its input are
+/// known, dynamic ones become symbolic entries), Concat, Gather, Slice,
+/// Squeeze/Unsqueeze/Reshape/Identity, integer Cast and Add/Sub/Mul/Div.
 /// Nullopt when even the number of elements is unknown.
+std::optional<llvm::SmallVector<ShapeTensorEntry>>
+getShapeTensorEntries(mlir::Value value);
+
+/// getShapeTensorEntries without the symbols: unknown elements are
+/// ShapedType::kDynamic.
 std::optional<llvm::SmallVector<int64_t>>
 getShapeTensorValues(mlir::Value value);
 

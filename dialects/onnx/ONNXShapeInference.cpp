@@ -395,34 +395,49 @@ LogicalResult TransposeOp::inferShapes() {
 
 LogicalResult ReshapeOp::inferShapes() {
   Type elementType = getElementTypeOf(getData());
-  std::optional<SmallVector<int64_t>> target = getShapeTensorValues(getShape());
+  std::optional<SmallVector<ShapeTensorEntry>> target =
+      getShapeTensorEntries(getShape());
   if (!target)
     return refineUnranked(*this, 0, elementType);
   auto input = dyn_cast<RankedTensorType>(getData().getType());
+  int64_t inputRank = input ? input.getRank() : 0;
   bool allowZero = getAllowzero() != 0;
 
   SmallVector<int64_t> shape;
   std::optional<size_t> inferredIndex;
   bool hasZero = false;
-  // Dims copied by a 0 entry appear on both sides of the element count, so
-  // they cancel even when dynamic.
-  SmallVector<bool> copied(input ? input.getRank() : 0, false);
-  for (auto [i, value] : llvm::enumerate(*target)) {
-    if (ShapedType::isDynamic(value)) {
-      shape.push_back(ShapedType::kDynamic);
+  // Output dims that are input dims (a 0 entry, or the Shape of the input
+  // read back) appear on both sides of the element count, so they cancel
+  // even when dynamic; each input dim cancels once.
+  SmallVector<bool> copiedInput(inputRank, false);
+  SmallVector<bool> copiedOutput(target->size(), false);
+  auto copy = [&](size_t outputIndex, int64_t inputIndex) {
+    shape.push_back(input.getDimSize(inputIndex));
+    if (copiedInput[inputIndex])
+      return;
+    copiedInput[inputIndex] = true;
+    copiedOutput[outputIndex] = true;
+  };
+  for (auto [i, entry] : llvm::enumerate(*target)) {
+    int64_t value = entry.value;
+    if (!entry.isKnown()) {
+      if (input && entry.source == getData() && entry.dim < inputRank)
+        copy(i, entry.dim);
+      else
+        shape.push_back(ShapedType::kDynamic);
     } else if (value == -1) {
       if (inferredIndex)
         return emitOpError("shape has more than one -1 entry");
       inferredIndex = i;
       shape.push_back(ShapedType::kDynamic);
     } else if (value == 0 && !allowZero) {
-      if (input && static_cast<int64_t>(i) >= input.getRank())
+      if (!input)
+        shape.push_back(ShapedType::kDynamic);
+      else if (static_cast<int64_t>(i) < inputRank)
+        copy(i, i);
+      else
         return emitOpError("shape entry ")
-               << i << " is 0 (copy) but the input has rank "
-               << input.getRank();
-      if (input)
-        copied[i] = true;
-      shape.push_back(input ? input.getDimSize(i) : ShapedType::kDynamic);
+               << i << " is 0 (copy) but the input has rank " << inputRank;
     } else if (value < -1) {
       return emitOpError("shape entry ") << i << " is invalid: " << value;
     } else {
@@ -433,12 +448,12 @@ LogicalResult ReshapeOp::inferShapes() {
   if (allowZero && hasZero && inferredIndex)
     return emitOpError("shape has both 0 and -1 entries with allowzero = 1");
 
-  // Element counts of input and output, without the copied dims.
+  // Element counts of input and output without the dims that cancel.
   std::optional<int64_t> inputCount, outputCount = 1;
   if (input) {
     inputCount = 1;
     for (auto [i, dim] : llvm::enumerate(input.getShape())) {
-      if (i < copied.size() && copied[i])
+      if (copiedInput[i])
         continue;
       if (ShapedType::isDynamic(dim)) {
         inputCount.reset();
@@ -448,7 +463,7 @@ LogicalResult ReshapeOp::inferShapes() {
     }
   }
   for (auto [i, dim] : llvm::enumerate(shape)) {
-    if ((i < copied.size() && copied[i]) || (inferredIndex && *inferredIndex == i))
+    if (copiedOutput[i] || (inferredIndex && *inferredIndex == i))
       continue;
     if (ShapedType::isDynamic(dim)) {
       outputCount.reset();

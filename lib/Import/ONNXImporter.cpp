@@ -75,7 +75,17 @@ constexpr AttributeBecameInput kAttributesBecameInputs[] = {
     {"Slice", 10, "axes", 3, false},
     {"Clip", 11, "min", 1, true},
     {"Clip", 11, "max", 2, true},
+    {"Reshape", 5, "shape", 1, false},
 };
+
+/// Element type names of Cast-1, whose `to` was a string.
+std::optional<int64_t> getCastTypeCode(StringRef name) {
+  for (int32_t code = 1; code <= static_cast<int32_t>(ox::DataType::Int2);
+       ++code)
+    if (ox::getDataTypeName(code) == name)
+      return code;
+  return std::nullopt;
+}
 
 bool isDefaultDomain(StringRef domain) {
   return domain.empty() || domain == "ai.onnx";
@@ -927,12 +937,12 @@ Importer::buildOp(StringRef opName, ArrayRef<Value> operands,
                        ? declaredTypes[i]
                        : unknown);
   Operation *op = builder.create(state);
-  if (failed(verify(op, /*verifyRecursively=*/false))) {
-    op->erase();
-    return failure();
-  }
+  // Inference first: verifiers check result types against attributes (Cast's
+  // `to`), and the placeholder types are only right after inference.
+  // inferShapes reports, never assumes, invalid attributes.
   auto inference = dyn_cast<ox::ShapeInferenceOpInterface>(op);
-  if (inference && failed(inference.inferShapes())) {
+  if ((inference && failed(inference.inferShapes())) ||
+      failed(verify(op, /*verifyRecursively=*/false))) {
     op->erase();
     return failure();
   }
@@ -1109,8 +1119,25 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
     FailureOr<Attribute> value = importAttribute(attr, node);
     if (failed(value))
       return failure();
+    // Cast-1 named its target type ("FLOAT"); Cast-6 on use the code.
+    if (defaultDomain && opType == "Cast" && attr.name() == "to")
+      if (auto typeName = dyn_cast<StringAttr>(*value)) {
+        std::optional<int64_t> code = getCastTypeCode(typeName.getValue());
+        if (!code)
+          return emitError(loc) << describe(node) << ": unknown type '"
+                                << typeName.getValue() << "'";
+        value = Attribute(builder.getI64IntegerAttr(*code));
+      }
     attributes.push_back(builder.getNamedAttr(attr.name(), *value));
   }
+
+  // Concat's axis was optional (default 1) before opset 4.
+  if (defaultDomain && opType == "Concat" && defaultOpset < 4 &&
+      !llvm::any_of(attributes, [](NamedAttribute attr) {
+        return attr.getName() == "axis";
+      }))
+    attributes.push_back(
+        builder.getNamedAttr("axis", builder.getI64IntegerAttr(1)));
 
   // Opset-18 Split names its output count; before, it was implied.
   if (defaultDomain && opType == "Split" && defaultOpset < 18 &&

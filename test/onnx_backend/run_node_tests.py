@@ -540,10 +540,10 @@ class Outcome:
 def test_one(args, test, test_dir, work_root, worker):
     """Runs one statically in-scope test; returns an Outcome."""
     work = os.path.join(work_root, test)
-    os.makedirs(work, exist_ok=True)
     model = os.path.join(test_dir, "model.onnx")
 
     if args.import_only:
+        os.makedirs(work, exist_ok=True)
         out = os.path.join(work, "model.mlir")
         rc, _, err = run_cmd([args.qaf_translate, "--import-onnx", model, "-o", out])
         _save(work, "qaf-translate.stderr", err)
@@ -559,6 +559,7 @@ def test_one(args, test, test_dir, work_root, worker):
     if args.list_scope:
         return Outcome(test, Outcome.PASS)
 
+    os.makedirs(work, exist_ok=True)
     exported = os.path.join(work, "exported.onnx")
     rc, _, err = run_cmd([args.qaf_translate, "--import-onnx", model, "--export-onnx", "-o", exported])
     _save(work, "qaf-translate.stderr", err)
@@ -598,10 +599,11 @@ def main():
     ap.add_argument("--filter", metavar="REGEX", help="only tests whose folder name matches (re.search)")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="tests run in parallel (default 2)")
     ap.add_argument("--keep", metavar="DIR", help="keep each test's outputs in DIR/<test>/")
-    ap.add_argument("--list-scope", action="store_true",
-                    help="print which tests are in scope and why the others are not (runs ORT, not qaf)")
-    ap.add_argument("--import-only", action="store_true",
-                    help="only check that `qaf-translate --import-onnx` succeeds; the ORT oracle is not consulted")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--list-scope", action="store_true",
+                      help="print which tests are in scope and why the others are not (runs ORT, not qaf)")
+    mode.add_argument("--import-only", action="store_true",
+                      help="only check that `qaf-translate --import-onnx` succeeds; the ORT oracle is not consulted")
     ap.add_argument("--verbose", "-v", action="store_true", help="also print passes and skips")
     ap.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -627,19 +629,16 @@ def main():
         else:
             candidates.append(t)
 
-    if args.keep:
-        work_root = os.path.abspath(args.keep)
-        os.makedirs(work_root, exist_ok=True)
-        cleanup = None
-    else:
-        cleanup = tempfile.TemporaryDirectory(prefix="qaf-node-tests-")
-        work_root = cleanup.name
+    # Scratch holds the workers' stderr logs, and the per-test outputs unless --keep.
+    scratch = tempfile.TemporaryDirectory(prefix="qaf-node-tests-")
+    work_root = os.path.abspath(args.keep) if args.keep else scratch.name
+    os.makedirs(work_root, exist_ok=True)
     # One ORT worker per pool thread, created on the thread's first test.
     local, workers, lock = threading.local(), [], threading.Lock()
 
     def job(test):
         if not hasattr(local, "worker"):
-            local.worker = Worker(work_root)
+            local.worker = Worker(scratch.name)
             with lock:
                 workers.append(local.worker)
         return test_one(args, test, os.path.join(args.tests_dir, test), work_root, local.worker)
@@ -650,8 +649,7 @@ def main():
     finally:
         for w in workers:
             w.stop()
-        if cleanup:
-            cleanup.cleanup()
+        scratch.cleanup()
     outcomes.sort(key=lambda o: o.test)
     return report(args, outcomes, ops, time.monotonic() - start)
 

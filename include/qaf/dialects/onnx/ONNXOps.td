@@ -51,7 +51,7 @@ def ONNX_Dialect : Dialect {
     /// Largest opset of the default domain whose semantics qaf implements.
     static constexpr int64_t kMaxOpset = 25;
     /// Smallest opset of the default domain the importer accepts.
-    static constexpr int64_t kMinOpset = 7;
+    static constexpr int64_t kMinOpset = 1;
   }];
 }
 
