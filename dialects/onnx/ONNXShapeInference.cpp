@@ -472,16 +472,17 @@ LogicalResult ReshapeOp::inferShapes() {
     *outputCount *= dim;
   }
   if (inputCount && outputCount) {
+    auto mismatch = [&](StringRef why) {
+      return emitOpError("cannot reshape ")
+             << input << " into "
+             << RankedTensorType::get(shape, elementType) << ": " << why;
+    };
     if (inferredIndex) {
       if (*outputCount == 0 || *inputCount % *outputCount != 0)
-        return emitOpError("cannot reshape ")
-               << input << " into a shape whose known dims hold "
-               << *outputCount << " elements";
+        return mismatch("no size for the -1 entry fits the element count");
       shape[*inferredIndex] = *inputCount / *outputCount;
     } else if (*inputCount != *outputCount) {
-      return emitOpError("cannot reshape ")
-             << input << " (" << *inputCount << " elements) into "
-             << *outputCount << " elements";
+      return mismatch("the element counts differ");
     }
   }
   return refineRanked(*this, 0, shape, elementType);

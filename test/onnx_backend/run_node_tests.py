@@ -500,10 +500,11 @@ class Worker:
 
     def run(self, mode, test_dir, exported=None):
         """(result dict, "") or (None, reason) when the worker crashed or hung."""
-        last_phase = "worker start-up"
+        last_phase, log_start = "worker start-up", 0
         try:
             if self.proc is None:
                 self._start()
+            log_start = os.path.getsize(self.log.name)  # this job's stderr starts here
             job = {"mode": mode, "test": test_dir, "exported": exported}
             self.proc.stdin.write((json.dumps(job) + "\n").encode())
             self.proc.stdin.flush()
@@ -522,8 +523,10 @@ class Worker:
             return None, f"hang: {last_phase} did not finish in {STEP_TIMEOUT_S} s"
         except (EOFError, BrokenPipeError):
             rc = self.proc.wait()
-            self.log.seek(0)
-            reason = describe_exit(last_phase, rc, "".join(self.log.readlines()[-1:]))
+            with open(self.log.name, errors="replace") as f:
+                f.seek(log_start)
+                tail = [line for line in f.read().splitlines() if line.strip()][-1:]
+            reason = describe_exit(last_phase, rc, "".join(tail))
             self.stop()
             return None, reason
 

@@ -36,13 +36,15 @@ def dims(type_proto):
     return f"{name} [{', '.join(parts)}]"
 
 
+FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE,
+               onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16}
+
+
 def values(tensor, base_dir):
-    array = numpy_helper.to_array(tensor, base_dir)
-    flat = np.asarray(array).reshape(-1)
-    if flat.dtype == np.bool_:
+    flat = np.asarray(numpy_helper.to_array(tensor, base_dir)).reshape(-1)
+    if tensor.data_type == onnx.TensorProto.BOOL:
         return "[" + ", ".join("true" if v else "false" for v in flat) + "]"
-    if np.issubdtype(flat.dtype, np.floating) or flat.dtype.kind == "V" or \
-            "float" in str(flat.dtype):
+    if tensor.data_type in FLOAT_TYPES:
         return "[" + ", ".join(repr(float(v)) for v in flat) + "]"
     return "[" + ", ".join(str(int(v)) for v in flat) + "]"
 
