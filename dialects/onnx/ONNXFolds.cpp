@@ -25,6 +25,7 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/APSInt.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVectorExtras.h"
 
 using namespace mlir;
 using namespace qaf::onnx;
@@ -78,6 +79,22 @@ getBroadcastSourceIndices(ArrayRef<int64_t> resultShape,
   return indices;
 }
 
+/// Whether `type` is the NumPy broadcast of `shapes`: folds index operands
+/// through the result shape, so a declared result type that disagrees with
+/// the operands (invalid, but not rejected by the verifiers) must not fold.
+static bool isBroadcastOf(RankedTensorType type,
+                          ArrayRef<ArrayRef<int64_t>> shapes) {
+  SmallVector<int64_t> shape;
+  for (ArrayRef<int64_t> operandShape : shapes) {
+    std::optional<SmallVector<int64_t>> merged =
+        broadcastShapes(shape, operandShape);
+    if (!merged)
+      return false;
+    shape = std::move(*merged);
+  }
+  return ArrayRef<int64_t>(shape) == type.getShape();
+}
+
 /// The constant of `type` whose element i is element `sourceIndices[i]` of
 /// `source` (the data movement of Gather, Slice, Transpose, Where, ...).
 static DenseElementsAttr pickElements(DenseElementsAttr source,
@@ -106,6 +123,11 @@ static Attribute evaluateElementwise(Value result,
   bool allSplat =
       llvm::all_of(operands, [](DenseElementsAttr a) { return a.isSplat(); });
   if (!allSplat && !isSmallStaticType(resultType))
+    return {};
+  if (!isBroadcastOf(resultType,
+                     llvm::map_to_vector(operands, [](DenseElementsAttr a) {
+                       return a.getType().getShape();
+                     })))
     return {};
   int64_t count = allSplat ? 1 : resultType.getNumElements();
 
@@ -177,8 +199,9 @@ static Attribute foldArithmetic(Operation *op, ArrayRef<Attribute> operands,
   if (isArithmeticInteger(elementType)) {
     bool isUnsigned = elementType.isUnsignedInteger();
     return evaluateElementwise<APInt, APInt>(
-        op->getResult(0), dense,
-        [&](ArrayRef<APInt> args) { return intFn(args[0], args[1], isUnsigned); });
+        op->getResult(0), dense, [&](ArrayRef<APInt> args) {
+          return intFn(args[0], args[1], isUnsigned);
+        });
   }
   if (isArithmeticFloat(elementType))
     return evaluateElementwise<APFloat, APFloat>(
@@ -238,6 +261,7 @@ static OpFoldResult foldReshapeLike(Value result, Value input,
     return {};
   if (auto dense = dyn_cast<DenseElementsAttr>(inputAttr)) {
     if (dense.getElementType() != type.getElementType() ||
+        dense.getNumElements() != type.getNumElements() ||
         (!dense.isSplat() && !isSmallStaticType(type)))
       return {};
     return dense.reshape(type);
@@ -369,7 +393,7 @@ OpFoldResult GreaterOp::fold(FoldAdaptor adaptor) {
 
 OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
   auto condition = dyn_cast_or_null<DenseElementsAttr>(adaptor.getCondition());
-  if (!condition)
+  if (!condition || !condition.getElementType().isInteger(1))
     return {};
   // A uniform condition selects one operand whole, if it already has the
   // broadcast result type.
@@ -382,7 +406,9 @@ OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
   auto y = dyn_cast_or_null<DenseElementsAttr>(adaptor.getY());
   RankedTensorType type = getStaticType(getOutput());
   if (!x || !y || !type || x.getElementType() != type.getElementType() ||
-      y.getElementType() != type.getElementType())
+      y.getElementType() != type.getElementType() ||
+      !isBroadcastOf(type, {condition.getType().getShape(),
+                            x.getType().getShape(), y.getType().getShape()}))
     return {};
   if (condition.isSplat() && x.isSplat() && y.isSplat())
     return DenseElementsAttr::get(type, condition.getSplatValue<bool>()
@@ -512,8 +538,12 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
 
   auto input = dyn_cast_or_null<DenseElementsAttr>(adaptor.getData());
   RankedTensorType type = getStaticType(getTransposed());
-  if (!input || !type || type.getElementType() != input.getElementType())
+  if (!input || !type || type.getElementType() != input.getElementType() ||
+      type.getRank() != rank)
     return {};
+  for (int64_t d = 0; d < rank; ++d)
+    if (type.getDimSize(d) != inputType.getDimSize(perm[d]))
+      return {};
   if (input.isSplat())
     return DenseElementsAttr::get(type, input.getSplatValue<Attribute>());
   if (!isSmallStaticType(type))
@@ -569,14 +599,16 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
     if (input.getElementType() != type.getElementType() ||
         input.getType().getRank() != type.getRank())
       return {};
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (d != *axis && input.getType().getDimSize(d) != type.getDimSize(d))
+        return {};
     values.push_back(llvm::to_vector(input.getValues<Attribute>()));
   }
   SmallVector<Attribute> result;
   for (int64_t o = 0; o < outer; ++o)
     for (auto [input, inputValues] : llvm::zip_equal(inputs, values)) {
       int64_t slab = input.getType().getDimSize(*axis) * inner;
-      llvm::append_range(result,
-                         ArrayRef(inputValues).slice(o * slab, slab));
+      llvm::append_range(result, ArrayRef(inputValues).slice(o * slab, slab));
     }
   if (static_cast<int64_t>(result.size()) != type.getNumElements())
     return {};
@@ -589,8 +621,9 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     steps = getConstantIntValues(getSteps());
   // Same static type with forward steps: the slice takes every element.
   RankedTensorType inputType = getStaticType(getData());
-  bool forward = isa<NoneType>(getSteps().getType()) ||
-                 (steps && llvm::all_of(*steps, [](int64_t s) { return s > 0; }));
+  bool forward =
+      isa<NoneType>(getSteps().getType()) ||
+      (steps && llvm::all_of(*steps, [](int64_t s) { return s > 0; }));
   if (inputType && forward && inputType == getOutput().getType())
     return getData();
 
@@ -602,7 +635,8 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   if (!input || !isSmallStaticType(type) ||
       input.getElementType() != type.getElementType())
     return {};
-  std::optional<SmallVector<int64_t>> starts = getConstantIntValues(getStarts());
+  std::optional<SmallVector<int64_t>> starts =
+      getConstantIntValues(getStarts());
   std::optional<SmallVector<int64_t>> ends = getConstantIntValues(getEnds());
   if (!starts || !ends || starts->size() != ends->size())
     return {};

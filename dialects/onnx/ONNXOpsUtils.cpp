@@ -86,43 +86,86 @@ static ShapeTensorEntry makeKnownEntry(int64_t value) {
   return entry;
 }
 
-/// Element-wise integer arithmetic on vectors of one or equal length; an
-/// unknown operand, a zero divisor or an overflow gives an unknown element.
-static std::optional<ShapeEntries> evaluateShapeArithmetic(Operation *op,
-                                                           unsigned depth) {
-  auto lhs = evaluateShapeTensor(op->getOperand(0), depth + 1);
-  auto rhs = evaluateShapeTensor(op->getOperand(1), depth + 1);
-  if (!lhs || !rhs)
-    return std::nullopt;
-  size_t size = std::max(lhs->size(), rhs->size());
-  if ((lhs->size() != size && lhs->size() != 1) ||
-      (rhs->size() != size && rhs->size() != 1))
-    return std::nullopt;
+/// Combines the entries of `op`'s operands element-wise, broadcasting
+/// operands of one entry (shape tensors are 0-D or 1-D, so that is all the
+/// broadcasting there is). `combine` gets the operands' entries at one
+/// position.
+template <typename CombineFn>
+static std::optional<ShapeEntries>
+evaluateShapeElementwise(Operation *op, unsigned depth, CombineFn combine) {
+  SmallVector<ShapeEntries> operands;
+  size_t size = 1;
+  for (Value operand : op->getOperands()) {
+    std::optional<ShapeEntries> entries =
+        evaluateShapeTensor(operand, depth + 1);
+    if (!entries)
+      return std::nullopt;
+    size = std::max(size, entries->size());
+    operands.push_back(std::move(*entries));
+  }
+  for (const ShapeEntries &entries : operands)
+    if (entries.size() != size && entries.size() != 1)
+      return std::nullopt;
   ShapeEntries result;
+  SmallVector<ShapeTensorEntry> arguments;
   for (size_t i = 0; i < size; ++i) {
-    const ShapeTensorEntry &a = (*lhs)[lhs->size() == 1 ? 0 : i];
-    const ShapeTensorEntry &b = (*rhs)[rhs->size() == 1 ? 0 : i];
-    ShapeTensorEntry entry;
-    if (a.isKnown() && b.isKnown()) {
-      int64_t computed = 0;
-      bool overflow = false;
-      if (isa<AddOp>(op))
-        overflow = llvm::AddOverflow(a.value, b.value, computed);
-      else if (isa<SubOp>(op))
-        overflow = llvm::SubOverflow(a.value, b.value, computed);
-      else if (isa<MulOp>(op))
-        overflow = llvm::MulOverflow(a.value, b.value, computed);
-      else if (b.value == 0 ||
-               (a.value == std::numeric_limits<int64_t>::min() && b.value == -1))
-        overflow = true;
-      else
-        computed = a.value / b.value; // ONNX Div truncates toward zero.
-      if (!overflow && !ShapedType::isDynamic(computed))
-        entry.value = computed;
-    }
-    result.push_back(entry);
+    arguments.clear();
+    for (const ShapeEntries &entries : operands)
+      arguments.push_back(entries[entries.size() == 1 ? 0 : i]);
+    result.push_back(combine(ArrayRef<ShapeTensorEntry>(arguments)));
   }
   return result;
+}
+
+/// Add, Sub, Mul, Div of known entries; an overflow or a zero divisor gives
+/// an unknown entry.
+static ShapeTensorEntry combineArithmetic(Operation *op,
+                                          ArrayRef<ShapeTensorEntry> args) {
+  const ShapeTensorEntry &a = args[0], &b = args[1];
+  if (!a.isKnown() || !b.isKnown())
+    return ShapeTensorEntry();
+  int64_t computed = 0;
+  bool overflow = false;
+  if (isa<AddOp>(op))
+    overflow = llvm::AddOverflow(*a.value, *b.value, computed);
+  else if (isa<SubOp>(op))
+    overflow = llvm::SubOverflow(*a.value, *b.value, computed);
+  else if (isa<MulOp>(op))
+    overflow = llvm::MulOverflow(*a.value, *b.value, computed);
+  else if (*b.value == 0 ||
+           (*a.value == std::numeric_limits<int64_t>::min() && *b.value == -1))
+    overflow = true;
+  else
+    computed = *a.value / *b.value; // ONNX Div truncates toward zero.
+  if (overflow)
+    return ShapeTensorEntry();
+  return makeKnownEntry(computed);
+}
+
+/// Equal as 0/1. A dimension size is never negative, which decides the
+/// `Equal(shape, -1)` exporters put in front of Expand.
+static ShapeTensorEntry combineEqual(ArrayRef<ShapeTensorEntry> args) {
+  const ShapeTensorEntry &a = args[0], &b = args[1];
+  if (a.isKnown() && b.isKnown())
+    return makeKnownEntry(*a.value == *b.value);
+  auto isDimVsNegative = [](const ShapeTensorEntry &dim,
+                            const ShapeTensorEntry &other) {
+    return dim.source && other.isKnown() && *other.value < 0;
+  };
+  if (isDimVsNegative(a, b) || isDimVsNegative(b, a))
+    return makeKnownEntry(0);
+  return ShapeTensorEntry();
+}
+
+/// Where(condition, x, y) picks an entry, symbolic ones included.
+static ShapeTensorEntry combineWhere(ArrayRef<ShapeTensorEntry> args) {
+  const ShapeTensorEntry &condition = args[0];
+  if (!condition.isKnown())
+    return args[1].isKnown() && args[2].isKnown() &&
+                   args[1].value == args[2].value
+               ? args[1]
+               : ShapeTensorEntry();
+  return *condition.value != 0 ? args[1] : args[2];
 }
 
 /// The elements `op` produces as its first result, from its operands.
@@ -142,10 +185,12 @@ static std::optional<ShapeEntries> evaluateShapeProducer(Operation *op,
             static_cast<int64_t>(shape.getStart()), end, input.getRank());
         ShapeEntries result;
         for (int64_t d = first; d < last; ++d) {
-          ShapeTensorEntry entry = makeKnownEntry(input.getDimSize(d));
-          if (!entry.isKnown()) {
+          ShapeTensorEntry entry;
+          if (input.isDynamicDim(d)) {
             entry.source = shape.getData();
             entry.dim = d;
+          } else {
+            entry.value = input.getDimSize(d);
           }
           result.push_back(entry);
         }
@@ -177,10 +222,10 @@ static std::optional<ShapeEntries> evaluateShapeProducer(Operation *op,
         for (ShapeTensorEntry &entry : *entries) {
           if (!entry.isKnown() || to.getWidth() >= 64)
             continue;
-          bool fits =
-              to.isUnsigned()
-                  ? entry.value >= 0 && llvm::isUIntN(to.getWidth(), entry.value)
-                  : llvm::isIntN(to.getWidth(), entry.value);
+          bool fits = to.isUnsigned()
+                          ? *entry.value >= 0 &&
+                                llvm::isUIntN(to.getWidth(), *entry.value)
+                          : llvm::isIntN(to.getWidth(), *entry.value);
           if (!fits)
             entry = ShapeTensorEntry();
         }
@@ -227,8 +272,18 @@ static std::optional<ShapeEntries> evaluateShapeProducer(Operation *op,
           result.push_back((*data)[range.start + i * step]);
         return result;
       })
-      .Case<AddOp, SubOp, MulOp, DivOp>(
-          [&](Operation *op) { return evaluateShapeArithmetic(op, depth); })
+      .Case<AddOp, SubOp, MulOp, DivOp>([&](Operation *op) {
+        return evaluateShapeElementwise(op, depth,
+                                        [op](ArrayRef<ShapeTensorEntry> args) {
+                                          return combineArithmetic(op, args);
+                                        });
+      })
+      .Case([&](EqualOp equal) {
+        return evaluateShapeElementwise(equal, depth, combineEqual);
+      })
+      .Case([&](WhereOp where) {
+        return evaluateShapeElementwise(where, depth, combineWhere);
+      })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -264,8 +319,9 @@ std::optional<SmallVector<int64_t>> getShapeTensorValues(Value value) {
   std::optional<ShapeEntries> entries = evaluateShapeTensor(value, 0);
   if (!entries)
     return std::nullopt;
-  return llvm::map_to_vector(
-      *entries, [](const ShapeTensorEntry &entry) { return entry.value; });
+  return llvm::map_to_vector(*entries, [](const ShapeTensorEntry &entry) {
+    return entry.value.value_or(ShapedType::kDynamic);
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -332,6 +388,27 @@ computeShapeOpRange(int64_t start, std::optional<int64_t> end, int64_t rank) {
   return {first, std::max(first, last)};
 }
 
+std::optional<int64_t> computeRangeLength(int64_t start, int64_t limit,
+                                          int64_t delta) {
+  if (delta == 0)
+    return std::nullopt;
+  // 128 bits hold the difference of any two int64 values exactly.
+  APInt difference = APInt(128, limit, /*isSigned=*/true) -
+                     APInt(128, start, /*isSigned=*/true);
+  APInt step(128, delta, /*isSigned=*/true);
+  APInt quotient, remainder;
+  APInt::sdivrem(difference, step, quotient, remainder);
+  // sdiv truncates; ceil needs one more when the exact quotient is positive
+  // and not whole.
+  if (!remainder.isZero() && difference.isNegative() == step.isNegative())
+    quotient += 1;
+  if (quotient.isNegative())
+    return 0;
+  if (quotient.getActiveBits() > 62)
+    return std::nullopt;
+  return quotient.getSExtValue();
+}
+
 std::optional<int64_t> computeRangeLength(Attribute startAttr,
                                           Attribute limitAttr,
                                           Attribute deltaAttr) {
@@ -349,26 +426,18 @@ std::optional<int64_t> computeRangeLength(Attribute startAttr,
   if (auto intType = dyn_cast<IntegerType>(elementType)) {
     if (intType.getWidth() > 64)
       return std::nullopt;
-    // 128 bits hold any difference of two 64-bit values exactly.
-    auto wide = [&](DenseElementsAttr attr) {
-      APInt value = *attr.getValues<APInt>().begin();
-      return intType.isUnsigned() ? value.zext(128) : value.sext(128);
+    auto value = [&](DenseElementsAttr attr) -> std::optional<int64_t> {
+      APInt element = *attr.getValues<APInt>().begin();
+      // A uint64 beyond INT64_MAX has no int64 value.
+      if (intType.isUnsigned() && element.getActiveBits() > 63)
+        return std::nullopt;
+      return toInt64(element, intType);
     };
-    APInt first = wide(start), bound = wide(limit), step = wide(delta);
-    if (step.isZero())
+    std::optional<int64_t> first = value(start), bound = value(limit),
+                           step = value(delta);
+    if (!first || !bound || !step)
       return std::nullopt;
-    APInt difference = bound - first;
-    APInt quotient, remainder;
-    APInt::sdivrem(difference, step, quotient, remainder);
-    // sdiv truncates; ceil needs one more when the exact quotient is positive
-    // and not whole.
-    if (!remainder.isZero() && difference.isNegative() == step.isNegative())
-      quotient += 1;
-    if (quotient.isNegative())
-      return 0;
-    if (quotient.getActiveBits() > 62)
-      return std::nullopt;
-    return quotient.getSExtValue();
+    return computeRangeLength(*first, *bound, *step);
   }
 
   if (!isa<FloatType>(elementType))

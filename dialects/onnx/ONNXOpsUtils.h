@@ -39,32 +39,29 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 std::optional<llvm::SmallVector<int64_t>>
 getConstantIntValues(mlir::Value value);
 
-/// One element of a 0-D or 1-D integer "shape tensor" (a Reshape shape, an
-/// Expand shape, ...): a known value, or, when `value` is
-/// ShapedType::kDynamic, possibly the run-time size of dimension `dim` of the
-/// tensor `source` (when it was read with Shape), else nothing is known.
+/// One element of a 0-D or 1-D integer "shape tensor" (a Reshape shape, a
+/// Slice bound, ...): a known value or, when unknown, possibly the run-time
+/// size of dimension `dim` of the tensor `source` (read with Shape).
 struct ShapeTensorEntry {
-  int64_t value = mlir::ShapedType::kDynamic;
+  std::optional<int64_t> value;
   mlir::Value source;
   int64_t dim = -1;
 
-  bool isKnown() const { return !mlir::ShapedType::isDynamic(value); }
-  /// Whether the entry is the size of dimension `d` of `tensor`.
-  bool isDimOf(mlir::Value tensor, int64_t d) const {
-    return !isKnown() && source && source == tensor && dim == d;
-  }
+  bool isKnown() const { return value.has_value(); }
 };
 
 /// The elements of a shape tensor, looking through what exporters emit
 /// around dynamic dimensions: Constant, Shape (static dims of its input are
 /// known, dynamic ones become symbolic entries), Concat, Gather, Slice,
-/// Squeeze/Unsqueeze/Reshape/Identity, integer Cast and Add/Sub/Mul/Div.
+/// Squeeze/Unsqueeze/Reshape/Identity, integer Cast, Add/Sub/Mul/Div, and
+/// the Equal/Where pair in front of Expand.
 /// Nullopt when even the number of elements is unknown.
 std::optional<llvm::SmallVector<ShapeTensorEntry>>
 getShapeTensorEntries(mlir::Value value);
 
-/// getShapeTensorEntries without the symbols: unknown elements are
-/// ShapedType::kDynamic.
+/// getShapeTensorEntries without the symbols, for shapes and counts: unknown
+/// elements are ShapedType::kDynamic (INT64_MIN, which no shape or count
+/// can be).
 std::optional<llvm::SmallVector<int64_t>>
 getShapeTensorValues(mlir::Value value);
 
@@ -85,9 +82,8 @@ SliceRange computeSliceRange(int64_t start, int64_t end, int64_t step,
 
 /// The [first, last) dimensions ONNX Shape returns for `start`/`end` on a
 /// tensor of rank `rank` (negative values count from the back, then clamp).
-std::pair<int64_t, int64_t> computeShapeOpRange(int64_t start,
-                                                std::optional<int64_t> end,
-                                                int64_t rank);
+std::pair<int64_t, int64_t>
+computeShapeOpRange(int64_t start, std::optional<int64_t> end, int64_t rank);
 
 /// The number of elements of ONNX Range(start, limit, delta) for scalar
 /// constants of one int or float element type, as ONNX Runtime computes it:
@@ -96,6 +92,10 @@ std::pair<int64_t, int64_t> computeShapeOpRange(int64_t start,
 std::optional<int64_t> computeRangeLength(mlir::Attribute start,
                                           mlir::Attribute limit,
                                           mlir::Attribute delta);
+
+/// computeRangeLength for integer values known otherwise (shape arithmetic).
+std::optional<int64_t> computeRangeLength(int64_t start, int64_t limit,
+                                          int64_t delta);
 
 /// The product of `dims`, or ShapedType::kDynamic if any is dynamic.
 int64_t getProductOrDynamic(llvm::ArrayRef<int64_t> dims);

@@ -7,6 +7,11 @@
 // operands allow (ONNX semantics of the newest opset), then merges it into
 // the declared result type with `refineResultType`, the one merge rule.
 //
+// The importer builds ops generically and infers before it verifies (Cast's
+// verifier needs the inferred result type), so each method first runs the
+// ODS checks (`verifyInvariantsImpl`: operand kinds, required attributes)
+// and no method assumes what a custom verifier would guarantee.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ONNXOpsUtils.h"
@@ -66,9 +71,9 @@ static LogicalResult refineResultType(Operation *op, unsigned index,
     else
       return conflict();
   }
-  result.setType(RankedTensorType::get(
-      dims, current.getElementType(),
-      cast<RankedTensorType>(current).getEncoding()));
+  result.setType(
+      RankedTensorType::get(dims, current.getElementType(),
+                            cast<RankedTensorType>(current).getEncoding()));
   return success();
 }
 
@@ -102,6 +107,8 @@ static LogicalResult inferSameAs(Operation *op, Value operand) {
 
 /// ONNX constrains these operands to one type variable `T`.
 static LogicalResult checkSameElementType(Operation *op, ValueRange operands) {
+  if (operands.empty())
+    return op->emitOpError("needs at least one input");
   Type first = getElementTypeOf(operands.front());
   for (Value operand : operands.drop_front())
     if (getElementTypeOf(operand) != first)
@@ -175,68 +182,206 @@ static FailureOr<int64_t> getNormalizedAxis(Operation *op, int64_t axis,
 // Element-wise ops
 //===----------------------------------------------------------------------===//
 
-LogicalResult IdentityOp::inferShapes() { return inferSameAs(*this, getInput()); }
+LogicalResult IdentityOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getInput());
+}
 
-LogicalResult AddOp::inferShapes() { return inferArithmetic(*this); }
-LogicalResult SubOp::inferShapes() { return inferArithmetic(*this); }
-LogicalResult MulOp::inferShapes() { return inferArithmetic(*this); }
-LogicalResult DivOp::inferShapes() { return inferArithmetic(*this); }
-LogicalResult MaxOp::inferShapes() { return inferArithmetic(*this); }
-LogicalResult MinOp::inferShapes() { return inferArithmetic(*this); }
+LogicalResult AddOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferArithmetic(*this);
+}
+LogicalResult SubOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferArithmetic(*this);
+}
+LogicalResult MulOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferArithmetic(*this);
+}
+LogicalResult DivOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferArithmetic(*this);
+}
+LogicalResult MaxOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferArithmetic(*this);
+}
+LogicalResult MinOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferArithmetic(*this);
+}
 
 LogicalResult PowOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   // The exponent may have another type; the result has the base's.
   return inferBroadcast(*this, getOperands(), getElementTypeOf(getX()));
 }
 
-LogicalResult EqualOp::inferShapes() { return inferPredicate(*this); }
-LogicalResult LessOp::inferShapes() { return inferPredicate(*this); }
-LogicalResult LessOrEqualOp::inferShapes() { return inferPredicate(*this); }
-LogicalResult GreaterOp::inferShapes() { return inferPredicate(*this); }
-LogicalResult GreaterOrEqualOp::inferShapes() { return inferPredicate(*this); }
-LogicalResult AndOp::inferShapes() { return inferPredicate(*this); }
-LogicalResult OrOp::inferShapes() { return inferPredicate(*this); }
+LogicalResult EqualOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferPredicate(*this);
+}
+LogicalResult LessOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferPredicate(*this);
+}
+LogicalResult LessOrEqualOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferPredicate(*this);
+}
+LogicalResult GreaterOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferPredicate(*this);
+}
+LogicalResult GreaterOrEqualOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferPredicate(*this);
+}
+LogicalResult AndOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferPredicate(*this);
+}
+LogicalResult OrOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferPredicate(*this);
+}
 
-LogicalResult SqrtOp::inferShapes() { return inferSameAs(*this, getX()); }
-LogicalResult ReciprocalOp::inferShapes() { return inferSameAs(*this, getX()); }
-LogicalResult NegOp::inferShapes() { return inferSameAs(*this, getX()); }
-LogicalResult AbsOp::inferShapes() { return inferSameAs(*this, getX()); }
-LogicalResult ExpOp::inferShapes() { return inferSameAs(*this, getInput()); }
-LogicalResult LogOp::inferShapes() { return inferSameAs(*this, getInput()); }
-LogicalResult TanhOp::inferShapes() { return inferSameAs(*this, getInput()); }
-LogicalResult ErfOp::inferShapes() { return inferSameAs(*this, getInput()); }
-LogicalResult SigmoidOp::inferShapes() { return inferSameAs(*this, getX()); }
-LogicalResult ReluOp::inferShapes() { return inferSameAs(*this, getX()); }
-LogicalResult CosOp::inferShapes() { return inferSameAs(*this, getInput()); }
-LogicalResult SinOp::inferShapes() { return inferSameAs(*this, getInput()); }
-LogicalResult NotOp::inferShapes() { return inferSameAs(*this, getX()); }
-LogicalResult GeluOp::inferShapes() { return inferSameAs(*this, getX()); }
-LogicalResult SoftmaxOp::inferShapes() { return inferSameAs(*this, getInput()); }
-LogicalResult LogSoftmaxOp::inferShapes() {
+LogicalResult SqrtOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getX());
+}
+LogicalResult ReciprocalOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getX());
+}
+LogicalResult NegOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getX());
+}
+LogicalResult AbsOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getX());
+}
+LogicalResult ExpOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   return inferSameAs(*this, getInput());
 }
-LogicalResult ClipOp::inferShapes() { return inferSameAs(*this, getInput()); }
+LogicalResult LogOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getInput());
+}
+LogicalResult TanhOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getInput());
+}
+LogicalResult ErfOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getInput());
+}
+LogicalResult SigmoidOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getX());
+}
+LogicalResult ReluOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getX());
+}
+LogicalResult CosOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getInput());
+}
+LogicalResult SinOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getInput());
+}
+LogicalResult NotOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getX());
+}
+LogicalResult GeluOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getX());
+}
+LogicalResult SoftmaxOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getInput());
+}
+LogicalResult LogSoftmaxOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getInput());
+}
+LogicalResult ClipOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getInput());
+}
 LogicalResult TriluOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   auto type = dyn_cast<RankedTensorType>(getInput().getType());
   if (type && type.getRank() < 2)
     return emitOpError("input must have rank >= 2, got ") << type;
   return inferSameAs(*this, getInput());
 }
-LogicalResult CumSumOp::inferShapes() { return inferSameAs(*this, getX()); }
+LogicalResult CumSumOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferSameAs(*this, getX());
+}
 LogicalResult ScatterNDOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   return inferSameAs(*this, getData());
 }
 LogicalResult RotaryEmbeddingOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   return inferSameAs(*this, getInput());
 }
 
 LogicalResult WhereOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   if (failed(checkSameElementType(*this, {getX(), getY()})))
     return failure();
   return inferBroadcast(*this, getOperands(), getElementTypeOf(getX()));
 }
 
 LogicalResult CastOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type to = getElementType(getContext(), static_cast<int32_t>(getTo()));
   if (!to)
     return emitOpError("unsupported 'to' data type ")
@@ -245,6 +390,8 @@ LogicalResult CastOp::inferShapes() {
 }
 
 LogicalResult CastLikeOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   return inferShapeOf(*this, 0, getInput(), getElementTypeOf(getTargetType()));
 }
 
@@ -290,22 +437,29 @@ static LogicalResult inferMatMulLike(Operation *op, Value lhs, Value rhs,
 }
 
 LogicalResult MatMulOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   if (failed(checkSameElementType(*this, getOperands())))
     return failure();
   return inferMatMulLike(*this, getA(), getB(), getElementTypeOf(getA()));
 }
 
 LogicalResult MatMulIntegerOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   return inferMatMulLike(*this, getA(), getB(),
                          IntegerType::get(getContext(), 32));
 }
 
 LogicalResult GemmOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   if (failed(checkSameElementType(*this, {getA(), getB()})))
     return failure();
   // Gemm is always 2-D: op(A) is (M, K), op(B) is (K, N).
-  auto matrixDims = [&](Value operand, bool transposed, StringRef name)
-      -> FailureOr<std::pair<int64_t, int64_t>> {
+  auto matrixDims =
+      [&](Value operand, bool transposed,
+          StringRef name) -> FailureOr<std::pair<int64_t, int64_t>> {
     auto type = dyn_cast<RankedTensorType>(operand.getType());
     if (!type)
       return std::make_pair(ShapedType::kDynamic, ShapedType::kDynamic);
@@ -348,14 +502,19 @@ LogicalResult GemmOp::inferShapes() {
 }
 
 LogicalResult MatMulNBitsOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   auto type = dyn_cast<RankedTensorType>(getA().getType());
   Type elementType = getElementTypeOf(getA());
   if (!type)
     return refineUnranked(*this, 0, elementType);
   if (type.getRank() == 0)
     return emitOpError("A must have rank >= 1");
+  int64_t n = static_cast<int64_t>(getN());
+  if (n < 1)
+    return emitOpError("N must be positive, got ") << n;
   SmallVector<int64_t> shape(type.getShape());
-  shape.back() = static_cast<int64_t>(getN());
+  shape.back() = n;
   return refineRanked(*this, 0, shape, elementType);
 }
 
@@ -364,6 +523,8 @@ LogicalResult MatMulNBitsOp::inferShapes() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult TransposeOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getData());
   auto type = dyn_cast<RankedTensorType>(getData().getType());
   std::optional<ArrayRef<int64_t>> perm = getPerm();
@@ -394,6 +555,8 @@ LogicalResult TransposeOp::inferShapes() {
 }
 
 LogicalResult ReshapeOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getData());
   std::optional<SmallVector<ShapeTensorEntry>> target =
       getShapeTensorEntries(getShape());
@@ -419,13 +582,15 @@ LogicalResult ReshapeOp::inferShapes() {
     copiedOutput[outputIndex] = true;
   };
   for (auto [i, entry] : llvm::enumerate(*target)) {
-    int64_t value = entry.value;
     if (!entry.isKnown()) {
       if (input && entry.source == getData() && entry.dim < inputRank)
         copy(i, entry.dim);
       else
         shape.push_back(ShapedType::kDynamic);
-    } else if (value == -1) {
+      continue;
+    }
+    int64_t value = *entry.value;
+    if (value == -1) {
       if (inferredIndex)
         return emitOpError("shape has more than one -1 entry");
       inferredIndex = i;
@@ -474,8 +639,8 @@ LogicalResult ReshapeOp::inferShapes() {
   if (inputCount && outputCount) {
     auto mismatch = [&](StringRef why) {
       return emitOpError("cannot reshape ")
-             << input << " into "
-             << RankedTensorType::get(shape, elementType) << ": " << why;
+             << input << " into " << RankedTensorType::get(shape, elementType)
+             << ": " << why;
     };
     if (inferredIndex) {
       if (*outputCount == 0 || *inputCount % *outputCount != 0)
@@ -489,6 +654,8 @@ LogicalResult ReshapeOp::inferShapes() {
 }
 
 LogicalResult FlattenOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getInput());
   auto type = dyn_cast<RankedTensorType>(getInput().getType());
   if (!type)
@@ -509,6 +676,8 @@ LogicalResult FlattenOp::inferShapes() {
 }
 
 LogicalResult SqueezeOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getData());
   auto type = dyn_cast<RankedTensorType>(getData().getType());
   if (!type)
@@ -543,11 +712,10 @@ LogicalResult SqueezeOp::inferShapes() {
     if (!axesType || !axesType.hasStaticShape() ||
         axesType.getNumElements() == 0 || axesType.getNumElements() > rank)
       return refineUnranked(*this, 0, elementType);
-    return refineRanked(
-        *this, 0,
-        SmallVector<int64_t>(rank - axesType.getNumElements(),
-                             ShapedType::kDynamic),
-        elementType);
+    return refineRanked(*this, 0,
+                        SmallVector<int64_t>(rank - axesType.getNumElements(),
+                                             ShapedType::kDynamic),
+                        elementType);
   }
   SmallVector<int64_t> shape;
   for (auto [i, dim] : llvm::enumerate(type.getShape()))
@@ -557,6 +725,8 @@ LogicalResult SqueezeOp::inferShapes() {
 }
 
 LogicalResult UnsqueezeOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getData());
   auto type = dyn_cast<RankedTensorType>(getData().getType());
   if (!type)
@@ -597,6 +767,8 @@ LogicalResult UnsqueezeOp::inferShapes() {
 }
 
 LogicalResult ConcatOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   if (failed(checkSameElementType(*this, getInputs())))
     return failure();
   Type elementType = getElementTypeOf(getInputs().front());
@@ -643,8 +815,12 @@ LogicalResult ConcatOp::inferShapes() {
 }
 
 LogicalResult SplitOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getInput());
   unsigned numResults = getNumResults();
+  if (numResults == 0)
+    return emitOpError("needs at least one result");
   auto type = dyn_cast<RankedTensorType>(getInput().getType());
   if (!type) {
     for (unsigned i = 0; i < numResults; ++i)
@@ -664,8 +840,7 @@ LogicalResult SplitOp::inferShapes() {
             getConstantIntValues(getSplit())) {
       if (split->size() != numResults)
         return emitOpError("split has ")
-               << split->size() << " entries for " << numResults
-               << " results";
+               << split->size() << " entries for " << numResults << " results";
       int64_t total = 0;
       for (int64_t size : *split) {
         if (size < 0)
@@ -705,6 +880,8 @@ LogicalResult SplitOp::inferShapes() {
 }
 
 LogicalResult SliceOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getData());
   auto type = dyn_cast<RankedTensorType>(getData().getType());
   if (!type)
@@ -712,19 +889,18 @@ LogicalResult SliceOp::inferShapes() {
   int64_t rank = type.getRank();
   SmallVector<int64_t> shape(type.getShape());
 
-  std::optional<SmallVector<int64_t>> starts = getConstantIntValues(getStarts());
-  std::optional<SmallVector<int64_t>> ends = getConstantIntValues(getEnds());
-  std::optional<SmallVector<int64_t>> axes, steps;
+  // Bounds are often shape arithmetic (a length read with Shape), so each
+  // entry may be known on its own. Entries rather than getShapeTensorValues:
+  // INT64_MIN is a common end.
+  using Entries = SmallVector<ShapeTensorEntry>;
+  std::optional<Entries> starts = getShapeTensorEntries(getStarts());
+  std::optional<Entries> ends = getShapeTensorEntries(getEnds());
+  std::optional<Entries> steps;
+  std::optional<SmallVector<int64_t>> axes;
   if (isNoValue(getAxes())) {
-    // Default axes are [0, n) for n starts; n may come from the type alone.
-    std::optional<int64_t> count;
+    // Default axes are [0, n) for n starts.
     if (starts)
-      count = starts->size();
-    else if (auto startsType = dyn_cast<RankedTensorType>(getStarts().getType());
-             startsType && startsType.hasStaticShape())
-      count = startsType.getNumElements();
-    if (count)
-      axes = llvm::to_vector(llvm::seq<int64_t>(0, *count));
+      axes = llvm::to_vector(llvm::seq<int64_t>(0, starts->size()));
   } else {
     axes = getConstantIntValues(getAxes());
   }
@@ -734,23 +910,30 @@ LogicalResult SliceOp::inferShapes() {
                         SmallVector<int64_t>(rank, ShapedType::kDynamic),
                         elementType);
   }
-  if (isNoValue(getSteps()))
-    steps = SmallVector<int64_t>(axes->size(), 1);
-  else
-    steps = getConstantIntValues(getSteps());
+  if (isNoValue(getSteps())) {
+    ShapeTensorEntry one;
+    one.value = 1;
+    steps = Entries(axes->size(), one);
+  } else {
+    steps = getShapeTensorEntries(getSteps());
+  }
 
   size_t count = axes->size();
-  auto checkCount = [&](const std::optional<SmallVector<int64_t>> &values,
+  auto checkCount = [&](const std::optional<Entries> &entries,
                         StringRef name) -> LogicalResult {
-    if (values && values->size() != count)
-      return emitOpError() << name << " has " << values->size()
+    if (entries && entries->size() != count)
+      return emitOpError() << name << " has " << entries->size()
                            << " entries, axes has " << count;
     return success();
   };
-  if (failed(checkCount(starts, "starts")) || failed(checkCount(ends, "ends")) ||
-      failed(checkCount(steps, "steps")))
+  if (failed(checkCount(starts, "starts")) ||
+      failed(checkCount(ends, "ends")) || failed(checkCount(steps, "steps")))
     return failure();
 
+  auto getKnown = [](const std::optional<Entries> &entries,
+                     size_t i) -> std::optional<int64_t> {
+    return entries ? (*entries)[i].value : std::nullopt;
+  };
   llvm::SmallSet<int64_t, 8> seen;
   for (size_t i = 0; i < count; ++i) {
     FailureOr<int64_t> axis = getNormalizedAxis(*this, (*axes)[i], rank);
@@ -758,28 +941,32 @@ LogicalResult SliceOp::inferShapes() {
       return failure();
     if (!seen.insert(*axis).second)
       return emitOpError("axis ") << (*axes)[i] << " is repeated";
-    if (steps && (*steps)[i] == 0)
+    std::optional<int64_t> start = getKnown(starts, i);
+    std::optional<int64_t> end = getKnown(ends, i);
+    std::optional<int64_t> step = getKnown(steps, i);
+    if (step == 0)
       return emitOpError("step ") << i << " is 0";
     int64_t dim = type.getDimSize(*axis);
-    if (!starts || !ends || !steps) {
+    if (!start || !end || !step) {
       shape[*axis] = ShapedType::kDynamic;
       continue;
     }
-    int64_t start = (*starts)[i], end = (*ends)[i], step = (*steps)[i];
     if (!ShapedType::isDynamic(dim)) {
-      shape[*axis] = computeSliceRange(start, end, step, dim).size;
+      shape[*axis] = computeSliceRange(*start, *end, *step, dim).size;
       continue;
     }
     // [0, INT64_MAX) by 1 keeps any dim whole, which exporters use for
     // "to the end".
-    bool wholeDim = step == 1 && start == 0 &&
-                    end == std::numeric_limits<int64_t>::max();
+    bool wholeDim = *step == 1 && *start == 0 &&
+                    *end == std::numeric_limits<int64_t>::max();
     shape[*axis] = wholeDim ? dim : ShapedType::kDynamic;
   }
   return refineRanked(*this, 0, shape, elementType);
 }
 
 LogicalResult GatherOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getData());
   auto data = dyn_cast<RankedTensorType>(getData().getType());
   auto indices = dyn_cast<RankedTensorType>(getIndices().getType());
@@ -807,6 +994,8 @@ LogicalResult GatherOp::inferShapes() {
 }
 
 LogicalResult GatherElementsOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   auto data = dyn_cast<RankedTensorType>(getData().getType());
   auto indices = dyn_cast<RankedTensorType>(getIndices().getType());
   if (data && indices && data.getRank() != indices.getRank())
@@ -816,6 +1005,8 @@ LogicalResult GatherElementsOp::inferShapes() {
 }
 
 LogicalResult ExpandOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getInput());
   FailureOr<std::optional<SmallVector<int64_t>>> target =
       getShapeOperandDims(*this, getShape(), "shape");
@@ -833,6 +1024,8 @@ LogicalResult ExpandOp::inferShapes() {
 }
 
 LogicalResult TileOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getInput());
   FailureOr<std::optional<SmallVector<int64_t>>> repeats =
       getShapeOperandDims(*this, getRepeats(), "repeats");
@@ -870,6 +1063,8 @@ LogicalResult TileOp::inferShapes() {
 }
 
 LogicalResult ShapeOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type i64 = IntegerType::get(getContext(), 64);
   auto type = dyn_cast<RankedTensorType>(getData().getType());
   if (!type)
@@ -883,10 +1078,14 @@ LogicalResult ShapeOp::inferShapes() {
 }
 
 LogicalResult SizeOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   return refineRanked(*this, 0, {}, IntegerType::get(getContext(), 64));
 }
 
 LogicalResult ConstantOfShapeOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = Float32Type::get(getContext());
   if (std::optional<ElementsAttr> value = getValue())
     elementType = value->getElementType();
@@ -900,20 +1099,44 @@ LogicalResult ConstantOfShapeOp::inferShapes() {
 }
 
 LogicalResult RangeOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   if (failed(checkSameElementType(*this, getOperands())))
     return failure();
   Type elementType = getElementTypeOf(getStart());
+  auto fail = [&]() {
+    return emitOpError("needs scalar start, limit and delta of one type, "
+                       "and a nonzero delta");
+  };
+  std::optional<int64_t> length;
   Attribute start, limit, delta;
-  int64_t length = ShapedType::kDynamic;
   if (matchPattern(getStart(), m_Constant(&start)) &&
       matchPattern(getLimit(), m_Constant(&limit)) &&
       matchPattern(getDelta(), m_Constant(&delta))) {
-    std::optional<int64_t> count = computeRangeLength(start, limit, delta);
-    if (!count)
-      return emitOpError("delta must be a nonzero scalar");
-    length = *count;
+    length = computeRangeLength(start, limit, delta);
+    if (!length)
+      return fail();
+  } else if (isa<IntegerType>(elementType)) {
+    // Integer bounds are often shape arithmetic (a sequence length read
+    // with Shape), known although not constant.
+    auto getKnownScalar = [](Value value) -> std::optional<int64_t> {
+      std::optional<SmallVector<int64_t>> values = getShapeTensorValues(value);
+      if (!values || values->size() != 1 ||
+          ShapedType::isDynamic(values->front()))
+        return std::nullopt;
+      return values->front();
+    };
+    std::optional<int64_t> first = getKnownScalar(getStart());
+    std::optional<int64_t> bound = getKnownScalar(getLimit());
+    std::optional<int64_t> step = getKnownScalar(getDelta());
+    if (first && bound && step) {
+      length = computeRangeLength(*first, *bound, *step);
+      if (!length)
+        return fail();
+    }
   }
-  return refineRanked(*this, 0, {length}, elementType);
+  return refineRanked(*this, 0, {length.value_or(ShapedType::kDynamic)},
+                      elementType);
 }
 
 //===----------------------------------------------------------------------===//
@@ -921,8 +1144,7 @@ LogicalResult RangeOp::inferShapes() {
 //===----------------------------------------------------------------------===//
 
 /// ReduceMean/Sum/Max/Min (opset 18: axes is an optional input).
-template <typename ReduceOpT>
-static LogicalResult inferReduce(ReduceOpT op) {
+template <typename ReduceOpT> static LogicalResult inferReduce(ReduceOpT op) {
   Value data = op.getData();
   Type elementType = getElementTypeOf(data);
   auto type = dyn_cast<RankedTensorType>(data.getType());
@@ -933,9 +1155,9 @@ static LogicalResult inferReduce(ReduceOpT op) {
   if (!reduceAll) {
     axes = getConstantIntValues(op.getAxes());
     auto axesType = dyn_cast<RankedTensorType>(op.getAxes().getType());
-    reduceAll = (axes && axes->empty()) ||
-                (axesType && axesType.hasStaticShape() &&
-                 axesType.getNumElements() == 0);
+    reduceAll =
+        (axes && axes->empty()) || (axesType && axesType.hasStaticShape() &&
+                                    axesType.getNumElements() == 0);
   }
   if (reduceAll) {
     // Empty axes: identity with noop_with_empty_axes, else reduce all dims.
@@ -985,10 +1207,26 @@ static LogicalResult inferReduce(ReduceOpT op) {
   return refineRanked(op, 0, shape, elementType);
 }
 
-LogicalResult ReduceMeanOp::inferShapes() { return inferReduce(*this); }
-LogicalResult ReduceSumOp::inferShapes() { return inferReduce(*this); }
-LogicalResult ReduceMaxOp::inferShapes() { return inferReduce(*this); }
-LogicalResult ReduceMinOp::inferShapes() { return inferReduce(*this); }
+LogicalResult ReduceMeanOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferReduce(*this);
+}
+LogicalResult ReduceSumOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferReduce(*this);
+}
+LogicalResult ReduceMaxOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferReduce(*this);
+}
+LogicalResult ReduceMinOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferReduce(*this);
+}
 
 //===----------------------------------------------------------------------===//
 // Normalisation
@@ -1006,9 +1244,8 @@ static FailureOr<Type> getStashElementType(Operation *op, int64_t stashType) {
 
 /// Result `index` holds per-row statistics of `input`: its shape with the
 /// normalised dims (from `axis` on) set to 1.
-static LogicalResult inferStatistics(Operation *op, unsigned index,
-                                     Value input, int64_t axis,
-                                     Type elementType) {
+static LogicalResult inferStatistics(Operation *op, unsigned index, Value input,
+                                     int64_t axis, Type elementType) {
   auto type = dyn_cast<RankedTensorType>(input.getType());
   if (!type)
     return refineUnranked(op, index, elementType);
@@ -1022,6 +1259,8 @@ static LogicalResult inferStatistics(Operation *op, unsigned index,
 }
 
 LogicalResult LayerNormalizationOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   FailureOr<Type> stash =
       getStashElementType(*this, static_cast<int64_t>(getStashType()));
   if (failed(stash))
@@ -1035,6 +1274,8 @@ LogicalResult LayerNormalizationOp::inferShapes() {
 }
 
 LogicalResult SimplifiedLayerNormalizationOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   FailureOr<Type> stash =
       getStashElementType(*this, static_cast<int64_t>(getStashType()));
   if (failed(stash))
@@ -1047,6 +1288,8 @@ LogicalResult SimplifiedLayerNormalizationOp::inferShapes() {
 }
 
 LogicalResult SkipSimplifiedLayerNormalizationOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   // As ONNX Runtime: output and the residual sum are like the input, the
   // statistics are float with the last (normalised) dim 1.
   Type f32 = Float32Type::get(getContext());
@@ -1063,6 +1306,8 @@ LogicalResult SkipSimplifiedLayerNormalizationOp::inferShapes() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult QuantizeLinearOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType;
   if (!isNoValue(getYZeroPoint())) {
     elementType = getElementTypeOf(getYZeroPoint());
@@ -1077,6 +1322,8 @@ LogicalResult QuantizeLinearOp::inferShapes() {
 }
 
 LogicalResult DequantizeLinearOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type elementType = getElementTypeOf(getXScale());
   if (int64_t code = static_cast<int64_t>(getOutputDtype())) {
     elementType = getElementType(getContext(), static_cast<int32_t>(code));
@@ -1087,6 +1334,8 @@ LogicalResult DequantizeLinearOp::inferShapes() {
 }
 
 LogicalResult DynamicQuantizeLinearOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
   Type u8 = IntegerType::get(getContext(), 8, IntegerType::Unsigned);
   if (failed(inferShapeOf(*this, 0, getX(), u8)) ||
       failed(refineRanked(*this, 1, {}, Float32Type::get(getContext()))) ||

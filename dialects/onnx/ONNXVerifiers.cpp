@@ -63,8 +63,8 @@ static LogicalResult verifyRank(Operation *op, Value value, int64_t rank,
                                 StringRef name) {
   std::optional<int64_t> actual = getRank(value);
   if (actual && *actual != rank)
-    return op->emitOpError() << name << " must have rank " << rank << ", got "
-                             << value.getType();
+    return op->emitOpError()
+           << name << " must have rank " << rank << ", got " << value.getType();
   return success();
 }
 
@@ -77,8 +77,7 @@ static LogicalResult verifyDimSize(Operation *op, Value value, int64_t dim,
     return success();
   if (type.getDimSize(dim) != size)
     return op->emitOpError() << name << " must have size " << size
-                             << " in dimension " << dim << ", got "
-                             << type;
+                             << " in dimension " << dim << ", got " << type;
   return success();
 }
 
@@ -91,8 +90,7 @@ static LogicalResult verifyIndicesType(Operation *op, Value indices) {
 
 /// The stash_type of the normalisations: a float ONNX data type code.
 static LogicalResult verifyStashType(Operation *op, uint64_t stashType) {
-  Type type =
-      getElementType(op->getContext(), static_cast<int32_t>(stashType));
+  Type type = getElementType(op->getContext(), static_cast<int32_t>(stashType));
   if (!type || !isa<FloatType>(type))
     return op->emitOpError("stash_type ")
            << static_cast<int64_t>(stashType)
@@ -272,8 +270,8 @@ LogicalResult FlattenOp::verify() {
   int64_t axis = static_cast<int64_t>(getAxis());
   // Unlike most axes, Flatten's may equal the rank.
   if (rank && (axis < -*rank || axis > *rank))
-    return emitOpError("axis ") << axis << " is out of range [" << -*rank
-                                << ", " << *rank << "]";
+    return emitOpError("axis ")
+           << axis << " is out of range [" << -*rank << ", " << *rank << "]";
   return success();
 }
 
@@ -352,8 +350,7 @@ LogicalResult ScatterNDOp::verify() {
                        "got \"")
            << reduction << "\"";
   if (!getElementTypeOf(getIndices()).isSignlessInteger(64))
-    return emitOpError("indices must be int64, got ")
-           << getIndices().getType();
+    return emitOpError("indices must be int64, got ") << getIndices().getType();
   // updates.shape = indices.shape[:-1] + data.shape[indices.shape[-1]:].
   auto data = dyn_cast<RankedTensorType>(getData().getType());
   auto indices = dyn_cast<RankedTensorType>(getIndices().getType());
@@ -446,8 +443,7 @@ LogicalResult RotaryEmbeddingOp::verify() {
 /// rank with ceil(x.shape[axis] / block_size) along axis).
 static LogicalResult verifyQuantizationParams(Operation *op, Value x,
                                               Value scale, Value zeroPoint,
-                                              int64_t axis,
-                                              int64_t blockSize) {
+                                              int64_t axis, int64_t blockSize) {
   if (!isa<FloatType>(getElementTypeOf(scale)))
     return op->emitOpError("scale must be a float tensor, got ")
            << scale.getType();
@@ -504,7 +500,8 @@ LogicalResult QuantizeLinearOp::verify() {
     return failure();
   int64_t outputDtype = static_cast<int64_t>(getOutputDtype());
   if (outputDtype != 0) {
-    Type target = getElementType(getContext(), static_cast<int32_t>(outputDtype));
+    Type target =
+        getElementType(getContext(), static_cast<int32_t>(outputDtype));
     if (!target)
       return emitOpError("output_dtype ")
              << outputDtype << " is not a data type qaf supports";
@@ -528,7 +525,8 @@ LogicalResult DequantizeLinearOp::verify() {
            << getElementTypeOf(getX());
   int64_t outputDtype = static_cast<int64_t>(getOutputDtype());
   if (outputDtype != 0) {
-    Type target = getElementType(getContext(), static_cast<int32_t>(outputDtype));
+    Type target =
+        getElementType(getContext(), static_cast<int32_t>(outputDtype));
     if (!target || !isa<FloatType>(target))
       return emitOpError("output_dtype ")
              << outputDtype << " is not a float data type qaf supports";

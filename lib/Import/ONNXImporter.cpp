@@ -91,6 +91,29 @@ bool isDefaultDomain(StringRef domain) {
   return domain.empty() || domain == "ai.onnx";
 }
 
+/// The kind of an attribute's value. Old models leave it implicit in which
+/// field is set.
+proto::AttributeProto::AttributeType
+getAttributeKind(const proto::AttributeProto &attr) {
+  if (attr.type() != proto::AttributeProto::UNDEFINED)
+    return attr.type();
+  if (attr.has_f())
+    return proto::AttributeProto::FLOAT;
+  if (attr.has_i())
+    return proto::AttributeProto::INT;
+  if (attr.has_s())
+    return proto::AttributeProto::STRING;
+  if (attr.has_t())
+    return proto::AttributeProto::TENSOR;
+  if (attr.floats_size())
+    return proto::AttributeProto::FLOATS;
+  if (attr.ints_size())
+    return proto::AttributeProto::INTS;
+  if (attr.strings_size())
+    return proto::AttributeProto::STRINGS;
+  return proto::AttributeProto::UNDEFINED;
+}
+
 /// Bytes of `count` elements of `type` in ONNX storage.
 size_t getStorageSize(Type elementType, int64_t count) {
   unsigned bits = ox::getStorageBitWidth(elementType);
@@ -729,8 +752,10 @@ FailureOr<ElementsAttr> Importer::importTensor(proto::TensorProto &tensor,
     return makeElements(type, bytes, std::move(owned), name);
   }
 
-  // Typed fields: convert to the raw little-endian layout.
-  auto data = std::make_shared<std::vector<char>>(expected);
+  // Typed fields: convert to the raw little-endian layout. The buffer is
+  // allocated once the field is known to hold the values the shape declares:
+  // a malformed tensor may declare terabytes and hold nothing.
+  auto data = std::make_shared<std::vector<char>>();
   auto mismatch = [&](size_t found) {
     return emitError(nameLoc(name))
            << "tensor '" << name << "' holds " << found
@@ -739,6 +764,7 @@ FailureOr<ElementsAttr> Importer::importTensor(proto::TensorProto &tensor,
   auto copyValues = [&](const auto &field, auto convert) -> LogicalResult {
     if (static_cast<int64_t>(field.size()) != count)
       return mismatch(field.size());
+    data->resize(expected);
     using Stored = decltype(convert(*field.begin()));
     for (int64_t i = 0; i < count; ++i) {
       Stored value = convert(field.Get(i));
@@ -779,6 +805,7 @@ FailureOr<ElementsAttr> Importer::importTensor(proto::TensorProto &tensor,
       // 4- and 2-bit codes come packed, one byte per int32 entry.
       if (static_cast<size_t>(tensor.int32_data_size()) != expected)
         return mismatch(tensor.int32_data_size() * (8 / bits));
+      data->resize(expected);
       for (size_t i = 0; i < expected; ++i)
         (*data)[i] = static_cast<char>(tensor.int32_data(i));
     }
@@ -810,25 +837,7 @@ Value Importer::makeConstant(ElementsAttr value, Location loc) {
 FailureOr<Attribute>
 Importer::importAttribute(const proto::AttributeProto &attr,
                           const proto::NodeProto &node) {
-  auto type = attr.type();
-  if (type == proto::AttributeProto::UNDEFINED) {
-    // Old models leave the kind implicit in which field is set.
-    if (attr.has_f())
-      type = proto::AttributeProto::FLOAT;
-    else if (attr.has_i())
-      type = proto::AttributeProto::INT;
-    else if (attr.has_s())
-      type = proto::AttributeProto::STRING;
-    else if (attr.has_t())
-      type = proto::AttributeProto::TENSOR;
-    else if (attr.floats_size())
-      type = proto::AttributeProto::FLOATS;
-    else if (attr.ints_size())
-      type = proto::AttributeProto::INTS;
-    else if (attr.strings_size())
-      type = proto::AttributeProto::STRINGS;
-  }
-  switch (type) {
+  switch (getAttributeKind(attr)) {
   case proto::AttributeProto::FLOAT:
     return Attribute(builder.getF32FloatAttr(attr.f()));
   case proto::AttributeProto::INT:
@@ -905,6 +914,25 @@ LogicalResult Importer::importConstantNode(const proto::NodeProto &node) {
   return defineValue(node.output(0), makeConstant(value, loc), &node);
 }
 
+/// Checks the constraints ODS generates for an op of one of `OpTys`: operand
+/// and result types, required attributes and attribute kinds. The op's own
+/// verifier is not run.
+template <typename... OpTys>
+static LogicalResult verifyOdsConstraintsOf(Operation *op) {
+  LogicalResult result = success();
+  (void)((isa<OpTys>(op) &&
+          (result = cast<OpTys>(op).verifyInvariantsImpl(), true)) ||
+         ...);
+  return result;
+}
+
+static LogicalResult verifyOdsConstraints(Operation *op) {
+  return verifyOdsConstraintsOf<
+#define GET_OP_LIST
+#include "qaf/dialects/onnx/ONNXOps.cpp.inc"
+      >(op);
+}
+
 /// The number of results the op declares, from its ODS traits; -1 when
 /// variadic.
 static int getDeclaredNumResults(RegisteredOperationName name) {
@@ -937,11 +965,14 @@ Importer::buildOp(StringRef opName, ArrayRef<Value> operands,
                        ? declaredTypes[i]
                        : unknown);
   Operation *op = builder.create(state);
-  // Inference first: verifiers check result types against attributes (Cast's
-  // `to`), and the placeholder types are only right after inference.
-  // inferShapes reports, never assumes, invalid attributes.
+  // Inference before the op's verifier: verifiers check result types against
+  // attributes (Cast's `to`), and the placeholder types are only right after
+  // inference. But inference may rely on what ODS declares (a tensor operand
+  // where a node left an input empty, a required attribute, its kind), so
+  // those constraints are checked first.
   auto inference = dyn_cast<ox::ShapeInferenceOpInterface>(op);
-  if ((inference && failed(inference.inferShapes())) ||
+  if (failed(verifyOdsConstraints(op)) ||
+      (inference && failed(inference.inferShapes())) ||
       failed(verify(op, /*verifyRecursively=*/false))) {
     op->erase();
     return failure();
@@ -989,10 +1020,15 @@ LogicalResult Importer::importOldSoftmax(const proto::NodeProto &node,
   int64_t axis = 1;
   SmallVector<NamedAttribute> kept;
   for (NamedAttribute attr : attributes) {
-    if (attr.getName() == "axis")
-      axis = cast<IntegerAttr>(attr.getValue()).getInt();
-    else
+    if (attr.getName() != "axis") {
       kept.push_back(attr);
+      continue;
+    }
+    auto value = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!value)
+      return emitError(nameLoc(nodeName(node)))
+             << describe(node) << ": attribute 'axis' must be an integer";
+    axis = value.getInt();
   }
   auto inputType = dyn_cast<RankedTensorType>(input.getType());
   if (!inputType)
@@ -1068,13 +1104,25 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
   // not know could change the semantics, so it is an error, not ignored.
   ArrayRef<StringAttr> known = registered->getAttributeNames();
   SmallVector<NamedAttribute> attributes;
+  llvm::StringSet<> attributeNames;
   for (const proto::AttributeProto &attr : node.attribute()) {
+    if (!attributeNames.insert(attr.name()).second)
+      return emitError(loc) << describe(node) << ": attribute '"
+                            << attr.name() << "' is given more than once";
     bool becameInput = false;
     for (const AttributeBecameInput &rule : kAttributesBecameInputs) {
       if (!defaultDomain || rule.opType != opType ||
           rule.attribute != attr.name() || defaultOpset >= rule.firstOpsetAsInput)
         continue;
       becameInput = true;
+      // Read with the wrong kind, the value would silently be 0 or [].
+      auto kind = rule.likeFirstInput ? proto::AttributeProto::FLOAT
+                                      : proto::AttributeProto::INTS;
+      if (getAttributeKind(attr) != kind)
+        return emitError(loc) << describe(node) << ": attribute '"
+                              << attr.name() << "' must be "
+                              << (rule.likeFirstInput ? "a float"
+                                                      : "a list of integers");
       Value constant;
       if (rule.likeFirstInput) {
         auto inputType = operands.empty()

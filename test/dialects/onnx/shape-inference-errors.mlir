@@ -226,7 +226,7 @@ func.func @constant_of_shape(%x: tensor<3x2xf32>) -> tensor<*xf32> {
 func.func @range_delta(%x: tensor<3x2xf32>) -> tensor<*xi64> {
   %a = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
   %b = onnx.Constant {value = dense<4> : tensor<i64>} : tensor<i64>
-  // expected-error @+1 {{'onnx.Range' op delta must be a nonzero scalar}}
+  // expected-error @+1 {{'onnx.Range' op needs scalar start, limit and delta of one type, and a nonzero delta}}
   %0 = onnx.Range %a, %b, %a : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<*xi64>
   return %0 : tensor<*xi64>
 }

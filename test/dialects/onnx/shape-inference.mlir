@@ -147,6 +147,39 @@ func.func @reshape_dynamic_batch(%x: tensor<?x16x64xf32>) -> tensor<*xf32> {
   return %y : tensor<*xf32>
 }
 
+// More of what torch exporters emit around dynamic dims: Expand's shape
+// through Where(Equal(shape, -1), 1, shape) (a dim is never -1), a Range up
+// to a static dim read with Shape, and a Slice ending there.
+// CHECK-LABEL: func.func @exporter_patterns
+// CHECK-SAME: -> (tensor<?x2x8x16xf32>, tensor<8xi64>, tensor<?x2x8x16xf32>)
+func.func @exporter_patterns(%x: tensor<?x1x8x16xf32>) -> (tensor<*xf32>, tensor<*xi64>, tensor<*xf32>) {
+  %shape = onnx.Shape %x : (tensor<?x1x8x16xf32>) -> tensor<*xi64>
+  %c0 = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %c1 = onnx.Constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %c2 = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %axes = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %batch = onnx.Gather %shape, %c0 : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  %b1 = onnx.Unsqueeze %batch, %axes : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %rest = onnx.Constant {value = dense<[2, 8, 16]> : tensor<3xi64>} : tensor<3xi64>
+  %target = onnx.Concat %b1, %rest {axis = 0 : i64} : (tensor<*xi64>, tensor<3xi64>) -> tensor<*xi64>
+  %minus1 = onnx.Constant {value = dense<-1> : tensor<4xi64>} : tensor<4xi64>
+  %ones = onnx.Constant {value = dense<1> : tensor<4xi64>} : tensor<4xi64>
+  %isneg = onnx.Equal %target, %minus1 : (tensor<*xi64>, tensor<4xi64>) -> tensor<*xi1>
+  %fixed = onnx.Where %isneg, %ones, %target : (tensor<*xi1>, tensor<4xi64>, tensor<*xi64>) -> tensor<*xi64>
+  // CHECK: onnx.Expand {{.*}} -> tensor<?x2x8x16xf32>
+  %0 = onnx.Expand %x, %fixed : (tensor<?x1x8x16xf32>, tensor<*xi64>) -> tensor<*xf32>
+  %seq = onnx.Gather %shape, %c2 : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  // CHECK: onnx.Range {{.*}} -> tensor<8xi64>
+  %1 = onnx.Range %c0, %seq, %c1 : (tensor<i64>, tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
+  %end = onnx.Unsqueeze %seq, %axes : (tensor<*xi64>, tensor<1xi64>) -> tensor<*xi64>
+  %start = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %axis = onnx.Constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %none = onnx.NoValue
+  // CHECK: onnx.Slice {{.*}} -> tensor<?x2x8x16xf32>
+  %2 = onnx.Slice %0, %start, %end, %axis, %none : (tensor<*xf32>, tensor<1xi64>, tensor<*xi64>, tensor<1xi64>, none) -> tensor<*xf32>
+  return %0, %1, %2 : tensor<*xf32>, tensor<*xi64>, tensor<*xf32>
+}
+
 // CHECK-LABEL: func.func @squeeze_unsqueeze
 func.func @squeeze_unsqueeze(%x: tensor<1x3x1xf32>, %d: tensor<?x1xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
   %none = onnx.NoValue

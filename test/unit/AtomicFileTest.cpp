@@ -1,0 +1,155 @@
+//===- AtomicFileTest.cpp - atomic file writes ----------------------------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Support/AtomicFile.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "gtest/gtest.h"
+
+#include <string>
+#include <vector>
+
+using namespace llvm;
+using qaf::AtomicFile;
+
+namespace {
+
+class AtomicFileTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_FALSE(sys::fs::createUniqueDirectory("qaf-atomic-file-test", dir));
+  }
+  void TearDown() override { sys::fs::remove_directories(dir); }
+
+  std::string pathOf(StringRef name) {
+    SmallString<256> path(dir);
+    sys::path::append(path, name);
+    return std::string(path);
+  }
+
+  /// The names in the test folder, sorted.
+  std::vector<std::string> listFolder() {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+         it.increment(ec))
+      names.push_back(sys::path::filename(it->path()).str());
+    EXPECT_FALSE(ec);
+    llvm::sort(names);
+    return names;
+  }
+
+  static void writeFile(StringRef path, StringRef contents) {
+    std::error_code ec;
+    raw_fd_ostream os(path, ec);
+    ASSERT_FALSE(ec);
+    os << contents;
+  }
+
+  /// Commits, and returns the error message ("" on success).
+  static std::string commit(AtomicFile &file) {
+    if (Error error = file.commit())
+      return toString(std::move(error));
+    return "";
+  }
+
+  static std::string readFile(StringRef path) {
+    auto buffer = MemoryBuffer::getFile(path);
+    if (!buffer)
+      return "<unreadable: " + buffer.getError().message() + ">";
+    return (*buffer)->getBuffer().str();
+  }
+
+  SmallString<256> dir;
+};
+
+TEST_F(AtomicFileTest, CommitCreatesTheFile) {
+  std::string path = pathOf("model.onnx");
+  Expected<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
+  ASSERT_TRUE(bool(file)) << toString(file.takeError());
+  EXPECT_EQ((*file)->getPath(), path);
+  (*file)->os() << "weights";
+  ASSERT_EQ(commit(**file), "");
+  file->reset();
+  EXPECT_EQ(readFile(path), "weights");
+  EXPECT_EQ(listFolder(), std::vector<std::string>{"model.onnx"});
+}
+
+TEST_F(AtomicFileTest, CommitReplacesTheDestination) {
+  std::string path = pathOf("model.onnx");
+  writeFile(path, "old contents, longer than the new ones");
+  Expected<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
+  ASSERT_TRUE(bool(file)) << toString(file.takeError());
+  (*file)->os() << "new";
+  // Until the commit, readers see the old file.
+  EXPECT_EQ(readFile(path), "old contents, longer than the new ones");
+  ASSERT_EQ(commit(**file), "");
+  EXPECT_EQ(readFile(path), "new");
+  file->reset();
+  EXPECT_EQ(listFolder(), std::vector<std::string>{"model.onnx"});
+}
+
+TEST_F(AtomicFileTest, WritesGoToATemporaryBesideTheDestination) {
+  std::string path = pathOf("model.onnx");
+  Expected<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
+  ASSERT_TRUE(bool(file)) << toString(file.takeError());
+  std::vector<std::string> names = listFolder();
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_TRUE(StringRef(names[0]).starts_with("model.onnx.tmp-")) << names[0];
+}
+
+TEST_F(AtomicFileTest, UncommittedFileLeavesDestinationUntouched) {
+  std::string path = pathOf("model.onnx");
+  writeFile(path, "old");
+  {
+    Expected<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
+    ASSERT_TRUE(bool(file)) << toString(file.takeError());
+    (*file)->os() << "half-written";
+    (*file)->os().flush();
+    EXPECT_EQ(listFolder().size(), 2u);
+  }
+  EXPECT_EQ(readFile(path), "old");
+  // The temporary is gone too.
+  EXPECT_EQ(listFolder(), std::vector<std::string>{"model.onnx"});
+}
+
+TEST_F(AtomicFileTest, UncommittedFileCreatesNothing) {
+  {
+    Expected<std::unique_ptr<AtomicFile>> file =
+        AtomicFile::create(pathOf("model.onnx"));
+    ASSERT_TRUE(bool(file)) << toString(file.takeError());
+    (*file)->os() << "discarded";
+  }
+  EXPECT_TRUE(listFolder().empty());
+}
+
+TEST_F(AtomicFileTest, MissingFolderFailsCleanly) {
+  std::string path = pathOf("missing/folder/model.onnx");
+  Expected<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
+  ASSERT_FALSE(bool(file));
+  std::string message = toString(file.takeError());
+  EXPECT_NE(message.find("missing/folder/model.onnx"), std::string::npos)
+      << message;
+  EXPECT_TRUE(listFolder().empty());
+}
+
+TEST_F(AtomicFileTest, LargeWritesArriveWhole) {
+  std::string path = pathOf("weights.data");
+  std::string contents(3 << 20, '\0');
+  for (size_t i = 0; i < contents.size(); ++i)
+    contents[i] = static_cast<char>(i * 131 + (i >> 13));
+  Expected<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
+  ASSERT_TRUE(bool(file)) << toString(file.takeError());
+  (*file)->os().write(contents.data(), contents.size());
+  ASSERT_EQ(commit(**file), "");
+  EXPECT_TRUE(readFile(path) == contents);
+}
+
+} // namespace
