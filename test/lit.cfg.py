@@ -19,6 +19,8 @@ config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["qaf-opt", "qaf-translate"], [config.qaf_tools_dir])
+    ["qaf-opt", "qaf-translate", "qaf-run"], [config.qaf_tools_dir])
 config.substitutions.append(("%python", config.python_executable))
+# The C compiler of the build, for tests that build small shared libraries.
+config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%qaf_src_root", config.qaf_src_root))

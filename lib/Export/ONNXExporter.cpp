@@ -12,7 +12,7 @@
 #include "qaf/Export/ONNXExporter.h"
 
 #include "qaf/Support/AtomicFile.h"
-#include "qaf/Support/BitPacking.h"
+#include "qaf/Support/ElementsBytes.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/onnx/ONNXModelAttrs.h"
 #include "qaf/dialects/onnx/ONNXTypes.h"
@@ -189,60 +189,15 @@ LogicalResult Exporter::exportTensor(ElementsAttr value, StringRef name,
   out.set_data_type(*dataType);
   for (int64_t dim : type.getShape())
     out.add_dims(dim);
-  int64_t count = type.getNumElements();
-  unsigned width = elementType.getIntOrFloatBitWidth();
-  unsigned storageBits = ox::getStorageBitWidth(elementType);
 
-  // The bytes in ONNX layout: either a view of existing memory (blobs and
-  // dense non-splat data of byte-sized types) or a freshly built buffer.
-  ArrayRef<char> bytes;
-  std::vector<char> built;
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return emitError(loc)
-             << "the data of tensor '" << name
-             << "' is not available (elided from text IR? export from the "
-                ".mlirbc bytecode or the original model instead)";
-    bytes = blob->getData();
-    size_t expected = count * llvm::divideCeil(width, 8);
-    if (bytes.size() != expected)
-      return emitError(loc) << "tensor '" << name << "' holds " << bytes.size()
-                            << " bytes, its type needs " << expected;
-    if (storageBits < 8) {
-      std::vector<uint8_t> packed = packBits(
-          ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(bytes.data()),
-                            bytes.size()),
-          storageBits);
-      built.assign(packed.begin(), packed.end());
-      bytes = built;
-    }
-  } else if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
-    if (width == 1) {
-      for (bool flag : dense.getValues<bool>())
-        built.push_back(flag ? 1 : 0);
-      bytes = built;
-    } else if (storageBits < 8) {
-      std::vector<uint8_t> codes;
-      codes.reserve(count);
-      for (const APInt &code : dense.getValues<APInt>())
-        codes.push_back(static_cast<uint8_t>(code.getZExtValue()));
-      std::vector<uint8_t> packed = packBits(codes, storageBits);
-      built.assign(packed.begin(), packed.end());
-      bytes = built;
-    } else if (dense.isSplat()) {
-      ArrayRef<char> element = dense.getRawData();
-      built.reserve(element.size() * count);
-      for (int64_t i = 0; i < count; ++i)
-        built.insert(built.end(), element.begin(), element.end());
-      bytes = built;
-    } else {
-      bytes = dense.getRawData();
-    }
-  } else {
-    return emitError(loc) << "cannot export tensor '" << name
-                          << "': unsupported attribute kind";
-  }
+  std::vector<char> storage;
+  std::string error;
+  FailureOr<ArrayRef<char>> maybeBytes =
+      getElementsBytes(value, storage, SubByteLayout::Packed, error);
+  if (failed(maybeBytes))
+    return emitError(loc) << "cannot export tensor '" << name << "': "
+                          << error;
+  ArrayRef<char> bytes = *maybeBytes;
 
   if (!dataFile || bytes.size() < options.externalDataThreshold) {
     out.set_raw_data(bytes.data(), bytes.size());

@@ -6,20 +6,28 @@
 
 #include "qaf/InitAll.h"
 
+#include "qaf/Conversion/Passes.h"
+#include "qaf/Conversion/Pipelines.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/passes/Passes.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/Transforms/Passes.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 
 void qaf::registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<qaf::onnx::ONNXDialect, mlir::func::FuncDialect>();
+  registry.insert<qaf::onnx::ONNXDialect>();
+  // The lowering goes through most upstream dialects (linalg, tensor,
+  // bufferization, scf, vector, omp, llvm, ...) and their interface
+  // implementations; registering them all keeps every stage parseable.
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
 }
 
 void qaf::registerAllPasses() {
-  // Upstream passes that are useful on onnx IR (canonicalize folds the
-  // shape-computation chains, cse, symbol-dce, ...).
-  mlir::registerTransformsPasses();
+  mlir::registerAllPasses();
   qaf::registerPasses();
+  qaf::registerQAFConversionPasses();
+  qaf::registerPipelines();
 }

@@ -48,4 +48,41 @@ def ONNXInferShapesPass : Pass<"qaf-onnx-infer-shapes", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def OutlineWeightsPass : Pass<"qaf-outline-weights", "mlir::ModuleOp"> {
+  let summary = "Turn the graph's weights into arguments of a compiled entry point";
+  let description = [{
+    Compiled code does not embed weights: the runtime memory-maps them from
+    the artifact's `.safetensors` and passes them in. This pass renames the
+    graph function `@main_graph` to the entry point (`entry`, default
+    `infer`) and replaces every `onnx.Constant` whose value is a blob
+    (`dense_resource`, i.e. a weight) or has more than `max-inline-elements`
+    elements with a new leading function argument. Each such argument
+    carries `qaf.weight_name` (the initializer's name, unique) and
+    `qaf.weight_value` (the value itself, a handle to the same blob: nothing
+    is copied), from which the compile driver writes the weights file. Small
+    constants (shape vectors, scalars) stay in the code, where folding and
+    the lowering can read them.
+
+    ```mlir
+    func.func @main_graph(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+      %w = onnx.Constant {value = dense_resource<w> : tensor<64x64xf32>} : tensor<64x64xf32>
+      %y = onnx.MatMul %x, %w : ...
+    ```
+    becomes
+    ```mlir
+    func.func @infer(%w: tensor<64x64xf32> {qaf.weight_name = "w", qaf.weight_value = dense_resource<w> : ...},
+                     %x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+      %y = onnx.MatMul %x, %w : ...
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"infer\"",
+           "Name of the entry point the graph function becomes">,
+    Option<"maxInlineElements", "max-inline-elements", "int64_t",
+           /*default=*/"1024",
+           "Constants with more elements become weight arguments">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // QAF_PASSES_PASSES_TD

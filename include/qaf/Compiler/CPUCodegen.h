@@ -1,0 +1,56 @@
+//===- CPUCodegen.h - LLVM dialect -> shared library ------------*- C++ -*-===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QAF_COMPILER_CPUCODEGEN_H
+#define QAF_COMPILER_CPUCODEGEN_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+#include <vector>
+
+namespace qaf {
+
+struct CPUTarget {
+  /// An LLVM CPU name (`znver3`, `skylake-avx512`, `x86-64-v3`), or `native`
+  /// for the host's CPU and features.
+  std::string cpu = "native";
+  /// Resolved by `resolveCPUTarget`.
+  std::string triple;
+  std::string features;
+};
+
+/// Resolves `native` (or checks a named CPU) into triple, CPU and features.
+mlir::LogicalResult resolveCPUTarget(CPUTarget &target, mlir::Location loc);
+
+/// An entry point as the artifact exposes it (docs/artifact-abi.md).
+struct EntryPointABI {
+  /// The function's name in the module, e.g. `infer`.
+  std::string name;
+  /// Whether it returns anything (then args[0] points to the results).
+  bool hasResults = true;
+};
+
+/// Translates a module in the LLVM dialect to LLVM IR, adds the packed entry
+/// wrappers `qaf_entry_<name>(void **args)` and the exported fingerprint,
+/// optimizes at O3 for the target, and writes textual LLVM IR (`.ll`) or an
+/// object file.
+mlir::LogicalResult emitCPUCode(mlir::ModuleOp module, const CPUTarget &target,
+                                llvm::ArrayRef<EntryPointABI> entryPoints,
+                                llvm::StringRef fingerprint,
+                                llvm::StringRef outputPath, bool emitLLVMIR);
+
+/// Links an object with qaf's CPU kernels and the OpenMP runtime into a
+/// shared library (written atomically).
+mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
+                                      llvm::StringRef outputPath,
+                                      mlir::Location loc);
+
+} // namespace qaf
+
+#endif // QAF_COMPILER_CPUCODEGEN_H

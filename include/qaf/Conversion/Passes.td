@@ -1,0 +1,71 @@
+//===- Passes.td - qaf's conversion passes -----------------*- tablegen -*-===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QAF_CONVERSION_PASSES_TD
+#define QAF_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertONNXToLinalgPass
+    : Pass<"qaf-convert-onnx-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower onnx dialect ops to linalg, tensor, arith, math and scf";
+  let description = [{
+    Rewrites every onnx op into upstream dialects on tensors, where the CPU
+    and GPU paths share their lowering. Element types become signless
+    (`ui8` -> `i8`); the arithmetic chosen for each op keeps the ONNX
+    signedness (`arith.divui`, `arith.uitofp`, ...). Function signatures are
+    converted the same way.
+
+    ONNX broadcasting is static: a dimension broadcasts when it is 1 in the
+    type. Two dynamic sizes that meet in one result dimension must agree at
+    run time, which a `cf.assert` checks, so a mismatch is a loud error and
+    never a wrong answer.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def PrepareCPUEntryPointsPass
+    : Pass<"qaf-prepare-cpu-entry-points", "mlir::ModuleOp"> {
+  let summary = "Give public functions the host calling convention of qaf artifacts";
+  let description = [{
+    On tensors, before bufferization. For every public function:
+    - each returned value is copied into a fresh allocation
+      (`bufferization.alloc_tensor copy(...)`), so that every output the
+      caller receives is its own `malloc`ed buffer, never an alias of an
+      input, a weight or a constant (the runtime frees outputs);
+    - the function gets `llvm.emit_c_interface`, whose wrapper takes memref
+      descriptors by pointer (see docs/artifact-abi.md).
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
+def LinalgToCPUKernelsPass
+    : Pass<"qaf-linalg-to-cpu-kernels", "mlir::func::FuncOp"> {
+  let summary = "Call qaf's CPU GEMM kernels for f32 matmuls on buffers";
+  let description = [{
+    After bufferization. Replaces `linalg.matmul` and `linalg.batch_matmul`
+    on f32 memrefs whose rows are contiguous (unit innermost stride) by calls
+    of `qaf_sgemm` / `qaf_sgemm_batched` (lib/Runtime/CPU/Kernels: packed,
+    register-blocked, vectorized for AVX2/AVX-512, multi-threaded), passing
+    addresses and leading dimensions from the buffers' strided metadata.
+    Other matmuls are left to the generic loop lowering.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+#endif // QAF_CONVERSION_PASSES_TD

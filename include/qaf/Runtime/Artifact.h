@@ -1,0 +1,107 @@
+//===- Artifact.h - load and run a compiled CPU artifact --------*- C++ -*-===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// An artifact folder (docs/artifact-abi.md) holds manifest.json, model.so
+// and weights.safetensors. Loading reads the manifest, opens the library,
+// checks that the three agree on the fingerprint, maps the weights and
+// checks every weight of every entry point against the manifest, and sets
+// the OpenMP thread count. Running checks the inputs against the manifest,
+// calls the entry point and takes ownership of its outputs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QAF_RUNTIME_ARTIFACT_H
+#define QAF_RUNTIME_ARTIFACT_H
+
+#include "qaf/Runtime/HostTensor.h"
+#include "qaf/Runtime/Manifest.h"
+#include "qaf/Runtime/SafeTensors.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qaf {
+
+/// The environment variable that sets the thread count when no explicit
+/// count is given.
+constexpr llvm::StringLiteral kNumThreadsVariable = "QAF_NUM_THREADS";
+
+struct ArtifactOptions {
+  /// OpenMP threads. Unset: `QAF_NUM_THREADS`, else `OMP_NUM_THREADS` (left
+  /// to the OpenMP runtime), else every core this process may run on.
+  std::optional<int> numThreads;
+};
+
+/// A tensor with the name of the input or output it is.
+struct NamedTensor {
+  std::string name;
+  HostTensor tensor;
+};
+
+/// The symbolic dimension sizes of one call (`batch` = 2).
+using DimBindings = llvm::StringMap<int64_t>;
+
+/// Checks `inputs` against the inputs of `entry` and binds its symbolic
+/// dimensions. Errors name the input and, for shapes, the dimension: a
+/// missing, unknown or repeated input, a wrong dtype or rank, a static
+/// dimension of another size, or a symbolic one bound to two sizes.
+llvm::Error checkEntryPointInputs(const EntryPoint &entry,
+                                  llvm::ArrayRef<NamedTensor> inputs,
+                                  DimBindings &bindings);
+
+class Artifact {
+public:
+  /// Loads the artifact in folder `dir`. The library stays loaded for the
+  /// life of the process: unloading an OpenMP runtime whose worker threads
+  /// still exist is unsafe.
+  static llvm::Expected<std::unique_ptr<Artifact>>
+  load(llvm::StringRef dir, const ArtifactOptions &options = {});
+
+  const Manifest &getManifest() const { return manifest; }
+  const std::string &getDirectory() const { return directory; }
+
+  /// The OpenMP thread count in effect, or nullopt when the library does not
+  /// use OpenMP.
+  std::optional<int> getNumThreads() const { return numThreads; }
+
+  /// Runs entry point `entryName` on `inputs` (in any order, by name) and
+  /// returns its outputs in manifest order.
+  llvm::Expected<std::vector<NamedTensor>>
+  run(llvm::StringRef entryName, llvm::ArrayRef<NamedTensor> inputs);
+
+private:
+  using EntryFunction = void (*)(void **);
+
+  struct LoadedEntryPoint {
+    const EntryPoint *entry;
+    EntryFunction function;
+    /// Per manifest weight: the mapped (or, when misaligned, copied) tensor.
+    std::vector<HostTensor> weights;
+  };
+
+  Artifact() = default;
+  llvm::Error openLibrary();
+  llvm::Error checkFingerprints();
+  llvm::Error bindEntryPoints();
+  llvm::Error setThreads(const ArtifactOptions &options);
+  std::string pathOf(llvm::StringRef file) const;
+
+  std::string directory;
+  Manifest manifest;
+  void *library = nullptr;
+  std::unique_ptr<SafeTensorsFile> weights;
+  std::vector<LoadedEntryPoint> entryPoints;
+  std::optional<int> numThreads;
+};
+
+} // namespace qaf
+
+#endif // QAF_RUNTIME_ARTIFACT_H

@@ -1,0 +1,58 @@
+//===- Kernels.h - qaf's CPU kernels (C API) --------------------*- C++ -*-===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The CPU kernels that every compiled model links (docs/artifact-abi.md,
+// "CPU kernels"). Plain C symbols: generated code calls them by name with
+// addresses passed as integers.
+//
+// Row-major single precision, threads inside (OpenMP; the count follows
+// omp_set_num_threads). The instruction set is chosen once per process from
+// the CPU (AVX-512, else AVX2+FMA, else a portable path); the environment
+// variable QAF_CPU=avx512|avx2|generic forces one, and a path the CPU lacks is
+// refused with a message on stderr.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QAF_RUNTIME_CPU_KERNELS_H
+#define QAF_RUNTIME_CPU_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// C[M,N] = A[M,K] * B[K,N], or C += A*B when `accumulate` is non-zero.
+/// A, B and C are addresses of float arrays; lda, ldb and ldc are leading
+/// dimensions in elements (lda >= K, ldb >= N, ldc >= N). Without
+/// `accumulate`, C is only written (it may hold garbage on entry).
+void qaf_sgemm(int64_t M, int64_t N, int64_t K, int64_t A, int64_t lda,
+               int64_t B, int64_t ldb, int64_t C, int64_t ldc,
+               int32_t accumulate);
+
+/// `batch` independent products: item b uses A + b*strideA, B + b*strideB and
+/// C + b*strideC (strides in elements; a zero strideA or strideB shares one
+/// operand across the batch).
+void qaf_sgemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K,
+                       int64_t A, int64_t strideA, int64_t lda, int64_t B,
+                       int64_t strideB, int64_t ldb, int64_t C,
+                       int64_t strideC, int64_t ldc, int32_t accumulate);
+
+/// Forces a kernel path: "avx512", "avx2" or "generic"; NULL or "" restores
+/// the automatic choice (which honours QAF_CPU). A path this CPU lacks is
+/// refused with a message on stderr and the best supported one is used.
+/// Returns the name of the path in use afterwards. For tests and benchmarks;
+/// not to be called while a GEMM runs on another thread.
+const char *qaf_cpu_kernels_select(const char *isa);
+
+/// The name of the kernel path in use ("avx512", "avx2" or "generic").
+const char *qaf_cpu_kernels_isa(void);
+
+#ifdef __cplusplus
+} // extern "C"
+#endif
+
+#endif // QAF_RUNTIME_CPU_KERNELS_H

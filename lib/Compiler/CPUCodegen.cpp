@@ -1,0 +1,215 @@
+//===- CPUCodegen.cpp - LLVM dialect -> shared library --------------------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Compiler/CPUCodegen.h"
+
+#include "qaf/Support/AtomicFile.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#include "qaf/Compiler/BuildPaths.h"
+
+using namespace mlir;
+
+namespace qaf {
+
+static void initializeNativeTarget() {
+  static bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+}
+
+LogicalResult resolveCPUTarget(CPUTarget &target, Location loc) {
+  initializeNativeTarget();
+  target.triple = llvm::sys::getDefaultTargetTriple();
+  if (target.cpu.empty() || target.cpu == "native") {
+    target.cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures features;
+    for (auto &feature : llvm::sys::getHostCPUFeatures())
+      features.AddFeature(feature.first(), feature.second);
+    target.features = features.getString();
+    return success();
+  }
+  std::string error;
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(llvm::Triple(target.triple), error);
+  if (!llvmTarget)
+    return emitError(loc) << "no LLVM target for " << target.triple << ": "
+                          << error;
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      llvm::Triple(target.triple), "", "", llvm::TargetOptions(),
+      llvm::Reloc::PIC_));
+  if (!machine->getMCSubtargetInfo()->isCPUStringValid(target.cpu))
+    return emitError(loc) << "unknown CPU '" << target.cpu << "' for "
+                          << target.triple
+                          << " (use an LLVM CPU name such as x86-64-v3, "
+                             "skylake-avx512, znver3, or 'native')";
+  return success();
+}
+
+/// `void qaf_entry_<name>(void **args)`: loads the descriptor pointers from
+/// `args` and calls MLIR's C interface wrapper, so the runtime can call any
+/// entry point through one signature.
+static LogicalResult addPackedWrapper(llvm::Module &module,
+                                      const EntryPointABI &entry,
+                                      Location loc) {
+  llvm::Function *cInterface =
+      module.getFunction("_mlir_ciface_" + entry.name);
+  if (!cInterface)
+    return emitError(loc) << "entry point '" << entry.name
+                          << "' has no C interface wrapper";
+  llvm::LLVMContext &context = module.getContext();
+  auto *pointerType = llvm::PointerType::get(context, 0);
+  auto *wrapperType = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
+                                              {pointerType}, false);
+  auto *wrapper =
+      llvm::Function::Create(wrapperType, llvm::GlobalValue::ExternalLinkage,
+                             "qaf_entry_" + entry.name, module);
+  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(context, "entry", wrapper));
+  SmallVector<llvm::Value *> args;
+  // Without results the C interface has no result pointer; args[0] is
+  // still reserved for it.
+  unsigned first = entry.hasResults ? 0 : 1;
+  for (unsigned i = 0; i < cInterface->arg_size(); ++i) {
+    llvm::Value *slot = builder.CreateConstGEP1_64(
+        pointerType, wrapper->getArg(0), first + i);
+    args.push_back(builder.CreateLoad(pointerType, slot));
+  }
+  builder.CreateCall(cInterface, args);
+  builder.CreateRetVoid();
+  return success();
+}
+
+LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
+                          ArrayRef<EntryPointABI> entryPoints,
+                          StringRef fingerprint, StringRef outputPath,
+                          bool emitLLVMIR) {
+  Location loc = module.getLoc();
+  initializeNativeTarget();
+  DialectRegistry registry;
+  registerAllToLLVMIRTranslations(registry);
+  module->getContext()->appendDialectRegistry(registry);
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "qaf_model");
+  if (!llvmModule)
+    return emitError(loc) << "translation to LLVM IR failed";
+
+  std::string error;
+  llvm::Triple triple(target.triple);
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return emitError(loc) << "no LLVM target for " << target.triple << ": "
+                          << error;
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, target.cpu, target.features, llvm::TargetOptions(),
+      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  llvmModule->setTargetTriple(triple);
+  llvmModule->setDataLayout(machine->createDataLayout());
+  // Every function is compiled for the target CPU: this is what lets the
+  // vectorizers use AVX2/AVX-512.
+  for (llvm::Function &function : *llvmModule) {
+    if (function.isDeclaration())
+      continue;
+    function.addFnAttr("target-cpu", target.cpu);
+    if (!target.features.empty())
+      function.addFnAttr("target-features", target.features);
+  }
+
+  for (const EntryPointABI &entry : entryPoints)
+    if (failed(addPackedWrapper(*llvmModule, entry, loc)))
+      return failure();
+  llvm::Constant *text =
+      llvm::ConstantDataArray::getString(llvmContext, fingerprint);
+  new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           "qaf_artifact_fingerprint");
+
+  auto optimize = makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+                                            machine.get());
+  if (llvm::Error err = optimize(llvmModule.get()))
+    return emitError(loc) << "LLVM optimization failed: "
+                          << llvm::toString(std::move(err));
+
+  auto file = AtomicFile::create(outputPath);
+  if (!file)
+    return emitError(loc) << llvm::toString(file.takeError());
+  if (emitLLVMIR) {
+    llvmModule->print((*file)->os(), nullptr);
+  } else {
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, (*file)->os(), nullptr,
+                                     llvm::CodeGenFileType::ObjectFile))
+      return emitError(loc) << "the target cannot emit object files";
+    codegen.run(*llvmModule);
+  }
+  if (llvm::Error err = (*file)->commit())
+    return emitError(loc) << llvm::toString(std::move(err));
+  return success();
+}
+
+/// The C compiler driver used as linker: clang from the LLVM 22 suite.
+static std::string findLinker() {
+  for (const char *name : {"clang-22", "clang"})
+    if (auto path = llvm::sys::findProgramByName(name))
+      return *path;
+  return "/usr/lib/llvm-22/bin/clang";
+}
+
+LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
+                                Location loc) {
+  std::string kernels = getCPUKernelsLibraryPath();
+  if (!llvm::sys::fs::exists(kernels))
+    return emitError(loc) << "qaf's CPU kernel library is missing: "
+                          << kernels;
+  SmallString<256> temp(outputPath);
+  temp += ".tmp-link";
+  std::string linker = findLinker();
+  std::string openmpDir = getOpenMPLibraryDir();
+  std::string rpath = "-Wl,-rpath," + openmpDir;
+  std::string libDir = "-L" + openmpDir;
+  SmallVector<StringRef> args = {linker,       "-shared",  "-o",
+                                 temp,         objectPath, kernels,
+                                 libDir,       "-lomp",    rpath,
+                                 "-lm",        "-lstdc++",
+                                 "-Wl,--no-undefined"};
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {},
+                                         /*SecondsToWait=*/300, 0, &message);
+  if (status != 0) {
+    llvm::sys::fs::remove(temp);
+    return emitError(loc) << "linking " << outputPath << " with " << linker
+                          << " failed (status " << status << ")"
+                          << (message.empty() ? "" : ": ") << message;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temp, outputPath))
+    return emitError(loc) << "cannot write " << outputPath << ": "
+                          << ec.message();
+  return success();
+}
+
+} // namespace qaf

@@ -1,0 +1,142 @@
+//===- LinalgToKernels.cpp - f32 matmuls call qaf's GEMM kernels ----------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// The kernels (lib/Runtime/CPU/Kernels) take addresses and leading
+// dimensions as integers, so the generated call needs no pointer types: the
+// buffer's aligned address plus its offset, and its row stride.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace qaf {
+#define GEN_PASS_DEF_LINALGTOCPUKERNELSPASS
+#include "qaf/Conversion/Passes.h.inc"
+} // namespace qaf
+
+using namespace mlir;
+
+namespace {
+
+constexpr llvm::StringLiteral kSgemm = "qaf_sgemm";
+constexpr llvm::StringLiteral kSgemmBatched = "qaf_sgemm_batched";
+
+/// A buffer as the kernels see it: its first element's address, its size
+/// along each dimension and its strides, all i64.
+struct KernelOperand {
+  Value address;
+  SmallVector<Value> sizes;
+  SmallVector<Value> strides;
+};
+
+/// Contiguous rows are what the kernels read: the innermost stride must be 1
+/// in the type (the common case after bufferization).
+bool hasContiguousRows(Value buffer) {
+  auto type = dyn_cast<MemRefType>(buffer.getType());
+  if (!type || !type.getElementType().isF32())
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  return !strides.empty() && strides.back() == 1;
+}
+
+KernelOperand getKernelOperand(OpBuilder &builder, Location loc, Value buffer) {
+  auto metadata =
+      memref::ExtractStridedMetadataOp::create(builder, loc, buffer);
+  Value base =
+      memref::ExtractAlignedPointerAsIndexOp::create(builder, loc, buffer);
+  Value elementBytes = arith::ConstantIndexOp::create(builder, loc, 4);
+  Value offsetBytes = arith::MulIOp::create(builder, loc, metadata.getOffset(),
+                                            elementBytes);
+  Value address = arith::AddIOp::create(builder, loc, base, offsetBytes);
+  auto toI64 = [&](Value index) -> Value {
+    return arith::IndexCastOp::create(builder, loc, builder.getI64Type(),
+                                      index);
+  };
+  KernelOperand operand;
+  operand.address = toI64(address);
+  for (Value size : metadata.getSizes())
+    operand.sizes.push_back(toI64(size));
+  for (Value stride : metadata.getStrides())
+    operand.strides.push_back(toI64(stride));
+  return operand;
+}
+
+func::FuncOp getOrDeclareKernel(ModuleOp module, StringRef name,
+                                unsigned numI64Args) {
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder builder = OpBuilder::atBlockBegin(module.getBody());
+  SmallVector<Type> inputs(numI64Args, builder.getI64Type());
+  inputs.push_back(builder.getI32Type());
+  auto func = func::FuncOp::create(builder, module.getLoc(), name,
+                                   builder.getFunctionType(inputs, {}));
+  func.setPrivate();
+  return func;
+}
+
+/// linalg.matmul with the default (untransposed) maps accumulates into its
+/// output, which is what `accumulate = 1` does.
+template <typename MatmulOp>
+bool isPlainMatmul(MatmulOp op) {
+  if (!op.hasPureBufferSemantics())
+    return false;
+  auto defaultMaps = MatmulOp::getDefaultIndexingMaps(op.getContext());
+  if (op.getIndexingMapsArray() != SmallVector<AffineMap>(defaultMaps))
+    return false;
+  return llvm::all_of(op->getOperands(), hasContiguousRows);
+}
+
+struct LinalgToCPUKernelsPass
+    : qaf::impl::LinalgToCPUKernelsPassBase<LinalgToCPUKernelsPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    auto module = func->getParentOfType<ModuleOp>();
+    SmallVector<Operation *> matmuls;
+    func.walk([&](Operation *op) {
+      if (auto matmul = dyn_cast<linalg::MatmulOp>(op);
+          matmul && isPlainMatmul(matmul))
+        matmuls.push_back(op);
+      if (auto batched = dyn_cast<linalg::BatchMatmulOp>(op);
+          batched && isPlainMatmul(batched))
+        matmuls.push_back(op);
+    });
+    for (Operation *op : matmuls) {
+      OpBuilder builder(op);
+      Location loc = op->getLoc();
+      auto linalgOp = cast<linalg::LinalgOp>(op);
+      KernelOperand a = getKernelOperand(builder, loc, linalgOp.getDpsInputs()[0]);
+      KernelOperand b = getKernelOperand(builder, loc, linalgOp.getDpsInputs()[1]);
+      KernelOperand c = getKernelOperand(builder, loc, linalgOp.getDpsInits()[0]);
+      Value accumulate = arith::ConstantIntOp::create(builder, loc, 1, 32);
+      if (isa<linalg::MatmulOp>(op)) {
+        func::FuncOp kernel = getOrDeclareKernel(module, kSgemm, 9);
+        func::CallOp::create(
+            builder, loc, kernel,
+            ValueRange{a.sizes[0], b.sizes[1], a.sizes[1], a.address,
+                       a.strides[0], b.address, b.strides[0], c.address,
+                       c.strides[0], accumulate});
+      } else {
+        func::FuncOp kernel = getOrDeclareKernel(module, kSgemmBatched, 13);
+        func::CallOp::create(
+            builder, loc, kernel,
+            ValueRange{a.sizes[0], a.sizes[1], b.sizes[2], a.sizes[2],
+                       a.address, a.strides[0], a.strides[1], b.address,
+                       b.strides[0], b.strides[1], c.address, c.strides[0],
+                       c.strides[1], accumulate});
+      }
+      op->erase();
+    }
+  }
+};
+
+} // namespace

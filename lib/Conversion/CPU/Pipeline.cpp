@@ -1,0 +1,67 @@
+//===- Pipeline.cpp - onnx -> LLVM dialect for the host CPU ---------------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Conversion/Pipelines.h"
+
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+namespace qaf {
+
+std::string getCPUPipeline(CPUPhase from, CPUPhase to) {
+  // stages[i] takes a module from phase i - 1 to phase i.
+  static const char *const stages[] = {
+      // -> ONNX: nothing, it is where import ends.
+      "",
+      // -> Outlined
+      "qaf-outline-weights",
+      // -> Linalg: the shared lowering, then element-wise fusion so chains
+      // (RMSNorm, SwiGLU, masks) become single loops.
+      "qaf-convert-onnx-to-linalg,canonicalize,cse,"
+      "func.func(linalg-fuse-elementwise-ops),canonicalize,cse",
+      // -> Loops: host ABI, buffers (function arguments keep an identity
+      // layout: the runtime passes contiguous arrays), deallocation, GEMM
+      // kernel calls, then loops with the parallel ones on OpenMP.
+      "qaf-prepare-cpu-entry-points,"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "canonicalize,buffer-deallocation-pipeline,"
+      "func.func(qaf-linalg-to-cpu-kernels),"
+      "func.func(convert-linalg-to-parallel-loops),canonicalize,"
+      "convert-scf-to-openmp,canonicalize",
+      // -> LLVM
+      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+      "convert-openmp-to-llvm,convert-math-to-libm,"
+      "convert-to-llvm,reconcile-unrealized-casts",
+  };
+  std::string pipeline;
+  for (int stage = static_cast<int>(from) + 1; stage <= static_cast<int>(to);
+       ++stage) {
+    if (!pipeline.empty())
+      pipeline += ",";
+    pipeline += stages[stage];
+  }
+  return pipeline;
+}
+
+LogicalResult buildCPULoweringPipeline(OpPassManager &pm, CPUPhase from,
+                                       CPUPhase to) {
+  return parsePassPipeline(getCPUPipeline(from, to), pm);
+}
+
+void registerPipelines() {
+  PassPipelineRegistration<>(
+      "qaf-lower-to-cpu",
+      "Lower an imported onnx model to the LLVM dialect for the host CPU "
+      "(weights become entry point arguments)",
+      [](OpPassManager &pm) {
+        if (failed(buildCPULoweringPipeline(pm)))
+          llvm::report_fatal_error("qaf-lower-to-cpu: bad pipeline");
+      });
+}
+
+} // namespace qaf

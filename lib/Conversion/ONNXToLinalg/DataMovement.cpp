@@ -1,0 +1,1495 @@
+//===- DataMovement.cpp - onnx shape and data movement ops -> tensor/linalg ===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Reshapes become tensor.collapse_shape/expand_shape (views after
+// bufferization), slices tensor.extract_slice, gathers linalg.generic ops
+// that read with tensor.extract. Shape operands (Reshape's shape, Slice's
+// bounds, Expand's shape, ...) are used as constants when they are, and read
+// element by element at run time when they are not: exporters compute them
+// from Shape on dynamic dims. Whatever the result type already knows
+// statically (shape inference ran before) is taken from it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DataMovementUtils.h"
+#include "LoweringUtils.h"
+#include "Patterns.h"
+
+#include "qaf/dialects/onnx/ONNXDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+
+namespace qaf {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// DataMovementUtils
+//===----------------------------------------------------------------------===//
+
+/// Index arithmetic on OpFoldResults: what is known folds at compile time
+/// (static dims, constant operands), so static shapes leave no ops behind;
+/// the rest becomes arith ops on index values. Conditions are i1 values or
+/// bool attributes.
+class IndexMath {
+public:
+  IndexMath(OpBuilder &builder, Location loc) : b(builder), loc(loc) {}
+
+  OpFoldResult constant(int64_t value) { return b.getIndexAttr(value); }
+  /// `ofr` as an SSA value (index, or i1 for a condition).
+  Value value(OpFoldResult ofr) {
+    if (auto value = dyn_cast<Value>(ofr))
+      return value;
+    auto attr = cast<IntegerAttr>(cast<Attribute>(ofr));
+    if (attr.getType().isInteger(1))
+      return arith::ConstantOp::create(b, loc, attr);
+    return arith::ConstantIndexOp::create(b, loc, attr.getInt());
+  }
+  OpFoldResult add(OpFoldResult x, OpFoldResult y) {
+    if (isZero(x))
+      return y;
+    if (isZero(y))
+      return x;
+    return fold<arith::AddIOp>(x, y, [](int64_t a, int64_t c) { return a + c; });
+  }
+  OpFoldResult sub(OpFoldResult x, OpFoldResult y) {
+    if (isZero(y))
+      return x;
+    return fold<arith::SubIOp>(x, y, [](int64_t a, int64_t c) { return a - c; });
+  }
+  OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
+    if (isOne(x) || isZero(y))
+      return y;
+    if (isOne(y) || isZero(x))
+      return x;
+    return fold<arith::MulIOp>(x, y, [](int64_t a, int64_t c) { return a * c; });
+  }
+  /// Signed division; the divisor must not be 0.
+  OpFoldResult div(OpFoldResult x, OpFoldResult y) {
+    if (isOne(y))
+      return x;
+    return fold<arith::DivSIOp>(x, y, [](int64_t a, int64_t c) { return a / c; });
+  }
+  OpFoldResult ceilDiv(OpFoldResult x, OpFoldResult y) {
+    if (isOne(y))
+      return x;
+    return fold<arith::CeilDivSIOp>(x, y, [](int64_t a, int64_t c) {
+      int64_t quotient = a / c;
+      return (a % c != 0 && (a < 0) == (c < 0)) ? quotient + 1 : quotient;
+    });
+  }
+  OpFoldResult min(OpFoldResult x, OpFoldResult y) {
+    return fold<arith::MinSIOp>(x, y,
+                                [](int64_t a, int64_t c) { return std::min(a, c); });
+  }
+  OpFoldResult max(OpFoldResult x, OpFoldResult y) {
+    return fold<arith::MaxSIOp>(x, y,
+                                [](int64_t a, int64_t c) { return std::max(a, c); });
+  }
+  OpFoldResult clamp(OpFoldResult x, OpFoldResult lower, OpFoldResult upper) {
+    return min(max(x, lower), upper);
+  }
+  OpFoldResult cmp(arith::CmpIPredicate predicate, OpFoldResult x,
+                   OpFoldResult y) {
+    std::optional<int64_t> a = getConstantIntValue(x);
+    std::optional<int64_t> c = getConstantIntValue(y);
+    if (a && c)
+      return b.getBoolAttr(arith::applyCmpPredicate(
+          predicate, APInt(64, *a, /*isSigned=*/true),
+          APInt(64, *c, /*isSigned=*/true)));
+    return arith::CmpIOp::create(b, loc, predicate, value(x), value(y))
+        .getResult();
+  }
+  OpFoldResult orI(OpFoldResult x, OpFoldResult y) {
+    if (std::optional<int64_t> known = getConstantIntValue(x))
+      return *known ? x : y;
+    if (std::optional<int64_t> known = getConstantIntValue(y))
+      return *known ? y : x;
+    return arith::OrIOp::create(b, loc, value(x), value(y)).getResult();
+  }
+  OpFoldResult select(OpFoldResult condition, OpFoldResult x, OpFoldResult y) {
+    if (std::optional<int64_t> known = getConstantIntValue(condition))
+      return *known ? x : y;
+    if (x == y)
+      return x;
+    return arith::SelectOp::create(b, loc, value(condition), value(x),
+                                   value(y))
+        .getResult();
+  }
+  OpFoldResult product(ArrayRef<OpFoldResult> sizes) {
+    OpFoldResult result = constant(1);
+    for (OpFoldResult size : sizes)
+      result = mul(result, size);
+    return result;
+  }
+  /// An integer scalar as index (signed: shape values, bounds, indices).
+  OpFoldResult toIndex(Value scalar) {
+    if (scalar.getType().isIndex())
+      return scalar;
+    return getAsOpFoldResult(
+        b.createOrFold<arith::IndexCastOp>(loc, b.getIndexType(), scalar));
+  }
+  /// A run-time check, dropped when it is known to hold.
+  void check(OpFoldResult condition, const Twine &message) {
+    if (std::optional<int64_t> known = getConstantIntValue(condition);
+        known && *known)
+      return;
+    cf::AssertOp::create(b, loc, value(condition), message.str());
+  }
+
+private:
+  static bool isZero(OpFoldResult x) { return isConstantIntValue(x, 0); }
+  static bool isOne(OpFoldResult x) { return isConstantIntValue(x, 1); }
+  template <typename OpTy>
+  OpFoldResult fold(OpFoldResult x, OpFoldResult y,
+                    function_ref<int64_t(int64_t, int64_t)> compute) {
+    std::optional<int64_t> a = getConstantIntValue(x);
+    std::optional<int64_t> c = getConstantIntValue(y);
+    if (a && c)
+      return b.getIndexAttr(compute(*a, *c));
+    return OpTy::create(b, loc, value(x), value(y)).getResult();
+  }
+
+  OpBuilder &b;
+  Location loc;
+};
+
+/// The converted operand as a ranked tensor, or a reported failure.
+FailureOr<Value> getRankedOperand(ConversionPatternRewriter &rw, Operation *op,
+                                  Value converted, StringRef name) {
+  if (!isa<RankedTensorType>(converted.getType()))
+    return reportUnsupported(rw, op,
+                             "operand '" + name + "' has no ranked type");
+  return converted;
+}
+
+/// The elements of a 0-D or 1-D integer operand as indices: constants when
+/// the ONNX operand `original` is a constant, else `tensor.extract` from the
+/// converted operand. Fails when the element count is not static.
+FailureOr<SmallVector<OpFoldResult>>
+readIndexVector(ConversionPatternRewriter &rw, Location loc, Operation *op,
+                Value original, Value converted, StringRef name) {
+  IndexMath m(rw, loc);
+  SmallVector<OpFoldResult> result;
+  if (std::optional<SmallVector<int64_t>> values =
+          getConstantIntValues(original)) {
+    for (int64_t value : *values)
+      result.push_back(m.constant(value));
+    return result;
+  }
+  auto type = dyn_cast<RankedTensorType>(converted.getType());
+  if (!type || type.getRank() > 1 || !type.hasStaticShape())
+    return reportUnsupported(rw, op,
+                             "'" + name +
+                                 "' must be a constant or a 1-D tensor of "
+                                 "static length");
+  for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
+    SmallVector<Value> indices;
+    if (type.getRank() == 1)
+      indices.push_back(arith::ConstantIndexOp::create(rw, loc, i));
+    result.push_back(
+        m.toIndex(tensor::ExtractOp::create(rw, loc, converted, indices)));
+  }
+  return result;
+}
+
+/// One scalar integer operand (0-D or one element) as an index.
+FailureOr<OpFoldResult> readIndexScalar(ConversionPatternRewriter &rw, Location loc,
+                                 Operation *op, Value original,
+                                 Value converted, StringRef name) {
+  if (std::optional<SmallVector<int64_t>> values =
+          getConstantIntValues(original)) {
+    if (values->size() != 1)
+      return reportUnsupported(rw, op, "'" + name + "' must hold one value");
+    return IndexMath(rw, loc).constant(values->front());
+  }
+  auto type = dyn_cast<RankedTensorType>(converted.getType());
+  if (!type || !type.hasStaticShape() || type.getNumElements() != 1)
+    return reportUnsupported(rw, op, "'" + name + "' must hold one value");
+  return IndexMath(rw, loc).toIndex(extractScalar(rw, loc, converted));
+}
+
+/// The sizes of `type` with its static dims as attributes and the others
+/// taken from `sizes` (static result dims are what inference proved).
+SmallVector<OpFoldResult> preferStatic(OpBuilder &b, RankedTensorType type,
+                                       ArrayRef<OpFoldResult> sizes) {
+  SmallVector<OpFoldResult> result(sizes);
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
+    if (!type.isDynamicDim(i))
+      result[i] = b.getIndexAttr(type.getDimSize(i));
+    else if (auto value = dyn_cast<Value>(result[i]))
+      result[i] = getAsOpFoldResult(value);
+  }
+  return result;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Shared helpers (DataMovementUtils.h)
+//===----------------------------------------------------------------------===//
+
+FailureOr<RankedTensorType> getRankedResultType(const TypeConverter &converter,
+                                                ConversionPatternRewriter &rw,
+                                                Operation *op, unsigned index) {
+  auto type = dyn_cast_or_null<RankedTensorType>(
+      converter.convertType(op->getResult(index).getType()));
+  if (!type)
+    return reportUnsupported(rw, op,
+                             "result " + Twine(index) +
+                                 " has no ranked type; qaf lowers only ops "
+                                 "whose result rank shape inference knows");
+  return type;
+}
+
+Value expandShape(OpBuilder &b, Location loc, Value source,
+                  ArrayRef<ReassociationIndices> groups,
+                  ArrayRef<OpFoldResult> sizes) {
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  // Constant values count as static sizes, for the type and the op alike.
+  SmallVector<OpFoldResult> outputSizes;
+  for (OpFoldResult size : sizes)
+    outputSizes.push_back(isa<Value>(size) ? getAsOpFoldResult(cast<Value>(size))
+                                           : size);
+  SmallVector<int64_t> expandedShape;
+  for (OpFoldResult size : outputSizes)
+    expandedShape.push_back(
+        getConstantIntValue(size).value_or(ShapedType::kDynamic));
+  SmallVector<int64_t> collapsedShape;
+  for (const ReassociationIndices &group : groups) {
+    int64_t product = 1;
+    for (int64_t dim : group) {
+      if (ShapedType::isDynamic(expandedShape[dim])) {
+        product = ShapedType::kDynamic;
+        break;
+      }
+      product *= expandedShape[dim];
+    }
+    collapsedShape.push_back(product);
+  }
+  Value input = castToTensorType(
+      b, loc, source, sourceType.clone(collapsedShape));
+  auto expandedType =
+      RankedTensorType::get(expandedShape, sourceType.getElementType());
+  return tensor::ExpandShapeOp::create(b, loc, expandedType, input, groups,
+                                       outputSizes);
+}
+
+/// Dims that are provably the same on both sides (that prefix, equal static
+/// sizes at the front and back) stay; the rest of the source collapses into
+/// one dim that expands into the rest of the result. Both are views, so
+/// this never copies, and it is right for any sizes with the same element
+/// count (a guessed reassociation of dynamic dims would not be).
+Value reshapeTensor(OpBuilder &b, Location loc, Value source,
+                    RankedTensorType resultType, ArrayRef<OpFoldResult> sizes,
+                    int64_t knownPrefix) {
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  Type elementType = sourceType.getElementType();
+  int64_t sourceRank = sourceType.getRank();
+  int64_t resultRank = resultType.getRank();
+  SmallVector<OpFoldResult> resultSizes = preferStatic(b, resultType, sizes);
+  SmallVector<OpFoldResult> sourceSizes = getDims(b, loc, source);
+
+  // A 0-D side: the other side holds one element in size-1 dims.
+  if (sourceRank == 0) {
+    SmallVector<OpFoldResult> ones(resultRank, b.getIndexAttr(1));
+    Value expanded = expandShape(b, loc, source, {}, ones);
+    return castToTensorType(b, loc, expanded, resultType);
+  }
+  if (resultRank == 0) {
+    Value ones = castToTensorType(
+        b, loc, source,
+        RankedTensorType::get(SmallVector<int64_t>(sourceRank, 1),
+                              elementType));
+    return tensor::CollapseShapeOp::create(b, loc, resultType, ones,
+                                           ArrayRef<ReassociationIndices>{});
+  }
+
+  auto sameStatic = [](OpFoldResult x, OpFoldResult y) {
+    std::optional<int64_t> a = getConstantIntValue(x);
+    std::optional<int64_t> c = getConstantIntValue(y);
+    return a && c && *a == *c;
+  };
+  int64_t common = std::min(sourceRank, resultRank);
+  int64_t prefix = 0;
+  while (prefix < common &&
+         (prefix < knownPrefix ||
+          sameStatic(sourceSizes[prefix], resultSizes[prefix])))
+    ++prefix;
+  int64_t suffix = 0;
+  while (prefix + suffix < common &&
+         sameStatic(sourceSizes[sourceRank - 1 - suffix],
+                    resultSizes[resultRank - 1 - suffix]))
+    ++suffix;
+  if (prefix + suffix == sourceRank && prefix + suffix == resultRank)
+    return castToTensorType(b, loc, source, resultType);
+  // Both middles need a dim: an empty one (size-1 dims on the other side)
+  // borrows a dim that both sides keep.
+  if (prefix + suffix == common) {
+    if (suffix > 0)
+      --suffix;
+    else
+      --prefix;
+  }
+  int64_t sourceMiddle = sourceRank - prefix - suffix;
+  int64_t resultMiddle = resultRank - prefix - suffix;
+
+  auto makeGroups = [&](int64_t middle) {
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t i = 0; i < prefix; ++i)
+      groups.push_back({i});
+    ReassociationIndices group;
+    for (int64_t i = 0; i < middle; ++i)
+      group.push_back(prefix + i);
+    groups.push_back(group);
+    for (int64_t i = 0; i < suffix; ++i)
+      groups.push_back({prefix + middle + i});
+    return groups;
+  };
+
+  Value collapsed = source;
+  if (sourceMiddle > 1)
+    collapsed =
+        tensor::CollapseShapeOp::create(b, loc, source, makeGroups(sourceMiddle));
+  if (resultMiddle == 1)
+    return castToTensorType(b, loc, collapsed, resultType);
+
+  SmallVector<OpFoldResult> collapsedSizes = getDims(b, loc, collapsed);
+  SmallVector<OpFoldResult> outputSizes;
+  for (int64_t i = 0; i < prefix; ++i)
+    outputSizes.push_back(collapsedSizes[i]);
+  for (int64_t i = 0; i < resultMiddle; ++i)
+    outputSizes.push_back(resultSizes[prefix + i]);
+  for (int64_t i = 0; i < suffix; ++i)
+    outputSizes.push_back(collapsedSizes[prefix + 1 + i]);
+  Value expanded =
+      expandShape(b, loc, collapsed, makeGroups(resultMiddle), outputSizes);
+  return castToTensorType(b, loc, expanded, resultType);
+}
+
+namespace {
+
+/// A `tensor.empty` of exactly `type`, its dynamic dims taken from `sizes`.
+Value createEmptyOfType(OpBuilder &b, Location loc, RankedTensorType type,
+                        ArrayRef<OpFoldResult> sizes) {
+  SmallVector<Value> dynamicSizes;
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i)
+    if (type.isDynamicDim(i))
+      dynamicSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, sizes[i]));
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynamicSizes);
+}
+
+/// `linalg.index` of every loop dim of a generic of rank `rank`.
+SmallVector<Value> getLoopIndices(OpBuilder &b, Location loc, int64_t rank) {
+  SmallVector<Value> indices;
+  for (int64_t i = 0; i < rank; ++i)
+    indices.push_back(linalg::IndexOp::create(b, loc, i));
+  return indices;
+}
+
+/// A linalg.generic over `resultType` (dims `sizes`) whose body computes each
+/// element from the loop indices alone (by `tensor.extract` from other
+/// tensors): the lowering of gathers and index-dependent fills.
+Value buildIndexedGeneric(
+    OpBuilder &b, Location loc, RankedTensorType resultType,
+    ArrayRef<OpFoldResult> sizes, ValueRange inputs,
+    ArrayRef<AffineMap> inputMaps,
+    function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body) {
+  MLIRContext *context = b.getContext();
+  int64_t rank = resultType.getRank();
+  Value init = createEmptyOfType(b, loc, resultType, sizes);
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        SmallVector<Value> indices = getLoopIndices(nested, nestedLoc, rank);
+        Value result = body(nested, nestedLoc, indices, args.drop_back());
+        linalg::YieldOp::create(nested, nestedLoc, result);
+      });
+  return generic.getResult(0);
+}
+
+/// Wraps a negative index into range: index < 0 ? index + size : index.
+OpFoldResult wrapNegativeIndex(IndexMath &m, OpFoldResult index,
+                               OpFoldResult size) {
+  OpFoldResult negative =
+      m.cmp(arith::CmpIPredicate::slt, index, m.constant(0));
+  return m.select(negative, m.add(index, size), index);
+}
+
+//===----------------------------------------------------------------------===//
+// Transpose
+//===----------------------------------------------------------------------===//
+
+struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> data =
+        getRankedOperand(rw, op, adaptor.getData(), "data");
+    if (failed(resultType) || failed(data))
+      return failure();
+    int64_t rank = resultType->getRank();
+    SmallVector<int64_t> perm;
+    if (std::optional<ArrayRef<int64_t>> attr = op.getPerm())
+      perm.assign(attr->begin(), attr->end());
+    else
+      perm = llvm::to_vector(llvm::reverse(llvm::seq<int64_t>(0, rank)));
+    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, *data);
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t axis : perm)
+      sizes.push_back(inputSizes[axis]);
+    Value init = createEmptyOfType(rw, loc, *resultType, sizes);
+    Value input = castToTensorType(
+        rw, loc, *data,
+        RankedTensorType::get(
+            applyPermutation(
+                cast<RankedTensorType>(init.getType()).getShape(),
+                invertPermutationVector(perm)),
+            resultType->getElementType()));
+    auto transpose = linalg::TransposeOp::create(rw, loc, input, init, perm);
+    rw.replaceOp(op, transpose.getResult().front());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Reshape, Flatten, Squeeze, Unsqueeze
+//===----------------------------------------------------------------------===//
+
+struct ReshapeLowering : OpConversionPattern<onnx::ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> data =
+        getRankedOperand(rw, op, adaptor.getData(), "data");
+    if (failed(resultType) || failed(data))
+      return failure();
+    IndexMath m(rw, loc);
+    bool allowZero = op.getAllowzero() != 0;
+    int64_t rank = resultType->getRank();
+    int64_t sourceRank = cast<RankedTensorType>(data->getType()).getRank();
+    SmallVector<OpFoldResult> sourceSizes = getDims(rw, loc, *data);
+    OpFoldResult total = m.product(sourceSizes);
+
+    FailureOr<SmallVector<OpFoldResult>> entries = readIndexVector(
+        rw, loc, op, op.getShape(), adaptor.getShape(), "shape");
+    if (failed(entries))
+      return failure();
+    if (static_cast<int64_t>(entries->size()) != rank)
+      return reportUnsupported(rw, op,
+                               "shape has " + Twine(entries->size()) +
+                                   " entries but the result has rank " +
+                                   Twine(rank));
+
+    // 0 copies the input dim (unless allowzero), -1 takes what is left.
+    // Both are decided per entry at run time when the entry is.
+    OpFoldResult zero = m.constant(0), one = m.constant(1);
+    OpFoldResult minusOne = m.constant(-1);
+    SmallVector<OpFoldResult> values, inferred;
+    int64_t knownPrefix = 0;
+    bool prefixOpen = true, anyInferred = false;
+    for (auto [i, entry] : llvm::enumerate(*entries)) {
+      OpFoldResult value = entry;
+      int64_t index = static_cast<int64_t>(i);
+      if (!allowZero && index < sourceRank)
+        value = m.select(m.cmp(arith::CmpIPredicate::eq, entry, zero),
+                         sourceSizes[index], entry);
+      if (prefixOpen && !allowZero && isConstantIntValue(entry, 0))
+        knownPrefix = index + 1;
+      else
+        prefixOpen = false;
+      values.push_back(value);
+      // A copied dim is never -1: the entry itself tells.
+      inferred.push_back(m.cmp(arith::CmpIPredicate::eq, entry, minusOne));
+      anyInferred |= !isConstantIntValue(inferred.back(), 0);
+    }
+    SmallVector<OpFoldResult> sizes(values);
+    if (anyInferred) {
+      OpFoldResult knownProduct = one;
+      for (auto [value, isInferred] : llvm::zip_equal(values, inferred))
+        knownProduct = m.mul(knownProduct, m.select(isInferred, one, value));
+      // No element at all leaves nothing for -1 to hold (and no divisor).
+      OpFoldResult noElements =
+          m.cmp(arith::CmpIPredicate::eq, knownProduct, zero);
+      OpFoldResult inferredSize = m.select(
+          noElements, zero,
+          m.div(total, m.select(noElements, one, knownProduct)));
+      for (auto [size, isInferred] : llvm::zip_equal(sizes, inferred))
+        size = m.select(isInferred, inferredSize, size);
+    }
+    sizes = preferStatic(rw, *resultType, sizes);
+    m.check(m.cmp(arith::CmpIPredicate::eq, m.product(sizes), total),
+            "onnx.Reshape: the requested shape does not hold the input's "
+            "element count");
+    rw.replaceOp(op,
+                 reshapeTensor(rw, loc, *data, *resultType, sizes, knownPrefix));
+    return success();
+  }
+};
+
+struct FlattenLowering : OpConversionPattern<onnx::FlattenOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::FlattenOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> input =
+        getRankedOperand(rw, op, adaptor.getInput(), "input");
+    if (failed(resultType) || failed(input))
+      return failure();
+    int64_t rank = cast<RankedTensorType>(input->getType()).getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    if (axis > 0 && axis < rank) {
+      ReassociationIndices outer, inner;
+      for (int64_t i = 0; i < rank; ++i)
+        (i < axis ? outer : inner).push_back(i);
+      Value collapsed = tensor::CollapseShapeOp::create(
+          rw, loc, *input, ArrayRef<ReassociationIndices>{outer, inner});
+      rw.replaceOp(op, castToTensorType(rw, loc, collapsed, *resultType));
+      return success();
+    }
+    // axis 0 or rank: one side is the empty product 1.
+    IndexMath m(rw, loc);
+    SmallVector<OpFoldResult> resultSizes = {
+        rw.getIndexAttr(1), m.product(getDims(rw, loc, *input))};
+    if (axis != 0)
+      std::swap(resultSizes[0], resultSizes[1]);
+    rw.replaceOp(op,
+                 reshapeTensor(rw, loc, *input, *resultType, resultSizes, 0));
+    return success();
+  }
+};
+
+struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::SqueezeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> data =
+        getRankedOperand(rw, op, adaptor.getData(), "data");
+    if (failed(resultType) || failed(data))
+      return failure();
+    auto dataType = cast<RankedTensorType>(data->getType());
+    int64_t rank = dataType.getRank();
+    SmallVector<bool> squeezed(rank, false);
+    if (isNoValue(op.getAxes())) {
+      for (int64_t i = 0; i < rank; ++i) {
+        if (dataType.isDynamicDim(i))
+          return reportUnsupported(
+              rw, op,
+              "squeeze without axes needs static dims to tell which are 1");
+        squeezed[i] = dataType.getDimSize(i) == 1;
+      }
+    } else {
+      std::optional<SmallVector<int64_t>> axes =
+          getConstantIntValues(op.getAxes());
+      if (!axes)
+        return reportUnsupported(rw, op, "axes must be a constant");
+      for (int64_t axis : *axes)
+        squeezed[normalizeAxis(axis, rank)] = true;
+    }
+    // A squeezed dim is 1 (a dynamic one at run time, by the ONNX contract).
+    SmallVector<int64_t> shape(dataType.getShape());
+    for (int64_t i = 0; i < rank; ++i)
+      if (squeezed[i])
+        shape[i] = 1;
+    Value source = castToTensorType(rw, loc, *data, dataType.clone(shape));
+    // Each kept dim takes the squeezed dims before it; trailing ones join the
+    // last group.
+    SmallVector<ReassociationIndices> groups;
+    ReassociationIndices pending;
+    for (int64_t i = 0; i < rank; ++i) {
+      pending.push_back(i);
+      if (!squeezed[i]) {
+        groups.push_back(pending);
+        pending.clear();
+      }
+    }
+    if (!groups.empty())
+      llvm::append_range(groups.back(), pending);
+    Value collapsed =
+        tensor::CollapseShapeOp::create(rw, loc, source, groups);
+    rw.replaceOp(op, castToTensorType(rw, loc, collapsed, *resultType));
+    return success();
+  }
+};
+
+struct UnsqueezeLowering : OpConversionPattern<onnx::UnsqueezeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::UnsqueezeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> data =
+        getRankedOperand(rw, op, adaptor.getData(), "data");
+    if (failed(resultType) || failed(data))
+      return failure();
+    std::optional<SmallVector<int64_t>> axes =
+        getConstantIntValues(op.getAxes());
+    if (!axes)
+      return reportUnsupported(rw, op, "axes must be a constant");
+    int64_t rank = resultType->getRank();
+    SmallVector<int64_t> newDims;
+    for (int64_t axis : *axes)
+      newDims.push_back(normalizeAxis(axis, rank));
+    llvm::sort(newDims);
+    Value expanded = expandReducedDims(rw, loc, *data, newDims, rank);
+    rw.replaceOp(op, castToTensorType(rw, loc, expanded, *resultType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Concat, Split, Slice
+//===----------------------------------------------------------------------===//
+
+struct ConcatLowering : OpConversionPattern<onnx::ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    if (failed(resultType))
+      return failure();
+    for (Value input : adaptor.getInputs())
+      if (failed(getRankedOperand(rw, op, input, "inputs")))
+        return failure();
+    int64_t axis =
+        normalizeAxis(static_cast<int64_t>(op.getAxis()), resultType->getRank());
+    Value result = adaptor.getInputs().front();
+    if (adaptor.getInputs().size() > 1)
+      result = tensor::ConcatOp::create(rw, loc, axis, adaptor.getInputs());
+    rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
+    return success();
+  }
+};
+
+struct SplitLowering : OpConversionPattern<onnx::SplitOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::SplitOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<Value> input =
+        getRankedOperand(rw, op, adaptor.getInput(), "input");
+    if (failed(input))
+      return failure();
+    SmallVector<RankedTensorType> resultTypes;
+    for (unsigned i = 0, e = op.getNumResults(); i < e; ++i) {
+      FailureOr<RankedTensorType> type =
+          getRankedResultType(*getTypeConverter(), rw, op, i);
+      if (failed(type))
+        return failure();
+      resultTypes.push_back(*type);
+    }
+    IndexMath m(rw, loc);
+    int64_t rank = cast<RankedTensorType>(input->getType()).getRank();
+    int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()), rank);
+    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, *input);
+    OpFoldResult dim = inputSizes[axis];
+    int64_t count = op.getNumResults();
+
+    SmallVector<OpFoldResult> sizes;
+    if (!isNoValue(op.getSplit())) {
+      FailureOr<SmallVector<OpFoldResult>> split = readIndexVector(
+          rw, loc, op, op.getSplit(), adaptor.getSplit(), "split");
+      if (failed(split))
+        return failure();
+      sizes = std::move(*split);
+    } else {
+      // Chunks of ceil(dim / count); the last one may be smaller (opset 18).
+      OpFoldResult chunk = m.ceilDiv(dim, m.constant(count));
+      for (int64_t i = 0; i < count; ++i) {
+        OpFoldResult left =
+            m.max(m.sub(dim, m.mul(chunk, m.constant(i))), m.constant(0));
+        sizes.push_back(m.min(chunk, left));
+      }
+    }
+    if (static_cast<int64_t>(sizes.size()) != count)
+      return reportUnsupported(rw, op, "split has " + Twine(sizes.size()) +
+                                           " entries for " + Twine(count) +
+                                           " outputs");
+
+    SmallVector<Value> results;
+    OpFoldResult offset = m.constant(0);
+    for (int64_t i = 0; i < count; ++i) {
+      SmallVector<OpFoldResult> offsets(rank, rw.getIndexAttr(0));
+      SmallVector<OpFoldResult> sliceSizes(inputSizes);
+      SmallVector<OpFoldResult> strides(rank, rw.getIndexAttr(1));
+      offsets[axis] = offset;
+      sliceSizes[axis] = sizes[i];
+      Value slice = tensor::ExtractSliceOp::create(rw, loc, *input, offsets,
+                                                   sliceSizes, strides);
+      results.push_back(castToTensorType(rw, loc, slice, resultTypes[i]));
+      offset = m.add(offset, sizes[i]);
+    }
+    rw.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> data =
+        getRankedOperand(rw, op, adaptor.getData(), "data");
+    if (failed(resultType) || failed(data))
+      return failure();
+    IndexMath m(rw, loc);
+    int64_t rank = resultType->getRank();
+    FailureOr<SmallVector<OpFoldResult>> starts = readIndexVector(
+        rw, loc, op, op.getStarts(), adaptor.getStarts(), "starts");
+    FailureOr<SmallVector<OpFoldResult>> ends = readIndexVector(
+        rw, loc, op, op.getEnds(), adaptor.getEnds(), "ends");
+    if (failed(starts) || failed(ends))
+      return failure();
+    size_t count = starts->size();
+    if (ends->size() != count)
+      return reportUnsupported(rw, op, "starts and ends differ in length");
+
+    SmallVector<int64_t> axes;
+    if (isNoValue(op.getAxes())) {
+      axes = llvm::to_vector(llvm::seq<int64_t>(0, count));
+    } else {
+      std::optional<SmallVector<int64_t>> values =
+          getConstantIntValues(op.getAxes());
+      if (!values)
+        return reportUnsupported(rw, op, "axes must be a constant");
+      for (int64_t axis : *values)
+        axes.push_back(normalizeAxis(axis, rank));
+    }
+    SmallVector<OpFoldResult> steps;
+    if (isNoValue(op.getSteps())) {
+      steps.assign(count, m.constant(1));
+    } else {
+      FailureOr<SmallVector<OpFoldResult>> values = readIndexVector(
+          rw, loc, op, op.getSteps(), adaptor.getSteps(), "steps");
+      if (failed(values))
+        return failure();
+      steps = std::move(*values);
+    }
+    if (axes.size() != count || steps.size() != count)
+      return reportUnsupported(rw, op,
+                               "starts, ends, axes and steps differ in length");
+
+    SmallVector<OpFoldResult> sizes = getDims(rw, loc, *data);
+    SmallVector<OpFoldResult> offsets(rank, m.constant(0));
+    SmallVector<OpFoldResult> strides(rank, m.constant(1));
+    SmallVector<OpFoldResult> resultSizes(sizes);
+    bool allPositive = true;
+    OpFoldResult zero = m.constant(0), one = m.constant(1);
+    OpFoldResult minusOne = m.constant(-1);
+    for (size_t i = 0; i < count; ++i) {
+      int64_t axis = axes[i];
+      OpFoldResult dim = sizes[axis];
+      OpFoldResult step = steps[i];
+      std::optional<int64_t> knownStep = getConstantIntValue(step);
+      if (knownStep && *knownStep == 0)
+        return reportUnsupported(rw, op, "a step is 0");
+      m.check(m.cmp(arith::CmpIPredicate::ne, step, zero),
+              "onnx.Slice: a step is 0");
+      // The clamping rules of the spec: negative bounds count from the end;
+      // starts clamp to [0, dim] going forward and [0, dim - 1] going
+      // backward, ends to [0, dim] and [-1, dim - 1].
+      auto wrap = [&](OpFoldResult bound) {
+        return m.select(m.cmp(arith::CmpIPredicate::slt, bound, zero),
+                        m.add(bound, dim), bound);
+      };
+      OpFoldResult start = wrap((*starts)[i]);
+      OpFoldResult end = wrap((*ends)[i]);
+      OpFoldResult forward = m.cmp(arith::CmpIPredicate::sgt, step, zero);
+      OpFoldResult forwardStart, forwardSize, backwardStart, backwardSize;
+      if (!isConstantIntValue(forward, 0)) {
+        forwardStart = m.clamp(start, zero, dim);
+        OpFoldResult forwardEnd = m.clamp(end, zero, dim);
+        forwardSize =
+            m.max(m.ceilDiv(m.sub(forwardEnd, forwardStart), step), zero);
+      }
+      if (!isConstantIntValue(forward, 1) &&
+          !isConstantIntValue(forward, -1)) {
+        OpFoldResult dimMinusOne = m.sub(dim, one);
+        backwardStart = m.clamp(start, zero, dimMinusOne);
+        OpFoldResult backwardEnd = m.clamp(end, minusOne, dimMinusOne);
+        backwardSize = m.max(
+            m.ceilDiv(m.sub(backwardStart, backwardEnd), m.sub(zero, step)),
+            zero);
+      }
+      offsets[axis] = m.select(forward, forwardStart, backwardStart);
+      resultSizes[axis] = m.select(forward, forwardSize, backwardSize);
+      strides[axis] = step;
+      allPositive &= knownStep && *knownStep > 0;
+    }
+
+    Value result;
+    if (allPositive) {
+      result = tensor::ExtractSliceOp::create(
+          rw, loc, *data, offsets, preferStatic(rw, *resultType, resultSizes),
+          strides);
+    } else {
+      // Negative (or run-time) steps: read data[offset + i * step] per dim.
+      Value source = *data;
+      result = buildIndexedGeneric(
+          rw, loc, *resultType, resultSizes, {}, {},
+          [&](OpBuilder &b, Location nestedLoc, ValueRange indices,
+              ValueRange) -> Value {
+            IndexMath nm(b, nestedLoc);
+            SmallVector<Value> coords;
+            for (int64_t d = 0; d < rank; ++d)
+              coords.push_back(nm.value(
+                  nm.add(offsets[d], nm.mul(indices[d], strides[d]))));
+            return tensor::ExtractOp::create(b, nestedLoc, source, coords);
+          });
+    }
+    rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Gather, GatherElements, ScatterND
+//===----------------------------------------------------------------------===//
+
+struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> data =
+        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> indices =
+        getRankedOperand(rw, op, adaptor.getIndices(), "indices");
+    if (failed(resultType) || failed(data) || failed(indices))
+      return failure();
+    int64_t dataRank = cast<RankedTensorType>(data->getType()).getRank();
+    int64_t indicesRank =
+        cast<RankedTensorType>(indices->getType()).getRank();
+    int64_t rank = resultType->getRank();
+    int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()), dataRank);
+
+    // out[a..., j..., b...] = data[a..., indices[j...], b...]
+    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, *data);
+    SmallVector<OpFoldResult> indicesSizes = getDims(rw, loc, *indices);
+    SmallVector<OpFoldResult> sizes(dataSizes.begin(),
+                                    dataSizes.begin() + axis);
+    llvm::append_range(sizes, indicesSizes);
+    sizes.append(dataSizes.begin() + axis + 1, dataSizes.end());
+    SmallVector<AffineExpr> indexExprs;
+    for (int64_t i = 0; i < indicesRank; ++i)
+      indexExprs.push_back(rw.getAffineDimExpr(axis + i));
+    AffineMap indicesMap =
+        AffineMap::get(rank, 0, indexExprs, rw.getContext());
+    OpFoldResult axisSize = dataSizes[axis];
+    Value source = *data;
+    Value result = buildIndexedGeneric(
+        rw, loc, *resultType, sizes, {*indices}, {indicesMap},
+        [&](OpBuilder &b, Location nestedLoc, ValueRange loopIndices,
+            ValueRange args) -> Value {
+          IndexMath nm(b, nestedLoc);
+          SmallVector<Value> coords(loopIndices.begin(),
+                                    loopIndices.begin() + axis);
+          coords.push_back(
+              nm.value(wrapNegativeIndex(nm, nm.toIndex(args[0]), axisSize)));
+          coords.append(loopIndices.begin() + axis + indicesRank,
+                        loopIndices.end());
+          return tensor::ExtractOp::create(b, nestedLoc, source, coords);
+        });
+    rw.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct GatherElementsLowering : OpConversionPattern<onnx::GatherElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::GatherElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> data =
+        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> indices =
+        getRankedOperand(rw, op, adaptor.getIndices(), "indices");
+    if (failed(resultType) || failed(data) || failed(indices))
+      return failure();
+    int64_t rank = resultType->getRank();
+    int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()), rank);
+    OpFoldResult axisSize = getDims(rw, loc, *data)[axis];
+    Value source = *data;
+    // out[i...] = data[i... with i_axis replaced by indices[i...]]
+    Value result = buildIndexedGeneric(
+        rw, loc, *resultType, getDims(rw, loc, *indices), {*indices},
+        {AffineMap::getMultiDimIdentityMap(rank, rw.getContext())},
+        [&](OpBuilder &b, Location nestedLoc, ValueRange loopIndices,
+            ValueRange args) -> Value {
+          IndexMath nm(b, nestedLoc);
+          SmallVector<Value> coords(loopIndices);
+          coords[axis] =
+              nm.value(wrapNegativeIndex(nm, nm.toIndex(args[0]), axisSize));
+          return tensor::ExtractOp::create(b, nestedLoc, source, coords);
+        });
+    rw.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::ScatterNDOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> data =
+        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> indices =
+        getRankedOperand(rw, op, adaptor.getIndices(), "indices");
+    FailureOr<Value> updates =
+        getRankedOperand(rw, op, adaptor.getUpdates(), "updates");
+    if (failed(resultType) || failed(data) || failed(indices) ||
+        failed(updates))
+      return failure();
+    auto indicesType = cast<RankedTensorType>(indices->getType());
+    auto updatesType = cast<RankedTensorType>(updates->getType());
+    int64_t rank = resultType->getRank();
+    int64_t depth = indicesType.getShape().back();
+    if (ShapedType::isDynamic(depth))
+      return reportUnsupported(rw, op,
+                               "the last dim of indices must be static");
+    Type elementType = resultType->getElementType();
+    IndexMath m(rw, loc);
+
+    // Flatten the update tuples: indices [n, depth], updates [n, rest...].
+    int64_t tupleRank = indicesType.getRank() - 1;
+    SmallVector<OpFoldResult> indicesSizes = getDims(rw, loc, *indices);
+    SmallVector<OpFoldResult> updatesSizes = getDims(rw, loc, *updates);
+    OpFoldResult count =
+        m.product(ArrayRef<OpFoldResult>(indicesSizes).take_front(tupleRank));
+    SmallVector<int64_t> flatIndicesShape = {ShapedType::kDynamic, depth};
+    Value flatIndices = reshapeTensor(
+        rw, loc, *indices,
+        RankedTensorType::get(flatIndicesShape, indicesType.getElementType()),
+        {count, rw.getIndexAttr(depth)}, 0);
+    SmallVector<OpFoldResult> restSizes(updatesSizes.begin() + tupleRank,
+                                        updatesSizes.end());
+    SmallVector<int64_t> flatUpdatesShape = {ShapedType::kDynamic};
+    llvm::append_range(flatUpdatesShape,
+                       updatesType.getShape().drop_front(tupleRank));
+    SmallVector<OpFoldResult> flatUpdatesSizes = {count};
+    llvm::append_range(flatUpdatesSizes, restSizes);
+    Value flatUpdates = reshapeTensor(
+        rw, loc, *updates, RankedTensorType::get(flatUpdatesShape, elementType),
+        flatUpdatesSizes, 0);
+
+    StringRef reduction = op.getReduction();
+    bool isUnsigned = isUnsignedElementType(op.getData().getType());
+    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, *data);
+    auto combine = [&](OpBuilder &b, Location l, Value old,
+                       Value update) -> Value {
+      bool isFloat = isa<FloatType>(elementType);
+      bool isBool = elementType.isInteger(1);
+      if (reduction == "add") {
+        if (isFloat)
+          return arith::AddFOp::create(b, l, old, update);
+        if (isBool)
+          return arith::OrIOp::create(b, l, old, update);
+        return arith::AddIOp::create(b, l, old, update);
+      }
+      if (reduction == "mul") {
+        if (isFloat)
+          return arith::MulFOp::create(b, l, old, update);
+        if (isBool)
+          return arith::AndIOp::create(b, l, old, update);
+        return arith::MulIOp::create(b, l, old, update);
+      }
+      if (reduction == "max") {
+        if (isFloat)
+          return arith::MaximumFOp::create(b, l, old, update);
+        if (isUnsigned || isBool)
+          return arith::MaxUIOp::create(b, l, old, update);
+        return arith::MaxSIOp::create(b, l, old, update);
+      }
+      if (isFloat)
+        return arith::MinimumFOp::create(b, l, old, update);
+      if (isUnsigned || isBool)
+        return arith::MinUIOp::create(b, l, old, update);
+      return arith::MinSIOp::create(b, l, old, update);
+    };
+
+    // Updates apply in order (duplicates: the last one wins, as ONNX
+    // Runtime does), so this is a sequential loop over the tuples.
+    Value initial = castToTensorType(
+        rw, loc, *data,
+        RankedTensorType::get(cast<RankedTensorType>(data->getType()).getShape(),
+                              elementType));
+    auto loop = scf::ForOp::create(
+        rw, loc, m.value(m.constant(0)), m.value(count),
+        m.value(m.constant(1)), ValueRange{initial},
+        [&](OpBuilder &b, Location l, Value n, ValueRange iterArgs) {
+          IndexMath lm(b, l);
+          Value acc = iterArgs[0];
+          SmallVector<Value> coords;
+          for (int64_t j = 0; j < depth; ++j) {
+            Value index = tensor::ExtractOp::create(
+                b, l, flatIndices, ValueRange{n, lm.value(lm.constant(j))});
+            coords.push_back(lm.value(
+                wrapNegativeIndex(lm, lm.toIndex(index), dataSizes[j])));
+          }
+          Value next;
+          if (depth == rank) {
+            Value update =
+                tensor::ExtractOp::create(b, l, flatUpdates, ValueRange{n});
+            if (reduction != "none")
+              update = combine(b, l,
+                               tensor::ExtractOp::create(b, l, acc, coords),
+                               update);
+            next = tensor::InsertOp::create(b, l, update, acc, coords);
+          } else {
+            int64_t restRank = rank - depth;
+            auto sliceType = RankedTensorType::get(
+                flatUpdatesShape.size() > 1
+                    ? ArrayRef<int64_t>(flatUpdatesShape).drop_front()
+                    : ArrayRef<int64_t>{},
+                elementType);
+            SmallVector<OpFoldResult> updateOffsets(restRank + 1,
+                                                    b.getIndexAttr(0));
+            updateOffsets[0] = n;
+            SmallVector<OpFoldResult> updateSizes = {b.getIndexAttr(1)};
+            llvm::append_range(updateSizes, restSizes);
+            SmallVector<OpFoldResult> ones(restRank + 1, b.getIndexAttr(1));
+            Value update = tensor::ExtractSliceOp::create(
+                b, l, sliceType, flatUpdates, updateOffsets, updateSizes,
+                ones);
+            SmallVector<OpFoldResult> offsets(getAsOpFoldResult(coords));
+            offsets.append(restRank, b.getIndexAttr(0));
+            SmallVector<OpFoldResult> sizes(depth, b.getIndexAttr(1));
+            llvm::append_range(sizes, restSizes);
+            SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+            if (reduction != "none") {
+              Value old = tensor::ExtractSliceOp::create(
+                  b, l, sliceType, acc, offsets, sizes, strides);
+              update = buildElementwise(
+                  b, l, {old, update}, getDims(b, l, old), elementType,
+                  [&](OpBuilder &nb, Location nl, ValueRange scalars) {
+                    return combine(nb, nl, scalars[0], scalars[1]);
+                  });
+            }
+            next = tensor::InsertSliceOp::create(b, l, update, acc, offsets,
+                                                 sizes, strides);
+          }
+          scf::YieldOp::create(b, l, next);
+        });
+    rw.replaceOp(op,
+                 castToTensorType(rw, loc, loop.getResult(0), *resultType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Expand, Tile
+//===----------------------------------------------------------------------===//
+
+struct ExpandLowering : OpConversionPattern<onnx::ExpandOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::ExpandOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> input =
+        getRankedOperand(rw, op, adaptor.getInput(), "input");
+    if (failed(resultType) || failed(input))
+      return failure();
+    FailureOr<SmallVector<OpFoldResult>> shape = readIndexVector(
+        rw, loc, op, op.getShape(), adaptor.getShape(), "shape");
+    if (failed(shape))
+      return failure();
+    IndexMath m(rw, loc);
+    auto inputType = cast<RankedTensorType>(input->getType());
+    int64_t rank = resultType->getRank();
+    int64_t inputRank = inputType.getRank();
+    int64_t shapeRank = shape->size();
+    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, *input);
+    OpFoldResult one = m.constant(1);
+
+    // Result dim = the NumPy broadcast of the input dim and the requested
+    // one. As for every broadcast in this lowering, only a static size-1
+    // input dim broadcasts; a dynamic one must match at run time.
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t inputDim = i - (rank - inputRank);
+      int64_t shapeDim = i - (rank - shapeRank);
+      OpFoldResult requested = shapeDim >= 0 ? (*shape)[shapeDim] : one;
+      if (inputDim < 0 || inputType.getDimSize(inputDim) == 1) {
+        sizes.push_back(requested);
+        continue;
+      }
+      OpFoldResult size = inputSizes[inputDim];
+      m.check(m.orI(m.cmp(arith::CmpIPredicate::eq, requested, one),
+                     m.cmp(arith::CmpIPredicate::eq, requested, size)),
+              "onnx.Expand: dimension " + Twine(i) +
+                  " of the input neither is 1 nor matches the requested "
+                  "size (qaf broadcasts only static size-1 dims)");
+      sizes.push_back(inputSizes[inputDim]);
+    }
+    sizes = preferStatic(rw, *resultType, sizes);
+    // Dynamic input dims against a static result dim (inference pinned it).
+    for (int64_t i = 0; i < inputRank; ++i) {
+      int64_t resultDim = i + rank - inputRank;
+      if (inputType.isDynamicDim(i) && !resultType->isDynamicDim(resultDim))
+        m.check(m.cmp(arith::CmpIPredicate::eq, inputSizes[i],
+                      m.constant(resultType->getDimSize(resultDim))),
+                "onnx.Expand: dimension " + Twine(resultDim) +
+                    " of the input does not match the result (qaf broadcasts "
+                    "only static size-1 dims)");
+    }
+    Value result = buildElementwise(
+        rw, loc, {*input}, sizes, resultType->getElementType(),
+        [](OpBuilder &, Location, ValueRange scalars) { return scalars[0]; });
+    rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
+    return success();
+  }
+};
+
+struct TileLowering : OpConversionPattern<onnx::TileOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::TileOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> input =
+        getRankedOperand(rw, op, adaptor.getInput(), "input");
+    if (failed(resultType) || failed(input))
+      return failure();
+    FailureOr<SmallVector<OpFoldResult>> repeats = readIndexVector(
+        rw, loc, op, op.getRepeats(), adaptor.getRepeats(), "repeats");
+    if (failed(repeats))
+      return failure();
+    int64_t rank = resultType->getRank();
+    if (static_cast<int64_t>(repeats->size()) != rank)
+      return reportUnsupported(rw, op, "repeats must have one entry per dim");
+    if (rank == 0) {
+      rw.replaceOp(op, castToTensorType(rw, loc, *input, *resultType));
+      return success();
+    }
+    // Broadcast [d0, d1, ...] to [r0, d0, r1, d1, ...] (a copy that reads
+    // the input in order), then merge each (r, d) pair: the pair's row-major
+    // order is exactly the tiling.
+    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, *input);
+    SmallVector<OpFoldResult> pairSizes;
+    SmallVector<AffineExpr> inputExprs;
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t i = 0; i < rank; ++i) {
+      pairSizes.push_back((*repeats)[i]);
+      pairSizes.push_back(inputSizes[i]);
+      inputExprs.push_back(rw.getAffineDimExpr(2 * i + 1));
+      groups.push_back({2 * i, 2 * i + 1});
+    }
+    MLIRContext *context = rw.getContext();
+    Value init = createEmptyTensor(rw, loc, pairSizes,
+                                   resultType->getElementType());
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(2 * rank, 0, inputExprs, context),
+        AffineMap::getMultiDimIdentityMap(2 * rank, context)};
+    SmallVector<utils::IteratorType> iterators(2 * rank,
+                                               utils::IteratorType::parallel);
+    auto broadcast = linalg::GenericOp::create(
+        rw, loc, TypeRange{init.getType()}, ValueRange{*input},
+        ValueRange{init}, maps, iterators,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(b, l, args[0]);
+        });
+    Value tiled = tensor::CollapseShapeOp::create(
+        rw, loc, broadcast.getResult(0), groups);
+    rw.replaceOp(op, castToTensorType(rw, loc, tiled, *resultType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Shape, Size, ConstantOfShape, Range, Trilu
+//===----------------------------------------------------------------------===//
+
+/// A 1-D (or 0-D when `scalar`) i64 tensor of `values`, constant when all
+/// are.
+Value buildI64Tensor(OpBuilder &b, Location loc, ArrayRef<Value> values,
+                     bool scalar) {
+  Type i64 = b.getI64Type();
+  auto type = scalar ? RankedTensorType::get({}, i64)
+                     : RankedTensorType::get(
+                           {static_cast<int64_t>(values.size())}, i64);
+  SmallVector<int64_t> known;
+  for (Value value : values)
+    if (std::optional<int64_t> constant = getConstantIntValue(value))
+      known.push_back(*constant);
+  if (known.size() == values.size())
+    return arith::ConstantOp::create(
+        b, loc, DenseIntElementsAttr::get(type, ArrayRef<int64_t>(known)));
+  SmallVector<Value> elements;
+  for (Value value : values)
+    elements.push_back(
+        b.createOrFold<arith::IndexCastOp>(loc, i64, value));
+  return tensor::FromElementsOp::create(b, loc, type, elements);
+}
+
+struct ShapeLowering : OpConversionPattern<onnx::ShapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::ShapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<Value> data =
+        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    if (failed(data) || failed(resultType))
+      return failure();
+    int64_t rank = cast<RankedTensorType>(data->getType()).getRank();
+    // Negative start/end count from the back; both clamp to [0, rank].
+    auto normalize = [&](int64_t value) {
+      return std::clamp<int64_t>(value < 0 ? value + rank : value, 0, rank);
+    };
+    int64_t first = normalize(static_cast<int64_t>(op.getStart()));
+    int64_t last = rank;
+    if (std::optional<uint64_t> end = op.getEnd())
+      last = normalize(static_cast<int64_t>(*end));
+    IndexMath m(rw, loc);
+    SmallVector<OpFoldResult> sizes = getDims(rw, loc, *data);
+    SmallVector<Value> values;
+    for (int64_t i = first; i < last; ++i)
+      values.push_back(m.value(sizes[i]));
+    rw.replaceOp(op, castToTensorType(
+                         rw, loc, buildI64Tensor(rw, loc, values, false),
+                         *resultType));
+    return success();
+  }
+};
+
+struct SizeLowering : OpConversionPattern<onnx::SizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::SizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<Value> data =
+        getRankedOperand(rw, op, adaptor.getData(), "data");
+    if (failed(data))
+      return failure();
+    IndexMath m(rw, loc);
+    Value count = m.product(getDims(rw, loc, *data));
+    rw.replaceOp(op, buildI64Tensor(rw, loc, {count}, true));
+    return success();
+  }
+};
+
+struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::ConstantOfShapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    if (failed(resultType))
+      return failure();
+    Type elementType = resultType->getElementType();
+    TypedAttr fillValue;
+    if (std::optional<ElementsAttr> value = op.getValue()) {
+      auto dense = dyn_cast_if_present<DenseElementsAttr>(
+          getSignlessElementsAttr(*value));
+      if (!dense)
+        return reportUnsupported(rw, op, "value must be a dense constant");
+      fillValue = cast<TypedAttr>(*dense.value_begin<Attribute>());
+    } else {
+      fillValue = rw.getZeroAttr(elementType);
+    }
+    FailureOr<SmallVector<Value>> shape = readIndexVector(
+        rw, loc, op, op.getInput(), adaptor.getInput(), "input");
+    if (failed(shape))
+      return failure();
+    if (static_cast<int64_t>(shape->size()) != resultType->getRank())
+      return reportUnsupported(rw, op, "the shape length differs from the "
+                                       "result rank");
+    Value init = createEmptyOfType(rw, loc, *resultType,
+                                   getAsOpFoldResult(ValueRange(*shape)));
+    Value scalar = arith::ConstantOp::create(rw, loc, fillValue);
+    Value filled =
+        linalg::FillOp::create(rw, loc, ValueRange{scalar}, ValueRange{init})
+            .getResult(0);
+    rw.replaceOp(op, filled);
+    return success();
+  }
+};
+
+struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::RangeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    if (failed(resultType))
+      return failure();
+    Type elementType = resultType->getElementType();
+    for (Value operand : adaptor.getOperands()) {
+      auto type = dyn_cast<RankedTensorType>(operand.getType());
+      if (!type || !type.hasStaticShape() || type.getNumElements() != 1)
+        return reportUnsupported(rw, op,
+                                 "start, limit and delta must be scalars");
+    }
+    Value start = extractScalar(rw, loc, adaptor.getStart());
+    Value limit = extractScalar(rw, loc, adaptor.getLimit());
+    Value delta = extractScalar(rw, loc, adaptor.getDelta());
+    IndexMath m(rw, loc);
+    // max(ceil((limit - start) / delta), 0), as ONNX Runtime computes it
+    // (the float difference is divided in double precision).
+    Value length;
+    if (isa<FloatType>(elementType)) {
+      Type f64 = rw.getF64Type();
+      Value difference = arith::SubFOp::create(rw, loc, limit, start);
+      Value quotient = arith::DivFOp::create(
+          rw, loc, convertScalar(rw, loc, difference, f64, false, false),
+          convertScalar(rw, loc, delta, f64, false, false));
+      Value ceiled = math::CeilOp::create(rw, loc, quotient);
+      length = convertScalar(rw, loc, ceiled, rw.getI64Type(), false, false);
+      length = m.toIndex(length);
+    } else {
+      bool isUnsigned = isUnsignedElementType(op.getStart().getType());
+      Type i64 = rw.getI64Type();
+      auto widen = [&](Value v) {
+        return convertScalar(rw, loc, v, i64, isUnsigned, false);
+      };
+      length = m.toIndex(rw.createOrFold<arith::CeilDivSIOp>(
+          loc, rw.createOrFold<arith::SubIOp>(loc, widen(limit), widen(start)),
+          widen(delta)));
+    }
+    length = m.max(length, m.constant(0));
+    // out[i] = start + i * delta (ONNX Runtime accumulates instead; the two
+    // agree exactly for integers and differ by rounding for floats).
+    Value result = buildIndexedGeneric(
+        rw, loc, *resultType, {getAsOpFoldResult(length)}, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange indices, ValueRange) {
+          Value i = convertScalar(
+              b, l,
+              arith::IndexCastOp::create(b, l, b.getI64Type(), indices[0]),
+              elementType, false, false);
+          if (isa<FloatType>(elementType))
+            return arith::AddFOp::create(
+                       b, l, start, arith::MulFOp::create(b, l, i, delta))
+                .getResult();
+          return arith::AddIOp::create(b, l, start,
+                                       arith::MulIOp::create(b, l, i, delta))
+              .getResult();
+        });
+    rw.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::TriluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    FailureOr<Value> input =
+        getRankedOperand(rw, op, adaptor.getInput(), "input");
+    if (failed(resultType) || failed(input))
+      return failure();
+    Value k = IndexMath(rw, loc).constant(0);
+    if (!isNoValue(op.getK())) {
+      FailureOr<Value> value =
+          readIndexScalar(rw, loc, op, op.getK(), adaptor.getK(), "k");
+      if (failed(value))
+        return failure();
+      k = *value;
+    }
+    int64_t rank = resultType->getRank();
+    bool upper = op.getUpper() != 0;
+    Type elementType = resultType->getElementType();
+    // Upper keeps col - row >= k, lower keeps col - row <= k.
+    Value result = buildIndexedGeneric(
+        rw, loc, *resultType, getDims(rw, loc, *input), {*input},
+        {AffineMap::getMultiDimIdentityMap(rank, rw.getContext())},
+        [&](OpBuilder &b, Location l, ValueRange indices, ValueRange args) {
+          Value diagonal = arith::SubIOp::create(b, l, indices[rank - 1],
+                                                 indices[rank - 2]);
+          Value keep = arith::CmpIOp::create(
+              b, l,
+              upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+              diagonal, k);
+          Value zero = arith::ConstantOp::create(
+              b, l, b.getZeroAttr(elementType));
+          return arith::SelectOp::create(b, l, keep, args[0], zero)
+              .getResult();
+        });
+    rw.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateDataMovementPatterns(const TypeConverter &converter,
+                                  RewritePatternSet &patterns) {
+  patterns.add<ConcatLowering, ConstantOfShapeLowering, ExpandLowering,
+               FlattenLowering, GatherElementsLowering, GatherLowering,
+               RangeLowering, ReshapeLowering, ScatterNDLowering,
+               ShapeLowering, SizeLowering, SliceLowering, SplitLowering,
+               SqueezeLowering, TileLowering, TransposeLowering,
+               TriluLowering, UnsqueezeLowering>(converter,
+                                                 patterns.getContext());
+}
+
+} // namespace qaf

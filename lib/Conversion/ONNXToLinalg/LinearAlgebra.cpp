@@ -1,0 +1,905 @@
+//===- LinearAlgebra.cpp - onnx matmuls and RoPE -> linalg ----------------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// MatMul becomes the named ops the CPU and GPU pipelines tile and vectorize
+// best: linalg.matmul when B is a matrix (the leading dims of A fold into its
+// rows: the [batch, seq, k] x [k, n] projections of a transformer),
+// linalg.batch_matmul when the batch dims agree, and a linalg.generic
+// contraction with broadcasting indexing maps (no materialised copies) when
+// they broadcast. Half-precision products accumulate in f32.
+//
+// MatMulNBits dequantizes inside the contraction's body: the packed codes,
+// scales and zero points are read through affine maps (block = k floordiv
+// block_size), so no dequantized weight matrix ever exists.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DataMovementUtils.h"
+#include "LoweringUtils.h"
+#include "Patterns.h"
+
+#include "qaf/dialects/onnx/ONNXDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+
+namespace qaf {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// LinearAlgebraUtils
+//===----------------------------------------------------------------------===//
+
+/// Fails (reported on `op`) unless every value is a ranked tensor.
+LogicalResult checkRanked(ConversionPatternRewriter &rw, Operation *op,
+                          ValueRange values) {
+  for (Value value : values)
+    if (!isa<RankedTensorType>(value.getType()))
+      return reportUnsupported(rw, op, "operands must have ranked types");
+  return success();
+}
+
+/// The type products of `elementType` accumulate in: f32 for narrower
+/// floats (as ONNX Runtime's kernels do), else the type itself.
+Type getAccumulatorType(Type elementType) {
+  if (auto floatType = dyn_cast<FloatType>(elementType);
+      floatType && floatType.getWidth() < 32)
+    return Float32Type::get(elementType.getContext());
+  return elementType;
+}
+
+/// A tensor of `sizes` filled with `value`.
+Value createFilled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                   Value value) {
+  Value empty = createEmptyTensor(b, loc, sizes, value.getType());
+  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{empty})
+      .getResult(0);
+}
+
+Value createZero(OpBuilder &b, Location loc, Type type) {
+  return arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
+}
+
+/// Converts every element of `tensor` to `to` (float only: the f32
+/// accumulator back to f16/bf16).
+Value convertTensor(OpBuilder &b, Location loc, Value tensor, Type to) {
+  if (cast<ShapedType>(tensor.getType()).getElementType() == to)
+    return tensor;
+  return buildElementwise(
+      b, loc, {tensor}, getDims(b, loc, tensor), to,
+      [&](OpBuilder &nb, Location nl, ValueRange scalars) {
+        return convertScalar(nb, nl, scalars[0], to, false, false);
+      });
+}
+
+/// A run-time check that two sizes agree, dropped when both are static
+/// (then inference already compared them).
+void checkSameSize(OpBuilder &b, Location loc, OpFoldResult x, OpFoldResult y,
+                   const Twine &message) {
+  if (getConstantIntValue(x) && getConstantIntValue(y))
+    return;
+  Value equal = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq,
+      getValueOrCreateConstantIndexOp(b, loc, x),
+      getValueOrCreateConstantIndexOp(b, loc, y));
+  cf::AssertOp::create(b, loc, equal, message.str());
+}
+
+/// The NumPy broadcast of two batch shapes (right-aligned) under the
+/// lowering's rule (computeBroadcastShape's, for shapes rather than
+/// operands): a static 1 broadcasts, dynamic sizes must match the other
+/// side at run time.
+SmallVector<OpFoldResult> broadcastBatchDims(OpBuilder &b, Location loc,
+                                             ArrayRef<OpFoldResult> lhs,
+                                             ArrayRef<OpFoldResult> rhs,
+                                             StringRef opName) {
+  int64_t rank = std::max(lhs.size(), rhs.size());
+  SmallVector<OpFoldResult> result;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t l = i - (rank - static_cast<int64_t>(lhs.size()));
+    int64_t r = i - (rank - static_cast<int64_t>(rhs.size()));
+    std::optional<OpFoldResult> x, y;
+    if (l >= 0 && getConstantIntValue(lhs[l]) != 1)
+      x = lhs[l];
+    if (r >= 0 && getConstantIntValue(rhs[r]) != 1)
+      y = rhs[r];
+    if (x && y) {
+      checkSameSize(b, loc, *x, *y,
+                    opName + ": batch dimension " + Twine(i) +
+                        " differs between the operands (qaf broadcasts only "
+                        "static size-1 dims)");
+      result.push_back(getConstantIntValue(*x) ? *x : *y);
+    } else {
+      result.push_back(x ? *x : (y ? *y : b.getIndexAttr(1)));
+    }
+  }
+  return result;
+}
+
+/// The indexing map of an operand [batch..., row, col] in a contraction
+/// whose loops are [batch (batchRank)..., m, n, k]: its batch dims are
+/// right-aligned with the loops' and a static size-1 batch dim reads index
+/// 0; `row` and `col` are the loop exprs of its last two dims.
+AffineMap getBatchedOperandMap(ShapedType type, int64_t batchRank,
+                               AffineExpr row, AffineExpr col) {
+  MLIRContext *context = type.getContext();
+  int64_t operandBatch = type.getRank() - 2;
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < operandBatch; ++i) {
+    if (type.getDimSize(i) == 1)
+      exprs.push_back(getAffineConstantExpr(0, context));
+    else
+      exprs.push_back(
+          getAffineDimExpr(batchRank - operandBatch + i, context));
+  }
+  exprs.push_back(row);
+  exprs.push_back(col);
+  return AffineMap::get(batchRank + 3, 0, exprs, context);
+}
+
+/// A linalg.generic contraction over loops [batch..., m, n, k] into `init`
+/// ([batch..., m, n]); `body(inputs..., accumulator)` returns the new
+/// accumulator.
+Value buildContraction(OpBuilder &b, Location loc, int64_t batchRank,
+                       ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+                       Value init, ScalarBodyBuilder body) {
+  MLIRContext *context = b.getContext();
+  int64_t loops = batchRank + 3;
+  SmallVector<AffineMap> maps(inputMaps);
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t i = 0; i < batchRank + 2; ++i)
+    outExprs.push_back(getAffineDimExpr(i, context));
+  maps.push_back(AffineMap::get(loops, 0, outExprs, context));
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+      });
+  return generic.getResult(0);
+}
+
+/// ONNX promotes a 1-D MatMul operand to a matrix ([K] -> [1, K] on the
+/// left, [K, 1] on the right) and drops that dim from the result again.
+struct PromotedOperands {
+  Value lhs, rhs;
+  bool lhsVector = false, rhsVector = false;
+};
+
+PromotedOperands promoteVectors(OpBuilder &b, Location loc, Value lhs,
+                                Value rhs) {
+  PromotedOperands result{lhs, rhs};
+  if (cast<ShapedType>(lhs.getType()).getRank() == 1) {
+    result.lhs = expandReducedDims(b, loc, lhs, {0}, 2);
+    result.lhsVector = true;
+  }
+  if (cast<ShapedType>(rhs.getType()).getRank() == 1) {
+    result.rhs = expandReducedDims(b, loc, rhs, {1}, 2);
+    result.rhsVector = true;
+  }
+  return result;
+}
+
+/// Drops the size-1 dims `promoteVectors` added from a [..., M, N] result.
+Value dropPromotedDims(OpBuilder &b, Location loc, Value product,
+                       const PromotedOperands &operands) {
+  if (!operands.lhsVector && !operands.rhsVector)
+    return product;
+  int64_t rank = cast<ShapedType>(product.getType()).getRank();
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < rank - 2; ++i)
+    groups.push_back({i});
+  if (operands.lhsVector && operands.rhsVector) {
+    // [batch..., 1, 1]: both go, into the last batch dim or to a 0-D
+    // result.
+    if (!groups.empty())
+      llvm::append_range(groups.back(),
+                         ReassociationIndices{rank - 2, rank - 1});
+  } else {
+    groups.push_back({rank - 2, rank - 1});
+  }
+  return tensor::CollapseShapeOp::create(b, loc, product, groups);
+}
+
+/// The contraction `lhs` [batchL..., M, K] x `rhs` [batchR..., K, N] into
+/// [batch..., M, N] of `accType`, accumulated onto `init` when given (of
+/// that shape) or onto zeros: linalg.matmul for a matrix rhs (lhs rows
+/// folded), linalg.batch_matmul for agreeing batch dims, else a generic
+/// contraction that broadcasts through its indexing maps.
+Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                  Type accType, StringRef opName) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  int64_t lhsRank = lhsType.getRank(), rhsRank = rhsType.getRank();
+  SmallVector<OpFoldResult> lhsSizes = getDims(b, loc, lhs);
+  SmallVector<OpFoldResult> rhsSizes = getDims(b, loc, rhs);
+  OpFoldResult m = lhsSizes[lhsRank - 2], n = rhsSizes[rhsRank - 1];
+  checkSameSize(b, loc, lhsSizes[lhsRank - 1], rhsSizes[rhsRank - 2],
+                opName + ": the inner dimensions differ");
+  Value zero = createZero(b, loc, accType);
+
+  if (rhsRank == 2) {
+    Value rows = lhs;
+    if (lhsRank > 2) {
+      ReassociationIndices outer, inner = {lhsRank - 1};
+      for (int64_t i = 0; i < lhsRank - 1; ++i)
+        outer.push_back(i);
+      rows = tensor::CollapseShapeOp::create(
+          b, loc, lhs, ArrayRef<ReassociationIndices>{outer, inner});
+    }
+    Value init = createFilled(b, loc, {getDims(b, loc, rows)[0], n}, zero);
+    Value product = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                                             ValueRange{rows, rhs},
+                                             ValueRange{init})
+                        .getResult(0);
+    if (lhsRank == 2)
+      return product;
+    SmallVector<OpFoldResult> sizes(lhsSizes.begin(), lhsSizes.end() - 1);
+    sizes.push_back(n);
+    ReassociationIndices outer, inner = {lhsRank - 1};
+    for (int64_t i = 0; i < lhsRank - 1; ++i)
+      outer.push_back(i);
+    return expandShape(b, loc, product, {outer, inner}, sizes);
+  }
+
+  ArrayRef<OpFoldResult> lhsBatch = ArrayRef(lhsSizes).drop_back(2);
+  ArrayRef<OpFoldResult> rhsBatch = ArrayRef(rhsSizes).drop_back(2);
+  SmallVector<OpFoldResult> batch =
+      broadcastBatchDims(b, loc, lhsBatch, rhsBatch, opName);
+  int64_t batchRank = batch.size();
+  // Batch dims agree when neither side broadcasts a static 1 against the
+  // other's size (dynamic ones were just checked equal).
+  bool agree = lhsBatch.size() == rhsBatch.size();
+  for (size_t i = 0; agree && i < lhsBatch.size(); ++i)
+    agree = (getConstantIntValue(lhsBatch[i]) == 1) ==
+            (getConstantIntValue(rhsBatch[i]) == 1);
+
+  SmallVector<OpFoldResult> resultSizes(batch);
+  resultSizes.push_back(m);
+  resultSizes.push_back(n);
+  if (!agree) {
+    MLIRContext *context = b.getContext();
+    AffineExpr dm = getAffineDimExpr(batchRank, context);
+    AffineExpr dn = getAffineDimExpr(batchRank + 1, context);
+    AffineExpr dk = getAffineDimExpr(batchRank + 2, context);
+    Value init = createFilled(b, loc, resultSizes, zero);
+    return buildContraction(
+        b, loc, batchRank, {lhs, rhs},
+        {getBatchedOperandMap(lhsType, batchRank, dm, dk),
+         getBatchedOperandMap(rhsType, batchRank, dk, dn)},
+        init, [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          Value x = convertScalar(nb, nl, args[0], accType, false, false);
+          Value y = convertScalar(nb, nl, args[1], accType, false, false);
+          if (isa<FloatType>(accType))
+            return arith::AddFOp::create(
+                nb, nl, args[2], arith::MulFOp::create(nb, nl, x, y));
+          return arith::AddIOp::create(nb, nl, args[2],
+                                       arith::MulIOp::create(nb, nl, x, y));
+        });
+  }
+
+  // One batch dim for linalg.batch_matmul.
+  auto foldBatch = [&](Value operand, int64_t rank) -> Value {
+    if (rank == 3)
+      return operand;
+    ReassociationIndices batchGroup;
+    for (int64_t i = 0; i < rank - 2; ++i)
+      batchGroup.push_back(i);
+    return tensor::CollapseShapeOp::create(
+        b, loc, operand,
+        ArrayRef<ReassociationIndices>{batchGroup, {rank - 2}, {rank - 1}});
+  };
+  Value lhs3 = foldBatch(lhs, lhsRank), rhs3 = foldBatch(rhs, rhsRank);
+  Value init = createFilled(
+      b, loc, {getDims(b, loc, lhs3)[0], m, n}, zero);
+  Value product =
+      linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()},
+                                    ValueRange{lhs3, rhs3}, ValueRange{init})
+          .getResult(0);
+  if (batchRank == 1)
+    return product;
+  ReassociationIndices batchGroup;
+  for (int64_t i = 0; i < batchRank; ++i)
+    batchGroup.push_back(i);
+  return expandShape(b, loc, product,
+                     {batchGroup, {batchRank}, {batchRank + 1}}, resultSizes);
+}
+
+//===----------------------------------------------------------------------===//
+// MatMul, Gemm, MatMulInteger
+//===----------------------------------------------------------------------===//
+
+struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::MatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    if (failed(resultType) ||
+        failed(checkRanked(rw, op, {adaptor.getA(), adaptor.getB()})))
+      return failure();
+    Type elementType = resultType->getElementType();
+    Type accType = getAccumulatorType(elementType);
+    PromotedOperands operands =
+        promoteVectors(rw, loc, adaptor.getA(), adaptor.getB());
+    Value product = buildMatMul(rw, loc, operands.lhs, operands.rhs, accType,
+                                "onnx.MatMul");
+    product = convertTensor(rw, loc, product, elementType);
+    product = dropPromotedDims(rw, loc, product, operands);
+    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
+    return success();
+  }
+};
+
+struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::GemmOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    if (failed(resultType) ||
+        failed(checkRanked(rw, op, {adaptor.getA(), adaptor.getB()})))
+      return failure();
+    Value a = adaptor.getA(), b = adaptor.getB();
+    bool transA = op.getTransA() != 0, transB = op.getTransB() != 0;
+    double alpha = op.getAlpha().convertToDouble();
+    double beta = op.getBeta().convertToDouble();
+    Type elementType = resultType->getElementType();
+    Type accType = getAccumulatorType(elementType);
+    SmallVector<OpFoldResult> aSizes = getDims(rw, loc, a);
+    SmallVector<OpFoldResult> bSizes = getDims(rw, loc, b);
+    OpFoldResult m = aSizes[transA ? 1 : 0], k = aSizes[transA ? 0 : 1];
+    OpFoldResult n = bSizes[transB ? 0 : 1];
+    checkSameSize(rw, loc, k, bSizes[transB ? 1 : 0],
+                  "onnx.Gemm: the inner dimensions differ");
+    SmallVector<OpFoldResult> sizes = {m, n};
+
+    // beta * C (broadcast to [M, N]) is where the products accumulate
+    // when alpha is 1; otherwise it is added after scaling.
+    Value cTerm;
+    bool hasC = !isNoValue(op.getC()) && beta != 0.0;
+    if (hasC) {
+      if (failed(checkRanked(rw, op, {adaptor.getC()})))
+        return failure();
+      cTerm = buildElementwise(
+          rw, loc, {adaptor.getC()}, sizes, accType,
+          [&](OpBuilder &nb, Location nl, ValueRange scalars) -> Value {
+            Value c = convertScalar(nb, nl, scalars[0], accType, false, false);
+            if (beta == 1.0)
+              return c;
+            Value factor = createScalarConstant(nb, nl, accType, beta);
+            if (isa<FloatType>(accType))
+              return arith::MulFOp::create(nb, nl, c, factor);
+            return arith::MulIOp::create(nb, nl, c, factor);
+          });
+    }
+    Value init = (hasC && alpha == 1.0)
+                     ? cTerm
+                     : createFilled(rw, loc, sizes, createZero(rw, loc, accType));
+
+    MLIRContext *context = rw.getContext();
+    AffineExpr dm = getAffineDimExpr(0, context);
+    AffineExpr dn = getAffineDimExpr(1, context);
+    AffineExpr dk = getAffineDimExpr(2, context);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(3, 0,
+                       transA ? SmallVector<AffineExpr>{dk, dm}
+                              : SmallVector<AffineExpr>{dm, dk},
+                       context),
+        AffineMap::get(3, 0,
+                       transB ? SmallVector<AffineExpr>{dn, dk}
+                              : SmallVector<AffineExpr>{dk, dn},
+                       context),
+        AffineMap::get(3, 0, {dm, dn}, context)};
+    // linalg.matmul with transposing indexing maps: no transposed copy of
+    // the (usually constant, usually transB) weight.
+    Value product =
+        linalg::MatmulOp::create(
+            rw, loc, TypeRange{init.getType()}, ValueRange{a, b},
+            ValueRange{init},
+            {rw.getNamedAttr("indexing_maps", rw.getAffineMapArrayAttr(maps))})
+            .getResult(0);
+    if (alpha != 1.0) {
+      SmallVector<Value> operands = {product};
+      if (hasC)
+        operands.push_back(cTerm);
+      product = buildElementwise(
+          rw, loc, operands, sizes, accType,
+          [&](OpBuilder &nb, Location nl, ValueRange scalars) -> Value {
+            Value factor = createScalarConstant(nb, nl, accType, alpha);
+            bool isFloat = isa<FloatType>(accType);
+            Value scaled =
+                isFloat ? arith::MulFOp::create(nb, nl, scalars[0], factor)
+                              .getResult()
+                        : arith::MulIOp::create(nb, nl, scalars[0], factor)
+                              .getResult();
+            if (scalars.size() == 1)
+              return scaled;
+            if (isFloat)
+              return arith::AddFOp::create(nb, nl, scaled, scalars[1]);
+            return arith::AddIOp::create(nb, nl, scaled, scalars[1]);
+          });
+    }
+    product = convertTensor(rw, loc, product, elementType);
+    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
+    return success();
+  }
+};
+
+struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::MatMulIntegerOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    if (failed(resultType) ||
+        failed(checkRanked(rw, op, {adaptor.getA(), adaptor.getB()})))
+      return failure();
+    MLIRContext *context = rw.getContext();
+    Type i32 = rw.getI32Type();
+    bool aUnsigned = isUnsignedElementType(op.getA().getType());
+    bool bUnsigned = isUnsignedElementType(op.getB().getType());
+    PromotedOperands operands =
+        promoteVectors(rw, loc, adaptor.getA(), adaptor.getB());
+    auto lhsType = cast<RankedTensorType>(operands.lhs.getType());
+    auto rhsType = cast<RankedTensorType>(operands.rhs.getType());
+    SmallVector<OpFoldResult> lhsSizes = getDims(rw, loc, operands.lhs);
+    SmallVector<OpFoldResult> rhsSizes = getDims(rw, loc, operands.rhs);
+    int64_t lhsRank = lhsType.getRank(), rhsRank = rhsType.getRank();
+    checkSameSize(rw, loc, lhsSizes[lhsRank - 1], rhsSizes[rhsRank - 2],
+                  "onnx.MatMulInteger: the inner dimensions differ");
+    SmallVector<OpFoldResult> sizes = broadcastBatchDims(
+        rw, loc, ArrayRef(lhsSizes).drop_back(2),
+        ArrayRef(rhsSizes).drop_back(2), "onnx.MatMulInteger");
+    int64_t batchRank = sizes.size();
+    sizes.push_back(lhsSizes[lhsRank - 2]);
+    sizes.push_back(rhsSizes[rhsRank - 1]);
+    AffineExpr dm = getAffineDimExpr(batchRank, context);
+    AffineExpr dn = getAffineDimExpr(batchRank + 1, context);
+    AffineExpr dk = getAffineDimExpr(batchRank + 2, context);
+    AffineExpr zeroExpr = getAffineConstantExpr(0, context);
+
+    SmallVector<Value> inputs = {operands.lhs, operands.rhs};
+    SmallVector<AffineMap> maps = {
+        getBatchedOperandMap(lhsType, batchRank, dm, dk),
+        getBatchedOperandMap(rhsType, batchRank, dk, dn)};
+    // Zero points: one value, one per row of A / column of B (1-D), or
+    // [..., M, 1] / [..., 1, N] with A's / B's batch dims.
+    auto addZeroPoint = [&](Value original, Value converted, AffineExpr along,
+                            bool isA, StringRef name) -> LogicalResult {
+      if (isNoValue(original))
+        return success();
+      auto type = dyn_cast<RankedTensorType>(converted.getType());
+      if (!type)
+        return reportUnsupported(rw, op, name + " must have a ranked type");
+      AffineMap map;
+      if (type.hasStaticShape() && type.getNumElements() == 1)
+        map = AffineMap::get(batchRank + 3, 0,
+                             SmallVector<AffineExpr>(type.getRank(), zeroExpr),
+                             context);
+      else if (type.getRank() == 1)
+        map = AffineMap::get(batchRank + 3, 0, {along}, context);
+      else if (type.getRank() >= 2)
+        map = isA ? getBatchedOperandMap(type, batchRank, along, zeroExpr)
+                  : getBatchedOperandMap(type, batchRank, zeroExpr, along);
+      else
+        return reportUnsupported(rw, op, "unsupported " + name + " shape");
+      inputs.push_back(converted);
+      maps.push_back(map);
+      return success();
+    };
+    if (failed(addZeroPoint(op.getAZeroPoint(), adaptor.getAZeroPoint(), dm,
+                            true, "a_zero_point")) ||
+        failed(addZeroPoint(op.getBZeroPoint(), adaptor.getBZeroPoint(), dn,
+                            false, "b_zero_point")))
+      return failure();
+    bool hasAZero = !isNoValue(op.getAZeroPoint());
+    bool hasBZero = !isNoValue(op.getBZeroPoint());
+
+    Value init = createFilled(rw, loc, sizes, createZero(rw, loc, i32));
+    // (a - a_zero) * (b - b_zero) summed in i32, each side widened by its
+    // own signedness.
+    Value product = buildContraction(
+        rw, loc, batchRank, inputs, maps, init,
+        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          unsigned next = 2;
+          Value x = convertScalar(nb, nl, args[0], i32, aUnsigned, false);
+          Value y = convertScalar(nb, nl, args[1], i32, bUnsigned, false);
+          if (hasAZero)
+            x = arith::SubIOp::create(
+                nb, nl, x,
+                convertScalar(nb, nl, args[next++], i32, aUnsigned, false));
+          if (hasBZero)
+            y = arith::SubIOp::create(
+                nb, nl, y,
+                convertScalar(nb, nl, args[next++], i32, bUnsigned, false));
+          return arith::AddIOp::create(nb, nl, args.back(),
+                                       arith::MulIOp::create(nb, nl, x, y));
+        });
+    product = dropPromotedDims(rw, loc, product, operands);
+    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// com.microsoft MatMulNBits
+//===----------------------------------------------------------------------===//
+
+struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::MatMulNBitsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rw.getContext();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    if (failed(resultType) ||
+        failed(checkRanked(rw, op,
+                           {adaptor.getA(), adaptor.getB(),
+                            adaptor.getScales()})))
+      return failure();
+    int64_t k = static_cast<int64_t>(op.getK());
+    int64_t n = static_cast<int64_t>(op.getN());
+    int64_t bits = static_cast<int64_t>(op.getBits());
+    int64_t blockSize = static_cast<int64_t>(op.getBlockSize());
+    int64_t blocks = (k + blockSize - 1) / blockSize;
+    int64_t perByte = 8 / bits;
+    int64_t zeroBytesPerRow = (blocks * bits + 7) / 8;
+    Type elementType = resultType->getElementType();
+    Type f32 = rw.getF32Type();
+    Type i32 = rw.getI32Type();
+
+    // g_idx (deprecated in ONNX Runtime) is accepted in its trivial order
+    // only, where it says what block_size already does.
+    if (!isNoValue(op.getGIdx())) {
+      std::optional<SmallVector<int64_t>> order =
+          getConstantIntValues(op.getGIdx());
+      bool trivial = order && static_cast<int64_t>(order->size()) == k;
+      for (int64_t i = 0; trivial && i < k; ++i)
+        trivial = (*order)[i] == i / blockSize;
+      if (!trivial)
+        return reportUnsupported(rw, op,
+                                 "g_idx is supported only as the constant "
+                                 "trivial order i / block_size");
+    }
+
+    // A [..., K] -> [M, K].
+    Value a = adaptor.getA();
+    int64_t aRank = cast<RankedTensorType>(a.getType()).getRank();
+    SmallVector<OpFoldResult> aSizes = getDims(rw, loc, a);
+    Value rows = a;
+    if (aRank == 1) {
+      rows = expandReducedDims(rw, loc, a, {0}, 2);
+    } else if (aRank > 2) {
+      ReassociationIndices outer, inner = {aRank - 1};
+      for (int64_t i = 0; i < aRank - 1; ++i)
+        outer.push_back(i);
+      rows = tensor::CollapseShapeOp::create(
+          rw, loc, a, ArrayRef<ReassociationIndices>{outer, inner});
+    }
+
+    // Loops (m, n, k). The code of (n, k) sits in byte
+    // B[n, k / block_size, (k % block_size) / perByte], at bit
+    // (k % perByte) * bits; block b's zero point in byte
+    // b / perByte of row n, at bit (b % perByte) * bits.
+    AffineExpr dm = getAffineDimExpr(0, context);
+    AffineExpr dn = getAffineDimExpr(1, context);
+    AffineExpr dk = getAffineDimExpr(2, context);
+    AffineExpr block = dk.floorDiv(blockSize);
+    auto map = [&](ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(3, 0, exprs, context);
+    };
+    // A per-block [N, blocks] (or flat [N * blocks]) operand's map.
+    auto perBlockMap = [&](Value value, AffineExpr column,
+                           int64_t columns) -> FailureOr<AffineMap> {
+      auto type = dyn_cast<RankedTensorType>(value.getType());
+      if (type && type.getRank() == 2)
+        return map({dn, column});
+      if (type && type.getRank() == 1)
+        return map({dn * columns + column});
+      return failure();
+    };
+    SmallVector<Value> inputs = {rows, adaptor.getB(), adaptor.getScales()};
+    SmallVector<AffineMap> maps = {
+        map({dm, dk}), map({dn, block, (dk % blockSize).floorDiv(perByte)})};
+    FailureOr<AffineMap> scalesMap =
+        perBlockMap(adaptor.getScales(), block, blocks);
+    if (failed(scalesMap))
+      return reportUnsupported(rw, op, "scales must have rank 1 or 2");
+    maps.push_back(*scalesMap);
+
+    enum class ZeroPoint { Default, Packed, Float } zeroKind = ZeroPoint::Default;
+    if (!isNoValue(op.getZeroPoints())) {
+      Value zeroPoints = adaptor.getZeroPoints();
+      Type zeroType =
+          cast<ShapedType>(op.getZeroPoints().getType()).getElementType();
+      FailureOr<AffineMap> zeroMap =
+          isa<FloatType>(zeroType)
+              ? perBlockMap(zeroPoints, block, blocks)
+              : perBlockMap(zeroPoints, block.floorDiv(perByte),
+                            zeroBytesPerRow);
+      if (failed(zeroMap))
+        return reportUnsupported(rw, op, "zero_points must have rank 1 or 2");
+      zeroKind = isa<FloatType>(zeroType) ? ZeroPoint::Float : ZeroPoint::Packed;
+      inputs.push_back(zeroPoints);
+      maps.push_back(*zeroMap);
+    }
+
+    SmallVector<OpFoldResult> sizes = {getDims(rw, loc, rows)[0],
+                                       rw.getIndexAttr(n)};
+    // The bias, if any, is where the sums start.
+    Value init;
+    if (!isNoValue(op.getBias())) {
+      if (failed(checkRanked(rw, op, {adaptor.getBias()})))
+        return failure();
+      init = buildElementwise(
+          rw, loc, {adaptor.getBias()}, sizes, f32,
+          [&](OpBuilder &nb, Location nl, ValueRange scalars) {
+            return convertScalar(nb, nl, scalars[0], f32, false, false);
+          });
+    } else {
+      init = createFilled(rw, loc, sizes, createZero(rw, loc, f32));
+    }
+
+    int64_t mask = (1 << bits) - 1;
+    Value product = buildContraction(
+        rw, loc, 0, inputs, maps, init,
+        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          auto intConstant = [&](int64_t value) -> Value {
+            return arith::ConstantOp::create(nb, nl,
+                                             nb.getIntegerAttr(i32, value));
+          };
+          // Bits [shift, shift + bits) of a byte, as f32.
+          auto unpack = [&](Value byte, Value position) -> Value {
+            Value wide = arith::ExtUIOp::create(nb, nl, i32, byte);
+            Value shift = arith::MulIOp::create(
+                nb, nl,
+                arith::IndexCastOp::create(nb, nl, i32, position),
+                intConstant(bits));
+            Value code = arith::AndIOp::create(
+                nb, nl, arith::ShRUIOp::create(nb, nl, wide, shift),
+                intConstant(mask));
+            return arith::UIToFPOp::create(nb, nl, f32, code);
+          };
+          Value kIndex = linalg::IndexOp::create(nb, nl, 2);
+          Value perByteIndex = arith::ConstantIndexOp::create(nb, nl, perByte);
+          Value code = unpack(
+              args[1], arith::RemUIOp::create(nb, nl, kIndex, perByteIndex));
+          Value zero;
+          switch (zeroKind) {
+          case ZeroPoint::Default:
+            zero = arith::ConstantOp::create(
+                nb, nl, nb.getFloatAttr(f32, double(1 << (bits - 1))));
+            break;
+          case ZeroPoint::Float:
+            zero = convertScalar(nb, nl, args[3], f32, false, false);
+            break;
+          case ZeroPoint::Packed: {
+            Value blockIndex = arith::DivUIOp::create(
+                nb, nl, kIndex,
+                arith::ConstantIndexOp::create(nb, nl, blockSize));
+            zero = unpack(args[3], arith::RemUIOp::create(
+                                       nb, nl, blockIndex, perByteIndex));
+            break;
+          }
+          }
+          Value scale = convertScalar(nb, nl, args[2], f32, false, false);
+          Value weight = arith::MulFOp::create(
+              nb, nl, arith::SubFOp::create(nb, nl, code, zero), scale);
+          Value x = convertScalar(nb, nl, args[0], f32, false, false);
+          return arith::AddFOp::create(nb, nl, args.back(),
+                                       arith::MulFOp::create(nb, nl, x, weight));
+        });
+    product = convertTensor(rw, loc, product, elementType);
+
+    // [M, N] -> [..., N].
+    if (aRank == 1) {
+      product = tensor::CollapseShapeOp::create(
+          rw, loc, product, ArrayRef<ReassociationIndices>{{0, 1}});
+    } else if (aRank > 2) {
+      SmallVector<OpFoldResult> outSizes(aSizes.begin(), aSizes.end() - 1);
+      outSizes.push_back(rw.getIndexAttr(n));
+      ReassociationIndices outer, inner = {aRank - 1};
+      for (int64_t i = 0; i < aRank - 1; ++i)
+        outer.push_back(i);
+      product = expandShape(rw, loc, product, {outer, inner}, outSizes);
+    }
+    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// com.microsoft RotaryEmbedding
+//===----------------------------------------------------------------------===//
+
+/// ONNX Runtime's contrib RotaryEmbedding: each head's first rotary_dim
+/// elements are rotated by the angle of the token's position (read from
+/// the cos/sin caches), the rest pass through. Interleaved pairs are
+/// (2i, 2i + 1); otherwise (i, i + rotary_dim / 2).
+struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(onnx::RotaryEmbeddingOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    if (failed(resultType) ||
+        failed(checkRanked(rw, op,
+                           {adaptor.getInput(), adaptor.getPositionIds(),
+                            adaptor.getCosCache(), adaptor.getSinCache()})))
+      return failure();
+    if (op.getIsPackedBatching() != 0)
+      return reportUnsupported(rw, op, "is_packed_batching is not supported");
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto cacheType = cast<RankedTensorType>(adaptor.getCosCache().getType());
+    auto positionType =
+        cast<RankedTensorType>(adaptor.getPositionIds().getType());
+    int64_t rank = inputType.getRank();
+    int64_t numHeads = static_cast<int64_t>(op.getNumHeads());
+    int64_t rotaryAttr = static_cast<int64_t>(op.getRotaryEmbeddingDim());
+    bool interleaved = op.getInterleaved() != 0;
+
+    // The head size as ONNX Runtime derives it: from the cache width when
+    // rotary_embedding_dim is 0, else from hidden / num_heads.
+    int64_t hidden = rank == 3 ? inputType.getDimSize(2)
+                               : (ShapedType::isDynamic(inputType.getDimSize(1)) ||
+                                          ShapedType::isDynamic(
+                                              inputType.getDimSize(3))
+                                      ? ShapedType::kDynamic
+                                      : inputType.getDimSize(1) *
+                                            inputType.getDimSize(3));
+    int64_t headSize;
+    if (rotaryAttr == 0) {
+      if (cacheType.isDynamicDim(1))
+        return reportUnsupported(rw, op,
+                                 "the cache width must be static when "
+                                 "rotary_embedding_dim is 0");
+      headSize = cacheType.getDimSize(1) * 2;
+    } else {
+      if (ShapedType::isDynamic(hidden))
+        return reportUnsupported(rw, op,
+                                 "the hidden size must be static with "
+                                 "rotary_embedding_dim");
+      headSize = hidden / numHeads;
+    }
+    int64_t rotaryDim = rotaryAttr > 0 ? rotaryAttr : headSize;
+    int64_t half = rotaryDim / 2;
+    if (rank == 3 && ShapedType::isDynamic(hidden))
+      return reportUnsupported(rw, op, "a 3-D input needs a static hidden "
+                                       "size to locate the heads");
+    if (rank == 4 && !inputType.isDynamicDim(3) &&
+        inputType.getDimSize(3) != headSize)
+      return reportUnsupported(rw, op,
+                               "head size " + Twine(headSize) +
+                                   " does not match the input's last dim");
+    if (rotaryDim > headSize || rotaryDim % 2 != 0)
+      return reportUnsupported(rw, op, "rotary dim must be even and at most "
+                                       "the head size");
+    bool scalarPositions = positionType.hasStaticShape() &&
+                           positionType.getNumElements() == 1;
+    if (!scalarPositions && positionType.getRank() != 2)
+      return reportUnsupported(rw, op,
+                               "position_ids must be (batch, sequence) or a "
+                               "single offset");
+
+    Value positions = adaptor.getPositionIds();
+    Value cosCache = adaptor.getCosCache(), sinCache = adaptor.getSinCache();
+    int64_t seqDim = rank == 3 ? 1 : 2;
+    Type elementType = resultType->getElementType();
+    Value init = createEmptyTensor(rw, loc, getDims(rw, loc, input), elementType);
+    MLIRContext *context = rw.getContext();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rw, loc, TypeRange{init.getType()}, ValueRange{input},
+        ValueRange{init}, ArrayRef<AffineMap>{identity, identity}, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          auto index = [&](int64_t value) -> Value {
+            return arith::ConstantIndexOp::create(b, l, value);
+          };
+          SmallVector<Value> coords;
+          for (int64_t i = 0; i < rank; ++i)
+            coords.push_back(linalg::IndexOp::create(b, l, i));
+          Value last = coords.back();
+          // Position within the head.
+          Value i = rank == 3 ? arith::RemUIOp::create(b, l, last,
+                                                       index(headSize))
+                                    .getResult()
+                              : last;
+          Value position;
+          if (scalarPositions) {
+            position = arith::AddIOp::create(
+                b, l,
+                arith::IndexCastOp::create(
+                    b, l, b.getIndexType(),
+                    extractScalar(b, l, positions)),
+                coords[seqDim]);
+          } else {
+            position = arith::IndexCastOp::create(
+                b, l, b.getIndexType(),
+                tensor::ExtractOp::create(b, l, positions,
+                                          ValueRange{coords[0],
+                                                     coords[seqDim]}));
+          }
+          Value cacheIndex, partner, lowerHalf;
+          Value zero = index(0), one = index(1), two = index(2);
+          if (interleaved) {
+            cacheIndex = arith::DivUIOp::create(b, l, i, two);
+            lowerHalf = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::eq,
+                arith::RemUIOp::create(b, l, i, two), zero);
+            partner = arith::SelectOp::create(
+                b, l, lowerHalf, arith::AddIOp::create(b, l, i, one),
+                arith::SubIOp::create(b, l, i, one));
+          } else {
+            lowerHalf = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                              i, index(half));
+            cacheIndex = arith::SelectOp::create(
+                b, l, lowerHalf, i, arith::SubIOp::create(b, l, i, index(half)));
+            partner = arith::SelectOp::create(
+                b, l, lowerHalf, arith::AddIOp::create(b, l, i, index(half)),
+                arith::SubIOp::create(b, l, i, index(half)));
+          }
+          // Elements past rotary_dim pass through; their (unused) cache and
+          // partner reads are clamped into range.
+          Value rotated = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::ult, i, index(rotaryDim));
+          cacheIndex =
+              arith::MinUIOp::create(b, l, cacheIndex, index(half - 1));
+          partner = arith::MinUIOp::create(b, l, partner, index(headSize - 1));
+          SmallVector<Value> partnerCoords(coords);
+          partnerCoords.back() = arith::AddIOp::create(
+              b, l, arith::SubIOp::create(b, l, last, i), partner);
+          Value x = args[0];
+          Value y = tensor::ExtractOp::create(b, l, input, partnerCoords);
+          Value c = tensor::ExtractOp::create(b, l, cosCache,
+                                              ValueRange{position, cacheIndex});
+          Value s = tensor::ExtractOp::create(b, l, sinCache,
+                                              ValueRange{position, cacheIndex});
+          // x * cos -/+ partner * sin: minus for the first of each pair.
+          Value xc = arith::MulFOp::create(b, l, x, c);
+          Value ys = arith::MulFOp::create(b, l, y, s);
+          Value result = arith::SelectOp::create(
+              b, l, lowerHalf, arith::SubFOp::create(b, l, xc, ys),
+              arith::AddFOp::create(b, l, xc, ys));
+          result = arith::SelectOp::create(b, l, rotated, result, x);
+          linalg::YieldOp::create(b, l, result);
+        });
+    rw.replaceOp(op,
+                 castToTensorType(rw, loc, generic.getResult(0), *resultType));
+    return success();
+  }
+};
+
+} // namespace
+
+void populateLinearAlgebraPatterns(const TypeConverter &converter,
+                                   RewritePatternSet &patterns) {
+  patterns.add<GemmLowering, MatMulIntegerLowering, MatMulLowering,
+               MatMulNBitsLowering, RotaryEmbeddingLowering>(
+      converter, patterns.getContext());
+}
+
+} // namespace qaf

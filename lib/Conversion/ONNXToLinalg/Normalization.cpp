@@ -1,0 +1,777 @@
+//===- Normalization.cpp - reductions, softmax, cumsum, norms -> linalg ---===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Reductions are linalg.generic ops with reduction iterators over a filled
+// accumulator; statistics that a later loop reads back (a row max, a mean,
+// an inverse standard deviation) stay reduced tensors read through projected
+// indexing maps, so nothing of the input's size is materialised beyond the
+// result. f16/bf16 inputs accumulate in f32.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "Patterns.h"
+
+#include "qaf/dialects/onnx/ONNXDialect.h"
+#include "qaf/dialects/onnx/ONNXTypes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace qaf {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// The accumulator of a reduction over `elementType`: f32 for narrower
+/// floats, the type itself otherwise (integer sums wrap, as in ONNX
+/// Runtime).
+Type getAccumulatorType(Type elementType) {
+  if (auto floatType = dyn_cast<FloatType>(elementType))
+    if (floatType.getWidth() < 32)
+      return Float32Type::get(elementType.getContext());
+  return elementType;
+}
+
+/// The type statistics are computed in for `stashType` (an ONNX data type
+/// code): double when asked for, f32 otherwise (f16/bf16 stashes are
+/// rounded only when stored).
+Type getStatisticsType(MLIRContext *context, int64_t stashType) {
+  if (stashType == static_cast<int64_t>(onnx::DataType::Double))
+    return Float64Type::get(context);
+  return Float32Type::get(context);
+}
+
+/// The product of `dims` as a scalar of `type` (float or integer).
+Value createElementCount(OpBuilder &b, Location loc,
+                         ArrayRef<OpFoldResult> dims, Type type) {
+  int64_t staticCount = 1;
+  Value dynamicCount;
+  for (OpFoldResult dim : dims) {
+    if (std::optional<int64_t> size = getConstantIntValue(dim)) {
+      staticCount *= *size;
+      continue;
+    }
+    Value size = cast<Value>(dim);
+    dynamicCount = dynamicCount
+                       ? arith::MulIOp::create(b, loc, dynamicCount, size)
+                             .getResult()
+                       : size;
+  }
+  if (!dynamicCount)
+    return createScalarConstant(b, loc, type, static_cast<double>(staticCount));
+  if (staticCount != 1)
+    dynamicCount = arith::MulIOp::create(
+        b, loc, dynamicCount,
+        arith::ConstantIndexOp::create(b, loc, staticCount));
+  Value count64 =
+      arith::IndexCastUIOp::create(b, loc, b.getI64Type(), dynamicCount);
+  return convertScalar(b, loc, count64, type, /*fromUnsigned=*/true, false);
+}
+
+/// The reduced dims [first, rank).
+SmallVector<int64_t> getTrailingDims(int64_t first, int64_t rank) {
+  return llvm::to_vector(llvm::seq<int64_t>(first, rank));
+}
+
+/// The dims of `dims` that survive reducing `reductionDims`.
+SmallVector<OpFoldResult> dropDims(ArrayRef<OpFoldResult> dims,
+                                   ArrayRef<int64_t> reductionDims) {
+  SmallVector<OpFoldResult> kept;
+  for (auto [index, dim] : llvm::enumerate(dims))
+    if (!llvm::is_contained(reductionDims, static_cast<int64_t>(index)))
+      kept.push_back(dim);
+  return kept;
+}
+
+/// An element-wise map over a reduced tensor (one per row: cheap).
+Value mapReduced(OpBuilder &b, Location loc, ValueRange operands,
+                 Type resultElementType, ScalarBodyBuilder body) {
+  return buildElementwise(b, loc, operands, getDims(b, loc, operands[0]),
+                          resultElementType, body);
+}
+
+/// A statistic (reduced, without the reduced dims) returned as an op result
+/// of `resultType`: the reduced dims come back as size 1 and the element
+/// type is converted when it differs.
+Value materializeStatistic(OpBuilder &b, Location loc, Value reduced,
+                           ArrayRef<int64_t> reductionDims, int64_t fullRank,
+                           Type resultType) {
+  auto tensorType = cast<TensorType>(resultType);
+  Type elementType = tensorType.getElementType();
+  if (cast<ShapedType>(reduced.getType()).getElementType() != elementType)
+    reduced = mapReduced(b, loc, reduced, elementType,
+                         [&](OpBuilder &nb, Location nl, ValueRange args) {
+                           return convertScalar(nb, nl, args[0], elementType,
+                                                false, false);
+                         });
+  if (tensorType.hasRank() && tensorType.getRank() == fullRank)
+    reduced = expandReducedDims(b, loc, reduced, reductionDims, fullRank);
+  return castToTensorType(b, loc, reduced, resultType);
+}
+
+/// The converted type of result `index` of `op`, if it is a tensor type.
+TensorType getConvertedTensorType(const TypeConverter *converter,
+                                  Operation *op, unsigned index) {
+  return dyn_cast_if_present<TensorType>(
+      converter->convertType(op->getResult(index).getType()));
+}
+
+/// 1 / sqrt(sum / count + epsilon), all in the type of `sum`.
+Value buildInverseStdDev(OpBuilder &b, Location loc, Value sum, Value count,
+                         Value epsilon) {
+  Value one = createScalarConstant(b, loc, sum.getType(), 1.0);
+  Value variance = arith::DivFOp::create(b, loc, sum, count);
+  Value shifted = arith::AddFOp::create(b, loc, variance, epsilon);
+  return arith::DivFOp::create(b, loc, one,
+                               math::SqrtOp::create(b, loc, shifted));
+}
+
+//===----------------------------------------------------------------------===//
+// Reduce{Sum,Mean,Max,Min}
+//===----------------------------------------------------------------------===//
+
+enum class ReduceKind { Sum, Mean, Max, Min };
+
+template <typename OpTy, ReduceKind Kind>
+struct ReduceLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value data = adaptor.getData();
+    auto dataType = dyn_cast<RankedTensorType>(data.getType());
+    TensorType resultType =
+        getConvertedTensorType(this->getTypeConverter(), op, 0);
+    if (!dataType || !resultType)
+      return reportUnsupported(rewriter, op,
+                               "cannot lower: unranked or non-tensor types");
+    int64_t rank = dataType.getRank();
+
+    SmallVector<int64_t> axes;
+    if (!isNoValue(op.getAxes())) {
+      std::optional<SmallVector<int64_t>> values =
+          getConstantIntValues(op.getAxes());
+      if (!values)
+        return reportUnsupported(rewriter, op,
+                                 "axes must be a constant tensor");
+      axes = std::move(*values);
+    }
+    if (axes.empty()) {
+      // No axes: everything, unless the op is then a no-op.
+      if (op.getNoopWithEmptyAxes() != 0) {
+        rewriter.replaceOp(op,
+                           castToTensorType(rewriter, loc, data, resultType));
+        return success();
+      }
+      axes = getTrailingDims(0, rank);
+    }
+    for (int64_t &axis : axes) {
+      if (axis < -rank || axis >= rank)
+        return reportUnsupported(rewriter, op,
+                                 "axis " + Twine(axis) +
+                                     " is out of range for rank " +
+                                     Twine(rank));
+      axis = normalizeAxis(axis, rank);
+    }
+    llvm::sort(axes);
+    axes.erase(llvm::unique(axes), axes.end());
+
+    Type elementType = dataType.getElementType();
+    bool isUnsigned = isUnsignedElementType(op.getData().getType());
+    Type accType = getAccumulatorType(elementType);
+    bool isFloatAcc = isa<FloatType>(accType);
+    Value init = createInit(rewriter, loc, accType, isUnsigned);
+    Value reduced = buildReduction(
+        rewriter, loc, data, axes, init, /*keepDims=*/false,
+        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          Value x = convertScalar(b, nl, args[0], accType, isUnsigned,
+                                  isUnsigned);
+          Value acc = args[1];
+          switch (Kind) {
+          case ReduceKind::Sum:
+          case ReduceKind::Mean:
+            return isFloatAcc ? arith::AddFOp::create(b, nl, acc, x).getResult()
+                              : arith::AddIOp::create(b, nl, acc, x).getResult();
+          case ReduceKind::Max:
+            if (isFloatAcc)
+              return arith::MaximumFOp::create(b, nl, acc, x);
+            return isUnsigned ? arith::MaxUIOp::create(b, nl, acc, x).getResult()
+                              : arith::MaxSIOp::create(b, nl, acc, x).getResult();
+          case ReduceKind::Min:
+            if (isFloatAcc)
+              return arith::MinimumFOp::create(b, nl, acc, x);
+            return isUnsigned ? arith::MinUIOp::create(b, nl, acc, x).getResult()
+                              : arith::MinSIOp::create(b, nl, acc, x).getResult();
+          }
+          llvm_unreachable("unknown reduction");
+        });
+
+    Value count;
+    if (Kind == ReduceKind::Mean) {
+      SmallVector<OpFoldResult> dims = getDims(rewriter, loc, data);
+      SmallVector<OpFoldResult> reducedDims;
+      for (int64_t axis : axes)
+        reducedDims.push_back(dims[axis]);
+      count = createElementCount(rewriter, loc, reducedDims, accType);
+    }
+    if (count || accType != elementType)
+      reduced = mapReduced(
+          rewriter, loc, reduced, elementType,
+          [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+            Value value = args[0];
+            if (count)
+              value = isFloatAcc
+                          ? arith::DivFOp::create(b, nl, value, count)
+                                .getResult()
+                          : (isUnsigned ? arith::DivUIOp::create(b, nl, value,
+                                                                 count)
+                                              .getResult()
+                                        : arith::DivSIOp::create(b, nl, value,
+                                                                 count)
+                                              .getResult());
+            return convertScalar(b, nl, value, elementType, false, false);
+          });
+    if (op.getKeepdims() != 0)
+      reduced = expandReducedDims(rewriter, loc, reduced, axes, rank);
+    rewriter.replaceOp(op, castToTensorType(rewriter, loc, reduced, resultType));
+    return success();
+  }
+
+private:
+  /// The identity of the reduction. An empty ReduceMax is -inf (the lowest
+  /// integer), an empty ReduceMin +inf, as the ONNX reference gives.
+  static Value createInit(OpBuilder &b, Location loc, Type accType,
+                          bool isUnsigned) {
+    if (Kind == ReduceKind::Sum || Kind == ReduceKind::Mean)
+      return createScalarConstant(b, loc, accType, 0);
+    bool isMax = Kind == ReduceKind::Max;
+    if (auto floatType = dyn_cast<FloatType>(accType))
+      return arith::ConstantOp::create(
+          b, loc,
+          b.getFloatAttr(floatType, APFloat::getInf(
+                                        floatType.getFloatSemantics(), isMax)));
+    unsigned width = accType.getIntOrFloatBitWidth();
+    APInt value = isMax ? (isUnsigned ? APInt::getMinValue(width)
+                                      : APInt::getSignedMinValue(width))
+                        : (isUnsigned ? APInt::getMaxValue(width)
+                                      : APInt::getSignedMaxValue(width));
+    return arith::ConstantOp::create(b, loc, b.getIntegerAttr(accType, value));
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Softmax, LogSoftmax
+//===----------------------------------------------------------------------===//
+
+/// Three loops: the row max, the sum of exp(x - max), and the normalisation
+/// (which recomputes exp(x - max) rather than storing it).
+template <typename OpTy, bool IsLog>
+struct SoftmaxLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value input = adaptor.getInput();
+    auto inputType = dyn_cast<RankedTensorType>(input.getType());
+    TensorType resultType =
+        getConvertedTensorType(this->getTypeConverter(), op, 0);
+    if (!inputType || !resultType || inputType.getRank() == 0 ||
+        !isa<FloatType>(inputType.getElementType()))
+      return reportUnsupported(
+          rewriter, op, "cannot lower: expects a ranked float tensor of rank "
+                        ">= 1");
+    int64_t rank = inputType.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < -rank || axis >= rank)
+      return reportUnsupported(rewriter, op,
+                               "axis " + Twine(axis) +
+                                   " is out of range for rank " + Twine(rank));
+    axis = normalizeAxis(axis, rank);
+    SmallVector<int64_t> reductionDims = {axis};
+
+    Type elementType = inputType.getElementType();
+    Type accType = getAccumulatorType(elementType);
+    auto widen = [&](OpBuilder &b, Location nl, Value x) {
+      return convertScalar(b, nl, x, accType, false, false);
+    };
+
+    Value lowest = arith::ConstantOp::create(
+        rewriter, loc,
+        rewriter.getFloatAttr(
+            accType,
+            APFloat::getInf(cast<FloatType>(accType).getFloatSemantics(),
+                            /*Negative=*/true)));
+    Value max = buildReduction(
+        rewriter, loc, input, reductionDims, lowest, /*keepDims=*/false,
+        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          return arith::MaximumFOp::create(b, nl, args[1],
+                                           widen(b, nl, args[0]));
+        });
+    Value zero = createScalarConstant(rewriter, loc, accType, 0.0);
+    Value sum = buildReduction(
+        rewriter, loc, ValueRange{input, max}, reductionDims, zero,
+        /*keepDims=*/false,
+        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          Value shifted =
+              arith::SubFOp::create(b, nl, widen(b, nl, args[0]), args[1]);
+          return arith::AddFOp::create(b, nl, args[2],
+                                       math::ExpOp::create(b, nl, shifted));
+        });
+
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
+    AffineMap reducedMap = getReducedIndexingMap(rank, reductionDims, context);
+    Value result = buildMappedElementwise(
+        rewriter, loc, ValueRange{input, max, sum},
+        {identity, reducedMap, reducedMap}, getDims(rewriter, loc, input),
+        elementType, [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          Value shifted =
+              arith::SubFOp::create(b, nl, widen(b, nl, args[0]), args[1]);
+          Value value;
+          if (IsLog)
+            value = arith::SubFOp::create(b, nl, shifted,
+                                          math::LogOp::create(b, nl, args[2]));
+          else
+            value = arith::DivFOp::create(
+                b, nl, math::ExpOp::create(b, nl, shifted), args[2]);
+          return convertScalar(b, nl, value, elementType, false, false);
+        });
+    rewriter.replaceOp(op, castToTensorType(rewriter, loc, result, resultType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// CumSum
+//===----------------------------------------------------------------------===//
+
+/// A sequential loop over the axis carrying the running sum of one slice:
+/// each step adds the next input slice into the running sum and writes it
+/// (before or after the add, for `exclusive`) into the output slice. Both
+/// updates are in place (outs = the carried tensors), so the loop allocates
+/// nothing.
+struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(onnx::CumSumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value input = adaptor.getX();
+    auto inputType = dyn_cast<RankedTensorType>(input.getType());
+    TensorType resultType = getConvertedTensorType(getTypeConverter(), op, 0);
+    if (!inputType || !resultType || inputType.getRank() == 0)
+      return reportUnsupported(rewriter, op,
+                               "cannot lower: expects a ranked tensor of rank "
+                               ">= 1");
+    std::optional<SmallVector<int64_t>> axisValues =
+        getConstantIntValues(op.getAxis());
+    if (!axisValues || axisValues->size() != 1)
+      return reportUnsupported(rewriter, op,
+                               "axis must be a constant scalar tensor");
+    int64_t rank = inputType.getRank();
+    int64_t axis = axisValues->front();
+    if (axis < -rank || axis >= rank)
+      return reportUnsupported(rewriter, op,
+                               "axis " + Twine(axis) +
+                                   " is out of range for rank " + Twine(rank));
+    axis = normalizeAxis(axis, rank);
+    bool exclusive = op.getExclusive() != 0;
+    bool reverse = op.getReverse() != 0;
+    bool isUnsigned = isUnsignedElementType(op.getX().getType());
+
+    Type elementType = inputType.getElementType();
+    Type accType = getAccumulatorType(elementType);
+    bool isFloatAcc = isa<FloatType>(accType);
+    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
+    SmallVector<OpFoldResult> sliceDims = dropDims(dims, {axis});
+    SmallVector<int64_t> sliceShape;
+    for (auto [index, size] : llvm::enumerate(inputType.getShape()))
+      if (static_cast<int64_t>(index) != axis)
+        sliceShape.push_back(size);
+
+    Value zero = createScalarConstant(rewriter, loc, accType, 0);
+    Value running =
+        linalg::FillOp::create(
+            rewriter, loc, ValueRange{zero},
+            ValueRange{createEmptyTensor(rewriter, loc, sliceDims, accType)})
+            .getResult(0);
+    Value output = createEmptyTensor(rewriter, loc, dims, elementType);
+    Value lower = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value upper = getValueOrCreateConstantIndexOp(rewriter, loc, dims[axis]);
+
+    int64_t sliceRank = rank - 1;
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(sliceRank, context);
+    SmallVector<utils::IteratorType> iterators(sliceRank,
+                                               utils::IteratorType::parallel);
+    // `dest = body(source, dest)` element-wise, in place.
+    auto update = [&](OpBuilder &b, Location nl, Value source, Value dest,
+                      ScalarBodyBuilder body) {
+      return linalg::GenericOp::create(
+                 b, nl, TypeRange{dest.getType()}, ValueRange{source},
+                 ValueRange{dest}, SmallVector<AffineMap>{identity, identity},
+                 iterators,
+                 [&](OpBuilder &nb, Location nnl, ValueRange args) {
+                   linalg::YieldOp::create(nb, nnl, body(nb, nnl, args));
+                 })
+          .getResult(0);
+    };
+    auto accumulate = [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+      Value x = convertScalar(b, nl, args[0], accType, isUnsigned, isUnsigned);
+      return isFloatAcc ? arith::AddFOp::create(b, nl, args[1], x).getResult()
+                        : arith::AddIOp::create(b, nl, args[1], x).getResult();
+    };
+    auto store = [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+      return convertScalar(b, nl, args[0], elementType, false, false);
+    };
+
+    auto loop = scf::ForOp::create(
+        rewriter, loc, lower, upper, one, ValueRange{output, running},
+        [&](OpBuilder &b, Location nl, Value step, ValueRange carried) {
+          Value index = step;
+          if (reverse)
+            index = arith::SubIOp::create(
+                b, nl, arith::SubIOp::create(b, nl, upper, one), step);
+          SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+          offsets[axis] = index;
+          SmallVector<OpFoldResult> sizes(dims);
+          sizes[axis] = b.getIndexAttr(1);
+          SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+          auto inputSliceType = RankedTensorType::get(sliceShape, elementType);
+          Value inputSlice = tensor::ExtractSliceOp::create(
+              b, nl, inputSliceType, input, offsets, sizes, strides);
+          Value outputSlice = tensor::ExtractSliceOp::create(
+              b, nl, inputSliceType, carried[0], offsets, sizes, strides);
+          Value sum = carried[1];
+          // Exclusive: store the sum so far, then add; the store reads the
+          // running sum before the in-place add overwrites it.
+          Value stored;
+          if (exclusive)
+            stored = update(b, nl, sum, outputSlice, store);
+          sum = update(b, nl, inputSlice, sum, accumulate);
+          if (!exclusive)
+            stored = update(b, nl, sum, outputSlice, store);
+          Value newOutput = tensor::InsertSliceOp::create(
+              b, nl, stored, carried[0], offsets, sizes, strides);
+          scf::YieldOp::create(b, nl, ValueRange{newOutput, sum});
+        });
+    rewriter.replaceOp(op, castToTensorType(rewriter, loc, loop.getResult(0),
+                                            resultType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// LayerNormalization
+//===----------------------------------------------------------------------===//
+
+/// Two-pass statistics (mean, then the mean of squared deviations: no
+/// cancellation), then one normalising loop that reads the per-row mean and
+/// inverse standard deviation through projected maps.
+struct LayerNormalizationLowering
+    : OpConversionPattern<onnx::LayerNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(onnx::LayerNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value x = adaptor.getX();
+    Value scale = adaptor.getScale();
+    Value bias = isNoValue(op.getB()) ? Value() : adaptor.getB();
+    auto inputType = dyn_cast<RankedTensorType>(x.getType());
+    SmallVector<TensorType> resultTypes;
+    for (unsigned i = 0; i < 3; ++i)
+      resultTypes.push_back(getConvertedTensorType(getTypeConverter(), op, i));
+    if (!inputType || llvm::is_contained(resultTypes, TensorType()) ||
+        !isa<RankedTensorType>(scale.getType()) ||
+        (bias && !isa<RankedTensorType>(bias.getType())) ||
+        !isa<FloatType>(inputType.getElementType()))
+      return reportUnsupported(rewriter, op,
+                               "cannot lower: expects ranked float tensors");
+    int64_t rank = inputType.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < -rank || axis >= rank)
+      return reportUnsupported(rewriter, op,
+                               "axis " + Twine(axis) +
+                                   " is out of range for rank " + Twine(rank));
+    axis = normalizeAxis(axis, rank);
+    SmallVector<int64_t> normalized = getTrailingDims(axis, rank);
+
+    Type elementType = inputType.getElementType();
+    Type statType =
+        getStatisticsType(context, static_cast<int64_t>(op.getStashType()));
+    auto widen = [&](OpBuilder &b, Location nl, Value v) {
+      return convertScalar(b, nl, v, statType, false, false);
+    };
+    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, x);
+    Value count = createElementCount(
+        rewriter, loc, ArrayRef<OpFoldResult>(dims).drop_front(axis),
+        statType);
+    Value epsilon = createScalarConstant(
+        rewriter, loc, statType, op.getEpsilon().convertToDouble());
+    Value zero = createScalarConstant(rewriter, loc, statType, 0.0);
+
+    Value sum = buildReduction(
+        rewriter, loc, x, normalized, zero, /*keepDims=*/false,
+        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          return arith::AddFOp::create(b, nl, args[1], widen(b, nl, args[0]));
+        });
+    Value mean =
+        mapReduced(rewriter, loc, sum, statType,
+                   [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+                     return arith::DivFOp::create(b, nl, args[0], count);
+                   });
+    Value squares = buildReduction(
+        rewriter, loc, ValueRange{x, mean}, normalized, zero,
+        /*keepDims=*/false,
+        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          Value deviation =
+              arith::SubFOp::create(b, nl, widen(b, nl, args[0]), args[1]);
+          Value square = arith::MulFOp::create(b, nl, deviation, deviation);
+          return arith::AddFOp::create(b, nl, args[2], square);
+        });
+    Value invStdDev =
+        mapReduced(rewriter, loc, squares, statType,
+                   [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+                     return buildInverseStdDev(b, nl, args[0], count, epsilon);
+                   });
+
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
+    AffineMap reducedMap = getReducedIndexingMap(rank, normalized, context);
+    SmallVector<Value> operands = {x, mean, invStdDev, scale};
+    SmallVector<AffineMap> maps = {
+        identity, reducedMap, reducedMap,
+        getBroadcastIndexingMap(cast<ShapedType>(scale.getType()), rank,
+                                context)};
+    if (bias) {
+      operands.push_back(bias);
+      maps.push_back(getBroadcastIndexingMap(cast<ShapedType>(bias.getType()),
+                                             rank, context));
+    }
+    Value y = buildMappedElementwise(
+        rewriter, loc, operands, maps, dims, elementType,
+        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          Value deviation =
+              arith::SubFOp::create(b, nl, widen(b, nl, args[0]), args[1]);
+          Value value = arith::MulFOp::create(
+              b, nl, arith::MulFOp::create(b, nl, deviation, args[2]),
+              widen(b, nl, args[3]));
+          if (args.size() > 4)
+            value = arith::AddFOp::create(b, nl, value, widen(b, nl, args[4]));
+          return convertScalar(b, nl, value, elementType, false, false);
+        });
+    rewriter.replaceOp(
+        op, {castToTensorType(rewriter, loc, y, resultTypes[0]),
+             materializeStatistic(rewriter, loc, mean, normalized, rank,
+                                  resultTypes[1]),
+             materializeStatistic(rewriter, loc, invStdDev, normalized, rank,
+                                  resultTypes[2])});
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// com.microsoft SimplifiedLayerNormalization (RMSNorm) and its Skip variant
+//===----------------------------------------------------------------------===//
+
+/// RMS statistics of `x` over `normalized` (its trailing dims) and the
+/// scaled output: y = x * (1 / sqrt(mean(x^2) + eps)) * scale. Returns
+/// {y, invStdDev (reduced, statType)}.
+std::pair<Value, Value> buildRMSNorm(OpBuilder &b, Location loc, Value x,
+                                     Value scale, int64_t axis,
+                                     double epsilonValue, Type statType) {
+  MLIRContext *context = b.getContext();
+  auto inputType = cast<RankedTensorType>(x.getType());
+  int64_t rank = inputType.getRank();
+  Type elementType = inputType.getElementType();
+  SmallVector<int64_t> normalized = getTrailingDims(axis, rank);
+  auto widen = [&](OpBuilder &nb, Location nl, Value v) {
+    return convertScalar(nb, nl, v, statType, false, false);
+  };
+  SmallVector<OpFoldResult> dims = getDims(b, loc, x);
+  Value count = createElementCount(
+      b, loc, ArrayRef<OpFoldResult>(dims).drop_front(axis), statType);
+  Value epsilon = createScalarConstant(b, loc, statType, epsilonValue);
+  Value zero = createScalarConstant(b, loc, statType, 0.0);
+
+  Value squares = buildReduction(
+      b, loc, x, normalized, zero, /*keepDims=*/false,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value v = widen(nb, nl, args[0]);
+        return arith::AddFOp::create(nb, nl, args[1],
+                                     arith::MulFOp::create(nb, nl, v, v));
+      });
+  Value invStdDev =
+      mapReduced(b, loc, squares, statType,
+                 [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+                   return buildInverseStdDev(nb, nl, args[0], count, epsilon);
+                 });
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
+  AffineMap reducedMap = getReducedIndexingMap(rank, normalized, context);
+  Value y = buildMappedElementwise(
+      b, loc, ValueRange{x, invStdDev, scale},
+      {identity, reducedMap,
+       getBroadcastIndexingMap(cast<ShapedType>(scale.getType()), rank,
+                               context)},
+      dims, elementType,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value value = arith::MulFOp::create(
+            nb, nl,
+            arith::MulFOp::create(nb, nl, widen(nb, nl, args[0]), args[1]),
+            widen(nb, nl, args[2]));
+        return convertScalar(nb, nl, value, elementType, false, false);
+      });
+  return {y, invStdDev};
+}
+
+struct SimplifiedLayerNormalizationLowering
+    : OpConversionPattern<onnx::SimplifiedLayerNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(onnx::SimplifiedLayerNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getX();
+    Value scale = adaptor.getScale();
+    auto inputType = dyn_cast<RankedTensorType>(x.getType());
+    TensorType yType = getConvertedTensorType(getTypeConverter(), op, 0);
+    TensorType invType = getConvertedTensorType(getTypeConverter(), op, 1);
+    if (!inputType || !yType || !invType ||
+        !isa<RankedTensorType>(scale.getType()) ||
+        !isa<FloatType>(inputType.getElementType()))
+      return reportUnsupported(rewriter, op,
+                               "cannot lower: expects ranked float tensors");
+    int64_t rank = inputType.getRank();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < -rank || axis >= rank)
+      return reportUnsupported(rewriter, op,
+                               "axis " + Twine(axis) +
+                                   " is out of range for rank " + Twine(rank));
+    axis = normalizeAxis(axis, rank);
+    Type statType = getStatisticsType(rewriter.getContext(),
+                                      static_cast<int64_t>(op.getStashType()));
+    auto [y, invStdDev] =
+        buildRMSNorm(rewriter, loc, x, scale, axis,
+                     op.getEpsilon().convertToDouble(), statType);
+    rewriter.replaceOp(
+        op, {castToTensorType(rewriter, loc, y, yType),
+             materializeStatistic(rewriter, loc, invStdDev,
+                                  getTrailingDims(axis, rank), rank, invType)});
+    return success();
+  }
+};
+
+/// s = input + skip (+ bias); output = RMSNorm(s) * gamma over the last dim.
+/// The `mean` result is zeros: ONNX Runtime's kernel never computes it.
+struct SkipSimplifiedLayerNormalizationLowering
+    : OpConversionPattern<onnx::SkipSimplifiedLayerNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(onnx::SkipSimplifiedLayerNormalizationOp op,
+                  OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    SmallVector<Value> addends = {input, adaptor.getSkip()};
+    if (!isNoValue(op.getBias()))
+      addends.push_back(adaptor.getBias());
+    auto inputType = dyn_cast<RankedTensorType>(input.getType());
+    SmallVector<TensorType> resultTypes;
+    for (unsigned i = 0; i < 4; ++i)
+      resultTypes.push_back(getConvertedTensorType(getTypeConverter(), op, i));
+    bool ranked = llvm::all_of(addends, [](Value v) {
+      return isa<RankedTensorType>(v.getType());
+    });
+    if (!inputType || !ranked || inputType.getRank() == 0 ||
+        llvm::is_contained(resultTypes, TensorType()) ||
+        !isa<RankedTensorType>(adaptor.getGamma().getType()) ||
+        !isa<FloatType>(inputType.getElementType()))
+      return reportUnsupported(rewriter, op,
+                               "cannot lower: expects ranked float tensors "
+                               "of rank >= 1");
+    int64_t rank = inputType.getRank();
+    Type elementType = inputType.getElementType();
+    Type statType = Float32Type::get(rewriter.getContext());
+    Type sumType = getAccumulatorType(elementType);
+
+    FailureOr<SmallVector<OpFoldResult>> dims = computeBroadcastShape(
+        rewriter, loc, addends, op->getName().getStringRef());
+    if (failed(dims) || dims->size() != static_cast<size_t>(rank))
+      return reportUnsupported(rewriter, op,
+                               "skip and bias do not broadcast to the input");
+    Value sum = buildElementwise(
+        rewriter, loc, addends, *dims, elementType,
+        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          Value total = convertScalar(b, nl, args[0], sumType, false, false);
+          for (Value addend : args.drop_front())
+            total = arith::AddFOp::create(
+                b, nl, total,
+                convertScalar(b, nl, addend, sumType, false, false));
+          return convertScalar(b, nl, total, elementType, false, false);
+        });
+    sum = castToTensorType(rewriter, loc, sum, inputType);
+
+    auto [output, invStdDev] =
+        buildRMSNorm(rewriter, loc, sum, adaptor.getGamma(), rank - 1,
+                     op.getEpsilon().convertToDouble(), statType);
+
+    SmallVector<int64_t> normalized = {rank - 1};
+    Value statZero = createScalarConstant(
+        rewriter, loc, resultTypes[1].getElementType(), 0.0);
+    SmallVector<OpFoldResult> meanDims = getDims(rewriter, loc, sum);
+    meanDims.back() = rewriter.getIndexAttr(1);
+    Value mean =
+        linalg::FillOp::create(
+            rewriter, loc, ValueRange{statZero},
+            ValueRange{createEmptyTensor(rewriter, loc, meanDims,
+                                         resultTypes[1].getElementType())})
+            .getResult(0);
+    rewriter.replaceOp(
+        op, {castToTensorType(rewriter, loc, output, resultTypes[0]),
+             castToTensorType(rewriter, loc, mean, resultTypes[1]),
+             materializeStatistic(rewriter, loc, invStdDev, normalized, rank,
+                                  resultTypes[2]),
+             castToTensorType(rewriter, loc, sum, resultTypes[3])});
+    return success();
+  }
+};
+
+} // namespace
+
+void populateNormalizationPatterns(const TypeConverter &converter,
+                                   RewritePatternSet &patterns) {
+  patterns.add<ReduceLowering<onnx::ReduceSumOp, ReduceKind::Sum>,
+               ReduceLowering<onnx::ReduceMeanOp, ReduceKind::Mean>,
+               ReduceLowering<onnx::ReduceMaxOp, ReduceKind::Max>,
+               ReduceLowering<onnx::ReduceMinOp, ReduceKind::Min>,
+               SoftmaxLowering<onnx::SoftmaxOp, /*IsLog=*/false>,
+               SoftmaxLowering<onnx::LogSoftmaxOp, /*IsLog=*/true>,
+               CumSumLowering, LayerNormalizationLowering,
+               SimplifiedLayerNormalizationLowering,
+               SkipSimplifiedLayerNormalizationLowering>(
+      converter, patterns.getContext());
+}
+
+} // namespace qaf

@@ -1,0 +1,52 @@
+//===- Patterns.h - onnx -> linalg pattern families -------------*- C++ -*-===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// The lowering is split by op family, one file each; the pass
+// (ONNXToLinalg.cpp) collects them all.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QAF_LIB_CONVERSION_ONNXTOLINALG_PATTERNS_H
+#define QAF_LIB_CONVERSION_ONNXTOLINALG_PATTERNS_H
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace qaf {
+
+/// Tensor types with signless element types (`ui8` -> `i8`); everything
+/// else unchanged.
+class ONNXToLinalgTypeConverter : public mlir::TypeConverter {
+public:
+  ONNXToLinalgTypeConverter();
+};
+
+/// Element-wise ops (unary, binary with broadcasting, Where, Cast, CastLike,
+/// Clip, Max, Min, Gelu, comparisons, logic), Constant, Identity.
+void populateElementwisePatterns(const mlir::TypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns);
+
+/// Reductions, Softmax, LogSoftmax, CumSum, LayerNormalization and the
+/// com.microsoft (Skip)SimplifiedLayerNormalization.
+void populateNormalizationPatterns(const mlir::TypeConverter &converter,
+                                   mlir::RewritePatternSet &patterns);
+
+/// Shape and data movement: Transpose, Reshape, Flatten, Squeeze, Unsqueeze,
+/// Concat, Split, Slice, Gather, GatherElements, Expand, Tile, Shape, Size,
+/// ConstantOfShape, Range, Trilu, ScatterND.
+void populateDataMovementPatterns(const mlir::TypeConverter &converter,
+                                  mlir::RewritePatternSet &patterns);
+
+/// MatMul, Gemm, MatMulInteger, com.microsoft MatMulNBits and
+/// RotaryEmbedding.
+void populateLinearAlgebraPatterns(const mlir::TypeConverter &converter,
+                                   mlir::RewritePatternSet &patterns);
+
+/// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear.
+void populateQuantizationPatterns(const mlir::TypeConverter &converter,
+                                  mlir::RewritePatternSet &patterns);
+
+} // namespace qaf
+
+#endif // QAF_LIB_CONVERSION_ONNXTOLINALG_PATTERNS_H

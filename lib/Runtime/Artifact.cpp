@@ -1,0 +1,373 @@
+//===- Artifact.cpp - load and run a compiled CPU artifact ----------------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Runtime/Artifact.h"
+
+#include "qaf/Runtime/MemRefDescriptor.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Threading.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+
+using namespace llvm;
+
+namespace qaf {
+
+namespace {
+
+constexpr StringLiteral kFingerprintSymbol = "qaf_artifact_fingerprint";
+constexpr StringLiteral kFingerprintMetadataKey = "qaf.fingerprint";
+/// Longest fingerprint read from the library: the symbol is a C string, and
+/// a corrupt one must not send the reader through the whole address space.
+constexpr size_t kMaxFingerprintLength = 4096;
+
+Error makeError(const Twine &message) {
+  return make_error<StringError>(message, inconvertibleErrorCode());
+}
+
+std::string listNames(ArrayRef<TensorSpec> specs) {
+  std::string names;
+  for (const TensorSpec &spec : specs)
+    names += (names.empty() ? "" : ", ") + spec.name;
+  return names.empty() ? "none" : names;
+}
+
+/// `tensor`, or a copy of it in aligned storage when its bytes do not start
+/// on an element boundary (generated code assumes they do).
+HostTensor alignForCall(const HostTensor &tensor) {
+  size_t alignment = getDTypeSize(tensor.getDType());
+  if (reinterpret_cast<uintptr_t>(tensor.getData()) % alignment == 0)
+    return tensor;
+  HostTensor copy = HostTensor::allocate(tensor.getDType(), tensor.getShape());
+  std::memcpy(copy.getMutableData(), tensor.getData(), tensor.getNumBytes());
+  return copy;
+}
+
+/// Checks a shape (of an input, or of an output the code returned) against
+/// its manifest spec; new symbols are bound, bound ones must agree. `what`
+/// names the tensor (`input 'x'`) and `boundBy` records which tensor bound
+/// each symbol, for the message.
+Error checkShape(const TensorSpec &spec, ArrayRef<int64_t> shape,
+                 StringRef what, DimBindings &bindings,
+                 StringMap<std::string> &boundBy) {
+  if (int64_t(shape.size()) != spec.getRank())
+    return makeError(what + ": rank " + Twine(shape.size()) + " (shape " +
+                     formatShape(shape) + "), expected rank " +
+                     Twine(spec.getRank()) + " (" + spec.describe() + ")");
+  for (auto [d, dim] : enumerate(spec.shape)) {
+    int64_t size = shape[d];
+    if (dim.isStatic()) {
+      if (size != dim.size)
+        return makeError(what + ": dimension " + Twine(d) + " is " +
+                         Twine(size) + ", expected " + Twine(dim.size) + " (" +
+                         spec.describe() + ", got shape " + formatShape(shape) +
+                         ")");
+      continue;
+    }
+    if (!dim.isNamed())
+      continue;
+    auto [it, inserted] = bindings.try_emplace(dim.symbol, size);
+    if (inserted) {
+      boundBy[dim.symbol] = what.str();
+      continue;
+    }
+    if (it->second != size)
+      return makeError(what + ": dimension " + Twine(d) + " ('" + dim.symbol +
+                       "') is " + Twine(size) + ", but " + boundBy[dim.symbol] +
+                       " bound '" + dim.symbol + "' to " + Twine(it->second));
+  }
+  return Error::success();
+}
+
+} // namespace
+
+Error checkEntryPointInputs(const EntryPoint &entry,
+                            ArrayRef<NamedTensor> inputs,
+                            DimBindings &bindings) {
+  StringMap<const NamedTensor *> given;
+  for (const NamedTensor &input : inputs) {
+    bool known = any_of(entry.inputs, [&](const TensorSpec &spec) {
+      return spec.name == input.name;
+    });
+    if (!known)
+      return makeError("unknown input '" + input.name + "': entry point '" +
+                       entry.name + "' takes " + listNames(entry.inputs));
+    if (!given.try_emplace(input.name, &input).second)
+      return makeError("input '" + input.name + "' is given twice");
+  }
+  StringMap<std::string> boundBy;
+  for (const TensorSpec &spec : entry.inputs) {
+    auto it = given.find(spec.name);
+    if (it == given.end())
+      return makeError("missing input '" + spec.name + "' (" + spec.describe() +
+                       ") of entry point '" + entry.name + "'");
+    const HostTensor &tensor = it->second->tensor;
+    std::string what = "input '" + spec.name + "'";
+    if (tensor.getDType() != spec.dtype)
+      return makeError(what + ": dtype " + getDTypeName(tensor.getDType()) +
+                       ", expected " + getDTypeName(spec.dtype) + " (" +
+                       spec.describe() + ")");
+    if (Error error =
+            checkShape(spec, tensor.getShape(), what, bindings, boundBy))
+      return error;
+  }
+  return Error::success();
+}
+
+std::string Artifact::pathOf(StringRef file) const {
+  if (sys::path::is_absolute(file))
+    return file.str();
+  SmallString<256> path(directory);
+  sys::path::append(path, file);
+  return std::string(path);
+}
+
+Expected<std::unique_ptr<Artifact>>
+Artifact::load(StringRef dir, const ArtifactOptions &options) {
+  if (!sys::fs::is_directory(dir))
+    return makeError("artifact '" + dir + "' is not a folder (expected " +
+                     "manifest.json, model.so and weights.safetensors in it)");
+  std::unique_ptr<Artifact> artifact(new Artifact());
+  artifact->directory = dir.str();
+  Expected<Manifest> manifest =
+      readManifestFile(artifact->pathOf("manifest.json"));
+  if (!manifest)
+    return manifest.takeError();
+  artifact->manifest = std::move(*manifest);
+
+  Expected<std::unique_ptr<SafeTensorsFile>> weights =
+      SafeTensorsFile::open(artifact->pathOf(artifact->manifest.weights));
+  if (!weights)
+    return weights.takeError();
+  artifact->weights = std::move(*weights);
+
+  if (Error error = artifact->openLibrary())
+    return std::move(error);
+  // Nothing of a library that fails the checks has run yet (no OpenMP
+  // threads exist), so it can be unloaded.
+  Error error = artifact->checkFingerprints();
+  if (!error)
+    error = artifact->bindEntryPoints();
+  if (!error)
+    error = artifact->setThreads(options);
+  if (error) {
+    dlclose(artifact->library);
+    return std::move(error);
+  }
+  return artifact;
+}
+
+Error Artifact::openLibrary() {
+  std::string path = pathOf(manifest.library);
+  // dlopen searches the library path for a name without a slash: make sure
+  // the artifact's own file is the one loaded.
+  SmallString<256> absolute(path);
+  if (std::error_code ec = sys::fs::make_absolute(absolute))
+    return createStringError(ec, "cannot resolve '%s': %s", path.c_str(),
+                             ec.message().c_str());
+  if (!sys::fs::exists(absolute))
+    return makeError("cannot read '" + path + "': No such file or directory");
+  dlerror();
+  library = dlopen(absolute.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!library) {
+    const char *reason = dlerror();
+    return makeError("cannot load '" + path +
+                     "': " + (reason ? reason : "unknown dlopen error"));
+  }
+  return Error::success();
+}
+
+Error Artifact::checkFingerprints() {
+  std::string libraryPath = pathOf(manifest.library);
+  std::string weightsPath = pathOf(manifest.weights);
+  std::string manifestPath = pathOf("manifest.json");
+  const char *symbol =
+      static_cast<const char *>(dlsym(library, kFingerprintSymbol.data()));
+  if (!symbol)
+    return makeError(libraryPath + ": does not define " + kFingerprintSymbol +
+                     ": it is not a qaf artifact library");
+  std::string libraryFingerprint(symbol,
+                                 strnlen(symbol, kMaxFingerprintLength));
+  const std::map<std::string, std::string> &metadata = weights->getMetadata();
+  auto it = metadata.find(kFingerprintMetadataKey.str());
+  if (it == metadata.end())
+    return makeError(weightsPath + ": no '" + kFingerprintMetadataKey +
+                     "' in its __metadata__: it was not written for a qaf "
+                     "artifact");
+  const std::string &weightsFingerprint = it->second;
+  if (libraryFingerprint == manifest.fingerprint &&
+      weightsFingerprint == manifest.fingerprint)
+    return Error::success();
+  return makeError(
+      "artifact '" + directory +
+      "' was built for another model/weights: the fingerprints differ: '" +
+      manifestPath + "' has '" + manifest.fingerprint + "', '" + libraryPath +
+      "' has '" + libraryFingerprint + "', '" + weightsPath + "' has '" +
+      weightsFingerprint + "'");
+}
+
+Error Artifact::bindEntryPoints() {
+  std::string libraryPath = pathOf(manifest.library);
+  for (const EntryPoint &entry : manifest.entryPoints) {
+    LoadedEntryPoint loaded;
+    loaded.entry = &entry;
+    loaded.function =
+        reinterpret_cast<EntryFunction>(dlsym(library, entry.symbol.c_str()));
+    if (!loaded.function)
+      return makeError(libraryPath + ": does not define " + entry.symbol +
+                       " (entry point '" + entry.name + "' of the manifest)");
+    for (const TensorSpec &spec : entry.weights) {
+      const SafeTensorInfo *info = weights->lookup(spec.name);
+      if (!info)
+        return makeError(weights->getPath() + ": no tensor '" + spec.name +
+                         "' (a weight of entry point '" + entry.name + "')");
+      std::vector<int64_t> shape = spec.getStaticShape();
+      if (info->dtype != spec.dtype ||
+          ArrayRef<int64_t>(info->shape) != ArrayRef<int64_t>(shape))
+        return makeError(weights->getPath() + ": weight '" + spec.name +
+                         "' is " + getDTypeName(info->dtype) +
+                         formatShape(info->shape) + ", but entry point '" +
+                         entry.name + "' expects " + spec.describe());
+      loaded.weights.push_back(alignForCall(weights->getTensor(*info)));
+    }
+    entryPoints.push_back(std::move(loaded));
+  }
+  return Error::success();
+}
+
+Error Artifact::setThreads(const ArtifactOptions &options) {
+  using SetNumThreads = void (*)(int);
+  using GetMaxThreads = int (*)();
+  auto setNumThreads =
+      reinterpret_cast<SetNumThreads>(dlsym(library, "omp_set_num_threads"));
+  auto getMaxThreads =
+      reinterpret_cast<GetMaxThreads>(dlsym(library, "omp_get_max_threads"));
+
+  std::optional<int> requested = options.numThreads;
+  if (requested && *requested < 1)
+    return makeError("the thread count must be at least 1, not " +
+                     Twine(*requested));
+  if (!requested) {
+    if (std::optional<std::string> text =
+            sys::Process::GetEnv(kNumThreadsVariable)) {
+      int count = 0;
+      if (StringRef(*text).trim().getAsInteger(10, count) || count < 1)
+        return makeError(kNumThreadsVariable + "='" + *text +
+                         "' is not a positive integer");
+      requested = count;
+    }
+  }
+  bool ompDefault = !requested && sys::Process::GetEnv("OMP_NUM_THREADS");
+  if (!requested && !ompDefault)
+    requested = hardware_concurrency().compute_thread_count();
+
+  if (!setNumThreads) {
+    // Code without OpenMP runs on the calling thread.
+    numThreads = std::nullopt;
+    return Error::success();
+  }
+  if (requested)
+    setNumThreads(*requested);
+  numThreads = getMaxThreads ? getMaxThreads() : requested.value_or(1);
+  return Error::success();
+}
+
+Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
+                                                 ArrayRef<NamedTensor> inputs) {
+  auto found = find_if(entryPoints, [&](const LoadedEntryPoint &loaded) {
+    return loaded.entry->name == entryName;
+  });
+  if (found == entryPoints.end()) {
+    std::string names;
+    for (const EntryPoint &entry : manifest.entryPoints)
+      names += (names.empty() ? "" : ", ") + entry.name;
+    return makeError("artifact '" + directory + "' has no entry point '" +
+                     entryName + "' (it has " + names + ")");
+  }
+  const EntryPoint &entry = *found->entry;
+
+  DimBindings bindings;
+  if (Error error = checkEntryPointInputs(entry, inputs, bindings))
+    return std::move(error);
+
+  SmallVector<int64_t> resultRanks;
+  for (const TensorSpec &output : entry.outputs)
+    resultRanks.push_back(output.getRank());
+  EntryPointArguments arguments(resultRanks);
+  for (const HostTensor &weight : found->weights)
+    arguments.addOperand(weight.getData(), weight.getShape());
+  // Operands in manifest order; `callInputs` keeps aligned copies alive.
+  std::vector<HostTensor> callInputs;
+  DenseSet<const void *> operandPointers;
+  for (const HostTensor &weight : found->weights)
+    operandPointers.insert(weight.getData());
+  for (const TensorSpec &spec : entry.inputs) {
+    const NamedTensor *input = find_if(inputs, [&](const NamedTensor &each) {
+      return each.name == spec.name;
+    });
+    callInputs.push_back(alignForCall(input->tensor));
+    arguments.addOperand(callInputs.back().getData(),
+                         callInputs.back().getShape());
+    operandPointers.insert(callInputs.back().getData());
+  }
+
+  found->function(arguments.getArgs());
+
+  // Take ownership of every distinct allocation before checking anything,
+  // so that an error below frees them all exactly once.
+  DenseMap<void *, std::shared_ptr<const void>> allocations;
+  std::optional<std::string> aliasedOutput;
+  for (auto [i, output] : enumerate(entry.outputs)) {
+    void *allocated = arguments.getResult(i).getAllocated();
+    if (!allocated || allocations.count(allocated))
+      continue;
+    if (operandPointers.contains(allocated)) {
+      // Not ours to free: the ABI says outputs are fresh allocations.
+      aliasedOutput = output.name;
+      continue;
+    }
+    allocations[allocated] = std::shared_ptr<const void>(
+        allocated, [](const void *p) { std::free(const_cast<void *>(p)); });
+  }
+  if (aliasedOutput)
+    return makeError("entry point '" + entry.name + "' returned output '" +
+                     *aliasedOutput +
+                     "' in the memory of a weight or input (the ABI wants a "
+                     "fresh malloc allocation): the library is broken");
+
+  std::vector<NamedTensor> outputs;
+  StringMap<std::string> boundBy;
+  for (const auto &binding : bindings)
+    boundBy[binding.getKey()] = "the inputs";
+  for (auto [i, output] : enumerate(entry.outputs)) {
+    MemRefDescriptorView descriptor = arguments.getResult(i);
+    std::string what =
+        "output '" + output.name + "' of entry point '" + entry.name + "'";
+    Expected<HostTensor> tensor =
+        makeResultTensor(descriptor, output.dtype,
+                         allocations.lookup(descriptor.getAllocated()), what);
+    if (!tensor)
+      return tensor.takeError();
+    if (Error error =
+            checkShape(output, tensor->getShape(), what, bindings, boundBy))
+      return makeError("the library returned a shape its manifest does not "
+                       "allow: " +
+                       toString(std::move(error)));
+    outputs.push_back({output.name, std::move(*tensor)});
+  }
+  return outputs;
+}
+
+} // namespace qaf

@@ -1,0 +1,81 @@
+//===- SgemmInternal.h - interface between driver and ISA paths -*- C++ -*-===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// The driver (Sgemm.cpp) owns dispatch and threads; each instruction-set path
+// (SgemmAvx512.cpp, SgemmAvx2.cpp, SgemmGeneric.cpp) provides a
+// single-threaded GEMM of any shape. Nothing here is exported from the
+// library: only the C API of qaf/Runtime/CPU/Kernels.h is.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QAF_LIB_RUNTIME_CPU_KERNELS_SGEMMINTERNAL_H
+#define QAF_LIB_RUNTIME_CPU_KERNELS_SGEMMINTERNAL_H
+
+#include <cstdint>
+
+namespace qaf {
+namespace cpu {
+
+/// One single-threaded product C[M,N] (+)= A[M,K] * B[K,N], row-major.
+struct GemmTile {
+  int64_t M, N, K;
+  const float *A;
+  int64_t lda;
+  const float *B;
+  int64_t ldb;
+  float *C;
+  int64_t ldc;
+  bool accumulate;
+};
+
+/// Cache blocking of the packed path, in elements (see Sgemm.cpp for how the
+/// sizes follow from the caches).
+struct Blocking {
+  int64_t kc; // depth of one packed panel pair, <= the path's kcMax
+  int64_t mc; // rows of A packed at once (multiple of mr)
+  int64_t nc; // columns of B packed at once (multiple of nr)
+};
+
+/// What an instruction-set path offers the driver.
+struct KernelSet {
+  const char *name;
+  int mr;       // rows of the register tile
+  int nr;       // columns of the register tile
+  int kcMax;    // deepest panel the packed A layout holds
+  int smallMax; // M up to this goes to the unpacked small-M kernels
+  int vecBytes; // width of one vector register (sizes the caches' use)
+  void (*gemm)(const GemmTile &tile, const Blocking &blocking);
+};
+
+extern const KernelSet kGenericKernels;
+#if defined(__x86_64__) || defined(__i386__)
+extern const KernelSet kAvx2Kernels;
+extern const KernelSet kAvx512Kernels;
+#endif
+
+/// Per-thread packing memory, at least `floats` elements, 64-byte aligned;
+/// nullptr when memory is exhausted (the caller then takes an unpacked path).
+float *threadWorkspace(int64_t floats);
+
+} // namespace cpu
+} // namespace qaf
+
+// Code-generation helpers of the kernel bodies (SgemmImpl.inc).
+#define QAF_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define QAF_UNROLL QAF_PRAGMA(unroll)
+#define QAF_UNROLL_BY(n) QAF_PRAGMA(unroll n)
+#elif defined(__GNUC__)
+#define QAF_UNROLL QAF_PRAGMA(GCC unroll 16)
+#define QAF_UNROLL_BY(n) QAF_PRAGMA(GCC unroll n)
+#else
+#define QAF_UNROLL
+#define QAF_UNROLL_BY(n)
+#endif
+#define QAF_INLINE inline __attribute__((always_inline))
+#define QAF_NOINLINE __attribute__((noinline))
+
+#endif // QAF_LIB_RUNTIME_CPU_KERNELS_SGEMMINTERNAL_H

@@ -1,0 +1,133 @@
+/*===- fake-model.c - a hand-written artifact library for runtime tests ---===//
+ *
+ * Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+ *
+ * Implements docs/artifact-abi.md by hand, as generated code would, so the
+ * runtime can be tested without the compiler. Entry points (manifest in
+ * fake-artifact/manifest.json):
+ *   infer(w: f32[4]; x: f32[batch, 4], scale: i64[batch])
+ *       -> y = (x + w) * scale[:, None] : f32[batch, 4],
+ *          positive = y > 0 : bool[batch, 4]
+ *   threads() -> count: i32[] (the count set through omp_set_num_threads)
+ *   transpose(x: f32[batch, 4]) -> xt: f32[4, batch], returned strided
+ *   bad_shape(x: f32[batch, 4]) -> y: f32[batch, 5], the manifest says 4
+ *   alias(x: f32[batch, 4]) -> y, returned in the memory of x
+ * The library defines omp_set_num_threads/omp_get_max_threads itself, so
+ * the runtime's thread setting is visible without an OpenMP runtime.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef FAKE_FINGERPRINT
+#define FAKE_FINGERPRINT "fake-0001"
+#endif
+
+const char qaf_artifact_fingerprint[] = FAKE_FINGERPRINT;
+
+typedef struct {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+} MemRef0;
+
+typedef struct {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} MemRef1;
+
+typedef struct {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+} MemRef2;
+
+static int threadCount = 1;
+void omp_set_num_threads(int count) { threadCount = count; }
+int omp_get_max_threads(void) { return threadCount; }
+
+static void setContiguous2(MemRef2 *result, void *data, int64_t rows,
+                           int64_t cols) {
+  result->allocated = data;
+  result->aligned = data;
+  result->offset = 0;
+  result->sizes[0] = rows;
+  result->sizes[1] = cols;
+  result->strides[0] = cols;
+  result->strides[1] = 1;
+}
+
+/* The element at [i, j] of a rank-2 descriptor, honouring its strides. */
+static float load2(const MemRef2 *m, int64_t i, int64_t j) {
+  const float *base = (const float *)m->aligned + m->offset;
+  return base[i * m->strides[0] + j * m->strides[1]];
+}
+
+void qaf_entry_infer(void **args) {
+  MemRef2 *results = (MemRef2 *)args[0];
+  const MemRef1 *w = (const MemRef1 *)args[1];
+  const MemRef2 *x = (const MemRef2 *)args[2];
+  const MemRef1 *scale = (const MemRef1 *)args[3];
+  int64_t batch = x->sizes[0];
+  float *y = malloc(sizeof(float) * (size_t)(batch * 4 + 1));
+  unsigned char *positive = malloc((size_t)(batch * 4 + 1));
+  const float *wData = (const float *)w->aligned + w->offset;
+  const int64_t *scaleData = (const int64_t *)scale->aligned + scale->offset;
+  for (int64_t i = 0; i < batch; ++i)
+    for (int64_t j = 0; j < 4; ++j) {
+      float value = (load2(x, i, j) + wData[j * w->strides[0]]) *
+                    (float)scaleData[i * scale->strides[0]];
+      y[i * 4 + j] = value;
+      positive[i * 4 + j] = value > 0;
+    }
+  setContiguous2(&results[0], y, batch, 4);
+  setContiguous2(&results[1], positive, batch, 4);
+}
+
+void qaf_entry_threads(void **args) {
+  MemRef0 *result = (MemRef0 *)args[0];
+  int32_t *count = malloc(sizeof(int32_t));
+  *count = omp_get_max_threads();
+  result->allocated = count;
+  result->aligned = count;
+  result->offset = 0;
+}
+
+void qaf_entry_transpose(void **args) {
+  MemRef2 *result = (MemRef2 *)args[0];
+  const MemRef2 *x = (const MemRef2 *)args[1];
+  int64_t batch = x->sizes[0];
+  /* One element of padding in front, to exercise a non-zero offset. */
+  float *copy = malloc(sizeof(float) * (size_t)(batch * 4 + 1));
+  for (int64_t i = 0; i < batch; ++i)
+    for (int64_t j = 0; j < 4; ++j)
+      copy[1 + i * 4 + j] = load2(x, i, j);
+  result->allocated = copy;
+  result->aligned = copy;
+  result->offset = 1;
+  result->sizes[0] = 4;
+  result->sizes[1] = batch;
+  result->strides[0] = 1;
+  result->strides[1] = 4;
+}
+
+void qaf_entry_bad_shape(void **args) {
+  MemRef2 *result = (MemRef2 *)args[0];
+  const MemRef2 *x = (const MemRef2 *)args[1];
+  int64_t batch = x->sizes[0];
+  float *y = calloc((size_t)(batch * 5 + 1), sizeof(float));
+  setContiguous2(result, y, batch, 5);
+}
+
+void qaf_entry_alias(void **args) {
+  MemRef2 *result = (MemRef2 *)args[0];
+  const MemRef2 *x = (const MemRef2 *)args[1];
+  *result = *x;
+}

@@ -1,0 +1,297 @@
+//===- SgemmTest.cpp - qaf_sgemm against a double-precision reference -----===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Every kernel path the CPU supports (forced one at a time), with 1 and 2
+// OpenMP threads, over shapes that hit each code path: the small-M and
+// small-N kernels, every edge height and width of the register tile, several
+// K panels, M and N blocks, leading dimensions wider than the rows, and the
+// batched entry point with gaps, shared operands and uneven batch sizes.
+//
+// Error bound: a float dot product of length K computed by any summation
+// order satisfies |err| <= gamma_K * sum_k |a_ik b_kj| with
+// gamma_K ~= K * 2^-24 (Higham, Accuracy and Stability, 3.1); one more
+// rounding adds the old C. The tests allow twice that, (K + 2) * 1.2e-7 *
+// (sum |a b| + |C0|): tight enough that one missing or doubled term of size
+// |a b| fails.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Runtime/CPU/Kernels.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <omp.h>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+constexpr float kSentinel = -12345.0f;
+
+struct Problem {
+  int64_t M, N, K, lda, ldb, ldc;
+  bool accumulate;
+};
+
+/// Operands of one product, C with a sentinel outside M x N (inside ldc)
+/// and NaN inside when not accumulating (C must then be written, not read).
+struct Operands {
+  std::vector<float> a, b, c, c0;
+};
+
+Operands makeOperands(const Problem &p, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  Operands o;
+  o.a.assign(size_t(p.M * p.lda + 1), kSentinel);
+  o.b.assign(size_t(p.K * p.ldb + 1), kSentinel);
+  o.c.assign(size_t(p.M * p.ldc + 1), kSentinel);
+  for (int64_t i = 0; i < p.M; ++i)
+    for (int64_t k = 0; k < p.K; ++k)
+      o.a[i * p.lda + k] = dist(rng);
+  for (int64_t k = 0; k < p.K; ++k)
+    for (int64_t j = 0; j < p.N; ++j)
+      o.b[k * p.ldb + j] = dist(rng);
+  for (int64_t i = 0; i < p.M; ++i)
+    for (int64_t j = 0; j < p.N; ++j)
+      o.c[i * p.ldc + j] = p.accumulate
+                               ? dist(rng)
+                               : std::numeric_limits<float>::quiet_NaN();
+  o.c0 = o.c;
+  return o;
+}
+
+/// Checks C against the double-precision product; returns the number of
+/// mismatches (reporting the first few).
+int checkProduct(const Problem &p, const Operands &o, const float *c,
+                 const std::string &what) {
+  int bad = 0;
+  for (int64_t i = 0; i < p.M; ++i) {
+    for (int64_t j = 0; j < p.ldc; ++j) {
+      float got = c[i * p.ldc + j];
+      if (j >= p.N) {
+        if (got != kSentinel && bad++ < 5)
+          ADD_FAILURE() << what << ": wrote outside C at (" << i << ", " << j
+                        << ")";
+        continue;
+      }
+      double ref = 0.0, mag = 0.0;
+      for (int64_t k = 0; k < p.K; ++k) {
+        double t = double(o.a[i * p.lda + k]) * double(o.b[k * p.ldb + j]);
+        ref += t;
+        mag += std::fabs(t);
+      }
+      if (p.accumulate) {
+        ref += o.c0[i * p.ldc + j];
+        mag += std::fabs(o.c0[i * p.ldc + j]);
+      }
+      double tol = double(p.K + 2) * 1.2e-7 * mag;
+      if (!(std::fabs(double(got) - ref) <= tol) && bad++ < 5)
+        ADD_FAILURE() << what << ": C(" << i << ", " << j << ") = " << got
+                      << ", expected " << ref << " (tolerance " << tol << ")";
+    }
+  }
+  if (c[p.M * p.ldc] != kSentinel && bad++ < 5)
+    ADD_FAILURE() << what << ": wrote past the end of C";
+  return bad;
+}
+
+std::string describe(const Problem &p) {
+  return "M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
+         " K=" + std::to_string(p.K) + " lda=" + std::to_string(p.lda) +
+         " ldb=" + std::to_string(p.ldb) + " ldc=" + std::to_string(p.ldc) +
+         (p.accumulate ? " accumulate" : "");
+}
+
+int runOne(const Problem &p, uint32_t seed) {
+  Operands o = makeOperands(p, seed);
+  qaf_sgemm(p.M, p.N, p.K, int64_t(o.a.data()), p.lda, int64_t(o.b.data()),
+            p.ldb, int64_t(o.c.data()), p.ldc, p.accumulate ? 1 : 0);
+  return checkProduct(p, o, o.c.data(), describe(p));
+}
+
+/// The sizes of the brief: around every register-tile and vector width.
+const int64_t kDims[] = {1, 2, 3, 5, 16, 17, 64, 127, 128, 255};
+
+class SgemmPathTest
+    : public ::testing::TestWithParam<std::tuple<const char *, int>> {
+protected:
+  void SetUp() override {
+    const char *want = std::get<0>(GetParam());
+    const char *got = qaf_cpu_kernels_select(want);
+    if (std::string(got) != want) {
+      qaf_cpu_kernels_select(nullptr);
+      GTEST_SKIP() << "this CPU does not support the " << want << " path";
+    }
+    savedThreads = omp_get_max_threads();
+    omp_set_num_threads(std::get<1>(GetParam()));
+  }
+  void TearDown() override {
+    if (savedThreads > 0)
+      omp_set_num_threads(savedThreads);
+    qaf_cpu_kernels_select(nullptr);
+  }
+  int savedThreads = 0;
+};
+
+// All M x N of kDims, each with two K of kDims; leading dimensions equal to
+// the widths or wider, accumulate on and off, alternating.
+TEST_P(SgemmPathTest, ShapeGrid) {
+  int failures = 0;
+  uint32_t seed = 1;
+  for (int mi = 0; mi < 10; ++mi)
+    for (int ni = 0; ni < 10; ++ni)
+      for (int pick = 0; pick < 2; ++pick) {
+        int64_t K = kDims[pick ? (3 * mi + 7 * ni + 5) % 10 : (mi + ni) % 10];
+        int64_t M = kDims[mi], N = kDims[ni];
+        bool wide = (mi + ni + pick) % 2;
+        Problem p{M,
+                  N,
+                  K,
+                  wide ? K + 3 : K,
+                  wide ? N + 5 : N,
+                  wide ? N + 7 : N,
+                  bool((mi * 3 + ni + pick) % 2)};
+        failures += runOne(p, seed++);
+        if (failures > 20)
+          FAIL() << "too many mismatches";
+      }
+  EXPECT_EQ(failures, 0);
+}
+
+// Shapes past one cache block in each direction (several K panels, M and N
+// blocks), the small-M and small-N paths on large operands, and degenerate
+// sizes.
+TEST_P(SgemmPathTest, BlockingAndSpecialShapes) {
+  const Problem problems[] = {
+      {300, 700, 900, 900, 700, 700, false},
+      {300, 700, 900, 911, 709, 713, true},
+      {131, 1100, 1000, 1000, 1100, 1100, false},
+      {1, 1000, 1500, 1500, 1000, 1000, false},
+      {2, 333, 777, 780, 340, 350, true},
+      {4, 129, 130, 130, 129, 129, false},
+      {8, 1000, 50, 50, 1000, 1000, true},
+      {9, 257, 65, 70, 260, 270, false},
+      {500, 1, 333, 333, 1, 1, false},
+      {500, 3, 333, 340, 7, 9, true},
+      {77, 4, 1025, 1025, 4, 4, false},
+      {77, 5, 31, 31, 5, 5, true},
+      {1, 1, 1000, 1000, 1, 1, false},
+      {1, 300, 1, 1, 300, 300, true},
+      {255, 255, 1, 1, 255, 255, false},
+      {600, 40, 20, 20, 40, 40, false},
+  };
+  uint32_t seed = 1000;
+  for (const Problem &p : problems)
+    EXPECT_EQ(runOne(p, seed++), 0) << describe(p);
+}
+
+// K == 0: C = 0, or C unchanged when accumulating; M or N == 0: no access.
+TEST_P(SgemmPathTest, EmptyDimensions) {
+  std::vector<float> c(6, 7.0f);
+  qaf_sgemm(2, 3, 0, 0, 0, 0, 3, int64_t(c.data()), 3, 1);
+  for (float v : c)
+    EXPECT_EQ(v, 7.0f);
+  qaf_sgemm(2, 3, 0, 0, 0, 0, 3, int64_t(c.data()), 3, 0);
+  for (float v : c)
+    EXPECT_EQ(v, 0.0f);
+  qaf_sgemm(0, 3, 5, 0, 5, 0, 3, 0, 3, 0);
+  qaf_sgemm(3, 0, 5, 0, 5, 0, 0, 0, 0, 0);
+  qaf_sgemm_batched(0, 3, 3, 3, 0, 9, 3, 0, 9, 3, 0, 9, 3, 0);
+}
+
+TEST_P(SgemmPathTest, Batched) {
+  struct Case {
+    int64_t batch, M, N, K;
+    bool shareB, accumulate;
+  };
+  const Case cases[] = {
+      {1, 64, 64, 64, false, false},  {2, 128, 100, 70, false, true},
+      {3, 128, 96, 200, false, false}, {5, 17, 33, 65, true, false},
+      {4, 1, 300, 64, false, true},    {7, 130, 2, 40, true, true},
+  };
+  uint32_t seed = 2000;
+  for (const Case &k : cases) {
+    // Leading dimensions wider than the rows and batch strides with gaps.
+    Problem p{k.M, k.N, k.K, k.K + 1, k.N + 2, k.N + 3, k.accumulate};
+    const int64_t strideA = p.M * p.lda + 5, strideB = p.K * p.ldb + 6,
+                  strideC = p.M * p.ldc + 7;
+    std::vector<Operands> items;
+    std::vector<float> a(size_t(strideA * k.batch)),
+        b(size_t(strideB * k.batch)), c(size_t(strideC * k.batch + 1));
+    for (int64_t i = 0; i < k.batch; ++i) {
+      items.push_back(makeOperands(p, seed++));
+      if (k.shareB)
+        items.back().b = items.front().b;
+      std::copy(items[i].a.begin(), items[i].a.end() - 1,
+                a.begin() + i * strideA);
+      std::copy(items[i].b.begin(), items[i].b.end() - 1,
+                b.begin() + i * strideB);
+      std::copy(items[i].c.begin(), items[i].c.end() - 1,
+                c.begin() + i * strideC);
+    }
+    c.back() = kSentinel;
+    qaf_sgemm_batched(k.batch, p.M, p.N, p.K, int64_t(a.data()), strideA,
+                      p.lda, int64_t(b.data()), k.shareB ? 0 : strideB, p.ldb,
+                      int64_t(c.data()), strideC, p.ldc, p.accumulate);
+    for (int64_t i = 0; i < k.batch; ++i) {
+      std::vector<float> got(c.begin() + i * strideC,
+                             c.begin() + i * strideC + p.M * p.ldc);
+      got.push_back(kSentinel);
+      EXPECT_EQ(checkProduct(p, items[i], got.data(),
+                             "batch item " + std::to_string(i) + " of " +
+                                 describe(p)),
+                0);
+    }
+    EXPECT_EQ(c.back(), kSentinel);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Paths, SgemmPathTest,
+    ::testing::Combine(::testing::Values("generic", "avx2", "avx512"),
+                       ::testing::Values(1, 2)),
+    [](const ::testing::TestParamInfo<SgemmPathTest::ParamType> &info) {
+      return std::string(std::get<0>(info.param)) + "_" +
+             std::to_string(std::get<1>(info.param)) + "threads";
+    });
+
+// QAF_CPU is read when the automatic choice is (re)made; an unknown or
+// unsupported value is refused on stderr and the best path is used.
+TEST(SgemmDispatch, EnvironmentOverride) {
+  const char *best = qaf_cpu_kernels_select(nullptr);
+  ASSERT_NE(best, nullptr);
+  setenv("QAF_CPU", "generic", 1);
+  EXPECT_STREQ(qaf_cpu_kernels_select(nullptr), "generic");
+  EXPECT_STREQ(qaf_cpu_kernels_isa(), "generic");
+
+  setenv("QAF_CPU", "sse9", 1);
+  ::testing::internal::CaptureStderr();
+  EXPECT_STREQ(qaf_cpu_kernels_select(nullptr), best);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("unknown QAF_CPU=sse9"), std::string::npos) << err;
+
+  for (const char *path : {"avx2", "avx512"}) {
+    setenv("QAF_CPU", path, 1);
+    ::testing::internal::CaptureStderr();
+    std::string got = qaf_cpu_kernels_select(nullptr);
+    err = ::testing::internal::GetCapturedStderr();
+    if (got != path)
+      EXPECT_NE(err.find("does not support"), std::string::npos) << err;
+    else
+      EXPECT_TRUE(err.empty()) << err;
+  }
+  unsetenv("QAF_CPU");
+  EXPECT_STREQ(qaf_cpu_kernels_select(nullptr), best);
+}
+
+} // namespace

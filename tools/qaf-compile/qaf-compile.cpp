@@ -1,0 +1,102 @@
+//===- qaf-compile.cpp - compile a model to a runnable artifact -----------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// iree-compile style: one command from an ONNX model (or any stage's .mlir /
+// .mlirbc) to an artifact folder, with --compile-to= to stop at any phase.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Compiler/Driver.h"
+#include "qaf/Import/ONNXImporter.h"
+#include "qaf/InitAll.h"
+#include "qaf/Support/ToolSupport.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace mlir;
+
+namespace {
+cl::OptionCategory category("qaf-compile options");
+
+cl::opt<std::string> inputPath(cl::Positional,
+                               cl::desc("<model.onnx | stage.mlir | .mlirbc>"),
+                               cl::Required, cl::cat(category));
+cl::opt<std::string> outputPath(
+    "o",
+    cl::desc("Artifact folder (or the output file with --compile-to before "
+             "'artifact'; '-' is stdout for IR)"),
+    cl::value_desc("path"), cl::Required, cl::cat(category));
+cl::opt<std::string> target("target", cl::desc("Target: cpu"),
+                            cl::init("cpu"), cl::cat(category));
+cl::opt<std::string> cpu(
+    "cpu",
+    cl::desc("CPU to generate code for: 'native' (the host, default) or an "
+             "LLVM CPU name (x86-64-v3, skylake-avx512, znver3, ...)"),
+    cl::init("native"), cl::cat(category));
+cl::opt<std::string> compileTo(
+    "compile-to",
+    cl::desc("Stop after a phase: onnx, outlined, linalg, loops, llvm, "
+             "llvm-ir, object, artifact (default)"),
+    cl::init("artifact"), cl::cat(category));
+cl::opt<std::string> entry("entry",
+                           cl::desc("Name of the compiled entry point"),
+                           cl::init("infer"), cl::cat(category));
+cl::opt<bool> printPipelines("print-pipeline",
+                             cl::desc("Print each pass pipeline it runs"),
+                             cl::cat(category));
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  qaf::registerAllPasses();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "qaf compiler: ONNX model -> native artifact\n");
+
+  std::optional<qaf::CompilePhase> phase = qaf::parseCompilePhase(compileTo);
+  if (!phase) {
+    errs() << "qaf-compile: unknown phase '" << compileTo
+           << "' (onnx, outlined, linalg, loops, llvm, llvm-ir, object, "
+              "artifact)\n";
+    return 2;
+  }
+  if (target != "cpu") {
+    errs() << "qaf-compile: unknown target '" << target
+           << "' (supported: cpu)\n";
+    return 2;
+  }
+
+  DialectRegistry registry;
+  qaf::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  qaf::ToolDiagnosticHandler diagnostics(&context, "qaf-compile");
+
+  StringRef extension = sys::path::extension(inputPath);
+  OwningOpRef<ModuleOp> module =
+      (extension == ".mlir" || extension == ".mlirbc")
+          ? qaf::parseMlirFile(inputPath, &context)
+          : qaf::importOnnxFile(inputPath, &context);
+  if (!module)
+    return 1;
+
+  qaf::CompileOptions options;
+  options.target.cpu = cpu;
+  options.phase = *phase;
+  options.entry = entry;
+  options.output = outputPath;
+  options.printPipelines = printPipelines;
+  return failed(qaf::compileForCPU(*module, options)) ? 1 : 0;
+}
