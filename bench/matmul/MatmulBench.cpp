@@ -106,23 +106,37 @@ __attribute__((target("avx2,fma"))) double fmaLoopAvx2(int64_t iters) {
 }
 #endif
 
-// The generic path has no FMA: a multiply and an add per element (SSE2).
+// The generic path has no FMA: a multiply and an add per element, on SSE2
+// (every x86-64) like the kernels, else on scalars.
 double fmaLoopGeneric(int64_t iters) {
-  float a = gOne, b = gSmall;
-  float acc[12][4];
+#if defined(__SSE2__)
+  __m128 a = _mm_set1_ps(gOne), b = _mm_set1_ps(gSmall);
+  __m128 acc[12];
   for (int j = 0; j < 12; ++j)
-    for (int l = 0; l < 4; ++l)
-      acc[j][l] = float(j + l);
+    acc[j] = _mm_set1_ps(float(j));
+  for (int64_t i = 0; i < iters; ++i)
+#pragma unroll
+    for (int j = 0; j < 12; ++j)
+      acc[j] = _mm_add_ps(_mm_mul_ps(acc[j], a), b);
+  __m128 s = acc[0];
+  for (int j = 1; j < 12; ++j)
+    s = _mm_add_ps(s, acc[j]);
+  gSink = _mm_cvtss_f32(s);
+  return double(iters) * 12 * 4 * 2;
+#else
+  float a = gOne, b = gSmall;
+  float acc[12];
+  for (int j = 0; j < 12; ++j)
+    acc[j] = float(j);
   for (int64_t i = 0; i < iters; ++i)
     for (int j = 0; j < 12; ++j)
-      for (int l = 0; l < 4; ++l)
-        acc[j][l] = acc[j][l] * a + b;
+      acc[j] = acc[j] * a + b;
   float s = 0;
   for (int j = 0; j < 12; ++j)
-    for (int l = 0; l < 4; ++l)
-      s += acc[j][l];
+    s += acc[j];
   gSink = s;
-  return double(iters) * 12 * 4 * 2;
+  return double(iters) * 12 * 2;
+#endif
 }
 
 double fmaLoop(const std::string &isa, int64_t iters) {
@@ -175,8 +189,8 @@ std::pair<double, double> benchSgemm(const Shape &s, int threads,
     b[i] = dist(rng);
   omp_set_num_threads(threads);
   auto call = [&] {
-    qaf_sgemm(s.M, s.N, s.K, int64_t(a), s.K, int64_t(b), s.N, int64_t(c),
-              s.N, 0);
+    qaf_sgemm(s.M, s.N, s.K, int64_t(a), s.K, int64_t(b), s.N, int64_t(c), s.N,
+              0);
   };
   call();
   call();
@@ -257,8 +271,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  const char *inUse = qaf_cpu_kernels_select(isa.empty() ? nullptr
-                                                         : isa.c_str());
+  const char *inUse =
+      qaf_cpu_kernels_select(isa.empty() ? nullptr : isa.c_str());
   for (int64_t threads : threadList)
     std::printf("peak\t%s\t%d\t%.1f\n", inUse, int(threads),
                 peakGflops(inUse, int(threads)));
@@ -267,8 +281,8 @@ int main(int argc, char **argv) {
     for (int64_t threads : threadList) {
       auto [gflops, perCall] = benchSgemm(s, int(threads), minTime);
       std::printf("sgemm\t%s\t%lld\t%lld\t%lld\t%d\t%.1f\t%.6f\n", inUse,
-                  (long long)s.M, (long long)s.K, (long long)s.N,
-                  int(threads), gflops, perCall);
+                  (long long)s.M, (long long)s.K, (long long)s.N, int(threads),
+                  gflops, perCall);
       std::fflush(stdout);
     }
   return 0;

@@ -9,6 +9,7 @@
 #include "qaf/Support/AtomicFile.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -408,8 +409,7 @@ Error writeManifestFile(StringRef path, const Manifest &manifest) {
 // Printing
 //===----------------------------------------------------------------------===//
 
-void printManifest(raw_ostream &os, const Manifest &manifest,
-                   bool listWeights) {
+void printManifest(raw_ostream &os, const Manifest &manifest, bool verbose) {
   os << "format: " << Manifest::kFormat << " version " << manifest.version
      << "\n";
   os << "library: " << manifest.library << "\n";
@@ -423,9 +423,17 @@ void printManifest(raw_ostream &os, const Manifest &manifest,
                                   : "?");
     if (!target.cpu.empty())
       os << " " << target.cpu;
-    if (!target.features.empty())
-      os << " (" << target.features << ")";
+    // Compilers record every feature, enabled or not: a long list that only
+    // the verbose form shows.
+    SmallVector<StringRef> features;
+    SplitString(target.features, features, ",");
+    size_t enabled = count_if(
+        features, [](StringRef feature) { return feature.starts_with("+"); });
+    if (!verbose && enabled)
+      os << " (" << enabled << " features enabled)";
     os << "\n";
+    if (verbose && !features.empty())
+      os << "target features: " << target.features << "\n";
   }
   for (const EntryPoint &entry : manifest.entryPoints) {
     os << "entry point '" << entry.name << "' (" << entry.symbol << "):\n";
@@ -447,7 +455,7 @@ void printManifest(raw_ostream &os, const Manifest &manifest,
     }
     os << "  weights: " << entry.weights.size() << " tensors, " << elements
        << " elements, " << format("%.1f", bytes / 1048576.0) << " MiB\n";
-    if (listWeights)
+    if (verbose)
       for (const TensorSpec &weight : entry.weights)
         os << "    " << weight.name << ": " << weight.describe() << "\n";
   }

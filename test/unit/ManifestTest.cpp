@@ -175,12 +175,13 @@ TEST(ManifestTest, PrintsForPeople) {
   ASSERT_TRUE(bool(manifest)) << toString(manifest.takeError());
   std::string text;
   raw_string_ostream os(text);
-  printManifest(os, *manifest, /*listWeights=*/true);
+  printManifest(os, *manifest, /*verbose=*/true);
   EXPECT_EQ(text, "format: qaf-artifact version 1\n"
                   "library: model.so\n"
                   "weights: weights.safetensors\n"
                   "fingerprint: 9f2c\n"
-                  "target: x86_64 znver3 (+avx2,+fma)\n"
+                  "target: x86_64 znver3\n"
+                  "target features: +avx2,+fma\n"
                   "entry point 'infer' (qaf_entry_infer):\n"
                   "  inputs:\n"
                   "    input_ids: int64[batch, sequence]\n"
@@ -194,6 +195,19 @@ TEST(ManifestTest, PrintsForPeople) {
                   "  outputs:\n"
                   "    loss: float32[]\n"
                   "  weights: 0 tensors, 0 elements, 0.0 MiB\n");
+}
+
+TEST(ManifestTest, BriefFormCountsFeaturesAndOmitsWeightNames) {
+  Expected<Manifest> manifest =
+      parseManifest(replaced(R"("features": "+avx2,+fma")",
+                             R"("features": "+avx2,-xop,+fma")"),
+                    "m.json");
+  ASSERT_TRUE(bool(manifest)) << toString(manifest.takeError());
+  std::string text;
+  raw_string_ostream os(text);
+  printManifest(os, *manifest, /*verbose=*/false);
+  EXPECT_CONTAINS(text, "target: x86_64 znver3 (2 features enabled)\n");
+  EXPECT_EQ(text.find("model.embed_tokens.weight"), std::string::npos);
 }
 
 } // namespace

@@ -104,6 +104,22 @@ TEST_F(NpyTest, HeaderIsWhatNumpyWrites) {
   EXPECT_CONTAINS(readFile(path), "'shape': (), }");
 }
 
+TEST_F(NpyTest, HugeHeadersUseVersionTwo) {
+  // 30000 unit dimensions need a header beyond version 1.0's 64 KiB.
+  HostTensor tensor =
+      HostTensor::allocate(DType::Float32, SmallVector<int64_t>(30000, 1));
+  std::memcpy(tensor.getMutableData(), "\x01\x02\x03\x04", 4);
+  std::string path = pathOf("wide.npy");
+  ASSERT_EQ(messageOf(writeNpyFile(path, tensor)), "");
+  std::string contents = readFile(path);
+  EXPECT_EQ(contents[6], 2);
+  EXPECT_EQ((contents.size() - 4) % 64, 0u);
+  Expected<HostTensor> read = readNpyFile(path);
+  ASSERT_TRUE(bool(read)) << toString(read.takeError());
+  EXPECT_EQ(read->getRank(), 30000);
+  EXPECT_EQ(StringRef(read->getData(), 4), "\x01\x02\x03\x04");
+}
+
 TEST_F(NpyTest, ReadsVersionsOneTwoAndThree) {
   std::string data(8, '\0');
   data[0] = 1;

@@ -63,9 +63,8 @@ Operands makeOperands(const Problem &p, uint32_t seed) {
       o.b[k * p.ldb + j] = dist(rng);
   for (int64_t i = 0; i < p.M; ++i)
     for (int64_t j = 0; j < p.N; ++j)
-      o.c[i * p.ldc + j] = p.accumulate
-                               ? dist(rng)
-                               : std::numeric_limits<float>::quiet_NaN();
+      o.c[i * p.ldc + j] =
+          p.accumulate ? dist(rng) : std::numeric_limits<float>::quiet_NaN();
   o.c0 = o.c;
   return o;
 }
@@ -215,7 +214,7 @@ TEST_P(SgemmPathTest, Batched) {
     bool shareB, accumulate;
   };
   const Case cases[] = {
-      {1, 64, 64, 64, false, false},  {2, 128, 100, 70, false, true},
+      {1, 64, 64, 64, false, false},   {2, 128, 100, 70, false, true},
       {3, 128, 96, 200, false, false}, {5, 17, 33, 65, true, false},
       {4, 1, 300, 64, false, true},    {7, 130, 2, 40, true, true},
   };
@@ -240,8 +239,8 @@ TEST_P(SgemmPathTest, Batched) {
                 c.begin() + i * strideC);
     }
     c.back() = kSentinel;
-    qaf_sgemm_batched(k.batch, p.M, p.N, p.K, int64_t(a.data()), strideA,
-                      p.lda, int64_t(b.data()), k.shareB ? 0 : strideB, p.ldb,
+    qaf_sgemm_batched(k.batch, p.M, p.N, p.K, int64_t(a.data()), strideA, p.lda,
+                      int64_t(b.data()), k.shareB ? 0 : strideB, p.ldb,
                       int64_t(c.data()), strideC, p.ldc, p.accumulate);
     for (int64_t i = 0; i < k.batch; ++i) {
       std::vector<float> got(c.begin() + i * strideC,

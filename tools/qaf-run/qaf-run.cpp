@@ -63,10 +63,11 @@ cl::opt<std::string>
 cl::opt<std::string> entryName("entry", cl::desc("The entry point to run"),
                                cl::init("infer"), cl::sub(inferCommand),
                                cl::cat(category));
-cl::opt<int> numThreads(
-    "threads",
-    cl::desc("OpenMP threads (default: $QAF_NUM_THREADS, else all cores)"),
-    cl::sub(inferCommand), cl::cat(category));
+cl::opt<int>
+    numThreads("threads",
+               cl::desc("OpenMP threads (default: $QAF_NUM_THREADS, else "
+                        "$OMP_NUM_THREADS, else all cores)"),
+               cl::sub(inferCommand), cl::cat(category));
 cl::opt<unsigned> repeat(
     "repeat",
     cl::desc("Time this many runs (after the warm-up runs) and print the "
@@ -81,9 +82,12 @@ cl::opt<unsigned> warmup("warmup",
 cl::opt<std::string> infoArtifact(cl::Positional, cl::desc("<artifact-dir>"),
                                   cl::Required, cl::sub(infoCommand),
                                   cl::cat(category));
-cl::opt<bool> listWeights("weights",
-                          cl::desc("List every weight of every entry point"),
-                          cl::sub(infoCommand), cl::cat(category));
+cl::opt<bool> verbose(
+    "verbose",
+    cl::desc("List every weight of every entry point and the target features"),
+    cl::sub(infoCommand), cl::cat(category));
+cl::alias verboseShort("v", cl::desc("Alias for --verbose"),
+                       cl::aliasopt(verbose), cl::cat(category));
 
 int reportError(Error error) {
   errs() << "qaf-run: " << toString(std::move(error)) << "\n";
@@ -284,7 +288,7 @@ int runInfo() {
   if (!manifest)
     return reportError(manifest.takeError());
   outs() << "artifact: " << infoArtifact << "\n";
-  qaf::printManifest(outs(), *manifest, listWeights);
+  qaf::printManifest(outs(), *manifest, verbose);
   return 0;
 }
 

@@ -68,4 +68,35 @@ def LinalgToCPUKernelsPass
   ];
 }
 
+def ExpandShapeToReinterpretCastPass
+    : Pass<"qaf-expand-shape-to-reinterpret-cast", "mlir::func::FuncOp"> {
+  let summary = "Rewrite memref.expand_shape with several dynamic sizes per group";
+  let description = [{
+    MLIR 22.1's `expand-strided-metadata` crashes on a `memref.expand_shape`
+    whose reassociation group holds more than one dynamic size
+    (llvm-project issue 186830, fixed after 22.1), which dynamic batch and
+    sequence dimensions produce all the time. This pass rewrites exactly
+    those ops into `memref.reinterpret_cast` of the source's base buffer,
+    with the sizes from `output_shape` and the strides of each group built
+    from the source dimension's stride outward. Run it before
+    `expand-strided-metadata`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def MemRefCopyToLinalgPass
+    : Pass<"qaf-memref-copy-to-linalg", "mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy into linalg.copy";
+  let description = [{
+    `memref.copy` between buffers of non-identity layout lowers to a call of
+    `memrefCopy` from MLIR's C runner utilities, a library artifacts do not
+    ship. As `linalg.copy` it becomes loops like any other linalg op:
+    parallel, vectorizable, and self-contained.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // QAF_CONVERSION_PASSES_TD

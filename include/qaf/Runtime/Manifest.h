@@ -111,9 +111,10 @@ llvm::json::Value toJSON(const Manifest &manifest);
 llvm::Error writeManifestFile(llvm::StringRef path, const Manifest &manifest);
 
 /// The manifest for people: files, fingerprint, target, and per entry point
-/// its inputs, outputs and weight totals (each weight with `listWeights`).
+/// its inputs, outputs and weight totals; `verbose` adds every weight and
+/// the target's feature list.
 void printManifest(llvm::raw_ostream &os, const Manifest &manifest,
-                   bool listWeights);
+                   bool verbose);
 
 } // namespace qaf
 

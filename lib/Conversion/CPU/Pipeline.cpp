@@ -30,10 +30,11 @@ std::string getCPUPipeline(CPUPhase from, CPUPhase to) {
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       "canonicalize,buffer-deallocation-pipeline,"
-      "func.func(qaf-linalg-to-cpu-kernels),"
+      "func.func(qaf-linalg-to-cpu-kernels,qaf-memref-copy-to-linalg),"
       "func.func(convert-linalg-to-parallel-loops),canonicalize,"
       "convert-scf-to-openmp,canonicalize",
       // -> LLVM
+      "func.func(qaf-expand-shape-to-reinterpret-cast),"
       "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
       "convert-openmp-to-llvm,convert-math-to-libm,"
       "convert-to-llvm,reconcile-unrealized-casts",

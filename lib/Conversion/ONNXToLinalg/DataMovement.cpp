@@ -30,6 +30,8 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <limits>
+
 using namespace mlir;
 
 namespace qaf {
@@ -267,22 +269,35 @@ Value expandShape(OpBuilder &b, Location loc, Value source,
   for (OpFoldResult size : outputSizes)
     expandedShape.push_back(
         getConstantIntValue(size).value_or(ShapedType::kDynamic));
+  auto expandedType =
+      RankedTensorType::get(expandedShape, sourceType.getElementType());
   SmallVector<int64_t> collapsedShape;
+  bool manyDynamic = false;
   for (const ReassociationIndices &group : groups) {
-    int64_t product = 1;
+    int64_t product = 1, dynamicCount = 0;
     for (int64_t dim : group) {
-      if (ShapedType::isDynamic(expandedShape[dim])) {
-        product = ShapedType::kDynamic;
-        break;
-      }
-      product *= expandedShape[dim];
+      if (ShapedType::isDynamic(expandedShape[dim]))
+        ++dynamicCount;
+      else if (!ShapedType::isDynamic(product))
+        product *= expandedShape[dim];
     }
+    if (dynamicCount > 0)
+      product = ShapedType::kDynamic;
+    manyDynamic |= dynamicCount > 1;
     collapsedShape.push_back(product);
+  }
+  // memref.expand_shape with two dynamic sizes in one group crashes
+  // expand-strided-metadata (LLVM 22), so that case is a tensor.reshape to
+  // the run-time shape, a view too (memref.reshape).
+  if (manyDynamic) {
+    SmallVector<Value> shape;
+    for (OpFoldResult size : outputSizes)
+      shape.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+    Value shapeTensor = tensor::FromElementsOp::create(b, loc, shape);
+    return tensor::ReshapeOp::create(b, loc, expandedType, source, shapeTensor);
   }
   Value input = castToTensorType(
       b, loc, source, sourceType.clone(collapsedShape));
-  auto expandedType =
-      RankedTensorType::get(expandedShape, sourceType.getElementType());
   return tensor::ExpandShapeOp::create(b, loc, expandedType, input, groups,
                                        outputSizes);
 }
@@ -589,6 +604,24 @@ struct FlattenLowering : OpConversionPattern<onnx::FlattenOp> {
   }
 };
 
+/// Squeeze and Unsqueeze with axes known only at run time: neither moves
+/// an element, so when the result type is static they are the reshape to
+/// it.
+LogicalResult lowerUnitDimsReshape(ConversionPatternRewriter &rw,
+                                   Operation *op, Value data,
+                                   RankedTensorType resultType) {
+  if (!resultType.hasStaticShape())
+    return reportUnsupported(rw, op,
+                             "axes must be a constant unless the result "
+                             "shape is static");
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t size : resultType.getShape())
+    sizes.push_back(rw.getIndexAttr(size));
+  rw.replaceOp(op,
+               reshapeTensor(rw, op->getLoc(), data, resultType, sizes, 0));
+  return success();
+}
+
 struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -616,7 +649,7 @@ struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
       std::optional<SmallVector<int64_t>> axes =
           getConstantIntValues(op.getAxes());
       if (!axes)
-        return reportUnsupported(rw, op, "axes must be a constant");
+        return lowerUnitDimsReshape(rw, op, *data, *resultType);
       for (int64_t axis : *axes)
         squeezed[normalizeAxis(axis, rank)] = true;
     }
@@ -661,7 +694,7 @@ struct UnsqueezeLowering : OpConversionPattern<onnx::UnsqueezeOp> {
     std::optional<SmallVector<int64_t>> axes =
         getConstantIntValues(op.getAxes());
     if (!axes)
-      return reportUnsupported(rw, op, "axes must be a constant");
+      return lowerUnitDimsReshape(rw, op, *data, *resultType);
     int64_t rank = resultType->getRank();
     SmallVector<int64_t> newDims;
     for (int64_t axis : *axes)
@@ -745,6 +778,9 @@ struct SplitLowering : OpConversionPattern<onnx::SplitOp> {
       return reportUnsupported(rw, op, "split has " + Twine(sizes.size()) +
                                            " entries for " + Twine(count) +
                                            " outputs");
+    for (int64_t i = 0; i < count; ++i)
+      if (!resultTypes[i].isDynamicDim(axis))
+        sizes[i] = m.constant(resultTypes[i].getDimSize(axis));
 
     SmallVector<Value> results;
     OpFoldResult offset = m.constant(0);
@@ -788,17 +824,6 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
     if (ends->size() != count)
       return reportUnsupported(rw, op, "starts and ends differ in length");
 
-    SmallVector<int64_t> axes;
-    if (isNoValue(op.getAxes())) {
-      axes = llvm::to_vector(llvm::seq<int64_t>(0, count));
-    } else {
-      std::optional<SmallVector<int64_t>> values =
-          getConstantIntValues(op.getAxes());
-      if (!values)
-        return reportUnsupported(rw, op, "axes must be a constant");
-      for (int64_t axis : *values)
-        axes.push_back(normalizeAxis(axis, rank));
-    }
     SmallVector<OpFoldResult> steps;
     if (isNoValue(op.getSteps())) {
       steps.assign(count, m.constant(1));
@@ -809,9 +834,51 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
         return failure();
       steps = std::move(*values);
     }
-    if (axes.size() != count || steps.size() != count)
+    if (steps.size() != count)
       return reportUnsupported(rw, op,
-                               "starts, ends, axes and steps differ in length");
+                               "starts, ends and steps differ in length");
+    SmallVector<int64_t> axes;
+    if (isNoValue(op.getAxes())) {
+      axes = llvm::to_vector(llvm::seq<int64_t>(0, count));
+    } else if (std::optional<SmallVector<int64_t>> values =
+                   getConstantIntValues(op.getAxes())) {
+      for (int64_t axis : *values)
+        axes.push_back(normalizeAxis(axis, rank));
+    } else {
+      // Axes known at run time: every dim gets the bounds of the entry that
+      // names it, or the whole dim (0, INT64_MAX, 1) when none does.
+      FailureOr<SmallVector<OpFoldResult>> axisValues = readIndexVector(
+          rw, loc, op, op.getAxes(), adaptor.getAxes(), "axes");
+      if (failed(axisValues))
+        return failure();
+      if (axisValues->size() != count)
+        return reportUnsupported(rw, op, "axes and starts differ in length");
+      SmallVector<OpFoldResult> dimStarts, dimEnds, dimSteps;
+      for (int64_t d = 0; d < rank; ++d) {
+        OpFoldResult start = m.constant(0), step = m.constant(1);
+        OpFoldResult end = m.constant(std::numeric_limits<int64_t>::max());
+        for (size_t i = 0; i < axisValues->size(); ++i) {
+          OpFoldResult axis = (*axisValues)[i];
+          axis = m.select(m.cmp(arith::CmpIPredicate::slt, axis, m.constant(0)),
+                          m.add(axis, m.constant(rank)), axis);
+          OpFoldResult named = m.cmp(arith::CmpIPredicate::eq, axis,
+                                     m.constant(d));
+          start = m.select(named, (*starts)[i], start);
+          end = m.select(named, (*ends)[i], end);
+          step = m.select(named, steps[i], step);
+        }
+        dimStarts.push_back(start);
+        dimEnds.push_back(end);
+        dimSteps.push_back(step);
+      }
+      *starts = std::move(dimStarts);
+      *ends = std::move(dimEnds);
+      steps = std::move(dimSteps);
+      count = rank;
+      axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    }
+    if (axes.size() != count)
+      return reportUnsupported(rw, op, "axes and starts differ in length");
 
     SmallVector<OpFoldResult> sizes = getDims(rw, loc, *data);
     SmallVector<OpFoldResult> offsets(rank, m.constant(0));
@@ -1260,23 +1327,23 @@ struct TileLowering : OpConversionPattern<onnx::TileOp> {
 
 /// A 1-D (or 0-D when `scalar`) i64 tensor of `values`, constant when all
 /// are.
-Value buildI64Tensor(OpBuilder &b, Location loc, ArrayRef<Value> values,
-                     bool scalar) {
+Value buildI64Tensor(OpBuilder &b, Location loc,
+                     ArrayRef<OpFoldResult> values, bool scalar) {
   Type i64 = b.getI64Type();
   auto type = scalar ? RankedTensorType::get({}, i64)
                      : RankedTensorType::get(
                            {static_cast<int64_t>(values.size())}, i64);
   SmallVector<int64_t> known;
-  for (Value value : values)
+  for (OpFoldResult value : values)
     if (std::optional<int64_t> constant = getConstantIntValue(value))
       known.push_back(*constant);
   if (known.size() == values.size())
     return arith::ConstantOp::create(
         b, loc, DenseIntElementsAttr::get(type, ArrayRef<int64_t>(known)));
   SmallVector<Value> elements;
-  for (Value value : values)
-    elements.push_back(
-        b.createOrFold<arith::IndexCastOp>(loc, i64, value));
+  for (OpFoldResult value : values)
+    elements.push_back(b.createOrFold<arith::IndexCastOp>(
+        loc, i64, getValueOrCreateConstantIndexOp(b, loc, value)));
   return tensor::FromElementsOp::create(b, loc, type, elements);
 }
 
@@ -1301,11 +1368,9 @@ struct ShapeLowering : OpConversionPattern<onnx::ShapeOp> {
     int64_t last = rank;
     if (std::optional<uint64_t> end = op.getEnd())
       last = normalize(static_cast<int64_t>(*end));
-    IndexMath m(rw, loc);
     SmallVector<OpFoldResult> sizes = getDims(rw, loc, *data);
-    SmallVector<Value> values;
-    for (int64_t i = first; i < last; ++i)
-      values.push_back(m.value(sizes[i]));
+    SmallVector<OpFoldResult> values(sizes.begin() + first,
+                                     sizes.begin() + std::max(first, last));
     rw.replaceOp(op, castToTensorType(
                          rw, loc, buildI64Tensor(rw, loc, values, false),
                          *resultType));
@@ -1324,7 +1389,7 @@ struct SizeLowering : OpConversionPattern<onnx::SizeOp> {
     if (failed(data))
       return failure();
     IndexMath m(rw, loc);
-    Value count = m.product(getDims(rw, loc, *data));
+    OpFoldResult count = m.product(getDims(rw, loc, *data));
     rw.replaceOp(op, buildI64Tensor(rw, loc, {count}, true));
     return success();
   }
@@ -1351,15 +1416,14 @@ struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
     } else {
       fillValue = rw.getZeroAttr(elementType);
     }
-    FailureOr<SmallVector<Value>> shape = readIndexVector(
+    FailureOr<SmallVector<OpFoldResult>> shape = readIndexVector(
         rw, loc, op, op.getInput(), adaptor.getInput(), "input");
     if (failed(shape))
       return failure();
     if (static_cast<int64_t>(shape->size()) != resultType->getRank())
       return reportUnsupported(rw, op, "the shape length differs from the "
                                        "result rank");
-    Value init = createEmptyOfType(rw, loc, *resultType,
-                                   getAsOpFoldResult(ValueRange(*shape)));
+    Value init = createEmptyOfType(rw, loc, *resultType, *shape);
     Value scalar = arith::ConstantOp::create(rw, loc, fillValue);
     Value filled =
         linalg::FillOp::create(rw, loc, ValueRange{scalar}, ValueRange{init})
@@ -1392,7 +1456,7 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
     IndexMath m(rw, loc);
     // max(ceil((limit - start) / delta), 0), as ONNX Runtime computes it
     // (the float difference is divided in double precision).
-    Value length;
+    Value lengthValue;
     if (isa<FloatType>(elementType)) {
       Type f64 = rw.getF64Type();
       Value difference = arith::SubFOp::create(rw, loc, limit, start);
@@ -1400,23 +1464,23 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
           rw, loc, convertScalar(rw, loc, difference, f64, false, false),
           convertScalar(rw, loc, delta, f64, false, false));
       Value ceiled = math::CeilOp::create(rw, loc, quotient);
-      length = convertScalar(rw, loc, ceiled, rw.getI64Type(), false, false);
-      length = m.toIndex(length);
+      lengthValue =
+          convertScalar(rw, loc, ceiled, rw.getI64Type(), false, false);
     } else {
       bool isUnsigned = isUnsignedElementType(op.getStart().getType());
       Type i64 = rw.getI64Type();
       auto widen = [&](Value v) {
         return convertScalar(rw, loc, v, i64, isUnsigned, false);
       };
-      length = m.toIndex(rw.createOrFold<arith::CeilDivSIOp>(
+      lengthValue = rw.createOrFold<arith::CeilDivSIOp>(
           loc, rw.createOrFold<arith::SubIOp>(loc, widen(limit), widen(start)),
-          widen(delta)));
+          widen(delta));
     }
-    length = m.max(length, m.constant(0));
+    OpFoldResult length = m.max(m.toIndex(lengthValue), m.constant(0));
     // out[i] = start + i * delta (ONNX Runtime accumulates instead; the two
     // agree exactly for integers and differ by rounding for floats).
     Value result = buildIndexedGeneric(
-        rw, loc, *resultType, {getAsOpFoldResult(length)}, {}, {},
+        rw, loc, *resultType, {length}, {}, {},
         [&](OpBuilder &b, Location l, ValueRange indices, ValueRange) {
           Value i = convertScalar(
               b, l,
@@ -1447,14 +1511,16 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
         getRankedOperand(rw, op, adaptor.getInput(), "input");
     if (failed(resultType) || failed(input))
       return failure();
-    Value k = IndexMath(rw, loc).constant(0);
+    IndexMath m(rw, loc);
+    OpFoldResult k = m.constant(0);
     if (!isNoValue(op.getK())) {
-      FailureOr<Value> value =
+      FailureOr<OpFoldResult> value =
           readIndexScalar(rw, loc, op, op.getK(), adaptor.getK(), "k");
       if (failed(value))
         return failure();
       k = *value;
     }
+    Value diagonalOffset = m.value(k);
     int64_t rank = resultType->getRank();
     bool upper = op.getUpper() != 0;
     Type elementType = resultType->getElementType();
@@ -1468,7 +1534,7 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
           Value keep = arith::CmpIOp::create(
               b, l,
               upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
-              diagonal, k);
+              diagonal, diagonalOffset);
           Value zero = arith::ConstantOp::create(
               b, l, b.getZeroAttr(elementType));
           return arith::SelectOp::create(b, l, keep, args[0], zero)

@@ -263,7 +263,8 @@ AffineMap getReducedIndexingMap(int64_t rank, ArrayRef<int64_t> reductionDims,
 
 Value buildReduction(OpBuilder &builder, Location loc, ValueRange inputs,
                      ArrayRef<int64_t> reductionDims, Value init,
-                     bool keepDims, ScalarBodyBuilder combine) {
+                     bool keepDims, ScalarBodyBuilder combine,
+                     ArrayRef<AffineMap> inputMaps) {
   MLIRContext *context = builder.getContext();
   Value source = inputs.front();
   int64_t rank = cast<ShapedType>(source.getType()).getRank();
@@ -285,10 +286,12 @@ Value buildReduction(OpBuilder &builder, Location loc, ValueRange inputs,
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
   AffineMap projected = getReducedIndexingMap(rank, reductionDims, context);
 
-  SmallVector<AffineMap> maps;
-  for (Value input : inputs) {
-    int64_t inputRank = cast<ShapedType>(input.getType()).getRank();
-    maps.push_back(inputRank == rank ? identity : projected);
+  SmallVector<AffineMap> maps(inputMaps);
+  if (inputMaps.empty()) {
+    for (Value input : inputs) {
+      int64_t inputRank = cast<ShapedType>(input.getType()).getRank();
+      maps.push_back(inputRank == rank ? identity : projected);
+    }
   }
   maps.push_back(projected);
 
@@ -471,8 +474,9 @@ Value convertScalar(OpBuilder &builder, Location loc, Value value, Type to,
 
 Value extractScalar(OpBuilder &builder, Location loc, Value tensor) {
   int64_t rank = cast<ShapedType>(tensor.getType()).getRank();
-  Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
-  SmallVector<Value> indices(rank, zero);
+  SmallVector<Value> indices;
+  if (rank > 0)
+    indices.assign(rank, arith::ConstantIndexOp::create(builder, loc, 0));
   return tensor::ExtractOp::create(builder, loc, tensor, indices);
 }
 

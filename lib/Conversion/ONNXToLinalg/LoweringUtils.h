@@ -153,11 +153,15 @@ mlir::AffineMap getReducedIndexingMap(int64_t rank,
 /// scalar whose type is the result element type, filled with linalg.fill)
 /// and `combine(elements..., accumulator)` returns its next value. The
 /// result drops the reduced dims, or keeps them as size 1 with `keepDims`.
+/// `inputMaps`, when given, replaces the maps of the inputs (e.g. broadcasting
+/// maps of addends summed on the fly); the loop sizes are those of
+/// `inputs[0]`.
 mlir::Value buildReduction(mlir::OpBuilder &builder, mlir::Location loc,
                            mlir::ValueRange inputs,
                            llvm::ArrayRef<int64_t> reductionDims,
                            mlir::Value init, bool keepDims,
-                           ScalarBodyBuilder combine);
+                           ScalarBodyBuilder combine,
+                           llvm::ArrayRef<mlir::AffineMap> inputMaps = {});
 
 /// Re-inserts the `reductionDims` (sorted) of a rank-`fullRank` tensor as
 /// size-1 dims into `reduced`, with `tensor.expand_shape`.

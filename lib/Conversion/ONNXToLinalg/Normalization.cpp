@@ -683,7 +683,10 @@ struct SimplifiedLayerNormalizationLowering
 };
 
 /// s = input + skip (+ bias); output = RMSNorm(s) * gamma over the last dim.
-/// The `mean` result is zeros: ONNX Runtime's kernel never computes it.
+/// As ONNX Runtime, the statistics and the output use the sum before it is
+/// rounded to a half type (only input_skip_bias_sum is rounded), so every
+/// loop re-adds the addends rather than reading s. The `mean` result is
+/// zeros: ONNX Runtime's kernel never computes it.
 struct SkipSimplifiedLayerNormalizationLowering
     : OpConversionPattern<onnx::SkipSimplifiedLayerNormalizationOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -693,7 +696,9 @@ struct SkipSimplifiedLayerNormalizationLowering
                   OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
     Value input = adaptor.getInput();
+    Value gamma = adaptor.getGamma();
     SmallVector<Value> addends = {input, adaptor.getSkip()};
     if (!isNoValue(op.getBias()))
       addends.push_back(adaptor.getBias());
@@ -706,47 +711,88 @@ struct SkipSimplifiedLayerNormalizationLowering
     });
     if (!inputType || !ranked || inputType.getRank() == 0 ||
         llvm::is_contained(resultTypes, TensorType()) ||
-        !isa<RankedTensorType>(adaptor.getGamma().getType()) ||
+        !isa<RankedTensorType>(gamma.getType()) ||
         !isa<FloatType>(inputType.getElementType()))
       return reportUnsupported(rewriter, op,
                                "cannot lower: expects ranked float tensors "
                                "of rank >= 1");
     int64_t rank = inputType.getRank();
     Type elementType = inputType.getElementType();
-    Type statType = Float32Type::get(rewriter.getContext());
-    Type sumType = getAccumulatorType(elementType);
+    Type computeType = getAccumulatorType(elementType);
 
     FailureOr<SmallVector<OpFoldResult>> dims = computeBroadcastShape(
         rewriter, loc, addends, op->getName().getStringRef());
     if (failed(dims) || dims->size() != static_cast<size_t>(rank))
       return reportUnsupported(rewriter, op,
                                "skip and bias do not broadcast to the input");
-    Value sum = buildElementwise(
-        rewriter, loc, addends, *dims, elementType,
-        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
-          Value total = convertScalar(b, nl, args[0], sumType, false, false);
-          for (Value addend : args.drop_front())
-            total = arith::AddFOp::create(
-                b, nl, total,
-                convertScalar(b, nl, addend, sumType, false, false));
-          return convertScalar(b, nl, total, elementType, false, false);
-        });
-    sum = castToTensorType(rewriter, loc, sum, inputType);
+    SmallVector<AffineMap> addendMaps;
+    for (Value addend : addends)
+      addendMaps.push_back(getBroadcastIndexingMap(
+          cast<ShapedType>(addend.getType()), rank, context));
+    size_t numAddends = addends.size();
+    // The sum of the first `numAddends` scalars, in the compute type.
+    auto addAll = [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+      Value total = convertScalar(b, nl, args[0], computeType, false, false);
+      for (Value addend : args.take_front(numAddends).drop_front())
+        total = arith::AddFOp::create(
+            b, nl, total,
+            convertScalar(b, nl, addend, computeType, false, false));
+      return total;
+    };
 
-    auto [output, invStdDev] =
-        buildRMSNorm(rewriter, loc, sum, adaptor.getGamma(), rank - 1,
-                     op.getEpsilon().convertToDouble(), statType);
+    Value sum = buildMappedElementwise(
+        rewriter, loc, addends, addendMaps, *dims, elementType,
+        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          return convertScalar(b, nl, addAll(b, nl, args), elementType, false,
+                               false);
+        });
 
     SmallVector<int64_t> normalized = {rank - 1};
-    Value statZero = createScalarConstant(
-        rewriter, loc, resultTypes[1].getElementType(), 0.0);
-    SmallVector<OpFoldResult> meanDims = getDims(rewriter, loc, sum);
+    Value zero = createScalarConstant(rewriter, loc, computeType, 0.0);
+    Value squares = buildReduction(
+        rewriter, loc, addends, normalized, zero, /*keepDims=*/false,
+        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          Value v = addAll(b, nl, args);
+          return arith::AddFOp::create(b, nl, args.back(),
+                                       arith::MulFOp::create(b, nl, v, v));
+        },
+        addendMaps);
+    Value count = createElementCount(rewriter, loc, dims->back(), computeType);
+    Value epsilon = createScalarConstant(rewriter, loc, computeType,
+                                         op.getEpsilon().convertToDouble());
+    Value invStdDev =
+        mapReduced(rewriter, loc, squares, computeType,
+                   [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+                     return buildInverseStdDev(b, nl, args[0], count, epsilon);
+                   });
+
+    SmallVector<Value> operands(addends);
+    operands.append({invStdDev, gamma});
+    SmallVector<AffineMap> maps(addendMaps);
+    maps.push_back(getReducedIndexingMap(rank, normalized, context));
+    maps.push_back(getBroadcastIndexingMap(cast<ShapedType>(gamma.getType()),
+                                           rank, context));
+    Value output = buildMappedElementwise(
+        rewriter, loc, operands, maps, *dims, elementType,
+        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+          Value v = arith::MulFOp::create(b, nl, addAll(b, nl, args),
+                                          args[numAddends]);
+          Value scaled = arith::MulFOp::create(
+              b, nl, v,
+              convertScalar(b, nl, args[numAddends + 1], computeType, false,
+                            false));
+          return convertScalar(b, nl, scaled, elementType, false, false);
+        });
+
+    Type meanElementType = resultTypes[1].getElementType();
+    SmallVector<OpFoldResult> meanDims(*dims);
     meanDims.back() = rewriter.getIndexAttr(1);
     Value mean =
         linalg::FillOp::create(
-            rewriter, loc, ValueRange{statZero},
-            ValueRange{createEmptyTensor(rewriter, loc, meanDims,
-                                         resultTypes[1].getElementType())})
+            rewriter, loc,
+            ValueRange{createScalarConstant(rewriter, loc, meanElementType, 0)},
+            ValueRange{
+                createEmptyTensor(rewriter, loc, meanDims, meanElementType)})
             .getResult(0);
     rewriter.replaceOp(
         op, {castToTensorType(rewriter, loc, output, resultTypes[0]),

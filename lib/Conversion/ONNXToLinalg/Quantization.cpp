@@ -122,8 +122,11 @@ Value quantizeScalar(OpBuilder &b, Location loc, Value x, Value scale,
                          : APInt::getSignedMinValue(width);
   APInt high = isUnsigned ? APInt::getMaxValue(width)
                           : APInt::getSignedMaxValue(width);
-  double lowValue = isUnsigned ? low.getZExtValue() : low.getSExtValue();
-  double highValue = isUnsigned ? high.getZExtValue() : high.getSExtValue();
+  // (Each side converts on its own: a common uint64_t would wrap -128.)
+  double lowValue = isUnsigned ? static_cast<double>(low.getZExtValue())
+                               : static_cast<double>(low.getSExtValue());
+  double highValue = isUnsigned ? static_cast<double>(high.getZExtValue())
+                                : static_cast<double>(high.getSExtValue());
   Value quotient = arith::DivFOp::create(b, loc, x, scale);
   Value rounded = math::RoundEvenOp::create(b, loc, quotient);
   Value shifted = arith::AddFOp::create(b, loc, rounded, zeroPoint);

@@ -13,7 +13,8 @@
  *   bad_shape(x: f32[batch, 4]) -> y: f32[batch, 5], the manifest says 4
  *   alias(x: f32[batch, 4]) -> y, returned in the memory of x
  * The library defines omp_set_num_threads/omp_get_max_threads itself, so
- * the runtime's thread setting is visible without an OpenMP runtime.
+ * the runtime's thread setting is visible without an OpenMP runtime (the
+ * loader looks them up in the library with dlsym).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -94,7 +95,10 @@ void qaf_entry_infer(void **args) {
 void qaf_entry_threads(void **args) {
   MemRef0 *result = (MemRef0 *)args[0];
   int32_t *count = malloc(sizeof(int32_t));
-  *count = omp_get_max_threads();
+  /* Read directly: a call to omp_get_max_threads could bind to a real
+     OpenMP runtime already in the process (ELF interposition), while the
+     loader's dlsym on this library finds the definition above. */
+  *count = threadCount;
   result->allocated = count;
   result->aligned = count;
   result->offset = 0;

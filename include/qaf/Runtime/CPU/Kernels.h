@@ -38,8 +38,8 @@ void qaf_sgemm(int64_t M, int64_t N, int64_t K, int64_t A, int64_t lda,
 /// operand across the batch).
 void qaf_sgemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K,
                        int64_t A, int64_t strideA, int64_t lda, int64_t B,
-                       int64_t strideB, int64_t ldb, int64_t C,
-                       int64_t strideC, int64_t ldc, int32_t accumulate);
+                       int64_t strideB, int64_t ldb, int64_t C, int64_t strideC,
+                       int64_t ldc, int32_t accumulate);
 
 /// Forces a kernel path: "avx512", "avx2" or "generic"; NULL or "" restores
 /// the automatic choice (which honours QAF_CPU). A path this CPU lacks is

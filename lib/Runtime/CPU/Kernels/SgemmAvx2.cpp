@@ -1,4 +1,5 @@
-//===- SgemmAvx2.cpp - SGEMM path for AVX2 + FMA ---------------------------===//
+//===- SgemmAvx2.cpp - SGEMM path for AVX2 + FMA
+//---------------------------===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -21,7 +22,7 @@
 #include <immintrin.h>
 
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))),             \
+#pragma clang attribute push(__attribute__((target("avx2,fma"))),              \
                              apply_to = function)
 #else
 #pragma GCC push_options
@@ -59,7 +60,8 @@ struct Vec {
     _mm256_maskstore_ps(p, mask(n), v);
   }
   static QAF_INLINE float reduce(V v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    __m128 s =
+        _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
@@ -96,9 +98,8 @@ constexpr int kDotRows = 2;
 
 namespace qaf {
 namespace cpu {
-const KernelSet kAvx2Kernels = {"avx2",          avx2::kMR,
-                                avx2::kNR,       avx2::kKcMax,
-                                avx2::kSmallMax, 32,
+const KernelSet kAvx2Kernels = {"avx2",       avx2::kMR,       avx2::kNR,
+                                avx2::kKcMax, avx2::kSmallMax, 32,
                                 &avx2::gemm};
 } // namespace cpu
 } // namespace qaf

@@ -1,4 +1,5 @@
-//===- SgemmAvx512.cpp - SGEMM path for AVX-512 ----------------------------===//
+//===- SgemmAvx512.cpp - SGEMM path for AVX-512
+//----------------------------===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -22,7 +23,7 @@
 #include <immintrin.h>
 
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))),    \
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))),      \
                              apply_to = function)
 #else
 #pragma GCC push_options
@@ -88,10 +89,9 @@ constexpr int kDotRows = 4;
 
 namespace qaf {
 namespace cpu {
-const KernelSet kAvx512Kernels = {"avx512",          avx512::kMR,
-                                  avx512::kNR,       avx512::kKcMax,
-                                  avx512::kSmallMax, 64,
-                                  &avx512::gemm};
+const KernelSet kAvx512Kernels = {
+    "avx512",          avx512::kMR, avx512::kNR,  avx512::kKcMax,
+    avx512::kSmallMax, 64,          &avx512::gemm};
 } // namespace cpu
 } // namespace qaf
 
