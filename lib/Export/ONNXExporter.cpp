@@ -73,6 +73,9 @@ public:
   /// `dataFile` when it is given.
   LogicalResult build(proto::ModelProto &model, AtomicFile *dataFile);
 
+  /// Whether any tensor went to the external data file.
+  bool wroteExternalData() const { return dataOffset != 0; }
+
   /// The total byte size of the constants (to decide on external data).
   static uint64_t getWeightBytes(func::FuncOp func);
 
@@ -556,6 +559,9 @@ LogicalResult qaf::exportOnnxFile(ModuleOp module, StringRef path,
     return emitError(module.getLoc()) << "cannot serialize the ONNX model";
   (*modelFile)->os() << bytes;
   // The data file first: a model never points at data that is not there.
+  // No tensor reached the threshold: no data file (its temporary goes away).
+  if (dataFile && !exporter.wroteExternalData())
+    dataFile.reset();
   if (dataFile)
     if (llvm::Error error = dataFile->commit())
       return emitError(module.getLoc()) << toString(std::move(error));

@@ -1070,6 +1070,15 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
                               << attr.name() << "' must be "
                               << (rule.likeFirstInput ? "a float"
                                                       : "a list of integers");
+      // An old-opset node has no input in that position; one that does is
+      // ambiguous, not something to overwrite.
+      if (operands.size() > rule.index &&
+          !isa<NoneType>(operands[rule.index].getType()))
+        return emitError(loc) << describe(node) << ": attribute '"
+                              << attr.name() << "' and input "
+                              << rule.index << " both give the same value";
+      // Named after the node and the attribute, so an export reads well.
+      Location constantLoc = nameLoc(nodeName(node) + "." + attr.name());
       Value constant;
       if (rule.likeFirstInput) {
         auto inputType = operands.empty()
@@ -1088,7 +1097,8 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
             cast<FloatType>(scalarType.getElementType()).getFloatSemantics(),
             APFloat::rmNearestTiesToEven, &losesInfo);
         constant = makeConstant(
-            DenseElementsAttr::get(scalarType, ArrayRef<APFloat>(bound)), loc);
+            DenseElementsAttr::get(scalarType, ArrayRef<APFloat>(bound)),
+            constantLoc);
       } else {
         SmallVector<int64_t> ints(attr.ints().begin(), attr.ints().end());
         constant = makeConstant(
@@ -1096,7 +1106,7 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
                 RankedTensorType::get({(int64_t)ints.size()},
                                       builder.getI64Type()),
                 ArrayRef<int64_t>(ints)),
-            loc);
+            constantLoc);
       }
       while (operands.size() < rule.index)
         operands.push_back(getNoValue());

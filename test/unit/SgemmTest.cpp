@@ -25,12 +25,17 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <dlfcn.h>
+#include <fstream>
 #include <limits>
 #include <omp.h>
 #include <random>
+#include <sstream>
 #include <string>
 #include <tuple>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -292,5 +297,56 @@ TEST(SgemmDispatch, EnvironmentOverride) {
   unsetenv("QAF_CPU");
   EXPECT_STREQ(qaf_cpu_kernels_select(nullptr), best);
 }
+
+#if defined(QAF_TEST_C_COMPILER) && defined(QAF_TEST_CPU_KERNELS_ARCHIVE) &&   \
+    defined(QAF_TEST_OPENMP_LIBRARY)
+// The archive links into a shared object the way a compiled model.so does:
+// the C driver, the archive and libomp, no C++ runtime, every symbol
+// resolved (--no-undefined); the object loads and multiplies.
+TEST(SgemmLink, IntoSharedObjectWithTheCDriver) {
+  char dir[] = "/tmp/qaf-sgemm-link-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string base(dir);
+  {
+    std::ofstream c(base + "/model.c");
+    c << "#include <stdint.h>\n"
+         "void qaf_sgemm(int64_t, int64_t, int64_t, int64_t, int64_t,\n"
+         "               int64_t, int64_t, int64_t, int64_t, int32_t);\n"
+         "void model_matmul(const float *a, const float *b, float *c,\n"
+         "                  int64_t m, int64_t n, int64_t k) {\n"
+         "  qaf_sgemm(m, n, k, (int64_t)a, k, (int64_t)b, n, (int64_t)c, n, "
+         "0);\n"
+         "}\n";
+  }
+  std::string lib(QAF_TEST_OPENMP_LIBRARY);
+  std::string libDir = lib.substr(0, lib.rfind('/'));
+  std::string cmd = std::string(QAF_TEST_C_COMPILER) +
+                    " -shared -fPIC -O1 -Wl,--no-undefined -o " + base +
+                    "/model.so " + base + "/model.c " +
+                    QAF_TEST_CPU_KERNELS_ARCHIVE + " " + lib + " -Wl,-rpath," +
+                    libDir + " > " + base + "/link.log 2>&1";
+  int rc = std::system(cmd.c_str());
+  std::ifstream log(base + "/link.log");
+  std::stringstream text;
+  text << log.rdbuf();
+  ASSERT_EQ(rc, 0) << cmd << "\n" << text.str();
+
+  void *handle = dlopen((base + "/model.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(handle, nullptr) << dlerror();
+  using MatmulFn = void (*)(const float *, const float *, float *, int64_t,
+                            int64_t, int64_t);
+  auto matmul = reinterpret_cast<MatmulFn>(dlsym(handle, "model_matmul"));
+  ASSERT_NE(matmul, nullptr);
+  Problem p{67, 131, 45, 45, 131, 131, false};
+  Operands o = makeOperands(p, 77);
+  matmul(o.a.data(), o.b.data(), o.c.data(), p.M, p.N, p.K);
+  EXPECT_EQ(checkProduct(p, o, o.c.data(), "model.so: " + describe(p)), 0);
+  dlclose(handle);
+  std::remove((base + "/model.c").c_str());
+  std::remove((base + "/model.so").c_str());
+  std::remove((base + "/link.log").c_str());
+  rmdir(dir);
+}
+#endif
 
 } // namespace

@@ -169,6 +169,9 @@ int main(int argc, char **argv) {
   qaf::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // A model's problems are told by node name; an IR dump of the op would
+  // only repeat it in a form users do not know.
+  context.printOpOnDiagnostic(false);
   qaf::ToolDiagnosticHandler diagnostics(&context, "qaf-translate");
 
   OwningOpRef<ModuleOp> module;

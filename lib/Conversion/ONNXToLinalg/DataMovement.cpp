@@ -539,9 +539,11 @@ struct ReshapeLowering : OpConversionPattern<onnx::ReshapeOp> {
       else
         prefixOpen = false;
       values.push_back(value);
-      // A copied dim is never -1: the entry itself tells.
+      // A copied dim is never -1: the entry itself tells. A static result
+      // dim needs no inferring.
       inferred.push_back(m.cmp(arith::CmpIPredicate::eq, entry, minusOne));
-      anyInferred |= !isConstantIntValue(inferred.back(), 0);
+      anyInferred |= !isConstantIntValue(inferred.back(), 0) &&
+                     resultType->isDynamicDim(index);
     }
     SmallVector<OpFoldResult> sizes(values);
     if (anyInferred) {
@@ -604,16 +606,18 @@ struct FlattenLowering : OpConversionPattern<onnx::FlattenOp> {
   }
 };
 
-/// Squeeze and Unsqueeze with axes known only at run time: neither moves
-/// an element, so when the result type is static they are the reshape to
-/// it.
+/// Squeeze and Unsqueeze whose axes are known only at run time (or
+/// Squeeze without axes on dynamic dims): neither moves an element, so when
+/// the result type is static they are the reshape to it.
 LogicalResult lowerUnitDimsReshape(ConversionPatternRewriter &rw,
                                    Operation *op, Value data,
                                    RankedTensorType resultType) {
   if (!resultType.hasStaticShape())
     return reportUnsupported(rw, op,
-                             "axes must be a constant unless the result "
-                             "shape is static");
+                             "cannot tell which dims change: axes must be a "
+                             "constant (and, for Squeeze without axes, the "
+                             "input static) unless the result shape is "
+                             "static");
   SmallVector<OpFoldResult> sizes;
   for (int64_t size : resultType.getShape())
     sizes.push_back(rw.getIndexAttr(size));
@@ -638,13 +642,10 @@ struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
     int64_t rank = dataType.getRank();
     SmallVector<bool> squeezed(rank, false);
     if (isNoValue(op.getAxes())) {
-      for (int64_t i = 0; i < rank; ++i) {
-        if (dataType.isDynamicDim(i))
-          return reportUnsupported(
-              rw, op,
-              "squeeze without axes needs static dims to tell which are 1");
+      if (!dataType.hasStaticShape())
+        return lowerUnitDimsReshape(rw, op, *data, *resultType);
+      for (int64_t i = 0; i < rank; ++i)
         squeezed[i] = dataType.getDimSize(i) == 1;
-      }
     } else {
       std::optional<SmallVector<int64_t>> axes =
           getConstantIntValues(op.getAxes());

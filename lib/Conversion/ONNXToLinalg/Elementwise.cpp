@@ -438,8 +438,8 @@ struct CastLowering : OpConversionPattern<OpTy> {
     if (!isSupportedCastType(from) || !isSupportedCastType(to)) {
       std::string message;
       llvm::raw_string_ostream os(message);
-      os << "casts from " << op.getInput().getType() << " to "
-         << op.getType()
+      os << "casts from " << getElementTypeOrSelf(op.getInput().getType())
+         << " to " << getElementTypeOrSelf(op.getType())
          << " are not supported (float8/float4 element types have no "
             "lowering)";
       return reportUnsupported(rewriter, op, message);

@@ -268,7 +268,6 @@ Value buildReduction(OpBuilder &builder, Location loc, ValueRange inputs,
   MLIRContext *context = builder.getContext();
   Value source = inputs.front();
   int64_t rank = cast<ShapedType>(source.getType()).getRank();
-  SmallVector<OpFoldResult> sourceDims = getDims(builder, loc, source);
 
   llvm::SmallBitVector reduced(rank);
   for (int64_t dim : reductionDims)
@@ -281,7 +280,7 @@ Value buildReduction(OpBuilder &builder, Location loc, ValueRange inputs,
       continue;
     }
     iterators.push_back(utils::IteratorType::parallel);
-    resultDims.push_back(sourceDims[dim]);
+    resultDims.push_back(tensor::getMixedSize(builder, loc, source, dim));
   }
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
   AffineMap projected = getReducedIndexingMap(rank, reductionDims, context);

@@ -68,12 +68,15 @@ float *threadWorkspace(int64_t floats);
 #if defined(__clang__)
 #define QAF_UNROLL QAF_PRAGMA(unroll)
 #define QAF_UNROLL_BY(n) QAF_PRAGMA(unroll n)
+#define QAF_NO_UNROLL QAF_PRAGMA(nounroll)
 #elif defined(__GNUC__)
 #define QAF_UNROLL QAF_PRAGMA(GCC unroll 16)
 #define QAF_UNROLL_BY(n) QAF_PRAGMA(GCC unroll n)
+#define QAF_NO_UNROLL QAF_PRAGMA(GCC unroll 1)
 #else
 #define QAF_UNROLL
 #define QAF_UNROLL_BY(n)
+#define QAF_NO_UNROLL
 #endif
 #define QAF_INLINE inline __attribute__((always_inline))
 #define QAF_NOINLINE __attribute__((noinline))

@@ -1,0 +1,36 @@
+// RUN: qaf-opt --split-input-file --verify-diagnostics --qaf-convert-onnx-to-linalg %s
+
+// Reduction axes must be known when compiling.
+func.func @axes_not_constant(%x: tensor<3x4xf32>, %axes: tensor<1xi64>) -> tensor<*xf32> {
+  // expected-error @below {{axes must be a constant tensor}}
+  // expected-error @below {{failed to legalize operation 'onnx.ReduceSum'}}
+  %0 = onnx.ReduceSum %x, %axes : (tensor<3x4xf32>, tensor<1xi64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @bad_broadcast(%a: tensor<3xf32>, %b: tensor<4xf32>) -> tensor<*xf32> {
+  // expected-error @below {{operand shapes do not broadcast together}}
+  // expected-error @below {{failed to legalize operation 'onnx.Add'}}
+  %0 = onnx.Add %a, %b : (tensor<3xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @cast_f8(%a: tensor<3xf32>) -> tensor<3xf8E4M3FN> {
+  // expected-error @below {{casts from f32 to f8E4M3FN are not supported}}
+  // expected-error @below {{failed to legalize operation 'onnx.Cast'}}
+  %0 = onnx.Cast %a {to = 17 : i64} : (tensor<3xf32>) -> tensor<3xf8E4M3FN>
+  return %0 : tensor<3xf8E4M3FN>
+}
+
+// -----
+
+func.func @cumsum_axis_not_constant(%x: tensor<3xf32>, %axis: tensor<i64>) -> tensor<3xf32> {
+  // expected-error @below {{axis must be a constant scalar tensor}}
+  // expected-error @below {{failed to legalize operation 'onnx.CumSum'}}
+  %0 = onnx.CumSum %x, %axis : (tensor<3xf32>, tensor<i64>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
