@@ -44,6 +44,8 @@ def main():
     parser.add_argument("--qaf", required=True)
     parser.add_argument("--numpy", required=True)
     parser.add_argument("--root", required=True)
+    parser.add_argument("--conditions", default="",
+                        help="how the machine was loaded (for the report)")
     parser.add_argument("-o", "--output", required=True)
     args = parser.parse_args()
 
@@ -58,22 +60,22 @@ def main():
         elif row[0] == "sgemm":
             qaf[(row[1], int(row[2]), int(row[3]), int(row[4]),
                  int(row[5]))] = float(row[6])
-    numpy = {}
-    blas = {}
+    numpy = {}  # (tag, M, K, N, threads) -> GFLOP/s
+    blas = {}   # tag -> threadpoolctl info
     for row in read_lines(args.numpy):
         if row[0] == "blas":
-            info = json.loads(row[1])
-            blas = info[0] if isinstance(info, list) and info else info
+            info = json.loads(row[2])
+            blas[row[1]] = info[0] if isinstance(info, list) and info else info
         elif row[0] == "numpy":
-            numpy[(int(row[1]), int(row[2]), int(row[3]),
-                   int(row[4]))] = float(row[5])
+            numpy[(row[1], int(row[2]), int(row[3]), int(row[4]),
+                   int(row[5]))] = float(row[6])
 
-    if isinstance(blas, dict) and "internal_api" in blas:
-        blas_text = (f"{blas.get('internal_api')} {blas.get('version')}, "
-                     f"kernel `{blas.get('architecture')}` "
-                     f"(threadpoolctl)")
-    else:
-        blas_text = f"`{json.dumps(blas)}` (threadpoolctl not installed)"
+    def describe_blas(tag):
+        info = blas.get(tag, {})
+        if isinstance(info, dict) and "internal_api" in info:
+            return (f"{info.get('internal_api')} {info.get('version')}, "
+                    f"kernel `{info.get('architecture')}` (threadpoolctl)")
+        return f"`{json.dumps(info)}` (threadpoolctl not installed)"
 
     now = datetime.datetime.now(datetime.timezone.utc)
     lines = [
@@ -89,9 +91,12 @@ def main():
         "sustain at the clock the cores actually run.",
         "",
         f"- date: {now:%Y-%m-%d %H:%M} UTC, commit {commit(args.root)}",
-        f"- machine: {machine()}",
-        f"- numpy: {blas_text}; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE "
-        "unset for the run, OPENBLAS_NUM_THREADS = threads",
+        f"- machine: {machine()}"
+        + (f"; {args.conditions}" if args.conditions else ""),
+        f"- numpy: {describe_blas('auto')}; OPENBLAS_CORETYPE and "
+        "OPENBLAS_L2_SIZE unset, OPENBLAS_NUM_THREADS = threads"
+        + (f"; beside qaf's AVX2 path, OPENBLAS_CORETYPE=Haswell: "
+           f"{describe_blas('Haswell')}" if "Haswell" in blas else ""),
     ]
     for isa in isas:
         peaks = ", ".join(f"{t} thread{'s' if t > 1 else ''}: "
@@ -101,17 +106,20 @@ def main():
     lines.append("")
 
     for index, isa in enumerate(isas):
-        title = "default path" if index == 0 else "forced with QAF_CPU"
+        title = "default path" if index == 0 else f"forced, --isa={isa}"
+        tag = "Haswell" if isa == "avx2" and "Haswell" in blas else "auto"
+        kernel = blas.get(tag, {}).get("architecture", tag) \
+            if isinstance(blas.get(tag), dict) else tag
         lines += [f"## {isa} ({title})", "",
                   "| shape M×K×N | threads | qaf GFLOP/s | % of measured peak "
-                  "| numpy GFLOP/s | qaf / numpy |",
+                  f"| numpy GFLOP/s (OpenBLAS {kernel}) | qaf / numpy |",
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for (i, m, k, n, t), g in qaf.items():
             if i != isa:
                 continue
             p = peak.get((isa, t))
             pct = f"{100.0 * g / p:.0f}%" if p else "n/a"
-            npg = numpy.get((m, k, n, t))
+            npg = numpy.get((tag, m, k, n, t))
             ratio = f"{g / npg:.2f}" if npg else "n/a"
             npt = f"{npg:.1f}" if npg else "n/a"
             lines.append(f"| {m}×{k}×{n} | {t} | {g:.1f} | {pct} | {npt} "

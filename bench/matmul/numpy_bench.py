@@ -4,8 +4,9 @@
 Run once per thread count with OPENBLAS_NUM_THREADS set (run.sh does); the
 thread count is also enforced with threadpoolctl when it is installed.
 Prints tab-separated lines:
-  blas <json of threadpoolctl.threadpool_info(), or numpy's config>
-  numpy <M> <K> <N> <threads> <GFLOP/s> <seconds per call>
+  blas <tag> <json of threadpoolctl.threadpool_info(), or numpy's config>
+  numpy <tag> <M> <K> <N> <threads> <GFLOP/s> <seconds per call>
+where <tag> is --tag (run.sh: "auto", or the forced OPENBLAS_CORETYPE).
 Timing matches the C++ benchmark: two warm-up calls, then the best of 5
 rounds of at least --min-time seconds each (time.perf_counter).
 """
@@ -49,6 +50,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--min-time", type=float, default=0.3)
+    parser.add_argument("--tag", default="auto",
+                        help="label of this run's OpenBLAS configuration")
     parser.add_argument("--shapes", default="",
                         help="MxKxN,... (default: the qaf-bench-matmul set)")
     args = parser.parse_args()
@@ -66,10 +69,11 @@ def main():
                 "numpy": np.__version__,
                 "blas": np.show_config(mode="dicts")
                 .get("Build Dependencies", {}).get("blas", {})}
-    print("blas\t" + json.dumps(info), flush=True)
+    print(f"blas\t{args.tag}\t" + json.dumps(info), flush=True)
     for m, k, n in shapes:
         gflops, per_call = bench(m, k, n, args.min_time)
-        print(f"numpy\t{m}\t{k}\t{n}\t{args.threads}\t{gflops:.1f}\t"
+        print(f"numpy\t{args.tag}\t{m}\t{k}\t{n}\t{args.threads}\t"
+              f"{gflops:.1f}\t"
               f"{per_call:.6f}", flush=True)
     if limits is not None:
         limits.restore_original_limits()

@@ -105,7 +105,10 @@ static LogicalResult addPackedWrapper(llvm::Module &module,
 LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
                           ArrayRef<EntryPointABI> entryPoints,
                           StringRef fingerprint, StringRef outputPath,
-                          bool emitLLVMIR) {
+                          bool emitLLVMIR, TimingScope *timing) {
+  auto nest = [&](StringRef name) {
+    return timing ? timing->nest(name) : TimingScope();
+  };
   Location loc = module.getLoc();
   initializeNativeTarget();
   DialectRegistry registry;
@@ -113,8 +116,10 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
   module->getContext()->appendDialectRegistry(registry);
 
   llvm::LLVMContext llvmContext;
+  TimingScope translateScope = nest("translate");
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "qaf_model");
+  translateScope.stop();
   if (!llvmModule)
     return emitError(loc) << "translation to LLVM IR failed";
 
@@ -127,7 +132,8 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
                           << error;
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
       triple, target.cpu, target.features, llvm::TargetOptions(),
-      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+      llvm::Reloc::PIC_, std::nullopt,
+      static_cast<llvm::CodeGenOptLevel>(std::min(target.optLevel, 3u))));
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
   // Every function is compiled for the target CPU: this is what lets the
@@ -149,12 +155,15 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
                            llvm::GlobalValue::ExternalLinkage, text,
                            "qaf_artifact_fingerprint");
 
-  auto optimize = makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+  auto optimize = makeOptimizingTransformer(target.optLevel, /*sizeLevel=*/0,
                                             machine.get());
+  TimingScope optimizeScope = nest("optimize");
   if (llvm::Error err = optimize(llvmModule.get()))
     return emitError(loc) << "LLVM optimization failed: "
                           << llvm::toString(std::move(err));
 
+  optimizeScope.stop();
+  TimingScope emitScope = nest("emit");
   auto file = AtomicFile::create(outputPath);
   if (!file)
     return emitError(loc) << llvm::toString(file.takeError());

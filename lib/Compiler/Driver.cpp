@@ -48,6 +48,12 @@ LogicalResult runPipeline(ModuleOp module, CPUPhase from, CPUPhase to,
   PassManager pm(module->getContext());
   if (failed(buildCPULoweringPipeline(pm, from, to)))
     return emitError(module.getLoc()) << "cannot build the CPU pipeline";
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  TimingScope scope =
+      options.timing ? options.timing->nest("pipeline") : TimingScope();
+  if (options.timing)
+    pm.enableTiming(scope);
   if (options.printPipelines) {
     pm.printAsTextualPipeline(llvm::errs());
     llvm::errs() << "\n";
@@ -93,6 +99,8 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
                             << options.output << "': " << ec.message();
     SmallString<256> weightsPath(options.output);
     llvm::sys::path::append(weightsPath, description->weightsFile);
+    TimingScope scope =
+        options.timing ? options.timing->nest("write-weights") : TimingScope();
     if (failed(writeWeights(module, options.entry, *description, weightsPath)))
       return failure();
   }
@@ -127,9 +135,17 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
   llvm::sys::path::append(objectPath, "model.o");
   llvm::sys::path::append(libraryPath, description->libraryFile);
   llvm::sys::path::append(manifestPath, "manifest.json");
-  if (failed(emitCPUCode(module, target, entryPoints, description->fingerprint,
-                         objectPath, /*emitLLVMIR=*/false)))
-    return failure();
+  {
+    TimingScope scope =
+        options.timing ? options.timing->nest("llvm-codegen") : TimingScope();
+    if (failed(emitCPUCode(module, target, entryPoints,
+                           description->fingerprint, objectPath,
+                           /*emitLLVMIR=*/false,
+                           options.timing ? &scope : nullptr)))
+      return failure();
+  }
+  TimingScope linkScope =
+      options.timing ? options.timing->nest("link") : TimingScope();
   LogicalResult linked = linkSharedLibrary(objectPath, libraryPath, loc);
   llvm::sys::fs::remove(objectPath);
   if (failed(linked))

@@ -272,6 +272,9 @@ INSTANTIATE_TEST_SUITE_P(
 // QAF_CPU is read when the automatic choice is (re)made; an unknown or
 // unsupported value is refused on stderr and the best path is used.
 TEST(SgemmDispatch, EnvironmentOverride) {
+  const char *outer = std::getenv("QAF_CPU");
+  const std::string saved = outer ? outer : "";
+  unsetenv("QAF_CPU");
   const char *best = qaf_cpu_kernels_select(nullptr);
   ASSERT_NE(best, nullptr);
   setenv("QAF_CPU", "generic", 1);
@@ -296,6 +299,9 @@ TEST(SgemmDispatch, EnvironmentOverride) {
   }
   unsetenv("QAF_CPU");
   EXPECT_STREQ(qaf_cpu_kernels_select(nullptr), best);
+  if (outer)
+    setenv("QAF_CPU", saved.c_str(), 1);
+  qaf_cpu_kernels_select(nullptr);
 }
 
 #if defined(QAF_TEST_C_COMPILER) && defined(QAF_TEST_CPU_KERNELS_ARCHIVE) &&   \

@@ -16,6 +16,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -42,6 +43,9 @@ cl::opt<std::string> cpu(
     cl::desc("CPU to generate code for: 'native' (the host, default) or an "
              "LLVM CPU name (x86-64-v3, skylake-avx512, znver3, ...)"),
     cl::init("native"), cl::cat(category));
+cl::opt<unsigned> optLevel("opt-level",
+                           cl::desc("LLVM optimization level (0-3, default 3)"),
+                           cl::init(3), cl::cat(category));
 cl::opt<std::string> compileTo(
     "compile-to",
     cl::desc("Stop after a phase: onnx, outlined, linalg, loops, llvm, "
@@ -60,6 +64,7 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
   qaf::registerAllPasses();
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
@@ -84,19 +89,32 @@ int main(int argc, char **argv) {
   context.loadAllAvailableDialects();
   qaf::ToolDiagnosticHandler diagnostics(&context, "qaf-compile");
 
+  DefaultTimingManager timingManager;
+  applyDefaultTimingManagerCLOptions(timingManager);
+  TimingScope timing = timingManager.getRootScope();
+
   StringRef extension = sys::path::extension(inputPath);
-  OwningOpRef<ModuleOp> module =
-      (extension == ".mlir" || extension == ".mlirbc")
-          ? qaf::parseMlirFile(inputPath, &context)
-          : qaf::importOnnxFile(inputPath, &context);
+  OwningOpRef<ModuleOp> module;
+  {
+    TimingScope scope = timing.nest("import");
+    module = (extension == ".mlir" || extension == ".mlirbc")
+                 ? qaf::parseMlirFile(inputPath, &context)
+                 : qaf::importOnnxFile(inputPath, &context);
+  }
   if (!module)
     return 1;
 
   qaf::CompileOptions options;
   options.target.cpu = cpu;
+  if (optLevel > 3) {
+    errs() << "qaf-compile: --opt-level must be 0 to 3\n";
+    return 2;
+  }
+  options.target.optLevel = optLevel;
   options.phase = *phase;
   options.entry = entry;
   options.output = outputPath;
   options.printPipelines = printPipelines;
+  options.timing = &timing;
   return failed(qaf::compileForCPU(*module, options)) ? 1 : 0;
 }

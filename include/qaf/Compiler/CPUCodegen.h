@@ -9,6 +9,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
@@ -23,6 +24,8 @@ struct CPUTarget {
   /// Resolved by `resolveCPUTarget`.
   std::string triple;
   std::string features;
+  /// LLVM optimization level, 0-3.
+  unsigned optLevel = 3;
 };
 
 /// Resolves `native` (or checks a named CPU) into triple, CPU and features.
@@ -43,7 +46,8 @@ struct EntryPointABI {
 mlir::LogicalResult emitCPUCode(mlir::ModuleOp module, const CPUTarget &target,
                                 llvm::ArrayRef<EntryPointABI> entryPoints,
                                 llvm::StringRef fingerprint,
-                                llvm::StringRef outputPath, bool emitLLVMIR);
+                                llvm::StringRef outputPath, bool emitLLVMIR,
+                                mlir::TimingScope *timing = nullptr);
 
 /// Links an object with qaf's CPU kernels and the OpenMP runtime into a
 /// shared library (written atomically).

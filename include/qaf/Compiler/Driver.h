@@ -10,6 +10,7 @@
 #include "qaf/Compiler/CPUCodegen.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Support/LLVM.h"
 
 #include <optional>
@@ -41,6 +42,8 @@ struct CompileOptions {
   std::string output;
   /// Print each pass pipeline before running it.
   bool printPipelines = false;
+  /// Where the phases report their time (`--mlir-timing`); may be null.
+  mlir::TimingScope *timing = nullptr;
 };
 
 /// Compiles an imported (onnx dialect) module for the CPU up to

@@ -1,4 +1,4 @@
-//===- DataMovement.cpp - onnx shape and data movement ops -> tensor/linalg ===//
+//===- DataMovement.cpp - onnx data movement ops -> tensor/linalg ---------===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -64,41 +64,55 @@ public:
       return y;
     if (isZero(y))
       return x;
-    return fold<arith::AddIOp>(x, y, [](int64_t a, int64_t c) { return a + c; });
+    return fold<arith::AddIOp>(x, y, [](int64_t a, int64_t c) {
+      return static_cast<int64_t>(static_cast<uint64_t>(a) +
+                                  static_cast<uint64_t>(c));
+    });
   }
   OpFoldResult sub(OpFoldResult x, OpFoldResult y) {
     if (isZero(y))
       return x;
-    return fold<arith::SubIOp>(x, y, [](int64_t a, int64_t c) { return a - c; });
+    return fold<arith::SubIOp>(x, y, [](int64_t a, int64_t c) {
+      return static_cast<int64_t>(static_cast<uint64_t>(a) -
+                                  static_cast<uint64_t>(c));
+    });
   }
   OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
     if (isOne(x) || isZero(y))
       return y;
     if (isOne(y) || isZero(x))
       return x;
-    return fold<arith::MulIOp>(x, y, [](int64_t a, int64_t c) { return a * c; });
+    return fold<arith::MulIOp>(x, y, [](int64_t a, int64_t c) {
+      return static_cast<int64_t>(static_cast<uint64_t>(a) *
+                                  static_cast<uint64_t>(c));
+    });
   }
   /// Signed division; the divisor must not be 0.
   OpFoldResult div(OpFoldResult x, OpFoldResult y) {
     if (isOne(y))
       return x;
-    return fold<arith::DivSIOp>(x, y, [](int64_t a, int64_t c) { return a / c; });
+    if (!isSafeDivisor(x, y))
+      return arith::DivSIOp::create(b, loc, value(x), value(y)).getResult();
+    return fold<arith::DivSIOp>(x, y,
+                                [](int64_t a, int64_t c) { return a / c; });
   }
   OpFoldResult ceilDiv(OpFoldResult x, OpFoldResult y) {
     if (isOne(y))
       return x;
+    if (!isSafeDivisor(x, y))
+      return arith::CeilDivSIOp::create(b, loc, value(x), value(y)).getResult();
     return fold<arith::CeilDivSIOp>(x, y, [](int64_t a, int64_t c) {
       int64_t quotient = a / c;
       return (a % c != 0 && (a < 0) == (c < 0)) ? quotient + 1 : quotient;
     });
   }
   OpFoldResult min(OpFoldResult x, OpFoldResult y) {
-    return fold<arith::MinSIOp>(x, y,
-                                [](int64_t a, int64_t c) { return std::min(a, c); });
+    return fold<arith::MinSIOp>(
+        x, y, [](int64_t a, int64_t c) { return std::min(a, c); });
   }
   OpFoldResult max(OpFoldResult x, OpFoldResult y) {
-    return fold<arith::MaxSIOp>(x, y,
-                                [](int64_t a, int64_t c) { return std::max(a, c); });
+    return fold<arith::MaxSIOp>(
+        x, y, [](int64_t a, int64_t c) { return std::max(a, c); });
   }
   OpFoldResult clamp(OpFoldResult x, OpFoldResult lower, OpFoldResult upper) {
     return min(max(x, lower), upper);
@@ -108,9 +122,9 @@ public:
     std::optional<int64_t> a = getConstantIntValue(x);
     std::optional<int64_t> c = getConstantIntValue(y);
     if (a && c)
-      return b.getBoolAttr(arith::applyCmpPredicate(
-          predicate, APInt(64, *a, /*isSigned=*/true),
-          APInt(64, *c, /*isSigned=*/true)));
+      return b.getBoolAttr(
+          arith::applyCmpPredicate(predicate, APInt(64, *a, /*isSigned=*/true),
+                                   APInt(64, *c, /*isSigned=*/true)));
     return arith::CmpIOp::create(b, loc, predicate, value(x), value(y))
         .getResult();
   }
@@ -126,8 +140,7 @@ public:
       return *known ? x : y;
     if (x == y)
       return x;
-    return arith::SelectOp::create(b, loc, value(condition), value(x),
-                                   value(y))
+    return arith::SelectOp::create(b, loc, value(condition), value(x), value(y))
         .getResult();
   }
   OpFoldResult product(ArrayRef<OpFoldResult> sizes) {
@@ -154,6 +167,14 @@ public:
 private:
   static bool isZero(OpFoldResult x) { return isConstantIntValue(x, 0); }
   static bool isOne(OpFoldResult x) { return isConstantIntValue(x, 1); }
+  /// Folding must not divide by 0 or overflow (INT64_MIN / -1) in the
+  /// compiler; such a quotient stays an op (the callers guard their
+  /// divisors, so it is never selected).
+  static bool isSafeDivisor(OpFoldResult x, OpFoldResult y) {
+    return !isZero(y) &&
+           !(isConstantIntValue(y, -1) &&
+             isConstantIntValue(x, std::numeric_limits<int64_t>::min()));
+  }
   template <typename OpTy>
   OpFoldResult fold(OpFoldResult x, OpFoldResult y,
                     function_ref<int64_t(int64_t, int64_t)> compute) {
@@ -208,9 +229,10 @@ readIndexVector(ConversionPatternRewriter &rw, Location loc, Operation *op,
 }
 
 /// One scalar integer operand (0-D or one element) as an index.
-FailureOr<OpFoldResult> readIndexScalar(ConversionPatternRewriter &rw, Location loc,
-                                 Operation *op, Value original,
-                                 Value converted, StringRef name) {
+FailureOr<OpFoldResult> readIndexScalar(ConversionPatternRewriter &rw,
+                                        Location loc, Operation *op,
+                                        Value original, Value converted,
+                                        StringRef name) {
   if (std::optional<SmallVector<int64_t>> values =
           getConstantIntValues(original)) {
     if (values->size() != 1)
@@ -263,8 +285,8 @@ Value expandShape(OpBuilder &b, Location loc, Value source,
   // Constant values count as static sizes, for the type and the op alike.
   SmallVector<OpFoldResult> outputSizes;
   for (OpFoldResult size : sizes)
-    outputSizes.push_back(isa<Value>(size) ? getAsOpFoldResult(cast<Value>(size))
-                                           : size);
+    outputSizes.push_back(
+        isa<Value>(size) ? getAsOpFoldResult(cast<Value>(size)) : size);
   SmallVector<int64_t> expandedShape;
   for (OpFoldResult size : outputSizes)
     expandedShape.push_back(
@@ -272,32 +294,19 @@ Value expandShape(OpBuilder &b, Location loc, Value source,
   auto expandedType =
       RankedTensorType::get(expandedShape, sourceType.getElementType());
   SmallVector<int64_t> collapsedShape;
-  bool manyDynamic = false;
   for (const ReassociationIndices &group : groups) {
-    int64_t product = 1, dynamicCount = 0;
+    int64_t product = 1;
     for (int64_t dim : group) {
-      if (ShapedType::isDynamic(expandedShape[dim]))
-        ++dynamicCount;
-      else if (!ShapedType::isDynamic(product))
-        product *= expandedShape[dim];
+      if (ShapedType::isDynamic(expandedShape[dim])) {
+        product = ShapedType::kDynamic;
+        break;
+      }
+      product *= expandedShape[dim];
     }
-    if (dynamicCount > 0)
-      product = ShapedType::kDynamic;
-    manyDynamic |= dynamicCount > 1;
     collapsedShape.push_back(product);
   }
-  // memref.expand_shape with two dynamic sizes in one group crashes
-  // expand-strided-metadata (LLVM 22), so that case is a tensor.reshape to
-  // the run-time shape, a view too (memref.reshape).
-  if (manyDynamic) {
-    SmallVector<Value> shape;
-    for (OpFoldResult size : outputSizes)
-      shape.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
-    Value shapeTensor = tensor::FromElementsOp::create(b, loc, shape);
-    return tensor::ReshapeOp::create(b, loc, expandedType, source, shapeTensor);
-  }
-  Value input = castToTensorType(
-      b, loc, source, sourceType.clone(collapsedShape));
+  Value input =
+      castToTensorType(b, loc, source, sourceType.clone(collapsedShape));
   return tensor::ExpandShapeOp::create(b, loc, expandedType, input, groups,
                                        outputSizes);
 }
@@ -324,10 +333,10 @@ Value reshapeTensor(OpBuilder &b, Location loc, Value source,
     return castToTensorType(b, loc, expanded, resultType);
   }
   if (resultRank == 0) {
-    Value ones = castToTensorType(
-        b, loc, source,
-        RankedTensorType::get(SmallVector<int64_t>(sourceRank, 1),
-                              elementType));
+    Value ones =
+        castToTensorType(b, loc, source,
+                         RankedTensorType::get(
+                             SmallVector<int64_t>(sourceRank, 1), elementType));
     return tensor::CollapseShapeOp::create(b, loc, resultType, ones,
                                            ArrayRef<ReassociationIndices>{});
   }
@@ -376,8 +385,8 @@ Value reshapeTensor(OpBuilder &b, Location loc, Value source,
 
   Value collapsed = source;
   if (sourceMiddle > 1)
-    collapsed =
-        tensor::CollapseShapeOp::create(b, loc, source, makeGroups(sourceMiddle));
+    collapsed = tensor::CollapseShapeOp::create(b, loc, source,
+                                                makeGroups(sourceMiddle));
   if (resultMiddle == 1)
     return castToTensorType(b, loc, collapsed, resultType);
 
@@ -440,6 +449,23 @@ Value buildIndexedGeneric(
   return generic.getResult(0);
 }
 
+/// `tensor.extract_slice` as `resultType`; a slice known to be empty is a
+/// `tensor.empty` (the verifier rejects offset 0 into a size-0 dim).
+Value extractSliceOrEmpty(OpBuilder &b, Location loc, Value source,
+                          RankedTensorType resultType,
+                          ArrayRef<OpFoldResult> offsets,
+                          ArrayRef<OpFoldResult> sizes,
+                          ArrayRef<OpFoldResult> strides) {
+  SmallVector<OpFoldResult> staticSizes = preferStatic(b, resultType, sizes);
+  if (llvm::any_of(staticSizes, [](OpFoldResult size) {
+        return isConstantIntValue(size, 0);
+      }))
+    return createEmptyOfType(b, loc, resultType, staticSizes);
+  Value slice = tensor::ExtractSliceOp::create(b, loc, source, offsets,
+                                               staticSizes, strides);
+  return castToTensorType(b, loc, slice, resultType);
+}
+
 /// Wraps a negative index into range: index < 0 ? index + size : index.
 OpFoldResult wrapNegativeIndex(IndexMath &m, OpFoldResult index,
                                OpFoldResult size) {
@@ -454,14 +480,12 @@ OpFoldResult wrapNegativeIndex(IndexMath &m, OpFoldResult index,
 
 struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::TransposeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::TransposeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data =
-        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
     if (failed(resultType) || failed(data))
       return failure();
     int64_t rank = resultType->getRank();
@@ -478,9 +502,8 @@ struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
     Value input = castToTensorType(
         rw, loc, *data,
         RankedTensorType::get(
-            applyPermutation(
-                cast<RankedTensorType>(init.getType()).getShape(),
-                invertPermutationVector(perm)),
+            applyPermutation(cast<RankedTensorType>(init.getType()).getShape(),
+                             invertPermutationVector(perm)),
             resultType->getElementType()));
     auto transpose = linalg::TransposeOp::create(rw, loc, input, init, perm);
     rw.replaceOp(op, transpose.getResult().front());
@@ -494,14 +517,12 @@ struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
 
 struct ReshapeLowering : OpConversionPattern<onnx::ReshapeOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::ReshapeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::ReshapeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data =
-        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
     if (failed(resultType) || failed(data))
       return failure();
     IndexMath m(rw, loc);
@@ -553,9 +574,9 @@ struct ReshapeLowering : OpConversionPattern<onnx::ReshapeOp> {
       // No element at all leaves nothing for -1 to hold (and no divisor).
       OpFoldResult noElements =
           m.cmp(arith::CmpIPredicate::eq, knownProduct, zero);
-      OpFoldResult inferredSize = m.select(
-          noElements, zero,
-          m.div(total, m.select(noElements, one, knownProduct)));
+      OpFoldResult inferredSize =
+          m.select(noElements, zero,
+                   m.div(total, m.select(noElements, one, knownProduct)));
       for (auto [size, isInferred] : llvm::zip_equal(sizes, inferred))
         size = m.select(isInferred, inferredSize, size);
     }
@@ -563,17 +584,16 @@ struct ReshapeLowering : OpConversionPattern<onnx::ReshapeOp> {
     m.check(m.cmp(arith::CmpIPredicate::eq, m.product(sizes), total),
             "onnx.Reshape: the requested shape does not hold the input's "
             "element count");
-    rw.replaceOp(op,
-                 reshapeTensor(rw, loc, *data, *resultType, sizes, knownPrefix));
+    rw.replaceOp(
+        op, reshapeTensor(rw, loc, *data, *resultType, sizes, knownPrefix));
     return success();
   }
 };
 
 struct FlattenLowering : OpConversionPattern<onnx::FlattenOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::FlattenOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::FlattenOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -607,35 +627,99 @@ struct FlattenLowering : OpConversionPattern<onnx::FlattenOp> {
 };
 
 /// Squeeze and Unsqueeze whose axes are known only at run time (or
-/// Squeeze without axes on dynamic dims): neither moves an element, so when
-/// the result type is static they are the reshape to it.
-LogicalResult lowerUnitDimsReshape(ConversionPatternRewriter &rw,
-                                   Operation *op, Value data,
-                                   RankedTensorType resultType) {
-  if (!resultType.hasStaticShape())
-    return reportUnsupported(rw, op,
-                             "cannot tell which dims change: axes must be a "
-                             "constant (and, for Squeeze without axes, the "
-                             "input static) unless the result shape is "
-                             "static");
+/// Squeeze without axes on dynamic dims): neither moves an element, so they
+/// are the reshape to the result sizes. Static result dims are known; the
+/// others follow the run-time axes (`axes`, null for Squeeze without axes).
+LogicalResult lowerUnitDimsReshape(ConversionPatternRewriter &rw, Operation *op,
+                                   Value data, RankedTensorType resultType,
+                                   Value originalAxes, Value axes,
+                                   bool squeeze) {
+  Location loc = op->getLoc();
+  int64_t rank = resultType.getRank();
   SmallVector<OpFoldResult> sizes;
-  for (int64_t size : resultType.getShape())
-    sizes.push_back(rw.getIndexAttr(size));
-  rw.replaceOp(op,
-               reshapeTensor(rw, op->getLoc(), data, resultType, sizes, 0));
+  for (int64_t i = 0; i < rank; ++i)
+    sizes.push_back(rw.getIndexAttr(
+        resultType.isDynamicDim(i) ? 1 : resultType.getDimSize(i)));
+  if (!resultType.hasStaticShape()) {
+    if (!axes)
+      return reportUnsupported(rw, op,
+                               "cannot tell which dims are squeezed: give "
+                               "axes, or static dims");
+    FailureOr<SmallVector<OpFoldResult>> values =
+        readIndexVector(rw, loc, op, originalAxes, axes, "axes");
+    if (failed(values))
+      return failure();
+    IndexMath m(rw, loc);
+    int64_t inputRank = cast<RankedTensorType>(data.getType()).getRank();
+    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, data);
+    // Axes count dims of the input (Squeeze) or of the result (Unsqueeze).
+    int64_t axesRank = squeeze ? inputRank : rank;
+    SmallVector<OpFoldResult> normalized;
+    for (OpFoldResult axis : *values)
+      normalized.push_back(
+          m.select(m.cmp(arith::CmpIPredicate::slt, axis, m.constant(0)),
+                   m.add(axis, m.constant(axesRank)), axis));
+    auto isAxis = [&](int64_t dim) {
+      OpFoldResult named = rw.getBoolAttr(false);
+      for (OpFoldResult axis : normalized)
+        named = m.orI(named,
+                      m.cmp(arith::CmpIPredicate::eq, axis, m.constant(dim)));
+      return named;
+    };
+    auto axesBefore = [&](int64_t dim) {
+      OpFoldResult count = m.constant(0);
+      for (OpFoldResult axis : normalized)
+        count = m.add(count, m.select(m.cmp(arith::CmpIPredicate::slt, axis,
+                                            m.constant(dim)),
+                                      m.constant(1), m.constant(0)));
+      return count;
+    };
+    if (squeeze) {
+      // Result dim j is the kept input dim k with k - (axes before k) == j.
+      SmallVector<OpFoldResult> squeezed, position;
+      for (int64_t k = 0; k < inputRank; ++k) {
+        squeezed.push_back(isAxis(k));
+        position.push_back(m.sub(m.constant(k), axesBefore(k)));
+      }
+      for (int64_t j = 0; j < rank; ++j) {
+        if (!resultType.isDynamicDim(j))
+          continue;
+        OpFoldResult size = m.constant(1);
+        for (int64_t k = 0; k < inputRank; ++k)
+          size = m.select(squeezed[k], size,
+                          m.select(m.cmp(arith::CmpIPredicate::eq, position[k],
+                                         m.constant(j)),
+                                   inputSizes[k], size));
+        sizes[j] = size;
+      }
+    } else {
+      // Result dim j is 1 if it is an axis, else input dim
+      // j - (axes before j).
+      for (int64_t j = 0; j < rank; ++j) {
+        if (!resultType.isDynamicDim(j))
+          continue;
+        OpFoldResult source = m.sub(m.constant(j), axesBefore(j));
+        OpFoldResult size = m.constant(1);
+        for (int64_t k = 0; k < inputRank; ++k)
+          size =
+              m.select(m.cmp(arith::CmpIPredicate::eq, source, m.constant(k)),
+                       inputSizes[k], size);
+        sizes[j] = m.select(isAxis(j), m.constant(1), size);
+      }
+    }
+  }
+  rw.replaceOp(op, reshapeTensor(rw, loc, data, resultType, sizes, 0));
   return success();
 }
 
 struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::SqueezeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::SqueezeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data =
-        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
     if (failed(resultType) || failed(data))
       return failure();
     auto dataType = cast<RankedTensorType>(data->getType());
@@ -643,14 +727,16 @@ struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
     SmallVector<bool> squeezed(rank, false);
     if (isNoValue(op.getAxes())) {
       if (!dataType.hasStaticShape())
-        return lowerUnitDimsReshape(rw, op, *data, *resultType);
+        return lowerUnitDimsReshape(rw, op, *data, *resultType, {}, {},
+                                    /*squeeze=*/true);
       for (int64_t i = 0; i < rank; ++i)
         squeezed[i] = dataType.getDimSize(i) == 1;
     } else {
       std::optional<SmallVector<int64_t>> axes =
           getConstantIntValues(op.getAxes());
       if (!axes)
-        return lowerUnitDimsReshape(rw, op, *data, *resultType);
+        return lowerUnitDimsReshape(rw, op, *data, *resultType, op.getAxes(),
+                                    adaptor.getAxes(), /*squeeze=*/true);
       for (int64_t axis : *axes)
         squeezed[normalizeAxis(axis, rank)] = true;
     }
@@ -673,8 +759,7 @@ struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
     }
     if (!groups.empty())
       llvm::append_range(groups.back(), pending);
-    Value collapsed =
-        tensor::CollapseShapeOp::create(rw, loc, source, groups);
+    Value collapsed = tensor::CollapseShapeOp::create(rw, loc, source, groups);
     rw.replaceOp(op, castToTensorType(rw, loc, collapsed, *resultType));
     return success();
   }
@@ -682,20 +767,19 @@ struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
 
 struct UnsqueezeLowering : OpConversionPattern<onnx::UnsqueezeOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::UnsqueezeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::UnsqueezeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data =
-        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
     if (failed(resultType) || failed(data))
       return failure();
     std::optional<SmallVector<int64_t>> axes =
         getConstantIntValues(op.getAxes());
     if (!axes)
-      return lowerUnitDimsReshape(rw, op, *data, *resultType);
+      return lowerUnitDimsReshape(rw, op, *data, *resultType, op.getAxes(),
+                                  adaptor.getAxes(), /*squeeze=*/false);
     int64_t rank = resultType->getRank();
     SmallVector<int64_t> newDims;
     for (int64_t axis : *axes)
@@ -713,9 +797,8 @@ struct UnsqueezeLowering : OpConversionPattern<onnx::UnsqueezeOp> {
 
 struct ConcatLowering : OpConversionPattern<onnx::ConcatOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::ConcatOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::ConcatOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -724,8 +807,8 @@ struct ConcatLowering : OpConversionPattern<onnx::ConcatOp> {
     for (Value input : adaptor.getInputs())
       if (failed(getRankedOperand(rw, op, input, "inputs")))
         return failure();
-    int64_t axis =
-        normalizeAxis(static_cast<int64_t>(op.getAxis()), resultType->getRank());
+    int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()),
+                                 resultType->getRank());
     Value result = adaptor.getInputs().front();
     if (adaptor.getInputs().size() > 1)
       result = tensor::ConcatOp::create(rw, loc, axis, adaptor.getInputs());
@@ -736,9 +819,8 @@ struct ConcatLowering : OpConversionPattern<onnx::ConcatOp> {
 
 struct SplitLowering : OpConversionPattern<onnx::SplitOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::SplitOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::SplitOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<Value> input =
         getRankedOperand(rw, op, adaptor.getInput(), "input");
@@ -776,9 +858,9 @@ struct SplitLowering : OpConversionPattern<onnx::SplitOp> {
       }
     }
     if (static_cast<int64_t>(sizes.size()) != count)
-      return reportUnsupported(rw, op, "split has " + Twine(sizes.size()) +
-                                           " entries for " + Twine(count) +
-                                           " outputs");
+      return reportUnsupported(rw, op,
+                               "split has " + Twine(sizes.size()) +
+                                   " entries for " + Twine(count) + " outputs");
     for (int64_t i = 0; i < count; ++i)
       if (!resultTypes[i].isDynamicDim(axis))
         sizes[i] = m.constant(resultTypes[i].getDimSize(axis));
@@ -791,9 +873,8 @@ struct SplitLowering : OpConversionPattern<onnx::SplitOp> {
       SmallVector<OpFoldResult> strides(rank, rw.getIndexAttr(1));
       offsets[axis] = offset;
       sliceSizes[axis] = sizes[i];
-      Value slice = tensor::ExtractSliceOp::create(rw, loc, *input, offsets,
-                                                   sliceSizes, strides);
-      results.push_back(castToTensorType(rw, loc, slice, resultTypes[i]));
+      results.push_back(extractSliceOrEmpty(rw, loc, *input, resultTypes[i],
+                                            offsets, sliceSizes, strides));
       offset = m.add(offset, sizes[i]);
     }
     rw.replaceOp(op, results);
@@ -803,23 +884,23 @@ struct SplitLowering : OpConversionPattern<onnx::SplitOp> {
 
 struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::SliceOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::SliceOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data =
-        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
     if (failed(resultType) || failed(data))
       return failure();
     IndexMath m(rw, loc);
     int64_t rank = resultType->getRank();
     FailureOr<SmallVector<OpFoldResult>> starts = readIndexVector(
         rw, loc, op, op.getStarts(), adaptor.getStarts(), "starts");
-    FailureOr<SmallVector<OpFoldResult>> ends = readIndexVector(
-        rw, loc, op, op.getEnds(), adaptor.getEnds(), "ends");
-    if (failed(starts) || failed(ends))
+    if (failed(starts))
+      return failure();
+    FailureOr<SmallVector<OpFoldResult>> ends =
+        readIndexVector(rw, loc, op, op.getEnds(), adaptor.getEnds(), "ends");
+    if (failed(ends))
       return failure();
     size_t count = starts->size();
     if (ends->size() != count)
@@ -848,8 +929,8 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
     } else {
       // Axes known at run time: every dim gets the bounds of the entry that
       // names it, or the whole dim (0, INT64_MAX, 1) when none does.
-      FailureOr<SmallVector<OpFoldResult>> axisValues = readIndexVector(
-          rw, loc, op, op.getAxes(), adaptor.getAxes(), "axes");
+      FailureOr<SmallVector<OpFoldResult>> axisValues =
+          readIndexVector(rw, loc, op, op.getAxes(), adaptor.getAxes(), "axes");
       if (failed(axisValues))
         return failure();
       if (axisValues->size() != count)
@@ -862,8 +943,8 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
           OpFoldResult axis = (*axisValues)[i];
           axis = m.select(m.cmp(arith::CmpIPredicate::slt, axis, m.constant(0)),
                           m.add(axis, m.constant(rank)), axis);
-          OpFoldResult named = m.cmp(arith::CmpIPredicate::eq, axis,
-                                     m.constant(d));
+          OpFoldResult named =
+              m.cmp(arith::CmpIPredicate::eq, axis, m.constant(d));
           start = m.select(named, (*starts)[i], start);
           end = m.select(named, (*ends)[i], end);
           step = m.select(named, steps[i], step);
@@ -914,8 +995,7 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
         forwardSize =
             m.max(m.ceilDiv(m.sub(forwardEnd, forwardStart), step), zero);
       }
-      if (!isConstantIntValue(forward, 1) &&
-          !isConstantIntValue(forward, -1)) {
+      if (!isConstantIntValue(forward, 1) && !isConstantIntValue(forward, -1)) {
         OpFoldResult dimMinusOne = m.sub(dim, one);
         backwardStart = m.clamp(start, zero, dimMinusOne);
         OpFoldResult backwardEnd = m.clamp(end, minusOne, dimMinusOne);
@@ -931,9 +1011,8 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
 
     Value result;
     if (allPositive) {
-      result = tensor::ExtractSliceOp::create(
-          rw, loc, *data, offsets, preferStatic(rw, *resultType, resultSizes),
-          strides);
+      result = extractSliceOrEmpty(rw, loc, *data, *resultType, offsets,
+                                   resultSizes, strides);
     } else {
       // Negative (or run-time) steps: read data[offset + i * step] per dim.
       Value source = *data;
@@ -944,8 +1023,8 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
             IndexMath nm(b, nestedLoc);
             SmallVector<Value> coords;
             for (int64_t d = 0; d < rank; ++d)
-              coords.push_back(nm.value(
-                  nm.add(offsets[d], nm.mul(indices[d], strides[d]))));
+              coords.push_back(
+                  nm.value(nm.add(offsets[d], nm.mul(indices[d], strides[d]))));
             return tensor::ExtractOp::create(b, nestedLoc, source, coords);
           });
     }
@@ -960,21 +1039,18 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
 
 struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::GatherOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::GatherOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data =
-        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
     FailureOr<Value> indices =
         getRankedOperand(rw, op, adaptor.getIndices(), "indices");
     if (failed(resultType) || failed(data) || failed(indices))
       return failure();
     int64_t dataRank = cast<RankedTensorType>(data->getType()).getRank();
-    int64_t indicesRank =
-        cast<RankedTensorType>(indices->getType()).getRank();
+    int64_t indicesRank = cast<RankedTensorType>(indices->getType()).getRank();
     int64_t rank = resultType->getRank();
     int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()), dataRank);
 
@@ -988,8 +1064,7 @@ struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
     SmallVector<AffineExpr> indexExprs;
     for (int64_t i = 0; i < indicesRank; ++i)
       indexExprs.push_back(rw.getAffineDimExpr(axis + i));
-    AffineMap indicesMap =
-        AffineMap::get(rank, 0, indexExprs, rw.getContext());
+    AffineMap indicesMap = AffineMap::get(rank, 0, indexExprs, rw.getContext());
     OpFoldResult axisSize = dataSizes[axis];
     Value source = *data;
     Value result = buildIndexedGeneric(
@@ -1012,14 +1087,12 @@ struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
 
 struct GatherElementsLowering : OpConversionPattern<onnx::GatherElementsOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::GatherElementsOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::GatherElementsOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data =
-        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
     FailureOr<Value> indices =
         getRankedOperand(rw, op, adaptor.getIndices(), "indices");
     if (failed(resultType) || failed(data) || failed(indices))
@@ -1047,14 +1120,12 @@ struct GatherElementsLowering : OpConversionPattern<onnx::GatherElementsOp> {
 
 struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::ScatterNDOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::ScatterNDOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data =
-        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
     FailureOr<Value> indices =
         getRankedOperand(rw, op, adaptor.getIndices(), "indices");
     FailureOr<Value> updates =
@@ -1133,11 +1204,11 @@ struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
     // Runtime does), so this is a sequential loop over the tuples.
     Value initial = castToTensorType(
         rw, loc, *data,
-        RankedTensorType::get(cast<RankedTensorType>(data->getType()).getShape(),
-                              elementType));
+        RankedTensorType::get(
+            cast<RankedTensorType>(data->getType()).getShape(), elementType));
     auto loop = scf::ForOp::create(
-        rw, loc, m.value(m.constant(0)), m.value(count),
-        m.value(m.constant(1)), ValueRange{initial},
+        rw, loc, m.value(m.constant(0)), m.value(count), m.value(m.constant(1)),
+        ValueRange{initial},
         [&](OpBuilder &b, Location l, Value n, ValueRange iterArgs) {
           IndexMath lm(b, l);
           Value acc = iterArgs[0];
@@ -1153,9 +1224,8 @@ struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
             Value update =
                 tensor::ExtractOp::create(b, l, flatUpdates, ValueRange{n});
             if (reduction != "none")
-              update = combine(b, l,
-                               tensor::ExtractOp::create(b, l, acc, coords),
-                               update);
+              update = combine(
+                  b, l, tensor::ExtractOp::create(b, l, acc, coords), update);
             next = tensor::InsertOp::create(b, l, update, acc, coords);
           } else {
             int64_t restRank = rank - depth;
@@ -1171,8 +1241,7 @@ struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
             llvm::append_range(updateSizes, restSizes);
             SmallVector<OpFoldResult> ones(restRank + 1, b.getIndexAttr(1));
             Value update = tensor::ExtractSliceOp::create(
-                b, l, sliceType, flatUpdates, updateOffsets, updateSizes,
-                ones);
+                b, l, sliceType, flatUpdates, updateOffsets, updateSizes, ones);
             SmallVector<OpFoldResult> offsets(getAsOpFoldResult(coords));
             offsets.append(restRank, b.getIndexAttr(0));
             SmallVector<OpFoldResult> sizes(depth, b.getIndexAttr(1));
@@ -1192,8 +1261,7 @@ struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
           }
           scf::YieldOp::create(b, l, next);
         });
-    rw.replaceOp(op,
-                 castToTensorType(rw, loc, loop.getResult(0), *resultType));
+    rw.replaceOp(op, castToTensorType(rw, loc, loop.getResult(0), *resultType));
     return success();
   }
 };
@@ -1204,9 +1272,8 @@ struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
 
 struct ExpandLowering : OpConversionPattern<onnx::ExpandOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::ExpandOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::ExpandOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -1240,7 +1307,7 @@ struct ExpandLowering : OpConversionPattern<onnx::ExpandOp> {
       }
       OpFoldResult size = inputSizes[inputDim];
       m.check(m.orI(m.cmp(arith::CmpIPredicate::eq, requested, one),
-                     m.cmp(arith::CmpIPredicate::eq, requested, size)),
+                    m.cmp(arith::CmpIPredicate::eq, requested, size)),
               "onnx.Expand: dimension " + Twine(i) +
                   " of the input neither is 1 nor matches the requested "
                   "size (qaf broadcasts only static size-1 dims)");
@@ -1267,9 +1334,8 @@ struct ExpandLowering : OpConversionPattern<onnx::ExpandOp> {
 
 struct TileLowering : OpConversionPattern<onnx::TileOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::TileOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::TileOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -1302,8 +1368,8 @@ struct TileLowering : OpConversionPattern<onnx::TileOp> {
       groups.push_back({2 * i, 2 * i + 1});
     }
     MLIRContext *context = rw.getContext();
-    Value init = createEmptyTensor(rw, loc, pairSizes,
-                                   resultType->getElementType());
+    Value init =
+        createEmptyTensor(rw, loc, pairSizes, resultType->getElementType());
     SmallVector<AffineMap> maps = {
         AffineMap::get(2 * rank, 0, inputExprs, context),
         AffineMap::getMultiDimIdentityMap(2 * rank, context)};
@@ -1328,12 +1394,13 @@ struct TileLowering : OpConversionPattern<onnx::TileOp> {
 
 /// A 1-D (or 0-D when `scalar`) i64 tensor of `values`, constant when all
 /// are.
-Value buildI64Tensor(OpBuilder &b, Location loc,
-                     ArrayRef<OpFoldResult> values, bool scalar) {
+Value buildI64Tensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> values,
+                     bool scalar) {
   Type i64 = b.getI64Type();
-  auto type = scalar ? RankedTensorType::get({}, i64)
-                     : RankedTensorType::get(
-                           {static_cast<int64_t>(values.size())}, i64);
+  auto type =
+      scalar
+          ? RankedTensorType::get({}, i64)
+          : RankedTensorType::get({static_cast<int64_t>(values.size())}, i64);
   SmallVector<int64_t> known;
   for (OpFoldResult value : values)
     if (std::optional<int64_t> constant = getConstantIntValue(value))
@@ -1350,12 +1417,10 @@ Value buildI64Tensor(OpBuilder &b, Location loc,
 
 struct ShapeLowering : OpConversionPattern<onnx::ShapeOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::ShapeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::ShapeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<Value> data =
-        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
     if (failed(data) || failed(resultType))
@@ -1372,21 +1437,19 @@ struct ShapeLowering : OpConversionPattern<onnx::ShapeOp> {
     SmallVector<OpFoldResult> sizes = getDims(rw, loc, *data);
     SmallVector<OpFoldResult> values(sizes.begin() + first,
                                      sizes.begin() + std::max(first, last));
-    rw.replaceOp(op, castToTensorType(
-                         rw, loc, buildI64Tensor(rw, loc, values, false),
-                         *resultType));
+    rw.replaceOp(op, castToTensorType(rw, loc,
+                                      buildI64Tensor(rw, loc, values, false),
+                                      *resultType));
     return success();
   }
 };
 
 struct SizeLowering : OpConversionPattern<onnx::SizeOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::SizeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::SizeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<Value> data =
-        getRankedOperand(rw, op, adaptor.getData(), "data");
+    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
     if (failed(data))
       return failure();
     IndexMath m(rw, loc);
@@ -1398,9 +1461,8 @@ struct SizeLowering : OpConversionPattern<onnx::SizeOp> {
 
 struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::ConstantOfShapeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::ConstantOfShapeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -1422,8 +1484,9 @@ struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
     if (failed(shape))
       return failure();
     if (static_cast<int64_t>(shape->size()) != resultType->getRank())
-      return reportUnsupported(rw, op, "the shape length differs from the "
-                                       "result rank");
+      return reportUnsupported(rw, op,
+                               "the shape length differs from the "
+                               "result rank");
     Value init = createEmptyOfType(rw, loc, *resultType, *shape);
     Value scalar = arith::ConstantOp::create(rw, loc, fillValue);
     Value filled =
@@ -1436,9 +1499,8 @@ struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
 
 struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::RangeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::RangeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -1488,8 +1550,8 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
               arith::IndexCastOp::create(b, l, b.getI64Type(), indices[0]),
               elementType, false, false);
           if (isa<FloatType>(elementType))
-            return arith::AddFOp::create(
-                       b, l, start, arith::MulFOp::create(b, l, i, delta))
+            return arith::AddFOp::create(b, l, start,
+                                         arith::MulFOp::create(b, l, i, delta))
                 .getResult();
           return arith::AddIOp::create(b, l, start,
                                        arith::MulIOp::create(b, l, i, delta))
@@ -1502,9 +1564,8 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
 
 struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::TriluOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::TriluOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -1530,16 +1591,15 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
         rw, loc, *resultType, getDims(rw, loc, *input), {*input},
         {AffineMap::getMultiDimIdentityMap(rank, rw.getContext())},
         [&](OpBuilder &b, Location l, ValueRange indices, ValueRange args) {
-          Value diagonal = arith::SubIOp::create(b, l, indices[rank - 1],
-                                                 indices[rank - 2]);
-          Value keep = arith::CmpIOp::create(
-              b, l,
-              upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
-              diagonal, diagonalOffset);
-          Value zero = arith::ConstantOp::create(
-              b, l, b.getZeroAttr(elementType));
-          return arith::SelectOp::create(b, l, keep, args[0], zero)
-              .getResult();
+          Value diagonal =
+              arith::SubIOp::create(b, l, indices[rank - 1], indices[rank - 2]);
+          Value keep = arith::CmpIOp::create(b, l,
+                                             upper ? arith::CmpIPredicate::sge
+                                                   : arith::CmpIPredicate::sle,
+                                             diagonal, diagonalOffset);
+          Value zero =
+              arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
+          return arith::SelectOp::create(b, l, keep, args[0], zero).getResult();
         });
     rw.replaceOp(op, result);
     return success();
@@ -1550,13 +1610,13 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
 
 void populateDataMovementPatterns(const TypeConverter &converter,
                                   RewritePatternSet &patterns) {
-  patterns.add<ConcatLowering, ConstantOfShapeLowering, ExpandLowering,
-               FlattenLowering, GatherElementsLowering, GatherLowering,
-               RangeLowering, ReshapeLowering, ScatterNDLowering,
-               ShapeLowering, SizeLowering, SliceLowering, SplitLowering,
-               SqueezeLowering, TileLowering, TransposeLowering,
-               TriluLowering, UnsqueezeLowering>(converter,
-                                                 patterns.getContext());
+  patterns
+      .add<ConcatLowering, ConstantOfShapeLowering, ExpandLowering,
+           FlattenLowering, GatherElementsLowering, GatherLowering,
+           RangeLowering, ReshapeLowering, ScatterNDLowering, ShapeLowering,
+           SizeLowering, SliceLowering, SplitLowering, SqueezeLowering,
+           TileLowering, TransposeLowering, TriluLowering, UnsqueezeLowering>(
+          converter, patterns.getContext());
 }
 
 } // namespace qaf

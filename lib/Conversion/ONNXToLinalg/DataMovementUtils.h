@@ -28,9 +28,6 @@ getRankedResultType(const mlir::TypeConverter &converter,
 /// `tensor.expand_shape` of `source` by `groups` into `outputSizes` (static
 /// where they are attributes). The source is first cast so that each
 /// collapsed dim is static exactly when its group is, as the verifier wants.
-/// A group with two or more dynamic sizes becomes a `tensor.reshape` to the
-/// run-time shape instead: LLVM 22's expand-strided-metadata crashes on
-/// such a memref.expand_shape.
 mlir::Value expandShape(mlir::OpBuilder &builder, mlir::Location loc,
                         mlir::Value source,
                         llvm::ArrayRef<mlir::ReassociationIndices> groups,
@@ -41,8 +38,7 @@ mlir::Value expandShape(mlir::OpBuilder &builder, mlir::Location loc,
 /// known to equal the source's. Only collapse/expand views: never a copy,
 /// and right for any sizes with the same element count.
 mlir::Value reshapeTensor(mlir::OpBuilder &builder, mlir::Location loc,
-                          mlir::Value source,
-                          mlir::RankedTensorType resultType,
+                          mlir::Value source, mlir::RankedTensorType resultType,
                           llvm::ArrayRef<mlir::OpFoldResult> sizes,
                           int64_t knownPrefix);
 

@@ -33,31 +33,18 @@ namespace {
 
 bool isFloat(Type type) { return isa<FloatType>(type); }
 
-/// Half-precision transcendental math is computed in f32 and rounded once:
-/// the result is as accurate as ONNX Runtime's (which also widens), and
-/// targets without native f16/bf16 math need no emulation.
-Type getComputeFloatType(Type type) {
-  auto floatType = cast<FloatType>(type);
-  if (floatType.getWidth() < 32)
-    return Float32Type::get(type.getContext());
-  return type;
-}
-
 /// Applies `fn` to `args` widened to the compute type of `elementType`, and
-/// rounds the result back to `elementType`.
-Value computeWidened(OpBuilder &b, Location loc, Type elementType,
-                     ValueRange args,
-                     function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
-  Type compute = getComputeFloatType(elementType);
+/// rounds the result back to `elementType`: half-precision math is computed
+/// in f32 and rounded once, as ONNX Runtime does.
+Value computeWidened(
+    OpBuilder &b, Location loc, Type elementType, ValueRange args,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+  Type compute = getComputeType(elementType);
   SmallVector<Value> widened;
   for (Value arg : args)
     widened.push_back(convertScalar(b, loc, arg, compute, false, false));
   Value result = fn(b, loc, widened);
   return convertScalar(b, loc, result, elementType, false, false);
-}
-
-Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
-  return createScalarConstant(b, loc, type, value);
 }
 
 //===----------------------------------------------------------------------===//
@@ -68,22 +55,19 @@ Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
 template <typename OpTy>
 using ScalarFn = Value (*)(OpBuilder &, Location, OpTy, ValueRange, Type);
 
-Value buildAdd(OpBuilder &b, Location loc, onnx::AddOp, ValueRange args,
-               Type) {
+Value buildAdd(OpBuilder &b, Location loc, onnx::AddOp, ValueRange args, Type) {
   if (isFloat(args[0].getType()))
     return arith::AddFOp::create(b, loc, args[0], args[1]);
   return arith::AddIOp::create(b, loc, args[0], args[1]);
 }
 
-Value buildSub(OpBuilder &b, Location loc, onnx::SubOp, ValueRange args,
-               Type) {
+Value buildSub(OpBuilder &b, Location loc, onnx::SubOp, ValueRange args, Type) {
   if (isFloat(args[0].getType()))
     return arith::SubFOp::create(b, loc, args[0], args[1]);
   return arith::SubIOp::create(b, loc, args[0], args[1]);
 }
 
-Value buildMul(OpBuilder &b, Location loc, onnx::MulOp, ValueRange args,
-               Type) {
+Value buildMul(OpBuilder &b, Location loc, onnx::MulOp, ValueRange args, Type) {
   if (isFloat(args[0].getType()))
     return arith::MulFOp::create(b, loc, args[0], args[1]);
   return arith::MulIOp::create(b, loc, args[0], args[1]);
@@ -99,15 +83,30 @@ Value buildDiv(OpBuilder &b, Location loc, onnx::DivOp op, ValueRange args,
   return arith::DivSIOp::create(b, loc, args[0], args[1]);
 }
 
+/// True when `value` is a constant whose elements are all 2.
+bool isConstantTwo(Value value) {
+  auto dense =
+      dyn_cast_if_present<DenseElementsAttr>(getConstantElements(value));
+  if (!dense || !dense.isSplat())
+    return false;
+  if (auto floats = dyn_cast<DenseFPElementsAttr>(dense))
+    return floats.getSplatValue<APFloat>().isExactlyValue(2.0);
+  return dense.getSplatValue<APInt>() == 2;
+}
+
 Value buildPow(OpBuilder &b, Location loc, onnx::PowOp op, ValueRange args,
                Type resultType) {
   Value base = args[0], exponent = args[1];
   bool baseUnsigned = isUnsignedElementType(op.getX().getType());
   bool exponentUnsigned = isUnsignedElementType(op.getY().getType());
   if (isFloat(resultType)) {
+    // x^2 (exported RMSNorm/LayerNorm graphs square this way) is one
+    // multiply, and exactly what a correctly rounded powf gives.
+    if (isConstantTwo(op.getY()))
+      return arith::MulFOp::create(b, loc, base, base);
     // A float base: the exponent (float or int) joins the base's compute
     // type; powf handles negative bases with integral exponents.
-    Type compute = getComputeFloatType(resultType);
+    Type compute = getComputeType(resultType);
     Value x = convertScalar(b, loc, base, compute, false, false);
     Value y = convertScalar(b, loc, exponent, compute, exponentUnsigned, false);
     Value result = math::PowFOp::create(b, loc, x, y);
@@ -129,8 +128,8 @@ Value buildPow(OpBuilder &b, Location loc, onnx::PowOp op, ValueRange args,
 
 /// A comparison with the predicate for each kind of operand. Float
 /// predicates are ordered: any comparison with NaN is false, as in ONNX.
-Value buildCompare(OpBuilder &b, Location loc, ValueRange args,
-                   bool isUnsigned, arith::CmpFPredicate floatPredicate,
+Value buildCompare(OpBuilder &b, Location loc, ValueRange args, bool isUnsigned,
+                   arith::CmpFPredicate floatPredicate,
                    arith::CmpIPredicate signedPredicate,
                    arith::CmpIPredicate unsignedPredicate) {
   if (isFloat(args[0].getType()))
@@ -176,8 +175,7 @@ Value buildGreaterOrEqual(OpBuilder &b, Location loc, onnx::GreaterOrEqualOp op,
                       arith::CmpIPredicate::uge);
 }
 
-Value buildAnd(OpBuilder &b, Location loc, onnx::AndOp, ValueRange args,
-               Type) {
+Value buildAnd(OpBuilder &b, Location loc, onnx::AndOp, ValueRange args, Type) {
   return arith::AndIOp::create(b, loc, args[0], args[1]);
 }
 
@@ -185,8 +183,7 @@ Value buildOr(OpBuilder &b, Location loc, onnx::OrOp, ValueRange args, Type) {
   return arith::OrIOp::create(b, loc, args[0], args[1]);
 }
 
-Value buildNot(OpBuilder &b, Location loc, onnx::NotOp, ValueRange args,
-               Type) {
+Value buildNot(OpBuilder &b, Location loc, onnx::NotOp, ValueRange args, Type) {
   Value trueValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
   return arith::XOrIOp::create(b, loc, args[0], trueValue);
 }
@@ -203,7 +200,7 @@ Value buildUnaryMath(OpBuilder &b, Location loc, OpTy, ValueRange args,
 
 Value buildReciprocal(OpBuilder &b, Location loc, onnx::ReciprocalOp,
                       ValueRange args, Type resultType) {
-  Value one = floatConstant(b, loc, resultType, 1.0);
+  Value one = createScalarConstant(b, loc, resultType, 1.0);
   return arith::DivFOp::create(b, loc, one, args[0]);
 }
 
@@ -226,17 +223,17 @@ Value buildAbs(OpBuilder &b, Location loc, onnx::AbsOp op, ValueRange args,
 
 /// 1 / (1 + e^-|x|) and its mirror e^-|x| / (1 + e^-|x|): e^-|x| never
 /// overflows, so both tails are accurate.
-Value buildSigmoid(OpBuilder &b, Location loc, onnx::SigmoidOp,
-                   ValueRange args, Type resultType) {
+Value buildSigmoid(OpBuilder &b, Location loc, onnx::SigmoidOp, ValueRange args,
+                   Type resultType) {
   return computeWidened(
       b, loc, resultType, args,
       [](OpBuilder &nb, Location nl, ValueRange x) -> Value {
         Type type = x[0].getType();
-        Value one = floatConstant(nb, nl, type, 1.0);
-        Value zero = floatConstant(nb, nl, type, 0.0);
+        Value one = createScalarConstant(nb, nl, type, 1.0);
+        Value zero = createScalarConstant(nb, nl, type, 0.0);
         Value magnitude = math::AbsFOp::create(nb, nl, x[0]);
-        Value e = math::ExpOp::create(
-            nb, nl, arith::NegFOp::create(nb, nl, magnitude));
+        Value e = math::ExpOp::create(nb, nl,
+                                      arith::NegFOp::create(nb, nl, magnitude));
         Value positive = arith::DivFOp::create(
             nb, nl, one, arith::AddFOp::create(nb, nl, one, e));
         Value negative = arith::MulFOp::create(nb, nl, e, positive);
@@ -251,7 +248,7 @@ Value buildSigmoid(OpBuilder &b, Location loc, onnx::SigmoidOp,
 Value buildRelu(OpBuilder &b, Location loc, onnx::ReluOp, ValueRange args,
                 Type resultType) {
   if (isFloat(resultType)) {
-    Value zero = floatConstant(b, loc, resultType, 0.0);
+    Value zero = createScalarConstant(b, loc, resultType, 0.0);
     return arith::MaximumFOp::create(b, loc, args[0], zero);
   }
   Value zero = createScalarConstant(b, loc, resultType, 0);
@@ -265,8 +262,8 @@ Value buildGelu(OpBuilder &b, Location loc, onnx::GeluOp op, ValueRange args,
       b, loc, resultType, args,
       [useTanh](OpBuilder &nb, Location nl, ValueRange x) -> Value {
         Type type = x[0].getType();
-        Value half = floatConstant(nb, nl, type, 0.5);
-        Value one = floatConstant(nb, nl, type, 1.0);
+        Value half = createScalarConstant(nb, nl, type, 0.5);
+        Value one = createScalarConstant(nb, nl, type, 1.0);
         Value inner;
         if (useTanh) {
           // tanh(sqrt(2/pi) * (x + 0.044715 x^3))
@@ -275,18 +272,19 @@ Value buildGelu(OpBuilder &b, Location loc, onnx::GeluOp op, ValueRange args,
           Value poly = arith::AddFOp::create(
               nb, nl, x[0],
               arith::MulFOp::create(
-                  nb, nl, floatConstant(nb, nl, type, 0.044715), cube));
+                  nb, nl, createScalarConstant(nb, nl, type, 0.044715), cube));
           inner = math::TanhOp::create(
               nb, nl,
               arith::MulFOp::create(
-                  nb, nl, floatConstant(nb, nl, type, std::sqrt(2.0 / M_PI)),
+                  nb, nl,
+                  createScalarConstant(nb, nl, type, std::sqrt(2.0 / M_PI)),
                   poly));
         } else {
           // erf(x / sqrt(2))
           inner = math::ErfOp::create(
               nb, nl,
-              arith::MulFOp::create(nb, nl, x[0],
-                                    floatConstant(nb, nl, type, M_SQRT1_2)));
+              arith::MulFOp::create(
+                  nb, nl, x[0], createScalarConstant(nb, nl, type, M_SQRT1_2)));
         }
         Value scaled = arith::MulFOp::create(nb, nl, half, x[0]);
         return arith::MulFOp::create(nb, nl, scaled,
@@ -308,9 +306,9 @@ Value buildMaxMin(OpBuilder &b, Location loc, OpTy op, ValueRange args,
   Value result = args[0];
   for (Value arg : args.drop_front()) {
     if (isFloat(resultType)) {
-      result = IsMax ? arith::MaximumFOp::create(b, loc, result, arg).getResult()
-                     : arith::MinimumFOp::create(b, loc, result, arg)
-                           .getResult();
+      result = IsMax
+                   ? arith::MaximumFOp::create(b, loc, result, arg).getResult()
+                   : arith::MinimumFOp::create(b, loc, result, arg).getResult();
     } else if (isUnsigned) {
       result = IsMax ? arith::MaxUIOp::create(b, loc, result, arg).getResult()
                      : arith::MinUIOp::create(b, loc, result, arg).getResult();
@@ -364,7 +362,8 @@ struct BroadcastingElementwiseLowering : OpConversionPattern<OpTy> {
           return buildScalar(b, nestedLoc, op, scalars,
                              shapedResult.getElementType());
         });
-    rewriter.replaceOp(op, castToTensorType(rewriter, loc, lowered, resultType));
+    rewriter.replaceOp(op,
+                       castToTensorType(rewriter, loc, lowered, resultType));
     return success();
   }
 
@@ -419,8 +418,7 @@ bool isSupportedCastType(Type type) {
 
 /// Cast and CastLike: convertScalar on every element, with the signedness
 /// of the original input and result types.
-template <typename OpTy>
-struct CastLowering : OpConversionPattern<OpTy> {
+template <typename OpTy> struct CastLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
@@ -452,7 +450,8 @@ struct CastLowering : OpConversionPattern<OpTy> {
           return convertScalar(b, nestedLoc, scalars[0], to, fromUnsigned,
                                toUnsigned);
         });
-    rewriter.replaceOp(op, castToTensorType(rewriter, loc, lowered, resultType));
+    rewriter.replaceOp(op,
+                       castToTensorType(rewriter, loc, lowered, resultType));
     return success();
   }
 };
@@ -497,14 +496,17 @@ struct ClipLowering : OpConversionPattern<onnx::ClipOp> {
             return x;
           }
           if (lower)
-            x = isUnsigned ? arith::MaxUIOp::create(b, nl, x, lower).getResult()
-                           : arith::MaxSIOp::create(b, nl, x, lower).getResult();
+            x = isUnsigned
+                    ? arith::MaxUIOp::create(b, nl, x, lower).getResult()
+                    : arith::MaxSIOp::create(b, nl, x, lower).getResult();
           if (upper)
-            x = isUnsigned ? arith::MinUIOp::create(b, nl, x, upper).getResult()
-                           : arith::MinSIOp::create(b, nl, x, upper).getResult();
+            x = isUnsigned
+                    ? arith::MinUIOp::create(b, nl, x, upper).getResult()
+                    : arith::MinSIOp::create(b, nl, x, upper).getResult();
           return x;
         });
-    rewriter.replaceOp(op, castToTensorType(rewriter, loc, lowered, resultType));
+    rewriter.replaceOp(op,
+                       castToTensorType(rewriter, loc, lowered, resultType));
     return success();
   }
 };

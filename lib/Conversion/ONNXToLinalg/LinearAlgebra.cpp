@@ -73,11 +73,11 @@ Value createZero(OpBuilder &b, Location loc, Type type) {
 Value convertTensor(OpBuilder &b, Location loc, Value tensor, Type to) {
   if (cast<ShapedType>(tensor.getType()).getElementType() == to)
     return tensor;
-  return buildElementwise(
-      b, loc, {tensor}, getDims(b, loc, tensor), to,
-      [&](OpBuilder &nb, Location nl, ValueRange scalars) {
-        return convertScalar(nb, nl, scalars[0], to, false, false);
-      });
+  return buildElementwise(b, loc, {tensor}, getDims(b, loc, tensor), to,
+                          [&](OpBuilder &nb, Location nl, ValueRange scalars) {
+                            return convertScalar(nb, nl, scalars[0], to, false,
+                                                 false);
+                          });
 }
 
 /// A run-time check that two sizes agree, dropped when both are static
@@ -86,11 +86,28 @@ void checkSameSize(OpBuilder &b, Location loc, OpFoldResult x, OpFoldResult y,
                    const Twine &message) {
   if (getConstantIntValue(x) && getConstantIntValue(y))
     return;
-  Value equal = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::eq,
-      getValueOrCreateConstantIndexOp(b, loc, x),
-      getValueOrCreateConstantIndexOp(b, loc, y));
+  Value equal =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                            getValueOrCreateConstantIndexOp(b, loc, x),
+                            getValueOrCreateConstantIndexOp(b, loc, y));
   cf::AssertOp::create(b, loc, equal, message.str());
+}
+
+/// Checks at run time that the dynamic dims of `operand` match `sizes`
+/// (right-aligned), the rule for an operand that broadcasts one way (Gemm's
+/// C, a bias): only its static size-1 dims broadcast.
+void checkBroadcastsTo(OpBuilder &b, Location loc, Value operand,
+                       ArrayRef<OpFoldResult> sizes, StringRef what) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  int64_t offset = static_cast<int64_t>(sizes.size()) - type.getRank();
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      checkSameSize(b, loc,
+                    tensor::DimOp::create(b, loc, operand, i).getResult(),
+                    sizes[offset + i],
+                    what + ": dimension " + Twine(i) +
+                        " does not match the result (qaf broadcasts only "
+                        "static size-1 dims)");
 }
 
 /// The NumPy broadcast of two batch shapes (right-aligned) under the
@@ -137,8 +154,7 @@ AffineMap getBatchedOperandMap(ShapedType type, int64_t batchRank,
     if (type.getDimSize(i) == 1)
       exprs.push_back(getAffineConstantExpr(0, context));
     else
-      exprs.push_back(
-          getAffineDimExpr(batchRank - operandBatch + i, context));
+      exprs.push_back(getAffineDimExpr(batchRank - operandBatch + i, context));
   }
   exprs.push_back(row);
   exprs.push_back(col);
@@ -238,10 +254,10 @@ Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
           b, loc, lhs, ArrayRef<ReassociationIndices>{outer, inner});
     }
     Value init = createFilled(b, loc, {getDims(b, loc, rows)[0], n}, zero);
-    Value product = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
-                                             ValueRange{rows, rhs},
-                                             ValueRange{init})
-                        .getResult(0);
+    Value product =
+        linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                                 ValueRange{rows, rhs}, ValueRange{init})
+            .getResult(0);
     if (lhsRank == 2)
       return product;
     SmallVector<OpFoldResult> sizes(lhsSizes.begin(), lhsSizes.end() - 1);
@@ -281,8 +297,8 @@ Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
           Value x = convertScalar(nb, nl, args[0], accType, false, false);
           Value y = convertScalar(nb, nl, args[1], accType, false, false);
           if (isa<FloatType>(accType))
-            return arith::AddFOp::create(
-                nb, nl, args[2], arith::MulFOp::create(nb, nl, x, y));
+            return arith::AddFOp::create(nb, nl, args[2],
+                                         arith::MulFOp::create(nb, nl, x, y));
           return arith::AddIOp::create(nb, nl, args[2],
                                        arith::MulIOp::create(nb, nl, x, y));
         });
@@ -300,8 +316,7 @@ Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
         ArrayRef<ReassociationIndices>{batchGroup, {rank - 2}, {rank - 1}});
   };
   Value lhs3 = foldBatch(lhs, lhsRank), rhs3 = foldBatch(rhs, rhsRank);
-  Value init = createFilled(
-      b, loc, {getDims(b, loc, lhs3)[0], m, n}, zero);
+  Value init = createFilled(b, loc, {getDims(b, loc, lhs3)[0], m, n}, zero);
   Value product =
       linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()},
                                     ValueRange{lhs3, rhs3}, ValueRange{init})
@@ -321,9 +336,8 @@ Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
 
 struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::MatMulOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::MatMulOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -345,9 +359,8 @@ struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
 
 struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::GemmOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::GemmOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -375,6 +388,7 @@ struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
     if (hasC) {
       if (failed(checkRanked(rw, op, {adaptor.getC()})))
         return failure();
+      checkBroadcastsTo(rw, loc, adaptor.getC(), sizes, "onnx.Gemm: C");
       cTerm = buildElementwise(
           rw, loc, {adaptor.getC()}, sizes, accType,
           [&](OpBuilder &nb, Location nl, ValueRange scalars) -> Value {
@@ -387,9 +401,10 @@ struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
             return arith::MulIOp::create(nb, nl, c, factor);
           });
     }
-    Value init = (hasC && alpha == 1.0)
-                     ? cTerm
-                     : createFilled(rw, loc, sizes, createZero(rw, loc, accType));
+    Value init =
+        (hasC && alpha == 1.0)
+            ? cTerm
+            : createFilled(rw, loc, sizes, createZero(rw, loc, accType));
 
     MLIRContext *context = rw.getContext();
     AffineExpr dm = getAffineDimExpr(0, context);
@@ -442,9 +457,8 @@ struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
 
 struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::MatMulIntegerOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::MatMulIntegerOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -493,9 +507,35 @@ struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
         map = AffineMap::get(batchRank + 3, 0,
                              SmallVector<AffineExpr>(type.getRank(), zeroExpr),
                              context);
-      else if (type.getRank() == 1)
+      else if (type.getRank() == 1 && !type.isDynamicDim(0))
         map = AffineMap::get(batchRank + 3, 0, {along}, context);
-      else if (type.getRank() >= 2)
+      else if (type.getRank() == 1) {
+        // One value or one per row/column, known only at run time: spread
+        // it over the rows/columns (a small vector) reading
+        // zp[min(i, size - 1)].
+        OpFoldResult count = sizes[isA ? batchRank : batchRank + 1];
+        Value last = arith::SubIOp::create(
+            rw, loc, tensor::DimOp::create(rw, loc, converted, 0),
+            arith::ConstantIndexOp::create(rw, loc, 1));
+        Value init = createEmptyTensor(rw, loc, {count}, type.getElementType());
+        AffineMap identity = AffineMap::getMultiDimIdentityMap(1, context);
+        converted =
+            linalg::GenericOp::create(
+                rw, loc, TypeRange{init.getType()}, ValueRange{},
+                ValueRange{init}, ArrayRef<AffineMap>{identity},
+                ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+                [&](OpBuilder &nb, Location nl, ValueRange) {
+                  Value index = arith::MinUIOp::create(
+                      nb, nl, linalg::IndexOp::create(nb, nl, 0), last);
+                  linalg::YieldOp::create(
+                      nb, nl,
+                      tensor::ExtractOp::create(nb, nl, converted,
+                                                ValueRange{index})
+                          .getResult());
+                })
+                .getResult(0);
+        map = AffineMap::get(batchRank + 3, 0, {along}, context);
+      } else if (type.getRank() >= 2)
         map = isA ? getBatchedOperandMap(type, batchRank, along, zeroExpr)
                   : getBatchedOperandMap(type, batchRank, zeroExpr, along);
       else
@@ -544,17 +584,15 @@ struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
 
 struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::MatMulNBitsOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::MatMulNBitsOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     MLIRContext *context = rw.getContext();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
     if (failed(resultType) ||
-        failed(checkRanked(rw, op,
-                           {adaptor.getA(), adaptor.getB(),
-                            adaptor.getScales()})))
+        failed(checkRanked(
+            rw, op, {adaptor.getA(), adaptor.getB(), adaptor.getScales()})))
       return failure();
     int64_t k = static_cast<int64_t>(op.getK());
     int64_t n = static_cast<int64_t>(op.getN());
@@ -567,18 +605,31 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
     Type f32 = rw.getF32Type();
     Type i32 = rw.getI32Type();
 
-    // g_idx (deprecated in ONNX Runtime) is accepted in its trivial order
-    // only, where it says what block_size already does.
+    // g_idx (deprecated in ONNX Runtime) names the block of each k; when it
+    // is a constant in the natural order k / block_size it says nothing new.
+    // ONNX Runtime ignores packed zero points once g_idx is given (checked
+    // with 1.30: it then uses 2^(bits - 1)), so that pair is rejected
+    // rather than given a second meaning.
+    bool hasZeroPoints = !isNoValue(op.getZeroPoints());
+    bool packedZeroPoints =
+        hasZeroPoints &&
+        !isa<FloatType>(
+            cast<ShapedType>(op.getZeroPoints().getType()).getElementType());
+    bool groupIndex = false;
     if (!isNoValue(op.getGIdx())) {
+      if (packedZeroPoints)
+        return reportUnsupported(
+            rw, op,
+            "g_idx with packed uint8 zero_points is not supported (ONNX "
+            "Runtime ignores such zero points); give float zero_points");
       std::optional<SmallVector<int64_t>> order =
           getConstantIntValues(op.getGIdx());
       bool trivial = order && static_cast<int64_t>(order->size()) == k;
       for (int64_t i = 0; trivial && i < k; ++i)
         trivial = (*order)[i] == i / blockSize;
-      if (!trivial)
-        return reportUnsupported(rw, op,
-                                 "g_idx is supported only as the constant "
-                                 "trivial order i / block_size");
+      groupIndex = !trivial;
+      if (groupIndex && failed(checkRanked(rw, op, {adaptor.getGIdx()})))
+        return failure();
     }
 
     // A [..., K] -> [M, K].
@@ -607,41 +658,43 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
     auto map = [&](ArrayRef<AffineExpr> exprs) {
       return AffineMap::get(3, 0, exprs, context);
     };
-    // A per-block [N, blocks] (or flat [N * blocks]) operand's map.
-    auto perBlockMap = [&](Value value, AffineExpr column,
-                           int64_t columns) -> FailureOr<AffineMap> {
-      auto type = dyn_cast<RankedTensorType>(value.getType());
-      if (type && type.getRank() == 2)
-        return map({dn, column});
-      if (type && type.getRank() == 1)
-        return map({dn * columns + column});
-      return failure();
+    auto rankOf = [](Value value) {
+      return cast<RankedTensorType>(value.getType()).getRank();
     };
-    SmallVector<Value> inputs = {rows, adaptor.getB(), adaptor.getScales()};
+    if (rankOf(adaptor.getScales()) != 1 && rankOf(adaptor.getScales()) != 2)
+      return reportUnsupported(rw, op, "scales must have rank 1 or 2");
+    if (hasZeroPoints &&
+        (failed(checkRanked(rw, op, {adaptor.getZeroPoints()})) ||
+         (rankOf(adaptor.getZeroPoints()) != 1 &&
+          rankOf(adaptor.getZeroPoints()) != 2)))
+      return reportUnsupported(rw, op, "zero_points must have rank 1 or 2");
+    // A per-block [N, columns] (or flat [N * columns]) operand's map.
+    auto perBlockMap = [&](Value value, AffineExpr column, int64_t columns) {
+      if (rankOf(value) == 2)
+        return map({dn, column});
+      return map({dn * columns + column});
+    };
+    SmallVector<Value> inputs = {rows, adaptor.getB()};
     SmallVector<AffineMap> maps = {
         map({dm, dk}), map({dn, block, (dk % blockSize).floorDiv(perByte)})};
-    FailureOr<AffineMap> scalesMap =
-        perBlockMap(adaptor.getScales(), block, blocks);
-    if (failed(scalesMap))
-      return reportUnsupported(rw, op, "scales must have rank 1 or 2");
-    maps.push_back(*scalesMap);
-
-    enum class ZeroPoint { Default, Packed, Float } zeroKind = ZeroPoint::Default;
-    if (!isNoValue(op.getZeroPoints())) {
-      Value zeroPoints = adaptor.getZeroPoints();
-      Type zeroType =
-          cast<ShapedType>(op.getZeroPoints().getType()).getElementType();
-      FailureOr<AffineMap> zeroMap =
-          isa<FloatType>(zeroType)
-              ? perBlockMap(zeroPoints, block, blocks)
-              : perBlockMap(zeroPoints, block.floorDiv(perByte),
-                            zeroBytesPerRow);
-      if (failed(zeroMap))
-        return reportUnsupported(rw, op, "zero_points must have rank 1 or 2");
-      zeroKind = isa<FloatType>(zeroType) ? ZeroPoint::Float : ZeroPoint::Packed;
-      inputs.push_back(zeroPoints);
-      maps.push_back(*zeroMap);
+    // Per-block operands are read through maps, or, with a g_idx, at the
+    // block it names (tensor.extract in the body).
+    if (groupIndex) {
+      inputs.push_back(adaptor.getGIdx());
+      maps.push_back(map({dk}));
+    } else {
+      inputs.push_back(adaptor.getScales());
+      maps.push_back(perBlockMap(adaptor.getScales(), block, blocks));
+      if (hasZeroPoints) {
+        inputs.push_back(adaptor.getZeroPoints());
+        maps.push_back(
+            packedZeroPoints
+                ? perBlockMap(adaptor.getZeroPoints(), block.floorDiv(perByte),
+                              zeroBytesPerRow)
+                : perBlockMap(adaptor.getZeroPoints(), block, blocks));
+      }
     }
+    Value scales = adaptor.getScales(), zeroPoints = adaptor.getZeroPoints();
 
     SmallVector<OpFoldResult> sizes = {getDims(rw, loc, rows)[0],
                                        rw.getIndexAttr(n)};
@@ -650,6 +703,8 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
     if (!isNoValue(op.getBias())) {
       if (failed(checkRanked(rw, op, {adaptor.getBias()})))
         return failure();
+      checkBroadcastsTo(rw, loc, adaptor.getBias(), sizes,
+                        "onnx.com.microsoft.MatMulNBits: bias");
       init = buildElementwise(
           rw, loc, {adaptor.getBias()}, sizes, f32,
           [&](OpBuilder &nb, Location nl, ValueRange scalars) {
@@ -671,8 +726,7 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
           auto unpack = [&](Value byte, Value position) -> Value {
             Value wide = arith::ExtUIOp::create(nb, nl, i32, byte);
             Value shift = arith::MulIOp::create(
-                nb, nl,
-                arith::IndexCastOp::create(nb, nl, i32, position),
+                nb, nl, arith::IndexCastOp::create(nb, nl, i32, position),
                 intConstant(bits));
             Value code = arith::AndIOp::create(
                 nb, nl, arith::ShRUIOp::create(nb, nl, wide, shift),
@@ -683,30 +737,51 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
           Value perByteIndex = arith::ConstantIndexOp::create(nb, nl, perByte);
           Value code = unpack(
               args[1], arith::RemUIOp::create(nb, nl, kIndex, perByteIndex));
-          Value zero;
-          switch (zeroKind) {
-          case ZeroPoint::Default:
+          Value scale, zero;
+          if (groupIndex) {
+            // Block g_idx[k] of row n: [n, block] or [n * blocks + block].
+            Value blockIndex =
+                arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[2]);
+            Value row = linalg::IndexOp::create(nb, nl, 1);
+            auto readBlock = [&](Value tensor) -> Value {
+              if (rankOf(tensor) == 2)
+                return tensor::ExtractOp::create(nb, nl, tensor,
+                                                 ValueRange{row, blockIndex});
+              Value flat = arith::AddIOp::create(
+                  nb, nl,
+                  arith::MulIOp::create(
+                      nb, nl, row,
+                      arith::ConstantIndexOp::create(nb, nl, blocks)),
+                  blockIndex);
+              return tensor::ExtractOp::create(nb, nl, tensor,
+                                               ValueRange{flat});
+            };
+            scale = readBlock(scales);
+            if (hasZeroPoints)
+              zero = readBlock(zeroPoints);
+          } else {
+            scale = args[2];
+            if (hasZeroPoints)
+              zero = args[3];
+          }
+          scale = convertScalar(nb, nl, scale, f32, false, false);
+          if (!hasZeroPoints) {
             zero = arith::ConstantOp::create(
                 nb, nl, nb.getFloatAttr(f32, double(1 << (bits - 1))));
-            break;
-          case ZeroPoint::Float:
-            zero = convertScalar(nb, nl, args[3], f32, false, false);
-            break;
-          case ZeroPoint::Packed: {
+          } else if (packedZeroPoints) {
             Value blockIndex = arith::DivUIOp::create(
                 nb, nl, kIndex,
                 arith::ConstantIndexOp::create(nb, nl, blockSize));
-            zero = unpack(args[3], arith::RemUIOp::create(
-                                       nb, nl, blockIndex, perByteIndex));
-            break;
+            zero = unpack(
+                zero, arith::RemUIOp::create(nb, nl, blockIndex, perByteIndex));
+          } else {
+            zero = convertScalar(nb, nl, zero, f32, false, false);
           }
-          }
-          Value scale = convertScalar(nb, nl, args[2], f32, false, false);
           Value weight = arith::MulFOp::create(
               nb, nl, arith::SubFOp::create(nb, nl, code, zero), scale);
           Value x = convertScalar(nb, nl, args[0], f32, false, false);
-          return arith::AddFOp::create(nb, nl, args.back(),
-                                       arith::MulFOp::create(nb, nl, x, weight));
+          return arith::AddFOp::create(
+              nb, nl, args.back(), arith::MulFOp::create(nb, nl, x, weight));
         });
     product = convertTensor(rw, loc, product, elementType);
 
@@ -737,9 +812,8 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
 /// (2i, 2i + 1); otherwise (i, i + rotary_dim / 2).
 struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::RotaryEmbeddingOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::RotaryEmbeddingOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -762,13 +836,12 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
 
     // The head size as ONNX Runtime derives it: from the cache width when
     // rotary_embedding_dim is 0, else from hidden / num_heads.
-    int64_t hidden = rank == 3 ? inputType.getDimSize(2)
-                               : (ShapedType::isDynamic(inputType.getDimSize(1)) ||
-                                          ShapedType::isDynamic(
-                                              inputType.getDimSize(3))
-                                      ? ShapedType::kDynamic
-                                      : inputType.getDimSize(1) *
-                                            inputType.getDimSize(3));
+    int64_t hidden =
+        rank == 3 ? inputType.getDimSize(2)
+                  : (ShapedType::isDynamic(inputType.getDimSize(1)) ||
+                             ShapedType::isDynamic(inputType.getDimSize(3))
+                         ? ShapedType::kDynamic
+                         : inputType.getDimSize(1) * inputType.getDimSize(3));
     int64_t headSize;
     if (rotaryAttr == 0) {
       if (cacheType.isDynamicDim(1))
@@ -786,18 +859,20 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
     int64_t rotaryDim = rotaryAttr > 0 ? rotaryAttr : headSize;
     int64_t half = rotaryDim / 2;
     if (rank == 3 && ShapedType::isDynamic(hidden))
-      return reportUnsupported(rw, op, "a 3-D input needs a static hidden "
-                                       "size to locate the heads");
+      return reportUnsupported(rw, op,
+                               "a 3-D input needs a static hidden "
+                               "size to locate the heads");
     if (rank == 4 && !inputType.isDynamicDim(3) &&
         inputType.getDimSize(3) != headSize)
       return reportUnsupported(rw, op,
                                "head size " + Twine(headSize) +
                                    " does not match the input's last dim");
     if (rotaryDim > headSize || rotaryDim % 2 != 0)
-      return reportUnsupported(rw, op, "rotary dim must be even and at most "
-                                       "the head size");
-    bool scalarPositions = positionType.hasStaticShape() &&
-                           positionType.getNumElements() == 1;
+      return reportUnsupported(rw, op,
+                               "rotary dim must be even and at most "
+                               "the head size");
+    bool scalarPositions =
+        positionType.hasStaticShape() && positionType.getNumElements() == 1;
     if (!scalarPositions && positionType.getRank() != 2)
       return reportUnsupported(rw, op,
                                "position_ids must be (batch, sequence) or a "
@@ -807,14 +882,15 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
     Value cosCache = adaptor.getCosCache(), sinCache = adaptor.getSinCache();
     int64_t seqDim = rank == 3 ? 1 : 2;
     Type elementType = resultType->getElementType();
-    Value init = createEmptyTensor(rw, loc, getDims(rw, loc, input), elementType);
+    Value init =
+        createEmptyTensor(rw, loc, getDims(rw, loc, input), elementType);
     MLIRContext *context = rw.getContext();
     AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
     auto generic = linalg::GenericOp::create(
-        rw, loc, TypeRange{init.getType()}, ValueRange{input},
-        ValueRange{init}, ArrayRef<AffineMap>{identity, identity}, iterators,
+        rw, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
+        ArrayRef<AffineMap>{identity, identity}, iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
           auto index = [&](int64_t value) -> Value {
             return arith::ConstantIndexOp::create(b, l, value);
@@ -824,28 +900,26 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
             coords.push_back(linalg::IndexOp::create(b, l, i));
           Value last = coords.back();
           // Position within the head.
-          Value i = rank == 3 ? arith::RemUIOp::create(b, l, last,
-                                                       index(headSize))
-                                    .getResult()
-                              : last;
+          Value i = rank == 3
+                        ? arith::RemUIOp::create(b, l, last, index(headSize))
+                              .getResult()
+                        : last;
           Value position;
           if (scalarPositions) {
             position = arith::AddIOp::create(
                 b, l,
-                arith::IndexCastOp::create(
-                    b, l, b.getIndexType(),
-                    extractScalar(b, l, positions)),
+                arith::IndexCastOp::create(b, l, b.getIndexType(),
+                                           extractScalar(b, l, positions)),
                 coords[seqDim]);
           } else {
             position = arith::IndexCastOp::create(
                 b, l, b.getIndexType(),
-                tensor::ExtractOp::create(b, l, positions,
-                                          ValueRange{coords[0],
-                                                     coords[seqDim]}));
+                tensor::ExtractOp::create(
+                    b, l, positions, ValueRange{coords[0], coords[seqDim]}));
           }
           Value cacheIndex, partner, lowerHalf;
-          Value zero = index(0), one = index(1), two = index(2);
           if (interleaved) {
+            Value zero = index(0), one = index(1), two = index(2);
             cacheIndex = arith::DivUIOp::create(b, l, i, two);
             lowerHalf = arith::CmpIOp::create(
                 b, l, arith::CmpIPredicate::eq,
@@ -854,21 +928,25 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
                 b, l, lowerHalf, arith::AddIOp::create(b, l, i, one),
                 arith::SubIOp::create(b, l, i, one));
           } else {
+            Value halfIndex = index(half);
             lowerHalf = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
-                                              i, index(half));
-            cacheIndex = arith::SelectOp::create(
-                b, l, lowerHalf, i, arith::SubIOp::create(b, l, i, index(half)));
+                                              i, halfIndex);
+            Value upperOffset = arith::SubIOp::create(b, l, i, halfIndex);
+            cacheIndex =
+                arith::SelectOp::create(b, l, lowerHalf, i, upperOffset);
             partner = arith::SelectOp::create(
-                b, l, lowerHalf, arith::AddIOp::create(b, l, i, index(half)),
-                arith::SubIOp::create(b, l, i, index(half)));
+                b, l, lowerHalf, arith::AddIOp::create(b, l, i, halfIndex),
+                upperOffset);
           }
           // Elements past rotary_dim pass through; their (unused) cache and
           // partner reads are clamped into range.
-          Value rotated = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::ult, i, index(rotaryDim));
-          cacheIndex =
-              arith::MinUIOp::create(b, l, cacheIndex, index(half - 1));
-          partner = arith::MinUIOp::create(b, l, partner, index(headSize - 1));
+          bool partial = rotaryDim < headSize;
+          if (partial) {
+            cacheIndex =
+                arith::MinUIOp::create(b, l, cacheIndex, index(half - 1));
+            partner =
+                arith::MinUIOp::create(b, l, partner, index(headSize - 1));
+          }
           SmallVector<Value> partnerCoords(coords);
           partnerCoords.back() = arith::AddIOp::create(
               b, l, arith::SubIOp::create(b, l, last, i), partner);
@@ -884,7 +962,12 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
           Value result = arith::SelectOp::create(
               b, l, lowerHalf, arith::SubFOp::create(b, l, xc, ys),
               arith::AddFOp::create(b, l, xc, ys));
-          result = arith::SelectOp::create(b, l, rotated, result, x);
+          if (partial)
+            result = arith::SelectOp::create(
+                b, l,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, i,
+                                      index(rotaryDim)),
+                result, x);
           linalg::YieldOp::create(b, l, result);
         });
     rw.replaceOp(op,

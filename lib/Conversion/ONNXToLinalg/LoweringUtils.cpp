@@ -34,6 +34,13 @@ bool isUnsignedElementType(Type type) {
   return type.isUnsignedInteger();
 }
 
+Type getComputeType(Type elementType) {
+  if (auto floatType = dyn_cast<FloatType>(elementType))
+    if (floatType.getWidth() < 32)
+      return Float32Type::get(elementType.getContext());
+  return elementType;
+}
+
 Type getSignlessElementType(Type elementType) {
   auto integer = dyn_cast<IntegerType>(elementType);
   if (!integer || integer.isSignless())
@@ -72,19 +79,23 @@ Value createScalarConstant(OpBuilder &builder, Location loc, Type type,
                                          /*implicitTrunc=*/true)));
 }
 
-std::optional<SmallVector<int64_t>> getConstantIntValues(Value value) {
+ElementsAttr getConstantElements(Value value) {
   // Look through the conversion's casts (signedness changes, not values).
   while (auto cast = value.getDefiningOp<UnrealizedConversionCastOp>()) {
     if (cast.getNumOperands() != 1)
-      return std::nullopt;
+      return {};
     value = cast.getOperand(0);
   }
-  Attribute attr;
   if (auto constant = value.getDefiningOp<arith::ConstantOp>())
-    attr = constant.getValue();
-  else if (auto constant = value.getDefiningOp<onnx::ConstantOp>())
-    attr = constant.getValue();
-  auto dense = dyn_cast_if_present<DenseIntElementsAttr>(attr);
+    return dyn_cast<ElementsAttr>(constant.getValue());
+  if (auto constant = value.getDefiningOp<onnx::ConstantOp>())
+    return constant.getValue();
+  return {};
+}
+
+std::optional<SmallVector<int64_t>> getConstantIntValues(Value value) {
+  auto dense =
+      dyn_cast_if_present<DenseIntElementsAttr>(getConstantElements(value));
   if (!dense)
     return std::nullopt;
   bool zeroExtend = dense.getElementType().isUnsignedInteger() ||
@@ -123,9 +134,10 @@ Value createEmptyTensor(OpBuilder &builder, Location loc,
   return tensor::EmptyOp::create(builder, loc, dims, elementType);
 }
 
-FailureOr<SmallVector<OpFoldResult>>
-computeBroadcastShape(OpBuilder &builder, Location loc, ValueRange operands,
-                      StringRef opName) {
+FailureOr<SmallVector<OpFoldResult>> computeBroadcastShape(OpBuilder &builder,
+                                                           Location loc,
+                                                           ValueRange operands,
+                                                           StringRef opName) {
   int64_t rank = 0;
   for (Value operand : operands)
     rank = std::max(rank, cast<ShapedType>(operand.getType()).getRank());
@@ -133,10 +145,10 @@ computeBroadcastShape(OpBuilder &builder, Location loc, ValueRange operands,
   SmallVector<OpFoldResult> result;
   result.reserve(rank);
   for (int64_t dim = 0; dim < rank; ++dim) {
-    // The first dynamic size of this dim, and the static size other than 1
-    // (if any): the result is static when some operand is.
+    // The static size other than 1 (if any) and the run-time sizes of the
+    // operands whose size is dynamic: the result is static when one operand
+    // is, and then the dynamic ones are checked against it.
     std::optional<int64_t> staticSize;
-    Value dynamicSize;
     SmallVector<Value> checkedDynamic;
     for (Value operand : operands) {
       auto type = cast<ShapedType>(operand.getType());
@@ -178,7 +190,7 @@ computeBroadcastShape(OpBuilder &builder, Location loc, ValueRange operands,
       result.push_back(builder.getIndexAttr(1));
       continue;
     }
-    dynamicSize = checkedDynamic.front();
+    Value dynamicSize = checkedDynamic.front();
     for (Value size : llvm::drop_begin(checkedDynamic)) {
       Value equal = arith::CmpIOp::create(
           builder, loc, arith::CmpIPredicate::eq, size, dynamicSize);
@@ -226,14 +238,15 @@ Value buildElementwise(OpBuilder &builder, Location loc, ValueRange operands,
   int64_t rank = resultDims.size();
   SmallVector<AffineMap> maps;
   for (Value operand : operands)
-    maps.push_back(getBroadcastIndexingMap(
-        cast<ShapedType>(operand.getType()), rank, context));
+    maps.push_back(getBroadcastIndexingMap(cast<ShapedType>(operand.getType()),
+                                           rank, context));
   return buildMappedElementwise(builder, loc, operands, maps, resultDims,
                                 resultElementType, body);
 }
 
 Value buildMappedElementwise(OpBuilder &builder, Location loc,
-                             ValueRange operands, ArrayRef<AffineMap> operandMaps,
+                             ValueRange operands,
+                             ArrayRef<AffineMap> operandMaps,
                              ArrayRef<OpFoldResult> resultDims,
                              Type resultElementType, ScalarBodyBuilder body) {
   MLIRContext *context = builder.getContext();
@@ -262,9 +275,8 @@ AffineMap getReducedIndexingMap(int64_t rank, ArrayRef<int64_t> reductionDims,
 }
 
 Value buildReduction(OpBuilder &builder, Location loc, ValueRange inputs,
-                     ArrayRef<int64_t> reductionDims, Value init,
-                     bool keepDims, ScalarBodyBuilder combine,
-                     ArrayRef<AffineMap> inputMaps) {
+                     ArrayRef<int64_t> reductionDims, Value init, bool keepDims,
+                     ScalarBodyBuilder combine, ArrayRef<AffineMap> inputMaps) {
   MLIRContext *context = builder.getContext();
   Value source = inputs.front();
   int64_t rank = cast<ShapedType>(source.getType()).getRank();
@@ -381,16 +393,16 @@ static Value convertFloatToInt(OpBuilder &builder, Location loc, Value value,
   APFloat upperBound = powerOfTwo(toUnsigned ? width : width - 1, false);
   Value upper = arith::ConstantOp::create(
       builder, loc, builder.getFloatAttr(from, upperBound));
-  APInt maxInt = toUnsigned ? APInt::getMaxValue(width)
-                            : APInt::getSignedMaxValue(width);
-  APInt minInt = toUnsigned ? APInt::getMinValue(width)
-                            : APInt::getSignedMinValue(width);
-  Value maxValue =
-      arith::ConstantOp::create(builder, loc, builder.getIntegerAttr(to, maxInt));
-  Value minValue =
-      arith::ConstantOp::create(builder, loc, builder.getIntegerAttr(to, minInt));
-  Value zero = arith::ConstantOp::create(builder, loc,
-                                         builder.getIntegerAttr(to, 0));
+  APInt maxInt =
+      toUnsigned ? APInt::getMaxValue(width) : APInt::getSignedMaxValue(width);
+  APInt minInt =
+      toUnsigned ? APInt::getMinValue(width) : APInt::getSignedMinValue(width);
+  Value maxValue = arith::ConstantOp::create(
+      builder, loc, builder.getIntegerAttr(to, maxInt));
+  Value minValue = arith::ConstantOp::create(
+      builder, loc, builder.getIntegerAttr(to, minInt));
+  Value zero =
+      arith::ConstantOp::create(builder, loc, builder.getIntegerAttr(to, 0));
   // Unsigned: anything <= -1 is out of range; signed: below -2^(w-1).
   Value lower = arith::ConstantOp::create(
       builder, loc,
@@ -400,10 +412,10 @@ static Value convertFloatToInt(OpBuilder &builder, Location loc, Value value,
 
   Value tooLarge = arith::CmpFOp::create(
       builder, loc, arith::CmpFPredicate::OGE, value, upper);
-  Value tooSmall = arith::CmpFOp::create(
-      builder, loc,
-      toUnsigned ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT,
-      value, lower);
+  Value tooSmall = arith::CmpFOp::create(builder, loc,
+                                         toUnsigned ? arith::CmpFPredicate::OLE
+                                                    : arith::CmpFPredicate::OLT,
+                                         value, lower);
   Value isNaN = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::UNO,
                                       value, value);
   Value result =
@@ -421,13 +433,13 @@ Value convertScalar(OpBuilder &builder, Location loc, Value value, Type to,
   // To bool: nonzero is true (NaN too, as NumPy and ONNX Runtime do).
   if (to.isInteger(1)) {
     if (auto floatType = dyn_cast<FloatType>(from)) {
-      Value zero = arith::ConstantOp::create(builder, loc,
-                                             builder.getFloatAttr(floatType, 0));
+      Value zero = arith::ConstantOp::create(
+          builder, loc, builder.getFloatAttr(floatType, 0));
       return arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::UNE,
                                    value, zero);
     }
-    Value zero =
-        arith::ConstantOp::create(builder, loc, builder.getIntegerAttr(from, 0));
+    Value zero = arith::ConstantOp::create(builder, loc,
+                                           builder.getIntegerAttr(from, 0));
     return arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ne, value,
                                  zero);
   }
@@ -448,9 +460,16 @@ Value convertScalar(OpBuilder &builder, Location loc, Value value, Type to,
         arith::ExtFOp::create(builder, loc, builder.getF32Type(), value);
     return arith::TruncFOp::create(builder, loc, to, wide);
   }
-  if (fromFloat)
-    return convertFloatToInt(builder, loc, value, cast<IntegerType>(to),
-                             toUnsigned);
+  if (fromFloat) {
+    auto toInteger = cast<IntegerType>(to);
+    if (toInteger.getWidth() >= 8)
+      return convertFloatToInt(builder, loc, value, toInteger, toUnsigned);
+    // 4- and 2-bit targets wrap like the ONNX reference (truncate toward
+    // zero, then keep the low bits) instead of saturating.
+    Value wide = convertFloatToInt(builder, loc, value, builder.getI32Type(),
+                                   /*toUnsigned=*/false);
+    return arith::TruncIOp::create(builder, loc, to, wide);
+  }
   if (toFloat) {
     if (fromUnsigned)
       return arith::UIToFPOp::create(builder, loc, to, value);

@@ -37,6 +37,11 @@ namespace qaf {
 /// type (`ui8`, `ui4`, ...). Signless `i1` (ONNX bool) is not unsigned.
 bool isUnsignedElementType(mlir::Type type);
 
+/// The type to compute and accumulate `elementType` in: f32 for floats
+/// narrower than 32 bits (f16, bf16: one rounding at the end, and no
+/// half-precision math needed from the target), the type itself otherwise.
+mlir::Type getComputeType(mlir::Type elementType);
+
 /// The signless counterpart of an element type (`ui8` -> `i8`); others are
 /// returned unchanged.
 mlir::Type getSignlessElementType(mlir::Type elementType);
@@ -51,6 +56,11 @@ mlir::ElementsAttr getSignlessElementsAttr(mlir::ElementsAttr attr);
 /// `value`; for integers `value` is truncated toward zero first.
 mlir::Value createScalarConstant(mlir::OpBuilder &builder, mlir::Location loc,
                                  mlir::Type type, double value);
+
+/// The attribute of a constant tensor: looks through
+/// unrealized_conversion_cast to an arith.constant or onnx.Constant. Null
+/// otherwise. Pass the ORIGINAL op's operand (see getConstantIntValues).
+mlir::ElementsAttr getConstantElements(mlir::Value value);
 
 /// The integer values of a constant tensor: looks through
 /// unrealized_conversion_cast to an arith.constant or onnx.Constant with a
@@ -132,13 +142,12 @@ mlir::Value buildElementwise(mlir::OpBuilder &builder, mlir::Location loc,
 /// buildElementwise with explicit indexing maps, one per operand, from the
 /// `resultDims.size()` loop dims (e.g. the projected maps of reduced
 /// statistics read back inside a normalisation).
-mlir::Value buildMappedElementwise(mlir::OpBuilder &builder,
-                                   mlir::Location loc,
-                                   mlir::ValueRange operands,
-                                   llvm::ArrayRef<mlir::AffineMap> maps,
-                                   llvm::ArrayRef<mlir::OpFoldResult> resultDims,
-                                   mlir::Type resultElementType,
-                                   ScalarBodyBuilder body);
+mlir::Value
+buildMappedElementwise(mlir::OpBuilder &builder, mlir::Location loc,
+                       mlir::ValueRange operands,
+                       llvm::ArrayRef<mlir::AffineMap> maps,
+                       llvm::ArrayRef<mlir::OpFoldResult> resultDims,
+                       mlir::Type resultElementType, ScalarBodyBuilder body);
 
 /// The map from `rank` loop dims to the dims that remain after reducing the
 /// sorted `reductionDims` (which a reduced tensor is indexed by).
@@ -177,7 +186,8 @@ mlir::Value expandReducedDims(mlir::OpBuilder &builder, mlir::Location loc,
 /// Converts a scalar with ONNX Cast semantics: float<->float (extf/truncf),
 /// int<->int (extsi/extui/trunci, by the source's signedness), float->int
 /// truncating toward zero (NaN gives 0 and out-of-range values saturate, so
-/// the result is always defined), int->float (sitofp/uitofp), anything ->
+/// the result is always defined; 4/2-bit targets wrap as the ONNX reference
+/// does), int->float (sitofp/uitofp), anything ->
 /// bool as `!= 0` (NaN is true), bool -> anything as 0/1. `to` is the
 /// signless target type; the flags give the ONNX signedness of both sides.
 mlir::Value convertScalar(mlir::OpBuilder &builder, mlir::Location loc,

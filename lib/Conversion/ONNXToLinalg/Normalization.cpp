@@ -34,16 +34,6 @@ namespace {
 // Helpers
 //===----------------------------------------------------------------------===//
 
-/// The accumulator of a reduction over `elementType`: f32 for narrower
-/// floats, the type itself otherwise (integer sums wrap, as in ONNX
-/// Runtime).
-Type getAccumulatorType(Type elementType) {
-  if (auto floatType = dyn_cast<FloatType>(elementType))
-    if (floatType.getWidth() < 32)
-      return Float32Type::get(elementType.getContext());
-  return elementType;
-}
-
 /// The type statistics are computed in for `stashType` (an ONNX data type
 /// code): double when asked for, f32 otherwise (f16/bf16 stashes are
 /// rounded only when stored).
@@ -64,10 +54,10 @@ Value createElementCount(OpBuilder &b, Location loc,
       continue;
     }
     Value size = cast<Value>(dim);
-    dynamicCount = dynamicCount
-                       ? arith::MulIOp::create(b, loc, dynamicCount, size)
-                             .getResult()
-                       : size;
+    dynamicCount =
+        dynamicCount
+            ? arith::MulIOp::create(b, loc, dynamicCount, size).getResult()
+            : size;
   }
   if (!dynamicCount)
     return createScalarConstant(b, loc, type, static_cast<double>(staticCount));
@@ -122,8 +112,8 @@ Value materializeStatistic(OpBuilder &b, Location loc, Value reduced,
 }
 
 /// The converted type of result `index` of `op`, if it is a tensor type.
-TensorType getConvertedTensorType(const TypeConverter *converter,
-                                  Operation *op, unsigned index) {
+TensorType getConvertedTensorType(const TypeConverter *converter, Operation *op,
+                                  unsigned index) {
   return dyn_cast_if_present<TensorType>(
       converter->convertType(op->getResult(index).getType()));
 }
@@ -181,41 +171,45 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     }
     for (int64_t &axis : axes) {
       if (axis < -rank || axis >= rank)
-        return reportUnsupported(rewriter, op,
-                                 "axis " + Twine(axis) +
-                                     " is out of range for rank " +
-                                     Twine(rank));
+        return reportUnsupported(
+            rewriter, op,
+            "axis " + Twine(axis) + " is out of range for rank " + Twine(rank));
       axis = normalizeAxis(axis, rank);
     }
     llvm::sort(axes);
     axes.erase(llvm::unique(axes), axes.end());
 
     Type elementType = dataType.getElementType();
-    bool isUnsigned = isUnsignedElementType(op.getData().getType());
-    Type accType = getAccumulatorType(elementType);
+    // Bools (ReduceMax/Min) order as 0 < 1: unsigned, as for ui8.
+    bool isUnsigned = isUnsignedElementType(op.getData().getType()) ||
+                      elementType.isInteger(1);
+    Type accType = getComputeType(elementType);
     bool isFloatAcc = isa<FloatType>(accType);
     Value init = createInit(rewriter, loc, accType, isUnsigned);
     Value reduced = buildReduction(
         rewriter, loc, data, axes, init, /*keepDims=*/false,
         [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
-          Value x = convertScalar(b, nl, args[0], accType, isUnsigned,
-                                  isUnsigned);
+          Value x =
+              convertScalar(b, nl, args[0], accType, isUnsigned, isUnsigned);
           Value acc = args[1];
           switch (Kind) {
           case ReduceKind::Sum:
           case ReduceKind::Mean:
-            return isFloatAcc ? arith::AddFOp::create(b, nl, acc, x).getResult()
-                              : arith::AddIOp::create(b, nl, acc, x).getResult();
+            return isFloatAcc
+                       ? arith::AddFOp::create(b, nl, acc, x).getResult()
+                       : arith::AddIOp::create(b, nl, acc, x).getResult();
           case ReduceKind::Max:
             if (isFloatAcc)
               return arith::MaximumFOp::create(b, nl, acc, x);
-            return isUnsigned ? arith::MaxUIOp::create(b, nl, acc, x).getResult()
-                              : arith::MaxSIOp::create(b, nl, acc, x).getResult();
+            return isUnsigned
+                       ? arith::MaxUIOp::create(b, nl, acc, x).getResult()
+                       : arith::MaxSIOp::create(b, nl, acc, x).getResult();
           case ReduceKind::Min:
             if (isFloatAcc)
               return arith::MinimumFOp::create(b, nl, acc, x);
-            return isUnsigned ? arith::MinUIOp::create(b, nl, acc, x).getResult()
-                              : arith::MinSIOp::create(b, nl, acc, x).getResult();
+            return isUnsigned
+                       ? arith::MinUIOp::create(b, nl, acc, x).getResult()
+                       : arith::MinSIOp::create(b, nl, acc, x).getResult();
           }
           llvm_unreachable("unknown reduction");
         });
@@ -234,20 +228,20 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
           [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
             Value value = args[0];
             if (count)
-              value = isFloatAcc
-                          ? arith::DivFOp::create(b, nl, value, count)
-                                .getResult()
-                          : (isUnsigned ? arith::DivUIOp::create(b, nl, value,
-                                                                 count)
-                                              .getResult()
-                                        : arith::DivSIOp::create(b, nl, value,
-                                                                 count)
-                                              .getResult());
+              value =
+                  isFloatAcc
+                      ? arith::DivFOp::create(b, nl, value, count).getResult()
+                      : (isUnsigned
+                             ? arith::DivUIOp::create(b, nl, value, count)
+                                   .getResult()
+                             : arith::DivSIOp::create(b, nl, value, count)
+                                   .getResult());
             return convertScalar(b, nl, value, elementType, false, false);
           });
     if (op.getKeepdims() != 0)
       reduced = expandReducedDims(rewriter, loc, reduced, axes, rank);
-    rewriter.replaceOp(op, castToTensorType(rewriter, loc, reduced, resultType));
+    rewriter.replaceOp(op,
+                       castToTensorType(rewriter, loc, reduced, resultType));
     return success();
   }
 
@@ -295,8 +289,9 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     if (!inputType || !resultType || inputType.getRank() == 0 ||
         !isa<FloatType>(inputType.getElementType()))
       return reportUnsupported(
-          rewriter, op, "cannot lower: expects a ranked float tensor of rank "
-                        ">= 1");
+          rewriter, op,
+          "cannot lower: expects a ranked float tensor of rank "
+          ">= 1");
     int64_t rank = inputType.getRank();
     int64_t axis = static_cast<int64_t>(op.getAxis());
     if (axis < -rank || axis >= rank)
@@ -307,7 +302,7 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     SmallVector<int64_t> reductionDims = {axis};
 
     Type elementType = inputType.getElementType();
-    Type accType = getAccumulatorType(elementType);
+    Type accType = getComputeType(elementType);
     auto widen = [&](OpBuilder &b, Location nl, Value x) {
       return convertScalar(b, nl, x, accType, false, false);
     };
@@ -398,7 +393,7 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
     bool isUnsigned = isUnsignedElementType(op.getX().getType());
 
     Type elementType = inputType.getElementType();
-    Type accType = getAccumulatorType(elementType);
+    Type accType = getComputeType(elementType);
     bool isFloatAcc = isa<FloatType>(accType);
     SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
     SmallVector<OpFoldResult> sliceDims = dropDims(dims, {axis});
@@ -473,8 +468,8 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
               b, nl, stored, carried[0], offsets, sizes, strides);
           scf::YieldOp::create(b, nl, ValueRange{newOutput, sum});
         });
-    rewriter.replaceOp(op, castToTensorType(rewriter, loc, loop.getResult(0),
-                                            resultType));
+    rewriter.replaceOp(
+        op, castToTensorType(rewriter, loc, loop.getResult(0), resultType));
     return success();
   }
 };
@@ -525,10 +520,9 @@ struct LayerNormalizationLowering
     };
     SmallVector<OpFoldResult> dims = getDims(rewriter, loc, x);
     Value count = createElementCount(
-        rewriter, loc, ArrayRef<OpFoldResult>(dims).drop_front(axis),
-        statType);
-    Value epsilon = createScalarConstant(
-        rewriter, loc, statType, op.getEpsilon().convertToDouble());
+        rewriter, loc, ArrayRef<OpFoldResult>(dims).drop_front(axis), statType);
+    Value epsilon = createScalarConstant(rewriter, loc, statType,
+                                         op.getEpsilon().convertToDouble());
     Value zero = createScalarConstant(rewriter, loc, statType, 0.0);
 
     Value sum = buildReduction(
@@ -706,9 +700,8 @@ struct SkipSimplifiedLayerNormalizationLowering
     SmallVector<TensorType> resultTypes;
     for (unsigned i = 0; i < 4; ++i)
       resultTypes.push_back(getConvertedTensorType(getTypeConverter(), op, i));
-    bool ranked = llvm::all_of(addends, [](Value v) {
-      return isa<RankedTensorType>(v.getType());
-    });
+    bool ranked = llvm::all_of(
+        addends, [](Value v) { return isa<RankedTensorType>(v.getType()); });
     if (!inputType || !ranked || inputType.getRank() == 0 ||
         llvm::is_contained(resultTypes, TensorType()) ||
         !isa<RankedTensorType>(gamma.getType()) ||
@@ -718,7 +711,7 @@ struct SkipSimplifiedLayerNormalizationLowering
                                "of rank >= 1");
     int64_t rank = inputType.getRank();
     Type elementType = inputType.getElementType();
-    Type computeType = getAccumulatorType(elementType);
+    Type computeType = getComputeType(elementType);
 
     FailureOr<SmallVector<OpFoldResult>> dims = computeBroadcastShape(
         rewriter, loc, addends, op->getName().getStringRef());
@@ -777,10 +770,10 @@ struct SkipSimplifiedLayerNormalizationLowering
         [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
           Value v = arith::MulFOp::create(b, nl, addAll(b, nl, args),
                                           args[numAddends]);
-          Value scaled = arith::MulFOp::create(
-              b, nl, v,
-              convertScalar(b, nl, args[numAddends + 1], computeType, false,
-                            false));
+          Value scaled =
+              arith::MulFOp::create(b, nl, v,
+                                    convertScalar(b, nl, args[numAddends + 1],
+                                                  computeType, false, false));
           return convertScalar(b, nl, scaled, elementType, false, false);
         });
 
@@ -794,12 +787,12 @@ struct SkipSimplifiedLayerNormalizationLowering
             ValueRange{
                 createEmptyTensor(rewriter, loc, meanDims, meanElementType)})
             .getResult(0);
-    rewriter.replaceOp(
-        op, {castToTensorType(rewriter, loc, output, resultTypes[0]),
-             castToTensorType(rewriter, loc, mean, resultTypes[1]),
-             materializeStatistic(rewriter, loc, invStdDev, normalized, rank,
-                                  resultTypes[2]),
-             castToTensorType(rewriter, loc, sum, resultTypes[3])});
+    rewriter.replaceOp(op,
+                       {castToTensorType(rewriter, loc, output, resultTypes[0]),
+                        castToTensorType(rewriter, loc, mean, resultTypes[1]),
+                        materializeStatistic(rewriter, loc, invStdDev,
+                                             normalized, rank, resultTypes[2]),
+                        castToTensorType(rewriter, loc, sum, resultTypes[3])});
     return success();
   }
 };
@@ -808,16 +801,16 @@ struct SkipSimplifiedLayerNormalizationLowering
 
 void populateNormalizationPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns) {
-  patterns.add<ReduceLowering<onnx::ReduceSumOp, ReduceKind::Sum>,
-               ReduceLowering<onnx::ReduceMeanOp, ReduceKind::Mean>,
-               ReduceLowering<onnx::ReduceMaxOp, ReduceKind::Max>,
-               ReduceLowering<onnx::ReduceMinOp, ReduceKind::Min>,
-               SoftmaxLowering<onnx::SoftmaxOp, /*IsLog=*/false>,
-               SoftmaxLowering<onnx::LogSoftmaxOp, /*IsLog=*/true>,
-               CumSumLowering, LayerNormalizationLowering,
-               SimplifiedLayerNormalizationLowering,
-               SkipSimplifiedLayerNormalizationLowering>(
-      converter, patterns.getContext());
+  patterns
+      .add<ReduceLowering<onnx::ReduceSumOp, ReduceKind::Sum>,
+           ReduceLowering<onnx::ReduceMeanOp, ReduceKind::Mean>,
+           ReduceLowering<onnx::ReduceMaxOp, ReduceKind::Max>,
+           ReduceLowering<onnx::ReduceMinOp, ReduceKind::Min>,
+           SoftmaxLowering<onnx::SoftmaxOp, /*IsLog=*/false>,
+           SoftmaxLowering<onnx::LogSoftmaxOp, /*IsLog=*/true>, CumSumLowering,
+           LayerNormalizationLowering, SimplifiedLayerNormalizationLowering,
+           SkipSimplifiedLayerNormalizationLowering>(converter,
+                                                     patterns.getContext());
 }
 
 } // namespace qaf

@@ -64,8 +64,7 @@ getQuantizationLayout(ConversionPatternRewriter &rw, Operation *op,
     return reportUnsupported(rw, op, "a per-axis scale must be 1-D");
   if (layout.kind == QuantizationLayout::Kind::Blocked &&
       scaleType.getRank() != xType.getRank())
-    return reportUnsupported(rw, op,
-                             "a blocked scale must have the rank of x");
+    return reportUnsupported(rw, op, "a blocked scale must have the rank of x");
   return layout;
 }
 
@@ -118,10 +117,10 @@ Value quantizeScalar(OpBuilder &b, Location loc, Value x, Value scale,
                      Value zeroPoint, IntegerType to, bool isUnsigned) {
   Type f32 = b.getF32Type();
   unsigned width = to.getWidth();
-  APInt low = isUnsigned ? APInt::getMinValue(width)
-                         : APInt::getSignedMinValue(width);
-  APInt high = isUnsigned ? APInt::getMaxValue(width)
-                          : APInt::getSignedMaxValue(width);
+  APInt low =
+      isUnsigned ? APInt::getMinValue(width) : APInt::getSignedMinValue(width);
+  APInt high =
+      isUnsigned ? APInt::getMaxValue(width) : APInt::getSignedMaxValue(width);
   // (Each side converts on its own: a common uint64_t would wrap -128.)
   double lowValue = isUnsigned ? static_cast<double>(low.getZExtValue())
                                : static_cast<double>(low.getSExtValue());
@@ -161,9 +160,8 @@ LogicalResult checkIntegerType(ConversionPatternRewriter &rw, Operation *op,
 
 struct QuantizeLinearLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::QuantizeLinearOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::QuantizeLinearOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -204,10 +202,9 @@ struct QuantizeLinearLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
         [&](OpBuilder &b, Location l, ValueRange scalars) {
           Value x = convertScalar(b, l, scalars[0], f32, false, false);
           Value scale = convertScalar(b, l, scalars[1], f32, false, false);
-          Value zeroPoint =
-              hasZeroPoint
-                  ? convertScalar(b, l, scalars[2], f32, isUnsigned, false)
-                  : createScalarConstant(b, l, f32, 0.0);
+          Value zeroPoint = hasZeroPoint ? convertScalar(b, l, scalars[2], f32,
+                                                         isUnsigned, false)
+                                         : createScalarConstant(b, l, f32, 0.0);
           return quantizeScalar(b, l, x, scale, zeroPoint, to, isUnsigned);
         });
     rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
@@ -218,9 +215,8 @@ struct QuantizeLinearLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
 struct DequantizeLinearLowering
     : OpConversionPattern<onnx::DequantizeLinearOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::DequantizeLinearOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::DequantizeLinearOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
         getRankedResultType(*getTypeConverter(), rw, op);
@@ -286,9 +282,9 @@ struct DequantizeLinearLowering
 struct DynamicQuantizeLinearLowering
     : OpConversionPattern<onnx::DynamicQuantizeLinearOp> {
   using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::DynamicQuantizeLinearOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onnx::DynamicQuantizeLinearOp op,
+                                OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     SmallVector<RankedTensorType> resultTypes;
     for (unsigned i = 0; i < 3; ++i) {
@@ -324,8 +320,8 @@ struct DynamicQuantizeLinearLowering
         rw, loc, reduce(std::numeric_limits<double>::infinity(), false), zero);
     Value high = arith::MaxNumFOp::create(
         rw, loc, reduce(-std::numeric_limits<double>::infinity(), true), zero);
-    Value empty = arith::CmpFOp::create(rw, loc, arith::CmpFPredicate::OEQ,
-                                        high, low);
+    Value empty =
+        arith::CmpFOp::create(rw, loc, arith::CmpFPredicate::OEQ, high, low);
     Value scale = arith::SelectOp::create(
         rw, loc, empty, createScalarConstant(rw, loc, f32, 1.0),
         arith::DivFOp::create(rw, loc,
@@ -339,18 +335,18 @@ struct DynamicQuantizeLinearLowering
     Value zeroPointFloat = math::RoundEvenOp::create(rw, loc, clampedZero);
     Value zeroPoint = arith::FPToUIOp::create(rw, loc, u8, zeroPointFloat);
 
-    Value y = buildElementwise(
-        rw, loc, {x}, getDims(rw, loc, x), u8,
-        [&](OpBuilder &b, Location l, ValueRange scalars) {
-          return quantizeScalar(b, l, scalars[0], scale, zeroPointFloat, u8,
-                                true);
-        });
+    Value y =
+        buildElementwise(rw, loc, {x}, getDims(rw, loc, x), u8,
+                         [&](OpBuilder &b, Location l, ValueRange scalars) {
+                           return quantizeScalar(b, l, scalars[0], scale,
+                                                 zeroPointFloat, u8, true);
+                         });
     Value scaleTensor =
         tensor::FromElementsOp::create(rw, loc, resultTypes[1], scale);
     Value zeroPointTensor =
         tensor::FromElementsOp::create(rw, loc, resultTypes[2], zeroPoint);
-    rw.replaceOp(op, {castToTensorType(rw, loc, y, resultTypes[0]),
-                      scaleTensor, zeroPointTensor});
+    rw.replaceOp(op, {castToTensorType(rw, loc, y, resultTypes[0]), scaleTensor,
+                      zeroPointTensor});
     return success();
   }
 };

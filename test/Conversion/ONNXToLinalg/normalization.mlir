@@ -140,17 +140,17 @@ func.func @logsoftmax_axis0(%x: tensor<5x3xf32>) -> tensor<5x3xf32> {
 // reverse walks the axis backwards. Both updates are in place.
 // CHECK-LABEL: func.func @cumsum_reverse
 // CHECK-SAME:    (%[[X:.+]]: tensor<2x5xi64>)
-// CHECK:         %[[RUN0:.+]] = linalg.fill ins(%{{.+}} : i64) outs(%{{.+}} : tensor<2xi64>)
+// CHECK:         %[[ACC0:.+]] = linalg.fill ins(%{{.+}} : i64) outs(%{{.+}} : tensor<2xi64>)
 // CHECK:         %[[OUT0:.+]] = tensor.empty() : tensor<2x5xi64>
 // CHECK-DAG:     %[[C1:.+]] = arith.constant 1 : index
 // CHECK-DAG:     %[[C5:.+]] = arith.constant 5 : index
-// CHECK:         %[[LOOP:.+]]:2 = scf.for %[[I:.+]] = %{{.+}} to %[[C5]] step %[[C1]] iter_args(%[[OUT:.+]] = %[[OUT0]], %[[RUN:.+]] = %[[RUN0]])
+// CHECK:         %[[LOOP:.+]]:2 = scf.for %[[I:.+]] = %{{.+}} to %[[C5]] step %[[C1]] iter_args(%[[OUT:.+]] = %[[OUT0]], %[[ACCUM:.+]] = %[[ACC0]])
 // CHECK:           %[[LASTI:.+]] = arith.subi %[[C5]], %[[C1]] : index
 // CHECK:           %[[J:.+]] = arith.subi %[[LASTI]], %[[I]] : index
 // CHECK:           %[[XS:.+]] = tensor.extract_slice %[[X]][0, %[[J]]] [2, 1] [1, 1] : tensor<2x5xi64> to tensor<2xi64>
 // CHECK:           %[[OS:.+]] = tensor.extract_slice %[[OUT]][0, %[[J]]] [2, 1] [1, 1] : tensor<2x5xi64> to tensor<2xi64>
 // CHECK:           %[[NEXT:.+]] = linalg.generic
-// CHECK-SAME:        ins(%[[XS]] : tensor<2xi64>) outs(%[[RUN]] : tensor<2xi64>)
+// CHECK-SAME:        ins(%[[XS]] : tensor<2xi64>) outs(%[[ACCUM]] : tensor<2xi64>)
 // CHECK:             arith.addi
 // CHECK:           %[[STORED:.+]] = linalg.generic
 // CHECK-SAME:        ins(%[[NEXT]] : tensor<2xi64>) outs(%[[OS]] : tensor<2xi64>)
@@ -167,9 +167,9 @@ func.func @cumsum_reverse(%x: tensor<2x5xi64>) -> tensor<2x5xi64> {
 // CHECK-LABEL: func.func @cumsum_exclusive
 // CHECK:         scf.for
 // CHECK:           %[[STORED:.+]] = linalg.generic
-// CHECK-SAME:        ins(%[[RUN:.+]] : tensor<4xf32>)
+// CHECK-SAME:        ins(%[[ACCUM:[^ ]+]] : tensor<4xf32>)
 // CHECK:           %[[NEXT:.+]] = linalg.generic
-// CHECK-SAME:        outs(%[[RUN]] : tensor<4xf32>)
+// CHECK-SAME:        outs(%[[ACCUM]] : tensor<4xf32>)
 // CHECK:           tensor.insert_slice %[[STORED]]
 func.func @cumsum_exclusive(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
   %axis = onnx.Constant {value = dense<0> : tensor<i64>} : tensor<i64>

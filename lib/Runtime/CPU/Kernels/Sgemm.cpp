@@ -297,11 +297,11 @@ struct Grid {
 };
 
 /// Chooses tm x tn = threads minimising the largest rectangle's work plus
-/// its packing. In cycles per K step, a rectangle of r x c costs r*c
-/// multiply-adds (vecLanes*2 per cycle on two FMA pipes) and about r + c
-/// packed elements (one vector copy per vecLanes); both are scaled so that
-/// the compute term is r*c and the packing term 2*(r + c). For M = 128 and
-/// large N this splits N, and both threads pack all of the small A.
+/// its packing. Per K step a rectangle of r x c costs r*c multiply-adds (two
+/// vector FMAs per cycle) and copies about r + c elements into packed form
+/// (one vector per cycle), so in FMA-vector units the cost is r*c + 2(r+c).
+/// For M = 128 and large N this splits N, and each thread packs all of the
+/// small A and its own half of B.
 Grid chooseGrid(int64_t M, int64_t N, int threads, int mr, int nr) {
   const int64_t mBlocks = (M + mr - 1) / mr;
   const int64_t nBlocks = (N + nr - 1) / nr;

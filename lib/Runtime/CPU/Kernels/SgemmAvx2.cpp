@@ -1,5 +1,4 @@
-//===- SgemmAvx2.cpp - SGEMM path for AVX2 + FMA
-//---------------------------===//
+//===- SgemmAvx2.cpp - SGEMM path for AVX2 + FMA --------------------------===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -98,8 +97,7 @@ constexpr int kDotRows = 2;
 
 namespace qaf {
 namespace cpu {
-const KernelSet kAvx2Kernels = {"avx2",       avx2::kMR,       avx2::kNR,
-                                avx2::kKcMax, avx2::kSmallMax, 32,
+const KernelSet kAvx2Kernels = {"avx2", avx2::kMR, avx2::kNR, avx2::kKcMax,
                                 &avx2::gemm};
 } // namespace cpu
 } // namespace qaf

@@ -1,5 +1,4 @@
-//===- SgemmGeneric.cpp - portable SGEMM path
-//------------------------------===//
+//===- SgemmGeneric.cpp - portable SGEMM path -----------------------------===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -100,8 +99,7 @@ constexpr int kDotRows = 0;
 
 } // namespace generic
 
-const KernelSet kGenericKernels = {
-    "generic",          generic::kMR, generic::kNR,  generic::kKcMax,
-    generic::kSmallMax, 16,           &generic::gemm};
+const KernelSet kGenericKernels = {"generic", generic::kMR, generic::kNR,
+                                   generic::kKcMax, &generic::gemm};
 } // namespace cpu
 } // namespace qaf

@@ -1,4 +1,4 @@
-//===- SgemmInternal.h - interface between driver and ISA paths -*- C++ -*-===//
+//===- SgemmInternal.h - driver and ISA paths interface ---------*- C++ -*-===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -42,11 +42,9 @@ struct Blocking {
 /// What an instruction-set path offers the driver.
 struct KernelSet {
   const char *name;
-  int mr;       // rows of the register tile
-  int nr;       // columns of the register tile
-  int kcMax;    // deepest panel the packed A layout holds
-  int smallMax; // M up to this goes to the unpacked small-M kernels
-  int vecBytes; // width of one vector register (sizes the caches' use)
+  int mr;    // rows of the register tile
+  int nr;    // columns of the register tile
+  int kcMax; // deepest panel the packed A layout holds
   void (*gemm)(const GemmTile &tile, const Blocking &blocking);
 };
 
