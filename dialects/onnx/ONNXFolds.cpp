@@ -254,7 +254,11 @@ static Attribute foldKnownShapeTensor(Value result) {
 /// resource blob keeps its handle, so no bytes are copied).
 static OpFoldResult foldReshapeLike(Value result, Value input,
                                     Attribute inputAttr) {
-  if (input.getType() == result.getType())
+  // Equal types prove equal shapes only when they are static: a reshape of
+  // ?x?x? to ?x?x? may well move elements between dimensions.
+  auto inputType = dyn_cast<RankedTensorType>(input.getType());
+  if (input.getType() == result.getType() && inputType &&
+      inputType.hasStaticShape())
     return input;
   RankedTensorType type = getStaticType(result);
   if (!type || !inputAttr)

@@ -99,4 +99,19 @@ def MemRefCopyToLinalgPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def OutlineParallelLoopsPass
+    : Pass<"qaf-outline-parallel-loops", "mlir::ModuleOp"> {
+  let summary = "Move each outermost scf.parallel into a function of its own";
+  let description = [{
+    A whole model is one function with a thousand or more parallel loop
+    nests. Translating OpenMP regions to LLVM IR extracts each region from
+    its enclosing function, at a cost that grows with that function's size,
+    so one big function takes minutes. Outlined first, every loop nest sits
+    in a small private function (called once; LLVM inlines it back after the
+    OpenMP regions are built) and translation takes seconds. Constants used
+    inside are cloned into the new function rather than passed.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // QAF_CONVERSION_PASSES_TD

@@ -32,7 +32,7 @@ std::string getCPUPipeline(CPUPhase from, CPUPhase to) {
       "canonicalize,buffer-deallocation-pipeline,"
       "func.func(qaf-linalg-to-cpu-kernels,qaf-memref-copy-to-linalg),"
       "func.func(convert-linalg-to-parallel-loops),canonicalize,"
-      "convert-scf-to-openmp,canonicalize",
+      "qaf-outline-parallel-loops,convert-scf-to-openmp,canonicalize",
       // -> LLVM
       "func.func(qaf-expand-shape-to-reinterpret-cast),"
       "expand-strided-metadata,lower-affine,convert-scf-to-cf,"

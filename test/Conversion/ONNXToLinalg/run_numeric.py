@@ -12,13 +12,24 @@ For each ONNX model this driver
      (f16: 1e-3, bf16: 1e-2; NaNs must line up), integers and bools exactly.
 
 Oracles: the ONNX backend node tests (model.onnx + test_data_set_*/*.pb; the
-default), or ONNX Runtime on random inputs for any model given with --model.
+default), ONNX Runtime (or numpy, where ORT lacks a type) on the built-in
+models of --ort-suite (newer ops, f16/bf16/f64, unsigned types, contrib
+ops, dynamic shapes, edge cases), or ONNX Runtime on random inputs for any
+model given with --model.
+
+Node tests feed axes/shape inputs as graph inputs; they are turned into
+initializers first (CONSTANT_INPUT_SLOTS), as real models have them. A test
+that ONNX Runtime itself does not reproduce, or whose data do not fit its
+model, is "skipped", as are tests whose import fails (unsupported ops or
+types: they say nothing about the lowering).
 
 Usage:
-  run_numeric.py --build build-lowerA [--filter REGEX] [--ops Add,Softmax]
-  run_numeric.py --build build-lowerA --model m.onnx [--model n.onnx ...]
-A node test runs when every op of its imported IR is in --ops (default: every
-op the lowering claims; tests with other ops are listed as "skipped").
+  run_numeric.py --build BUILD [--filter REGEX] [--ops Add,Softmax | all] [-v]
+  run_numeric.py --build BUILD --ort-suite [--filter REGEX] [-v]
+  run_numeric.py --build BUILD --model m.onnx [--model n.onnx ...]
+A node test runs when every op of its imported IR is in MY_OPS plus --ops
+(other tests are "skipped"). With -v every test is listed, and the number
+of passed node tests per op is printed.
 The last line is "P passed, F failed, S skipped".
 """
 
@@ -312,8 +323,10 @@ class Runner:
             lowered = f.read()
         arg_types, result_types = main_graph_signature(lowered)
         main = build_main(inputs, arg_types, result_types)
-        end = lowered.rstrip().rfind("}")
-        module = lowered[:end] + main + "}\n"
+        # @main goes at the end of the module, before any resource blobs.
+        body, marker, resources = lowered.partition("\n{-#")
+        end = body.rstrip().rfind("}")
+        module = body[:end] + main + "}\n" + marker + resources
         wrapped = os.path.join(self.workdir, "wrapped.mlir")
         with open(wrapped, "w") as f:
             f.write(module)

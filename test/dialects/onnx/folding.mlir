@@ -318,3 +318,14 @@ func.func @size_limit() -> (tensor<2048xf32>, tensor<2048xi64>) {
   %1 = onnx.Range %start, %limit, %delta : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<2048xi64>
   return %0, %1 : tensor<2048xf32>, tensor<2048xi64>
 }
+
+// -----
+
+// A reshape between equal dynamic types may still move elements between
+// dimensions: it must stay.
+// CHECK-LABEL: func.func @reshape_dynamic_same_type
+// CHECK: onnx.Reshape
+func.func @reshape_dynamic_same_type(%x: tensor<?x?x?xf32>, %shape: tensor<3xi64>) -> tensor<?x?x?xf32> {
+  %0 = onnx.Reshape %x, %shape : (tensor<?x?x?xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  return %0 : tensor<?x?x?xf32>
+}
