@@ -83,7 +83,8 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
   {
     PassManager pm(module->getContext());
     std::string pipeline =
-        "qaf-outline-weights{entry=" + options.entry + "}";
+        "func.func(qaf-fold-weight-transposes),qaf-outline-weights{entry=" +
+        options.entry + "}";
     if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(module)))
       return failure();
   }

@@ -114,4 +114,21 @@ def OutlineParallelLoopsPass
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def FuseElementwisePass : Pass<"qaf-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse element-wise linalg ops, never rewriting contractions";
+  let description = [{
+    Upstream `linalg-fuse-elementwise-ops` also pushes reshapes through any
+    linalg op, which turns a `linalg.matmul` on collapsed activations
+    (`[batch*seq, k] x [k, n]`, how every transformer projection is lowered)
+    into a 3-D `linalg.generic` contraction that no GEMM kernel recognises.
+    This pass fuses element-wise producers into consumers and propagates
+    reshapes like upstream, but leaves every contraction and named op as it
+    is, so matmuls reach the kernels.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // QAF_CONVERSION_PASSES_TD

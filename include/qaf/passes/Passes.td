@@ -85,4 +85,18 @@ def OutlineWeightsPass : Pass<"qaf-outline-weights", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def FoldWeightTransposesPass
+    : Pass<"qaf-fold-weight-transposes", "mlir::func::FuncOp"> {
+  let summary = "Transpose weights once at compile time instead of every run";
+  let description = [{
+    `onnx.Transpose` of an `onnx.Constant` of any size becomes a constant
+    holding the transposed values (a new blob named `<weight>.transposed`).
+    Exporters emit this for tied embeddings (`lm_head = x @ embed^T`), where
+    the transpose of a 49152 x 576 matrix would otherwise run on every call.
+    The original weight stays when something else uses it (the embedding
+    lookup), so the artifact holds both, as ONNX Runtime's constant folding
+    does in memory. The dialect's own folder only handles small constants.
+  }];
+}
+
 #endif // QAF_PASSES_PASSES_TD

@@ -18,11 +18,11 @@ std::string getCPUPipeline(CPUPhase from, CPUPhase to) {
       // -> ONNX: nothing, it is where import ends.
       "",
       // -> Outlined
-      "qaf-outline-weights",
+      "func.func(qaf-fold-weight-transposes),qaf-outline-weights",
       // -> Linalg: the shared lowering, then element-wise fusion so chains
       // (RMSNorm, SwiGLU, masks) become single loops.
       "qaf-convert-onnx-to-linalg,canonicalize,cse,"
-      "func.func(linalg-fuse-elementwise-ops),canonicalize,cse",
+      "func.func(qaf-fuse-elementwise),canonicalize,cse",
       // -> Loops: host ABI, buffers (function arguments keep an identity
       // layout: the runtime passes contiguous arrays), deallocation, GEMM
       // kernel calls, then loops with the parallel ones on OpenMP.
@@ -36,7 +36,8 @@ std::string getCPUPipeline(CPUPhase from, CPUPhase to) {
       // -> LLVM
       "func.func(qaf-expand-shape-to-reinterpret-cast),"
       "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-      "convert-openmp-to-llvm,convert-math-to-libm,"
+      "convert-openmp-to-llvm,convert-math-to-funcs,convert-math-to-llvm,"
+      "convert-math-to-libm,"
       "convert-to-llvm,reconcile-unrealized-casts",
   };
   std::string pipeline;
