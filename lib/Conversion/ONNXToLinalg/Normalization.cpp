@@ -585,7 +585,8 @@ struct LayerNormalizationLowering
 };
 
 //===----------------------------------------------------------------------===//
-// com.microsoft SimplifiedLayerNormalization (RMSNorm) and its Skip variant
+// SimplifiedLayerNormalization (RMSNorm; ONNX Runtime's default domain) and
+// its com.microsoft Skip variant
 //===----------------------------------------------------------------------===//
 
 /// RMS statistics of `x` over `normalized` (its trailing dims) and the

@@ -28,7 +28,8 @@ void populateElementwisePatterns(const mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
 
 /// Reductions, Softmax, LogSoftmax, CumSum, LayerNormalization and the
-/// com.microsoft (Skip)SimplifiedLayerNormalization.
+/// SimplifiedLayerNormalization and com.microsoft
+/// SkipSimplifiedLayerNormalization.
 void populateNormalizationPatterns(const mlir::TypeConverter &converter,
                                    mlir::RewritePatternSet &patterns);
 

@@ -226,7 +226,7 @@ func.func @layer_norm(%x: tensor<2x3x8xf16>, %s: tensor<8xf16>, %b: tensor<8xf16
 // CHECK:         %[[I:.+]] = tensor.expand_shape %[[INV]] {{\[}}[0, 1]] output_shape [2, 1]
 // CHECK:         return %[[Y]], %[[I]]
 func.func @rms_norm(%x: tensor<2x8xf32>, %s: tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x1xf32>) {
-  %y, %i = onnx.com.microsoft.SimplifiedLayerNormalization %x, %s : (tensor<2x8xf32>, tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x1xf32>)
+  %y, %i = onnx.SimplifiedLayerNormalization %x, %s : (tensor<2x8xf32>, tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x1xf32>)
   return %y, %i : tensor<2x8xf32>, tensor<2x1xf32>
 }
 

@@ -112,7 +112,7 @@ MY_OPS = {
     "Sigmoid", "Relu", "Cos", "Sin", "Gelu", "Where", "Cast", "CastLike",
     "Clip", "Max", "Min", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
     "Softmax", "LogSoftmax", "CumSum", "LayerNormalization",
-    "com.microsoft.SimplifiedLayerNormalization",
+    "SimplifiedLayerNormalization",
     "com.microsoft.SkipSimplifiedLayerNormalization", "NoValue",
 }
 

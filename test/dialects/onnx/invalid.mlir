@@ -483,16 +483,16 @@ func.func @layer_norm_axis(%x: tensor<2x8xf32>, %w: tensor<8xf32>) -> (tensor<*x
 // -----
 
 func.func @simplified_layer_norm_stash_type(%x: tensor<2x8xf32>, %w: tensor<8xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
-  // expected-error @+1 {{'onnx.com.microsoft.SimplifiedLayerNormalization' op stash_type 0 is not a floating-point ONNX data type}}
-  %0:2 = onnx.com.microsoft.SimplifiedLayerNormalization %x, %w {stash_type = 0 : i64} : (tensor<2x8xf32>, tensor<8xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  // expected-error @+1 {{'onnx.SimplifiedLayerNormalization' op stash_type 0 is not a floating-point ONNX data type}}
+  %0:2 = onnx.SimplifiedLayerNormalization %x, %w {stash_type = 0 : i64} : (tensor<2x8xf32>, tensor<8xf32>) -> (tensor<*xf32>, tensor<*xf32>)
   return %0#0, %0#1 : tensor<*xf32>, tensor<*xf32>
 }
 
 // -----
 
 func.func @simplified_layer_norm_axis(%x: tensor<2x8xf32>, %w: tensor<8xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
-  // expected-error @+1 {{'onnx.com.microsoft.SimplifiedLayerNormalization' op axis -3 is out of range [-2, 2) for an operand of rank 2}}
-  %0:2 = onnx.com.microsoft.SimplifiedLayerNormalization %x, %w {axis = -3 : i64} : (tensor<2x8xf32>, tensor<8xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  // expected-error @+1 {{'onnx.SimplifiedLayerNormalization' op axis -3 is out of range [-2, 2) for an operand of rank 2}}
+  %0:2 = onnx.SimplifiedLayerNormalization %x, %w {axis = -3 : i64} : (tensor<2x8xf32>, tensor<8xf32>) -> (tensor<*xf32>, tensor<*xf32>)
   return %0#0, %0#1 : tensor<*xf32>, tensor<*xf32>
 }
 

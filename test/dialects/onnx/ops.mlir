@@ -222,8 +222,8 @@ func.func @normalization(%x: tensor<2x5x8xf16>, %w: tensor<8xf16>) {
   // CHECK: [[NONE:%.+]] = onnx.NoValue
   %0:3 = onnx.LayerNormalization %x, %w, %w {epsilon = 9.99999997E-7 : f32} : (tensor<2x5x8xf16>, tensor<8xf16>, tensor<8xf16>) -> (tensor<2x5x8xf16>, tensor<2x5x1xf32>, tensor<2x5x1xf32>)
   // CHECK: onnx.LayerNormalization %arg0, %arg1, %arg1 {epsilon = 9.99999997E-7 : f32} : (tensor<2x5x8xf16>, tensor<8xf16>, tensor<8xf16>) -> (tensor<2x5x8xf16>, tensor<2x5x1xf32>, tensor<2x5x1xf32>)
-  %1:2 = onnx.com.microsoft.SimplifiedLayerNormalization %x, %w {axis = -1 : i64} : (tensor<2x5x8xf16>, tensor<8xf16>) -> (tensor<2x5x8xf16>, tensor<2x5x1xf32>)
-  // CHECK: onnx.com.microsoft.SimplifiedLayerNormalization %arg0, %arg1 : (tensor<2x5x8xf16>, tensor<8xf16>) -> (tensor<2x5x8xf16>, tensor<2x5x1xf32>)
+  %1:2 = onnx.SimplifiedLayerNormalization %x, %w {axis = -1 : i64} : (tensor<2x5x8xf16>, tensor<8xf16>) -> (tensor<2x5x8xf16>, tensor<2x5x1xf32>)
+  // CHECK: onnx.SimplifiedLayerNormalization %arg0, %arg1 : (tensor<2x5x8xf16>, tensor<8xf16>) -> (tensor<2x5x8xf16>, tensor<2x5x1xf32>)
   %2:4 = onnx.com.microsoft.SkipSimplifiedLayerNormalization %x, %x, %w, %none : (tensor<2x5x8xf16>, tensor<2x5x8xf16>, tensor<8xf16>, none) -> (tensor<2x5x8xf16>, tensor<2x5x1xf32>, tensor<2x5x1xf32>, tensor<2x5x8xf16>)
   // CHECK: onnx.com.microsoft.SkipSimplifiedLayerNormalization %arg0, %arg0, %arg1, [[NONE]] : (tensor<2x5x8xf16>, tensor<2x5x8xf16>, tensor<8xf16>, none) -> (tensor<2x5x8xf16>, tensor<2x5x1xf32>, tensor<2x5x1xf32>, tensor<2x5x8xf16>)
   return

@@ -355,8 +355,8 @@ func.func @normalization(%x: tensor<2x?x8xf16>, %w: tensor<8xf16>, %w2: tensor<?
   %none = onnx.NoValue
   // CHECK: onnx.LayerNormalization {{.*}} -> (tensor<2x?x8xf16>, tensor<2x1x1xf32>, tensor<2x1x1xf32>)
   %0:3 = onnx.LayerNormalization %x, %w2, %none {axis = 1 : i64} : (tensor<2x?x8xf16>, tensor<?x8xf16>, none) -> (tensor<*xf16>, tensor<*xf32>, tensor<*xf32>)
-  // CHECK: onnx.com.microsoft.SimplifiedLayerNormalization {{.*}} -> (tensor<2x?x8xf16>, tensor<2x?x1xf64>)
-  %1:2 = onnx.com.microsoft.SimplifiedLayerNormalization %x, %w {stash_type = 11 : i64} : (tensor<2x?x8xf16>, tensor<8xf16>) -> (tensor<*xf16>, tensor<*xf64>)
+  // CHECK: onnx.SimplifiedLayerNormalization {{.*}} -> (tensor<2x?x8xf16>, tensor<2x?x1xf64>)
+  %1:2 = onnx.SimplifiedLayerNormalization %x, %w {stash_type = 11 : i64} : (tensor<2x?x8xf16>, tensor<8xf16>) -> (tensor<*xf16>, tensor<*xf64>)
   // CHECK: onnx.com.microsoft.SkipSimplifiedLayerNormalization {{.*}} -> (tensor<2x?x8xf16>, tensor<2x?x1xf32>, tensor<2x?x1xf32>, tensor<2x?x8xf16>)
   %2:4 = onnx.com.microsoft.SkipSimplifiedLayerNormalization %x, %x, %w, %none : (tensor<2x?x8xf16>, tensor<2x?x8xf16>, tensor<8xf16>, none) -> (tensor<*xf16>, tensor<*xf32>, tensor<*xf32>, tensor<*xf16>)
   return %0#0, %0#1, %0#2, %1#0, %1#1, %2#0, %2#1, %2#2, %2#3 : tensor<*xf16>, tensor<*xf32>, tensor<*xf32>, tensor<*xf16>, tensor<*xf64>, tensor<*xf16>, tensor<*xf32>, tensor<*xf32>, tensor<*xf16>

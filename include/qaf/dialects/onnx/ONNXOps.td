@@ -520,9 +520,11 @@ def ONNX_LayerNormalizationOp : ONNX_Op<"LayerNormalization"> {
   let hasVerifier = 1;
 }
 
+// ONNX Runtime registers this contrib op in the default domain (unlike the
+// Skip variant, which lives in com.microsoft).
 def ONNX_SimplifiedLayerNormalizationOp
-    : ONNX_Op<"com.microsoft.SimplifiedLayerNormalization"> {
-  let summary = "RMS normalisation (ONNX Runtime contrib op)";
+    : ONNX_Op<"SimplifiedLayerNormalization"> {
+  let summary = "RMS normalisation (ONNX Runtime contrib op, default domain)";
   let arguments = (ins AnyTensor:$X, AnyTensor:$scale,
                    DefaultValuedOptionalAttr<I64Attr, "-1">:$axis,
                    DefaultValuedOptionalAttr<F32Attr, "1e-05">:$epsilon,
