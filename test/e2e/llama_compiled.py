@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Compiled Llama-style decoders against ONNX Runtime.
+
+For each variant of the generated decoder (scripts/gen_llama_onnx.py), one
+`qaf-compile` artifact runs two batch sizes and two sequence lengths with
+`qaf-run` (dynamic dimensions, no recompiling); its logits must match ONNX
+Runtime's on the original model within 1e-3 (max abs difference). Left-padded
+attention masks check the masking path too.
+
+Exit status 0 when every check passed; prints `N passed, F failed`.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+import gen_llama_onnx as gen  # noqa: E402
+
+TOLERANCE = 1e-3
+SHAPES = [(1, 5), (1, 17), (3, 5), (3, 17)]
+VARIANTS = {
+    "opset17": {},
+    "opset18-tied-qkvbias": {"opset": 18, "tie_embeddings": True, "qkv_bias": True},
+    "no-mask-mha": {"attention_mask": False, "kv_heads": 4},
+}
+
+
+def run(command, timeout):
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n"
+                           f"{result.stderr.strip()[:2000]}")
+    return result
+
+
+def check_variant(args, tmp, name, overrides):
+    cfg = gen.LlamaConfig(**{**gen.PRESETS["tiny"], **overrides})
+    folder = os.path.join(tmp, name)
+    os.makedirs(folder)
+    model = os.path.join(folder, "model.onnx")
+    gen.save(cfg, model)
+    artifact = os.path.join(folder, "artifact")
+    run([args.qaf_compile, model, "-o", artifact], timeout=300)
+    session = gen.ort_session(model)
+    input_names = [i.name for i in session.get_inputs()]
+    failures = 0
+    for batch, seq in SHAPES:
+        feeds = gen.make_inputs(cfg, batch, seq)
+        feeds = {k: v for k, v in feeds.items() if k in input_names}
+        command = [args.qaf_run, "infer", artifact, "--output-dir",
+                   os.path.join(folder, f"out_{batch}x{seq}")]
+        for key, value in feeds.items():
+            path = os.path.join(folder, f"{key}_{batch}x{seq}.npy")
+            np.save(path, value)
+            command += ["--input", f"{key}={path}"]
+        run(command, timeout=120)
+        expected = session.run(None, feeds)[0]
+        actual = np.load(os.path.join(folder, f"out_{batch}x{seq}", "logits.npy"))
+        if actual.shape != expected.shape:
+            print(f"FAIL {name} batch={batch} seq={seq}: shape {actual.shape} != {expected.shape}")
+            failures += 1
+            continue
+        diff = float(np.max(np.abs(actual - expected)))
+        ok = diff < TOLERANCE
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {name} batch={batch} seq={seq}: "
+              f"max |logits - onnxruntime| = {diff:.3g}")
+    return len(SHAPES) - failures, failures
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--qaf-compile", required=True)
+    parser.add_argument("--qaf-run", required=True)
+    args = parser.parse_args()
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="qaf-llama-compiled-") as tmp:
+        for name, overrides in VARIANTS.items():
+            try:
+                p, f = check_variant(args, tmp, name, overrides)
+            except (RuntimeError, subprocess.TimeoutExpired) as error:
+                print(f"FAIL {name}: {error}")
+                p, f = 0, len(SHAPES)
+            passed += p
+            failed += f
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
