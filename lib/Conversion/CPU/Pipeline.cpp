@@ -27,7 +27,10 @@ std::string getCPUPipeline(CPUPhase from, CPUPhase to) {
       // layout: the runtime passes contiguous arrays), deallocation, GEMM
       // kernel calls, then loops with the parallel ones on OpenMP.
       "qaf-prepare-cpu-entry-points,"
-      "one-shot-bufferize{bufferize-function-boundaries "
+      // Loops may yield new buffers when an in-place update would conflict
+      // with a read (exclusive CumSum over a runtime axis does).
+      "one-shot-bufferize{allow-return-allocs-from-loops "
+      "bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       "canonicalize,buffer-deallocation-pipeline,"
       "func.func(qaf-linalg-to-cpu-kernels,qaf-memref-copy-to-linalg),"

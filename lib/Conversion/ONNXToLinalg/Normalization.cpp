@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -368,7 +369,6 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
   matchAndRewrite(onnx::CumSumOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *context = rewriter.getContext();
     Value input = adaptor.getX();
     auto inputType = dyn_cast<RankedTensorType>(input.getType());
     TensorType resultType = getConvertedTensorType(getTypeConverter(), op, 0);
@@ -376,18 +376,78 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
       return reportUnsupported(rewriter, op,
                                "cannot lower: expects a ranked tensor of rank "
                                ">= 1");
+    int64_t rank = inputType.getRank();
     std::optional<SmallVector<int64_t>> axisValues =
         getConstantIntValues(op.getAxis());
-    if (!axisValues || axisValues->size() != 1)
+    if (axisValues) {
+      if (axisValues->size() != 1)
+        return reportUnsupported(rewriter, op, "axis must be a scalar");
+      int64_t axis = axisValues->front();
+      if (axis < -rank || axis >= rank)
+        return reportUnsupported(rewriter, op,
+                                 "axis " + Twine(axis) +
+                                     " is out of range for rank " +
+                                     Twine(rank));
+      rewriter.replaceOp(
+          op, castToTensorType(rewriter, loc,
+                               buildCumSum(rewriter, loc, op, input,
+                                           normalizeAxis(axis, rank)),
+                               resultType));
+      return success();
+    }
+    // A run-time axis: the result's shape does not depend on it, so one
+    // case per axis, chosen at run time, gives the same result type.
+    auto axisType = dyn_cast<RankedTensorType>(adaptor.getAxis().getType());
+    if (!axisType || axisType.getNumElements() != 1)
       return reportUnsupported(rewriter, op,
-                               "axis must be a constant scalar tensor");
+                               "axis must be a tensor of one element");
+    SmallVector<Value> zeros(axisType.getRank(),
+                             arith::ConstantIndexOp::create(rewriter, loc, 0));
+    Value axisValue =
+        tensor::ExtractOp::create(rewriter, loc, adaptor.getAxis(), zeros);
+    Value axisIndex = arith::IndexCastOp::create(
+        rewriter, loc, rewriter.getIndexType(), axisValue);
+    Value rankValue = arith::ConstantIndexOp::create(rewriter, loc, rank);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value isNegative = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::slt, axisIndex, zero);
+    Value normalized = arith::SelectOp::create(
+        rewriter, loc, isNegative,
+        arith::AddIOp::create(rewriter, loc, axisIndex, rankValue), axisIndex);
+    Value inRange = arith::AndIOp::create(
+        rewriter, loc,
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge,
+                              normalized, zero),
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt,
+                              normalized, rankValue));
+    cf::AssertOp::create(rewriter, loc, inRange,
+                         "CumSum: axis is out of range for the input's rank");
+    SmallVector<int64_t> cases = llvm::to_vector(llvm::seq<int64_t>(1, rank));
+    auto switchOp = scf::IndexSwitchOp::create(
+        rewriter, loc, TypeRange{resultType}, normalized, cases, cases.size());
+    auto fillCase = [&](Region &region, int64_t axis) {
+      Block *block = rewriter.createBlock(&region);
+      rewriter.setInsertionPointToStart(block);
+      Value result = castToTensorType(
+          rewriter, loc, buildCumSum(rewriter, loc, op, input, axis),
+          resultType);
+      scf::YieldOp::create(rewriter, loc, result);
+    };
+    // Axis 0 is the default region (the assert excludes anything else).
+    fillCase(switchOp.getDefaultRegion(), 0);
+    for (auto [region, axis] : llvm::zip(switchOp.getCaseRegions(), cases))
+      fillCase(region, axis);
+    rewriter.setInsertionPointAfter(switchOp);
+    rewriter.replaceOp(op, switchOp.getResults());
+    return success();
+  }
+
+  /// The cumulative sum of `input` along the (normalised, constant) `axis`.
+  static Value buildCumSum(OpBuilder &rewriter, Location loc,
+                           onnx::CumSumOp op, Value input, int64_t axis) {
+    MLIRContext *context = rewriter.getContext();
+    auto inputType = cast<RankedTensorType>(input.getType());
     int64_t rank = inputType.getRank();
-    int64_t axis = axisValues->front();
-    if (axis < -rank || axis >= rank)
-      return reportUnsupported(rewriter, op,
-                               "axis " + Twine(axis) +
-                                   " is out of range for rank " + Twine(rank));
-    axis = normalizeAxis(axis, rank);
     bool exclusive = op.getExclusive() != 0;
     bool reverse = op.getReverse() != 0;
     bool isUnsigned = isUnsignedElementType(op.getX().getType());
@@ -468,9 +528,7 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
               b, nl, stored, carried[0], offsets, sizes, strides);
           scf::YieldOp::create(b, nl, ValueRange{newOutput, sum});
         });
-    rewriter.replaceOp(
-        op, castToTensorType(rewriter, loc, loop.getResult(0), resultType));
-    return success();
+    return loop.getResult(0);
   }
 };
 

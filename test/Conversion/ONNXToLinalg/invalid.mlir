@@ -26,11 +26,3 @@ func.func @cast_f8(%a: tensor<3xf32>) -> tensor<3xf8E4M3FN> {
   return %0 : tensor<3xf8E4M3FN>
 }
 
-// -----
-
-func.func @cumsum_axis_not_constant(%x: tensor<3xf32>, %axis: tensor<i64>) -> tensor<3xf32> {
-  // expected-error @below {{axis must be a constant scalar tensor}}
-  // expected-error @below {{failed to legalize operation 'onnx.CumSum'}}
-  %0 = onnx.CumSum %x, %axis : (tensor<3xf32>, tensor<i64>) -> tensor<3xf32>
-  return %0 : tensor<3xf32>
-}

@@ -251,3 +251,18 @@ func.func @skip_rms_norm(%x: tensor<2x8xf16>, %k: tensor<2x8xf16>, %g: tensor<8x
   %y, %m, %i, %s = onnx.com.microsoft.SkipSimplifiedLayerNormalization %x, %k, %g, %b : (tensor<2x8xf16>, tensor<2x8xf16>, tensor<8xf16>, tensor<8xf16>) -> (tensor<2x8xf16>, tensor<2x1xf32>, tensor<2x1xf32>, tensor<2x8xf16>)
   return %y, %m, %i, %s : tensor<2x8xf16>, tensor<2x1xf32>, tensor<2x1xf32>, tensor<2x8xf16>
 }
+
+// -----
+
+// A run-time axis: the value is checked against the rank, then one case per
+// axis computes the sum along it.
+// CHECK-LABEL: func.func @cumsum_runtime_axis
+// CHECK: %[[AXIS:.*]] = tensor.extract %{{.*}}[] : tensor<i64>
+// CHECK: cf.assert %{{.*}}, "CumSum: axis is out of range for the input's rank"
+// CHECK: scf.index_switch %{{.*}} -> tensor<2x3xf32>
+// CHECK: case 1 {
+// CHECK: default {
+func.func @cumsum_runtime_axis(%x: tensor<2x3xf32>, %axis: tensor<i64>) -> tensor<2x3xf32> {
+  %0 = onnx.CumSum %x, %axis : (tensor<2x3xf32>, tensor<i64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
