@@ -91,9 +91,9 @@ struct FoldWeightTransposesPass
 
       std::vector<char> storage;
       std::string error;
-      FailureOr<ArrayRef<char>> bytes = qaf::getElementsBytes(
-          constant.getValue(), storage, qaf::SubByteLayout::BytePerElement,
-          error);
+      FailureOr<ArrayRef<char>> bytes =
+          qaf::getElementsBytes(constant.getValue(), storage,
+                                qaf::SubByteLayout::BytePerElement, error);
       if (failed(bytes))
         continue;
       size_t elementBytes = width / 8;
@@ -106,8 +106,8 @@ struct FoldWeightTransposesPass
           resultType, getWeightName(constant) + ".transposed", std::move(blob));
       auto folded = qaf::onnx::ConstantOp::create(
           builder,
-          NameLoc::get(builder.getStringAttr(getWeightName(constant) +
-                                             ".transposed")),
+          NameLoc::get(
+              builder.getStringAttr(getWeightName(constant) + ".transposed")),
           resultType, value);
       op.replaceAllUsesWith(folded.getOutput());
       op.erase();

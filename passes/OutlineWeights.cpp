@@ -70,8 +70,8 @@ struct OutlineWeightsPass
       std::string unique = name;
       for (unsigned suffix = 1; !usedNames.insert(unique).second; ++suffix)
         unique = name + "_" + std::to_string(suffix);
-      BlockArgument arg = body.insertArgument(
-          index, constant.getType(), constant.getLoc());
+      BlockArgument arg =
+          body.insertArgument(index, constant.getType(), constant.getLoc());
       constant.getOutput().replaceAllUsesWith(arg);
       weightAttrs.push_back(builder.getDictionaryAttr({
           builder.getNamedAttr(qaf::kWeightNameAttr,

@@ -90,9 +90,8 @@ func::FuncOp lookupEntry(ModuleOp module, StringRef entry) {
 
 } // namespace
 
-FailureOr<ArtifactDescription> describeEntryPoint(ModuleOp module,
-                                                  StringRef entry,
-                                                  const CPUTarget &target) {
+FailureOr<ArtifactDescription>
+describeEntryPoint(ModuleOp module, StringRef entry, const CPUTarget &target) {
   func::FuncOp func = lookupEntry(module, entry);
   if (!func)
     return emitError(module.getLoc()) << "no entry point @" << entry;
@@ -116,7 +115,8 @@ FailureOr<ArtifactDescription> describeEntryPoint(ModuleOp module,
   Location loc = func.getLoc();
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
     Type type = func.getArgumentTypes()[i];
-    if (auto weightName = func.getArgAttrOfType<StringAttr>(i, kWeightNameAttr)) {
+    if (auto weightName =
+            func.getArgAttrOfType<StringAttr>(i, kWeightNameAttr)) {
       FailureOr<ManifestTensor> tensor =
           describeTensor(type, weightName.getValue(), nullptr, loc, "weight");
       if (failed(tensor))
@@ -133,8 +133,8 @@ FailureOr<ArtifactDescription> describeEntryPoint(ModuleOp module,
         FailureOr<ArrayRef<char>> bytes = getElementsBytes(
             value, storage, SubByteLayout::BytePerElement, error);
         if (failed(bytes))
-          return emitError(loc) << "weight '" << weightName.getValue()
-                                << "': " << error;
+          return emitError(loc)
+                 << "weight '" << weightName.getValue() << "': " << error;
         hashes.push_back(llvm::xxh3_64bits(llvm::ArrayRef<uint8_t>(
             reinterpret_cast<const uint8_t *>(bytes->data()), bytes->size())));
       }
@@ -142,7 +142,8 @@ FailureOr<ArtifactDescription> describeEntryPoint(ModuleOp module,
     }
     auto name = func.getArgAttrOfType<StringAttr>(i, onnx::kValueNameAttr);
     std::string inputName =
-        name ? name.str() : "input_" + std::to_string(description.inputs.size());
+        name ? name.str()
+             : "input_" + std::to_string(description.inputs.size());
     FailureOr<ManifestTensor> tensor = describeTensor(
         type, inputName,
         func.getArgAttrOfType<ArrayAttr>(i, onnx::kDimParamsAttr), loc,
@@ -162,9 +163,9 @@ FailureOr<ArtifactDescription> describeEntryPoint(ModuleOp module,
       return failure();
     description.outputs.push_back(*tensor);
   }
-  uint64_t combined = llvm::xxh3_64bits(llvm::ArrayRef<uint8_t>(
-      reinterpret_cast<const uint8_t *>(hashes.data()),
-      hashes.size() * sizeof(uint64_t)));
+  uint64_t combined = llvm::xxh3_64bits(
+      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(hashes.data()),
+                              hashes.size() * sizeof(uint64_t)));
   description.fingerprint = llvm::formatv("{0:x16}", combined).str();
   return description;
 }

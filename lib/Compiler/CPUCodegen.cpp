@@ -75,8 +75,7 @@ LogicalResult resolveCPUTarget(CPUTarget &target, Location loc) {
 static LogicalResult addPackedWrapper(llvm::Module &module,
                                       const EntryPointABI &entry,
                                       Location loc) {
-  llvm::Function *cInterface =
-      module.getFunction("_mlir_ciface_" + entry.name);
+  llvm::Function *cInterface = module.getFunction("_mlir_ciface_" + entry.name);
   if (!cInterface)
     return emitError(loc) << "entry point '" << entry.name
                           << "' has no C interface wrapper";
@@ -87,14 +86,15 @@ static LogicalResult addPackedWrapper(llvm::Module &module,
   auto *wrapper =
       llvm::Function::Create(wrapperType, llvm::GlobalValue::ExternalLinkage,
                              "qaf_entry_" + entry.name, module);
-  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(context, "entry", wrapper));
+  llvm::IRBuilder<> builder(
+      llvm::BasicBlock::Create(context, "entry", wrapper));
   SmallVector<llvm::Value *> args;
   // Without results the C interface has no result pointer; args[0] is
   // still reserved for it.
   unsigned first = entry.hasResults ? 0 : 1;
   for (unsigned i = 0; i < cInterface->arg_size(); ++i) {
-    llvm::Value *slot = builder.CreateConstGEP1_64(
-        pointerType, wrapper->getArg(0), first + i);
+    llvm::Value *slot =
+        builder.CreateConstGEP1_64(pointerType, wrapper->getArg(0), first + i);
     args.push_back(builder.CreateLoad(pointerType, slot));
   }
   builder.CreateCall(cInterface, args);
@@ -193,19 +193,16 @@ LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
                                 Location loc) {
   std::string kernels = getCPUKernelsLibraryPath();
   if (!llvm::sys::fs::exists(kernels))
-    return emitError(loc) << "qaf's CPU kernel library is missing: "
-                          << kernels;
+    return emitError(loc) << "qaf's CPU kernel library is missing: " << kernels;
   SmallString<256> temp(outputPath);
   temp += ".tmp-link";
   std::string linker = findLinker();
   std::string openmpDir = getOpenMPLibraryDir();
   std::string rpath = "-Wl,-rpath," + openmpDir;
   std::string libDir = "-L" + openmpDir;
-  SmallVector<StringRef> args = {linker,       "-shared",  "-o",
-                                 temp,         objectPath, kernels,
-                                 libDir,       "-lomp",    rpath,
-                                 "-lm",        "-lstdc++",
-                                 "-Wl,--no-undefined"};
+  SmallVector<StringRef> args = {
+      linker, "-shared", "-o",  temp,  objectPath, kernels,
+      libDir, "-lomp",   rpath, "-lm", "-lstdc++", "-Wl,--no-undefined"};
   std::string message;
   int status = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {},
                                          /*SecondsToWait=*/300, 0, &message);

@@ -117,9 +117,9 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
   };
   for (auto [phase, cpuPhase] : irPhases) {
     if (options.phase == phase)
-      return failure(failed(runPipeline(module, CPUPhase::Outlined, cpuPhase,
-                                        options)) ||
-                     failed(writeIR(module, options)));
+      return failure(
+          failed(runPipeline(module, CPUPhase::Outlined, cpuPhase, options)) ||
+          failed(writeIR(module, options)));
   }
   if (failed(runPipeline(module, CPUPhase::Outlined, CPUPhase::LLVM, options)))
     return failure();
@@ -139,10 +139,9 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
   {
     TimingScope scope =
         options.timing ? options.timing->nest("llvm-codegen") : TimingScope();
-    if (failed(emitCPUCode(module, target, entryPoints,
-                           description->fingerprint, objectPath,
-                           /*emitLLVMIR=*/false,
-                           options.timing ? &scope : nullptr)))
+    if (failed(emitCPUCode(
+            module, target, entryPoints, description->fingerprint, objectPath,
+            /*emitLLVMIR=*/false, options.timing ? &scope : nullptr)))
       return failure();
   }
   TimingScope linkScope =

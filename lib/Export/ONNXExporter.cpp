@@ -58,9 +58,9 @@ int64_t getRequiredIrVersion(int64_t opset) {
 /// Outputs past the first of the normalisation ops are optional: left
 /// unnamed when unused so the runtime need not compute them.
 bool isOptionalResult(Operation *op, unsigned index) {
-  return index > 0 && isa<ox::LayerNormalizationOp,
-                          ox::SimplifiedLayerNormalizationOp,
-                          ox::SkipSimplifiedLayerNormalizationOp>(op);
+  return index > 0 &&
+         isa<ox::LayerNormalizationOp, ox::SimplifiedLayerNormalizationOp,
+             ox::SkipSimplifiedLayerNormalizationOp>(op);
 }
 
 class Exporter {
@@ -198,16 +198,15 @@ LogicalResult Exporter::exportTensor(ElementsAttr value, StringRef name,
   FailureOr<ArrayRef<char>> maybeBytes =
       getElementsBytes(value, storage, SubByteLayout::Packed, error);
   if (failed(maybeBytes))
-    return emitError(loc) << "cannot export tensor '" << name << "': "
-                          << error;
+    return emitError(loc) << "cannot export tensor '" << name << "': " << error;
   ArrayRef<char> bytes = *maybeBytes;
 
   if (!dataFile || bytes.size() < options.externalDataThreshold) {
     out.set_raw_data(bytes.data(), bytes.size());
     return success();
   }
-  uint64_t padding = llvm::alignTo(dataOffset, kExternalDataAlignment) -
-                     dataOffset;
+  uint64_t padding =
+      llvm::alignTo(dataOffset, kExternalDataAlignment) - dataOffset;
   for (uint64_t i = 0; i < padding; ++i)
     dataFile->os() << '\0';
   dataOffset += padding;
@@ -294,11 +293,11 @@ LogicalResult Exporter::exportNode(Operation *op, proto::GraphProto &graph) {
     auto it = names.find(result);
     if (it == names.end())
       it = names
-               .try_emplace(result,
-                            makeUnique(node->name() + "_output_" +
-                                           std::to_string(
-                                               result.getResultNumber()),
-                                       valueNames))
+               .try_emplace(
+                   result,
+                   makeUnique(node->name() + "_output_" +
+                                  std::to_string(result.getResultNumber()),
+                              valueNames))
                .first;
     outputs.push_back(it->second);
     proto::ValueInfoProto *info = graph.add_value_info();
@@ -328,7 +327,8 @@ void Exporter::exportModelAttributes(proto::ModelProto &model,
   };
   int64_t defaultOpset = kMinExportOpset;
   bool hasMicrosoft = false;
-  if (auto opsets = module->getAttrOfType<DictionaryAttr>(ox::kOpsetImportAttr)) {
+  if (auto opsets =
+          module->getAttrOfType<DictionaryAttr>(ox::kOpsetImportAttr)) {
     for (NamedAttribute entry : opsets) {
       auto version = dyn_cast<IntegerAttr>(entry.getValue());
       if (!version)
@@ -394,8 +394,8 @@ LogicalResult Exporter::build(proto::ModelProto &model, AtomicFile *file) {
 
   // Graph inputs keep their names.
   for (BlockArgument arg : body.getArguments()) {
-    auto nameAttr =
-        func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), ox::kValueNameAttr);
+    auto nameAttr = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                      ox::kValueNameAttr);
     std::string name = makeUnique(
         nameAttr ? nameAttr.getValue()
                  : StringRef("input_" + std::to_string(arg.getArgNumber())),
@@ -416,7 +416,8 @@ LogicalResult Exporter::build(proto::ModelProto &model, AtomicFile *file) {
   SmallVector<std::string> outputNames;
   for (OpOperand &operand : returnOp->getOpOperands()) {
     unsigned index = operand.getOperandNumber();
-    auto nameAttr = func.getResultAttrOfType<StringAttr>(index, ox::kValueNameAttr);
+    auto nameAttr =
+        func.getResultAttrOfType<StringAttr>(index, ox::kValueNameAttr);
     std::string wanted =
         nameAttr ? nameAttr.str() : "output_" + std::to_string(index);
     Value value = operand.get();
@@ -440,7 +441,8 @@ LogicalResult Exporter::build(proto::ModelProto &model, AtomicFile *file) {
     if (isa<ox::NoValueOp>(op))
       continue;
     if (op.getDialect() == nullptr ||
-        op.getDialect()->getNamespace() != ox::ONNXDialect::getDialectNamespace())
+        op.getDialect()->getNamespace() !=
+            ox::ONNXDialect::getDialectNamespace())
       return op.emitError() << "cannot export '" << op.getName()
                             << "' to ONNX: only onnx dialect ops can be "
                                "exported";
@@ -468,8 +470,8 @@ LogicalResult Exporter::build(proto::ModelProto &model, AtomicFile *file) {
     const std::string &outputName = outputNames[index];
     Value value = operand.get();
     if (isa<NoneType>(value.getType()))
-      return returnOp.emitError() << "cannot export: graph output " << index
-                                  << " has no value";
+      return returnOp.emitError()
+             << "cannot export: graph output " << index << " has no value";
     if (names.lookup(value) != outputName) {
       proto::NodeProto *identity = graph.add_node();
       identity->set_op_type("Identity");
@@ -479,10 +481,10 @@ LogicalResult Exporter::build(proto::ModelProto &model, AtomicFile *file) {
     }
     proto::ValueInfoProto *output = graph.add_output();
     output->set_name(outputName);
-    if (failed(exportType(value.getType(),
-                          func.getResultAttrOfType<ArrayAttr>(
-                              index, ox::kDimParamsAttr),
-                          *output->mutable_type(), returnOp.getLoc())))
+    if (failed(exportType(
+            value.getType(),
+            func.getResultAttrOfType<ArrayAttr>(index, ox::kDimParamsAttr),
+            *output->mutable_type(), returnOp.getLoc())))
       return failure();
   }
   // Value infos of graph outputs live in graph.output already.
@@ -520,8 +522,8 @@ LogicalResult qaf::exportOnnxFile(ModuleOp module, StringRef path,
     external = false;
     break;
   case OnnxExportOptions::ExternalData::Auto:
-    external = module->hasAttr(ox::kExternalDataAttr) ||
-               weightBytes > kProtobufLimit;
+    external =
+        module->hasAttr(ox::kExternalDataAttr) || weightBytes > kProtobufLimit;
     break;
   }
   if (!external && weightBytes > kProtobufLimit)

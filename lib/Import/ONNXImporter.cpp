@@ -65,18 +65,12 @@ struct AttributeBecameInput {
 };
 
 constexpr AttributeBecameInput kAttributesBecameInputs[] = {
-    {"Squeeze", 13, "axes", 1, false},
-    {"Unsqueeze", 13, "axes", 1, false},
-    {"ReduceSum", 13, "axes", 1, false},
-    {"ReduceMean", 18, "axes", 1, false},
-    {"ReduceMax", 18, "axes", 1, false},
-    {"ReduceMin", 18, "axes", 1, false},
-    {"Split", 13, "split", 1, false},
-    {"Slice", 10, "starts", 1, false},
-    {"Slice", 10, "ends", 2, false},
-    {"Slice", 10, "axes", 3, false},
-    {"Clip", 11, "min", 1, true},
-    {"Clip", 11, "max", 2, true},
+    {"Squeeze", 13, "axes", 1, false},   {"Unsqueeze", 13, "axes", 1, false},
+    {"ReduceSum", 13, "axes", 1, false}, {"ReduceMean", 18, "axes", 1, false},
+    {"ReduceMax", 18, "axes", 1, false}, {"ReduceMin", 18, "axes", 1, false},
+    {"Split", 13, "split", 1, false},    {"Slice", 10, "starts", 1, false},
+    {"Slice", 10, "ends", 2, false},     {"Slice", 10, "axes", 3, false},
+    {"Clip", 11, "min", 1, true},        {"Clip", 11, "max", 2, true},
     {"Reshape", 5, "shape", 1, false},
 };
 
@@ -182,14 +176,12 @@ private:
   FailureOr<Attribute> importAttribute(const proto::AttributeProto &attr,
                                        const proto::NodeProto &node);
   LogicalResult importConstantNode(const proto::NodeProto &node);
-  FailureOr<SmallVector<Value>> buildOp(StringRef opName,
-                                        ArrayRef<Value> operands,
-                                        ArrayRef<NamedAttribute> attributes,
-                                        unsigned numResults,
-                                        const proto::NodeProto &node,
-                                        ArrayRef<Type> declaredTypes);
-  LogicalResult importOldSoftmax(const proto::NodeProto &node,
-                                 StringRef opName, Value input,
+  FailureOr<SmallVector<Value>>
+  buildOp(StringRef opName, ArrayRef<Value> operands,
+          ArrayRef<NamedAttribute> attributes, unsigned numResults,
+          const proto::NodeProto &node, ArrayRef<Type> declaredTypes);
+  LogicalResult importOldSoftmax(const proto::NodeProto &node, StringRef opName,
+                                 Value input,
                                  SmallVector<NamedAttribute> attributes);
   Value getNoValue();
   Value makeConstant(ElementsAttr value, Location loc);
@@ -236,8 +228,9 @@ LogicalResult Importer::importOpsets(const proto::ModelProto &model) {
       continue;
     }
     if (domain == ox::kMicrosoftDomain && version != 1)
-      return emitError(fileLoc) << "unsupported opset version " << version
-                                << " of domain 'com.microsoft' (qaf supports 1)";
+      return emitError(fileLoc)
+             << "unsupported opset version " << version
+             << " of domain 'com.microsoft' (qaf supports 1)";
     opsets[domain] = version;
   }
   return success();
@@ -254,8 +247,8 @@ Importer::checkOperatorsSupported(const proto::GraphProto &graph) {
   std::map<std::string, Unsupported> unsupported;
   for (const proto::NodeProto &node : graph.node()) {
     StringRef domain = node.domain();
-    bool known = isDefaultDomain(domain) ? defaultOpset != 0
-                                         : opsets.count(domain) != 0;
+    bool known =
+        isDefaultDomain(domain) ? defaultOpset != 0 : opsets.count(domain) != 0;
     std::string opName = "onnx.";
     if (!isDefaultDomain(domain))
       opName += domain.str() + ".";
@@ -358,8 +351,7 @@ void Importer::importModelAttributes(ModuleOp module,
   for (auto &[domain, version] : opsets)
     opsetAttrs.push_back(
         builder.getNamedAttr(domain, builder.getI64IntegerAttr(version)));
-  module->setAttr(ox::kOpsetImportAttr,
-                  builder.getDictionaryAttr(opsetAttrs));
+  module->setAttr(ox::kOpsetImportAttr, builder.getDictionaryAttr(opsetAttrs));
   setString(ox::kProducerNameAttr, model.producer_name());
   setString(ox::kProducerVersionAttr, model.producer_version());
   setString(ox::kModelDomainAttr, model.domain());
@@ -452,8 +444,8 @@ OwningOpRef<ModuleOp> Importer::importModel(proto::ModelProto &model) {
     FailureOr<ElementsAttr> value = importTensor(init, init.name());
     if (failed(value))
       return nullptr;
-    if (failed(defineValue(init.name(), makeConstant(*value, nameLoc(init.name())),
-                           nullptr)))
+    if (failed(defineValue(
+            init.name(), makeConstant(*value, nameLoc(init.name())), nullptr)))
       return nullptr;
   }
 
@@ -476,7 +468,8 @@ OwningOpRef<ModuleOp> Importer::importModel(proto::ModelProto &model) {
     if (failed(declared))
       return nullptr;
     Value value = it->second;
-    if (*declared && failed(verifyCompatibleShape(*declared, value.getType()))) {
+    if (*declared &&
+        failed(verifyCompatibleShape(*declared, value.getType()))) {
       emitError(nameLoc(output.name()))
           << "graph output '" << output.name() << "' is declared as "
           << *declared << " but computes " << value.getType();
@@ -563,9 +556,9 @@ Importer::importValueType(const proto::TypeProto &type, StringRef name,
   for (const proto::TensorShapeProto::Dimension &dim : tensor.shape().dim()) {
     if (dim.has_dim_value()) {
       if (dim.dim_value() < 0)
-        return emitError(nameLoc(name)) << "value '" << name
-                                        << "': negative dimension "
-                                        << dim.dim_value();
+        return emitError(nameLoc(name))
+               << "value '" << name << "': negative dimension "
+               << dim.dim_value();
       shape.push_back(dim.dim_value());
       dimParams.push_back("");
       continue;
@@ -593,15 +586,15 @@ Importer::readExternalData(const proto::TensorProto &tensor, StringRef name,
       location = entry.value();
     } else if (entry.key() == "offset") {
       if (!parseNumber(offset))
-        return emitError(nameLoc(name)) << "tensor '" << name
-                                        << "': bad external data offset '"
-                                        << entry.value() << "'";
+        return emitError(nameLoc(name))
+               << "tensor '" << name << "': bad external data offset '"
+               << entry.value() << "'";
     } else if (entry.key() == "length") {
       uint64_t value;
       if (!parseNumber(value))
-        return emitError(nameLoc(name)) << "tensor '" << name
-                                        << "': bad external data length '"
-                                        << entry.value() << "'";
+        return emitError(nameLoc(name))
+               << "tensor '" << name << "': bad external data length '"
+               << entry.value() << "'";
       length = value;
     }
   }
@@ -679,12 +672,13 @@ FailureOr<ElementsAttr> Importer::makeElements(RankedTensorType type,
   }
   if (bits < 8) {
     // Sub-byte codes: MLIR stores one per byte, ONNX packs them.
-    std::vector<uint8_t> codes =
-        unpackBits(bytesAsUnsigned, count, bits, !elementType.isUnsignedInteger());
+    std::vector<uint8_t> codes = unpackBits(bytesAsUnsigned, count, bits,
+                                            !elementType.isUnsignedInteger());
     SmallVector<APInt> ints;
     ints.reserve(count);
     for (uint8_t code : codes)
-      ints.emplace_back(width, code, /*isSigned=*/false, /*implicitTrunc=*/true);
+      ints.emplace_back(width, code, /*isSigned=*/false,
+                        /*implicitTrunc=*/true);
     return cast<ElementsAttr>(DenseElementsAttr::get(type, ints));
   }
   if (count <= options.maxDenseElements) {
@@ -832,8 +826,7 @@ LogicalResult Importer::importConstantNode(const proto::NodeProto &node) {
   StringRef kind = attr.name();
   if (kind == "value") {
     proto::TensorProto tensor = attr.t();
-    FailureOr<ElementsAttr> imported =
-        importTensor(tensor, nodeName(node));
+    FailureOr<ElementsAttr> imported = importTensor(tensor, nodeName(node));
     if (failed(imported))
       return failure();
     value = *imported;
@@ -957,9 +950,10 @@ Importer::buildOp(StringRef opName, ArrayRef<Value> operands,
   return replacements;
 }
 
-LogicalResult Importer::importOldSoftmax(const proto::NodeProto &node,
-                                         StringRef opName, Value input,
-                                         SmallVector<NamedAttribute> attributes) {
+LogicalResult
+Importer::importOldSoftmax(const proto::NodeProto &node, StringRef opName,
+                           Value input,
+                           SmallVector<NamedAttribute> attributes) {
   // Before opset 13, Softmax and LogSoftmax flattened the input to 2-D at
   // `axis` (default 1) and normalised over the whole second half. That is
   // the opset-13 op on the last axis when `axis` is the last one, and
@@ -992,7 +986,8 @@ LogicalResult Importer::importOldSoftmax(const proto::NodeProto &node,
   SmallVector<Type> declared;
   if (auto it = declaredTypes.find(node.output(0)); it != declaredTypes.end()) {
     SmallVector<StringRef> ignored;
-    FailureOr<Type> type = importValueType(*it->second, node.output(0), ignored);
+    FailureOr<Type> type =
+        importValueType(*it->second, node.output(0), ignored);
     if (failed(type))
       return failure();
     declared.push_back(*type);
@@ -1009,10 +1004,10 @@ LogicalResult Importer::importOldSoftmax(const proto::NodeProto &node,
       buildOp("onnx.Shape", {input}, {}, 1, node, {});
   if (failed(shape))
     return failure();
-  FailureOr<SmallVector<Value>> flat = buildOp(
-      "onnx.Flatten", {input},
-      {builder.getNamedAttr("axis", builder.getI64IntegerAttr(axis))}, 1, node,
-      {});
+  FailureOr<SmallVector<Value>> flat =
+      buildOp("onnx.Flatten", {input},
+              {builder.getNamedAttr("axis", builder.getI64IntegerAttr(axis))},
+              1, node, {});
   if (failed(flat))
     return failure();
   kept.push_back(builder.getNamedAttr("axis", builder.getI64IntegerAttr(-1)));
@@ -1054,29 +1049,30 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
   llvm::StringSet<> attributeNames;
   for (const proto::AttributeProto &attr : node.attribute()) {
     if (!attributeNames.insert(attr.name()).second)
-      return emitError(loc) << describe(node) << ": attribute '"
-                            << attr.name() << "' is given more than once";
+      return emitError(loc) << describe(node) << ": attribute '" << attr.name()
+                            << "' is given more than once";
     bool becameInput = false;
     for (const AttributeBecameInput &rule : kAttributesBecameInputs) {
       if (!defaultDomain || rule.opType != opType ||
-          rule.attribute != attr.name() || defaultOpset >= rule.firstOpsetAsInput)
+          rule.attribute != attr.name() ||
+          defaultOpset >= rule.firstOpsetAsInput)
         continue;
       becameInput = true;
       // Read with the wrong kind, the value would silently be 0 or [].
       auto kind = rule.likeFirstInput ? proto::AttributeProto::FLOAT
                                       : proto::AttributeProto::INTS;
       if (getAttributeKind(attr) != kind)
-        return emitError(loc) << describe(node) << ": attribute '"
-                              << attr.name() << "' must be "
-                              << (rule.likeFirstInput ? "a float"
-                                                      : "a list of integers");
+        return emitError(loc)
+               << describe(node) << ": attribute '" << attr.name()
+               << "' must be "
+               << (rule.likeFirstInput ? "a float" : "a list of integers");
       // An old-opset node has no input in that position; one that does is
       // ambiguous, not something to overwrite.
       if (operands.size() > rule.index &&
           !isa<NoneType>(operands[rule.index].getType()))
-        return emitError(loc) << describe(node) << ": attribute '"
-                              << attr.name() << "' and input "
-                              << rule.index << " both give the same value";
+        return emitError(loc)
+               << describe(node) << ": attribute '" << attr.name()
+               << "' and input " << rule.index << " both give the same value";
       // Named after the node and the attribute, so an export reads well.
       Location constantLoc = nameLoc(nodeName(node) + "." + attr.name());
       Value constant;
@@ -1084,13 +1080,12 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
         auto inputType = operands.empty()
                              ? ShapedType()
                              : dyn_cast<ShapedType>(operands[0].getType());
-        auto scalarType = inputType ? RankedTensorType::get(
-                                          {}, inputType.getElementType())
-                                    : RankedTensorType();
+        auto scalarType =
+            inputType ? RankedTensorType::get({}, inputType.getElementType())
+                      : RankedTensorType();
         if (!scalarType || !isa<FloatType>(scalarType.getElementType()))
-          return emitError(loc)
-                 << describe(node) << ": attribute '" << attr.name()
-                 << "' needs a float input";
+          return emitError(loc) << describe(node) << ": attribute '"
+                                << attr.name() << "' needs a float input";
         APFloat bound(attr.f());
         bool losesInfo = false;
         bound.convert(
@@ -1102,10 +1097,9 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
       } else {
         SmallVector<int64_t> ints(attr.ints().begin(), attr.ints().end());
         constant = makeConstant(
-            DenseElementsAttr::get(
-                RankedTensorType::get({(int64_t)ints.size()},
-                                      builder.getI64Type()),
-                ArrayRef<int64_t>(ints)),
+            DenseElementsAttr::get(RankedTensorType::get({(int64_t)ints.size()},
+                                                         builder.getI64Type()),
+                                   ArrayRef<int64_t>(ints)),
             constantLoc);
       }
       while (operands.size() < rule.index)
@@ -1167,9 +1161,9 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
     else if (registered->hasTrait<OpTrait::NOperands<6>::Impl>())
       expected = 6;
     if (operands.size() > expected)
-      return emitError(loc) << describe(node) << ": has " << operands.size()
-                            << " inputs, at most " << expected
-                            << " are defined";
+      return emitError(loc)
+             << describe(node) << ": has " << operands.size()
+             << " inputs, at most " << expected << " are defined";
     while (operands.size() < expected)
       operands.push_back(getNoValue());
   }
@@ -1231,12 +1225,10 @@ void silenceProtobufLogging() {
 
 } // namespace
 
-OwningOpRef<ModuleOp> qaf::importOnnxBuffer(StringRef bytes,
-                                            StringRef sourceName,
-                                            StringRef externalDataDir,
-                                            bool textFormat,
-                                            MLIRContext *context,
-                                            const OnnxImportOptions &options) {
+OwningOpRef<ModuleOp>
+qaf::importOnnxBuffer(StringRef bytes, StringRef sourceName,
+                      StringRef externalDataDir, bool textFormat,
+                      MLIRContext *context, const OnnxImportOptions &options) {
   silenceProtobufLogging();
   proto::ModelProto model;
   bool parsed = textFormat ? google::protobuf::TextFormat::ParseFromString(

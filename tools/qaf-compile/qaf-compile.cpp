@@ -36,13 +36,13 @@ cl::opt<std::string> outputPath(
     cl::desc("Artifact folder (or the output file with --compile-to before "
              "'artifact'; '-' is stdout for IR)"),
     cl::value_desc("path"), cl::Required, cl::cat(category));
-cl::opt<std::string> target("target", cl::desc("Target: cpu"),
-                            cl::init("cpu"), cl::cat(category));
-cl::opt<std::string> cpu(
-    "cpu",
-    cl::desc("CPU to generate code for: 'native' (the host, default) or an "
-             "LLVM CPU name (x86-64-v3, skylake-avx512, znver3, ...)"),
-    cl::init("native"), cl::cat(category));
+cl::opt<std::string> target("target", cl::desc("Target: cpu"), cl::init("cpu"),
+                            cl::cat(category));
+cl::opt<std::string>
+    cpu("cpu",
+        cl::desc("CPU to generate code for: 'native' (the host, default) or an "
+                 "LLVM CPU name (x86-64-v3, skylake-avx512, znver3, ...)"),
+        cl::init("native"), cl::cat(category));
 cl::opt<unsigned> optLevel("opt-level",
                            cl::desc("LLVM optimization level (0-3, default 3)"),
                            cl::init(3), cl::cat(category));

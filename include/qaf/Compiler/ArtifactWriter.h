@@ -1,4 +1,5 @@
-//===- ArtifactWriter.h - manifest, fingerprint and weights ------*- C++ -*-===//
+//===- ArtifactWriter.h - manifest, fingerprint and weights ------*- C++
+//-*-===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //

@@ -10,8 +10,8 @@
 #include "qaf/Compiler/CPUCodegen.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/Support/Timing.h"
 #include "mlir/Support/LLVM.h"
+#include "mlir/Support/Timing.h"
 
 #include <optional>
 #include <string>

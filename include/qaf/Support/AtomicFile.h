@@ -1,4 +1,5 @@
-//===- AtomicFile.h - write files so readers never see half of one -*- C++ -*-===//
+//===- AtomicFile.h - write files so readers never see half of one -*- C++
+//-*-===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -23,7 +24,8 @@ namespace qaf {
 class AtomicFile {
 public:
   /// Creates `<path>.tmp-XXXXXX` in the destination's folder.
-  static llvm::Expected<std::unique_ptr<AtomicFile>> create(llvm::StringRef path);
+  static llvm::Expected<std::unique_ptr<AtomicFile>>
+  create(llvm::StringRef path);
   ~AtomicFile();
 
   llvm::raw_fd_ostream &os() { return *stream; }

@@ -1,4 +1,5 @@
-//===- ToolSupport.h - what every qaf tool's main shares ---------*- C++ -*-===//
+//===- ToolSupport.h - what every qaf tool's main shares ---------*- C++
+//-*-===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //

@@ -26,15 +26,13 @@ namespace {
 bool hasSeveralDynamicSizesInAGroup(memref::ExpandShapeOp op) {
   MemRefType type = op.getResultType();
   for (const ReassociationIndices &group : op.getReassociationIndices())
-    if (llvm::count_if(group, [&](int64_t dim) {
-          return type.isDynamicDim(dim);
-        }) > 1)
+    if (llvm::count_if(group,
+                       [&](int64_t dim) { return type.isDynamicDim(dim); }) > 1)
       return true;
   return false;
 }
 
-struct ExpandShapeToReinterpretCast
-    : OpRewritePattern<memref::ExpandShapeOp> {
+struct ExpandShapeToReinterpretCast : OpRewritePattern<memref::ExpandShapeOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(memref::ExpandShapeOp op,
@@ -44,7 +42,8 @@ struct ExpandShapeToReinterpretCast
     Location loc = op.getLoc();
     auto metadata =
         memref::ExtractStridedMetadataOp::create(rewriter, loc, op.getSrc());
-    SmallVector<OpFoldResult> sourceStrides = metadata.getConstifiedMixedStrides();
+    SmallVector<OpFoldResult> sourceStrides =
+        metadata.getConstifiedMixedStrides();
     SmallVector<OpFoldResult> sizes = op.getMixedOutputShape();
     SmallVector<OpFoldResult> strides(sizes.size());
     // Inside a group the innermost dimension keeps the source dimension's

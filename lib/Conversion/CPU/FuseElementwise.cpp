@@ -28,8 +28,7 @@ bool mustStayIntact(Operation *op) {
   auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
   if (!linalgOp)
     return false;
-  return !isa<linalg::GenericOp>(op) ||
-         linalgOp.getNumReductionLoops() != 0;
+  return !isa<linalg::GenericOp>(op) || linalgOp.getNumReductionLoops() != 0;
 }
 
 /// A producer with several users would be recomputed inside each of them:
@@ -48,8 +47,7 @@ struct FuseElementwisePass
     linalg::populateElementwiseOpsFusionPatterns(patterns, canFuse);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, canFuse);
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
-    affine::AffineApplyOp::getCanonicalizationPatterns(patterns,
-                                                       &getContext());
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, &getContext());
     tensor::populateFoldTensorEmptyPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -55,8 +55,8 @@ KernelOperand getKernelOperand(OpBuilder &builder, Location loc, Value buffer) {
   Value base =
       memref::ExtractAlignedPointerAsIndexOp::create(builder, loc, buffer);
   Value elementBytes = arith::ConstantIndexOp::create(builder, loc, 4);
-  Value offsetBytes = arith::MulIOp::create(builder, loc, metadata.getOffset(),
-                                            elementBytes);
+  Value offsetBytes =
+      arith::MulIOp::create(builder, loc, metadata.getOffset(), elementBytes);
   Value address = arith::AddIOp::create(builder, loc, base, offsetBytes);
   auto toI64 = [&](Value index) -> Value {
     return arith::IndexCastOp::create(builder, loc, builder.getI64Type(),
@@ -86,8 +86,7 @@ func::FuncOp getOrDeclareKernel(ModuleOp module, StringRef name,
 
 /// linalg.matmul with the default (untransposed) maps accumulates into its
 /// output, which is what `accumulate = 1` does.
-template <typename MatmulOp>
-bool isPlainMatmul(MatmulOp op) {
+template <typename MatmulOp> bool isPlainMatmul(MatmulOp op) {
   if (!op.hasPureBufferSemantics())
     return false;
   auto defaultMaps = MatmulOp::getDefaultIndexingMaps(op.getContext());
@@ -114,25 +113,28 @@ struct LinalgToCPUKernelsPass
       OpBuilder builder(op);
       Location loc = op->getLoc();
       auto linalgOp = cast<linalg::LinalgOp>(op);
-      KernelOperand a = getKernelOperand(builder, loc, linalgOp.getDpsInputs()[0]);
-      KernelOperand b = getKernelOperand(builder, loc, linalgOp.getDpsInputs()[1]);
-      KernelOperand c = getKernelOperand(builder, loc, linalgOp.getDpsInits()[0]);
+      KernelOperand a =
+          getKernelOperand(builder, loc, linalgOp.getDpsInputs()[0]);
+      KernelOperand b =
+          getKernelOperand(builder, loc, linalgOp.getDpsInputs()[1]);
+      KernelOperand c =
+          getKernelOperand(builder, loc, linalgOp.getDpsInits()[0]);
       Value accumulate = arith::ConstantIntOp::create(builder, loc, 1, 32);
       if (isa<linalg::MatmulOp>(op)) {
         func::FuncOp kernel = getOrDeclareKernel(module, kSgemm, 9);
-        func::CallOp::create(
-            builder, loc, kernel,
-            ValueRange{a.sizes[0], b.sizes[1], a.sizes[1], a.address,
-                       a.strides[0], b.address, b.strides[0], c.address,
-                       c.strides[0], accumulate});
+        func::CallOp::create(builder, loc, kernel,
+                             ValueRange{a.sizes[0], b.sizes[1], a.sizes[1],
+                                        a.address, a.strides[0], b.address,
+                                        b.strides[0], c.address, c.strides[0],
+                                        accumulate});
       } else {
         func::FuncOp kernel = getOrDeclareKernel(module, kSgemmBatched, 13);
-        func::CallOp::create(
-            builder, loc, kernel,
-            ValueRange{a.sizes[0], a.sizes[1], b.sizes[2], a.sizes[2],
-                       a.address, a.strides[0], a.strides[1], b.address,
-                       b.strides[0], b.strides[1], c.address, c.strides[0],
-                       c.strides[1], accumulate});
+        func::CallOp::create(builder, loc, kernel,
+                             ValueRange{a.sizes[0], a.sizes[1], b.sizes[2],
+                                        a.sizes[2], a.address, a.strides[0],
+                                        a.strides[1], b.address, b.strides[0],
+                                        b.strides[1], c.address, c.strides[0],
+                                        c.strides[1], accumulate});
       }
       op->erase();
     }

@@ -157,8 +157,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
       std::optional<SmallVector<int64_t>> values =
           getConstantIntValues(op.getAxes());
       if (!values)
-        return reportUnsupported(rewriter, op,
-                                 "axes must be a constant tensor");
+        return lowerRuntimeAxes(op, adaptor, rewriter, resultType);
       axes = std::move(*values);
     }
     if (axes.empty()) {
@@ -180,6 +179,154 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     llvm::sort(axes);
     axes.erase(llvm::unique(axes), axes.end());
 
+    rewriter.replaceOp(
+        op, castToTensorType(rewriter, loc,
+                             buildReduce(rewriter, loc, op, data, axes),
+                             resultType));
+    return success();
+  }
+
+  /// Axes given at run time: their count is static (the axes tensor's
+  /// length), so the set of reduced dimensions is one of the subsets of
+  /// that size. A bit mask of the axes picks one case per subset.
+  LogicalResult lowerRuntimeAxes(OpTy op, typename OpTy::Adaptor adaptor,
+                                 ConversionPatternRewriter &rewriter,
+                                 TensorType resultType) const {
+    Location loc = op.getLoc();
+    Value data = adaptor.getData();
+    int64_t rank = cast<RankedTensorType>(data.getType()).getRank();
+    auto axesType = dyn_cast<RankedTensorType>(adaptor.getAxes().getType());
+    if (!axesType || axesType.getRank() != 1 || axesType.isDynamicDim(0) ||
+        rank > 8)
+      return reportUnsupported(rewriter, op,
+                               "run-time axes need a 1-D axes tensor of "
+                               "static length and a rank of at most 8");
+    int64_t count = axesType.getDimSize(0);
+    if (count == 0) {
+      // Empty axes, known statically: a no-op, or every dimension.
+      Value result =
+          op.getNoopWithEmptyAxes() != 0
+              ? data
+              : buildReduce(rewriter, loc, op, data,
+                            llvm::to_vector(llvm::seq<int64_t>(0, rank)));
+      rewriter.replaceOp(op,
+                         castToTensorType(rewriter, loc, result, resultType));
+      return success();
+    }
+    Value mask = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value rankValue = arith::ConstantIndexOp::create(rewriter, loc, rank);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value valid = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
+    for (int64_t i = 0; i < count; ++i) {
+      Value position = arith::ConstantIndexOp::create(rewriter, loc, i);
+      Value axis = arith::IndexCastOp::create(
+          rewriter, loc, rewriter.getIndexType(),
+          tensor::ExtractOp::create(rewriter, loc, adaptor.getAxes(),
+                                    ValueRange{position}));
+      Value negative = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::slt, axis, zero);
+      axis = arith::SelectOp::create(
+          rewriter, loc, negative,
+          arith::AddIOp::create(rewriter, loc, axis, rankValue), axis);
+      Value inRange = arith::AndIOp::create(
+          rewriter, loc,
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, axis,
+                                zero),
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, axis,
+                                rankValue));
+      Value bit = arith::ShLIOp::create(rewriter, loc, one, axis);
+      // A repeated axis would leave the mask with fewer bits than axes.
+      Value repeated = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::ne,
+          arith::AndIOp::create(rewriter, loc, mask, bit), zero);
+      valid = arith::AndIOp::create(
+          rewriter, loc, valid,
+          arith::AndIOp::create(
+              rewriter, loc, inRange,
+              arith::XOrIOp::create(
+                  rewriter, loc, repeated,
+                  arith::ConstantIntOp::create(rewriter, loc, 1, 1))));
+      mask = arith::OrIOp::create(rewriter, loc, mask, bit);
+    }
+    auto axesOf = [&](int64_t bits) {
+      SmallVector<int64_t> dims;
+      for (int64_t d = 0; d < rank; ++d)
+        if (bits & (int64_t(1) << d))
+          dims.push_back(d);
+      return dims;
+    };
+    // The subsets of `count` dimensions whose result fits the result type
+    // (a model that declares its output shape rules most of them out).
+    ArrayRef<int64_t> dataShape =
+        cast<RankedTensorType>(data.getType()).getShape();
+    bool keepDims = op.getKeepdims() != 0;
+    auto fitsResultType = [&](int64_t bits) {
+      if (!resultType.hasRank())
+        return true;
+      SmallVector<int64_t> shape;
+      for (int64_t d = 0; d < rank; ++d) {
+        bool isReduced = bits & (int64_t(1) << d);
+        if (!isReduced)
+          shape.push_back(dataShape[d]);
+        else if (keepDims)
+          shape.push_back(1);
+      }
+      return succeeded(verifyCompatibleShape(shape, resultType.getShape()));
+    };
+    SmallVector<int64_t> masks;
+    for (int64_t candidate = 0; candidate < (int64_t(1) << rank); ++candidate)
+      if (llvm::popcount(static_cast<uint64_t>(candidate)) == count &&
+          fitsResultType(candidate))
+        masks.push_back(candidate);
+    if (masks.empty())
+      return reportUnsupported(rewriter, op,
+                               "no choice of axes gives the result type");
+    Value known = arith::ConstantIntOp::create(rewriter, loc, 0, 1);
+    for (int64_t bits : masks)
+      known = arith::OrIOp::create(
+          rewriter, loc, known,
+          arith::CmpIOp::create(
+              rewriter, loc, arith::CmpIPredicate::eq, mask,
+              arith::ConstantIndexOp::create(rewriter, loc, bits)));
+    valid = arith::AndIOp::create(rewriter, loc, valid, known);
+    cf::AssertOp::create(rewriter, loc, valid,
+                         (op->getName().getStringRef() +
+                          ": axes are out of range, repeated, or do not give "
+                          "the declared result shape")
+                             .str());
+    if (masks.size() == 1) {
+      rewriter.replaceOp(op,
+                         castToTensorType(rewriter, loc,
+                                          buildReduce(rewriter, loc, op, data,
+                                                      axesOf(masks.front())),
+                                          resultType));
+      return success();
+    }
+    SmallVector<int64_t> cases(masks.begin() + 1, masks.end());
+    auto switchOp = scf::IndexSwitchOp::create(
+        rewriter, loc, TypeRange{resultType}, mask, cases, cases.size());
+    auto fillCase = [&](Region &region, int64_t bits) {
+      rewriter.createBlock(&region);
+      Value result = castToTensorType(
+          rewriter, loc, buildReduce(rewriter, loc, op, data, axesOf(bits)),
+          resultType);
+      scf::YieldOp::create(rewriter, loc, result);
+    };
+    fillCase(switchOp.getDefaultRegion(), masks.front());
+    for (auto [region, bits] : llvm::zip(switchOp.getCaseRegions(), cases))
+      fillCase(region, bits);
+    rewriter.setInsertionPointAfter(switchOp);
+    rewriter.replaceOp(op, switchOp.getResults());
+    return success();
+  }
+
+  /// The reduction over `axes` (normalised, sorted, unique), in the op's
+  /// keepdims form and element type.
+  static Value buildReduce(OpBuilder &rewriter, Location loc, OpTy op,
+                           Value data, ArrayRef<int64_t> axes) {
+    auto dataType = cast<RankedTensorType>(data.getType());
+    int64_t rank = dataType.getRank();
     Type elementType = dataType.getElementType();
     // Bools (ReduceMax/Min) order as 0 < 1: unsigned, as for ui8.
     bool isUnsigned = isUnsignedElementType(op.getData().getType()) ||
@@ -241,9 +388,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
           });
     if (op.getKeepdims() != 0)
       reduced = expandReducedDims(rewriter, loc, reduced, axes, rank);
-    rewriter.replaceOp(op,
-                       castToTensorType(rewriter, loc, reduced, resultType));
-    return success();
+    return reduced;
   }
 
 private:
@@ -384,10 +529,9 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
         return reportUnsupported(rewriter, op, "axis must be a scalar");
       int64_t axis = axisValues->front();
       if (axis < -rank || axis >= rank)
-        return reportUnsupported(rewriter, op,
-                                 "axis " + Twine(axis) +
-                                     " is out of range for rank " +
-                                     Twine(rank));
+        return reportUnsupported(
+            rewriter, op,
+            "axis " + Twine(axis) + " is out of range for rank " + Twine(rank));
       rewriter.replaceOp(
           op, castToTensorType(rewriter, loc,
                                buildCumSum(rewriter, loc, op, input,
@@ -443,8 +587,8 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
   }
 
   /// The cumulative sum of `input` along the (normalised, constant) `axis`.
-  static Value buildCumSum(OpBuilder &rewriter, Location loc,
-                           onnx::CumSumOp op, Value input, int64_t axis) {
+  static Value buildCumSum(OpBuilder &rewriter, Location loc, onnx::CumSumOp op,
+                           Value input, int64_t axis) {
     MLIRContext *context = rewriter.getContext();
     auto inputType = cast<RankedTensorType>(input.getType());
     int64_t rank = inputType.getRank();

@@ -1,10 +1,10 @@
 // RUN: qaf-opt --split-input-file --verify-diagnostics --qaf-convert-onnx-to-linalg %s
 
-// Reduction axes must be known when compiling.
-func.func @axes_not_constant(%x: tensor<3x4xf32>, %axes: tensor<1xi64>) -> tensor<*xf32> {
-  // expected-error @below {{axes must be a constant tensor}}
+// Run-time reduction axes need a count known when compiling.
+func.func @axes_count_unknown(%x: tensor<3x4xf32>, %axes: tensor<?xi64>) -> tensor<*xf32> {
+  // expected-error @below {{run-time axes need a 1-D axes tensor of static length and a rank of at most 8}}
   // expected-error @below {{failed to legalize operation 'onnx.ReduceSum'}}
-  %0 = onnx.ReduceSum %x, %axes : (tensor<3x4xf32>, tensor<1xi64>) -> tensor<*xf32>
+  %0 = onnx.ReduceSum %x, %axes : (tensor<3x4xf32>, tensor<?xi64>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 

@@ -266,3 +266,15 @@ func.func @cumsum_runtime_axis(%x: tensor<2x3xf32>, %axis: tensor<i64>) -> tenso
   %0 = onnx.CumSum %x, %axis : (tensor<2x3xf32>, tensor<i64>) -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
+
+// Run-time axes: the axes' count is static, so the mask of reduced
+// dimensions picks one of the subsets of that size that fit the result type.
+// CHECK-LABEL: func.func @reduce_sum_runtime_axes
+// CHECK: cf.assert %{{.*}}, "onnx.ReduceSum: axes are out of range, repeated, or do not give the declared result shape"
+// CHECK: scf.index_switch %{{.*}} -> tensor<?x?xf32>
+// CHECK: case 2 {
+// CHECK: default {
+func.func @reduce_sum_runtime_axes(%x: tensor<2x3xf32>, %axes: tensor<1xi64>) -> tensor<?x?xf32> {
+  %0 = onnx.ReduceSum %x, %axes : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
