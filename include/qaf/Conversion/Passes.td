@@ -131,4 +131,20 @@ def FuseElementwisePass : Pass<"qaf-fuse-elementwise", "mlir::func::FuncOp"> {
   ];
 }
 
+def ApproximateMathPass : Pass<"qaf-approximate-math", "mlir::func::FuncOp"> {
+  let summary = "Inline polynomial approximations of exp, tanh and erf";
+  let description = [{
+    `math.exp`, `math.tanh` and `math.erf` on f32 otherwise become calls into
+    libm, one element at a time, which also keeps LLVM from vectorizing the
+    loops around them (SiLU, softmax, GELU). Upstream's polynomial
+    approximations are plain arithmetic, accurate to a few ulp, and
+    vectorize.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // QAF_CONVERSION_PASSES_TD

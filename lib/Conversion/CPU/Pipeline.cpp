@@ -22,7 +22,7 @@ std::string getCPUPipeline(CPUPhase from, CPUPhase to) {
       // -> Linalg: the shared lowering, then element-wise fusion so chains
       // (RMSNorm, SwiGLU, masks) become single loops.
       "qaf-convert-onnx-to-linalg,canonicalize,cse,"
-      "func.func(qaf-fuse-elementwise),canonicalize,cse",
+      "func.func(qaf-fuse-elementwise,qaf-approximate-math),canonicalize,cse",
       // -> Loops: host ABI, buffers (function arguments keep an identity
       // layout: the runtime passes contiguous arrays), deallocation, GEMM
       // kernel calls, then loops with the parallel ones on OpenMP.
