@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end as far as qaf goes today: generate a small
 # Llama-style decoder as an exporter would write it, import it into the onnx
-# dialect, summarise it, export it back, and check the exported model in ONNX
-# Runtime against the original.
+# dialect, summarise it, export it back and check it in ONNX Runtime, then
+# compile it to a native CPU artifact and check that against ONNX Runtime.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,3 +32,9 @@ echo "== 3. export it back to ONNX"
 echo "== 4. check the exported model with onnx.checker and ONNX Runtime"
 "$python" "$root/scripts/compare_onnx_models.py" "$out/llama.onnx" \
   "$out/llama.roundtrip.onnx"
+
+echo "== 5. compile it for this CPU and run it with qaf-run"
+"$build/bin/qaf-compile" "$out/llama.onnx" -o "$out/artifact"
+"$build/bin/qaf-run" info "$out/artifact"
+"$python" "$root/scripts/compare_compiled_with_ort.py" "$build/bin/qaf-run" \
+  "$out/artifact" "$out/llama.onnx"
