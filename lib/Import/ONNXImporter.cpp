@@ -873,20 +873,39 @@ static LogicalResult verifyOdsConstraints(Operation *op) {
       >(op);
 }
 
-/// The number of results the op declares, from its ODS traits; -1 when
-/// variadic.
-static int getDeclaredNumResults(RegisteredOperationName name) {
-  if (name.hasTrait<OpTrait::OneResult>())
-    return 1;
-  if (name.hasTrait<OpTrait::NResults<2>::Impl>())
-    return 2;
-  if (name.hasTrait<OpTrait::NResults<3>::Impl>())
-    return 3;
-  if (name.hasTrait<OpTrait::NResults<4>::Impl>())
-    return 4;
-  if (name.hasTrait<OpTrait::ZeroResults>())
+/// The fixed number of operands or results an op declares, read from the
+/// traits ODS gives it (ZeroOperands, OneOperand, NOperands<N>, and the same
+/// for results); nullopt when variadic. The dialect's ops have at most 6.
+template <template <typename> class Zero, template <typename> class One,
+          template <unsigned> class N>
+static std::optional<unsigned> getDeclaredCount(RegisteredOperationName name) {
+  if (name.hasTrait<Zero>())
     return 0;
-  return -1;
+  if (name.hasTrait<One>())
+    return 1;
+  if (name.hasTrait<N<2>::template Impl>())
+    return 2;
+  if (name.hasTrait<N<3>::template Impl>())
+    return 3;
+  if (name.hasTrait<N<4>::template Impl>())
+    return 4;
+  if (name.hasTrait<N<5>::template Impl>())
+    return 5;
+  if (name.hasTrait<N<6>::template Impl>())
+    return 6;
+  return std::nullopt;
+}
+
+static std::optional<unsigned>
+getDeclaredNumOperands(RegisteredOperationName name) {
+  return getDeclaredCount<OpTrait::ZeroOperands, OpTrait::OneOperand,
+                          OpTrait::NOperands>(name);
+}
+
+static std::optional<unsigned>
+getDeclaredNumResults(RegisteredOperationName name) {
+  return getDeclaredCount<OpTrait::ZeroResults, OpTrait::OneResult,
+                          OpTrait::NResults>(name);
 }
 
 FailureOr<SmallVector<Value>>
@@ -1146,20 +1165,9 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
 
   // Trailing optional inputs the node omitted are explicit NoValue operands
   // in the IR; the count comes from the op's declared operand list.
-  if (!registered->hasTrait<OpTrait::VariadicOperands>()) {
-    unsigned expected = 0;
-    if (registered->hasTrait<OpTrait::OneOperand>())
-      expected = 1;
-    else if (registered->hasTrait<OpTrait::NOperands<2>::Impl>())
-      expected = 2;
-    else if (registered->hasTrait<OpTrait::NOperands<3>::Impl>())
-      expected = 3;
-    else if (registered->hasTrait<OpTrait::NOperands<4>::Impl>())
-      expected = 4;
-    else if (registered->hasTrait<OpTrait::NOperands<5>::Impl>())
-      expected = 5;
-    else if (registered->hasTrait<OpTrait::NOperands<6>::Impl>())
-      expected = 6;
+  if (std::optional<unsigned> declaredOperands =
+          getDeclaredNumOperands(*registered)) {
+    unsigned expected = *declaredOperands;
     if (operands.size() > expected)
       return emitError(loc)
              << describe(node) << ": has " << operands.size()
@@ -1172,9 +1180,8 @@ LogicalResult Importer::importNode(const proto::NodeProto &node) {
       defaultOpset < 13)
     return importOldSoftmax(node, opName, operands.front(), attributes);
 
-  int declaredResults = getDeclaredNumResults(*registered);
   unsigned numResults =
-      declaredResults < 0 ? node.output_size() : declaredResults;
+      getDeclaredNumResults(*registered).value_or(node.output_size());
   if (node.output_size() > static_cast<int>(numResults))
     return emitError(loc) << describe(node) << ": has " << node.output_size()
                           << " outputs, at most " << numResults

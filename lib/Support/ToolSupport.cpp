@@ -89,7 +89,6 @@ ToolDiagnosticHandler::ToolDiagnosticHandler(MLIRContext *context,
 OwningOpRef<ModuleOp> parseMlirFile(llvm::StringRef path,
                                     MLIRContext *context) {
   llvm::SourceMgr sourceMgr;
-  std::string error;
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
                                                    /*RequiresNullTerminator=*/true);
   if (!buffer) {

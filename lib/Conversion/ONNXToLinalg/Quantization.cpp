@@ -90,26 +90,6 @@ AffineMap getParameterMap(const QuantizationLayout &layout, ShapedType type,
   return AffineMap::get(rank, 0, exprs, context);
 }
 
-/// An all-parallel generic over `x`'s shape with the operands read by
-/// `maps`, yielding `body(scalars)` of `elementType`.
-Value buildMappedElementwise(OpBuilder &b, Location loc, Value x,
-                             ValueRange operands, ArrayRef<AffineMap> maps,
-                             Type elementType, ScalarBodyBuilder body) {
-  int64_t rank = cast<ShapedType>(x.getType()).getRank();
-  MLIRContext *context = b.getContext();
-  Value init = createEmptyTensor(b, loc, getDims(b, loc, x), elementType);
-  SmallVector<AffineMap> allMaps(maps);
-  allMaps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, operands, ValueRange{init}, allMaps,
-      iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        linalg::YieldOp::create(nb, nl, body(nb, nl, args.drop_back()));
-      });
-  return generic.getResult(0);
-}
-
 /// `round_half_to_even(x / scale) + zeroPoint`, clamped to the range of the
 /// integer type of `width` bits and `isUnsigned`, converted to it. `x`,
 /// `scale` and `zeroPoint` are f32.
@@ -198,8 +178,8 @@ struct QuantizeLinearLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
     }
     auto to = cast<IntegerType>(resultElement);
     Value result = buildMappedElementwise(
-        rw, loc, adaptor.getX(), operands, maps, resultElement,
-        [&](OpBuilder &b, Location l, ValueRange scalars) {
+        rw, loc, operands, maps, getDims(rw, loc, adaptor.getX()),
+        resultElement, [&](OpBuilder &b, Location l, ValueRange scalars) {
           Value x = convertScalar(b, l, scalars[0], f32, false, false);
           Value scale = convertScalar(b, l, scalars[1], f32, false, false);
           Value zeroPoint = hasZeroPoint ? convertScalar(b, l, scalars[2], f32,
@@ -255,8 +235,8 @@ struct DequantizeLinearLowering
           context));
     }
     Value result = buildMappedElementwise(
-        rw, loc, adaptor.getX(), operands, maps, resultElement,
-        [&](OpBuilder &b, Location l, ValueRange scalars) {
+        rw, loc, operands, maps, getDims(rw, loc, adaptor.getX()),
+        resultElement, [&](OpBuilder &b, Location l, ValueRange scalars) {
           Value x = convertScalar(b, l, scalars[0], wide, isUnsigned, false);
           if (hasZeroPoint)
             x = arith::SubIOp::create(
