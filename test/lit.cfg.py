@@ -19,7 +19,7 @@ config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["qaf-opt", "qaf-translate", "qaf-run"], [config.qaf_tools_dir])
+    ["qaf-opt", "qaf-translate", "qaf-compile", "qaf-run"], [config.qaf_tools_dir])
 # lit predefines %python as the Python running lit (Debian's, without
 # numpy when lit is started directly); the project's oracle Python wins.
 config.substitutions = [(key, value) for key, value in config.substitutions

@@ -14,6 +14,7 @@
 #include "qaf/passes/WeightAttrs.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/OperationSupport.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
@@ -84,6 +85,17 @@ FailureOr<ManifestTensor> describeTensor(Type type, StringRef name,
   return tensor;
 }
 
+/// A weight read back from text IR has no data (the printer elides it).
+LogicalResult checkWeightData(StringRef name, ElementsAttr value,
+                              Location loc) {
+  auto resource = dyn_cast_if_present<DenseResourceElementsAttr>(value);
+  if (value && (!resource || resource.getRawHandle().getBlob()))
+    return success();
+  return emitError(loc) << "weight '" << name
+                        << "' has no data: text IR elides weights; write the "
+                           "stage as bytecode (-o file.mlirbc) to compile it";
+}
+
 func::FuncOp lookupEntry(ModuleOp module, StringRef entry) {
   return module.lookupSymbol<func::FuncOp>(entry);
 }
@@ -127,7 +139,10 @@ describeEntryPoint(ModuleOp module, StringRef entry, const CPUTarget &target) {
                                 << "' has a dynamic shape";
       description.weights.push_back(*tensor);
       auto value = func.getArgAttrOfType<ElementsAttr>(i, kWeightValueAttr);
+      description.weightValues.push_back(value);
       if (value) {
+        if (failed(checkWeightData(weightName.getValue(), value, loc)))
+          return failure();
         std::vector<char> storage;
         std::string error;
         FailureOr<ArrayRef<char>> bytes = getElementsBytes(
@@ -170,41 +185,171 @@ describeEntryPoint(ModuleOp module, StringRef entry, const CPUTarget &target) {
   return description;
 }
 
-LogicalResult writeWeights(ModuleOp module, StringRef entry,
-                           const ArtifactDescription &description,
-                           StringRef path) {
-  func::FuncOp func = lookupEntry(module, entry);
+LogicalResult checkWeightValues(const ArtifactDescription &description,
+                                Location loc) {
+  for (auto [tensor, value] :
+       llvm::zip_equal(description.weights, description.weightValues))
+    if (failed(checkWeightData(tensor.name, value, loc)))
+      return failure();
+  return success();
+}
+
+LogicalResult writeWeights(const ArtifactDescription &description,
+                           StringRef path, Location loc) {
   std::vector<SafeTensorsEntry> entries;
-  std::vector<std::vector<char>> storages;
-  storages.reserve(func.getNumArguments());
-  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
-    auto name = func.getArgAttrOfType<StringAttr>(i, kWeightNameAttr);
-    auto value = func.getArgAttrOfType<ElementsAttr>(i, kWeightValueAttr);
-    if (!name)
-      continue;
+  std::vector<std::vector<char>> storages(description.weights.size());
+  for (auto [tensor, value, storage] : llvm::zip_equal(
+           description.weights, description.weightValues, storages)) {
     if (!value)
-      return emitError(func.getLoc())
-             << "weight '" << name.getValue() << "' has no value";
-    storages.emplace_back();
+      return emitError(loc) << "weight '" << tensor.name << "' has no value";
     std::string error;
-    FailureOr<ArrayRef<char>> bytes = getElementsBytes(
-        value, storages.back(), SubByteLayout::BytePerElement, error);
+    FailureOr<ArrayRef<char>> bytes =
+        getElementsBytes(value, storage, SubByteLayout::BytePerElement, error);
     if (failed(bytes))
-      return emitError(func.getLoc())
-             << "weight '" << name.getValue() << "': " << error;
+      return emitError(loc) << "weight '" << tensor.name << "': " << error;
     auto type = cast<ShapedType>(value.getType());
-    SafeTensorsEntry tensor;
-    tensor.name = name.str();
-    tensor.dtype = *getDType(type.getElementType());
-    tensor.shape.assign(type.getShape().begin(), type.getShape().end());
-    tensor.bytes = *bytes;
-    entries.push_back(std::move(tensor));
+    std::optional<DType> dtype = parseDTypeName(tensor.dtype);
+    if (!dtype)
+      return emitError(loc)
+             << "weight '" << tensor.name << "' has an unknown dtype '"
+             << tensor.dtype << "'";
+    SafeTensorsEntry entry;
+    entry.name = tensor.name;
+    entry.dtype = *dtype;
+    entry.shape.assign(type.getShape().begin(), type.getShape().end());
+    if (!llvm::equal(tensor.shape, entry.shape,
+                     [](const auto &dim, int64_t size) {
+                       auto *static_size = std::get_if<int64_t>(&dim);
+                       return static_size && *static_size == size;
+                     }))
+      return emitError(loc)
+             << "weight '" << tensor.name << "': its value has type " << type
+             << ", which does not match its description";
+    entry.bytes = *bytes;
+    entries.push_back(std::move(entry));
   }
   std::map<std::string, std::string> metadata = {
       {"qaf.fingerprint", description.fingerprint}};
   if (llvm::Error error = writeSafeTensors(path, entries, metadata))
-    return emitError(func.getLoc()) << llvm::toString(std::move(error));
+    return emitError(loc) << llvm::toString(std::move(error));
   return success();
+}
+
+namespace {
+
+Attribute encodeTensor(Builder &builder, const ManifestTensor &tensor,
+                       ElementsAttr value) {
+  SmallVector<Attribute> shape;
+  for (const auto &dim : tensor.shape) {
+    if (auto *size = std::get_if<int64_t>(&dim))
+      shape.push_back(builder.getI64IntegerAttr(*size));
+    else
+      shape.push_back(builder.getStringAttr(std::get<std::string>(dim)));
+  }
+  SmallVector<NamedAttribute> fields = {
+      builder.getNamedAttr("name", builder.getStringAttr(tensor.name)),
+      builder.getNamedAttr("dtype", builder.getStringAttr(tensor.dtype)),
+      builder.getNamedAttr("shape", builder.getArrayAttr(shape))};
+  if (value)
+    fields.push_back(builder.getNamedAttr("value", value));
+  return builder.getDictionaryAttr(fields);
+}
+
+Attribute encodeTensors(Builder &builder,
+                        const std::vector<ManifestTensor> &tensors,
+                        ArrayRef<ElementsAttr> values = {}) {
+  SmallVector<Attribute> encoded;
+  for (auto [i, tensor] : llvm::enumerate(tensors))
+    encoded.push_back(
+        encodeTensor(builder, tensor, i < values.size() ? values[i] : nullptr));
+  return builder.getArrayAttr(encoded);
+}
+
+/// Decodes one tensor list; `values` collects the optional `value` fields.
+LogicalResult decodeTensors(DictionaryAttr dict, StringRef key,
+                            std::vector<ManifestTensor> &tensors,
+                            std::vector<ElementsAttr> *values, Location loc) {
+  auto list = dict.getAs<ArrayAttr>(key);
+  auto malformed = [&]() {
+    return emitError(loc) << "malformed '" << kArtifactDescriptionAttr
+                          << "' attribute: bad '" << key << "' list";
+  };
+  if (!list)
+    return malformed();
+  for (Attribute element : list) {
+    auto fields = dyn_cast<DictionaryAttr>(element);
+    if (!fields)
+      return malformed();
+    auto name = fields.getAs<StringAttr>("name");
+    auto dtype = fields.getAs<StringAttr>("dtype");
+    auto shape = fields.getAs<ArrayAttr>("shape");
+    if (!name || !dtype || !shape)
+      return malformed();
+    ManifestTensor tensor;
+    tensor.name = name.str();
+    tensor.dtype = dtype.str();
+    for (Attribute dim : shape) {
+      if (auto size = dyn_cast<IntegerAttr>(dim))
+        tensor.shape.push_back(size.getInt());
+      else if (auto param = dyn_cast<StringAttr>(dim))
+        tensor.shape.push_back(param.str());
+      else
+        return malformed();
+    }
+    tensors.push_back(std::move(tensor));
+    if (values)
+      values->push_back(fields.getAs<ElementsAttr>("value"));
+  }
+  return success();
+}
+
+} // namespace
+
+void attachDescription(ModuleOp module,
+                       const ArtifactDescription &description) {
+  Builder builder(module.getContext());
+  SmallVector<NamedAttribute> fields = {
+      builder.getNamedAttr("entry", builder.getStringAttr(description.entry)),
+      builder.getNamedAttr("symbol", builder.getStringAttr(description.symbol)),
+      builder.getNamedAttr("fingerprint",
+                           builder.getStringAttr(description.fingerprint)),
+      builder.getNamedAttr("inputs",
+                           encodeTensors(builder, description.inputs)),
+      builder.getNamedAttr("outputs",
+                           encodeTensors(builder, description.outputs)),
+      builder.getNamedAttr("weights",
+                           encodeTensors(builder, description.weights,
+                                         description.weightValues))};
+  module->setAttr(kArtifactDescriptionAttr, builder.getDictionaryAttr(fields));
+}
+
+FailureOr<std::optional<ArtifactDescription>> readDescription(ModuleOp module) {
+  Attribute attr = module->getAttr(kArtifactDescriptionAttr);
+  if (!attr)
+    return std::optional<ArtifactDescription>();
+  Location loc = module.getLoc();
+  auto dict = dyn_cast<DictionaryAttr>(attr);
+  if (!dict)
+    return emitError(loc) << "malformed '" << kArtifactDescriptionAttr
+                          << "' attribute: not a dictionary";
+  ArtifactDescription description;
+  for (auto [key, field] :
+       {std::pair<StringRef, std::string *>{"entry", &description.entry},
+        {"symbol", &description.symbol},
+        {"fingerprint", &description.fingerprint}}) {
+    auto value = dict.getAs<StringAttr>(key);
+    if (!value)
+      return emitError(loc) << "malformed '" << kArtifactDescriptionAttr
+                            << "' attribute: no '" << key << "' string";
+    *field = value.str();
+  }
+  if (failed(decodeTensors(dict, "inputs", description.inputs, nullptr, loc)) ||
+      failed(
+          decodeTensors(dict, "outputs", description.outputs, nullptr, loc)) ||
+      failed(decodeTensors(dict, "weights", description.weights,
+                           &description.weightValues, loc)))
+    return failure();
+  return std::optional<ArtifactDescription>(std::move(description));
 }
 
 void stripWeightValues(ModuleOp module, StringRef entry) {

@@ -16,7 +16,10 @@
 #include "qaf/dialects/onnx/ONNXModelAttrs.h"
 #include "qaf/passes/WeightAttrs.h"
 
+#include "qaf/dialects/onnx/ONNXDialect.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -61,86 +64,180 @@ LogicalResult runPipeline(ModuleOp module, CPUPhase from, CPUPhase to,
   return pm.run(module);
 }
 
-/// Writes IR for a phase that stops before code generation.
+/// Writes IR for a phase that stops before code generation: bytecode when
+/// the file name ends in .mlirbc (weights kept, so the file can be compiled
+/// further), text otherwise (weights elided).
 LogicalResult writeIR(ModuleOp module, const CompileOptions &options) {
-  return writeMlirFile(module, options.output, /*bytecode=*/false,
+  bool bytecode = llvm::sys::path::extension(options.output) == ".mlirbc";
+  return writeMlirFile(module, options.output, bytecode,
                        /*printWeights=*/false);
+}
+
+StringRef getPhaseName(CompilePhase phase) {
+  static const char *const names[] = {"onnx", "outlined", "linalg", "loops",
+                                      "llvm", "llvm-ir",  "object", "artifact"};
+  return names[static_cast<int>(phase)];
+}
+
+/// The phase a module is in. An imported graph has no artifact description;
+/// every later phase has one (the outlining step attaches it), and the
+/// entry point's form tells them apart.
+FailureOr<CompilePhase> detectPhase(ModuleOp module, StringRef entry,
+                                    bool hasDescription) {
+  if (!hasDescription) {
+    if (module.lookupSymbol<func::FuncOp>(onnx::kMainGraphName))
+      return CompilePhase::ONNX;
+    return emitError(module.getLoc())
+           << "the input is neither an imported ONNX graph (no @"
+           << onnx::kMainGraphName << ") nor a stage written by qaf-compile "
+           << "--compile-to (no '" << kArtifactDescriptionAttr
+           << "' attribute)";
+  }
+  Operation *entryOp = module.lookupSymbol(entry);
+  if (!entryOp)
+    return emitError(module.getLoc()) << "no entry point @" << entry;
+  if (isa<LLVM::LLVMFuncOp>(entryOp))
+    return CompilePhase::LLVM;
+  auto func = dyn_cast<func::FuncOp>(entryOp);
+  if (!func)
+    return emitError(entryOp->getLoc())
+           << "entry point @" << entry << " is not a function";
+  auto isBuffer = [](Type type) { return isa<BaseMemRefType>(type); };
+  if (llvm::any_of(func.getArgumentTypes(), isBuffer) ||
+      llvm::any_of(func.getResultTypes(), isBuffer))
+    return CompilePhase::Loops;
+  bool hasONNXOps = module
+                        .walk([](Operation *op) {
+                          return isa<onnx::ONNXDialect>(op->getDialect())
+                                     ? WalkResult::interrupt()
+                                     : WalkResult::advance();
+                        })
+                        .wasInterrupted();
+  return hasONNXOps ? CompilePhase::Outlined : CompilePhase::Linalg;
+}
+
+/// Outlines the weights of an imported graph and attaches the artifact
+/// description (with the weight values) to the module.
+LogicalResult outlineWeights(ModuleOp module, const CompileOptions &options,
+                             const CPUTarget &target) {
+  PassManager pm(module->getContext());
+  std::string pipeline =
+      "func.func(qaf-fold-weight-transposes),qaf-outline-weights{entry=" +
+      options.entry + "}";
+  if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(module)))
+    return failure();
+  FailureOr<ArtifactDescription> description =
+      describeEntryPoint(module, options.entry, target);
+  if (failed(description))
+    return failure();
+  attachDescription(module, *description);
+  stripWeightValues(module, options.entry);
+  return success();
+}
+
+CPUPhase toCPUPhase(CompilePhase phase) {
+  switch (phase) {
+  case CompilePhase::ONNX:
+    return CPUPhase::ONNX;
+  case CompilePhase::Outlined:
+    return CPUPhase::Outlined;
+  case CompilePhase::Linalg:
+    return CPUPhase::Linalg;
+  case CompilePhase::Loops:
+    return CPUPhase::Loops;
+  default:
+    return CPUPhase::LLVM;
+  }
 }
 
 } // namespace
 
 LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
   Location loc = module.getLoc();
-  if (options.phase == CompilePhase::ONNX)
+  FailureOr<std::optional<ArtifactDescription>> attached =
+      readDescription(module);
+  if (failed(attached))
+    return failure();
+  FailureOr<CompilePhase> inputPhase =
+      detectPhase(module, options.entry, attached->has_value());
+  if (failed(inputPhase))
+    return failure();
+  if (options.phase < *inputPhase)
+    return emitError(loc) << "the input is already at phase '"
+                          << getPhaseName(*inputPhase)
+                          << "'; it cannot stop at the earlier phase '"
+                          << getPhaseName(options.phase) << "'";
+  if (options.phase == *inputPhase && options.phase <= CompilePhase::LLVM)
     return writeIR(module, options);
 
   CPUTarget target = options.target;
   if (failed(resolveCPUTarget(target, loc)))
     return failure();
 
-  // Outline the weights; they are described and written before the IR
-  // forgets where they came from.
-  {
-    PassManager pm(module->getContext());
-    std::string pipeline =
-        "func.func(qaf-fold-weight-transposes),qaf-outline-weights{entry=" +
-        options.entry + "}";
-    if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(module)))
-      return failure();
-  }
-  FailureOr<ArtifactDescription> description =
-      describeEntryPoint(module, options.entry, target);
-  if (failed(description))
-    return failure();
-
-  bool writesArtifact = options.phase == CompilePhase::Artifact;
-  if (writesArtifact) {
-    if (std::error_code ec = llvm::sys::fs::create_directories(options.output))
-      return emitError(loc) << "cannot create the artifact folder '"
-                            << options.output << "': " << ec.message();
-    SmallString<256> weightsPath(options.output);
-    llvm::sys::path::append(weightsPath, description->weightsFile);
+  if (*inputPhase == CompilePhase::ONNX) {
     TimingScope scope =
-        options.timing ? options.timing->nest("write-weights") : TimingScope();
-    if (failed(writeWeights(module, options.entry, *description, weightsPath)))
+        options.timing ? options.timing->nest("outline") : TimingScope();
+    if (failed(outlineWeights(module, options, target)))
+      return failure();
+    if (options.phase == CompilePhase::Outlined)
+      return writeIR(module, options);
+  }
+  if (*inputPhase <= CompilePhase::Outlined)
+    stripEntryPointAttributes(module, options.entry);
+  // Fail before the long part when the input's weights were elided.
+  if (options.phase == CompilePhase::Artifact) {
+    FailureOr<std::optional<ArtifactDescription>> described =
+        readDescription(module);
+    if (failed(described) || failed(checkWeightValues(**described, loc)))
       return failure();
   }
-  stripWeightValues(module, options.entry);
-  if (options.phase == CompilePhase::Outlined)
-    return writeIR(module, options);
-  stripEntryPointAttributes(module, options.entry);
 
-  static const std::pair<CompilePhase, CPUPhase> irPhases[] = {
-      {CompilePhase::Linalg, CPUPhase::Linalg},
-      {CompilePhase::Loops, CPUPhase::Loops},
-      {CompilePhase::LLVM, CPUPhase::LLVM},
-  };
-  for (auto [phase, cpuPhase] : irPhases) {
-    if (options.phase == phase)
-      return failure(
-          failed(runPipeline(module, CPUPhase::Outlined, cpuPhase, options)) ||
-          failed(writeIR(module, options)));
-  }
-  if (failed(runPipeline(module, CPUPhase::Outlined, CPUPhase::LLVM, options)))
+  CompilePhase lastIRPhase = std::min(options.phase, CompilePhase::LLVM);
+  CPUPhase from = toCPUPhase(std::max(*inputPhase, CompilePhase::Outlined));
+  if (failed(runPipeline(module, from, toCPUPhase(lastIRPhase), options)))
     return failure();
+  if (options.phase <= CompilePhase::LLVM)
+    return writeIR(module, options);
+
+  // Code generation: the description leaves the module here.
+  FailureOr<std::optional<ArtifactDescription>> described =
+      readDescription(module);
+  if (failed(described))
+    return failure();
+  if (!described->has_value())
+    return emitError(loc) << "the '" << kArtifactDescriptionAttr
+                          << "' attribute was lost during lowering";
+  ArtifactDescription description = std::move(**described);
+  description.target = target;
+  module->removeAttr(kArtifactDescriptionAttr);
 
   SmallVector<EntryPointABI> entryPoints = {
-      {options.entry, !description->outputs.empty()}};
+      {options.entry, !description.outputs.empty()}};
   if (options.phase == CompilePhase::LLVMIR ||
       options.phase == CompilePhase::Object)
-    return emitCPUCode(module, target, entryPoints, description->fingerprint,
+    return emitCPUCode(module, target, entryPoints, description.fingerprint,
                        options.output, options.phase == CompilePhase::LLVMIR);
 
-  SmallString<256> objectPath(options.output), libraryPath(options.output),
-      manifestPath(options.output);
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.output))
+    return emitError(loc) << "cannot create the artifact folder '"
+                          << options.output << "': " << ec.message();
+  SmallString<256> weightsPath(options.output), objectPath(options.output),
+      libraryPath(options.output), manifestPath(options.output);
+  llvm::sys::path::append(weightsPath, description.weightsFile);
   llvm::sys::path::append(objectPath, "model.o");
-  llvm::sys::path::append(libraryPath, description->libraryFile);
+  llvm::sys::path::append(libraryPath, description.libraryFile);
   llvm::sys::path::append(manifestPath, "manifest.json");
+  {
+    TimingScope scope =
+        options.timing ? options.timing->nest("write-weights") : TimingScope();
+    if (failed(writeWeights(description, weightsPath, loc)))
+      return failure();
+  }
   {
     TimingScope scope =
         options.timing ? options.timing->nest("llvm-codegen") : TimingScope();
     if (failed(emitCPUCode(
-            module, target, entryPoints, description->fingerprint, objectPath,
+            module, target, entryPoints, description.fingerprint, objectPath,
             /*emitLLVMIR=*/false, options.timing ? &scope : nullptr)))
       return failure();
   }
@@ -150,7 +247,7 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
   llvm::sys::fs::remove(objectPath);
   if (failed(linked))
     return failure();
-  return writeManifest(*description, manifestPath, loc);
+  return writeManifest(description, manifestPath, loc);
 }
 
 } // namespace qaf

@@ -5,7 +5,10 @@ For each variant of the generated decoder (scripts/gen_llama_onnx.py), one
 `qaf-compile` artifact runs two batch sizes and two sequence lengths with
 `qaf-run` (dynamic dimensions, no recompiling); its logits must match ONNX
 Runtime's on the original model within 1e-3 (max abs difference). Left-padded
-attention masks check the masking path too.
+attention masks check the masking path too. One variant is also compiled in
+two steps through each intermediate phase (`--compile-to=<phase> -o
+stage.mlirbc`, then `qaf-compile stage.mlirbc`), so every stage's output is
+shown to compile to a working artifact.
 
 Exit status 0 when every check passed; prints `N passed, F failed`.
 """
@@ -28,6 +31,8 @@ VARIANTS = {
     "opset18-tied-qkvbias": {"opset": 18, "tie_embeddings": True, "qkv_bias": True},
     "no-mask-mha": {"attention_mask": False, "kv_heads": 4},
 }
+# Phases a compilation can stop at and be resumed from (for "opset17").
+RESUMED_PHASES = ["outlined", "linalg", "loops", "llvm"]
 
 
 def run(command, timeout):
@@ -38,14 +43,20 @@ def run(command, timeout):
     return result
 
 
-def check_variant(args, tmp, name, overrides):
+def check_variant(args, tmp, name, overrides, resume_from=None):
     cfg = gen.LlamaConfig(**{**gen.PRESETS["tiny"], **overrides})
-    folder = os.path.join(tmp, name)
+    folder = os.path.join(tmp, name if not resume_from else f"{name}-via-{resume_from}")
     os.makedirs(folder)
     model = os.path.join(folder, "model.onnx")
     gen.save(cfg, model)
     artifact = os.path.join(folder, "artifact")
-    run([args.qaf_compile, model, "-o", artifact], timeout=300)
+    if resume_from:
+        stage = os.path.join(folder, f"{resume_from}.mlirbc")
+        run([args.qaf_compile, model, f"--compile-to={resume_from}", "-o", stage], timeout=300)
+        run([args.qaf_compile, stage, "-o", artifact], timeout=300)
+        name = f"{name} (via {resume_from}.mlirbc)"
+    else:
+        run([args.qaf_compile, model, "-o", artifact], timeout=300)
     session = gen.ort_session(model)
     input_names = [i.name for i in session.get_inputs()]
     failures = 0
@@ -80,11 +91,13 @@ def main():
     args = parser.parse_args()
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="qaf-llama-compiled-") as tmp:
-        for name, overrides in VARIANTS.items():
+        runs = [(name, overrides, None) for name, overrides in VARIANTS.items()]
+        runs += [("opset17", VARIANTS["opset17"], phase) for phase in RESUMED_PHASES]
+        for name, overrides, resume_from in runs:
             try:
-                p, f = check_variant(args, tmp, name, overrides)
+                p, f = check_variant(args, tmp, name, overrides, resume_from)
             except (RuntimeError, subprocess.TimeoutExpired) as error:
-                print(f"FAIL {name}: {error}")
+                print(f"FAIL {name} (via {resume_from}): {error}")
                 p, f = 0, len(SHAPES)
             passed += p
             failed += f

@@ -23,6 +23,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
@@ -48,26 +49,29 @@ cl::opt<bool> exportOnnx(
     cl::desc("Write the onnx dialect as an ONNX model (input .mlir/.mlirbc, or "
              "the result of --import-onnx)"),
     cl::cat(category));
-cl::opt<bool> listOnnxOps("list-onnx-ops",
-                          cl::desc("Print the supported ONNX op types and exit"),
-                          cl::cat(category));
+cl::opt<bool>
+    listOnnxOps("list-onnx-ops",
+                cl::desc("Print the supported ONNX op types and exit"),
+                cl::cat(category));
 cl::opt<bool> printSummary(
     "summary",
     cl::desc("Print a summary of the model (inputs, outputs, weights, "
              "operators) to stderr"),
     cl::cat(category));
-cl::opt<bool> emitBytecode("emit-bytecode",
-                           cl::desc("Write MLIR bytecode instead of text"),
-                           cl::cat(category));
+cl::opt<bool>
+    emitBytecode("emit-bytecode",
+                 cl::desc("Write MLIR bytecode instead of text (implied by an "
+                          "output name ending in .mlirbc)"),
+                 cl::cat(category));
 cl::opt<bool> printWeights(
     "print-weights",
     cl::desc("Print every weight in text output (large ones are elided by "
              "default)"),
     cl::cat(category));
-cl::opt<bool> foldConstants(
-    "import-fold",
-    cl::desc("Fold constant shape computations while importing"),
-    cl::init(true), cl::cat(category));
+cl::opt<bool>
+    foldConstants("import-fold",
+                  cl::desc("Fold constant shape computations while importing"),
+                  cl::init(true), cl::cat(category));
 cl::opt<qaf::OnnxExportOptions::ExternalData> externalData(
     "external-data", cl::desc("Where exported weights go"),
     cl::values(clEnumValN(qaf::OnnxExportOptions::ExternalData::Auto, "auto",
@@ -133,8 +137,8 @@ void summarizeModel(ModuleOp module, raw_ostream &os) {
       return;
     ++opCounts[op->getName().getStringRef().drop_front(5).str()];
   });
-  os << "weights: " << constants << " tensors, " << elements
-     << " elements, " << format("%.1f", bytes / 1e6) << " MB\n";
+  os << "weights: " << constants << " tensors, " << elements << " elements, "
+     << format("%.1f", bytes / 1e6) << " MB\n";
   unsigned total = 0;
   for (auto &[name, count] : opCounts)
     total += count;
@@ -197,8 +201,8 @@ int main(int argc, char **argv) {
     options.externalDataThreshold = externalDataThreshold;
     return failed(qaf::exportOnnxFile(*module, outputPath, options)) ? 1 : 0;
   }
-  return failed(qaf::writeMlirFile(*module, outputPath, emitBytecode,
-                                   printWeights))
+  bool bytecode = emitBytecode || sys::path::extension(outputPath) == ".mlirbc";
+  return failed(qaf::writeMlirFile(*module, outputPath, bytecode, printWeights))
              ? 1
              : 0;
 }

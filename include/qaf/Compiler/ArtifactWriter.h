@@ -14,9 +14,11 @@
 
 #include "qaf/Compiler/CPUCodegen.h"
 
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -40,7 +42,15 @@ struct ArtifactDescription {
   std::string weightsFile = "weights.safetensors";
   CPUTarget target;
   std::vector<ManifestTensor> weights, inputs, outputs;
+  /// The weights' values, in the order of `weights`; null where the IR the
+  /// description came from had none (elided from text).
+  std::vector<mlir::ElementsAttr> weightValues;
 };
+
+/// The module attribute that carries an ArtifactDescription (and the weight
+/// values) from the phase where the weights are outlined down to code
+/// generation, so any phase's IR can be written and compiled later.
+inline constexpr llvm::StringLiteral kArtifactDescriptionAttr = "qaf.artifact";
 
 /// Describes entry point `entry` (weights, inputs, outputs) and computes the
 /// artifact's fingerprint from the IR and the weight bytes.
@@ -48,14 +58,27 @@ mlir::FailureOr<ArtifactDescription>
 describeEntryPoint(mlir::ModuleOp module, llvm::StringRef entry,
                    const CPUTarget &target);
 
-/// Writes the entry point's weights (its `qaf.weight_value` arguments) to a
-/// safetensors file, with the fingerprint in its metadata.
-mlir::LogicalResult writeWeights(mlir::ModuleOp module, llvm::StringRef entry,
-                                 const ArtifactDescription &description,
-                                 llvm::StringRef path);
+/// Stores `description` (with the weight values) on `module` as
+/// kArtifactDescriptionAttr.
+void attachDescription(mlir::ModuleOp module,
+                       const ArtifactDescription &description);
 
-/// Drops the `qaf.weight_value` argument attributes: the code does not need
-/// them, and later passes should not carry the weights along.
+/// Reads the description that attachDescription stored: nullopt when there
+/// is none, failure (diagnosed) when it is malformed.
+mlir::FailureOr<std::optional<ArtifactDescription>>
+readDescription(mlir::ModuleOp module);
+
+/// Fails (with the weight's name) unless every weight has its data.
+mlir::LogicalResult checkWeightValues(const ArtifactDescription &description,
+                                      mlir::Location loc);
+
+/// Writes the description's weight values to a safetensors file, with the
+/// fingerprint in its metadata.
+mlir::LogicalResult writeWeights(const ArtifactDescription &description,
+                                 llvm::StringRef path, mlir::Location loc);
+
+/// Drops the `qaf.weight_value` argument attributes once the description
+/// holds them: later passes should not carry the weights along twice.
 void stripWeightValues(mlir::ModuleOp module, llvm::StringRef entry);
 
 /// Drops the entry point's argument and result attributes (names, dims,
