@@ -1,0 +1,291 @@
+//===- QAFVerifiers.cpp - shape and parameter checks of qaf ops -----------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Every op computes [..., K] -> [..., N]. Weights and adapter factors must
+// have static shapes (they are constants or entry point arguments with known
+// sizes); activations may have dynamic leading dimensions, but K must be
+// static so groups are known at compile time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/dialects/qaf/QAFDialect.h"
+
+using namespace mlir;
+using namespace qaf;
+
+LogicalResult
+QuantFormatAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                        unsigned bits, int64_t groupSize, QuantScheme scheme) {
+  if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
+    return emitError() << "bits must be 2, 3, 4 or 8, not " << bits;
+  if (scheme == QuantScheme::NormalFloat && bits != 2 && bits != 4)
+    return emitError() << "the nf scheme has codebooks for 2 and 4 bits, not "
+                       << bits;
+  if (groupSize <= 0)
+    return emitError() << "group size must be positive, not " << groupSize;
+  return success();
+}
+
+namespace {
+
+/// The sizes of a linear op's activations: K (input features, static) and N
+/// (output features, static), with matching leading dimensions.
+struct LinearSizes {
+  int64_t k = 0, n = 0;
+};
+
+FailureOr<LinearSizes> verifyActivations(Operation *op, Value input,
+                                         Value output) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto outputType = cast<RankedTensorType>(output.getType());
+  if (inputType.getRank() < 1)
+    return op->emitOpError("input must have rank >= 1");
+  if (outputType.getRank() != inputType.getRank())
+    return op->emitOpError("result rank ")
+           << outputType.getRank() << " differs from the input rank "
+           << inputType.getRank();
+  if (inputType.getElementType() != outputType.getElementType())
+    return op->emitOpError("result element type ")
+           << outputType.getElementType() << " differs from the input's "
+           << inputType.getElementType();
+  LinearSizes sizes{inputType.getShape().back(), outputType.getShape().back()};
+  if (ShapedType::isDynamic(sizes.k))
+    return op->emitOpError("the input's last dimension (input features) must "
+                           "be static");
+  if (ShapedType::isDynamic(sizes.n))
+    return op->emitOpError("the result's last dimension (output features) "
+                           "must be static");
+  for (int64_t i = 0, e = inputType.getRank() - 1; i < e; ++i) {
+    int64_t in = inputType.getShape()[i], out = outputType.getShape()[i];
+    if (!ShapedType::isDynamic(in) && !ShapedType::isDynamic(out) && in != out)
+      return op->emitOpError("result dimension ")
+             << i << " is " << out << ", the input's is " << in;
+  }
+  return sizes;
+}
+
+/// Checks that `value` (named `name` in messages) is a static tensor of shape
+/// `expected` with the activations' element type (or `elementType`).
+LogicalResult verifyOperandShape(Operation *op, Value value, StringRef name,
+                                 ArrayRef<int64_t> expected,
+                                 Type elementType = nullptr) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getShape() != expected) {
+    InFlightDiagnostic diag = op->emitOpError() << name << " must have shape [";
+    llvm::interleaveComma(expected, diag);
+    diag << "], not " << type;
+    return diag;
+  }
+  if (elementType && type.getElementType() != elementType)
+    return op->emitOpError()
+           << name << " must have element type " << elementType << ", not "
+           << type.getElementType();
+  return success();
+}
+
+LogicalResult verifyGroups(Operation *op, int64_t k, int64_t groupSize) {
+  if (groupSize <= 0)
+    return op->emitOpError("group size must be positive, not ") << groupSize;
+  if (k % groupSize != 0)
+    return op->emitOpError("group size ")
+           << groupSize << " does not divide the input dimension " << k;
+  return success();
+}
+
+int64_t getDim(Value value, unsigned dim) {
+  return cast<RankedTensorType>(value.getType()).getShape()[dim];
+}
+
+/// The rank r of an adapter from its factor `a` ([r, ...]), which must be
+/// static and positive.
+FailureOr<int64_t> getAdapterRank(Operation *op, Value a, StringRef name) {
+  auto type = cast<RankedTensorType>(a.getType());
+  if (type.getRank() != 2 || !type.hasStaticShape())
+    return op->emitOpError()
+           << name << " must be a static 2-D tensor, not " << type;
+  if (type.getShape()[0] < 1)
+    return op->emitOpError("adapter rank must be at least 1");
+  return type.getShape()[0];
+}
+
+/// codes [N, K·bits/8], scales and zero points [N, K/g].
+LogicalResult verifyQuantizedWeight(Operation *op, QuantFormatAttr format,
+                                    LinearSizes sizes, Value codes,
+                                    Value scales, Value zeroPoints,
+                                    Type elementType) {
+  if (failed(verifyGroups(op, sizes.k, format.getGroupSize())))
+    return failure();
+  if ((sizes.k * format.getBits()) % 8 != 0)
+    return op->emitOpError("input dimension ")
+           << sizes.k << " times " << format.getBits()
+           << " bits does not fill whole bytes";
+  if (failed(verifyOperandShape(op, codes, "codes",
+                                {sizes.n, sizes.k * format.getBits() / 8})))
+    return failure();
+  SmallVector<int64_t> groupShape = {sizes.n, sizes.k / format.getGroupSize()};
+  if (failed(verifyOperandShape(op, scales, "scales", groupShape, elementType)))
+    return failure();
+  if (format.hasZeroPoints() && !zeroPoints)
+    return op->emitOpError("the ") << stringifyQuantScheme(format.getScheme())
+                                   << " scheme needs zero points";
+  if (!format.hasZeroPoints() && zeroPoints)
+    return op->emitOpError(
+        "the nf scheme has no zero points (w = s * codebook[q])");
+  if (zeroPoints && failed(verifyOperandShape(op, zeroPoints, "zero points",
+                                              groupShape, elementType)))
+    return failure();
+  return success();
+}
+
+Type getElementType(Value value) {
+  return cast<ShapedType>(value.getType()).getElementType();
+}
+
+} // namespace
+
+LogicalResult QLinearOp::verify() {
+  FailureOr<LinearSizes> sizes =
+      verifyActivations(*this, getInput(), getOutput());
+  if (failed(sizes))
+    return failure();
+  return verifyQuantizedWeight(*this, getFormat(), *sizes, getCodes(),
+                               getScales(), getZeroPoints(),
+                               getElementType(getInput()));
+}
+
+LogicalResult LoTALinearOp::verify() {
+  FailureOr<LinearSizes> sizes =
+      verifyActivations(*this, getInput(), getOutput());
+  if (failed(sizes))
+    return failure();
+  if (!getFormat().hasZeroPoints())
+    return emitOpError("LoTA-QAF adapts integer codes; the nf scheme has "
+                       "none (use asym or sym)");
+  if (failed(verifyQuantizedWeight(*this, getFormat(), *sizes, getCodes(),
+                                   getScales(), getZeroPoints(),
+                                   getElementType(getInput()))))
+    return failure();
+  FailureOr<int64_t> rank = getAdapterRank(*this, getA(), "A_T");
+  if (failed(rank) ||
+      failed(verifyOperandShape(*this, getA(), "A_T", {*rank, sizes->k})) ||
+      failed(verifyOperandShape(*this, getB(), "B_T", {sizes->n, *rank})))
+    return failure();
+  // |ΔW| <= r, so a threshold at or above r can never move a code, and a
+  // non-positive one would move every code with a non-zero update.
+  double omega = getOmega().convertToDouble();
+  if (!(omega > 0) || omega >= static_cast<double>(*rank))
+    return emitOpError("threshold omega must be in (0, rank = ")
+           << *rank << "), not " << omega;
+  return success();
+}
+
+LogicalResult L4QLinearOp::verify() {
+  FailureOr<LinearSizes> sizes =
+      verifyActivations(*this, getInput(), getOutput());
+  if (failed(sizes))
+    return failure();
+  int64_t bits = getBits();
+  if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
+    return emitOpError("bits must be 2, 3, 4 or 8, not ") << bits;
+  if (failed(
+          verifyGroups(*this, sizes->k, static_cast<int64_t>(getGroupSize()))))
+    return failure();
+  Type elementType = getElementType(getInput());
+  SmallVector<int64_t> groupShape = {
+      sizes->n, sizes->k / static_cast<int64_t>(getGroupSize())};
+  FailureOr<int64_t> rank = getAdapterRank(*this, getA(), "A");
+  if (failed(rank) ||
+      failed(verifyOperandShape(*this, getWeight(), "weight",
+                                {sizes->k, sizes->n}, elementType)) ||
+      failed(verifyOperandShape(*this, getA(), "A", {*rank, sizes->k},
+                                elementType)) ||
+      failed(verifyOperandShape(*this, getB(), "B", {sizes->n, *rank},
+                                elementType)) ||
+      failed(verifyOperandShape(*this, getScales(), "scales", groupShape,
+                                elementType)) ||
+      failed(verifyOperandShape(*this, getOffsets(), "offsets", groupShape,
+                                elementType)))
+    return failure();
+  return success();
+}
+
+LogicalResult LoRAOp::verify() {
+  FailureOr<LinearSizes> sizes =
+      verifyActivations(*this, getInput(), getOutput());
+  if (failed(sizes))
+    return failure();
+  Type elementType = getElementType(getInput());
+  FailureOr<int64_t> rank = getAdapterRank(*this, getA(), "A");
+  if (failed(rank) ||
+      failed(verifyOperandShape(*this, getA(), "A", {*rank, sizes->k},
+                                elementType)) ||
+      failed(verifyOperandShape(*this, getB(), "B", {sizes->n, *rank},
+                                elementType)))
+    return failure();
+  return success();
+}
+
+LogicalResult QALoRAOp::verify() {
+  FailureOr<LinearSizes> sizes =
+      verifyActivations(*this, getInput(), getOutput());
+  if (failed(sizes) ||
+      failed(
+          verifyGroups(*this, sizes->k, static_cast<int64_t>(getGroupSize()))))
+    return failure();
+  Type elementType = getElementType(getInput());
+  FailureOr<int64_t> rank = getAdapterRank(*this, getA(), "A");
+  if (failed(rank) ||
+      failed(verifyOperandShape(
+          *this, getA(), "A",
+          {*rank, sizes->k / static_cast<int64_t>(getGroupSize())},
+          elementType)) ||
+      failed(verifyOperandShape(*this, getB(), "B", {sizes->n, *rank},
+                                elementType)))
+    return failure();
+  return success();
+}
+
+LogicalResult QAHiRAOp::verify() {
+  FailureOr<LinearSizes> sizes =
+      verifyActivations(*this, getInput(), getOutput());
+  if (failed(sizes) ||
+      failed(
+          verifyGroups(*this, sizes->k, static_cast<int64_t>(getGroupSize()))))
+    return failure();
+  int64_t repeat = getRepeatOut();
+  if (repeat < 1 || sizes->n % repeat != 0)
+    return emitOpError("repeat_out ")
+           << repeat << " must be positive and divide the output dimension "
+           << sizes->n;
+  return verifyOperandShape(
+      *this, getM(), "M",
+      {sizes->n / repeat, sizes->k / static_cast<int64_t>(getGroupSize())},
+      getElementType(getInput()));
+}
+
+LogicalResult QBaRAOp::verify() {
+  FailureOr<LinearSizes> sizes =
+      verifyActivations(*this, getInput(), getOutput());
+  if (failed(sizes))
+    return failure();
+  int64_t pool = getPool();
+  if (pool < 1 || sizes->k % pool != 0 || sizes->n % pool != 0)
+    return emitOpError("pool ")
+           << pool << " must be positive and divide the input dimension "
+           << sizes->k << " and the output dimension " << sizes->n;
+  Type elementType = getElementType(getInput());
+  FailureOr<int64_t> rank = getAdapterRank(*this, getA(), "A");
+  if (failed(rank))
+    return failure();
+  if (*rank % pool != 0)
+    return emitOpError("A has ")
+           << *rank << " rows; Q-BaRA's rank is pool * r = a multiple of "
+           << pool;
+  if (failed(verifyOperandShape(*this, getA(), "A", {*rank, sizes->k / pool},
+                                elementType)) ||
+      failed(verifyOperandShape(*this, getB(), "B", {sizes->n / pool, *rank},
+                                elementType)))
+    return failure();
+  return success();
+}

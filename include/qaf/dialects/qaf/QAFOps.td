@@ -1,0 +1,178 @@
+//===- QAFOps.td - the qaf dialect -------------------------*- tablegen -*-===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// What ONNX has no word for: quantized weights and the adapters that train
+// them (../shared/METHODS.md). Weights are operands (constants, or entry
+// point arguments once outlined), never attributes of these ops, so they
+// stay in resource blobs and are never printed.
+//
+// Layout conventions (METHODS.md §0): a linear layer's weight W is
+// d_out × d_in ("N × K"); a group is `group_size` consecutive input features
+// of one output row. Activations are [..., K] -> [..., N].
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QAF_DIALECTS_QAF_QAFOPS_TD
+#define QAF_DIALECTS_QAF_QAFOPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def QAF_Dialect : Dialect {
+  let name = "qaf";
+  let cppNamespace = "::qaf";
+  let summary = "Quantized weights, adapters and training";
+  let description = [{
+    Quantized linear layers (integer codes with per-group float scales and
+    zero points) and one op per adapter method: LoTA-QAF, LoRA, QA-LoRA,
+    QA-HiRA, Q-BaRA and L4Q.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+def QAF_QuantSchemeEnum : I32EnumAttr<"QuantScheme",
+    "how codes map to values", [
+  I32EnumAttrCase<"Asymmetric", 0, "asym">,
+  I32EnumAttrCase<"Symmetric", 1, "sym">,
+  I32EnumAttrCase<"NormalFloat", 2, "nf">,
+]> {
+  let cppNamespace = "::qaf";
+  let genSpecializedAttr = 0;
+}
+
+def QAF_QuantFormatAttr : AttrDef<QAF_Dialect, "QuantFormat"> {
+  let mnemonic = "qformat";
+  let summary = "bits, group size and scheme of a quantized weight";
+  let description = [{
+    `asym` and `sym`: w = s·(q − z) with a float zero point z per group
+    (`sym` quantizes with z = 2^(bits−1), but merges may move it); `nf`: a
+    NormalFloat codebook (NF4, NF2), w = s·codebook[q], no zero points.
+    Codes are stored packed, `bits` per code, first code in the lowest bits
+    of each byte, rows of K·bits/8 bytes.
+  }];
+  let parameters = (ins "unsigned":$bits, "int64_t":$group_size,
+                        EnumParameter<QAF_QuantSchemeEnum>:$scheme);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    uint32_t getMaxCode() const { return (1u << getBits()) - 1; }
+    bool hasZeroPoints() const { return getScheme() != QuantScheme::NormalFloat; }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+class QAF_Op<string mnemonic, list<Trait> traits = []>
+    : Op<QAF_Dialect, mnemonic, !listconcat(traits, [Pure])> {
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def QAF_FloatTensor : TensorOf<[F32, F16, BF16]>;
+def QAF_TernaryTensor : TensorOf<[I8]>;
+
+def QAF_QLinearOp : QAF_Op<"qlinear"> {
+  let summary = "y = x · dequant(W)ᵀ with a group-quantized weight";
+  let description = [{
+    `codes` is [N, K·bits/8] ui8 (packed), `scales` and `zero_points` are
+    [N, K/group_size]; `zero_points` is absent for the `nf` scheme.
+    ```mlir
+    %y = qaf.qlinear %x, %codes, %scales, %zeros
+           {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>}
+         : (tensor<?x576xf32>, tensor<1536x288xui8>, tensor<1536x9xf32>,
+            tensor<1536x9xf32>) -> tensor<?x1536xf32>
+    ```
+  }];
+  let arguments = (ins QAF_FloatTensor:$input, TensorOf<[UI8]>:$codes,
+                   QAF_FloatTensor:$scales,
+                   Optional<QAF_FloatTensor>:$zero_points,
+                   QAF_QuantFormatAttr:$format);
+  let results = (outs QAF_FloatTensor:$output);
+}
+
+def QAF_LoTALinearOp : QAF_Op<"lota_linear"> {
+  let summary = "LoTA-QAF: a quantized linear layer with a ternary adapter";
+  let description = [{
+    METHODS.md §1. `a` (A_T) is [r, K] and `b` (B_T) [N, r], ternary int8
+    in {−1, 0, 1}; ΔW = B_T·A_T; codes move by Ŵ = ±1 where |ΔW| > omega
+    (and the code stays in range), the remainder's group mean shifts the
+    zero point: w_eff = s·((q + Ŵ) − (z − μ)). With b = 0 it equals
+    `qaf.qlinear` bit for bit.
+  }];
+  let arguments = (ins QAF_FloatTensor:$input, TensorOf<[UI8]>:$codes,
+                   QAF_FloatTensor:$scales, QAF_FloatTensor:$zero_points,
+                   QAF_TernaryTensor:$a, QAF_TernaryTensor:$b,
+                   QAF_QuantFormatAttr:$format, F64Attr:$omega);
+  let results = (outs QAF_FloatTensor:$output);
+}
+
+def QAF_L4QLinearOp : QAF_Op<"l4q_linear"> {
+  let summary = "L4Q: fake-quantized W0 + α·B·A with trainable scales";
+  let description = [{
+    METHODS.md §2. `weight` is the frozen float W0 in ONNX MatMul layout
+    [K, N] (not copied); `a` [r, K], `b` [N, r]; `scales` and `offsets` (β)
+    [N, K/group_size]. W_q = s·round(clamp((W0ᵀ + α·B·A − β)/s, Q_N, Q_P)) + β
+    with Q_N = −2^(bits−1), Q_P = 2^(bits−1) − 1; y = x · W_qᵀ.
+  }];
+  let arguments = (ins QAF_FloatTensor:$input, QAF_FloatTensor:$weight,
+                   QAF_FloatTensor:$a, QAF_FloatTensor:$b,
+                   QAF_FloatTensor:$scales, QAF_FloatTensor:$offsets,
+                   I64Attr:$bits, I64Attr:$group_size, F64Attr:$alpha);
+  let results = (outs QAF_FloatTensor:$output);
+}
+
+def QAF_LoRAOp : QAF_Op<"lora"> {
+  let summary = "LoRA update: Δy = scale · (x · Aᵀ) · Bᵀ";
+  let description = [{
+    METHODS.md §5–6. `a` [r, K], `b` [N, r]; `scale` is α/r. The layer's
+    output is its base output plus Δy.
+  }];
+  let arguments = (ins QAF_FloatTensor:$input, QAF_FloatTensor:$a,
+                   QAF_FloatTensor:$b, F64Attr:$scale);
+  let results = (outs QAF_FloatTensor:$output);
+}
+
+def QAF_QALoRAOp : QAF_Op<"qalora"> {
+  let summary = "QA-LoRA update: Δy = scale · B · A · x̄ (x pooled per group)";
+  let description = [{
+    METHODS.md §3. x̄ is the mean of x over each group of `group_size`
+    input features; `a` [r, K/group_size], `b` [N, r]; `scale` is α/r.
+  }];
+  let arguments = (ins QAF_FloatTensor:$input, QAF_FloatTensor:$a,
+                   QAF_FloatTensor:$b, I64Attr:$group_size, F64Attr:$scale);
+  let results = (outs QAF_FloatTensor:$output);
+}
+
+def QAF_QAHiRAOp : QAF_Op<"qahira"> {
+  let summary = "QA-HiRA update: Δy = α · RepeatRows_λ(M · x̄)";
+  let description = [{
+    METHODS.md §3. x̄ pooled over each group of `group_size` input features;
+    `m` [N/repeat_out, K/group_size]; each of its rows feeds `repeat_out`
+    consecutive outputs.
+  }];
+  let arguments = (ins QAF_FloatTensor:$input, QAF_FloatTensor:$m,
+                   I64Attr:$group_size, I64Attr:$repeat_out, F64Attr:$alpha);
+  let results = (outs QAF_FloatTensor:$output);
+}
+
+def QAF_QBaRAOp : QAF_Op<"qbara"> {
+  let summary = "Q-BaRA update: Δy = scale · RepeatRows_λ(B · A · AvgPool_λ(x))";
+  let description = [{
+    METHODS.md §4. `a` [λr, K/λ], `b` [N/λ, λr] with λ = `pool`; `scale`
+    is α/r.
+  }];
+  let arguments = (ins QAF_FloatTensor:$input, QAF_FloatTensor:$a,
+                   QAF_FloatTensor:$b, I64Attr:$pool, F64Attr:$scale);
+  let results = (outs QAF_FloatTensor:$output);
+}
+
+#endif // QAF_DIALECTS_QAF_QAFOPS_TD

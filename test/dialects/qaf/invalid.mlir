@@ -1,0 +1,211 @@
+// RUN: qaf-opt %s -split-input-file -verify-diagnostics
+
+// One case per verifier error of the qaf ops and the format attribute.
+
+// -----
+
+func.func @bad_bits(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{bits must be 2, 3, 4 or 8, not 5}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 5, group_size = 64, scheme = asym>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @nf_3bit(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{the nf scheme has codebooks for 2 and 4 bits, not 3}}
+  %y = qaf.qlinear %x, %c, %s {format = #qaf.qformat<bits = 3, group_size = 64, scheme = nf>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @zero_group(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{group size must be positive, not 0}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 0, scheme = asym>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @group_not_dividing(%x: tensor<2x100xf32>, %c: tensor<8x50xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op group size 48 does not divide the input dimension 100}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 48, scheme = asym>} : (tensor<2x100xf32>, tensor<8x50xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @codes_shape(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op codes must have shape [8, 128], not 'tensor<8x64xui8>'}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 8, group_size = 64, scheme = asym>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @scales_shape(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x4xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op scales must have shape [8, 2], not 'tensor<8x4xf32>'}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x4xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @missing_zeros(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op the asym scheme needs zero points}}
+  %y = qaf.qlinear %x, %c, %s {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @nf_with_zeros(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op the nf scheme has no zero points (w = s * codebook[q])}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = nf>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @dynamic_k(%x: tensor<2x?xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op the input's last dimension (input features) must be static}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<2x?xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @batch_mismatch(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op result dimension 0 is 3, the input's is 2}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<3x8xf32>
+  return
+}
+
+// -----
+
+func.func @odd_bytes(%x: tensor<2x4xf32>, %c: tensor<8x1xui8>, %s: tensor<8x1xf32>, %z: tensor<8x1xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op input dimension 4 times 3 bits does not fill whole bytes}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 3, group_size = 4, scheme = asym>} : (tensor<2x4xf32>, tensor<8x1xui8>, tensor<8x1xf32>, tensor<8x1xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @lota_omega_high(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<16x128xi8>, %b: tensor<8x16xi8>) {
+  // expected-error @+1 {{'qaf.lota_linear' op threshold omega must be in (0, rank = 16), not 1.600000e+01}}
+  %y = qaf.lota_linear %x, %c, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 16.0 : f64} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<16x128xi8>, tensor<8x16xi8>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @lota_omega_zero(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<16x128xi8>, %b: tensor<8x16xi8>) {
+  // expected-error @+1 {{'qaf.lota_linear' op threshold omega must be in (0, rank = 16), not 0.000000e+00}}
+  %y = qaf.lota_linear %x, %c, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 0.0 : f64} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<16x128xi8>, tensor<8x16xi8>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @lota_bt_shape(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<16x128xi8>, %b: tensor<8x12xi8>) {
+  // expected-error @+1 {{'qaf.lota_linear' op B_T must have shape [8, 16], not 'tensor<8x12xi8>'}}
+  %y = qaf.lota_linear %x, %c, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 12.0 : f64} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<16x128xi8>, tensor<8x12xi8>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @lota_nf(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<16x128xi8>, %b: tensor<8x16xi8>) {
+  // expected-error @+1 {{'qaf.lota_linear' op LoTA-QAF adapts integer codes; the nf scheme has none (use asym or sym)}}
+  %y = qaf.lota_linear %x, %c, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = nf>, omega = 12.0 : f64} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<16x128xi8>, tensor<8x16xi8>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @lora_rank_mismatch(%x: tensor<2x128xf32>, %a: tensor<8x128xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @+1 {{'qaf.lora' op B must have shape [8, 8], not 'tensor<8x4xf32>'}}
+  %y = qaf.lora %x, %a, %b {scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<8x128xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @lora_k_mismatch(%x: tensor<2x128xf32>, %a: tensor<8x64xf32>, %b: tensor<8x8xf32>) {
+  // expected-error @+1 {{'qaf.lora' op A must have shape [8, 128], not 'tensor<8x64xf32>'}}
+  %y = qaf.lora %x, %a, %b {scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<8x64xf32>, tensor<8x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @lora_rank_zero(%x: tensor<2x128xf32>, %a: tensor<0x128xf32>, %b: tensor<8x0xf32>) {
+  // expected-error @+1 {{'qaf.lora' op adapter rank must be at least 1}}
+  %y = qaf.lora %x, %a, %b {scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<0x128xf32>, tensor<8x0xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qalora_pooled_shape(%x: tensor<2x128xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @+1 {{'qaf.qalora' op A must have shape [4, 2], not 'tensor<4x128xf32>'}}
+  %y = qaf.qalora %x, %a, %b {group_size = 64 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<4x128xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qalora_group(%x: tensor<2x128xf32>, %a: tensor<4x2xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @+1 {{'qaf.qalora' op group size 48 does not divide the input dimension 128}}
+  %y = qaf.qalora %x, %a, %b {group_size = 48 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<4x2xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qahira_repeat(%x: tensor<2x128xf32>, %m: tensor<3x2xf32>) {
+  // expected-error @+1 {{'qaf.qahira' op repeat_out 3 must be positive and divide the output dimension 8}}
+  %y = qaf.qahira %x, %m {group_size = 64 : i64, repeat_out = 3 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<3x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qahira_shape(%x: tensor<2x128xf32>, %m: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qahira' op M must have shape [4, 2], not 'tensor<8x2xf32>'}}
+  %y = qaf.qahira %x, %m {group_size = 64 : i64, repeat_out = 2 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qbara_pool(%x: tensor<2x128xf32>, %a: tensor<6x42xf32>, %b: tensor<8x6xf32>) {
+  // expected-error @+1 {{'qaf.qbara' op pool 3 must be positive and divide the input dimension 128 and the output dimension 8}}
+  %y = qaf.qbara %x, %a, %b {pool = 3 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<6x42xf32>, tensor<8x6xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qbara_rank(%x: tensor<2x128xf32>, %a: tensor<5x64xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+1 {{'qaf.qbara' op A has 5 rows; Q-BaRA's rank is pool * r = a multiple of 2}}
+  %y = qaf.qbara %x, %a, %b {pool = 2 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<5x64xf32>, tensor<4x5xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @l4q_weight_layout(%x: tensor<2x128xf32>, %w: tensor<8x128xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.l4q_linear' op weight must have shape [128, 8], not 'tensor<8x128xf32>'}}
+  %y = qaf.l4q_linear %x, %w, %a, %b, %s, %s {bits = 4 : i64, group_size = 64 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<8x128xf32>, tensor<4x128xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @l4q_bits(%x: tensor<2x128xf32>, %w: tensor<128x8xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.l4q_linear' op bits must be 2, 3, 4 or 8, not 1}}
+  %y = qaf.l4q_linear %x, %w, %a, %b, %s, %s {bits = 1 : i64, group_size = 64 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<128x8xf32>, tensor<4x128xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
