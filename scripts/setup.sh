@@ -10,6 +10,7 @@ apt_packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
   libclang-rt-22-dev
   libomp-22-dev  # OpenMP runtime of the CPU kernels and compiled models
+  libopenblas-dev  # optimized BLAS + LAPACK: sgesdd for LoftQ's SVD
   # ONNX protobuf schema and the backend node tests.
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   # Build tools and unit tests.
