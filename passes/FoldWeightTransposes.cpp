@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/passes/Passes.h"
+#include "qaf/passes/WeightAttrs.h"
 
 #include "qaf/Support/ElementsBytes.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
@@ -23,13 +24,6 @@ namespace qaf {
 using namespace mlir;
 
 namespace {
-
-/// The name the importer kept as the constant's location, for the new blob.
-std::string getWeightName(Operation *op) {
-  if (auto nameLoc = dyn_cast<NameLoc>(op->getLoc()))
-    return nameLoc.getName().str();
-  return "weight";
-}
 
 /// Permutes row-major elements of `elementBytes` bytes each: result index
 /// (i_0, ..., i_n) reads source index (i_perm^-1...), i.e. result dim d is
@@ -102,13 +96,9 @@ struct FoldWeightTransposesPass
       transposeBytes(*bytes, blob.getMutableData().data(),
                      sourceType.getShape(), perm, elementBytes);
       OpBuilder builder(op);
-      auto value = DenseResourceElementsAttr::get(
-          resultType, getWeightName(constant) + ".transposed", std::move(blob));
-      auto folded = qaf::onnx::ConstantOp::create(
-          builder,
-          NameLoc::get(
-              builder.getStringAttr(getWeightName(constant) + ".transposed")),
-          resultType, value);
+      auto folded = qaf::createWeightConstant(
+          builder, qaf::getWeightName(constant) + ".transposed", resultType,
+          std::move(blob));
       op.replaceAllUsesWith(folded.getOutput());
       op.erase();
       if (constant->use_empty())

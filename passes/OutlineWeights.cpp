@@ -23,18 +23,6 @@ using namespace mlir;
 
 namespace {
 
-/// The initializer name the importer kept as the constant's location.
-std::string getConstantName(Operation *op, unsigned index) {
-  Location loc = op->getLoc();
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location inner : fused.getLocations())
-      if (isa<NameLoc>(inner))
-        loc = inner;
-  if (auto nameLoc = dyn_cast<NameLoc>(loc))
-    return nameLoc.getName().str();
-  return "weight_" + std::to_string(index);
-}
-
 struct OutlineWeightsPass
     : qaf::impl::OutlineWeightsPassBase<OutlineWeightsPass> {
   using Base::Base;
@@ -66,7 +54,8 @@ struct OutlineWeightsPass
     SmallVector<DictionaryAttr> weightAttrs;
     Builder builder(&getContext());
     for (auto [index, constant] : llvm::enumerate(weights)) {
-      std::string name = getConstantName(constant, index);
+      std::string name =
+          qaf::getWeightName(constant, "weight_" + std::to_string(index));
       std::string unique = name;
       for (unsigned suffix = 1; !usedNames.insert(unique).second; ++suffix)
         unique = name + "_" + std::to_string(suffix);

@@ -35,8 +35,11 @@ struct LinearSizes {
   int64_t k = 0, n = 0;
 };
 
+/// `k` is the number of input features the weights imply: the input's
+/// last dimension must be that or dynamic (then it must be at run time, as
+/// for onnx.MatMul).
 FailureOr<LinearSizes> verifyActivations(Operation *op, Value input,
-                                         Value output) {
+                                         Value output, int64_t k) {
   auto inputType = cast<RankedTensorType>(input.getType());
   auto outputType = cast<RankedTensorType>(output.getType());
   if (inputType.getRank() < 1)
@@ -49,10 +52,11 @@ FailureOr<LinearSizes> verifyActivations(Operation *op, Value input,
     return op->emitOpError("result element type ")
            << outputType.getElementType() << " differs from the input's "
            << inputType.getElementType();
-  LinearSizes sizes{inputType.getShape().back(), outputType.getShape().back()};
-  if (ShapedType::isDynamic(sizes.k))
-    return op->emitOpError("the input's last dimension (input features) must "
-                           "be static");
+  LinearSizes sizes{k, outputType.getShape().back()};
+  int64_t inputK = inputType.getShape().back();
+  if (!ShapedType::isDynamic(inputK) && inputK != k)
+    return op->emitOpError("the input has ")
+           << inputK << " features, the weights take " << k;
   if (ShapedType::isDynamic(sizes.n))
     return op->emitOpError("the result's last dimension (output features) "
                            "must be static");
@@ -93,8 +97,28 @@ LogicalResult verifyGroups(Operation *op, int64_t k, int64_t groupSize) {
   return success();
 }
 
-int64_t getDim(Value value, unsigned dim) {
-  return cast<RankedTensorType>(value.getType()).getShape()[dim];
+/// Dimension `dim` of a weight operand that must be a static 2-D tensor;
+/// failure (reported) otherwise.
+FailureOr<int64_t> getWeightDim(Operation *op, Value value, StringRef name,
+                                unsigned dim) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() != 2 || !type.hasStaticShape())
+    return op->emitOpError()
+           << name << " must be a static 2-D tensor, not " << type;
+  return type.getShape()[dim];
+}
+
+/// The input features packed codes hold: [N, K·bits/8] bytes.
+FailureOr<int64_t> getCodesK(Operation *op, Value codes,
+                             QuantFormatAttr format) {
+  FailureOr<int64_t> bytes = getWeightDim(op, codes, "codes", 1);
+  if (failed(bytes))
+    return failure();
+  if ((*bytes * 8) % format.getBits() != 0)
+    return op->emitOpError("codes rows of ")
+           << *bytes << " bytes do not hold whole " << format.getBits()
+           << "-bit codes";
+  return *bytes * 8 / format.getBits();
 }
 
 /// The rank r of an adapter from its factor `a` ([r, ...]), which must be
@@ -145,8 +169,11 @@ Type getElementType(Value value) {
 } // namespace
 
 LogicalResult QLinearOp::verify() {
+  FailureOr<int64_t> k = getCodesK(*this, getCodes(), getFormat());
+  if (failed(k))
+    return failure();
   FailureOr<LinearSizes> sizes =
-      verifyActivations(*this, getInput(), getOutput());
+      verifyActivations(*this, getInput(), getOutput(), *k);
   if (failed(sizes))
     return failure();
   return verifyQuantizedWeight(*this, getFormat(), *sizes, getCodes(),
@@ -155,8 +182,11 @@ LogicalResult QLinearOp::verify() {
 }
 
 LogicalResult LoTALinearOp::verify() {
+  FailureOr<int64_t> k = getCodesK(*this, getCodes(), getFormat());
+  if (failed(k))
+    return failure();
   FailureOr<LinearSizes> sizes =
-      verifyActivations(*this, getInput(), getOutput());
+      verifyActivations(*this, getInput(), getOutput(), *k);
   if (failed(sizes))
     return failure();
   if (!getFormat().hasZeroPoints())
@@ -181,8 +211,11 @@ LogicalResult LoTALinearOp::verify() {
 }
 
 LogicalResult L4QLinearOp::verify() {
+  FailureOr<int64_t> k = getWeightDim(*this, getWeight(), "weight", 0);
+  if (failed(k))
+    return failure();
   FailureOr<LinearSizes> sizes =
-      verifyActivations(*this, getInput(), getOutput());
+      verifyActivations(*this, getInput(), getOutput(), *k);
   if (failed(sizes))
     return failure();
   int64_t bits = getBits();
@@ -211,8 +244,11 @@ LogicalResult L4QLinearOp::verify() {
 }
 
 LogicalResult LoRAOp::verify() {
+  FailureOr<int64_t> k = getWeightDim(*this, getA(), "A", 1);
+  if (failed(k))
+    return failure();
   FailureOr<LinearSizes> sizes =
-      verifyActivations(*this, getInput(), getOutput());
+      verifyActivations(*this, getInput(), getOutput(), *k);
   if (failed(sizes))
     return failure();
   Type elementType = getElementType(getInput());
@@ -227,8 +263,12 @@ LogicalResult LoRAOp::verify() {
 }
 
 LogicalResult QALoRAOp::verify() {
+  FailureOr<int64_t> groups = getWeightDim(*this, getA(), "A", 1);
+  if (failed(groups))
+    return failure();
   FailureOr<LinearSizes> sizes =
-      verifyActivations(*this, getInput(), getOutput());
+      verifyActivations(*this, getInput(), getOutput(),
+                        *groups * static_cast<int64_t>(getGroupSize()));
   if (failed(sizes) ||
       failed(
           verifyGroups(*this, sizes->k, static_cast<int64_t>(getGroupSize()))))
@@ -247,8 +287,12 @@ LogicalResult QALoRAOp::verify() {
 }
 
 LogicalResult QAHiRAOp::verify() {
+  FailureOr<int64_t> groups = getWeightDim(*this, getM(), "M", 1);
+  if (failed(groups))
+    return failure();
   FailureOr<LinearSizes> sizes =
-      verifyActivations(*this, getInput(), getOutput());
+      verifyActivations(*this, getInput(), getOutput(),
+                        *groups * static_cast<int64_t>(getGroupSize()));
   if (failed(sizes) ||
       failed(
           verifyGroups(*this, sizes->k, static_cast<int64_t>(getGroupSize()))))
@@ -265,8 +309,12 @@ LogicalResult QAHiRAOp::verify() {
 }
 
 LogicalResult QBaRAOp::verify() {
+  FailureOr<int64_t> pooled = getWeightDim(*this, getA(), "A", 1);
+  if (failed(pooled))
+    return failure();
   FailureOr<LinearSizes> sizes =
-      verifyActivations(*this, getInput(), getOutput());
+      verifyActivations(*this, getInput(), getOutput(),
+                        *pooled * static_cast<int64_t>(getPool()));
   if (failed(sizes))
     return failure();
   int64_t pool = getPool();

@@ -7,6 +7,8 @@
 #ifndef QAF_PASSES_PASSES_H
 #define QAF_PASSES_PASSES_H
 
+#include "qaf/dialects/qaf/QAFDialect.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"

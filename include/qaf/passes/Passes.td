@@ -99,4 +99,46 @@ def FoldWeightTransposesPass
   }];
 }
 
+def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
+  let summary = "Quantize the weights of linear layers into qaf.qlinear ops";
+  let description = [{
+    Replaces every `onnx.MatMul` whose right operand is a constant 2-D float
+    weight [K, N] (and every `onnx.Gemm` with a constant B, transA = 0,
+    alpha = 1) by `qaf.qlinear` over packed codes, per-group scales and zero
+    points (../shared/METHODS.md §0), stored as new weight blobs named
+    `<weight>.qcodes`, `<weight>.scales` and `<weight>.zero_points`. A Gemm's
+    C becomes an `onnx.Add` (times beta).
+
+    Which layers: by default every linear layer except the output head (a
+    MatMul whose result is returned, possibly through shape-only ops) and
+    weights that are also embeddings (read by an `onnx.Gather`, as tied
+    embeddings are). `include` (a regex over weight names) selects layers
+    instead, head and embeddings included when they match; `exclude`
+    removes matches. A group size that does not divide a selected layer's
+    input dimension is an error naming the weight.
+
+    ```mlir
+    %y = onnx.MatMul %x, %w : (tensor<?x576xf32>, tensor<576x1536xf32>) -> ...
+    ```
+    becomes
+    ```mlir
+    %y = qaf.qlinear %x, %codes, %scales, %zeros
+           {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} ...
+    ```
+  }];
+  let options = [
+    Option<"bits", "bits", "unsigned", /*default=*/"4",
+           "Bits per code: 2, 3, 4 or 8">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"64",
+           "Input features per group (must divide every selected layer's)">,
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"asym\"",
+           "asym (min-max RTN), sym (absmax RTN) or nf (NF4/NF2 codebook)">,
+    Option<"include", "include", "std::string", /*default=*/"\"\"",
+           "Quantize only weights whose names match this regex">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "Never quantize weights whose names match this regex">,
+  ];
+  let dependentDialects = ["::qaf::QAFDialect"];
+}
+
 #endif // QAF_PASSES_PASSES_TD

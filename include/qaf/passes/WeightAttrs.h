@@ -1,4 +1,4 @@
-//===- WeightAttrs.h - how outlined weights are marked ----------*- C++ -*-===//
+//===- WeightAttrs.h - how weights are named and stored in IR ---*- C++ -*-===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -7,16 +7,33 @@
 #ifndef QAF_PASSES_WEIGHTATTRS_H
 #define QAF_PASSES_WEIGHTATTRS_H
 
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/StringRef.h"
+
+#include <string>
 
 namespace qaf {
 
-/// Argument attribute of an entry point: the weight's name in the weights
-/// file (and the manifest).
+namespace onnx {
+class ConstantOp;
+} // namespace onnx
+
 inline constexpr llvm::StringLiteral kWeightNameAttr = "qaf.weight_name";
-/// Argument attribute of an entry point: the weight's value (an ElementsAttr
-/// sharing the imported blob), removed once the weights file is written.
 inline constexpr llvm::StringLiteral kWeightValueAttr = "qaf.weight_value";
+
+/// The name of a weight constant: the initializer name the importer kept as
+/// its location (a NameLoc, possibly inside a FusedLoc), else `fallback`.
+std::string getWeightName(mlir::Operation *constant,
+                          llvm::StringRef fallback = "weight");
+
+/// A new `onnx.Constant` holding `blob` as a resource named `name` (its
+/// location names it too, so later passes and the exporter see the name).
+onnx::ConstantOp createWeightConstant(mlir::OpBuilder &builder,
+                                      llvm::StringRef name,
+                                      mlir::RankedTensorType type,
+                                      mlir::AsmResourceBlob blob);
 
 } // namespace qaf
 

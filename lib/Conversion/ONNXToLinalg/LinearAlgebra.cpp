@@ -19,7 +19,9 @@
 #include "LoweringUtils.h"
 #include "Patterns.h"
 
+#include "qaf/Quant/Quantizer.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
+#include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -183,6 +185,97 @@ Value buildContraction(OpBuilder &b, Location loc, int64_t batchRank,
         linalg::YieldOp::create(nb, nl, body(nb, nl, args));
       });
   return generic.getResult(0);
+}
+
+/// Bits [position·bits, (position + 1)·bits) of `byte` (any integer type),
+/// as f32: one code of a packed quantized weight.
+Value unpackCode(OpBuilder &b, Location loc, Value byte, Value position,
+                 int64_t bits) {
+  Type i32 = b.getI32Type();
+  auto intConstant = [&](int64_t value) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32, value));
+  };
+  Value wide = byte.getType() == i32
+                   ? byte
+                   : arith::ExtUIOp::create(b, loc, i32, byte).getResult();
+  Value shift = arith::MulIOp::create(
+      b, loc, arith::IndexCastOp::create(b, loc, i32, position),
+      intConstant(bits));
+  Value code =
+      arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, wide, shift),
+                            intConstant((1 << bits) - 1));
+  return arith::UIToFPOp::create(b, loc, b.getF32Type(), code);
+}
+
+/// y[..., N] = a[..., K] · Wᵀ for a weight that is computed, not stored:
+/// a contraction over loops (m, n, k) on `a` collapsed to [M, K], where
+/// `weightAt(scalars)` returns W[n, k] in f32 from the `weightInputs`
+/// (read through `weightMaps`, maps over (m, n, k); the body may also use
+/// linalg.index). Accumulates in f32 from `bias` (broadcast to [M, N]; null
+/// for zeros) and returns the result in `elementType`.
+Value buildDequantizingMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
+                              ValueRange weightInputs,
+                              ArrayRef<AffineMap> weightMaps, Value bias,
+                              StringRef biasName, Type elementType,
+                              ScalarBodyBuilder weightAt) {
+  MLIRContext *context = b.getContext();
+  Type f32 = b.getF32Type();
+  // a [..., K] -> [M, K].
+  int64_t aRank = cast<RankedTensorType>(a.getType()).getRank();
+  SmallVector<OpFoldResult> aSizes = getDims(b, loc, a);
+  Value rows = a;
+  if (aRank == 1) {
+    rows = expandReducedDims(b, loc, a, {0}, 2);
+  } else if (aRank > 2) {
+    ReassociationIndices outer, inner = {aRank - 1};
+    for (int64_t i = 0; i < aRank - 1; ++i)
+      outer.push_back(i);
+    rows = tensor::CollapseShapeOp::create(
+        b, loc, a, ArrayRef<ReassociationIndices>{outer, inner});
+  }
+
+  SmallVector<OpFoldResult> sizes = {getDims(b, loc, rows)[0],
+                                     b.getIndexAttr(n)};
+  Value init;
+  if (bias) {
+    checkBroadcastsTo(b, loc, bias, sizes, biasName);
+    init = buildElementwise(
+        b, loc, {bias}, sizes, f32,
+        [&](OpBuilder &nb, Location nl, ValueRange scalars) {
+          return convertScalar(nb, nl, scalars[0], f32, false, false);
+        });
+  } else {
+    init = createFilled(b, loc, sizes, createZero(b, loc, f32));
+  }
+
+  SmallVector<Value> inputs = {rows};
+  llvm::append_range(inputs, weightInputs);
+  SmallVector<AffineMap> maps = {AffineMap::get(
+      3, 0, {getAffineDimExpr(0, context), getAffineDimExpr(2, context)},
+      context)};
+  llvm::append_range(maps, weightMaps);
+  Value product = buildContraction(
+      b, loc, 0, inputs, maps, init,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value weight = weightAt(nb, nl, args.drop_front().drop_back());
+        Value x = convertScalar(nb, nl, args[0], f32, false, false);
+        return arith::AddFOp::create(nb, nl, args.back(),
+                                     arith::MulFOp::create(nb, nl, x, weight));
+      });
+  product = convertTensor(b, loc, product, elementType);
+
+  // [M, N] -> [..., N].
+  if (aRank == 1)
+    return tensor::CollapseShapeOp::create(
+        b, loc, product, ArrayRef<ReassociationIndices>{{0, 1}});
+  if (aRank == 2)
+    return product;
+  SmallVector<OpFoldResult> outSizes(aSizes.begin(), aSizes.end() - 1);
+  outSizes.push_back(b.getIndexAttr(n));
+  ReassociationIndices outer, inner = {aRank - 1};
+  for (int64_t i = 0; i < aRank - 1; ++i)
+    outer.push_back(i);
+  return expandShape(b, loc, product, {outer, inner}, outSizes);
 }
 
 /// ONNX promotes a 1-D MatMul operand to a matrix ([K] -> [1, K] on the
@@ -603,7 +696,6 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
     int64_t zeroBytesPerRow = (blocks * bits + 7) / 8;
     Type elementType = resultType->getElementType();
     Type f32 = rw.getF32Type();
-    Type i32 = rw.getI32Type();
 
     // g_idx (deprecated in ONNX Runtime) names the block of each k; when it
     // is a constant in the natural order k / block_size it says nothing new.
@@ -632,26 +724,10 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
         return failure();
     }
 
-    // A [..., K] -> [M, K].
-    Value a = adaptor.getA();
-    int64_t aRank = cast<RankedTensorType>(a.getType()).getRank();
-    SmallVector<OpFoldResult> aSizes = getDims(rw, loc, a);
-    Value rows = a;
-    if (aRank == 1) {
-      rows = expandReducedDims(rw, loc, a, {0}, 2);
-    } else if (aRank > 2) {
-      ReassociationIndices outer, inner = {aRank - 1};
-      for (int64_t i = 0; i < aRank - 1; ++i)
-        outer.push_back(i);
-      rows = tensor::CollapseShapeOp::create(
-          rw, loc, a, ArrayRef<ReassociationIndices>{outer, inner});
-    }
-
     // Loops (m, n, k). The code of (n, k) sits in byte
     // B[n, k / block_size, (k % block_size) / perByte], at bit
     // (k % perByte) * bits; block b's zero point in byte
     // b / perByte of row n, at bit (b % perByte) * bits.
-    AffineExpr dm = getAffineDimExpr(0, context);
     AffineExpr dn = getAffineDimExpr(1, context);
     AffineExpr dk = getAffineDimExpr(2, context);
     AffineExpr block = dk.floorDiv(blockSize);
@@ -674,9 +750,9 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
         return map({dn, column});
       return map({dn * columns + column});
     };
-    SmallVector<Value> inputs = {rows, adaptor.getB()};
+    SmallVector<Value> inputs = {adaptor.getB()};
     SmallVector<AffineMap> maps = {
-        map({dm, dk}), map({dn, block, (dk % blockSize).floorDiv(perByte)})};
+        map({dn, block, (dk % blockSize).floorDiv(perByte)})};
     // Per-block operands are read through maps, or, with a g_idx, at the
     // block it names (tensor.extract in the body).
     if (groupIndex) {
@@ -695,53 +771,24 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
       }
     }
     Value scales = adaptor.getScales(), zeroPoints = adaptor.getZeroPoints();
+    Value bias = isNoValue(op.getBias()) ? Value() : adaptor.getBias();
+    if (bias && failed(checkRanked(rw, op, {bias})))
+      return failure();
 
-    SmallVector<OpFoldResult> sizes = {getDims(rw, loc, rows)[0],
-                                       rw.getIndexAttr(n)};
-    // The bias, if any, is where the sums start.
-    Value init;
-    if (!isNoValue(op.getBias())) {
-      if (failed(checkRanked(rw, op, {adaptor.getBias()})))
-        return failure();
-      checkBroadcastsTo(rw, loc, adaptor.getBias(), sizes,
-                        "onnx.com.microsoft.MatMulNBits: bias");
-      init = buildElementwise(
-          rw, loc, {adaptor.getBias()}, sizes, f32,
-          [&](OpBuilder &nb, Location nl, ValueRange scalars) {
-            return convertScalar(nb, nl, scalars[0], f32, false, false);
-          });
-    } else {
-      init = createFilled(rw, loc, sizes, createZero(rw, loc, f32));
-    }
-
-    int64_t mask = (1 << bits) - 1;
-    Value product = buildContraction(
-        rw, loc, 0, inputs, maps, init,
+    Value product = buildDequantizingMatMul(
+        rw, loc, adaptor.getA(), n, inputs, maps, bias,
+        "onnx.com.microsoft.MatMulNBits: bias", elementType,
         [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          auto intConstant = [&](int64_t value) -> Value {
-            return arith::ConstantOp::create(nb, nl,
-                                             nb.getIntegerAttr(i32, value));
-          };
-          // Bits [shift, shift + bits) of a byte, as f32.
-          auto unpack = [&](Value byte, Value position) -> Value {
-            Value wide = arith::ExtUIOp::create(nb, nl, i32, byte);
-            Value shift = arith::MulIOp::create(
-                nb, nl, arith::IndexCastOp::create(nb, nl, i32, position),
-                intConstant(bits));
-            Value code = arith::AndIOp::create(
-                nb, nl, arith::ShRUIOp::create(nb, nl, wide, shift),
-                intConstant(mask));
-            return arith::UIToFPOp::create(nb, nl, f32, code);
-          };
           Value kIndex = linalg::IndexOp::create(nb, nl, 2);
           Value perByteIndex = arith::ConstantIndexOp::create(nb, nl, perByte);
-          Value code = unpack(
-              args[1], arith::RemUIOp::create(nb, nl, kIndex, perByteIndex));
+          Value code = unpackCode(
+              nb, nl, args[0],
+              arith::RemUIOp::create(nb, nl, kIndex, perByteIndex), bits);
           Value scale, zero;
           if (groupIndex) {
             // Block g_idx[k] of row n: [n, block] or [n * blocks + block].
             Value blockIndex =
-                arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[2]);
+                arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[1]);
             Value row = linalg::IndexOp::create(nb, nl, 1);
             auto readBlock = [&](Value tensor) -> Value {
               if (rankOf(tensor) == 2)
@@ -760,9 +807,9 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
             if (hasZeroPoints)
               zero = readBlock(zeroPoints);
           } else {
-            scale = args[2];
+            scale = args[1];
             if (hasZeroPoints)
-              zero = args[3];
+              zero = args[2];
           }
           scale = convertScalar(nb, nl, scale, f32, false, false);
           if (!hasZeroPoints) {
@@ -772,31 +819,15 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
             Value blockIndex = arith::DivUIOp::create(
                 nb, nl, kIndex,
                 arith::ConstantIndexOp::create(nb, nl, blockSize));
-            zero = unpack(
-                zero, arith::RemUIOp::create(nb, nl, blockIndex, perByteIndex));
+            zero = unpackCode(
+                nb, nl, zero,
+                arith::RemUIOp::create(nb, nl, blockIndex, perByteIndex), bits);
           } else {
             zero = convertScalar(nb, nl, zero, f32, false, false);
           }
-          Value weight = arith::MulFOp::create(
+          return arith::MulFOp::create(
               nb, nl, arith::SubFOp::create(nb, nl, code, zero), scale);
-          Value x = convertScalar(nb, nl, args[0], f32, false, false);
-          return arith::AddFOp::create(
-              nb, nl, args.back(), arith::MulFOp::create(nb, nl, x, weight));
         });
-    product = convertTensor(rw, loc, product, elementType);
-
-    // [M, N] -> [..., N].
-    if (aRank == 1) {
-      product = tensor::CollapseShapeOp::create(
-          rw, loc, product, ArrayRef<ReassociationIndices>{{0, 1}});
-    } else if (aRank > 2) {
-      SmallVector<OpFoldResult> outSizes(aSizes.begin(), aSizes.end() - 1);
-      outSizes.push_back(rw.getIndexAttr(n));
-      ReassociationIndices outer, inner = {aRank - 1};
-      for (int64_t i = 0; i < aRank - 1; ++i)
-        outer.push_back(i);
-      product = expandShape(rw, loc, product, {outer, inner}, outSizes);
-    }
     rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
     return success();
   }
@@ -976,12 +1007,122 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// qaf.qlinear
+//===----------------------------------------------------------------------===//
+
+struct QLinearLowering : OpConversionPattern<QLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(QLinearOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rw.getContext();
+    FailureOr<RankedTensorType> resultType =
+        getRankedResultType(*getTypeConverter(), rw, op);
+    if (failed(resultType))
+      return failure();
+    QuantFormatAttr format = op.getFormat();
+    int64_t bits = format.getBits();
+    int64_t groupSize = format.getGroupSize();
+    int64_t n = resultType->getShape().back();
+    int64_t rowBytes =
+        cast<RankedTensorType>(adaptor.getCodes().getType()).getShape()[1];
+    Type f32 = rw.getF32Type();
+
+    // Loops (m, n, k); scales and zero points per (n, k / group).
+    AffineExpr dn = getAffineDimExpr(1, context);
+    AffineExpr dk = getAffineDimExpr(2, context);
+    auto map = [&](ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(3, 0, exprs, context);
+    };
+    // 2/4/8-bit codes never straddle a byte: read the byte through a map.
+    // 3-bit codes may, so the body reads their two bytes itself.
+    bool byteAligned = 8 % bits == 0;
+    int64_t perByte = byteAligned ? 8 / bits : 0;
+    SmallVector<Value> inputs = {adaptor.getScales()};
+    SmallVector<AffineMap> maps = {map({dn, dk.floorDiv(groupSize)})};
+    if (Value zeros = adaptor.getZeroPoints()) {
+      inputs.push_back(zeros);
+      maps.push_back(map({dn, dk.floorDiv(groupSize)}));
+    }
+    if (byteAligned) {
+      inputs.push_back(adaptor.getCodes());
+      maps.push_back(map({dn, dk.floorDiv(perByte)}));
+    }
+    Value codes = adaptor.getCodes();
+    Value codebook;
+    if (format.getScheme() == QuantScheme::NormalFloat) {
+      ArrayRef<float> values = quant::getNormalFloatCodebook(bits);
+      auto type =
+          RankedTensorType::get({static_cast<int64_t>(values.size())}, f32);
+      codebook = arith::ConstantOp::create(
+          rw, loc, DenseElementsAttr::get(type, values));
+    }
+
+    Value product = buildDequantizingMatMul(
+        rw, loc, adaptor.getInput(), n, inputs, maps, /*bias=*/Value(), "",
+        resultType->getElementType(),
+        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          Value kIndex = linalg::IndexOp::create(nb, nl, 2);
+          auto index = [&](int64_t value) -> Value {
+            return arith::ConstantIndexOp::create(nb, nl, value);
+          };
+          Value code;
+          if (byteAligned) {
+            code = unpackCode(
+                nb, nl, args.back(),
+                arith::RemUIOp::create(nb, nl, kIndex, index(perByte)), bits);
+          } else {
+            // Bit offset 3k: byte 3k / 8 and the next (clamped to the row;
+            // it only matters when the code straddles them), shift 3k % 8.
+            Value nIndex = linalg::IndexOp::create(nb, nl, 1);
+            Value bit = arith::MulIOp::create(nb, nl, kIndex, index(bits));
+            Value first = arith::DivUIOp::create(nb, nl, bit, index(8));
+            Value second = arith::MinUIOp::create(
+                nb, nl, arith::AddIOp::create(nb, nl, first, index(1)),
+                index(rowBytes - 1));
+            Type i32 = nb.getI32Type();
+            auto readByte = [&](Value column) -> Value {
+              Value byte = tensor::ExtractOp::create(
+                  nb, nl, codes, ValueRange{nIndex, column});
+              return arith::ExtUIOp::create(nb, nl, i32, byte);
+            };
+            Value word = arith::OrIOp::create(
+                nb, nl, readByte(first),
+                arith::ShLIOp::create(nb, nl, readByte(second),
+                                      arith::ConstantOp::create(
+                                          nb, nl, nb.getIntegerAttr(i32, 8))));
+            // unpackCode shifts by position * bits: position 1 with
+            // bits = shift selects the bits from `shift` upward.
+            Value shift = arith::RemUIOp::create(nb, nl, bit, index(8));
+            Value shifted = arith::ShRUIOp::create(
+                nb, nl, word, arith::IndexCastOp::create(nb, nl, i32, shift));
+            code = unpackCode(nb, nl, shifted, index(0), bits);
+          }
+          Value scale = convertScalar(nb, nl, args[0], f32, false, false);
+          if (codebook) {
+            Value entry = tensor::ExtractOp::create(
+                nb, nl, codebook,
+                ValueRange{arith::IndexCastOp::create(
+                    nb, nl, nb.getIndexType(),
+                    arith::FPToUIOp::create(nb, nl, nb.getI32Type(), code))});
+            return arith::MulFOp::create(nb, nl, scale, entry);
+          }
+          Value zero = convertScalar(nb, nl, args[1], f32, false, false);
+          return arith::MulFOp::create(
+              nb, nl, arith::SubFOp::create(nb, nl, code, zero), scale);
+        });
+    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
+    return success();
+  }
+};
+
 } // namespace
 
 void populateLinearAlgebraPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns) {
   patterns.add<GemmLowering, MatMulIntegerLowering, MatMulLowering,
-               MatMulNBitsLowering, RotaryEmbeddingLowering>(
+               MatMulNBitsLowering, QLinearLowering, RotaryEmbeddingLowering>(
       converter, patterns.getContext());
 }
 

@@ -8,6 +8,7 @@
 
 #include "qaf/Conversion/Passes.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
+#include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -28,8 +29,7 @@ ONNXToLinalgTypeConverter::ONNXToLinalgTypeConverter() {
     auto integer = dyn_cast<IntegerType>(type.getElementType());
     if (!integer || integer.isSignless())
       return type;
-    return type.clone(
-        IntegerType::get(type.getContext(), integer.getWidth()));
+    return type.clone(IntegerType::get(type.getContext(), integer.getWidth()));
   });
   // Values cross between the two types only as tensors of the same bits.
   auto materialize = [](OpBuilder &builder, Type type, ValueRange inputs,
@@ -61,11 +61,11 @@ struct ConvertONNXToLinalgPass
     populateReturnOpTypeConversionPattern(patterns, converter);
 
     ConversionTarget target(*context);
-    target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
-                           cf::ControlFlowDialect, linalg::LinalgDialect,
-                           math::MathDialect, scf::SCFDialect,
-                           tensor::TensorDialect>();
-    target.addIllegalDialect<onnx::ONNXDialect>();
+    target.addLegalDialect<
+        arith::ArithDialect, bufferization::BufferizationDialect,
+        cf::ControlFlowDialect, linalg::LinalgDialect, math::MathDialect,
+        scf::SCFDialect, tensor::TensorDialect>();
+    target.addIllegalDialect<onnx::ONNXDialect, QAFDialect>();
     target.addLegalOp<ModuleOp>();
     // `onnx.NoValue` has no lowering: the patterns read an omitted input
     // from the original op. It is visited before its users, so it stays
@@ -77,8 +77,8 @@ struct ConvertONNXToLinalgPass
     });
     target.addDynamicallyLegalOp<func::ReturnOp>(
         [&](func::ReturnOp op) { return converter.isLegal(op); });
-    if (failed(applyFullConversion(getOperation(), target,
-                                   std::move(patterns)))) {
+    if (failed(
+            applyFullConversion(getOperation(), target, std::move(patterns)))) {
       signalPassFailure();
       return;
     }

@@ -37,7 +37,7 @@ func.func @group_not_dividing(%x: tensor<2x100xf32>, %c: tensor<8x50xui8>, %s: t
 // -----
 
 func.func @codes_shape(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
-  // expected-error @+1 {{'qaf.qlinear' op codes must have shape [8, 128], not 'tensor<8x64xui8>'}}
+  // expected-error @+1 {{'qaf.qlinear' op the input has 128 features, the weights take 64}}
   %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 8, group_size = 64, scheme = asym>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
   return
 }
@@ -68,9 +68,9 @@ func.func @nf_with_zeros(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor
 
 // -----
 
-func.func @dynamic_k(%x: tensor<2x?xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
-  // expected-error @+1 {{'qaf.qlinear' op the input's last dimension (input features) must be static}}
-  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<2x?xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+func.func @dynamic_n(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op the result's last dimension (output features) must be static}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x?xf32>
   return
 }
 
@@ -85,7 +85,7 @@ func.func @batch_mismatch(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tenso
 // -----
 
 func.func @odd_bytes(%x: tensor<2x4xf32>, %c: tensor<8x1xui8>, %s: tensor<8x1xf32>, %z: tensor<8x1xf32>) {
-  // expected-error @+1 {{'qaf.qlinear' op input dimension 4 times 3 bits does not fill whole bytes}}
+  // expected-error @+1 {{'qaf.qlinear' op codes rows of 1 bytes do not hold whole 3-bit codes}}
   %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 3, group_size = 4, scheme = asym>} : (tensor<2x4xf32>, tensor<8x1xui8>, tensor<8x1xf32>, tensor<8x1xf32>) -> tensor<2x8xf32>
   return
 }
@@ -133,7 +133,7 @@ func.func @lora_rank_mismatch(%x: tensor<2x128xf32>, %a: tensor<8x128xf32>, %b: 
 // -----
 
 func.func @lora_k_mismatch(%x: tensor<2x128xf32>, %a: tensor<8x64xf32>, %b: tensor<8x8xf32>) {
-  // expected-error @+1 {{'qaf.lora' op A must have shape [8, 128], not 'tensor<8x64xf32>'}}
+  // expected-error @+1 {{'qaf.lora' op the input has 128 features, the weights take 64}}
   %y = qaf.lora %x, %a, %b {scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<8x64xf32>, tensor<8x8xf32>) -> tensor<2x8xf32>
   return
 }
@@ -149,7 +149,7 @@ func.func @lora_rank_zero(%x: tensor<2x128xf32>, %a: tensor<0x128xf32>, %b: tens
 // -----
 
 func.func @qalora_pooled_shape(%x: tensor<2x128xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>) {
-  // expected-error @+1 {{'qaf.qalora' op A must have shape [4, 2], not 'tensor<4x128xf32>'}}
+  // expected-error @+1 {{'qaf.qalora' op the input has 128 features, the weights take 8192}}
   %y = qaf.qalora %x, %a, %b {group_size = 64 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<4x128xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
   return
 }
@@ -157,7 +157,7 @@ func.func @qalora_pooled_shape(%x: tensor<2x128xf32>, %a: tensor<4x128xf32>, %b:
 // -----
 
 func.func @qalora_group(%x: tensor<2x128xf32>, %a: tensor<4x2xf32>, %b: tensor<8x4xf32>) {
-  // expected-error @+1 {{'qaf.qalora' op group size 48 does not divide the input dimension 128}}
+  // expected-error @+1 {{'qaf.qalora' op the input has 128 features, the weights take 96}}
   %y = qaf.qalora %x, %a, %b {group_size = 48 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<4x2xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
   return
 }
@@ -180,9 +180,9 @@ func.func @qahira_shape(%x: tensor<2x128xf32>, %m: tensor<8x2xf32>) {
 
 // -----
 
-func.func @qbara_pool(%x: tensor<2x128xf32>, %a: tensor<6x42xf32>, %b: tensor<8x6xf32>) {
-  // expected-error @+1 {{'qaf.qbara' op pool 3 must be positive and divide the input dimension 128 and the output dimension 8}}
-  %y = qaf.qbara %x, %a, %b {pool = 3 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<6x42xf32>, tensor<8x6xf32>) -> tensor<2x8xf32>
+func.func @qbara_pool(%x: tensor<2x126xf32>, %a: tensor<6x42xf32>, %b: tensor<8x6xf32>) {
+  // expected-error @+1 {{'qaf.qbara' op pool 3 must be positive and divide the input dimension 126 and the output dimension 8}}
+  %y = qaf.qbara %x, %a, %b {pool = 3 : i64, scale = 1.0 : f64} : (tensor<2x126xf32>, tensor<6x42xf32>, tensor<8x6xf32>) -> tensor<2x8xf32>
   return
 }
 
@@ -197,7 +197,7 @@ func.func @qbara_rank(%x: tensor<2x128xf32>, %a: tensor<5x64xf32>, %b: tensor<4x
 // -----
 
 func.func @l4q_weight_layout(%x: tensor<2x128xf32>, %w: tensor<8x128xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>, %s: tensor<8x2xf32>) {
-  // expected-error @+1 {{'qaf.l4q_linear' op weight must have shape [128, 8], not 'tensor<8x128xf32>'}}
+  // expected-error @+1 {{'qaf.l4q_linear' op the input has 128 features, the weights take 8}}
   %y = qaf.l4q_linear %x, %w, %a, %b, %s, %s {bits = 4 : i64, group_size = 64 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<8x128xf32>, tensor<4x128xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
   return
 }

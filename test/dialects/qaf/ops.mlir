@@ -38,3 +38,12 @@ func.func @adapters(%x: tensor<?x128xf32>, %codes: tensor<96x64xui8>, %s: tensor
   %5 = qaf.qbara %x, %ba, %bb {pool = 2 : i64, scale = 2.0 : f64} : (tensor<?x128xf32>, tensor<16x64xf32>, tensor<48x16xf32>) -> tensor<?x96xf32>
   return
 }
+
+// The input's feature dimension may be dynamic (a Reshape's result, as
+// attention outputs are); the weights fix it.
+// CHECK-LABEL: func.func @dynamic_features
+// CHECK: qaf.qlinear {{.*}} : (tensor<?x?xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
+func.func @dynamic_features(%x: tensor<?x?xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) -> tensor<?x8xf32> {
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<?x?xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}

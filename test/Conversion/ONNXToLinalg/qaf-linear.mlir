@@ -1,0 +1,50 @@
+// RUN: qaf-opt --qaf-convert-onnx-to-linalg %s | FileCheck %s
+
+// qaf.qlinear dequantizes inside the contraction: no dequantized weight
+// tensor exists, each (m, n, k) step unpacks its code and applies its
+// group's scale and zero point. Numerics: test/e2e/qaf_ops_numeric.py.
+
+// 4-bit: the code byte is read through a map (two codes per byte), scales
+// and zero points per (n, k / 64).
+// CHECK-DAG: #[[$X:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[$GROUP:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 64)>
+// CHECK-DAG: #[[$BYTE:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 2)>
+// CHECK-LABEL: func.func @qlinear_4bit
+// CHECK-SAME: (%[[IN:.*]]: tensor<?x128xf32>, %[[CODES:.*]]: tensor<8x64xi8>
+// CHECK: linalg.generic {indexing_maps = [#[[$X]], #[[$GROUP]], #[[$GROUP]], #[[$BYTE]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME: ins(%[[IN]], %{{.*}}, %{{.*}}, %[[CODES]] :
+// CHECK: ^bb0(%[[XV:.*]]: f32, %[[S:.*]]: f32, %[[Z:.*]]: f32, %[[BYTEV:.*]]: i8, %[[ACC:.*]]: f32):
+// CHECK: arith.extui %[[BYTEV]] : i8 to i32
+// CHECK: arith.shrui
+// CHECK: arith.andi
+// CHECK: %[[Q:.*]] = arith.uitofp
+// CHECK: %[[QZ:.*]] = arith.subf %[[Q]], %[[Z]]
+// CHECK: %[[W:.*]] = arith.mulf %[[QZ]], %[[S]]
+// CHECK: %[[P:.*]] = arith.mulf %[[XV]], %[[W]]
+// CHECK: arith.addf %[[ACC]], %[[P]]
+// CHECK-NOT: tensor<8x128xf32>
+func.func @qlinear_4bit(%x: tensor<?x128xf32>, %codes: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) -> tensor<?x8xf32> {
+  %y = qaf.qlinear %x, %codes, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<?x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// 3-bit codes can straddle two bytes: the body reads both.
+// CHECK-LABEL: func.func @qlinear_3bit
+// CHECK: linalg.generic
+// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<8x48xi8>
+// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<8x48xi8>
+// CHECK: arith.ori
+func.func @qlinear_3bit(%x: tensor<2x128xf32>, %codes: tensor<8x48xui8>, %s: tensor<8x4xf32>, %z: tensor<8x4xf32>) -> tensor<2x8xf32> {
+  %y = qaf.qlinear %x, %codes, %s, %z {format = #qaf.qformat<bits = 3, group_size = 32, scheme = asym>} : (tensor<2x128xf32>, tensor<8x48xui8>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// NF4: the code indexes the codebook; the scale multiplies the entry.
+// CHECK-LABEL: func.func @qlinear_nf4
+// CHECK: %[[BOOK:.*]] = arith.constant dense<[-1.000000e+00, -0.6961928, -0.525073051, {{.*}}, 1.000000e+00]> : tensor<16xf32>
+// CHECK: linalg.generic
+// CHECK: tensor.extract %[[BOOK]]
+func.func @qlinear_nf4(%x: tensor<2x128xf32>, %codes: tensor<8x64xui8>, %s: tensor<8x2xf32>) -> tensor<2x8xf32> {
+  %y = qaf.qlinear %x, %codes, %s {format = #qaf.qformat<bits = 4, group_size = 64, scheme = nf>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
