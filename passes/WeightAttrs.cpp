@@ -15,14 +15,20 @@ using namespace mlir;
 
 namespace qaf {
 
-std::string getWeightName(Operation *constant, StringRef fallback) {
-  Location loc = constant->getLoc();
+std::string getWeightName(Operation *op, StringRef fallback) {
+  Location loc = op->getLoc();
   if (auto fused = dyn_cast<FusedLoc>(loc))
     for (Location inner : fused.getLocations())
       if (isa<NameLoc>(inner))
         loc = inner;
   if (auto nameLoc = dyn_cast<NameLoc>(loc))
     return nameLoc.getName().str();
+  // Text IR printed without debug info loses locations; a resource's key
+  // still names its weight.
+  if (auto constant = dyn_cast<onnx::ConstantOp>(op))
+    if (auto resource =
+            dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
+      return resource.getRawHandle().getKey().str();
   return fallback.str();
 }
 

@@ -451,6 +451,12 @@ LogicalResult Exporter::build(proto::ModelProto &model, AtomicFile *file) {
       auto it = names.find(result);
       if (it == names.end()) {
         StringRef base = getLocationName(constant.getLoc());
+        // Without locations (text IR printed without debug info) a
+        // resource's key still names the initializer.
+        if (auto resource =
+                dyn_cast<DenseResourceElementsAttr>(constant.getValue());
+            base.empty() && resource)
+          base = resource.getRawHandle().getKey();
         it = names
                  .try_emplace(result, makeUnique(base.empty() ? "const" : base,
                                                  valueNames))

@@ -12,6 +12,8 @@
 #include "qaf/Import/ONNXImporter.h"
 #include "qaf/InitAll.h"
 #include "qaf/Support/ToolSupport.h"
+#include "qaf/dialects/qaf/QAFDialect.h"
+#include "qaf/passes/Passes.h"
 
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/onnx/ONNXModelAttrs.h"
@@ -20,6 +22,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -58,6 +61,11 @@ cl::opt<bool> printSummary(
     cl::desc("Print a summary of the model (inputs, outputs, weights, "
              "operators) to stderr"),
     cl::cat(category));
+cl::opt<std::string> quantizedFormat(
+    "quantized-format",
+    cl::desc("How --export-onnx writes qaf.qlinear layers: matmulnbits "
+             "(com.microsoft, default) or dequantizelinear (opset 21)"),
+    cl::init("matmulnbits"), cl::cat(category));
 cl::opt<bool>
     emitBytecode("emit-bytecode",
                  cl::desc("Write MLIR bytecode instead of text (implied by an "
@@ -195,6 +203,19 @@ int main(int argc, char **argv) {
     if (outputPath == "-") {
       errs() << "qaf-translate: --export-onnx needs an output file (-o)\n";
       return 2;
+    }
+    // Quantized layers become ONNX operators first; the exporter itself
+    // only knows the onnx dialect.
+    bool hasQuantizedLayers =
+        module->walk([](qaf::QLinearOp) { return WalkResult::interrupt(); })
+            .wasInterrupted();
+    if (hasQuantizedLayers) {
+      PassManager pm(&context);
+      qaf::LowerQLinearToONNXPassOptions lowering;
+      lowering.format = quantizedFormat;
+      pm.addPass(qaf::createLowerQLinearToONNXPass(lowering));
+      if (failed(pm.run(*module)))
+        return 1;
     }
     qaf::OnnxExportOptions options;
     options.externalData = externalData;

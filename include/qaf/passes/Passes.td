@@ -141,4 +141,32 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
   let dependentDialects = ["::qaf::QAFDialect"];
 }
 
+def LowerQLinearToONNXPass : Pass<"qaf-lower-qlinear-to-onnx", "mlir::ModuleOp"> {
+  let summary = "Express qaf.qlinear with ONNX operators, for export";
+  let description = [{
+    `format=matmulnbits` (default): ONNX Runtime's `com.microsoft.MatMulNBits`
+    with float zero points (8-bit: uint8 zero points, which must then be
+    integers in [0, 255]: ONNX Runtime 1.30 takes float zero points only for
+    2 and 4 bits). The packed codes are reused as they are (the same blob,
+    reshaped to [N, K / block, block * bits / 8]); 3-bit codes are repacked
+    into a 4-bit container, which holds them losslessly. Needs a block
+    (group) size that is a power of two, at least 16.
+
+    `format=dequantizelinear`: standard ONNX, opset 21 blocked
+    `DequantizeLinear` (codes transposed to [K, N], blocked along K) feeding
+    `MatMul`. It needs integer zero points; the integer type is the smallest
+    of uint4, uint8, int8, int16, int32 that holds the layer's codes and zero
+    points.
+
+    NormalFloat weights (codebook values) have neither form, and weights
+    that are not constants cannot be exported: both are errors naming the
+    layer.
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"matmulnbits\"",
+           "matmulnbits or dequantizelinear">,
+  ];
+  let dependentDialects = ["::qaf::onnx::ONNXDialect"];
+}
+
 #endif // QAF_PASSES_PASSES_TD

@@ -24,8 +24,9 @@ inline constexpr llvm::StringLiteral kWeightNameAttr = "qaf.weight_name";
 inline constexpr llvm::StringLiteral kWeightValueAttr = "qaf.weight_value";
 
 /// The name of a weight constant: the initializer name the importer kept as
-/// its location (a NameLoc, possibly inside a FusedLoc), else `fallback`.
-std::string getWeightName(mlir::Operation *constant,
+/// its location (a NameLoc, possibly inside a FusedLoc), else its resource
+/// blob's key, else `fallback`.
+std::string getWeightName(mlir::Operation *op,
                           llvm::StringRef fallback = "weight");
 
 /// A new `onnx.Constant` holding `blob` as a resource named `name` (its
