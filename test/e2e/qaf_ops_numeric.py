@@ -4,7 +4,11 @@
 Each case writes a small graph (an `onnx` function whose weights are
 constants, feeding one qaf op), compiles it with `qaf-compile`, runs it with
 `qaf-run` on random activations, and compares with numpy evaluating the
-formulas of ../shared/METHODS.md on the same numbers. The codes are packed
+formulas of ../shared/METHODS.md on the same numbers: quantized linear
+layers (2/3/4/8 bits, asym/sym/nf) and every adapter op (LoRA, QA-LoRA,
+QA-HiRA, Q-BaRA, LoTA-QAF with codes that move and edge codes that must not,
+L4Q). Adapters are checked against the dense update x · ΔWᵀ, which qaf
+never forms (it multiplies by the factors). The codes are packed
 here, independently of qaf (a little-endian bit stream, first code in the
 lowest bits).
 
@@ -88,12 +92,122 @@ def qlinear_case(rng, bits, scheme, group, k=96, n=40):
     return build_module(k, n, constants, op), lambda x: x @ weight.T
 
 
+def adapter_module(k, n, factors, op_name, attrs):
+    """A graph computing one qaf adapter op over constant factors."""
+    constants = [(name, array, tensor_type(array.shape, element))
+                 for name, array, element in factors]
+    operands = ", ".join(["%x"] + [f"%{name}" for name, _, _ in factors])
+    types = [f"tensor<?x{k}xf32>"] + [t for _, _, t in constants]
+    op = (f"%y = qaf.{op_name} {operands} {{{attrs}}} : "
+          f"({', '.join(types)}) -> tensor<?x{n}xf32>")
+    return build_module(k, n, constants, op)
+
+
+def lora_case(rng, k=96, n=40, r=6, scale=2.0):
+    a = rng.standard_normal((r, k)).astype(np.float32) * 0.1
+    b = rng.standard_normal((n, r)).astype(np.float32) * 0.1
+    module = adapter_module(k, n, [("a", a, "f32"), ("b", b, "f32")], "lora",
+                            f"scale = {scale} : f64")
+    # The dense update W + ΔW, ΔW = scale · B · A (METHODS §6).
+    delta = scale * (b.astype(np.float64) @ a)
+    return module, lambda x: x @ delta.T
+
+
+def qalora_case(rng, k=96, n=40, r=6, group=32, scale=0.5):
+    a = rng.standard_normal((r, k // group)).astype(np.float32)
+    b = rng.standard_normal((n, r)).astype(np.float32)
+    module = adapter_module(k, n, [("a", a, "f32"), ("b", b, "f32")], "qalora",
+                            f"group_size = {group} : i64, scale = {scale} : f64")
+    # Dense ΔW[o, i] = scale · (B·A)[o, G(i)] / g: constant inside a group.
+    delta = scale * np.repeat(b.astype(np.float64) @ a, group, axis=1) / group
+    return module, lambda x: x @ delta.T
+
+
+def qahira_case(rng, k=96, n=40, group=32, repeat=2, alpha=1.5):
+    m = rng.standard_normal((n // repeat, k // group)).astype(np.float32)
+    module = adapter_module(
+        k, n, [("m", m, "f32")], "qahira",
+        f"alpha = {alpha} : f64, group_size = {group} : i64, repeat_out = {repeat} : i64")
+    # Dense ΔW[o, i] = α · M[o / λ, G(i)] / g.
+    delta = alpha * np.repeat(np.repeat(m.astype(np.float64), repeat, axis=0),
+                              group, axis=1) / group
+    return module, lambda x: x @ delta.T
+
+
+def qbara_case(rng, k=96, n=40, r=3, lam=2, scale=0.75):
+    a = rng.standard_normal((lam * r, k // lam)).astype(np.float32)
+    b = rng.standard_normal((n // lam, lam * r)).astype(np.float32)
+    module = adapter_module(k, n, [("a", a, "f32"), ("b", b, "f32")], "qbara",
+                            f"pool = {lam} : i64, scale = {scale} : f64")
+    # Dense ΔW = (scale / λ) · (B·A) ⊗ 1_{λ×λ} (METHODS §4, with the 1/λ).
+    delta = (scale / lam) * np.kron(b.astype(np.float64) @ a, np.ones((lam, lam)))
+    return module, lambda x: x @ delta.T
+
+
+def ternary(rng, shape, density):
+    signs = rng.choice([-1, 1], size=shape)
+    return (signs * (rng.random(shape) < density)).astype(np.int8)
+
+
+def lota_case(rng, bits, k=96, n=40, r=8, omega=2.5, group=32):
+    q_max = 2 ** bits - 1
+    codes = rng.integers(0, q_max + 1, size=(n, k)).astype(np.uint8)
+    # Some codes at the edges, where a move must be masked.
+    codes[:, :4] = 0
+    codes[:, 4:8] = q_max
+    scales = rng.uniform(0.01, 0.1, size=(n, k // group)).astype(np.float32)
+    zeros = np.round(rng.uniform(0, q_max, size=(n, k // group))).astype(np.float32)
+    a_t = ternary(rng, (r, k), 0.8)
+    b_t = ternary(rng, (n, r), 0.8)
+    delta = b_t.astype(np.int64) @ a_t.astype(np.int64)
+    moved = np.where((delta > omega) & (codes < q_max), 1,
+                     np.where((delta < -omega) & (codes > 0), -1, 0))
+    assert np.count_nonzero(moved) > n * k // 10, "the case must move codes"
+    remainder = delta - omega * moved
+    mu = remainder.reshape(n, k // group, group).mean(-1) / omega
+    group_of = np.arange(k) // group
+    weight = scales[:, group_of] * (codes + moved - zeros[:, group_of] + mu[:, group_of])
+    packed = pack_rows(codes, bits)
+    fmt = f"#qaf.qformat<bits = {bits}, group_size = {group}, scheme = asym>"
+    module = adapter_module(
+        k, n, [("codes", packed, "ui8"), ("scales", scales, "f32"),
+               ("zeros", zeros, "f32"), ("a", a_t, "i8"), ("b", b_t, "i8")],
+        "lota_linear", f"format = {fmt}, omega = {omega} : f64")
+    return module, lambda x: x @ weight.T
+
+
+def l4q_case(rng, bits, k=96, n=40, r=4, group=32, alpha=1.0):
+    w0 = rng.standard_normal((k, n)).astype(np.float32) * 0.1
+    a = rng.standard_normal((r, k)).astype(np.float32) * 0.05
+    b = rng.standard_normal((n, r)).astype(np.float32) * 0.05
+    scales = rng.uniform(0.01, 0.05, size=(n, k // group)).astype(np.float32)
+    offsets = rng.uniform(-0.01, 0.01, size=(n, k // group)).astype(np.float32)
+    group_of = np.arange(k) // group
+    low, high = -2 ** (bits - 1), 2 ** (bits - 1) - 1
+    combined = w0.T.astype(np.float64) + alpha * (b.astype(np.float64) @ a)
+    u = (combined - offsets[:, group_of]) / scales[:, group_of]
+    weight = scales[:, group_of] * np.round(np.clip(u, low, high)) + offsets[:, group_of]
+    module = adapter_module(
+        k, n, [("w", w0, "f32"), ("a", a, "f32"), ("b", b, "f32"),
+               ("scales", scales, "f32"), ("offsets", offsets, "f32")],
+        "l4q_linear", f"alpha = {alpha} : f64, bits = {bits} : i64, group_size = {group} : i64")
+    return module, lambda x: x @ weight.T
+
+
 def cases():
     for bits, group in ((2, 32), (3, 32), (4, 32), (4, 96), (8, 48)):
         for scheme in ("asym", "sym"):
             yield f"qlinear-{bits}bit-g{group}-{scheme}", (qlinear_case, bits, scheme, group)
     for bits in (2, 4):
         yield f"qlinear-{bits}bit-nf", (qlinear_case, bits, "nf", 32)
+    yield "lora", (lora_case,)
+    yield "qalora", (qalora_case,)
+    yield "qahira", (qahira_case,)
+    yield "qbara", (qbara_case,)
+    for bits in (2, 3, 4):
+        yield f"lota-{bits}bit", (lota_case, bits)
+    for bits in (3, 4):
+        yield f"l4q-{bits}bit", (l4q_case, bits)
 
 
 def run(command):

@@ -56,6 +56,7 @@ struct ConvertONNXToLinalgPass
     populateDataMovementPatterns(converter, patterns);
     populateLinearAlgebraPatterns(converter, patterns);
     populateQuantizationPatterns(converter, patterns);
+    populateAdapterPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

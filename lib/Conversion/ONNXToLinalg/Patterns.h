@@ -45,6 +45,10 @@ void populateLinearAlgebraPatterns(const mlir::TypeConverter &converter,
                                    mlir::RewritePatternSet &patterns);
 
 /// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear.
+/// The qaf adapter ops (LoRA, QA-LoRA, QA-HiRA, Q-BaRA, LoTA-QAF, L4Q).
+void populateAdapterPatterns(const mlir::TypeConverter &converter,
+                             mlir::RewritePatternSet &patterns);
+
 void populateQuantizationPatterns(const mlir::TypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);
 

@@ -48,3 +48,30 @@ func.func @qlinear_nf4(%x: tensor<2x128xf32>, %codes: tensor<8x64xui8>, %s: tens
   %y = qaf.qlinear %x, %codes, %s {format = #qaf.qformat<bits = 4, group_size = 64, scheme = nf>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>) -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }
+
+// LoTA-QAF: ΔW = B_T·A_T (i32), the ternary move Ŵ (i8) and the zero-point
+// shift per group are computed each call; the codes move inside the
+// contraction, and no dequantized f32 weight is formed.
+// CHECK-LABEL: func.func @lota
+// CHECK: %[[DW:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x16xi8>, tensor<16x128xi8>) outs(%{{.*}} : tensor<8x128xi32>)
+// CHECK: arith.muli
+// CHECK: %[[MOVE:.*]] = linalg.generic {{.*}} ins(%[[DW]] : tensor<8x128xi32>) outs(%{{.*}} : tensor<8x128xi8>)
+// CHECK: arith.select
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x2x64xi32>, tensor<8x2x64xi8>) outs(%{{.*}} : tensor<8x2xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}}, %[[MOVE]] : tensor<?x128xf32>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<8x128xi8>)
+// CHECK-NOT: tensor<8x128xf32>
+func.func @lota(%x: tensor<?x128xf32>, %codes: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<16x128xi8>, %b: tensor<8x16xi8>) -> tensor<?x8xf32> {
+  %y = qaf.lota_linear %x, %codes, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 12.0 : f64} : (tensor<?x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<16x128xi8>, tensor<8x16xi8>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// LoRA: two contractions through the rank-r hidden vector, the factors
+// read in place (x · Aᵀ needs no transpose).
+// CHECK-LABEL: func.func @lora
+// CHECK: %[[H:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x128xf32>, tensor<4x128xf32>) outs(%{{.*}} : tensor<?x4xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[H]], %{{.*}} : tensor<?x4xf32>, tensor<8x4xf32>) outs(%{{.*}} : tensor<?x8xf32>)
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
+func.func @lora(%x: tensor<?x128xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>) -> tensor<?x8xf32> {
+  %y = qaf.lora %x, %a, %b {scale = 4.0 : f64} : (tensor<?x128xf32>, tensor<4x128xf32>, tensor<8x4xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}

@@ -1,0 +1,295 @@
+//===- LinearAlgebraUtils.cpp - builders shared by the linear lowerings ---===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LinearAlgebraUtils.h"
+
+#include "DataMovementUtils.h"
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+using namespace mlir;
+
+namespace qaf {
+
+//===----------------------------------------------------------------------===//
+// LinearAlgebraUtils
+//===----------------------------------------------------------------------===//
+
+/// Fails (reported on `op`) unless every value is a ranked tensor.
+LogicalResult checkRanked(ConversionPatternRewriter &rw, Operation *op,
+                          ValueRange values) {
+  for (Value value : values)
+    if (!isa<RankedTensorType>(value.getType()))
+      return reportUnsupported(rw, op, "operands must have ranked types");
+  return success();
+}
+
+/// The type products of `elementType` accumulate in: f32 for narrower
+/// floats (as ONNX Runtime's kernels do), else the type itself.
+Type getAccumulatorType(Type elementType) {
+  if (auto floatType = dyn_cast<FloatType>(elementType);
+      floatType && floatType.getWidth() < 32)
+    return Float32Type::get(elementType.getContext());
+  return elementType;
+}
+
+/// A tensor of `sizes` filled with `value`.
+Value createFilled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                   Value value) {
+  Value empty = createEmptyTensor(b, loc, sizes, value.getType());
+  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{empty})
+      .getResult(0);
+}
+
+Value createZero(OpBuilder &b, Location loc, Type type) {
+  return arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
+}
+
+/// Converts every element of `tensor` to `to` (float only: the f32
+/// accumulator back to f16/bf16).
+Value convertTensor(OpBuilder &b, Location loc, Value tensor, Type to) {
+  if (cast<ShapedType>(tensor.getType()).getElementType() == to)
+    return tensor;
+  return buildElementwise(b, loc, {tensor}, getDims(b, loc, tensor), to,
+                          [&](OpBuilder &nb, Location nl, ValueRange scalars) {
+                            return convertScalar(nb, nl, scalars[0], to, false,
+                                                 false);
+                          });
+}
+
+/// A run-time check that two sizes agree, dropped when both are static
+/// (then inference already compared them).
+void checkSameSize(OpBuilder &b, Location loc, OpFoldResult x, OpFoldResult y,
+                   const Twine &message) {
+  if (getConstantIntValue(x) && getConstantIntValue(y))
+    return;
+  Value equal =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                            getValueOrCreateConstantIndexOp(b, loc, x),
+                            getValueOrCreateConstantIndexOp(b, loc, y));
+  cf::AssertOp::create(b, loc, equal, message.str());
+}
+
+/// Checks at run time that the dynamic dims of `operand` match `sizes`
+/// (right-aligned), the rule for an operand that broadcasts one way (Gemm's
+/// C, a bias): only its static size-1 dims broadcast.
+void checkBroadcastsTo(OpBuilder &b, Location loc, Value operand,
+                       ArrayRef<OpFoldResult> sizes, StringRef what) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  int64_t offset = static_cast<int64_t>(sizes.size()) - type.getRank();
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      checkSameSize(b, loc,
+                    tensor::DimOp::create(b, loc, operand, i).getResult(),
+                    sizes[offset + i],
+                    what + ": dimension " + Twine(i) +
+                        " does not match the result (qaf broadcasts only "
+                        "static size-1 dims)");
+}
+
+/// The NumPy broadcast of two batch shapes (right-aligned) under the
+/// lowering's rule (computeBroadcastShape's, for shapes rather than
+/// operands): a static 1 broadcasts, dynamic sizes must match the other
+/// side at run time.
+SmallVector<OpFoldResult> broadcastBatchDims(OpBuilder &b, Location loc,
+                                             ArrayRef<OpFoldResult> lhs,
+                                             ArrayRef<OpFoldResult> rhs,
+                                             StringRef opName) {
+  int64_t rank = std::max(lhs.size(), rhs.size());
+  SmallVector<OpFoldResult> result;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t l = i - (rank - static_cast<int64_t>(lhs.size()));
+    int64_t r = i - (rank - static_cast<int64_t>(rhs.size()));
+    std::optional<OpFoldResult> x, y;
+    if (l >= 0 && getConstantIntValue(lhs[l]) != 1)
+      x = lhs[l];
+    if (r >= 0 && getConstantIntValue(rhs[r]) != 1)
+      y = rhs[r];
+    if (x && y) {
+      checkSameSize(b, loc, *x, *y,
+                    opName + ": batch dimension " + Twine(i) +
+                        " differs between the operands (qaf broadcasts only "
+                        "static size-1 dims)");
+      result.push_back(getConstantIntValue(*x) ? *x : *y);
+    } else {
+      result.push_back(x ? *x : (y ? *y : b.getIndexAttr(1)));
+    }
+  }
+  return result;
+}
+
+/// The indexing map of an operand [batch..., row, col] in a contraction
+/// whose loops are [batch (batchRank)..., m, n, k]: its batch dims are
+/// right-aligned with the loops' and a static size-1 batch dim reads index
+/// 0; `row` and `col` are the loop exprs of its last two dims.
+AffineMap getBatchedOperandMap(ShapedType type, int64_t batchRank,
+                               AffineExpr row, AffineExpr col) {
+  MLIRContext *context = type.getContext();
+  int64_t operandBatch = type.getRank() - 2;
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < operandBatch; ++i) {
+    if (type.getDimSize(i) == 1)
+      exprs.push_back(getAffineConstantExpr(0, context));
+    else
+      exprs.push_back(getAffineDimExpr(batchRank - operandBatch + i, context));
+  }
+  exprs.push_back(row);
+  exprs.push_back(col);
+  return AffineMap::get(batchRank + 3, 0, exprs, context);
+}
+
+/// A linalg.generic contraction over loops [batch..., m, n, k] into `init`
+/// ([batch..., m, n]); `body(inputs..., accumulator)` returns the new
+/// accumulator.
+Value buildContraction(OpBuilder &b, Location loc, int64_t batchRank,
+                       ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+                       Value init, ScalarBodyBuilder body) {
+  MLIRContext *context = b.getContext();
+  int64_t loops = batchRank + 3;
+  SmallVector<AffineMap> maps(inputMaps);
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t i = 0; i < batchRank + 2; ++i)
+    outExprs.push_back(getAffineDimExpr(i, context));
+  maps.push_back(AffineMap::get(loops, 0, outExprs, context));
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+      });
+  return generic.getResult(0);
+}
+
+/// Bits [position·bits, (position + 1)·bits) of `byte` (any integer type),
+/// as f32: one code of a packed quantized weight.
+Value unpackCode(OpBuilder &b, Location loc, Value byte, Value position,
+                 int64_t bits) {
+  Type i32 = b.getI32Type();
+  auto intConstant = [&](int64_t value) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32, value));
+  };
+  Value wide = byte.getType() == i32
+                   ? byte
+                   : arith::ExtUIOp::create(b, loc, i32, byte).getResult();
+  Value shift = arith::MulIOp::create(
+      b, loc, arith::IndexCastOp::create(b, loc, i32, position),
+      intConstant(bits));
+  Value code =
+      arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, wide, shift),
+                            intConstant((1 << bits) - 1));
+  return arith::UIToFPOp::create(b, loc, b.getF32Type(), code);
+}
+
+Value readPackedCode(OpBuilder &b, Location loc, Value codes, Value row,
+                     Value column, int64_t bits, int64_t rowBytes) {
+  auto index = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+  // Bit offset column·bits: byte offset / 8 and the next one (clamped to
+  // the row; it only matters when the code straddles them), shift
+  // offset % 8.
+  Value bit = arith::MulIOp::create(b, loc, column, index(bits));
+  Value first = arith::DivUIOp::create(b, loc, bit, index(8));
+  Value second = arith::MinUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, first, index(1)),
+      index(rowBytes - 1));
+  Type i32 = b.getI32Type();
+  auto readByte = [&](Value byteIndex) -> Value {
+    Value byte =
+        tensor::ExtractOp::create(b, loc, codes, ValueRange{row, byteIndex});
+    return arith::ExtUIOp::create(b, loc, i32, byte);
+  };
+  Value word = arith::OrIOp::create(
+      b, loc, readByte(first),
+      arith::ShLIOp::create(
+          b, loc, readByte(second),
+          arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32, 8))));
+  Value shift = arith::RemUIOp::create(b, loc, bit, index(8));
+  Value shifted = arith::ShRUIOp::create(
+      b, loc, word, arith::IndexCastOp::create(b, loc, i32, shift));
+  return unpackCode(b, loc, shifted, index(0), bits);
+}
+
+/// y[..., N] = a[..., K] · Wᵀ for a weight that is computed, not stored:
+/// a contraction over loops (m, n, k) on `a` collapsed to [M, K], where
+/// `weightAt(scalars)` returns W[n, k] in f32 from the `weightInputs`
+/// (read through `weightMaps`, maps over (m, n, k); the body may also use
+/// linalg.index). Accumulates in f32 from `bias` (broadcast to [M, N]; null
+/// for zeros) and returns the result in `elementType`.
+Value buildDequantizingMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
+                              ValueRange weightInputs,
+                              ArrayRef<AffineMap> weightMaps, Value bias,
+                              StringRef biasName, Type elementType,
+                              ScalarBodyBuilder weightAt) {
+  MLIRContext *context = b.getContext();
+  Type f32 = b.getF32Type();
+  // a [..., K] -> [M, K].
+  int64_t aRank = cast<RankedTensorType>(a.getType()).getRank();
+  SmallVector<OpFoldResult> aSizes = getDims(b, loc, a);
+  Value rows = a;
+  if (aRank == 1) {
+    rows = expandReducedDims(b, loc, a, {0}, 2);
+  } else if (aRank > 2) {
+    ReassociationIndices outer, inner = {aRank - 1};
+    for (int64_t i = 0; i < aRank - 1; ++i)
+      outer.push_back(i);
+    rows = tensor::CollapseShapeOp::create(
+        b, loc, a, ArrayRef<ReassociationIndices>{outer, inner});
+  }
+
+  SmallVector<OpFoldResult> sizes = {getDims(b, loc, rows)[0],
+                                     b.getIndexAttr(n)};
+  Value init;
+  if (bias) {
+    checkBroadcastsTo(b, loc, bias, sizes, biasName);
+    init = buildElementwise(
+        b, loc, {bias}, sizes, f32,
+        [&](OpBuilder &nb, Location nl, ValueRange scalars) {
+          return convertScalar(nb, nl, scalars[0], f32, false, false);
+        });
+  } else {
+    init = createFilled(b, loc, sizes, createZero(b, loc, f32));
+  }
+
+  SmallVector<Value> inputs = {rows};
+  llvm::append_range(inputs, weightInputs);
+  SmallVector<AffineMap> maps = {AffineMap::get(
+      3, 0, {getAffineDimExpr(0, context), getAffineDimExpr(2, context)},
+      context)};
+  llvm::append_range(maps, weightMaps);
+  Value product = buildContraction(
+      b, loc, 0, inputs, maps, init,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value weight = weightAt(nb, nl, args.drop_front().drop_back());
+        Value x = convertScalar(nb, nl, args[0], f32, false, false);
+        return arith::AddFOp::create(nb, nl, args.back(),
+                                     arith::MulFOp::create(nb, nl, x, weight));
+      });
+  product = convertTensor(b, loc, product, elementType);
+
+  // [M, N] -> [..., N].
+  if (aRank == 1)
+    return tensor::CollapseShapeOp::create(
+        b, loc, product, ArrayRef<ReassociationIndices>{{0, 1}});
+  if (aRank == 2)
+    return product;
+  SmallVector<OpFoldResult> outSizes(aSizes.begin(), aSizes.end() - 1);
+  outSizes.push_back(b.getIndexAttr(n));
+  ReassociationIndices outer, inner = {aRank - 1};
+  for (int64_t i = 0; i < aRank - 1; ++i)
+    outer.push_back(i);
+  return expandShape(b, loc, product, {outer, inner}, outSizes);
+}
+
+} // namespace qaf
