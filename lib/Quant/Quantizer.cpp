@@ -386,3 +386,25 @@ double qaf::quant::relativeRMSError(const MatrixView &weights,
     return errorSquared == 0 ? 0 : INFINITY;
   return std::sqrt(errorSquared / normSquared);
 }
+
+std::vector<float> qaf::quant::computeL4QScales(const MatrixView &weights,
+                                                unsigned bits,
+                                                int64_t groupSize) {
+  int64_t groups = weights.cols / groupSize;
+  float lowest = static_cast<float>(int64_t(1) << (bits - 1));
+  float highest = lowest - 1.0f;
+  std::vector<float> scales(weights.rows * groups);
+  for (int64_t row = 0; row < weights.rows; ++row)
+    for (int64_t group = 0; group < groups; ++group) {
+      float minimum = 0.0f, maximum = 0.0f;
+      for (int64_t col = group * groupSize; col < (group + 1) * groupSize;
+           ++col) {
+        float value = weights.at(row, col);
+        minimum = std::min(minimum, value);
+        maximum = std::max(maximum, value);
+      }
+      float scale = std::max(-minimum / lowest, maximum / highest);
+      scales[row * groups + group] = scale > 0.0f ? scale : 1.0f;
+    }
+  return scales;
+}

@@ -592,3 +592,44 @@ TEST(QuantizerTest, PackCodesRoundTrip) {
 }
 
 } // namespace
+
+// L4Q's initial scale (METHODS.md §2): nothing clips at the start, and the
+// bound is tight (some element of every non-zero group reaches an end of
+// the signed grid), also for one-signed and all-zero groups.
+TEST(QuantL4QScales, NothingClipsAndTheBoundIsTight) {
+  const int64_t rows = 6, cols = 64, group = 16;
+  std::mt19937 engine(3);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::vector<float> weights(rows * cols);
+  for (float &w : weights)
+    w = normal(engine);
+  for (int64_t c = 0; c < group; ++c) {
+    weights[1 * cols + c] = std::fabs(weights[1 * cols + c]);  // all >= 0
+    weights[2 * cols + c] = -std::fabs(weights[2 * cols + c]); // all <= 0
+    weights[3 * cols + c] = 0.0f;                              // all zero
+  }
+  for (unsigned bits : {2u, 3u, 4u, 8u}) {
+    std::vector<float> scales = computeL4QScales(
+        MatrixView::rowMajor(weights.data(), rows, cols), bits, group);
+    ASSERT_EQ(scales.size(), size_t(rows * cols / group));
+    double low = -std::ldexp(1.0, bits - 1), high = -low - 1;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t g = 0; g < cols / group; ++g) {
+        float s = scales[r * (cols / group) + g];
+        ASSERT_GT(s, 0.0f);
+        double lowest = 0, highest = 0;
+        for (int64_t c = g * group; c < (g + 1) * group; ++c) {
+          double u = double(weights[r * cols + c]) / s;
+          lowest = std::min(lowest, u);
+          highest = std::max(highest, u);
+        }
+        EXPECT_GE(lowest, low * (1 + 1e-6)) << "bits " << bits;
+        EXPECT_LE(highest, high * (1 + 1e-6)) << "bits " << bits;
+        bool zeroGroup = lowest == 0 && highest == 0;
+        if (!zeroGroup)
+          EXPECT_TRUE(std::fabs(lowest - low) < 1e-5 * -low ||
+                      std::fabs(highest - high) < 1e-5 * high)
+              << "bits " << bits << " row " << r << " group " << g;
+      }
+  }
+}

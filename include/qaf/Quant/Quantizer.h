@@ -113,6 +113,13 @@ std::vector<uint8_t> packCodes(llvm::ArrayRef<uint8_t> codes, unsigned bits);
 std::vector<uint8_t> unpackCodes(llvm::ArrayRef<uint8_t> packed, unsigned bits,
                                  int64_t count);
 
+/// L4Q's initial per-group scales (METHODS.md §2), rows × (cols /
+/// groupSize): s = max(|min W|/2^{b−1}, max W/(2^{b−1} − 1)), so that W / s
+/// lies in the signed grid [−2^{b−1}, 2^{b−1} − 1] and nothing clips at the
+/// start; an all-zero group gets 1.
+std::vector<float> computeL4QScales(const MatrixView &weights, unsigned bits,
+                                    int64_t groupSize);
+
 /// Relative RMS error ‖W − dequant(Q)‖_F / ‖W‖_F.
 double relativeRMSError(const MatrixView &weights,
                         const QuantizedMatrix &matrix);

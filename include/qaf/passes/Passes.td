@@ -169,4 +169,88 @@ def LowerQLinearToONNXPass : Pass<"qaf-lower-qlinear-to-onnx", "mlir::ModuleOp">
   let dependentDialects = ["::qaf::onnx::ONNXDialect"];
 }
 
+def LoftQInitPass : Pass<"qaf-loftq-init", "mlir::ModuleOp"> {
+  let summary = "LoftQ: quantize linear layers with a LoRA that makes up the error";
+  let description = [{
+    For every selected float linear layer (the same selection as
+    qaf-quantize-weights), runs LoftQ (../shared/METHODS.md §5): `iters`
+    alternations of quantizing W − L·R and a rank-`rank` SVD (LAPACK) of
+    the remainder, keeping the best iterate. The layer becomes
+    `qaf.qlinear` over the quantized base plus `qaf.lora` with B = L and
+    A = R (blobs `<weight>.lora_A`, `<weight>.lora_B`), scaled by
+    alpha / rank; the factors are divided by sqrt(alpha / rank), so the sum
+    reproduces the LoftQ approximation. Layers run in parallel.
+  }];
+  let options = [
+    Option<"rank", "rank", "int64_t", /*default=*/"16", "LoRA rank r">,
+    Option<"iters", "iters", "int64_t", /*default=*/"5",
+           "Alternating steps T">,
+    Option<"bits", "bits", "unsigned", /*default=*/"4",
+           "Bits of the quantized base">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"64",
+           "Input features per group (block size for nf)">,
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"nf\"",
+           "Quantizer of the base: nf (NF4/NF2, LoftQ's), asym or sym">,
+    Option<"alpha", "alpha", "double", /*default=*/"16.0",
+           "LoRA alpha; the adapter's scale is alpha / rank">,
+    Option<"include", "include", "std::string", /*default=*/"\"\"",
+           "Only weights whose names match this regex">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "Never weights whose names match this regex">,
+  ];
+  let dependentDialects = ["::qaf::QAFDialect"];
+}
+
+def AttachAdaptersPass : Pass<"qaf-attach-adapters", "mlir::ModuleOp"> {
+  let summary = "Attach trainable adapters, initialised as METHODS.md says";
+  let description = [{
+    `method=lota|lora|qalora|qahira|qbara` adapts `qaf.qlinear` layers
+    (quantize first); `method=l4q` turns float linear layers into
+    `qaf.l4q_linear` (with `bits`, `group-size`). Every adapter starts as a
+    no-op (its output-side factor is zero), so the adapted model computes
+    exactly what it did before:
+
+    - lota: `qaf.lota_linear`, A_T = ternarised Kaiming-normal draw
+      (sign(N)·[|N| > 0.75·mean|N|]), B_T = 0, threshold `omega`
+      (default 0.75·rank); needs asym/sym weights.
+    - lora: + `qaf.lora`, A Kaiming-uniform (bound 1/sqrt(K)), B = 0,
+      scale alpha / rank.
+    - qalora: + `qaf.qalora` pooled over the weight's groups, A
+      Xavier-uniform, B = 0, scale alpha / rank.
+    - qahira: + `qaf.qahira`, M = 0 (`repeat-out` rows per output), alpha.
+    - qbara: + `qaf.qbara` with `pool` (λ), A Kaiming-uniform, B = 0, scale
+      alpha / rank.
+    - l4q: `qaf.l4q_linear`, A Kaiming-uniform, B = 0, per-group scale
+      max(|min W0|/2^(bits−1), max W0/(2^(bits−1)−1)) (nothing clips at
+      start), offsets 0, LoRA multiplier alpha / rank.
+
+    Layers are chosen by weight name (`include`/`exclude` regexes; for the
+    quantized methods the name of the original weight). Random draws come
+    from `seed` and the layer's name, so they do not depend on order.
+    Parameters become blobs named `<weight>.<method>_A`, `..._B`, ...
+  }];
+  let options = [
+    Option<"method", "method", "std::string", /*default=*/"\"lora\"",
+           "lota, lora, qalora, qahira, qbara or l4q">,
+    Option<"rank", "rank", "int64_t", /*default=*/"16", "Adapter rank r">,
+    Option<"alpha", "alpha", "double", /*default=*/"16.0",
+           "LoRA alpha (scale alpha / rank); QA-HiRA's alpha">,
+    Option<"omega", "omega", "double", /*default=*/"0.0",
+           "LoTA threshold (0: 0.75 * rank)">,
+    Option<"pool", "pool", "int64_t", /*default=*/"2", "Q-BaRA pooling λ">,
+    Option<"repeatOut", "repeat-out", "int64_t", /*default=*/"1",
+           "QA-HiRA output repeat λ_out">,
+    Option<"bits", "bits", "unsigned", /*default=*/"4", "L4Q bits">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"64",
+           "L4Q group size">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Seed of the random initialisations">,
+    Option<"include", "include", "std::string", /*default=*/"\"\"",
+           "Only layers whose weight names match this regex">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "Never layers whose weight names match this regex">,
+  ];
+  let dependentDialects = ["::qaf::QAFDialect"];
+}
+
 #endif // QAF_PASSES_PASSES_TD

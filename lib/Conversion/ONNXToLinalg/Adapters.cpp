@@ -62,11 +62,18 @@ Value multiplyByTransposed(OpBuilder &b, Location loc, Value a, Value weight,
 
 /// The mean of each run of `pool` consecutive features: [..., K] ->
 /// [..., K / pool] (a view [..., K / pool, pool] reduced along its last
-/// dim, then divided).
-Value poolFeatures(OpBuilder &b, Location loc, Value input, int64_t pool) {
+/// dim, then divided). K comes from the op's factors: the input's own last
+/// dim may be dynamic (a Reshape's result), and is cast to K first.
+Value poolFeatures(OpBuilder &b, Location loc, Value input, int64_t k,
+                   int64_t pool) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
-  int64_t k = type.getShape().back();
+  if (type.isDynamicDim(rank - 1)) {
+    SmallVector<int64_t> shape(type.getShape());
+    shape.back() = k;
+    input = tensor::CastOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), input);
+  }
   SmallVector<OpFoldResult> sizes = getDims(b, loc, input);
   sizes.back() = b.getIndexAttr(k / pool);
   sizes.push_back(b.getIndexAttr(pool));
@@ -136,8 +143,10 @@ struct QALoRALowering : OpConversionPattern<QALoRAOp> {
     Location loc = op.getLoc();
     int64_t rank = cast<RankedTensorType>(op.getA().getType()).getShape()[0];
     // Δy = scale · B · A · x̄, x̄ the mean of each quantization group.
-    Value pooled = poolFeatures(rw, loc, adaptor.getInput(),
-                                static_cast<int64_t>(op.getGroupSize()));
+    int64_t group = static_cast<int64_t>(op.getGroupSize());
+    int64_t k = cast<RankedTensorType>(op.getA().getType()).getShape()[1] *
+                group;
+    Value pooled = poolFeatures(rw, loc, adaptor.getInput(), k, group);
     Value hidden = multiplyByTransposed(rw, loc, pooled, adaptor.getA(), rank,
                                         dimN(context), 1.0, rw.getF32Type());
     Value delta = multiplyByTransposed(
@@ -159,8 +168,10 @@ struct QAHiRALowering : OpConversionPattern<QAHiRAOp> {
     MLIRContext *context = rw.getContext();
     Location loc = op.getLoc();
     // Δy[o] = α · (M · x̄)[o / λ]: the repeat is the weight map.
-    Value pooled = poolFeatures(rw, loc, adaptor.getInput(),
-                                static_cast<int64_t>(op.getGroupSize()));
+    int64_t group = static_cast<int64_t>(op.getGroupSize());
+    int64_t k = cast<RankedTensorType>(op.getM().getType()).getShape()[1] *
+                group;
+    Value pooled = poolFeatures(rw, loc, adaptor.getInput(), k, group);
     Value delta = multiplyByTransposed(
         rw, loc, pooled, adaptor.getM(), type->getShape().back(),
         dimN(context).floorDiv(static_cast<int64_t>(op.getRepeatOut())),
@@ -183,7 +194,9 @@ struct QBaRALowering : OpConversionPattern<QBaRAOp> {
     int64_t pool = static_cast<int64_t>(op.getPool());
     int64_t rank = cast<RankedTensorType>(op.getA().getType()).getShape()[0];
     // Δy[o] = scale · (B · A · AvgPool_λ(x))[o / λ].
-    Value pooled = poolFeatures(rw, loc, adaptor.getInput(), pool);
+    int64_t k =
+        cast<RankedTensorType>(op.getA().getType()).getShape()[1] * pool;
+    Value pooled = poolFeatures(rw, loc, adaptor.getInput(), k, pool);
     Value hidden = multiplyByTransposed(rw, loc, pooled, adaptor.getA(), rank,
                                         dimN(context), 1.0, rw.getF32Type());
     Value delta = multiplyByTransposed(

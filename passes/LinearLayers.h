@@ -1,0 +1,86 @@
+//===- LinearLayers.h - the linear layers graph passes rewrite --*- C++ -*-===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Quantization, LoftQ and L4Q all start from the same thing: an onnx.MatMul
+// (or Gemm) with a constant float weight, chosen by name. This file finds
+// them, reads their weights in place, and replaces them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QAF_PASSES_LINEARLAYERS_H
+#define QAF_PASSES_LINEARLAYERS_H
+
+#include "qaf/Quant/Quantizer.h"
+#include "qaf/dialects/onnx/ONNXDialect.h"
+#include "qaf/dialects/qaf/QAFDialect.h"
+#include "qaf/passes/WeightAttrs.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace qaf {
+
+/// One linear layer y = x · W (+ bias); W is read as a d_out × d_in view.
+struct LinearLayer {
+  mlir::Operation *op = nullptr;
+  mlir::Value input, bias;
+  onnx::ConstantOp weight;
+  std::string name;
+  /// Whether the constant is stored [N, K] (Gemm transB = 1) rather than
+  /// ONNX MatMul's [K, N].
+  bool outputMajor = false;
+  int64_t k = 0, n = 0;
+  /// Backing store when the weight's bytes are not a blob (small dense
+  /// constants).
+  std::vector<char> storage;
+};
+
+/// The selected float linear layers of `module`, in program order. Without
+/// `include` every layer except the output head (a MatMul whose result is
+/// returned, possibly through shape-only ops) and tied embeddings (weights
+/// an onnx.Gather also reads); with it, the layers whose weight names match.
+/// `exclude` removes matches. A bad regex is reported (as `passName`).
+mlir::FailureOr<std::vector<LinearLayer>>
+selectLinearLayers(mlir::ModuleOp module, llvm::StringRef include,
+                   llvm::StringRef exclude, llvm::StringRef passName);
+
+/// The weight as a d_out × d_in view of its bytes (no copy for blobs).
+mlir::FailureOr<quant::MatrixView> getWeightView(LinearLayer &layer,
+                                                 std::string &error);
+
+/// A static-shape resource constant named `name` holding `data`.
+template <typename T>
+mlir::Value createBlobConstant(mlir::OpBuilder &builder, llvm::StringRef name,
+                              llvm::ArrayRef<int64_t> shape,
+                              mlir::Type elementType, llvm::ArrayRef<T> data) {
+  auto type = mlir::RankedTensorType::get(shape, elementType);
+  return createWeightConstant(
+             builder, name, type,
+             mlir::HeapAsmResourceBlob::allocateAndCopyInferAlign(data))
+      .getOutput();
+}
+
+/// The dialect attribute of a quantizer format.
+QuantFormatAttr getQuantFormatAttr(mlir::MLIRContext *context,
+                                   const quant::QuantFormat &format);
+
+/// qaf.qlinear over `matrix` (codes packed, scales, zero points as new blobs
+/// named after the layer's weight), built before the layer's op.
+mlir::Value createQuantizedLinear(mlir::OpBuilder &builder,
+                                  const LinearLayer &layer,
+                                  const quant::QuantizedMatrix &matrix);
+
+/// The layer's result type with N as the last dim.
+mlir::RankedTensorType getLayerResultType(const LinearLayer &layer);
+
+/// Replaces the layer's op by `output` (plus its bias, if any) and erases
+/// the op and, when nothing else reads it, the float weight.
+void replaceLinearLayer(LinearLayer &layer, mlir::Value output);
+
+} // namespace qaf
+
+#endif // QAF_PASSES_LINEARLAYERS_H

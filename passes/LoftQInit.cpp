@@ -1,0 +1,112 @@
+//===- LoftQInit.cpp - quantized base + LoRA that makes up the error ------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/passes/Passes.h"
+
+#include "LinearLayers.h"
+
+#include "qaf/Quant/LoftQ.h"
+
+#include "mlir/IR/Threading.h"
+
+namespace qaf {
+#define GEN_PASS_DEF_LOFTQINITPASS
+#include "qaf/passes/Passes.h.inc"
+} // namespace qaf
+
+using namespace mlir;
+using namespace qaf;
+
+namespace {
+
+struct LoftQInitPass : qaf::impl::LoftQInitPassBase<LoftQInitPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::optional<quant::Scheme> parsedScheme = quant::parseSchemeName(scheme);
+    if (!parsedScheme) {
+      emitError(module.getLoc()) << "qaf-loftq-init: unknown scheme '" << scheme
+                                 << "' (nf, asym or sym)";
+      return signalPassFailure();
+    }
+    if (rank < 1 || iters < 1 || !(alpha > 0)) {
+      emitError(module.getLoc())
+          << "qaf-loftq-init: rank and iters must be at least 1 and alpha "
+             "positive";
+      return signalPassFailure();
+    }
+    quant::QuantFormat format{bits, groupSize, *parsedScheme};
+    quant::LoftQOptions options;
+    options.rank = rank;
+    options.iterations = iters;
+    options.loraScale = alpha / static_cast<double>(rank);
+
+    FailureOr<std::vector<LinearLayer>> layers =
+        selectLinearLayers(module, include, exclude, "qaf-loftq-init");
+    if (failed(layers))
+      return signalPassFailure();
+    for (LinearLayer &layer : *layers) {
+      llvm::Error error = quant::verifyFormat(format, layer.k);
+      if (!error && rank > std::min(layer.k, layer.n))
+        error = llvm::createStringError(
+            "rank " + std::to_string(rank) + " exceeds min(" +
+            std::to_string(layer.n) + ", " + std::to_string(layer.k) + ")");
+      if (error) {
+        layer.op->emitError()
+            << "cannot initialise weight '" << layer.name << "' (" << layer.k
+            << " x " << layer.n
+            << ") with LoftQ: " << llvm::toString(std::move(error));
+        return signalPassFailure();
+      }
+    }
+
+    struct Outcome {
+      std::optional<quant::LoftQResult> result;
+      std::string error;
+    };
+    std::vector<Outcome> outcomes(layers->size());
+    parallelFor(&getContext(), 0, layers->size(), [&](size_t i) {
+      FailureOr<quant::MatrixView> view =
+          getWeightView((*layers)[i], outcomes[i].error);
+      if (failed(view))
+        return;
+      llvm::Expected<quant::LoftQResult> result =
+          quant::runLoftQ(*view, format, options);
+      if (!result)
+        outcomes[i].error = llvm::toString(result.takeError());
+      else
+        outcomes[i].result = std::move(*result);
+    });
+
+    Type f32 = Float32Type::get(&getContext());
+    for (auto [layer, outcome] : llvm::zip_equal(*layers, outcomes)) {
+      if (!outcome.result) {
+        layer.op->emitError() << "LoftQ failed on weight '" << layer.name
+                              << "': " << outcome.error;
+        return signalPassFailure();
+      }
+      OpBuilder builder(layer.op);
+      Location loc = layer.op->getLoc();
+      Value base = createQuantizedLinear(builder, layer, outcome.result->base);
+      Value loraA = createBlobConstant<float>(builder, layer.name + ".lora_A",
+                                              {rank, layer.k}, f32,
+                                              outcome.result->loraA);
+      Value loraB = createBlobConstant<float>(builder, layer.name + ".lora_B",
+                                              {layer.n, rank}, f32,
+                                              outcome.result->loraB);
+      Value delta =
+          LoRAOp::create(builder, loc, base.getType(), layer.input, loraA,
+                         loraB, builder.getF64FloatAttr(options.loraScale))
+              .getOutput();
+      Value sum =
+          onnx::AddOp::create(builder, loc, base.getType(), base, delta).getC();
+      replaceLinearLayer(layer, sum);
+    }
+  }
+};
+
+} // namespace
