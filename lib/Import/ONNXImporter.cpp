@@ -977,6 +977,10 @@ Importer::importOldSoftmax(const proto::NodeProto &node, StringRef opName,
   // `axis` (default 1) and normalised over the whole second half. That is
   // the opset-13 op on the last axis when `axis` is the last one, and
   // Flatten -> op -> Reshape otherwise.
+  if (node.output_size() != 1)
+    return emitError(nameLoc(nodeName(node)))
+           << describe(node) << ": has " << node.output_size()
+           << " outputs, 1 is defined";
   int64_t axis = 1;
   SmallVector<NamedAttribute> kept;
   for (NamedAttribute attr : attributes) {
