@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qaf/Conversion/KernelTags.h"
 #include "qaf/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -27,6 +28,7 @@ namespace {
 
 constexpr llvm::StringLiteral kSgemm = "qaf_sgemm";
 constexpr llvm::StringLiteral kSgemmBatched = "qaf_sgemm_batched";
+constexpr llvm::StringLiteral kQLinear = "qaf_qlinear";
 
 /// A buffer as the kernels see it: its first element's address, its size
 /// along each dimension and its strides, all i64.
@@ -38,9 +40,9 @@ struct KernelOperand {
 
 /// Contiguous rows are what the kernels read: the innermost stride must be 1
 /// in the type (the common case after bufferization).
-bool hasContiguousRows(Value buffer) {
+bool hasContiguousRows(Value buffer, bool anyElementType = false) {
   auto type = dyn_cast<MemRefType>(buffer.getType());
-  if (!type || !type.getElementType().isF32())
+  if (!type || !(anyElementType || type.getElementType().isF32()))
     return false;
   SmallVector<int64_t> strides;
   int64_t offset;
@@ -54,7 +56,9 @@ KernelOperand getKernelOperand(OpBuilder &builder, Location loc, Value buffer) {
       memref::ExtractStridedMetadataOp::create(builder, loc, buffer);
   Value base =
       memref::ExtractAlignedPointerAsIndexOp::create(builder, loc, buffer);
-  Value elementBytes = arith::ConstantIndexOp::create(builder, loc, 4);
+  int64_t bytes = llvm::divideCeil(
+      cast<MemRefType>(buffer.getType()).getElementTypeBitWidth(), 8);
+  Value elementBytes = arith::ConstantIndexOp::create(builder, loc, bytes);
   Value offsetBytes =
       arith::MulIOp::create(builder, loc, metadata.getOffset(), elementBytes);
   Value address = arith::AddIOp::create(builder, loc, base, offsetBytes);
@@ -92,7 +96,60 @@ template <typename MatmulOp> bool isPlainMatmul(MatmulOp op) {
   auto defaultMaps = MatmulOp::getDefaultIndexingMaps(op.getContext());
   if (op.getIndexingMapsArray() != SmallVector<AffineMap>(defaultMaps))
     return false;
-  return llvm::all_of(op->getOperands(), hasContiguousRows);
+  return llvm::all_of(op->getOperands(),
+                      [](Value buffer) { return hasContiguousRows(buffer); });
+}
+
+/// A contraction the shared lowering tagged as a quantized linear layer
+/// (qaf/Conversion/KernelTags.h), on buffers the kernel can read.
+bool isQLinearContraction(linalg::GenericOp op) {
+  auto tag = op->getAttrOfType<DictionaryAttr>(qaf::kQLinearKernelAttr);
+  if (!tag || !op.hasPureBufferSemantics() || op.getNumDpsInits() != 1)
+    return false;
+  auto moves = tag.getAs<BoolAttr>("moves");
+  unsigned expectedInputs = moves && moves.getValue() ? 5 : 4;
+  if (op.getNumDpsInputs() != expectedInputs ||
+      !tag.getAs<IntegerAttr>("bits") || !tag.getAs<IntegerAttr>("group_size"))
+    return false;
+  return llvm::all_of(op->getOperands(), [](Value buffer) {
+    return hasContiguousRows(buffer, /*anyElementType=*/true);
+  });
+}
+
+/// qaf_qlinear(M, N, K, x, ldx, codes, codesStride, scales, scalesStride,
+/// zeros, zerosStride, moves, movesStride, y, ldy, bits, groupSize,
+/// accumulate): the contraction accumulates into its (filled) output.
+void replaceWithQLinearCall(linalg::GenericOp op, ModuleOp module) {
+  OpBuilder builder(op);
+  Location loc = op.getLoc();
+  auto tag = op->getAttrOfType<DictionaryAttr>(qaf::kQLinearKernelAttr);
+  bool hasMoves = tag.getAs<BoolAttr>("moves").getValue();
+  auto inputs = op.getDpsInputs();
+  KernelOperand x = getKernelOperand(builder, loc, inputs[0]);
+  KernelOperand scales = getKernelOperand(builder, loc, inputs[1]);
+  KernelOperand zeros = getKernelOperand(builder, loc, inputs[2]);
+  KernelOperand codes = getKernelOperand(builder, loc, inputs.back());
+  KernelOperand y = getKernelOperand(builder, loc, op.getDpsInits()[0]);
+  auto i64 = [&](int64_t value) -> Value {
+    return arith::ConstantIntOp::create(builder, loc, value, 64);
+  };
+  Value movesAddress = i64(0), movesStride = i64(0);
+  if (hasMoves) {
+    KernelOperand moves = getKernelOperand(builder, loc, inputs[3]);
+    movesAddress = moves.address;
+    movesStride = moves.strides[0];
+  }
+  func::FuncOp kernel = getOrDeclareKernel(module, kQLinear, 17);
+  func::CallOp::create(
+      builder, loc, kernel,
+      ValueRange{x.sizes[0], y.sizes[1], x.sizes[1], x.address, x.strides[0],
+                 codes.address, codes.strides[0], scales.address,
+                 scales.strides[0], zeros.address, zeros.strides[0],
+                 movesAddress, movesStride, y.address, y.strides[0],
+                 i64(tag.getAs<IntegerAttr>("bits").getInt()),
+                 i64(tag.getAs<IntegerAttr>("group_size").getInt()),
+                 arith::ConstantIntOp::create(builder, loc, 1, 32)});
+  op->erase();
 }
 
 struct LinalgToCPUKernelsPass
@@ -100,6 +157,14 @@ struct LinalgToCPUKernelsPass
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     auto module = func->getParentOfType<ModuleOp>();
+    SmallVector<linalg::GenericOp> quantized;
+    func.walk([&](linalg::GenericOp op) {
+      if (isQLinearContraction(op))
+        quantized.push_back(op);
+    });
+    for (linalg::GenericOp op : quantized)
+      replaceWithQLinearCall(op, module);
+
     SmallVector<Operation *> matmuls;
     func.walk([&](Operation *op) {
       if (auto matmul = dyn_cast<linalg::MatmulOp>(op);

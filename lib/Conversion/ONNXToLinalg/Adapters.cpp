@@ -144,8 +144,8 @@ struct QALoRALowering : OpConversionPattern<QALoRAOp> {
     int64_t rank = cast<RankedTensorType>(op.getA().getType()).getShape()[0];
     // Δy = scale · B · A · x̄, x̄ the mean of each quantization group.
     int64_t group = static_cast<int64_t>(op.getGroupSize());
-    int64_t k = cast<RankedTensorType>(op.getA().getType()).getShape()[1] *
-                group;
+    int64_t k =
+        cast<RankedTensorType>(op.getA().getType()).getShape()[1] * group;
     Value pooled = poolFeatures(rw, loc, adaptor.getInput(), k, group);
     Value hidden = multiplyByTransposed(rw, loc, pooled, adaptor.getA(), rank,
                                         dimN(context), 1.0, rw.getF32Type());
@@ -169,8 +169,8 @@ struct QAHiRALowering : OpConversionPattern<QAHiRAOp> {
     Location loc = op.getLoc();
     // Δy[o] = α · (M · x̄)[o / λ]: the repeat is the weight map.
     int64_t group = static_cast<int64_t>(op.getGroupSize());
-    int64_t k = cast<RankedTensorType>(op.getM().getType()).getShape()[1] *
-                group;
+    int64_t k =
+        cast<RankedTensorType>(op.getM().getType()).getShape()[1] * group;
     Value pooled = poolFeatures(rw, loc, adaptor.getInput(), k, group);
     Value delta = multiplyByTransposed(
         rw, loc, pooled, adaptor.getM(), type->getShape().back(),
@@ -314,25 +314,44 @@ struct LoTALinearLowering : OpConversionPattern<LoTALinearOp> {
           return arith::SubFOp::create(nb, nl, zero, shift);
         });
 
-    // y = x · (s·((q + Ŵ) − z'))ᵀ, dequantized step by step.
+    // y = x · (s·((q + Ŵ) − z'))ᵀ, dequantized step by step. Byte-aligned
+    // codes are read through a map, which makes the contraction the CPU
+    // kernel's (tagged); 3-bit codes are read in the body.
     AffineExpr dn = dimN(context), dk = dimK(context);
+    bool byteAligned = 8 % bits == 0;
+    SmallVector<Value> inputs = {adaptor.getScales(), zeroPoints, ternary};
+    SmallVector<AffineMap> maps = {weightMap(context, dn, dk.floorDiv(group)),
+                                   weightMap(context, dn, dk.floorDiv(group)),
+                                   weightMap(context, dn, dk)};
+    SmallVector<NamedAttribute> kernelTag;
+    if (byteAligned) {
+      inputs.push_back(codes);
+      maps.push_back(weightMap(context, dn, dk.floorDiv(8 / bits)));
+      if (type->getElementType().isF32())
+        kernelTag.push_back(getQLinearKernelTag(rw, bits, group, true));
+    }
     Value product = buildDequantizingMatMul(
-        rw, loc, adaptor.getInput(), n,
-        {adaptor.getScales(), zeroPoints, ternary},
-        {weightMap(context, dn, dk.floorDiv(group)),
-         weightMap(context, dn, dk.floorDiv(group)),
-         weightMap(context, dn, dk)},
-        /*bias=*/Value(), "", type->getElementType(),
+        rw, loc, adaptor.getInput(), n, inputs, maps, /*bias=*/Value(), "",
+        type->getElementType(),
         [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
           Value row = linalg::IndexOp::create(nb, nl, 1);
           Value col = linalg::IndexOp::create(nb, nl, 2);
-          Value code = readPackedCode(nb, nl, codes, row, col, bits, rowBytes);
+          Value code;
+          if (byteAligned) {
+            Value perByte = arith::ConstantIndexOp::create(nb, nl, 8 / bits);
+            code =
+                unpackCode(nb, nl, args[3],
+                           arith::RemUIOp::create(nb, nl, col, perByte), bits);
+          } else {
+            code = readPackedCode(nb, nl, codes, row, col, bits, rowBytes);
+          }
           Value moved = arith::AddFOp::create(
               nb, nl, code, arith::SIToFPOp::create(nb, nl, f32, args[2]));
           Value scale = convertScalar(nb, nl, args[0], f32, false, false);
           return arith::MulFOp::create(
               nb, nl, arith::SubFOp::create(nb, nl, moved, args[1]), scale);
-        });
+        },
+        kernelTag);
     rw.replaceOp(op, castToTensorType(rw, loc, product, *type));
     return success();
   }

@@ -817,6 +817,12 @@ struct QLinearLowering : OpConversionPattern<QLinearOp> {
           rw, loc, DenseElementsAttr::get(type, values));
     }
 
+    // f32 layers with byte-aligned codes and zero points are what the
+    // CPU kernel computes.
+    SmallVector<NamedAttribute> kernelTag;
+    if (byteAligned && codebook == nullptr &&
+        resultType->getElementType().isF32())
+      kernelTag.push_back(getQLinearKernelTag(rw, bits, groupSize, false));
     Value product = buildDequantizingMatMul(
         rw, loc, adaptor.getInput(), n, inputs, maps, /*bias=*/Value(), "",
         resultType->getElementType(),
@@ -847,7 +853,8 @@ struct QLinearLowering : OpConversionPattern<QLinearOp> {
           Value zero = convertScalar(nb, nl, args[1], f32, false, false);
           return arith::MulFOp::create(
               nb, nl, arith::SubFOp::create(nb, nl, code, zero), scale);
-        });
+        },
+        kernelTag);
     rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
     return success();
   }

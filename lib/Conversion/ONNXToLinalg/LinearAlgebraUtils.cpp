@@ -231,7 +231,8 @@ Value buildDequantizingMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
                               ValueRange weightInputs,
                               ArrayRef<AffineMap> weightMaps, Value bias,
                               StringRef biasName, Type elementType,
-                              ScalarBodyBuilder weightAt) {
+                              ScalarBodyBuilder weightAt,
+                              ArrayRef<NamedAttribute> contractionAttrs) {
   MLIRContext *context = b.getContext();
   Type f32 = b.getF32Type();
   // a [..., K] -> [M, K].
@@ -276,6 +277,8 @@ Value buildDequantizingMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
         return arith::AddFOp::create(nb, nl, args.back(),
                                      arith::MulFOp::create(nb, nl, x, weight));
       });
+  for (NamedAttribute attr : contractionAttrs)
+    product.getDefiningOp()->setAttr(attr.getName(), attr.getValue());
   product = convertTensor(b, loc, product, elementType);
 
   // [M, N] -> [..., N].
@@ -290,6 +293,16 @@ Value buildDequantizingMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
   for (int64_t i = 0; i < aRank - 1; ++i)
     outer.push_back(i);
   return expandShape(b, loc, product, {outer, inner}, outSizes);
+}
+
+NamedAttribute getQLinearKernelTag(OpBuilder &b, int64_t bits,
+                                   int64_t groupSize, bool moves) {
+  return b.getNamedAttr(
+      kQLinearKernelAttr,
+      b.getDictionaryAttr(
+          {b.getNamedAttr("bits", b.getI64IntegerAttr(bits)),
+           b.getNamedAttr("group_size", b.getI64IntegerAttr(groupSize)),
+           b.getNamedAttr("moves", b.getBoolAttr(moves))}));
 }
 
 } // namespace qaf

@@ -12,6 +12,8 @@
 
 #include "LoweringUtils.h"
 
+#include "qaf/Conversion/KernelTags.h"
+
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -85,14 +87,18 @@ mlir::Value readPackedCode(mlir::OpBuilder &b, mlir::Location loc,
 /// `weightAt(scalars)` returns W[n, k] in f32 from the `weightInputs` (read
 /// through `weightMaps`, maps over (m, n, k); the body may also use
 /// linalg.index). Accumulates in f32 from `bias` (broadcast to [M, N]; null
-/// for zeros) and returns the result in `elementType`.
-mlir::Value buildDequantizingMatMul(mlir::OpBuilder &b, mlir::Location loc,
-                                    mlir::Value a, int64_t n,
-                                    mlir::ValueRange weightInputs,
-                                    llvm::ArrayRef<mlir::AffineMap> weightMaps,
-                                    mlir::Value bias, llvm::StringRef biasName,
-                                    mlir::Type elementType,
-                                    ScalarBodyBuilder weightAt);
+/// for zeros) and returns the result in `elementType`. `contractionAttrs`
+/// are set on the contraction (a kernel tag, qaf/Conversion/KernelTags.h).
+mlir::Value buildDequantizingMatMul(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, int64_t n,
+    mlir::ValueRange weightInputs, llvm::ArrayRef<mlir::AffineMap> weightMaps,
+    mlir::Value bias, llvm::StringRef biasName, mlir::Type elementType,
+    ScalarBodyBuilder weightAt,
+    llvm::ArrayRef<mlir::NamedAttribute> contractionAttrs = {});
+
+/// The kQLinearKernelAttr tag (qaf/Conversion/KernelTags.h).
+mlir::NamedAttribute getQLinearKernelTag(mlir::OpBuilder &b, int64_t bits,
+                                         int64_t groupSize, bool moves);
 
 } // namespace qaf
 

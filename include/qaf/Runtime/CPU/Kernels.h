@@ -41,6 +41,20 @@ void qaf_sgemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K,
                        int64_t strideB, int64_t ldb, int64_t C, int64_t strideC,
                        int64_t ldc, int32_t accumulate);
 
+/// Y[M,N] = X[M,K] · dequant(W)ᵀ (or Y += with `accumulate`) for a group-
+/// quantized W [N, K]: `codes` rows of `codesStride` bytes holding `bits`
+/// (2, 4 or 8) bits per code, first code in the lowest bits; `scales` and
+/// `zeros` [N, K / groupSize] floats (row strides in elements); optional
+/// int8 `moves` [N, K] (0 for none) added to the codes (LoTA-QAF's ternary
+/// update). w[n,k] = s·((q + move) − z). Never forms the whole dequantized
+/// W: few rows of X stream the codes, many rows dequantize a panel at a
+/// time for the GEMM kernels.
+void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X, int64_t ldx,
+                 int64_t codes, int64_t codesStride, int64_t scales,
+                 int64_t scalesStride, int64_t zeros, int64_t zerosStride,
+                 int64_t moves, int64_t movesStride, int64_t Y, int64_t ldy,
+                 int64_t bits, int64_t groupSize, int32_t accumulate);
+
 /// Forces a kernel path: "avx512", "avx2" or "generic"; NULL or "" restores
 /// the automatic choice (which honours QAF_CPU). A path this CPU lacks is
 /// refused with a message on stderr and the best supported one is used.

@@ -367,6 +367,19 @@ void emptyProduct(const GemmTile &t) {
 }
 
 } // namespace
+void gemmOnThisThread(const GemmTile &tile) {
+  if (tile.M <= 0 || tile.N <= 0)
+    return;
+  if (tile.K <= 0)
+    return emptyProduct(tile);
+  const Config &config = active();
+  config.kernels->gemm(tile, config.blocking);
+}
+
+bool activePathIsAvx512() { return active().kernels == kernelsOf(kPathAvx512); }
+
+int threadsForWork(double fmas) { return threadsFor(fmas); }
+
 } // namespace cpu
 } // namespace qaf
 

@@ -58,6 +58,17 @@ extern const KernelSet kAvx512Kernels;
 /// nullptr when memory is exhausted (the caller then takes an unpacked path).
 float *threadWorkspace(int64_t floats);
 
+/// One product on the calling thread with the active path (for kernels that
+/// split work among threads themselves, like the quantized linear kernel).
+void gemmOnThisThread(const GemmTile &tile);
+
+/// Whether the active path is the AVX-512 one.
+bool activePathIsAvx512();
+
+/// Threads for `fmas` multiply-adds (fewer for small work, one inside a
+/// parallel region).
+int threadsForWork(double fmas);
+
 } // namespace cpu
 } // namespace qaf
 

@@ -1,0 +1,319 @@
+//===- QLinear.cpp - quantized linear layers: y = x · dequant(W)ᵀ ---------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Two regimes, neither of which forms the whole dequantized weight:
+//
+//  - Few rows (decode, M < kTileRows): each output is a dot product that
+//    streams the packed codes once. Per group G of a row,
+//        y += s·(Σ_{i∈G} q'_i·x_i − z·Σ_{i∈G} x_i),   q' = q (+ move)
+//    so the codes are converted to floats and multiplied, nothing else; the
+//    group sums of x are computed once per row of x. Memory-bound by design:
+//    the bytes of the codes are the cost.
+//  - Many rows (prefill): a panel of kPanel output features is dequantized
+//    into a thread's buffer ([K, kPanel], what the GEMM reads as B) and
+//    multiplied with the GEMM kernels; the dequantizing cost is then 1/M of
+//    the product's.
+//
+// Both compute w = s·((q + move) − z) in exact arithmetic; they round
+// differently from each other, but each is deterministic, so a model and
+// its merged counterpart (q + move stored as codes) agree bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Runtime/CPU/Kernels.h"
+
+#include "SgemmInternal.h"
+
+#include <alloca.h>
+#include <cstdlib>
+#include <cstring>
+#include <omp.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#define QAF_API extern "C" __attribute__((visibility("default")))
+
+namespace qaf {
+namespace cpu {
+namespace {
+
+constexpr int64_t kTileRows = 8;
+constexpr int64_t kPanel = 64;
+
+struct QuantizedWeight {
+  const uint8_t *codes;
+  int64_t codesStride;
+  const float *scales;
+  int64_t scalesStride;
+  const float *zeros;
+  int64_t zerosStride;
+  const int8_t *moves; // may be null
+  int64_t movesStride;
+  int bits;
+  int64_t groupSize;
+};
+
+/// Codes [begin, begin + count) of row `row` as one byte each (moved), for
+/// a group start `begin` (a multiple of 8 / bits codes: groups are).
+void unpackCodes(const QuantizedWeight &w, int64_t row, int64_t begin,
+                 int64_t count, uint8_t *out) {
+  const uint8_t *bytes = w.codes + row * w.codesStride + begin * w.bits / 8;
+  if (w.bits == 8) {
+    std::memcpy(out, bytes, count);
+  } else if (w.bits == 4) {
+    for (int64_t i = 0; i < count / 2; ++i) {
+      out[2 * i] = bytes[i] & 0xF;
+      out[2 * i + 1] = bytes[i] >> 4;
+    }
+  } else {
+    for (int64_t i = 0; i < count / 4; ++i)
+      for (int j = 0; j < 4; ++j)
+        out[4 * i + j] = (bytes[i] >> (2 * j)) & 0x3;
+  }
+  if (w.moves) {
+    const int8_t *moves = w.moves + row * w.movesStride + begin;
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = uint8_t(int(out[i]) + moves[i]);
+  }
+}
+
+float dotCodesGeneric(const uint8_t *codes, const float *x, int64_t count) {
+  float sum = 0;
+  for (int64_t i = 0; i < count; ++i)
+    sum += float(codes[i]) * x[i];
+  return sum;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/// Σ codes[i]·x[i], count a multiple of 16.
+__attribute__((target("avx512f,avx512bw"))) float
+dotCodesAvx512(const uint8_t *codes, const float *x, int64_t count) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= count; i += 32) {
+    __m512i lo = _mm512_cvtepu8_epi32(
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + i)));
+    __m512i hi = _mm512_cvtepu8_epi32(
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + i + 16)));
+    acc0 =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), _mm512_loadu_ps(x + i + 16),
+                           acc1);
+  }
+  for (; i + 16 <= count; i += 16) {
+    __m512i c = _mm512_cvtepu8_epi32(
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + i)));
+    acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c), _mm512_loadu_ps(x + i), acc0);
+  }
+  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  for (; i < count; ++i)
+    sum += float(codes[i]) * x[i];
+  return sum;
+}
+
+/// 4-bit codes straight from their bytes: 32 codes (16 bytes) per step,
+/// nibbles interleaved back into order, moved when `moves` is given.
+__attribute__((target("avx512f,avx512bw"))) float
+dotPacked4Avx512(const uint8_t *bytes, const int8_t *moves, const float *x,
+                 int64_t count) {
+  const __m128i mask = _mm_set1_epi8(0x0F);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= count; i += 32) {
+    __m128i packed =
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
+    __m128i low = _mm_and_si128(packed, mask);
+    __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
+    __m128i first = _mm_unpacklo_epi8(low, high);
+    __m128i second = _mm_unpackhi_epi8(low, high);
+    if (moves) {
+      first = _mm_add_epi8(
+          first, _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i)));
+      second = _mm_add_epi8(
+          second,
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i + 16)));
+    }
+    acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(first)),
+                           _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(second)),
+                           _mm512_loadu_ps(x + i + 16), acc1);
+  }
+  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  for (; i < count; i += 2) {
+    uint8_t byte = bytes[i / 2];
+    int c0 = byte & 0xF, c1 = byte >> 4;
+    if (moves) {
+      c0 += moves[i];
+      c1 += moves[i + 1];
+    }
+    sum += float(c0) * x[i] + float(c1) * x[i + 1];
+  }
+  return sum;
+}
+#endif
+
+/// Rows [rowBegin, rowEnd) of y for `m` rows of x (decode regime).
+void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
+             int64_t ldx, const float *groupSums, float *y, int64_t ldy,
+             bool accumulate, int64_t rowBegin, int64_t rowEnd, bool avx512) {
+  int64_t groups = k / w.groupSize;
+  uint8_t *codes = static_cast<uint8_t *>(alloca(w.groupSize));
+  for (int64_t r = 0; r < m; ++r) {
+    const float *xr = x + r * ldx;
+    const float *sums = groupSums + r * groups;
+    for (int64_t n = rowBegin; n < rowEnd; ++n) {
+      const float *scales = w.scales + n * w.scalesStride;
+      const float *zeros = w.zeros + n * w.zerosStride;
+      float total = 0;
+      for (int64_t g = 0; g < groups; ++g) {
+        int64_t begin = g * w.groupSize;
+        float dot;
+#if defined(__x86_64__) || defined(__i386__)
+        if (avx512 && w.bits == 4) {
+          dot = dotPacked4Avx512(w.codes + n * w.codesStride + begin / 2,
+                                 w.moves ? w.moves + n * w.movesStride + begin
+                                         : nullptr,
+                                 xr + begin, w.groupSize);
+        } else if (avx512) {
+          unpackCodes(w, n, begin, w.groupSize, codes);
+          dot = dotCodesAvx512(codes, xr + begin, w.groupSize);
+        } else
+#endif
+        {
+          unpackCodes(w, n, begin, w.groupSize, codes);
+          dot = dotCodesGeneric(codes, xr + begin, w.groupSize);
+        }
+        total += scales[g] * (dot - zeros[g] * sums[g]);
+      }
+      float *out = y + r * ldy + n;
+      *out = accumulate ? *out + total : total;
+    }
+  }
+}
+
+/// The dequantized panel W[n0 : n0 + cols, :]ᵀ as [K, cols] (ld = cols).
+void dequantizePanel(const QuantizedWeight &w, int64_t k, int64_t n0,
+                     int64_t cols, float *panel) {
+  uint8_t *codes = static_cast<uint8_t *>(alloca(w.groupSize));
+  int64_t groups = k / w.groupSize;
+  for (int64_t j = 0; j < cols; ++j) {
+    int64_t n = n0 + j;
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t begin = g * w.groupSize;
+      unpackCodes(w, n, begin, w.groupSize, codes);
+      float s = w.scales[n * w.scalesStride + g];
+      float z = w.zeros[n * w.zerosStride + g];
+      for (int64_t i = 0; i < w.groupSize; ++i)
+        panel[(begin + i) * cols + j] = (float(codes[i]) - z) * s;
+    }
+  }
+}
+
+// A thread's panel buffer (the GEMM's packing buffer is separate).
+thread_local float *tlsPanel = nullptr;
+thread_local int64_t tlsPanelFloats = 0;
+
+float *panelBuffer(int64_t floats) {
+  if (floats <= tlsPanelFloats)
+    return tlsPanel;
+  std::free(tlsPanel);
+  void *p = nullptr;
+  if (posix_memalign(&p, 64, size_t(floats) * sizeof(float)) != 0) {
+    tlsPanel = nullptr;
+    tlsPanelFloats = 0;
+    return nullptr;
+  }
+  tlsPanel = static_cast<float *>(p);
+  tlsPanelFloats = floats;
+  return tlsPanel;
+}
+
+} // namespace
+} // namespace cpu
+} // namespace qaf
+
+using namespace qaf::cpu;
+
+QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
+                         int64_t ldx, int64_t codes, int64_t codesStride,
+                         int64_t scales, int64_t scalesStride, int64_t zeros,
+                         int64_t zerosStride, int64_t moves,
+                         int64_t movesStride, int64_t Y, int64_t ldy,
+                         int64_t bits, int64_t groupSize, int32_t accumulate) {
+  if (M <= 0 || N <= 0)
+    return;
+  QuantizedWeight w{reinterpret_cast<const uint8_t *>(codes),
+                    codesStride,
+                    reinterpret_cast<const float *>(scales),
+                    scalesStride,
+                    reinterpret_cast<const float *>(zeros),
+                    zerosStride,
+                    reinterpret_cast<const int8_t *>(moves),
+                    movesStride,
+                    int(bits),
+                    groupSize};
+  const float *x = reinterpret_cast<const float *>(X);
+  float *y = reinterpret_cast<float *>(Y);
+  int threads = threadsForWork(double(M) * double(N) * double(K));
+
+  if (M < kTileRows) {
+    int64_t groups = K / groupSize;
+    float *sums = static_cast<float *>(alloca(sizeof(float) * M * groups));
+    for (int64_t r = 0; r < M; ++r)
+      for (int64_t g = 0; g < groups; ++g) {
+        float sum = 0;
+        for (int64_t i = 0; i < groupSize; ++i)
+          sum += x[r * ldx + g * groupSize + i];
+        sums[r * groups + g] = sum;
+      }
+    bool avx512 = activePathIsAvx512();
+    // Rows split evenly among threads, 16-aligned so each thread writes its
+    // own cache lines of y.
+#pragma omp parallel num_threads(threads)
+    {
+      int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+      int64_t per = (N + nt - 1) / nt;
+      per = (per + 15) / 16 * 16;
+      int64_t begin = tid * per, end = begin + per < N ? begin + per : N;
+      if (begin < end)
+        dotRows(w, M, K, x, ldx, sums, y, ldy, accumulate != 0, begin, end,
+                avx512);
+    }
+    return;
+  }
+
+  int64_t panels = (N + kPanel - 1) / kPanel;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t p = 0; p < panels; ++p) {
+    int64_t n0 = p * kPanel;
+    int64_t cols = N - n0 < kPanel ? N - n0 : kPanel;
+    float *panel = panelBuffer(K * kPanel);
+    if (!panel) {
+      // Out of memory for a panel: one column at a time through dotRows.
+      bool avx512 = activePathIsAvx512();
+      int64_t groups = K / groupSize;
+      float *sums =
+          static_cast<float *>(std::malloc(sizeof(float) * M * groups));
+      if (!sums)
+        std::abort();
+      for (int64_t r = 0; r < M; ++r)
+        for (int64_t g = 0; g < groups; ++g) {
+          float sum = 0;
+          for (int64_t i = 0; i < groupSize; ++i)
+            sum += x[r * ldx + g * groupSize + i];
+          sums[r * groups + g] = sum;
+        }
+      dotRows(w, M, K, x, ldx, sums, y, ldy, accumulate != 0, n0, n0 + cols,
+              avx512);
+      std::free(sums);
+      continue;
+    }
+    dequantizePanel(w, K, n0, cols, panel);
+    GemmTile tile{M,     cols, K,      x,   ldx,
+                  panel, cols, y + n0, ldy, accumulate != 0};
+    gemmOnThisThread(tile);
+  }
+}

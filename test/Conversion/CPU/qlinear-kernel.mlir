@@ -1,0 +1,22 @@
+// RUN: qaf-compile %s --compile-to=loops -o - | FileCheck %s
+
+// On the CPU, the tagged quantized contractions (2/4/8-bit qaf.qlinear and
+// LoTA-QAF's, with its int8 moves) become calls of the qaf_qlinear kernel on
+// the buffers; 3-bit codes stay loops.
+
+// CHECK: func.func private @qaf_qlinear(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32)
+// CHECK-LABEL: func.func @infer
+// Plain qlinear: no moves (address and stride 0), bits 4, group 32.
+// CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c32_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %c0_i64, %c0_i64, %{{.*}}, %c8_i64, %c4_i64, %c32_i64, %c1_i32)
+// LoTA: the moves buffer, rows of 64.
+// CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c32_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %[[MOVES:[0-9]+]], %c64_i64, %{{.*}}, %c8_i64, %c4_i64, %c32_i64, %c1_i32)
+// CHECK-NOT: call @qaf_qlinear(
+module {
+  // Weights as inputs: a splat constant would be folded into the loops.
+  func.func @main_graph(%x: tensor<?x64xf32>, %c: tensor<8x32xui8>, %c3: tensor<8x24xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<4x64xi8>, %b: tensor<8x4xi8>) -> (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) {
+    %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 32, scheme = asym>} : (tensor<?x64xf32>, tensor<8x32xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
+    %l = qaf.lota_linear %x, %c, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 32, scheme = asym>, omega = 3.0 : f64} : (tensor<?x64xf32>, tensor<8x32xui8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<4x64xi8>, tensor<8x4xi8>) -> tensor<?x8xf32>
+    %y3 = qaf.qlinear %x, %c3, %s, %z {format = #qaf.qformat<bits = 3, group_size = 32, scheme = asym>} : (tensor<?x64xf32>, tensor<8x24xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
+    return %y, %l, %y3 : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>
+  }
+}

@@ -1,0 +1,137 @@
+//===- QLinearKernelTest.cpp - qaf_qlinear against a reference ------------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// The reference dequantizes w = s·((q + move) − z) in double from codes
+// packed here (a little-endian bit stream, first code in the lowest bits)
+// and multiplies; the kernel must agree on every path (AVX-512, AVX2,
+// generic), thread count, bit width, both regimes (few rows: dot products;
+// many rows: dequantized panels through the GEMM) and with LoTA moves.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Runtime/CPU/Kernels.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstdint>
+#include <omp.h>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+struct Problem {
+  int64_t m, n, k, group;
+  int bits;
+  bool moves;
+};
+
+class QLinearKernelTest
+    : public ::testing::TestWithParam<std::tuple<const char *, int>> {
+protected:
+  void SetUp() override {
+    const char *want = std::get<0>(GetParam());
+    if (std::string(qaf_cpu_kernels_select(want)) != want) {
+      qaf_cpu_kernels_select(nullptr);
+      GTEST_SKIP() << want << " is not supported by this CPU";
+    }
+    savedThreads = omp_get_max_threads();
+    omp_set_num_threads(std::get<1>(GetParam()));
+  }
+  void TearDown() override {
+    if (savedThreads)
+      omp_set_num_threads(savedThreads);
+    qaf_cpu_kernels_select(nullptr);
+  }
+
+  void check(const Problem &p, bool accumulate) {
+    std::mt19937 engine(unsigned(p.m * 131 + p.n * 7 + p.k + p.bits));
+    int qmax = (1 << p.bits) - 1;
+    std::uniform_int_distribution<int> code(0, qmax);
+    std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+    int64_t groups = p.k / p.group;
+    std::vector<uint8_t> codes(p.n * p.k);
+    std::vector<int8_t> moves(p.moves ? p.n * p.k : 0);
+    for (int64_t i = 0; i < p.n * p.k; ++i) {
+      codes[i] = uint8_t(code(engine));
+      if (p.moves) {
+        // Moves that keep q + move in [0, q_max], as LoTA's masks do.
+        int move = int(code(engine) % 3) - 1;
+        if (codes[i] + move < 0 || codes[i] + move > qmax)
+          move = 0;
+        moves[i] = int8_t(move);
+      }
+    }
+    // Row-wise bit stream, rows padded to 8 bytes so strides differ from K.
+    int64_t rowBytes = p.k * p.bits / 8 + 8;
+    std::vector<uint8_t> packed(p.n * rowBytes, 0);
+    for (int64_t n = 0; n < p.n; ++n)
+      for (int64_t i = 0; i < p.k; ++i) {
+        int64_t bit = i * p.bits;
+        packed[n * rowBytes + bit / 8] |=
+            uint8_t(codes[n * p.k + i] << (bit % 8));
+      }
+    std::vector<float> scales(p.n * groups), zeros(p.n * groups);
+    for (int64_t i = 0; i < p.n * groups; ++i) {
+      scales[i] = 0.01f + 0.05f * std::fabs(real(engine));
+      zeros[i] =
+          float(qmax) * 0.5f + real(engine); // fractional, as merges leave
+    }
+    int64_t ldx = p.k + 3, ldy = p.n + 5;
+    std::vector<float> x(p.m * ldx), y(p.m * ldy), before(p.m * ldy);
+    for (float &v : x)
+      v = real(engine);
+    for (float &v : y)
+      v = real(engine);
+    before = y;
+    qaf_qlinear(p.m, p.n, p.k, int64_t(x.data()), ldx, int64_t(packed.data()),
+                rowBytes, int64_t(scales.data()), groups, int64_t(zeros.data()),
+                groups, p.moves ? int64_t(moves.data()) : 0, p.k,
+                int64_t(y.data()), ldy, p.bits, p.group, accumulate ? 1 : 0);
+    double worst = 0;
+    for (int64_t r = 0; r < p.m; ++r)
+      for (int64_t n = 0; n < p.n; ++n) {
+        double sum = accumulate ? before[r * ldy + n] : 0.0;
+        for (int64_t i = 0; i < p.k; ++i) {
+          int64_t g = n * groups + i / p.group;
+          double q = codes[n * p.k + i] + (p.moves ? moves[n * p.k + i] : 0);
+          sum += double(x[r * ldx + i]) * (q - zeros[g]) * scales[g];
+        }
+        worst = std::max(worst, std::fabs(sum - y[r * ldy + n]));
+      }
+    EXPECT_LT(worst, 2e-4) << "m=" << p.m << " n=" << p.n << " k=" << p.k
+                           << " group=" << p.group << " bits=" << p.bits
+                           << " moves=" << p.moves;
+    // The padding beyond N is untouched.
+    for (int64_t r = 0; r < p.m; ++r)
+      for (int64_t n = p.n; n < ldy; ++n)
+        ASSERT_EQ(y[r * ldy + n], before[r * ldy + n]);
+  }
+
+  int savedThreads = 0;
+};
+
+TEST_P(QLinearKernelTest, MatchesReference) {
+  for (int bits : {2, 4, 8})
+    for (int64_t m : {1, 3, 8, 33})
+      for (bool moves : {false, true}) {
+        check({m, 70, 128, 32, bits, moves}, /*accumulate=*/false);
+        check({m, 17, 192, 64, bits, moves}, /*accumulate=*/true);
+      }
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, QLinearKernelTest,
+                         ::testing::Combine(::testing::Values("avx512", "avx2",
+                                                              "generic"),
+                                            ::testing::Values(1, 2)),
+                         [](const auto &info) {
+                           return std::string(std::get<0>(info.param)) + "_" +
+                                  std::to_string(std::get<1>(info.param)) +
+                                  "threads";
+                         });
+
+} // namespace
