@@ -114,44 +114,45 @@ dotCodesAvx512(const uint8_t *codes, const float *x, int64_t count) {
   return sum;
 }
 
-/// 4-bit codes straight from their bytes: 32 codes (16 bytes) per step,
-/// nibbles interleaved back into order, moved when `moves` is given.
+/// One output of a 4-bit layer, straight from its packed row: 32 codes
+/// (16 bytes) per step, nibbles interleaved back into order, moved when
+/// `moves` is given. Each group's products stay in vector lanes, scaled
+/// by the group's scale into the row's lanes; the zero points enter once
+/// per group through the group sums of x. groupSize is a multiple of 32.
 __attribute__((target("avx512f,avx512bw"))) float
-dotPacked4Avx512(const uint8_t *bytes, const int8_t *moves, const float *x,
-                 int64_t count) {
+rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *x,
+              const float *scales, const float *zeros, const float *xSums,
+              int64_t groups, int64_t groupSize) {
   const __m128i mask = _mm_set1_epi8(0x0F);
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= count; i += 32) {
-    __m128i packed =
-        _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
-    __m128i low = _mm_and_si128(packed, mask);
-    __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
-    __m128i first = _mm_unpacklo_epi8(low, high);
-    __m128i second = _mm_unpackhi_epi8(low, high);
-    if (moves) {
-      first = _mm_add_epi8(
-          first, _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i)));
-      second = _mm_add_epi8(
-          second,
-          _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i + 16)));
+  __m512 row = _mm512_setzero_ps();
+  float correction = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (int64_t i = g * groupSize, end = i + groupSize; i < end; i += 32) {
+      __m128i packed =
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
+      __m128i low = _mm_and_si128(packed, mask);
+      __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
+      __m128i first = _mm_unpacklo_epi8(low, high);
+      __m128i second = _mm_unpackhi_epi8(low, high);
+      if (moves) {
+        first = _mm_add_epi8(first, _mm_loadu_si128(
+                                        reinterpret_cast<const __m128i *>(
+                                            moves + i)));
+        second = _mm_add_epi8(second, _mm_loadu_si128(
+                                          reinterpret_cast<const __m128i *>(
+                                              moves + i + 16)));
+      }
+      acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(first)),
+                             _mm512_loadu_ps(x + i), acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(second)),
+                             _mm512_loadu_ps(x + i + 16), acc1);
     }
-    acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(first)),
-                           _mm512_loadu_ps(x + i), acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(second)),
-                           _mm512_loadu_ps(x + i + 16), acc1);
+    row = _mm512_fmadd_ps(_mm512_set1_ps(scales[g]), _mm512_add_ps(acc0, acc1),
+                          row);
+    correction += scales[g] * zeros[g] * xSums[g];
   }
-  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-  for (; i < count; i += 2) {
-    uint8_t byte = bytes[i / 2];
-    int c0 = byte & 0xF, c1 = byte >> 4;
-    if (moves) {
-      c0 += moves[i];
-      c1 += moves[i + 1];
-    }
-    sum += float(c0) * x[i] + float(c1) * x[i + 1];
-  }
-  return sum;
+  return _mm512_reduce_add_ps(row) - correction;
 }
 #endif
 
@@ -168,25 +169,27 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
       const float *scales = w.scales + n * w.scalesStride;
       const float *zeros = w.zeros + n * w.zerosStride;
       float total = 0;
-      for (int64_t g = 0; g < groups; ++g) {
-        int64_t begin = g * w.groupSize;
-        float dot;
 #if defined(__x86_64__) || defined(__i386__)
-        if (avx512 && w.bits == 4) {
-          dot = dotPacked4Avx512(w.codes + n * w.codesStride + begin / 2,
-                                 w.moves ? w.moves + n * w.movesStride + begin
-                                         : nullptr,
-                                 xr + begin, w.groupSize);
-        } else if (avx512) {
-          unpackCodes(w, n, begin, w.groupSize, codes);
-          dot = dotCodesAvx512(codes, xr + begin, w.groupSize);
-        } else
+      if (avx512 && w.bits == 4 && w.groupSize % 32 == 0) {
+        total = rowDot4Avx512(
+            w.codes + n * w.codesStride,
+            w.moves ? w.moves + n * w.movesStride : nullptr, xr, scales,
+            zeros, sums, groups, w.groupSize);
+      } else
 #endif
-        {
+      {
+        for (int64_t g = 0; g < groups; ++g) {
+          int64_t begin = g * w.groupSize;
           unpackCodes(w, n, begin, w.groupSize, codes);
-          dot = dotCodesGeneric(codes, xr + begin, w.groupSize);
+          float dot;
+#if defined(__x86_64__) || defined(__i386__)
+          if (avx512)
+            dot = dotCodesAvx512(codes, xr + begin, w.groupSize);
+          else
+#endif
+            dot = dotCodesGeneric(codes, xr + begin, w.groupSize);
+          total += scales[g] * (dot - zeros[g] * sums[g]);
         }
-        total += scales[g] * (dot - zeros[g] * sums[g]);
       }
       float *out = y + r * ldy + n;
       *out = accumulate ? *out + total : total;
