@@ -19,6 +19,9 @@
 #include "qaf/passes/WeightAttrs.h"
 
 #include "mlir/IR/Threading.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
 
 namespace qaf {
 #define GEN_PASS_DEF_QUANTIZEWEIGHTSPASS
@@ -59,6 +62,8 @@ struct QuantizeWeightsPass
     struct Outcome {
       std::optional<quant::QuantizedMatrix> matrix;
       std::string error;
+      // ‖W − Ŵ‖² and ‖W‖², for report-errors.
+      double errorSquared = 0, normSquared = 0;
     };
     std::vector<Outcome> outcomes(layers->size());
     parallelFor(&getContext(), 0, layers->size(), [&](size_t i) {
@@ -68,22 +73,47 @@ struct QuantizeWeightsPass
         return;
       llvm::Expected<quant::QuantizedMatrix> matrix =
           quant::quantize(*view, format);
-      if (!matrix)
+      if (!matrix) {
         outcomes[i].error = llvm::toString(matrix.takeError());
-      else
-        outcomes[i].matrix = std::move(*matrix);
+        return;
+      }
+      if (reportErrors) {
+        for (int64_t row = 0; row < view->rows; ++row)
+          for (int64_t col = 0; col < view->cols; ++col) {
+            double w = view->at(row, col);
+            double d = w - matrix->dequantize(row, col);
+            outcomes[i].errorSquared += d * d;
+            outcomes[i].normSquared += w * w;
+          }
+      }
+      outcomes[i].matrix = std::move(*matrix);
     });
 
+    double errorSquared = 0, normSquared = 0;
     for (auto [layer, outcome] : llvm::zip_equal(*layers, outcomes)) {
       if (!outcome.matrix) {
         layer.op->emitError() << "cannot quantize weight '" << layer.name
                               << "': " << outcome.error;
         return signalPassFailure();
       }
+      if (reportErrors) {
+        layer.op->emitRemark()
+            << "weight '" << layer.name << "': relative RMS error "
+            << llvm::formatv("{0:e4}",
+                             std::sqrt(outcome.errorSquared /
+                                       std::max(outcome.normSquared, 1e-300)));
+        errorSquared += outcome.errorSquared;
+        normSquared += outcome.normSquared;
+      }
       OpBuilder builder(layer.op);
       replaceLinearLayer(
           layer, createQuantizedLinear(builder, layer, *outcome.matrix));
     }
+    if (reportErrors)
+      emitRemark(module.getLoc())
+          << "quantized " << layers->size() << " layers: relative RMS error "
+          << llvm::formatv("{0:e4}", std::sqrt(errorSquared /
+                                               std::max(normSquared, 1e-300)));
   }
 };
 

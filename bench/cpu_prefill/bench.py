@@ -21,7 +21,9 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 import gen_llama_onnx as gen  # noqa: E402
+from common import commit, machine  # noqa: E402
 
 HEADER = """# fp32 prefill, 135M-parameter decoder: qaf vs ONNX Runtime
 
@@ -35,24 +37,6 @@ Bars: qaf tokens/s >= 0.5x ONNX Runtime's; compile < 60 s.
 | date (UTC) | commit | machine | threads | compile (s) | qaf ms | qaf tok/s | ORT ms | ORT tok/s | qaf / ORT | max abs logit diff |
 | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 """
-
-
-def machine():
-    model = "cpu"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} cores, {model}"
-
-
-def commit():
-    try:
-        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "?"
 
 
 def main():

@@ -3,6 +3,7 @@
 // RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=32" | FileCheck %s
 // RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=3 group-size=32 scheme=sym include=head" | FileCheck %s --check-prefix=INCLUDE
 // RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=32 scheme=nf exclude=up" | FileCheck %s --check-prefix=NF
+// RUN: qaf-opt %t.mlir --mlir-print-op-on-diagnostic=false --qaf-quantize-weights="bits=4 group-size=32 report-errors=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
 // RUN: not qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=48" 2>&1 | FileCheck %s --check-prefix=GROUP
 // RUN: not qaf-opt %t.mlir --qaf-quantize-weights="scheme=fancy" 2>&1 | FileCheck %s --check-prefix=SCHEME
 // RUN: not qaf-opt %t.mlir --qaf-quantize-weights="bits=5" 2>&1 | FileCheck %s --check-prefix=BITS
@@ -34,6 +35,12 @@
 // nf has no zero points; `exclude` keeps `up` float.
 // NF: onnx.MatMul %{{.*}}, %{{.*}} : (tensor<?x64xf32>, tensor<64x32xf32>)
 // NF: qaf.qlinear %{{.*}}, %{{.*}}, %{{.*}} {format = #qaf.qformat<bits = 4, group_size = 32, scheme = nf>} : (tensor<?x32xf32>, tensor<64x16xui8>, tensor<64x1xf32>) -> tensor<?x64xf32>
+
+// report-errors: one remark per layer and one for the model. Uniform
+// weights in [-1, 1] at 4 bits: about (2/15)/sqrt(12) / (1/sqrt(3)) = 0.067.
+// REPORT: remark: weight 'up.weight': relative RMS error {{[4-9]\.[0-9]+e-02}}
+// REPORT: remark: weight 'down.weight': relative RMS error {{[4-9]\.[0-9]+e-02}}
+// REPORT: remark: quantized 2 layers: relative RMS error {{[4-9]\.[0-9]+e-02}}
 
 // GROUP: error: cannot quantize weight 'up.weight' (64 x 32): group size 48 does not divide the input dimension 64
 // SCHEME: error: qaf-quantize-weights: unknown scheme 'fancy' (asym, sym or nf)

@@ -137,6 +137,9 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
            "Quantize only weights whose names match this regex">,
     Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
            "Never quantize weights whose names match this regex">,
+    Option<"reportErrors", "report-errors", "bool", /*default=*/"false",
+           "Remark each layer's relative RMS weight error ‖W − Ŵ‖/‖W‖ and "
+           "the whole model's">,
   ];
   let dependentDialects = ["::qaf::QAFDialect"];
 }
