@@ -108,101 +108,69 @@ FailureOr<RankedTensorType> getResultType(OpTy op,
 // LoRA, QA-LoRA, QA-HiRA, Q-BaRA: Δy
 //===----------------------------------------------------------------------===//
 
-struct LoRALowering : OpConversionPattern<LoRAOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(LoRAOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
-    FailureOr<RankedTensorType> type =
-        getResultType(op, rw, *getTypeConverter());
-    if (failed(type))
-      return failure();
-    MLIRContext *context = rw.getContext();
-    Location loc = op.getLoc();
-    int64_t rank = cast<RankedTensorType>(op.getA().getType()).getShape()[0];
-    // Δy = scale · (x · Aᵀ) · Bᵀ.
-    Value hidden =
-        multiplyByTransposed(rw, loc, adaptor.getInput(), adaptor.getA(), rank,
-                             dimN(context), 1.0, rw.getF32Type());
-    Value delta = multiplyByTransposed(
-        rw, loc, hidden, adaptor.getB(), type->getShape().back(), dimN(context),
-        op.getScale().convertToDouble(), type->getElementType());
-    rw.replaceOp(op, castToTensorType(rw, loc, delta, *type));
-    return success();
-  }
+/// The additive adapters share one form:
+///   Δy[o] = scale · (B · A · Pool_p(x))[o / λ]
+/// with A [r, K/p] and B [N/λ, r]; QA-HiRA has a single factor M in A's
+/// place (no B).
+struct PooledUpdate {
+  Value first, second; // second is null for a single factor
+  int64_t pool = 1, repeat = 1;
+  double scale = 1.0;
 };
 
-struct QALoRALowering : OpConversionPattern<QALoRAOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(QALoRAOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
-    FailureOr<RankedTensorType> type =
-        getResultType(op, rw, *getTypeConverter());
-    if (failed(type))
-      return failure();
-    MLIRContext *context = rw.getContext();
-    Location loc = op.getLoc();
-    int64_t rank = cast<RankedTensorType>(op.getA().getType()).getShape()[0];
-    // Δy = scale · B · A · x̄, x̄ the mean of each quantization group.
-    int64_t group = static_cast<int64_t>(op.getGroupSize());
-    int64_t k =
-        cast<RankedTensorType>(op.getA().getType()).getShape()[1] * group;
-    Value pooled = poolFeatures(rw, loc, adaptor.getInput(), k, group);
-    Value hidden = multiplyByTransposed(rw, loc, pooled, adaptor.getA(), rank,
-                                        dimN(context), 1.0, rw.getF32Type());
-    Value delta = multiplyByTransposed(
-        rw, loc, hidden, adaptor.getB(), type->getShape().back(), dimN(context),
-        op.getScale().convertToDouble(), type->getElementType());
-    rw.replaceOp(op, castToTensorType(rw, loc, delta, *type));
-    return success();
-  }
-};
+PooledUpdate getUpdate(LoRAOp op, LoRAOp::Adaptor adaptor) {
+  // Δy = scale · (x · Aᵀ) · Bᵀ.
+  return {adaptor.getA(), adaptor.getB(), 1, 1,
+          op.getScale().convertToDouble()};
+}
+PooledUpdate getUpdate(QALoRAOp op, QALoRAOp::Adaptor adaptor) {
+  // x̄: the mean of each quantization group.
+  return {adaptor.getA(), adaptor.getB(),
+          static_cast<int64_t>(op.getGroupSize()), 1,
+          op.getScale().convertToDouble()};
+}
+PooledUpdate getUpdate(QAHiRAOp op, QAHiRAOp::Adaptor adaptor) {
+  return {adaptor.getM(), Value(), static_cast<int64_t>(op.getGroupSize()),
+          static_cast<int64_t>(op.getRepeatOut()),
+          op.getAlpha().convertToDouble()};
+}
+PooledUpdate getUpdate(QBaRAOp op, QBaRAOp::Adaptor adaptor) {
+  int64_t pool = static_cast<int64_t>(op.getPool());
+  return {adaptor.getA(), adaptor.getB(), pool, pool,
+          op.getScale().convertToDouble()};
+}
 
-struct QAHiRALowering : OpConversionPattern<QAHiRAOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(QAHiRAOp op, OpAdaptor adaptor,
+template <typename OpTy>
+struct PooledUpdateLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                                 ConversionPatternRewriter &rw) const override {
     FailureOr<RankedTensorType> type =
-        getResultType(op, rw, *getTypeConverter());
+        getResultType(op, rw, *this->getTypeConverter());
     if (failed(type))
       return failure();
     MLIRContext *context = rw.getContext();
     Location loc = op.getLoc();
-    // Δy[o] = α · (M · x̄)[o / λ]: the repeat is the weight map.
-    int64_t group = static_cast<int64_t>(op.getGroupSize());
-    int64_t k =
-        cast<RankedTensorType>(op.getM().getType()).getShape()[1] * group;
-    Value pooled = poolFeatures(rw, loc, adaptor.getInput(), k, group);
-    Value delta = multiplyByTransposed(
-        rw, loc, pooled, adaptor.getM(), type->getShape().back(),
-        dimN(context).floorDiv(static_cast<int64_t>(op.getRepeatOut())),
-        op.getAlpha().convertToDouble(), type->getElementType());
-    rw.replaceOp(op, castToTensorType(rw, loc, delta, *type));
-    return success();
-  }
-};
-
-struct QBaRALowering : OpConversionPattern<QBaRAOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(QBaRAOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
-    FailureOr<RankedTensorType> type =
-        getResultType(op, rw, *getTypeConverter());
-    if (failed(type))
-      return failure();
-    MLIRContext *context = rw.getContext();
-    Location loc = op.getLoc();
-    int64_t pool = static_cast<int64_t>(op.getPool());
-    int64_t rank = cast<RankedTensorType>(op.getA().getType()).getShape()[0];
-    // Δy[o] = scale · (B · A · AvgPool_λ(x))[o / λ].
-    int64_t k =
-        cast<RankedTensorType>(op.getA().getType()).getShape()[1] * pool;
-    Value pooled = poolFeatures(rw, loc, adaptor.getInput(), k, pool);
-    Value hidden = multiplyByTransposed(rw, loc, pooled, adaptor.getA(), rank,
-                                        dimN(context), 1.0, rw.getF32Type());
-    Value delta = multiplyByTransposed(
-        rw, loc, hidden, adaptor.getB(), type->getShape().back(),
-        dimN(context).floorDiv(pool), op.getScale().convertToDouble(),
-        type->getElementType());
+    PooledUpdate update = getUpdate(op, adaptor);
+    auto firstType = cast<RankedTensorType>(update.first.getType());
+    Value hidden = adaptor.getInput();
+    if (update.pool > 1)
+      hidden = poolFeatures(rw, loc, hidden,
+                            firstType.getShape()[1] * update.pool, update.pool);
+    // The λ-fold repeat of output rows is the last factor's row map.
+    AffineExpr rows = dimN(context).floorDiv(update.repeat);
+    int64_t n = type->getShape().back();
+    Value delta;
+    if (!update.second) {
+      delta = multiplyByTransposed(rw, loc, hidden, update.first, n, rows,
+                                   update.scale, type->getElementType());
+    } else {
+      hidden = multiplyByTransposed(rw, loc, hidden, update.first,
+                                    firstType.getShape()[0], dimN(context), 1.0,
+                                    rw.getF32Type());
+      delta = multiplyByTransposed(rw, loc, hidden, update.second, n, rows,
+                                   update.scale, type->getElementType());
+    }
     rw.replaceOp(op, castToTensorType(rw, loc, delta, *type));
     return success();
   }
@@ -434,7 +402,8 @@ struct L4QLinearLowering : OpConversionPattern<L4QLinearOp> {
 
 void populateAdapterPatterns(const TypeConverter &converter,
                              RewritePatternSet &patterns) {
-  patterns.add<LoRALowering, QALoRALowering, QAHiRALowering, QBaRALowering,
+  patterns.add<PooledUpdateLowering<LoRAOp>, PooledUpdateLowering<QALoRAOp>,
+               PooledUpdateLowering<QAHiRAOp>, PooledUpdateLowering<QBaRAOp>,
                LoTALinearLowering, L4QLinearLowering>(converter,
                                                       patterns.getContext());
 }

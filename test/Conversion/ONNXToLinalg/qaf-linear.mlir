@@ -13,6 +13,7 @@
 // CHECK-SAME: (%[[IN:.*]]: tensor<?x128xf32>, %[[CODES:.*]]: tensor<8x64xi8>
 // CHECK: linalg.generic {indexing_maps = [#[[$X]], #[[$GROUP]], #[[$GROUP]], #[[$BYTE]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
 // CHECK-SAME: ins(%[[IN]], %{{.*}}, %{{.*}}, %[[CODES]] :
+// CHECK-SAME: attrs = {qaf.qlinear_kernel = {bits = 4 : i64, group_size = 64 : i64, moves = false}}
 // CHECK: ^bb0(%[[XV:.*]]: f32, %[[S:.*]]: f32, %[[Z:.*]]: f32, %[[BYTEV:.*]]: i8, %[[ACC:.*]]: f32):
 // CHECK: arith.extui %[[BYTEV]] : i8 to i32
 // CHECK: arith.shrui
@@ -58,7 +59,8 @@ func.func @qlinear_nf4(%x: tensor<2x128xf32>, %codes: tensor<8x64xui8>, %s: tens
 // CHECK: %[[MOVE:.*]] = linalg.generic {{.*}} ins(%[[DW]] : tensor<8x128xi32>) outs(%{{.*}} : tensor<8x128xi8>)
 // CHECK: arith.select
 // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x2x64xi32>, tensor<8x2x64xi8>) outs(%{{.*}} : tensor<8x2xf32>)
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}}, %[[MOVE]] : tensor<?x128xf32>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<8x128xi8>)
+// The contraction is tagged for targets with a quantized-linear kernel.
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}}, %[[MOVE]], %{{.*}} : tensor<?x128xf32>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<8x128xi8>, tensor<8x64xi8>) outs(%{{.*}} : tensor<?x8xf32>) attrs = {qaf.qlinear_kernel = {bits = 4 : i64, group_size = 64 : i64, moves = true}}
 // CHECK-NOT: tensor<8x128xf32>
 func.func @lota(%x: tensor<?x128xf32>, %codes: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<16x128xi8>, %b: tensor<8x16xi8>) -> tensor<?x8xf32> {
   %y = qaf.lota_linear %x, %codes, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 12.0 : f64} : (tensor<?x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<16x128xi8>, tensor<8x16xi8>) -> tensor<?x8xf32>

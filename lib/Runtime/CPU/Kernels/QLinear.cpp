@@ -136,12 +136,12 @@ rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *x,
       __m128i first = _mm_unpacklo_epi8(low, high);
       __m128i second = _mm_unpackhi_epi8(low, high);
       if (moves) {
-        first = _mm_add_epi8(first, _mm_loadu_si128(
-                                        reinterpret_cast<const __m128i *>(
-                                            moves + i)));
-        second = _mm_add_epi8(second, _mm_loadu_si128(
-                                          reinterpret_cast<const __m128i *>(
-                                              moves + i + 16)));
+        first = _mm_add_epi8(
+            first,
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i)));
+        second = _mm_add_epi8(
+            second,
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i + 16)));
       }
       acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(first)),
                              _mm512_loadu_ps(x + i), acc0);
@@ -171,10 +171,9 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
       float total = 0;
 #if defined(__x86_64__) || defined(__i386__)
       if (avx512 && w.bits == 4 && w.groupSize % 32 == 0) {
-        total = rowDot4Avx512(
-            w.codes + n * w.codesStride,
-            w.moves ? w.moves + n * w.movesStride : nullptr, xr, scales,
-            zeros, sums, groups, w.groupSize);
+        total = rowDot4Avx512(w.codes + n * w.codesStride,
+                              w.moves ? w.moves + n * w.movesStride : nullptr,
+                              xr, scales, zeros, sums, groups, w.groupSize);
       } else
 #endif
       {
@@ -213,6 +212,19 @@ void dequantizePanel(const QuantizedWeight &w, int64_t k, int64_t n0,
         panel[(begin + i) * cols + j] = (float(codes[i]) - z) * s;
     }
   }
+}
+
+/// Σ of each group of x's rows: sums[r · K/groupSize + g].
+void computeGroupSums(const float *x, int64_t m, int64_t k, int64_t ldx,
+                      int64_t groupSize, float *sums) {
+  int64_t groups = k / groupSize;
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t g = 0; g < groups; ++g) {
+      float sum = 0;
+      for (int64_t i = 0; i < groupSize; ++i)
+        sum += x[r * ldx + g * groupSize + i];
+      sums[r * groups + g] = sum;
+    }
 }
 
 // A thread's panel buffer (the GEMM's packing buffer is separate).
@@ -263,15 +275,9 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
   int threads = threadsForWork(double(M) * double(N) * double(K));
 
   if (M < kTileRows) {
-    int64_t groups = K / groupSize;
-    float *sums = static_cast<float *>(alloca(sizeof(float) * M * groups));
-    for (int64_t r = 0; r < M; ++r)
-      for (int64_t g = 0; g < groups; ++g) {
-        float sum = 0;
-        for (int64_t i = 0; i < groupSize; ++i)
-          sum += x[r * ldx + g * groupSize + i];
-        sums[r * groups + g] = sum;
-      }
+    float *sums =
+        static_cast<float *>(alloca(sizeof(float) * M * (K / groupSize)));
+    computeGroupSums(x, M, K, ldx, groupSize, sums);
     bool avx512 = activePathIsAvx512();
     // Rows split evenly among threads, 16-aligned so each thread writes its
     // own cache lines of y.
@@ -295,23 +301,16 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
     int64_t cols = N - n0 < kPanel ? N - n0 : kPanel;
     float *panel = panelBuffer(K * kPanel);
     if (!panel) {
-      // Out of memory for a panel: one column at a time through dotRows.
+      // No memory for a panel: dot products, one row of x at a time (a
+      // group sum per group of K on the stack).
       bool avx512 = activePathIsAvx512();
-      int64_t groups = K / groupSize;
       float *sums =
-          static_cast<float *>(std::malloc(sizeof(float) * M * groups));
-      if (!sums)
-        std::abort();
-      for (int64_t r = 0; r < M; ++r)
-        for (int64_t g = 0; g < groups; ++g) {
-          float sum = 0;
-          for (int64_t i = 0; i < groupSize; ++i)
-            sum += x[r * ldx + g * groupSize + i];
-          sums[r * groups + g] = sum;
-        }
-      dotRows(w, M, K, x, ldx, sums, y, ldy, accumulate != 0, n0, n0 + cols,
-              avx512);
-      std::free(sums);
+          static_cast<float *>(alloca(sizeof(float) * (K / groupSize)));
+      for (int64_t r = 0; r < M; ++r) {
+        computeGroupSums(x + r * ldx, 1, K, ldx, groupSize, sums);
+        dotRows(w, 1, K, x + r * ldx, ldx, sums, y + r * ldy, ldy,
+                accumulate != 0, n0, n0 + cols, avx512);
+      }
       continue;
     }
     dequantizePanel(w, K, n0, cols, panel);
