@@ -133,6 +133,18 @@ FailureOr<int64_t> getAdapterRank(Operation *op, Value a, StringRef name) {
   return type.getShape()[0];
 }
 
+/// A pair of factors A [r, aColumns] and B [bRows, r] (r from A, at least 1)
+/// of the activations' element type.
+LogicalResult verifyFactors(Operation *op, Value a, Value b, int64_t aColumns,
+                            int64_t bRows, Type elementType) {
+  FailureOr<int64_t> rank = getAdapterRank(op, a, "A");
+  if (failed(rank) ||
+      failed(verifyOperandShape(op, a, "A", {*rank, aColumns}, elementType)) ||
+      failed(verifyOperandShape(op, b, "B", {bRows, *rank}, elementType)))
+    return failure();
+  return success();
+}
+
 /// codes [N, K·bits/8], scales and zero points [N, K/g].
 LogicalResult verifyQuantizedWeight(Operation *op, QuantFormatAttr format,
                                     LinearSizes sizes, Value codes,
@@ -251,39 +263,21 @@ LogicalResult LoRAOp::verify() {
       verifyActivations(*this, getInput(), getOutput(), *k);
   if (failed(sizes))
     return failure();
-  Type elementType = getElementType(getInput());
-  FailureOr<int64_t> rank = getAdapterRank(*this, getA(), "A");
-  if (failed(rank) ||
-      failed(verifyOperandShape(*this, getA(), "A", {*rank, sizes->k},
-                                elementType)) ||
-      failed(verifyOperandShape(*this, getB(), "B", {sizes->n, *rank},
-                                elementType)))
-    return failure();
-  return success();
+  return verifyFactors(*this, getA(), getB(), sizes->k, sizes->n,
+                       getElementType(getInput()));
 }
 
 LogicalResult QALoRAOp::verify() {
+  int64_t group = static_cast<int64_t>(getGroupSize());
   FailureOr<int64_t> groups = getWeightDim(*this, getA(), "A", 1);
   if (failed(groups))
     return failure();
   FailureOr<LinearSizes> sizes =
-      verifyActivations(*this, getInput(), getOutput(),
-                        *groups * static_cast<int64_t>(getGroupSize()));
-  if (failed(sizes) ||
-      failed(
-          verifyGroups(*this, sizes->k, static_cast<int64_t>(getGroupSize()))))
+      verifyActivations(*this, getInput(), getOutput(), *groups * group);
+  if (failed(sizes) || failed(verifyGroups(*this, sizes->k, group)))
     return failure();
-  Type elementType = getElementType(getInput());
-  FailureOr<int64_t> rank = getAdapterRank(*this, getA(), "A");
-  if (failed(rank) ||
-      failed(verifyOperandShape(
-          *this, getA(), "A",
-          {*rank, sizes->k / static_cast<int64_t>(getGroupSize())},
-          elementType)) ||
-      failed(verifyOperandShape(*this, getB(), "B", {sizes->n, *rank},
-                                elementType)))
-    return failure();
-  return success();
+  return verifyFactors(*this, getA(), getB(), sizes->k / group, sizes->n,
+                       getElementType(getInput()));
 }
 
 LogicalResult QAHiRAOp::verify() {
@@ -330,10 +324,6 @@ LogicalResult QBaRAOp::verify() {
     return emitOpError("A has ")
            << *rank << " rows; Q-BaRA's rank is pool * r = a multiple of "
            << pool;
-  if (failed(verifyOperandShape(*this, getA(), "A", {*rank, sizes->k / pool},
-                                elementType)) ||
-      failed(verifyOperandShape(*this, getB(), "B", {sizes->n / pool, *rank},
-                                elementType)))
-    return failure();
-  return success();
+  return verifyFactors(*this, getA(), getB(), sizes->k / pool,
+                       sizes->n / pool, elementType);
 }
