@@ -12,6 +12,9 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -25,6 +28,9 @@
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
+
+#include <thread>
 
 #include "qaf/Compiler/BuildPaths.h"
 
@@ -102,6 +108,125 @@ static LogicalResult addPackedWrapper(llvm::Module &module,
   return success();
 }
 
+static std::string findLinker();
+
+/// A target machine for `target` (its triple, CPU and features resolved).
+static std::unique_ptr<llvm::TargetMachine>
+createMachine(const CPUTarget &target, std::string &error) {
+  llvm::Triple triple(target.triple);
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return nullptr;
+  return std::unique_ptr<llvm::TargetMachine>(llvmTarget->createTargetMachine(
+      triple, target.cpu, target.features, llvm::TargetOptions(),
+      llvm::Reloc::PIC_, std::nullopt,
+      static_cast<llvm::CodeGenOptLevel>(std::min(target.optLevel, 3u))));
+}
+
+/// Object code of a module in `parts` pieces, one thread each: LLVM's
+/// optimization and machine code generation are most of a model's compile
+/// time and run one function at a time, so the functions are split among
+/// the cores (each piece in its own LLVMContext, passed as bitcode) and the
+/// pieces joined into one relocatable object. A model is one entry point
+/// calling a thousand small loop functions once each; inlining them back
+/// across pieces would gain nothing.
+static LogicalResult emitObjectInParallel(llvm::Module &module,
+                                          const CPUTarget &target,
+                                          unsigned parts, StringRef outputPath,
+                                          Location loc) {
+  // Splitting makes local symbols external so the parts can refer to each
+  // other; hidden visibility keeps them out of the library's exports.
+  llvm::StringSet<> locals;
+  for (llvm::GlobalValue &value : module.global_values())
+    if (value.hasLocalLinkage() && value.hasName())
+      locals.insert(value.getName());
+  std::vector<SmallString<0>> bitcodes;
+  llvm::SplitModule(module, parts, [&](std::unique_ptr<llvm::Module> part) {
+    for (llvm::GlobalValue &value : part->global_values())
+      if (!value.hasLocalLinkage() &&
+          (locals.contains(value.getName()) ||
+           value.getName().starts_with("__llvmsplit_unnamed")))
+        value.setVisibility(llvm::GlobalValue::HiddenVisibility);
+    SmallString<0> bitcode;
+    llvm::raw_svector_ostream os(bitcode);
+    llvm::WriteBitcodeToFile(*part, os);
+    bitcodes.push_back(std::move(bitcode));
+  });
+  std::vector<std::string> objects, errors(bitcodes.size());
+  for (size_t i = 0; i < bitcodes.size(); ++i)
+    objects.push_back((outputPath + ".part" + Twine(i) + ".o").str());
+  auto removeParts = [&] {
+    for (const std::string &object : objects)
+      llvm::sys::fs::remove(object);
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < bitcodes.size(); ++i)
+    threads.emplace_back([&, i] {
+      llvm::LLVMContext context;
+      llvm::Expected<std::unique_ptr<llvm::Module>> part =
+          llvm::parseBitcodeFile(
+              llvm::MemoryBufferRef(
+                  StringRef(bitcodes[i].data(), bitcodes[i].size()), "part"),
+              context);
+      if (!part) {
+        errors[i] = llvm::toString(part.takeError());
+        return;
+      }
+      std::unique_ptr<llvm::TargetMachine> machine =
+          createMachine(target, errors[i]);
+      if (!machine)
+        return;
+      auto optimize = makeOptimizingTransformer(target.optLevel,
+                                                /*sizeLevel=*/0, machine.get());
+      if (llvm::Error error = optimize(part->get())) {
+        errors[i] = "optimization failed: " + llvm::toString(std::move(error));
+        return;
+      }
+      std::error_code ec;
+      llvm::raw_fd_ostream os(objects[i], ec);
+      if (ec) {
+        errors[i] = "cannot write " + objects[i] + ": " + ec.message();
+        return;
+      }
+      llvm::legacy::PassManager codegen;
+      if (machine->addPassesToEmitFile(codegen, os, nullptr,
+                                       llvm::CodeGenFileType::ObjectFile)) {
+        errors[i] = "the target cannot emit object files";
+        return;
+      }
+      codegen.run(**part);
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  for (const std::string &error : errors)
+    if (!error.empty()) {
+      removeParts();
+      return emitError(loc) << "code generation failed: " << error;
+    }
+  // One relocatable object, written beside its destination and renamed.
+  SmallString<256> temp(outputPath);
+  temp += ".tmp-relocatable";
+  std::string linker = findLinker();
+  SmallVector<StringRef> args = {linker, "-r", "-o", temp};
+  for (const std::string &object : objects)
+    args.push_back(object);
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {},
+                                         /*SecondsToWait=*/300, 0, &message);
+  removeParts();
+  if (status != 0) {
+    llvm::sys::fs::remove(temp);
+    return emitError(loc) << "joining the object parts with " << linker
+                          << " failed (status " << status << ")"
+                          << (message.empty() ? "" : ": ") << message;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temp, outputPath))
+    return emitError(loc) << "cannot write " << outputPath << ": "
+                          << ec.message();
+  return success();
+}
+
 LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
                           ArrayRef<EntryPointABI> entryPoints,
                           StringRef fingerprint, StringRef outputPath,
@@ -154,6 +279,25 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
   new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, text,
                            "qaf_artifact_fingerprint");
+
+  // The library's interface is its entry points and fingerprint
+  // (docs/artifact-abi.md); everything else stays inside it.
+  for (llvm::GlobalValue &value : llvmModule->global_values())
+    if (!value.isDeclaration() && !value.hasLocalLinkage() &&
+        !value.getName().starts_with("qaf_entry_") &&
+        value.getName() != "qaf_artifact_fingerprint")
+      value.setVisibility(llvm::GlobalValue::HiddenVisibility);
+
+  // Large modules are optimized and compiled to machine code on every core.
+  unsigned parts =
+      std::min(std::max(std::thread::hardware_concurrency(), 1u), 8u);
+  unsigned definedFunctions = 0;
+  for (llvm::Function &function : *llvmModule)
+    definedFunctions += !function.isDeclaration();
+  if (!emitLLVMIR && parts > 1 && definedFunctions >= 64) {
+    TimingScope parallelScope = nest("optimize+emit (parallel)");
+    return emitObjectInParallel(*llvmModule, target, parts, outputPath, loc);
+  }
 
   auto optimize = makeOptimizingTransformer(target.optLevel, /*sizeLevel=*/0,
                                             machine.get());

@@ -99,6 +99,20 @@ def MemRefCopyToLinalgPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def SequentialInnerLoopsPass
+    : Pass<"qaf-sequential-inner-loops", "mlir::func::FuncOp"> {
+  let summary = "Run the innermost dimension of parallel loops serially";
+  let description = [{
+    An outermost d-dimensional `scf.parallel` (d >= 2, no reductions, no
+    loops inside: those already have an inner loop) becomes a (d-1)-dimensional one around an `scf.for` over the innermost
+    dimension. OpenMP then splits only the outer dimensions among threads
+    (collapsed, their indices rebuilt once per inner loop rather than per
+    element), and the inner loop, which walks contiguous memory, is one
+    LLVM's loop vectorizer handles.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def OutlineParallelLoopsPass
     : Pass<"qaf-outline-parallel-loops", "mlir::ModuleOp"> {
   let summary = "Move each outermost scf.parallel into a function of its own";

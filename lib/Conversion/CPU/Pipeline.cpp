@@ -35,6 +35,8 @@ std::string getCPUPipeline(CPUPhase from, CPUPhase to) {
       "canonicalize,buffer-deallocation-pipeline,"
       "func.func(qaf-linalg-to-cpu-kernels,qaf-memref-copy-to-linalg),"
       "func.func(convert-linalg-to-parallel-loops),canonicalize,"
+      // Threads take the outer dimensions, LLVM vectorizes the inner one.
+      "func.func(qaf-sequential-inner-loops),"
       "qaf-outline-parallel-loops,convert-scf-to-openmp,canonicalize",
       // -> LLVM
       "func.func(qaf-expand-shape-to-reinterpret-cast),"
