@@ -154,12 +154,62 @@ rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *x,
   }
   return _mm512_reduce_add_ps(row) - correction;
 }
+
+/// The low 8 code bytes of `codes` as 8 floats.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256
+widenCodes(__m128i codes) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(codes));
+}
+
+/// rowDot4Avx512 for AVX2 + FMA: 8 lanes, four products per 32 codes.
+__attribute__((target("avx2,fma"))) float
+rowDot4Avx2(const uint8_t *bytes, const int8_t *moves, const float *x,
+            const float *scales, const float *zeros, const float *xSums,
+            int64_t groups, int64_t groupSize) {
+  const __m128i mask = _mm_set1_epi8(0x0F);
+  __m256 row = _mm256_setzero_ps();
+  float correction = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    for (int64_t i = g * groupSize, end = i + groupSize; i < end; i += 32) {
+      __m128i packed =
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
+      __m128i low = _mm_and_si128(packed, mask);
+      __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
+      __m128i first = _mm_unpacklo_epi8(low, high);
+      __m128i second = _mm_unpackhi_epi8(low, high);
+      if (moves) {
+        first = _mm_add_epi8(
+            first,
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i)));
+        second = _mm_add_epi8(
+            second,
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i + 16)));
+      }
+      acc0 = _mm256_fmadd_ps(widenCodes(first), _mm256_loadu_ps(x + i), acc0);
+      acc1 = _mm256_fmadd_ps(widenCodes(_mm_srli_si128(first, 8)),
+                             _mm256_loadu_ps(x + i + 8), acc1);
+      acc0 = _mm256_fmadd_ps(widenCodes(second), _mm256_loadu_ps(x + i + 16),
+                             acc0);
+      acc1 = _mm256_fmadd_ps(widenCodes(_mm_srli_si128(second, 8)),
+                             _mm256_loadu_ps(x + i + 24), acc1);
+    }
+    row = _mm256_fmadd_ps(_mm256_set1_ps(scales[g]), _mm256_add_ps(acc0, acc1),
+                          row);
+    correction += scales[g] * zeros[g] * xSums[g];
+  }
+  __m128 sum =
+      _mm_add_ps(_mm256_castps256_ps128(row), _mm256_extractf128_ps(row, 1));
+  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+  return _mm_cvtss_f32(sum) - correction;
+}
 #endif
 
 /// Rows [rowBegin, rowEnd) of y for `m` rows of x (decode regime).
 void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
              int64_t ldx, const float *groupSums, float *y, int64_t ldy,
-             bool accumulate, int64_t rowBegin, int64_t rowEnd, bool avx512) {
+             bool accumulate, int64_t rowBegin, int64_t rowEnd, Isa isa) {
   int64_t groups = k / w.groupSize;
   uint8_t *codes = static_cast<uint8_t *>(alloca(w.groupSize));
   for (int64_t r = 0; r < m; ++r) {
@@ -170,10 +220,11 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
       const float *zeros = w.zeros + n * w.zerosStride;
       float total = 0;
 #if defined(__x86_64__) || defined(__i386__)
-      if (avx512 && w.bits == 4 && w.groupSize % 32 == 0) {
-        total = rowDot4Avx512(w.codes + n * w.codesStride,
-                              w.moves ? w.moves + n * w.movesStride : nullptr,
-                              xr, scales, zeros, sums, groups, w.groupSize);
+      if (isa != Isa::Generic && w.bits == 4 && w.groupSize % 32 == 0) {
+        auto rowDot = isa == Isa::Avx512 ? rowDot4Avx512 : rowDot4Avx2;
+        total = rowDot(w.codes + n * w.codesStride,
+                       w.moves ? w.moves + n * w.movesStride : nullptr, xr,
+                       scales, zeros, sums, groups, w.groupSize);
       } else
 #endif
       {
@@ -182,7 +233,7 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
           unpackCodes(w, n, begin, w.groupSize, codes);
           float dot;
 #if defined(__x86_64__) || defined(__i386__)
-          if (avx512)
+          if (isa == Isa::Avx512)
             dot = dotCodesAvx512(codes, xr + begin, w.groupSize);
           else
 #endif
@@ -278,7 +329,7 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
     float *sums =
         static_cast<float *>(alloca(sizeof(float) * M * (K / groupSize)));
     computeGroupSums(x, M, K, ldx, groupSize, sums);
-    bool avx512 = activePathIsAvx512();
+    Isa isa = activeIsa();
     // Rows split evenly among threads, 16-aligned so each thread writes its
     // own cache lines of y.
 #pragma omp parallel num_threads(threads)
@@ -289,7 +340,7 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
       int64_t begin = tid * per, end = begin + per < N ? begin + per : N;
       if (begin < end)
         dotRows(w, M, K, x, ldx, sums, y, ldy, accumulate != 0, begin, end,
-                avx512);
+                isa);
     }
     return;
   }
@@ -303,13 +354,13 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
     if (!panel) {
       // No memory for a panel: dot products, one row of x at a time (a
       // group sum per group of K on the stack).
-      bool avx512 = activePathIsAvx512();
+      Isa isa = activeIsa();
       float *sums =
           static_cast<float *>(alloca(sizeof(float) * (K / groupSize)));
       for (int64_t r = 0; r < M; ++r) {
         computeGroupSums(x + r * ldx, 1, K, ldx, groupSize, sums);
         dotRows(w, 1, K, x + r * ldx, ldx, sums, y + r * ldy, ldy,
-                accumulate != 0, n0, n0 + cols, avx512);
+                accumulate != 0, n0, n0 + cols, isa);
       }
       continue;
     }

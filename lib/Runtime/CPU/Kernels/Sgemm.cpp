@@ -376,7 +376,16 @@ void gemmOnThisThread(const GemmTile &tile) {
   config.kernels->gemm(tile, config.blocking);
 }
 
-bool activePathIsAvx512() { return active().kernels == kernelsOf(kPathAvx512); }
+Isa activeIsa() {
+#if defined(__x86_64__) || defined(__i386__)
+  const KernelSet *kernels = active().kernels;
+  if (kernels == &kAvx512Kernels)
+    return Isa::Avx512;
+  if (kernels == &kAvx2Kernels)
+    return Isa::Avx2;
+#endif
+  return Isa::Generic;
+}
 
 int threadsForWork(double fmas) { return threadsFor(fmas); }
 

@@ -62,8 +62,9 @@ float *threadWorkspace(int64_t floats);
 /// split work among threads themselves, like the quantized linear kernel).
 void gemmOnThisThread(const GemmTile &tile);
 
-/// Whether the active path is the AVX-512 one.
-bool activePathIsAvx512();
+/// The active instruction-set path.
+enum class Isa { Generic, Avx2, Avx512 };
+Isa activeIsa();
 
 /// Threads for `fmas` multiply-adds (fewer for small work, one inside a
 /// parallel region).
