@@ -24,6 +24,7 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 #include <limits>
 
@@ -624,7 +625,8 @@ LogicalResult ReshapeOp::inferShapes() {
         inputCount.reset();
         break;
       }
-      *inputCount *= dim;
+      if (!(inputCount = llvm::checkedMul(*inputCount, dim)))
+        return emitOpError("input ") << input << " has more than 2^63 elements";
     }
   }
   for (auto [i, dim] : llvm::enumerate(shape)) {
@@ -634,7 +636,9 @@ LogicalResult ReshapeOp::inferShapes() {
       outputCount.reset();
       break;
     }
-    *outputCount *= dim;
+    if (!(outputCount = llvm::checkedMul(*outputCount, dim)))
+      return emitOpError("shape ") << RankedTensorType::get(shape, elementType)
+                                   << " has more than 2^63 elements";
   }
   if (inputCount && outputCount) {
     auto mismatch = [&](StringRef why) {
