@@ -155,6 +155,36 @@ rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *x,
   return _mm512_reduce_add_ps(row) - correction;
 }
 
+/// rowDot4Avx512 without moves, for x in split order: each run of 32
+/// features stored as its 16 even then its 16 odd ones (splitEvenOdd), so
+/// the low nibbles (codes 0, 2, ...) and high nibbles (1, 3, ...) of 16
+/// bytes meet their x without being interleaved first.
+__attribute__((target("avx512f,avx512bw"))) float
+rowDot4SplitAvx512(const uint8_t *bytes, const float *xSplit,
+                   const float *scales, const float *zeros, const float *xSums,
+                   int64_t groups, int64_t groupSize) {
+  const __m128i mask = _mm_set1_epi8(0x0F);
+  __m512 row = _mm512_setzero_ps();
+  float correction = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (int64_t i = g * groupSize, end = i + groupSize; i < end; i += 32) {
+      __m128i packed =
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
+      __m128i low = _mm_and_si128(packed, mask);
+      __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
+      acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(low)),
+                             _mm512_loadu_ps(xSplit + i), acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(high)),
+                             _mm512_loadu_ps(xSplit + i + 16), acc1);
+    }
+    row = _mm512_fmadd_ps(_mm512_set1_ps(scales[g]), _mm512_add_ps(acc0, acc1),
+                          row);
+    correction += scales[g] * zeros[g] * xSums[g];
+  }
+  return _mm512_reduce_add_ps(row) - correction;
+}
+
 /// The low 8 code bytes of `codes` as 8 floats.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256
 widenCodes(__m128i codes) {
@@ -207,9 +237,11 @@ rowDot4Avx2(const uint8_t *bytes, const int8_t *moves, const float *x,
 #endif
 
 /// Rows [rowBegin, rowEnd) of y for `m` rows of x (decode regime).
+/// `xSplit` (may be null) holds x's rows in splitEvenOdd order.
 void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
-             int64_t ldx, const float *groupSums, float *y, int64_t ldy,
-             bool accumulate, int64_t rowBegin, int64_t rowEnd, Isa isa) {
+             int64_t ldx, const float *xSplit, const float *groupSums, float *y,
+             int64_t ldy, bool accumulate, int64_t rowBegin, int64_t rowEnd,
+             Isa isa) {
   int64_t groups = k / w.groupSize;
   uint8_t *codes = static_cast<uint8_t *>(alloca(w.groupSize));
   for (int64_t r = 0; r < m; ++r) {
@@ -220,7 +252,11 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
       const float *zeros = w.zeros + n * w.zerosStride;
       float total = 0;
 #if defined(__x86_64__) || defined(__i386__)
-      if (isa != Isa::Generic && w.bits == 4 && w.groupSize % 32 == 0) {
+      if (xSplit && isa == Isa::Avx512 && w.bits == 4 && !w.moves &&
+          w.groupSize % 32 == 0) {
+        total = rowDot4SplitAvx512(w.codes + n * w.codesStride, xSplit + r * k,
+                                   scales, zeros, sums, groups, w.groupSize);
+      } else if (isa != Isa::Generic && w.bits == 4 && w.groupSize % 32 == 0) {
         auto rowDot = isa == Isa::Avx512 ? rowDot4Avx512 : rowDot4Avx2;
         total = rowDot(w.codes + n * w.codesStride,
                        w.moves ? w.moves + n * w.movesStride : nullptr, xr,
@@ -263,6 +299,18 @@ void dequantizePanel(const QuantizedWeight &w, int64_t k, int64_t n0,
         panel[(begin + i) * cols + j] = (float(codes[i]) - z) * s;
     }
   }
+}
+
+/// x's rows with each run of 32 features reordered as its 16 even then its
+/// 16 odd ones (k a multiple of 32), for rowDot4SplitAvx512.
+void splitEvenOdd(const float *x, int64_t m, int64_t k, int64_t ldx,
+                  float *split) {
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t c = 0; c < k; c += 32)
+      for (int64_t i = 0; i < 16; ++i) {
+        split[r * k + c + i] = x[r * ldx + c + 2 * i];
+        split[r * k + c + 16 + i] = x[r * ldx + c + 2 * i + 1];
+      }
 }
 
 /// Σ of each group of x's rows: sums[r · K/groupSize + g].
@@ -330,6 +378,13 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
         static_cast<float *>(alloca(sizeof(float) * M * (K / groupSize)));
     computeGroupSums(x, M, K, ldx, groupSize, sums);
     Isa isa = activeIsa();
+    // 4-bit codes without moves read x in split order (no interleaving).
+    float *xSplit = nullptr;
+    if (isa == Isa::Avx512 && bits == 4 && !moves && groupSize % 32 == 0) {
+      xSplit = static_cast<float *>(std::malloc(sizeof(float) * M * K));
+      if (xSplit)
+        splitEvenOdd(x, M, K, ldx, xSplit);
+    }
     // Rows split evenly among threads, 16-aligned so each thread writes its
     // own cache lines of y.
 #pragma omp parallel num_threads(threads)
@@ -339,9 +394,10 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
       per = (per + 15) / 16 * 16;
       int64_t begin = tid * per, end = begin + per < N ? begin + per : N;
       if (begin < end)
-        dotRows(w, M, K, x, ldx, sums, y, ldy, accumulate != 0, begin, end,
-                isa);
+        dotRows(w, M, K, x, ldx, xSplit, sums, y, ldy, accumulate != 0, begin,
+                end, isa);
     }
+    std::free(xSplit);
     return;
   }
 
@@ -359,8 +415,8 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
           static_cast<float *>(alloca(sizeof(float) * (K / groupSize)));
       for (int64_t r = 0; r < M; ++r) {
         computeGroupSums(x + r * ldx, 1, K, ldx, groupSize, sums);
-        dotRows(w, 1, K, x + r * ldx, ldx, sums, y + r * ldy, ldy,
-                accumulate != 0, n0, n0 + cols, isa);
+        dotRows(w, 1, K, x + r * ldx, ldx, /*xSplit=*/nullptr, sums,
+                y + r * ldy, ldy, accumulate != 0, n0, n0 + cols, isa);
       }
       continue;
     }
