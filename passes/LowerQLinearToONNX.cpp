@@ -22,6 +22,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
+#include <cstdint>
 
 namespace qaf {
 #define GEN_PASS_DEF_LOWERQLINEARTOONNXPASS
@@ -113,6 +114,17 @@ struct LowerQLinearToONNXPass
     SmallVector<QLinearOp> layers;
     getOperation().walk([&](QLinearOp op) { layers.push_back(op); });
     for (QLinearOp layer : layers) {
+      // The export reads scales and zero points as f32 (what the quantizer
+      // writes); other float types are refused rather than misread.
+      auto isF32 = [](Value value) {
+        return !value ||
+               cast<ShapedType>(value.getType()).getElementType().isF32();
+      };
+      if (!isF32(layer.getScales()) || !isF32(layer.getZeroPoints())) {
+        layer.emitOpError("cannot be exported: its scales and zero points "
+                          "must be f32");
+        return signalPassFailure();
+      }
       if (layer.getFormat().getScheme() == QuantScheme::NormalFloat) {
         layer.emitOpError("cannot be exported: nf weights are codebook "
                           "values, which neither MatMulNBits nor "
@@ -249,12 +261,19 @@ struct LowerQLinearToONNXPass
     // Zero points must be integers; their range picks the integer type.
     int64_t low = 0, high = (1 << bits) - 1;
     for (auto [i, zero] : llvm::enumerate(zeroValues)) {
-      if (zero != std::nearbyint(zero) || std::fabs(zero) > 2147483647.0f)
+      if (zero != std::nearbyint(zero))
         return layer.emitOpError("cannot be exported as DequantizeLinear: "
                                  "zero point ")
                << zero << " of row " << i / groups << ", group " << i % groups
                << " is not an integer (merged adapters leave fractional "
                   "zero points; use the matmulnbits format)";
+      // int32 is the widest zero point DequantizeLinear takes (compared in
+      // double: 2^31 − 1 has no float).
+      if (double(zero) < double(INT32_MIN) || double(zero) > double(INT32_MAX))
+        return layer.emitOpError("cannot be exported as DequantizeLinear: "
+                                 "zero point ")
+               << zero << " of row " << i / groups << ", group " << i % groups
+               << " is outside int32";
       low = std::min(low, static_cast<int64_t>(zero));
       high = std::max(high, static_cast<int64_t>(zero));
     }
@@ -275,6 +294,10 @@ struct LowerQLinearToONNXPass
         container = &candidate;
         break;
       }
+    if (!container)
+      return layer.emitOpError("cannot be exported as DequantizeLinear: its "
+                               "zero points span [")
+             << low << ", " << high << "], wider than int32";
     Type intType = IntegerType::get(
         context, container->width,
         container->isSigned ? IntegerType::Signed : IntegerType::Unsigned);

@@ -62,8 +62,8 @@ struct QuantizeWeightsPass
     struct Outcome {
       std::optional<quant::QuantizedMatrix> matrix;
       std::string error;
-      // ‖W − Ŵ‖² and ‖W‖², for report-errors.
-      double errorSquared = 0, normSquared = 0;
+      // For report-errors.
+      quant::ErrorSums weightError;
     };
     std::vector<Outcome> outcomes(layers->size());
     parallelFor(&getContext(), 0, layers->size(), [&](size_t i) {
@@ -77,19 +77,12 @@ struct QuantizeWeightsPass
         outcomes[i].error = llvm::toString(matrix.takeError());
         return;
       }
-      if (reportErrors) {
-        for (int64_t row = 0; row < view->rows; ++row)
-          for (int64_t col = 0; col < view->cols; ++col) {
-            double w = view->at(row, col);
-            double d = w - matrix->dequantize(row, col);
-            outcomes[i].errorSquared += d * d;
-            outcomes[i].normSquared += w * w;
-          }
-      }
+      if (reportErrors)
+        outcomes[i].weightError = quant::getErrorSums(*view, *matrix);
       outcomes[i].matrix = std::move(*matrix);
     });
 
-    double errorSquared = 0, normSquared = 0;
+    quant::ErrorSums total;
     for (auto [layer, outcome] : llvm::zip_equal(*layers, outcomes)) {
       if (!outcome.matrix) {
         layer.op->emitError() << "cannot quantize weight '" << layer.name
@@ -99,11 +92,8 @@ struct QuantizeWeightsPass
       if (reportErrors) {
         layer.op->emitRemark()
             << "weight '" << layer.name << "': relative RMS error "
-            << llvm::formatv("{0:e4}",
-                             std::sqrt(outcome.errorSquared /
-                                       std::max(outcome.normSquared, 1e-300)));
-        errorSquared += outcome.errorSquared;
-        normSquared += outcome.normSquared;
+            << llvm::formatv("{0:e4}", outcome.weightError.relative());
+        total += outcome.weightError;
       }
       OpBuilder builder(layer.op);
       replaceLinearLayer(
@@ -112,8 +102,7 @@ struct QuantizeWeightsPass
     if (reportErrors)
       emitRemark(module.getLoc())
           << "quantized " << layers->size() << " layers: relative RMS error "
-          << llvm::formatv("{0:e4}", std::sqrt(errorSquared /
-                                               std::max(normSquared, 1e-300)));
+          << llvm::formatv("{0:e4}", total.relative());
   }
 };
 

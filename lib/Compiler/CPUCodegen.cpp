@@ -196,6 +196,13 @@ static LogicalResult emitObjectInParallel(llvm::Module &module,
         return;
       }
       codegen.run(**part);
+      os.close();
+      // A failed write is reported here, not by the stream's destructor
+      // (which would abort the process from this thread).
+      if (os.has_error()) {
+        errors[i] = "cannot write " + objects[i] + ": " + os.error().message();
+        os.clear_error();
+      }
     });
   for (std::thread &thread : threads)
     thread.join();
@@ -250,15 +257,10 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
 
   std::string error;
   llvm::Triple triple(target.triple);
-  const llvm::Target *llvmTarget =
-      llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!llvmTarget)
+  std::unique_ptr<llvm::TargetMachine> machine = createMachine(target, error);
+  if (!machine)
     return emitError(loc) << "no LLVM target for " << target.triple << ": "
                           << error;
-  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
-      triple, target.cpu, target.features, llvm::TargetOptions(),
-      llvm::Reloc::PIC_, std::nullopt,
-      static_cast<llvm::CodeGenOptLevel>(std::min(target.optLevel, 3u))));
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
   // Every function is compiled for the target CPU: this is what lets the

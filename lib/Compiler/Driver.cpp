@@ -17,6 +17,7 @@
 #include "qaf/passes/WeightAttrs.h"
 
 #include "qaf/dialects/onnx/ONNXDialect.h"
+#include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -106,14 +107,18 @@ FailureOr<CompilePhase> detectPhase(ModuleOp module, StringRef entry,
   if (llvm::any_of(func.getArgumentTypes(), isBuffer) ||
       llvm::any_of(func.getResultTypes(), isBuffer))
     return CompilePhase::Loops;
-  bool hasONNXOps = module
-                        .walk([](Operation *op) {
-                          return isa<onnx::ONNXDialect>(op->getDialect())
-                                     ? WalkResult::interrupt()
-                                     : WalkResult::advance();
-                        })
-                        .wasInterrupted();
-  return hasONNXOps ? CompilePhase::Outlined : CompilePhase::Linalg;
+  // Outlined graphs still hold onnx or qaf ops (a graph of qaf ops alone
+  // has none of onnx's once its constants became arguments).
+  bool hasGraphOps =
+      module
+          .walk([](Operation *op) {
+            return isa_and_present<onnx::ONNXDialect, QAFDialect>(
+                       op->getDialect())
+                       ? WalkResult::interrupt()
+                       : WalkResult::advance();
+          })
+          .wasInterrupted();
+  return hasGraphOps ? CompilePhase::Outlined : CompilePhase::Linalg;
 }
 
 /// Outlines the weights of an imported graph and attaches the artifact

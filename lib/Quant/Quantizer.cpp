@@ -205,6 +205,11 @@ llvm::Error qaf::quant::verifyFormat(const QuantFormat &format, int64_t cols) {
     return llvm::createStringError(
         "group size %lld does not divide the input dimension %lld",
         static_cast<long long>(format.groupSize), static_cast<long long>(cols));
+  // Codes are stored in rows of whole bytes.
+  if ((cols * format.bits) % 8 != 0)
+    return llvm::createStringError(
+        "%lld input features of %u bits do not fill whole bytes",
+        static_cast<long long>(cols), format.bits);
   return llvm::Error::success();
 }
 
@@ -369,22 +374,31 @@ std::vector<uint8_t> qaf::quant::unpackCodes(llvm::ArrayRef<uint8_t> packed,
   return codes;
 }
 
-double qaf::quant::relativeRMSError(const MatrixView &weights,
-                                    const QuantizedMatrix &matrix) {
+qaf::quant::ErrorSums qaf::quant::getErrorSums(const MatrixView &weights,
+                                               const QuantizedMatrix &matrix) {
   assert(weights.rows == matrix.rows && weights.cols == matrix.cols &&
          "shape mismatch");
-  double errorSquared = 0, normSquared = 0;
+  ErrorSums sums;
   for (int64_t row = 0; row < matrix.rows; ++row) {
     for (int64_t col = 0; col < matrix.cols; ++col) {
       double w = weights.at(row, col);
       double diff = w - matrix.dequantize(row, col);
-      errorSquared += diff * diff;
-      normSquared += w * w;
+      sums.errorSquared += diff * diff;
+      sums.normSquared += w * w;
     }
   }
+  return sums;
+}
+
+double qaf::quant::ErrorSums::relative() const {
   if (normSquared == 0)
     return errorSquared == 0 ? 0 : INFINITY;
   return std::sqrt(errorSquared / normSquared);
+}
+
+double qaf::quant::relativeRMSError(const MatrixView &weights,
+                                    const QuantizedMatrix &matrix) {
+  return getErrorSums(weights, matrix).relative();
 }
 
 std::vector<float> qaf::quant::computeL4QScales(const MatrixView &weights,

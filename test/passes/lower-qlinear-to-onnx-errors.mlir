@@ -39,3 +39,28 @@ func.func @odd_group(%x: tensor<?x96xf32>) -> tensor<?x8xf32> {
   %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 48, scheme = asym>} : (tensor<?x96xf32>, tensor<8x48xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }
+
+// -----
+
+// A zero point beyond int32 has no DequantizeLinear type.
+func.func @huge_zero(%x: tensor<?x64xf32>) -> tensor<?x8xf32> {
+  %c = onnx.Constant {value = dense_resource<wh.qcodes> : tensor<8x32xui8>} : tensor<8x32xui8>
+  %s = onnx.Constant {value = dense_resource<wh.scales> : tensor<8x2xf32>} : tensor<8x2xf32>
+  %z = onnx.Constant {value = dense<2147483648.0> : tensor<8x2xf32>} : tensor<8x2xf32>
+  // DQ: error: 'qaf.qlinear' op cannot be exported as DequantizeLinear: zero point 2.147484e+09 of row 0, group 0 is outside int32
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 32, scheme = asym>} : (tensor<?x64xf32>, tensor<8x32xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// Scales of another float type are refused rather than misread.
+func.func @f16_scales(%x: tensor<?x64xf16>) -> tensor<?x8xf16> {
+  %c = onnx.Constant {value = dense_resource<wf16.qcodes> : tensor<8x32xui8>} : tensor<8x32xui8>
+  %s = onnx.Constant {value = dense<1.0> : tensor<8x2xf16>} : tensor<8x2xf16>
+  %z = onnx.Constant {value = dense<3.0> : tensor<8x2xf16>} : tensor<8x2xf16>
+  // NBITS: error: 'qaf.qlinear' op cannot be exported: its scales and zero points must be f32
+  // DQ: error: 'qaf.qlinear' op cannot be exported: its scales and zero points must be f32
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 32, scheme = asym>} : (tensor<?x64xf16>, tensor<8x32xui8>, tensor<8x2xf16>, tensor<8x2xf16>) -> tensor<?x8xf16>
+  return %y : tensor<?x8xf16>
+}

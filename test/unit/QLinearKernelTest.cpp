@@ -124,6 +124,51 @@ TEST_P(QLinearKernelTest, MatchesReference) {
       }
 }
 
+// LoTA-QAF's lossless merge (METHODS.md §1): a layer with moves and the
+// layer whose codes are q + move compute the same outputs bit for bit.
+TEST_P(QLinearKernelTest, MovesEqualMergedCodesBitForBit) {
+  for (int bits : {2, 4, 8})
+    for (int64_t m : {1, 5, 9}) {
+      const int64_t n = 37, k = 128, group = 32, groups = k / group;
+      const int qmax = (1 << bits) - 1;
+      std::mt19937 engine(unsigned(bits * 100 + m));
+      std::uniform_int_distribution<int> code(0, qmax), step(-1, 1);
+      std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+      std::vector<uint8_t> packed(n * k * bits / 8, 0),
+          merged(n * k * bits / 8, 0);
+      std::vector<int8_t> moves(n * k);
+      for (int64_t i = 0; i < n * k; ++i) {
+        int q = code(engine), move = step(engine);
+        if (q + move < 0 || q + move > qmax)
+          move = 0;
+        moves[i] = int8_t(move);
+        int64_t bit = (i % k) * bits, row = i / k;
+        packed[row * (k * bits / 8) + bit / 8] |= uint8_t(q << (bit % 8));
+        merged[row * (k * bits / 8) + bit / 8] |=
+            uint8_t((q + move) << (bit % 8));
+      }
+      std::vector<float> scales(n * groups), zeros(n * groups), x(m * k);
+      for (float &v : scales)
+        v = 0.01f + 0.05f * std::fabs(real(engine));
+      for (float &v : zeros)
+        v = float(qmax) * 0.5f + real(engine);
+      for (float &v : x)
+        v = real(engine);
+      std::vector<float> adapted(m * n), mergedOut(m * n);
+      qaf_qlinear(m, n, k, int64_t(x.data()), k, int64_t(packed.data()),
+                  k * bits / 8, int64_t(scales.data()), groups,
+                  int64_t(zeros.data()), groups, int64_t(moves.data()), k,
+                  int64_t(adapted.data()), n, bits, group, 0);
+      qaf_qlinear(m, n, k, int64_t(x.data()), k, int64_t(merged.data()),
+                  k * bits / 8, int64_t(scales.data()), groups,
+                  int64_t(zeros.data()), groups, 0, 0,
+                  int64_t(mergedOut.data()), n, bits, group, 0);
+      for (int64_t i = 0; i < m * n; ++i)
+        ASSERT_EQ(adapted[i], mergedOut[i])
+            << "bits " << bits << " m " << m << " element " << i;
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, QLinearKernelTest,
                          ::testing::Combine(::testing::Values("avx512", "avx2",
                                                               "generic"),

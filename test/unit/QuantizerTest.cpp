@@ -145,6 +145,14 @@ TEST(QuantizerTest, VerifyFormatNamesTheProblem) {
   EXPECT_NE(
       getErrorMessage(verifyFormat(makeFormat(Scheme::Asymmetric, 4, -8), 8)),
       "");
+  // 12 features of 3 bits are 36 bits: rows would not be whole bytes.
+  EXPECT_NE(
+      getErrorMessage(verifyFormat(makeFormat(Scheme::Asymmetric, 3, 4), 12))
+          .find("12 input features of 3 bits do not fill whole bytes"),
+      std::string::npos);
+  EXPECT_EQ(
+      getErrorMessage(verifyFormat(makeFormat(Scheme::Asymmetric, 3, 4), 16)),
+      "");
 }
 
 TEST(QuantizerTest, QuantizeReportsBadFormatsAndNonFiniteWeights) {

@@ -49,7 +49,8 @@ struct QuantFormat {
 };
 
 /// Checks a format against a matrix with `cols` input features: bits in
-/// {2,3,4,8} (NF: 2 or 4), a positive group size that divides `cols`.
+/// {2,3,4,8} (NF: 2 or 4), a positive group size that divides `cols`, rows
+/// of whole bytes (cols · bits a multiple of 8).
 /// The message names what is wrong ("group size 48 does not divide the input
 /// dimension 576").
 llvm::Error verifyFormat(const QuantFormat &format, int64_t cols);
@@ -99,7 +100,8 @@ llvm::Expected<QuantizedMatrix> quantize(const MatrixView &weights,
                                          const QuantFormat &format);
 
 /// Writes the dequantized matrix row-major into `out` (rows × cols).
-void dequantize(const QuantizedMatrix &matrix, llvm::MutableArrayRef<float> out);
+void dequantize(const QuantizedMatrix &matrix,
+                llvm::MutableArrayRef<float> out);
 
 /// The NormalFloat codebook for 4 (16 entries) or 2 (4 entries) bits,
 /// ascending, normalised to [−1, 1].
@@ -119,6 +121,21 @@ std::vector<uint8_t> unpackCodes(llvm::ArrayRef<uint8_t> packed, unsigned bits,
 /// start; an all-zero group gets 1.
 std::vector<float> computeL4QScales(const MatrixView &weights, unsigned bits,
                                     int64_t groupSize);
+
+/// ‖W − dequant(Q)‖²_F and ‖W‖²_F, which add up over layers.
+struct ErrorSums {
+  double errorSquared = 0, normSquared = 0;
+
+  /// The relative RMS error sqrt(errorSquared / normSquared).
+  double relative() const;
+  ErrorSums &operator+=(const ErrorSums &other) {
+    errorSquared += other.errorSquared;
+    normSquared += other.normSquared;
+    return *this;
+  }
+};
+ErrorSums getErrorSums(const MatrixView &weights,
+                       const QuantizedMatrix &matrix);
 
 /// Relative RMS error ‖W − dequant(Q)‖_F / ‖W‖_F.
 double relativeRMSError(const MatrixView &weights,

@@ -107,9 +107,13 @@ bool isQLinearContraction(linalg::GenericOp op) {
   if (!tag || !op.hasPureBufferSemantics() || op.getNumDpsInits() != 1)
     return false;
   auto moves = tag.getAs<BoolAttr>("moves");
+  auto bits = tag.getAs<IntegerAttr>("bits");
+  auto groupSize = tag.getAs<IntegerAttr>("group_size");
   unsigned expectedInputs = moves && moves.getValue() ? 5 : 4;
-  if (op.getNumDpsInputs() != expectedInputs ||
-      !tag.getAs<IntegerAttr>("bits") || !tag.getAs<IntegerAttr>("group_size"))
+  // The kernel's formats: 2/4/8-bit codes, groups of whole bytes.
+  if (op.getNumDpsInputs() != expectedInputs || !bits || !groupSize ||
+      !llvm::is_contained({2, 4, 8}, bits.getInt()) ||
+      groupSize.getInt() <= 0 || (groupSize.getInt() * bits.getInt()) % 8 != 0)
     return false;
   return llvm::all_of(op->getOperands(), [](Value buffer) {
     return hasContiguousRows(buffer, /*anyElementType=*/true);
@@ -123,7 +127,8 @@ void replaceWithQLinearCall(linalg::GenericOp op, ModuleOp module) {
   OpBuilder builder(op);
   Location loc = op.getLoc();
   auto tag = op->getAttrOfType<DictionaryAttr>(qaf::kQLinearKernelAttr);
-  bool hasMoves = tag.getAs<BoolAttr>("moves").getValue();
+  auto moves = tag.getAs<BoolAttr>("moves");
+  bool hasMoves = moves && moves.getValue();
   auto inputs = op.getDpsInputs();
   KernelOperand x = getKernelOperand(builder, loc, inputs[0]);
   KernelOperand scales = getKernelOperand(builder, loc, inputs[1]);
@@ -135,9 +140,9 @@ void replaceWithQLinearCall(linalg::GenericOp op, ModuleOp module) {
   };
   Value movesAddress = i64(0), movesStride = i64(0);
   if (hasMoves) {
-    KernelOperand moves = getKernelOperand(builder, loc, inputs[3]);
-    movesAddress = moves.address;
-    movesStride = moves.strides[0];
+    KernelOperand moveBuffer = getKernelOperand(builder, loc, inputs[3]);
+    movesAddress = moveBuffer.address;
+    movesStride = moveBuffer.strides[0];
   }
   func::FuncOp kernel = getOrDeclareKernel(module, kQLinear, 17);
   func::CallOp::create(

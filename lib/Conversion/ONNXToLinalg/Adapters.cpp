@@ -295,7 +295,8 @@ struct LoTALinearLowering : OpConversionPattern<LoTALinearOp> {
     if (byteAligned) {
       inputs.push_back(codes);
       maps.push_back(weightMap(context, dn, dk.floorDiv(8 / bits)));
-      if (type->getElementType().isF32())
+      // The kernel unpacks whole groups from their first byte on.
+      if (type->getElementType().isF32() && (group * bits) % 8 == 0)
         kernelTag.push_back(getQLinearKernelTag(rw, bits, group, true));
     }
     Value product = buildDequantizingMatMul(

@@ -820,7 +820,8 @@ struct QLinearLowering : OpConversionPattern<QLinearOp> {
     // f32 layers with byte-aligned codes and zero points are what the
     // CPU kernel computes.
     SmallVector<NamedAttribute> kernelTag;
-    if (byteAligned && codebook == nullptr &&
+    // The kernel unpacks whole groups from their first byte on.
+    if (byteAligned && codebook == nullptr && (groupSize * bits) % 8 == 0 &&
         resultType->getElementType().isF32())
       kernelTag.push_back(getQLinearKernelTag(rw, bits, groupSize, false));
     Value product = buildDequantizingMatMul(

@@ -114,16 +114,23 @@ dotCodesAvx512(const uint8_t *codes, const float *x, int64_t count) {
   return sum;
 }
 
-/// One output of a 4-bit layer, straight from its packed row: 32 codes
-/// (16 bytes) per step, nibbles interleaved back into order, moved when
-/// `moves` is given. Each group's products stay in vector lanes, scaled
-/// by the group's scale into the row's lanes; the zero points enter once
-/// per group through the group sums of x. groupSize is a multiple of 32.
+/// One output of a 4-bit layer, straight from its packed row, 32 codes (16
+/// bytes) per step, with x in split order: each run of 32 features stored as
+/// its 16 even then its 16 odd ones (splitEvenOdd), so the low nibbles
+/// (codes 0, 2, ...) and high nibbles (1, 3, ...) meet their x without
+/// being interleaved. LoTA's moves are split the same way, so a layer with
+/// moves adds up exactly like its merged counterpart (q + move as codes).
+/// Each group's products stay in vector lanes, scaled by the group's scale
+/// into the row's lanes; the zero points enter once per group through the
+/// group sums of x. groupSize is a multiple of 32.
 __attribute__((target("avx512f,avx512bw"))) float
-rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *x,
+rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *xSplit,
               const float *scales, const float *zeros, const float *xSums,
               int64_t groups, int64_t groupSize) {
   const __m128i mask = _mm_set1_epi8(0x0F);
+  // Even bytes to the low half, odd bytes to the high half.
+  const __m128i evenOdd =
+      _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
   __m512 row = _mm512_setzero_ps();
   float correction = 0;
   for (int64_t g = 0; g < groups; ++g) {
@@ -133,46 +140,16 @@ rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *x,
           _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
       __m128i low = _mm_and_si128(packed, mask);
       __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
-      __m128i first = _mm_unpacklo_epi8(low, high);
-      __m128i second = _mm_unpackhi_epi8(low, high);
       if (moves) {
-        first = _mm_add_epi8(
-            first,
-            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i)));
-        second = _mm_add_epi8(
-            second,
-            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i + 16)));
+        __m128i first = _mm_shuffle_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i)),
+            evenOdd);
+        __m128i second = _mm_shuffle_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i + 16)),
+            evenOdd);
+        low = _mm_add_epi8(low, _mm_unpacklo_epi64(first, second));
+        high = _mm_add_epi8(high, _mm_unpackhi_epi64(first, second));
       }
-      acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(first)),
-                             _mm512_loadu_ps(x + i), acc0);
-      acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(second)),
-                             _mm512_loadu_ps(x + i + 16), acc1);
-    }
-    row = _mm512_fmadd_ps(_mm512_set1_ps(scales[g]), _mm512_add_ps(acc0, acc1),
-                          row);
-    correction += scales[g] * zeros[g] * xSums[g];
-  }
-  return _mm512_reduce_add_ps(row) - correction;
-}
-
-/// rowDot4Avx512 without moves, for x in split order: each run of 32
-/// features stored as its 16 even then its 16 odd ones (splitEvenOdd), so
-/// the low nibbles (codes 0, 2, ...) and high nibbles (1, 3, ...) of 16
-/// bytes meet their x without being interleaved first.
-__attribute__((target("avx512f,avx512bw"))) float
-rowDot4SplitAvx512(const uint8_t *bytes, const float *xSplit,
-                   const float *scales, const float *zeros, const float *xSums,
-                   int64_t groups, int64_t groupSize) {
-  const __m128i mask = _mm_set1_epi8(0x0F);
-  __m512 row = _mm512_setzero_ps();
-  float correction = 0;
-  for (int64_t g = 0; g < groups; ++g) {
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    for (int64_t i = g * groupSize, end = i + groupSize; i < end; i += 32) {
-      __m128i packed =
-          _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
-      __m128i low = _mm_and_si128(packed, mask);
-      __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
       acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(low)),
                              _mm512_loadu_ps(xSplit + i), acc0);
       acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(high)),
@@ -252,15 +229,15 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
       const float *zeros = w.zeros + n * w.zerosStride;
       float total = 0;
 #if defined(__x86_64__) || defined(__i386__)
-      if (xSplit && isa == Isa::Avx512 && w.bits == 4 && !w.moves &&
-          w.groupSize % 32 == 0) {
-        total = rowDot4SplitAvx512(w.codes + n * w.codesStride, xSplit + r * k,
-                                   scales, zeros, sums, groups, w.groupSize);
-      } else if (isa != Isa::Generic && w.bits == 4 && w.groupSize % 32 == 0) {
-        auto rowDot = isa == Isa::Avx512 ? rowDot4Avx512 : rowDot4Avx2;
-        total = rowDot(w.codes + n * w.codesStride,
-                       w.moves ? w.moves + n * w.movesStride : nullptr, xr,
-                       scales, zeros, sums, groups, w.groupSize);
+      const int8_t *moves = w.moves ? w.moves + n * w.movesStride : nullptr;
+      bool rowKernel = w.bits == 4 && w.groupSize % 32 == 0;
+      if (rowKernel && isa == Isa::Avx512 && xSplit) {
+        total =
+            rowDot4Avx512(w.codes + n * w.codesStride, moves, xSplit + r * k,
+                          scales, zeros, sums, groups, w.groupSize);
+      } else if (rowKernel && isa == Isa::Avx2) {
+        total = rowDot4Avx2(w.codes + n * w.codesStride, moves, xr, scales,
+                            zeros, sums, groups, w.groupSize);
       } else
 #endif
       {
@@ -302,7 +279,7 @@ void dequantizePanel(const QuantizedWeight &w, int64_t k, int64_t n0,
 }
 
 /// x's rows with each run of 32 features reordered as its 16 even then its
-/// 16 odd ones (k a multiple of 32), for rowDot4SplitAvx512.
+/// 16 odd ones (k a multiple of 32), for rowDot4Avx512.
 void splitEvenOdd(const float *x, int64_t m, int64_t k, int64_t ldx,
                   float *split) {
   for (int64_t r = 0; r < m; ++r)
@@ -378,9 +355,9 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
         static_cast<float *>(alloca(sizeof(float) * M * (K / groupSize)));
     computeGroupSums(x, M, K, ldx, groupSize, sums);
     Isa isa = activeIsa();
-    // 4-bit codes without moves read x in split order (no interleaving).
+    // The AVX-512 4-bit row kernel reads x in split order.
     float *xSplit = nullptr;
-    if (isa == Isa::Avx512 && bits == 4 && !moves && groupSize % 32 == 0) {
+    if (isa == Isa::Avx512 && bits == 4 && groupSize % 32 == 0) {
       xSplit = static_cast<float *>(std::malloc(sizeof(float) * M * K));
       if (xSplit)
         splitEvenOdd(x, M, K, ldx, xSplit);
