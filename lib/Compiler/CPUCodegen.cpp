@@ -110,6 +110,28 @@ static LogicalResult addPackedWrapper(llvm::Module &module,
 
 static std::string findLinker();
 
+/// Runs the linker `arguments` (its output is `temp`), then renames `temp`
+/// to `outputPath`: a failed link leaves nothing behind. `what` says what
+/// the link was for in the message.
+static LogicalResult runLinker(ArrayRef<StringRef> arguments, StringRef temp,
+                               StringRef outputPath, const Twine &what,
+                               Location loc) {
+  std::string message;
+  int status =
+      llvm::sys::ExecuteAndWait(arguments.front(), arguments, std::nullopt, {},
+                                /*SecondsToWait=*/300, 0, &message);
+  if (status != 0) {
+    llvm::sys::fs::remove(temp);
+    return emitError(loc) << what << " with " << arguments.front()
+                          << " failed (status " << status << ")"
+                          << (message.empty() ? "" : ": ") << message;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temp, outputPath))
+    return emitError(loc) << "cannot write " << outputPath << ": "
+                          << ec.message();
+  return success();
+}
+
 /// A target machine for `target` (its triple, CPU and features resolved).
 static std::unique_ptr<llvm::TargetMachine>
 createMachine(const CPUTarget &target, std::string &error) {
@@ -218,20 +240,10 @@ static LogicalResult emitObjectInParallel(llvm::Module &module,
   SmallVector<StringRef> args = {linker, "-r", "-o", temp};
   for (const std::string &object : objects)
     args.push_back(object);
-  std::string message;
-  int status = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {},
-                                         /*SecondsToWait=*/300, 0, &message);
+  LogicalResult joined =
+      runLinker(args, temp, outputPath, "joining the object parts", loc);
   removeParts();
-  if (status != 0) {
-    llvm::sys::fs::remove(temp);
-    return emitError(loc) << "joining the object parts with " << linker
-                          << " failed (status " << status << ")"
-                          << (message.empty() ? "" : ": ") << message;
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(temp, outputPath))
-    return emitError(loc) << "cannot write " << outputPath << ": "
-                          << ec.message();
-  return success();
+  return joined;
 }
 
 LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
@@ -349,19 +361,7 @@ LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
   SmallVector<StringRef> args = {
       linker, "-shared", "-o",  temp,  objectPath, kernels,
       libDir, "-lomp",   rpath, "-lm", "-lstdc++", "-Wl,--no-undefined"};
-  std::string message;
-  int status = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {},
-                                         /*SecondsToWait=*/300, 0, &message);
-  if (status != 0) {
-    llvm::sys::fs::remove(temp);
-    return emitError(loc) << "linking " << outputPath << " with " << linker
-                          << " failed (status " << status << ")"
-                          << (message.empty() ? "" : ": ") << message;
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(temp, outputPath))
-    return emitError(loc) << "cannot write " << outputPath << ": "
-                          << ec.message();
-  return success();
+  return runLinker(args, temp, outputPath, "linking " + outputPath, loc);
 }
 
 } // namespace qaf
