@@ -72,8 +72,10 @@ protected:
     for (int64_t n = 0; n < p.n; ++n)
       for (int64_t i = 0; i < p.k; ++i) {
         int64_t bit = i * p.bits;
-        packed[n * rowBytes + bit / 8] |=
-            uint8_t(codes[n * p.k + i] << (bit % 8));
+        unsigned shifted = unsigned(codes[n * p.k + i]) << (bit % 8);
+        packed[n * rowBytes + bit / 8] |= uint8_t(shifted);
+        if (shifted >> 8) // a 3-bit code straddling two bytes
+          packed[n * rowBytes + bit / 8 + 1] |= uint8_t(shifted >> 8);
       }
     std::vector<float> scales(p.n * groups), zeros(p.n * groups);
     for (int64_t i = 0; i < p.n * groups; ++i) {
@@ -116,7 +118,7 @@ protected:
 };
 
 TEST_P(QLinearKernelTest, MatchesReference) {
-  for (int bits : {2, 4, 8})
+  for (int bits : {2, 3, 4, 8})
     for (int64_t m : {1, 3, 8, 33})
       for (bool moves : {false, true}) {
         check({m, 70, 128, 32, bits, moves}, /*accumulate=*/false);
@@ -127,7 +129,7 @@ TEST_P(QLinearKernelTest, MatchesReference) {
 // LoTA-QAF's lossless merge (METHODS.md §1): a layer with moves and the
 // layer whose codes are q + move compute the same outputs bit for bit.
 TEST_P(QLinearKernelTest, MovesEqualMergedCodesBitForBit) {
-  for (int bits : {2, 4, 8})
+  for (int bits : {2, 3, 4, 8})
     for (int64_t m : {1, 5, 9}) {
       const int64_t n = 37, k = 128, group = 32, groups = k / group;
       const int qmax = (1 << bits) - 1;
@@ -142,10 +144,15 @@ TEST_P(QLinearKernelTest, MovesEqualMergedCodesBitForBit) {
         if (q + move < 0 || q + move > qmax)
           move = 0;
         moves[i] = int8_t(move);
-        int64_t bit = (i % k) * bits, row = i / k;
-        packed[row * (k * bits / 8) + bit / 8] |= uint8_t(q << (bit % 8));
-        merged[row * (k * bits / 8) + bit / 8] |=
-            uint8_t((q + move) << (bit % 8));
+        int64_t bit = (i % k) * bits, byte = (i / k) * (k * bits / 8) + bit / 8;
+        unsigned original = unsigned(q) << (bit % 8), moved = unsigned(q + move)
+                                                              << (bit % 8);
+        packed[byte] |= uint8_t(original);
+        merged[byte] |= uint8_t(moved);
+        if (original >> 8)
+          packed[byte + 1] |= uint8_t(original >> 8);
+        if (moved >> 8)
+          merged[byte + 1] |= uint8_t(moved >> 8);
       }
       std::vector<float> scales(n * groups), zeros(n * groups), x(m * k);
       for (float &v : scales)

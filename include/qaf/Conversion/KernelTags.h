@@ -21,8 +21,9 @@ namespace qaf {
 /// quantized linear layer
 ///   y[m, n] += x[m, k] · s[n, k/g] · ((q[n, k] + move[n, k]) − z[n, k/g]),
 /// whose inputs are (x [M, K], scales [N, G], zeros [N, G], [moves [N, K] i8,]
-/// codes [N, K·bits/8] bytes), codes packed `bits` (2, 4 or 8) per code,
-/// first code in the lowest bits. The value is a dictionary
+/// codes [N, K·bits/8] bytes), codes packed `bits` (2, 3, 4 or 8) per code,
+/// a bit stream with the first code in the lowest bits, groups of whole
+/// bytes (group_size·bits a multiple of 8). The value is a dictionary
 /// {bits: i64, group_size: i64, moves: bool}.
 inline constexpr llvm::StringLiteral kQLinearKernelAttr = "qaf.qlinear_kernel";
 

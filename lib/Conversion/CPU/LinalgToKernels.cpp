@@ -110,9 +110,9 @@ bool isQLinearContraction(linalg::GenericOp op) {
   auto bits = tag.getAs<IntegerAttr>("bits");
   auto groupSize = tag.getAs<IntegerAttr>("group_size");
   unsigned expectedInputs = moves && moves.getValue() ? 5 : 4;
-  // The kernel's formats: 2/4/8-bit codes, groups of whole bytes.
+  // The kernel's formats: 2/3/4/8-bit codes, groups of whole bytes.
   if (op.getNumDpsInputs() != expectedInputs || !bits || !groupSize ||
-      !llvm::is_contained({2, 4, 8}, bits.getInt()) ||
+      !llvm::is_contained({2, 3, 4, 8}, bits.getInt()) ||
       groupSize.getInt() <= 0 || (groupSize.getInt() * bits.getInt()) % 8 != 0)
     return false;
   return llvm::all_of(op->getOperands(), [](Value buffer) {

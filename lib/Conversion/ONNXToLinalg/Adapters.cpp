@@ -282,23 +282,23 @@ struct LoTALinearLowering : OpConversionPattern<LoTALinearOp> {
           return arith::SubFOp::create(nb, nl, zero, shift);
         });
 
-    // y = x · (s·((q + Ŵ) − z'))ᵀ, dequantized step by step. Byte-aligned
-    // codes are read through a map, which makes the contraction the CPU
-    // kernel's (tagged); 3-bit codes are read in the body.
+    // y = x · (s·((q + Ŵ) − z'))ᵀ, dequantized step by step.
     AffineExpr dn = dimN(context), dk = dimK(context);
     bool byteAligned = 8 % bits == 0;
     SmallVector<Value> inputs = {adaptor.getScales(), zeroPoints, ternary};
     SmallVector<AffineMap> maps = {weightMap(context, dn, dk.floorDiv(group)),
                                    weightMap(context, dn, dk.floorDiv(group)),
                                    weightMap(context, dn, dk)};
+    // The codes are the last input (the kernel tag's operand order); a
+    // 3-bit code's first byte is read through the map, its second one in
+    // the body. The kernel unpacks whole groups from their first byte on.
+    inputs.push_back(codes);
+    maps.push_back(byteAligned
+                       ? weightMap(context, dn, dk.floorDiv(8 / bits))
+                       : weightMap(context, dn, (dk * bits).floorDiv(8)));
     SmallVector<NamedAttribute> kernelTag;
-    if (byteAligned) {
-      inputs.push_back(codes);
-      maps.push_back(weightMap(context, dn, dk.floorDiv(8 / bits)));
-      // The kernel unpacks whole groups from their first byte on.
-      if (type->getElementType().isF32() && (group * bits) % 8 == 0)
-        kernelTag.push_back(getQLinearKernelTag(rw, bits, group, true));
-    }
+    if (type->getElementType().isF32() && (group * bits) % 8 == 0)
+      kernelTag.push_back(getQLinearKernelTag(rw, bits, group, true));
     Value product = buildDequantizingMatMul(
         rw, loc, adaptor.getInput(), n, inputs, maps, /*bias=*/Value(), "",
         type->getElementType(),
@@ -312,7 +312,8 @@ struct LoTALinearLowering : OpConversionPattern<LoTALinearOp> {
                 unpackCode(nb, nl, args[3],
                            arith::RemUIOp::create(nb, nl, col, perByte), bits);
           } else {
-            code = readPackedCode(nb, nl, codes, row, col, bits, rowBytes);
+            code = readPackedCode(nb, nl, codes, row, col, bits, rowBytes,
+                                  /*firstByte=*/args[3]);
           }
           Value moved = arith::AddFOp::create(
               nb, nl, code, arith::SIToFPOp::create(nb, nl, f32, args[2]));

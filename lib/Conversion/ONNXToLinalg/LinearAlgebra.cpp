@@ -803,10 +803,12 @@ struct QLinearLowering : OpConversionPattern<QLinearOp> {
       inputs.push_back(zeros);
       maps.push_back(map({dn, dk.floorDiv(groupSize)}));
     }
-    if (byteAligned) {
-      inputs.push_back(adaptor.getCodes());
-      maps.push_back(map({dn, dk.floorDiv(perByte)}));
-    }
+    // The codes are the last input either way (the kernel tag's operand
+    // order); a 3-bit code's first byte is read through the map, in bounds
+    // for every code, and its second one in the body.
+    inputs.push_back(adaptor.getCodes());
+    maps.push_back(byteAligned ? map({dn, dk.floorDiv(perByte)})
+                               : map({dn, (dk * bits).floorDiv(8)}));
     Value codes = adaptor.getCodes();
     Value codebook;
     if (format.getScheme() == QuantScheme::NormalFloat) {
@@ -817,11 +819,10 @@ struct QLinearLowering : OpConversionPattern<QLinearOp> {
           rw, loc, DenseElementsAttr::get(type, values));
     }
 
-    // f32 layers with byte-aligned codes and zero points are what the
-    // CPU kernel computes.
+    // f32 layers with zero points are what the CPU kernel computes; it
+    // unpacks whole groups from their first byte on.
     SmallVector<NamedAttribute> kernelTag;
-    // The kernel unpacks whole groups from their first byte on.
-    if (byteAligned && codebook == nullptr && (groupSize * bits) % 8 == 0 &&
+    if (codebook == nullptr && (groupSize * bits) % 8 == 0 &&
         resultType->getElementType().isF32())
       kernelTag.push_back(getQLinearKernelTag(rw, bits, groupSize, false));
     Value product = buildDequantizingMatMul(
@@ -840,7 +841,7 @@ struct QLinearLowering : OpConversionPattern<QLinearOp> {
           } else {
             code = readPackedCode(nb, nl, codes,
                                   linalg::IndexOp::create(nb, nl, 1), kIndex,
-                                  bits, rowBytes);
+                                  bits, rowBytes, /*firstByte=*/args.back());
           }
           Value scale = convertScalar(nb, nl, args[0], f32, false, false);
           if (codebook) {

@@ -192,7 +192,8 @@ Value unpackCode(OpBuilder &b, Location loc, Value byte, Value position,
 }
 
 Value readPackedCode(OpBuilder &b, Location loc, Value codes, Value row,
-                     Value column, int64_t bits, int64_t rowBytes) {
+                     Value column, int64_t bits, int64_t rowBytes,
+                     Value firstByte) {
   auto index = [&](int64_t value) -> Value {
     return arith::ConstantIndexOp::create(b, loc, value);
   };
@@ -210,8 +211,11 @@ Value readPackedCode(OpBuilder &b, Location loc, Value codes, Value row,
         tensor::ExtractOp::create(b, loc, codes, ValueRange{row, byteIndex});
     return arith::ExtUIOp::create(b, loc, i32, byte);
   };
+  Value low = firstByte
+                  ? arith::ExtUIOp::create(b, loc, i32, firstByte).getResult()
+                  : readByte(first);
   Value word = arith::OrIOp::create(
-      b, loc, readByte(first),
+      b, loc, low,
       arith::ShLIOp::create(
           b, loc, readByte(second),
           arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32, 8))));

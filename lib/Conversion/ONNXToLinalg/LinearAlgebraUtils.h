@@ -78,9 +78,12 @@ mlir::Value unpackCode(mlir::OpBuilder &b, mlir::Location loc, mlir::Value byte,
 /// Code (row, column) of packed `bits`-bit codes ([rows, rowBytes] bytes,
 /// a bit stream per row, first code in the lowest bits), as f32, read with
 /// tensor.extract (for any width; 3-bit codes can straddle two bytes).
+/// `firstByte`, when given, is the code's first byte already read (through
+/// an indexing map); only the second is then extracted.
 mlir::Value readPackedCode(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value codes, mlir::Value row,
-                           mlir::Value column, int64_t bits, int64_t rowBytes);
+                           mlir::Value column, int64_t bits, int64_t rowBytes,
+                           mlir::Value firstByte = nullptr);
 
 /// y[..., N] = a[..., K] · Wᵀ for a weight that is computed, not stored: a
 /// contraction over loops (m, n, k) on `a` collapsed to [M, K], where

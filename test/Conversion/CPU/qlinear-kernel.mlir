@@ -1,8 +1,8 @@
 // RUN: qaf-compile %s --compile-to=loops -o - | FileCheck %s
 
-// On the CPU, the tagged quantized contractions (2/4/8-bit qaf.qlinear and
-// LoTA-QAF's, with its int8 moves) become calls of the qaf_qlinear kernel on
-// the buffers; 3-bit codes stay loops.
+// On the CPU, the tagged quantized contractions (qaf.qlinear at 2/3/4/8 bits
+// and LoTA-QAF's, with its int8 moves) become calls of the qaf_qlinear
+// kernel on the buffers.
 
 // CHECK: func.func private @qaf_qlinear(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32)
 // CHECK-LABEL: func.func @infer
@@ -10,6 +10,8 @@
 // CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c32_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %c0_i64, %c0_i64, %{{.*}}, %c8_i64, %c4_i64, %c32_i64, %c1_i32)
 // LoTA: the moves buffer, rows of 64.
 // CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c32_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %[[MOVES:[0-9]+]], %c64_i64, %{{.*}}, %c8_i64, %c4_i64, %c32_i64, %c1_i32)
+// 3-bit codes: rows of 24 bytes, bits 3.
+// CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c24_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %c0_i64, %c0_i64, %{{.*}}, %c8_i64, %c3_i64, %c32_i64, %c1_i32)
 // CHECK-NOT: call @qaf_qlinear(
 module {
   // Weights as inputs: a splat constant would be folded into the loops.

@@ -9,6 +9,7 @@
 // CHECK-DAG: #[[$X:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[$GROUP:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 64)>
 // CHECK-DAG: #[[$BYTE:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 2)>
+// CHECK-DAG: #[[$FIRST:.*]] = affine_map<(d0, d1, d2) -> (d1, (d2 * 3) floordiv 8)>
 // CHECK-LABEL: func.func @qlinear_4bit
 // CHECK-SAME: (%[[IN:.*]]: tensor<?x128xf32>, %[[CODES:.*]]: tensor<8x64xi8>
 // CHECK: linalg.generic {indexing_maps = [#[[$X]], #[[$GROUP]], #[[$GROUP]], #[[$BYTE]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -29,12 +30,15 @@ func.func @qlinear_4bit(%x: tensor<?x128xf32>, %codes: tensor<8x64xui8>, %s: ten
   return %y : tensor<?x8xf32>
 }
 
-// 3-bit codes can straddle two bytes: the body reads both.
+// 3-bit codes can straddle two bytes: the first is read through the map
+// (byte 3k / 8), the second in the body.
 // CHECK-LABEL: func.func @qlinear_3bit
-// CHECK: linalg.generic
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}, #[[$FIRST]], #{{.*}}]
+// CHECK-SAME: attrs = {qaf.qlinear_kernel = {bits = 3 : i64, group_size = 32 : i64, moves = false}}
+// CHECK: ^bb0(%{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32, %[[BYTE:.*]]: i8, %{{.*}}: f32):
+// CHECK: %[[LOW:.*]] = arith.extui %[[BYTE]]
 // CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<8x48xi8>
-// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<8x48xi8>
-// CHECK: arith.ori
+// CHECK: arith.ori %[[LOW]]
 func.func @qlinear_3bit(%x: tensor<2x128xf32>, %codes: tensor<8x48xui8>, %s: tensor<8x4xf32>, %z: tensor<8x4xf32>) -> tensor<2x8xf32> {
   %y = qaf.qlinear %x, %codes, %s, %z {format = #qaf.qformat<bits = 3, group_size = 32, scheme = asym>} : (tensor<2x128xf32>, tensor<8x48xui8>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>

@@ -43,12 +43,13 @@ void qaf_sgemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K,
 
 /// Y[M,N] = X[M,K] · dequant(W)ᵀ (or Y += with `accumulate`) for a group-
 /// quantized W [N, K]: `codes` rows of `codesStride` bytes holding `bits`
-/// (2, 4 or 8) bits per code, first code in the lowest bits; `scales` and
-/// `zeros` [N, K / groupSize] floats (row strides in elements); optional
-/// int8 `moves` [N, K] (0 for none) added to the codes (LoTA-QAF's ternary
-/// update). w[n,k] = s·((q + move) − z). Never forms the whole dequantized
-/// W: few rows of X stream the codes, many rows dequantize a panel at a
-/// time for the GEMM kernels.
+/// (2, 3, 4 or 8) bits per code, a bit stream with the first code in the
+/// lowest bits (groups must be whole bytes: groupSize·bits a multiple of 8);
+/// `scales` and `zeros` [N, K / groupSize] floats (row strides in elements);
+/// optional int8 `moves` [N, K] (0 for none) added to the codes (LoTA-QAF's
+/// ternary update). w[n,k] = s·((q + move) − z). Never forms the whole
+/// dequantized W: few rows of X stream the codes, many rows dequantize a panel
+/// at a time for the GEMM kernels.
 void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X, int64_t ldx,
                  int64_t codes, int64_t codesStride, int64_t scales,
                  int64_t scalesStride, int64_t zeros, int64_t zerosStride,

@@ -68,6 +68,16 @@ void unpackCodes(const QuantizedWeight &w, int64_t row, int64_t begin,
       out[2 * i] = bytes[i] & 0xF;
       out[2 * i + 1] = bytes[i] >> 4;
     }
+  } else if (w.bits == 3) {
+    // A bit stream: code i starts at bit 3i of the group; a group is whole
+    // bytes, so a straddling code's second byte is inside it.
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t bit = 3 * i;
+      unsigned word = bytes[bit / 8];
+      if (bit % 8 > 5)
+        word |= unsigned(bytes[bit / 8 + 1]) << 8;
+      out[i] = uint8_t((word >> (bit % 8)) & 0x7);
+    }
   } else {
     for (int64_t i = 0; i < count / 4; ++i)
       for (int j = 0; j < 4; ++j)
