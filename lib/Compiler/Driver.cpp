@@ -122,9 +122,10 @@ FailureOr<CompilePhase> detectPhase(ModuleOp module, StringRef entry,
 }
 
 /// Outlines the weights of an imported graph and attaches the artifact
-/// description (with the weight values) to the module.
-LogicalResult outlineWeights(ModuleOp module, const CompileOptions &options,
-                             const CPUTarget &target) {
+/// description (with the weight values) to the module; returns it.
+FailureOr<ArtifactDescription> outlineWeights(ModuleOp module,
+                                              const CompileOptions &options,
+                                              const CPUTarget &target) {
   PassManager pm(module->getContext());
   std::string pipeline =
       "func.func(qaf-fold-weight-transposes),qaf-outline-weights{entry=" +
@@ -137,7 +138,7 @@ LogicalResult outlineWeights(ModuleOp module, const CompileOptions &options,
     return failure();
   attachDescription(module, *description);
   stripWeightValues(module, options.entry);
-  return success();
+  return description;
 }
 
 CPUPhase toCPUPhase(CompilePhase phase) {
@@ -179,23 +180,27 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
   if (failed(resolveCPUTarget(target, loc)))
     return failure();
 
+  // The description travels on the module for the IR written at a phase;
+  // this copy (its weight values are the same uniqued attributes) serves
+  // the code generation below.
+  std::optional<ArtifactDescription> description = std::move(*attached);
   if (*inputPhase == CompilePhase::ONNX) {
     TimingScope scope =
         options.timing ? options.timing->nest("outline") : TimingScope();
-    if (failed(outlineWeights(module, options, target)))
+    FailureOr<ArtifactDescription> outlined =
+        outlineWeights(module, options, target);
+    if (failed(outlined))
       return failure();
+    description = std::move(*outlined);
     if (options.phase == CompilePhase::Outlined)
       return writeIR(module, options);
   }
   if (*inputPhase <= CompilePhase::Outlined)
     stripEntryPointAttributes(module, options.entry);
   // Fail before the long part when the input's weights were elided.
-  if (options.phase == CompilePhase::Artifact) {
-    FailureOr<std::optional<ArtifactDescription>> described =
-        readDescription(module);
-    if (failed(described) || failed(checkWeightValues(**described, loc)))
-      return failure();
-  }
+  if (options.phase == CompilePhase::Artifact &&
+      failed(checkWeightValues(*description, loc)))
+    return failure();
 
   CompilePhase lastIRPhase = std::min(options.phase, CompilePhase::LLVM);
   CPUPhase from = toCPUPhase(std::max(*inputPhase, CompilePhase::Outlined));
@@ -205,22 +210,14 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
     return writeIR(module, options);
 
   // Code generation: the description leaves the module here.
-  FailureOr<std::optional<ArtifactDescription>> described =
-      readDescription(module);
-  if (failed(described))
-    return failure();
-  if (!described->has_value())
-    return emitError(loc) << "the '" << kArtifactDescriptionAttr
-                          << "' attribute was lost during lowering";
-  ArtifactDescription description = std::move(**described);
-  description.target = target;
+  description->target = target;
   module->removeAttr(kArtifactDescriptionAttr);
 
   SmallVector<EntryPointABI> entryPoints = {
-      {options.entry, !description.outputs.empty()}};
+      {options.entry, !description->outputs.empty()}};
   if (options.phase == CompilePhase::LLVMIR ||
       options.phase == CompilePhase::Object)
-    return emitCPUCode(module, target, entryPoints, description.fingerprint,
+    return emitCPUCode(module, target, entryPoints, description->fingerprint,
                        options.output, options.phase == CompilePhase::LLVMIR);
 
   if (std::error_code ec = llvm::sys::fs::create_directories(options.output))
@@ -228,21 +225,21 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
                           << options.output << "': " << ec.message();
   SmallString<256> weightsPath(options.output), objectPath(options.output),
       libraryPath(options.output), manifestPath(options.output);
-  llvm::sys::path::append(weightsPath, description.weightsFile);
+  llvm::sys::path::append(weightsPath, description->weightsFile);
   llvm::sys::path::append(objectPath, "model.o");
-  llvm::sys::path::append(libraryPath, description.libraryFile);
+  llvm::sys::path::append(libraryPath, description->libraryFile);
   llvm::sys::path::append(manifestPath, "manifest.json");
   {
     TimingScope scope =
         options.timing ? options.timing->nest("write-weights") : TimingScope();
-    if (failed(writeWeights(description, weightsPath, loc)))
+    if (failed(writeWeights(*description, weightsPath, loc)))
       return failure();
   }
   {
     TimingScope scope =
         options.timing ? options.timing->nest("llvm-codegen") : TimingScope();
     if (failed(emitCPUCode(
-            module, target, entryPoints, description.fingerprint, objectPath,
+            module, target, entryPoints, description->fingerprint, objectPath,
             /*emitLLVMIR=*/false, options.timing ? &scope : nullptr)))
       return failure();
   }
@@ -252,7 +249,7 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
   llvm::sys::fs::remove(objectPath);
   if (failed(linked))
     return failure();
-  return writeManifest(description, manifestPath, loc);
+  return writeManifest(*description, manifestPath, loc);
 }
 
 } // namespace qaf
