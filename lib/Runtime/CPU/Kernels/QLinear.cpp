@@ -313,23 +313,27 @@ void computeGroupSums(const float *x, int64_t m, int64_t k, int64_t ldx,
     }
 }
 
-// A thread's panel buffer (the GEMM's packing buffer is separate).
-thread_local float *tlsPanel = nullptr;
-thread_local int64_t tlsPanelFloats = 0;
+// A thread's scratch memory, kept between calls (the GEMM's packing buffer
+// is separate): the calling thread's split x in the decode regime, each
+// thread's dequantized panel in the prefill regime; a call uses one or the
+// other, so one buffer serves both.
+thread_local float *tlsScratch = nullptr;
+thread_local int64_t tlsScratchFloats = 0;
 
-float *panelBuffer(int64_t floats) {
-  if (floats <= tlsPanelFloats)
-    return tlsPanel;
-  std::free(tlsPanel);
+/// At least `floats` floats, 64-byte aligned; null when memory is exhausted.
+float *scratchBuffer(int64_t floats) {
+  if (floats <= tlsScratchFloats)
+    return tlsScratch;
+  std::free(tlsScratch);
   void *p = nullptr;
   if (posix_memalign(&p, 64, size_t(floats) * sizeof(float)) != 0) {
-    tlsPanel = nullptr;
-    tlsPanelFloats = 0;
+    tlsScratch = nullptr;
+    tlsScratchFloats = 0;
     return nullptr;
   }
-  tlsPanel = static_cast<float *>(p);
-  tlsPanelFloats = floats;
-  return tlsPanel;
+  tlsScratch = static_cast<float *>(p);
+  tlsScratchFloats = floats;
+  return tlsScratch;
 }
 
 } // namespace
@@ -368,7 +372,7 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
     // The AVX-512 4-bit row kernel reads x in split order.
     float *xSplit = nullptr;
     if (isa == Isa::Avx512 && bits == 4 && groupSize % 32 == 0) {
-      xSplit = static_cast<float *>(std::malloc(sizeof(float) * M * K));
+      xSplit = scratchBuffer(M * K);
       if (xSplit)
         splitEvenOdd(x, M, K, ldx, xSplit);
     }
@@ -384,7 +388,6 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
         dotRows(w, M, K, x, ldx, xSplit, sums, y, ldy, accumulate != 0, begin,
                 end, isa);
     }
-    std::free(xSplit);
     return;
   }
 
@@ -393,7 +396,7 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
   for (int64_t p = 0; p < panels; ++p) {
     int64_t n0 = p * kPanel;
     int64_t cols = N - n0 < kPanel ? N - n0 : kPanel;
-    float *panel = panelBuffer(K * kPanel);
+    float *panel = scratchBuffer(K * kPanel);
     if (!panel) {
       // No memory for a panel: dot products, one row of x at a time (a
       // group sum per group of K on the stack).
