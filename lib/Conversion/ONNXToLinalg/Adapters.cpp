@@ -97,6 +97,32 @@ Value poolFeatures(OpBuilder &b, Location loc, Value input, int64_t k,
       });
 }
 
+/// The dense product B · A [N, K] of adapter factors B [N, r] and A [r, K]
+/// (loops (n, k, j)), accumulated in `accumulator` (i32 for ternary int8
+/// factors, f32 for float ones).
+Value buildFactorProduct(OpBuilder &b, Location loc, Value bFactor,
+                         Value aFactor, ArrayRef<OpFoldResult> sizes,
+                         Type accumulator) {
+  MLIRContext *context = b.getContext();
+  AffineExpr d0 = getAffineDimExpr(0, context);
+  AffineExpr d1 = getAffineDimExpr(1, context);
+  AffineExpr d2 = getAffineDimExpr(2, context);
+  bool isFloat = isa<FloatType>(accumulator);
+  return buildContraction(
+      b, loc, 0, {bFactor, aFactor},
+      {weightMap(context, d0, d2), weightMap(context, d2, d1)},
+      createFilled(b, loc, sizes, createZero(b, loc, accumulator)),
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value left = convertScalar(nb, nl, args[0], accumulator, false, false);
+        Value right = convertScalar(nb, nl, args[1], accumulator, false, false);
+        if (isFloat)
+          return arith::AddFOp::create(
+              nb, nl, args[2], arith::MulFOp::create(nb, nl, left, right));
+        return arith::AddIOp::create(
+            nb, nl, args[2], arith::MulIOp::create(nb, nl, left, right));
+      });
+}
+
 template <typename OpTy>
 FailureOr<RankedTensorType> getResultType(OpTy op,
                                           ConversionPatternRewriter &rw,
@@ -200,22 +226,11 @@ struct LoTALinearLowering : OpConversionPattern<LoTALinearOp> {
     Type f32 = rw.getF32Type(), i32 = rw.getI32Type(), i8 = rw.getI8Type();
     Value codes = adaptor.getCodes();
 
-    // ΔW = B_T · A_T: integers in [−r, r], loops (n, k, j).
-    AffineExpr d0 = getAffineDimExpr(0, context);
-    AffineExpr d1 = getAffineDimExpr(1, context);
-    AffineExpr d2 = getAffineDimExpr(2, context);
+    // ΔW = B_T · A_T: integers in [−r, r].
     SmallVector<OpFoldResult> weightSizes = {rw.getIndexAttr(n),
                                              rw.getIndexAttr(k)};
-    Value update = buildContraction(
-        rw, loc, 0, {adaptor.getB(), adaptor.getA()},
-        {weightMap(context, d0, d2), weightMap(context, d2, d1)},
-        createFilled(rw, loc, weightSizes, createZero(rw, loc, i32)),
-        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          Value b = arith::ExtSIOp::create(nb, nl, i32, args[0]);
-          Value a = arith::ExtSIOp::create(nb, nl, i32, args[1]);
-          return arith::AddIOp::create(nb, nl, args[2],
-                                       arith::MulIOp::create(nb, nl, b, a));
-        });
+    Value update = buildFactorProduct(rw, loc, adaptor.getB(), adaptor.getA(),
+                                      weightSizes, i32);
 
     // Ŵ = +1 where ΔW > ω and the code can go up, −1 where ΔW < −ω and it
     // can go down, else 0 (so q + Ŵ stays in [0, q_max]).
@@ -349,21 +364,10 @@ struct L4QLinearLowering : OpConversionPattern<L4QLinearOp> {
     double highest = double((int64_t(1) << (bits - 1)) - 1);
     Type f32 = rw.getF32Type();
 
-    // B·A [N, K], loops (n, k, j).
-    AffineExpr d0 = getAffineDimExpr(0, context);
-    AffineExpr d1 = getAffineDimExpr(1, context);
-    AffineExpr d2 = getAffineDimExpr(2, context);
-    Value update = buildContraction(
-        rw, loc, 0, {adaptor.getB(), adaptor.getA()},
-        {weightMap(context, d0, d2), weightMap(context, d2, d1)},
-        createFilled(rw, loc, {rw.getIndexAttr(n), rw.getIndexAttr(k)},
-                     createZero(rw, loc, f32)),
-        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          Value b = convertScalar(nb, nl, args[0], f32, false, false);
-          Value a = convertScalar(nb, nl, args[1], f32, false, false);
-          return arith::AddFOp::create(nb, nl, args[2],
-                                       arith::MulFOp::create(nb, nl, b, a));
-        });
+    // B·A [N, K].
+    Value update =
+        buildFactorProduct(rw, loc, adaptor.getB(), adaptor.getA(),
+                           {rw.getIndexAttr(n), rw.getIndexAttr(k)}, f32);
 
     // W_q = s·round(clamp((W0ᵀ + α·B·A − β)/s, Q_N, Q_P)) + β.
     AffineExpr dn = dimN(context), dk = dimK(context);
