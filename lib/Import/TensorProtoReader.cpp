@@ -115,13 +115,9 @@ Expected<HostTensor> parseTensorProto(StringRef bytes, StringRef sourceName,
 }
 
 Expected<HostTensor> readTensorProtoFile(StringRef path, std::string *name) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
-      MemoryBuffer::getFile(path, /*IsText=*/false,
-                            /*RequiresNullTerminator=*/false);
+  Expected<std::unique_ptr<MemoryBuffer>> buffer = readTensorFile(path);
   if (!buffer)
-    return createStringError(buffer.getError(), "cannot read '%s': %s",
-                             path.str().c_str(),
-                             buffer.getError().message().c_str());
+    return buffer.takeError();
   return parseTensorProto((*buffer)->getBuffer(), path, name);
 }
 

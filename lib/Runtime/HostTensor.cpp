@@ -9,6 +9,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cassert>
@@ -160,6 +161,18 @@ HostTensor widenBFloat16ToFloat32(const HostTensor &tensor) {
     std::memcpy(to + 4 * i, &bits, 4);
   }
   return wide;
+}
+
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+readTensorFile(llvm::StringRef path) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(), "cannot read '%s': %s",
+                                   path.str().c_str(),
+                                   buffer.getError().message().c_str());
+  return std::move(*buffer);
 }
 
 } // namespace qaf

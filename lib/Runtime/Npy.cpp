@@ -265,13 +265,9 @@ Expected<HostTensor> parseNpy(std::unique_ptr<MemoryBuffer> buffer,
 }
 
 Expected<HostTensor> readNpyFile(StringRef path) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
-      MemoryBuffer::getFile(path, /*IsText=*/false,
-                            /*RequiresNullTerminator=*/false);
+  Expected<std::unique_ptr<MemoryBuffer>> buffer = readTensorFile(path);
   if (!buffer)
-    return createStringError(buffer.getError(), "cannot read '%s': %s",
-                             path.str().c_str(),
-                             buffer.getError().message().c_str());
+    return buffer.takeError();
   return parseNpy(std::move(*buffer), path);
 }
 

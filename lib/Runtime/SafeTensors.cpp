@@ -61,13 +61,9 @@ std::optional<DType> parseSafeTensorsDTypeName(StringRef name) {
 
 Expected<std::unique_ptr<SafeTensorsFile>>
 SafeTensorsFile::open(StringRef path) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
-      MemoryBuffer::getFile(path, /*IsText=*/false,
-                            /*RequiresNullTerminator=*/false);
+  Expected<std::unique_ptr<MemoryBuffer>> buffer = readTensorFile(path);
   if (!buffer)
-    return createStringError(buffer.getError(), "cannot read '%s': %s",
-                             path.str().c_str(),
-                             buffer.getError().message().c_str());
+    return buffer.takeError();
   return parse(std::move(*buffer), path);
 }
 

@@ -22,6 +22,10 @@
 #include <optional>
 #include <string>
 
+namespace llvm {
+class MemoryBuffer;
+} // namespace llvm
+
 namespace qaf {
 
 /// Element types of runtime tensors. Names follow numpy (`float32`, `bool`),
@@ -118,6 +122,11 @@ private:
 /// the upper half of float32). numpy has no bfloat16, so `.npy` files carry
 /// such tensors widened.
 HostTensor widenBFloat16ToFloat32(const HostTensor &tensor);
+
+/// The whole file at `path` (memory-mapped where the system allows, so
+/// tensors can borrow from it); the error names the file.
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
+readTensorFile(llvm::StringRef path);
 
 } // namespace qaf
 
