@@ -239,14 +239,10 @@ LogicalResult L4QLinearOp::verify() {
   Type elementType = getElementType(getInput());
   SmallVector<int64_t> groupShape = {
       sizes->n, sizes->k / static_cast<int64_t>(getGroupSize())};
-  FailureOr<int64_t> rank = getAdapterRank(*this, getA(), "A");
-  if (failed(rank) ||
-      failed(verifyOperandShape(*this, getWeight(), "weight",
+  if (failed(verifyOperandShape(*this, getWeight(), "weight",
                                 {sizes->k, sizes->n}, elementType)) ||
-      failed(verifyOperandShape(*this, getA(), "A", {*rank, sizes->k},
-                                elementType)) ||
-      failed(verifyOperandShape(*this, getB(), "B", {sizes->n, *rank},
-                                elementType)) ||
+      failed(verifyFactors(*this, getA(), getB(), sizes->k, sizes->n,
+                           elementType)) ||
       failed(verifyOperandShape(*this, getScales(), "scales", groupShape,
                                 elementType)) ||
       failed(verifyOperandShape(*this, getOffsets(), "offsets", groupShape,
@@ -324,6 +320,6 @@ LogicalResult QBaRAOp::verify() {
     return emitOpError("A has ")
            << *rank << " rows; Q-BaRA's rank is pool * r = a multiple of "
            << pool;
-  return verifyFactors(*this, getA(), getB(), sizes->k / pool,
-                       sizes->n / pool, elementType);
+  return verifyFactors(*this, getA(), getB(), sizes->k / pool, sizes->n / pool,
+                       elementType);
 }

@@ -90,6 +90,26 @@ AffineMap getParameterMap(const QuantizationLayout &layout, ShapedType type,
   return AffineMap::get(rank, 0, exprs, context);
 }
 
+/// The operands of an element-wise quantize/dequantize over `x` (rank
+/// `rank`): x, its scale and its zero point (null when omitted), with their
+/// maps under `layout`. Returns whether the zero point is there.
+bool collectQuantizationOperands(const QuantizationLayout &layout, Value x,
+                                 Value scale, Value zeroPoint, int64_t rank,
+                                 MLIRContext *context,
+                                 SmallVectorImpl<Value> &operands,
+                                 SmallVectorImpl<AffineMap> &maps) {
+  operands.assign({x, scale});
+  maps.assign({AffineMap::getMultiDimIdentityMap(rank, context),
+               getParameterMap(layout, cast<ShapedType>(scale.getType()), rank,
+                               context)});
+  if (!zeroPoint)
+    return false;
+  operands.push_back(zeroPoint);
+  maps.push_back(getParameterMap(layout, cast<ShapedType>(zeroPoint.getType()),
+                                 rank, context));
+  return true;
+}
+
 /// `round_half_to_even(x / scale) + zeroPoint`, clamped to the range of the
 /// integer type of `width` bits and `isUnsigned`, converted to it. `x`,
 /// `scale` and `zeroPoint` are f32.
@@ -163,19 +183,12 @@ struct QuantizeLinearLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
     MLIRContext *context = rw.getContext();
     Type f32 = rw.getF32Type();
 
-    SmallVector<Value> operands = {adaptor.getX(), adaptor.getYScale()};
-    SmallVector<AffineMap> maps = {
-        AffineMap::getMultiDimIdentityMap(rank, context),
-        getParameterMap(*layout,
-                        cast<ShapedType>(adaptor.getYScale().getType()), rank,
-                        context)};
-    bool hasZeroPoint = !isNoValue(op.getYZeroPoint());
-    if (hasZeroPoint) {
-      operands.push_back(adaptor.getYZeroPoint());
-      maps.push_back(getParameterMap(
-          *layout, cast<ShapedType>(adaptor.getYZeroPoint().getType()), rank,
-          context));
-    }
+    SmallVector<Value> operands;
+    SmallVector<AffineMap> maps;
+    bool hasZeroPoint = collectQuantizationOperands(
+        *layout, adaptor.getX(), adaptor.getYScale(),
+        isNoValue(op.getYZeroPoint()) ? Value() : adaptor.getYZeroPoint(), rank,
+        context, operands, maps);
     auto to = cast<IntegerType>(resultElement);
     Value result = buildMappedElementwise(
         rw, loc, operands, maps, getDims(rw, loc, adaptor.getX()),
@@ -221,19 +234,12 @@ struct DequantizeLinearLowering
     Type wide = rw.getI32Type();
     Type resultElement = resultType->getElementType();
 
-    SmallVector<Value> operands = {adaptor.getX(), adaptor.getXScale()};
-    SmallVector<AffineMap> maps = {
-        AffineMap::getMultiDimIdentityMap(rank, context),
-        getParameterMap(*layout,
-                        cast<ShapedType>(adaptor.getXScale().getType()), rank,
-                        context)};
-    bool hasZeroPoint = !isNoValue(op.getXZeroPoint());
-    if (hasZeroPoint) {
-      operands.push_back(adaptor.getXZeroPoint());
-      maps.push_back(getParameterMap(
-          *layout, cast<ShapedType>(adaptor.getXZeroPoint().getType()), rank,
-          context));
-    }
+    SmallVector<Value> operands;
+    SmallVector<AffineMap> maps;
+    bool hasZeroPoint = collectQuantizationOperands(
+        *layout, adaptor.getX(), adaptor.getXScale(),
+        isNoValue(op.getXZeroPoint()) ? Value() : adaptor.getXZeroPoint(), rank,
+        context, operands, maps);
     Value result = buildMappedElementwise(
         rw, loc, operands, maps, getDims(rw, loc, adaptor.getX()),
         resultElement, [&](OpBuilder &b, Location l, ValueRange scalars) {
