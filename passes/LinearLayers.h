@@ -18,6 +18,7 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Threading.h"
 
 #include <string>
 #include <vector>
@@ -52,11 +53,38 @@ selectLinearLayers(mlir::ModuleOp module, llvm::StringRef include,
 mlir::FailureOr<quant::MatrixView> getWeightView(LinearLayer &layer,
                                                  std::string &error);
 
+/// What a per-layer computation gave: its result, or why it failed.
+template <typename T> struct LayerOutcome {
+  std::optional<T> result;
+  std::string error;
+};
+
+/// Runs `compute(weightView) -> llvm::Expected<T>` on every layer in
+/// parallel (each reads only its own weight).
+template <typename T, typename Compute>
+std::vector<LayerOutcome<T>> computeForLayers(mlir::MLIRContext *context,
+                                              std::vector<LinearLayer> &layers,
+                                              Compute compute) {
+  std::vector<LayerOutcome<T>> outcomes(layers.size());
+  mlir::parallelFor(context, 0, layers.size(), [&](size_t i) {
+    mlir::FailureOr<quant::MatrixView> view =
+        getWeightView(layers[i], outcomes[i].error);
+    if (mlir::failed(view))
+      return;
+    llvm::Expected<T> result = compute(*view);
+    if (!result)
+      outcomes[i].error = llvm::toString(result.takeError());
+    else
+      outcomes[i].result = std::move(*result);
+  });
+  return outcomes;
+}
+
 /// A static-shape resource constant named `name` holding `data`.
 template <typename T>
 mlir::Value createBlobConstant(mlir::OpBuilder &builder, llvm::StringRef name,
-                              llvm::ArrayRef<int64_t> shape,
-                              mlir::Type elementType, llvm::ArrayRef<T> data) {
+                               llvm::ArrayRef<int64_t> shape,
+                               mlir::Type elementType, llvm::ArrayRef<T> data) {
   auto type = mlir::RankedTensorType::get(shape, elementType);
   return createWeightConstant(
              builder, name, type,

@@ -10,7 +10,6 @@
 
 #include "qaf/Quant/LoftQ.h"
 
-#include "mlir/IR/Threading.h"
 
 namespace qaf {
 #define GEN_PASS_DEF_LOFTQINITPASS
@@ -64,23 +63,11 @@ struct LoftQInitPass : qaf::impl::LoftQInitPassBase<LoftQInitPass> {
       }
     }
 
-    struct Outcome {
-      std::optional<quant::LoftQResult> result;
-      std::string error;
-    };
-    std::vector<Outcome> outcomes(layers->size());
-    parallelFor(&getContext(), 0, layers->size(), [&](size_t i) {
-      FailureOr<quant::MatrixView> view =
-          getWeightView((*layers)[i], outcomes[i].error);
-      if (failed(view))
-        return;
-      llvm::Expected<quant::LoftQResult> result =
-          quant::runLoftQ(*view, format, options);
-      if (!result)
-        outcomes[i].error = llvm::toString(result.takeError());
-      else
-        outcomes[i].result = std::move(*result);
-    });
+    std::vector<LayerOutcome<quant::LoftQResult>> outcomes =
+        computeForLayers<quant::LoftQResult>(
+            &getContext(), *layers, [&](const quant::MatrixView &view) {
+              return quant::runLoftQ(view, format, options);
+            });
 
     Type f32 = Float32Type::get(&getContext());
     for (auto [layer, outcome] : llvm::zip_equal(*layers, outcomes)) {

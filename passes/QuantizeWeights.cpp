@@ -18,7 +18,6 @@
 #include "qaf/dialects/qaf/QAFDialect.h"
 #include "qaf/passes/WeightAttrs.h"
 
-#include "mlir/IR/Threading.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -59,32 +58,26 @@ struct QuantizeWeightsPass
       }
 
     // Quantize in parallel: each layer reads its own weight bytes.
-    struct Outcome {
-      std::optional<quant::QuantizedMatrix> matrix;
-      std::string error;
+    struct Quantized {
+      quant::QuantizedMatrix matrix;
       // For report-errors.
       quant::ErrorSums weightError;
     };
-    std::vector<Outcome> outcomes(layers->size());
-    parallelFor(&getContext(), 0, layers->size(), [&](size_t i) {
-      FailureOr<quant::MatrixView> view =
-          getWeightView((*layers)[i], outcomes[i].error);
-      if (failed(view))
-        return;
-      llvm::Expected<quant::QuantizedMatrix> matrix =
-          quant::quantize(*view, format);
-      if (!matrix) {
-        outcomes[i].error = llvm::toString(matrix.takeError());
-        return;
-      }
-      if (reportErrors)
-        outcomes[i].weightError = quant::getErrorSums(*view, *matrix);
-      outcomes[i].matrix = std::move(*matrix);
-    });
-
+    std::vector<LayerOutcome<Quantized>> outcomes = computeForLayers<Quantized>(
+        &getContext(), *layers,
+        [&](const quant::MatrixView &view) -> llvm::Expected<Quantized> {
+          llvm::Expected<quant::QuantizedMatrix> matrix =
+              quant::quantize(view, format);
+          if (!matrix)
+            return matrix.takeError();
+          Quantized quantized{std::move(*matrix), {}};
+          if (reportErrors)
+            quantized.weightError = quant::getErrorSums(view, quantized.matrix);
+          return quantized;
+        });
     quant::ErrorSums total;
     for (auto [layer, outcome] : llvm::zip_equal(*layers, outcomes)) {
-      if (!outcome.matrix) {
+      if (!outcome.result) {
         layer.op->emitError() << "cannot quantize weight '" << layer.name
                               << "': " << outcome.error;
         return signalPassFailure();
@@ -92,12 +85,12 @@ struct QuantizeWeightsPass
       if (reportErrors) {
         layer.op->emitRemark()
             << "weight '" << layer.name << "': relative RMS error "
-            << llvm::formatv("{0:e4}", outcome.weightError.relative());
-        total += outcome.weightError;
+            << llvm::formatv("{0:e4}", outcome.result->weightError.relative());
+        total += outcome.result->weightError;
       }
       OpBuilder builder(layer.op);
       replaceLinearLayer(
-          layer, createQuantizedLinear(builder, layer, *outcome.matrix));
+          layer, createQuantizedLinear(builder, layer, outcome.result->matrix));
     }
     if (reportErrors)
       emitRemark(module.getLoc())
