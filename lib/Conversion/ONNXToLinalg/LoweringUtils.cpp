@@ -120,6 +120,15 @@ int64_t normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+FailureOr<int64_t> getCheckedAxis(RewriterBase &rewriter, Operation *op,
+                                  int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return reportUnsupported(rewriter, op,
+                             "axis " + Twine(axis) +
+                                 " is out of range for rank " + Twine(rank));
+  return normalizeAxis(axis, rank);
+}
+
 //===----------------------------------------------------------------------===//
 // Shapes and broadcasting
 //===----------------------------------------------------------------------===//

@@ -84,6 +84,12 @@ mlir::LogicalResult reportUnsupported(mlir::RewriterBase &rewriter,
 /// [0, rank).
 int64_t normalizeAxis(int64_t axis, int64_t rank);
 
+/// `axis` as a dimension in [0, rank) when it is in [-rank, rank); otherwise
+/// reported on `op` ("axis A is out of range for rank R").
+mlir::FailureOr<int64_t> getCheckedAxis(mlir::RewriterBase &rewriter,
+                                        mlir::Operation *op, int64_t axis,
+                                        int64_t rank);
+
 //===----------------------------------------------------------------------===//
 // Shapes and broadcasting
 //===----------------------------------------------------------------------===//

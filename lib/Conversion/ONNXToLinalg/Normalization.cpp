@@ -170,11 +170,10 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
       axes = getTrailingDims(0, rank);
     }
     for (int64_t &axis : axes) {
-      if (axis < -rank || axis >= rank)
-        return reportUnsupported(
-            rewriter, op,
-            "axis " + Twine(axis) + " is out of range for rank " + Twine(rank));
-      axis = normalizeAxis(axis, rank);
+      FailureOr<int64_t> checked = getCheckedAxis(rewriter, op, axis, rank);
+      if (failed(checked))
+        return failure();
+      axis = *checked;
     }
     llvm::sort(axes);
     axes.erase(llvm::unique(axes), axes.end());
@@ -439,12 +438,11 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
           "cannot lower: expects a ranked float tensor of rank "
           ">= 1");
     int64_t rank = inputType.getRank();
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < -rank || axis >= rank)
-      return reportUnsupported(rewriter, op,
-                               "axis " + Twine(axis) +
-                                   " is out of range for rank " + Twine(rank));
-    axis = normalizeAxis(axis, rank);
+    FailureOr<int64_t> checkedAxis =
+        getCheckedAxis(rewriter, op, static_cast<int64_t>(op.getAxis()), rank);
+    if (failed(checkedAxis))
+      return failure();
+    int64_t axis = *checkedAxis;
     SmallVector<int64_t> reductionDims = {axis};
 
     Type elementType = inputType.getElementType();
@@ -527,15 +525,13 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
     if (axisValues) {
       if (axisValues->size() != 1)
         return reportUnsupported(rewriter, op, "axis must be a scalar");
-      int64_t axis = axisValues->front();
-      if (axis < -rank || axis >= rank)
-        return reportUnsupported(
-            rewriter, op,
-            "axis " + Twine(axis) + " is out of range for rank " + Twine(rank));
+      FailureOr<int64_t> axis =
+          getCheckedAxis(rewriter, op, axisValues->front(), rank);
+      if (failed(axis))
+        return failure();
       rewriter.replaceOp(
           op, castToTensorType(rewriter, loc,
-                               buildCumSum(rewriter, loc, op, input,
-                                           normalizeAxis(axis, rank)),
+                               buildCumSum(rewriter, loc, op, input, *axis),
                                resultType));
       return success();
     }
@@ -706,12 +702,11 @@ struct LayerNormalizationLowering
       return reportUnsupported(rewriter, op,
                                "cannot lower: expects ranked float tensors");
     int64_t rank = inputType.getRank();
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < -rank || axis >= rank)
-      return reportUnsupported(rewriter, op,
-                               "axis " + Twine(axis) +
-                                   " is out of range for rank " + Twine(rank));
-    axis = normalizeAxis(axis, rank);
+    FailureOr<int64_t> checkedAxis =
+        getCheckedAxis(rewriter, op, static_cast<int64_t>(op.getAxis()), rank);
+    if (failed(checkedAxis))
+      return failure();
+    int64_t axis = *checkedAxis;
     SmallVector<int64_t> normalized = getTrailingDims(axis, rank);
 
     Type elementType = inputType.getElementType();
@@ -860,12 +855,11 @@ struct SimplifiedLayerNormalizationLowering
       return reportUnsupported(rewriter, op,
                                "cannot lower: expects ranked float tensors");
     int64_t rank = inputType.getRank();
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < -rank || axis >= rank)
-      return reportUnsupported(rewriter, op,
-                               "axis " + Twine(axis) +
-                                   " is out of range for rank " + Twine(rank));
-    axis = normalizeAxis(axis, rank);
+    FailureOr<int64_t> checkedAxis =
+        getCheckedAxis(rewriter, op, static_cast<int64_t>(op.getAxis()), rank);
+    if (failed(checkedAxis))
+      return failure();
+    int64_t axis = *checkedAxis;
     Type statType = getStatisticsType(rewriter.getContext(),
                                       static_cast<int64_t>(op.getStashType()));
     auto [y, invStdDev] =
