@@ -296,27 +296,27 @@ std::vector<TensorSpec> getAllWeights(const Manifest &manifest) {
   return all;
 }
 
-/// Writes `tensors` with their values to a safetensors file, with the
-/// fingerprint in its metadata.
+/// Writes `tensors` (weights or parameters, as `role` says) with their
+/// values to a safetensors file, with the fingerprint in its metadata.
 LogicalResult writeTensorFile(const ArtifactDescription &description,
                               ArrayRef<TensorSpec> tensors, StringRef path,
-                              Location loc) {
+                              StringRef role, Location loc) {
   std::vector<SafeTensorsEntry> entries;
   std::vector<std::vector<char>> storages(tensors.size());
   for (auto [tensor, storage] : llvm::zip_equal(tensors, storages)) {
     ElementsAttr value = description.values.lookup(tensor.name);
     if (!value)
-      return emitError(loc) << "weight '" << tensor.name << "' has no value";
+      return emitError(loc) << role << " '" << tensor.name << "' has no value";
     std::string error;
     FailureOr<ArrayRef<char>> bytes =
         getElementsBytes(value, storage, SubByteLayout::BytePerElement, error);
     if (failed(bytes))
-      return emitError(loc) << "weight '" << tensor.name << "': " << error;
+      return emitError(loc) << role << " '" << tensor.name << "': " << error;
     auto type = cast<ShapedType>(value.getType());
     if (type.getShape() != ArrayRef<int64_t>(tensor.getStaticShape()) ||
         getDType(type.getElementType()) != tensor.dtype)
       return emitError(loc)
-             << "weight '" << tensor.name << "': its value has type " << type
+             << role << " '" << tensor.name << "': its value has type " << type
              << ", which does not match its description " << tensor.describe();
     SafeTensorsEntry entry;
     entry.name = tensor.name;
@@ -352,14 +352,14 @@ LogicalResult writeTensorFiles(const ArtifactDescription &description,
   SmallString<256> weightsPath(dir);
   llvm::sys::path::append(weightsPath, manifest.weights);
   if (failed(writeTensorFile(description, getAllWeights(manifest), weightsPath,
-                             loc)))
+                             "weight", loc)))
     return failure();
   if (manifest.parameters.empty())
     return success();
   SmallString<256> parametersPath(dir);
   llvm::sys::path::append(parametersPath, manifest.parameters);
   return writeTensorFile(description, manifest.getAllParameters(),
-                         parametersPath, loc);
+                         parametersPath, "parameter", loc);
 }
 
 namespace {
