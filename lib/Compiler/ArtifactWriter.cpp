@@ -1,4 +1,4 @@
-//===- ArtifactWriter.cpp - manifest, fingerprint and weights -------------===//
+//===- ArtifactWriter.cpp - manifest, fingerprint and tensor files -------===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -11,14 +11,19 @@
 #include "qaf/Support/AtomicFile.h"
 #include "qaf/Support/ElementsBytes.h"
 #include "qaf/dialects/onnx/ONNXModelAttrs.h"
+#include "qaf/dialects/qaf/QAFDialect.h"
 #include "qaf/passes/WeightAttrs.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/OperationSupport.h"
+#include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
+#include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
 
@@ -56,9 +61,9 @@ std::optional<DType> getDType(Type type) {
   }
 }
 
-FailureOr<ManifestTensor> describeTensor(Type type, StringRef name,
-                                         ArrayAttr dimParams, Location loc,
-                                         StringRef role) {
+FailureOr<TensorSpec> describeTensor(Type type, StringRef name,
+                                     ArrayAttr dimParams, Location loc,
+                                     StringRef role) {
   auto tensorType = dyn_cast<RankedTensorType>(type);
   if (!tensorType)
     return emitError(loc) << role << " '" << name << "' has type " << type
@@ -68,19 +73,20 @@ FailureOr<ManifestTensor> describeTensor(Type type, StringRef name,
     return emitError(loc) << role << " '" << name << "' has element type "
                           << tensorType.getElementType()
                           << ", which compiled entry points do not support";
-  ManifestTensor tensor;
+  TensorSpec tensor;
   tensor.name = name.str();
-  tensor.dtype = getDTypeName(*dtype).str();
+  tensor.dtype = *dtype;
   for (auto [i, dim] : llvm::enumerate(tensorType.getShape())) {
     if (!ShapedType::isDynamic(dim)) {
-      tensor.shape.push_back(dim);
+      tensor.shape.push_back(ManifestDim::getStatic(dim));
       continue;
     }
-    std::string param;
+    StringAttr param;
     if (dimParams && i < dimParams.size())
-      if (auto attr = dyn_cast<StringAttr>(dimParams[i]))
-        param = attr.str();
-    tensor.shape.push_back(param);
+      param = dyn_cast<StringAttr>(dimParams[i]);
+    tensor.shape.push_back(param && !param.empty()
+                               ? ManifestDim::getNamed(param.getValue())
+                               : ManifestDim::getUnnamed());
   }
   return tensor;
 }
@@ -100,21 +106,107 @@ func::FuncOp lookupEntry(ModuleOp module, StringRef entry) {
   return module.lookupSymbol<func::FuncOp>(entry);
 }
 
+/// The ABI passes weights, then parameters, then inputs: moves the
+/// parameters after the weights, each group keeping its order. (Outlining
+/// puts every weight first, so only adapted models change.)
+LogicalResult orderEntryPointArguments(func::FuncOp func) {
+  SmallVector<unsigned> weights, parameters, inputs;
+  unsigned numArguments = func.getNumArguments();
+  for (unsigned i = 0; i < numArguments; ++i) {
+    if (!func.getArgAttr(i, kWeightNameAttr))
+      inputs.push_back(i);
+    else if (isTrainableParameter(func, i))
+      parameters.push_back(i);
+    else
+      weights.push_back(i);
+  }
+  SmallVector<unsigned> order =
+      llvm::to_vector(llvm::concat<unsigned>(weights, parameters, inputs));
+  if (llvm::equal(order, llvm::seq(0u, numArguments)))
+    return success();
+  // Append every argument again in the new order, then drop the originals.
+  for (unsigned old : order) {
+    BlockArgument argument = func.getArgument(old);
+    if (failed(func.insertArgument(func.getNumArguments(), argument.getType(),
+                                   func.getArgAttrDict(old),
+                                   argument.getLoc())))
+      return failure();
+    argument.replaceAllUsesWith(func.getArgument(func.getNumArguments() - 1));
+  }
+  llvm::BitVector originals(func.getNumArguments());
+  originals.set(0, numArguments);
+  return func.eraseArguments(originals);
+}
+
+/// Hashes a tensor value's bytes into `hashes`.
+LogicalResult hashValue(StringRef name, ElementsAttr value, Location loc,
+                        SmallVectorImpl<uint64_t> &hashes) {
+  if (failed(checkWeightData(name, value, loc)))
+    return failure();
+  std::vector<char> storage;
+  std::string error;
+  FailureOr<ArrayRef<char>> bytes =
+      getElementsBytes(value, storage, SubByteLayout::BytePerElement, error);
+  if (failed(bytes))
+    return emitError(loc) << "weight '" << name << "': " << error;
+  hashes.push_back(llvm::xxh3_64bits(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(bytes->data()), bytes->size())));
+  return success();
+}
+
 } // namespace
 
+TargetDescription describeCPUTarget(const CPUTarget &target) {
+  TargetDescription description;
+  description.kind = TargetKind::CPU;
+  description.binary = BinaryKind::SharedLibrary;
+  description.triple = target.triple;
+  description.cpu = target.cpu;
+  description.features = target.features;
+  description.arch = llvm::Triple(target.triple).getArchName().str();
+  return description;
+}
+
+bool isTrainableParameter(func::FuncOp entry, unsigned argIndex) {
+  BlockArgument argument = entry.getArgument(argIndex);
+  return llvm::any_of(argument.getUses(), [&](OpOperand &use) {
+    SmallVector<Value> trainable =
+        llvm::TypeSwitch<Operation *, SmallVector<Value>>(use.getOwner())
+            .Case<LoTALinearOp, LoRAOp, QALoRAOp, QBaRAOp>([](auto op) {
+              return SmallVector<Value>{op.getA(), op.getB()};
+            })
+            .Case([](L4QLinearOp op) {
+              return SmallVector<Value>{op.getA(), op.getB(), op.getScales(),
+                                        op.getOffsets()};
+            })
+            .Case([](QAHiRAOp op) { return SmallVector<Value>{op.getM()}; })
+            .Default([](Operation *) { return SmallVector<Value>(); });
+    return llvm::is_contained(trainable, Value(argument));
+  });
+}
+
 FailureOr<ArtifactDescription>
-describeEntryPoint(ModuleOp module, StringRef entry, const CPUTarget &target) {
-  func::FuncOp func = lookupEntry(module, entry);
-  if (!func)
-    return emitError(module.getLoc()) << "no entry point @" << entry;
+describeArtifact(ModuleOp module, ArrayRef<std::string> entries,
+                 const TargetDescription &target) {
+  SmallVector<func::FuncOp> funcs;
+  for (const std::string &entry : entries) {
+    func::FuncOp func = lookupEntry(module, entry);
+    if (!func)
+      return emitError(module.getLoc()) << "no entry point @" << entry;
+    if (failed(orderEntryPointArguments(func)))
+      return emitError(func.getLoc())
+             << "cannot order the arguments of entry point @" << entry;
+    funcs.push_back(func);
+  }
+
   ArtifactDescription description;
-  description.entry = entry.str();
-  description.symbol = "qaf_entry_" + entry.str();
-  description.target = target;
+  Manifest &manifest = description.manifest;
+  manifest.target = target;
 
   // The fingerprint covers the code (the IR without weights) and every
-  // weight's bytes: a library, a manifest and a weights file belong together
-  // only if they came from the same compilation of the same model.
+  // weight's and parameter's bytes: a library, a manifest and the tensor
+  // files belong together only if they came from the same compilation of
+  // the same model.
   std::string irText;
   {
     llvm::raw_string_ostream os(irText);
@@ -124,183 +216,222 @@ describeEntryPoint(ModuleOp module, StringRef entry, const CPUTarget &target) {
   }
   SmallVector<uint64_t> hashes = {llvm::xxh3_64bits(irText)};
 
-  Location loc = func.getLoc();
-  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
-    Type type = func.getArgumentTypes()[i];
-    if (auto weightName =
-            func.getArgAttrOfType<StringAttr>(i, kWeightNameAttr)) {
-      FailureOr<ManifestTensor> tensor =
-          describeTensor(type, weightName.getValue(), nullptr, loc, "weight");
+  for (func::FuncOp func : funcs) {
+    EntryPoint entry;
+    entry.name = func.getSymName().str();
+    entry.symbol = "qaf_entry_" + entry.name;
+    Location loc = func.getLoc();
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+      Type type = func.getArgumentTypes()[i];
+      if (auto weightName =
+              func.getArgAttrOfType<StringAttr>(i, kWeightNameAttr)) {
+        bool isParameter = isTrainableParameter(func, i);
+        FailureOr<TensorSpec> tensor =
+            describeTensor(type, weightName.getValue(), nullptr, loc,
+                           isParameter ? "parameter" : "weight");
+        if (failed(tensor))
+          return failure();
+        if (!tensor->isStatic())
+          return emitError(loc)
+                 << (isParameter ? "parameter '" : "weight '")
+                 << weightName.getValue() << "' has a dynamic shape";
+        auto value = func.getArgAttrOfType<ElementsAttr>(i, kWeightValueAttr);
+        auto [it, inserted] =
+            description.values.try_emplace(weightName.getValue(), value);
+        if (!inserted && it->second != value)
+          return emitError(loc) << "weight '" << weightName.getValue()
+                                << "' has different values in two entry "
+                                   "points";
+        if (inserted && value &&
+            failed(hashValue(weightName.getValue(), value, loc, hashes)))
+          return failure();
+        (isParameter ? entry.parameters : entry.weights)
+            .push_back(std::move(*tensor));
+        continue;
+      }
+      auto name = func.getArgAttrOfType<StringAttr>(i, onnx::kValueNameAttr);
+      std::string inputName =
+          name ? name.str() : "input_" + std::to_string(entry.inputs.size());
+      FailureOr<TensorSpec> tensor = describeTensor(
+          type, inputName,
+          func.getArgAttrOfType<ArrayAttr>(i, onnx::kDimParamsAttr), loc,
+          "input");
       if (failed(tensor))
         return failure();
-      for (auto &dim : tensor->shape)
-        if (std::holds_alternative<std::string>(dim))
-          return emitError(loc) << "weight '" << weightName.getValue()
-                                << "' has a dynamic shape";
-      description.weights.push_back(*tensor);
-      auto value = func.getArgAttrOfType<ElementsAttr>(i, kWeightValueAttr);
-      description.weightValues.push_back(value);
-      if (value) {
-        if (failed(checkWeightData(weightName.getValue(), value, loc)))
-          return failure();
-        std::vector<char> storage;
-        std::string error;
-        FailureOr<ArrayRef<char>> bytes = getElementsBytes(
-            value, storage, SubByteLayout::BytePerElement, error);
-        if (failed(bytes))
-          return emitError(loc)
-                 << "weight '" << weightName.getValue() << "': " << error;
-        hashes.push_back(llvm::xxh3_64bits(llvm::ArrayRef<uint8_t>(
-            reinterpret_cast<const uint8_t *>(bytes->data()), bytes->size())));
-      }
-      continue;
+      entry.inputs.push_back(std::move(*tensor));
     }
-    auto name = func.getArgAttrOfType<StringAttr>(i, onnx::kValueNameAttr);
-    std::string inputName =
-        name ? name.str()
-             : "input_" + std::to_string(description.inputs.size());
-    FailureOr<ManifestTensor> tensor = describeTensor(
-        type, inputName,
-        func.getArgAttrOfType<ArrayAttr>(i, onnx::kDimParamsAttr), loc,
-        "input");
-    if (failed(tensor))
-      return failure();
-    description.inputs.push_back(*tensor);
-  }
-  for (unsigned i = 0, e = func.getNumResults(); i < e; ++i) {
-    auto name = func.getResultAttrOfType<StringAttr>(i, onnx::kValueNameAttr);
-    std::string outputName = name ? name.str() : "output_" + std::to_string(i);
-    FailureOr<ManifestTensor> tensor = describeTensor(
-        func.getResultTypes()[i], outputName,
-        func.getResultAttrOfType<ArrayAttr>(i, onnx::kDimParamsAttr), loc,
-        "output");
-    if (failed(tensor))
-      return failure();
-    description.outputs.push_back(*tensor);
+    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i) {
+      auto name = func.getResultAttrOfType<StringAttr>(i, onnx::kValueNameAttr);
+      std::string outputName =
+          name ? name.str() : "output_" + std::to_string(i);
+      FailureOr<TensorSpec> tensor = describeTensor(
+          func.getResultTypes()[i], outputName,
+          func.getResultAttrOfType<ArrayAttr>(i, onnx::kDimParamsAttr), loc,
+          "output");
+      if (failed(tensor))
+        return failure();
+      entry.outputs.push_back(std::move(*tensor));
+    }
+    if (!entry.parameters.empty())
+      manifest.parameters = kParametersFile.str();
+    manifest.entryPoints.push_back(std::move(entry));
   }
   uint64_t combined = llvm::xxh3_64bits(
       llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(hashes.data()),
                               hashes.size() * sizeof(uint64_t)));
-  description.fingerprint = llvm::formatv("{0:x16}", combined).str();
+  manifest.fingerprint = llvm::formatv("{0:x16}", combined).str();
   return description;
 }
 
-LogicalResult checkWeightValues(const ArtifactDescription &description,
-                                Location loc) {
-  for (auto [tensor, value] :
-       llvm::zip_equal(description.weights, description.weightValues))
-    if (failed(checkWeightData(tensor.name, value, loc)))
-      return failure();
-  return success();
+namespace {
+
+/// Every weight of every entry point once, in the order of first appearance.
+std::vector<TensorSpec> getAllWeights(const Manifest &manifest) {
+  std::vector<TensorSpec> all;
+  llvm::StringSet<> seen;
+  for (const EntryPoint &entry : manifest.entryPoints)
+    for (const TensorSpec &weight : entry.weights)
+      if (seen.insert(weight.name).second)
+        all.push_back(weight);
+  return all;
 }
 
-LogicalResult writeWeights(const ArtifactDescription &description,
-                           StringRef path, Location loc) {
+/// Writes `tensors` (weights or parameters, as `role` says) with their
+/// values to a safetensors file, with the fingerprint in its metadata.
+LogicalResult writeTensorFile(const ArtifactDescription &description,
+                              ArrayRef<TensorSpec> tensors, StringRef path,
+                              StringRef role, Location loc) {
   std::vector<SafeTensorsEntry> entries;
-  std::vector<std::vector<char>> storages(description.weights.size());
-  for (auto [tensor, value, storage] : llvm::zip_equal(
-           description.weights, description.weightValues, storages)) {
+  std::vector<std::vector<char>> storages(tensors.size());
+  for (auto [tensor, storage] : llvm::zip_equal(tensors, storages)) {
+    ElementsAttr value = description.values.lookup(tensor.name);
     if (!value)
-      return emitError(loc) << "weight '" << tensor.name << "' has no value";
+      return emitError(loc) << role << " '" << tensor.name << "' has no value";
     std::string error;
     FailureOr<ArrayRef<char>> bytes =
         getElementsBytes(value, storage, SubByteLayout::BytePerElement, error);
     if (failed(bytes))
-      return emitError(loc) << "weight '" << tensor.name << "': " << error;
+      return emitError(loc) << role << " '" << tensor.name << "': " << error;
     auto type = cast<ShapedType>(value.getType());
-    std::optional<DType> dtype = parseDTypeName(tensor.dtype);
-    if (!dtype)
+    if (type.getShape() != ArrayRef<int64_t>(tensor.getStaticShape()) ||
+        getDType(type.getElementType()) != tensor.dtype)
       return emitError(loc)
-             << "weight '" << tensor.name << "' has an unknown dtype '"
-             << tensor.dtype << "'";
+             << role << " '" << tensor.name << "': its value has type " << type
+             << ", which does not match its description " << tensor.describe();
     SafeTensorsEntry entry;
     entry.name = tensor.name;
-    entry.dtype = *dtype;
+    entry.dtype = tensor.dtype;
     entry.shape.assign(type.getShape().begin(), type.getShape().end());
-    if (!llvm::equal(tensor.shape, entry.shape,
-                     [](const auto &dim, int64_t size) {
-                       auto *static_size = std::get_if<int64_t>(&dim);
-                       return static_size && *static_size == size;
-                     }))
-      return emitError(loc)
-             << "weight '" << tensor.name << "': its value has type " << type
-             << ", which does not match its description";
     entry.bytes = *bytes;
     entries.push_back(std::move(entry));
   }
   std::map<std::string, std::string> metadata = {
-      {"qaf.fingerprint", description.fingerprint}};
+      {"qaf.fingerprint", description.manifest.fingerprint}};
   if (llvm::Error error = writeSafeTensors(path, entries, metadata))
     return emitError(loc) << llvm::toString(std::move(error));
   return success();
 }
 
+} // namespace
+
+LogicalResult checkWeightValues(const ArtifactDescription &description,
+                                Location loc) {
+  for (const EntryPoint &entry : description.manifest.entryPoints)
+    for (ArrayRef<TensorSpec> tensors :
+         {ArrayRef(entry.weights), ArrayRef(entry.parameters)})
+      for (const TensorSpec &tensor : tensors)
+        if (failed(checkWeightData(
+                tensor.name, description.values.lookup(tensor.name), loc)))
+          return failure();
+  return success();
+}
+
+LogicalResult writeTensorFiles(const ArtifactDescription &description,
+                               StringRef dir, Location loc) {
+  const Manifest &manifest = description.manifest;
+  SmallString<256> weightsPath(dir);
+  llvm::sys::path::append(weightsPath, manifest.weights);
+  if (failed(writeTensorFile(description, getAllWeights(manifest), weightsPath,
+                             "weight", loc)))
+    return failure();
+  if (manifest.parameters.empty())
+    return success();
+  SmallString<256> parametersPath(dir);
+  llvm::sys::path::append(parametersPath, manifest.parameters);
+  return writeTensorFile(description, manifest.getAllParameters(),
+                         parametersPath, "parameter", loc);
+}
+
 namespace {
 
-Attribute encodeTensor(Builder &builder, const ManifestTensor &tensor,
-                       ElementsAttr value) {
-  SmallVector<Attribute> shape;
-  for (const auto &dim : tensor.shape) {
-    if (auto *size = std::get_if<int64_t>(&dim))
-      shape.push_back(builder.getI64IntegerAttr(*size));
-    else
-      shape.push_back(builder.getStringAttr(std::get<std::string>(dim)));
+/// The manifest's JSON as attributes: objects become dictionaries, null
+/// becomes `unit`.
+Attribute convertJSONToAttribute(Builder &builder,
+                                 const llvm::json::Value &json) {
+  switch (json.kind()) {
+  case llvm::json::Value::Null:
+    return builder.getUnitAttr();
+  case llvm::json::Value::Boolean:
+    return builder.getBoolAttr(*json.getAsBoolean());
+  case llvm::json::Value::Number:
+    if (std::optional<int64_t> integer = json.getAsInteger())
+      return builder.getI64IntegerAttr(*integer);
+    return builder.getF64FloatAttr(*json.getAsNumber());
+  case llvm::json::Value::String:
+    return builder.getStringAttr(*json.getAsString());
+  case llvm::json::Value::Array: {
+    SmallVector<Attribute> elements;
+    for (const llvm::json::Value &element : *json.getAsArray())
+      elements.push_back(convertJSONToAttribute(builder, element));
+    return builder.getArrayAttr(elements);
   }
-  SmallVector<NamedAttribute> fields = {
-      builder.getNamedAttr("name", builder.getStringAttr(tensor.name)),
-      builder.getNamedAttr("dtype", builder.getStringAttr(tensor.dtype)),
-      builder.getNamedAttr("shape", builder.getArrayAttr(shape))};
-  if (value)
-    fields.push_back(builder.getNamedAttr("value", value));
-  return builder.getDictionaryAttr(fields);
+  case llvm::json::Value::Object: {
+    SmallVector<NamedAttribute> fields;
+    for (const auto &[key, value] : *json.getAsObject())
+      fields.push_back(builder.getNamedAttr(
+          key.str(), convertJSONToAttribute(builder, value)));
+    return builder.getDictionaryAttr(fields);
+  }
+  }
+  llvm_unreachable("unknown JSON kind");
 }
 
-Attribute encodeTensors(Builder &builder,
-                        const std::vector<ManifestTensor> &tensors,
-                        ArrayRef<ElementsAttr> values = {}) {
-  SmallVector<Attribute> encoded;
-  for (auto [i, tensor] : llvm::enumerate(tensors))
-    encoded.push_back(
-        encodeTensor(builder, tensor, i < values.size() ? values[i] : nullptr));
-  return builder.getArrayAttr(encoded);
-}
-
-/// Decodes one tensor list; `values` collects the optional `value` fields.
-LogicalResult decodeTensors(DictionaryAttr dict, StringRef key,
-                            std::vector<ManifestTensor> &tensors,
-                            std::vector<ElementsAttr> *values, Location loc) {
-  auto list = dict.getAs<ArrayAttr>(key);
-  auto malformed = [&]() {
-    return emitError(loc) << "malformed '" << kArtifactDescriptionAttr
-                          << "' attribute: bad '" << key << "' list";
-  };
-  if (!list)
-    return malformed();
-  for (Attribute element : list) {
-    auto fields = dyn_cast<DictionaryAttr>(element);
-    if (!fields)
-      return malformed();
-    auto name = fields.getAs<StringAttr>("name");
-    auto dtype = fields.getAs<StringAttr>("dtype");
-    auto shape = fields.getAs<ArrayAttr>("shape");
-    if (!name || !dtype || !shape)
-      return malformed();
-    ManifestTensor tensor;
-    tensor.name = name.str();
-    tensor.dtype = dtype.str();
-    for (Attribute dim : shape) {
-      if (auto size = dyn_cast<IntegerAttr>(dim))
-        tensor.shape.push_back(size.getInt());
-      else if (auto param = dyn_cast<StringAttr>(dim))
-        tensor.shape.push_back(param.str());
-      else
-        return malformed();
+/// The inverse of convertJSONToAttribute; nullopt for an attribute that no
+/// JSON value becomes.
+std::optional<llvm::json::Value> convertAttributeToJSON(Attribute attr) {
+  if (isa<UnitAttr>(attr))
+    return llvm::json::Value(nullptr);
+  if (auto boolean = dyn_cast<BoolAttr>(attr))
+    return llvm::json::Value(boolean.getValue());
+  if (auto integer = dyn_cast<IntegerAttr>(attr))
+    return llvm::json::Value(integer.getInt());
+  if (auto number = dyn_cast<FloatAttr>(attr))
+    return llvm::json::Value(number.getValueAsDouble());
+  if (auto text = dyn_cast<StringAttr>(attr))
+    return llvm::json::Value(text.str());
+  if (auto array = dyn_cast<ArrayAttr>(attr)) {
+    llvm::json::Array elements;
+    for (Attribute element : array) {
+      std::optional<llvm::json::Value> converted =
+          convertAttributeToJSON(element);
+      if (!converted)
+        return std::nullopt;
+      elements.push_back(std::move(*converted));
     }
-    tensors.push_back(std::move(tensor));
-    if (values)
-      values->push_back(fields.getAs<ElementsAttr>("value"));
+    return llvm::json::Value(std::move(elements));
   }
-  return success();
+  if (auto dict = dyn_cast<DictionaryAttr>(attr)) {
+    llvm::json::Object object;
+    for (NamedAttribute field : dict) {
+      std::optional<llvm::json::Value> converted =
+          convertAttributeToJSON(field.getValue());
+      if (!converted)
+        return std::nullopt;
+      object[field.getName().str()] = std::move(*converted);
+    }
+    return llvm::json::Value(std::move(object));
+  }
+  return std::nullopt;
 }
 
 } // namespace
@@ -308,19 +439,17 @@ LogicalResult decodeTensors(DictionaryAttr dict, StringRef key,
 void attachDescription(ModuleOp module,
                        const ArtifactDescription &description) {
   Builder builder(module.getContext());
-  SmallVector<NamedAttribute> fields = {
-      builder.getNamedAttr("entry", builder.getStringAttr(description.entry)),
-      builder.getNamedAttr("symbol", builder.getStringAttr(description.symbol)),
-      builder.getNamedAttr("fingerprint",
-                           builder.getStringAttr(description.fingerprint)),
-      builder.getNamedAttr("inputs",
-                           encodeTensors(builder, description.inputs)),
-      builder.getNamedAttr("outputs",
-                           encodeTensors(builder, description.outputs)),
-      builder.getNamedAttr("weights",
-                           encodeTensors(builder, description.weights,
-                                         description.weightValues))};
-  module->setAttr(kArtifactDescriptionAttr, builder.getDictionaryAttr(fields));
+  SmallVector<NamedAttribute> values;
+  for (const auto &entry : description.values)
+    if (entry.getValue())
+      values.push_back(builder.getNamedAttr(entry.getKey(), entry.getValue()));
+  module->setAttr(
+      kArtifactDescriptionAttr,
+      builder.getDictionaryAttr(
+          {builder.getNamedAttr(
+               "manifest",
+               convertJSONToAttribute(builder, toJSON(description.manifest))),
+           builder.getNamedAttr("values", builder.getDictionaryAttr(values))}));
 }
 
 FailureOr<std::optional<ArtifactDescription>> readDescription(ModuleOp module) {
@@ -328,96 +457,65 @@ FailureOr<std::optional<ArtifactDescription>> readDescription(ModuleOp module) {
   if (!attr)
     return std::optional<ArtifactDescription>();
   Location loc = module.getLoc();
+  auto malformed = [&](const Twine &why) {
+    return emitError(loc) << "malformed '" << kArtifactDescriptionAttr
+                          << "' attribute: " << why;
+  };
   auto dict = dyn_cast<DictionaryAttr>(attr);
   if (!dict)
-    return emitError(loc) << "malformed '" << kArtifactDescriptionAttr
-                          << "' attribute: not a dictionary";
+    return malformed("not a dictionary");
+  auto manifestAttr = dict.getAs<DictionaryAttr>("manifest");
+  auto values = dict.getAs<DictionaryAttr>("values");
+  if (!manifestAttr || !values)
+    return malformed("expected a 'manifest' and a 'values' dictionary");
+  std::optional<llvm::json::Value> json = convertAttributeToJSON(manifestAttr);
+  if (!json)
+    return malformed("the manifest holds an attribute JSON has no value for");
+  llvm::Expected<Manifest> manifest = parseManifestValue(*json, "manifest");
+  if (!manifest)
+    return malformed(llvm::toString(manifest.takeError()));
   ArtifactDescription description;
-  for (auto [key, field] :
-       {std::pair<StringRef, std::string *>{"entry", &description.entry},
-        {"symbol", &description.symbol},
-        {"fingerprint", &description.fingerprint}}) {
-    auto value = dict.getAs<StringAttr>(key);
-    if (!value)
-      return emitError(loc) << "malformed '" << kArtifactDescriptionAttr
-                            << "' attribute: no '" << key << "' string";
-    *field = value.str();
+  description.manifest = std::move(*manifest);
+  for (NamedAttribute value : values) {
+    auto elements = dyn_cast<ElementsAttr>(value.getValue());
+    if (!elements)
+      return malformed("value '" + value.getName().getValue() +
+                       "' is not a tensor");
+    description.values[value.getName().getValue()] = elements;
   }
-  if (failed(decodeTensors(dict, "inputs", description.inputs, nullptr, loc)) ||
-      failed(
-          decodeTensors(dict, "outputs", description.outputs, nullptr, loc)) ||
-      failed(decodeTensors(dict, "weights", description.weights,
-                           &description.weightValues, loc)))
-    return failure();
   return std::optional<ArtifactDescription>(std::move(description));
 }
 
-void stripWeightValues(ModuleOp module, StringRef entry) {
-  func::FuncOp func = lookupEntry(module, entry);
-  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
-    func.removeArgAttr(i, kWeightValueAttr);
+void stripWeightValues(ModuleOp module,
+                       const ArtifactDescription &description) {
+  for (const EntryPoint &entry : description.manifest.entryPoints) {
+    func::FuncOp func = lookupEntry(module, entry.name);
+    if (!func)
+      continue;
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+      func.removeArgAttr(i, kWeightValueAttr);
+  }
 }
 
-void stripEntryPointAttributes(ModuleOp module, StringRef entry) {
-  func::FuncOp func = lookupEntry(module, entry);
+void stripEntryPointAttributes(ModuleOp module,
+                               const ArtifactDescription &description) {
   Builder builder(module.getContext());
-  SmallVector<DictionaryAttr> argAttrs(func.getNumArguments(),
-                                       builder.getDictionaryAttr({}));
-  SmallVector<DictionaryAttr> resultAttrs(func.getNumResults(),
-                                          builder.getDictionaryAttr({}));
-  func.setAllArgAttrs(argAttrs);
-  func.setAllResultAttrs(resultAttrs);
+  for (const EntryPoint &entry : description.manifest.entryPoints) {
+    func::FuncOp func = lookupEntry(module, entry.name);
+    if (!func)
+      continue;
+    SmallVector<DictionaryAttr> argAttrs(func.getNumArguments(),
+                                         builder.getDictionaryAttr({}));
+    SmallVector<DictionaryAttr> resultAttrs(func.getNumResults(),
+                                            builder.getDictionaryAttr({}));
+    func.setAllArgAttrs(argAttrs);
+    func.setAllResultAttrs(resultAttrs);
+  }
 }
 
 LogicalResult writeManifest(const ArtifactDescription &description,
                             StringRef path, Location loc) {
-  auto file = AtomicFile::create(path);
-  if (!file)
-    return emitError(loc) << llvm::toString(file.takeError());
-  llvm::json::OStream json((*file)->os(), /*IndentSize=*/2);
-  auto writeTensors = [&](StringRef key,
-                          const std::vector<ManifestTensor> &tensors) {
-    json.attributeArray(key, [&] {
-      for (const ManifestTensor &tensor : tensors)
-        json.object([&] {
-          json.attribute("name", tensor.name);
-          json.attribute("dtype", tensor.dtype);
-          json.attributeArray("shape", [&] {
-            for (const auto &dim : tensor.shape) {
-              if (auto *size = std::get_if<int64_t>(&dim))
-                json.value(*size);
-              else if (std::get<std::string>(dim).empty())
-                json.value(nullptr);
-              else
-                json.value(std::get<std::string>(dim));
-            }
-          });
-        });
-    });
-  };
-  json.object([&] {
-    json.attribute("format", "qaf-artifact");
-    json.attribute("version", 1);
-    json.attribute("library", description.libraryFile);
-    json.attribute("weights", description.weightsFile);
-    json.attribute("fingerprint", description.fingerprint);
-    json.attributeObject("target", [&] {
-      json.attribute("triple", description.target.triple);
-      json.attribute("cpu", description.target.cpu);
-      json.attribute("features", description.target.features);
-    });
-    json.attributeArray("entry_points", [&] {
-      json.object([&] {
-        json.attribute("name", description.entry);
-        json.attribute("symbol", description.symbol);
-        writeTensors("weights", description.weights);
-        writeTensors("inputs", description.inputs);
-        writeTensors("outputs", description.outputs);
-      });
-    });
-  });
-  (*file)->os() << "\n";
-  if (llvm::Error error = (*file)->commit())
+  if (llvm::Error error = writeManifestFile(path, description.manifest))
     return emitError(loc) << llvm::toString(std::move(error));
   return success();
 }

@@ -133,11 +133,11 @@ FailureOr<ArtifactDescription> outlineWeights(ModuleOp module,
   if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(module)))
     return failure();
   FailureOr<ArtifactDescription> description =
-      describeEntryPoint(module, options.entry, target);
+      describeArtifact(module, {options.entry}, describeCPUTarget(target));
   if (failed(description))
     return failure();
   attachDescription(module, *description);
-  stripWeightValues(module, options.entry);
+  stripWeightValues(module, *description);
   return description;
 }
 
@@ -196,7 +196,7 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
       return writeIR(module, options);
   }
   if (*inputPhase <= CompilePhase::Outlined)
-    stripEntryPointAttributes(module, options.entry);
+    stripEntryPointAttributes(module, *description);
   // Fail before the long part when the input's weights were elided.
   if (options.phase == CompilePhase::Artifact &&
       failed(checkWeightValues(*description, loc)))
@@ -210,37 +210,38 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
     return writeIR(module, options);
 
   // Code generation: the description leaves the module here.
-  description->target = target;
+  description->manifest.target = describeCPUTarget(target);
   module->removeAttr(kArtifactDescriptionAttr);
 
-  SmallVector<EntryPointABI> entryPoints = {
-      {options.entry, !description->outputs.empty()}};
+  SmallVector<EntryPointABI> entryPoints;
+  for (const EntryPoint &entry : description->manifest.entryPoints)
+    entryPoints.push_back({entry.name, !entry.outputs.empty()});
+  const std::string &fingerprint = description->manifest.fingerprint;
   if (options.phase == CompilePhase::LLVMIR ||
       options.phase == CompilePhase::Object)
-    return emitCPUCode(module, target, entryPoints, description->fingerprint,
-                       options.output, options.phase == CompilePhase::LLVMIR);
+    return emitCPUCode(module, target, entryPoints, fingerprint, options.output,
+                       options.phase == CompilePhase::LLVMIR);
 
   if (std::error_code ec = llvm::sys::fs::create_directories(options.output))
     return emitError(loc) << "cannot create the artifact folder '"
                           << options.output << "': " << ec.message();
-  SmallString<256> weightsPath(options.output), objectPath(options.output),
-      libraryPath(options.output), manifestPath(options.output);
-  llvm::sys::path::append(weightsPath, description->weightsFile);
+  SmallString<256> objectPath(options.output), libraryPath(options.output),
+      manifestPath(options.output);
   llvm::sys::path::append(objectPath, "model.o");
-  llvm::sys::path::append(libraryPath, description->libraryFile);
+  llvm::sys::path::append(libraryPath, description->manifest.library);
   llvm::sys::path::append(manifestPath, "manifest.json");
   {
     TimingScope scope =
         options.timing ? options.timing->nest("write-weights") : TimingScope();
-    if (failed(writeWeights(*description, weightsPath, loc)))
+    if (failed(writeTensorFiles(*description, options.output, loc)))
       return failure();
   }
   {
     TimingScope scope =
         options.timing ? options.timing->nest("llvm-codegen") : TimingScope();
-    if (failed(emitCPUCode(
-            module, target, entryPoints, description->fingerprint, objectPath,
-            /*emitLLVMIR=*/false, options.timing ? &scope : nullptr)))
+    if (failed(emitCPUCode(module, target, entryPoints, fingerprint, objectPath,
+                           /*emitLLVMIR=*/false,
+                           options.timing ? &scope : nullptr)))
       return failure();
   }
   TimingScope linkScope =

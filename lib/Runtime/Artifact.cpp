@@ -37,6 +37,17 @@ Error makeError(const Twine &message) {
   return make_error<StringError>(message, inconvertibleErrorCode());
 }
 
+/// The fingerprint a weights or parameters file records in its metadata.
+Expected<std::string> getFingerprint(const SafeTensorsFile &file) {
+  const std::map<std::string, std::string> &metadata = file.getMetadata();
+  auto it = metadata.find(kFingerprintMetadataKey.str());
+  if (it == metadata.end())
+    return makeError(file.getPath() + ": no '" + kFingerprintMetadataKey +
+                     "' in its __metadata__: it was not written for a qaf "
+                     "artifact");
+  return it->second;
+}
+
 std::string listNames(ArrayRef<TensorSpec> specs) {
   std::string names;
   for (const TensorSpec &spec : specs)
@@ -146,18 +157,29 @@ Artifact::load(StringRef dir, const ArtifactOptions &options) {
   if (!manifest)
     return manifest.takeError();
   artifact->manifest = std::move(*manifest);
+  if (Error error = artifact->checkTarget())
+    return std::move(error);
 
   Expected<std::unique_ptr<SafeTensorsFile>> weights =
       SafeTensorsFile::open(artifact->pathOf(artifact->manifest.weights));
   if (!weights)
     return weights.takeError();
   artifact->weights = std::move(*weights);
+  if (!artifact->manifest.parameters.empty()) {
+    Expected<std::unique_ptr<SafeTensorsFile>> parameters =
+        SafeTensorsFile::open(artifact->pathOf(artifact->manifest.parameters));
+    if (!parameters)
+      return parameters.takeError();
+    artifact->parametersFile = std::move(*parameters);
+  }
 
   if (Error error = artifact->openLibrary())
     return std::move(error);
   // Nothing of a library that fails the checks has run yet (no OpenMP
   // threads exist), so it can be unloaded.
   Error error = artifact->checkFingerprints();
+  if (!error && artifact->parametersFile)
+    error = artifact->copyParameters(*artifact->parametersFile);
   if (!error)
     error = artifact->bindEntryPoints();
   if (!error)
@@ -167,6 +189,18 @@ Artifact::load(StringRef dir, const ArtifactOptions &options) {
     return std::move(error);
   }
   return artifact;
+}
+
+Error Artifact::checkTarget() const {
+  const TargetDescription &target = manifest.target;
+  if (target.kind == TargetKind::CPU)
+    return Error::success();
+  std::string what = getTargetKindName(target.kind).str();
+  if (!target.arch.empty())
+    what += " " + target.arch;
+  return makeError("artifact '" + directory + "' is compiled for " + what +
+                   " (" + getBinaryKindName(target.binary) +
+                   "): this runtime runs cpu artifacts only");
 }
 
 Error Artifact::openLibrary() {
@@ -191,7 +225,6 @@ Error Artifact::openLibrary() {
 
 Error Artifact::checkFingerprints() {
   std::string libraryPath = pathOf(manifest.library);
-  std::string weightsPath = pathOf(manifest.weights);
   std::string manifestPath = pathOf("manifest.json");
   const char *symbol =
       static_cast<const char *>(dlsym(library, kFingerprintSymbol.data()));
@@ -200,22 +233,100 @@ Error Artifact::checkFingerprints() {
                      ": it is not a qaf artifact library");
   std::string libraryFingerprint(symbol,
                                  strnlen(symbol, kMaxFingerprintLength));
-  const std::map<std::string, std::string> &metadata = weights->getMetadata();
-  auto it = metadata.find(kFingerprintMetadataKey.str());
-  if (it == metadata.end())
-    return makeError(weightsPath + ": no '" + kFingerprintMetadataKey +
-                     "' in its __metadata__: it was not written for a qaf "
-                     "artifact");
-  const std::string &weightsFingerprint = it->second;
-  if (libraryFingerprint == manifest.fingerprint &&
-      weightsFingerprint == manifest.fingerprint)
+  // (file, fingerprint), the manifest's first.
+  SmallVector<std::pair<std::string, std::string>> fingerprints = {
+      {manifestPath, manifest.fingerprint}, {libraryPath, libraryFingerprint}};
+  for (const SafeTensorsFile *file : {weights.get(), parametersFile.get()}) {
+    if (!file)
+      continue;
+    Expected<std::string> fingerprint = getFingerprint(*file);
+    if (!fingerprint)
+      return fingerprint.takeError();
+    fingerprints.push_back({file->getPath(), *fingerprint});
+  }
+  if (all_of(fingerprints, [&](const auto &each) {
+        return each.second == manifest.fingerprint;
+      }))
     return Error::success();
-  return makeError(
-      "artifact '" + directory +
-      "' was built for another model/weights: the fingerprints differ: '" +
-      manifestPath + "' has '" + manifest.fingerprint + "', '" + libraryPath +
-      "' has '" + libraryFingerprint + "', '" + weightsPath + "' has '" +
-      weightsFingerprint + "'");
+  std::string list;
+  for (const auto &[path, fingerprint] : fingerprints)
+    list += (list.empty() ? "'" : ", '") + path + "' has '" + fingerprint + "'";
+  return makeError("artifact '" + directory +
+                   "' was built for another model/weights: the fingerprints "
+                   "differ: " +
+                   list);
+}
+
+Error Artifact::copyParameters(const SafeTensorsFile &file) {
+  // Check everything before changing anything.
+  std::vector<std::pair<const TensorSpec *, const SafeTensorInfo *>> sources;
+  StringSet<> seen;
+  for (const EntryPoint &entry : manifest.entryPoints)
+    for (const TensorSpec &spec : entry.parameters) {
+      if (!seen.insert(spec.name).second)
+        continue;
+      const SafeTensorInfo *info = file.lookup(spec.name);
+      if (!info)
+        return makeError(file.getPath() + ": no tensor '" + spec.name +
+                         "' (a parameter of entry point '" + entry.name + "')");
+      std::vector<int64_t> shape = spec.getStaticShape();
+      if (info->dtype != spec.dtype ||
+          ArrayRef<int64_t>(info->shape) != ArrayRef<int64_t>(shape))
+        return makeError(file.getPath() + ": parameter '" + spec.name +
+                         "' is " + getDTypeName(info->dtype) +
+                         formatShape(info->shape) + ", but entry point '" +
+                         entry.name + "' expects " + spec.describe());
+      sources.push_back({&spec, info});
+    }
+  for (auto [spec, info] : sources) {
+    // Private writable memory: entry points update parameters in place, and
+    // the file stays as it was until saveParameters replaces it.
+    auto [it, inserted] = parameters.try_emplace(spec->name);
+    if (inserted)
+      it->second = HostTensor::allocate(spec->dtype, spec->getStaticShape());
+    ArrayRef<char> bytes = file.getBytes(*info);
+    std::memcpy(it->second.getMutableData(), bytes.data(), bytes.size());
+  }
+  return Error::success();
+}
+
+std::optional<HostTensor> Artifact::getParameter(StringRef name) const {
+  auto it = parameters.find(name);
+  if (it == parameters.end())
+    return std::nullopt;
+  return it->second;
+}
+
+Error Artifact::saveParameters(StringRef path) const {
+  if (parameters.empty())
+    return makeError("artifact '" + directory + "' has no parameters to save");
+  std::vector<SafeTensorsEntry> entries;
+  for (const TensorSpec &spec : manifest.getAllParameters()) {
+    const HostTensor &buffer = parameters.find(spec.name)->second;
+    entries.push_back({spec.name, spec.dtype,
+                       SmallVector<int64_t, 4>(buffer.getShape()),
+                       buffer.getBytes()});
+  }
+  return writeSafeTensors(
+      path, entries, {{kFingerprintMetadataKey.str(), manifest.fingerprint}});
+}
+
+Error Artifact::loadParameters(StringRef path) {
+  if (parameters.empty())
+    return makeError("artifact '" + directory + "' has no parameters to load");
+  Expected<std::unique_ptr<SafeTensorsFile>> file = SafeTensorsFile::open(path);
+  if (!file)
+    return file.takeError();
+  Expected<std::string> fingerprint = getFingerprint(**file);
+  if (!fingerprint)
+    return fingerprint.takeError();
+  if (*fingerprint != manifest.fingerprint)
+    return makeError(path +
+                     ": its parameters belong to the artifact with "
+                     "fingerprint '" +
+                     *fingerprint + "', but artifact '" + directory +
+                     "' has '" + manifest.fingerprint + "'");
+  return copyParameters(**file);
 }
 
 Error Artifact::bindEntryPoints() {
@@ -242,6 +353,8 @@ Error Artifact::bindEntryPoints() {
                          entry.name + "' expects " + spec.describe());
       loaded.weights.push_back(alignForCall(weights->getTensor(*info)));
     }
+    for (const TensorSpec &spec : entry.parameters)
+      loaded.parameters.push_back(parameters.find(spec.name)->second);
     entryPoints.push_back(std::move(loaded));
   }
   return Error::success();
@@ -289,13 +402,10 @@ Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
   auto found = find_if(entryPoints, [&](const LoadedEntryPoint &loaded) {
     return loaded.entry->name == entryName;
   });
-  if (found == entryPoints.end()) {
-    std::string names;
-    for (const EntryPoint &entry : manifest.entryPoints)
-      names += (names.empty() ? "" : ", ") + entry.name;
+  if (found == entryPoints.end())
     return makeError("artifact '" + directory + "' has no entry point '" +
-                     entryName + "' (it has " + names + ")");
-  }
+                     entryName + "' (it has " + manifest.listEntryPoints() +
+                     ")");
   const EntryPoint &entry = *found->entry;
 
   DimBindings bindings;
@@ -305,14 +415,17 @@ Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
   SmallVector<int64_t> resultRanks;
   for (const TensorSpec &output : entry.outputs)
     resultRanks.push_back(output.getRank());
+  // Operands: weights, parameters, inputs, each in manifest order.
   EntryPointArguments arguments(resultRanks);
-  for (const HostTensor &weight : found->weights)
-    arguments.addOperand(weight.getData(), weight.getShape());
-  // Operands in manifest order; `callInputs` keeps aligned copies alive.
-  std::vector<HostTensor> callInputs;
   DenseSet<const void *> operandPointers;
-  for (const HostTensor &weight : found->weights)
-    operandPointers.insert(weight.getData());
+  for (ArrayRef<HostTensor> tensors :
+       {ArrayRef(found->weights), ArrayRef(found->parameters)})
+    for (const HostTensor &tensor : tensors) {
+      arguments.addOperand(tensor.getData(), tensor.getShape());
+      operandPointers.insert(tensor.getData());
+    }
+  // `callInputs` keeps aligned copies alive.
+  std::vector<HostTensor> callInputs;
   for (const TensorSpec &spec : entry.inputs) {
     const NamedTensor *input = find_if(inputs, [&](const NamedTensor &each) {
       return each.name == spec.name;
@@ -344,7 +457,8 @@ Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
   if (aliasedOutput)
     return makeError("entry point '" + entry.name + "' returned output '" +
                      *aliasedOutput +
-                     "' in the memory of a weight or input (the ABI wants a "
+                     "' in the memory of a weight, parameter or input (the ABI "
+                     "wants a "
                      "fresh malloc allocation): the library is broken");
 
   std::vector<NamedTensor> outputs;

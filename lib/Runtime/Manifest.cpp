@@ -50,6 +50,84 @@ const EntryPoint *Manifest::findEntryPoint(StringRef name) const {
   return nullptr;
 }
 
+std::vector<TensorSpec> Manifest::getAllParameters() const {
+  std::vector<TensorSpec> all;
+  StringSet<> seen;
+  for (const EntryPoint &entry : entryPoints)
+    for (const TensorSpec &parameter : entry.parameters)
+      if (seen.insert(parameter.name).second)
+        all.push_back(parameter);
+  return all;
+}
+
+std::string Manifest::listEntryPoints() const {
+  std::string names;
+  for (const EntryPoint &entry : entryPoints)
+    names += (names.empty() ? "" : ", ") + entry.name;
+  return names;
+}
+
+namespace {
+constexpr std::pair<TargetKind, StringLiteral> kTargetKindNames[] = {
+    {TargetKind::CPU, "cpu"}, {TargetKind::CUDA, "cuda"}};
+constexpr std::pair<BinaryKind, StringLiteral> kBinaryKindNames[] = {
+    {BinaryKind::SharedLibrary, "shared-library"},
+    {BinaryKind::Cubin, "cubin"},
+    {BinaryKind::PTX, "ptx"},
+    {BinaryKind::Fatbin, "fatbin"}};
+
+template <typename Kind, size_t N>
+StringRef getKindName(const std::pair<Kind, StringLiteral> (&names)[N],
+                      Kind kind) {
+  for (const auto &[each, name] : names)
+    if (each == kind)
+      return name;
+  llvm_unreachable("a kind without a name");
+}
+
+template <typename Kind, size_t N>
+std::optional<Kind>
+parseKindName(const std::pair<Kind, StringLiteral> (&names)[N],
+              StringRef name) {
+  for (const auto &[each, eachName] : names)
+    if (eachName == name)
+      return each;
+  return std::nullopt;
+}
+
+template <typename Kind, size_t N>
+std::string listKindNames(const std::pair<Kind, StringLiteral> (&names)[N]) {
+  std::string list;
+  for (const auto &[kind, name] : names)
+    list += (list.empty() ? "" : ", ") + name.str();
+  return list;
+}
+} // namespace
+
+StringRef getTargetKindName(TargetKind kind) {
+  return getKindName(kTargetKindNames, kind);
+}
+std::optional<TargetKind> parseTargetKindName(StringRef name) {
+  return parseKindName(kTargetKindNames, name);
+}
+StringRef getBinaryKindName(BinaryKind kind) {
+  return getKindName(kBinaryKindNames, kind);
+}
+std::optional<BinaryKind> parseBinaryKindName(StringRef name) {
+  return parseKindName(kBinaryKindNames, name);
+}
+
+bool isBinaryKindOf(TargetKind kind, BinaryKind binary) {
+  switch (kind) {
+  case TargetKind::CPU:
+    return binary == BinaryKind::SharedLibrary;
+  case TargetKind::CUDA:
+    return binary == BinaryKind::Cubin || binary == BinaryKind::PTX ||
+           binary == BinaryKind::Fatbin;
+  }
+  llvm_unreachable("unknown target kind");
+}
+
 //===----------------------------------------------------------------------===//
 // Parsing
 //===----------------------------------------------------------------------===//
@@ -61,7 +139,7 @@ class ManifestParser {
 public:
   explicit ManifestParser(StringRef sourceName) : sourceName(sourceName) {}
 
-  Expected<Manifest> parse(StringRef json);
+  Expected<Manifest> parse(const json::Value &json);
 
 private:
   Error fail(const Twine &field, const Twine &message) const {
@@ -83,6 +161,13 @@ private:
                                           const Twine &parentField) const;
   Expected<TensorSpec> parseTensorSpec(const json::Value &value,
                                        const std::string &field) const;
+  /// The tensors of a file (weights, parameters) have fixed shapes.
+  Error checkFileTensors(ArrayRef<TensorSpec> specs, StringRef role,
+                         const std::string &listField) const;
+  Expected<TargetDescription> parseTarget(const json::Value &value) const;
+  /// Parameters named by several entry points are one buffer: they must
+  /// agree, and no name may be both a weight and a parameter.
+  Error checkSharedParameters(const Manifest &manifest) const;
   Expected<std::vector<TensorSpec>>
   parseTensorSpecs(const json::Object &entry, StringRef key,
                    const std::string &entryField) const;
@@ -230,6 +315,7 @@ ManifestParser::parseEntryPoint(const json::Value &value,
 
   for (auto [key, specs] : {std::pair<StringRef, std::vector<TensorSpec> *>{
                                 "weights", &entry.weights},
+                            {"parameters", &entry.parameters},
                             {"inputs", &entry.inputs},
                             {"outputs", &entry.outputs}}) {
     Expected<std::vector<TensorSpec>> parsed =
@@ -238,30 +324,125 @@ ManifestParser::parseEntryPoint(const json::Value &value,
       return parsed.takeError();
     *specs = std::move(*parsed);
   }
-  // Weights come from the weight file, whose tensors have fixed shapes.
-  for (auto [i, weight] : enumerate(entry.weights)) {
-    std::string weightField =
-        field + ".weights[" + std::to_string(i) + "].shape";
-    if (!weight.isStatic())
-      return fail(weightField,
-                  "weight '" + weight.name +
-                      "' has a dynamic dimension: " + weight.describe());
-    if (Expected<int64_t> count =
-            getCheckedNumElements(weight.getStaticShape(), weight.dtype,
-                                  "weight '" + weight.name + "'");
-        !count)
-      return fail(weightField, toString(count.takeError()));
-  }
+  if (Error error =
+          checkFileTensors(entry.weights, "weight", field + ".weights"))
+    return std::move(error);
+  if (Error error = checkFileTensors(entry.parameters, "parameter",
+                                     field + ".parameters"))
+    return std::move(error);
   return entry;
 }
 
-Expected<Manifest> ManifestParser::parse(StringRef text) {
-  Expected<json::Value> json = json::parse(text);
-  if (!json)
-    return make_error<StringError>(
-        sourceName + ": not valid JSON: " + toString(json.takeError()),
-        inconvertibleErrorCode());
-  Expected<const json::Object *> root = getObject(*json, "(top level)");
+Error ManifestParser::checkFileTensors(ArrayRef<TensorSpec> specs,
+                                       StringRef role,
+                                       const std::string &listField) const {
+  for (auto [i, spec] : enumerate(specs)) {
+    std::string field = listField + "[" + std::to_string(i) + "].shape";
+    std::string what = (role + " '" + spec.name + "'").str();
+    if (!spec.isStatic())
+      return fail(field, what + " has a dynamic dimension: " + spec.describe());
+    if (Expected<int64_t> count =
+            getCheckedNumElements(spec.getStaticShape(), spec.dtype, what);
+        !count)
+      return fail(field, toString(count.takeError()));
+  }
+  return Error::success();
+}
+
+Expected<TargetDescription>
+ManifestParser::parseTarget(const json::Value &value) const {
+  Expected<const json::Object *> object = getObject(value, "target");
+  if (!object)
+    return object.takeError();
+  TargetDescription target;
+  Expected<std::string> kindName = getString(**object, "kind", "target");
+  if (!kindName)
+    return kindName.takeError();
+  std::optional<TargetKind> kind = parseTargetKindName(*kindName);
+  if (!kind)
+    return fail("target.kind",
+                "unknown target kind '" + *kindName +
+                    "' (known: " + listKindNames(kTargetKindNames) + ")");
+  target.kind = *kind;
+  Expected<std::string> binaryName = getString(**object, "binary", "target");
+  if (!binaryName)
+    return binaryName.takeError();
+  std::optional<BinaryKind> binary = parseBinaryKindName(*binaryName);
+  if (!binary)
+    return fail("target.binary",
+                "unknown binary kind '" + *binaryName +
+                    "' (known: " + listKindNames(kBinaryKindNames) + ")");
+  if (!isBinaryKindOf(*kind, *binary))
+    return fail("target.binary", "a " + *kindName + " target's code cannot " +
+                                     "be a " + *binaryName);
+  target.binary = *binary;
+  for (auto [key, member] :
+       {std::pair<StringRef, std::string *>{"triple", &target.triple},
+        {"cpu", &target.cpu},
+        {"features", &target.features},
+        {"arch", &target.arch}}) {
+    Expected<std::string> text = getOptionalString(**object, key, "target");
+    if (!text)
+      return text.takeError();
+    *member = std::move(*text);
+  }
+  if (target.kind == TargetKind::CUDA) {
+    // `sm_90`, `sm_90a`, `sm_100f`: what ptxas and the driver accept.
+    if (target.arch.empty())
+      return fail("target.arch",
+                  "missing: a cuda target names its GPU architecture "
+                  "(e.g. sm_90)");
+    StringRef version = target.arch;
+    bool valid = version.consume_front("sm_");
+    if (version.ends_with("a") || version.ends_with("f"))
+      version = version.drop_back();
+    if (!valid || version.empty() || !all_of(version, isDigit))
+      return fail("target.arch", "'" + target.arch +
+                                     "' is not a CUDA architecture (expected "
+                                     "sm_<version>, e.g. sm_90)");
+  }
+  return target;
+}
+
+Error ManifestParser::checkSharedParameters(const Manifest &manifest) const {
+  StringMap<std::pair<const TensorSpec *, const EntryPoint *>> parameters;
+  StringMap<const EntryPoint *> weights;
+  for (const EntryPoint &entry : manifest.entryPoints)
+    for (const TensorSpec &weight : entry.weights)
+      weights.try_emplace(weight.name, &entry);
+  for (auto [e, entry] : enumerate(manifest.entryPoints))
+    for (auto [i, parameter] : enumerate(entry.parameters)) {
+      std::string field = "entry_points[" + std::to_string(e) +
+                          "].parameters[" + std::to_string(i) + "]";
+      if (const EntryPoint *owner = weights.lookup(parameter.name))
+        return fail(field + ".name",
+                    "'" + parameter.name +
+                        "' is a parameter here but a weight of entry point '" +
+                        owner->name + "'");
+      auto [it, inserted] =
+          parameters.try_emplace(parameter.name, &parameter, &entry);
+      if (inserted)
+        continue;
+      const TensorSpec &first = *it->second.first;
+      if (first.dtype != parameter.dtype || first.shape != parameter.shape)
+        return fail(field, "parameter '" + parameter.name + "' is " +
+                               parameter.describe() + " here but " +
+                               first.describe() + " in entry point '" +
+                               it->second.second->name +
+                               "' (entry points share a parameter's buffer)");
+    }
+  bool hasParameters = !parameters.empty();
+  if (hasParameters && manifest.parameters.empty())
+    return fail("parameters", "missing: entry points have parameters, which "
+                              "need a parameters file");
+  if (!hasParameters && !manifest.parameters.empty())
+    return fail("parameters", "names a file, but no entry point has "
+                              "parameters");
+  return Error::success();
+}
+
+Expected<Manifest> ManifestParser::parse(const json::Value &json) {
+  Expected<const json::Object *> root = getObject(json, "(top level)");
   if (!root)
     return root.takeError();
 
@@ -278,10 +459,11 @@ Expected<Manifest> ManifestParser::parse(StringRef text) {
   if (!versionNumber)
     return fail("version", "expected an integer");
   if (*versionNumber != Manifest::kVersion)
-    return fail("version", "version " + Twine(*versionNumber) +
-                               " is not supported (this runtime reads "
-                               "version " +
-                               Twine(Manifest::kVersion) + ")");
+    return fail("version",
+                "version " + Twine(*versionNumber) +
+                    " is not supported (this runtime reads version " +
+                    Twine(Manifest::kVersion) +
+                    "): recompile the model with this qaf-compile");
 
   Manifest manifest;
   manifest.version = *versionNumber;
@@ -295,21 +477,20 @@ Expected<Manifest> ManifestParser::parse(StringRef text) {
     *member = std::move(*value);
   }
 
-  if (const json::Value *target = (*root)->get("target")) {
-    Expected<const json::Object *> object = getObject(*target, "target");
-    if (!object)
-      return object.takeError();
-    for (auto [key, member] :
-         {std::pair<StringRef, std::string *>{"arch", &manifest.target.arch},
-          {"triple", &manifest.target.triple},
-          {"cpu", &manifest.target.cpu},
-          {"features", &manifest.target.features}}) {
-      Expected<std::string> value = getOptionalString(**object, key, "target");
-      if (!value)
-        return value.takeError();
-      *member = std::move(*value);
-    }
+  if ((*root)->get("parameters")) {
+    Expected<std::string> value = getString(**root, "parameters", "");
+    if (!value)
+      return value.takeError();
+    manifest.parameters = std::move(*value);
   }
+
+  const json::Value *target = (*root)->get("target");
+  if (!target)
+    return fail("target", "missing");
+  Expected<TargetDescription> parsedTarget = parseTarget(*target);
+  if (!parsedTarget)
+    return parsedTarget.takeError();
+  manifest.target = std::move(*parsedTarget);
 
   Expected<const json::Array *> entries = getArray(**root, "entry_points", "");
   if (!entries)
@@ -327,13 +508,25 @@ Expected<Manifest> ManifestParser::parse(StringRef text) {
                   "duplicate entry point '" + entry->name + "'");
     manifest.entryPoints.push_back(std::move(*entry));
   }
+  if (Error error = checkSharedParameters(manifest))
+    return std::move(error);
   return manifest;
 }
 
 } // namespace
 
-Expected<Manifest> parseManifest(StringRef json, StringRef sourceName) {
+Expected<Manifest> parseManifestValue(const json::Value &json,
+                                      StringRef sourceName) {
   return ManifestParser(sourceName).parse(json);
+}
+
+Expected<Manifest> parseManifest(StringRef text, StringRef sourceName) {
+  Expected<json::Value> json = json::parse(text);
+  if (!json)
+    return make_error<StringError>(
+        sourceName + ": not valid JSON: " + toString(json.takeError()),
+        inconvertibleErrorCode());
+  return parseManifestValue(*json, sourceName);
 }
 
 Expected<Manifest> readManifestFile(StringRef path) {
@@ -351,57 +544,80 @@ Expected<Manifest> readManifestFile(StringRef path) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-json::Value toJSON(const TensorSpec &spec) {
-  json::Array shape;
-  for (const ManifestDim &dim : spec.shape) {
-    if (dim.isStatic())
-      shape.push_back(dim.size);
-    else if (dim.isNamed())
-      shape.push_back(dim.symbol);
-    else
-      shape.push_back(nullptr);
-  }
-  return json::Object{{"name", spec.name},
-                      {"dtype", getDTypeName(spec.dtype)},
-                      {"shape", std::move(shape)}};
-}
-
-json::Array toJSON(ArrayRef<TensorSpec> specs) {
-  json::Array array;
-  for (const TensorSpec &spec : specs)
-    array.push_back(toJSON(spec));
-  return array;
+void writeTensorSpecs(json::OStream &json, StringRef key,
+                      ArrayRef<TensorSpec> specs) {
+  json.attributeArray(key, [&] {
+    for (const TensorSpec &spec : specs)
+      json.object([&] {
+        json.attribute("name", spec.name);
+        json.attribute("dtype", getDTypeName(spec.dtype));
+        json.attributeArray("shape", [&] {
+          for (const ManifestDim &dim : spec.shape) {
+            if (dim.isStatic())
+              json.value(dim.size);
+            else if (dim.isNamed())
+              json.value(dim.symbol);
+            else
+              json.value(nullptr);
+          }
+        });
+      });
+  });
 }
 } // namespace
 
+void writeManifestJSON(json::OStream &json, const Manifest &manifest) {
+  const TargetDescription &target = manifest.target;
+  json.object([&] {
+    json.attribute("format", Manifest::kFormat);
+    json.attribute("version", manifest.version);
+    json.attribute("library", manifest.library);
+    json.attribute("weights", manifest.weights);
+    if (!manifest.parameters.empty())
+      json.attribute("parameters", manifest.parameters);
+    json.attribute("fingerprint", manifest.fingerprint);
+    json.attributeObject("target", [&] {
+      json.attribute("kind", getTargetKindName(target.kind));
+      json.attribute("binary", getBinaryKindName(target.binary));
+      for (auto [key, value] :
+           {std::pair<StringRef, StringRef>{"arch", target.arch},
+            {"triple", target.triple},
+            {"cpu", target.cpu},
+            {"features", target.features}})
+        if (!value.empty())
+          json.attribute(key, value);
+    });
+    json.attributeArray("entry_points", [&] {
+      for (const EntryPoint &entry : manifest.entryPoints)
+        json.object([&] {
+          json.attribute("name", entry.name);
+          json.attribute("symbol", entry.symbol);
+          writeTensorSpecs(json, "weights", entry.weights);
+          writeTensorSpecs(json, "parameters", entry.parameters);
+          writeTensorSpecs(json, "inputs", entry.inputs);
+          writeTensorSpecs(json, "outputs", entry.outputs);
+        });
+    });
+  });
+}
+
 json::Value toJSON(const Manifest &manifest) {
-  json::Array entries;
-  for (const EntryPoint &entry : manifest.entryPoints)
-    entries.push_back(json::Object{{"name", entry.name},
-                                   {"symbol", entry.symbol},
-                                   {"weights", toJSON(entry.weights)},
-                                   {"inputs", toJSON(entry.inputs)},
-                                   {"outputs", toJSON(entry.outputs)}});
-  json::Object target;
-  for (auto [key, value] :
-       {std::pair<StringRef, StringRef>{"arch", manifest.target.arch},
-        {"triple", manifest.target.triple},
-        {"cpu", manifest.target.cpu},
-        {"features", manifest.target.features}})
-    if (!value.empty())
-      target[key] = value;
-  return json::Object{
-      {"format", Manifest::kFormat},         {"version", manifest.version},
-      {"library", manifest.library},         {"weights", manifest.weights},
-      {"fingerprint", manifest.fingerprint}, {"target", std::move(target)},
-      {"entry_points", std::move(entries)}};
+  std::string text;
+  raw_string_ostream os(text);
+  json::OStream json(os);
+  writeManifestJSON(json, manifest);
+  os.flush();
+  // What writeManifestJSON wrote is valid JSON by construction.
+  return cantFail(json::parse(text));
 }
 
 Error writeManifestFile(StringRef path, const Manifest &manifest) {
   Expected<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
   if (!file)
     return file.takeError();
-  (*file)->os() << formatv("{0:2}", toJSON(manifest)) << "\n";
+  json::OStream json((*file)->os(), /*IndentSize=*/2);
+  writeManifestJSON(json, manifest);
+  (*file)->os() << "\n";
   return (*file)->commit();
 }
 
@@ -409,32 +625,53 @@ Error writeManifestFile(StringRef path, const Manifest &manifest) {
 // Printing
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// `2 tensors, 40 elements, 0.0 MiB`.
+std::string summarizeTensors(ArrayRef<TensorSpec> specs) {
+  int64_t elements = 0;
+  uint64_t bytes = 0;
+  for (const TensorSpec &spec : specs) {
+    int64_t count = 1;
+    for (int64_t dim : spec.getStaticShape())
+      count *= dim;
+    elements += count;
+    bytes += count * getDTypeSize(spec.dtype);
+  }
+  return formatv("{0} tensors, {1} elements, {2:f1} MiB", specs.size(),
+                 elements, bytes / 1048576.0)
+      .str();
+}
+} // namespace
+
 void printManifest(raw_ostream &os, const Manifest &manifest, bool verbose) {
   os << "format: " << Manifest::kFormat << " version " << manifest.version
      << "\n";
   os << "library: " << manifest.library << "\n";
   os << "weights: " << manifest.weights << "\n";
+  if (!manifest.parameters.empty())
+    os << "parameters: " << manifest.parameters << "\n";
   os << "fingerprint: " << manifest.fingerprint << "\n";
   const TargetDescription &target = manifest.target;
-  if (!target.arch.empty() || !target.triple.empty() || !target.cpu.empty()) {
-    os << "target: "
-       << (!target.triple.empty() ? target.triple
-           : !target.arch.empty() ? target.arch
-                                  : "?");
-    if (!target.cpu.empty())
-      os << " " << target.cpu;
-    // Compilers record every feature, enabled or not: a long list that only
-    // the verbose form shows.
-    SmallVector<StringRef> features;
-    SplitString(target.features, features, ",");
-    size_t enabled = count_if(
-        features, [](StringRef feature) { return feature.starts_with("+"); });
-    if (!verbose && enabled)
-      os << " (" << enabled << " features enabled)";
-    os << "\n";
-    if (verbose && !features.empty())
-      os << "target features: " << target.features << "\n";
-  }
+  os << "target: " << getTargetKindName(target.kind) << " "
+     << getBinaryKindName(target.binary);
+  for (StringRef field :
+       {StringRef(target.triple.empty() || target.kind == TargetKind::CUDA
+                      ? target.arch
+                      : target.triple),
+        StringRef(target.cpu)})
+    if (!field.empty())
+      os << " " << field;
+  // Compilers record every feature, enabled or not: a long list that only
+  // the verbose form shows.
+  SmallVector<StringRef> features;
+  SplitString(target.features, features, ",");
+  size_t enabled = count_if(
+      features, [](StringRef feature) { return feature.starts_with("+"); });
+  if (!verbose && enabled)
+    os << " (" << enabled << " features enabled)";
+  os << "\n";
+  if (verbose && !features.empty())
+    os << "target features: " << target.features << "\n";
   for (const EntryPoint &entry : manifest.entryPoints) {
     os << "entry point '" << entry.name << "' (" << entry.symbol << "):\n";
     for (auto [title, specs] :
@@ -444,20 +681,17 @@ void printManifest(raw_ostream &os, const Manifest &manifest, bool verbose) {
       for (const TensorSpec &spec : specs)
         os << "    " << spec.name << ": " << spec.describe() << "\n";
     }
-    int64_t elements = 0;
-    uint64_t bytes = 0;
-    for (const TensorSpec &weight : entry.weights) {
-      int64_t count = 1;
-      for (int64_t dim : weight.getStaticShape())
-        count *= dim;
-      elements += count;
-      bytes += count * getDTypeSize(weight.dtype);
+    for (auto [title, specs] :
+         {std::pair<StringRef, ArrayRef<TensorSpec>>{"weights", entry.weights},
+          {"parameters", entry.parameters}}) {
+      // Infer-only artifacts have no parameters: no line about them.
+      if (title == "parameters" && specs.empty())
+        continue;
+      os << "  " << title << ": " << summarizeTensors(specs) << "\n";
+      if (verbose)
+        for (const TensorSpec &spec : specs)
+          os << "    " << spec.name << ": " << spec.describe() << "\n";
     }
-    os << "  weights: " << entry.weights.size() << " tensors, " << elements
-       << " elements, " << format("%.1f", bytes / 1048576.0) << " MiB\n";
-    if (verbose)
-      for (const TensorSpec &weight : entry.weights)
-        os << "    " << weight.name << ": " << weight.describe() << "\n";
   }
 }
 

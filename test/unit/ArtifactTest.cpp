@@ -3,9 +3,10 @@
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
 // End to end over a hand-written library (test/tools/Inputs/fake-model.c,
-// compiled at test time) with a manifest and weights written by the
-// runtime's own writers: load, fingerprint and weight checks, input checks,
-// the call ABI, outputs, threads.
+// compiled at test time) with a manifest, weights and parameters written by
+// the runtime's own writers: load, target, fingerprint, weight and parameter
+// checks, input checks, the call ABI, outputs, parameters updated in place,
+// shared between entry points and saved, threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -94,6 +95,11 @@ TEST(EntryPointInputsTest, ErrorsNameTheInputAndTheDimension) {
 //===----------------------------------------------------------------------===//
 
 const std::vector<float> kWeight = {0.5f, -1, 2, 0};
+/// The parameters' initial values (p, step); train_step's input g. Each
+/// train step does p += g * w, step += 1, and returns sum(p).
+const std::vector<float> kInitialP = {1, 2, 3, 4};
+const std::vector<int64_t> kInitialStep = {0};
+const std::vector<float> kGradient = {2, 1, -1, 3};
 
 class ArtifactTest : public TempDirTest {
 protected:
@@ -134,6 +140,19 @@ protected:
         "");
   }
 
+  /// Writes the parameters file at `path` (default: the artifact's).
+  void writeParameters(StringRef fingerprint = "fake-0001",
+                       const std::vector<float> &p = kInitialP,
+                       std::string path = "") {
+    std::vector<SafeTensorsEntry> entries = {
+        {"p", DType::Float32, {4}, bytesOf(p)},
+        {"step", DType::Int64, {}, bytesOf(kInitialStep)}};
+    ASSERT_EQ(messageOf(writeSafeTensors(
+                  path.empty() ? pathOf("parameters.safetensors") : path,
+                  entries, {{"qaf.fingerprint", fingerprint.str()}})),
+              "");
+  }
+
   void writeManifest(const Manifest &manifest) {
     ASSERT_EQ(messageOf(writeManifestFile(pathOf("manifest.json"), manifest)),
               "");
@@ -142,6 +161,7 @@ protected:
   void buildArtifact() {
     buildLibrary();
     writeWeights();
+    writeParameters();
     writeManifest(fakeManifest);
   }
 
@@ -236,7 +256,7 @@ TEST_F(ArtifactTest, RunReportsInputErrorsAndBrokenLibraries) {
   outputs = artifact->run("generate", {});
   EXPECT_CONTAINS(messageOf(outputs),
                   "has no entry point 'generate' (it has infer, threads, "
-                  "transpose, bad_shape, alias)");
+                  "transpose, bad_shape, alias, train_step, eval_step)");
   outputs = artifact->run("bad_shape", {{"x", makeFloats({2, 4}, x)}});
   EXPECT_EQ(messageOf(outputs),
             "the library returned a shape its manifest does not allow: "
@@ -245,7 +265,7 @@ TEST_F(ArtifactTest, RunReportsInputErrorsAndBrokenLibraries) {
   outputs = artifact->run("alias", {{"x", makeFloats({2, 4}, x)}});
   EXPECT_CONTAINS(messageOf(outputs),
                   "entry point 'alias' returned output 'y' in the memory of a "
-                  "weight or input");
+                  "weight, parameter or input");
 }
 
 TEST_F(ArtifactTest, ThreadCountComesFromOptionsThenEnvironment) {
@@ -308,6 +328,176 @@ TEST_F(ArtifactTest, WeightsMustMatchTheManifest) {
   writeManifest(renamed);
   EXPECT_CONTAINS(loadError(), "weights.safetensors: no tensor 'w2' (a weight "
                                "of entry point 'infer')");
+}
+
+/// p after `steps` train steps, computed here.
+std::vector<float> trainedP(int steps) {
+  std::vector<float> p = kInitialP;
+  for (int step = 0; step < steps; ++step)
+    for (int j = 0; j < 4; ++j)
+      p[j] += kGradient[j] * kWeight[j];
+  return p;
+}
+
+/// eval_step's y = x + p for the rows of x.
+std::vector<float> evalOutput(const std::vector<float> &x,
+                              const std::vector<float> &p) {
+  std::vector<float> y;
+  for (size_t i = 0; i < x.size(); ++i)
+    y.push_back(x[i] + p[i % 4]);
+  return y;
+}
+
+TEST_F(ArtifactTest, TrainStepUpdatesWhatEvalStepReads) {
+  buildArtifact();
+  std::unique_ptr<Artifact> artifact = load();
+  ASSERT_TRUE(artifact);
+  std::vector<float> x = {-3, -2, -1, 0, 1, 2, 3, 4};
+  auto evaluate = [&]() -> std::vector<float> {
+    Expected<std::vector<NamedTensor>> outputs =
+        artifact->run("eval_step", {{"x", makeFloats({2, 4}, x)}});
+    if (!outputs) {
+      ADD_FAILURE() << toString(outputs.takeError());
+      return {};
+    }
+    return valuesOf<float>((*outputs)[0].tensor.getBytes());
+  };
+  EXPECT_EQ(evaluate(), evalOutput(x, kInitialP));
+
+  for (int step = 1; step <= 2; ++step) {
+    Expected<std::vector<NamedTensor>> loss =
+        artifact->run("train_step", {{"g", makeFloats({4}, kGradient)}});
+    ASSERT_TRUE(bool(loss)) << toString(loss.takeError());
+    std::vector<float> p = trainedP(step);
+    EXPECT_EQ(valuesOf<float>((*loss)[0].tensor.getBytes()),
+              std::vector<float>{p[0] + p[1] + p[2] + p[3]});
+    // One buffer: eval_step sees what train_step wrote.
+    EXPECT_EQ(evaluate(), evalOutput(x, p));
+    std::optional<HostTensor> buffer = artifact->getParameter("p");
+    ASSERT_TRUE(buffer);
+    EXPECT_TRUE(buffer->isWritable());
+    EXPECT_EQ(valuesOf<float>(buffer->getBytes()), p);
+    EXPECT_EQ(valuesOf<int64_t>(artifact->getParameter("step")->getBytes()),
+              std::vector<int64_t>{step});
+  }
+  EXPECT_FALSE(artifact->getParameter("w"));
+  // The artifact's file is untouched until saved.
+  Expected<std::unique_ptr<SafeTensorsFile>> file =
+      SafeTensorsFile::open(pathOf("parameters.safetensors"));
+  ASSERT_TRUE(bool(file)) << toString(file.takeError());
+  EXPECT_EQ(valuesOf<float>((*file)->getBytes(*(*file)->lookup("p"))),
+            kInitialP);
+}
+
+TEST_F(ArtifactTest, SavedParametersLoadBackWithTheFingerprint) {
+  buildArtifact();
+  std::unique_ptr<Artifact> artifact = load();
+  ASSERT_TRUE(artifact);
+  ASSERT_TRUE(
+      bool(artifact->run("train_step", {{"g", makeFloats({4}, kGradient)}})));
+  std::string saved = pathOf("checkpoint.safetensors");
+  // Saving replaces an older file whole.
+  writeFile(saved, "an older checkpoint");
+  ASSERT_EQ(messageOf(artifact->saveParameters(saved)), "");
+
+  Expected<std::unique_ptr<SafeTensorsFile>> file =
+      SafeTensorsFile::open(saved);
+  ASSERT_TRUE(bool(file)) << toString(file.takeError());
+  EXPECT_EQ((*file)->getMetadata().at("qaf.fingerprint"), "fake-0001");
+  ASSERT_EQ((*file)->getTensors().size(), 2u);
+  EXPECT_EQ(valuesOf<float>((*file)->getBytes(*(*file)->lookup("p"))),
+            trainedP(1));
+  const SafeTensorInfo *step = (*file)->lookup("step");
+  ASSERT_NE(step, nullptr);
+  EXPECT_EQ(step->dtype, DType::Int64);
+  EXPECT_TRUE(step->shape.empty());
+  EXPECT_EQ(valuesOf<int64_t>((*file)->getBytes(*step)),
+            std::vector<int64_t>{1});
+  // No temporary file is left beside it.
+  for (const std::string &name : listFolder())
+    EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+
+  // A fresh load starts from the artifact's file; loading the saved one
+  // brings the trained values back.
+  std::unique_ptr<Artifact> reloaded = load();
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(valuesOf<float>(reloaded->getParameter("p")->getBytes()),
+            kInitialP);
+  ASSERT_EQ(messageOf(reloaded->loadParameters(saved)), "");
+  EXPECT_EQ(valuesOf<float>(reloaded->getParameter("p")->getBytes()),
+            trainedP(1));
+  std::vector<float> x(8, 1);
+  Expected<std::vector<NamedTensor>> outputs =
+      reloaded->run("eval_step", {{"x", makeFloats({2, 4}, x)}});
+  ASSERT_TRUE(bool(outputs)) << toString(outputs.takeError());
+  EXPECT_EQ(valuesOf<float>((*outputs)[0].tensor.getBytes()),
+            evalOutput(x, trainedP(1)));
+
+  // Parameters of another artifact, or incomplete ones, change nothing.
+  std::string other = pathOf("other.safetensors");
+  writeParameters("another-model", trainedP(3), other);
+  EXPECT_EQ(messageOf(reloaded->loadParameters(other)),
+            other +
+                ": its parameters belong to the artifact with fingerprint "
+                "'another-model', but artifact '" +
+                dir.str().str() + "' has 'fake-0001'");
+  ASSERT_EQ(messageOf(writeSafeTensors(
+                other, {{"p", DType::Float32, {4}, bytesOf(trainedP(3))}},
+                {{"qaf.fingerprint", "fake-0001"}})),
+            "");
+  EXPECT_EQ(messageOf(reloaded->loadParameters(other)),
+            other + ": no tensor 'step' (a parameter of entry point "
+                    "'train_step')");
+  EXPECT_EQ(valuesOf<float>(reloaded->getParameter("p")->getBytes()),
+            trainedP(1));
+}
+
+TEST_F(ArtifactTest, ParametersMustMatchTheManifest) {
+  buildArtifact();
+  writeParameters("another-model");
+  std::string message = loadError();
+  EXPECT_CONTAINS(message, "was built for another model/weights");
+  EXPECT_CONTAINS(message, "parameters.safetensors' has 'another-model'");
+
+  ASSERT_EQ(messageOf(writeSafeTensors(
+                pathOf("parameters.safetensors"),
+                {{"p", DType::Float32, {2, 2}, bytesOf(kInitialP)},
+                 {"step", DType::Int64, {}, bytesOf(kInitialStep)}},
+                {{"qaf.fingerprint", "fake-0001"}})),
+            "");
+  EXPECT_CONTAINS(loadError(), "parameters.safetensors: parameter 'p' is "
+                               "float32[2, 2], but entry point 'train_step' "
+                               "expects float32[4]");
+  sys::fs::remove(pathOf("parameters.safetensors"));
+  EXPECT_CONTAINS(loadError(),
+                  "parameters.safetensors': No such file or directory");
+}
+
+TEST_F(ArtifactTest, AnArtifactWithoutParametersHasNothingToSave) {
+  buildArtifact();
+  Manifest inferOnly = fakeManifest;
+  inferOnly.parameters.clear();
+  llvm::erase_if(inferOnly.entryPoints, [](const EntryPoint &entry) {
+    return !entry.parameters.empty();
+  });
+  writeManifest(inferOnly);
+  sys::fs::remove(pathOf("parameters.safetensors"));
+  std::unique_ptr<Artifact> artifact = load();
+  ASSERT_TRUE(artifact);
+  EXPECT_CONTAINS(messageOf(artifact->saveParameters(pathOf("p.safetensors"))),
+                  "has no parameters to save");
+}
+
+TEST_F(ArtifactTest, RefusesTargetsItCannotRun) {
+  buildArtifact();
+  Manifest cuda = fakeManifest;
+  cuda.target.kind = TargetKind::CUDA;
+  cuda.target.binary = BinaryKind::Cubin;
+  cuda.target.arch = "sm_90";
+  writeManifest(cuda);
+  EXPECT_EQ(loadError(), "artifact '" + dir.str().str() +
+                             "' is compiled for cuda sm_90 (cubin): this "
+                             "runtime runs cpu artifacts only");
 }
 
 TEST_F(ArtifactTest, LibraryProblemsNameTheFile) {

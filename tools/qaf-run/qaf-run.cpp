@@ -3,10 +3,10 @@
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
 // `qaf-run infer <artifact> --input name=x.npy` runs an entry point of a
-// compiled artifact on tensors from .npy or ONNX TensorProto (.pb) files and
-// writes each output as <name>.npy; `qaf-run info <artifact>` prints the
-// manifest. Every error is one message naming the file or input, and exit
-// status 1.
+// compiled artifact (`--entry`, default `infer`) on tensors from .npy or
+// ONNX TensorProto (.pb) files and writes each output as <name>.npy;
+// `qaf-run info <artifact>` prints the manifest, every entry point. Every error
+// is one message naming the file or input, and exit status 1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -205,14 +205,10 @@ int runInfer() {
     return reportError(artifact.takeError());
   const qaf::EntryPoint *entry =
       (*artifact)->getManifest().findEntryPoint(entryName);
-  if (!entry) {
-    std::string names;
-    for (const qaf::EntryPoint &each : (*artifact)->getManifest().entryPoints)
-      names += (names.empty() ? "" : ", ") + each.name;
-    return reportError(makeError("artifact '" + inferArtifact +
-                                 "' has no entry point '" + entryName +
-                                 "' (it has " + names + ")"));
-  }
+  if (!entry)
+    return reportError(makeError(
+        "artifact '" + inferArtifact + "' has no entry point '" + entryName +
+        "' (it has " + (*artifact)->getManifest().listEntryPoints() + ")"));
   Expected<std::vector<qaf::NamedTensor>> inputs = readInputs(*entry);
   if (!inputs)
     return reportError(inputs.takeError());

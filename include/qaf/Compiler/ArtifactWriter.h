@@ -1,11 +1,14 @@
-//===- ArtifactWriter.h - manifest, fingerprint and weights ------*- C++
+//===- ArtifactWriter.h - manifest, fingerprint and tensor files -*- C++
 //-*-===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
 // What a compiled artifact says about itself (docs/artifact-abi.md), taken
-// from the entry point after qaf-outline-weights, while its types still
-// carry ONNX signedness and its arguments the names and weights.
+// from the entry points after qaf-outline-weights, while their types still
+// carry ONNX signedness and their arguments the names and weights. The
+// description is the runtime's schema (qaf/Runtime/Manifest.h) plus the
+// tensor values; the manifest and the `qaf.artifact` module attribute are
+// both written and read by that schema's code.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,53 +16,53 @@
 #define QAF_COMPILER_ARTIFACTWRITER_H
 
 #include "qaf/Compiler/CPUCodegen.h"
+#include "qaf/Runtime/Manifest.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <optional>
 #include <string>
-#include <variant>
-#include <vector>
 
 namespace qaf {
 
-struct ManifestTensor {
-  std::string name;
-  /// numpy name: float32, int64, bool, ...
-  std::string dtype;
-  /// A static size, or the symbolic name of a dynamic dimension ("" when it
-  /// has none).
-  llvm::SmallVector<std::variant<int64_t, std::string>> shape;
-};
-
 struct ArtifactDescription {
-  std::string entry;
-  std::string symbol;
-  std::string fingerprint;
-  std::string libraryFile = "model.so";
-  std::string weightsFile = "weights.safetensors";
-  CPUTarget target;
-  std::vector<ManifestTensor> weights, inputs, outputs;
-  /// The weights' values, in the order of `weights`; null where the IR the
-  /// description came from had none (elided from text).
-  std::vector<mlir::ElementsAttr> weightValues;
+  Manifest manifest;
+  /// The values of the weights and parameters, by name; null where the IR
+  /// the description came from had none (elided from text).
+  llvm::StringMap<mlir::ElementsAttr> values;
 };
 
-/// The module attribute that carries an ArtifactDescription (and the weight
+/// The module attribute that carries an ArtifactDescription (and the tensor
 /// values) from the phase where the weights are outlined down to code
 /// generation, so any phase's IR can be written and compiled later.
 inline constexpr llvm::StringLiteral kArtifactDescriptionAttr = "qaf.artifact";
 
-/// Describes entry point `entry` (weights, inputs, outputs) and computes the
-/// artifact's fingerprint from the IR and the weight bytes.
-mlir::FailureOr<ArtifactDescription>
-describeEntryPoint(mlir::ModuleOp module, llvm::StringRef entry,
-                   const CPUTarget &target);
+/// The name of the parameters file when an artifact has parameters.
+inline constexpr llvm::StringLiteral kParametersFile = "parameters.safetensors";
 
-/// Stores `description` (with the weight values) on `module` as
-/// kArtifactDescriptionAttr.
+/// The target record of code compiled for `target` (resolved).
+TargetDescription describeCPUTarget(const CPUTarget &target);
+
+/// Whether outlined argument `argIndex` of `entry` is a parameter (a tensor
+/// the entry point may update: it feeds a trainable operand of an adapter
+/// op) rather than a read-only weight. The one place that decides it.
+bool isTrainableParameter(mlir::func::FuncOp entry, unsigned argIndex);
+
+/// Describes entry points `entries` (weights, parameters, inputs, outputs)
+/// and computes the artifact's fingerprint from the IR and the tensor bytes.
+/// First orders each entry point's arguments as the ABI passes them:
+/// weights, then parameters, then inputs.
+mlir::FailureOr<ArtifactDescription>
+describeArtifact(mlir::ModuleOp module, llvm::ArrayRef<std::string> entries,
+                 const TargetDescription &target);
+
+/// Stores `description` (with the tensor values) on `module` as
+/// kArtifactDescriptionAttr: `{manifest = <the manifest's JSON as
+/// attributes>, values = {<name> = <value>, ...}}`.
 void attachDescription(mlir::ModuleOp module,
                        const ArtifactDescription &description);
 
@@ -68,23 +71,27 @@ void attachDescription(mlir::ModuleOp module,
 mlir::FailureOr<std::optional<ArtifactDescription>>
 readDescription(mlir::ModuleOp module);
 
-/// Fails (with the weight's name) unless every weight has its data.
+/// Fails (with the tensor's name) unless every weight and parameter has its
+/// data.
 mlir::LogicalResult checkWeightValues(const ArtifactDescription &description,
                                       mlir::Location loc);
 
-/// Writes the description's weight values to a safetensors file, with the
-/// fingerprint in its metadata.
-mlir::LogicalResult writeWeights(const ArtifactDescription &description,
-                                 llvm::StringRef path, mlir::Location loc);
+/// Writes the weights file and, when there are parameters, the parameters
+/// file into folder `dir`, each with the fingerprint in its metadata.
+mlir::LogicalResult writeTensorFiles(const ArtifactDescription &description,
+                                     llvm::StringRef dir, mlir::Location loc);
 
-/// Drops the `qaf.weight_value` argument attributes once the description
-/// holds them: later passes should not carry the weights along twice.
-void stripWeightValues(mlir::ModuleOp module, llvm::StringRef entry);
+/// Drops the `qaf.weight_value` argument attributes of every entry point
+/// once the description holds them: later passes should not carry the
+/// weights along twice.
+void stripWeightValues(mlir::ModuleOp module,
+                       const ArtifactDescription &description);
 
-/// Drops the entry point's argument and result attributes (names, dims,
+/// Drops the entry points' argument and result attributes (names, dims,
 /// weights): the manifest holds them, and the LLVM lowering has no use for
 /// them.
-void stripEntryPointAttributes(mlir::ModuleOp module, llvm::StringRef entry);
+void stripEntryPointAttributes(mlir::ModuleOp module,
+                               const ArtifactDescription &description);
 
 /// Writes manifest.json (atomically).
 mlir::LogicalResult writeManifest(const ArtifactDescription &description,

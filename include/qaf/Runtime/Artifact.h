@@ -2,12 +2,15 @@
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
-// An artifact folder (docs/artifact-abi.md) holds manifest.json, model.so
-// and weights.safetensors. Loading reads the manifest, opens the library,
-// checks that the three agree on the fingerprint, maps the weights and
-// checks every weight of every entry point against the manifest, and sets
-// the OpenMP thread count. Running checks the inputs against the manifest,
-// calls the entry point and takes ownership of its outputs.
+// An artifact folder (docs/artifact-abi.md) holds manifest.json, model.so,
+// weights.safetensors and, when entry points have parameters,
+// parameters.safetensors. Loading reads the manifest, refuses a target this
+// runtime cannot run, opens the library, checks that the files agree on the
+// fingerprint, maps the weights (read-only) and copies the parameters into
+// writable buffers, checking every tensor of every entry point against the
+// manifest, and sets the OpenMP thread count. Running checks the inputs
+// against the manifest, calls the entry point (which may update its
+// parameters in place) and takes ownership of its outputs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,9 +76,25 @@ public:
   std::optional<int> getNumThreads() const { return numThreads; }
 
   /// Runs entry point `entryName` on `inputs` (in any order, by name) and
-  /// returns its outputs in manifest order.
+  /// returns its outputs in manifest order. The entry point may update its
+  /// parameters; later calls of any entry point see the new values.
   llvm::Expected<std::vector<NamedTensor>>
   run(llvm::StringRef entryName, llvm::ArrayRef<NamedTensor> inputs);
+
+  /// The writable buffer of parameter `name` (shared with every entry point
+  /// that names it), or nullopt when there is no such parameter.
+  std::optional<HostTensor> getParameter(llvm::StringRef name) const;
+
+  /// Writes every parameter's current value to a safetensors file at `path`
+  /// (temporary file, fsync, rename), with the artifact's fingerprint in
+  /// its metadata, so that only this artifact loads it back.
+  llvm::Error saveParameters(llvm::StringRef path) const;
+
+  /// Replaces every parameter's value with the tensor of that name in the
+  /// safetensors file at `path` (written by saveParameters for this
+  /// artifact: the fingerprints must agree, and every parameter must be
+  /// there with its dtype and shape). Nothing changes when it fails.
+  llvm::Error loadParameters(llvm::StringRef path);
 
 private:
   using EntryFunction = void (*)(void **);
@@ -85,11 +104,17 @@ private:
     EntryFunction function;
     /// Per manifest weight: the mapped (or, when misaligned, copied) tensor.
     std::vector<HostTensor> weights;
+    /// Per manifest parameter: its buffer in `parameters`.
+    std::vector<HostTensor> parameters;
   };
 
   Artifact() = default;
+  llvm::Error checkTarget() const;
   llvm::Error openLibrary();
   llvm::Error checkFingerprints();
+  /// Allocates a buffer per parameter and fills it from `file`; `file`
+  /// names the tensors that are missing or of another type.
+  llvm::Error copyParameters(const SafeTensorsFile &file);
   llvm::Error bindEntryPoints();
   llvm::Error setThreads(const ArtifactOptions &options);
   std::string pathOf(llvm::StringRef file) const;
@@ -98,6 +123,11 @@ private:
   Manifest manifest;
   void *library = nullptr;
   std::unique_ptr<SafeTensorsFile> weights;
+  /// The parameters file as loaded (null without parameters): its
+  /// fingerprint is checked with the others.
+  std::unique_ptr<SafeTensorsFile> parametersFile;
+  /// One writable buffer per parameter of the manifest.
+  llvm::StringMap<HostTensor> parameters;
   std::vector<LoadedEntryPoint> entryPoints;
   std::optional<int> numThreads;
 };

@@ -2,10 +2,13 @@
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
-// The manifest of a compiled artifact (docs/artifact-abi.md): its files, its
-// fingerprint, and per entry point the weights, inputs and outputs with
-// their dtypes and shapes. Parsing validates everything the loader relies on
-// and names the offending field (`entry_points[0].inputs[1].dtype`).
+// The artifact schema (docs/artifact-abi.md), the one definition that the
+// compiler writes (lib/Compiler/ArtifactWriter.cpp, also for the
+// `qaf.artifact` module attribute) and the runtime reads: the artifact's
+// files, its fingerprint, the target it was compiled for, and per entry
+// point the weights, parameters, inputs and outputs with their dtypes and
+// shapes. Parsing validates everything the loader relies on and names the
+// offending field (`entry_points[0].inputs[1].dtype`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +22,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,7 +52,7 @@ struct ManifestDim {
   }
 };
 
-/// A weight, input or output of an entry point.
+/// A weight, parameter, input or output of an entry point.
 struct TensorSpec {
   std::string name;
   DType dtype = DType::Float32;
@@ -67,52 +71,99 @@ struct EntryPoint {
   std::string name;
   /// The C symbol in the library: `qaf_entry_<name>`.
   std::string symbol;
+  /// Read-only tensors of the weights file.
   std::vector<TensorSpec> weights;
+  /// Tensors of the parameters file that the entry point may update in
+  /// place (trainable adapter factors, optimizer state). A parameter named
+  /// by several entry points is one buffer.
+  std::vector<TensorSpec> parameters;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
 };
 
-/// What the code was compiled for; informational.
+/// The kind of machine an artifact's code runs on.
+enum class TargetKind : uint8_t { CPU, CUDA };
+/// The form of the artifact's code: a shared library (cpu), or a CUDA
+/// binary (cubin), PTX for the driver to compile, or a fat binary holding
+/// several (cuda).
+enum class BinaryKind : uint8_t { SharedLibrary, Cubin, PTX, Fatbin };
+
+/// `cpu`, `cuda`.
+llvm::StringRef getTargetKindName(TargetKind kind);
+std::optional<TargetKind> parseTargetKindName(llvm::StringRef name);
+/// `shared-library`, `cubin`, `ptx`, `fatbin`.
+llvm::StringRef getBinaryKindName(BinaryKind kind);
+std::optional<BinaryKind> parseBinaryKindName(llvm::StringRef name);
+/// Whether code of `binary` form can be code for `kind` (a shared library
+/// for cpu; cubin, PTX or a fat binary for cuda).
+bool isBinaryKindOf(TargetKind kind, BinaryKind binary);
+
+/// What the code was compiled for. A runtime refuses an artifact whose
+/// kind it cannot run.
 struct TargetDescription {
-  std::string arch;
-  /// The LLVM target triple, when the compiler recorded one.
+  TargetKind kind = TargetKind::CPU;
+  BinaryKind binary = BinaryKind::SharedLibrary;
+  /// The LLVM target triple (`x86_64-unknown-linux-gnu`,
+  /// `nvptx64-nvidia-cuda`), when the compiler recorded one.
   std::string triple;
+  /// cpu: the LLVM CPU name (`znver3`) and its features (`+avx2,-xop,...`).
   std::string cpu;
   std::string features;
+  /// cuda: the GPU architecture the binary is for (`sm_90`; required).
+  /// cpu: the triple's architecture (`x86_64`), informational.
+  std::string arch;
 };
 
 struct Manifest {
   static constexpr llvm::StringLiteral kFormat = "qaf-artifact";
-  static constexpr int64_t kVersion = 1;
+  /// Version 2 added parameters and the target's kind and binary; the
+  /// runtime reads this version only (older artifacts are recompiled).
+  static constexpr int64_t kVersion = 2;
 
   int64_t version = kVersion;
   /// The library and weight files, relative to the artifact folder.
   std::string library = "model.so";
   std::string weights = "weights.safetensors";
+  /// The parameters file; empty when no entry point has parameters (then
+  /// the artifact has no such file).
+  std::string parameters;
   std::string fingerprint;
   TargetDescription target;
   std::vector<EntryPoint> entryPoints;
 
   /// The entry point called `name`, or null.
   const EntryPoint *findEntryPoint(llvm::StringRef name) const;
+  /// Every parameter of every entry point once, in the order of first
+  /// appearance: the buffers, and the tensors of the parameters file.
+  std::vector<TensorSpec> getAllParameters() const;
+  /// The entry points' names: `infer, train_step`.
+  std::string listEntryPoints() const;
 };
 
 /// Parses and validates manifest JSON; errors start with `sourceName`.
 llvm::Expected<Manifest> parseManifest(llvm::StringRef json,
                                        llvm::StringRef sourceName);
+/// The same from JSON already parsed (the compiler's module attribute).
+llvm::Expected<Manifest> parseManifestValue(const llvm::json::Value &json,
+                                            llvm::StringRef sourceName);
 
 /// Reads and parses a manifest.json file.
 llvm::Expected<Manifest> readManifestFile(llvm::StringRef path);
 
-/// The manifest as JSON, in the documented field order.
+/// Writes the manifest as JSON, fields in the documented order. The one
+/// place that decides the written fields: toJSON and writeManifestFile use
+/// it.
+void writeManifestJSON(llvm::json::OStream &json, const Manifest &manifest);
+
+/// The manifest as JSON (objects in a json::Value sort their keys).
 llvm::json::Value toJSON(const Manifest &manifest);
 
 /// Writes a manifest.json file atomically (pretty-printed).
 llvm::Error writeManifestFile(llvm::StringRef path, const Manifest &manifest);
 
 /// The manifest for people: files, fingerprint, target, and per entry point
-/// its inputs, outputs and weight totals; `verbose` adds every weight and
-/// the target's feature list.
+/// its inputs, outputs and weight and parameter totals; `verbose` adds every
+/// weight and parameter and the target's feature list.
 void printManifest(llvm::raw_ostream &os, const Manifest &manifest,
                    bool verbose);
 

@@ -12,6 +12,11 @@
  *   transpose(x: f32[batch, 4]) -> xt: f32[4, batch], returned strided
  *   bad_shape(x: f32[batch, 4]) -> y: f32[batch, 5], the manifest says 4
  *   alias(x: f32[batch, 4]) -> y, returned in the memory of x
+ *   train_step(w: f32[4]; parameters p: f32[4], step: i64[]; g: f32[4])
+ *       -> loss = sum(p) : f32[], after updating in place p += g * w and
+ *          step += 1
+ *   eval_step(parameters p: f32[4]; x: f32[batch, 4]) -> y = x + p
+ * (arguments: weights, then parameters, then inputs).
  * The library defines omp_set_num_threads/omp_get_max_threads itself, so
  * the runtime's thread setting is visible without an OpenMP runtime (the
  * loader looks them up in the library with dlsym).
@@ -134,4 +139,39 @@ void qaf_entry_alias(void **args) {
   MemRef2 *result = (MemRef2 *)args[0];
   const MemRef2 *x = (const MemRef2 *)args[1];
   *result = *x;
+}
+
+void qaf_entry_train_step(void **args) {
+  MemRef0 *result = (MemRef0 *)args[0];
+  const MemRef1 *w = (const MemRef1 *)args[1];
+  MemRef1 *p = (MemRef1 *)args[2];
+  MemRef0 *step = (MemRef0 *)args[3];
+  const MemRef1 *g = (const MemRef1 *)args[4];
+  const float *wData = (const float *)w->aligned + w->offset;
+  const float *gData = (const float *)g->aligned + g->offset;
+  float *pData = (float *)p->aligned + p->offset;
+  float *loss = malloc(sizeof(float));
+  *loss = 0;
+  for (int64_t j = 0; j < 4; ++j) {
+    pData[j * p->strides[0]] +=
+        gData[j * g->strides[0]] * wData[j * w->strides[0]];
+    *loss += pData[j * p->strides[0]];
+  }
+  ++*((int64_t *)step->aligned + step->offset);
+  result->allocated = loss;
+  result->aligned = loss;
+  result->offset = 0;
+}
+
+void qaf_entry_eval_step(void **args) {
+  MemRef2 *result = (MemRef2 *)args[0];
+  const MemRef1 *p = (const MemRef1 *)args[1];
+  const MemRef2 *x = (const MemRef2 *)args[2];
+  int64_t batch = x->sizes[0];
+  const float *pData = (const float *)p->aligned + p->offset;
+  float *y = malloc(sizeof(float) * (size_t)(batch * 4 + 1));
+  for (int64_t i = 0; i < batch; ++i)
+    for (int64_t j = 0; j < 4; ++j)
+      y[i * 4 + j] = load2(x, i, j) + pData[j * p->strides[0]];
+  setContiguous2(result, y, batch, 4);
 }

@@ -7,6 +7,9 @@ that qaf did not write.
 
   make_tensors.py weights OUT [--fingerprint F] [--dtype F32|F16]
                               [--corrupt truncated|offsets|header-length]
+  make_tensors.py parameters OUT [--fingerprint F] [--omit NAME]
+  make_tensors.py check-parameters FILE STEPS [--fingerprint F]
+                              (p and step after STEPS train steps with G)
   make_tensors.py inputs DIR   (x.npy, scale.npy and their variants)
   make_tensors.py check-infer DIR   (checks y.npy and positive.npy in DIR)
 """
@@ -23,6 +26,11 @@ import numpy as np
 X = (np.arange(8, dtype=np.float32) - 3).reshape(2, 4)
 W = np.array([0.5, -1.0, 2.0, 0.0], dtype=np.float32)
 SCALE = np.array([1, 2], dtype=np.int64)
+# The parameters' initial values, and the train step's input: each step
+# does p += g * w and step += 1.
+P = np.array([1, 2, 3, 4], dtype=np.float32)
+STEP = np.array(0, dtype=np.int64)
+G = np.array([2, 1, -1, 3], dtype=np.float32)
 
 
 def write_safetensors(path, tensors, metadata, corrupt=None):
@@ -58,6 +66,42 @@ def write_weights(args):
                       args.corrupt)
 
 
+def write_parameters(args):
+    tensors = {"p": ("F32", P), "step": ("I64", STEP)}
+    tensors.pop(args.omit, None)
+    write_safetensors(args.out, tensors, {"qaf.fingerprint": args.fingerprint})
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        blob = f.read()
+    (length,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + length])
+    data = blob[8 + length:]
+    dtypes = {"F32": np.float32, "I64": np.int64}
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        tensors[name] = np.frombuffer(data[begin:end], dtypes[info["dtype"]]
+                                      ).reshape(info["shape"])
+    return header.get("__metadata__", {}), tensors
+
+
+def check_parameters(args):
+    metadata, tensors = read_safetensors(args.file)
+    assert metadata.get("qaf.fingerprint") == args.fingerprint, metadata
+    p, step = P.copy(), STEP.copy()
+    for _ in range(args.steps):
+        p += G * W
+        step += 1
+    assert sorted(tensors) == ["p", "step"], sorted(tensors)
+    assert np.array_equal(tensors["p"], p), (tensors["p"], p)
+    assert tensors["step"].shape == () and int(tensors["step"]) == int(step)
+    print(f"parameters after {args.steps} steps match numpy")
+
+
 def write_inputs(args):
     import onnx
     from onnx import numpy_helper
@@ -66,6 +110,7 @@ def write_inputs(args):
     os.makedirs(d, exist_ok=True)
     np.save(os.path.join(d, "x.npy"), X)
     np.save(os.path.join(d, "scale.npy"), SCALE)
+    np.save(os.path.join(d, "g.npy"), G)
     np.save(os.path.join(d, "scale3.npy"), np.array([1, 2, 3], np.int64))
     np.save(os.path.join(d, "x-int64.npy"), X.astype(np.int64))
     np.save(os.path.join(d, "x-rank3.npy"), X.reshape(1, 2, 4))
@@ -111,13 +156,22 @@ def main():
     weights.add_argument("--dtype", default="F32", choices=["F32", "F16"])
     weights.add_argument("--corrupt",
                          choices=["truncated", "offsets", "header-length"])
+    parameters = sub.add_parser("parameters")
+    parameters.add_argument("out")
+    parameters.add_argument("--fingerprint", default="fake-0001")
+    parameters.add_argument("--omit")
     inputs = sub.add_parser("inputs")
     inputs.add_argument("dir")
     check = sub.add_parser("check-infer")
     check.add_argument("dir")
+    check_params = sub.add_parser("check-parameters")
+    check_params.add_argument("file")
+    check_params.add_argument("steps", type=int)
+    check_params.add_argument("--fingerprint", default="fake-0001")
     args = parser.parse_args()
-    {"weights": write_weights, "inputs": write_inputs,
-     "check-infer": check_infer}[args.command](args)
+    {"weights": write_weights, "parameters": write_parameters,
+     "inputs": write_inputs, "check-infer": check_infer,
+     "check-parameters": check_parameters}[args.command](args)
 
 
 if __name__ == "__main__":
