@@ -304,7 +304,7 @@ struct AttachAdaptersPass
       Value output =
           L4QLinearOp::create(
               builder, layer.op->getLoc(), getLayerResultType(layer),
-              layer.input, layer.weight.getOutput(), a, b, scales, offsets,
+              layer.getInput(), layer.weight.getOutput(), a, b, scales, offsets,
               builder.getI64IntegerAttr(bits),
               builder.getI64IntegerAttr(groupSize),
               builder.getF64FloatAttr(alpha / static_cast<double>(rank)))

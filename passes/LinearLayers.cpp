@@ -54,24 +54,22 @@ std::optional<LinearLayer> matchLinearLayer(Operation *op) {
   LinearLayer layer;
   layer.op = op;
   if (auto matmul = dyn_cast<onnx::MatMulOp>(op)) {
-    layer.input = matmul.getA();
     layer.weight = getWeightConstant(matmul.getB());
   } else if (auto gemm = dyn_cast<onnx::GemmOp>(op)) {
     // Other Gemms (scaled, transposed A, scaled C) stay float.
     if (gemm.getTransA() != 0 || gemm.getAlpha().convertToFloat() != 1.0f ||
         gemm.getBeta().convertToFloat() != 1.0f)
       return std::nullopt;
-    layer.input = gemm.getA();
     layer.weight = getWeightConstant(gemm.getB());
     layer.outputMajor = gemm.getTransB() != 0;
     if (!isa<NoneType>(gemm.getC().getType()))
-      layer.bias = gemm.getC();
+      layer.hasBias = true;
   } else {
     return std::nullopt;
   }
   if (!layer.weight)
     return std::nullopt;
-  auto inputType = dyn_cast<RankedTensorType>(layer.input.getType());
+  auto inputType = dyn_cast<RankedTensorType>(layer.getInput().getType());
   if (!inputType || inputType.getRank() < 1 ||
       !inputType.getElementType().isF32())
     return std::nullopt;
@@ -145,7 +143,7 @@ QuantFormatAttr getQuantFormatAttr(MLIRContext *context,
 }
 
 RankedTensorType getLayerResultType(const LinearLayer &layer) {
-  auto inputType = cast<RankedTensorType>(layer.input.getType());
+  auto inputType = cast<RankedTensorType>(layer.getInput().getType());
   SmallVector<int64_t> shape(inputType.getShape());
   shape.back() = layer.n;
   return RankedTensorType::get(shape, inputType.getElementType());
@@ -169,16 +167,16 @@ Value createQuantizedLinear(OpBuilder &builder, const LinearLayer &layer,
     zeros = createBlobConstant<float>(builder, layer.name + ".zero_points",
                                       {layer.n, groups}, f32, matrix.zeros);
   return QLinearOp::create(builder, layer.op->getLoc(),
-                           getLayerResultType(layer), layer.input, codes,
+                           getLayerResultType(layer), layer.getInput(), codes,
                            scales, zeros, getQuantFormatAttr(context, format))
       .getOutput();
 }
 
 void replaceLinearLayer(LinearLayer &layer, Value output) {
   OpBuilder builder(layer.op);
-  if (layer.bias)
+  if (layer.hasBias)
     output = onnx::AddOp::create(builder, layer.op->getLoc(), output.getType(),
-                                 output, layer.bias)
+                                 output, layer.getBias())
                  .getC();
   Value original = layer.op->getResult(0);
   if (original.getType() != output.getType())

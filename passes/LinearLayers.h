@@ -28,13 +28,21 @@ namespace qaf {
 /// One linear layer y = x · W (+ bias); W is read as a d_out × d_in view.
 struct LinearLayer {
   mlir::Operation *op = nullptr;
-  mlir::Value input, bias;
+  /// Whether the op is a Gemm with a bias C.
+  bool hasBias = false;
   onnx::ConstantOp weight;
   std::string name;
   /// Whether the constant is stored [N, K] (Gemm transB = 1) rather than
   /// ONNX MatMul's [K, N].
   bool outputMajor = false;
   int64_t k = 0, n = 0;
+  /// The activation x (and bias): read from the op when needed, because
+  /// rewriting an earlier layer of a chain (x · W1 · W2) replaces the value
+  /// this layer reads.
+  mlir::Value getInput() const { return op->getOperand(0); }
+  mlir::Value getBias() const {
+    return hasBias ? op->getOperand(2) : mlir::Value();
+  }
   /// Backing store when the weight's bytes are not a blob (small dense
   /// constants).
   std::vector<char> storage;

@@ -86,7 +86,7 @@ struct LoftQInitPass : qaf::impl::LoftQInitPassBase<LoftQInitPass> {
                                               {layer.n, rank}, f32,
                                               outcome.result->loraB);
       Value delta =
-          LoRAOp::create(builder, loc, base.getType(), layer.input, loraA,
+          LoRAOp::create(builder, loc, base.getType(), layer.getInput(), loraA,
                          loraB, builder.getF64FloatAttr(options.loraScale))
               .getOutput();
       Value sum =
