@@ -128,11 +128,13 @@ def main():
             diff = float(np.max(np.abs(float_y - uint8_y)))
             if diff > 1e-4:
                 sys.exit(f"float and uint8 zero points disagree at M = {m}: {diff:.3g}")
+        load_before = os.getloadavg()[0]
         times = {(form, m): [] for form in files for m in ROWS}
         for _ in range(args.rounds):
             for m, x in inputs.items():
                 for form, sess in sessions.items():
                     times[(form, m)].append(time_calls(sess, x, args.round_time))
+    load_after = os.getloadavg()[0]
     median = {key: statistics.median(values) * 1e6 for key, values in times.items()}
     low = {key: min(values) * 1e6 for key, values in times.items()}
     print("# ONNX Runtime MatMulNBits: zero-point forms of qaf's export\n")
@@ -146,8 +148,11 @@ def main():
           f"The float and uint8 files hold the same asymmetric "
           f"weights (their outputs are checked to agree); none is the symmetric "
           f"quantization of the same matrix.\n")
-    print(f"Machine: {common.machine()}. Commit: {common.commit()}. "
-          f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n")
+    print(f"Machine: {common.machine()}; load average (1 min) {load_before:.1f} "
+          f"before the rounds, {load_after:.1f} after (other work on the machine "
+          f"slows every form; the ratios are the finding). Commit: "
+          f"{common.commit()}. Date: "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n")
     header = " | ".join(f"M = {m} (µs)" for m in ROWS)
     ratios = " | ".join(f"vs float, M = {m}" for m in ROWS)
     print(f"| zero points | how qaf writes them | {header} | {ratios} |")
