@@ -111,6 +111,13 @@ struct LowerQLinearToONNXPass
           << "' (matmulnbits or dequantizelinear)";
       return signalPassFailure();
     }
+    if (zeroPointForm != "auto" && zeroPointForm != "uint8" &&
+        zeroPointForm != "float") {
+      emitError(getOperation().getLoc())
+          << "qaf-lower-qlinear-to-onnx: unknown zero-points form '"
+          << zeroPointForm << "' (auto, uint8 or float)";
+      return signalPassFailure();
+    }
     SmallVector<QLinearOp> layers;
     getOperation().walk([&](QLinearOp op) { layers.push_back(op); });
     for (QLinearOp layer : layers) {
@@ -191,49 +198,83 @@ struct LowerQLinearToONNXPass
     }
     Value flatScales = reshapeConstant(builder, scales, {n * blocks},
                                        (base + ".scales").str());
-    Value zeroPoints;
-    if (bits == 8) {
-      // ONNX Runtime (checked with 1.30) takes float zero points only for
-      // 2- and 4-bit weights; 8-bit ones need uint8 zero points.
-      FailureOr<ConstantWeight> read =
-          readConstant(layer, layer.getZeroPoints(), "zero points");
-      if (failed(read))
-        return failure();
-      ArrayRef<float> values(
-          reinterpret_cast<const float *>(read->bytes.data()), n * blocks);
-      std::vector<uint8_t> bytes;
-      bytes.reserve(values.size());
-      for (auto [i, zero] : llvm::enumerate(values)) {
-        if (zero != std::nearbyint(zero) || zero < 0 || zero > 255)
-          return layer.emitOpError("cannot be exported as 8-bit MatMulNBits: "
-                                   "zero point ")
-                 << zero << " of row " << i / blocks << ", group " << i % blocks
-                 << " is not an integer in [0, 255] (ONNX Runtime takes "
-                    "float zero points only for 2 and 4 bits; use the "
-                    "dequantizelinear format)";
-        bytes.push_back(static_cast<uint8_t>(zero));
-      }
-      zeroPoints = createBlobConstant<uint8_t>(
-          builder, (base + ".zero_points_u8").str(), {n, blocks},
-          IntegerType::get(builder.getContext(), 8, IntegerType::Unsigned),
-          bytes);
-    } else {
-      zeroPoints = reshapeConstant(builder, zeros, {n * blocks},
-                                   (base + ".zero_points").str());
-    }
     Value none =
         onnx::NoValueOp::create(builder, layer.getLoc(), builder.getNoneType());
+    FailureOr<Value> zeroPoints =
+        buildZeroPoints(builder, layer, zeros, base, n, blocks, storedBits);
+    if (failed(zeroPoints))
+      return failure();
     auto i64 = [&](int64_t value) { return builder.getI64IntegerAttr(value); };
     OperationState state(layer.getLoc(),
                          onnx::MatMulNBitsOp::getOperationName());
-    state.addOperands(
-        {layer.getInput(), packedCodes, flatScales, zeroPoints, none, none});
+    state.addOperands({layer.getInput(), packedCodes, flatScales,
+                       *zeroPoints ? *zeroPoints : none, none, none});
     state.addTypes(layer.getType());
     state.addAttribute("K", i64(k));
     state.addAttribute("N", i64(n));
     state.addAttribute("bits", i64(storedBits));
     state.addAttribute("block_size", i64(block));
     return builder.create(state)->getResult(0);
+  }
+
+  /// MatMulNBits' zero-point operand, in the form `zero-points` asks for:
+  /// uint8 codes packed like B's, (N, ceil(blocks · bits / 8)) bytes; null
+  /// (no operand) when every zero point is ONNX Runtime's default
+  /// 2^(bits − 1); or the f32 zero points as they are. ONNX Runtime (1.30)
+  /// takes float zero points only for 2 and 4 bits, and runs them on a much
+  /// slower path (bench/results/ort_zero_points.md), so `auto` keeps them
+  /// only where some are fractional (merged adapters leave such).
+  FailureOr<Value> buildZeroPoints(OpBuilder &builder, QLinearOp layer,
+                                   onnx::ConstantOp zeros, StringRef base,
+                                   int64_t n, int64_t blocks, int64_t bits) {
+    FailureOr<ConstantWeight> read =
+        readConstant(layer, layer.getZeroPoints(), "zero points");
+    if (failed(read))
+      return failure();
+    ArrayRef<float> values(reinterpret_cast<const float *>(read->bytes.data()),
+                           n * blocks);
+    int64_t maxCode = (int64_t(1) << bits) - 1;
+    auto isCode = [&](float zero) {
+      return zero == std::nearbyint(zero) && zero >= 0 &&
+             zero <= static_cast<float>(maxCode);
+    };
+    const float *notCode = llvm::find_if_not(values, isCode);
+    bool allCodes = notCode == values.end();
+    if (bits != 8 &&
+        (zeroPointForm == "float" || (zeroPointForm == "auto" && !allCodes)))
+      return reshapeConstant(builder, zeros, {n * blocks},
+                             (base + ".zero_points").str());
+    if (!allCodes) {
+      int64_t i = notCode - values.begin();
+      InFlightDiagnostic diag = layer.emitOpError();
+      diag << "cannot be exported as " << bits
+           << "-bit MatMulNBits: zero point " << *notCode << " of row "
+           << i / blocks << ", group " << i % blocks << " of '" << base
+           << "' is not an integer in [0, " << maxCode << "] (";
+      if (bits == 8)
+        diag << "ONNX Runtime takes float zero points only for 2 and 4 "
+                "bits; use the dequantizelinear format)";
+      else
+        diag << "uint8 zero points were asked for; fractional ones, which "
+                "merges leave, need zero-points=auto or float)";
+      return diag;
+    }
+    float defaultZero = static_cast<float>(int64_t(1) << (bits - 1));
+    if (zeroPointForm == "auto" &&
+        llvm::all_of(values, [&](float zero) { return zero == defaultZero; }))
+      return Value();
+    // Each row starts on a byte: pad it to whole bytes of codes.
+    int64_t perByte = 8 / bits;
+    int64_t rowCodes = llvm::divideCeil(blocks, perByte) * perByte;
+    std::vector<uint8_t> codes(n * rowCodes, 0);
+    for (int64_t row = 0; row < n; ++row)
+      for (int64_t block = 0; block < blocks; ++block)
+        codes[row * rowCodes + block] =
+            static_cast<uint8_t>(values[row * blocks + block]);
+    return createBlobConstant<uint8_t>(
+        builder, (base + ".zero_points_u8").str(), {n, rowCodes * bits / 8},
+        IntegerType::get(builder.getContext(), 8, IntegerType::Unsigned),
+        quant::packCodes(codes, bits));
   }
 
   FailureOr<Value> lowerToDequantizeLinear(OpBuilder &builder,

@@ -33,24 +33,30 @@ if [ ${#missing[@]} -gt 0 ]; then
     --no-install-recommends "${missing[@]}"
 fi
 
+# Python packages: the ones the tests import (requirements.txt) and what
+# they pull in (constraints.txt), each at its pinned version.
 python=${PYTHON:-python3}
-if ! "$python" - "$root/scripts/requirements.txt" <<'PY'
+requirements="$root/scripts/requirements.txt"
+constraints="$root/scripts/constraints.txt"
+if ! "$python" - "$requirements" "$constraints" <<'PY'
 import sys
 from importlib.metadata import version, PackageNotFoundError
-for line in open(sys.argv[1]):
-    line = line.split("#")[0].strip()
-    if not line:
-        continue
-    name, wanted = line.split("==")
-    try:
-        if version(name) != wanted:
+for path in sys.argv[1:]:
+    for line in open(path):
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        name, wanted = line.split("==")
+        try:
+            if version(name) != wanted:
+                sys.exit(1)
+        except PackageNotFoundError:
             sys.exit(1)
-    except PackageNotFoundError:
-        sys.exit(1)
 PY
 then
-  echo "setup: installing Python packages from scripts/requirements.txt"
+  echo "setup: installing Python packages from scripts/requirements.txt" \
+    "(versions of their dependencies from scripts/constraints.txt)"
   "$python" -m pip install --quiet --disable-pip-version-check \
-    -r "$root/scripts/requirements.txt"
+    -r "$requirements" -c "$constraints"
 fi
 echo "setup: done"

@@ -1,21 +1,57 @@
 // What has no export form is an error naming the layer; weights are random
-// blobs appended here.
+// blobs appended here. Splits that do export print their IR (checked by the
+// *-IR prefixes, stdout only).
 // RUN: %python %S/Inputs/append_blobs.py %s > %t.mlir
-// RUN: not qaf-opt %t.mlir --split-input-file --qaf-lower-qlinear-to-onnx 2>&1 | FileCheck %s --check-prefix=NBITS
-// RUN: not qaf-opt %t.mlir --split-input-file --qaf-lower-qlinear-to-onnx=format=dequantizelinear 2>&1 | FileCheck %s --check-prefix=DQ
+// RUN: not qaf-opt %t.mlir --split-input-file --qaf-lower-qlinear-to-onnx 2>&1 >/dev/null | FileCheck %s --check-prefix=NBITS
+// RUN: not qaf-opt %t.mlir --split-input-file --qaf-lower-qlinear-to-onnx 2>/dev/null | FileCheck %s --check-prefix=NBITS-IR
+// RUN: not qaf-opt %t.mlir --split-input-file --qaf-lower-qlinear-to-onnx=zero-points=uint8 2>&1 >/dev/null | FileCheck %s --check-prefix=UINT8
+// RUN: not qaf-opt %t.mlir --split-input-file --qaf-lower-qlinear-to-onnx=format=dequantizelinear 2>&1 >/dev/null | FileCheck %s --check-prefix=DQ
+// RUN: not qaf-opt %t.mlir --split-input-file --qaf-lower-qlinear-to-onnx=format=dequantizelinear 2>/dev/null | FileCheck %s --check-prefix=DQ-IR
 
-// Fractional zero points (what merges leave): 4-bit MatMulNBits keeps them,
-// 8-bit MatMulNBits and DequantizeLinear cannot.
-func.func @fractional(%x: tensor<?x64xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+// Fractional zero points (what merges leave): 4-bit MatMulNBits keeps them
+// as floats (auto); asked for as uint8 they are an error naming the weight,
+// and DequantizeLinear cannot take them.
+// NBITS-IR-LABEL: func.func @fractional
+// NBITS-IR: %[[Z:.*]] = onnx.Constant {value = dense<7.250000e+00> : tensor<16xf32>}
+// NBITS-IR: onnx.com.microsoft.MatMulNBits {{.*}}, %[[Z]], {{.*}} : (tensor<?x64xf32>, tensor<8x2x16xui8>, tensor<16xf32>, tensor<16xf32>, none, none)
+func.func @fractional(%x: tensor<?x64xf32>) -> tensor<?x8xf32> {
   %c = onnx.Constant {value = dense_resource<wf.qcodes> : tensor<8x32xui8>} : tensor<8x32xui8>
-  %c8 = onnx.Constant {value = dense_resource<wf8.qcodes> : tensor<8x64xui8>} : tensor<8x64xui8>
   %s = onnx.Constant {value = dense_resource<wf.scales> : tensor<8x2xf32>} : tensor<8x2xf32>
   %z = onnx.Constant {value = dense<7.25> : tensor<8x2xf32>} : tensor<8x2xf32>
   // DQ: error: 'qaf.qlinear' op cannot be exported as DequantizeLinear: zero point 7.250000e+00 of row 0, group 0 is not an integer (merged adapters leave fractional zero points; use the matmulnbits format)
+  // UINT8: error: 'qaf.qlinear' op cannot be exported as 4-bit MatMulNBits: zero point 7.250000e+00 of row 0, group 0 of 'wf' is not an integer in [0, 15] (uint8 zero points were asked for; fractional ones, which merges leave, need zero-points=auto or float)
   %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 32, scheme = asym>} : (tensor<?x64xf32>, tensor<8x32xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
-  // NBITS: error: 'qaf.qlinear' op cannot be exported as 8-bit MatMulNBits: zero point 7.250000e+00 of row 0, group 0 is not an integer in [0, 255] (ONNX Runtime takes float zero points only for 2 and 4 bits; use the dequantizelinear format)
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// 8-bit MatMulNBits takes no float zero points, whatever the choice.
+func.func @fractional_eight_bit(%x: tensor<?x64xf32>) -> tensor<?x8xf32> {
+  %c8 = onnx.Constant {value = dense_resource<wf8.qcodes> : tensor<8x64xui8>} : tensor<8x64xui8>
+  %s = onnx.Constant {value = dense_resource<wf8.scales> : tensor<8x2xf32>} : tensor<8x2xf32>
+  %z = onnx.Constant {value = dense<[[128.0, 128.0], [128.0, 7.25], [1.0, 2.0], [1.0, 2.0], [1.0, 2.0], [1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]> : tensor<8x2xf32>} : tensor<8x2xf32>
+  // NBITS: error: 'qaf.qlinear' op cannot be exported as 8-bit MatMulNBits: zero point 7.250000e+00 of row 1, group 1 of 'wf8' is not an integer in [0, 255] (ONNX Runtime takes float zero points only for 2 and 4 bits; use the dequantizelinear format)
+  // UINT8: error: 'qaf.qlinear' op cannot be exported as 8-bit MatMulNBits: zero point 7.250000e+00 of row 1, group 1 of 'wf8' is not an integer in [0, 255]
   %y8 = qaf.qlinear %x, %c8, %s, %z {format = #qaf.qformat<bits = 8, group_size = 32, scheme = asym>} : (tensor<?x64xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
-  return %y, %y8 : tensor<?x8xf32>, tensor<?x8xf32>
+  return %y8 : tensor<?x8xf32>
+}
+
+// -----
+
+// Integer zero points outside the code range: auto keeps them as floats,
+// uint8 refuses them, and they widen the DequantizeLinear type.
+// NBITS-IR-LABEL: func.func @beyond_code_range
+// NBITS-IR: onnx.com.microsoft.MatMulNBits {{.*}} : (tensor<?x64xf32>, tensor<8x2x16xui8>, tensor<16xf32>, tensor<16xf32>, none, none)
+// DQ-IR-LABEL: func.func @beyond_code_range
+// DQ-IR: onnx.DequantizeLinear {{.*}} : (tensor<64x8xsi8>, tensor<2x8xf32>, tensor<2x8xsi8>) -> tensor<64x8xf32>
+func.func @beyond_code_range(%x: tensor<?x64xf32>) -> tensor<?x8xf32> {
+  %c = onnx.Constant {value = dense_resource<w3n.qcodes> : tensor<8x24xui8>} : tensor<8x24xui8>
+  %s = onnx.Constant {value = dense_resource<w3n.scales> : tensor<8x2xf32>} : tensor<8x2xf32>
+  %z = onnx.Constant {value = dense<-3.0> : tensor<8x2xf32>} : tensor<8x2xf32>
+  // UINT8: error: 'qaf.qlinear' op cannot be exported as 4-bit MatMulNBits: zero point -3.000000e+00 of row 0, group 0 of 'w3n' is not an integer in [0, 15]
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 3, group_size = 32, scheme = asym>} : (tensor<?x64xf32>, tensor<8x24xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
 }
 
 // -----

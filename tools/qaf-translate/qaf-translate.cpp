@@ -66,6 +66,12 @@ cl::opt<std::string> quantizedFormat(
     cl::desc("How --export-onnx writes qaf.qlinear layers: matmulnbits "
              "(com.microsoft, default) or dequantizelinear (opset 21)"),
     cl::init("matmulnbits"), cl::cat(category));
+cl::opt<std::string> zeroPoints(
+    "zero-points",
+    cl::desc("MatMulNBits zero points: auto (default: none where all are "
+             "ONNX Runtime's default, packed uint8 where all are integer "
+             "codes, float where some are fractional), uint8 or float"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<bool>
     emitBytecode("emit-bytecode",
                  cl::desc("Write MLIR bytecode instead of text (implied by an "
@@ -213,6 +219,7 @@ int main(int argc, char **argv) {
       PassManager pm(&context);
       qaf::LowerQLinearToONNXPassOptions lowering;
       lowering.format = quantizedFormat;
+      lowering.zeroPointForm = zeroPoints;
       pm.addPass(qaf::createLowerQLinearToONNXPass(lowering));
       if (failed(pm.run(*module)))
         return 1;

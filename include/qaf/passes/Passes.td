@@ -147,13 +147,23 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
 def LowerQLinearToONNXPass : Pass<"qaf-lower-qlinear-to-onnx", "mlir::ModuleOp"> {
   let summary = "Express qaf.qlinear with ONNX operators, for export";
   let description = [{
-    `format=matmulnbits` (default): ONNX Runtime's `com.microsoft.MatMulNBits`
-    with float zero points (8-bit: uint8 zero points, which must then be
-    integers in [0, 255]: ONNX Runtime 1.30 takes float zero points only for
-    2 and 4 bits). The packed codes are reused as they are (the same blob,
-    reshaped to [N, K / block, block * bits / 8]); 3-bit codes are repacked
-    into a 4-bit container, which holds them losslessly. Needs a block
-    (group) size that is a power of two, at least 16.
+    `format=matmulnbits` (default): ONNX Runtime's `com.microsoft.MatMulNBits`.
+    The packed codes are reused as they are (the same blob, reshaped to
+    [N, K / block, block * bits / 8]); 3-bit codes are repacked into a 4-bit
+    container, which holds them losslessly. Needs a block (group) size that
+    is a power of two, at least 16. Zero points, per layer, by `zero-points`:
+      - `auto` (default): none when every one is ONNX Runtime's default
+        2^(bits - 1) (symmetric RTN), packed uint8 when every one is an
+        integer in [0, 2^bits - 1] (asymmetric RTN), float when some are
+        fractional (merged adapters leave such);
+      - `uint8`: packed uint8 always; a fractional or out-of-range zero
+        point is an error naming the weight;
+      - `float`: float zero points (ONNX Runtime 1.30 runs them several
+        times slower, bench/results/ort_zero_points.md).
+    Packed uint8 zero points are laid out like the codes, one row of
+    ceil(K / block * bits / 8) bytes per output. 8-bit layers always get
+    uint8 zero points, which must then be integers in [0, 255]: ONNX Runtime
+    1.30 takes float zero points only for 2 and 4 bits.
 
     `format=dequantizelinear`: standard ONNX, opset 21 blocked
     `DequantizeLinear` (codes transposed to [K, N], blocked along K) feeding
@@ -168,6 +178,10 @@ def LowerQLinearToONNXPass : Pass<"qaf-lower-qlinear-to-onnx", "mlir::ModuleOp">
   let options = [
     Option<"format", "format", "std::string", /*default=*/"\"matmulnbits\"",
            "matmulnbits or dequantizelinear">,
+    Option<"zeroPointForm", "zero-points", "std::string",
+           /*default=*/"\"auto\"",
+           "MatMulNBits zero points: auto (uint8 or none where they are "
+           "integers, float where fractional), uint8 or float">,
   ];
   let dependentDialects = ["::qaf::onnx::ONNXDialect"];
 }

@@ -416,8 +416,30 @@ bool isSupportedCastType(Type type) {
   return isa<IntegerType, IndexType>(type);
 }
 
+/// A float as ONNX casts it to a 2- or 4-bit integer (onnx
+/// docs/technical/int4.md, int2.md): rounded to the nearest integer, ties to
+/// even, then reduced modulo 2^bits (the low bits kept). Returns the float
+/// in [0, 2^bits) whose conversion and truncation give those bits. The
+/// remainder is taken in floating point, exact for every finite value, so
+/// that no intermediate integer saturates; half-precision inputs are widened
+/// to f32 first (exactly).
+Value roundAndWrapToSubByte(OpBuilder &b, Location loc, Value value,
+                            unsigned bits) {
+  if (cast<FloatType>(value.getType()).getWidth() < 32)
+    value = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+  Type type = value.getType();
+  Value rounded = math::RoundEvenOp::create(b, loc, value);
+  Value modulus = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(type, static_cast<double>(1u << bits)));
+  Value wraps = math::FloorOp::create(
+      b, loc, arith::DivFOp::create(b, loc, rounded, modulus));
+  return arith::SubFOp::create(b, loc, rounded,
+                               arith::MulFOp::create(b, loc, wraps, modulus));
+}
+
 /// Cast and CastLike: convertScalar on every element, with the signedness
-/// of the original input and result types.
+/// of the original input and result types; floats cast to 2- and 4-bit
+/// integers are rounded and wrapped first, as ONNX defines them.
 template <typename OpTy> struct CastLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   LogicalResult
@@ -447,7 +469,12 @@ template <typename OpTy> struct CastLowering : OpConversionPattern<OpTy> {
     Value lowered = buildElementwise(
         rewriter, loc, input, getDims(rewriter, loc, input), to,
         [&](OpBuilder &b, Location nestedLoc, ValueRange scalars) {
-          return convertScalar(b, nestedLoc, scalars[0], to, fromUnsigned,
+          Value scalar = scalars[0];
+          if (isa<FloatType>(from) && to.isSignlessInteger() &&
+              to.getIntOrFloatBitWidth() > 1 && to.getIntOrFloatBitWidth() < 8)
+            scalar = roundAndWrapToSubByte(b, nestedLoc, scalar,
+                                           to.getIntOrFloatBitWidth());
+          return convertScalar(b, nestedLoc, scalar, to, fromUnsigned,
                                toUnsigned);
         });
     rewriter.replaceOp(op,
