@@ -67,7 +67,8 @@ struct ConvertONNXToLinalgPass
         cf::ControlFlowDialect, linalg::LinalgDialect, math::MathDialect,
         scf::SCFDialect, tensor::TensorDialect>();
     target.addIllegalDialect<onnx::ONNXDialect, QAFDialect>();
-    target.addLegalOp<ModuleOp>();
+    // The lowering's output: kernel ops for what a target may call.
+    target.addLegalOp<ModuleOp, QLinearKernelOp>();
     // `onnx.NoValue` has no lowering: the patterns read an omitted input
     // from the original op. It is visited before its users, so it stays
     // legal during the conversion and the dead ones are erased after it.
