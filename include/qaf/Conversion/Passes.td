@@ -14,7 +14,10 @@ def ConvertONNXToLinalgPass
   let summary = "Lower onnx dialect ops to linalg, tensor, arith, math and scf";
   let description = [{
     Rewrites every onnx op into upstream dialects on tensors, where the CPU
-    and GPU paths share their lowering. Element types become signless
+    and GPU paths share their lowering, and every qaf op with it
+    (lib/Conversion/QAFToLinalg): quantized layers the qaf_qlinear kernel
+    computes become `qaf.kernel.qlinear` ops (see
+    `qaf-decompose-kernel-ops` for targets without the kernel). Element types become signless
     (`ui8` -> `i8`); the arithmetic chosen for each op keeps the ONNX
     signedness (`arith.divui`, `arith.uitofp`, ...). Function signatures are
     converted the same way.

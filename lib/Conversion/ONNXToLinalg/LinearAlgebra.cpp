@@ -20,9 +20,7 @@
 #include "LoweringUtils.h"
 #include "Patterns.h"
 
-#include "qaf/Quant/Quantizer.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
-#include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -765,47 +763,12 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
   }
 };
 
-//===----------------------------------------------------------------------===//
-// qaf.qlinear
-//===----------------------------------------------------------------------===//
-
-struct QLinearLowering : OpConversionPattern<QLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(QLinearOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
-    Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType))
-      return failure();
-    QuantFormatAttr format = op.getFormat();
-    QuantizedWeight weight;
-    weight.bits = format.getBits();
-    weight.groupSize = format.getGroupSize();
-    weight.codes = adaptor.getCodes();
-    weight.scales = adaptor.getScales();
-    weight.zeroPoints = adaptor.getZeroPoints();
-    if (format.getScheme() == QuantScheme::NormalFloat) {
-      ArrayRef<float> values = quant::getNormalFloatCodebook(weight.bits);
-      auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                        rw.getF32Type());
-      weight.codebook = arith::ConstantOp::create(
-          rw, loc, DenseElementsAttr::get(type, values));
-    }
-    Value product = buildQuantizedMatMul(rw, loc, adaptor.getInput(),
-                                         resultType->getShape().back(), weight,
-                                         resultType->getElementType());
-    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
-    return success();
-  }
-};
-
 } // namespace
 
 void populateLinearAlgebraPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns) {
   patterns.add<GemmLowering, MatMulIntegerLowering, MatMulLowering,
-               MatMulNBitsLowering, QLinearLowering, RotaryEmbeddingLowering>(
+               MatMulNBitsLowering, RotaryEmbeddingLowering>(
       converter, patterns.getContext());
 }
 

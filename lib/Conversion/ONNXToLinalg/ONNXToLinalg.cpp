@@ -7,6 +7,7 @@
 #include "Patterns.h"
 
 #include "qaf/Conversion/Passes.h"
+#include "qaf/Conversion/QAFToLinalg.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
 
@@ -56,7 +57,7 @@ struct ConvertONNXToLinalgPass
     populateDataMovementPatterns(converter, patterns);
     populateLinearAlgebraPatterns(converter, patterns);
     populateQuantizationPatterns(converter, patterns);
-    populateAdapterPatterns(converter, patterns);
+    populateQAFToLinalgPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
