@@ -108,12 +108,14 @@ FailureOr<CompilePhase> detectPhase(ModuleOp module, StringRef entry,
       llvm::any_of(func.getResultTypes(), isBuffer))
     return CompilePhase::Loops;
   // Outlined graphs still hold onnx or qaf ops (a graph of qaf ops alone
-  // has none of onnx's once its constants became arguments).
+  // has none of onnx's once its constants became arguments); the qaf
+  // kernel ops are the lowering's output.
   bool hasGraphOps =
       module
           .walk([](Operation *op) {
             return isa_and_present<onnx::ONNXDialect, QAFDialect>(
-                       op->getDialect())
+                       op->getDialect()) &&
+                           !isa<QLinearKernelOp>(op)
                        ? WalkResult::interrupt()
                        : WalkResult::advance();
           })

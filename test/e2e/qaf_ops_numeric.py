@@ -12,6 +12,11 @@ never forms (it multiplies by the factors). The codes are packed
 here, independently of qaf (a little-endian bit stream, first code in the
 lowest bits).
 
+With --decompose-kernel-ops the graph is compiled to the linalg phase, its
+qaf.kernel.* ops are replaced by their reference loops
+(`qaf-opt --qaf-decompose-kernel-ops`, what a target without the kernels
+runs), and compiled on from there: the same numbers without the kernels.
+
 Exit status 0 when every case matched; prints `N passed, F failed`.
 """
 import argparse
@@ -215,6 +220,19 @@ def run(command):
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr.strip()[:2000]}")
+    return result.stdout
+
+
+def decompose_kernel_ops(args, source, folder):
+    """The graph at the linalg phase with its kernel ops decomposed."""
+    linalg = os.path.join(folder, "linalg.mlirbc")
+    decomposed = os.path.join(folder, "decomposed.mlirbc")
+    run([args.qaf_compile, source, "--compile-to=linalg", "-o", linalg])
+    run([args.qaf_opt, linalg, "--qaf-decompose-kernel-ops", "--emit-bytecode",
+         "-o", decomposed])
+    if "qaf.kernel" in run([args.qaf_opt, decomposed]):
+        raise RuntimeError("qaf-decompose-kernel-ops left a kernel op")
+    return decomposed
 
 
 def main():
@@ -222,7 +240,12 @@ def main():
     parser.add_argument("--qaf-compile", required=True)
     parser.add_argument("--qaf-run", required=True)
     parser.add_argument("--filter", default="")
+    parser.add_argument("--decompose-kernel-ops", action="store_true",
+                        help="run the kernel ops' reference loops (needs --qaf-opt)")
+    parser.add_argument("--qaf-opt")
     args = parser.parse_args()
+    if args.decompose_kernel_ops and not args.qaf_opt:
+        parser.error("--decompose-kernel-ops needs --qaf-opt")
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="qaf-ops-numeric-") as tmp:
         for index, (name, (builder, *params)) in enumerate(cases()):
@@ -236,6 +259,8 @@ def main():
                 source = os.path.join(folder, "graph.mlir")
                 with open(source, "w") as f:
                     f.write(module)
+                if args.decompose_kernel_ops:
+                    source = decompose_kernel_ops(args, source, folder)
                 run([args.qaf_compile, source, "-o", os.path.join(folder, "artifact")])
                 k = int(module.split("tensor<?x", 1)[1].split("xf32>", 1)[0])
                 x = rng.standard_normal((3, k)).astype(np.float32)

@@ -14,7 +14,10 @@ def ConvertONNXToLinalgPass
   let summary = "Lower onnx dialect ops to linalg, tensor, arith, math and scf";
   let description = [{
     Rewrites every onnx op into upstream dialects on tensors, where the CPU
-    and GPU paths share their lowering. Element types become signless
+    and GPU paths share their lowering, and every qaf op with it
+    (lib/Conversion/QAFToLinalg): quantized layers the qaf_qlinear kernel
+    computes become `qaf.kernel.qlinear` ops (see
+    `qaf-decompose-kernel-ops` for targets without the kernel). Element types become signless
     (`ui8` -> `i8`); the arithmetic chosen for each op keeps the ONNX
     signedness (`arith.divui`, `arith.uitofp`, ...). Function signatures are
     converted the same way.
@@ -31,6 +34,35 @@ def ConvertONNXToLinalgPass
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def DecomposeKernelOpsPass : Pass<"qaf-decompose-kernel-ops"> {
+  let summary = "Replace qaf kernel ops by the linalg ops they stand for";
+  let description = [{
+    For targets without qaf's library kernels, after the onnx/qaf -> linalg
+    lowering and before bufferization: each `qaf.kernel.qlinear` becomes
+    its reference contraction, the `linalg.generic` the lowering builds for
+    layers no kernel computes (one builder for both), whose steps unpack
+    their code and dequantize it. It computes the same numbers as the
+    kernel up to the order of the additions.
+    ```mlir
+    %y = qaf.kernel.qlinear bits(4) group_size(64)
+           input(%x : tensor<?x128xf32>) scales(%s : tensor<8x2xf32>)
+           zero_points(%z : tensor<8x2xf32>) codes(%c : tensor<8x64xi8>)
+           outs(%init : tensor<?x8xf32>) -> tensor<?x8xf32>
+    // becomes
+    %y = linalg.generic {iterator_types = ["parallel", "parallel",
+           "reduction"]} ins(%x, %s, %z, %c : ...) outs(%init : ...) {
+      // code = (byte >> 4·(k mod 2)) & 15; acc + x · (code − z) · s
+    }
+    ```
+    A kernel op already on buffers is an error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }
@@ -52,7 +84,7 @@ def PrepareCPUEntryPointsPass
 
 def LinalgToCPUKernelsPass
     : Pass<"qaf-linalg-to-cpu-kernels", "mlir::func::FuncOp"> {
-  let summary = "Call qaf's CPU GEMM kernels for f32 matmuls on buffers";
+  let summary = "Call qaf's CPU kernels for f32 matmuls and kernel ops on buffers";
   let description = [{
     After bufferization. Replaces `linalg.matmul` and `linalg.batch_matmul`
     on f32 memrefs whose rows are contiguous (unit innermost stride) by calls
@@ -60,6 +92,16 @@ def LinalgToCPUKernelsPass
     register-blocked, vectorized for AVX2/AVX-512, multi-threaded), passing
     addresses and leading dimensions from the buffers' strided metadata.
     Other matmuls are left to the generic loop lowering.
+
+    Every `qaf.kernel.qlinear` becomes a call of `qaf_qlinear` (one left on
+    tensors is an error: the pass runs after bufferization):
+    ```mlir
+    qaf.kernel.qlinear bits(4) group_size(32) input(%x : memref<?x64xf32>)
+      ... codes(%c : memref<8x32xi8>) outs(%y : memref<?x8xf32>)
+    // becomes
+    call @qaf_qlinear(%m, %c8_i64, %c64_i64, %x_address, %c64_i64, ...,
+                      %c4_i64, %c32_i64, %c1_i32)
+    ```
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -1,4 +1,4 @@
-//===- LinalgToKernels.cpp - f32 matmuls call qaf's GEMM kernels ----------===//
+//===- LinalgToKernels.cpp - matmuls and kernel ops call qaf's kernels ----===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qaf/Conversion/KernelTags.h"
 #include "qaf/Conversion/Passes.h"
+#include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -40,9 +40,9 @@ struct KernelOperand {
 
 /// Contiguous rows are what the kernels read: the innermost stride must be 1
 /// in the type (the common case after bufferization).
-bool hasContiguousRows(Value buffer, bool anyElementType = false) {
+bool hasContiguousRows(Value buffer) {
   auto type = dyn_cast<MemRefType>(buffer.getType());
-  if (!type || !(anyElementType || type.getElementType().isF32()))
+  if (!type || !type.getElementType().isF32())
     return false;
   SmallVector<int64_t> strides;
   int64_t offset;
@@ -100,47 +100,24 @@ template <typename MatmulOp> bool isPlainMatmul(MatmulOp op) {
                       [](Value buffer) { return hasContiguousRows(buffer); });
 }
 
-/// A contraction the shared lowering tagged as a quantized linear layer
-/// (qaf/Conversion/KernelTags.h), on buffers the kernel can read.
-bool isQLinearContraction(linalg::GenericOp op) {
-  auto tag = op->getAttrOfType<DictionaryAttr>(qaf::kQLinearKernelAttr);
-  if (!tag || !op.hasPureBufferSemantics() || op.getNumDpsInits() != 1)
-    return false;
-  auto moves = tag.getAs<BoolAttr>("moves");
-  auto bits = tag.getAs<IntegerAttr>("bits");
-  auto groupSize = tag.getAs<IntegerAttr>("group_size");
-  unsigned expectedInputs = moves && moves.getValue() ? 5 : 4;
-  // The kernel's formats: 2/3/4/8-bit codes, groups of whole bytes.
-  if (op.getNumDpsInputs() != expectedInputs || !bits || !groupSize ||
-      !llvm::is_contained({2, 3, 4, 8}, bits.getInt()) ||
-      groupSize.getInt() <= 0 || (groupSize.getInt() * bits.getInt()) % 8 != 0)
-    return false;
-  return llvm::all_of(op->getOperands(), [](Value buffer) {
-    return hasContiguousRows(buffer, /*anyElementType=*/true);
-  });
-}
-
 /// qaf_qlinear(M, N, K, x, ldx, codes, codesStride, scales, scalesStride,
 /// zeros, zerosStride, moves, movesStride, y, ldy, bits, groupSize,
-/// accumulate): the contraction accumulates into its (filled) output.
-void replaceWithQLinearCall(linalg::GenericOp op, ModuleOp module) {
+/// accumulate): the op accumulates into `init`. Its verifier admits only
+/// what the kernel computes, on buffers with contiguous rows.
+void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
   OpBuilder builder(op);
   Location loc = op.getLoc();
-  auto tag = op->getAttrOfType<DictionaryAttr>(qaf::kQLinearKernelAttr);
-  auto moves = tag.getAs<BoolAttr>("moves");
-  bool hasMoves = moves && moves.getValue();
-  auto inputs = op.getDpsInputs();
-  KernelOperand x = getKernelOperand(builder, loc, inputs[0]);
-  KernelOperand scales = getKernelOperand(builder, loc, inputs[1]);
-  KernelOperand zeros = getKernelOperand(builder, loc, inputs[2]);
-  KernelOperand codes = getKernelOperand(builder, loc, inputs.back());
-  KernelOperand y = getKernelOperand(builder, loc, op.getDpsInits()[0]);
+  KernelOperand x = getKernelOperand(builder, loc, op.getInput());
+  KernelOperand scales = getKernelOperand(builder, loc, op.getScales());
+  KernelOperand zeros = getKernelOperand(builder, loc, op.getZeroPoints());
+  KernelOperand codes = getKernelOperand(builder, loc, op.getCodes());
+  KernelOperand y = getKernelOperand(builder, loc, op.getInit());
   auto i64 = [&](int64_t value) -> Value {
     return arith::ConstantIntOp::create(builder, loc, value, 64);
   };
   Value movesAddress = i64(0), movesStride = i64(0);
-  if (hasMoves) {
-    KernelOperand moveBuffer = getKernelOperand(builder, loc, inputs[3]);
+  if (Value moves = op.getMoves()) {
+    KernelOperand moveBuffer = getKernelOperand(builder, loc, moves);
     movesAddress = moveBuffer.address;
     movesStride = moveBuffer.strides[0];
   }
@@ -151,8 +128,8 @@ void replaceWithQLinearCall(linalg::GenericOp op, ModuleOp module) {
                  codes.address, codes.strides[0], scales.address,
                  scales.strides[0], zeros.address, zeros.strides[0],
                  movesAddress, movesStride, y.address, y.strides[0],
-                 i64(tag.getAs<IntegerAttr>("bits").getInt()),
-                 i64(tag.getAs<IntegerAttr>("group_size").getInt()),
+                 i64(static_cast<int64_t>(op.getBits())),
+                 i64(static_cast<int64_t>(op.getGroupSize())),
                  arith::ConstantIntOp::create(builder, loc, 1, 32)});
   op->erase();
 }
@@ -162,12 +139,19 @@ struct LinalgToCPUKernelsPass
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     auto module = func->getParentOfType<ModuleOp>();
-    SmallVector<linalg::GenericOp> quantized;
-    func.walk([&](linalg::GenericOp op) {
-      if (isQLinearContraction(op))
-        quantized.push_back(op);
+    // Every kernel op becomes a call: that is what it was emitted for.
+    SmallVector<qaf::QLinearKernelOp> quantized;
+    WalkResult onTensors = func.walk([&](qaf::QLinearKernelOp op) {
+      if (!op.hasPureBufferSemantics()) {
+        op.emitOpError("must be bufferized before qaf-linalg-to-cpu-kernels");
+        return WalkResult::interrupt();
+      }
+      quantized.push_back(op);
+      return WalkResult::advance();
     });
-    for (linalg::GenericOp op : quantized)
+    if (onTensors.wasInterrupted())
+      return signalPassFailure();
+    for (qaf::QLinearKernelOp op : quantized)
       replaceWithQLinearCall(op, module);
 
     SmallVector<Operation *> matmuls;

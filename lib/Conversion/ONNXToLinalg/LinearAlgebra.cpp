@@ -20,9 +20,7 @@
 #include "LoweringUtils.h"
 #include "Patterns.h"
 
-#include "qaf/Quant/Quantizer.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
-#include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -765,109 +763,12 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
   }
 };
 
-//===----------------------------------------------------------------------===//
-// qaf.qlinear
-//===----------------------------------------------------------------------===//
-
-struct QLinearLowering : OpConversionPattern<QLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(QLinearOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
-    Location loc = op.getLoc();
-    MLIRContext *context = rw.getContext();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType))
-      return failure();
-    QuantFormatAttr format = op.getFormat();
-    int64_t bits = format.getBits();
-    int64_t groupSize = format.getGroupSize();
-    int64_t n = resultType->getShape().back();
-    int64_t rowBytes =
-        cast<RankedTensorType>(adaptor.getCodes().getType()).getShape()[1];
-    Type f32 = rw.getF32Type();
-
-    // Loops (m, n, k); scales and zero points per (n, k / group).
-    AffineExpr dn = getAffineDimExpr(1, context);
-    AffineExpr dk = getAffineDimExpr(2, context);
-    auto map = [&](ArrayRef<AffineExpr> exprs) {
-      return AffineMap::get(3, 0, exprs, context);
-    };
-    // 2/4/8-bit codes never straddle a byte: read the byte through a map.
-    // 3-bit codes may, so the body reads their two bytes itself.
-    bool byteAligned = 8 % bits == 0;
-    int64_t perByte = byteAligned ? 8 / bits : 0;
-    SmallVector<Value> inputs = {adaptor.getScales()};
-    SmallVector<AffineMap> maps = {map({dn, dk.floorDiv(groupSize)})};
-    if (Value zeros = adaptor.getZeroPoints()) {
-      inputs.push_back(zeros);
-      maps.push_back(map({dn, dk.floorDiv(groupSize)}));
-    }
-    // The codes are the last input either way (the kernel tag's operand
-    // order); a 3-bit code's first byte is read through the map, in bounds
-    // for every code, and its second one in the body.
-    inputs.push_back(adaptor.getCodes());
-    maps.push_back(byteAligned ? map({dn, dk.floorDiv(perByte)})
-                               : map({dn, (dk * bits).floorDiv(8)}));
-    Value codes = adaptor.getCodes();
-    Value codebook;
-    if (format.getScheme() == QuantScheme::NormalFloat) {
-      ArrayRef<float> values = quant::getNormalFloatCodebook(bits);
-      auto type =
-          RankedTensorType::get({static_cast<int64_t>(values.size())}, f32);
-      codebook = arith::ConstantOp::create(
-          rw, loc, DenseElementsAttr::get(type, values));
-    }
-
-    // f32 layers with zero points are what the CPU kernel computes; it
-    // unpacks whole groups from their first byte on.
-    SmallVector<NamedAttribute> kernelTag;
-    if (codebook == nullptr && (groupSize * bits) % 8 == 0 &&
-        resultType->getElementType().isF32())
-      kernelTag.push_back(getQLinearKernelTag(rw, bits, groupSize, false));
-    Value product = buildDequantizingMatMul(
-        rw, loc, adaptor.getInput(), n, inputs, maps, /*bias=*/Value(), "",
-        resultType->getElementType(),
-        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          Value kIndex = linalg::IndexOp::create(nb, nl, 2);
-          auto index = [&](int64_t value) -> Value {
-            return arith::ConstantIndexOp::create(nb, nl, value);
-          };
-          Value code;
-          if (byteAligned) {
-            code = unpackCode(
-                nb, nl, args.back(),
-                arith::RemUIOp::create(nb, nl, kIndex, index(perByte)), bits);
-          } else {
-            code = readPackedCode(nb, nl, codes,
-                                  linalg::IndexOp::create(nb, nl, 1), kIndex,
-                                  bits, rowBytes, /*firstByte=*/args.back());
-          }
-          Value scale = convertScalar(nb, nl, args[0], f32, false, false);
-          if (codebook) {
-            Value entry = tensor::ExtractOp::create(
-                nb, nl, codebook,
-                ValueRange{arith::IndexCastOp::create(
-                    nb, nl, nb.getIndexType(),
-                    arith::FPToUIOp::create(nb, nl, nb.getI32Type(), code))});
-            return arith::MulFOp::create(nb, nl, scale, entry);
-          }
-          Value zero = convertScalar(nb, nl, args[1], f32, false, false);
-          return arith::MulFOp::create(
-              nb, nl, arith::SubFOp::create(nb, nl, code, zero), scale);
-        },
-        kernelTag);
-    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
-    return success();
-  }
-};
-
 } // namespace
 
 void populateLinearAlgebraPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns) {
   patterns.add<GemmLowering, MatMulIntegerLowering, MatMulLowering,
-               MatMulNBitsLowering, QLinearLowering, RotaryEmbeddingLowering>(
+               MatMulNBitsLowering, RotaryEmbeddingLowering>(
       converter, patterns.getContext());
 }
 

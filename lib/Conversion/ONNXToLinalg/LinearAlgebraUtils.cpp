@@ -9,6 +9,8 @@
 #include "DataMovementUtils.h"
 #include "LoweringUtils.h"
 
+#include "qaf/dialects/qaf/QAFDialect.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -225,19 +227,16 @@ Value readPackedCode(OpBuilder &b, Location loc, Value codes, Value row,
   return unpackCode(b, loc, shifted, index(0), bits);
 }
 
-/// y[..., N] = a[..., K] · Wᵀ for a weight that is computed, not stored:
-/// a contraction over loops (m, n, k) on `a` collapsed to [M, K], where
-/// `weightAt(scalars)` returns W[n, k] in f32 from the `weightInputs`
-/// (read through `weightMaps`, maps over (m, n, k); the body may also use
-/// linalg.index). Accumulates in f32 from `bias` (broadcast to [M, N]; null
-/// for zeros) and returns the result in `elementType`.
-Value buildDequantizingMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
-                              ValueRange weightInputs,
-                              ArrayRef<AffineMap> weightMaps, Value bias,
-                              StringRef biasName, Type elementType,
-                              ScalarBodyBuilder weightAt,
-                              ArrayRef<NamedAttribute> contractionAttrs) {
-  MLIRContext *context = b.getContext();
+namespace {
+
+/// The frame of y[..., N] = a[..., K] · Wᵀ: `contract(rows, init)` gets `a`
+/// collapsed to rows [M, K] and an f32 accumulator [M, N] (`bias`
+/// broadcast, or zeros for a null one) and returns their [M, N] f32
+/// product, which is converted to `elementType` and given `a`'s leading
+/// dimensions back.
+Value buildRowwiseMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
+                         Value bias, StringRef biasName, Type elementType,
+                         function_ref<Value(Value rows, Value init)> contract) {
   Type f32 = b.getF32Type();
   // a [..., K] -> [M, K].
   int64_t aRank = cast<RankedTensorType>(a.getType()).getRank();
@@ -267,23 +266,7 @@ Value buildDequantizingMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
     init = createFilled(b, loc, sizes, createZero(b, loc, f32));
   }
 
-  SmallVector<Value> inputs = {rows};
-  llvm::append_range(inputs, weightInputs);
-  SmallVector<AffineMap> maps = {AffineMap::get(
-      3, 0, {getAffineDimExpr(0, context), getAffineDimExpr(2, context)},
-      context)};
-  llvm::append_range(maps, weightMaps);
-  Value product = buildContraction(
-      b, loc, 0, inputs, maps, init,
-      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value weight = weightAt(nb, nl, args.drop_front().drop_back());
-        Value x = convertScalar(nb, nl, args[0], f32, false, false);
-        return arith::AddFOp::create(nb, nl, args.back(),
-                                     arith::MulFOp::create(nb, nl, x, weight));
-      });
-  for (NamedAttribute attr : contractionAttrs)
-    product.getDefiningOp()->setAttr(attr.getName(), attr.getValue());
-  product = convertTensor(b, loc, product, elementType);
+  Value product = convertTensor(b, loc, contract(rows, init), elementType);
 
   // [M, N] -> [..., N].
   if (aRank == 1)
@@ -299,14 +282,133 @@ Value buildDequantizingMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
   return expandShape(b, loc, product, {outer, inner}, outSizes);
 }
 
-NamedAttribute getQLinearKernelTag(OpBuilder &b, int64_t bits,
-                                   int64_t groupSize, bool moves) {
-  return b.getNamedAttr(
-      kQLinearKernelAttr,
-      b.getDictionaryAttr(
-          {b.getNamedAttr("bits", b.getI64IntegerAttr(bits)),
-           b.getNamedAttr("group_size", b.getI64IntegerAttr(groupSize)),
-           b.getNamedAttr("moves", b.getBoolAttr(moves))}));
+/// init[m, n] + Σ_k x[m, k] · W[n, k] over loops (m, n, k) for rows x
+/// [M, K], where `weightAt(scalars)` returns W[n, k] in f32 from the
+/// `weightInputs` (read through `weightMaps`); x is converted to f32.
+Value buildWeightContraction(OpBuilder &b, Location loc, Value rows,
+                             ValueRange weightInputs,
+                             ArrayRef<AffineMap> weightMaps, Value init,
+                             ScalarBodyBuilder weightAt) {
+  MLIRContext *context = b.getContext();
+  Type f32 = b.getF32Type();
+  SmallVector<Value> inputs = {rows};
+  llvm::append_range(inputs, weightInputs);
+  SmallVector<AffineMap> maps = {AffineMap::get(
+      3, 0, {getAffineDimExpr(0, context), getAffineDimExpr(2, context)},
+      context)};
+  llvm::append_range(maps, weightMaps);
+  return buildContraction(
+      b, loc, 0, inputs, maps, init,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value weight = weightAt(nb, nl, args.drop_front().drop_back());
+        Value x = convertScalar(nb, nl, args[0], f32, false, false);
+        return arith::AddFOp::create(nb, nl, args.back(),
+                                     arith::MulFOp::create(nb, nl, x, weight));
+      });
+}
+
+/// Whether qaf.kernel.qlinear admits the layer: f32 activations, scales
+/// and zero points, and groups of whole bytes (the kernel unpacks whole
+/// groups from their first byte on).
+bool isQLinearKernelLayer(const QuantizedWeight &weight, Type elementType) {
+  auto isF32 = [](Value value) {
+    return cast<ShapedType>(value.getType()).getElementType().isF32();
+  };
+  return elementType.isF32() && !weight.codebook && weight.zeroPoints &&
+         isF32(weight.scales) && isF32(weight.zeroPoints) &&
+         weight.groupSize * weight.bits % 8 == 0;
+}
+
+} // namespace
+
+Value buildDequantizingMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
+                              ValueRange weightInputs,
+                              ArrayRef<AffineMap> weightMaps, Value bias,
+                              StringRef biasName, Type elementType,
+                              ScalarBodyBuilder weightAt) {
+  return buildRowwiseMatMul(
+      b, loc, a, n, bias, biasName, elementType, [&](Value rows, Value init) {
+        return buildWeightContraction(b, loc, rows, weightInputs, weightMaps,
+                                      init, weightAt);
+      });
+}
+
+Value buildQuantizedContraction(OpBuilder &b, Location loc, Value x,
+                                const QuantizedWeight &weight, Value init) {
+  MLIRContext *context = b.getContext();
+  Type f32 = b.getF32Type();
+  int64_t bits = weight.bits, groupSize = weight.groupSize;
+  int64_t rowBytes = cast<ShapedType>(weight.codes.getType()).getShape()[1];
+  // Loops (m, n, k); scales and zero points per (n, k / group), moves per
+  // (n, k).
+  AffineExpr dn = getAffineDimExpr(1, context);
+  AffineExpr dk = getAffineDimExpr(2, context);
+  auto map = [&](ArrayRef<AffineExpr> exprs) {
+    return AffineMap::get(3, 0, exprs, context);
+  };
+  SmallVector<Value> inputs = {weight.scales};
+  SmallVector<AffineMap> maps = {map({dn, dk.floorDiv(groupSize)})};
+  if (weight.zeroPoints) {
+    inputs.push_back(weight.zeroPoints);
+    maps.push_back(map({dn, dk.floorDiv(groupSize)}));
+  }
+  if (weight.moves) {
+    inputs.push_back(weight.moves);
+    maps.push_back(map({dn, dk}));
+  }
+  // The codes come last. 2/4/8-bit codes never straddle a byte: the byte
+  // is read through the map. 3-bit codes may, so the map reads a code's
+  // first byte (in bounds for every code) and the body its second.
+  bool byteAligned = 8 % bits == 0;
+  inputs.push_back(weight.codes);
+  maps.push_back(byteAligned ? map({dn, dk.floorDiv(8 / bits)})
+                             : map({dn, (dk * bits).floorDiv(8)}));
+  return buildWeightContraction(
+      b, loc, x, inputs, maps, init,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value kIndex = linalg::IndexOp::create(nb, nl, 2);
+        Value code;
+        if (byteAligned) {
+          Value perByte = arith::ConstantIndexOp::create(nb, nl, 8 / bits);
+          code =
+              unpackCode(nb, nl, args.back(),
+                         arith::RemUIOp::create(nb, nl, kIndex, perByte), bits);
+        } else {
+          code = readPackedCode(nb, nl, weight.codes,
+                                linalg::IndexOp::create(nb, nl, 1), kIndex,
+                                bits, rowBytes, /*firstByte=*/args.back());
+        }
+        Value scale = convertScalar(nb, nl, args[0], f32, false, false);
+        if (weight.codebook) {
+          Value entry = tensor::ExtractOp::create(
+              nb, nl, weight.codebook,
+              ValueRange{arith::IndexCastOp::create(
+                  nb, nl, nb.getIndexType(),
+                  arith::FPToUIOp::create(nb, nl, nb.getI32Type(), code))});
+          return arith::MulFOp::create(nb, nl, scale, entry);
+        }
+        if (weight.moves)
+          code = arith::AddFOp::create(
+              nb, nl, code, arith::SIToFPOp::create(nb, nl, f32, args[2]));
+        Value zero = convertScalar(nb, nl, args[1], f32, false, false);
+        return arith::MulFOp::create(
+            nb, nl, arith::SubFOp::create(nb, nl, code, zero), scale);
+      });
+}
+
+Value buildQuantizedMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
+                           const QuantizedWeight &weight, Type elementType) {
+  bool useKernel = isQLinearKernelLayer(weight, elementType);
+  return buildRowwiseMatMul(
+      b, loc, a, n, /*bias=*/Value(), "", elementType,
+      [&](Value rows, Value init) -> Value {
+        if (!useKernel)
+          return buildQuantizedContraction(b, loc, rows, weight, init);
+        return QLinearKernelOp::create(
+                   b, loc, rows, weight.scales, weight.zeroPoints, weight.moves,
+                   weight.codes, init, weight.bits, weight.groupSize)
+            .getResult();
+      });
 }
 
 } // namespace qaf

@@ -12,8 +12,6 @@
 
 #include "LoweringUtils.h"
 
-#include "qaf/Conversion/KernelTags.h"
-
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -90,18 +88,44 @@ mlir::Value readPackedCode(mlir::OpBuilder &b, mlir::Location loc,
 /// `weightAt(scalars)` returns W[n, k] in f32 from the `weightInputs` (read
 /// through `weightMaps`, maps over (m, n, k); the body may also use
 /// linalg.index). Accumulates in f32 from `bias` (broadcast to [M, N]; null
-/// for zeros) and returns the result in `elementType`. `contractionAttrs`
-/// are set on the contraction (a kernel tag, qaf/Conversion/KernelTags.h).
-mlir::Value buildDequantizingMatMul(
-    mlir::OpBuilder &b, mlir::Location loc, mlir::Value a, int64_t n,
-    mlir::ValueRange weightInputs, llvm::ArrayRef<mlir::AffineMap> weightMaps,
-    mlir::Value bias, llvm::StringRef biasName, mlir::Type elementType,
-    ScalarBodyBuilder weightAt,
-    llvm::ArrayRef<mlir::NamedAttribute> contractionAttrs = {});
+/// for zeros) and returns the result in `elementType`.
+mlir::Value buildDequantizingMatMul(mlir::OpBuilder &b, mlir::Location loc,
+                                    mlir::Value a, int64_t n,
+                                    mlir::ValueRange weightInputs,
+                                    llvm::ArrayRef<mlir::AffineMap> weightMaps,
+                                    mlir::Value bias, llvm::StringRef biasName,
+                                    mlir::Type elementType,
+                                    ScalarBodyBuilder weightAt);
 
-/// The kQLinearKernelAttr tag (qaf/Conversion/KernelTags.h).
-mlir::NamedAttribute getQLinearKernelTag(mlir::OpBuilder &b, int64_t bits,
-                                         int64_t groupSize, bool moves);
+/// A group-quantized weight W [N, K] (static shapes): `codes` [N, K·bits/8]
+/// bytes, a bit stream per row with the first code in the lowest bits, and
+/// per-group `scales` [N, K/groupSize]; then either `zeroPoints`
+/// [N, K/groupSize] and optional int8 `moves` [N, K] added to the codes
+/// (LoTA-QAF's Ŵ), w = s·((q + move) − z), or a `codebook` (f32 [2^bits])
+/// the codes index (the nf scheme), w = s·codebook[q].
+struct QuantizedWeight {
+  mlir::Value codes, scales, zeroPoints, moves, codebook;
+  int64_t bits = 0, groupSize = 0;
+};
+
+/// y[..., N] = a[..., K] · Wᵀ, accumulated in f32 and returned in
+/// `elementType`: a qaf.kernel.qlinear where the layer is one the kernel
+/// computes (f32 throughout, zero points, groups of whole bytes), else the
+/// reference contraction of buildQuantizedContraction.
+mlir::Value buildQuantizedMatMul(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value a, int64_t n,
+                                 const QuantizedWeight &weight,
+                                 mlir::Type elementType);
+
+/// init[m, n] + Σ_k x[m, k] · W[n, k] as a linalg.generic over loops
+/// (m, n, k) for x [M, K] and init [M, N] f32: each step unpacks its code
+/// and dequantizes it, no dequantized weight is formed. What
+/// qaf.kernel.qlinear computes, and what qaf-decompose-kernel-ops replaces
+/// it by.
+mlir::Value buildQuantizedContraction(mlir::OpBuilder &b, mlir::Location loc,
+                                      mlir::Value x,
+                                      const QuantizedWeight &weight,
+                                      mlir::Value init);
 
 } // namespace qaf
 

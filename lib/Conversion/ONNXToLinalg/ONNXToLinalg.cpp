@@ -7,6 +7,7 @@
 #include "Patterns.h"
 
 #include "qaf/Conversion/Passes.h"
+#include "qaf/Conversion/QAFToLinalg.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
 
@@ -56,7 +57,7 @@ struct ConvertONNXToLinalgPass
     populateDataMovementPatterns(converter, patterns);
     populateLinearAlgebraPatterns(converter, patterns);
     populateQuantizationPatterns(converter, patterns);
-    populateAdapterPatterns(converter, patterns);
+    populateQAFToLinalgPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
@@ -67,7 +68,8 @@ struct ConvertONNXToLinalgPass
         cf::ControlFlowDialect, linalg::LinalgDialect, math::MathDialect,
         scf::SCFDialect, tensor::TensorDialect>();
     target.addIllegalDialect<onnx::ONNXDialect, QAFDialect>();
-    target.addLegalOp<ModuleOp>();
+    // The lowering's output: kernel ops for what a target may call.
+    target.addLegalOp<ModuleOp, QLinearKernelOp>();
     // `onnx.NoValue` has no lowering: the patterns read an omitted input
     // from the original op. It is visited before its users, so it stays
     // legal during the conversion and the dead ones are erased after it.

@@ -3,7 +3,8 @@
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
 // The lowering is split by op family, one file each; the pass
-// (ONNXToLinalg.cpp) collects them all.
+// (ONNXToLinalg.cpp) collects them all, and the qaf dialect's
+// (../QAFToLinalg).
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,10 +46,6 @@ void populateLinearAlgebraPatterns(const mlir::TypeConverter &converter,
                                    mlir::RewritePatternSet &patterns);
 
 /// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear.
-/// The qaf adapter ops (LoRA, QA-LoRA, QA-HiRA, Q-BaRA, LoTA-QAF, L4Q).
-void populateAdapterPatterns(const mlir::TypeConverter &converter,
-                             mlir::RewritePatternSet &patterns);
-
 void populateQuantizationPatterns(const mlir::TypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);
 

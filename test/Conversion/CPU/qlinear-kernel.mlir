@@ -1,8 +1,12 @@
 // RUN: qaf-compile %s --compile-to=loops -o - | FileCheck %s
+// RUN: qaf-compile %s --compile-to=linalg -o %t.mlir
+// RUN: FileCheck %s --check-prefix=LINALG < %t.mlir
+// RUN: qaf-compile %t.mlir --compile-to=loops -o - | FileCheck %s
+// RUN: not qaf-compile %t.mlir --compile-to=outlined -o %t.x 2>&1 | FileCheck %s --check-prefix=PHASE
 
-// On the CPU, the tagged quantized contractions (qaf.qlinear at 2/3/4/8 bits
-// and LoTA-QAF's, with its int8 moves) become calls of the qaf_qlinear
-// kernel on the buffers.
+// On the CPU, the qaf.kernel.qlinear ops the shared lowering emits for
+// quantized layers (qaf.qlinear at 2/3/4/8 bits and LoTA-QAF's, with its
+// int8 moves) are bufferized and become calls of the qaf_qlinear kernel.
 
 // CHECK: func.func private @qaf_qlinear(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32)
 // CHECK-LABEL: func.func @infer
@@ -13,6 +17,12 @@
 // 3-bit codes: rows of 24 bytes, bits 3.
 // CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c24_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %c0_i64, %c0_i64, %{{.*}}, %c8_i64, %c3_i64, %c32_i64, %c1_i32)
 // CHECK-NOT: call @qaf_qlinear(
+
+// The linalg phase holds the kernel ops, and resumes from there: the
+// kernel ops are the lowering's output, not graph ops still to lower.
+// LINALG-COUNT-3: qaf.kernel.qlinear bits(
+// LINALG-NOT: qaf.kernel.qlinear
+// PHASE: error: the input is already at phase 'linalg'; it cannot stop at the earlier phase 'outlined'
 module {
   // Weights as inputs: a splat constant would be folded into the loops.
   func.func @main_graph(%x: tensor<?x64xf32>, %c: tensor<8x32xui8>, %c3: tensor<8x24xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<4x64xi8>, %b: tensor<8x4xi8>) -> (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) {

@@ -175,4 +175,7 @@ def QAF_QBaRAOp : QAF_Op<"qbara"> {
   let results = (outs QAF_FloatTensor:$output);
 }
 
+// Micro-kernel ops: computations a target may hand to a library kernel.
+include "qaf/dialects/qaf/QAFKernelOps.td"
+
 #endif // QAF_DIALECTS_QAF_QAFOPS_TD

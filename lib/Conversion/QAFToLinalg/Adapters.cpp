@@ -214,7 +214,6 @@ struct LoTALinearLowering : OpConversionPattern<LoTALinearOp> {
         getResultType(op, rw, *getTypeConverter());
     if (failed(type))
       return failure();
-    MLIRContext *context = rw.getContext();
     Location loc = op.getLoc();
     QuantFormatAttr format = op.getFormat();
     int64_t bits = format.getBits(), group = format.getGroupSize();
@@ -298,45 +297,15 @@ struct LoTALinearLowering : OpConversionPattern<LoTALinearOp> {
         });
 
     // y = x · (s·((q + Ŵ) − z'))ᵀ, dequantized step by step.
-    AffineExpr dn = dimN(context), dk = dimK(context);
-    bool byteAligned = 8 % bits == 0;
-    SmallVector<Value> inputs = {adaptor.getScales(), zeroPoints, ternary};
-    SmallVector<AffineMap> maps = {weightMap(context, dn, dk.floorDiv(group)),
-                                   weightMap(context, dn, dk.floorDiv(group)),
-                                   weightMap(context, dn, dk)};
-    // The codes are the last input (the kernel tag's operand order); a
-    // 3-bit code's first byte is read through the map, its second one in
-    // the body. The kernel unpacks whole groups from their first byte on.
-    inputs.push_back(codes);
-    maps.push_back(byteAligned
-                       ? weightMap(context, dn, dk.floorDiv(8 / bits))
-                       : weightMap(context, dn, (dk * bits).floorDiv(8)));
-    SmallVector<NamedAttribute> kernelTag;
-    if (type->getElementType().isF32() && (group * bits) % 8 == 0)
-      kernelTag.push_back(getQLinearKernelTag(rw, bits, group, true));
-    Value product = buildDequantizingMatMul(
-        rw, loc, adaptor.getInput(), n, inputs, maps, /*bias=*/Value(), "",
-        type->getElementType(),
-        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          Value row = linalg::IndexOp::create(nb, nl, 1);
-          Value col = linalg::IndexOp::create(nb, nl, 2);
-          Value code;
-          if (byteAligned) {
-            Value perByte = arith::ConstantIndexOp::create(nb, nl, 8 / bits);
-            code =
-                unpackCode(nb, nl, args[3],
-                           arith::RemUIOp::create(nb, nl, col, perByte), bits);
-          } else {
-            code = readPackedCode(nb, nl, codes, row, col, bits, rowBytes,
-                                  /*firstByte=*/args[3]);
-          }
-          Value moved = arith::AddFOp::create(
-              nb, nl, code, arith::SIToFPOp::create(nb, nl, f32, args[2]));
-          Value scale = convertScalar(nb, nl, args[0], f32, false, false);
-          return arith::MulFOp::create(
-              nb, nl, arith::SubFOp::create(nb, nl, moved, args[1]), scale);
-        },
-        kernelTag);
+    QuantizedWeight weight;
+    weight.bits = bits;
+    weight.groupSize = group;
+    weight.codes = codes;
+    weight.scales = adaptor.getScales();
+    weight.zeroPoints = zeroPoints;
+    weight.moves = ternary;
+    Value product = buildQuantizedMatMul(rw, loc, adaptor.getInput(), n, weight,
+                                         type->getElementType());
     rw.replaceOp(op, castToTensorType(rw, loc, product, *type));
     return success();
   }

@@ -1,0 +1,129 @@
+//===- QAFKernelOps.cpp - qaf's micro-kernel ops --------------------------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// The verifier admits exactly what the kernel computes, so that a target
+// with the kernel can call it for every op it meets, and one without can
+// decompose every op into the same arithmetic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/dialects/qaf/QAFDialect.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace qaf;
+
+bool QLinearKernelOp::isKernelReadable(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(type.getStridesAndOffset(strides, offset)) &&
+         !strides.empty() && strides.back() == 1;
+}
+
+void QLinearKernelOp::build(OpBuilder &builder, OperationState &state,
+                            Value input, Value scales, Value zeroPoints,
+                            Value moves, Value codes, Value init, int64_t bits,
+                            int64_t groupSize) {
+  Type resultType =
+      isa<RankedTensorType>(init.getType()) ? init.getType() : Type();
+  build(builder, state, resultType, input, scales, zeroPoints, moves, codes,
+        init, builder.getI64IntegerAttr(bits),
+        builder.getI64IntegerAttr(groupSize));
+}
+
+namespace {
+
+ArrayRef<int64_t> getShape(Value value) {
+  return cast<ShapedType>(value.getType()).getShape();
+}
+
+/// Sizes agree unless one of them is dynamic.
+bool isCompatibleSize(int64_t actual, int64_t expected) {
+  return ShapedType::isDynamic(actual) || ShapedType::isDynamic(expected) ||
+         actual == expected;
+}
+
+} // namespace
+
+LogicalResult QLinearKernelOp::verify() {
+  bool onTensors = isa<RankedTensorType>(getInit().getType());
+  for (Value operand : getOperands())
+    if (isa<RankedTensorType>(operand.getType()) != onTensors)
+      return emitOpError("operands must be all tensors or all buffers, not ")
+             << operand.getType() << " with " << getInit().getType();
+
+  int64_t bits = static_cast<int64_t>(getBits());
+  int64_t groupSize = static_cast<int64_t>(getGroupSize());
+  if (groupSize * bits % 8 != 0)
+    return emitOpError("groups of ")
+           << groupSize << " " << bits
+           << "-bit codes are not whole bytes, which the kernel needs";
+
+  // The weights' shapes are static (as the qaf ops' are) and give N and K.
+  SmallVector<std::pair<StringRef, Value>> weights = {
+      {"scales", getScales()}, {"zero_points", getZeroPoints()}};
+  if (getMoves())
+    weights.push_back({"moves", getMoves()});
+  weights.push_back({"codes", getCodes()});
+  for (auto [name, weight] : weights)
+    if (!cast<ShapedType>(weight.getType()).hasStaticShape())
+      return emitOpError() << name << " must have a static shape, not "
+                           << weight.getType();
+  int64_t n = getShape(getCodes())[0], rowBytes = getShape(getCodes())[1];
+  if (rowBytes * 8 % bits != 0)
+    return emitOpError("codes rows of ")
+           << rowBytes << " bytes do not hold whole " << bits << "-bit codes";
+  int64_t k = rowBytes * 8 / bits;
+  if (k % groupSize != 0)
+    return emitOpError("group size ") << groupSize << " does not divide the "
+                                      << k << " input features the codes hold";
+  auto checkShape = [&](StringRef name, Value value,
+                        ArrayRef<int64_t> expected) -> LogicalResult {
+    if (getShape(value) == expected)
+      return success();
+    InFlightDiagnostic diag = emitOpError() << name << " must have shape [";
+    llvm::interleaveComma(expected, diag);
+    return diag << "], not " << value.getType();
+  };
+  SmallVector<int64_t> grouped = {n, k / groupSize};
+  if (failed(checkShape("scales", getScales(), grouped)) ||
+      failed(checkShape("zero_points", getZeroPoints(), grouped)) ||
+      (getMoves() && failed(checkShape("moves", getMoves(), {n, k}))))
+    return failure();
+
+  ArrayRef<int64_t> input = getShape(getInput()), init = getShape(getInit());
+  if (!isCompatibleSize(input[1], k))
+    return emitOpError("the input has ")
+           << input[1] << " features, the codes hold " << k;
+  if (!isCompatibleSize(init[1], n))
+    return emitOpError("init has ")
+           << init[1] << " columns, the codes hold " << n << " rows";
+  if (!isCompatibleSize(init[0], input[0]))
+    return emitOpError("init has ")
+           << init[0] << " rows, the input " << input[0];
+
+  if (!onTensors)
+    for (Value operand : getOperands())
+      if (!isKernelReadable(cast<MemRefType>(operand.getType())))
+        return emitOpError("the kernel reads contiguous rows: ")
+               << operand.getType() << " has no unit innermost stride";
+  return success();
+}
+
+void QLinearKernelOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  // On tensors the op is pure; on buffers it reads its inputs and
+  // accumulates into `init`.
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                         SideEffects::DefaultResource::get());
+    if (isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}

@@ -1,0 +1,96 @@
+//===- QAFKernelOps.td - computations a target may call a kernel for ------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Micro-kernel ops, as IREE's `iree_codegen.ukernel.*`: the shared lowering
+// states that a computation is one a library kernel implements by emitting
+// an op, not by tagging a linalg op with a discardable attribute that any
+// pass rebuilding the linalg op would drop. The ops are destination-passing
+// on tensors and on buffers; a target with the kernel turns the bufferized
+// op into a call (the CPU: qaf-linalg-to-cpu-kernels), any other decomposes
+// it into its reference linalg.generic (qaf-decompose-kernel-ops).
+// Included by QAFOps.td, after the dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QAF_DIALECTS_QAF_QAFKERNELOPS_TD
+#define QAF_DIALECTS_QAF_QAFKERNELOPS_TD
+
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+// Matrices as a kernel reads them, on tensors or on buffers.
+def QAF_KernelF32Matrix
+    : AnyTypeOf<[TensorRankOf<[F32], [2]>, MemRefRankOf<[F32], [2]>]>;
+def QAF_KernelByteMatrix
+    : AnyTypeOf<[TensorRankOf<[AnyI8], [2]>, MemRefRankOf<[AnyI8], [2]>]>;
+
+def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "init += x · dequant(W)ᵀ, computed by the qaf_qlinear kernel";
+  let description = [{
+    A quantized linear layer's contraction over (m, n, k):
+    `init[m, n] += Σ_k input[m, k] · s[n, k/g] · ((q[n, k] + moves[n, k]) −
+    z[n, k/g])`, with `g` = `group_size`, `s` and `z` the `scales` and
+    `zero_points` [N, K/g], and `q` the codes: `codes` is [N, K·bits/8]
+    bytes, a bit stream per row with the first code in the lowest bits.
+    `moves` (LoTA-QAF's ternary update Ŵ, int8 [N, K]) is optional.
+
+    Only what the kernel computes is admitted: f32 activations, scales,
+    zero points and accumulator; 2, 3, 4 or 8 bits; groups of whole bytes
+    (`group_size`·`bits` a multiple of 8). The weights have static shapes;
+    M (and K in `input`'s type) may be dynamic. On buffers every operand's
+    rows are contiguous (unit innermost stride): the kernel takes one row
+    stride per operand, so bufferization copies any other buffer into one
+    that is.
+
+    The CPU pipeline replaces the bufferized op by a call of `qaf_qlinear`
+    (lib/Runtime/CPU/Kernels/QLinear.cpp); `qaf-decompose-kernel-ops`
+    rebuilds the reference linalg.generic for targets without the kernel.
+
+    ```mlir
+    %y = qaf.kernel.qlinear bits(4) group_size(64)
+           input(%x : tensor<?x128xf32>) scales(%s : tensor<8x2xf32>)
+           zero_points(%z : tensor<8x2xf32>) codes(%c : tensor<8x64xi8>)
+           outs(%init : tensor<?x8xf32>) -> tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins QAF_KernelF32Matrix:$input,
+                   QAF_KernelF32Matrix:$scales,
+                   QAF_KernelF32Matrix:$zero_points,
+                   Optional<QAF_KernelByteMatrix>:$moves,
+                   QAF_KernelByteMatrix:$codes,
+                   QAF_KernelF32Matrix:$init,
+                   ConfinedAttr<I64Attr, [IntIsOneOf<[2, 3, 4, 8]>]>:$bits,
+                   ConfinedAttr<I64Attr, [IntPositive]>:$group_size);
+  let results = (outs Optional<TensorRankOf<[F32], [2]>>:$result);
+  let assemblyFormat = [{
+    `bits` `(` $bits `)` `group_size` `(` $group_size `)`
+    `input` `(` $input `:` type($input) `)`
+    `scales` `(` $scales `:` type($scales) `)`
+    `zero_points` `(` $zero_points `:` type($zero_points) `)`
+    (`moves` `(` $moves^ `:` type($moves) `)`)?
+    `codes` `(` $codes `:` type($codes) `)`
+    `outs` `(` $init `:` type($init) `)`
+    attr-dict (`->` type($result)^)?
+  }];
+  let builders = [
+    // The result is `init`'s type on tensors, none on buffers.
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$scales,
+                   "::mlir::Value":$zeroPoints, "::mlir::Value":$moves,
+                   "::mlir::Value":$codes, "::mlir::Value":$init,
+                   "int64_t":$bits, "int64_t":$groupSize)>
+  ];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+    /// Whether the kernel can read (or write) a buffer of this type: its
+    /// rows must be contiguous (unit innermost stride).
+    static bool isKernelReadable(::mlir::MemRefType type);
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // QAF_DIALECTS_QAF_QAFKERNELOPS_TD
