@@ -102,15 +102,14 @@ func::FuncOp lookupEntry(ModuleOp module, StringRef entry) {
 
 } // namespace
 
-FailureOr<ArtifactDescription>
-describeEntryPoint(ModuleOp module, StringRef entry, const CPUTarget &target) {
+FailureOr<ArtifactDescription> describeEntryPoint(ModuleOp module,
+                                                  StringRef entry) {
   func::FuncOp func = lookupEntry(module, entry);
   if (!func)
     return emitError(module.getLoc()) << "no entry point @" << entry;
   ArtifactDescription description;
   description.entry = entry.str();
   description.symbol = "qaf_entry_" + entry.str();
-  description.target = target;
 
   // The fingerprint covers the code (the IR without weights) and every
   // weight's bytes: a library, a manifest and a weights file belong together

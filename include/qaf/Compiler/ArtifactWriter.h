@@ -12,7 +12,7 @@
 #ifndef QAF_COMPILER_ARTIFACTWRITER_H
 #define QAF_COMPILER_ARTIFACTWRITER_H
 
-#include "qaf/Compiler/CPUCodegen.h"
+#include "qaf/Target/CPU/CPUCodegen.h"
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -53,10 +53,10 @@ struct ArtifactDescription {
 inline constexpr llvm::StringLiteral kArtifactDescriptionAttr = "qaf.artifact";
 
 /// Describes entry point `entry` (weights, inputs, outputs) and computes the
-/// artifact's fingerprint from the IR and the weight bytes.
-mlir::FailureOr<ArtifactDescription>
-describeEntryPoint(mlir::ModuleOp module, llvm::StringRef entry,
-                   const CPUTarget &target);
+/// artifact's fingerprint from the IR and the weight bytes. The target's
+/// backend fills in `target` (TargetBackend::describeTarget).
+mlir::FailureOr<ArtifactDescription> describeEntryPoint(mlir::ModuleOp module,
+                                                        llvm::StringRef entry);
 
 /// Stores `description` (with the weight values) on `module` as
 /// kArtifactDescriptionAttr.
