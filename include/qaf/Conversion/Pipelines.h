@@ -7,7 +7,7 @@
 // fused linalg on tensors for every target, and each target's pipeline
 // (`qaf-lower-to-cpu`, lib/Conversion/CPU) runs it, then goes on to the LLVM
 // dialect. Both are registered with typed options and can run any range of
-// phases, so qaf-opt reproduces every qaf-compile stage.
+// phases, so qaf-opt runs the passes of any qaf-compile stage.
 //
 //===----------------------------------------------------------------------===//
 
