@@ -1,4 +1,4 @@
-//===- InitAll.h - register qaf's dialects and passes -----------*- C++ -*-===//
+//===- InitAll.h - register qaf's dialects, passes and targets --*- C++ -*-===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -19,6 +19,9 @@ void registerAllDialects(mlir::DialectRegistry &registry);
 
 /// Registers every qaf pass and pipeline with the global pass registry.
 void registerAllPasses();
+
+/// Registers every target qaf-compile can generate code for.
+void registerAllTargetBackends();
 
 } // namespace qaf
 

@@ -23,7 +23,6 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
-#include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
 
@@ -156,17 +155,6 @@ LogicalResult hashValue(StringRef name, ElementsAttr value, Location loc,
 
 } // namespace
 
-TargetDescription describeCPUTarget(const CPUTarget &target) {
-  TargetDescription description;
-  description.kind = TargetKind::CPU;
-  description.binary = BinaryKind::SharedLibrary;
-  description.triple = target.triple;
-  description.cpu = target.cpu;
-  description.features = target.features;
-  description.arch = llvm::Triple(target.triple).getArchName().str();
-  return description;
-}
-
 bool isTrainableParameter(func::FuncOp entry, unsigned argIndex) {
   BlockArgument argument = entry.getArgument(argIndex);
   return llvm::any_of(argument.getUses(), [&](OpOperand &use) {
@@ -185,9 +173,8 @@ bool isTrainableParameter(func::FuncOp entry, unsigned argIndex) {
   });
 }
 
-FailureOr<ArtifactDescription>
-describeArtifact(ModuleOp module, ArrayRef<std::string> entries,
-                 const TargetDescription &target) {
+FailureOr<ArtifactDescription> describeArtifact(ModuleOp module,
+                                                ArrayRef<std::string> entries) {
   SmallVector<func::FuncOp> funcs;
   for (const std::string &entry : entries) {
     func::FuncOp func = lookupEntry(module, entry);
@@ -201,7 +188,6 @@ describeArtifact(ModuleOp module, ArrayRef<std::string> entries,
 
   ArtifactDescription description;
   Manifest &manifest = description.manifest;
-  manifest.target = target;
 
   // The fingerprint covers the code (the IR without weights) and every
   // weight's and parameter's bytes: a library, a manifest and the tensor

@@ -3,8 +3,9 @@
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
 // Phases, in order: outline the weights (and write them), lower through the
-// CPU pipeline, emit code, link, and write the manifest last, so that a
-// folder with a manifest is a complete artifact.
+// target's pipeline, emit code, link, and write the manifest last, so that a
+// folder with a manifest is a complete artifact. Targets are known only
+// through the TargetBackend interface.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,8 +23,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -31,32 +30,16 @@ using namespace mlir;
 
 namespace qaf {
 
-std::optional<CompilePhase> parseCompilePhase(StringRef name) {
-  return llvm::StringSwitch<std::optional<CompilePhase>>(name)
-      .Case("onnx", CompilePhase::ONNX)
-      .Case("outlined", CompilePhase::Outlined)
-      .Case("linalg", CompilePhase::Linalg)
-      .Case("loops", CompilePhase::Loops)
-      .Case("llvm", CompilePhase::LLVM)
-      .Case("llvm-ir", CompilePhase::LLVMIR)
-      .Case("object", CompilePhase::Object)
-      .Case("artifact", CompilePhase::Artifact)
-      .Default(std::nullopt);
-}
-
 namespace {
 
-/// Runs the CPU pipeline from one phase to another.
-LogicalResult runPipeline(ModuleOp module, CPUPhase from, CPUPhase to,
-                          const CompileOptions &options) {
-  PassManager pm(module->getContext());
-  if (failed(buildCPULoweringPipeline(pm, from, to)))
-    return emitError(module.getLoc()) << "cannot build the CPU pipeline";
+/// Runs `pm` on `module`, timed as `name` under `timing` (when not null),
+/// and printed first when asked.
+LogicalResult runPipeline(ModuleOp module, PassManager &pm, TimingScope *timing,
+                          StringRef name, const CompileOptions &options) {
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
-  TimingScope scope =
-      options.timing ? options.timing->nest("pipeline") : TimingScope();
-  if (options.timing)
+  TimingScope scope = timing ? timing->nest(name) : TimingScope();
+  if (timing)
     pm.enableTiming(scope);
   if (options.printPipelines) {
     pm.printAsTextualPipeline(llvm::errs());
@@ -74,20 +57,14 @@ LogicalResult writeIR(ModuleOp module, const CompileOptions &options) {
                        /*printWeights=*/false);
 }
 
-StringRef getPhaseName(CompilePhase phase) {
-  static const char *const names[] = {"onnx", "outlined", "linalg", "loops",
-                                      "llvm", "llvm-ir",  "object", "artifact"};
-  return names[static_cast<int>(phase)];
-}
-
 /// The phase a module is in. An imported graph has no artifact description;
 /// every later phase has one (the outlining step attaches it), and the
 /// entry point's form tells them apart.
-FailureOr<CompilePhase> detectPhase(ModuleOp module, StringRef entry,
-                                    bool hasDescription) {
+FailureOr<Phase> detectPhase(ModuleOp module, StringRef entry,
+                             bool hasDescription) {
   if (!hasDescription) {
     if (module.lookupSymbol<func::FuncOp>(onnx::kMainGraphName))
-      return CompilePhase::ONNX;
+      return Phase::ONNX;
     return emitError(module.getLoc())
            << "the input is neither an imported ONNX graph (no @"
            << onnx::kMainGraphName << ") nor a stage written by qaf-compile "
@@ -98,7 +75,7 @@ FailureOr<CompilePhase> detectPhase(ModuleOp module, StringRef entry,
   if (!entryOp)
     return emitError(module.getLoc()) << "no entry point @" << entry;
   if (isa<LLVM::LLVMFuncOp>(entryOp))
-    return CompilePhase::LLVM;
+    return Phase::LLVM;
   auto func = dyn_cast<func::FuncOp>(entryOp);
   if (!func)
     return emitError(entryOp->getLoc())
@@ -106,7 +83,7 @@ FailureOr<CompilePhase> detectPhase(ModuleOp module, StringRef entry,
   auto isBuffer = [](Type type) { return isa<BaseMemRefType>(type); };
   if (llvm::any_of(func.getArgumentTypes(), isBuffer) ||
       llvm::any_of(func.getResultTypes(), isBuffer))
-    return CompilePhase::Loops;
+    return Phase::Loops;
   // Outlined graphs still hold onnx or qaf ops (a graph of qaf ops alone
   // has none of onnx's once its constants became arguments); the qaf
   // kernel ops are the lowering's output.
@@ -120,53 +97,44 @@ FailureOr<CompilePhase> detectPhase(ModuleOp module, StringRef entry,
                        : WalkResult::advance();
           })
           .wasInterrupted();
-  return hasGraphOps ? CompilePhase::Outlined : CompilePhase::Linalg;
+  return hasGraphOps ? Phase::Outlined : Phase::Linalg;
 }
 
-/// Outlines the weights of an imported graph and attaches the artifact
-/// description (with the weight values) to the module; returns it.
+/// Outlines the weights of an imported graph (the target-neutral pipeline's
+/// first stage) and attaches the artifact description (with the weight
+/// values and the target it is compiled for) to the module; returns it.
 FailureOr<ArtifactDescription> outlineWeights(ModuleOp module,
+                                              const TargetBackend &target,
                                               const CompileOptions &options,
-                                              const CPUTarget &target) {
+                                              TimingScope *timing) {
   PassManager pm(module->getContext());
-  std::string pipeline =
-      "func.func(qaf-fold-weight-transposes),qaf-outline-weights{entry=" +
-      options.entry + "}";
-  if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(module)))
+  LinalgPipelineOptions outline;
+  outline.from = Phase::ONNX;
+  outline.to = Phase::Outlined;
+  outline.entry = options.entry;
+  buildLinalgPipeline(pm, outline);
+  if (failed(runPipeline(module, pm, timing, "passes", options)))
     return failure();
   FailureOr<ArtifactDescription> description =
-      describeArtifact(module, {options.entry}, describeCPUTarget(target));
+      describeArtifact(module, {options.entry});
   if (failed(description))
     return failure();
+  target.describeTarget(*description);
   attachDescription(module, *description);
   stripWeightValues(module, *description);
   return description;
 }
 
-CPUPhase toCPUPhase(CompilePhase phase) {
-  switch (phase) {
-  case CompilePhase::ONNX:
-    return CPUPhase::ONNX;
-  case CompilePhase::Outlined:
-    return CPUPhase::Outlined;
-  case CompilePhase::Linalg:
-    return CPUPhase::Linalg;
-  case CompilePhase::Loops:
-    return CPUPhase::Loops;
-  default:
-    return CPUPhase::LLVM;
-  }
-}
-
 } // namespace
 
-LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
+LogicalResult compile(ModuleOp module, TargetBackend &target,
+                      const CompileOptions &options) {
   Location loc = module.getLoc();
   FailureOr<std::optional<ArtifactDescription>> attached =
       readDescription(module);
   if (failed(attached))
     return failure();
-  FailureOr<CompilePhase> inputPhase =
+  FailureOr<Phase> inputPhase =
       detectPhase(module, options.entry, attached->has_value());
   if (failed(inputPhase))
     return failure();
@@ -175,54 +143,55 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
                           << getPhaseName(*inputPhase)
                           << "'; it cannot stop at the earlier phase '"
                           << getPhaseName(options.phase) << "'";
-  if (options.phase == *inputPhase && options.phase <= CompilePhase::LLVM)
+  if (options.phase == *inputPhase && options.phase <= Phase::LLVM)
     return writeIR(module, options);
 
-  CPUTarget target = options.target;
-  if (failed(resolveCPUTarget(target, loc)))
+  if (failed(target.initialize(loc)))
     return failure();
 
   // The description travels on the module for the IR written at a phase;
   // this copy (its weight values are the same uniqued attributes) serves
   // the code generation below.
   std::optional<ArtifactDescription> description = std::move(*attached);
-  if (*inputPhase == CompilePhase::ONNX) {
+  if (*inputPhase == Phase::ONNX) {
     TimingScope scope =
         options.timing ? options.timing->nest("outline") : TimingScope();
-    FailureOr<ArtifactDescription> outlined =
-        outlineWeights(module, options, target);
+    FailureOr<ArtifactDescription> outlined = outlineWeights(
+        module, target, options, options.timing ? &scope : nullptr);
     if (failed(outlined))
       return failure();
     description = std::move(*outlined);
-    if (options.phase == CompilePhase::Outlined)
+    if (options.phase == Phase::Outlined)
       return writeIR(module, options);
   }
-  if (*inputPhase <= CompilePhase::Outlined)
+  if (*inputPhase <= Phase::Outlined)
     stripEntryPointAttributes(module, *description);
   // Fail before the long part when the input's weights were elided.
-  if (options.phase == CompilePhase::Artifact &&
+  if (options.phase == Phase::Artifact &&
       failed(checkWeightValues(*description, loc)))
     return failure();
 
-  CompilePhase lastIRPhase = std::min(options.phase, CompilePhase::LLVM);
-  CPUPhase from = toCPUPhase(std::max(*inputPhase, CompilePhase::Outlined));
-  if (failed(runPipeline(module, from, toCPUPhase(lastIRPhase), options)))
+  PassManager pm(module->getContext());
+  target.buildPipeline(pm, std::max(*inputPhase, Phase::Outlined),
+                       std::min(options.phase, Phase::LLVM));
+  if (failed(runPipeline(module, pm, options.timing, "pipeline", options)))
     return failure();
-  if (options.phase <= CompilePhase::LLVM)
+  if (options.phase <= Phase::LLVM)
     return writeIR(module, options);
 
-  // Code generation: the description leaves the module here.
-  description->manifest.target = describeCPUTarget(target);
+  // Code generation: the description leaves the module here. A stage
+  // resumed with other target options records the target it is compiled
+  // for now.
+  target.describeTarget(*description);
   module->removeAttr(kArtifactDescriptionAttr);
 
   SmallVector<EntryPointABI> entryPoints;
   for (const EntryPoint &entry : description->manifest.entryPoints)
     entryPoints.push_back({entry.name, !entry.outputs.empty()});
   const std::string &fingerprint = description->manifest.fingerprint;
-  if (options.phase == CompilePhase::LLVMIR ||
-      options.phase == CompilePhase::Object)
-    return emitCPUCode(module, target, entryPoints, fingerprint, options.output,
-                       options.phase == CompilePhase::LLVMIR);
+  if (options.phase == Phase::LLVMIR || options.phase == Phase::Object)
+    return target.emit(module, entryPoints, fingerprint, options.phase,
+                       options.output, /*timing=*/nullptr);
 
   if (std::error_code ec = llvm::sys::fs::create_directories(options.output))
     return emitError(loc) << "cannot create the artifact folder '"
@@ -241,14 +210,13 @@ LogicalResult compileForCPU(ModuleOp module, const CompileOptions &options) {
   {
     TimingScope scope =
         options.timing ? options.timing->nest("llvm-codegen") : TimingScope();
-    if (failed(emitCPUCode(module, target, entryPoints, fingerprint, objectPath,
-                           /*emitLLVMIR=*/false,
-                           options.timing ? &scope : nullptr)))
+    if (failed(target.emit(module, entryPoints, fingerprint, Phase::Object,
+                           objectPath, options.timing ? &scope : nullptr)))
       return failure();
   }
   TimingScope linkScope =
       options.timing ? options.timing->nest("link") : TimingScope();
-  LogicalResult linked = linkSharedLibrary(objectPath, libraryPath, loc);
+  LogicalResult linked = target.link(objectPath, libraryPath, loc);
   llvm::sys::fs::remove(objectPath);
   if (failed(linked))
     return failure();

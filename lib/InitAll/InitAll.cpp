@@ -1,4 +1,4 @@
-//===- InitAll.cpp - register qaf's dialects and passes -------------------===//
+//===- InitAll.cpp - register qaf's dialects, passes and targets ----------===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -8,6 +8,7 @@
 
 #include "qaf/Conversion/Passes.h"
 #include "qaf/Conversion/Pipelines.h"
+#include "qaf/Target/CPU/CPUTargetBackend.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/qaf/BufferizableOpInterfaceImpl.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
@@ -32,5 +33,8 @@ void qaf::registerAllPasses() {
   mlir::registerAllPasses();
   qaf::registerPasses();
   qaf::registerQAFConversionPasses();
-  qaf::registerPipelines();
+  qaf::registerLowerToLinalgPipeline();
+  qaf::registerLowerToCPUPipeline();
 }
+
+void qaf::registerAllTargetBackends() { qaf::registerCPUTargetBackend(); }

@@ -11,6 +11,8 @@
 #include "qaf/Import/ONNXImporter.h"
 #include "qaf/InitAll.h"
 #include "qaf/Support/ToolSupport.h"
+#include "qaf/Target/Phase.h"
+#include "qaf/Target/TargetBackend.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -36,8 +38,10 @@ cl::opt<std::string> outputPath(
     cl::desc("Artifact folder (or the output file with --compile-to before "
              "'artifact'; '-' is stdout for IR)"),
     cl::value_desc("path"), cl::Required, cl::cat(category));
-cl::opt<std::string> target("target", cl::desc("Target: cpu"), cl::init("cpu"),
-                            cl::cat(category));
+// The help texts of --target and --compile-to are written from the target
+// registry and the phase table in main.
+cl::opt<std::string> targetName("target", cl::init("cpu"),
+                                cl::value_desc("name"), cl::cat(category));
 cl::opt<std::string>
     cpu("cpu",
         cl::desc("CPU to generate code for: 'native' (the host, default) or an "
@@ -46,11 +50,8 @@ cl::opt<std::string>
 cl::opt<unsigned> optLevel("opt-level",
                            cl::desc("LLVM optimization level (0-3, default 3)"),
                            cl::init(3), cl::cat(category));
-cl::opt<std::string> compileTo(
-    "compile-to",
-    cl::desc("Stop after a phase: onnx, outlined, linalg, loops, llvm, "
-             "llvm-ir, object, artifact (default)"),
-    cl::init("artifact"), cl::cat(category));
+cl::opt<std::string> compileTo("compile-to", cl::init("artifact"),
+                               cl::value_desc("phase"), cl::cat(category));
 cl::opt<std::string> entry("entry",
                            cl::desc("Name of the compiled entry point"),
                            cl::init("infer"), cl::cat(category));
@@ -66,20 +67,34 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   qaf::registerAllPasses();
+  qaf::registerAllTargetBackends();
+  std::string targetHelp = "Target to generate code for (default cpu):";
+  for (const qaf::TargetBackendInfo &info : qaf::getRegisteredTargetBackends())
+    targetHelp += "\n  " + info.name + ": " + info.description;
+  targetName.setDescription(targetHelp);
+  std::string phaseHelp = "Stop after a phase (default artifact):";
+  for (const qaf::PhaseInfo &info : qaf::getPhaseTable())
+    phaseHelp += ("\n  " + info.name + ": " + info.description).str();
+  compileTo.setDescription(phaseHelp);
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
                               "qaf compiler: ONNX model -> native artifact\n");
 
-  std::optional<qaf::CompilePhase> phase = qaf::parseCompilePhase(compileTo);
+  std::optional<qaf::Phase> phase = qaf::parsePhase(compileTo);
   if (!phase) {
-    errs() << "qaf-compile: unknown phase '" << compileTo
-           << "' (onnx, outlined, linalg, loops, llvm, llvm-ir, object, "
-              "artifact)\n";
+    errs() << "qaf-compile: unknown phase '" << compileTo << "' ("
+           << qaf::getPhaseNameList() << ")\n";
     return 2;
   }
-  if (target != "cpu") {
-    errs() << "qaf-compile: unknown target '" << target
-           << "' (supported: cpu)\n";
+  const qaf::TargetBackendInfo *target = qaf::lookupTargetBackend(targetName);
+  if (!target) {
+    errs() << "qaf-compile: target '" << targetName
+           << "' is not available yet (targets: "
+           << qaf::getTargetBackendNameList() << ")\n";
+    return 2;
+  }
+  if (optLevel > 3) {
+    errs() << "qaf-compile: --opt-level must be 0 to 3\n";
     return 2;
   }
 
@@ -104,17 +119,16 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
+  qaf::TargetOptions targetOptions;
+  targetOptions.cpu = cpu;
+  targetOptions.optLevel = optLevel;
+  std::unique_ptr<qaf::TargetBackend> backend = target->create(targetOptions);
+
   qaf::CompileOptions options;
-  options.target.cpu = cpu;
-  if (optLevel > 3) {
-    errs() << "qaf-compile: --opt-level must be 0 to 3\n";
-    return 2;
-  }
-  options.target.optLevel = optLevel;
   options.phase = *phase;
   options.entry = entry;
   options.output = outputPath;
   options.printPipelines = printPipelines;
   options.timing = &timing;
-  return failed(qaf::compileForCPU(*module, options)) ? 1 : 0;
+  return failed(qaf::compile(*module, *backend, options)) ? 1 : 0;
 }

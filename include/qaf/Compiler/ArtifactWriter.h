@@ -15,7 +15,6 @@
 #ifndef QAF_COMPILER_ARTIFACTWRITER_H
 #define QAF_COMPILER_ARTIFACTWRITER_H
 
-#include "qaf/Compiler/CPUCodegen.h"
 #include "qaf/Runtime/Manifest.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -44,9 +43,6 @@ inline constexpr llvm::StringLiteral kArtifactDescriptionAttr = "qaf.artifact";
 /// The name of the parameters file when an artifact has parameters.
 inline constexpr llvm::StringLiteral kParametersFile = "parameters.safetensors";
 
-/// The target record of code compiled for `target` (resolved).
-TargetDescription describeCPUTarget(const CPUTarget &target);
-
 /// Whether outlined argument `argIndex` of `entry` is a parameter (a tensor
 /// the entry point may update: it feeds a trainable operand of an adapter
 /// op) rather than a read-only weight. The one place that decides it.
@@ -55,10 +51,10 @@ bool isTrainableParameter(mlir::func::FuncOp entry, unsigned argIndex);
 /// Describes entry points `entries` (weights, parameters, inputs, outputs)
 /// and computes the artifact's fingerprint from the IR and the tensor bytes.
 /// First orders each entry point's arguments as the ABI passes them:
-/// weights, then parameters, then inputs.
+/// weights, then parameters, then inputs. The target's backend fills in the
+/// manifest's target record (TargetBackend::describeTarget).
 mlir::FailureOr<ArtifactDescription>
-describeArtifact(mlir::ModuleOp module, llvm::ArrayRef<std::string> entries,
-                 const TargetDescription &target);
+describeArtifact(mlir::ModuleOp module, llvm::ArrayRef<std::string> entries);
 
 /// Stores `description` (with the tensor values) on `module` as
 /// kArtifactDescriptionAttr: `{manifest = <the manifest's JSON as

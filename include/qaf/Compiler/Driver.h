@@ -7,38 +7,24 @@
 #ifndef QAF_COMPILER_DRIVER_H
 #define QAF_COMPILER_DRIVER_H
 
-#include "qaf/Compiler/CPUCodegen.h"
+#include "qaf/Target/Phase.h"
+#include "qaf/Target/TargetBackend.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 #include "mlir/Support/Timing.h"
 
-#include <optional>
 #include <string>
 
 namespace qaf {
 
-/// Where compilation stops (`--compile-to=`), in pipeline order.
-enum class CompilePhase {
-  ONNX,     ///< as imported
-  Outlined, ///< weights outlined into entry point arguments
-  Linalg,   ///< linalg on tensors
-  Loops,    ///< buffers, kernel calls, OpenMP loops
-  LLVM,     ///< the LLVM dialect
-  LLVMIR,   ///< LLVM IR text (.ll)
-  Object,   ///< an object file (.o)
-  Artifact, ///< model.so + weights.safetensors + manifest.json
-};
-
-std::optional<CompilePhase> parseCompilePhase(llvm::StringRef name);
-
 struct CompileOptions {
-  CPUTarget target;
-  CompilePhase phase = CompilePhase::Artifact;
+  /// Where compilation stops (`--compile-to=`).
+  Phase phase = Phase::Artifact;
   /// The entry point the graph becomes.
   std::string entry = "infer";
-  /// An artifact folder for CompilePhase::Artifact, else the output file
-  /// ("-" for stdout where text is written).
+  /// An artifact folder for Phase::Artifact, else the output file ("-" for
+  /// stdout where text is written).
   std::string output;
   /// Print each pass pipeline before running it.
   bool printPipelines = false;
@@ -46,10 +32,11 @@ struct CompileOptions {
   mlir::TimingScope *timing = nullptr;
 };
 
-/// Compiles an imported (onnx dialect) module for the CPU up to
-/// `options.phase` and writes the result. Errors are diagnostics.
-mlir::LogicalResult compileForCPU(mlir::ModuleOp module,
-                                  const CompileOptions &options);
+/// Compiles a module in any phase up to Phase::LLVM (an imported onnx graph,
+/// or IR that qaf-compile wrote at a phase) for `target`, up to
+/// `options.phase`, and writes the result. Errors are diagnostics.
+mlir::LogicalResult compile(mlir::ModuleOp module, TargetBackend &target,
+                            const CompileOptions &options);
 
 } // namespace qaf
 

@@ -180,6 +180,9 @@ def FuseElementwisePass : Pass<"qaf-fuse-elementwise", "mlir::func::FuncOp"> {
     This pass fuses element-wise producers into consumers and propagates
     reshapes like upstream, but leaves every contraction and named op as it
     is, so matmuls reach the kernels.
+
+    Target-neutral (lib/Conversion/Common), run by `qaf-lower-to-linalg`:
+    every target wants fused element-wise loops and recognisable matmuls.
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",
@@ -195,6 +198,11 @@ def ApproximateMathPass : Pass<"qaf-approximate-math", "mlir::func::FuncOp"> {
     loops around them (SiLU, softmax, GELU). Upstream's polynomial
     approximations are plain arithmetic, accurate to a few ulp, and
     vectorize.
+
+    The rewrite is target-neutral (lib/Conversion/Common) and runs inside
+    `qaf-lower-to-linalg`, right after element-wise fusion; whether it runs
+    is each target's choice (`approximate-math`, on for the CPU): a GPU's
+    math library has fast vector versions of these functions already.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

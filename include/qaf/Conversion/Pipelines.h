@@ -2,44 +2,138 @@
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
+// Two layers, as IREE's Codegen/Common under its LLVMCPU and LLVMGPU
+// pipelines: `qaf-lower-to-linalg` (lib/Conversion/Common) takes onnx/qaf to
+// fused linalg on tensors for every target, and each target's pipeline
+// (`qaf-lower-to-cpu`, lib/Conversion/CPU) runs it, then goes on to the LLVM
+// dialect. Both are registered with typed options and can run any range of
+// phases, so qaf-opt runs the passes of any qaf-compile stage.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef QAF_CONVERSION_PIPELINES_H
 #define QAF_CONVERSION_PIPELINES_H
 
+#include "qaf/Target/Phase.h"
+
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/LLVM.h"
 
 #include <string>
 
 namespace qaf {
 
-/// Where the CPU pipeline can stop, in order (`qaf-compile --compile-to=`).
-enum class CPUPhase {
-  /// The onnx dialect as imported.
-  ONNX,
-  /// Weights outlined into entry point arguments, still onnx.
-  Outlined,
-  /// linalg/tensor/arith on tensors, fused.
-  Linalg,
-  /// Buffers, kernel calls and loops.
-  Loops,
-  /// The LLVM dialect.
-  LLVM,
+/// Fails through `errorHandler` unless `from` <= `to` and both lie in
+/// [`first`, `last`], the phases `pipeline` covers.
+mlir::LogicalResult checkPhaseRange(
+    llvm::StringRef pipeline, Phase from, Phase to, Phase first, Phase last,
+    llvm::function_ref<mlir::LogicalResult(const llvm::Twine &)> errorHandler);
+
+/// Registers a pipeline whose options (`Options`, with `from` and `to`
+/// phases) are parsed and checked against the phases it covers, `first` to
+/// `last`: a bad option is an error of the tool that parses the pipeline,
+/// never an abort.
+template <typename Options>
+void registerPhasePipeline(llvm::StringRef name, llvm::StringRef description,
+                           Phase first, Phase last,
+                           void (*build)(mlir::OpPassManager &,
+                                         const Options &)) {
+  mlir::registerPassPipeline(
+      name, description,
+      [name = name.str(), first, last,
+       build](mlir::OpPassManager &pm, llvm::StringRef text,
+              llvm::function_ref<mlir::LogicalResult(const llvm::Twine &)>
+                  errorHandler) -> mlir::LogicalResult {
+        Options options;
+        if (mlir::failed(options.parseFromString(text)) ||
+            mlir::failed(checkPhaseRange(name, options.from, options.to, first,
+                                         last, errorHandler)))
+          return mlir::failure();
+        build(pm, options);
+        return mlir::success();
+      },
+      [](llvm::function_ref<void(const mlir::detail::PassOptions &)>
+             printOptions) { printOptions(Options()); });
+}
+
+//===----------------------------------------------------------------------===//
+// The target-neutral pipeline: onnx/qaf -> linalg (QAFConversionCommon)
+//===----------------------------------------------------------------------===//
+
+struct LinalgPipelineOptions
+    : public mlir::PassPipelineOptions<LinalgPipelineOptions> {
+  Option<Phase> from{*this, "from",
+                     llvm::cl::desc("The phase of the input (onnx, outlined)"),
+                     llvm::cl::init(Phase::ONNX)};
+  Option<Phase> to{*this, "to",
+                   llvm::cl::desc("The phase to stop at (outlined, linalg)"),
+                   llvm::cl::init(Phase::Linalg)};
+  Option<std::string> entry{
+      *this, "entry",
+      llvm::cl::desc("Name of the entry point the graph function becomes"),
+      llvm::cl::init("infer")};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Replace exp, tanh and erf by polynomials "
+                     "(qaf-approximate-math): for targets whose math library "
+                     "calls would keep loops from vectorizing"),
+      llvm::cl::init(false)};
+
+  LinalgPipelineOptions() {
+    addPhaseNames(from);
+    addPhaseNames(to);
+  }
 };
 
-/// The passes that take a module at phase `from` to phase `to`, as a textual
-/// pipeline nested under builtin.module.
-std::string getCPUPipeline(CPUPhase from, CPUPhase to);
+/// Adds the passes that take a module from `options.from` to `options.to`
+/// (ONNX <= from <= to <= Linalg): fold weight transposes and outline the
+/// weights (-> Outlined); lower onnx/qaf to linalg, then fuse element-wise
+/// chains (-> Linalg).
+void buildLinalgPipeline(mlir::OpPassManager &pm,
+                         const LinalgPipelineOptions &options);
 
-/// Adds onnx -> LLVM dialect for the host CPU: outline weights, convert to
-/// linalg, fuse, bufferize, call the GEMM kernels, OpenMP loops, LLVM.
-mlir::LogicalResult buildCPULoweringPipeline(mlir::OpPassManager &pm,
-                                             CPUPhase from = CPUPhase::ONNX,
-                                             CPUPhase to = CPUPhase::LLVM);
+/// Registers `qaf-lower-to-linalg`.
+void registerLowerToLinalgPipeline();
 
-/// Registers `qaf-lower-to-cpu` with the pass registry.
-void registerPipelines();
+//===----------------------------------------------------------------------===//
+// The CPU pipeline: onnx/qaf -> LLVM dialect (QAFConversionCPU)
+//===----------------------------------------------------------------------===//
+
+struct CPUPipelineOptions
+    : public mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<Phase> from{*this, "from",
+                     llvm::cl::desc("The phase of the input (onnx to llvm)"),
+                     llvm::cl::init(Phase::ONNX)};
+  Option<Phase> to{*this, "to",
+                   llvm::cl::desc("The phase to stop at (onnx to llvm)"),
+                   llvm::cl::init(Phase::LLVM)};
+  Option<std::string> entry{
+      *this, "entry",
+      llvm::cl::desc("Name of the entry point the graph function becomes"),
+      llvm::cl::init("infer")};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Replace exp, tanh and erf by polynomials, so that the "
+                     "loops around them vectorize instead of calling libm"),
+      llvm::cl::init(true)};
+
+  CPUPipelineOptions() {
+    addPhaseNames(from);
+    addPhaseNames(to);
+  }
+};
+
+/// Adds the passes that take a module from `options.from` to `options.to`
+/// (from <= to <= LLVM) for the host CPU: the shared pipeline up to Linalg,
+/// then buffers, GEMM kernel calls and OpenMP loops (-> Loops), and the LLVM
+/// dialect (-> LLVM).
+void buildCPUPipeline(mlir::OpPassManager &pm,
+                      const CPUPipelineOptions &options);
+
+/// Registers `qaf-lower-to-cpu`.
+void registerLowerToCPUPipeline();
 
 } // namespace qaf
 

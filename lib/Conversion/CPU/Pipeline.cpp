@@ -2,73 +2,101 @@
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
+// The passes and their order are tuned for speed (bench/cpu_prefill): a
+// change here shows in the benchmark, not only in the tests.
+//
 //===----------------------------------------------------------------------===//
 
+#include "qaf/Conversion/Passes.h"
 #include "qaf/Conversion/Pipelines.h"
 
-#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ConvertToLLVM/ToLLVMPass.h"
+#include "mlir/Conversion/MathToFuncs/MathToFuncs.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
 namespace qaf {
 
-std::string getCPUPipeline(CPUPhase from, CPUPhase to) {
-  // stages[i] takes a module from phase i - 1 to phase i.
-  static const char *const stages[] = {
-      // -> ONNX: nothing, it is where import ends.
-      "",
-      // -> Outlined
-      "func.func(qaf-fold-weight-transposes),qaf-outline-weights",
-      // -> Linalg: the shared lowering, then element-wise fusion so chains
-      // (RMSNorm, SwiGLU, masks) become single loops.
-      "qaf-convert-onnx-to-linalg,canonicalize,cse,"
-      "func.func(qaf-fuse-elementwise,qaf-approximate-math),canonicalize,cse",
-      // -> Loops: host ABI, buffers (function arguments keep an identity
-      // layout: the runtime passes contiguous arrays), deallocation, GEMM
-      // kernel calls, then loops with the parallel ones on OpenMP.
-      "qaf-prepare-cpu-entry-points,"
-      // Loops may yield new buffers when an in-place update would conflict
-      // with a read (exclusive CumSum over a runtime axis does).
-      "one-shot-bufferize{allow-return-allocs-from-loops "
-      "bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
-      "canonicalize,buffer-deallocation-pipeline,"
-      "func.func(qaf-linalg-to-cpu-kernels,qaf-memref-copy-to-linalg),"
-      "func.func(convert-linalg-to-parallel-loops),canonicalize,"
-      // Threads take the outer dimensions, LLVM vectorizes the inner one.
-      "func.func(qaf-sequential-inner-loops),"
-      "qaf-outline-parallel-loops,convert-scf-to-openmp,canonicalize",
-      // -> LLVM
-      "func.func(qaf-expand-shape-to-reinterpret-cast),"
-      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-      "convert-openmp-to-llvm,convert-math-to-funcs,convert-math-to-llvm,"
-      "convert-math-to-libm,"
-      "convert-to-llvm,reconcile-unrealized-casts",
+/// Linalg -> Loops: host ABI, buffers, deallocation, GEMM kernel calls, then
+/// loops with the parallel ones on OpenMP.
+static void addCPULoopsPasses(OpPassManager &pm) {
+  pm.addPass(createPrepareCPUEntryPointsPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  // Loops may yield new buffers when an in-place update would conflict with
+  // a read (exclusive CumSum over a runtime axis does).
+  bufferize.allowReturnAllocsFromLoops = true;
+  bufferize.bufferizeFunctionBoundaries = true;
+  // Function arguments keep an identity layout: the runtime passes
+  // contiguous arrays.
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+  OpPassManager &kernels = pm.nest<func::FuncOp>();
+  kernels.addPass(createLinalgToCPUKernelsPass());
+  kernels.addPass(createMemRefCopyToLinalgPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  // Threads take the outer dimensions, LLVM vectorizes the inner one.
+  pm.addNestedPass<func::FuncOp>(createSequentialInnerLoopsPass());
+  pm.addPass(createOutlineParallelLoopsPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+/// Loops -> LLVM.
+static void addCPULLVMPasses(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createExpandShapeToReinterpretCastPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+  assert(options.from <= options.to && options.to <= Phase::LLVM &&
+         "phases outside the CPU pipeline");
+  auto runsTo = [&](Phase phase) {
+    return options.from < phase && phase <= options.to;
   };
-  std::string pipeline;
-  for (int stage = static_cast<int>(from) + 1; stage <= static_cast<int>(to);
-       ++stage) {
-    if (!pipeline.empty())
-      pipeline += ",";
-    pipeline += stages[stage];
+  if (options.from < Phase::Linalg) {
+    LinalgPipelineOptions shared;
+    shared.from = options.from.getValue();
+    shared.to = std::min(options.to.getValue(), Phase::Linalg);
+    shared.entry = options.entry.getValue();
+    shared.approximateMath = options.approximateMath.getValue();
+    buildLinalgPipeline(pm, shared);
   }
-  return pipeline;
+  if (runsTo(Phase::Loops))
+    addCPULoopsPasses(pm);
+  if (runsTo(Phase::LLVM))
+    addCPULLVMPasses(pm);
 }
 
-LogicalResult buildCPULoweringPipeline(OpPassManager &pm, CPUPhase from,
-                                       CPUPhase to) {
-  return parsePassPipeline(getCPUPipeline(from, to), pm);
-}
-
-void registerPipelines() {
-  PassPipelineRegistration<>(
+void registerLowerToCPUPipeline() {
+  registerPhasePipeline<CPUPipelineOptions>(
       "qaf-lower-to-cpu",
-      "Lower an imported onnx model to the LLVM dialect for the host CPU "
-      "(weights become entry point arguments)",
-      [](OpPassManager &pm) {
-        if (failed(buildCPULoweringPipeline(pm)))
-          llvm::report_fatal_error("qaf-lower-to-cpu: bad pipeline");
-      });
+      "Lower an imported onnx/qaf model to the LLVM dialect for the host "
+      "CPU (weights become entry point arguments)",
+      Phase::ONNX, Phase::LLVM, buildCPUPipeline);
 }
 
 } // namespace qaf

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qaf/Compiler/CPUCodegen.h"
+#include "qaf/Target/CPU/CPUCodegen.h"
 
 #include "qaf/Support/AtomicFile.h"
 
@@ -32,7 +32,7 @@
 
 #include <thread>
 
-#include "qaf/Compiler/BuildPaths.h"
+#include "qaf/Target/CPU/BuildPaths.h"
 
 using namespace mlir;
 

@@ -4,8 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QAF_COMPILER_CPUCODEGEN_H
-#define QAF_COMPILER_CPUCODEGEN_H
+#ifndef QAF_TARGET_CPU_CPUCODEGEN_H
+#define QAF_TARGET_CPU_CPUCODEGEN_H
+
+#include "qaf/Target/TargetBackend.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
@@ -31,14 +33,6 @@ struct CPUTarget {
 /// Resolves `native` (or checks a named CPU) into triple, CPU and features.
 mlir::LogicalResult resolveCPUTarget(CPUTarget &target, mlir::Location loc);
 
-/// An entry point as the artifact exposes it (docs/artifact-abi.md).
-struct EntryPointABI {
-  /// The function's name in the module, e.g. `infer`.
-  std::string name;
-  /// Whether it returns anything (then args[0] points to the results).
-  bool hasResults = true;
-};
-
 /// Translates a module in the LLVM dialect to LLVM IR, adds the packed entry
 /// wrappers `qaf_entry_<name>(void **args)` and the exported fingerprint,
 /// optimizes at O3 for the target, and writes textual LLVM IR (`.ll`) or an
@@ -57,4 +51,4 @@ mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
 
 } // namespace qaf
 
-#endif // QAF_COMPILER_CPUCODEGEN_H
+#endif // QAF_TARGET_CPU_CPUCODEGEN_H

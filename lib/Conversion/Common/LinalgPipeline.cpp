@@ -1,0 +1,67 @@
+//===- LinalgPipeline.cpp - onnx/qaf -> linalg, for every target ----------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Conversion/Passes.h"
+#include "qaf/Conversion/Pipelines.h"
+#include "qaf/passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace qaf {
+
+LogicalResult
+checkPhaseRange(StringRef pipeline, Phase from, Phase to, Phase first,
+                Phase last,
+                function_ref<LogicalResult(const Twine &)> errorHandler) {
+  auto inRange = [&](Phase phase) { return first <= phase && phase <= last; };
+  if (!inRange(from) || !inRange(to))
+    return errorHandler(pipeline + " runs from phase '" + getPhaseName(first) +
+                        "' to phase '" + getPhaseName(last) + "', not from '" +
+                        getPhaseName(from) + "' to '" + getPhaseName(to) + "'");
+  if (from > to)
+    return errorHandler(pipeline + ": phase '" + getPhaseName(to) +
+                        "' comes before phase '" + getPhaseName(from) + "'");
+  return success();
+}
+
+void buildLinalgPipeline(OpPassManager &pm,
+                         const LinalgPipelineOptions &options) {
+  assert(Phase::ONNX <= options.from && options.from <= options.to &&
+         options.to <= Phase::Linalg && "phases outside the linalg pipeline");
+  if (options.from < Phase::Outlined && Phase::Outlined <= options.to) {
+    pm.addNestedPass<func::FuncOp>(createFoldWeightTransposesPass());
+    OutlineWeightsPassOptions outline;
+    outline.entry = options.entry;
+    pm.addPass(createOutlineWeightsPass(outline));
+  }
+  if (options.from < Phase::Linalg && Phase::Linalg <= options.to) {
+    pm.addPass(createConvertONNXToLinalgPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    // Element-wise chains (RMSNorm, SwiGLU, masks) become single loops.
+    OpPassManager &funcPM = pm.nest<func::FuncOp>();
+    funcPM.addPass(createFuseElementwisePass());
+    if (options.approximateMath)
+      funcPM.addPass(createApproximateMathPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+}
+
+void registerLowerToLinalgPipeline() {
+  registerPhasePipeline<LinalgPipelineOptions>(
+      "qaf-lower-to-linalg",
+      "Lower an imported onnx/qaf model to fused linalg on tensors, the "
+      "phase every target starts from (weights become entry point "
+      "arguments)",
+      Phase::ONNX, Phase::Linalg, buildLinalgPipeline);
+}
+
+} // namespace qaf

@@ -1,0 +1,123 @@
+// The registered pipelines: qaf-lower-to-linalg, shared by every target,
+// and qaf-lower-to-cpu, which runs it and goes on to the LLVM dialect. Both
+// take typed options: the phases to run between (from, to), the entry
+// point's name, and whether exp/tanh/erf become polynomials.
+
+// RUN: qaf-opt %s --qaf-lower-to-linalg | FileCheck %s --check-prefix=LINALG
+// RUN: qaf-opt %s --qaf-lower-to-cpu="to=linalg entry=prefill" | FileCheck %s --check-prefix=CPU-LINALG
+// RUN: qaf-opt %s --qaf-lower-to-cpu | FileCheck %s --check-prefix=CPU-LLVM
+// RUN: qaf-opt %s --qaf-lower-to-cpu --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-PASSES
+// RUN: qaf-opt %s --qaf-lower-to-linalg | qaf-opt --qaf-lower-to-cpu="from=linalg to=loops" --dump-pass-pipeline 2>&1 | FileCheck %s --check-prefix=CPU-LOOPS
+// RUN: not qaf-opt %s --qaf-lower-to-cpu="from=loops to=linalg" 2>&1 | FileCheck %s --check-prefix=BACKWARDS
+// RUN: not qaf-opt %s --qaf-lower-to-linalg="to=loops" 2>&1 | FileCheck %s --check-prefix=BEYOND
+// RUN: not qaf-opt %s --qaf-lower-to-cpu="to=loop" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+
+// The shared pipeline outlines the weight, lowers to linalg and fuses
+// SiLU (x * sigmoid(x)) into one loop after the matmul; exp stays a call
+// of the math library.
+// LINALG-LABEL: func.func @infer(%arg0: tensor<4x2xf32> {qaf.weight_name = "w", {{.*}}}, %arg1: tensor<?x4xf32>)
+// LINALG: linalg.matmul ins(%arg1, %arg0 : tensor<?x4xf32>, tensor<4x2xf32>)
+// LINALG: linalg.generic
+// LINALG: math.exp
+// LINALG-NOT: linalg.generic
+// LINALG: return
+
+// The CPU stops at the same phase with exp as a polynomial (no math.exp
+// left), so that the loop vectorizes.
+// CPU-LINALG-LABEL: func.func @prefill(
+// CPU-LINALG: linalg.matmul
+// CPU-LINALG: linalg.generic
+// CPU-LINALG-NOT: math.exp
+// CPU-LINALG: return
+
+// All the way: the LLVM dialect, with the C interface wrapper the runtime
+// calls.
+// CPU-LLVM: llvm.func @infer(
+// CPU-LLVM: llvm.func @_mlir_ciface_infer(
+
+// The CPU pipeline's passes, in their order (tuned for speed: a change
+// here must be deliberate).
+// CPU-PASSES: builtin.module(
+// CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: qaf-fold-weight-transposes
+// CPU-PASSES-NEXT: ),
+// CPU-PASSES-NEXT: qaf-outline-weights{entry=infer max-inline-elements=1024},
+// CPU-PASSES-NEXT: qaf-convert-onnx-to-linalg,
+// CPU-PASSES-NEXT: canonicalize
+// CPU-PASSES-NEXT: cse,
+// CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: qaf-fuse-elementwise,
+// CPU-PASSES-NEXT: qaf-approximate-math
+// CPU-PASSES-NEXT: ),
+// CPU-PASSES-NEXT: canonicalize
+// CPU-PASSES-NEXT: cse,
+// CPU-PASSES-NEXT: qaf-prepare-cpu-entry-points,
+// CPU-PASSES-NEXT: one-shot-bufferize{allow-return-allocs-from-loops=true {{.*}} bufferize-function-boundaries=true {{.*}} function-boundary-type-conversion=identity-layout-map {{.*}}},
+// CPU-PASSES-NEXT: canonicalize
+// CPU-PASSES-NEXT: expand-realloc
+// CPU-PASSES-NEXT: canonicalize
+// CPU-PASSES-NEXT: ownership-based-buffer-deallocation
+// CPU-PASSES-NEXT: canonicalize
+// CPU-PASSES-NEXT: buffer-deallocation-simplification,
+// CPU-PASSES-NEXT: bufferization-lower-deallocations,
+// CPU-PASSES-NEXT: cse,
+// CPU-PASSES-NEXT: canonicalize
+// CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: qaf-linalg-to-cpu-kernels,
+// CPU-PASSES-NEXT: qaf-memref-copy-to-linalg
+// CPU-PASSES-NEXT: ),
+// CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: convert-linalg-to-parallel-loops
+// CPU-PASSES-NEXT: ),
+// CPU-PASSES-NEXT: canonicalize
+// CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: qaf-sequential-inner-loops
+// CPU-PASSES-NEXT: ),
+// CPU-PASSES-NEXT: qaf-outline-parallel-loops,
+// CPU-PASSES-NEXT: convert-scf-to-openmp
+// CPU-PASSES-NEXT: canonicalize
+// CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: qaf-expand-shape-to-reinterpret-cast
+// CPU-PASSES-NEXT: ),
+// CPU-PASSES-NEXT: expand-strided-metadata,
+// CPU-PASSES-NEXT: lower-affine,
+// CPU-PASSES-NEXT: convert-scf-to-cf
+// CPU-PASSES-NEXT: convert-openmp-to-llvm,
+// CPU-PASSES-NEXT: convert-math-to-funcs
+// CPU-PASSES-NEXT: convert-math-to-llvm
+// CPU-PASSES-NEXT: convert-math-to-libm,
+// CPU-PASSES-NEXT: convert-to-llvm
+// CPU-PASSES-NEXT: reconcile-unrealized-casts
+// CPU-PASSES-NEXT: )
+
+// A range of phases runs only their passes: linalg to loops on the shared
+// pipeline's output gives OpenMP loops around a GEMM kernel call.
+// CPU-LOOPS: builtin.module(
+// CPU-LOOPS-NEXT: qaf-prepare-cpu-entry-points,
+// CPU-LOOPS-NOT: expand-strided-metadata
+// CPU-LOOPS: convert-scf-to-openmp
+// CPU-LOOPS-NEXT: canonicalize
+// CPU-LOOPS-NEXT: )
+// CPU-LOOPS: func.func private @infer_loop0(
+// CPU-LOOPS: omp.parallel
+// CPU-LOOPS: func.func @infer(%arg0: memref<4x2xf32> {{.*}}, %arg1: memref<?x4xf32>) -> memref<?x2xf32>
+// CPU-LOOPS: call @qaf_sgemm(
+
+// BACKWARDS: error: qaf-lower-to-cpu: phase 'linalg' comes before phase 'loops'
+// BEYOND: error: qaf-lower-to-linalg runs from phase 'onnx' to phase 'linalg', not from 'onnx' to 'loops'
+// UNKNOWN: for the --to option: Cannot find option named 'loop'!
+
+func.func @main_graph(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+  %w = onnx.Constant {value = dense_resource<w> : tensor<4x2xf32>} : tensor<4x2xf32> loc("w")
+  %y = onnx.MatMul %x, %w : (tensor<?x4xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
+  %s = onnx.Sigmoid %y : (tensor<?x2xf32>) -> tensor<?x2xf32>
+  %z = onnx.Mul %y, %s : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x2xf32>
+  return %z : tensor<?x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x040000000000803F00000040000040400000804000000000000000000000803F0000803F"
+    }
+  }
+#-}
