@@ -3,14 +3,17 @@
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
 // Internal to the onnx dialect library: the rules that shape inference, the
-// verifiers and the folders must agree on (axis normalisation, NumPy
-// broadcasting, Slice/Shape/Range arithmetic, reading int64 operands) live
-// here once.
+// verifiers and the folders must agree on (axis normalisation, Slice/Shape/
+// Range arithmetic, reading int64 operands) live here once; NumPy
+// broadcasting and the rules the lowering shares too are in
+// ONNXShapeHelpers.h.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QAF_DIALECTS_ONNX_ONNXOPSUTILS_H
 #define QAF_DIALECTS_ONNX_ONNXOPSUTILS_H
+
+#include "qaf/dialects/onnx/ONNXShapeHelpers.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -64,11 +67,6 @@ getShapeTensorEntries(mlir::Value value);
 /// can be).
 std::optional<llvm::SmallVector<int64_t>>
 getShapeTensorValues(mlir::Value value);
-
-/// NumPy (multidirectional) broadcast of two shapes; a dynamic dim against a
-/// static d != 1 gives d. Nullopt when two static dims are incompatible.
-std::optional<llvm::SmallVector<int64_t>>
-broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
 /// The elements ONNX Slice selects along an axis of static size `dim`: the
 /// first index and the count, after the spec's negative-index and clamping

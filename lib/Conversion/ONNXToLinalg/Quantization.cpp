@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DataMovementUtils.h"
+#include "LoweringPattern.h"
 #include "LoweringUtils.h"
 #include "Patterns.h"
 
@@ -46,9 +47,7 @@ FailureOr<QuantizationLayout>
 getQuantizationLayout(ConversionPatternRewriter &rw, Operation *op,
                       RankedTensorType xType, Value scale, int64_t axis,
                       int64_t blockSize) {
-  auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
-  if (!scaleType)
-    return reportUnsupported(rw, op, "the scale must have a ranked type");
+  auto scaleType = cast<RankedTensorType>(scale.getType());
   QuantizationLayout layout;
   if (scaleType.hasStaticShape() && scaleType.getNumElements() == 1 &&
       blockSize == 0) {
@@ -158,19 +157,15 @@ LogicalResult checkIntegerType(ConversionPatternRewriter &rw, Operation *op,
 // QuantizeLinear, DequantizeLinear
 //===----------------------------------------------------------------------===//
 
-struct QuantizeLinearLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::QuantizeLinearOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct QuantizeLinearLowering : LinalgLoweringPattern<onnx::QuantizeLinearOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::QuantizeLinearOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType))
-      return failure();
-    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
-    if (!xType)
-      return reportUnsupported(rw, op, "x must have a ranked type");
-    Type resultElement = resultType->getElementType();
+    RankedTensorType resultType = resultTypes[0];
+    auto xType = cast<RankedTensorType>(adaptor.getX().getType());
+    Type resultElement = resultType.getElementType();
     if (failed(checkIntegerType(rw, op, resultElement, "an output")))
       return failure();
     FailureOr<QuantizationLayout> layout = getQuantizationLayout(
@@ -200,24 +195,19 @@ struct QuantizeLinearLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
                                          : createScalarConstant(b, l, f32, 0.0);
           return quantizeScalar(b, l, x, scale, zeroPoint, to, isUnsigned);
         });
-    rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
-    return success();
+    return LoweredValues{result};
   }
 };
 
 struct DequantizeLinearLowering
-    : OpConversionPattern<onnx::DequantizeLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::DequantizeLinearOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+    : LinalgLoweringPattern<onnx::DequantizeLinearOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::DequantizeLinearOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType))
-      return failure();
-    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
-    if (!xType)
-      return reportUnsupported(rw, op, "x must have a ranked type");
+    RankedTensorType resultType = resultTypes[0];
+    auto xType = cast<RankedTensorType>(adaptor.getX().getType());
     if (failed(checkIntegerType(rw, op, xType.getElementType(), "an input")))
       return failure();
     FailureOr<QuantizationLayout> layout = getQuantizationLayout(
@@ -232,7 +222,7 @@ struct DequantizeLinearLowering
     // Wide enough for x - zero_point of every input type but int32 (whose
     // zero point must be 0, so no difference is formed).
     Type wide = rw.getI32Type();
-    Type resultElement = resultType->getElementType();
+    Type resultElement = resultType.getElementType();
 
     SmallVector<Value> operands;
     SmallVector<AffineMap> maps;
@@ -253,8 +243,7 @@ struct DequantizeLinearLowering
           Value product = arith::MulFOp::create(b, l, value, scale);
           return convertScalar(b, l, product, resultElement, false, false);
         });
-    rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
-    return success();
+    return LoweredValues{result};
   }
 };
 
@@ -266,24 +255,17 @@ struct DequantizeLinearLowering
 /// scale = (max - min) / 255 (1 when the range is empty), zero point =
 /// round(clamp(-min / scale, 0, 255)), as ONNX Runtime computes them.
 struct DynamicQuantizeLinearLowering
-    : OpConversionPattern<onnx::DynamicQuantizeLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::DynamicQuantizeLinearOp op,
-                                OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+    : LinalgLoweringPattern<onnx::DynamicQuantizeLinearOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::DynamicQuantizeLinearOp op,
+                                 OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    SmallVector<RankedTensorType> resultTypes;
-    for (unsigned i = 0; i < 3; ++i) {
-      FailureOr<RankedTensorType> type =
-          getRankedResultType(*getTypeConverter(), rw, op, i);
-      if (failed(type))
-        return failure();
-      resultTypes.push_back(*type);
-    }
     Value x = adaptor.getX();
-    auto xType = dyn_cast<RankedTensorType>(x.getType());
-    if (!xType || !xType.getElementType().isF32())
-      return reportUnsupported(rw, op, "x must be a ranked float32 tensor");
+    auto xType = cast<RankedTensorType>(x.getType());
+    if (!xType.getElementType().isF32())
+      return reportUnsupported(rw, op, "x must be a float32 tensor");
     Type f32 = rw.getF32Type();
     auto u8 = cast<IntegerType>(resultTypes[2].getElementType());
     SmallVector<int64_t> allDims =
@@ -331,9 +313,7 @@ struct DynamicQuantizeLinearLowering
         tensor::FromElementsOp::create(rw, loc, resultTypes[1], scale);
     Value zeroPointTensor =
         tensor::FromElementsOp::create(rw, loc, resultTypes[2], zeroPoint);
-    rw.replaceOp(op, {castToTensorType(rw, loc, y, resultTypes[0]), scaleTensor,
-                      zeroPointTensor});
-    return success();
+    return LoweredValues{y, scaleTensor, zeroPointTensor};
   }
 };
 
