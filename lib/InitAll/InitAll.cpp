@@ -8,6 +8,7 @@
 
 #include "qaf/Conversion/Passes.h"
 #include "qaf/Conversion/Pipelines.h"
+#include "qaf/Interfaces/GradientOpInterface.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
 #include "qaf/passes/Passes.h"
@@ -19,6 +20,7 @@
 
 void qaf::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<qaf::onnx::ONNXDialect, qaf::QAFDialect>();
+  qaf::registerONNXGradientModels(registry);
   // The lowering goes through most upstream dialects (linalg, tensor,
   // bufferization, scf, vector, omp, llvm, ...) and their interface
   // implementations; registering them all keeps every stage parseable.
@@ -31,4 +33,5 @@ void qaf::registerAllPasses() {
   qaf::registerPasses();
   qaf::registerQAFConversionPasses();
   qaf::registerPipelines();
+  qaf::registerTestGradientsPass();
 }
