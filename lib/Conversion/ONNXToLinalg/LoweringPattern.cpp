@@ -18,8 +18,8 @@ static LogicalResult reportResultType(ConversionPatternRewriter &rewriter,
                                       StringRef expected) {
   std::string message;
   llvm::raw_string_ostream os(message);
-  os << "result " << index << " has type " << op->getResult(index).getType()
-     << "; expected " << expected
+  os << "'" << op->getName() << "' op result " << index << " has type '"
+     << op->getResult(index).getType() << "'; expected " << expected
      << " (qaf lowers only ops whose result rank shape inference knows)";
   return reportUnsupported(rewriter, op, message);
 }
@@ -44,8 +44,9 @@ checkLoweringPreconditions(const TypeConverter &converter,
       continue;
     std::string message;
     llvm::raw_string_ostream os(message);
-    os << "operand " << index << " has type " << op->getOperand(index).getType()
-       << "; expected a ranked tensor (qaf lowers only ops whose operand "
+    os << "'" << op->getName() << "' op operand " << index << " has type '"
+       << op->getOperand(index).getType()
+       << "'; expected a ranked tensor (qaf lowers only ops whose operand "
           "ranks shape inference knows)";
     return reportUnsupported(rewriter, op, message);
   }
