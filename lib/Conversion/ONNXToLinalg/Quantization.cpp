@@ -89,24 +89,41 @@ AffineMap getParameterMap(const QuantizationLayout &layout, ShapedType type,
   return AffineMap::get(rank, 0, exprs, context);
 }
 
-/// The operands of an element-wise quantize/dequantize over `x` (rank
-/// `rank`): x, its scale and its zero point (null when omitted), with their
-/// maps under `layout`. Returns whether the zero point is there.
-bool collectQuantizationOperands(const QuantizationLayout &layout, Value x,
-                                 Value scale, Value zeroPoint, int64_t rank,
-                                 MLIRContext *context,
-                                 SmallVectorImpl<Value> &operands,
-                                 SmallVectorImpl<AffineMap> &maps) {
-  operands.assign({x, scale});
-  maps.assign({AffineMap::getMultiDimIdentityMap(rank, context),
-               getParameterMap(layout, cast<ShapedType>(scale.getType()), rank,
-                               context)});
+/// The operands of an element-wise quantize/dequantize over `x`: x, its
+/// scale and its zero point (when given), with their indexing maps.
+struct QuantizationOperands {
+  SmallVector<Value> operands;
+  SmallVector<AffineMap> maps;
+  bool hasZeroPoint = false;
+};
+
+/// The QuantizationOperands of `x` with `scale` and `zeroPoint` (null when
+/// omitted) along `axis` in blocks of `blockSize` (the op's attributes); an
+/// unsupported scale layout is reported on `op`.
+FailureOr<QuantizationOperands>
+collectQuantizationOperands(ConversionPatternRewriter &rw, Operation *op,
+                            Value x, Value scale, Value zeroPoint, int64_t axis,
+                            int64_t blockSize) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  FailureOr<QuantizationLayout> layout =
+      getQuantizationLayout(rw, op, xType, scale, axis, blockSize);
+  if (failed(layout))
+    return failure();
+  int64_t rank = xType.getRank();
+  MLIRContext *context = rw.getContext();
+  QuantizationOperands result;
+  result.operands.assign({x, scale});
+  result.maps.assign(
+      {AffineMap::getMultiDimIdentityMap(rank, context),
+       getParameterMap(*layout, cast<ShapedType>(scale.getType()), rank,
+                       context)});
   if (!zeroPoint)
-    return false;
-  operands.push_back(zeroPoint);
-  maps.push_back(getParameterMap(layout, cast<ShapedType>(zeroPoint.getType()),
-                                 rank, context));
-  return true;
+    return result;
+  result.hasZeroPoint = true;
+  result.operands.push_back(zeroPoint);
+  result.maps.push_back(getParameterMap(
+      *layout, cast<ShapedType>(zeroPoint.getType()), rank, context));
+  return result;
 }
 
 /// `round_half_to_even(x / scale) + zeroPoint`, clamped to the range of the
@@ -164,30 +181,24 @@ struct QuantizeLinearLowering : LinalgLoweringPattern<onnx::QuantizeLinearOp> {
                                  ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     RankedTensorType resultType = resultTypes[0];
-    auto xType = cast<RankedTensorType>(adaptor.getX().getType());
     Type resultElement = resultType.getElementType();
     if (failed(checkIntegerType(rw, op, resultElement, "an output")))
       return failure();
-    FailureOr<QuantizationLayout> layout = getQuantizationLayout(
-        rw, op, xType, adaptor.getYScale(), static_cast<int64_t>(op.getAxis()),
+    FailureOr<QuantizationOperands> quantization = collectQuantizationOperands(
+        rw, op, adaptor.getX(), adaptor.getYScale(),
+        isNoValue(op.getYZeroPoint()) ? Value() : adaptor.getYZeroPoint(),
+        static_cast<int64_t>(op.getAxis()),
         static_cast<int64_t>(op.getBlockSize()));
-    if (failed(layout))
+    if (failed(quantization))
       return failure();
+    bool hasZeroPoint = quantization->hasZeroPoint;
     bool isUnsigned = isUnsignedElementType(op.getY().getType());
-    int64_t rank = xType.getRank();
-    MLIRContext *context = rw.getContext();
     Type f32 = rw.getF32Type();
-
-    SmallVector<Value> operands;
-    SmallVector<AffineMap> maps;
-    bool hasZeroPoint = collectQuantizationOperands(
-        *layout, adaptor.getX(), adaptor.getYScale(),
-        isNoValue(op.getYZeroPoint()) ? Value() : adaptor.getYZeroPoint(), rank,
-        context, operands, maps);
     auto to = cast<IntegerType>(resultElement);
     Value result = buildMappedElementwise(
-        rw, loc, operands, maps, getDims(rw, loc, adaptor.getX()),
-        resultElement, [&](OpBuilder &b, Location l, ValueRange scalars) {
+        rw, loc, quantization->operands, quantization->maps,
+        getDims(rw, loc, adaptor.getX()), resultElement,
+        [&](OpBuilder &b, Location l, ValueRange scalars) {
           Value x = convertScalar(b, l, scalars[0], f32, false, false);
           Value scale = convertScalar(b, l, scalars[1], f32, false, false);
           Value zeroPoint = hasZeroPoint ? convertScalar(b, l, scalars[2], f32,
@@ -210,29 +221,24 @@ struct DequantizeLinearLowering
     auto xType = cast<RankedTensorType>(adaptor.getX().getType());
     if (failed(checkIntegerType(rw, op, xType.getElementType(), "an input")))
       return failure();
-    FailureOr<QuantizationLayout> layout = getQuantizationLayout(
-        rw, op, xType, adaptor.getXScale(), static_cast<int64_t>(op.getAxis()),
+    FailureOr<QuantizationOperands> quantization = collectQuantizationOperands(
+        rw, op, adaptor.getX(), adaptor.getXScale(),
+        isNoValue(op.getXZeroPoint()) ? Value() : adaptor.getXZeroPoint(),
+        static_cast<int64_t>(op.getAxis()),
         static_cast<int64_t>(op.getBlockSize()));
-    if (failed(layout))
+    if (failed(quantization))
       return failure();
+    bool hasZeroPoint = quantization->hasZeroPoint;
     bool isUnsigned = isUnsignedElementType(op.getX().getType());
-    int64_t rank = xType.getRank();
-    MLIRContext *context = rw.getContext();
     Type f32 = rw.getF32Type();
     // Wide enough for x - zero_point of every input type but int32 (whose
     // zero point must be 0, so no difference is formed).
     Type wide = rw.getI32Type();
     Type resultElement = resultType.getElementType();
-
-    SmallVector<Value> operands;
-    SmallVector<AffineMap> maps;
-    bool hasZeroPoint = collectQuantizationOperands(
-        *layout, adaptor.getX(), adaptor.getXScale(),
-        isNoValue(op.getXZeroPoint()) ? Value() : adaptor.getXZeroPoint(), rank,
-        context, operands, maps);
     Value result = buildMappedElementwise(
-        rw, loc, operands, maps, getDims(rw, loc, adaptor.getX()),
-        resultElement, [&](OpBuilder &b, Location l, ValueRange scalars) {
+        rw, loc, quantization->operands, quantization->maps,
+        getDims(rw, loc, adaptor.getX()), resultElement,
+        [&](OpBuilder &b, Location l, ValueRange scalars) {
           Value x = convertScalar(b, l, scalars[0], wide, isUnsigned, false);
           if (hasZeroPoint)
             x = arith::SubIOp::create(
