@@ -21,12 +21,6 @@ using namespace mlir;
 
 namespace qaf::onnx {
 
-std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    return std::nullopt;
-  return axis < 0 ? axis + rank : axis;
-}
-
 /// An integer element as int64, honouring the element type's signedness (i1
 /// is a bool, so 0 or 1).
 static int64_t toInt64(const APInt &value, IntegerType type) {

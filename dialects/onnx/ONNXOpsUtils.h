@@ -3,9 +3,9 @@
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
 // Internal to the onnx dialect library: the rules that shape inference, the
-// verifiers and the folders must agree on (axis normalisation, Slice/Shape/
-// Range arithmetic, reading int64 operands) live here once; NumPy
-// broadcasting and the rules the lowering shares too are in
+// verifiers and the folders must agree on (Slice/Shape/Range arithmetic,
+// reading int64 operands) live here once; axis normalisation, NumPy
+// broadcasting and the other rules the lowering shares too are in
 // ONNXShapeHelpers.h.
 //
 //===----------------------------------------------------------------------===//
@@ -30,10 +30,6 @@ namespace qaf::onnx {
 /// readers below accept): shape vectors and axes are tiny, weights are not,
 /// and a fold must never duplicate a weight.
 constexpr int64_t kMaxFoldElements = 1024;
-
-/// Maps an ONNX axis in [-rank, rank) to [0, rank); nullopt when out of
-/// range.
-std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
 /// The values of a constant integer operand (any integer element type;
 /// unsigned and i1 values are zero-extended, the others sign-extended), or

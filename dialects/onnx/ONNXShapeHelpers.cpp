@@ -16,6 +16,12 @@ using namespace mlir;
 
 namespace qaf::onnx {
 
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
 std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
                                                     ArrayRef<int64_t> rhs) {
   size_t rank = std::max(lhs.size(), rhs.size());
@@ -54,10 +60,11 @@ normalizeAxes(ArrayRef<int64_t> axes, int64_t rank,
               function_ref<InFlightDiagnostic()> emitError) {
   SmallVector<int64_t> dims;
   for (int64_t axis : axes) {
-    if (axis < -rank || axis >= rank)
+    std::optional<int64_t> dim = normalizeAxis(axis, rank);
+    if (!dim)
       return emitError() << "axis " << axis << " is out of range for rank "
                          << rank;
-    dims.push_back(axis < 0 ? axis + rank : axis);
+    dims.push_back(*dim);
   }
   llvm::sort(dims);
   dims.erase(llvm::unique(dims), dims.end());

@@ -123,11 +123,13 @@ int64_t normalizeAxis(int64_t axis, int64_t rank) {
 
 FailureOr<int64_t> getCheckedAxis(RewriterBase &rewriter, Operation *op,
                                   int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
+  // The rule of shape inference and the verifiers.
+  std::optional<int64_t> dim = onnx::normalizeAxis(axis, rank);
+  if (!dim)
     return reportUnsupported(rewriter, op,
                              "axis " + Twine(axis) +
                                  " is out of range for rank " + Twine(rank));
-  return normalizeAxis(axis, rank);
+  return *dim;
 }
 
 //===----------------------------------------------------------------------===//

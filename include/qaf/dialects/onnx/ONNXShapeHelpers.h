@@ -5,8 +5,8 @@
 //
 // The shape rules that shape inference, the onnx -> linalg lowering and the
 // gradient rules must agree on, on static shapes (ShapedType::kDynamic for
-// an unknown size): NumPy broadcasting, which dims an operand is broadcast
-// along, and the normalisation of reduction axes. Each caller adds what it
+// an unknown size): axis normalisation, NumPy broadcasting, which dims an
+// operand is broadcast along, and reductions. Each caller adds what it
 // alone needs (run-time checks in the lowering, diagnostics in inference),
 // as onnx-mlir's shape helpers serve both its inference and its lowering.
 //
@@ -24,6 +24,10 @@
 #include <optional>
 
 namespace qaf::onnx {
+
+/// Maps an ONNX axis in [-rank, rank) to [0, rank); nullopt when out of
+/// range.
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
 /// NumPy (multidirectional) broadcast of two shapes; a dynamic dim against a
 /// static d != 1 gives d. Nullopt when two static dims are incompatible.
