@@ -91,7 +91,8 @@ struct ElementwiseGradientModel
 };
 
 //===----------------------------------------------------------------------===//
-// The rules: d/dA and d/dB of C = f(A, B), times the result gradient g
+// The rules: the derivatives of C = f(A, B) or C = f(X), times the result
+// gradient g
 //===----------------------------------------------------------------------===//
 
 SmallVector<Value> addRule(ONNXGraphBuilder &, onnx::AddOp, Value g) {
@@ -119,6 +120,42 @@ SmallVector<Value> negRule(ONNXGraphBuilder &graph, onnx::NegOp, Value g) {
   return {graph.create<onnx::NegOp>({g})};
 }
 
+// Unary functions whose derivative is a function of their result C: no
+// constant is needed, so the rules hold for every float element type.
+
+SmallVector<Value> expRule(ONNXGraphBuilder &graph, onnx::ExpOp op, Value g) {
+  return {graph.create<onnx::MulOp>({g, op.getOutput()})};
+}
+
+/// d sqrt(x) = 1 / (2 C).
+SmallVector<Value> sqrtRule(ONNXGraphBuilder &graph, onnx::SqrtOp op, Value g) {
+  Value c = op.getY();
+  return {graph.create<onnx::DivOp>({g, graph.create<onnx::AddOp>({c, c})})};
+}
+
+/// d (1 / x) = -C^2.
+SmallVector<Value> reciprocalRule(ONNXGraphBuilder &graph,
+                                  onnx::ReciprocalOp op, Value g) {
+  Value c = op.getY();
+  return {graph.create<onnx::NegOp>(
+      {graph.create<onnx::MulOp>({graph.create<onnx::MulOp>({g, c}), c})})};
+}
+
+/// d tanh(x) = 1 - C^2: g - (g C) C.
+SmallVector<Value> tanhRule(ONNXGraphBuilder &graph, onnx::TanhOp op, Value g) {
+  Value c = op.getOutput();
+  return {graph.create<onnx::SubOp>(
+      {g, graph.create<onnx::MulOp>({graph.create<onnx::MulOp>({g, c}), c})})};
+}
+
+/// d sigmoid(x) = C (1 - C) = C - C^2.
+SmallVector<Value> sigmoidRule(ONNXGraphBuilder &graph, onnx::SigmoidOp op,
+                               Value g) {
+  Value c = op.getY();
+  return {graph.create<onnx::MulOp>(
+      {g, graph.create<onnx::SubOp>({c, graph.create<onnx::MulOp>({c, c})})})};
+}
+
 } // namespace
 
 void registerONNXGradientModels(DialectRegistry &registry) {
@@ -133,6 +170,16 @@ void registerONNXGradientModels(DialectRegistry &registry) {
         ElementwiseGradientModel<onnx::DivOp, divRule>>(*context);
     onnx::NegOp::attachInterface<
         ElementwiseGradientModel<onnx::NegOp, negRule>>(*context);
+    onnx::ExpOp::attachInterface<
+        ElementwiseGradientModel<onnx::ExpOp, expRule>>(*context);
+    onnx::SqrtOp::attachInterface<
+        ElementwiseGradientModel<onnx::SqrtOp, sqrtRule>>(*context);
+    onnx::ReciprocalOp::attachInterface<
+        ElementwiseGradientModel<onnx::ReciprocalOp, reciprocalRule>>(*context);
+    onnx::TanhOp::attachInterface<
+        ElementwiseGradientModel<onnx::TanhOp, tanhRule>>(*context);
+    onnx::SigmoidOp::attachInterface<
+        ElementwiseGradientModel<onnx::SigmoidOp, sigmoidRule>>(*context);
   });
 }
 

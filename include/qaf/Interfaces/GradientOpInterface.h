@@ -27,8 +27,8 @@ class DialectRegistry;
 namespace qaf {
 
 /// Attaches GradientOpInterface to the onnx ops that have a rule (the
-/// element-wise arithmetic: Add, Sub, Mul, Div, Neg), when the onnx dialect
-/// is loaded.
+/// element-wise Add, Sub, Mul, Div, Neg, Exp, Sqrt, Reciprocal, Tanh,
+/// Sigmoid), when the onnx dialect is loaded.
 void registerONNXGradientModels(mlir::DialectRegistry &registry);
 
 /// Registers `qaf-test-gradients`, which appends to each function the

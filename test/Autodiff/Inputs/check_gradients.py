@@ -44,6 +44,20 @@ CASES = {
   %3 = onnx.Neg %2 : (tensor<2x3xf64>) -> tensor<2x3xf64>
   %r = onnx.Sub %3, %y : (tensor<2x3xf64>, tensor<2x1xf64>) -> tensor<2x3xf64>
 """),
+    # The unary rules, whose derivatives are written with their result;
+    # Sqrt reads x * x and Reciprocal x (|x| >= 1: away from 0).
+    "unary_functions": ([(2, 3), (3,)], """
+  %0 = onnx.Mul %x, %x : (tensor<2x3xf64>, tensor<2x3xf64>) -> tensor<2x3xf64>
+  %1 = onnx.Sqrt %0 : (tensor<2x3xf64>) -> tensor<2x3xf64>
+  %2 = onnx.Reciprocal %x : (tensor<2x3xf64>) -> tensor<2x3xf64>
+  %3 = onnx.Tanh %x : (tensor<2x3xf64>) -> tensor<2x3xf64>
+  %4 = onnx.Sigmoid %y : (tensor<3xf64>) -> tensor<3xf64>
+  %5 = onnx.Exp %y : (tensor<3xf64>) -> tensor<3xf64>
+  %6 = onnx.Add %1, %2 : (tensor<2x3xf64>, tensor<2x3xf64>) -> tensor<2x3xf64>
+  %7 = onnx.Mul %3, %4 : (tensor<2x3xf64>, tensor<3xf64>) -> tensor<2x3xf64>
+  %8 = onnx.Add %6, %7 : (tensor<2x3xf64>, tensor<2x3xf64>) -> tensor<2x3xf64>
+  %r = onnx.Sub %8, %5 : (tensor<2x3xf64>, tensor<3xf64>) -> tensor<2x3xf64>
+"""),
 }
 
 
