@@ -1198,9 +1198,8 @@ template <typename ReduceOpT> static LogicalResult inferReduce(ReduceOpT op) {
       normalizeAxes(*axes, rank, [&] { return op.emitOpError(); });
   if (failed(reduced))
     return failure();
-  return refineRanked(op, 0,
-                      getReducedShape(type.getShape(), *reduced, keepDims),
-                      elementType);
+  return refineRanked(
+      op, 0, getReducedShape(type.getShape(), *reduced, keepDims), elementType);
 }
 
 LogicalResult ReduceMeanOp::inferShapes() {
