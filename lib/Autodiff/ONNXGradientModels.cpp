@@ -156,30 +156,26 @@ SmallVector<Value> sigmoidRule(ONNXGraphBuilder &graph, onnx::SigmoidOp op,
       {g, graph.create<onnx::SubOp>({c, graph.create<onnx::MulOp>({c, c})})})};
 }
 
+template <typename OpTy, ElementwiseRule<OpTy> Rule>
+void attachElementwiseModel(MLIRContext *context) {
+  OpTy::template attachInterface<ElementwiseGradientModel<OpTy, Rule>>(
+      *context);
+}
+
 } // namespace
 
 void registerONNXGradientModels(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *context, onnx::ONNXDialect *) {
-    onnx::AddOp::attachInterface<
-        ElementwiseGradientModel<onnx::AddOp, addRule>>(*context);
-    onnx::SubOp::attachInterface<
-        ElementwiseGradientModel<onnx::SubOp, subRule>>(*context);
-    onnx::MulOp::attachInterface<
-        ElementwiseGradientModel<onnx::MulOp, mulRule>>(*context);
-    onnx::DivOp::attachInterface<
-        ElementwiseGradientModel<onnx::DivOp, divRule>>(*context);
-    onnx::NegOp::attachInterface<
-        ElementwiseGradientModel<onnx::NegOp, negRule>>(*context);
-    onnx::ExpOp::attachInterface<
-        ElementwiseGradientModel<onnx::ExpOp, expRule>>(*context);
-    onnx::SqrtOp::attachInterface<
-        ElementwiseGradientModel<onnx::SqrtOp, sqrtRule>>(*context);
-    onnx::ReciprocalOp::attachInterface<
-        ElementwiseGradientModel<onnx::ReciprocalOp, reciprocalRule>>(*context);
-    onnx::TanhOp::attachInterface<
-        ElementwiseGradientModel<onnx::TanhOp, tanhRule>>(*context);
-    onnx::SigmoidOp::attachInterface<
-        ElementwiseGradientModel<onnx::SigmoidOp, sigmoidRule>>(*context);
+    attachElementwiseModel<onnx::AddOp, addRule>(context);
+    attachElementwiseModel<onnx::SubOp, subRule>(context);
+    attachElementwiseModel<onnx::MulOp, mulRule>(context);
+    attachElementwiseModel<onnx::DivOp, divRule>(context);
+    attachElementwiseModel<onnx::NegOp, negRule>(context);
+    attachElementwiseModel<onnx::ExpOp, expRule>(context);
+    attachElementwiseModel<onnx::SqrtOp, sqrtRule>(context);
+    attachElementwiseModel<onnx::ReciprocalOp, reciprocalRule>(context);
+    attachElementwiseModel<onnx::TanhOp, tanhRule>(context);
+    attachElementwiseModel<onnx::SigmoidOp, sigmoidRule>(context);
   });
 }
 
