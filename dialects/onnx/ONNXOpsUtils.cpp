@@ -21,12 +21,6 @@ using namespace mlir;
 
 namespace qaf::onnx {
 
-std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    return std::nullopt;
-  return axis < 0 ? axis + rank : axis;
-}
-
 /// An integer element as int64, honouring the element type's signedness (i1
 /// is a bool, so 0 or 1).
 static int64_t toInt64(const APInt &value, IntegerType type) {
@@ -327,29 +321,6 @@ std::optional<SmallVector<int64_t>> getShapeTensorValues(Value value) {
 //===----------------------------------------------------------------------===//
 // Shape arithmetic
 //===----------------------------------------------------------------------===//
-
-std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
-                                                    ArrayRef<int64_t> rhs) {
-  size_t rank = std::max(lhs.size(), rhs.size());
-  SmallVector<int64_t> result(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    // Shapes align at their last dimension; a missing leading dim acts as 1.
-    int64_t a = i < lhs.size() ? lhs[lhs.size() - 1 - i] : 1;
-    int64_t b = i < rhs.size() ? rhs[rhs.size() - 1 - i] : 1;
-    int64_t &dim = result[rank - 1 - i];
-    if (a == b || b == 1)
-      dim = a;
-    else if (a == 1)
-      dim = b;
-    else if (ShapedType::isDynamic(a))
-      dim = b; // the dynamic one must be 1 or b at run time
-    else if (ShapedType::isDynamic(b))
-      dim = a;
-    else
-      return std::nullopt;
-  }
-  return result;
-}
 
 SliceRange computeSliceRange(int64_t start, int64_t end, int64_t step,
                              int64_t dim) {

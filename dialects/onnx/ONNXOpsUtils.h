@@ -3,14 +3,17 @@
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
 // Internal to the onnx dialect library: the rules that shape inference, the
-// verifiers and the folders must agree on (axis normalisation, NumPy
-// broadcasting, Slice/Shape/Range arithmetic, reading int64 operands) live
-// here once.
+// verifiers and the folders must agree on (Slice/Shape/Range arithmetic,
+// reading int64 operands) live here once; axis normalisation, NumPy
+// broadcasting and the other rules the lowering shares too are in
+// ONNXShapeHelpers.h.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QAF_DIALECTS_ONNX_ONNXOPSUTILS_H
 #define QAF_DIALECTS_ONNX_ONNXOPSUTILS_H
+
+#include "qaf/dialects/onnx/ONNXShapeHelpers.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -27,10 +30,6 @@ namespace qaf::onnx {
 /// readers below accept): shape vectors and axes are tiny, weights are not,
 /// and a fold must never duplicate a weight.
 constexpr int64_t kMaxFoldElements = 1024;
-
-/// Maps an ONNX axis in [-rank, rank) to [0, rank); nullopt when out of
-/// range.
-std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
 /// The values of a constant integer operand (any integer element type;
 /// unsigned and i1 values are zero-extended, the others sign-extended), or
@@ -64,11 +63,6 @@ getShapeTensorEntries(mlir::Value value);
 /// can be).
 std::optional<llvm::SmallVector<int64_t>>
 getShapeTensorValues(mlir::Value value);
-
-/// NumPy (multidirectional) broadcast of two shapes; a dynamic dim against a
-/// static d != 1 gives d. Nullopt when two static dims are incompatible.
-std::optional<llvm::SmallVector<int64_t>>
-broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
 /// The elements ONNX Slice selects along an axis of static size `dim`: the
 /// first index and the count, after the spec's negative-index and clamping

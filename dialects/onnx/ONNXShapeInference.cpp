@@ -1194,21 +1194,12 @@ template <typename ReduceOpT> static LogicalResult inferReduce(ReduceOpT op) {
                                              ShapedType::kDynamic),
                         elementType);
   }
-  SmallVector<bool> reduced(rank, false);
-  for (int64_t axis : *axes) {
-    FailureOr<int64_t> normalized = getNormalizedAxis(op, axis, rank);
-    if (failed(normalized))
-      return failure();
-    reduced[*normalized] = true;
-  }
-  SmallVector<int64_t> shape;
-  for (auto [i, dim] : llvm::enumerate(type.getShape())) {
-    if (!reduced[i])
-      shape.push_back(dim);
-    else if (keepDims)
-      shape.push_back(1);
-  }
-  return refineRanked(op, 0, shape, elementType);
+  FailureOr<SmallVector<int64_t>> reduced =
+      normalizeAxes(*axes, rank, [&] { return op.emitOpError(); });
+  if (failed(reduced))
+    return failure();
+  return refineRanked(
+      op, 0, getReducedShape(type.getShape(), *reduced, keepDims), elementType);
 }
 
 LogicalResult ReduceMeanOp::inferShapes() {

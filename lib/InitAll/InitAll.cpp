@@ -9,6 +9,7 @@
 #include "qaf/Conversion/Passes.h"
 #include "qaf/Conversion/Pipelines.h"
 #include "qaf/Target/CPU/CPUTargetBackend.h"
+#include "qaf/Interfaces/GradientOpInterface.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/qaf/BufferizableOpInterfaceImpl.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
@@ -22,6 +23,7 @@
 void qaf::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<qaf::onnx::ONNXDialect, qaf::QAFDialect>();
   qaf::registerBufferizableOpInterfaceExternalModels(registry);
+  qaf::registerONNXGradientModels(registry);
   // The lowering goes through most upstream dialects (linalg, tensor,
   // bufferization, scf, vector, omp, llvm, ...) and their interface
   // implementations; registering them all keeps every stage parseable.
@@ -35,6 +37,7 @@ void qaf::registerAllPasses() {
   qaf::registerQAFConversionPasses();
   qaf::registerLowerToLinalgPipeline();
   qaf::registerLowerToCPUPipeline();
+  qaf::registerTestGradientsPass();
 }
 
 void qaf::registerAllTargetBackends() { qaf::registerCPUTargetBackend(); }

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DataMovementUtils.h"
+#include "LoweringPattern.h"
 #include "LoweringUtils.h"
 #include "Patterns.h"
 
@@ -189,15 +190,6 @@ private:
   Location loc;
 };
 
-/// The converted operand as a ranked tensor, or a reported failure.
-FailureOr<Value> getRankedOperand(ConversionPatternRewriter &rw, Operation *op,
-                                  Value converted, StringRef name) {
-  if (!isa<RankedTensorType>(converted.getType()))
-    return reportUnsupported(rw, op,
-                             "operand '" + name + "' has no ranked type");
-  return converted;
-}
-
 /// The elements of a 0-D or 1-D integer operand as indices: constants when
 /// the ONNX operand `original` is a constant, else `tensor.extract` from the
 /// converted operand. Fails when the element count is not static.
@@ -264,19 +256,6 @@ SmallVector<OpFoldResult> preferStatic(OpBuilder &b, RankedTensorType type,
 //===----------------------------------------------------------------------===//
 // Shared helpers (DataMovementUtils.h)
 //===----------------------------------------------------------------------===//
-
-FailureOr<RankedTensorType> getRankedResultType(const TypeConverter &converter,
-                                                ConversionPatternRewriter &rw,
-                                                Operation *op, unsigned index) {
-  auto type = dyn_cast_or_null<RankedTensorType>(
-      converter.convertType(op->getResult(index).getType()));
-  if (!type)
-    return reportUnsupported(rw, op,
-                             "result " + Twine(index) +
-                                 " has no ranked type; qaf lowers only ops "
-                                 "whose result rank shape inference knows");
-  return type;
-}
 
 Value expandShape(OpBuilder &b, Location loc, Value source,
                   ArrayRef<ReassociationIndices> groups,
@@ -478,36 +457,33 @@ OpFoldResult wrapNegativeIndex(IndexMath &m, OpFoldResult index,
 // Transpose
 //===----------------------------------------------------------------------===//
 
-struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::TransposeOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct TransposeLowering : LinalgLoweringPattern<onnx::TransposeOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::TransposeOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
-    if (failed(resultType) || failed(data))
-      return failure();
-    int64_t rank = resultType->getRank();
+    RankedTensorType resultType = resultTypes[0];
+    Value data = adaptor.getData();
+    int64_t rank = resultType.getRank();
     SmallVector<int64_t> perm;
     if (std::optional<ArrayRef<int64_t>> attr = op.getPerm())
       perm.assign(attr->begin(), attr->end());
     else
       perm = llvm::to_vector(llvm::reverse(llvm::seq<int64_t>(0, rank)));
-    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, *data);
+    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, data);
     SmallVector<OpFoldResult> sizes;
     for (int64_t axis : perm)
       sizes.push_back(inputSizes[axis]);
-    Value init = createEmptyOfType(rw, loc, *resultType, sizes);
+    Value init = createEmptyOfType(rw, loc, resultType, sizes);
     Value input = castToTensorType(
-        rw, loc, *data,
+        rw, loc, data,
         RankedTensorType::get(
             applyPermutation(cast<RankedTensorType>(init.getType()).getShape(),
                              invertPermutationVector(perm)),
-            resultType->getElementType()));
+            resultType.getElementType()));
     auto transpose = linalg::TransposeOp::create(rw, loc, input, init, perm);
-    rw.replaceOp(op, transpose.getResult().front());
-    return success();
+    return LoweredValues{transpose.getResult().front()};
   }
 };
 
@@ -515,21 +491,19 @@ struct TransposeLowering : OpConversionPattern<onnx::TransposeOp> {
 // Reshape, Flatten, Squeeze, Unsqueeze
 //===----------------------------------------------------------------------===//
 
-struct ReshapeLowering : OpConversionPattern<onnx::ReshapeOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::ReshapeOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct ReshapeLowering : LinalgLoweringPattern<onnx::ReshapeOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::ReshapeOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
-    if (failed(resultType) || failed(data))
-      return failure();
+    RankedTensorType resultType = resultTypes[0];
+    Value data = adaptor.getData();
     IndexMath m(rw, loc);
     bool allowZero = op.getAllowzero() != 0;
-    int64_t rank = resultType->getRank();
-    int64_t sourceRank = cast<RankedTensorType>(data->getType()).getRank();
-    SmallVector<OpFoldResult> sourceSizes = getDims(rw, loc, *data);
+    int64_t rank = resultType.getRank();
+    int64_t sourceRank = cast<RankedTensorType>(data.getType()).getRank();
+    SmallVector<OpFoldResult> sourceSizes = getDims(rw, loc, data);
     OpFoldResult total = m.product(sourceSizes);
 
     FailureOr<SmallVector<OpFoldResult>> entries = readIndexVector(
@@ -564,7 +538,7 @@ struct ReshapeLowering : OpConversionPattern<onnx::ReshapeOp> {
       // dim needs no inferring.
       inferred.push_back(m.cmp(arith::CmpIPredicate::eq, entry, minusOne));
       anyInferred |= !isConstantIntValue(inferred.back(), 0) &&
-                     resultType->isDynamicDim(index);
+                     resultType.isDynamicDim(index);
     }
     SmallVector<OpFoldResult> sizes(values);
     if (anyInferred) {
@@ -580,28 +554,24 @@ struct ReshapeLowering : OpConversionPattern<onnx::ReshapeOp> {
       for (auto [size, isInferred] : llvm::zip_equal(sizes, inferred))
         size = m.select(isInferred, inferredSize, size);
     }
-    sizes = preferStatic(rw, *resultType, sizes);
+    sizes = preferStatic(rw, resultType, sizes);
     m.check(m.cmp(arith::CmpIPredicate::eq, m.product(sizes), total),
             "onnx.Reshape: the requested shape does not hold the input's "
             "element count");
-    rw.replaceOp(
-        op, reshapeTensor(rw, loc, *data, *resultType, sizes, knownPrefix));
-    return success();
+    return LoweredValues{
+        reshapeTensor(rw, loc, data, resultType, sizes, knownPrefix)};
   }
 };
 
-struct FlattenLowering : OpConversionPattern<onnx::FlattenOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::FlattenOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct FlattenLowering : LinalgLoweringPattern<onnx::FlattenOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::FlattenOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> input =
-        getRankedOperand(rw, op, adaptor.getInput(), "input");
-    if (failed(resultType) || failed(input))
-      return failure();
-    int64_t rank = cast<RankedTensorType>(input->getType()).getRank();
+    RankedTensorType resultType = resultTypes[0];
+    Value input = adaptor.getInput();
+    int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
     int64_t axis = static_cast<int64_t>(op.getAxis());
     if (axis < 0)
       axis += rank;
@@ -610,19 +580,17 @@ struct FlattenLowering : OpConversionPattern<onnx::FlattenOp> {
       for (int64_t i = 0; i < rank; ++i)
         (i < axis ? outer : inner).push_back(i);
       Value collapsed = tensor::CollapseShapeOp::create(
-          rw, loc, *input, ArrayRef<ReassociationIndices>{outer, inner});
-      rw.replaceOp(op, castToTensorType(rw, loc, collapsed, *resultType));
-      return success();
+          rw, loc, input, ArrayRef<ReassociationIndices>{outer, inner});
+      return LoweredValues{collapsed};
     }
     // axis 0 or rank: one side is the empty product 1.
     IndexMath m(rw, loc);
     SmallVector<OpFoldResult> resultSizes = {
-        rw.getIndexAttr(1), m.product(getDims(rw, loc, *input))};
+        rw.getIndexAttr(1), m.product(getDims(rw, loc, input))};
     if (axis != 0)
       std::swap(resultSizes[0], resultSizes[1]);
-    rw.replaceOp(op,
-                 reshapeTensor(rw, loc, *input, *resultType, resultSizes, 0));
-    return success();
+    return LoweredValues{
+        reshapeTensor(rw, loc, input, resultType, resultSizes, 0)};
   }
 };
 
@@ -630,10 +598,11 @@ struct FlattenLowering : OpConversionPattern<onnx::FlattenOp> {
 /// Squeeze without axes on dynamic dims): neither moves an element, so they
 /// are the reshape to the result sizes. Static result dims are known; the
 /// others follow the run-time axes (`axes`, null for Squeeze without axes).
-LogicalResult lowerUnitDimsReshape(ConversionPatternRewriter &rw, Operation *op,
-                                   Value data, RankedTensorType resultType,
-                                   Value originalAxes, Value axes,
-                                   bool squeeze) {
+FailureOr<LoweredValues> lowerUnitDimsReshape(ConversionPatternRewriter &rw,
+                                              Operation *op, Value data,
+                                              RankedTensorType resultType,
+                                              Value originalAxes, Value axes,
+                                              bool squeeze) {
   Location loc = op->getLoc();
   int64_t rank = resultType.getRank();
   SmallVector<OpFoldResult> sizes;
@@ -708,26 +677,23 @@ LogicalResult lowerUnitDimsReshape(ConversionPatternRewriter &rw, Operation *op,
       }
     }
   }
-  rw.replaceOp(op, reshapeTensor(rw, loc, data, resultType, sizes, 0));
-  return success();
+  return LoweredValues{reshapeTensor(rw, loc, data, resultType, sizes, 0)};
 }
 
-struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::SqueezeOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct SqueezeLowering : LinalgLoweringPattern<onnx::SqueezeOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::SqueezeOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
-    if (failed(resultType) || failed(data))
-      return failure();
-    auto dataType = cast<RankedTensorType>(data->getType());
+    RankedTensorType resultType = resultTypes[0];
+    Value data = adaptor.getData();
+    auto dataType = cast<RankedTensorType>(data.getType());
     int64_t rank = dataType.getRank();
     SmallVector<bool> squeezed(rank, false);
     if (isNoValue(op.getAxes())) {
       if (!dataType.hasStaticShape())
-        return lowerUnitDimsReshape(rw, op, *data, *resultType, {}, {},
+        return lowerUnitDimsReshape(rw, op, data, resultType, {}, {},
                                     /*squeeze=*/true);
       for (int64_t i = 0; i < rank; ++i)
         squeezed[i] = dataType.getDimSize(i) == 1;
@@ -735,7 +701,7 @@ struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
       std::optional<SmallVector<int64_t>> axes =
           getConstantIntValues(op.getAxes());
       if (!axes)
-        return lowerUnitDimsReshape(rw, op, *data, *resultType, op.getAxes(),
+        return lowerUnitDimsReshape(rw, op, data, resultType, op.getAxes(),
                                     adaptor.getAxes(), /*squeeze=*/true);
       for (int64_t axis : *axes)
         squeezed[normalizeAxis(axis, rank)] = true;
@@ -745,7 +711,7 @@ struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
     for (int64_t i = 0; i < rank; ++i)
       if (squeezed[i])
         shape[i] = 1;
-    Value source = castToTensorType(rw, loc, *data, dataType.clone(shape));
+    Value source = castToTensorType(rw, loc, data, dataType.clone(shape));
     // Each kept dim takes the squeezed dims before it; trailing ones join the
     // last group.
     SmallVector<ReassociationIndices> groups;
@@ -760,34 +726,30 @@ struct SqueezeLowering : OpConversionPattern<onnx::SqueezeOp> {
     if (!groups.empty())
       llvm::append_range(groups.back(), pending);
     Value collapsed = tensor::CollapseShapeOp::create(rw, loc, source, groups);
-    rw.replaceOp(op, castToTensorType(rw, loc, collapsed, *resultType));
-    return success();
+    return LoweredValues{collapsed};
   }
 };
 
-struct UnsqueezeLowering : OpConversionPattern<onnx::UnsqueezeOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::UnsqueezeOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct UnsqueezeLowering : LinalgLoweringPattern<onnx::UnsqueezeOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::UnsqueezeOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
-    if (failed(resultType) || failed(data))
-      return failure();
+    RankedTensorType resultType = resultTypes[0];
+    Value data = adaptor.getData();
     std::optional<SmallVector<int64_t>> axes =
         getConstantIntValues(op.getAxes());
     if (!axes)
-      return lowerUnitDimsReshape(rw, op, *data, *resultType, op.getAxes(),
+      return lowerUnitDimsReshape(rw, op, data, resultType, op.getAxes(),
                                   adaptor.getAxes(), /*squeeze=*/false);
-    int64_t rank = resultType->getRank();
+    int64_t rank = resultType.getRank();
     SmallVector<int64_t> newDims;
     for (int64_t axis : *axes)
       newDims.push_back(normalizeAxis(axis, rank));
     llvm::sort(newDims);
-    Value expanded = expandReducedDims(rw, loc, *data, newDims, rank);
-    rw.replaceOp(op, castToTensorType(rw, loc, expanded, *resultType));
-    return success();
+    Value expanded = expandReducedDims(rw, loc, data, newDims, rank);
+    return LoweredValues{expanded};
   }
 };
 
@@ -795,49 +757,33 @@ struct UnsqueezeLowering : OpConversionPattern<onnx::UnsqueezeOp> {
 // Concat, Split, Slice
 //===----------------------------------------------------------------------===//
 
-struct ConcatLowering : OpConversionPattern<onnx::ConcatOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::ConcatOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct ConcatLowering : LinalgLoweringPattern<onnx::ConcatOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::ConcatOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType))
-      return failure();
-    for (Value input : adaptor.getInputs())
-      if (failed(getRankedOperand(rw, op, input, "inputs")))
-        return failure();
-    int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()),
-                                 resultType->getRank());
+    RankedTensorType resultType = resultTypes[0];
+    int64_t axis =
+        normalizeAxis(static_cast<int64_t>(op.getAxis()), resultType.getRank());
     Value result = adaptor.getInputs().front();
     if (adaptor.getInputs().size() > 1)
       result = tensor::ConcatOp::create(rw, loc, axis, adaptor.getInputs());
-    rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
-    return success();
+    return LoweredValues{result};
   }
 };
 
-struct SplitLowering : OpConversionPattern<onnx::SplitOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::SplitOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct SplitLowering : LinalgLoweringPattern<onnx::SplitOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::SplitOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<Value> input =
-        getRankedOperand(rw, op, adaptor.getInput(), "input");
-    if (failed(input))
-      return failure();
-    SmallVector<RankedTensorType> resultTypes;
-    for (unsigned i = 0, e = op.getNumResults(); i < e; ++i) {
-      FailureOr<RankedTensorType> type =
-          getRankedResultType(*getTypeConverter(), rw, op, i);
-      if (failed(type))
-        return failure();
-      resultTypes.push_back(*type);
-    }
+    Value input = adaptor.getInput();
     IndexMath m(rw, loc);
-    int64_t rank = cast<RankedTensorType>(input->getType()).getRank();
+    int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
     int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()), rank);
-    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, *input);
+    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, input);
     OpFoldResult dim = inputSizes[axis];
     int64_t count = op.getNumResults();
 
@@ -873,27 +819,24 @@ struct SplitLowering : OpConversionPattern<onnx::SplitOp> {
       SmallVector<OpFoldResult> strides(rank, rw.getIndexAttr(1));
       offsets[axis] = offset;
       sliceSizes[axis] = sizes[i];
-      results.push_back(extractSliceOrEmpty(rw, loc, *input, resultTypes[i],
+      results.push_back(extractSliceOrEmpty(rw, loc, input, resultTypes[i],
                                             offsets, sliceSizes, strides));
       offset = m.add(offset, sizes[i]);
     }
-    rw.replaceOp(op, results);
-    return success();
+    return results;
   }
 };
 
-struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::SliceOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct SliceLowering : LinalgLoweringPattern<onnx::SliceOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::SliceOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
-    if (failed(resultType) || failed(data))
-      return failure();
+    RankedTensorType resultType = resultTypes[0];
+    Value data = adaptor.getData();
     IndexMath m(rw, loc);
-    int64_t rank = resultType->getRank();
+    int64_t rank = resultType.getRank();
     FailureOr<SmallVector<OpFoldResult>> starts = readIndexVector(
         rw, loc, op, op.getStarts(), adaptor.getStarts(), "starts");
     if (failed(starts))
@@ -962,7 +905,7 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
     if (axes.size() != count)
       return reportUnsupported(rw, op, "axes and starts differ in length");
 
-    SmallVector<OpFoldResult> sizes = getDims(rw, loc, *data);
+    SmallVector<OpFoldResult> sizes = getDims(rw, loc, data);
     SmallVector<OpFoldResult> offsets(rank, m.constant(0));
     SmallVector<OpFoldResult> strides(rank, m.constant(1));
     SmallVector<OpFoldResult> resultSizes(sizes);
@@ -1011,13 +954,13 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
 
     Value result;
     if (allPositive) {
-      result = extractSliceOrEmpty(rw, loc, *data, *resultType, offsets,
+      result = extractSliceOrEmpty(rw, loc, data, resultType, offsets,
                                    resultSizes, strides);
     } else {
       // Negative (or run-time) steps: read data[offset + i * step] per dim.
-      Value source = *data;
+      Value source = data;
       result = buildIndexedGeneric(
-          rw, loc, *resultType, resultSizes, {}, {},
+          rw, loc, resultType, resultSizes, {}, {},
           [&](OpBuilder &b, Location nestedLoc, ValueRange indices,
               ValueRange) -> Value {
             IndexMath nm(b, nestedLoc);
@@ -1028,8 +971,7 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
             return tensor::ExtractOp::create(b, nestedLoc, source, coords);
           });
     }
-    rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
-    return success();
+    return LoweredValues{result};
   }
 };
 
@@ -1037,26 +979,23 @@ struct SliceLowering : OpConversionPattern<onnx::SliceOp> {
 // Gather, GatherElements, ScatterND
 //===----------------------------------------------------------------------===//
 
-struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::GatherOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct GatherLowering : LinalgLoweringPattern<onnx::GatherOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::GatherOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
-    FailureOr<Value> indices =
-        getRankedOperand(rw, op, adaptor.getIndices(), "indices");
-    if (failed(resultType) || failed(data) || failed(indices))
-      return failure();
-    int64_t dataRank = cast<RankedTensorType>(data->getType()).getRank();
-    int64_t indicesRank = cast<RankedTensorType>(indices->getType()).getRank();
-    int64_t rank = resultType->getRank();
+    RankedTensorType resultType = resultTypes[0];
+    Value data = adaptor.getData();
+    Value indices = adaptor.getIndices();
+    int64_t dataRank = cast<RankedTensorType>(data.getType()).getRank();
+    int64_t indicesRank = cast<RankedTensorType>(indices.getType()).getRank();
+    int64_t rank = resultType.getRank();
     int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()), dataRank);
 
     // out[a..., j..., b...] = data[a..., indices[j...], b...]
-    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, *data);
-    SmallVector<OpFoldResult> indicesSizes = getDims(rw, loc, *indices);
+    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, data);
+    SmallVector<OpFoldResult> indicesSizes = getDims(rw, loc, indices);
     SmallVector<OpFoldResult> sizes(dataSizes.begin(),
                                     dataSizes.begin() + axis);
     llvm::append_range(sizes, indicesSizes);
@@ -1066,9 +1005,9 @@ struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
       indexExprs.push_back(rw.getAffineDimExpr(axis + i));
     AffineMap indicesMap = AffineMap::get(rank, 0, indexExprs, rw.getContext());
     OpFoldResult axisSize = dataSizes[axis];
-    Value source = *data;
+    Value source = data;
     Value result = buildIndexedGeneric(
-        rw, loc, *resultType, sizes, {*indices}, {indicesMap},
+        rw, loc, resultType, sizes, {indices}, {indicesMap},
         [&](OpBuilder &b, Location nestedLoc, ValueRange loopIndices,
             ValueRange args) -> Value {
           IndexMath nm(b, nestedLoc);
@@ -1080,30 +1019,26 @@ struct GatherLowering : OpConversionPattern<onnx::GatherOp> {
                         loopIndices.end());
           return tensor::ExtractOp::create(b, nestedLoc, source, coords);
         });
-    rw.replaceOp(op, result);
-    return success();
+    return LoweredValues{result};
   }
 };
 
-struct GatherElementsLowering : OpConversionPattern<onnx::GatherElementsOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::GatherElementsOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct GatherElementsLowering : LinalgLoweringPattern<onnx::GatherElementsOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::GatherElementsOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
-    FailureOr<Value> indices =
-        getRankedOperand(rw, op, adaptor.getIndices(), "indices");
-    if (failed(resultType) || failed(data) || failed(indices))
-      return failure();
-    int64_t rank = resultType->getRank();
+    RankedTensorType resultType = resultTypes[0];
+    Value data = adaptor.getData();
+    Value indices = adaptor.getIndices();
+    int64_t rank = resultType.getRank();
     int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()), rank);
-    OpFoldResult axisSize = getDims(rw, loc, *data)[axis];
-    Value source = *data;
+    OpFoldResult axisSize = getDims(rw, loc, data)[axis];
+    Value source = data;
     // out[i...] = data[i... with i_axis replaced by indices[i...]]
     Value result = buildIndexedGeneric(
-        rw, loc, *resultType, getDims(rw, loc, *indices), {*indices},
+        rw, loc, resultType, getDims(rw, loc, indices), {indices},
         {AffineMap::getMultiDimIdentityMap(rank, rw.getContext())},
         [&](OpBuilder &b, Location nestedLoc, ValueRange loopIndices,
             ValueRange args) -> Value {
@@ -1113,45 +1048,39 @@ struct GatherElementsLowering : OpConversionPattern<onnx::GatherElementsOp> {
               nm.value(wrapNegativeIndex(nm, nm.toIndex(args[0]), axisSize));
           return tensor::ExtractOp::create(b, nestedLoc, source, coords);
         });
-    rw.replaceOp(op, result);
-    return success();
+    return LoweredValues{result};
   }
 };
 
-struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::ScatterNDOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct ScatterNDLowering : LinalgLoweringPattern<onnx::ScatterNDOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::ScatterNDOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
-    FailureOr<Value> indices =
-        getRankedOperand(rw, op, adaptor.getIndices(), "indices");
-    FailureOr<Value> updates =
-        getRankedOperand(rw, op, adaptor.getUpdates(), "updates");
-    if (failed(resultType) || failed(data) || failed(indices) ||
-        failed(updates))
-      return failure();
-    auto indicesType = cast<RankedTensorType>(indices->getType());
-    auto updatesType = cast<RankedTensorType>(updates->getType());
-    int64_t rank = resultType->getRank();
+    RankedTensorType resultType = resultTypes[0];
+    Value data = adaptor.getData();
+    Value indices = adaptor.getIndices();
+    Value updates = adaptor.getUpdates();
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    auto updatesType = cast<RankedTensorType>(updates.getType());
+    int64_t rank = resultType.getRank();
     int64_t depth = indicesType.getShape().back();
     if (ShapedType::isDynamic(depth))
       return reportUnsupported(rw, op,
                                "the last dim of indices must be static");
-    Type elementType = resultType->getElementType();
+    Type elementType = resultType.getElementType();
     IndexMath m(rw, loc);
 
     // Flatten the update tuples: indices [n, depth], updates [n, rest...].
     int64_t tupleRank = indicesType.getRank() - 1;
-    SmallVector<OpFoldResult> indicesSizes = getDims(rw, loc, *indices);
-    SmallVector<OpFoldResult> updatesSizes = getDims(rw, loc, *updates);
+    SmallVector<OpFoldResult> indicesSizes = getDims(rw, loc, indices);
+    SmallVector<OpFoldResult> updatesSizes = getDims(rw, loc, updates);
     OpFoldResult count =
         m.product(ArrayRef<OpFoldResult>(indicesSizes).take_front(tupleRank));
     SmallVector<int64_t> flatIndicesShape = {ShapedType::kDynamic, depth};
     Value flatIndices = reshapeTensor(
-        rw, loc, *indices,
+        rw, loc, indices,
         RankedTensorType::get(flatIndicesShape, indicesType.getElementType()),
         {count, rw.getIndexAttr(depth)}, 0);
     SmallVector<OpFoldResult> restSizes(updatesSizes.begin() + tupleRank,
@@ -1162,12 +1091,12 @@ struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
     SmallVector<OpFoldResult> flatUpdatesSizes = {count};
     llvm::append_range(flatUpdatesSizes, restSizes);
     Value flatUpdates = reshapeTensor(
-        rw, loc, *updates, RankedTensorType::get(flatUpdatesShape, elementType),
+        rw, loc, updates, RankedTensorType::get(flatUpdatesShape, elementType),
         flatUpdatesSizes, 0);
 
     StringRef reduction = op.getReduction();
     bool isUnsigned = isUnsignedElementType(op.getData().getType());
-    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, *data);
+    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, data);
     auto combine = [&](OpBuilder &b, Location l, Value old,
                        Value update) -> Value {
       bool isFloat = isa<FloatType>(elementType);
@@ -1203,9 +1132,9 @@ struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
     // Updates apply in order (duplicates: the last one wins, as ONNX
     // Runtime does), so this is a sequential loop over the tuples.
     Value initial = castToTensorType(
-        rw, loc, *data,
-        RankedTensorType::get(
-            cast<RankedTensorType>(data->getType()).getShape(), elementType));
+        rw, loc, data,
+        RankedTensorType::get(cast<RankedTensorType>(data.getType()).getShape(),
+                              elementType));
     auto loop = scf::ForOp::create(
         rw, loc, m.value(m.constant(0)), m.value(count), m.value(m.constant(1)),
         ValueRange{initial},
@@ -1261,8 +1190,7 @@ struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
           }
           scf::YieldOp::create(b, l, next);
         });
-    rw.replaceOp(op, castToTensorType(rw, loc, loop.getResult(0), *resultType));
-    return success();
+    return LoweredValues{loop.getResult(0)};
   }
 };
 
@@ -1270,27 +1198,24 @@ struct ScatterNDLowering : OpConversionPattern<onnx::ScatterNDOp> {
 // Expand, Tile
 //===----------------------------------------------------------------------===//
 
-struct ExpandLowering : OpConversionPattern<onnx::ExpandOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::ExpandOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct ExpandLowering : LinalgLoweringPattern<onnx::ExpandOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::ExpandOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> input =
-        getRankedOperand(rw, op, adaptor.getInput(), "input");
-    if (failed(resultType) || failed(input))
-      return failure();
+    RankedTensorType resultType = resultTypes[0];
+    Value input = adaptor.getInput();
     FailureOr<SmallVector<OpFoldResult>> shape = readIndexVector(
         rw, loc, op, op.getShape(), adaptor.getShape(), "shape");
     if (failed(shape))
       return failure();
     IndexMath m(rw, loc);
-    auto inputType = cast<RankedTensorType>(input->getType());
-    int64_t rank = resultType->getRank();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    int64_t rank = resultType.getRank();
     int64_t inputRank = inputType.getRank();
     int64_t shapeRank = shape->size();
-    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, *input);
+    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, input);
     OpFoldResult one = m.constant(1);
 
     // Result dim = the NumPy broadcast of the input dim and the requested
@@ -1313,51 +1238,45 @@ struct ExpandLowering : OpConversionPattern<onnx::ExpandOp> {
                   "size (qaf broadcasts only static size-1 dims)");
       sizes.push_back(inputSizes[inputDim]);
     }
-    sizes = preferStatic(rw, *resultType, sizes);
+    sizes = preferStatic(rw, resultType, sizes);
     // Dynamic input dims against a static result dim (inference pinned it).
     for (int64_t i = 0; i < inputRank; ++i) {
       int64_t resultDim = i + rank - inputRank;
-      if (inputType.isDynamicDim(i) && !resultType->isDynamicDim(resultDim))
+      if (inputType.isDynamicDim(i) && !resultType.isDynamicDim(resultDim))
         m.check(m.cmp(arith::CmpIPredicate::eq, inputSizes[i],
-                      m.constant(resultType->getDimSize(resultDim))),
+                      m.constant(resultType.getDimSize(resultDim))),
                 "onnx.Expand: dimension " + Twine(resultDim) +
                     " of the input does not match the result (qaf broadcasts "
                     "only static size-1 dims)");
     }
     Value result = buildElementwise(
-        rw, loc, {*input}, sizes, resultType->getElementType(),
+        rw, loc, {input}, sizes, resultType.getElementType(),
         [](OpBuilder &, Location, ValueRange scalars) { return scalars[0]; });
-    rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
-    return success();
+    return LoweredValues{result};
   }
 };
 
-struct TileLowering : OpConversionPattern<onnx::TileOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::TileOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct TileLowering : LinalgLoweringPattern<onnx::TileOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::TileOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> input =
-        getRankedOperand(rw, op, adaptor.getInput(), "input");
-    if (failed(resultType) || failed(input))
-      return failure();
+    RankedTensorType resultType = resultTypes[0];
+    Value input = adaptor.getInput();
     FailureOr<SmallVector<OpFoldResult>> repeats = readIndexVector(
         rw, loc, op, op.getRepeats(), adaptor.getRepeats(), "repeats");
     if (failed(repeats))
       return failure();
-    int64_t rank = resultType->getRank();
+    int64_t rank = resultType.getRank();
     if (static_cast<int64_t>(repeats->size()) != rank)
       return reportUnsupported(rw, op, "repeats must have one entry per dim");
-    if (rank == 0) {
-      rw.replaceOp(op, castToTensorType(rw, loc, *input, *resultType));
-      return success();
-    }
+    if (rank == 0)
+      return LoweredValues{input};
     // Broadcast [d0, d1, ...] to [r0, d0, r1, d1, ...] (a copy that reads
     // the input in order), then merge each (r, d) pair: the pair's row-major
     // order is exactly the tiling.
-    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, *input);
+    SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, input);
     SmallVector<OpFoldResult> pairSizes;
     SmallVector<AffineExpr> inputExprs;
     SmallVector<ReassociationIndices> groups;
@@ -1369,22 +1288,20 @@ struct TileLowering : OpConversionPattern<onnx::TileOp> {
     }
     MLIRContext *context = rw.getContext();
     Value init =
-        createEmptyTensor(rw, loc, pairSizes, resultType->getElementType());
+        createEmptyTensor(rw, loc, pairSizes, resultType.getElementType());
     SmallVector<AffineMap> maps = {
         AffineMap::get(2 * rank, 0, inputExprs, context),
         AffineMap::getMultiDimIdentityMap(2 * rank, context)};
     SmallVector<utils::IteratorType> iterators(2 * rank,
                                                utils::IteratorType::parallel);
     auto broadcast = linalg::GenericOp::create(
-        rw, loc, TypeRange{init.getType()}, ValueRange{*input},
-        ValueRange{init}, maps, iterators,
-        [](OpBuilder &b, Location l, ValueRange args) {
+        rw, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
+        maps, iterators, [](OpBuilder &b, Location l, ValueRange args) {
           linalg::YieldOp::create(b, l, args[0]);
         });
     Value tiled = tensor::CollapseShapeOp::create(
         rw, loc, broadcast.getResult(0), groups);
-    rw.replaceOp(op, castToTensorType(rw, loc, tiled, *resultType));
-    return success();
+    return LoweredValues{tiled};
   }
 };
 
@@ -1415,17 +1332,14 @@ Value buildI64Tensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> values,
   return tensor::FromElementsOp::create(b, loc, type, elements);
 }
 
-struct ShapeLowering : OpConversionPattern<onnx::ShapeOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::ShapeOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct ShapeLowering : LinalgLoweringPattern<onnx::ShapeOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::ShapeOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(data) || failed(resultType))
-      return failure();
-    int64_t rank = cast<RankedTensorType>(data->getType()).getRank();
+    Value data = adaptor.getData();
+    int64_t rank = cast<RankedTensorType>(data.getType()).getRank();
     // Negative start/end count from the back; both clamp to [0, rank].
     auto normalize = [&](int64_t value) {
       return std::clamp<int64_t>(value < 0 ? value + rank : value, 0, rank);
@@ -1434,41 +1348,35 @@ struct ShapeLowering : OpConversionPattern<onnx::ShapeOp> {
     int64_t last = rank;
     if (std::optional<uint64_t> end = op.getEnd())
       last = normalize(static_cast<int64_t>(*end));
-    SmallVector<OpFoldResult> sizes = getDims(rw, loc, *data);
+    SmallVector<OpFoldResult> sizes = getDims(rw, loc, data);
     SmallVector<OpFoldResult> values(sizes.begin() + first,
                                      sizes.begin() + std::max(first, last));
-    rw.replaceOp(op, castToTensorType(rw, loc,
-                                      buildI64Tensor(rw, loc, values, false),
-                                      *resultType));
-    return success();
+    return LoweredValues{buildI64Tensor(rw, loc, values, false)};
   }
 };
 
-struct SizeLowering : OpConversionPattern<onnx::SizeOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::SizeOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct SizeLowering : LinalgLoweringPattern<onnx::SizeOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::SizeOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<Value> data = getRankedOperand(rw, op, adaptor.getData(), "data");
-    if (failed(data))
-      return failure();
+    Value data = adaptor.getData();
     IndexMath m(rw, loc);
-    OpFoldResult count = m.product(getDims(rw, loc, *data));
-    rw.replaceOp(op, buildI64Tensor(rw, loc, {count}, true));
-    return success();
+    OpFoldResult count = m.product(getDims(rw, loc, data));
+    return LoweredValues{buildI64Tensor(rw, loc, {count}, true)};
   }
 };
 
-struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::ConstantOfShapeOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct ConstantOfShapeLowering
+    : LinalgLoweringPattern<onnx::ConstantOfShapeOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::ConstantOfShapeOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType))
-      return failure();
-    Type elementType = resultType->getElementType();
+    RankedTensorType resultType = resultTypes[0];
+    Type elementType = resultType.getElementType();
     TypedAttr fillValue;
     if (std::optional<ElementsAttr> value = op.getValue()) {
       auto dense = dyn_cast_if_present<DenseElementsAttr>(
@@ -1483,30 +1391,27 @@ struct ConstantOfShapeLowering : OpConversionPattern<onnx::ConstantOfShapeOp> {
         rw, loc, op, op.getInput(), adaptor.getInput(), "input");
     if (failed(shape))
       return failure();
-    if (static_cast<int64_t>(shape->size()) != resultType->getRank())
+    if (static_cast<int64_t>(shape->size()) != resultType.getRank())
       return reportUnsupported(rw, op,
                                "the shape length differs from the "
                                "result rank");
-    Value init = createEmptyOfType(rw, loc, *resultType, *shape);
+    Value init = createEmptyOfType(rw, loc, resultType, *shape);
     Value scalar = arith::ConstantOp::create(rw, loc, fillValue);
     Value filled =
         linalg::FillOp::create(rw, loc, ValueRange{scalar}, ValueRange{init})
             .getResult(0);
-    rw.replaceOp(op, filled);
-    return success();
+    return LoweredValues{filled};
   }
 };
 
-struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::RangeOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct RangeLowering : LinalgLoweringPattern<onnx::RangeOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::RangeOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType))
-      return failure();
-    Type elementType = resultType->getElementType();
+    RankedTensorType resultType = resultTypes[0];
+    Type elementType = resultType.getElementType();
     for (Value operand : adaptor.getOperands()) {
       auto type = dyn_cast<RankedTensorType>(operand.getType());
       if (!type || !type.hasStaticShape() || type.getNumElements() != 1)
@@ -1543,7 +1448,7 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
     // out[i] = start + i * delta (ONNX Runtime accumulates instead; the two
     // agree exactly for integers and differ by rounding for floats).
     Value result = buildIndexedGeneric(
-        rw, loc, *resultType, {length}, {}, {},
+        rw, loc, resultType, {length}, {}, {},
         [&](OpBuilder &b, Location l, ValueRange indices, ValueRange) {
           Value i = convertScalar(
               b, l,
@@ -1557,22 +1462,18 @@ struct RangeLowering : OpConversionPattern<onnx::RangeOp> {
                                        arith::MulIOp::create(b, l, i, delta))
               .getResult();
         });
-    rw.replaceOp(op, result);
-    return success();
+    return LoweredValues{result};
   }
 };
 
-struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::TriluOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct TriluLowering : LinalgLoweringPattern<onnx::TriluOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::TriluOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    FailureOr<Value> input =
-        getRankedOperand(rw, op, adaptor.getInput(), "input");
-    if (failed(resultType) || failed(input))
-      return failure();
+    RankedTensorType resultType = resultTypes[0];
+    Value input = adaptor.getInput();
     IndexMath m(rw, loc);
     OpFoldResult k = m.constant(0);
     if (!isNoValue(op.getK())) {
@@ -1583,12 +1484,12 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
       k = *value;
     }
     Value diagonalOffset = m.value(k);
-    int64_t rank = resultType->getRank();
+    int64_t rank = resultType.getRank();
     bool upper = op.getUpper() != 0;
-    Type elementType = resultType->getElementType();
+    Type elementType = resultType.getElementType();
     // Upper keeps col - row >= k, lower keeps col - row <= k.
     Value result = buildIndexedGeneric(
-        rw, loc, *resultType, getDims(rw, loc, *input), {*input},
+        rw, loc, resultType, getDims(rw, loc, input), {input},
         {AffineMap::getMultiDimIdentityMap(rank, rw.getContext())},
         [&](OpBuilder &b, Location l, ValueRange indices, ValueRange args) {
           Value diagonal =
@@ -1601,8 +1502,7 @@ struct TriluLowering : OpConversionPattern<onnx::TriluOp> {
               arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
           return arith::SelectOp::create(b, l, keep, args[0], zero).getResult();
         });
-    rw.replaceOp(op, result);
-    return success();
+    return LoweredValues{result};
   }
 };
 

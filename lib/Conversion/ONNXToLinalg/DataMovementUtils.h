@@ -4,12 +4,14 @@
 //
 // Reshapes that the data movement, linear algebra and quantization patterns
 // share (implemented in DataMovement.cpp): views that keep the verifier's
-// static/dynamic bookkeeping right, and the converted result type check.
+// static/dynamic bookkeeping right.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QAF_LIB_CONVERSION_ONNXTOLINALG_DATAMOVEMENTUTILS_H
 #define QAF_LIB_CONVERSION_ONNXTOLINALG_DATAMOVEMENTUTILS_H
+
+#include "LoweringPattern.h"
 
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Builders.h"
@@ -17,13 +19,6 @@
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace qaf {
-
-/// The converted (signless) ranked type of result `index` of `op`; an
-/// unranked result is reported on `op`.
-mlir::FailureOr<mlir::RankedTensorType>
-getRankedResultType(const mlir::TypeConverter &converter,
-                    mlir::ConversionPatternRewriter &rewriter,
-                    mlir::Operation *op, unsigned index = 0);
 
 /// `tensor.expand_shape` of `source` by `groups` into `outputSizes` (static
 /// where they are attributes). The source is first cast so that each

@@ -4,12 +4,15 @@
 //
 // Every element-wise op becomes one all-parallel linalg.generic on tensors
 // (with NumPy broadcasting in its indexing maps), so that chains of them
-// fuse later with linalg-fuse-elementwise-ops. The scalar bodies keep the
+// fuse later with linalg-fuse-elementwise-ops. One pattern takes every op
+// with the ONNX_Elementwise trait and reads ONNX_MultidirectionalBroadcast
+// for its shape; each op adds only its scalar body. The scalar bodies keep the
 // ONNX signedness, read from the original op's types: the converted values
 // are signless.
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringPattern.h"
 #include "LoweringUtils.h"
 #include "Patterns.h"
 
@@ -21,6 +24,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
+#include <functional>
 
 using namespace mlir;
 
@@ -54,6 +58,10 @@ Value computeWidened(
 
 template <typename OpTy>
 using ScalarFn = Value (*)(OpBuilder &, Location, OpTy, ValueRange, Type);
+
+/// A scalar body for any op: the typed ScalarFn behind a cast.
+using ScalarBody =
+    std::function<Value(OpBuilder &, Location, Operation *, ValueRange, Type)>;
 
 Value buildAdd(OpBuilder &b, Location loc, onnx::AddOp, ValueRange args, Type) {
   if (isFloat(args[0].getType()))
@@ -324,60 +332,64 @@ Value buildMaxMin(OpBuilder &b, Location loc, OpTy op, ValueRange args,
 // Patterns
 //===----------------------------------------------------------------------===//
 
-/// Any element-wise op whose operands all broadcast together: one generic
-/// whose body is `buildScalar`.
-template <typename OpTy>
-struct BroadcastingElementwiseLowering : OpConversionPattern<OpTy> {
-  BroadcastingElementwiseLowering(const TypeConverter &converter,
-                                  MLIRContext *context,
-                                  ScalarFn<OpTy> buildScalar)
-      : OpConversionPattern<OpTy>(converter, context),
-        buildScalar(buildScalar) {}
+/// Every op with the ONNX_Elementwise trait: one all-parallel generic over
+/// the result's dims (the NumPy broadcast of the operands for
+/// MultidirectionalBroadcast ops, the operand's dims for the others) whose
+/// body is the op's scalar body from `bodies`.
+struct ElementwiseLowering
+    : OpTraitConversionPattern<onnx::OpTrait::Elementwise> {
+  ElementwiseLowering(const TypeConverter &converter, MLIRContext *context,
+                      llvm::DenseMap<TypeID, ScalarBody> bodies)
+      : OpTraitConversionPattern(converter, context),
+        bodies(std::move(bodies)) {}
 
   LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value result = op->getResult(0);
-    Type resultType = this->getTypeConverter()->convertType(result.getType());
-    auto shapedResult = dyn_cast_if_present<TensorType>(resultType);
-    if (!shapedResult)
+    auto body = bodies.find(op->getName().getTypeID());
+    if (body == bodies.end())
       return reportUnsupported(rewriter, op,
-                               "cannot lower: result is not a tensor");
-    for (Value operand : adaptor.getOperands())
-      if (!isa<RankedTensorType>(operand.getType()))
-        return reportUnsupported(
-            rewriter, op, "cannot lower: an operand has an unranked type");
-
-    StringRef name = op->getName().getStringRef();
-    FailureOr<SmallVector<OpFoldResult>> dims =
-        computeBroadcastShape(rewriter, loc, adaptor.getOperands(), name);
-    if (failed(dims))
-      return reportUnsupported(rewriter, op,
-                               "operand shapes do not broadcast together");
+                               "element-wise op without a scalar body in the "
+                               "lowering");
+    SmallVector<TensorType> resultTypes;
+    if (failed(checkLoweringPreconditions(*getTypeConverter(), rewriter, op,
+                                          operands, ResultRank::Any,
+                                          resultTypes)))
+      return failure();
+    Location loc = op->getLoc();
+    SmallVector<OpFoldResult> dims;
+    if (op->hasTrait<onnx::OpTrait::MultidirectionalBroadcast>()) {
+      FailureOr<SmallVector<OpFoldResult>> broadcast = computeBroadcastShape(
+          rewriter, loc, operands, op->getName().getStringRef());
+      if (failed(broadcast))
+        return reportUnsupported(rewriter, op,
+                                 "operand shapes do not broadcast together");
+      dims = std::move(*broadcast);
+    } else {
+      dims = getDims(rewriter, loc, operands.front());
+    }
+    Type elementType = resultTypes[0].getElementType();
     Value lowered = buildElementwise(
-        rewriter, loc, adaptor.getOperands(), *dims,
-        shapedResult.getElementType(),
+        rewriter, loc, operands, dims, elementType,
         [&](OpBuilder &b, Location nestedLoc, ValueRange scalars) {
-          return buildScalar(b, nestedLoc, op, scalars,
-                             shapedResult.getElementType());
+          return body->second(b, nestedLoc, op, scalars, elementType);
         });
-    rewriter.replaceOp(op,
-                       castToTensorType(rewriter, loc, lowered, resultType));
+    replaceWithConvertedTypes(rewriter, op, lowered, resultTypes);
     return success();
   }
 
 private:
-  ScalarFn<OpTy> buildScalar;
+  llvm::DenseMap<TypeID, ScalarBody> bodies;
 };
 
 /// onnx.Constant -> arith.constant with a signless element type. Large
 /// weights stay `dense_resource` blobs (same handle, no copy).
-struct ConstantLowering : OpConversionPattern<onnx::ConstantOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::ConstantOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+struct ConstantLowering : LinalgLoweringPattern<onnx::ConstantOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues>
+  lower(onnx::ConstantOp op, OpAdaptor adaptor,
+        ArrayRef<RankedTensorType> resultTypes,
+        ConversionPatternRewriter &rewriter) const override {
     ElementsAttr value = getSignlessElementsAttr(op.getValue());
     if (!value)
       return reportUnsupported(rewriter, op,
@@ -387,23 +399,19 @@ struct ConstantLowering : OpConversionPattern<onnx::ConstantOp> {
     if (!typed)
       return reportUnsupported(rewriter, op, "constant value is not typed");
     Value constant = arith::ConstantOp::create(rewriter, op.getLoc(), typed);
-    Type resultType = getTypeConverter()->convertType(op.getType());
-    rewriter.replaceOp(
-        op, castToTensorType(rewriter, op.getLoc(), constant, resultType));
-    return success();
+    return LoweredValues{constant};
   }
 };
 
 /// Identity is its input.
-struct IdentityLowering : OpConversionPattern<onnx::IdentityOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::IdentityOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Type resultType = getTypeConverter()->convertType(op.getType());
-    rewriter.replaceOp(op, castToTensorType(rewriter, op.getLoc(),
-                                            adaptor.getInput(), resultType));
-    return success();
+struct IdentityLowering
+    : LinalgLoweringPattern<onnx::IdentityOp, ResultRank::Any> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues>
+  lower(onnx::IdentityOp op, OpAdaptor adaptor,
+        ArrayRef<TensorType> resultTypes,
+        ConversionPatternRewriter &rewriter) const override {
+    return LoweredValues{adaptor.getInput()};
   }
 };
 
@@ -440,19 +448,17 @@ Value roundAndWrapToSubByte(OpBuilder &b, Location loc, Value value,
 /// Cast and CastLike: convertScalar on every element, with the signedness
 /// of the original input and result types; floats cast to 2- and 4-bit
 /// integers are rounded and wrapped first, as ONNX defines them.
-template <typename OpTy> struct CastLowering : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+template <typename OpTy>
+struct CastLowering : LinalgLoweringPattern<OpTy, ResultRank::Any> {
+  using LinalgLoweringPattern<OpTy, ResultRank::Any>::LinalgLoweringPattern;
+  FailureOr<LoweredValues>
+  lower(OpTy op, typename OpTy::Adaptor adaptor,
+        ArrayRef<TensorType> resultTypes,
+        ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Type resultType = this->getTypeConverter()->convertType(op.getType());
-    auto resultTensor = dyn_cast_if_present<TensorType>(resultType);
+    TensorType resultTensor = resultTypes[0];
     Value input = adaptor.getInput();
-    auto inputType = dyn_cast<RankedTensorType>(input.getType());
-    if (!resultTensor || !inputType)
-      return reportUnsupported(rewriter, op,
-                               "cannot lower: unranked or non-tensor types");
+    auto inputType = cast<RankedTensorType>(input.getType());
     Type from = inputType.getElementType();
     Type to = resultTensor.getElementType();
     if (!isSupportedCastType(from) || !isSupportedCastType(to)) {
@@ -477,36 +483,26 @@ template <typename OpTy> struct CastLowering : OpConversionPattern<OpTy> {
           return convertScalar(b, nestedLoc, scalar, to, fromUnsigned,
                                toUnsigned);
         });
-    rewriter.replaceOp(op,
-                       castToTensorType(rewriter, loc, lowered, resultType));
-    return success();
+    return LoweredValues{lowered};
   }
 };
 
 /// Clip: min/max are optional scalars (0-d or one-element tensors), read
 /// once outside the loop. Applying max then min makes min > max give max,
 /// as the spec says.
-struct ClipLowering : OpConversionPattern<onnx::ClipOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(onnx::ClipOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+struct ClipLowering : LinalgLoweringPattern<onnx::ClipOp, ResultRank::Any> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues>
+  lower(onnx::ClipOp op, OpAdaptor adaptor, ArrayRef<TensorType> resultTypes,
+        ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Type resultType = getTypeConverter()->convertType(op.getType());
-    auto resultTensor = dyn_cast_if_present<TensorType>(resultType);
+    TensorType resultTensor = resultTypes[0];
     Value input = adaptor.getInput();
-    if (!resultTensor || !isa<RankedTensorType>(input.getType()))
-      return reportUnsupported(rewriter, op,
-                               "cannot lower: unranked or non-tensor types");
     auto readBound = [&](Value original, Value converted) -> Value {
       if (isNoValue(original))
         return {};
       return extractScalar(rewriter, loc, converted);
     };
-    for (Value bound : {adaptor.getMin(), adaptor.getMax()})
-      if (!isNoValue(bound) && !isa<RankedTensorType>(bound.getType()))
-        return reportUnsupported(rewriter, op,
-                                 "cannot lower: unranked clip bound");
     Value lower = readBound(op.getMin(), adaptor.getMin());
     Value upper = readBound(op.getMax(), adaptor.getMax());
     Type elementType = resultTensor.getElementType();
@@ -532,9 +528,7 @@ struct ClipLowering : OpConversionPattern<onnx::ClipOp> {
                     : arith::MinSIOp::create(b, nl, x, upper).getResult();
           return x;
         });
-    rewriter.replaceOp(op,
-                       castToTensorType(rewriter, loc, lowered, resultType));
-    return success();
+    return LoweredValues{lowered};
   }
 };
 
@@ -543,12 +537,19 @@ struct ClipLowering : OpConversionPattern<onnx::ClipOp> {
 void populateElementwisePatterns(const TypeConverter &converter,
                                  RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
+  // The per-op part of the element-wise lowering: each op's scalar body.
+  llvm::DenseMap<TypeID, ScalarBody> bodies;
   auto add = [&](auto buildScalar) {
     using Fn = decltype(buildScalar);
     using OpTy = std::remove_reference_t<
         typename llvm::function_traits<Fn>::template arg_t<2>>;
-    patterns.add<BroadcastingElementwiseLowering<OpTy>>(converter, context,
-                                                        buildScalar);
+    static_assert(OpTy::template hasTrait<onnx::OpTrait::Elementwise>(),
+                  "a scalar body is for an ONNX_Elementwise op");
+    bodies[TypeID::get<OpTy>()] = [buildScalar](OpBuilder &b, Location loc,
+                                                Operation *op, ValueRange args,
+                                                Type resultType) {
+      return buildScalar(b, loc, cast<OpTy>(op), args, resultType);
+    };
   };
   add(buildAdd);
   add(buildSub);
@@ -579,6 +580,7 @@ void populateElementwisePatterns(const TypeConverter &converter,
   add(buildWhere);
   add(buildMaxMin<true, onnx::MaxOp>);
   add(buildMaxMin<false, onnx::MinOp>);
+  patterns.add<ElementwiseLowering>(converter, context, std::move(bodies));
   patterns.add<ConstantLowering, IdentityLowering, ClipLowering,
                CastLowering<onnx::CastOp>, CastLowering<onnx::CastLikeOp>>(
       converter, context);

@@ -17,6 +17,7 @@
 
 #include "DataMovementUtils.h"
 #include "LinearAlgebraUtils.h"
+#include "LoweringPattern.h"
 #include "LoweringUtils.h"
 #include "Patterns.h"
 
@@ -183,17 +184,14 @@ Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
 // MatMul, Gemm, MatMulInteger
 //===----------------------------------------------------------------------===//
 
-struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::MatMulOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct MatMulLowering : LinalgLoweringPattern<onnx::MatMulOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::MatMulOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType) ||
-        failed(checkRanked(rw, op, {adaptor.getA(), adaptor.getB()})))
-      return failure();
-    Type elementType = resultType->getElementType();
+    RankedTensorType resultType = resultTypes[0];
+    Type elementType = resultType.getElementType();
     Type accType = getAccumulatorType(elementType);
     PromotedOperands operands =
         promoteVectors(rw, loc, adaptor.getA(), adaptor.getB());
@@ -201,26 +199,22 @@ struct MatMulLowering : OpConversionPattern<onnx::MatMulOp> {
                                 "onnx.MatMul");
     product = convertTensor(rw, loc, product, elementType);
     product = dropPromotedDims(rw, loc, product, operands);
-    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
-    return success();
+    return LoweredValues{product};
   }
 };
 
-struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::GemmOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct GemmLowering : LinalgLoweringPattern<onnx::GemmOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::GemmOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType) ||
-        failed(checkRanked(rw, op, {adaptor.getA(), adaptor.getB()})))
-      return failure();
+    RankedTensorType resultType = resultTypes[0];
     Value a = adaptor.getA(), b = adaptor.getB();
     bool transA = op.getTransA() != 0, transB = op.getTransB() != 0;
     double alpha = op.getAlpha().convertToDouble();
     double beta = op.getBeta().convertToDouble();
-    Type elementType = resultType->getElementType();
+    Type elementType = resultType.getElementType();
     Type accType = getAccumulatorType(elementType);
     SmallVector<OpFoldResult> aSizes = getDims(rw, loc, a);
     SmallVector<OpFoldResult> bSizes = getDims(rw, loc, b);
@@ -235,8 +229,6 @@ struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
     Value cTerm;
     bool hasC = !isNoValue(op.getC()) && beta != 0.0;
     if (hasC) {
-      if (failed(checkRanked(rw, op, {adaptor.getC()})))
-        return failure();
       checkBroadcastsTo(rw, loc, adaptor.getC(), sizes, "onnx.Gemm: C");
       cTerm = buildElementwise(
           rw, loc, {adaptor.getC()}, sizes, accType,
@@ -299,21 +291,16 @@ struct GemmLowering : OpConversionPattern<onnx::GemmOp> {
           });
     }
     product = convertTensor(rw, loc, product, elementType);
-    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
-    return success();
+    return LoweredValues{product};
   }
 };
 
-struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::MatMulIntegerOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct MatMulIntegerLowering : LinalgLoweringPattern<onnx::MatMulIntegerOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::MatMulIntegerOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType) ||
-        failed(checkRanked(rw, op, {adaptor.getA(), adaptor.getB()})))
-      return failure();
     MLIRContext *context = rw.getContext();
     Type i32 = rw.getI32Type();
     bool aUnsigned = isUnsignedElementType(op.getA().getType());
@@ -348,9 +335,7 @@ struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
                             bool isA, StringRef name) -> LogicalResult {
       if (isNoValue(original))
         return success();
-      auto type = dyn_cast<RankedTensorType>(converted.getType());
-      if (!type)
-        return reportUnsupported(rw, op, name + " must have a ranked type");
+      auto type = cast<RankedTensorType>(converted.getType());
       AffineMap map;
       if (type.hasStaticShape() && type.getNumElements() == 1)
         map = AffineMap::get(batchRank + 3, 0,
@@ -422,8 +407,7 @@ struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
                                        arith::MulIOp::create(nb, nl, x, y));
         });
     product = dropPromotedDims(rw, loc, product, operands);
-    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
-    return success();
+    return LoweredValues{product};
   }
 };
 
@@ -431,18 +415,14 @@ struct MatMulIntegerLowering : OpConversionPattern<onnx::MatMulIntegerOp> {
 // com.microsoft MatMulNBits
 //===----------------------------------------------------------------------===//
 
-struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::MatMulNBitsOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct MatMulNBitsLowering : LinalgLoweringPattern<onnx::MatMulNBitsOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::MatMulNBitsOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     MLIRContext *context = rw.getContext();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType) ||
-        failed(checkRanked(
-            rw, op, {adaptor.getA(), adaptor.getB(), adaptor.getScales()})))
-      return failure();
+    RankedTensorType resultType = resultTypes[0];
     int64_t k = static_cast<int64_t>(op.getK());
     int64_t n = static_cast<int64_t>(op.getN());
     int64_t bits = static_cast<int64_t>(op.getBits());
@@ -450,7 +430,7 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
     int64_t blocks = (k + blockSize - 1) / blockSize;
     int64_t perByte = 8 / bits;
     int64_t zeroBytesPerRow = (blocks * bits + 7) / 8;
-    Type elementType = resultType->getElementType();
+    Type elementType = resultType.getElementType();
     Type f32 = rw.getF32Type();
 
     // g_idx (deprecated in ONNX Runtime) names the block of each k; when it
@@ -476,8 +456,6 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
       for (int64_t i = 0; trivial && i < k; ++i)
         trivial = (*order)[i] == i / blockSize;
       groupIndex = !trivial;
-      if (groupIndex && failed(checkRanked(rw, op, {adaptor.getGIdx()})))
-        return failure();
     }
 
     // Loops (m, n, k). The code of (n, k) sits in byte
@@ -495,10 +473,8 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
     };
     if (rankOf(adaptor.getScales()) != 1 && rankOf(adaptor.getScales()) != 2)
       return reportUnsupported(rw, op, "scales must have rank 1 or 2");
-    if (hasZeroPoints &&
-        (failed(checkRanked(rw, op, {adaptor.getZeroPoints()})) ||
-         (rankOf(adaptor.getZeroPoints()) != 1 &&
-          rankOf(adaptor.getZeroPoints()) != 2)))
+    if (hasZeroPoints && rankOf(adaptor.getZeroPoints()) != 1 &&
+        rankOf(adaptor.getZeroPoints()) != 2)
       return reportUnsupported(rw, op, "zero_points must have rank 1 or 2");
     // A per-block [N, columns] (or flat [N * columns]) operand's map.
     auto perBlockMap = [&](Value value, AffineExpr column, int64_t columns) {
@@ -528,8 +504,6 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
     }
     Value scales = adaptor.getScales(), zeroPoints = adaptor.getZeroPoints();
     Value bias = isNoValue(op.getBias()) ? Value() : adaptor.getBias();
-    if (bias && failed(checkRanked(rw, op, {bias})))
-      return failure();
 
     Value product = buildDequantizingMatMul(
         rw, loc, adaptor.getA(), n, inputs, maps, bias,
@@ -584,8 +558,7 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
           return arith::MulFOp::create(
               nb, nl, arith::SubFOp::create(nb, nl, code, zero), scale);
         });
-    rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
-    return success();
+    return LoweredValues{product};
   }
 };
 
@@ -597,18 +570,14 @@ struct MatMulNBitsLowering : OpConversionPattern<onnx::MatMulNBitsOp> {
 /// elements are rotated by the angle of the token's position (read from
 /// the cos/sin caches), the rest pass through. Interleaved pairs are
 /// (2i, 2i + 1); otherwise (i, i + rotary_dim / 2).
-struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::RotaryEmbeddingOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct RotaryEmbeddingLowering
+    : LinalgLoweringPattern<onnx::RotaryEmbeddingOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::RotaryEmbeddingOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType) ||
-        failed(checkRanked(rw, op,
-                           {adaptor.getInput(), adaptor.getPositionIds(),
-                            adaptor.getCosCache(), adaptor.getSinCache()})))
-      return failure();
+    RankedTensorType resultType = resultTypes[0];
     if (op.getIsPackedBatching() != 0)
       return reportUnsupported(rw, op, "is_packed_batching is not supported");
     Value input = adaptor.getInput();
@@ -668,7 +637,7 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
     Value positions = adaptor.getPositionIds();
     Value cosCache = adaptor.getCosCache(), sinCache = adaptor.getSinCache();
     int64_t seqDim = rank == 3 ? 1 : 2;
-    Type elementType = resultType->getElementType();
+    Type elementType = resultType.getElementType();
     Value init =
         createEmptyTensor(rw, loc, getDims(rw, loc, input), elementType);
     MLIRContext *context = rw.getContext();
@@ -757,9 +726,7 @@ struct RotaryEmbeddingLowering : OpConversionPattern<onnx::RotaryEmbeddingOp> {
                 result, x);
           linalg::YieldOp::create(b, l, result);
         });
-    rw.replaceOp(op,
-                 castToTensorType(rw, loc, generic.getResult(0), *resultType));
-    return success();
+    return LoweredValues{generic.getResult(0)};
   }
 };
 

@@ -26,15 +26,6 @@ namespace qaf {
 // LinearAlgebraUtils
 //===----------------------------------------------------------------------===//
 
-/// Fails (reported on `op`) unless every value is a ranked tensor.
-LogicalResult checkRanked(ConversionPatternRewriter &rw, Operation *op,
-                          ValueRange values) {
-  for (Value value : values)
-    if (!isa<RankedTensorType>(value.getType()))
-      return reportUnsupported(rw, op, "operands must have ranked types");
-  return success();
-}
-
 /// The type products of `elementType` accumulate in: f32 for narrower
 /// floats (as ONNX Runtime's kernels do), else the type itself.
 Type getAccumulatorType(Type elementType) {

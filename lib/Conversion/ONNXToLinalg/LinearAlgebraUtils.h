@@ -18,10 +18,6 @@
 
 namespace qaf {
 
-/// Fails (reported on `op`) unless every value is a ranked tensor.
-mlir::LogicalResult checkRanked(mlir::ConversionPatternRewriter &rw,
-                                mlir::Operation *op, mlir::ValueRange values);
-
 /// The type products of `elementType` accumulate in: f32 for narrower
 /// floats (as ONNX Runtime's kernels do), else the type itself.
 mlir::Type getAccumulatorType(mlir::Type elementType);

@@ -7,6 +7,7 @@
 #include "LoweringUtils.h"
 
 #include "qaf/dialects/onnx/ONNXDialect.h"
+#include "qaf/dialects/onnx/ONNXShapeHelpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -122,11 +123,13 @@ int64_t normalizeAxis(int64_t axis, int64_t rank) {
 
 FailureOr<int64_t> getCheckedAxis(RewriterBase &rewriter, Operation *op,
                                   int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
+  // The rule of shape inference and the verifiers.
+  std::optional<int64_t> dim = onnx::normalizeAxis(axis, rank);
+  if (!dim)
     return reportUnsupported(rewriter, op,
                              "axis " + Twine(axis) +
                                  " is out of range for rank " + Twine(rank));
-  return normalizeAxis(axis, rank);
+  return *dim;
 }
 
 //===----------------------------------------------------------------------===//
@@ -147,56 +150,49 @@ FailureOr<SmallVector<OpFoldResult>> computeBroadcastShape(OpBuilder &builder,
                                                            Location loc,
                                                            ValueRange operands,
                                                            StringRef opName) {
-  int64_t rank = 0;
-  for (Value operand : operands)
-    rank = std::max(rank, cast<ShapedType>(operand.getType()).getRank());
+  // The static shape and whether the operands broadcast at all: ONNX's rule,
+  // shared with shape inference.
+  SmallVector<int64_t> shape;
+  for (Value operand : operands) {
+    std::optional<SmallVector<int64_t>> merged = onnx::broadcastShapes(
+        shape, cast<ShapedType>(operand.getType()).getShape());
+    if (!merged)
+      return failure();
+    shape = std::move(*merged);
+  }
+  int64_t rank = static_cast<int64_t>(shape.size());
 
   SmallVector<OpFoldResult> result;
   result.reserve(rank);
   for (int64_t dim = 0; dim < rank; ++dim) {
-    // The static size other than 1 (if any) and the run-time sizes of the
-    // operands whose size is dynamic: the result is static when one operand
-    // is, and then the dynamic ones are checked against it.
-    std::optional<int64_t> staticSize;
+    // The run-time sizes of the operands whose size is dynamic: the result
+    // is static when one operand is, and then they are checked against it.
     SmallVector<Value> checkedDynamic;
     for (Value operand : operands) {
       auto type = cast<ShapedType>(operand.getType());
       int64_t operandDim = dim - (rank - type.getRank());
-      if (operandDim < 0)
-        continue;
-      int64_t size = type.getDimSize(operandDim);
-      if (ShapedType::isDynamic(size)) {
+      if (operandDim >= 0 && type.isDynamicDim(operandDim))
         checkedDynamic.push_back(
             tensor::DimOp::create(builder, loc, operand, operandDim));
-        continue;
-      }
-      if (size == 1)
-        continue;
-      if (staticSize && *staticSize != size)
-        return failure();
-      staticSize = size;
     }
     // Dynamic sizes do not broadcast (the pass's rule): each must equal the
     // static size, or the other dynamic sizes, at run time.
-    if (staticSize) {
+    if (!ShapedType::isDynamic(shape[dim])) {
+      int64_t staticSize = shape[dim];
       Value expected;
       if (!checkedDynamic.empty())
-        expected = arith::ConstantIndexOp::create(builder, loc, *staticSize);
+        expected = arith::ConstantIndexOp::create(builder, loc, staticSize);
       for (Value size : checkedDynamic) {
         Value equal = arith::CmpIOp::create(
             builder, loc, arith::CmpIPredicate::eq, size, expected);
         cf::AssertOp::create(
             builder, loc, equal,
             (opName + ": dynamic dimension " + Twine(dim) +
-             " does not match the static size " + Twine(*staticSize) +
+             " does not match the static size " + Twine(staticSize) +
              " of another operand (qaf broadcasts only static size-1 dims)")
                 .str());
       }
-      result.push_back(builder.getIndexAttr(*staticSize));
-      continue;
-    }
-    if (checkedDynamic.empty()) {
-      result.push_back(builder.getIndexAttr(1));
+      result.push_back(builder.getIndexAttr(staticSize));
       continue;
     }
     Value dynamicSize = checkedDynamic.front();
@@ -218,13 +214,16 @@ FailureOr<SmallVector<OpFoldResult>> computeBroadcastShape(OpBuilder &builder,
 AffineMap getBroadcastIndexingMap(ShapedType operandType, int64_t resultRank,
                                   MLIRContext *context) {
   int64_t rank = operandType.getRank();
+  int64_t leading = resultRank - rank;
+  SmallVector<int64_t> broadcastDims =
+      onnx::getBroadcastDims(operandType.getShape(), resultRank);
   SmallVector<AffineExpr> exprs;
   exprs.reserve(rank);
   for (int64_t dim = 0; dim < rank; ++dim) {
-    if (operandType.getDimSize(dim) == 1)
+    if (llvm::is_contained(broadcastDims, leading + dim))
       exprs.push_back(getAffineConstantExpr(0, context));
     else
-      exprs.push_back(getAffineDimExpr(resultRank - rank + dim, context));
+      exprs.push_back(getAffineDimExpr(leading + dim, context));
   }
   return AffineMap::get(resultRank, /*symbolCount=*/0, exprs, context);
 }

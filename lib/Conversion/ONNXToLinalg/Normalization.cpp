@@ -10,10 +10,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringPattern.h"
 #include "LoweringUtils.h"
 #include "Patterns.h"
 
 #include "qaf/dialects/onnx/ONNXDialect.h"
+#include "qaf/dialects/onnx/ONNXShapeHelpers.h"
 #include "qaf/dialects/onnx/ONNXTypes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -112,13 +114,6 @@ Value materializeStatistic(OpBuilder &b, Location loc, Value reduced,
   return castToTensorType(b, loc, reduced, resultType);
 }
 
-/// The converted type of result `index` of `op`, if it is a tensor type.
-TensorType getConvertedTensorType(const TypeConverter *converter, Operation *op,
-                                  unsigned index) {
-  return dyn_cast_if_present<TensorType>(
-      converter->convertType(op->getResult(index).getType()));
-}
-
 /// 1 / sqrt(sum / count + epsilon), all in the type of `sum`.
 Value buildInverseStdDev(OpBuilder &b, Location loc, Value sum, Value count,
                          Value epsilon) {
@@ -136,21 +131,17 @@ Value buildInverseStdDev(OpBuilder &b, Location loc, Value sum, Value count,
 enum class ReduceKind { Sum, Mean, Max, Min };
 
 template <typename OpTy, ReduceKind Kind>
-struct ReduceLowering : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
+struct ReduceLowering : LinalgLoweringPattern<OpTy, ResultRank::Any> {
+  using LinalgLoweringPattern<OpTy, ResultRank::Any>::LinalgLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  FailureOr<LoweredValues>
+  lower(OpTy op, typename OpTy::Adaptor adaptor,
+        ArrayRef<TensorType> resultTypes,
+        ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value data = adaptor.getData();
-    auto dataType = dyn_cast<RankedTensorType>(data.getType());
-    TensorType resultType =
-        getConvertedTensorType(this->getTypeConverter(), op, 0);
-    if (!dataType || !resultType)
-      return reportUnsupported(rewriter, op,
-                               "cannot lower: unranked or non-tensor types");
-    int64_t rank = dataType.getRank();
+    TensorType resultType = resultTypes[0];
+    int64_t rank = cast<RankedTensorType>(data.getType()).getRank();
 
     SmallVector<int64_t> axes;
     if (!isNoValue(op.getAxes())) {
@@ -162,41 +153,31 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     }
     if (axes.empty()) {
       // No axes: everything, unless the op is then a no-op.
-      if (op.getNoopWithEmptyAxes() != 0) {
-        rewriter.replaceOp(op,
-                           castToTensorType(rewriter, loc, data, resultType));
-        return success();
-      }
+      if (op.getNoopWithEmptyAxes() != 0)
+        return LoweredValues{data};
       axes = getTrailingDims(0, rank);
     }
-    for (int64_t &axis : axes) {
-      FailureOr<int64_t> checked = getCheckedAxis(rewriter, op, axis, rank);
-      if (failed(checked))
-        return failure();
-      axis = *checked;
-    }
-    llvm::sort(axes);
-    axes.erase(llvm::unique(axes), axes.end());
+    // The same normalisation as shape inference's.
+    FailureOr<SmallVector<int64_t>> reductionDims =
+        onnx::normalizeAxes(axes, rank, [&] { return op->emitError(); });
+    if (failed(reductionDims))
+      return failure();
 
-    rewriter.replaceOp(
-        op, castToTensorType(rewriter, loc,
-                             buildReduce(rewriter, loc, op, data, axes),
-                             resultType));
-    return success();
+    return LoweredValues{buildReduce(rewriter, loc, op, data, *reductionDims)};
   }
 
   /// Axes given at run time: their count is static (the axes tensor's
   /// length), so the set of reduced dimensions is one of the subsets of
   /// that size. A bit mask of the axes picks one case per subset.
-  LogicalResult lowerRuntimeAxes(OpTy op, typename OpTy::Adaptor adaptor,
-                                 ConversionPatternRewriter &rewriter,
-                                 TensorType resultType) const {
+  FailureOr<LoweredValues> lowerRuntimeAxes(OpTy op,
+                                            typename OpTy::Adaptor adaptor,
+                                            ConversionPatternRewriter &rewriter,
+                                            TensorType resultType) const {
     Location loc = op.getLoc();
     Value data = adaptor.getData();
     int64_t rank = cast<RankedTensorType>(data.getType()).getRank();
-    auto axesType = dyn_cast<RankedTensorType>(adaptor.getAxes().getType());
-    if (!axesType || axesType.getRank() != 1 || axesType.isDynamicDim(0) ||
-        rank > 8)
+    auto axesType = cast<RankedTensorType>(adaptor.getAxes().getType());
+    if (axesType.getRank() != 1 || axesType.isDynamicDim(0) || rank > 8)
       return reportUnsupported(rewriter, op,
                                "run-time axes need a 1-D axes tensor of "
                                "static length and a rank of at most 8");
@@ -208,9 +189,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
               ? data
               : buildReduce(rewriter, loc, op, data,
                             llvm::to_vector(llvm::seq<int64_t>(0, rank)));
-      rewriter.replaceOp(op,
-                         castToTensorType(rewriter, loc, result, resultType));
-      return success();
+      return LoweredValues{result};
     }
     Value mask = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value rankValue = arith::ConstantIndexOp::create(rewriter, loc, rank);
@@ -294,14 +273,9 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
                           ": axes are out of range, repeated, or do not give "
                           "the declared result shape")
                              .str());
-    if (masks.size() == 1) {
-      rewriter.replaceOp(op,
-                         castToTensorType(rewriter, loc,
-                                          buildReduce(rewriter, loc, op, data,
-                                                      axesOf(masks.front())),
-                                          resultType));
-      return success();
-    }
+    if (masks.size() == 1)
+      return LoweredValues{
+          buildReduce(rewriter, loc, op, data, axesOf(masks.front()))};
     SmallVector<int64_t> cases(masks.begin() + 1, masks.end());
     auto switchOp = scf::IndexSwitchOp::create(
         rewriter, loc, TypeRange{resultType}, mask, cases, cases.size());
@@ -316,8 +290,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     for (auto [region, bits] : llvm::zip(switchOp.getCaseRegions(), cases))
       fillCase(region, bits);
     rewriter.setInsertionPointAfter(switchOp);
-    rewriter.replaceOp(op, switchOp.getResults());
-    return success();
+    return LoweredValues(switchOp.getResults());
   }
 
   /// The reduction over `axes` (normalised, sorted, unique), in the op's
@@ -419,24 +392,21 @@ private:
 /// Three loops: the row max, the sum of exp(x - max), and the normalisation
 /// (which recomputes exp(x - max) rather than storing it).
 template <typename OpTy, bool IsLog>
-struct SoftmaxLowering : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
+struct SoftmaxLowering : LinalgLoweringPattern<OpTy, ResultRank::Any> {
+  using LinalgLoweringPattern<OpTy, ResultRank::Any>::LinalgLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  FailureOr<LoweredValues>
+  lower(OpTy op, typename OpTy::Adaptor adaptor,
+        ArrayRef<TensorType> resultTypes,
+        ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *context = rewriter.getContext();
     Value input = adaptor.getInput();
-    auto inputType = dyn_cast<RankedTensorType>(input.getType());
-    TensorType resultType =
-        getConvertedTensorType(this->getTypeConverter(), op, 0);
-    if (!inputType || !resultType || inputType.getRank() == 0 ||
-        !isa<FloatType>(inputType.getElementType()))
-      return reportUnsupported(
-          rewriter, op,
-          "cannot lower: expects a ranked float tensor of rank "
-          ">= 1");
+    auto inputType = cast<RankedTensorType>(input.getType());
+    if (inputType.getRank() == 0 || !isa<FloatType>(inputType.getElementType()))
+      return reportUnsupported(rewriter, op,
+                               "cannot lower: expects a float tensor of rank "
+                               ">= 1");
     int64_t rank = inputType.getRank();
     FailureOr<int64_t> checkedAxis =
         getCheckedAxis(rewriter, op, static_cast<int64_t>(op.getAxis()), rank);
@@ -491,8 +461,7 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
                 b, nl, math::ExpOp::create(b, nl, shifted), args[2]);
           return convertScalar(b, nl, value, elementType, false, false);
         });
-    rewriter.replaceOp(op, castToTensorType(rewriter, loc, result, resultType));
-    return success();
+    return LoweredValues{result};
   }
 };
 
@@ -505,20 +474,19 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
 /// (before or after the add, for `exclusive`) into the output slice. Both
 /// updates are in place (outs = the carried tensors), so the loop allocates
 /// nothing.
-struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct CumSumLowering : LinalgLoweringPattern<onnx::CumSumOp, ResultRank::Any> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(onnx::CumSumOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  FailureOr<LoweredValues>
+  lower(onnx::CumSumOp op, OpAdaptor adaptor, ArrayRef<TensorType> resultTypes,
+        ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value input = adaptor.getX();
-    auto inputType = dyn_cast<RankedTensorType>(input.getType());
-    TensorType resultType = getConvertedTensorType(getTypeConverter(), op, 0);
-    if (!inputType || !resultType || inputType.getRank() == 0)
+    auto inputType = cast<RankedTensorType>(input.getType());
+    TensorType resultType = resultTypes[0];
+    if (inputType.getRank() == 0)
       return reportUnsupported(rewriter, op,
-                               "cannot lower: expects a ranked tensor of rank "
-                               ">= 1");
+                               "cannot lower: expects a tensor of rank >= 1");
     int64_t rank = inputType.getRank();
     std::optional<SmallVector<int64_t>> axisValues =
         getConstantIntValues(op.getAxis());
@@ -529,16 +497,12 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
           getCheckedAxis(rewriter, op, axisValues->front(), rank);
       if (failed(axis))
         return failure();
-      rewriter.replaceOp(
-          op, castToTensorType(rewriter, loc,
-                               buildCumSum(rewriter, loc, op, input, *axis),
-                               resultType));
-      return success();
+      return LoweredValues{buildCumSum(rewriter, loc, op, input, *axis)};
     }
     // A run-time axis: the result's shape does not depend on it, so one
     // case per axis, chosen at run time, gives the same result type.
-    auto axisType = dyn_cast<RankedTensorType>(adaptor.getAxis().getType());
-    if (!axisType || axisType.getNumElements() != 1)
+    auto axisType = cast<RankedTensorType>(adaptor.getAxis().getType());
+    if (axisType.getNumElements() != 1)
       return reportUnsupported(rewriter, op,
                                "axis must be a tensor of one element");
     SmallVector<Value> zeros(axisType.getRank(),
@@ -578,8 +542,7 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
     for (auto [region, axis] : llvm::zip(switchOp.getCaseRegions(), cases))
       fillCase(region, axis);
     rewriter.setInsertionPointAfter(switchOp);
-    rewriter.replaceOp(op, switchOp.getResults());
-    return success();
+    return LoweredValues(switchOp.getResults());
   }
 
   /// The cumulative sum of `input` along the (normalised, constant) `axis`.
@@ -680,27 +643,22 @@ struct CumSumLowering : OpConversionPattern<onnx::CumSumOp> {
 /// cancellation), then one normalising loop that reads the per-row mean and
 /// inverse standard deviation through projected maps.
 struct LayerNormalizationLowering
-    : OpConversionPattern<onnx::LayerNormalizationOp> {
-  using OpConversionPattern::OpConversionPattern;
+    : LinalgLoweringPattern<onnx::LayerNormalizationOp, ResultRank::Any> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(onnx::LayerNormalizationOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  FailureOr<LoweredValues>
+  lower(onnx::LayerNormalizationOp op, OpAdaptor adaptor,
+        ArrayRef<TensorType> resultTypes,
+        ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *context = rewriter.getContext();
     Value x = adaptor.getX();
     Value scale = adaptor.getScale();
     Value bias = isNoValue(op.getB()) ? Value() : adaptor.getB();
-    auto inputType = dyn_cast<RankedTensorType>(x.getType());
-    SmallVector<TensorType> resultTypes;
-    for (unsigned i = 0; i < 3; ++i)
-      resultTypes.push_back(getConvertedTensorType(getTypeConverter(), op, i));
-    if (!inputType || llvm::is_contained(resultTypes, TensorType()) ||
-        !isa<RankedTensorType>(scale.getType()) ||
-        (bias && !isa<RankedTensorType>(bias.getType())) ||
-        !isa<FloatType>(inputType.getElementType()))
+    auto inputType = cast<RankedTensorType>(x.getType());
+    if (!isa<FloatType>(inputType.getElementType()))
       return reportUnsupported(rewriter, op,
-                               "cannot lower: expects ranked float tensors");
+                               "cannot lower: expects float tensors");
     int64_t rank = inputType.getRank();
     FailureOr<int64_t> checkedAxis =
         getCheckedAxis(rewriter, op, static_cast<int64_t>(op.getAxis()), rank);
@@ -771,13 +729,12 @@ struct LayerNormalizationLowering
             value = arith::AddFOp::create(b, nl, value, widen(b, nl, args[4]));
           return convertScalar(b, nl, value, elementType, false, false);
         });
-    rewriter.replaceOp(
-        op, {castToTensorType(rewriter, loc, y, resultTypes[0]),
-             materializeStatistic(rewriter, loc, mean, normalized, rank,
-                                  resultTypes[1]),
-             materializeStatistic(rewriter, loc, invStdDev, normalized, rank,
-                                  resultTypes[2])});
-    return success();
+    return LoweredValues{y,
+                         materializeStatistic(rewriter, loc, mean, normalized,
+                                              rank, resultTypes[1]),
+                         materializeStatistic(rewriter, loc, invStdDev,
+                                              normalized, rank,
+                                              resultTypes[2])};
   }
 };
 
@@ -837,23 +794,22 @@ std::pair<Value, Value> buildRMSNorm(OpBuilder &b, Location loc, Value x,
 }
 
 struct SimplifiedLayerNormalizationLowering
-    : OpConversionPattern<onnx::SimplifiedLayerNormalizationOp> {
-  using OpConversionPattern::OpConversionPattern;
+    : LinalgLoweringPattern<onnx::SimplifiedLayerNormalizationOp,
+                            ResultRank::Any> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(onnx::SimplifiedLayerNormalizationOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  FailureOr<LoweredValues>
+  lower(onnx::SimplifiedLayerNormalizationOp op, OpAdaptor adaptor,
+        ArrayRef<TensorType> resultTypes,
+        ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value x = adaptor.getX();
     Value scale = adaptor.getScale();
-    auto inputType = dyn_cast<RankedTensorType>(x.getType());
-    TensorType yType = getConvertedTensorType(getTypeConverter(), op, 0);
-    TensorType invType = getConvertedTensorType(getTypeConverter(), op, 1);
-    if (!inputType || !yType || !invType ||
-        !isa<RankedTensorType>(scale.getType()) ||
-        !isa<FloatType>(inputType.getElementType()))
+    auto inputType = cast<RankedTensorType>(x.getType());
+    TensorType invType = resultTypes[1];
+    if (!isa<FloatType>(inputType.getElementType()))
       return reportUnsupported(rewriter, op,
-                               "cannot lower: expects ranked float tensors");
+                               "cannot lower: expects float tensors");
     int64_t rank = inputType.getRank();
     FailureOr<int64_t> checkedAxis =
         getCheckedAxis(rewriter, op, static_cast<int64_t>(op.getAxis()), rank);
@@ -865,11 +821,9 @@ struct SimplifiedLayerNormalizationLowering
     auto [y, invStdDev] =
         buildRMSNorm(rewriter, loc, x, scale, axis,
                      op.getEpsilon().convertToDouble(), statType);
-    rewriter.replaceOp(
-        op, {castToTensorType(rewriter, loc, y, yType),
-             materializeStatistic(rewriter, loc, invStdDev,
-                                  getTrailingDims(axis, rank), rank, invType)});
-    return success();
+    return LoweredValues{y, materializeStatistic(rewriter, loc, invStdDev,
+                                                 getTrailingDims(axis, rank),
+                                                 rank, invType)};
   }
 };
 
@@ -879,13 +833,14 @@ struct SimplifiedLayerNormalizationLowering
 /// loop re-adds the addends rather than reading s. The `mean` result is
 /// zeros: ONNX Runtime's kernel never computes it.
 struct SkipSimplifiedLayerNormalizationLowering
-    : OpConversionPattern<onnx::SkipSimplifiedLayerNormalizationOp> {
-  using OpConversionPattern::OpConversionPattern;
+    : LinalgLoweringPattern<onnx::SkipSimplifiedLayerNormalizationOp,
+                            ResultRank::Any> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(onnx::SkipSimplifiedLayerNormalizationOp op,
-                  OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  FailureOr<LoweredValues>
+  lower(onnx::SkipSimplifiedLayerNormalizationOp op, OpAdaptor adaptor,
+        ArrayRef<TensorType> resultTypes,
+        ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *context = rewriter.getContext();
     Value input = adaptor.getInput();
@@ -893,19 +848,11 @@ struct SkipSimplifiedLayerNormalizationLowering
     SmallVector<Value> addends = {input, adaptor.getSkip()};
     if (!isNoValue(op.getBias()))
       addends.push_back(adaptor.getBias());
-    auto inputType = dyn_cast<RankedTensorType>(input.getType());
-    SmallVector<TensorType> resultTypes;
-    for (unsigned i = 0; i < 4; ++i)
-      resultTypes.push_back(getConvertedTensorType(getTypeConverter(), op, i));
-    bool ranked = llvm::all_of(
-        addends, [](Value v) { return isa<RankedTensorType>(v.getType()); });
-    if (!inputType || !ranked || inputType.getRank() == 0 ||
-        llvm::is_contained(resultTypes, TensorType()) ||
-        !isa<RankedTensorType>(gamma.getType()) ||
-        !isa<FloatType>(inputType.getElementType()))
+    auto inputType = cast<RankedTensorType>(input.getType());
+    if (inputType.getRank() == 0 || !isa<FloatType>(inputType.getElementType()))
       return reportUnsupported(rewriter, op,
-                               "cannot lower: expects ranked float tensors "
-                               "of rank >= 1");
+                               "cannot lower: expects float tensors of rank "
+                               ">= 1");
     int64_t rank = inputType.getRank();
     Type elementType = inputType.getElementType();
     Type computeType = getComputeType(elementType);
@@ -984,13 +931,10 @@ struct SkipSimplifiedLayerNormalizationLowering
             ValueRange{
                 createEmptyTensor(rewriter, loc, meanDims, meanElementType)})
             .getResult(0);
-    rewriter.replaceOp(op,
-                       {castToTensorType(rewriter, loc, output, resultTypes[0]),
-                        castToTensorType(rewriter, loc, mean, resultTypes[1]),
-                        materializeStatistic(rewriter, loc, invStdDev,
-                                             normalized, rank, resultTypes[2]),
-                        castToTensorType(rewriter, loc, sum, resultTypes[3])});
-    return success();
+    return LoweredValues{output, mean,
+                         materializeStatistic(rewriter, loc, invStdDev,
+                                              normalized, rank, resultTypes[2]),
+                         sum};
   }
 };
 

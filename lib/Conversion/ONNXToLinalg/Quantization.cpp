@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DataMovementUtils.h"
+#include "LoweringPattern.h"
 #include "LoweringUtils.h"
 #include "Patterns.h"
 
@@ -46,9 +47,7 @@ FailureOr<QuantizationLayout>
 getQuantizationLayout(ConversionPatternRewriter &rw, Operation *op,
                       RankedTensorType xType, Value scale, int64_t axis,
                       int64_t blockSize) {
-  auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
-  if (!scaleType)
-    return reportUnsupported(rw, op, "the scale must have a ranked type");
+  auto scaleType = cast<RankedTensorType>(scale.getType());
   QuantizationLayout layout;
   if (scaleType.hasStaticShape() && scaleType.getNumElements() == 1 &&
       blockSize == 0) {
@@ -90,24 +89,41 @@ AffineMap getParameterMap(const QuantizationLayout &layout, ShapedType type,
   return AffineMap::get(rank, 0, exprs, context);
 }
 
-/// The operands of an element-wise quantize/dequantize over `x` (rank
-/// `rank`): x, its scale and its zero point (null when omitted), with their
-/// maps under `layout`. Returns whether the zero point is there.
-bool collectQuantizationOperands(const QuantizationLayout &layout, Value x,
-                                 Value scale, Value zeroPoint, int64_t rank,
-                                 MLIRContext *context,
-                                 SmallVectorImpl<Value> &operands,
-                                 SmallVectorImpl<AffineMap> &maps) {
-  operands.assign({x, scale});
-  maps.assign({AffineMap::getMultiDimIdentityMap(rank, context),
-               getParameterMap(layout, cast<ShapedType>(scale.getType()), rank,
-                               context)});
+/// The operands of an element-wise quantize/dequantize over `x`: x, its
+/// scale and its zero point (when given), with their indexing maps.
+struct QuantizationOperands {
+  SmallVector<Value> operands;
+  SmallVector<AffineMap> maps;
+  bool hasZeroPoint = false;
+};
+
+/// The QuantizationOperands of `x` with `scale` and `zeroPoint` (null when
+/// omitted) along `axis` in blocks of `blockSize` (the op's attributes); an
+/// unsupported scale layout is reported on `op`.
+FailureOr<QuantizationOperands>
+collectQuantizationOperands(ConversionPatternRewriter &rw, Operation *op,
+                            Value x, Value scale, Value zeroPoint, int64_t axis,
+                            int64_t blockSize) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  FailureOr<QuantizationLayout> layout =
+      getQuantizationLayout(rw, op, xType, scale, axis, blockSize);
+  if (failed(layout))
+    return failure();
+  int64_t rank = xType.getRank();
+  MLIRContext *context = rw.getContext();
+  QuantizationOperands result;
+  result.operands.assign({x, scale});
+  result.maps.assign(
+      {AffineMap::getMultiDimIdentityMap(rank, context),
+       getParameterMap(*layout, cast<ShapedType>(scale.getType()), rank,
+                       context)});
   if (!zeroPoint)
-    return false;
-  operands.push_back(zeroPoint);
-  maps.push_back(getParameterMap(layout, cast<ShapedType>(zeroPoint.getType()),
-                                 rank, context));
-  return true;
+    return result;
+  result.hasZeroPoint = true;
+  result.operands.push_back(zeroPoint);
+  result.maps.push_back(getParameterMap(
+      *layout, cast<ShapedType>(zeroPoint.getType()), rank, context));
+  return result;
 }
 
 /// `round_half_to_even(x / scale) + zeroPoint`, clamped to the range of the
@@ -158,41 +174,31 @@ LogicalResult checkIntegerType(ConversionPatternRewriter &rw, Operation *op,
 // QuantizeLinear, DequantizeLinear
 //===----------------------------------------------------------------------===//
 
-struct QuantizeLinearLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::QuantizeLinearOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+struct QuantizeLinearLowering : LinalgLoweringPattern<onnx::QuantizeLinearOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::QuantizeLinearOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType))
-      return failure();
-    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
-    if (!xType)
-      return reportUnsupported(rw, op, "x must have a ranked type");
-    Type resultElement = resultType->getElementType();
+    RankedTensorType resultType = resultTypes[0];
+    Type resultElement = resultType.getElementType();
     if (failed(checkIntegerType(rw, op, resultElement, "an output")))
       return failure();
-    FailureOr<QuantizationLayout> layout = getQuantizationLayout(
-        rw, op, xType, adaptor.getYScale(), static_cast<int64_t>(op.getAxis()),
+    FailureOr<QuantizationOperands> quantization = collectQuantizationOperands(
+        rw, op, adaptor.getX(), adaptor.getYScale(),
+        isNoValue(op.getYZeroPoint()) ? Value() : adaptor.getYZeroPoint(),
+        static_cast<int64_t>(op.getAxis()),
         static_cast<int64_t>(op.getBlockSize()));
-    if (failed(layout))
+    if (failed(quantization))
       return failure();
+    bool hasZeroPoint = quantization->hasZeroPoint;
     bool isUnsigned = isUnsignedElementType(op.getY().getType());
-    int64_t rank = xType.getRank();
-    MLIRContext *context = rw.getContext();
     Type f32 = rw.getF32Type();
-
-    SmallVector<Value> operands;
-    SmallVector<AffineMap> maps;
-    bool hasZeroPoint = collectQuantizationOperands(
-        *layout, adaptor.getX(), adaptor.getYScale(),
-        isNoValue(op.getYZeroPoint()) ? Value() : adaptor.getYZeroPoint(), rank,
-        context, operands, maps);
     auto to = cast<IntegerType>(resultElement);
     Value result = buildMappedElementwise(
-        rw, loc, operands, maps, getDims(rw, loc, adaptor.getX()),
-        resultElement, [&](OpBuilder &b, Location l, ValueRange scalars) {
+        rw, loc, quantization->operands, quantization->maps,
+        getDims(rw, loc, adaptor.getX()), resultElement,
+        [&](OpBuilder &b, Location l, ValueRange scalars) {
           Value x = convertScalar(b, l, scalars[0], f32, false, false);
           Value scale = convertScalar(b, l, scalars[1], f32, false, false);
           Value zeroPoint = hasZeroPoint ? convertScalar(b, l, scalars[2], f32,
@@ -200,49 +206,39 @@ struct QuantizeLinearLowering : OpConversionPattern<onnx::QuantizeLinearOp> {
                                          : createScalarConstant(b, l, f32, 0.0);
           return quantizeScalar(b, l, x, scale, zeroPoint, to, isUnsigned);
         });
-    rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
-    return success();
+    return LoweredValues{result};
   }
 };
 
 struct DequantizeLinearLowering
-    : OpConversionPattern<onnx::DequantizeLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::DequantizeLinearOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+    : LinalgLoweringPattern<onnx::DequantizeLinearOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::DequantizeLinearOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
-    if (failed(resultType))
-      return failure();
-    auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
-    if (!xType)
-      return reportUnsupported(rw, op, "x must have a ranked type");
+    RankedTensorType resultType = resultTypes[0];
+    auto xType = cast<RankedTensorType>(adaptor.getX().getType());
     if (failed(checkIntegerType(rw, op, xType.getElementType(), "an input")))
       return failure();
-    FailureOr<QuantizationLayout> layout = getQuantizationLayout(
-        rw, op, xType, adaptor.getXScale(), static_cast<int64_t>(op.getAxis()),
+    FailureOr<QuantizationOperands> quantization = collectQuantizationOperands(
+        rw, op, adaptor.getX(), adaptor.getXScale(),
+        isNoValue(op.getXZeroPoint()) ? Value() : adaptor.getXZeroPoint(),
+        static_cast<int64_t>(op.getAxis()),
         static_cast<int64_t>(op.getBlockSize()));
-    if (failed(layout))
+    if (failed(quantization))
       return failure();
+    bool hasZeroPoint = quantization->hasZeroPoint;
     bool isUnsigned = isUnsignedElementType(op.getX().getType());
-    int64_t rank = xType.getRank();
-    MLIRContext *context = rw.getContext();
     Type f32 = rw.getF32Type();
     // Wide enough for x - zero_point of every input type but int32 (whose
     // zero point must be 0, so no difference is formed).
     Type wide = rw.getI32Type();
-    Type resultElement = resultType->getElementType();
-
-    SmallVector<Value> operands;
-    SmallVector<AffineMap> maps;
-    bool hasZeroPoint = collectQuantizationOperands(
-        *layout, adaptor.getX(), adaptor.getXScale(),
-        isNoValue(op.getXZeroPoint()) ? Value() : adaptor.getXZeroPoint(), rank,
-        context, operands, maps);
+    Type resultElement = resultType.getElementType();
     Value result = buildMappedElementwise(
-        rw, loc, operands, maps, getDims(rw, loc, adaptor.getX()),
-        resultElement, [&](OpBuilder &b, Location l, ValueRange scalars) {
+        rw, loc, quantization->operands, quantization->maps,
+        getDims(rw, loc, adaptor.getX()), resultElement,
+        [&](OpBuilder &b, Location l, ValueRange scalars) {
           Value x = convertScalar(b, l, scalars[0], wide, isUnsigned, false);
           if (hasZeroPoint)
             x = arith::SubIOp::create(
@@ -253,8 +249,7 @@ struct DequantizeLinearLowering
           Value product = arith::MulFOp::create(b, l, value, scale);
           return convertScalar(b, l, product, resultElement, false, false);
         });
-    rw.replaceOp(op, castToTensorType(rw, loc, result, *resultType));
-    return success();
+    return LoweredValues{result};
   }
 };
 
@@ -266,24 +261,17 @@ struct DequantizeLinearLowering
 /// scale = (max - min) / 255 (1 when the range is empty), zero point =
 /// round(clamp(-min / scale, 0, 255)), as ONNX Runtime computes them.
 struct DynamicQuantizeLinearLowering
-    : OpConversionPattern<onnx::DynamicQuantizeLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(onnx::DynamicQuantizeLinearOp op,
-                                OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
+    : LinalgLoweringPattern<onnx::DynamicQuantizeLinearOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::DynamicQuantizeLinearOp op,
+                                 OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
-    SmallVector<RankedTensorType> resultTypes;
-    for (unsigned i = 0; i < 3; ++i) {
-      FailureOr<RankedTensorType> type =
-          getRankedResultType(*getTypeConverter(), rw, op, i);
-      if (failed(type))
-        return failure();
-      resultTypes.push_back(*type);
-    }
     Value x = adaptor.getX();
-    auto xType = dyn_cast<RankedTensorType>(x.getType());
-    if (!xType || !xType.getElementType().isF32())
-      return reportUnsupported(rw, op, "x must be a ranked float32 tensor");
+    auto xType = cast<RankedTensorType>(x.getType());
+    if (!xType.getElementType().isF32())
+      return reportUnsupported(rw, op, "x must be a float32 tensor");
     Type f32 = rw.getF32Type();
     auto u8 = cast<IntegerType>(resultTypes[2].getElementType());
     SmallVector<int64_t> allDims =
@@ -331,9 +319,7 @@ struct DynamicQuantizeLinearLowering
         tensor::FromElementsOp::create(rw, loc, resultTypes[1], scale);
     Value zeroPointTensor =
         tensor::FromElementsOp::create(rw, loc, resultTypes[2], zeroPoint);
-    rw.replaceOp(op, {castToTensorType(rw, loc, y, resultTypes[0]), scaleTensor,
-                      zeroPointTensor});
-    return success();
+    return LoweredValues{y, scaleTensor, zeroPointTensor};
   }
 };
 

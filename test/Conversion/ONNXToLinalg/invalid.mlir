@@ -26,3 +26,36 @@ func.func @cast_f8(%a: tensor<3xf32>) -> tensor<3xf8E4M3FN> {
   return %0 : tensor<3xf8E4M3FN>
 }
 
+
+// -----
+
+// The preconditions every pattern shares (LinalgLoweringPattern): each given
+// operand is a ranked tensor...
+func.func @unranked_operand(%x: tensor<*xf32>) -> tensor<3x2xf32> {
+  // expected-error @below {{'onnx.Transpose' op operand 0 has type 'tensor<*xf32>'; expected a ranked tensor}}
+  // expected-error @below {{failed to legalize operation 'onnx.Transpose'}}
+  %0 = onnx.Transpose %x : (tensor<*xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+// ... and each result converts to a ranked tensor, where the pattern needs
+// its rank.
+func.func @unranked_result(%x: tensor<2x3xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'onnx.Transpose' op result 0 has type 'tensor<*xf32>'; expected a ranked tensor}}
+  // expected-error @below {{failed to legalize operation 'onnx.Transpose'}}
+  %0 = onnx.Transpose %x : (tensor<2x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// The element-wise pattern (selected by the ONNX_Elementwise trait) checks
+// the same.
+func.func @unranked_elementwise_operand(%x: tensor<*xf32>) -> tensor<*xf32> {
+  // expected-error @below {{'onnx.Sqrt' op operand 0 has type 'tensor<*xf32>'; expected a ranked tensor}}
+  // expected-error @below {{failed to legalize operation 'onnx.Sqrt'}}
+  %0 = onnx.Sqrt %x : (tensor<*xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}

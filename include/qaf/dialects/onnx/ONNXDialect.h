@@ -15,6 +15,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "qaf/dialects/onnx/ONNXOpsDialect.h.inc"
+#include "qaf/dialects/onnx/ONNXTraits.h"
 
 #include "qaf/dialects/onnx/ONNXInterfaces.h.inc"
 

@@ -62,6 +62,31 @@ def ONNX_Dialect : Dialect {
 def ONNX_TensorOrNone : AnyTypeOf<[AnyTensor, NoneType], "tensor or none">;
 
 //===----------------------------------------------------------------------===//
+// Semantic traits
+//===----------------------------------------------------------------------===//
+
+// Each result element is a function of the operand elements at the same
+// index (after broadcasting, where the op broadcasts): the lowering turns the
+// op into one all-parallel linalg.generic around a scalar body, and the
+// gradient rules of these ops differentiate that scalar function. Every
+// operand is data of the function (no shape, axes or type operands).
+// C++: qaf::onnx::OpTrait::Elementwise (ONNXTraits.h).
+def ONNX_Elementwise : NativeOpTrait<"Elementwise"> {
+  let cppNamespace = "::qaf::onnx::OpTrait";
+}
+
+// The operands broadcast together as ONNX's "multidirectional (NumPy-style)
+// broadcasting" says: shapes align at their last dim and a size-1 or missing
+// dim stretches to the others'. Shape inference, the lowering and the
+// gradient rules (which sum a result gradient back over the broadcast dims
+// of each operand) share one implementation of the rule, ONNXShapeHelpers.h.
+// C++: qaf::onnx::OpTrait::MultidirectionalBroadcast (ONNXTraits.h).
+def ONNX_MultidirectionalBroadcast
+    : NativeOpTrait<"MultidirectionalBroadcast", [ONNX_Elementwise]> {
+  let cppNamespace = "::qaf::onnx::OpTrait";
+}
+
+//===----------------------------------------------------------------------===//
 // Base classes
 //===----------------------------------------------------------------------===//
 
@@ -69,8 +94,9 @@ class ONNX_Op<string mnemonic, list<Trait> traits = []>
     : Op<ONNX_Dialect, mnemonic, !listconcat(traits, [
           Pure, DeclareOpInterfaceMethods<ONNX_ShapeInferenceOpInterface>])>;
 
+// Element-wise ops of one operand (no broadcasting to speak of).
 class ONNX_UnaryOp<string mnemonic, string summaryText, list<Trait> traits = []>
-    : ONNX_Op<mnemonic, traits> {
+    : ONNX_Op<mnemonic, !listconcat(traits, [ONNX_Elementwise])> {
   let summary = summaryText;
   let arguments = (ins AnyTensor:$X);
   let results = (outs AnyTensor:$Y);
@@ -79,7 +105,8 @@ class ONNX_UnaryOp<string mnemonic, string summaryText, list<Trait> traits = []>
 
 // Binary ops with NumPy-style (multidirectional) broadcasting.
 class ONNX_BinaryOp<string mnemonic, string summaryText, list<Trait> traits = []>
-    : ONNX_Op<mnemonic, traits> {
+    : ONNX_Op<mnemonic, !listconcat(traits, [ONNX_Elementwise,
+                                             ONNX_MultidirectionalBroadcast])> {
   let summary = summaryText;
   let arguments = (ins AnyTensor:$A, AnyTensor:$B);
   let results = (outs AnyTensor:$C);
@@ -116,9 +143,12 @@ def ONNX_ConstantOp : ONNX_Op<"Constant", [ConstantLike]> {
   let hasVerifier = 1;
 }
 
-def ONNX_IdentityOp : ONNX_UnaryOp<"Identity", "identity"> {
+// Not ONNX_Elementwise: it forwards its input rather than computing anything.
+def ONNX_IdentityOp : ONNX_Op<"Identity"> {
+  let summary = "identity";
   let arguments = (ins AnyTensor:$input);
   let results = (outs AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasFolder = 1;
 }
 
@@ -138,7 +168,8 @@ def ONNX_MulOp : ONNX_BinaryOp<"Mul", "element-wise multiplication", [Commutativ
 def ONNX_DivOp : ONNX_BinaryOp<"Div", "element-wise division"> {
   let hasFolder = 1;
 }
-def ONNX_PowOp : ONNX_Op<"Pow"> {
+def ONNX_PowOp : ONNX_Op<"Pow", [ONNX_Elementwise,
+                                        ONNX_MultidirectionalBroadcast]> {
   let summary = "element-wise power; the exponent type may differ";
   let arguments = (ins AnyTensor:$X, AnyTensor:$Y);
   let results = (outs AnyTensor:$Z);
@@ -192,7 +223,7 @@ def ONNX_SinOp : ONNX_UnaryOp<"Sin", "element-wise sine"> {
 }
 def ONNX_NotOp : ONNX_UnaryOp<"Not", "element-wise logical not">;
 
-def ONNX_GeluOp : ONNX_Op<"Gelu"> {
+def ONNX_GeluOp : ONNX_Op<"Gelu", [ONNX_Elementwise]> {
   let summary = "Gaussian error linear unit (opset 20)";
   let arguments = (ins AnyTensor:$X,
                    DefaultValuedOptionalAttr<StrAttr, "\"none\"">:$approximate);
@@ -219,7 +250,8 @@ def ONNX_LogSoftmaxOp : ONNX_Op<"LogSoftmax"> {
   let hasVerifier = 1;
 }
 
-def ONNX_MaxOp : ONNX_Op<"Max"> {
+def ONNX_MaxOp : ONNX_Op<"Max", [ONNX_Elementwise,
+                                        ONNX_MultidirectionalBroadcast]> {
   let summary = "element-wise maximum of any number of inputs";
   let arguments = (ins Variadic<AnyTensor>:$data_0);
   let results = (outs AnyTensor:$max);
@@ -227,7 +259,8 @@ def ONNX_MaxOp : ONNX_Op<"Max"> {
   let hasVerifier = 1;
 }
 
-def ONNX_MinOp : ONNX_Op<"Min"> {
+def ONNX_MinOp : ONNX_Op<"Min", [ONNX_Elementwise,
+                                        ONNX_MultidirectionalBroadcast]> {
   let summary = "element-wise minimum of any number of inputs";
   let arguments = (ins Variadic<AnyTensor>:$data_0);
   let results = (outs AnyTensor:$min);
@@ -243,7 +276,8 @@ def ONNX_ClipOp : ONNX_Op<"Clip"> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-def ONNX_WhereOp : ONNX_Op<"Where"> {
+def ONNX_WhereOp : ONNX_Op<"Where", [ONNX_Elementwise,
+                                        ONNX_MultidirectionalBroadcast]> {
   let summary = "select X where condition, else Y (broadcasting)";
   let arguments = (ins AnyTensor:$condition, AnyTensor:$X, AnyTensor:$Y);
   let results = (outs AnyTensor:$output);
