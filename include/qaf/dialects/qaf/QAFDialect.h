@@ -13,6 +13,7 @@
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "qaf/Interfaces/AdapterOpInterface.h"
 
 #include "qaf/dialects/qaf/QAFOpsDialect.h.inc"
 

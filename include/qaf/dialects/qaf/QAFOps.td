@@ -20,6 +20,7 @@ include "mlir/IR/OpBase.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "qaf/Interfaces/AdapterOpInterface.td"
 
 def QAF_Dialect : Dialect {
   let name = "qaf";
@@ -118,7 +119,8 @@ def QAF_QLinearOp : QAF_Op<"qlinear"> {
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_LoTALinearOp : QAF_Op<"lota_linear"> {
+def QAF_LoTALinearOp : QAF_Op<"lota_linear",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "LoTA-QAF: a quantized linear layer with a ternary adapter";
   let description = [{
     METHODS.md §1. `a` (A_T) is [r, K] and `b` (B_T) [N, r], ternary int8
@@ -135,7 +137,8 @@ def QAF_LoTALinearOp : QAF_Op<"lota_linear"> {
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_L4QLinearOp : QAF_Op<"l4q_linear"> {
+def QAF_L4QLinearOp : QAF_Op<"l4q_linear",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "L4Q: fake-quantized W0 + α·B·A with trainable scales";
   let description = [{
     METHODS.md §2. `weight` is the frozen float W0 in ONNX MatMul layout
@@ -151,7 +154,8 @@ def QAF_L4QLinearOp : QAF_Op<"l4q_linear"> {
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_LoRAOp : QAF_Op<"lora"> {
+def QAF_LoRAOp : QAF_Op<"lora",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "LoRA update: Δy = scale · (x · Aᵀ) · Bᵀ";
   let description = [{
     METHODS.md §5–6. `a` [r, K], `b` [N, r]; `scale` is α/r. The layer's
@@ -162,7 +166,8 @@ def QAF_LoRAOp : QAF_Op<"lora"> {
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_QALoRAOp : QAF_Op<"qalora"> {
+def QAF_QALoRAOp : QAF_Op<"qalora",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "QA-LoRA update: Δy = scale · B · A · x̄ (x pooled per group)";
   let description = [{
     METHODS.md §3. x̄ is the mean of x over each group of `group_size`
@@ -174,7 +179,8 @@ def QAF_QALoRAOp : QAF_Op<"qalora"> {
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_QAHiRAOp : QAF_Op<"qahira"> {
+def QAF_QAHiRAOp : QAF_Op<"qahira",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "QA-HiRA update: Δy = α · RepeatRows_λ(M · x̄)";
   let description = [{
     METHODS.md §3. x̄ pooled over each group of `group_size` input features;
@@ -187,7 +193,8 @@ def QAF_QAHiRAOp : QAF_Op<"qahira"> {
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_QBaRAOp : QAF_Op<"qbara"> {
+def QAF_QBaRAOp : QAF_Op<"qbara",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "Q-BaRA update: Δy = scale · RepeatRows_λ(B · A · AvgPool_λ(x))";
   let description = [{
     METHODS.md §4. `a` [λr, K/λ], `b` [N/λ, λr] with λ = `pool`; `scale`
