@@ -88,7 +88,9 @@ def AdapterOpInterface : OpInterface<"AdapterOpInterface"> {
         [N, K] (α scales it); LoRA B·A [N, K]; QA-LoRA B·A [N, K/g] (one
         column per group); QA-HiRA M [N/λ, K/g]; Q-BaRA B·A [N/λ, K/λ].
         `operands` are the op's operands or their type-converted
-        replacements, in the op's order.
+        replacements, in the op's order. The builders create arith,
+        linalg, math and tensor ops: the calling pass must load those
+        dialects.
       }],
       "::mlir::FailureOr<::mlir::Value>", "buildDeltaW",
       (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
