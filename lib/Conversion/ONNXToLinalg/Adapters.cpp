@@ -215,15 +215,14 @@ Value buildPooledOutput(OpBuilder &b, Location loc, Value input,
 //===----------------------------------------------------------------------===//
 
 /// ΔW = B_T · A_T [N, K]: integers in [−r, r].
-Value buildLoTADeltaW(OpBuilder &b, Location loc,
-                      LoTALinearOp::Adaptor adaptor) {
+Value buildDeltaW(OpBuilder &b, Location loc, LoTALinearOp,
+                  LoTALinearOp::Adaptor adaptor) {
   return buildStaticFactorProduct(b, loc, adaptor.getB(), adaptor.getA(),
                                   b.getI32Type());
 }
 
-Value buildLoTAOutput(OpBuilder &rw, Location loc, LoTALinearOp op,
-                      LoTALinearOp::Adaptor adaptor,
-                      RankedTensorType resultType) {
+Value buildOutput(OpBuilder &rw, Location loc, LoTALinearOp op,
+                  LoTALinearOp::Adaptor adaptor, RankedTensorType resultType) {
   MLIRContext *context = rw.getContext();
   QuantFormatAttr format = op.getFormat();
   int64_t bits = format.getBits(), group = format.getGroupSize();
@@ -238,7 +237,7 @@ Value buildLoTAOutput(OpBuilder &rw, Location loc, LoTALinearOp op,
   // ΔW = B_T · A_T: integers in [−r, r].
   SmallVector<OpFoldResult> weightSizes = {rw.getIndexAttr(n),
                                            rw.getIndexAttr(k)};
-  Value update = buildLoTADeltaW(rw, loc, adaptor);
+  Value update = buildDeltaW(rw, loc, op, adaptor);
 
   // Ŵ = +1 where ΔW > ω and the code can go up, −1 where ΔW < −ω and it
   // can go down, else 0 (so q + Ŵ stays in [0, q_max]).
@@ -350,14 +349,14 @@ Value buildLoTAOutput(OpBuilder &rw, Location loc, LoTALinearOp op,
 //===----------------------------------------------------------------------===//
 
 /// B · A [N, K] (α scales it inside the quantizer).
-Value buildL4QDeltaW(OpBuilder &b, Location loc, L4QLinearOp::Adaptor adaptor) {
+Value buildDeltaW(OpBuilder &b, Location loc, L4QLinearOp,
+                  L4QLinearOp::Adaptor adaptor) {
   return buildStaticFactorProduct(b, loc, adaptor.getB(), adaptor.getA(),
                                   b.getF32Type());
 }
 
-Value buildL4QOutput(OpBuilder &rw, Location loc, L4QLinearOp op,
-                     L4QLinearOp::Adaptor adaptor,
-                     RankedTensorType resultType) {
+Value buildOutput(OpBuilder &rw, Location loc, L4QLinearOp op,
+                  L4QLinearOp::Adaptor adaptor, RankedTensorType resultType) {
   MLIRContext *context = rw.getContext();
   // W0 is [K, N] (ONNX MatMul layout).
   int64_t n =
@@ -369,7 +368,7 @@ Value buildL4QOutput(OpBuilder &rw, Location loc, L4QLinearOp op,
   Type f32 = rw.getF32Type();
 
   // B·A [N, K].
-  Value update = buildL4QDeltaW(rw, loc, adaptor);
+  Value update = buildDeltaW(rw, loc, op, adaptor);
 
   // W_q = s·round(clamp((W0ᵀ + α·B·A − β)/s, Q_N, Q_P)) + β.
   AffineExpr dn = dimN(context), dk = dimK(context);
@@ -406,22 +405,7 @@ Value buildL4QOutput(OpBuilder &rw, Location loc, L4QLinearOp op,
 // The algebra as each op's AdapterAlgebraOpInterface
 //===----------------------------------------------------------------------===//
 
-Value buildDeltaW(OpBuilder &b, Location loc, LoTALinearOp,
-                  LoTALinearOp::Adaptor adaptor) {
-  return buildLoTADeltaW(b, loc, adaptor);
-}
-Value buildOutput(OpBuilder &b, Location loc, LoTALinearOp op,
-                  LoTALinearOp::Adaptor adaptor, RankedTensorType resultType) {
-  return buildLoTAOutput(b, loc, op, adaptor, resultType);
-}
-Value buildDeltaW(OpBuilder &b, Location loc, L4QLinearOp,
-                  L4QLinearOp::Adaptor adaptor) {
-  return buildL4QDeltaW(b, loc, adaptor);
-}
-Value buildOutput(OpBuilder &b, Location loc, L4QLinearOp op,
-                  L4QLinearOp::Adaptor adaptor, RankedTensorType resultType) {
-  return buildL4QOutput(b, loc, op, adaptor, resultType);
-}
+/// The additive adapters' ΔW and Δy, from their PooledUpdate.
 template <typename OpTy>
 Value buildDeltaW(OpBuilder &b, Location loc, OpTy op,
                   typename OpTy::Adaptor adaptor) {
