@@ -25,6 +25,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <limits>
 
@@ -383,7 +384,7 @@ LogicalResult WhereOp::inferShapes() {
 LogicalResult CastOp::inferShapes() {
   if (failed(verifyInvariantsImpl()))
     return failure();
-  Type to = getElementType(getContext(), static_cast<int32_t>(getTo()));
+  Type to = getElementType(getContext(), getTo());
   if (!to)
     return emitOpError("unsupported 'to' data type ")
            << static_cast<int64_t>(getTo());
@@ -849,7 +850,8 @@ LogicalResult SplitOp::inferShapes() {
       for (int64_t size : *split) {
         if (size < 0)
           return emitOpError("split has a negative entry ") << size;
-        total += size;
+        if (llvm::AddOverflow(total, size, total))
+          return emitOpError("split sizes sum to more than 2^63");
       }
       if (!ShapedType::isDynamic(dim) && total != dim)
         return emitOpError("split sizes sum to ")
@@ -860,7 +862,7 @@ LogicalResult SplitOp::inferShapes() {
     int64_t parts = static_cast<int64_t>(numResults);
     if (getNumOutputs()) {
       // Opset 18: chunks of ceil(dim / n), the last one smaller.
-      int64_t chunk = (dim + parts - 1) / parts;
+      int64_t chunk = llvm::divideCeilSigned(dim, parts);
       int64_t last = dim - chunk * (parts - 1);
       if (last < 0)
         return emitOpError("cannot split dimension of size ")
@@ -1230,7 +1232,7 @@ LogicalResult ReduceMinOp::inferShapes() {
 /// The element type of statistics stashed in `stashType` (an ONNX data type
 /// code), reporting an unusable code on `op`.
 static FailureOr<Type> getStashElementType(Operation *op, int64_t stashType) {
-  Type type = getElementType(op->getContext(), static_cast<int32_t>(stashType));
+  Type type = getElementType(op->getContext(), stashType);
   if (!type || !isa<FloatType>(type))
     return op->emitOpError("stash_type ")
            << stashType << " is not a floating-point data type";
@@ -1307,7 +1309,7 @@ LogicalResult QuantizeLinearOp::inferShapes() {
   if (!isNoValue(getYZeroPoint())) {
     elementType = getElementTypeOf(getYZeroPoint());
   } else if (int64_t code = static_cast<int64_t>(getOutputDtype())) {
-    elementType = getElementType(getContext(), static_cast<int32_t>(code));
+    elementType = getElementType(getContext(), code);
     if (!elementType)
       return emitOpError("unsupported output_dtype ") << code;
   } else {
@@ -1321,7 +1323,7 @@ LogicalResult DequantizeLinearOp::inferShapes() {
     return failure();
   Type elementType = getElementTypeOf(getXScale());
   if (int64_t code = static_cast<int64_t>(getOutputDtype())) {
-    elementType = getElementType(getContext(), static_cast<int32_t>(code));
+    elementType = getElementType(getContext(), code);
     if (!elementType)
       return emitOpError("unsupported output_dtype ") << code;
   }

@@ -9,11 +9,16 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/MLIRContext.h"
 
+#include <limits>
+
 using namespace mlir;
 
 namespace qaf::onnx {
 
-Type getElementType(MLIRContext *context, int32_t dataType) {
+Type getElementType(MLIRContext *context, int64_t dataType) {
+  if (dataType < std::numeric_limits<int32_t>::min() ||
+      dataType > std::numeric_limits<int32_t>::max())
+    return {};
   auto signless = [&](unsigned width) {
     return IntegerType::get(context, width);
   };
@@ -112,7 +117,7 @@ std::optional<int32_t> getDataType(Type type) {
   }
 }
 
-llvm::StringRef getDataTypeName(int32_t dataType) {
+llvm::StringRef getDataTypeName(int64_t dataType) {
   static const char *const names[] = {
       "UNDEFINED",      "FLOAT",         "UINT8",       "INT8",
       "UINT16",         "INT16",         "INT32",       "INT64",
@@ -121,7 +126,7 @@ llvm::StringRef getDataTypeName(int32_t dataType) {
       "BFLOAT16",       "FLOAT8E4M3FN",  "FLOAT8E4M3FNUZ",
       "FLOAT8E5M2",     "FLOAT8E5M2FNUZ", "UINT4",      "INT4",
       "FLOAT4E2M1",     "FLOAT8E8M0",    "UINT2",       "INT2"};
-  if (dataType < 0 || dataType >= static_cast<int32_t>(std::size(names)))
+  if (dataType < 0 || dataType >= static_cast<int64_t>(std::size(names)))
     return "UNKNOWN";
   return names[dataType];
 }

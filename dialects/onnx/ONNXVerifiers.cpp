@@ -17,6 +17,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -90,7 +91,7 @@ static LogicalResult verifyIndicesType(Operation *op, Value indices) {
 
 /// The stash_type of the normalisations: a float ONNX data type code.
 static LogicalResult verifyStashType(Operation *op, uint64_t stashType) {
-  Type type = getElementType(op->getContext(), static_cast<int32_t>(stashType));
+  Type type = getElementType(op->getContext(), stashType);
   if (!type || !isa<FloatType>(type))
     return op->emitOpError("stash_type ")
            << static_cast<int64_t>(stashType)
@@ -132,17 +133,15 @@ LogicalResult MinOp::verify() {
 
 LogicalResult CastOp::verify() {
   int64_t to = static_cast<int64_t>(getTo());
-  Type target = getElementType(getContext(), static_cast<int32_t>(to));
+  Type target = getElementType(getContext(), to);
   if (!target)
-    return emitOpError("'to' is ")
-           << to << " (" << getDataTypeName(static_cast<int32_t>(to))
-           << "), not a data type qaf supports";
+    return emitOpError("'to' is ") << to << " (" << getDataTypeName(to)
+                                   << "), not a data type qaf supports";
   Type result = getElementTypeOf(getOutput());
   if (result != target)
     return emitOpError("result element type ")
            << result << " differs from 'to' = " << to << " ("
-           << getDataTypeName(static_cast<int32_t>(to)) << ", " << target
-           << ")";
+           << getDataTypeName(to) << ", " << target << ")";
   return verifyFlag(*this, "saturate", getSaturate());
 }
 
@@ -207,8 +206,10 @@ LogicalResult MatMulNBitsOp::verify() {
   if (static_cast<int64_t>(getAccuracyLevel()) > 4)
     return emitOpError("accuracy_level must be in [0, 4], got ")
            << static_cast<int64_t>(getAccuracyLevel());
-  int64_t blocks = (k + blockSize - 1) / blockSize;
-  int64_t blobSize = blockSize * bits / 8;
+  // K, N and block_size may be anything up to 2^63: no sum or product of
+  // them may overflow.
+  int64_t blocks = llvm::divideCeilSigned(k, blockSize);
+  int64_t blobSize = blockSize / 8 * bits;
 
   if (getRank(getA()) == 0)
     return emitOpError("A must have rank >= 1");
@@ -226,9 +227,13 @@ LogicalResult MatMulNBitsOp::verify() {
   if (scales) {
     if (scales.getRank() != 1 && scales.getRank() != 2)
       return emitOpError("scales must have rank 1 or 2, got ") << scales;
-    if (scales.hasStaticShape() && scales.getNumElements() != n * blocks)
+    std::optional<int64_t> scaleCount = llvm::checkedMul(n, blocks);
+    if (!scaleCount)
+      return emitOpError("N * ceil(K / block_size) = ")
+             << n << " * " << blocks << " scales are more than 2^63";
+    if (scales.hasStaticShape() && scales.getNumElements() != *scaleCount)
       return emitOpError("scales must hold N * ceil(K / block_size) = ")
-             << n * blocks << " values, got " << scales;
+             << *scaleCount << " values, got " << scales;
   }
   if (!isNoValue(getBias()) &&
       (failed(verifyRank(*this, getBias(), 1, "bias")) ||
@@ -329,6 +334,39 @@ LogicalResult GatherElementsOp::verify() {
   if (failed(verifyIndicesType(*this, getIndices())))
     return failure();
   return verifyAxis(*this, static_cast<int64_t>(getAxis()), getData());
+}
+
+LogicalResult ExpandOp::verify() {
+  // The result has rank max(input rank, length of shape).
+  if (failed(verifyRank(*this, getShape(), 1, "shape")))
+    return failure();
+  std::optional<int64_t> resultRank = getRank(getOutput());
+  if (!resultRank)
+    return success();
+  if (std::optional<int64_t> inputRank = getRank(getInput());
+      inputRank && *resultRank < *inputRank)
+    return emitOpError("result rank ")
+           << *resultRank << " is below the input rank " << *inputRank;
+  auto shapeType = dyn_cast<RankedTensorType>(getShape().getType());
+  if (shapeType && !shapeType.isDynamicDim(0) &&
+      *resultRank < shapeType.getDimSize(0))
+    return emitOpError("result rank ")
+           << *resultRank << " is below the " << shapeType.getDimSize(0)
+           << " dimensions shape asks for";
+  return success();
+}
+
+LogicalResult RangeOp::verify() {
+  // start, limit and delta are scalars (ONNX Runtime also takes
+  // one-element vectors); the result is 1-D.
+  for (auto [value, name] : llvm::zip_equal(
+           getOperands(), ArrayRef<StringRef>{"start", "limit", "delta"})) {
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (type && (type.getRank() > 1 ||
+                 (type.hasStaticShape() && type.getNumElements() != 1)))
+      return emitOpError() << name << " must be a scalar, got " << type;
+  }
+  return verifyRank(*this, getOutput(), 1, "the result");
 }
 
 LogicalResult ConstantOfShapeOp::verify() {
@@ -473,7 +511,7 @@ static LogicalResult verifyQuantizationParams(Operation *op, Value x,
     for (int64_t i = 0; i < xType.getRank(); ++i) {
       int64_t dim = xType.getDimSize(i);
       if (i == normalized && !ShapedType::isDynamic(dim))
-        dim = (dim + blockSize - 1) / blockSize;
+        dim = llvm::divideCeilSigned(dim, blockSize);
       if (failed(verifyDimSize(op, scale, i, dim, "scale")))
         return failure();
     }
@@ -500,8 +538,7 @@ LogicalResult QuantizeLinearOp::verify() {
     return failure();
   int64_t outputDtype = static_cast<int64_t>(getOutputDtype());
   if (outputDtype != 0) {
-    Type target =
-        getElementType(getContext(), static_cast<int32_t>(outputDtype));
+    Type target = getElementType(getContext(), outputDtype);
     if (!target)
       return emitOpError("output_dtype ")
              << outputDtype << " is not a data type qaf supports";
@@ -525,8 +562,7 @@ LogicalResult DequantizeLinearOp::verify() {
            << getElementTypeOf(getX());
   int64_t outputDtype = static_cast<int64_t>(getOutputDtype());
   if (outputDtype != 0) {
-    Type target =
-        getElementType(getContext(), static_cast<int32_t>(outputDtype));
+    Type target = getElementType(getContext(), outputDtype);
     if (!target || !isa<FloatType>(target))
       return emitOpError("output_dtype ")
              << outputDtype << " is not a float data type qaf supports";

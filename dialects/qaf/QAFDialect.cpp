@@ -30,6 +30,11 @@ void QAFDialect::initialize() {
 #define GET_OP_LIST
 #include "qaf/dialects/qaf/QAFOps.cpp.inc"
       >();
+  // The adapters' algebra is built by the lowering's library
+  // (registerAdapterAlgebraExternalModels); asking for it where that
+  // library was not registered is an error, not a silent null.
+  declarePromisedInterfaces<AdapterAlgebraOpInterface, LoTALinearOp,
+                            L4QLinearOp, LoRAOp, QALoRAOp, QAHiRAOp, QBaRAOp>();
 }
 
 #define GET_OP_CLASSES

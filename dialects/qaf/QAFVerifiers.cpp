@@ -88,9 +88,8 @@ LogicalResult verifyOperandShape(Operation *op, Value value, StringRef name,
   return success();
 }
 
+/// `groupSize` is positive (the attribute constraints say so).
 LogicalResult verifyGroups(Operation *op, int64_t k, int64_t groupSize) {
-  if (groupSize <= 0)
-    return op->emitOpError("group size must be positive, not ") << groupSize;
   if (k % groupSize != 0)
     return op->emitOpError("group size ")
            << groupSize << " does not divide the input dimension " << k;
@@ -213,10 +212,10 @@ LogicalResult LoTALinearOp::verify() {
       failed(verifyOperandShape(*this, getA(), "A_T", {*rank, sizes->k})) ||
       failed(verifyOperandShape(*this, getB(), "B_T", {sizes->n, *rank})))
     return failure();
-  // |ΔW| <= r, so a threshold at or above r can never move a code, and a
-  // non-positive one would move every code with a non-zero update.
+  // |ΔW| <= r, so a threshold at or above r can never move a code (omega's
+  // attribute constraint already keeps it positive and finite).
   double omega = getOmega().convertToDouble();
-  if (!(omega > 0) || omega >= static_cast<double>(*rank))
+  if (omega >= static_cast<double>(*rank))
     return emitOpError("threshold omega must be in (0, rank = ")
            << *rank << "), not " << omega;
   return success();
@@ -230,9 +229,6 @@ LogicalResult L4QLinearOp::verify() {
       verifyActivations(*this, getInput(), getOutput(), *k);
   if (failed(sizes))
     return failure();
-  int64_t bits = getBits();
-  if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
-    return emitOpError("bits must be 2, 3, 4 or 8, not ") << bits;
   if (failed(
           verifyGroups(*this, sizes->k, static_cast<int64_t>(getGroupSize()))))
     return failure();
@@ -288,10 +284,9 @@ LogicalResult QAHiRAOp::verify() {
           verifyGroups(*this, sizes->k, static_cast<int64_t>(getGroupSize()))))
     return failure();
   int64_t repeat = getRepeatOut();
-  if (repeat < 1 || sizes->n % repeat != 0)
+  if (sizes->n % repeat != 0)
     return emitOpError("repeat_out ")
-           << repeat << " must be positive and divide the output dimension "
-           << sizes->n;
+           << repeat << " does not divide the output dimension " << sizes->n;
   return verifyOperandShape(
       *this, getM(), "M",
       {sizes->n / repeat, sizes->k / static_cast<int64_t>(getGroupSize())},
@@ -308,10 +303,10 @@ LogicalResult QBaRAOp::verify() {
   if (failed(sizes))
     return failure();
   int64_t pool = getPool();
-  if (pool < 1 || sizes->k % pool != 0 || sizes->n % pool != 0)
+  if (sizes->k % pool != 0 || sizes->n % pool != 0)
     return emitOpError("pool ")
-           << pool << " must be positive and divide the input dimension "
-           << sizes->k << " and the output dimension " << sizes->n;
+           << pool << " must divide the input dimension " << sizes->k
+           << " and the output dimension " << sizes->n;
   Type elementType = getElementType(getInput());
   FailureOr<int64_t> rank = getAdapterRank(*this, getA(), "A");
   if (failed(rank))

@@ -6,19 +6,18 @@
 
 #include "qaf/Compiler/ArtifactWriter.h"
 
+#include "qaf/Interfaces/AdapterOpInterface.h"
 #include "qaf/Runtime/HostTensor.h"
 #include "qaf/Runtime/SafeTensors.h"
 #include "qaf/Support/AtomicFile.h"
 #include "qaf/Support/ElementsBytes.h"
 #include "qaf/dialects/onnx/ONNXModelAttrs.h"
-#include "qaf/dialects/qaf/QAFDialect.h"
 #include "qaf/passes/WeightAttrs.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/OperationSupport.h"
 #include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
@@ -156,21 +155,10 @@ LogicalResult hashValue(StringRef name, ElementsAttr value, Location loc,
 } // namespace
 
 bool isTrainableParameter(func::FuncOp entry, unsigned argIndex) {
-  BlockArgument argument = entry.getArgument(argIndex);
-  return llvm::any_of(argument.getUses(), [&](OpOperand &use) {
-    SmallVector<Value> trainable =
-        llvm::TypeSwitch<Operation *, SmallVector<Value>>(use.getOwner())
-            .Case<LoTALinearOp, LoRAOp, QALoRAOp, QBaRAOp>([](auto op) {
-              return SmallVector<Value>{op.getA(), op.getB()};
-            })
-            .Case([](L4QLinearOp op) {
-              return SmallVector<Value>{op.getA(), op.getB(), op.getScales(),
-                                        op.getOffsets()};
-            })
-            .Case([](QAHiRAOp op) { return SmallVector<Value>{op.getM()}; })
-            .Default([](Operation *) { return SmallVector<Value>(); });
-    return llvm::is_contained(trainable, Value(argument));
-  });
+  // Trainable operands are known through the adapter interface, never by
+  // blob names.
+  return llvm::any_of(entry.getArgument(argIndex).getUses(),
+                      [](OpOperand &use) { return isTrainableOperand(use); });
 }
 
 FailureOr<ArtifactDescription> describeArtifact(ModuleOp module,

@@ -6,6 +6,7 @@
 
 #include "qaf/InitAll.h"
 
+#include "qaf/Conversion/AdapterAlgebraInterfaceImpl.h"
 #include "qaf/Conversion/Passes.h"
 #include "qaf/Conversion/Pipelines.h"
 #include "qaf/Target/CPU/CPUTargetBackend.h"
@@ -24,6 +25,7 @@ void qaf::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<qaf::onnx::ONNXDialect, qaf::QAFDialect>();
   qaf::registerBufferizableOpInterfaceExternalModels(registry);
   qaf::registerONNXGradientModels(registry);
+  qaf::registerAdapterAlgebraExternalModels(registry);
   // The lowering goes through most upstream dialects (linalg, tensor,
   // bufferization, scf, vector, omp, llvm, ...) and their interface
   // implementations; registering them all keeps every stage parseable.

@@ -8,10 +8,15 @@
 
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
+namespace qaf::test {
+void registerTestAdapterInterfacePass();
+} // namespace qaf::test
+
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   qaf::registerAllDialects(registry);
   qaf::registerAllPasses();
+  qaf::test::registerTestAdapterInterfacePass();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "qaf optimizer driver\n", registry));
 }

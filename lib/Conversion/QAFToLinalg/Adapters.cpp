@@ -1,6 +1,11 @@
-//===- Adapters.cpp - qaf adapter ops to linalg ---------------------------===//
+//===- Adapters.cpp - the adapter ops' algebra, and their lowering --------===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Each method's algebra exists here once, as the op's
+// AdapterAlgebraOpInterface (external models: it needs this library's
+// linalg builders); the lowering is one pattern over AdapterOpInterface,
+// and gradients and merges call the same builders.
 //
 // The formulas are ../shared/METHODS.md's. Every product is a contraction
 // with the factor read in place (x · Aᵀ with A [r, K] needs no transpose);
@@ -16,6 +21,8 @@
 #include "LoweringUtils.h"
 #include "Patterns.h"
 
+#include "qaf/Conversion/AdapterAlgebraInterfaceImpl.h"
+#include "qaf/Interfaces/AdapterOpInterface.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -123,11 +130,14 @@ Value buildFactorProduct(OpBuilder &b, Location loc, Value bFactor,
       });
 }
 
-template <typename OpTy>
-FailureOr<RankedTensorType> getResultType(OpTy op,
-                                          ConversionPatternRewriter &rw,
-                                          const TypeConverter &converter) {
-  return getRankedResultType(converter, rw, op);
+/// B · A for factors of static shapes B [rows, r] and A [r, columns].
+Value buildStaticFactorProduct(OpBuilder &b, Location loc, Value bFactor,
+                               Value aFactor, Type accumulator) {
+  int64_t rows = cast<RankedTensorType>(bFactor.getType()).getShape()[0];
+  int64_t columns = cast<RankedTensorType>(aFactor.getType()).getShape()[1];
+  return buildFactorProduct(b, loc, bFactor, aFactor,
+                            {b.getIndexAttr(rows), b.getIndexAttr(columns)},
+                            accumulator);
 }
 
 //===----------------------------------------------------------------------===//
@@ -166,209 +176,256 @@ PooledUpdate getUpdate(QBaRAOp op, QBaRAOp::Adaptor adaptor) {
           op.getScale().convertToDouble()};
 }
 
-template <typename OpTy>
-struct PooledUpdateLowering : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
-  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
-    FailureOr<RankedTensorType> type =
-        getResultType(op, rw, *this->getTypeConverter());
-    if (failed(type))
-      return failure();
-    MLIRContext *context = rw.getContext();
-    Location loc = op.getLoc();
-    PooledUpdate update = getUpdate(op, adaptor);
-    auto firstType = cast<RankedTensorType>(update.first.getType());
-    Value hidden = adaptor.getInput();
-    if (update.pool > 1)
-      hidden = poolFeatures(rw, loc, hidden,
-                            firstType.getShape()[1] * update.pool, update.pool);
-    // The λ-fold repeat of output rows is the last factor's row map.
-    AffineExpr rows = dimN(context).floorDiv(update.repeat);
-    int64_t n = type->getShape().back();
-    Value delta;
-    if (!update.second) {
-      delta = multiplyByTransposed(rw, loc, hidden, update.first, n, rows,
-                                   update.scale, type->getElementType());
-    } else {
-      hidden = multiplyByTransposed(rw, loc, hidden, update.first,
-                                    firstType.getShape()[0], dimN(context), 1.0,
-                                    rw.getF32Type());
-      delta = multiplyByTransposed(rw, loc, hidden, update.second, n, rows,
-                                   update.scale, type->getElementType());
-    }
-    rw.replaceOp(op, castToTensorType(rw, loc, delta, *type));
-    return success();
+/// ΔW in the pooled coordinates: B · A, or QA-HiRA's M itself.
+Value buildPooledDeltaW(OpBuilder &b, Location loc, PooledUpdate update) {
+  if (!update.second)
+    return update.first;
+  return buildStaticFactorProduct(b, loc, update.second, update.first,
+                                  b.getF32Type());
+}
+
+/// Δy through the rank-r hidden vector, never forming ΔW: x̄ · Aᵀ, then
+/// · Bᵀ with the λ-fold repeat of output rows in B's row map.
+Value buildPooledOutput(OpBuilder &b, Location loc, Value input,
+                        PooledUpdate update, RankedTensorType resultType) {
+  MLIRContext *context = b.getContext();
+  auto firstType = cast<RankedTensorType>(update.first.getType());
+  Value hidden = input;
+  if (update.pool > 1)
+    hidden = poolFeatures(b, loc, hidden, firstType.getShape()[1] * update.pool,
+                          update.pool);
+  AffineExpr rows = dimN(context).floorDiv(update.repeat);
+  int64_t n = resultType.getShape().back();
+  Value delta;
+  if (!update.second) {
+    delta = multiplyByTransposed(b, loc, hidden, update.first, n, rows,
+                                 update.scale, resultType.getElementType());
+  } else {
+    hidden = multiplyByTransposed(b, loc, hidden, update.first,
+                                  firstType.getShape()[0], dimN(context), 1.0,
+                                  b.getF32Type());
+    delta = multiplyByTransposed(b, loc, hidden, update.second, n, rows,
+                                 update.scale, resultType.getElementType());
   }
-};
+  return castToTensorType(b, loc, delta, resultType);
+}
 
 //===----------------------------------------------------------------------===//
 // LoTA-QAF
 //===----------------------------------------------------------------------===//
 
-struct LoTALinearLowering : OpConversionPattern<LoTALinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(LoTALinearOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rw) const override {
-    FailureOr<RankedTensorType> type =
-        getResultType(op, rw, *getTypeConverter());
-    if (failed(type))
-      return failure();
-    Location loc = op.getLoc();
-    QuantFormatAttr format = op.getFormat();
-    int64_t bits = format.getBits(), group = format.getGroupSize();
-    auto codesType = cast<RankedTensorType>(adaptor.getCodes().getType());
-    int64_t n = codesType.getShape()[0], rowBytes = codesType.getShape()[1];
-    int64_t k = rowBytes * 8 / bits;
-    float omega = static_cast<float>(op.getOmega().convertToDouble());
-    float maxCode = static_cast<float>(format.getMaxCode());
-    Type f32 = rw.getF32Type(), i32 = rw.getI32Type(), i8 = rw.getI8Type();
-    Value codes = adaptor.getCodes();
+/// ΔW = B_T · A_T [N, K]: integers in [−r, r].
+Value buildDeltaW(OpBuilder &b, Location loc, LoTALinearOp,
+                  LoTALinearOp::Adaptor adaptor) {
+  return buildStaticFactorProduct(b, loc, adaptor.getB(), adaptor.getA(),
+                                  b.getI32Type());
+}
 
-    // ΔW = B_T · A_T: integers in [−r, r].
-    SmallVector<OpFoldResult> weightSizes = {rw.getIndexAttr(n),
-                                             rw.getIndexAttr(k)};
-    Value update = buildFactorProduct(rw, loc, adaptor.getB(), adaptor.getA(),
-                                      weightSizes, i32);
+Value buildOutput(OpBuilder &rw, Location loc, LoTALinearOp op,
+                  LoTALinearOp::Adaptor adaptor, RankedTensorType resultType) {
+  QuantFormatAttr format = op.getFormat();
+  int64_t bits = format.getBits(), group = format.getGroupSize();
+  auto codesType = cast<RankedTensorType>(adaptor.getCodes().getType());
+  int64_t n = codesType.getShape()[0], rowBytes = codesType.getShape()[1];
+  int64_t k = rowBytes * 8 / bits;
+  float omega = static_cast<float>(op.getOmega().convertToDouble());
+  float maxCode = static_cast<float>(format.getMaxCode());
+  Type f32 = rw.getF32Type(), i8 = rw.getI8Type();
+  Value codes = adaptor.getCodes();
 
-    // Ŵ = +1 where ΔW > ω and the code can go up, −1 where ΔW < −ω and it
-    // can go down, else 0 (so q + Ŵ stays in [0, q_max]).
-    Value ternary = buildElementwise(
-        rw, loc, {update}, weightSizes, i8,
-        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          Value row = linalg::IndexOp::create(nb, nl, 0);
-          Value col = linalg::IndexOp::create(nb, nl, 1);
-          Value code = readPackedCode(nb, nl, codes, row, col, bits, rowBytes);
-          Value delta = arith::SIToFPOp::create(nb, nl, f32, args[0]);
-          auto compare = [&](arith::CmpFPredicate predicate, Value x,
-                             Value y) -> Value {
-            return arith::CmpFOp::create(nb, nl, predicate, x, y);
-          };
-          Value up =
-              arith::AndIOp::create(nb, nl,
-                                    compare(arith::CmpFPredicate::OGT, delta,
-                                            f32Constant(nb, nl, omega)),
-                                    compare(arith::CmpFPredicate::OLT, code,
-                                            f32Constant(nb, nl, maxCode)));
-          Value down =
-              arith::AndIOp::create(nb, nl,
-                                    compare(arith::CmpFPredicate::OLT, delta,
-                                            f32Constant(nb, nl, -omega)),
-                                    compare(arith::CmpFPredicate::OGT, code,
-                                            f32Constant(nb, nl, 0.0)));
-          auto i8Constant = [&](int64_t value) -> Value {
-            return arith::ConstantOp::create(nb, nl,
-                                             nb.getIntegerAttr(i8, value));
-          };
-          return arith::SelectOp::create(
-              nb, nl, up, i8Constant(1),
-              arith::SelectOp::create(nb, nl, down, i8Constant(-1),
-                                      i8Constant(0)));
-        });
+  // ΔW = B_T · A_T: integers in [−r, r].
+  SmallVector<OpFoldResult> weightSizes = {rw.getIndexAttr(n),
+                                           rw.getIndexAttr(k)};
+  Value update = buildDeltaW(rw, loc, op, adaptor);
 
-    // μ[n, G] = mean over the group of R = ΔW − ω·Ŵ, divided by ω; the
-    // zero point moves by it: z' = z − μ.
-    SmallVector<OpFoldResult> grouped = {
-        rw.getIndexAttr(n), rw.getIndexAttr(k / group), rw.getIndexAttr(group)};
-    SmallVector<ReassociationIndices> split = {{0}, {1, 2}};
-    Value remainderSums = buildReduction(
-        rw, loc,
-        {expandShape(rw, loc, update, split, grouped),
-         expandShape(rw, loc, ternary, split, grouped)},
-        {2}, createZero(rw, loc, f32), /*keepDims=*/false,
-        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          Value delta = arith::SIToFPOp::create(nb, nl, f32, args[0]);
-          Value moved = arith::SIToFPOp::create(nb, nl, f32, args[1]);
-          Value remainder = arith::SubFOp::create(
-              nb, nl, delta,
-              arith::MulFOp::create(nb, nl, f32Constant(nb, nl, omega), moved));
-          return arith::AddFOp::create(nb, nl, args[2], remainder);
-        });
-    Value zeroPoints = buildElementwise(
-        rw, loc, {adaptor.getZeroPoints(), remainderSums},
-        getDims(rw, loc, remainderSums), f32,
-        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          Value mean = arith::DivFOp::create(
-              nb, nl, args[1], f32Constant(nb, nl, double(group)));
-          Value shift =
-              arith::DivFOp::create(nb, nl, mean, f32Constant(nb, nl, omega));
-          Value zero = convertScalar(nb, nl, args[0], f32, false, false);
-          return arith::SubFOp::create(nb, nl, zero, shift);
-        });
+  // Ŵ = +1 where ΔW > ω and the code can go up, −1 where ΔW < −ω and it
+  // can go down, else 0 (so q + Ŵ stays in [0, q_max]).
+  Value ternary = buildElementwise(
+      rw, loc, {update}, weightSizes, i8,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value row = linalg::IndexOp::create(nb, nl, 0);
+        Value col = linalg::IndexOp::create(nb, nl, 1);
+        Value code = readPackedCode(nb, nl, codes, row, col, bits, rowBytes);
+        Value delta = arith::SIToFPOp::create(nb, nl, f32, args[0]);
+        auto compare = [&](arith::CmpFPredicate predicate, Value x,
+                           Value y) -> Value {
+          return arith::CmpFOp::create(nb, nl, predicate, x, y);
+        };
+        Value up =
+            arith::AndIOp::create(nb, nl,
+                                  compare(arith::CmpFPredicate::OGT, delta,
+                                          f32Constant(nb, nl, omega)),
+                                  compare(arith::CmpFPredicate::OLT, code,
+                                          f32Constant(nb, nl, maxCode)));
+        Value down = arith::AndIOp::create(
+            nb, nl,
+            compare(arith::CmpFPredicate::OLT, delta,
+                    f32Constant(nb, nl, -omega)),
+            compare(arith::CmpFPredicate::OGT, code, f32Constant(nb, nl, 0.0)));
+        auto i8Constant = [&](int64_t value) -> Value {
+          return arith::ConstantOp::create(nb, nl,
+                                           nb.getIntegerAttr(i8, value));
+        };
+        return arith::SelectOp::create(nb, nl, up, i8Constant(1),
+                                       arith::SelectOp::create(nb, nl, down,
+                                                               i8Constant(-1),
+                                                               i8Constant(0)));
+      });
 
-    // y = x · (s·((q + Ŵ) − z'))ᵀ, dequantized step by step.
-    QuantizedWeight weight;
-    weight.bits = bits;
-    weight.groupSize = group;
-    weight.codes = codes;
-    weight.scales = adaptor.getScales();
-    weight.zeroPoints = zeroPoints;
-    weight.moves = ternary;
-    Value product = buildQuantizedMatMul(rw, loc, adaptor.getInput(), n, weight,
-                                         type->getElementType());
-    rw.replaceOp(op, castToTensorType(rw, loc, product, *type));
-    return success();
-  }
-};
+  // μ[n, G] = mean over the group of R = ΔW − ω·Ŵ, divided by ω; the
+  // zero point moves by it: z' = z − μ.
+  SmallVector<OpFoldResult> grouped = {
+      rw.getIndexAttr(n), rw.getIndexAttr(k / group), rw.getIndexAttr(group)};
+  SmallVector<ReassociationIndices> split = {{0}, {1, 2}};
+  Value remainderSums = buildReduction(
+      rw, loc,
+      {expandShape(rw, loc, update, split, grouped),
+       expandShape(rw, loc, ternary, split, grouped)},
+      {2}, createZero(rw, loc, f32), /*keepDims=*/false,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value delta = arith::SIToFPOp::create(nb, nl, f32, args[0]);
+        Value moved = arith::SIToFPOp::create(nb, nl, f32, args[1]);
+        Value remainder = arith::SubFOp::create(
+            nb, nl, delta,
+            arith::MulFOp::create(nb, nl, f32Constant(nb, nl, omega), moved));
+        return arith::AddFOp::create(nb, nl, args[2], remainder);
+      });
+  Value zeroPoints = buildElementwise(
+      rw, loc, {adaptor.getZeroPoints(), remainderSums},
+      getDims(rw, loc, remainderSums), f32,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value mean = arith::DivFOp::create(nb, nl, args[1],
+                                           f32Constant(nb, nl, double(group)));
+        Value shift =
+            arith::DivFOp::create(nb, nl, mean, f32Constant(nb, nl, omega));
+        Value zero = convertScalar(nb, nl, args[0], f32, false, false);
+        return arith::SubFOp::create(nb, nl, zero, shift);
+      });
+
+  // y = x · (s·((q + Ŵ) − z'))ᵀ, dequantized step by step (or by the
+  // kernel, where the target has one).
+  QuantizedWeight weight;
+  weight.bits = bits;
+  weight.groupSize = group;
+  weight.codes = codes;
+  weight.scales = adaptor.getScales();
+  weight.zeroPoints = zeroPoints;
+  weight.moves = ternary;
+  Value product = buildQuantizedMatMul(rw, loc, adaptor.getInput(), n, weight,
+                                       resultType.getElementType());
+  return castToTensorType(rw, loc, product, resultType);
+}
 
 //===----------------------------------------------------------------------===//
 // L4Q
 //===----------------------------------------------------------------------===//
 
-struct L4QLinearLowering : OpConversionPattern<L4QLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(L4QLinearOp op, OpAdaptor adaptor,
+/// B · A [N, K] (α scales it inside the quantizer).
+Value buildDeltaW(OpBuilder &b, Location loc, L4QLinearOp,
+                  L4QLinearOp::Adaptor adaptor) {
+  return buildStaticFactorProduct(b, loc, adaptor.getB(), adaptor.getA(),
+                                  b.getF32Type());
+}
+
+Value buildOutput(OpBuilder &rw, Location loc, L4QLinearOp op,
+                  L4QLinearOp::Adaptor adaptor, RankedTensorType resultType) {
+  MLIRContext *context = rw.getContext();
+  // W0 is [K, N] (ONNX MatMul layout).
+  int64_t n =
+      cast<RankedTensorType>(adaptor.getWeight().getType()).getShape()[1];
+  int64_t group = static_cast<int64_t>(op.getGroupSize());
+  int64_t bits = static_cast<int64_t>(op.getBits());
+  double lowest = -double(int64_t(1) << (bits - 1));
+  double highest = double((int64_t(1) << (bits - 1)) - 1);
+  Type f32 = rw.getF32Type();
+
+  // B·A [N, K].
+  Value update = buildDeltaW(rw, loc, op, adaptor);
+
+  // W_q = s·round(clamp((W0ᵀ + α·B·A − β)/s, Q_N, Q_P)) + β.
+  AffineExpr dn = dimN(context), dk = dimK(context);
+  double alpha = op.getAlpha().convertToDouble();
+  Value product = buildDequantizingMatMul(
+      rw, loc, adaptor.getInput(), n,
+      {adaptor.getWeight(), update, adaptor.getScales(), adaptor.getOffsets()},
+      {weightMap(context, dk, dn), weightMap(context, dn, dk),
+       weightMap(context, dn, dk.floorDiv(group)),
+       weightMap(context, dn, dk.floorDiv(group))},
+      /*bias=*/Value(), "", resultType.getElementType(),
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value w0 = convertScalar(nb, nl, args[0], f32, false, false);
+        Value scale = convertScalar(nb, nl, args[2], f32, false, false);
+        Value offset = convertScalar(nb, nl, args[3], f32, false, false);
+        Value combined = arith::AddFOp::create(
+            nb, nl, w0,
+            arith::MulFOp::create(nb, nl, f32Constant(nb, nl, alpha), args[1]));
+        Value scaled = arith::DivFOp::create(
+            nb, nl, arith::SubFOp::create(nb, nl, combined, offset), scale);
+        Value clamped = arith::MinimumFOp::create(
+            nb, nl,
+            arith::MaximumFOp::create(nb, nl, scaled,
+                                      f32Constant(nb, nl, lowest)),
+            f32Constant(nb, nl, highest));
+        Value rounded = math::RoundEvenOp::create(nb, nl, clamped);
+        return arith::AddFOp::create(
+            nb, nl, arith::MulFOp::create(nb, nl, scale, rounded), offset);
+      });
+  return castToTensorType(rw, loc, product, resultType);
+}
+
+//===----------------------------------------------------------------------===//
+// The algebra as each op's AdapterAlgebraOpInterface
+//===----------------------------------------------------------------------===//
+
+/// The additive adapters' ΔW and Δy, from their PooledUpdate.
+template <typename OpTy>
+Value buildDeltaW(OpBuilder &b, Location loc, OpTy op,
+                  typename OpTy::Adaptor adaptor) {
+  return buildPooledDeltaW(b, loc, getUpdate(op, adaptor));
+}
+template <typename OpTy>
+Value buildOutput(OpBuilder &b, Location loc, OpTy op,
+                  typename OpTy::Adaptor adaptor, RankedTensorType resultType) {
+  return buildPooledOutput(b, loc, adaptor.getInput(), getUpdate(op, adaptor),
+                           resultType);
+}
+
+template <typename OpTy>
+struct AdapterAlgebraModel
+    : AdapterAlgebraOpInterface::ExternalModel<AdapterAlgebraModel<OpTy>,
+                                               OpTy> {
+  FailureOr<Value> buildDeltaW(Operation *op, OpBuilder &builder, Location loc,
+                               ValueRange operands) const {
+    auto adapter = cast<OpTy>(op);
+    return qaf::buildDeltaW(builder, loc, adapter,
+                            typename OpTy::Adaptor(operands, adapter));
+  }
+  FailureOr<Value> buildOutput(Operation *op, OpBuilder &builder, Location loc,
+                               ValueRange operands,
+                               RankedTensorType resultType) const {
+    auto adapter = cast<OpTy>(op);
+    return qaf::buildOutput(builder, loc, adapter,
+                            typename OpTy::Adaptor(operands, adapter),
+                            resultType);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The lowering: one pattern over the interface
+//===----------------------------------------------------------------------===//
+
+struct AdapterLowering : OpInterfaceConversionPattern<AdapterOpInterface> {
+  using OpInterfaceConversionPattern::OpInterfaceConversionPattern;
+  LogicalResult matchAndRewrite(AdapterOpInterface op, ArrayRef<Value> operands,
                                 ConversionPatternRewriter &rw) const override {
     FailureOr<RankedTensorType> type =
-        getResultType(op, rw, *getTypeConverter());
+        getRankedResultType(*getTypeConverter(), rw, op);
     if (failed(type))
       return failure();
-    MLIRContext *context = rw.getContext();
-    Location loc = op.getLoc();
-    auto weightType = cast<RankedTensorType>(adaptor.getWeight().getType());
-    int64_t k = weightType.getShape()[0], n = weightType.getShape()[1];
-    int64_t group = static_cast<int64_t>(op.getGroupSize());
-    int64_t bits = static_cast<int64_t>(op.getBits());
-    double lowest = -double(int64_t(1) << (bits - 1));
-    double highest = double((int64_t(1) << (bits - 1)) - 1);
-    Type f32 = rw.getF32Type();
-
-    // B·A [N, K].
-    Value update =
-        buildFactorProduct(rw, loc, adaptor.getB(), adaptor.getA(),
-                           {rw.getIndexAttr(n), rw.getIndexAttr(k)}, f32);
-
-    // W_q = s·round(clamp((W0ᵀ + α·B·A − β)/s, Q_N, Q_P)) + β.
-    AffineExpr dn = dimN(context), dk = dimK(context);
-    double alpha = op.getAlpha().convertToDouble();
-    Value product = buildDequantizingMatMul(
-        rw, loc, adaptor.getInput(), n,
-        {adaptor.getWeight(), update, adaptor.getScales(),
-         adaptor.getOffsets()},
-        {weightMap(context, dk, dn), weightMap(context, dn, dk),
-         weightMap(context, dn, dk.floorDiv(group)),
-         weightMap(context, dn, dk.floorDiv(group))},
-        /*bias=*/Value(), "", type->getElementType(),
-        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          Value w0 = convertScalar(nb, nl, args[0], f32, false, false);
-          Value scale = convertScalar(nb, nl, args[2], f32, false, false);
-          Value offset = convertScalar(nb, nl, args[3], f32, false, false);
-          Value combined = arith::AddFOp::create(
-              nb, nl, w0,
-              arith::MulFOp::create(nb, nl, f32Constant(nb, nl, alpha),
-                                    args[1]));
-          Value scaled = arith::DivFOp::create(
-              nb, nl, arith::SubFOp::create(nb, nl, combined, offset), scale);
-          Value clamped = arith::MinimumFOp::create(
-              nb, nl,
-              arith::MaximumFOp::create(nb, nl, scaled,
-                                        f32Constant(nb, nl, lowest)),
-              f32Constant(nb, nl, highest));
-          Value rounded = math::RoundEvenOp::create(nb, nl, clamped);
-          return arith::AddFOp::create(
-              nb, nl, arith::MulFOp::create(nb, nl, scale, rounded), offset);
-        });
-    rw.replaceOp(op, castToTensorType(rw, loc, product, *type));
+    FailureOr<Value> output = op.buildOutput(rw, op.getLoc(), operands, *type);
+    if (failed(output))
+      return failure();
+    rw.replaceOp(op, *output);
     return success();
   }
 };
@@ -377,10 +434,18 @@ struct L4QLinearLowering : OpConversionPattern<L4QLinearOp> {
 
 void populateAdapterPatterns(const TypeConverter &converter,
                              RewritePatternSet &patterns) {
-  patterns.add<PooledUpdateLowering<LoRAOp>, PooledUpdateLowering<QALoRAOp>,
-               PooledUpdateLowering<QAHiRAOp>, PooledUpdateLowering<QBaRAOp>,
-               LoTALinearLowering, L4QLinearLowering>(converter,
-                                                      patterns.getContext());
+  patterns.add<AdapterLowering>(converter, patterns.getContext());
+}
+
+void registerAdapterAlgebraExternalModels(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *context, QAFDialect *) {
+    LoTALinearOp::attachInterface<AdapterAlgebraModel<LoTALinearOp>>(*context);
+    L4QLinearOp::attachInterface<AdapterAlgebraModel<L4QLinearOp>>(*context);
+    LoRAOp::attachInterface<AdapterAlgebraModel<LoRAOp>>(*context);
+    QALoRAOp::attachInterface<AdapterAlgebraModel<QALoRAOp>>(*context);
+    QAHiRAOp::attachInterface<AdapterAlgebraModel<QAHiRAOp>>(*context);
+    QBaRAOp::attachInterface<AdapterAlgebraModel<QBaRAOp>>(*context);
+  });
 }
 
 } // namespace qaf

@@ -711,3 +711,103 @@ func.func @dequantize_blocked_axis(%x: tensor<4x64xi4>, %s: tensor<4x2xf32>) -> 
   %0 = onnx.DequantizeLinear %x, %s, %none {axis = 5 : i64, block_size = 32 : i64} : (tensor<4x64xi4>, tensor<4x2xf32>, none) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// Data type codes are int64 attributes: a value beyond int32 must not wrap
+// onto a valid code (2^32 + 1 would read as FLOAT).
+
+func.func @cast_to_wraps(%x: tensor<4xf16>) -> tensor<4xf32> {
+  // expected-error @+1 {{'onnx.Cast' op 'to' is 4294967297 (UNKNOWN), not a data type qaf supports}}
+  %0 = onnx.Cast %x {to = 4294967297 : i64} : (tensor<4xf16>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @quantize_output_dtype_wraps(%x: tensor<4x64xf32>, %s: tensor<f32>) -> tensor<4x64xi8> {
+  %none = onnx.NoValue
+  // expected-error @+1 {{'onnx.QuantizeLinear' op output_dtype 4294967299 is not a data type qaf supports}}
+  %0 = onnx.QuantizeLinear %x, %s, %none {output_dtype = 4294967299 : i64} : (tensor<4x64xf32>, tensor<f32>, none) -> tensor<4x64xi8>
+  return %0 : tensor<4x64xi8>
+}
+
+// -----
+
+func.func @dequantize_output_dtype_wraps(%x: tensor<4x64xi8>, %s: tensor<f32>) -> tensor<4x64xf32> {
+  %none = onnx.NoValue
+  // expected-error @+1 {{'onnx.DequantizeLinear' op output_dtype 4294967297 is not a float data type qaf supports}}
+  %0 = onnx.DequantizeLinear %x, %s, %none {output_dtype = 4294967297 : i64} : (tensor<4x64xi8>, tensor<f32>, none) -> tensor<4x64xf32>
+  return %0 : tensor<4x64xf32>
+}
+
+// -----
+
+func.func @layer_norm_stash_type_wraps(%x: tensor<4x64xf32>, %g: tensor<64xf32>) {
+  // expected-error @+1 {{'onnx.LayerNormalization' op stash_type 4294967297 is not a floating-point ONNX data type}}
+  %0:3 = onnx.LayerNormalization %x, %g, %g {stash_type = 4294967297 : i64} : (tensor<4x64xf32>, tensor<64xf32>, tensor<64xf32>) -> (tensor<4x64xf32>, tensor<4x1xf32>, tensor<4x1xf32>)
+  return
+}
+
+// -----
+
+// Sizes computed from attributes up to 2^63 neither overflow nor wrap.
+
+func.func @matmulnbits_scale_count_overflows(%a: tensor<2x?xf32>, %b: tensor<?x?x?xui8>, %s: tensor<16xf32>) -> tensor<*xf32> {
+  %none = onnx.NoValue
+  // expected-error @+1 {{'onnx.com.microsoft.MatMulNBits' op N * ceil(K / block_size) = 4611686018427387904 * 576460752303423488 scales are more than 2^63}}
+  %0 = onnx.com.microsoft.MatMulNBits %a, %b, %s, %none, %none, %none {K = 9223372036854775807 : i64, N = 4611686018427387904 : i64, bits = 4 : i64, block_size = 16 : i64} : (tensor<2x?xf32>, tensor<?x?x?xui8>, tensor<16xf32>, none, none, none) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @dequantize_huge_block(%x: tensor<4x64xi8>, %s: tensor<4x2xf32>) -> tensor<*xf32> {
+  %none = onnx.NoValue
+  // One block of 2^63 - 1 covers the 64 columns: ceil(64 / block_size) = 1.
+  // expected-error @+1 {{'onnx.DequantizeLinear' op scale must have size 1 in dimension 1, got 'tensor<4x2xf32>'}}
+  %0 = onnx.DequantizeLinear %x, %s, %none {axis = 1 : i64, block_size = 9223372036854775807 : i64} : (tensor<4x64xi8>, tensor<4x2xf32>, none) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// Result ranks the lowering relies on.
+
+func.func @expand_below_input_rank(%x: tensor<3x2xf32>, %shape: tensor<2xi64>) -> tensor<f32> {
+  // expected-error @+1 {{'onnx.Expand' op result rank 0 is below the input rank 2}}
+  %0 = onnx.Expand %x, %shape : (tensor<3x2xf32>, tensor<2xi64>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @expand_below_shape_length(%x: tensor<2xf32>, %shape: tensor<3xi64>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{'onnx.Expand' op result rank 2 is below the 3 dimensions shape asks for}}
+  %0 = onnx.Expand %x, %shape : (tensor<2xf32>, tensor<3xi64>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @expand_shape_rank(%x: tensor<2xf32>, %shape: tensor<1x3xi64>) -> tensor<*xf32> {
+  // expected-error @+1 {{'onnx.Expand' op shape must have rank 1, got 'tensor<1x3xi64>'}}
+  %0 = onnx.Expand %x, %shape : (tensor<2xf32>, tensor<1x3xi64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @range_scalar_result(%start: tensor<i64>, %limit: tensor<i64>, %delta: tensor<i64>) -> tensor<i64> {
+  // expected-error @+1 {{'onnx.Range' op the result must have rank 1, got 'tensor<i64>'}}
+  %0 = onnx.Range %start, %limit, %delta : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<i64>
+  return %0 : tensor<i64>
+}
+
+// -----
+
+func.func @range_vector_start(%start: tensor<2xi64>, %limit: tensor<i64>, %delta: tensor<i64>) -> tensor<?xi64> {
+  // expected-error @+1 {{'onnx.Range' op start must be a scalar, got 'tensor<2xi64>'}}
+  %0 = onnx.Range %start, %limit, %delta : (tensor<2xi64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  return %0 : tensor<?xi64>
+}

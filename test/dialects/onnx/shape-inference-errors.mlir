@@ -239,3 +239,14 @@ func.func @trilu_rank(%x: tensor<3xf32>) -> tensor<*xf32> {
   %0 = onnx.Trilu %x, %none : (tensor<3xf32>, none) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// Split sizes whose sum overflows must not pass for the dimension's size
+// (2 · (2^63 − 1) + 2 wraps to 0).
+func.func @split_sizes_overflow(%x: tensor<0xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  %s = onnx.Constant {value = dense<[9223372036854775807, 9223372036854775807, 2]> : tensor<3xi64>} : tensor<3xi64>
+  // expected-error @+1 {{'onnx.Split' op split sizes sum to more than 2^63}}
+  %0:3 = onnx.Split %x, %s {axis = 0 : i64} : (tensor<0xf32>, tensor<3xi64>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return %0#0, %0#1, %0#2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}

@@ -409,3 +409,13 @@ func.func @merge_with_declared(%x: tensor<2x3x4xf32>, %s: tensor<2xi64>, %y: ten
   %1 = onnx.Relu %y : (tensor<2x3xf32>) -> tensor<?x3xf32>
   return %0, %1 : tensor<4x?xf32>, tensor<?x3xf32>
 }
+
+// num_outputs chunks of a dimension of 2^63 − 1: ceil(dim / 2) without
+// overflowing dim + 1.
+// CHECK-LABEL: func.func @split_largest_dim
+// CHECK: onnx.Split {{.*}} -> (tensor<4611686018427387904xf32>, tensor<4611686018427387903xf32>)
+func.func @split_largest_dim(%x: tensor<9223372036854775807xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  %none = onnx.NoValue
+  %0:2 = onnx.Split %x, %none {axis = 0 : i64, num_outputs = 2 : i64} : (tensor<9223372036854775807xf32>, none) -> (tensor<*xf32>, tensor<*xf32>)
+  return %0#0, %0#1 : tensor<*xf32>, tensor<*xf32>
+}

@@ -101,7 +101,7 @@ func.func @lota_omega_high(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tens
 // -----
 
 func.func @lota_omega_zero(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<16x128xi8>, %b: tensor<8x16xi8>) {
-  // expected-error @+1 {{'qaf.lota_linear' op threshold omega must be in (0, rank = 16), not 0.000000e+00}}
+  // expected-error @+1 {{'qaf.lota_linear' op attribute 'omega' failed to satisfy constraint: 64-bit float attribute whose value is positive and finite}}
   %y = qaf.lota_linear %x, %c, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 0.0 : f64} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<16x128xi8>, tensor<8x16xi8>) -> tensor<2x8xf32>
   return
 }
@@ -165,7 +165,7 @@ func.func @qalora_group(%x: tensor<2x128xf32>, %a: tensor<4x2xf32>, %b: tensor<8
 // -----
 
 func.func @qahira_repeat(%x: tensor<2x128xf32>, %m: tensor<3x2xf32>) {
-  // expected-error @+1 {{'qaf.qahira' op repeat_out 3 must be positive and divide the output dimension 8}}
+  // expected-error @+1 {{'qaf.qahira' op repeat_out 3 does not divide the output dimension 8}}
   %y = qaf.qahira %x, %m {group_size = 64 : i64, repeat_out = 3 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<3x2xf32>) -> tensor<2x8xf32>
   return
 }
@@ -181,7 +181,7 @@ func.func @qahira_shape(%x: tensor<2x128xf32>, %m: tensor<8x2xf32>) {
 // -----
 
 func.func @qbara_pool(%x: tensor<2x126xf32>, %a: tensor<6x42xf32>, %b: tensor<8x6xf32>) {
-  // expected-error @+1 {{'qaf.qbara' op pool 3 must be positive and divide the input dimension 126 and the output dimension 8}}
+  // expected-error @+1 {{'qaf.qbara' op pool 3 must divide the input dimension 126 and the output dimension 8}}
   %y = qaf.qbara %x, %a, %b {pool = 3 : i64, scale = 1.0 : f64} : (tensor<2x126xf32>, tensor<6x42xf32>, tensor<8x6xf32>) -> tensor<2x8xf32>
   return
 }
@@ -205,7 +205,181 @@ func.func @l4q_weight_layout(%x: tensor<2x128xf32>, %w: tensor<8x128xf32>, %a: t
 // -----
 
 func.func @l4q_bits(%x: tensor<2x128xf32>, %w: tensor<128x8xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>, %s: tensor<8x2xf32>) {
-  // expected-error @+1 {{'qaf.l4q_linear' op bits must be 2, 3, 4 or 8, not 1}}
+  // expected-error @+1 {{'qaf.l4q_linear' op attribute 'bits' failed to satisfy constraint: 64-bit signless integer attribute whose value is one of {2, 3, 4, 8}}}
   %y = qaf.l4q_linear %x, %w, %a, %b, %s, %s {bits = 1 : i64, group_size = 64 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<128x8xf32>, tensor<4x128xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+// Unranked operands and results are refused by the op's type constraints
+// (the shape checks read ranks; an unranked input used to crash them).
+
+func.func @qlinear_unranked_input(%x: tensor<*xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op operand #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<*xf32>'}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<*xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_unranked_codes(%x: tensor<2x128xf32>, %c: tensor<*xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op operand #1 must be ranked tensor of 8-bit unsigned integer values, but got 'tensor<*xui8>'}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<2x128xf32>, tensor<*xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_unranked_result(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear' op result #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<*xf32>'}}
+  %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @lota_unranked_a(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<*xi8>, %b: tensor<8x16xi8>) {
+  // expected-error @+1 {{'qaf.lota_linear' op operand #4 must be ranked tensor of 8-bit signless integer values, but got 'tensor<*xi8>'}}
+  %y = qaf.lota_linear %x, %c, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 12.0 : f64} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<*xi8>, tensor<8x16xi8>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @l4q_unranked_weight(%x: tensor<2x128xf32>, %w: tensor<*xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.l4q_linear' op operand #1 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<*xf32>'}}
+  %y = qaf.l4q_linear %x, %w, %a, %b, %s, %s {bits = 4 : i64, group_size = 64 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<*xf32>, tensor<4x128xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @lora_unranked_input(%x: tensor<*xf32>, %a: tensor<8x128xf32>, %b: tensor<8x8xf32>) {
+  // expected-error @+1 {{'qaf.lora' op operand #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<*xf32>'}}
+  %y = qaf.lora %x, %a, %b {scale = 1.0 : f64} : (tensor<*xf32>, tensor<8x128xf32>, tensor<8x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qalora_unranked_a(%x: tensor<2x128xf32>, %a: tensor<*xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @+1 {{'qaf.qalora' op operand #1 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<*xf32>'}}
+  %y = qaf.qalora %x, %a, %b {group_size = 64 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<*xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qahira_unranked_m(%x: tensor<2x128xf32>, %m: tensor<*xf32>) {
+  // expected-error @+1 {{'qaf.qahira' op operand #1 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<*xf32>'}}
+  %y = qaf.qahira %x, %m {group_size = 64 : i64, repeat_out = 2 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<*xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qbara_unranked_result(%x: tensor<2x128xf32>, %a: tensor<4x64xf32>, %b: tensor<4x4xf32>) {
+  // expected-error @+1 {{'qaf.qbara' op result #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<*xf32>'}}
+  %y = qaf.qbara %x, %a, %b {pool = 2 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<4x64xf32>, tensor<4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// Attribute ranges: bits, group sizes, pooling and repeat factors, the
+// threshold and the scales.
+
+func.func @l4q_bits_5(%x: tensor<2x128xf32>, %w: tensor<128x8xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.l4q_linear' op attribute 'bits' failed to satisfy constraint: 64-bit signless integer attribute whose value is one of {2, 3, 4, 8}}}
+  %y = qaf.l4q_linear %x, %w, %a, %b, %s, %s {bits = 64 : i64, group_size = 64 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<128x8xf32>, tensor<4x128xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @l4q_group_zero(%x: tensor<2x128xf32>, %w: tensor<128x8xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.l4q_linear' op attribute 'group_size' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %y = qaf.l4q_linear %x, %w, %a, %b, %s, %s {bits = 4 : i64, group_size = 0 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<128x8xf32>, tensor<4x128xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @l4q_alpha_nan(%x: tensor<2x128xf32>, %w: tensor<128x8xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.l4q_linear' op attribute 'alpha' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
+  %y = qaf.l4q_linear %x, %w, %a, %b, %s, %s {bits = 4 : i64, group_size = 64 : i64, alpha = 0x7FF8000000000000 : f64} : (tensor<2x128xf32>, tensor<128x8xf32>, tensor<4x128xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @lota_omega_nan(%x: tensor<2x128xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>, %a: tensor<16x128xi8>, %b: tensor<8x16xi8>) {
+  // expected-error @+1 {{'qaf.lota_linear' op attribute 'omega' failed to satisfy constraint: 64-bit float attribute whose value is positive and finite}}
+  %y = qaf.lota_linear %x, %c, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 0x7FF8000000000000 : f64} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<16x128xi8>, tensor<8x16xi8>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @lora_scale_inf(%x: tensor<2x128xf32>, %a: tensor<8x128xf32>, %b: tensor<8x8xf32>) {
+  // expected-error @+1 {{'qaf.lora' op attribute 'scale' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
+  %y = qaf.lora %x, %a, %b {scale = 0x7FF0000000000000 : f64} : (tensor<2x128xf32>, tensor<8x128xf32>, tensor<8x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qalora_group_negative(%x: tensor<2x128xf32>, %a: tensor<4x2xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @+1 {{'qaf.qalora' op attribute 'group_size' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %y = qaf.qalora %x, %a, %b {group_size = -64 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<4x2xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qalora_scale_nan(%x: tensor<2x128xf32>, %a: tensor<4x2xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @+1 {{'qaf.qalora' op attribute 'scale' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
+  %y = qaf.qalora %x, %a, %b {group_size = 64 : i64, scale = 0x7FF8000000000000 : f64} : (tensor<2x128xf32>, tensor<4x2xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qahira_repeat_negative(%x: tensor<2x128xf32>, %m: tensor<4x2xf32>) {
+  // expected-error @+1 {{'qaf.qahira' op attribute 'repeat_out' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %y = qaf.qahira %x, %m {group_size = 64 : i64, repeat_out = -2 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<4x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qahira_group_zero(%x: tensor<2x128xf32>, %m: tensor<4x2xf32>) {
+  // expected-error @+1 {{'qaf.qahira' op attribute 'group_size' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %y = qaf.qahira %x, %m {group_size = 0 : i64, repeat_out = 2 : i64, alpha = 1.0 : f64} : (tensor<2x128xf32>, tensor<4x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qahira_alpha_inf(%x: tensor<2x128xf32>, %m: tensor<4x2xf32>) {
+  // expected-error @+1 {{'qaf.qahira' op attribute 'alpha' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
+  %y = qaf.qahira %x, %m {group_size = 64 : i64, repeat_out = 2 : i64, alpha = 0xFFF0000000000000 : f64} : (tensor<2x128xf32>, tensor<4x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qbara_pool_negative(%x: tensor<2x128xf32>, %a: tensor<4x64xf32>, %b: tensor<4x4xf32>) {
+  // expected-error @+1 {{'qaf.qbara' op attribute 'pool' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %y = qaf.qbara %x, %a, %b {pool = -2 : i64, scale = 1.0 : f64} : (tensor<2x128xf32>, tensor<4x64xf32>, tensor<4x4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @qbara_scale_inf(%x: tensor<2x128xf32>, %a: tensor<4x64xf32>, %b: tensor<4x4xf32>) {
+  // expected-error @+1 {{'qaf.qbara' op attribute 'scale' failed to satisfy constraint: 64-bit float attribute whose value is finite}}
+  %y = qaf.qbara %x, %a, %b {pool = 2 : i64, scale = 0x7FF0000000000000 : f64} : (tensor<2x128xf32>, tensor<4x64xf32>, tensor<4x4xf32>) -> tensor<2x8xf32>
   return
 }

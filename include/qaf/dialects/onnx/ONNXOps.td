@@ -443,6 +443,7 @@ def ONNX_ExpandOp : ONNX_Op<"Expand"> {
   let arguments = (ins AnyTensor:$input, AnyTensor:$shape);
   let results = (outs AnyTensor:$output);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 def ONNX_TileOp : ONNX_Op<"Tile"> {
@@ -483,6 +484,7 @@ def ONNX_RangeOp : ONNX_Op<"Range"> {
   let arguments = (ins AnyTensor:$start, AnyTensor:$limit, AnyTensor:$delta);
   let results = (outs AnyTensor:$output);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
   let hasFolder = 1;
 }
 

@@ -53,14 +53,16 @@ enum class DataType : int32_t {
 };
 
 /// The MLIR element type of an ONNX data type code, or a null type when qaf
-/// does not support it (strings, complex numbers, unknown codes).
-mlir::Type getElementType(mlir::MLIRContext *context, int32_t dataType);
+/// does not support it (strings, complex numbers, unknown codes). The code
+/// is taken as an attribute holds it (64 bits), so that no value out of
+/// int32's range wraps onto a valid code.
+mlir::Type getElementType(mlir::MLIRContext *context, int64_t dataType);
 
 /// The ONNX data type code of an MLIR element type, if it has one.
 std::optional<int32_t> getDataType(mlir::Type elementType);
 
 /// The ONNX name of a data type code ("FLOAT", "INT4", ...), for messages.
-llvm::StringRef getDataTypeName(int32_t dataType);
+llvm::StringRef getDataTypeName(int64_t dataType);
 
 /// Bits per element in ONNX storage (4 for INT4, 1 byte = 8 for BOOL).
 unsigned getStorageBitWidth(mlir::Type elementType);

@@ -14,6 +14,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "qaf/Interfaces/AdapterOpInterface.h"
 
 #include "qaf/dialects/qaf/QAFOpsDialect.h.inc"
 

@@ -20,6 +20,7 @@ include "mlir/IR/OpBase.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "qaf/Interfaces/AdapterOpInterface.td"
 
 def QAF_Dialect : Dialect {
   let name = "qaf";
@@ -77,8 +78,27 @@ class QAF_Op<string mnemonic, list<Trait> traits = []>
   let hasVerifier = 1;
 }
 
-def QAF_FloatTensor : TensorOf<[F32, F16, BF16]>;
-def QAF_TernaryTensor : TensorOf<[I8]>;
+// Every operand and result is ranked: the verifiers read shapes, and an
+// unranked tensor has none to check.
+def QAF_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+def QAF_TernaryTensor : RankedTensorOf<[I8]>;
+def QAF_CodesTensor : RankedTensorOf<[UI8]>;
+
+// Attribute ranges checked where the attributes are declared, so the C++
+// verifiers keep only what relates operands to each other.
+def QAF_FloatIsFinite : AttrConstraint<
+    CPred<"::llvm::cast<::mlir::FloatAttr>($_self).getValue().isFinite()">,
+    "whose value is finite">;
+def QAF_FloatIsPositiveFinite : AttrConstraint<
+    CPred<"::llvm::cast<::mlir::FloatAttr>($_self).getValue().isFiniteNonZero() "
+          "&& !::llvm::cast<::mlir::FloatAttr>($_self).getValue().isNegative()">,
+    "whose value is positive and finite">;
+def QAF_FiniteF64Attr : ConfinedAttr<F64Attr, [QAF_FloatIsFinite]>;
+def QAF_PositiveFiniteF64Attr
+    : ConfinedAttr<F64Attr, [QAF_FloatIsPositiveFinite]>;
+def QAF_PositiveI64Attr : ConfinedAttr<I64Attr, [IntPositive]>;
+// The code widths the quantizers and kernels support (as #qaf.qformat's).
+def QAF_BitsAttr : ConfinedAttr<I64Attr, [IntIsOneOf<[2, 3, 4, 8]>]>;
 
 def QAF_QLinearOp : QAF_Op<"qlinear"> {
   let summary = "y = x · dequant(W)ᵀ with a group-quantized weight";
@@ -92,14 +112,15 @@ def QAF_QLinearOp : QAF_Op<"qlinear"> {
             tensor<1536x9xf32>) -> tensor<?x1536xf32>
     ```
   }];
-  let arguments = (ins QAF_FloatTensor:$input, TensorOf<[UI8]>:$codes,
+  let arguments = (ins QAF_FloatTensor:$input, QAF_CodesTensor:$codes,
                    QAF_FloatTensor:$scales,
                    Optional<QAF_FloatTensor>:$zero_points,
                    QAF_QuantFormatAttr:$format);
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_LoTALinearOp : QAF_Op<"lota_linear"> {
+def QAF_LoTALinearOp : QAF_Op<"lota_linear",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "LoTA-QAF: a quantized linear layer with a ternary adapter";
   let description = [{
     METHODS.md §1. `a` (A_T) is [r, K] and `b` (B_T) [N, r], ternary int8
@@ -108,14 +129,16 @@ def QAF_LoTALinearOp : QAF_Op<"lota_linear"> {
     zero point: w_eff = s·((q + Ŵ) − (z − μ)). With b = 0 it equals
     `qaf.qlinear` bit for bit.
   }];
-  let arguments = (ins QAF_FloatTensor:$input, TensorOf<[UI8]>:$codes,
+  let arguments = (ins QAF_FloatTensor:$input, QAF_CodesTensor:$codes,
                    QAF_FloatTensor:$scales, QAF_FloatTensor:$zero_points,
                    QAF_TernaryTensor:$a, QAF_TernaryTensor:$b,
-                   QAF_QuantFormatAttr:$format, F64Attr:$omega);
+                   QAF_QuantFormatAttr:$format,
+                   QAF_PositiveFiniteF64Attr:$omega);
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_L4QLinearOp : QAF_Op<"l4q_linear"> {
+def QAF_L4QLinearOp : QAF_Op<"l4q_linear",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "L4Q: fake-quantized W0 + α·B·A with trainable scales";
   let description = [{
     METHODS.md §2. `weight` is the frozen float W0 in ONNX MatMul layout
@@ -126,33 +149,38 @@ def QAF_L4QLinearOp : QAF_Op<"l4q_linear"> {
   let arguments = (ins QAF_FloatTensor:$input, QAF_FloatTensor:$weight,
                    QAF_FloatTensor:$a, QAF_FloatTensor:$b,
                    QAF_FloatTensor:$scales, QAF_FloatTensor:$offsets,
-                   I64Attr:$bits, I64Attr:$group_size, F64Attr:$alpha);
+                   QAF_BitsAttr:$bits, QAF_PositiveI64Attr:$group_size,
+                   QAF_FiniteF64Attr:$alpha);
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_LoRAOp : QAF_Op<"lora"> {
+def QAF_LoRAOp : QAF_Op<"lora",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "LoRA update: Δy = scale · (x · Aᵀ) · Bᵀ";
   let description = [{
     METHODS.md §5–6. `a` [r, K], `b` [N, r]; `scale` is α/r. The layer's
     output is its base output plus Δy.
   }];
   let arguments = (ins QAF_FloatTensor:$input, QAF_FloatTensor:$a,
-                   QAF_FloatTensor:$b, F64Attr:$scale);
+                   QAF_FloatTensor:$b, QAF_FiniteF64Attr:$scale);
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_QALoRAOp : QAF_Op<"qalora"> {
+def QAF_QALoRAOp : QAF_Op<"qalora",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "QA-LoRA update: Δy = scale · B · A · x̄ (x pooled per group)";
   let description = [{
     METHODS.md §3. x̄ is the mean of x over each group of `group_size`
     input features; `a` [r, K/group_size], `b` [N, r]; `scale` is α/r.
   }];
   let arguments = (ins QAF_FloatTensor:$input, QAF_FloatTensor:$a,
-                   QAF_FloatTensor:$b, I64Attr:$group_size, F64Attr:$scale);
+                   QAF_FloatTensor:$b, QAF_PositiveI64Attr:$group_size,
+                   QAF_FiniteF64Attr:$scale);
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_QAHiRAOp : QAF_Op<"qahira"> {
+def QAF_QAHiRAOp : QAF_Op<"qahira",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "QA-HiRA update: Δy = α · RepeatRows_λ(M · x̄)";
   let description = [{
     METHODS.md §3. x̄ pooled over each group of `group_size` input features;
@@ -160,18 +188,21 @@ def QAF_QAHiRAOp : QAF_Op<"qahira"> {
     consecutive outputs.
   }];
   let arguments = (ins QAF_FloatTensor:$input, QAF_FloatTensor:$m,
-                   I64Attr:$group_size, I64Attr:$repeat_out, F64Attr:$alpha);
+                   QAF_PositiveI64Attr:$group_size,
+                   QAF_PositiveI64Attr:$repeat_out, QAF_FiniteF64Attr:$alpha);
   let results = (outs QAF_FloatTensor:$output);
 }
 
-def QAF_QBaRAOp : QAF_Op<"qbara"> {
+def QAF_QBaRAOp : QAF_Op<"qbara",
+    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
   let summary = "Q-BaRA update: Δy = scale · RepeatRows_λ(B · A · AvgPool_λ(x))";
   let description = [{
     METHODS.md §4. `a` [λr, K/λ], `b` [N/λ, λr] with λ = `pool`; `scale`
     is α/r.
   }];
   let arguments = (ins QAF_FloatTensor:$input, QAF_FloatTensor:$a,
-                   QAF_FloatTensor:$b, I64Attr:$pool, F64Attr:$scale);
+                   QAF_FloatTensor:$b, QAF_PositiveI64Attr:$pool,
+                   QAF_FiniteF64Attr:$scale);
   let results = (outs QAF_FloatTensor:$output);
 }
 
