@@ -703,8 +703,18 @@ struct SqueezeLowering : LinalgLoweringPattern<onnx::SqueezeOp> {
       if (!axes)
         return lowerUnitDimsReshape(rw, op, data, resultType, op.getAxes(),
                                     adaptor.getAxes(), /*squeeze=*/true);
-      for (int64_t axis : *axes)
-        squeezed[normalizeAxis(axis, rank)] = true;
+      FailureOr<SmallVector<int64_t>> dims =
+          getCheckedAxes(rw, op, *axes, rank);
+      if (failed(dims))
+        return failure();
+      for (int64_t dim : *dims) {
+        if (!dataType.isDynamicDim(dim) && dataType.getDimSize(dim) != 1)
+          return reportUnsupported(rw, op,
+                                   "cannot squeeze dimension " + Twine(dim) +
+                                       " of size " +
+                                       Twine(dataType.getDimSize(dim)));
+        squeezed[dim] = true;
+      }
     }
     // A squeezed dim is 1 (a dynamic one at run time, by the ONNX contract).
     SmallVector<int64_t> shape(dataType.getShape());
@@ -744,11 +754,18 @@ struct UnsqueezeLowering : LinalgLoweringPattern<onnx::UnsqueezeOp> {
       return lowerUnitDimsReshape(rw, op, data, resultType, op.getAxes(),
                                   adaptor.getAxes(), /*squeeze=*/false);
     int64_t rank = resultType.getRank();
-    SmallVector<int64_t> newDims;
-    for (int64_t axis : *axes)
-      newDims.push_back(normalizeAxis(axis, rank));
-    llvm::sort(newDims);
-    Value expanded = expandReducedDims(rw, loc, data, newDims, rank);
+    FailureOr<SmallVector<int64_t>> newDims =
+        getCheckedAxes(rw, op, *axes, rank);
+    if (failed(newDims))
+      return failure();
+    int64_t dataRank = cast<RankedTensorType>(data.getType()).getRank();
+    if (dataRank + static_cast<int64_t>(newDims->size()) != rank)
+      return reportUnsupported(rw, op,
+                               "inserting " + Twine(newDims->size()) +
+                                   " dimensions into rank " + Twine(dataRank) +
+                                   " does not give the result rank " +
+                                   Twine(rank));
+    Value expanded = expandReducedDims(rw, loc, data, *newDims, rank);
     return LoweredValues{expanded};
   }
 };

@@ -132,6 +132,24 @@ FailureOr<int64_t> getCheckedAxis(RewriterBase &rewriter, Operation *op,
   return *dim;
 }
 
+FailureOr<SmallVector<int64_t>> getCheckedAxes(RewriterBase &rewriter,
+                                               Operation *op,
+                                               ArrayRef<int64_t> axes,
+                                               int64_t rank) {
+  SmallVector<int64_t> dims;
+  for (int64_t axis : axes) {
+    FailureOr<int64_t> dim = getCheckedAxis(rewriter, op, axis, rank);
+    if (failed(dim))
+      return failure();
+    if (llvm::is_contained(dims, *dim))
+      return reportUnsupported(rewriter, op,
+                               "axes name dimension " + Twine(*dim) + " twice");
+    dims.push_back(*dim);
+  }
+  llvm::sort(dims);
+  return dims;
+}
+
 //===----------------------------------------------------------------------===//
 // Shapes and broadcasting
 //===----------------------------------------------------------------------===//

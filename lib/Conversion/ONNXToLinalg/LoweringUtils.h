@@ -90,6 +90,13 @@ mlir::FailureOr<int64_t> getCheckedAxis(mlir::RewriterBase &rewriter,
                                         mlir::Operation *op, int64_t axis,
                                         int64_t rank);
 
+/// The sorted dims in [0, rank) that the constant `axes` name, each in
+/// [-rank, rank) and named once; otherwise reported on `op`. (Lowerings read
+/// constant axes that shape inference may not have checked.)
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+getCheckedAxes(mlir::RewriterBase &rewriter, mlir::Operation *op,
+               llvm::ArrayRef<int64_t> axes, int64_t rank);
+
 //===----------------------------------------------------------------------===//
 // Shapes and broadcasting
 //===----------------------------------------------------------------------===//

@@ -59,3 +59,46 @@ func.func @unranked_elementwise_operand(%x: tensor<*xf32>) -> tensor<*xf32> {
   %0 = onnx.Sqrt %x : (tensor<*xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// Constant axes are read by the lowering even where shape inference has not
+// checked them: out of range, repeated, or a dim that is not 1 is an error,
+// never a crash (the mutation fuzz of test/fuzz/mutate_mlir.py found these).
+func.func @squeeze_axis_out_of_range(%x: tensor<1x?x1x4xf32>) -> tensor<?x4xf32> {
+  %a = onnx.Constant {value = dense<[0, 9223372036854775807]> : tensor<2xi64>} : tensor<2xi64>
+  // expected-error @below {{axis 9223372036854775807 is out of range for rank 4}}
+  // expected-error @below {{failed to legalize operation 'onnx.Squeeze'}}
+  %y = onnx.Squeeze %x, %a : (tensor<1x?x1x4xf32>, tensor<2xi64>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @squeeze_not_one(%x: tensor<1x3x1x4xf32>) -> tensor<1x1x4xf32> {
+  %a = onnx.Constant {value = dense<[1]> : tensor<1xi64>} : tensor<1xi64>
+  // expected-error @below {{cannot squeeze dimension 1 of size 3}}
+  // expected-error @below {{failed to legalize operation 'onnx.Squeeze'}}
+  %y = onnx.Squeeze %x, %a : (tensor<1x3x1x4xf32>, tensor<1xi64>) -> tensor<1x1x4xf32>
+  return %y : tensor<1x1x4xf32>
+}
+
+// -----
+
+func.func @unsqueeze_axis_out_of_range(%x: tensor<?x4xf32>) -> tensor<1x?x4x1xf32> {
+  %a = onnx.Constant {value = dense<[-64, -1]> : tensor<2xi64>} : tensor<2xi64>
+  // expected-error @below {{axis -64 is out of range for rank 4}}
+  // expected-error @below {{failed to legalize operation 'onnx.Unsqueeze'}}
+  %y = onnx.Unsqueeze %x, %a : (tensor<?x4xf32>, tensor<2xi64>) -> tensor<1x?x4x1xf32>
+  return %y : tensor<1x?x4x1xf32>
+}
+
+// -----
+
+func.func @unsqueeze_axis_twice(%x: tensor<?x4xf32>) -> tensor<1x?x4x1xf32> {
+  %a = onnx.Constant {value = dense<[0, -4]> : tensor<2xi64>} : tensor<2xi64>
+  // expected-error @below {{axes name dimension 0 twice}}
+  // expected-error @below {{failed to legalize operation 'onnx.Unsqueeze'}}
+  %y = onnx.Unsqueeze %x, %a : (tensor<?x4xf32>, tensor<2xi64>) -> tensor<1x?x4x1xf32>
+  return %y : tensor<1x?x4x1xf32>
+}
