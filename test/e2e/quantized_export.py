@@ -14,13 +14,15 @@ within logits_tolerance (128 float32 roundings of the largest logit) for two
 batch sizes and sequence lengths.
 
 Both sides of that comparison run qaf's codes, so a quantizer bug would pass
-it; three checks do not trust them: the exported weights (DequantizeLinear
-form) lie within half a quantization step of the float weights, the step
-computed from the float weights alone; for asymmetric 2/4/8 bits the
-MatMulNBits initializers (packed codes, scales, packed zero points) equal
-ONNX Runtime's own quantizer's wherever the two rules agree; and qaf's
-quantized logits stay within a per-bit-width bound of the float model's
-(ONNX Runtime on the original model). The model is
+it; four checks do not trust them: qaf's logits match (same tolerance) ONNX
+Runtime on the float model whose quantized weights numpy replaced by its
+own round-to-nearest of METHODS.md §0 (numpy_rtn); the exported weights
+(DequantizeLinear form) lie within half a quantization step of the float
+weights, the step computed from the float weights alone; for asymmetric
+2/4/8 bits the MatMulNBits initializers (packed codes, scales, packed zero
+points) equal ONNX Runtime's own quantizer's wherever the two rules agree;
+and qaf's quantized logits stay within a per-bit-width bound of the float
+model's (ONNX Runtime on the original model). The model is
 gen_llama_onnx.TEST_INIT_STD's (attention far from uniform).
 
 ONNX Runtime fuses 4-bit DequantizeLinear + MatMul into MatMulNBits and, by
@@ -232,6 +234,42 @@ def rounding_bound_problems(graph, float_weights, bits, group, scheme):
     return problems, worst
 
 
+def numpy_rtn(weight, bits, group, scheme):
+    """METHODS.md §0's round-to-nearest of a [K, N] MatMul weight, groups of
+    `group` inputs per output, in float32 like the rule: asym s = (max -
+    min) / q_max (at least max |w| * 2^-20), z = round(-min / s), q =
+    clamp(round(w / s) + z, 0, q_max); sym s = max |w| / (2^(bits-1) - 1),
+    z = 2^(bits-1). np.round rounds half to even, as the rule does. Returns
+    the dequantized weight s * (q - z), [K, N]."""
+    k, n = weight.shape
+    w = np.ascontiguousarray(weight.T).reshape(n, k // group, group).astype(np.float32)
+    q_max = np.float32((1 << bits) - 1)
+    absmax = np.abs(w).max(-1, keepdims=True)
+    if scheme == "asym":
+        lo, hi = w.min(-1, keepdims=True), w.max(-1, keepdims=True)
+        scale = np.maximum((hi - lo) / q_max, absmax * np.float32(2.0 ** -20))
+        zero = np.round(-lo / scale)
+    else:
+        zero = np.float32(1 << (bits - 1))
+        scale = absmax / (zero - np.float32(1))
+    scale = np.where(scale == 0, np.float32(1), scale)
+    codes = np.clip(np.round(w / scale) + zero, 0, q_max)
+    return (scale * (codes - zero)).astype(np.float32).reshape(n, k).T
+
+
+def rtn_reference_model(model, folder, quantized_weights, bits, group, scheme):
+    """The float model with numpy_rtn's weights in place of the quantized
+    ones: an oracle for qaf's quantized logits that shares nothing with qaf."""
+    proto = onnx.load(model)
+    for init in proto.graph.initializer:
+        if init.name in quantized_weights:
+            init.CopyFrom(numpy_helper.from_array(
+                numpy_rtn(numpy_helper.to_array(init), bits, group, scheme), init.name))
+    path = os.path.join(folder, "numpy-rtn.onnx")
+    onnx.save(proto, path)
+    return path
+
+
 def check_config(args, tmp, cfg, model, bits, group, scheme, float_logits):
     name = f"{bits}bit-g{group}-{scheme}"
     folder = os.path.join(tmp, name)
@@ -252,6 +290,7 @@ def check_config(args, tmp, cfg, model, bits, group, scheme, float_logits):
     qaf = {(batch, seq): qaf_logits(args, artifact, folder, feeds, f"{batch}x{seq}")
            for (batch, seq), feeds in inputs.items()}
     passed = failed = 0
+    quantized_weights = set()  # the float weights qaf quantized, from the export
     # Against the float model: a quantizer far off its rule fails here even
     # when the exported model reproduces its codes.
     for shape, actual in qaf.items():
@@ -284,6 +323,8 @@ def check_config(args, tmp, cfg, model, bits, group, scheme, float_logits):
             problems += mismatches
             print(f"{'ok  ' if not mismatches else 'FAIL'} {name} {form}: every weight within "
                   f"half a step of the float weight (worst {worst:.3g} steps)")
+            quantized_weights = {node.input[0].removesuffix(".qcodes_kn") for node in graph.node
+                                 if node.op_type == "DequantizeLinear"}
         if not problems and zero_points == "uint8" and scheme == "asym" and bits in ORT_NBITS:
             mismatches, compared, total = ort_quantizer_problems(graph, float_weights, bits,
                                                                  group)
@@ -313,6 +354,20 @@ def check_config(args, tmp, cfg, model, bits, group, scheme, float_logits):
                   f"max |qaf - onnxruntime| = {diff:.3g} (tolerance {tolerance:.3g}){note}")
             passed += ok
             failed += not ok
+    # The float model quantized by numpy (METHODS.md §0), run by ONNX
+    # Runtime, against qaf's logits: same tolerance as against the exports.
+    session = ort_session(rtn_reference_model(model, folder, quantized_weights, bits, group,
+                                              scheme))
+    for (batch, seq), feeds in inputs.items():
+        expected = session.run(None, feeds)[0]
+        diff = float(np.max(np.abs(qaf[(batch, seq)] - expected)))
+        tolerance = logits_tolerance(expected)
+        ok = diff <= tolerance and len(quantized_weights) > 0
+        print(f"{'ok  ' if ok else 'FAIL'} {name} batch={batch} seq={seq}: max |qaf - "
+              f"float model with numpy's RTN weights ({len(quantized_weights)} layers)| = "
+              f"{diff:.3g} (tolerance {tolerance:.3g})")
+        passed += ok
+        failed += not ok
     return passed, failed
 
 
