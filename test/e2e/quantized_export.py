@@ -59,8 +59,8 @@ TOLERANCE_EPSILONS = 128
 # measured over CONFIGS and SHAPES (8 bits: 0.028-0.106; 4 bits: 0.52-0.77;
 # 3 bits: 0.97-0.99; 2 bits: 1.24-1.34) times 1.5. The test model's sharp
 # attention amplifies weight errors, so below 8 bits this bound only catches
-# a quantizer that is far off; the per-weight bound of
-# rounding_bound_problems (theory, half a step) is the tight one.
+# a quantizer that is far off; the tight checks are the per-weight bound of
+# rounding_bound_problems (theory, half a step) and numpy_rtn's model.
 FLOAT_BOUNDS = {8: 0.16, 4: 1.15, 3: 1.5, 2: 2.0}
 # Fewer groups than this compared with ONNX Runtime's quantizer is a failure
 # (the rules agree on nearly every group of normal weights).
