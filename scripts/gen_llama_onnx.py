@@ -60,6 +60,11 @@ FLOAT_MIN = float(np.finfo(np.float32).min)
 CONFIG_METADATA_KEY = "qaf.llama_config"
 MIN_OPSET = 14  # Trilu
 EXTERNAL_SIZE_THRESHOLD = 1024  # same default as onnx.save_model
+DEFAULT_INIT_STD = 0.02  # HF's initializer_range
+# The init scale of the tests' models: attention far from uniform, so the logits depend on the
+# token positions (a wrong rotary sign moves them by about their own size; see
+# test/e2e/llama_compiled.py), while RMSNorm keeps every activation finite.
+TEST_INIT_STD = 0.25
 
 
 # --------------------------------------------------------------------------- config
@@ -80,6 +85,11 @@ class LlamaConfig:
     tie_embeddings: bool = False
     qkv_bias: bool = False
     rsqrt: str = "div"  # "div": Div(1, Sqrt(.)) (TorchScript); "reciprocal": Reciprocal(Sqrt(.))
+    # Standard deviation of the "normal" and "bias" weights. HF's 0.02 leaves a tiny model's
+    # attention scores near 0, so softmax is nearly uniform and the logits barely depend on
+    # positions (RoPE, causal mask); tests that must see position bugs use a larger value
+    # (TEST_INIT_STD).
+    init_std: float = DEFAULT_INIT_STD
 
     @property
     def head_dim(self) -> int:
@@ -99,9 +109,15 @@ class LlamaConfig:
             raise ValueError(f"opset must be in [{MIN_OPSET}, {max_opset}], got {self.opset}")
         if self.rsqrt not in ("div", "reciprocal"):
             raise ValueError("rsqrt must be 'div' or 'reciprocal'")
+        if not self.init_std > 0:
+            raise ValueError(f"init_std must be positive, got {self.init_std}")
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        values = dataclasses.asdict(self)
+        # The default is left out, so models made before the option are byte-identical.
+        if values["init_std"] == DEFAULT_INIT_STD:
+            del values["init_std"]
+        return json.dumps(values, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "LlamaConfig":
@@ -129,8 +145,8 @@ def inv_freq(cfg: LlamaConfig) -> np.ndarray:
 def weight_specs(cfg: LlamaConfig) -> List[Tuple[str, Tuple[int, ...], str]]:
     """(name, shape, kind) of every trainable tensor, in generation and initializer order.
 
-    kind: "normal" (std 0.02, like HF init), "norm" (1 + 0.1 * normal, so the per-channel
-    scale matters), "bias" (std 0.02).
+    kind: "normal" (std cfg.init_std, 0.02 by default like HF init), "norm" (1 + 0.1 * normal,
+    so the per-channel scale matters), "bias" (std cfg.init_std).
     """
     h, d, kv, f = cfg.hidden, cfg.head_dim, cfg.kv_heads, cfg.intermediate
     specs: List[Tuple[str, Tuple[int, ...], str]] = [("model.embed_tokens.weight", (cfg.vocab, h), "normal")]
@@ -164,7 +180,7 @@ def generate_weights(cfg: LlamaConfig) -> Iterator[Tuple[str, np.ndarray]]:
             a *= np.float32(0.1)
             a += np.float32(1.0)
         else:
-            a *= np.float32(0.02)
+            a *= np.float32(cfg.init_std)
         yield name, a
 
 
@@ -641,7 +657,7 @@ def config_from_args(args: argparse.Namespace) -> LlamaConfig:
     if args.preset:
         values.update(PRESETS[args.preset])
     for field in ("vocab", "hidden", "layers", "heads", "kv_heads", "intermediate", "rope_theta", "eps",
-                  "seed", "opset", "rsqrt"):
+                  "seed", "opset", "rsqrt", "init_std"):
         v = getattr(args, field)
         if v is not None:
             values[field] = v
@@ -667,6 +683,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--rope-theta", type=float)
     ap.add_argument("--eps", type=float)
     ap.add_argument("--seed", type=int)
+    ap.add_argument("--init-std", type=float,
+                    help=f"std of the projection/embedding weights (default {DEFAULT_INIT_STD}; "
+                         f"the tests use {TEST_INIT_STD}, for attention far from uniform)")
     ap.add_argument("--opset", type=int, help="ONNX opset (default 17; ReduceMean takes axes as input from 18)")
     ap.add_argument("--rsqrt", choices=["div", "reciprocal"], help="RMSNorm 1/sqrt as Div(1, .) (default) or Reciprocal")
     ap.add_argument("--attention-mask", action=argparse.BooleanOptionalAction, default=True,

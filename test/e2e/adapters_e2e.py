@@ -3,7 +3,9 @@
 
 1. Every adapter starts as a no-op: after `--qaf-quantize-weights`, each of
    `--qaf-attach-adapters=method=lota|lora|qalora|qahira|qbara` gives a
-   compiled model whose logits equal the quantized model's bit for bit.
+   compiled model whose logits equal the quantized model's bit for bit,
+   and holds one adapter op per quantized layer (counted in the IR: a pass
+   that attached nothing would pass the bit-identity check trivially).
 2. L4Q with its initialisation (B = 0, offsets 0) computes symmetric RTN
    with the init scale: compared with ONNX Runtime running the float model
    whose linear weights numpy replaced by s·round(clamp(W/s)).
@@ -14,6 +16,7 @@ Exit status 0 when every check passed; prints `N passed, F failed`.
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,12 +31,13 @@ import gen_llama_onnx as gen  # noqa: E402
 
 SHAPES = [(1, 6), (2, 13)]
 GROUP = 32
+# method -> (--qaf-attach-adapters options, the op it attaches).
 ADAPTERS = {
-    "lota": "method=lota rank=8",
-    "lora": "method=lora rank=4 alpha=8",
-    "qalora": "method=qalora rank=4 alpha=8",
-    "qahira": "method=qahira repeat-out=2 alpha=2",
-    "qbara": "method=qbara rank=4 pool=2 alpha=8",
+    "lota": ("method=lota rank=8", "lota_linear"),
+    "lora": ("method=lora rank=4 alpha=8", "lora"),
+    "qalora": ("method=qalora rank=4 alpha=8", "qalora"),
+    "qahira": ("method=qahira repeat-out=2 alpha=2", "qahira"),
+    "qbara": ("method=qbara rank=4 pool=2 alpha=8", "qbara"),
 }
 
 
@@ -52,6 +56,7 @@ def run(command, timeout=300):
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n"
                            f"{result.stderr.strip()[:2000]}")
+    return result.stdout
 
 
 class Model:
@@ -69,6 +74,10 @@ class Model:
         self.feeds = [{k: v for k, v in gen.make_inputs(self.cfg, b, s).items() if k in names}
                       for b, s in SHAPES]
         self.float_logits = [session.run(None, feeds)[0] for feeds in self.feeds]
+
+    def op_count(self, source, op):
+        """How many `qaf.<op>` ops the module at `source` holds."""
+        return len(re.findall(rf"= qaf\.{op} ", run([self.args.qaf_opt, source])))
 
     def transform(self, source, name, pipeline):
         out = os.path.join(self.tmp, name + ".mlirbc")
@@ -95,8 +104,14 @@ def check_zero_init(model, checks):
     quantized = model.transform(model.mlir, "q4",
                                 f"--qaf-quantize-weights=bits=4 group-size={GROUP}")
     base = model.logits(quantized, "q4")
-    for name, options in ADAPTERS.items():
+    layers = model.op_count(quantized, "qlinear")
+    for name, (options, op) in ADAPTERS.items():
         adapted = model.transform(quantized, name, f"--qaf-attach-adapters={options}")
+        # Bit-identical logits prove nothing when no adapter was attached.
+        attached = model.op_count(adapted, op)
+        checks.report(layers > 0 and attached == layers,
+                      f"{name}: {attached} qaf.{op} ops attached to the quantized model's "
+                      f"{layers} qaf.qlinear layers")
         logits = model.logits(adapted, name)
         same = all(np.array_equal(a, b) for a, b in zip(logits, base))
         worst = max(float(np.max(np.abs(a - b))) for a, b in zip(logits, base))

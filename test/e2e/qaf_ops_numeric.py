@@ -199,6 +199,130 @@ def l4q_case(rng, bits, k=96, n=40, r=4, group=32, alpha=1.0):
     return module, lambda x: x @ weight.T
 
 
+# Hand-worked examples, one per method: K = 4 inputs, x = [1, 2, 3, 4], the
+# factors and the expected outputs written out and worked by hand in the
+# comments (from METHODS.md, not from the formulas above), so that a wrong
+# transcription of a formula in both qaf and this file cannot pass.
+HAND_X = np.array([[1, 2, 3, 4]], np.float32)
+
+
+def hand_lora(rng):
+    # LoRA (§6), r = 1, scale = α/r = 2:
+    #   A·x = 1·1 + 0·2 − 1·3 + 2·4 = 6
+    #   Δy = 2 · B · 6 = 2 · [0.5·6, −1·6] = [6, −12]
+    a = np.array([[1, 0, -1, 2]], np.float32)
+    b = np.array([[0.5], [-1]], np.float32)
+    module = adapter_module(4, 2, [("a", a, "f32"), ("b", b, "f32")], "lora",
+                            "scale = 2.0 : f64")
+    return module, [6, -12]
+
+
+def hand_qalora(rng):
+    # QA-LoRA (§3), g = 2, r = 1, scale = α/r = 0.5:
+    #   x̄ = [(1 + 2)/2, (3 + 4)/2] = [1.5, 3.5]
+    #   A·x̄ = 2·1.5 − 1·3.5 = −0.5
+    #   Δy = 0.5 · [1·(−0.5), 0.5·(−0.5)] = [−0.25, −0.125]
+    a = np.array([[2, -1]], np.float32)
+    b = np.array([[1], [0.5]], np.float32)
+    module = adapter_module(4, 2, [("a", a, "f32"), ("b", b, "f32")], "qalora",
+                            "group_size = 2 : i64, scale = 0.5 : f64")
+    return module, [-0.25, -0.125]
+
+
+def hand_qahira(rng):
+    # QA-HiRA (§3), g = 2, λout = 2, α = 1.5, M is [4/2, 4/2]:
+    #   x̄ = [1.5, 3.5]
+    #   M·x̄ = [2·1.5 − 2·3.5, 1·1.5 + 0·3.5] = [−4, 1.5]
+    #   α·M·x̄ = [−6, 2.25]; each row feeds 2 outputs: [−6, −6, 2.25, 2.25]
+    m = np.array([[2, -2], [1, 0]], np.float32)
+    module = adapter_module(
+        4, 4, [("m", m, "f32")], "qahira",
+        "alpha = 1.5 : f64, group_size = 2 : i64, repeat_out = 2 : i64")
+    return module, [-6, -6, 2.25, 2.25]
+
+
+def hand_qbara(rng):
+    # Q-BaRA (§4), λ = 2, r = 1 (rank λr = 2), scale = α/r = 2;
+    # A is [λr, K/λ] = [2, 2], B is [N/λ, λr] = [2, 2]:
+    #   AvgPool_2(x) = [1.5, 3.5]
+    #   A·p = [1·1.5 + 0·3.5, 0·1.5 + 2·3.5] = [1.5, 7]
+    #   B·(A·p) = [1·1.5 − 1·7, 0.5·1.5 + 0·7] = [−5.5, 0.75]
+    #   2 · that = [−11, 1.5], rows repeated λ = 2 times: [−11, −11, 1.5, 1.5]
+    a = np.array([[1, 0], [0, 2]], np.float32)
+    b = np.array([[1, -1], [0.5, 0]], np.float32)
+    module = adapter_module(4, 4, [("a", a, "f32"), ("b", b, "f32")], "qbara",
+                            "pool = 2 : i64, scale = 2.0 : f64")
+    return module, [-11, -11, 1.5, 1.5]
+
+
+def hand_lota(rng):
+    # LoTA-QAF (§1), 2 bits (q_max = 3), g = 2, r = 2, ω = 1:
+    #   A_T = [[1, 1, −1, 0], [1, −1, −1, 1]], B_T = [[1, 1], [−1, −1]]
+    #   ΔW = B_T·A_T: row 0 = A0 + A1 = [2, 0, −2, 1]
+    #                 row 1 = −A0 − A1 = [−2, 0, 2, −1]
+    #   codes q: row 0 = [1, 2, 3, 0], row 1 = [0, 2, 3, 2]
+    #   Ŵ row 0: 2 > 1 and 1 < 3 → +1; 0 → 0; −2 < −1 and 3 > 0 → −1;
+    #            1 > 1 is false → 0:                    [1, 0, −1, 0]
+    #   Ŵ row 1: −2 but q = 0 (down masked) → 0; 0; 2 but q = 3 (up masked)
+    #            → 0; −1 → 0:                           [0, 0, 0, 0]
+    #   R = ΔW − ω·Ŵ: row 0 = [1, 0, −1, 1], row 1 = [−2, 0, 2, −1]
+    #   μ = group mean of R / ω: row 0 = [0.5, 0], row 1 = [−1, 0.5]
+    #   s: row 0 = [0.5, 0.25], row 1 = [1, 0.5]; z: row 0 = [1, 2], row 1 = [0, 1]
+    #   w_eff = s·(q + Ŵ − z + μ):
+    #     row 0: 0.5·(1+1−1+0.5) = 0.75, 0.5·(2−1+0.5) = 0.75,
+    #            0.25·(3−1−2) = 0, 0.25·(0−2) = −0.5
+    #     row 1: 1·(0−0−1) = −1, 1·(2−0−1) = 1,
+    #            0.5·(3−1+0.5) = 1.25, 0.5·(2−1+0.5) = 0.75
+    #   y = w_eff·x: 0.75 + 1.5 + 0 − 2 = 0.25;  −1 + 2 + 3.75 + 3 = 7.75
+    # Codes packed 2 bits each, first code lowest: row 0 = 1 | 2<<2 | 3<<4 =
+    # 0x39, row 1 = 2<<2 | 3<<4 | 2<<6 = 0xB8.
+    codes = np.array([[0x39], [0xB8]], np.uint8)
+    scales = np.array([[0.5, 0.25], [1, 0.5]], np.float32)
+    zeros = np.array([[1, 2], [0, 1]], np.float32)
+    a_t = np.array([[1, 1, -1, 0], [1, -1, -1, 1]], np.int8)
+    b_t = np.array([[1, 1], [-1, -1]], np.int8)
+    fmt = "#qaf.qformat<bits = 2, group_size = 2, scheme = asym>"
+    module = adapter_module(
+        4, 2, [("codes", codes, "ui8"), ("scales", scales, "f32"),
+               ("zeros", zeros, "f32"), ("a", a_t, "i8"), ("b", b_t, "i8")],
+        "lota_linear", f"format = {fmt}, omega = 1.0 : f64")
+    return module, [0.25, 7.75]
+
+
+def hand_l4q(rng):
+    # L4Q (§2), 3 bits (Q_N = −4, Q_P = 3), g = 2, r = 1, α = 1:
+    #   W0ᵀ: row 0 = [1.0, −0.2, 0.5, 1.0], row 1 = [0, 0.1, −0.9, 0.4]
+    #   A = [1, 0, 0, −1], B = [0.2, 0.5]ᵀ: B·A row 0 = [0.2, 0, 0, −0.2],
+    #   row 1 = [0.5, 0, 0, −0.5]
+    #   W_c: row 0 = [1.2, −0.2, 0.5, 0.8], row 1 = [0.5, 0.1, −0.9, −0.1]
+    #   s: row 0 = [0.25, 0.5], row 1 = [0.2, 0.25]
+    #   β: row 0 = [0, 0.1],   row 1 = [0.05, 0]
+    #   u = (W_c − β)/s: row 0 = [4.8, −0.8, 0.8, 1.4]
+    #                    row 1 = [2.25, 0.25, −3.6, −0.4]
+    #   w̃ = round(clamp(u, −4, 3)): row 0 = [3, −1, 1, 1], row 1 = [2, 0, −4, 0]
+    #   W_q = s·w̃ + β: row 0 = [0.75, −0.25, 0.6, 0.6]
+    #                  row 1 = [0.45, 0.05, −1.0, 0]
+    #   y: 0.75 − 0.5 + 1.8 + 2.4 = 4.45;  0.45 + 0.1 − 3 + 0 = −2.45
+    w0 = np.array([[1.0, 0], [-0.2, 0.1], [0.5, -0.9], [1.0, 0.4]], np.float32)
+    a = np.array([[1, 0, 0, -1]], np.float32)
+    b = np.array([[0.2], [0.5]], np.float32)
+    scales = np.array([[0.25, 0.5], [0.2, 0.25]], np.float32)
+    offsets = np.array([[0, 0.1], [0.05, 0]], np.float32)
+    module = adapter_module(
+        4, 2, [("w", w0, "f32"), ("a", a, "f32"), ("b", b, "f32"),
+               ("scales", scales, "f32"), ("offsets", offsets, "f32")],
+        "l4q_linear", "alpha = 1.0 : f64, bits = 3 : i64, group_size = 2 : i64")
+    return module, [4.45, -2.45]
+
+
+def hand_case(builder):
+    """A hand-worked example: its module, its expected outputs, its x."""
+    def build(rng):
+        module, expected = builder(rng)
+        return module, lambda x: np.array([expected], np.float64), HAND_X
+    return build
+
+
 def cases():
     # Groups of 3 and 6 codes do not fill whole bytes: they stay loops.
     for bits, group in ((2, 32), (3, 32), (4, 32), (4, 96), (8, 48), (4, 3), (2, 6)):
@@ -214,6 +338,10 @@ def cases():
         yield f"lota-{bits}bit", (lota_case, bits)
     for bits in (3, 4):
         yield f"l4q-{bits}bit", (l4q_case, bits)
+    for name, builder in (("lora", hand_lora), ("qalora", hand_qalora),
+                          ("qahira", hand_qahira), ("qbara", hand_qbara),
+                          ("lota", hand_lota), ("l4q", hand_l4q)):
+        yield f"hand-{name}", (hand_case(builder),)
 
 
 def run(command):
@@ -255,7 +383,7 @@ def main():
             folder = os.path.join(tmp, name)
             os.makedirs(folder)
             try:
-                module, reference = builder(rng, *params)
+                module, reference, *given_x = builder(rng, *params)
                 source = os.path.join(folder, "graph.mlir")
                 with open(source, "w") as f:
                     f.write(module)
@@ -263,7 +391,7 @@ def main():
                     source = decompose_kernel_ops(args, source, folder)
                 run([args.qaf_compile, source, "-o", os.path.join(folder, "artifact")])
                 k = int(module.split("tensor<?x", 1)[1].split("xf32>", 1)[0])
-                x = rng.standard_normal((3, k)).astype(np.float32)
+                x = given_x[0] if given_x else rng.standard_normal((3, k)).astype(np.float32)
                 np.save(os.path.join(folder, "x.npy"), x)
                 run([args.qaf_run, "infer", os.path.join(folder, "artifact"),
                      "--input", f"x={os.path.join(folder, 'x.npy')}",

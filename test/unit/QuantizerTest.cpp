@@ -344,6 +344,71 @@ TEST(QuantizerTest, SymmetricAndNormalFloatConstantGroups) {
   }
 }
 
+// The groups the ONNX Runtime oracle skips (its range always contains 0):
+// all positive, all negative, and a nearly constant group where the scale
+// floor (absmax · 2^-20) decides. Every number below is worked by hand from
+// METHODS.md §0, not from referenceAsymmetric (which mirrors the code).
+TEST(QuantizerTest, AsymmetricAllPositiveGroupHandWorked) {
+  // 4 bits, q_max = 15: s = (9.5 − 2)/15 = 0.5; z = round(−2/0.5) = −4;
+  // q = round(w/0.5) − 4 = 4−4, 7−4, 10−4, 19−4 = 0, 3, 6, 15;
+  // s·(q − z) = 0.5·4, 0.5·7, 0.5·10, 0.5·19 gives w back exactly.
+  std::vector<float> w = {2.0f, 3.5f, 5.0f, 9.5f};
+  QuantizedMatrix q = quantizeGroup(w, Scheme::Asymmetric, 4);
+  EXPECT_EQ(q.scales[0], 0.5f);
+  EXPECT_EQ(q.zeros[0], -4.0f);
+  EXPECT_EQ(q.codes, (Bytes{0, 3, 6, 15}));
+  EXPECT_EQ(dequantizeAll(q), w);
+}
+
+TEST(QuantizerTest, AsymmetricAllPositiveGroupClipsAtTheTop) {
+  // 2 bits, q_max = 3: s = (3.5 − 0.5)/3 = 1; z = round(−0.5) = −0 (tie to
+  // even); q = round(0.5), round(1.25), round(2), round(3.5) = 0, 1, 2, 4,
+  // and 4 clamps to 3: the top of the range comes back as 3, not 3.5 (and
+  // 0.5 as 0): the rule's half-step loss at both ends when z rounds.
+  std::vector<float> w = {0.5f, 1.25f, 2.0f, 3.5f};
+  QuantizedMatrix q = quantizeGroup(w, Scheme::Asymmetric, 2);
+  EXPECT_EQ(q.scales[0], 1.0f);
+  EXPECT_EQ(q.zeros[0], 0.0f);
+  EXPECT_EQ(q.codes, (Bytes{0, 1, 2, 3}));
+  EXPECT_EQ(dequantizeAll(q), (std::vector<float>{0.0f, 1.0f, 2.0f, 3.0f}));
+}
+
+TEST(QuantizerTest, AsymmetricAllNegativeGroupHandWorked) {
+  // 2 bits: s = (−1.5 − (−6))/3 = 1.5; z = round(6/1.5) = 4;
+  // q = round(−4) + 4, round(−3) + 4, round(−2) + 4, round(−1) + 4
+  //   = 0, 1, 2, 3; s·(q − z) = 1.5·(−4, −3, −2, −1) = w.
+  std::vector<float> w = {-6.0f, -4.5f, -3.0f, -1.5f};
+  QuantizedMatrix q = quantizeGroup(w, Scheme::Asymmetric, 2);
+  EXPECT_EQ(q.scales[0], 1.5f);
+  EXPECT_EQ(q.zeros[0], 4.0f);
+  EXPECT_EQ(q.codes, (Bytes{0, 1, 2, 3}));
+  EXPECT_EQ(dequantizeAll(q), w);
+}
+
+TEST(QuantizerTest, AsymmetricNearlyConstantGroupTakesTheScaleFloor) {
+  // w = 1 and 1 − 2^-24 (the float below 1), 4 bits: (max − min)/15 =
+  // 2^-24/15 is below the floor absmax · 2^-20 = 2^-20, so s = 2^-20;
+  // z = round(−(1 − 2^-24)·2^20) = round(−2^20 + 1/16) = −2^20;
+  // q = round(2^20) − 2^20 = 0 and round(2^20 − 1/16) − 2^20 = 0; both come
+  // back as 2^-20 · (0 + 2^20) = 1.
+  float below = std::nextafter(1.0f, 0.0f);
+  ASSERT_EQ(below, 1.0f - std::ldexp(1.0f, -24));
+  QuantizedMatrix q =
+      quantizeGroup({1.0f, below, 1.0f, below}, Scheme::Asymmetric, 4);
+  EXPECT_EQ(q.scales[0], std::ldexp(1.0f, -20));
+  EXPECT_EQ(q.zeros[0], -std::ldexp(1.0f, 20));
+  EXPECT_EQ(q.codes, (Bytes{0, 0, 0, 0}));
+  EXPECT_EQ(dequantizeAll(q), (std::vector<float>(4, 1.0f)));
+  // A negative constant, 8 bits: s = 0.75 · 2^-20, z = round(2^20) = 2^20,
+  // q = round(−2^20) + 2^20 = 0, and s·(0 − 2^20) = −0.75.
+  QuantizedMatrix negative =
+      quantizeGroup(std::vector<float>(4, -0.75f), Scheme::Asymmetric, 8);
+  EXPECT_EQ(negative.scales[0], 0.75f * std::ldexp(1.0f, -20));
+  EXPECT_EQ(negative.zeros[0], std::ldexp(1.0f, 20));
+  EXPECT_EQ(negative.codes, Bytes(4, 0));
+  EXPECT_EQ(dequantizeAll(negative), (std::vector<float>(4, -0.75f)));
+}
+
 TEST(QuantizerTest, ExtremeRangesStayFiniteAndInRange) {
   std::vector<std::vector<float>> groups = {
       // max − min overflows float. (The grid reaches up to s/2 past the

@@ -18,10 +18,14 @@ ops, dynamic shapes, edge cases), or ONNX Runtime on random inputs for any
 model given with --model.
 
 Node tests feed axes/shape inputs as graph inputs; they are turned into
-initializers first (CONSTANT_INPUT_SLOTS), as real models have them. A test
-that ONNX Runtime itself does not reproduce, or whose data do not fit its
-model, is "skipped", as are tests whose import fails (unsupported ops or
-types: they say nothing about the lowering).
+initializers first (CONSTANT_INPUT_SLOTS), as real models have them. A node
+test that ONNX Runtime itself does not reproduce, or whose data do not fit
+its model, is "skipped", as are node tests qaf rejects with a diagnostic
+(unsupported ops or types: they say nothing about the lowering). In the ORT
+suite and with --model nothing is skipped: an import failure, a crash of any
+tool, a time-out, or a model ONNX Runtime cannot run without expected
+outputs given is a failure. --expect-passed / --expect-skipped make a change
+in the counts a failure too (ctest commits the suite's counts).
 
 Usage:
   run_numeric.py --build BUILD [--filter REGEX] [--ops Add,Softmax | all] [-v]
@@ -30,10 +34,12 @@ Usage:
 A node test runs when every op of its imported IR is in MY_OPS plus --ops
 (other tests are "skipped"). With -v every test is listed, and the number
 of passed node tests per op is printed.
-The last line is "P passed, F failed, S skipped".
+The last line is "P passed, F failed, S skipped" (then any count that
+differs from --expect-*).
 """
 
 import argparse
+import math
 import os
 import re
 import subprocess
@@ -115,6 +121,17 @@ MY_OPS = {
     "SimplifiedLayerNormalization",
     "com.microsoft.SkipSimplifiedLayerNormalization", "NoValue",
 }
+
+
+class ImportFailed(RuntimeError):
+    """qaf-translate rejected the model (a diagnostic, exit status 1) or
+    crashed (any other status: a signal, an abort)."""
+
+    def __init__(self, result):
+        self.crashed = result.returncode != 1
+        what = f"crashed (exit {result.returncode})" if self.crashed \
+            else "failed"
+        super().__init__(f"import {what}: " + result.stderr.strip()[-400:])
 
 
 def run(cmd, **kwargs):
@@ -305,7 +322,7 @@ class Runner:
         result = run([self.translate, "--import-onnx", model_path,
                       "--print-weights", "-o", out])
         if result.returncode != 0:
-            raise RuntimeError("import failed: " + result.stderr.strip()[-400:])
+            raise ImportFailed(result)
         with open(out) as f:
             text = f.read()
         ops = set(re.findall(r"(?:=|^)\s*(onnx\.[A-Za-z_.]+)[ (]", text, re.M))
@@ -487,12 +504,9 @@ def random_input(value_info, rng):
     return rng.standard_normal(shape).astype(dtype)
 
 
-def run_model(runner, model_path, seed=0, inputs=None, qaf_model=None,
-              expected=None):
+def run_model(runner, model_path, seed=0, inputs=None, expected=None):
     """ONNX Runtime is the oracle on `inputs` (random when not given),
-    unless `expected` outputs are given. `qaf_model` is the model qaf imports
-    when it differs from the one ORT runs (an op ORT knows in another
-    domain)."""
+    unless `expected` outputs are given."""
     import onnxruntime
     model = onnx.load(model_path)
     initializers = {i.name for i in model.graph.initializer}
@@ -501,14 +515,16 @@ def run_model(runner, model_path, seed=0, inputs=None, qaf_model=None,
     if inputs is None:
         inputs = [random_input(i, rng) for i in graph_inputs]
     if expected is None:
+        # A model ONNX Runtime cannot run needs its expected outputs given.
         try:
             session = onnxruntime.InferenceSession(
                 model_path, providers=["CPUExecutionProvider"])
         except Exception as error:
-            return "skipped", f"ONNX Runtime cannot run it: {str(error)[:200]}"
+            return "failed", ("ONNX Runtime cannot run it and no expected "
+                              f"outputs are given: {str(error)[:200]}")
         expected = session.run(None, {i.name: v for i, v in
                                       zip(graph_inputs, inputs)})
-    imported, _ = runner.imported_ops(qaf_model or model_path)
+    imported, _ = runner.imported_ops(model_path)
     outputs, elems = runner.execute(imported, inputs,
                                     [e.dtype for e in expected])
     errors = check_outputs(outputs, expected, elems)
@@ -538,14 +554,9 @@ def ort_suite(runner, workdir):
         return path
 
     def case(name, nodes, inputs, outputs, values=None, initializers=(),
-             opset=21, qaf_nodes=None, expected=None):
+             opset=21, expected=None):
         path = model(name, nodes, inputs, outputs, initializers, opset)
-        qaf_path = None
-        if qaf_nodes is not None:
-            qaf_path = model(name + "_qaf", qaf_nodes, inputs, outputs,
-                             initializers, opset)
         return (name, lambda: run_model(runner, path, inputs=values,
-                                        qaf_model=qaf_path,
                                         expected=expected))
 
     node = helper.make_node
@@ -572,9 +583,13 @@ def ort_suite(runner, workdir):
             v = np.abs(f32(3, 7)).astype(dt) + (0.1 if op in ("Sqrt", "Log",
                                                               "Reciprocal")
                                                  else -0.5)
+            # ONNX Runtime has no double Erf: math.erf (double) is the
+            # oracle there.
+            expected = [np.vectorize(math.erf)(v.astype(dt))] \
+                if (op, dt) == ("Erf", np.float64) else None
             cases.append(case(f"{op.lower()}_{dt.__name__}",
                               [node(op, ["x"], ["y"])], [("x", t, [3, 7])],
-                              [("y", t)], [v.astype(dt)]))
+                              [("y", t)], [v.astype(dt)], expected=expected))
     # Integer unary / binary with signedness.
     i8 = np.array([-128, -7, -1, 0, 1, 7, 127], np.int8)
     cases.append(case("abs_int8", [node("Abs", ["x"], ["y"])],
@@ -766,12 +781,30 @@ def ort_suite(runner, workdir):
             [("x", T.INT32, [3, 4])], [("y", T.INT32)],
             [rng.integers(-50, 50, (3, 4)).astype(np.int32)],
             [const("axes", [1])]))
-        cases.append(case(
-            f"{op.lower()}_uint8_axis0",
-            [node(op, ["x", "axes"], ["y"], keepdims=0)],
-            [("x", T.UINT8, [2, 4])], [("y", T.UINT8)],
-            [np.array([[200, 3, 130, 0], [10, 250, 131, 1]], np.uint8)],
-            [const("axes", [0])]))
+        # Unsigned: ReduceMax/Min take uint8 (opset 18+), ReduceSum/Mean
+        # only 32/64-bit unsigned types, which ONNX Runtime does not
+        # implement: numpy (exact integer sums, the mean truncated) is the
+        # oracle there. Values above 2^31 fail a signed lowering.
+        if op in ("ReduceMax", "ReduceMin"):
+            cases.append(case(
+                f"{op.lower()}_uint8_axis0",
+                [node(op, ["x", "axes"], ["y"], keepdims=0)],
+                [("x", T.UINT8, [2, 4])], [("y", T.UINT8)],
+                [np.array([[200, 3, 130, 0], [10, 250, 131, 1]], np.uint8)],
+                [const("axes", [0])]))
+        else:
+            big = np.array([[4000000000, 3, 2147483650, 7],
+                            [10, 250, 2147483640, 1]], np.uint32)
+            # Column sums 4000000010, 253, 4294967290, 8 (all below 2^32);
+            # means 2000000005, 126 (126.5 truncated), 2147483645, 4.
+            sums = np.array([4000000010, 253, 4294967290, 8], np.uint32)
+            means = np.array([2000000005, 126, 2147483645, 4], np.uint32)
+            cases.append(case(
+                f"{op.lower()}_uint32_axis0",
+                [node(op, ["x", "axes"], ["y"], keepdims=0)],
+                [("x", T.UINT32, [2, 4])], [("y", T.UINT32)], [big],
+                [const("axes", [0])],
+                expected=[sums if op == "ReduceSum" else means]))
         cases.append(case(
             f"{op.lower()}_noop",
             [node(op, ["x", "axes"], ["y"], noop_with_empty_axes=1)],
@@ -843,30 +876,32 @@ def ort_suite(runner, workdir):
                        ("b", T.FLOAT, [3, 4])],
                       [("y", T.FLOAT), ("m", T.FLOAT), ("i", T.FLOAT)],
                       [f32(5, 3, 4) * 10 + 100, f32(3, 4), f32(3, 4)]))
+    # ONNX Runtime has no double LayerNormalization: numpy in float64 is
+    # the oracle (axis -1; Mean and InvStdDev keep the reduced axis).
+    x64, s64 = f32(4, 8).astype(np.float64), f32(8).astype(np.float64)
+    mean = x64.mean(axis=-1, keepdims=True)
+    inv_std = 1 / np.sqrt(((x64 - mean) ** 2).mean(axis=-1, keepdims=True) + 1e-5)
     cases.append(case("layernorm_double_stash",
                       [node("LayerNormalization", ["x", "s"],
                             ["y", "m", "i"], stash_type=T.DOUBLE)],
                       [("x", T.DOUBLE, [4, 8]), ("s", T.DOUBLE, [8])],
                       [("y", T.DOUBLE), ("m", T.DOUBLE), ("i", T.DOUBLE)],
-                      [f32(4, 8).astype(np.float64),
-                       f32(8).astype(np.float64)]))
-    # RMSNorm contrib ops (ORT knows SimplifiedLayerNormalization in the
-    # default domain, qaf imports the com.microsoft one).
+                      [x64, s64],
+                      expected=[(x64 - mean) * inv_std * s64, mean, inv_std]))
+    # RMSNorm: ONNX Runtime registers SimplifiedLayerNormalization in the
+    # default domain (not com.microsoft), as qaf imports it;
+    # SkipSimplifiedLayerNormalization is com.microsoft's.
     for t, dt in [(T.FLOAT, np.float32), (T.FLOAT16, np.float16)]:
         for axis in [-1, 1]:
-            attrs = dict(axis=axis, epsilon=1e-5)
             cases.append(case(
                 f"simplified_layernorm_{dt.__name__}_axis{axis}",
                 [node("SimplifiedLayerNormalization", ["x", "s"],
-                      ["y", "inv"], **attrs)],
+                      ["y", "inv"], axis=axis, epsilon=1e-5)],
                 [("x", t, [2, 3, 8]),
                  ("s", t, [8] if axis == -1 else [3, 8])],
                 [("y", t), ("inv", T.FLOAT)],
                 [f32(2, 3, 8).astype(dt),
-                 f32(*([8] if axis == -1 else [3, 8])).astype(dt)],
-                qaf_nodes=[node("SimplifiedLayerNormalization", ["x", "s"],
-                                ["y", "inv"], domain="com.microsoft",
-                                **attrs)]))
+                 f32(*([8] if axis == -1 else [3, 8])).astype(dt)]))
         for with_bias in [False, True]:
             ins = ["x", "k", "g", "bias"] if with_bias else ["x", "k", "g"]
             shapes = [("x", t, [2, 3, 8]), ("k", t, [2, 3, 8]),
@@ -949,6 +984,10 @@ def main():
                         help="an ONNX model to check against ONNX Runtime")
     parser.add_argument("--ort-suite", action="store_true",
                         help="built-in models checked against ONNX Runtime")
+    parser.add_argument("--expect-passed", type=int,
+                        help="fail unless exactly this many tests pass")
+    parser.add_argument("--expect-skipped", type=int,
+                        help="fail unless exactly this many are skipped")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
 
@@ -979,9 +1018,13 @@ def main():
             except Exception as error:  # one test's failure, not the run's
                 message = f"{type(error).__name__}: {error}" \
                     if not isinstance(error, RuntimeError) else str(error)
-                # Models qaf cannot import say nothing about the lowering.
-                status = "skipped" if message.startswith("import failed") \
-                    else "failed"
+                # Node tests span every ONNX op: one qaf rejects with a
+                # diagnostic says nothing about the lowering (the expected
+                # counts catch a change). The ORT suite and --model are
+                # qaf's own cases: every failure counts, as does a crash.
+                node_tests = not args.ort_suite and not args.model
+                status = "skipped" if node_tests and isinstance(
+                    error, ImportFailed) and not error.crashed else "failed"
                 detail = message
             counts[status] += 1
             if status == "passed" and detail.startswith("ops "):
@@ -995,7 +1038,13 @@ def main():
             f"{op} {n}" for op, n in sorted(per_op.items())))
     print(f"{counts['passed']} passed, {counts['failed']} failed, "
           f"{counts['skipped']} skipped")
-    return 0 if counts["failed"] == 0 and counts["passed"] > 0 else 1
+    ok = counts["failed"] == 0 and counts["passed"] > 0
+    for status in ("passed", "skipped"):
+        wanted = getattr(args, f"expect_{status}")
+        if wanted is not None and counts[status] != wanted:
+            print(f"FAILED: {counts[status]} {status}, expected {wanted}")
+            ok = False
+    return 0 if ok else 1
 
 
 class _Everything:
