@@ -51,6 +51,38 @@ def build_artifacts(args, tmp):
     return cfg, artifacts
 
 
+def check_shape(args, tmp, env, cfg, kind, artifact, batch, seq):
+    """Runs every (threads, repeat) pair on one input; returns (passed,
+    failed) comparisons against the first single-threaded run."""
+    feeds = gen.make_inputs(cfg, batch, seq)
+    reference = None
+    passed = failed = 0
+    for threads in THREADS:
+        for repeat in range(REPEATS):
+            folder = os.path.join(tmp, f"{kind}-{batch}x{seq}-t{threads}-r{repeat}")
+            arrays, raw, _ = support.run_artifact(
+                args.qaf_run, artifact, feeds, folder, threads=threads, env=env)
+            label = (f"{kind} batch={batch} seq={seq} threads={threads} "
+                     f"run={repeat + 1}")
+            if reference is None:
+                if "logits" not in arrays or not np.all(
+                        np.isfinite(arrays["logits"])):
+                    print(f"FAIL {label}: no finite logits")
+                    return 0, 1
+                reference = (raw, arrays["logits"])
+                continue
+            if raw.keys() == reference[0].keys() and all(
+                    raw[k] == reference[0][k] for k in raw):
+                passed += 1
+                print(f"ok   {label}: byte-identical to threads=1")
+            else:
+                failed += 1
+                diff = support.max_abs_diff(arrays["logits"], reference[1])
+                print(f"FAIL {label}: differs from threads=1 "
+                      f"(max |difference| {diff:.3g})")
+    return passed, failed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for tool in ("qaf-translate", "qaf-opt", "qaf-compile", "qaf-run"):
@@ -64,39 +96,10 @@ def main():
                if k not in ("OMP_NUM_THREADS", "QAF_NUM_THREADS")}
         for kind, artifact in artifacts.items():
             for batch, seq in SHAPES:
-                feeds = gen.make_inputs(cfg, batch, seq)
-                reference = None
-                for threads in THREADS:
-                    for repeat in range(REPEATS):
-                        folder = os.path.join(
-                            tmp, f"{kind}-{batch}x{seq}-t{threads}-r{repeat}")
-                        arrays, raw, _ = support.run_artifact(
-                            args.qaf_run, artifact, feeds, folder,
-                            threads=threads, env=env)
-                        label = (f"{kind} batch={batch} seq={seq} "
-                                 f"threads={threads} run={repeat + 1}")
-                        if reference is None:
-                            if "logits" not in raw or not np.all(
-                                    np.isfinite(arrays["logits"])):
-                                print(f"FAIL {label}: no finite logits")
-                                failed += 1
-                                break
-                            reference = raw
-                            continue
-                        same = raw.keys() == reference.keys() and all(
-                            raw[k] == reference[k] for k in raw)
-                        if same:
-                            passed += 1
-                            print(f"ok   {label}: byte-identical to threads=1")
-                        else:
-                            failed += 1
-                            diff = support.max_abs_diff(
-                                arrays["logits"],
-                                np.load(os.path.join(
-                                    tmp, f"{kind}-{batch}x{seq}-t1-r0",
-                                    "outputs", "logits.npy")))
-                            print(f"FAIL {label}: differs from threads=1 "
-                                  f"(max |difference| {diff:.3g})")
+                p, f = check_shape(args, tmp, env, cfg, kind, artifact,
+                                   batch, seq)
+                passed += p
+                failed += f
     print(f"{passed} passed, {failed} failed")
     return 1 if failed or not passed else 0
 
