@@ -51,9 +51,6 @@ import onnx
 from onnx import TensorProto, numpy_helper
 
 NODE_TESTS = "/usr/include/onnx/backend/test/data/node"
-LLVM_LIB = "/usr/lib/llvm-22/lib"
-RUNNER = "/usr/lib/llvm-22/bin/mlir-runner"
-CLANG = "clang-22"
 TIMEOUT_S = 120
 
 LOWERING = ",".join([
@@ -304,8 +301,28 @@ def compare(actual, expected, elem):
     return f"integers differ: {actual.ravel()[:8]} vs {expected.ravel()[:8]}"
 
 
+def read_cmake_cache(build):
+    """The build's CMake cache entries (NAME -> value)."""
+    entries = {}
+    with open(os.path.join(build, "CMakeCache.txt")) as f:
+        for line in f:
+            match = re.match(r"([A-Za-z_0-9]+):[A-Z]+=(.*)$", line.strip())
+            if match:
+                entries[match.group(1)] = match.group(2)
+    return entries
+
+
 class Runner:
-    def __init__(self, build, workdir, translate=None):
+    def __init__(self, build, workdir, translate=None, llvm_lib=None,
+                 mlir_runner=None, cc=None):
+        # The LLVM the build was configured with, not a fixed install path.
+        cache = read_cmake_cache(build)
+        llvm_root = os.path.normpath(
+            os.path.join(cache["LLVM_DIR"], "..", "..", ".."))
+        self.llvm_lib = llvm_lib or os.path.join(llvm_root, "lib")
+        self.mlir_runner = mlir_runner or os.path.join(llvm_root, "bin",
+                                                       "mlir-runner")
+        self.cc = cc or cache["CMAKE_C_COMPILER"]
         self.opt = os.path.join(build, "bin", "qaf-opt")
         self.translate = translate or os.path.join(build, "bin",
                                                    "qaf-translate")
@@ -314,7 +331,7 @@ class Runner:
         with open(source, "w") as f:
             f.write(DUMP_C)
         self.dump_lib = os.path.join(workdir, "libqafdump.so")
-        subprocess.run([CLANG, "-O1", "-shared", "-fPIC", "-o", self.dump_lib,
+        subprocess.run([self.cc, "-O1", "-shared", "-fPIC", "-o", self.dump_lib,
                         source], check=True)
 
     def imported_ops(self, model_path):
@@ -353,9 +370,10 @@ class Runner:
         if result.returncode != 0:
             raise RuntimeError("LLVM lowering failed: " +
                                result.stderr.strip()[-600:])
-        libs = ",".join([f"{LLVM_LIB}/libmlir_c_runner_utils.so",
-                         f"{LLVM_LIB}/libmlir_runner_utils.so", self.dump_lib])
-        result = run([RUNNER, llvm_path, "-e", "main",
+        libs = ",".join([f"{self.llvm_lib}/libmlir_c_runner_utils.so",
+                         f"{self.llvm_lib}/libmlir_runner_utils.so",
+                         self.dump_lib])
+        result = run([self.mlir_runner, llvm_path, "-e", "main",
                       "-entry-point-result=void", f"-shared-libs={libs}"])
         if result.returncode != 0:
             raise RuntimeError(f"run failed (exit {result.returncode}): " +
@@ -988,13 +1006,21 @@ def main():
                         help="fail unless exactly this many tests pass")
     parser.add_argument("--expect-skipped", type=int,
                         help="fail unless exactly this many are skipped")
+    parser.add_argument("--llvm-lib-dir", default=None,
+                        help="MLIR's runner utilities (default: the lib/ of "
+                             "the LLVM the build was configured with)")
+    parser.add_argument("--mlir-runner", default=None,
+                        help="default: mlir-runner beside that LLVM's tools")
+    parser.add_argument("--cc", default=None,
+                        help="C compiler (default: the build's)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
 
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     per_op = {}
     with tempfile.TemporaryDirectory(prefix="qaf-numeric-") as workdir:
-        runner = Runner(args.build, workdir, args.translate)
+        runner = Runner(args.build, workdir, args.translate,
+                        args.llvm_lib_dir, args.mlir_runner, args.cc)
         if args.ort_suite:
             jobs = []
             for name, job in ort_suite(runner, workdir):
