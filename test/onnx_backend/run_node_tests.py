@@ -4,7 +4,8 @@
 Data sets (`--data-set`): `onnx` (the default), the node tests that the
 installed onnx Python package ships (onnx 1.20.1: opsets up to 25, int4/int2,
 float8); `debian`, Debian's libonnx-testdata (onnx 1.12, opsets up to 17,
-older forms of many ops).  `--tests-dir` runs any other folder of node tests.
+older forms of many ops).  `--tests-dir` runs any other folder of node tests
+(`--data-set` then only says which committed counts apply to it).
 
 For every node test that qaf claims to support (see "Scope" below) this driver
   1. runs `qaf-translate --import-onnx model.onnx --export-onnx -o out.onnx`,
@@ -771,7 +772,9 @@ def main():
     ap.add_argument("--data-set", choices=sorted(DATA_SETS), default="onnx",
                     help="which node tests: " + "; ".join(f"{k}: {v}" for k, v in DATA_SETS.items())
                     + " (default onnx)")
-    ap.add_argument("--tests-dir", help="folder of node test folders (instead of --data-set's)")
+    ap.add_argument("--tests-dir",
+                    help="folder of node test folders, instead of --data-set's (which then "
+                         "only names the counts that apply)")
     ap.add_argument("--filter", metavar="REGEX", help="only tests whose folder name matches (re.search)")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="tests run in parallel (default 2)")
     ap.add_argument("--keep", metavar="DIR", help="keep each test's outputs in DIR/<test>/")
@@ -798,8 +801,8 @@ def main():
 
     if args.compile and args.import_only:
         ap.error("--compile and --import-only exclude each other")
-    if args.expected_counts and (args.tests_dir or args.import_only or args.list_scope):
-        ap.error("--expected-counts needs a --data-set run of the round trip or of --compile")
+    if args.expected_counts and (args.import_only or args.list_scope):
+        ap.error("--expected-counts needs a run of the round trip or of --compile")
     known = read_expected_failures(args.expected_failures) if args.expected_failures else {}
     if not args.tests_dir:
         args.tests_dir = DATA_SETS[args.data_set]
