@@ -488,10 +488,17 @@ static LogicalResult verifyQuantizationParams(Operation *op, Value x,
   if (blockSize < 0)
     return op->emitOpError("block_size must be >= 0, got ") << blockSize;
   auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
+  // A scalar and a one-element 1-D tensor both mean "per tensor" (ONNX's
+  // own node tests pair a scalar scale with a [1] zero point).
+  auto isPerTensor = [&](RankedTensorType type) {
+    return blockSize == 0 && (type.getRank() == 0 ||
+                              (type.getRank() == 1 && type.getDimSize(0) == 1));
+  };
   if (!isNoValue(zeroPoint)) {
     auto zeroPointType = dyn_cast<RankedTensorType>(zeroPoint.getType());
     if (scaleType && zeroPointType &&
-        failed(verifyCompatibleShape(scaleType, zeroPointType)))
+        failed(verifyCompatibleShape(scaleType, zeroPointType)) &&
+        !(isPerTensor(scaleType) && isPerTensor(zeroPointType)))
       return op->emitOpError("zero point shape ")
              << zeroPointType << " differs from scale shape " << scaleType;
   }
@@ -517,9 +524,7 @@ static LogicalResult verifyQuantizationParams(Operation *op, Value x,
     }
     return success();
   }
-  bool perTensor = scaleType.getRank() == 0 ||
-                   (scaleType.getRank() == 1 && scaleType.getDimSize(0) == 1);
-  if (perTensor)
+  if (isPerTensor(scaleType))
     return success();
   if (scaleType.getRank() != 1)
     return op->emitOpError("a scale of rank ")

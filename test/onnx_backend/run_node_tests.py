@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 """Check qaf's ONNX importer and exporter against the ONNX backend node tests.
 
+Data sets (`--data-set`): `onnx` (the default), the node tests that the
+installed onnx Python package ships (onnx 1.20.1: opsets up to 25, int4/int2,
+float8); `debian`, Debian's libonnx-testdata (onnx 1.12, opsets up to 17,
+older forms of many ops).  `--tests-dir` runs any other folder of node tests
+(`--data-set` then only says which committed counts apply to it).
+
 For every node test that qaf claims to support (see "Scope" below) this driver
   1. runs `qaf-translate --import-onnx model.onnx --export-onnx -o out.onnx`,
   2. runs `onnx.checker.check_model(out.onnx, full_check=True)`,
@@ -20,9 +26,11 @@ Scope.  A test is in scope when its model
   - has no subgraphs (attributes of type GRAPH / GRAPHS),
   - has no sequence / optional / map / sparse values and no string tensors,
   - uses only element types qaf supports (QAF_ELEM_TYPES below),
-  - and ONNX Runtime reproduces the reference outputs on the original model
-    (ORT is the oracle: if it cannot run the original, the test says nothing
-    about qaf).
+  - and (round trip only) ONNX Runtime reproduces the reference outputs on
+    the original model: ORT runs the exported model, so a model it cannot
+    run, or runs differently from the reference, says nothing about qaf.
+    Only a clean refusal or a difference counts: an ORT crash or time-out
+    on the original is a failure of the test, not a reason to skip it.
 Models with an old opset (Softmax-1/11 coercion to 2-D, Squeeze with an `axes`
 attribute, ...) are deliberately in scope: normalising them is the importer's
 job.
@@ -33,7 +41,9 @@ hangs ORT costs one test, not the whole run.  Every step (the ORT oracle on the
 original, qaf-translate, the checks of the exported model) has its own 60 s
 timeout; running past it is the failure "hang".
 
-Compiled mode (`--compile`).  Instead of steps 1-4, every in-scope test is
+Compiled mode (`--compile`).  The reference outputs alone are the oracle
+(ONNX Runtime is not consulted, so tests of ops or types it does not
+implement stay in scope).  Instead of steps 1-4, every in-scope test is
   1. compiled: `qaf-compile model.onnx -o <work>/art` (CPU artifact; 120 s),
   2. run: `qaf-run infer <work>/art --input input_0.pb ... --output-dir
      <work>/out_k` once per test_data_set_k (inputs bound in manifest order;
@@ -48,9 +58,19 @@ Compiled mode (`--compile`).  Instead of steps 1-4, every in-scope test is
   FILE` names known failures (`test_name  # reason`, one a line): they are
   reported as "known failure (reason)" and counted apart, neither passed nor
   failed; a listed test that passes is a failure ("unexpectedly passed"), so
-  the list cannot go stale.
+  the list cannot go stale.  The same option works in the round trip.
 
-Exit status: 0 when at least one test is in scope and none failed, else 1.
+Expected counts (`--expected-counts FILE`, JSON: data set -> mode -> counts):
+the number of tests considered, in scope, passed and known failures, and the
+number out of scope for each reason, must be exactly those committed for the
+data set and mode; any difference fails the run.  A test that silently
+leaves the scope (an op dropped from --list-onnx-ops, a new dtype rule, ORT
+refusing a model) is caught there, and so is a run that finds nothing.  When
+a change is intended (a new op, a fixed failure), update the file: the run
+prints the counts it found in the file's format.  Not checked with --filter.
+
+Exit status: 0 when at least one test is in scope, none failed and the
+counts (when given) match, else 1.
 The last line of a test run is exactly `P passed, F failed` (parsed by CI).
 """
 
@@ -72,7 +92,11 @@ import numpy as np
 import onnx
 from onnx import TensorProto, numpy_helper
 
-DEFAULT_TESTS_DIR = "/usr/include/onnx/backend/test/data/node"
+# Node-test folders by data set (see the module docstring).
+DATA_SETS = {
+    "onnx": os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "node"),
+    "debian": "/usr/include/onnx/backend/test/data/node",
+}
 STEP_TIMEOUT_S = 60
 COMPILE_TIMEOUT_S = 120
 
@@ -120,6 +144,7 @@ REASONS = {
     "elem_type": "uses element types qaf does not support",
     "entry_dtype": "dtype not supported at a compiled entry point",
     "ort": "onnxruntime cannot run the original",
+    "ort_differs": "onnxruntime on the original differs from the reference",
 }
 
 
@@ -362,7 +387,7 @@ def run_job(mode, test_dir, exported=None):
     """One ORT job; returns a JSON-able dict.
 
     mode "oracle": does ORT on the original reproduce the reference outputs?
-      -> {"ok": bool, "detail": str}
+      -> {"ok": bool, "detail": str, "reason": "ort" or "ort_differs" when not ok}
     mode "check":  checker + ORT on the exported model, compared with the
       reference and with ORT on the original.
       -> {"ok": bool, "detail": str, "reference_ok": bool}
@@ -379,14 +404,16 @@ def run_job(mode, test_dir, exported=None):
         sess = make_session(ort, model_path)
         original = [run_session(ort, sess, inputs) for _, inputs, _ in sets]
     except Exception as e:  # noqa: BLE001
-        if mode == "oracle":
-            return dict(ok=False, detail=f"onnxruntime: {first_line(str(e))}")
+        # Only ORT's own refusal (its exception types) puts a test out of
+        # scope; an error of this script is raised and fails the test.
+        if mode == "oracle" and is_ort_error(e):
+            return dict(ok=False, reason="ort", detail=f"onnxruntime: {first_line(str(e))}")
         raise
     if mode == "oracle":
         for (name, _, expected), got in zip(sets, original):
             err = compare_outputs(got, expected, REF_RTOL, REF_ATOL, name)
             if err:
-                return dict(ok=False, detail=f"differs from the reference: {err}")
+                return dict(ok=False, reason="ort_differs", detail=err)
         return dict(ok=True, detail="")
 
     phase("onnx.checker on the exported model")
@@ -420,6 +447,11 @@ def run_job(mode, test_dir, exported=None):
             return dict(ok=False, reference_ok=True,
                         detail=f"matches the reference only; vs onnxruntime on the original: {err}")
     return dict(ok=True, reference_ok=True, detail="")
+
+
+def is_ort_error(e):
+    """Whether `e` is one of onnxruntime's exceptions (a refusal to load or run)."""
+    return type(e).__module__.startswith("onnxruntime")
 
 
 def worker_loop():
@@ -591,13 +623,18 @@ def test_one(args, test, test_dir, work_root, worker):
             return Outcome(test, Outcome.FAIL, "qaf-translate exited 0 but wrote no output")
         return Outcome(test, Outcome.PASS)
 
+    # Compiled mode: the reference outputs alone are the oracle.
+    if args.compile:
+        return Outcome(test, Outcome.PASS) if args.list_scope else compile_one(args, test, test_dir, work)
     res, why = worker.run("oracle", test_dir)
-    if res is None or not res["ok"]:
-        return Outcome(test, Outcome.OUT_OF_SCOPE, res["detail"] if res else why, reason="ort")
+    if res is None:
+        # A crash or time-out of ORT on the original (or an error of this
+        # script) is not a verdict on the model: fail rather than skip.
+        return Outcome(test, Outcome.FAIL, f"onnxruntime oracle on the original: {why}")
+    if not res["ok"]:
+        return Outcome(test, Outcome.OUT_OF_SCOPE, res["detail"], reason=res["reason"])
     if args.list_scope:
         return Outcome(test, Outcome.PASS)
-    if args.compile:
-        return compile_one(args, test, test_dir, work)
 
     os.makedirs(work, exist_ok=True)
     exported = os.path.join(work, "exported.onnx")
@@ -732,8 +769,12 @@ def supported_ops(qaf):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--qaf-translate", default="qaf-translate", help="path of the tool under test")
-    ap.add_argument("--tests-dir", default=DEFAULT_TESTS_DIR,
-                    help=f"folder of node test folders (default {DEFAULT_TESTS_DIR})")
+    ap.add_argument("--data-set", choices=sorted(DATA_SETS), default="onnx",
+                    help="which node tests: " + "; ".join(f"{k}: {v}" for k, v in DATA_SETS.items())
+                    + " (default onnx)")
+    ap.add_argument("--tests-dir",
+                    help="folder of node test folders, instead of --data-set's (which then "
+                         "only names the counts that apply)")
     ap.add_argument("--filter", metavar="REGEX", help="only tests whose folder name matches (re.search)")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="tests run in parallel (default 2)")
     ap.add_argument("--keep", metavar="DIR", help="keep each test's outputs in DIR/<test>/")
@@ -748,6 +789,9 @@ def main():
     ap.add_argument("--qaf-run", default="qaf-run", help="path of qaf-run (--compile)")
     ap.add_argument("--expected-failures", metavar="FILE",
                     help="known failures, one test name a line with a `# reason` comment")
+    ap.add_argument("--expected-counts", metavar="FILE",
+                    help="JSON file of the counts each data set and mode must give "
+                         "(see the module docstring)")
     ap.add_argument("--verbose", "-v", action="store_true", help="also print passes and skips")
     ap.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -757,7 +801,11 @@ def main():
 
     if args.compile and args.import_only:
         ap.error("--compile and --import-only exclude each other")
+    if args.expected_counts and (args.import_only or args.list_scope):
+        ap.error("--expected-counts needs a run of the round trip or of --compile")
     known = read_expected_failures(args.expected_failures) if args.expected_failures else {}
+    if not args.tests_dir:
+        args.tests_dir = DATA_SETS[args.data_set]
 
     start = time.monotonic()
     if not os.path.isdir(args.tests_dir):
@@ -840,6 +888,8 @@ def report(args, outcomes, ops, elapsed):
         for o in outcomes:
             if o.status == Outcome.OUT_OF_SCOPE:
                 print(f"out   {o.test}: {REASONS[o.reason]}" + (f": {o.detail}" if o.detail else ""))
+            elif o.status == Outcome.FAIL:
+                print(f"FAIL  {o.test}: {o.detail}")
             else:
                 print(f"in    {o.test}")
     else:
@@ -850,8 +900,8 @@ def report(args, outcomes, ops, elapsed):
                 print(f"XFAIL {o.test}: {o.detail}")
             elif args.verbose and o.status == Outcome.PASS:
                 print(f"ok   {o.test}")
-            elif args.verbose and o.reason == "ort":
-                print(f"skip {o.test}: {REASONS['ort']}: {o.detail}")
+            elif args.verbose and o.reason in ("ort", "ort_differs"):
+                print(f"skip {o.test}: {REASONS[o.reason]}: {o.detail}")
 
     print()
     print(f"qaf-translate lists {len(ops)} ONNX op types; {len(outcomes)} node tests considered")
@@ -872,9 +922,65 @@ def report(args, outcomes, ops, elapsed):
         print("(--import-only: import checked only; onnxruntime was not consulted for scope)")
     print(f"time: {elapsed:.1f} s with --jobs {args.jobs}")
     if args.list_scope:
-        return 0
+        return 1 if failed else 0
+    counts_ok = True
+    if args.expected_counts:
+        counts = {
+            "considered": len(outcomes),
+            "in scope": len(in_scope),
+            "passed": len(passed),
+            "known failures": len(known),
+            "out of scope": {key: len(skipped[key]) for key in REASONS if key in skipped},
+        }
+        counts_ok = check_counts(args, counts)
     print(f"{len(passed)} passed, {len(failed)} failed")
-    return 1 if failed or not in_scope else 0
+    return 1 if failed or not in_scope or not counts_ok else 0
+
+
+def run_mode(args):
+    return "compile" if args.compile else "round-trip"
+
+
+def check_counts(args, counts):
+    """Compares `counts` with the committed ones; prints the differences."""
+    mode = run_mode(args)
+    if args.filter:
+        print(f"note: --filter given: the counts of {args.expected_counts} are not checked")
+        return True
+    with open(args.expected_counts) as f:
+        committed = json.load(f)
+    expected = committed.get(args.data_set, {}).get(mode)
+    found = json.dumps({args.data_set: {mode: counts}}, indent=2)
+    if expected is None:
+        print(f"COUNTS: {args.expected_counts} has no counts for data set '{args.data_set}', "
+              f"mode '{mode}'; this run found:\n{found}")
+        return False
+    flat_expected, flat_found = flatten_counts(expected), flatten_counts(counts)
+    diffs = [f"{key}: {flat_found.get(key, 0)}, expected {flat_expected.get(key, 0)}"
+             for key in sorted(set(flat_expected) | set(flat_found))
+             if flat_found.get(key, 0) != flat_expected.get(key, 0)]
+    if not diffs:
+        print(f"counts match {os.path.basename(args.expected_counts)} "
+              f"({args.data_set}, {mode}, onnx {onnx.__version__})")
+        return True
+    print(f"COUNTS differ from {args.expected_counts} ({args.data_set}, {mode}; "
+          f"onnx {onnx.__version__}):")
+    for d in diffs:
+        print(f"  {d}")
+    print("A test left the scope, stopped passing or was added. If the change is intended "
+          "(an op added, a failure fixed), update the counts; this run found:\n" + found)
+    return False
+
+
+def flatten_counts(counts):
+    """{"out of scope": {"op": 3}} -> {"out of scope: op": 3}."""
+    flat = {}
+    for key, value in counts.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}: {k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
 
 
 if __name__ == "__main__":

@@ -783,9 +783,19 @@ struct ConcatLowering : LinalgLoweringPattern<onnx::ConcatOp> {
     RankedTensorType resultType = resultTypes[0];
     int64_t axis =
         normalizeAxis(static_cast<int64_t>(op.getAxis()), resultType.getRank());
-    Value result = adaptor.getInputs().front();
-    if (adaptor.getInputs().size() > 1)
-      result = tensor::ConcatOp::create(rw, loc, axis, adaptor.getInputs());
+    // Inputs that are statically empty along the axis add nothing, and the
+    // slice they would be inserted at starts at the end of the result, which
+    // memref.subview rejects as out of bounds (RotaryEmbedding's expanded
+    // function concatenates an empty pass-through part).
+    SmallVector<Value> inputs;
+    for (Value input : adaptor.getInputs())
+      if (cast<RankedTensorType>(input.getType()).getDimSize(axis) != 0)
+        inputs.push_back(input);
+    if (inputs.empty())
+      inputs.push_back(adaptor.getInputs().front());
+    Value result = inputs.front();
+    if (inputs.size() > 1)
+      result = tensor::ConcatOp::create(rw, loc, axis, inputs);
     return LoweredValues{result};
   }
 };

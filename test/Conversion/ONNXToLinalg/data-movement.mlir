@@ -122,6 +122,29 @@ func.func @concat(%a: tensor<?x8xf32>, %b: tensor<?x8xf32>) -> tensor<?x16xf32> 
 
 // -----
 
+// An input that is empty along the axis is dropped: inserting it would
+// start at the end of the result, which memref.subview rejects.
+// CHECK-LABEL: func.func @concat_empty_input
+// CHECK: tensor.concat dim(1) %arg0, %arg2 : (tensor<2x3xf32>, tensor<2x5xf32>) -> tensor<2x8xf32>
+// CHECK-NOT: tensor.concat
+func.func @concat_empty_input(%a: tensor<2x3xf32>, %empty: tensor<2x0xf32>, %b: tensor<2x5xf32>) -> tensor<2x8xf32> {
+  %y = onnx.Concat %a, %empty, %b {axis = 1 : i64} : (tensor<2x3xf32>, tensor<2x0xf32>, tensor<2x5xf32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// Only the empty input itself is left when every input is empty.
+// CHECK-LABEL: func.func @concat_all_empty
+// CHECK-NOT: tensor.concat
+// CHECK: return %arg0
+func.func @concat_all_empty(%a: tensor<2x0xf32>, %b: tensor<2x0xf32>) -> tensor<2x0xf32> {
+  %y = onnx.Concat %a, %b {axis = 1 : i64} : (tensor<2x0xf32>, tensor<2x0xf32>) -> tensor<2x0xf32>
+  return %y : tensor<2x0xf32>
+}
+
+// -----
+
 // num_outputs: chunks of ceil(10 / 3) = 4, the last one smaller.
 // CHECK-LABEL: func.func @split
 // CHECK: %[[D:.*]] = tensor.dim

@@ -251,6 +251,17 @@ func.func @quantization(%x: tensor<4x64xf32>, %s: tensor<4xf32>, %zp: tensor<4xi
   return
 }
 
+// A scalar scale with a one-element zero point is per tensor (ONNX's node
+// tests dequantizelinear_int4, quantizelinear_e4m3fn, ...).
+// CHECK-LABEL: func.func @quantization_scalar_scale_one_element_zero_point(
+func.func @quantization_scalar_scale_one_element_zero_point(%x: tensor<5xf32>, %s: tensor<f32>, %zp: tensor<1xi4>, %q: tensor<5xi4>) {
+  %0 = onnx.QuantizeLinear %x, %s, %zp : (tensor<5xf32>, tensor<f32>, tensor<1xi4>) -> tensor<5xi4>
+  // CHECK: onnx.QuantizeLinear %arg0, %arg1, %arg2 : (tensor<5xf32>, tensor<f32>, tensor<1xi4>) -> tensor<5xi4>
+  %1 = onnx.DequantizeLinear %q, %s, %zp : (tensor<5xi4>, tensor<f32>, tensor<1xi4>) -> tensor<5xf32>
+  // CHECK: onnx.DequantizeLinear %arg3, %arg1, %arg2 : (tensor<5xi4>, tensor<f32>, tensor<1xi4>) -> tensor<5xf32>
+  return
+}
+
 // CHECK-LABEL: func.func @matmul_nbits(
 func.func @matmul_nbits(%a: tensor<2x64xf32>, %b: tensor<8x2x16xui8>, %scales: tensor<16xf32>, %zp: tensor<8x2xf32>) -> tensor<2x8xf32> {
   %none = onnx.NoValue
