@@ -166,8 +166,9 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
   }
   if (*inputPhase <= Phase::Outlined)
     stripEntryPointAttributes(module, *description);
-  // Fail before the long part when the input's weights were elided.
-  if (options.phase == Phase::Artifact &&
+  // Fail before the long part when the input's weights were elided: the
+  // generated code records the weights' content hash (describeLibrary).
+  if (options.phase >= Phase::LLVMIR &&
       failed(checkWeightValues(*description, loc)))
     return failure();
 
@@ -189,9 +190,12 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
   for (const EntryPoint &entry : description->manifest.entryPoints)
     entryPoints.push_back({entry.name, !entry.outputs.empty()});
   const std::string &fingerprint = description->manifest.fingerprint;
+  FailureOr<std::string> libraryABI = describeLibrary(*description, loc);
+  if (failed(libraryABI))
+    return failure();
   if (options.phase == Phase::LLVMIR || options.phase == Phase::Object)
-    return target.emit(module, entryPoints, fingerprint, options.phase,
-                       options.output, /*timing=*/nullptr);
+    return target.emit(module, entryPoints, fingerprint, *libraryABI,
+                       options.phase, options.output, /*timing=*/nullptr);
 
   if (std::error_code ec = llvm::sys::fs::create_directories(options.output))
     return emitError(loc) << "cannot create the artifact folder '"
@@ -210,8 +214,9 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
   {
     TimingScope scope =
         options.timing ? options.timing->nest("llvm-codegen") : TimingScope();
-    if (failed(target.emit(module, entryPoints, fingerprint, Phase::Object,
-                           objectPath, options.timing ? &scope : nullptr)))
+    if (failed(target.emit(module, entryPoints, fingerprint, *libraryABI,
+                           Phase::Object, objectPath,
+                           options.timing ? &scope : nullptr)))
       return failure();
   }
   TimingScope linkScope =

@@ -108,6 +108,20 @@ static LogicalResult addPackedWrapper(llvm::Module &module,
   return success();
 }
 
+/// The exported C strings through which the library identifies itself.
+static constexpr llvm::StringLiteral kFingerprintSymbol =
+    "qaf_artifact_fingerprint";
+static constexpr llvm::StringLiteral kLibraryABISymbol = "qaf_artifact_abi";
+
+/// `const char name[] = "text";`, exported.
+static void addExportedString(llvm::Module &module, StringRef name,
+                              StringRef text) {
+  llvm::Constant *value =
+      llvm::ConstantDataArray::getString(module.getContext(), text);
+  new llvm::GlobalVariable(module, value->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, value, name);
+}
+
 static std::string findLinker();
 
 /// Runs the linker `arguments` (its output is `temp`), then renames `temp`
@@ -248,8 +262,9 @@ static LogicalResult emitObjectInParallel(llvm::Module &module,
 
 LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
                           ArrayRef<EntryPointABI> entryPoints,
-                          StringRef fingerprint, StringRef outputPath,
-                          bool emitLLVMIR, TimingScope *timing) {
+                          StringRef fingerprint, StringRef libraryABI,
+                          StringRef outputPath, bool emitLLVMIR,
+                          TimingScope *timing) {
   auto nest = [&](StringRef name) {
     return timing ? timing->nest(name) : TimingScope();
   };
@@ -288,18 +303,16 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
   for (const EntryPointABI &entry : entryPoints)
     if (failed(addPackedWrapper(*llvmModule, entry, loc)))
       return failure();
-  llvm::Constant *text =
-      llvm::ConstantDataArray::getString(llvmContext, fingerprint);
-  new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage, text,
-                           "qaf_artifact_fingerprint");
+  addExportedString(*llvmModule, kFingerprintSymbol, fingerprint);
+  addExportedString(*llvmModule, kLibraryABISymbol, libraryABI);
 
-  // The library's interface is its entry points and fingerprint
-  // (docs/artifact-abi.md); everything else stays inside it.
+  // The library's interface is its entry points, fingerprint and
+  // description (docs/artifact-abi.md); everything else stays inside it.
   for (llvm::GlobalValue &value : llvmModule->global_values())
     if (!value.isDeclaration() && !value.hasLocalLinkage() &&
         !value.getName().starts_with("qaf_entry_") &&
-        value.getName() != "qaf_artifact_fingerprint")
+        value.getName() != kFingerprintSymbol &&
+        value.getName() != kLibraryABISymbol)
       value.setVisibility(llvm::GlobalValue::HiddenVisibility);
 
   // Large modules are optimized and compiled to machine code on every core.
