@@ -23,8 +23,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
 
 using namespace mlir;
 
@@ -200,9 +202,20 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
   if (std::error_code ec = llvm::sys::fs::create_directories(options.output))
     return emitError(loc) << "cannot create the artifact folder '"
                           << options.output << "': " << ec.message();
-  SmallString<256> objectPath(options.output), libraryPath(options.output),
-      manifestPath(options.output);
-  llvm::sys::path::append(objectPath, "model.o");
+  SmallString<256> libraryPath(options.output), manifestPath(options.output);
+  // The object is linked into the library and removed: it is written in the
+  // system's temporary folder, so that a killed compile leaves no litter in
+  // the artifact folder.
+  SmallString<256> objectPath;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("qaf-model", "o", objectPath))
+    return emitError(loc) << "cannot create a temporary object file: "
+                          << ec.message();
+  llvm::sys::RemoveFileOnSignal(objectPath);
+  auto removeObject = llvm::scope_exit([&] {
+    llvm::sys::fs::remove(objectPath);
+    llvm::sys::DontRemoveFileOnSignal(objectPath);
+  });
   llvm::sys::path::append(libraryPath, description->manifest.library);
   llvm::sys::path::append(manifestPath, "manifest.json");
   {
@@ -222,7 +235,6 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
   TimingScope linkScope =
       options.timing ? options.timing->nest("link") : TimingScope();
   LogicalResult linked = target.link(objectPath, libraryPath, loc);
-  llvm::sys::fs::remove(objectPath);
   if (failed(linked))
     return failure();
   return writeManifest(*description, manifestPath, loc);

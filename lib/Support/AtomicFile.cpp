@@ -8,6 +8,7 @@
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
 
 #include <unistd.h>
 
@@ -16,15 +17,25 @@ using namespace llvm;
 namespace qaf {
 
 Expected<std::unique_ptr<AtomicFile>> AtomicFile::create(StringRef path) {
-  SmallString<256> model(path);
+  // Writing through a symbolic link replaces the file it points to, not the
+  // link (as writing in place would).
+  SmallString<256> destination(path);
+  if (sys::fs::is_symlink_file(path)) {
+    SmallString<256> target;
+    if (!sys::fs::real_path(path, target))
+      destination = target;
+  }
+  SmallString<256> model(destination);
   model += ".tmp-%%%%%%";
   int fd = -1;
   SmallString<256> tempPath;
   if (std::error_code ec = sys::fs::createUniqueFile(model, fd, tempPath))
     return createStringError(ec, "cannot create a file beside '%s': %s",
                              path.str().c_str(), ec.message().c_str());
+  // An interrupted tool (Ctrl-C, a fatal error) leaves no temporary behind.
+  sys::RemoveFileOnSignal(tempPath);
   return std::unique_ptr<AtomicFile>(
-      new AtomicFile(path.str(), std::string(tempPath), fd));
+      new AtomicFile(std::string(destination), std::string(tempPath), fd));
 }
 
 AtomicFile::AtomicFile(std::string path, std::string tempPath, int fd)
@@ -37,6 +48,7 @@ AtomicFile::~AtomicFile() {
   stream->clear_error();
   stream.reset();
   sys::fs::remove(tempPath);
+  sys::DontRemoveFileOnSignal(tempPath);
 }
 
 Error AtomicFile::commit() {
@@ -55,6 +67,7 @@ Error AtomicFile::commit() {
     return createStringError(ec, "cannot rename '%s' to '%s': %s",
                              tempPath.c_str(), path.c_str(),
                              ec.message().c_str());
+  sys::DontRemoveFileOnSignal(tempPath);
   committed = true;
   return Error::success();
 }

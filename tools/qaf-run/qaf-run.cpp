@@ -352,9 +352,8 @@ int main(int argc, char **argv) {
            << "; see qaf-run --help)\n";
     return 1;
   }
-  for (cl::SubCommand *sub :
-       {&cl::SubCommand::getTopLevel(), &inferCommand, &infoCommand,
-        &verifyCommand})
+  for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &inferCommand,
+                              &infoCommand, &verifyCommand})
     cl::HideUnrelatedOptions(category, *sub);
   cl::ParseCommandLineOptions(argc, argv,
                               "qaf-run: run compiled qaf artifacts\n");
