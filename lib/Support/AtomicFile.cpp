@@ -25,6 +25,20 @@ Expected<std::unique_ptr<AtomicFile>> AtomicFile::create(StringRef path) {
     if (!sys::fs::real_path(path, target))
       destination = target;
   }
+  // A device or a pipe (`-o /dev/null`) is written directly: renaming a
+  // file over it would replace the device.
+  sys::fs::file_status status;
+  if (!sys::fs::status(destination, status) &&
+      status.type() != sys::fs::file_type::regular_file &&
+      status.type() != sys::fs::file_type::directory_file) {
+    int fd = -1;
+    if (std::error_code ec = sys::fs::openFileForWrite(
+            destination, fd, sys::fs::CD_OpenExisting, sys::fs::OF_None))
+      return createStringError(ec, "cannot write '%s': %s", path.str().c_str(),
+                               ec.message().c_str());
+    return std::unique_ptr<AtomicFile>(
+        new AtomicFile(std::string(destination), "", fd));
+  }
   SmallString<256> model(destination);
   model += ".tmp-%%%%%%";
   int fd = -1;
@@ -47,6 +61,8 @@ AtomicFile::~AtomicFile() {
     return;
   stream->clear_error();
   stream.reset();
+  if (tempPath.empty())
+    return;
   sys::fs::remove(tempPath);
   sys::DontRemoveFileOnSignal(tempPath);
 }
@@ -56,6 +72,14 @@ Error AtomicFile::commit() {
   if (stream->has_error())
     return createStringError(stream->error(), "cannot write '%s': %s",
                              path.c_str(), stream->error().message().c_str());
+  if (tempPath.empty()) {
+    stream->close();
+    committed = true;
+    return stream->has_error()
+               ? createStringError(stream->error(), "cannot write '%s'",
+                                   path.c_str())
+               : Error::success();
+  }
   if (::fsync(fd) != 0)
     return createStringError(std::error_code(errno, std::generic_category()),
                              "cannot flush '%s' to disk", path.c_str());
