@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (optLevel > 3) {
-    errs() << "qaf-compile: --opt-level must be 0 to 3\n";
+    errs() << "qaf-compile: --opt-level=" << optLevel << ": must be 0 to 3\n";
     return 2;
   }
 
