@@ -44,7 +44,8 @@ struct ArtifactOptions {
   /// to the OpenMP runtime), else every core this process may run on.
   std::optional<int> numThreads;
   /// Whether loading hashes the weights file and compares it with the hash
-  /// the library recorded at compile time (xxh3, about 0.3 s per 500 MB).
+  /// the library recorded at compile time (xxh3: about 0.12 s per 500 MB
+  /// in memory).
   /// The parameters file is a starting point that training may replace:
   /// only `verifyContent` (qaf-run verify) checks it.
   bool verifyContent = true;
