@@ -11,6 +11,7 @@
 #include "qaf/passes/Passes.h"
 
 #include "LinearLayers.h"
+#include "PassOptions.h"
 
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/xxhash.h"
@@ -99,11 +100,14 @@ struct AttachAdaptersPass
           << "' (lota, lora, qalora, qahira, qbara or l4q)";
       return signalPassFailure();
     }
-    if (rank < 1 || !(alpha > 0)) {
-      emitError(module.getLoc())
-          << "qaf-attach-adapters: rank must be at least 1 and alpha positive";
+    constexpr StringLiteral pass = "qaf-attach-adapters";
+    Location loc = module.getLoc();
+    if (failed(checkAtLeastOption(loc, pass, "rank", rank, 1)) ||
+        failed(checkPositiveOption(loc, pass, "alpha", alpha)) ||
+        failed(checkNonNegativeOption(loc, pass, "omega", omega)) ||
+        failed(checkAtLeastOption(loc, pass, "pool", pool, 1)) ||
+        failed(checkAtLeastOption(loc, pass, "repeat-out", repeatOut, 1)))
       return signalPassFailure();
-    }
     if (*parsed == Method::L4Q)
       return attachL4Q(module);
     llvm::Regex includeRegex(include), excludeRegex(exclude);
@@ -159,6 +163,12 @@ struct AttachAdaptersPass
     auto type = cast<RankedTensorType>(layer.getType());
     double scale = alpha / static_cast<double>(rank);
     auto zeros = [](int64_t count) { return std::vector<float>(count, 0.0f); };
+    // A rank above the layer's smaller side adds parameters and no
+    // expressiveness (LoftQ refuses it too); QA-HiRA has no rank.
+    if (kind != Method::QAHiRA && rank > std::min(n, k))
+      return layer.emitOpError("cannot take an adapter of rank ")
+             << static_cast<int64_t>(rank) << ": it exceeds min(" << n << ", "
+             << k << ") of weight '" << name << "'";
 
     if (kind == Method::LoTA) {
       if (!format.hasZeroPoints())
@@ -260,12 +270,25 @@ struct AttachAdaptersPass
           << static_cast<unsigned>(bits);
       return signalPassFailure();
     }
+    if (failed(checkAtLeastOption(module.getLoc(), "qaf-attach-adapters",
+                                  "group-size", groupSize, 1)))
+      return signalPassFailure();
     FailureOr<std::vector<LinearLayer>> layers =
         selectLinearLayers(module, include, exclude, "qaf-attach-adapters");
     if (failed(layers))
       return signalPassFailure();
+    if (layers->empty())
+      warnNoLayerSelected(module.getLoc(), "qaf-attach-adapters", include,
+                          exclude, "linear layer");
     Type f32 = Float32Type::get(&getContext());
     for (LinearLayer &layer : *layers) {
+      if (rank > std::min(layer.n, layer.k)) {
+        layer.op->emitError()
+            << "cannot attach L4Q to weight '" << layer.name << "': rank "
+            << static_cast<int64_t>(rank) << " exceeds min(" << layer.n << ", "
+            << layer.k << ")";
+        return signalPassFailure();
+      }
       if (groupSize <= 0 || layer.k % groupSize != 0) {
         layer.op->emitError()
             << "cannot attach L4Q to weight '" << layer.name << "': group size "

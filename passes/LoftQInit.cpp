@@ -7,9 +7,9 @@
 #include "qaf/passes/Passes.h"
 
 #include "LinearLayers.h"
+#include "PassOptions.h"
 
 #include "qaf/Quant/LoftQ.h"
-
 
 namespace qaf {
 #define GEN_PASS_DEF_LOFTQINITPASS
@@ -32,13 +32,14 @@ struct LoftQInitPass : qaf::impl::LoftQInitPassBase<LoftQInitPass> {
                                  << "' (nf, asym or sym)";
       return signalPassFailure();
     }
-    if (rank < 1 || iters < 1 || !(alpha > 0)) {
-      emitError(module.getLoc())
-          << "qaf-loftq-init: rank and iters must be at least 1 and alpha "
-             "positive";
-      return signalPassFailure();
-    }
+    constexpr StringLiteral pass = "qaf-loftq-init";
+    Location loc = module.getLoc();
     quant::QuantFormat format{bits, groupSize, *parsedScheme};
+    if (failed(checkAtLeastOption(loc, pass, "rank", rank, 1)) ||
+        failed(checkAtLeastOption(loc, pass, "iters", iters, 1)) ||
+        failed(checkPositiveOption(loc, pass, "alpha", alpha)) ||
+        failed(checkQuantFormatOptions(loc, pass, format)))
+      return signalPassFailure();
     quant::LoftQOptions options;
     options.rank = rank;
     options.iterations = iters;
@@ -48,6 +49,8 @@ struct LoftQInitPass : qaf::impl::LoftQInitPassBase<LoftQInitPass> {
         selectLinearLayers(module, include, exclude, "qaf-loftq-init");
     if (failed(layers))
       return signalPassFailure();
+    if (layers->empty())
+      warnNoLayerSelected(loc, pass, include, exclude, "linear layer");
     for (LinearLayer &layer : *layers) {
       llvm::Error error = quant::verifyFormat(format, layer.k);
       if (!error && rank > std::min(layer.k, layer.n))

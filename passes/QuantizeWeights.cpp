@@ -12,6 +12,7 @@
 #include "qaf/passes/Passes.h"
 
 #include "LinearLayers.h"
+#include "PassOptions.h"
 
 #include "qaf/Quant/Quantizer.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
@@ -45,10 +46,16 @@ struct QuantizeWeightsPass
       return signalPassFailure();
     }
     quant::QuantFormat format{bits, groupSize, *parsedScheme};
+    if (failed(checkQuantFormatOptions(module.getLoc(), "qaf-quantize-weights",
+                                       format)))
+      return signalPassFailure();
     FailureOr<std::vector<LinearLayer>> layers =
         selectLinearLayers(module, include, exclude, "qaf-quantize-weights");
     if (failed(layers))
       return signalPassFailure();
+    if (layers->empty())
+      warnNoLayerSelected(module.getLoc(), "qaf-quantize-weights", include,
+                          exclude, "linear layer");
     for (LinearLayer &layer : *layers)
       if (llvm::Error error = quant::verifyFormat(format, layer.k)) {
         layer.op->emitError()

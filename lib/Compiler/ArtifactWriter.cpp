@@ -259,15 +259,24 @@ FailureOr<ArtifactDescription> describeArtifact(ModuleOp module,
 
 namespace {
 
-/// Every weight of every entry point once, in the order of first appearance.
-std::vector<TensorSpec> getAllWeights(const Manifest &manifest) {
-  std::vector<TensorSpec> all;
-  llvm::StringSet<> seen;
-  for (const EntryPoint &entry : manifest.entryPoints)
-    for (const TensorSpec &weight : entry.weights)
-      if (seen.insert(weight.name).second)
-        all.push_back(weight);
-  return all;
+/// The content hash (hashTensorContents) of `tensors`' values: the bytes
+/// the tensor file holds.
+FailureOr<std::string> hashValues(const ArtifactDescription &description,
+                                  ArrayRef<TensorSpec> tensors, Location loc) {
+  std::vector<std::vector<char>> storages(tensors.size());
+  std::vector<ArrayRef<char>> contents;
+  for (auto [tensor, storage] : llvm::zip_equal(tensors, storages)) {
+    ElementsAttr value = description.values.lookup(tensor.name);
+    if (!value)
+      return emitError(loc) << "'" << tensor.name << "' has no value";
+    std::string error;
+    FailureOr<ArrayRef<char>> bytes =
+        getElementsBytes(value, storage, SubByteLayout::BytePerElement, error);
+    if (failed(bytes))
+      return emitError(loc) << "'" << tensor.name << "': " << error;
+    contents.push_back(*bytes);
+  }
+  return hashTensorContents(contents);
 }
 
 /// Writes `tensors` (weights or parameters, as `role` says) with their
@@ -325,7 +334,7 @@ LogicalResult writeTensorFiles(const ArtifactDescription &description,
   const Manifest &manifest = description.manifest;
   SmallString<256> weightsPath(dir);
   llvm::sys::path::append(weightsPath, manifest.weights);
-  if (failed(writeTensorFile(description, getAllWeights(manifest), weightsPath,
+  if (failed(writeTensorFile(description, manifest.getAllWeights(), weightsPath,
                              "weight", loc)))
     return failure();
   if (manifest.parameters.empty())
@@ -492,6 +501,25 @@ LogicalResult writeManifest(const ArtifactDescription &description,
   if (llvm::Error error = writeManifestFile(path, description.manifest))
     return emitError(loc) << llvm::toString(std::move(error));
   return success();
+}
+
+FailureOr<std::string> describeLibrary(const ArtifactDescription &description,
+                                       Location loc) {
+  const Manifest &manifest = description.manifest;
+  FailureOr<std::string> weightsHash =
+      hashValues(description, manifest.getAllWeights(), loc);
+  if (failed(weightsHash))
+    return failure();
+  std::string parametersHash;
+  if (!manifest.parameters.empty()) {
+    FailureOr<std::string> hash =
+        hashValues(description, manifest.getAllParameters(), loc);
+    if (failed(hash))
+      return failure();
+    parametersHash = *hash;
+  }
+  return writeLibraryABI(
+      describeLibraryABI(manifest, *weightsHash, parametersHash));
 }
 
 } // namespace qaf

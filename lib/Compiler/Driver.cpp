@@ -23,8 +23,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
 
 using namespace mlir;
 
@@ -166,8 +168,9 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
   }
   if (*inputPhase <= Phase::Outlined)
     stripEntryPointAttributes(module, *description);
-  // Fail before the long part when the input's weights were elided.
-  if (options.phase == Phase::Artifact &&
+  // Fail before the long part when the input's weights were elided: the
+  // generated code records the weights' content hash (describeLibrary).
+  if (options.phase >= Phase::LLVMIR &&
       failed(checkWeightValues(*description, loc)))
     return failure();
 
@@ -189,16 +192,30 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
   for (const EntryPoint &entry : description->manifest.entryPoints)
     entryPoints.push_back({entry.name, !entry.outputs.empty()});
   const std::string &fingerprint = description->manifest.fingerprint;
+  FailureOr<std::string> libraryABI = describeLibrary(*description, loc);
+  if (failed(libraryABI))
+    return failure();
   if (options.phase == Phase::LLVMIR || options.phase == Phase::Object)
-    return target.emit(module, entryPoints, fingerprint, options.phase,
-                       options.output, /*timing=*/nullptr);
+    return target.emit(module, entryPoints, fingerprint, *libraryABI,
+                       options.phase, options.output, /*timing=*/nullptr);
 
   if (std::error_code ec = llvm::sys::fs::create_directories(options.output))
     return emitError(loc) << "cannot create the artifact folder '"
                           << options.output << "': " << ec.message();
-  SmallString<256> objectPath(options.output), libraryPath(options.output),
-      manifestPath(options.output);
-  llvm::sys::path::append(objectPath, "model.o");
+  SmallString<256> libraryPath(options.output), manifestPath(options.output);
+  // The object is linked into the library and removed: it is written in the
+  // system's temporary folder, so that a killed compile leaves no litter in
+  // the artifact folder.
+  SmallString<256> objectPath;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("qaf-model", "o", objectPath))
+    return emitError(loc) << "cannot create a temporary object file: "
+                          << ec.message();
+  llvm::sys::RemoveFileOnSignal(objectPath);
+  auto removeObject = llvm::scope_exit([&] {
+    llvm::sys::fs::remove(objectPath);
+    llvm::sys::DontRemoveFileOnSignal(objectPath);
+  });
   llvm::sys::path::append(libraryPath, description->manifest.library);
   llvm::sys::path::append(manifestPath, "manifest.json");
   {
@@ -210,14 +227,14 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
   {
     TimingScope scope =
         options.timing ? options.timing->nest("llvm-codegen") : TimingScope();
-    if (failed(target.emit(module, entryPoints, fingerprint, Phase::Object,
-                           objectPath, options.timing ? &scope : nullptr)))
+    if (failed(target.emit(module, entryPoints, fingerprint, *libraryABI,
+                           Phase::Object, objectPath,
+                           options.timing ? &scope : nullptr)))
       return failure();
   }
   TimingScope linkScope =
       options.timing ? options.timing->nest("link") : TimingScope();
   LogicalResult linked = target.link(objectPath, libraryPath, loc);
-  llvm::sys::fs::remove(objectPath);
   if (failed(linked))
     return failure();
   return writeManifest(*description, manifestPath, loc);

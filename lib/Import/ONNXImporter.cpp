@@ -455,6 +455,16 @@ OwningOpRef<ModuleOp> Importer::importModel(proto::ModelProto &model) {
 
   SmallVector<Value> results;
   SmallVector<DictionaryAttr> resultAttrs;
+  // Outputs are found by name (qaf-run's files, the artifact's manifest):
+  // a name listed twice would be two outputs no one can tell apart.
+  llvm::StringSet<> outputNames;
+  for (const proto::ValueInfoProto &output : graph.output())
+    if (!outputNames.insert(output.name()).second) {
+      emitError(nameLoc(output.name()))
+          << "graph output '" << output.name()
+          << "' is listed twice: each output of a model needs its own name";
+      return nullptr;
+    }
   for (const proto::ValueInfoProto &output : graph.output()) {
     auto it = values.find(output.name());
     if (it == values.end()) {

@@ -29,6 +29,13 @@ namespace {
 
 constexpr StringLiteral kFingerprintSymbol = "qaf_artifact_fingerprint";
 constexpr StringLiteral kFingerprintMetadataKey = "qaf.fingerprint";
+constexpr StringLiteral kABISymbol = "qaf_artifact_abi";
+/// The most OpenMP threads a run may ask for: far above any machine's
+/// cores, far below the count at which the OpenMP runtime aborts.
+constexpr int kMaxThreads = 1024;
+/// Longest description read from the library (a C string, like the
+/// fingerprint).
+constexpr size_t kMaxABILength = 64 << 20;
 /// Longest fingerprint read from the library: the symbol is a C string, and
 /// a corrupt one must not send the reader through the whole address space.
 constexpr size_t kMaxFingerprintLength = 4096;
@@ -138,8 +145,6 @@ Error checkEntryPointInputs(const EntryPoint &entry,
 }
 
 std::string Artifact::pathOf(StringRef file) const {
-  if (sys::path::is_absolute(file))
-    return file.str();
   SmallString<256> path(directory);
   sys::path::append(path, file);
   return std::string(path);
@@ -158,6 +163,8 @@ Artifact::load(StringRef dir, const ArtifactOptions &options) {
     return manifest.takeError();
   artifact->manifest = std::move(*manifest);
   if (Error error = artifact->checkTarget())
+    return std::move(error);
+  if (Error error = artifact->checkFilesInsideFolder())
     return std::move(error);
 
   Expected<std::unique_ptr<SafeTensorsFile>> weights =
@@ -178,10 +185,14 @@ Artifact::load(StringRef dir, const ArtifactOptions &options) {
   // Nothing of a library that fails the checks has run yet (no OpenMP
   // threads exist), so it can be unloaded.
   Error error = artifact->checkFingerprints();
+  if (!error)
+    error = artifact->checkLibraryABI();
   if (!error && artifact->parametersFile)
     error = artifact->copyParameters(*artifact->parametersFile);
   if (!error)
     error = artifact->bindEntryPoints();
+  if (!error && options.verifyContent)
+    error = artifact->checkWeightsContent();
   if (!error)
     error = artifact->setThreads(options);
   if (error) {
@@ -189,6 +200,33 @@ Artifact::load(StringRef dir, const ArtifactOptions &options) {
     return std::move(error);
   }
   return artifact;
+}
+
+Error Artifact::checkFilesInsideFolder() const {
+  // The manifest's parser refused absolute paths and '..'; what remains is
+  // a symbolic link inside the folder that points out of it.
+  SmallString<256> root;
+  if (std::error_code ec = sys::fs::real_path(directory, root))
+    return makeError("cannot resolve artifact folder '" + directory +
+                     "': " + ec.message());
+  for (StringRef file :
+       {StringRef(manifest.library), StringRef(manifest.weights),
+        StringRef(manifest.parameters)}) {
+    if (file.empty())
+      continue;
+    std::string path = pathOf(file);
+    SmallString<256> resolved;
+    // A missing file is reported by whoever opens it.
+    if (sys::fs::real_path(path, resolved))
+      continue;
+    StringRef relative = resolved;
+    if (!relative.consume_front(root) ||
+        !(relative.empty() || sys::path::is_separator(relative.front())))
+      return makeError("'" + path + "' resolves to '" + resolved +
+                       "', outside the artifact folder '" + directory +
+                       "': an artifact's files must be inside it");
+  }
+  return Error::success();
 }
 
 Error Artifact::checkTarget() const {
@@ -255,6 +293,70 @@ Error Artifact::checkFingerprints() {
                    "' was built for another model/weights: the fingerprints "
                    "differ: " +
                    list);
+}
+
+Error Artifact::checkLibraryABI() {
+  std::string libraryPath = pathOf(manifest.library);
+  const char *symbol =
+      static_cast<const char *>(dlsym(library, kABISymbol.data()));
+  if (!symbol)
+    return makeError(libraryPath + ": does not define " + kABISymbol +
+                     " (its description of itself): it was compiled by an "
+                     "older qaf-compile; recompile the model");
+  Expected<LibraryABI> abi =
+      parseLibraryABI(StringRef(symbol, strnlen(symbol, kMaxABILength)),
+                      libraryPath + ": " + kABISymbol.str());
+  if (!abi)
+    return abi.takeError();
+  if (Error mismatch = checkManifestMatchesLibrary(manifest, *abi, libraryPath))
+    return mismatch;
+  libraryABI = std::move(*abi);
+  return Error::success();
+}
+
+namespace {
+/// Hashes the tensors `specs` name in `file` (in their order) as the
+/// compiler did for `recorded`.
+ContentCheck checkContent(const SafeTensorsFile &file,
+                          ArrayRef<TensorSpec> specs, StringRef recorded) {
+  std::vector<ArrayRef<char>> tensors;
+  for (const TensorSpec &spec : specs)
+    if (const SafeTensorInfo *info = file.lookup(spec.name))
+      tensors.push_back(file.getBytes(*info));
+  return {file.getPath(), recorded.str(), hashTensorContents(tensors)};
+}
+
+/// The library's tensors, in its order: the hashes cover every entry point
+/// it was compiled with, also those a manifest leaves out.
+Manifest getCompiledTensors(const LibraryABI &abi) {
+  Manifest compiled;
+  compiled.entryPoints = abi.entryPoints;
+  return compiled;
+}
+} // namespace
+
+Error Artifact::checkWeightsContent() const {
+  // The parameters file is left out: its values are the parameters'
+  // starting point, which a trained checkpoint may replace.
+  ContentCheck check =
+      checkContent(*weights, getCompiledTensors(libraryABI).getAllWeights(),
+                   libraryABI.weightsHash);
+  if (check.matches())
+    return Error::success();
+  return makeError(check.path + ": its content hash is " + check.actual +
+                   ", but the library recorded " + check.recorded +
+                   " when it was compiled: the weights were changed or "
+                   "belong to another model");
+}
+
+std::vector<ContentCheck> Artifact::verifyContent() const {
+  Manifest compiled = getCompiledTensors(libraryABI);
+  std::vector<ContentCheck> checks = {
+      checkContent(*weights, compiled.getAllWeights(), libraryABI.weightsHash)};
+  if (parametersFile)
+    checks.push_back(checkContent(*parametersFile, compiled.getAllParameters(),
+                                  libraryABI.parametersHash));
+  return checks;
 }
 
 Error Artifact::copyParameters(const SafeTensorsFile &file) {
@@ -372,6 +474,10 @@ Error Artifact::setThreads(const ArtifactOptions &options) {
   if (requested && *requested < 1)
     return makeError("the thread count must be at least 1, not " +
                      Twine(*requested));
+  // The OpenMP runtime aborts when it cannot create the threads it is told.
+  if (requested && *requested > kMaxThreads)
+    return makeError("the thread count must be at most " + Twine(kMaxThreads) +
+                     ", not " + Twine(*requested));
   if (!requested) {
     if (std::optional<std::string> text =
             sys::Process::GetEnv(kNumThreadsVariable)) {
@@ -379,6 +485,10 @@ Error Artifact::setThreads(const ArtifactOptions &options) {
       if (StringRef(*text).trim().getAsInteger(10, count) || count < 1)
         return makeError(kNumThreadsVariable + "='" + *text +
                          "' is not a positive integer");
+      if (count > kMaxThreads)
+        return makeError(kNumThreadsVariable + "='" + *text +
+                         "': the thread count must be at most " +
+                         Twine(kMaxThreads));
       requested = count;
     }
   }

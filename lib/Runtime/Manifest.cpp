@@ -13,6 +13,8 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/xxhash.h"
 
 using namespace llvm;
 
@@ -57,6 +59,16 @@ std::vector<TensorSpec> Manifest::getAllParameters() const {
     for (const TensorSpec &parameter : entry.parameters)
       if (seen.insert(parameter.name).second)
         all.push_back(parameter);
+  return all;
+}
+
+std::vector<TensorSpec> Manifest::getAllWeights() const {
+  std::vector<TensorSpec> all;
+  StringSet<> seen;
+  for (const EntryPoint &entry : entryPoints)
+    for (const TensorSpec &weight : entry.weights)
+      if (seen.insert(weight.name).second)
+        all.push_back(weight);
   return all;
 }
 
@@ -140,6 +152,7 @@ public:
   explicit ManifestParser(StringRef sourceName) : sourceName(sourceName) {}
 
   Expected<Manifest> parse(const json::Value &json);
+  Expected<LibraryABI> parseLibraryABI(const json::Value &json);
 
 private:
   Error fail(const Twine &field, const Twine &message) const {
@@ -165,6 +178,9 @@ private:
   Error checkFileTensors(ArrayRef<TensorSpec> specs, StringRef role,
                          const std::string &listField) const;
   Expected<TargetDescription> parseTarget(const json::Value &value) const;
+  /// A file the manifest names (`key`) is a relative path that stays in
+  /// the artifact folder.
+  Error checkInsideArtifact(StringRef key, StringRef file) const;
   /// Parameters named by several entry points are one buffer: they must
   /// agree, and no name may be both a weight and a parameter.
   Error checkSharedParameters(const Manifest &manifest) const;
@@ -308,10 +324,20 @@ ManifestParser::parseEntryPoint(const json::Value &value,
   if (!name)
     return name.takeError();
   entry.name = std::move(*name);
+  if (!all_of(entry.name, [](char c) { return isAlnum(c) || c == '_'; }))
+    return fail(field + ".name", "'" + entry.name +
+                                     "' is not an entry point name (letters, "
+                                     "digits and '_')");
   Expected<std::string> symbol = getString(**object, "symbol", field);
   if (!symbol)
     return symbol.takeError();
   entry.symbol = std::move(*symbol);
+  // The runtime calls the symbol with the entry point ABI: anything else
+  // the library exports (or links in, like `free`) must not be reachable.
+  if (entry.symbol != "qaf_entry_" + entry.name)
+    return fail(field + ".symbol",
+                "'" + entry.symbol + "' is not the symbol of entry point '" +
+                    entry.name + "' (expected 'qaf_entry_" + entry.name + "')");
 
   for (auto [key, specs] : {std::pair<StringRef, std::vector<TensorSpec> *>{
                                 "weights", &entry.weights},
@@ -346,6 +372,21 @@ Error ManifestParser::checkFileTensors(ArrayRef<TensorSpec> specs,
         !count)
       return fail(field, toString(count.takeError()));
   }
+  return Error::success();
+}
+
+Error ManifestParser::checkInsideArtifact(StringRef key, StringRef file) const {
+  // The runtime loads these files (dlopen runs the library's constructors):
+  // a manifest must not reach outside its own folder.
+  bool escapes =
+      sys::path::is_absolute(file) ||
+      sys::path::is_absolute(file, sys::path::Style::windows) ||
+      any_of(make_range(sys::path::begin(file), sys::path::end(file)),
+             [](StringRef part) { return part == ".."; });
+  if (escapes)
+    return fail(key, "'" + file +
+                         "' is outside the artifact folder (a file of the "
+                         "artifact is a relative path without '..')");
   return Error::success();
 }
 
@@ -483,6 +524,12 @@ Expected<Manifest> ManifestParser::parse(const json::Value &json) {
       return value.takeError();
     manifest.parameters = std::move(*value);
   }
+  for (auto [key, file] :
+       {std::pair<StringRef, StringRef>{"library", manifest.library},
+        {"weights", manifest.weights},
+        {"parameters", manifest.parameters}})
+    if (Error error = checkInsideArtifact(key, file))
+      return std::move(error);
 
   const json::Value *target = (*root)->get("target");
   if (!target)
@@ -513,7 +560,56 @@ Expected<Manifest> ManifestParser::parse(const json::Value &json) {
   return manifest;
 }
 
+Expected<LibraryABI> ManifestParser::parseLibraryABI(const json::Value &json) {
+  Expected<const json::Object *> root = getObject(json, "(top level)");
+  if (!root)
+    return root.takeError();
+  Expected<std::string> format = getString(**root, "format", "");
+  if (!format)
+    return format.takeError();
+  if (*format != LibraryABI::kFormat)
+    return fail("format", "expected '" + LibraryABI::kFormat + "', found '" +
+                              *format + "'");
+  const json::Value *version = (*root)->get("version");
+  if (!version || version->getAsInteger() != LibraryABI::kVersion)
+    return fail("version", "expected " + Twine(LibraryABI::kVersion) +
+                               ": recompile the model with this qaf-compile");
+  LibraryABI abi;
+  for (auto [key, member, required] :
+       {std::tuple<StringRef, std::string *, bool>{"fingerprint",
+                                                   &abi.fingerprint, true},
+        {"weights_hash", &abi.weightsHash, true},
+        {"parameters_hash", &abi.parametersHash, false}}) {
+    Expected<std::string> value = required ? getString(**root, key, "")
+                                           : getOptionalString(**root, key, "");
+    if (!value)
+      return value.takeError();
+    *member = std::move(*value);
+  }
+  Expected<const json::Array *> entries = getArray(**root, "entry_points", "");
+  if (!entries)
+    return entries.takeError();
+  for (auto [i, value] : enumerate(**entries)) {
+    Expected<EntryPoint> entry =
+        parseEntryPoint(value, "entry_points[" + std::to_string(i) + "]");
+    if (!entry)
+      return entry.takeError();
+    abi.entryPoints.push_back(std::move(*entry));
+  }
+  return abi;
+}
+
 } // namespace
+
+Expected<LibraryABI> parseLibraryABI(StringRef text, StringRef sourceName) {
+  Expected<json::Value> json = json::parse(text);
+  if (!json)
+    return make_error<StringError>(sourceName +
+                                       ": its description is not valid JSON: " +
+                                       toString(json.takeError()),
+                                   inconvertibleErrorCode());
+  return ManifestParser(sourceName).parseLibraryABI(*json);
+}
 
 Expected<Manifest> parseManifestValue(const json::Value &json,
                                       StringRef sourceName) {
@@ -564,6 +660,20 @@ void writeTensorSpecs(json::OStream &json, StringRef key,
       });
   });
 }
+
+void writeEntryPoints(json::OStream &json, ArrayRef<EntryPoint> entryPoints) {
+  json.attributeArray("entry_points", [&] {
+    for (const EntryPoint &entry : entryPoints)
+      json.object([&] {
+        json.attribute("name", entry.name);
+        json.attribute("symbol", entry.symbol);
+        writeTensorSpecs(json, "weights", entry.weights);
+        writeTensorSpecs(json, "parameters", entry.parameters);
+        writeTensorSpecs(json, "inputs", entry.inputs);
+        writeTensorSpecs(json, "outputs", entry.outputs);
+      });
+  });
+}
 } // namespace
 
 void writeManifestJSON(json::OStream &json, const Manifest &manifest) {
@@ -587,18 +697,102 @@ void writeManifestJSON(json::OStream &json, const Manifest &manifest) {
         if (!value.empty())
           json.attribute(key, value);
     });
-    json.attributeArray("entry_points", [&] {
-      for (const EntryPoint &entry : manifest.entryPoints)
-        json.object([&] {
-          json.attribute("name", entry.name);
-          json.attribute("symbol", entry.symbol);
-          writeTensorSpecs(json, "weights", entry.weights);
-          writeTensorSpecs(json, "parameters", entry.parameters);
-          writeTensorSpecs(json, "inputs", entry.inputs);
-          writeTensorSpecs(json, "outputs", entry.outputs);
-        });
-    });
+    writeEntryPoints(json, manifest.entryPoints);
   });
+}
+
+LibraryABI describeLibraryABI(const Manifest &manifest, StringRef weightsHash,
+                              StringRef parametersHash) {
+  LibraryABI abi;
+  abi.fingerprint = manifest.fingerprint;
+  abi.weightsHash = weightsHash.str();
+  abi.parametersHash = parametersHash.str();
+  abi.entryPoints = manifest.entryPoints;
+  return abi;
+}
+
+std::string writeLibraryABI(const LibraryABI &abi) {
+  std::string text;
+  raw_string_ostream os(text);
+  json::OStream json(os);
+  json.object([&] {
+    json.attribute("format", LibraryABI::kFormat);
+    json.attribute("version", LibraryABI::kVersion);
+    json.attribute("fingerprint", abi.fingerprint);
+    json.attribute("weights_hash", abi.weightsHash);
+    if (!abi.parametersHash.empty())
+      json.attribute("parameters_hash", abi.parametersHash);
+    writeEntryPoints(json, abi.entryPoints);
+  });
+  return text;
+}
+
+namespace {
+/// `weights [w: float32[4], x: int64[2]]`, to show a disagreement.
+std::string describeSpecs(StringRef role, ArrayRef<TensorSpec> specs) {
+  std::string text = role.str() + " [";
+  for (auto [i, spec] : enumerate(specs))
+    text += (i ? ", " : "") + spec.name + ": " + spec.describe();
+  return text + "]";
+}
+
+bool sameSpecs(ArrayRef<TensorSpec> a, ArrayRef<TensorSpec> b) {
+  return a.size() == b.size() && all_of(zip_equal(a, b), [](auto pair) {
+           const auto &[x, y] = pair;
+           return x.name == y.name && x.dtype == y.dtype && x.shape == y.shape;
+         });
+}
+} // namespace
+
+Error checkManifestMatchesLibrary(const Manifest &manifest,
+                                  const LibraryABI &abi,
+                                  StringRef libraryPath) {
+  auto disagree = [&](const Twine &what) {
+    return make_error<StringError>("the manifest disagrees with its library '" +
+                                       libraryPath + "': " + what,
+                                   inconvertibleErrorCode());
+  };
+  auto listNames = [](ArrayRef<EntryPoint> entries) {
+    std::string names;
+    for (const EntryPoint &entry : entries)
+      names += (names.empty() ? "" : ", ") + entry.symbol;
+    return names;
+  };
+  for (const EntryPoint &entry : manifest.entryPoints) {
+    auto compiled = find_if(abi.entryPoints, [&](const EntryPoint &each) {
+      return each.name == entry.name;
+    });
+    if (compiled == abi.entryPoints.end())
+      return disagree("the library has no entry point '" + entry.name +
+                      "' (it defines " + listNames(abi.entryPoints) + ")");
+    if (compiled->symbol != entry.symbol)
+      return disagree("entry point '" + entry.name + "' is " +
+                      compiled->symbol + " in the library, " + entry.symbol +
+                      " in the manifest");
+    for (auto [role, listed, actual] :
+         {std::tuple<StringRef, ArrayRef<TensorSpec>, ArrayRef<TensorSpec>>{
+              "weights", entry.weights, compiled->weights},
+          {"parameters", entry.parameters, compiled->parameters},
+          {"inputs", entry.inputs, compiled->inputs},
+          {"outputs", entry.outputs, compiled->outputs}})
+      if (!sameSpecs(listed, actual))
+        return disagree("entry point '" + entry.name +
+                        "': the manifest lists " + describeSpecs(role, listed) +
+                        ", the library takes " + describeSpecs(role, actual));
+  }
+  return Error::success();
+}
+
+std::string hashTensorContents(ArrayRef<ArrayRef<char>> tensors) {
+  std::vector<uint8_t> hashes;
+  hashes.reserve(tensors.size() * sizeof(uint64_t));
+  for (ArrayRef<char> bytes : tensors) {
+    uint64_t hash = xxh3_64bits(ArrayRef<uint8_t>(
+        reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
+    for (unsigned i = 0; i < sizeof(uint64_t); ++i)
+      hashes.push_back(uint8_t(hash >> (8 * i)));
+  }
+  return formatv("{0:x16}", xxh3_64bits(hashes)).str();
 }
 
 json::Value toJSON(const Manifest &manifest) {

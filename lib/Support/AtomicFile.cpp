@@ -8,6 +8,7 @@
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
 
 #include <unistd.h>
 
@@ -16,15 +17,39 @@ using namespace llvm;
 namespace qaf {
 
 Expected<std::unique_ptr<AtomicFile>> AtomicFile::create(StringRef path) {
-  SmallString<256> model(path);
+  // Writing through a symbolic link replaces the file it points to, not the
+  // link (as writing in place would).
+  SmallString<256> destination(path);
+  if (sys::fs::is_symlink_file(path)) {
+    SmallString<256> target;
+    if (!sys::fs::real_path(path, target))
+      destination = target;
+  }
+  // A device or a pipe (`-o /dev/null`) is written directly: renaming a
+  // file over it would replace the device.
+  sys::fs::file_status status;
+  if (!sys::fs::status(destination, status) &&
+      status.type() != sys::fs::file_type::regular_file &&
+      status.type() != sys::fs::file_type::directory_file) {
+    int fd = -1;
+    if (std::error_code ec = sys::fs::openFileForWrite(
+            destination, fd, sys::fs::CD_OpenExisting, sys::fs::OF_None))
+      return createStringError(ec, "cannot write '%s': %s", path.str().c_str(),
+                               ec.message().c_str());
+    return std::unique_ptr<AtomicFile>(
+        new AtomicFile(std::string(destination), "", fd));
+  }
+  SmallString<256> model(destination);
   model += ".tmp-%%%%%%";
   int fd = -1;
   SmallString<256> tempPath;
   if (std::error_code ec = sys::fs::createUniqueFile(model, fd, tempPath))
     return createStringError(ec, "cannot create a file beside '%s': %s",
                              path.str().c_str(), ec.message().c_str());
+  // An interrupted tool (Ctrl-C, a fatal error) leaves no temporary behind.
+  sys::RemoveFileOnSignal(tempPath);
   return std::unique_ptr<AtomicFile>(
-      new AtomicFile(path.str(), std::string(tempPath), fd));
+      new AtomicFile(std::string(destination), std::string(tempPath), fd));
 }
 
 AtomicFile::AtomicFile(std::string path, std::string tempPath, int fd)
@@ -36,7 +61,10 @@ AtomicFile::~AtomicFile() {
     return;
   stream->clear_error();
   stream.reset();
+  if (tempPath.empty())
+    return;
   sys::fs::remove(tempPath);
+  sys::DontRemoveFileOnSignal(tempPath);
 }
 
 Error AtomicFile::commit() {
@@ -44,6 +72,14 @@ Error AtomicFile::commit() {
   if (stream->has_error())
     return createStringError(stream->error(), "cannot write '%s': %s",
                              path.c_str(), stream->error().message().c_str());
+  if (tempPath.empty()) {
+    stream->close();
+    committed = true;
+    return stream->has_error()
+               ? createStringError(stream->error(), "cannot write '%s'",
+                                   path.c_str())
+               : Error::success();
+  }
   if (::fsync(fd) != 0)
     return createStringError(std::error_code(errno, std::generic_category()),
                              "cannot flush '%s' to disk", path.c_str());
@@ -55,6 +91,7 @@ Error AtomicFile::commit() {
     return createStringError(ec, "cannot rename '%s' to '%s': %s",
                              tempPath.c_str(), path.c_str(),
                              ec.message().c_str());
+  sys::DontRemoveFileOnSignal(tempPath);
   committed = true;
   return Error::success();
 }

@@ -12,8 +12,13 @@
 #include "mlir/IR/Location.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <unistd.h>
 
 using namespace mlir;
 
@@ -89,8 +94,9 @@ ToolDiagnosticHandler::ToolDiagnosticHandler(MLIRContext *context,
 OwningOpRef<ModuleOp> parseMlirFile(llvm::StringRef path,
                                     MLIRContext *context) {
   llvm::SourceMgr sourceMgr;
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
-                                                   /*RequiresNullTerminator=*/true);
+  auto buffer =
+      llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/true);
   if (!buffer) {
     emitError(FileLineColLoc::get(context, path, 0, 0))
         << "cannot read '" << path << "': " << buffer.getError().message();
@@ -123,6 +129,43 @@ LogicalResult writeMlirFile(ModuleOp module, llvm::StringRef path,
   if (llvm::Error error = (*file)->commit())
     return emitError(module.getLoc()) << toString(std::move(error));
   return success();
+}
+
+llvm::Error checkOutputIsNotInput(llvm::StringRef outputPath,
+                                  llvm::StringRef inputPath) {
+  if (outputPath == "-" || inputPath == "-")
+    return llvm::Error::success();
+  bool same = false;
+  // `equivalent` compares device and inode, following symbolic links; it
+  // fails when either file is missing, which is never the same file.
+  if (llvm::sys::fs::equivalent(outputPath, inputPath, same) || !same)
+    return llvm::Error::success();
+  std::string how = outputPath == inputPath ? "" : " (the same file)";
+  return llvm::createStringError(
+      "output '" + outputPath + "' is the input '" + inputPath + "'" + how +
+      ": writing it would replace the input; choose another output path");
+}
+
+namespace {
+/// What the fatal error handler names: the tool and its input.
+std::string fatalErrorPrefix;
+
+void reportFatalErrorAndExit(void *, const char *reason, bool) {
+  // A malformed input, not a crash of the tool: one line, no stack dump.
+  std::string message = fatalErrorPrefix + "fatal error: " + reason + "\n";
+  ssize_t written = ::write(2, message.data(), message.size());
+  (void)written;
+  llvm::sys::RunInterruptHandlers();
+  ::_exit(1);
+}
+} // namespace
+
+void installFatalErrorHandler(llvm::StringRef toolName,
+                              llvm::StringRef inputPath) {
+  fatalErrorPrefix = toolName.str() + ": ";
+  if (!inputPath.empty() && inputPath != "-")
+    fatalErrorPrefix += inputPath.str() + ": ";
+  llvm::install_fatal_error_handler(reportFatalErrorAndExit);
 }
 
 } // namespace qaf

@@ -13,6 +13,24 @@
 // RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=qbara pool=3" 2>&1 | FileCheck %s --check-prefix=POOL
 // RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=lora include=nothing" 2>&1 | FileCheck %s --check-prefix=NONE
 // RUN: not qaf-opt %t.mlir --qaf-loftq-init="rank=40 group-size=32 include=float" 2>&1 | FileCheck %s --check-prefix=RANK
+// Option values out of range are errors naming the option and the value.
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=lora alpha=inf" 2>&1 | FileCheck %s --check-prefix=ALPHAINF
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=lora alpha=nan" 2>&1 | FileCheck %s --check-prefix=ALPHANAN
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=lora alpha=0" 2>&1 | FileCheck %s --check-prefix=ALPHAZERO
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=lota rank=8 omega=-1" 2>&1 | FileCheck %s --check-prefix=OMEGANEG
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=lota rank=8 omega=nan" 2>&1 | FileCheck %s --check-prefix=OMEGANAN
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=lota rank=0" 2>&1 | FileCheck %s --check-prefix=RANKZERO
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=lota rank=1000" 2>&1 | FileCheck %s --check-prefix=LOTARANK
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=lora rank=33" 2>&1 | FileCheck %s --check-prefix=LORARANK
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=qbara pool=0" 2>&1 | FileCheck %s --check-prefix=POOLZERO
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=qahira repeat-out=-2" 2>&1 | FileCheck %s --check-prefix=REPEATNEG
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=l4q rank=20 group-size=32 include=float" 2>&1 | FileCheck %s --check-prefix=L4QRANK
+// RUN: not qaf-opt %t.mlir --qaf-attach-adapters="method=l4q group-size=0 include=float" 2>&1 | FileCheck %s --check-prefix=L4QGROUP
+// RUN: qaf-opt %t.mlir --qaf-attach-adapters="method=l4q include=nothing" -o /dev/null 2>&1 | FileCheck %s --check-prefix=L4QNONE
+// RUN: not qaf-opt %t.mlir --qaf-loftq-init="alpha=-inf include=float" 2>&1 | FileCheck %s --check-prefix=LOFTQALPHA
+// RUN: not qaf-opt %t.mlir --qaf-loftq-init="iters=0 include=float" 2>&1 | FileCheck %s --check-prefix=LOFTQITERS
+// RUN: not qaf-opt %t.mlir --qaf-loftq-init="bits=6 include=float" 2>&1 | FileCheck %s --check-prefix=LOFTQBITS
+// RUN: qaf-opt %t.mlir --qaf-loftq-init="include=nothing" -o /dev/null 2>&1 | FileCheck %s --check-prefix=LOFTQNONE
 
 // LOTA: %[[A:.*]] = onnx.Constant {value = dense_resource<w.lota_A> : tensor<8x64xi8>}
 // LOTA: %[[B:.*]] = onnx.Constant {value = dense_resource<w.lota_B> : tensor<32x8xi8>}
@@ -41,6 +59,23 @@
 // OMEGA: error: 'qaf.qlinear' op LoTA-QAF threshold omega 8.000000e+00 must be below the rank 8
 // POOL: error: 'qaf.qlinear' op Q-BaRA pool 3 must divide the input dimension 64 and the output dimension 32
 // NONE: error: qaf-attach-adapters: no qaf.qlinear layer to adapt
+// ALPHAINF: error: qaf-attach-adapters: alpha=inf: must be a finite number above 0
+// ALPHANAN: error: qaf-attach-adapters: alpha=nan: must be a finite number above 0
+// ALPHAZERO: error: qaf-attach-adapters: alpha=0: must be a finite number above 0
+// OMEGANEG: error: qaf-attach-adapters: omega=-1: must be a finite number, 0 or above
+// OMEGANAN: error: qaf-attach-adapters: omega=nan: must be a finite number, 0 or above
+// RANKZERO: error: qaf-attach-adapters: rank=0: must be at least 1
+// LOTARANK: error: 'qaf.qlinear' op cannot take an adapter of rank 1000: it exceeds min(32, 64) of weight 'w'
+// LORARANK: error: 'qaf.qlinear' op cannot take an adapter of rank 33: it exceeds min(32, 64) of weight 'w'
+// POOLZERO: error: qaf-attach-adapters: pool=0: must be at least 1
+// REPEATNEG: error: qaf-attach-adapters: repeat-out=-2: must be at least 1
+// L4QRANK: error: cannot attach L4Q to weight 'float.weight': rank 20 exceeds min(16, 32)
+// L4QGROUP: error: qaf-attach-adapters: group-size=0: must be at least 1
+// L4QNONE: warning: qaf-attach-adapters: no linear layer matches (include='nothing', exclude=''): the model is unchanged
+// LOFTQALPHA: error: qaf-loftq-init: alpha=-inf: must be a finite number above 0
+// LOFTQITERS: error: qaf-loftq-init: iters=0: must be at least 1
+// LOFTQBITS: error: qaf-loftq-init: bits=6 group-size=64: NormalFloat needs 2 or 4 bits, not 6
+// LOFTQNONE: warning: qaf-loftq-init: no linear layer matches (include='nothing', exclude=''): the model is unchanged
 // RANK: error: cannot initialise weight 'float.weight' (32 x 16) with LoftQ: rank 40 exceeds min(16, 32)
 
 func.func @main_graph(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {

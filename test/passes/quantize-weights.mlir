@@ -7,6 +7,12 @@
 // RUN: not qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=48" 2>&1 | FileCheck %s --check-prefix=GROUP
 // RUN: not qaf-opt %t.mlir --qaf-quantize-weights="scheme=fancy" 2>&1 | FileCheck %s --check-prefix=SCHEME
 // RUN: not qaf-opt %t.mlir --qaf-quantize-weights="bits=5" 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not qaf-opt %t.mlir --qaf-quantize-weights="group-size=0" 2>&1 | FileCheck %s --check-prefix=GROUPZERO
+// RUN: not qaf-opt %t.mlir --qaf-quantize-weights="group-size=-8" 2>&1 | FileCheck %s --check-prefix=GROUPNEG
+// RUN: not qaf-opt %t.mlir --qaf-quantize-weights="bits=3 scheme=nf include=nothing" 2>&1 | FileCheck %s --check-prefix=NFBITS
+// Options are checked even when no layer is chosen; choosing none warns.
+// RUN: qaf-opt %t.mlir --qaf-quantize-weights="include=nothing exclude=up" -o %t.none.mlir 2>&1 | FileCheck %s --check-prefix=NOLAYER
+// RUN: FileCheck %s --check-prefix=UNCHANGED < %t.none.mlir
 
 // A decoder-like graph: two hidden layers (one a Gemm with a bias), an
 // embedding table and an output head. By default the hidden layers are
@@ -44,7 +50,12 @@
 
 // GROUP: error: cannot quantize weight 'up.weight' (64 x 32): group size 48 does not divide the input dimension 64
 // SCHEME: error: qaf-quantize-weights: unknown scheme 'fancy' (asym, sym or nf)
-// BITS: error: cannot quantize weight 'up.weight' (64 x 32): bits must be 2, 3, 4 or 8
+// BITS: error: qaf-quantize-weights: bits=5 group-size=64: bits must be 2, 3, 4 or 8, not 5
+// GROUPZERO: error: qaf-quantize-weights: bits=4 group-size=0: group size 0 is not positive
+// GROUPNEG: error: qaf-quantize-weights: bits=4 group-size=-8: group size -8 is not positive
+// NFBITS: error: qaf-quantize-weights: bits=3 group-size=64: NormalFloat needs 2 or 4 bits, not 3
+// NOLAYER: warning: qaf-quantize-weights: no linear layer matches (include='nothing', exclude='up'): the model is unchanged
+// UNCHANGED-NOT: qaf.qlinear
 
 func.func @main_graph(%ids: tensor<?xi64>) -> tensor<?x10xf32> {
   %embed = onnx.Constant {value = dense_resource<embed.weight> : tensor<10x64xf32>} : tensor<10x64xf32> loc("embed.weight")

@@ -326,8 +326,11 @@ TEST_F(ArtifactTest, WeightsMustMatchTheManifest) {
   renamed.entryPoints[0].weights[0].name = "w2";
   writeWeights();
   writeManifest(renamed);
-  EXPECT_CONTAINS(loadError(), "weights.safetensors: no tensor 'w2' (a weight "
-                               "of entry point 'infer')");
+  // The library names its weights: a manifest that renames one is refused
+  // before the weights file is searched for it.
+  EXPECT_CONTAINS(loadError(), "model.so': entry point 'infer': the manifest "
+                               "lists weights [w2: float32[4]], the library "
+                               "takes weights [w: float32[4]]");
 }
 
 /// p after `steps` train steps, computed here.
@@ -503,10 +506,12 @@ TEST_F(ArtifactTest, RefusesTargetsItCannotRun) {
 TEST_F(ArtifactTest, LibraryProblemsNameTheFile) {
   buildArtifact();
   Manifest missingSymbol = fakeManifest;
+  missingSymbol.entryPoints[1].name = "missing";
   missingSymbol.entryPoints[1].symbol = "qaf_entry_missing";
   writeManifest(missingSymbol);
-  EXPECT_CONTAINS(loadError(), "model.so: does not define qaf_entry_missing "
-                               "(entry point 'threads' of the manifest)");
+  EXPECT_CONTAINS(loadError(), "model.so': the library has no entry point "
+                               "'missing' (it defines qaf_entry_infer, "
+                               "qaf_entry_threads,");
   writeManifest(fakeManifest);
   writeFile(pathOf("model.so"), "not a library");
   EXPECT_CONTAINS(loadError(), "cannot load '");

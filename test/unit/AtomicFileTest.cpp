@@ -120,6 +120,35 @@ TEST_F(AtomicFileTest, UncommittedFileLeavesDestinationUntouched) {
   EXPECT_EQ(listFolder(), std::vector<std::string>{"model.onnx"});
 }
 
+TEST_F(AtomicFileTest, WritingThroughASymbolicLinkReplacesItsTarget) {
+  std::string target = pathOf("model.mlirbc"), link = pathOf("link.mlirbc");
+  writeFile(target, "old");
+  ASSERT_FALSE(sys::fs::create_link("model.mlirbc", link));
+  auto file = AtomicFile::create(link);
+  ASSERT_TRUE(bool(file)) << toString(file.takeError());
+  (*file)->os() << "new";
+  EXPECT_EQ(commit(**file), "");
+  EXPECT_TRUE(sys::fs::is_symlink_file(link));
+  EXPECT_EQ(readFile(target), "new");
+  EXPECT_EQ(listFolder(),
+            (std::vector<std::string>{"link.mlirbc", "model.mlirbc"}));
+}
+
+TEST_F(AtomicFileTest, ADeviceIsWrittenDirectly) {
+  // Renaming a temporary over /dev/null would replace the device.
+  sys::fs::file_status before;
+  if (sys::fs::status("/dev/null", before) ||
+      before.type() != sys::fs::file_type::character_file)
+    GTEST_SKIP() << "/dev/null is not a device on this machine";
+  auto file = AtomicFile::create("/dev/null");
+  ASSERT_TRUE(bool(file)) << toString(file.takeError());
+  (*file)->os() << "discarded";
+  EXPECT_EQ(commit(**file), "");
+  sys::fs::file_status status;
+  ASSERT_FALSE(sys::fs::status("/dev/null", status));
+  EXPECT_EQ(status.type(), sys::fs::file_type::character_file);
+}
+
 TEST_F(AtomicFileTest, UncommittedFileCreatesNothing) {
   {
     Expected<std::unique_ptr<AtomicFile>> file =

@@ -247,9 +247,21 @@ TEST(ManifestTest, ErrorsNameTheFileAndTheField) {
   EXPECT_EQ(parseError(replaced(R"("name": "mask")", R"("name": "input_ids")")),
             "m.json: entry_points[0].inputs[1].name: duplicate name "
             "'input_ids'");
-  EXPECT_EQ(
-      parseError(replaced(R"("name": "train_step")", R"("name": "infer")")),
-      "m.json: entry_points[1].name: duplicate entry point 'infer'");
+  EXPECT_EQ(parseError(replaced(
+                R"("name": "train_step",
+    "symbol": "qaf_entry_train_step")",
+                R"("name": "infer",
+    "symbol": "qaf_entry_infer")")),
+            "m.json: entry_points[1].name: duplicate entry point 'infer'");
+  // The runtime calls an entry point's symbol: only `qaf_entry_<name>`.
+  EXPECT_EQ(parseError(replaced(R"("symbol": "qaf_entry_train_step")",
+                                R"("symbol": "free")")),
+            "m.json: entry_points[1].symbol: 'free' is not the symbol of entry "
+            "point 'train_step' (expected 'qaf_entry_train_step')");
+  EXPECT_EQ(parseError(replaced(R"("library": "model.so")",
+                                R"("library": "../other/model.so")")),
+            "m.json: library: '../other/model.so' is outside the artifact "
+            "folder (a file of the artifact is a relative path without '..')");
   EXPECT_EQ(parseError(
                 replaced(R"("shape": [256, 64])", R"("shape": ["vocab", 64])")),
             "m.json: entry_points[0].weights[0].shape: weight "

@@ -94,10 +94,18 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (optLevel > 3) {
-    errs() << "qaf-compile: --opt-level must be 0 to 3\n";
+    errs() << "qaf-compile: --opt-level=" << optLevel << ": must be 0 to 3\n";
     return 2;
   }
 
+  qaf::installFatalErrorHandler("qaf-compile", inputPath);
+  // An output of another phase than the input's would replace the model
+  // (with weight-elided text, for text output). qaf-opt rewrites a stage in
+  // place.
+  if (Error error = qaf::checkOutputIsNotInput(outputPath, inputPath)) {
+    errs() << "qaf-compile: " << toString(std::move(error)) << "\n";
+    return 1;
+  }
   DialectRegistry registry;
   qaf::registerAllDialects(registry);
   MLIRContext context(registry);

@@ -5,7 +5,9 @@
 // `qaf-run infer <artifact> --input name=x.npy` runs an entry point of a
 // compiled artifact (`--entry`, default `infer`) on tensors from .npy or
 // ONNX TensorProto (.pb) files and writes each output as <name>.npy;
-// `qaf-run info <artifact>` prints the manifest, every entry point. Every error
+// `qaf-run info <artifact>` prints the manifest, every entry point;
+// `qaf-run verify <artifact>` checks the manifest against the library and
+// every tensor file's content hash. Every error
 // is one message naming the file or input, and exit status 1.
 //
 //===----------------------------------------------------------------------===//
@@ -37,9 +39,12 @@ cl::OptionCategory category("qaf-run options");
 cl::SubCommand
     inferCommand("infer", "Run an entry point of an artifact on input tensors");
 cl::SubCommand infoCommand("info", "Print the manifest of an artifact");
+cl::SubCommand verifyCommand(
+    "verify", "Check an artifact's files: the manifest against the library, "
+              "and the weights' and parameters' content hashes");
 
 /// The subcommands, for the message about an unknown one.
-constexpr StringLiteral kSubcommands[] = {"infer", "info"};
+constexpr StringLiteral kSubcommands[] = {"infer", "info", "verify"};
 
 // infer
 cl::opt<std::string> inferArtifact(cl::Positional, cl::desc("<artifact-dir>"),
@@ -77,6 +82,11 @@ cl::opt<unsigned> warmup("warmup",
                          cl::desc("Untimed runs before the timed ones (with "
                                   "--repeat)"),
                          cl::init(1), cl::sub(inferCommand), cl::cat(category));
+cl::opt<bool> noVerifyWeights(
+    "no-verify-weights",
+    cl::desc("Skip hashing the weights file on load (qaf-run verify checks it "
+             "on demand)"),
+    cl::sub(inferCommand), cl::cat(category));
 
 // info
 cl::opt<std::string> infoArtifact(cl::Positional, cl::desc("<artifact-dir>"),
@@ -86,6 +96,11 @@ cl::opt<bool> verbose(
     "verbose",
     cl::desc("List every weight of every entry point and the target features"),
     cl::sub(infoCommand), cl::cat(category));
+// verify
+cl::opt<std::string> verifyArtifact(cl::Positional, cl::desc("<artifact-dir>"),
+                                    cl::Required, cl::sub(verifyCommand),
+                                    cl::cat(category));
+
 cl::alias verboseShort("v", cl::desc("Alias for --verbose"),
                        cl::aliasopt(verbose), cl::cat(category));
 
@@ -199,6 +214,7 @@ int runInfer() {
   qaf::ArtifactOptions options;
   if (numThreads.getNumOccurrences())
     options.numThreads = numThreads;
+  options.verifyContent = !noVerifyWeights;
   Expected<std::unique_ptr<qaf::Artifact>> artifact =
       qaf::Artifact::load(inferArtifact, options);
   if (!artifact)
@@ -288,6 +304,38 @@ int runInfo() {
   return 0;
 }
 
+/// Loads the artifact (which checks the manifest against the library) and
+/// compares every tensor file's content hash with the library's, one line
+/// per file.
+int runVerify() {
+  qaf::ArtifactOptions options;
+  options.verifyContent = false;
+  options.numThreads = 1;
+  Expected<std::unique_ptr<qaf::Artifact>> artifact =
+      qaf::Artifact::load(verifyArtifact, options);
+  if (!artifact)
+    return reportError(artifact.takeError());
+  outs() << "artifact: " << verifyArtifact << "\n";
+  outs() << "manifest: matches the library\n";
+  bool allMatch = true;
+  for (const qaf::ContentCheck &check : (*artifact)->verifyContent()) {
+    outs() << check.path << ": ";
+    if (check.matches()) {
+      outs() << "ok (" << check.actual << ")\n";
+      continue;
+    }
+    allMatch = false;
+    outs() << "MISMATCH: content hash " << check.actual
+           << ", the library recorded " << check.recorded << "\n";
+  }
+  if (allMatch)
+    return 0;
+  errs() << "qaf-run: artifact '" << verifyArtifact
+         << "': files differ from what was compiled (a parameters file "
+            "differs also when trained values replaced the initial ones)\n";
+  return 1;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -304,8 +352,8 @@ int main(int argc, char **argv) {
            << "; see qaf-run --help)\n";
     return 1;
   }
-  for (cl::SubCommand *sub :
-       {&cl::SubCommand::getTopLevel(), &inferCommand, &infoCommand})
+  for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &inferCommand,
+                              &infoCommand, &verifyCommand})
     cl::HideUnrelatedOptions(category, *sub);
   cl::ParseCommandLineOptions(argc, argv,
                               "qaf-run: run compiled qaf artifacts\n");
@@ -313,6 +361,8 @@ int main(int argc, char **argv) {
     return runInfer();
   if (infoCommand)
     return runInfo();
+  if (verifyCommand)
+    return runVerify();
   errs() << "qaf-run: missing subcommand (known: "
          << join(std::begin(kSubcommands), std::end(kSubcommands), ", ")
          << ")\n";

@@ -183,6 +183,17 @@ int main(int argc, char **argv) {
     errs() << "qaf-translate: pass --import-onnx, --export-onnx or both\n";
     return 2;
   }
+  qaf::installFatalErrorHandler("qaf-translate", inputPath);
+  // Every mode changes the format, so an output over the input would
+  // destroy the model; an export also writes `<output>.data`.
+  SmallVector<std::string, 2> outputFiles = {outputPath};
+  if (exportOnnx && outputPath != "-")
+    outputFiles.push_back(outputPath + ".data");
+  for (const std::string &output : outputFiles)
+    if (Error error = qaf::checkOutputIsNotInput(output, inputPath)) {
+      errs() << "qaf-translate: " << toString(std::move(error)) << "\n";
+      return 1;
+    }
   DialectRegistry registry;
   qaf::registerAllDialects(registry);
   MLIRContext context(registry);

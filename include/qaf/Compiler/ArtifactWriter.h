@@ -89,6 +89,12 @@ void stripWeightValues(mlir::ModuleOp module,
 void stripEntryPointAttributes(mlir::ModuleOp module,
                                const ArtifactDescription &description);
 
+/// The library's description of itself (writeLibraryABI): the entry points
+/// and the content hashes of the weights and parameters files, computed
+/// from the tensors' values.
+mlir::FailureOr<std::string>
+describeLibrary(const ArtifactDescription &description, mlir::Location loc);
+
 /// Writes manifest.json (atomically).
 mlir::LogicalResult writeManifest(const ArtifactDescription &description,
                                   llvm::StringRef path, mlir::Location loc);

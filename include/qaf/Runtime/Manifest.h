@@ -136,9 +136,52 @@ struct Manifest {
   /// Every parameter of every entry point once, in the order of first
   /// appearance: the buffers, and the tensors of the parameters file.
   std::vector<TensorSpec> getAllParameters() const;
+  /// Every weight of every entry point once, in the order of first
+  /// appearance: the tensors of the weights file.
+  std::vector<TensorSpec> getAllWeights() const;
   /// The entry points' names: `infer, train_step`.
   std::string listEntryPoints() const;
 };
+
+/// What a library says about itself, exported as the JSON string
+/// `qaf_artifact_abi` next to `qaf_artifact_fingerprint`: the runtime
+/// refuses a manifest that disagrees with the code it describes, and checks
+/// the tensor files' content against the hashes computed at compile time.
+struct LibraryABI {
+  static constexpr llvm::StringLiteral kFormat = "qaf-library-abi";
+  static constexpr int64_t kVersion = 1;
+
+  std::string fingerprint;
+  /// hashTensorContents of the weights (manifest order of
+  /// Manifest::getAllWeights) and of the parameters' initial values
+  /// (Manifest::getAllParameters; empty without parameters).
+  std::string weightsHash;
+  std::string parametersHash;
+  /// Per entry point its name, symbol and tensors in call order.
+  std::vector<EntryPoint> entryPoints;
+};
+
+/// The library description of the code compiled for `manifest`.
+LibraryABI describeLibraryABI(const Manifest &manifest,
+                              llvm::StringRef weightsHash,
+                              llvm::StringRef parametersHash);
+/// The description as compact JSON, the string the library exports.
+std::string writeLibraryABI(const LibraryABI &abi);
+/// Parses a library's description; errors start with `sourceName`.
+llvm::Expected<LibraryABI> parseLibraryABI(llvm::StringRef json,
+                                           llvm::StringRef sourceName);
+/// Names the first difference between a manifest and the library's
+/// description of itself (entry points, symbols, and per entry point the
+/// weights, parameters, inputs and outputs with dtype and shape, in call
+/// order), or returns success when they agree.
+llvm::Error checkManifestMatchesLibrary(const Manifest &manifest,
+                                        const LibraryABI &abi,
+                                        llvm::StringRef libraryPath);
+
+/// The content hash of a weights or parameters file: xxh3-64 over the
+/// little-endian xxh3-64 of each tensor's bytes, tensors in manifest order
+/// (so reordered or swapped tensors change it), as 16 hex digits.
+std::string hashTensorContents(llvm::ArrayRef<llvm::ArrayRef<char>> tensors);
 
 /// Parses and validates manifest JSON; errors start with `sourceName`.
 llvm::Expected<Manifest> parseManifest(llvm::StringRef json,

@@ -20,7 +20,8 @@ namespace qaf {
 /// A file written under a temporary name beside its destination, flushed to
 /// disk (fsync) and renamed over the destination by `commit()`. Destroying an
 /// uncommitted file removes the temporary, so an error or a crash between
-/// the two never leaves a half-written file at the destination.
+/// the two never leaves a half-written file at the destination. A
+/// destination that is a device or a pipe (`/dev/null`) is written directly.
 class AtomicFile {
 public:
   /// Creates `<path>.tmp-XXXXXX` in the destination's folder.

@@ -12,6 +12,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 #include <string>
 
@@ -35,6 +36,20 @@ mlir::OwningOpRef<mlir::ModuleOp> parseMlirFile(llvm::StringRef path,
 /// bytecode, atomically; "-" is standard output.
 mlir::LogicalResult writeMlirFile(mlir::ModuleOp module, llvm::StringRef path,
                                   bool bytecode, bool printWeights);
+
+/// Fails with one message naming both paths when `outputPath` is the same
+/// file as `inputPath` (same device and inode: the same path, a symbolic
+/// link or a hard link to it): writing it would replace the tool's input.
+/// Standard output ("-") and a missing file are never the input.
+llvm::Error checkOutputIsNotInput(llvm::StringRef outputPath,
+                                  llvm::StringRef inputPath);
+
+/// Makes LLVM's fatal errors (MLIR's bytecode reader reports some malformed
+/// inputs this way) one line, `<tool>: <input>: fatal error: <reason>`, and
+/// exit status 1, without a stack dump; temporary files registered for
+/// removal on a signal are removed.
+void installFatalErrorHandler(llvm::StringRef toolName,
+                              llvm::StringRef inputPath);
 
 } // namespace qaf
 

@@ -65,13 +65,14 @@ public:
                              Phase to) const = 0;
 
   /// Generates code for a module in the LLVM phase, with the artifact's
-  /// entry points and fingerprint: LLVM IR text when `phase` is
-  /// Phase::LLVMIR, an object file when it is Phase::Object.
-  virtual mlir::LogicalResult emit(mlir::ModuleOp module,
-                                   llvm::ArrayRef<EntryPointABI> entryPoints,
-                                   llvm::StringRef fingerprint, Phase phase,
-                                   llvm::StringRef outputPath,
-                                   mlir::TimingScope *timing) const = 0;
+  /// entry points, fingerprint and the library's description of itself
+  /// (`libraryABI`, JSON written by writeLibraryABI, exported as
+  /// `qaf_artifact_abi`): LLVM IR text when `phase` is Phase::LLVMIR, an
+  /// object file when it is Phase::Object.
+  virtual mlir::LogicalResult
+  emit(mlir::ModuleOp module, llvm::ArrayRef<EntryPointABI> entryPoints,
+       llvm::StringRef fingerprint, llvm::StringRef libraryABI, Phase phase,
+       llvm::StringRef outputPath, mlir::TimingScope *timing) const = 0;
 
   /// Links an object written by `emit` into the artifact's library.
   virtual mlir::LogicalResult link(llvm::StringRef objectPath,

@@ -783,19 +783,34 @@ struct ConcatLowering : LinalgLoweringPattern<onnx::ConcatOp> {
     RankedTensorType resultType = resultTypes[0];
     int64_t axis =
         normalizeAxis(static_cast<int64_t>(op.getAxis()), resultType.getRank());
-    // Inputs that are statically empty along the axis add nothing, and the
-    // slice they would be inserted at starts at the end of the result, which
-    // memref.subview rejects as out of bounds (RotaryEmbedding's expanded
-    // function concatenates an empty pass-through part).
+    // Inputs of size 0 along the axis add nothing. Kept, they would become
+    // zero-sized subviews at the end of the result, whose offset equals the
+    // size and which memref.subview's verifier refuses (RotaryEmbedding's
+    // expanded function concatenates an empty pass-through part).
     SmallVector<Value> inputs;
     for (Value input : adaptor.getInputs())
       if (cast<RankedTensorType>(input.getType()).getDimSize(axis) != 0)
         inputs.push_back(input);
-    if (inputs.empty())
-      inputs.push_back(adaptor.getInputs().front());
-    Value result = inputs.front();
-    if (inputs.size() > 1)
-      result = tensor::ConcatOp::create(rw, loc, axis, inputs);
+    if (inputs.size() == adaptor.getInputs().size()) {
+      Value result = inputs.front();
+      if (inputs.size() > 1)
+        result = tensor::ConcatOp::create(rw, loc, axis, inputs);
+      return LoweredValues{result};
+    }
+    Value result;
+    if (inputs.empty()) {
+      // Every input is empty along the axis: so is the result.
+      SmallVector<OpFoldResult> sizes =
+          getDims(rw, loc, adaptor.getInputs().front());
+      result =
+          tensor::EmptyOp::create(rw, loc, sizes, resultType.getElementType());
+    } else {
+      result = inputs.size() == 1
+                   ? inputs.front()
+                   : tensor::ConcatOp::create(rw, loc, axis, inputs);
+    }
+    if (result.getType() != resultType)
+      result = tensor::CastOp::create(rw, loc, resultType, result);
     return LoweredValues{result};
   }
 };

@@ -12,6 +12,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
@@ -23,6 +24,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
@@ -108,6 +110,20 @@ static LogicalResult addPackedWrapper(llvm::Module &module,
   return success();
 }
 
+/// The exported C strings through which the library identifies itself.
+static constexpr llvm::StringLiteral kFingerprintSymbol =
+    "qaf_artifact_fingerprint";
+static constexpr llvm::StringLiteral kLibraryABISymbol = "qaf_artifact_abi";
+
+/// `const char name[] = "text";`, exported.
+static void addExportedString(llvm::Module &module, StringRef name,
+                              StringRef text) {
+  llvm::Constant *value =
+      llvm::ConstantDataArray::getString(module.getContext(), text);
+  new llvm::GlobalVariable(module, value->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, value, name);
+}
+
 static std::string findLinker();
 
 /// Runs the linker `arguments` (its output is `temp`), then renames `temp`
@@ -117,6 +133,9 @@ static LogicalResult runLinker(ArrayRef<StringRef> arguments, StringRef temp,
                                StringRef outputPath, const Twine &what,
                                Location loc) {
   std::string message;
+  llvm::sys::RemoveFileOnSignal(temp);
+  auto forgetTemp =
+      llvm::scope_exit([&] { llvm::sys::DontRemoveFileOnSignal(temp); });
   int status =
       llvm::sys::ExecuteAndWait(arguments.front(), arguments, std::nullopt, {},
                                 /*SecondsToWait=*/300, 0, &message);
@@ -144,6 +163,32 @@ createMachine(const CPUTarget &target, std::string &error) {
       triple, target.cpu, target.features, llvm::TargetOptions(),
       llvm::Reloc::PIC_, std::nullopt,
       static_cast<llvm::CodeGenOptLevel>(std::min(target.optLevel, 3u))));
+}
+
+/// Creates `count` empty files for the object code of a module's parts, in
+/// the system's temporary folder: a killed compile leaves nothing in the
+/// output folder, an interrupted one (a signal LLVM handles) nothing at all.
+static LogicalResult createPartObjects(size_t count,
+                                       std::vector<std::string> &objects,
+                                       Location loc) {
+  for (size_t i = 0; i < count; ++i) {
+    SmallString<256> path;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("qaf-part", "o", path))
+      return emitError(loc)
+             << "cannot create a temporary object file: " << ec.message();
+    llvm::sys::RemoveFileOnSignal(path);
+    objects.push_back(std::string(path));
+  }
+  return success();
+}
+
+/// Removes the files of createPartObjects.
+static void removePartObjects(ArrayRef<std::string> objects) {
+  for (const std::string &object : objects) {
+    llvm::sys::fs::remove(object);
+    llvm::sys::DontRemoveFileOnSignal(object);
+  }
 }
 
 /// Object code of a module in `parts` pieces, one thread each: LLVM's
@@ -176,12 +221,11 @@ static LogicalResult emitObjectInParallel(llvm::Module &module,
     bitcodes.push_back(std::move(bitcode));
   });
   std::vector<std::string> objects, errors(bitcodes.size());
-  for (size_t i = 0; i < bitcodes.size(); ++i)
-    objects.push_back((outputPath + ".part" + Twine(i) + ".o").str());
-  auto removeParts = [&] {
-    for (const std::string &object : objects)
-      llvm::sys::fs::remove(object);
-  };
+  auto removeParts = [&] { removePartObjects(objects); };
+  if (failed(createPartObjects(bitcodes.size(), objects, loc))) {
+    removeParts();
+    return failure();
+  }
   std::vector<std::thread> threads;
   for (size_t i = 0; i < bitcodes.size(); ++i)
     threads.emplace_back([&, i] {
@@ -248,8 +292,9 @@ static LogicalResult emitObjectInParallel(llvm::Module &module,
 
 LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
                           ArrayRef<EntryPointABI> entryPoints,
-                          StringRef fingerprint, StringRef outputPath,
-                          bool emitLLVMIR, TimingScope *timing) {
+                          StringRef fingerprint, StringRef libraryABI,
+                          StringRef outputPath, bool emitLLVMIR,
+                          TimingScope *timing) {
   auto nest = [&](StringRef name) {
     return timing ? timing->nest(name) : TimingScope();
   };
@@ -288,18 +333,16 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
   for (const EntryPointABI &entry : entryPoints)
     if (failed(addPackedWrapper(*llvmModule, entry, loc)))
       return failure();
-  llvm::Constant *text =
-      llvm::ConstantDataArray::getString(llvmContext, fingerprint);
-  new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage, text,
-                           "qaf_artifact_fingerprint");
+  addExportedString(*llvmModule, kFingerprintSymbol, fingerprint);
+  addExportedString(*llvmModule, kLibraryABISymbol, libraryABI);
 
-  // The library's interface is its entry points and fingerprint
-  // (docs/artifact-abi.md); everything else stays inside it.
+  // The library's interface is its entry points, fingerprint and
+  // description (docs/artifact-abi.md); everything else stays inside it.
   for (llvm::GlobalValue &value : llvmModule->global_values())
     if (!value.isDeclaration() && !value.hasLocalLinkage() &&
         !value.getName().starts_with("qaf_entry_") &&
-        value.getName() != "qaf_artifact_fingerprint")
+        value.getName() != kFingerprintSymbol &&
+        value.getName() != kLibraryABISymbol)
       value.setVisibility(llvm::GlobalValue::HiddenVisibility);
 
   // Large modules are optimized and compiled to machine code on every core.

@@ -32,14 +32,14 @@ void CPUTargetBackend::buildPipeline(OpPassManager &pm, Phase from,
   buildCPUPipeline(pm, options);
 }
 
-LogicalResult CPUTargetBackend::emit(ModuleOp module,
-                                     ArrayRef<EntryPointABI> entryPoints,
-                                     StringRef fingerprint, Phase phase,
-                                     StringRef outputPath,
-                                     TimingScope *timing) const {
+LogicalResult
+CPUTargetBackend::emit(ModuleOp module, ArrayRef<EntryPointABI> entryPoints,
+                       StringRef fingerprint, StringRef libraryABI, Phase phase,
+                       StringRef outputPath, TimingScope *timing) const {
   assert((phase == Phase::LLVMIR || phase == Phase::Object) &&
          "code generation writes LLVM IR or an object");
-  return emitCPUCode(module, target, entryPoints, fingerprint, outputPath,
+  return emitCPUCode(module, target, entryPoints, fingerprint, libraryABI,
+                     outputPath,
                      /*emitLLVMIR=*/phase == Phase::LLVMIR, timing);
 }
 

@@ -134,10 +134,12 @@ func.func @concat_empty_input(%a: tensor<2x3xf32>, %empty: tensor<2x0xf32>, %b: 
 
 // -----
 
-// Only the empty input itself is left when every input is empty.
+// When every input is empty along the axis, so is the result: an empty
+// tensor of the result's shape, nothing concatenated.
 // CHECK-LABEL: func.func @concat_all_empty
 // CHECK-NOT: tensor.concat
-// CHECK: return %arg0
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<2x0xf32>
+// CHECK: return %[[E]]
 func.func @concat_all_empty(%a: tensor<2x0xf32>, %b: tensor<2x0xf32>) -> tensor<2x0xf32> {
   %y = onnx.Concat %a, %b {axis = 1 : i64} : (tensor<2x0xf32>, tensor<2x0xf32>) -> tensor<2x0xf32>
   return %y : tensor<2x0xf32>

@@ -33,6 +33,74 @@
 
 const char qaf_artifact_fingerprint[] = FAKE_FINGERPRINT;
 
+#ifdef FAKE_CONSTRUCTOR_MARKER
+#include <stdio.h>
+/* Shows whether the library was ever loaded: dlopen runs constructors. */
+__attribute__((constructor)) static void markLoaded(void) {
+  FILE *marker = fopen(FAKE_CONSTRUCTOR_MARKER, "w");
+  if (marker)
+    fclose(marker);
+}
+#endif
+
+#ifndef FAKE_WITHOUT_ABI
+/* What the library says about itself (docs/artifact-abi.md): the entry
+ * points of fake-artifact/manifest.json and the content hashes of the
+ * tensors make_tensors.py writes (xxh3-64 of each tensor's bytes, combined;
+ * computed with the reference xxhash package). The runtime refuses a
+ * manifest that disagrees. */
+/* The name of infer's second output (a test renames it). */
+#ifndef FAKE_POSITIVE_NAME
+#define FAKE_POSITIVE_NAME "positive"
+#endif
+#ifndef FAKE_WEIGHTS_HASH
+#define FAKE_WEIGHTS_HASH "0xd9ead35d2b3952ff"
+#endif
+
+const char qaf_artifact_abi[] =
+    "{\"format\":\"qaf-library-abi\",\"version\":1,"
+    "\"fingerprint\":\"" FAKE_FINGERPRINT "\","
+    "\"weights_hash\":\"" FAKE_WEIGHTS_HASH "\","
+    "\"parameters_hash\":\"0x59b119d5925e8633\","
+    "\"entry_points\":["
+    "{\"name\":\"infer\",\"symbol\":\"qaf_entry_infer\","
+    "\"weights\":[{\"name\":\"w\",\"dtype\":\"float32\",\"shape\":[4]}],"
+    "\"parameters\":[],"
+    "\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[\"batch\",4]},{\"name\":\"scale\",\"dtype\":\"int64\",\"shape\":[\"batch\"]}],"
+    "\"outputs\":[{\"name\":\"y\",\"dtype\":\"float32\",\"shape\":[\"batch\",4]},{\"name\":\"" FAKE_POSITIVE_NAME "\",\"dtype\":\"bool\",\"shape\":[\"batch\",4]}]},"
+    "{\"name\":\"threads\",\"symbol\":\"qaf_entry_threads\","
+    "\"weights\":[],"
+    "\"parameters\":[],"
+    "\"inputs\":[],"
+    "\"outputs\":[{\"name\":\"count\",\"dtype\":\"int32\",\"shape\":[]}]},"
+    "{\"name\":\"transpose\",\"symbol\":\"qaf_entry_transpose\","
+    "\"weights\":[],"
+    "\"parameters\":[],"
+    "\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[null,4]}],"
+    "\"outputs\":[{\"name\":\"xt\",\"dtype\":\"float32\",\"shape\":[4,null]}]},"
+    "{\"name\":\"bad_shape\",\"symbol\":\"qaf_entry_bad_shape\","
+    "\"weights\":[],"
+    "\"parameters\":[],"
+    "\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[\"batch\",4]}],"
+    "\"outputs\":[{\"name\":\"y\",\"dtype\":\"float32\",\"shape\":[\"batch\",4]}]},"
+    "{\"name\":\"alias\",\"symbol\":\"qaf_entry_alias\","
+    "\"weights\":[],"
+    "\"parameters\":[],"
+    "\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[\"batch\",4]}],"
+    "\"outputs\":[{\"name\":\"y\",\"dtype\":\"float32\",\"shape\":[\"batch\",4]}]},"
+    "{\"name\":\"train_step\",\"symbol\":\"qaf_entry_train_step\","
+    "\"weights\":[{\"name\":\"w\",\"dtype\":\"float32\",\"shape\":[4]}],"
+    "\"parameters\":[{\"name\":\"p\",\"dtype\":\"float32\",\"shape\":[4]},{\"name\":\"step\",\"dtype\":\"int64\",\"shape\":[]}],"
+    "\"inputs\":[{\"name\":\"g\",\"dtype\":\"float32\",\"shape\":[4]}],"
+    "\"outputs\":[{\"name\":\"loss\",\"dtype\":\"float32\",\"shape\":[]}]},"
+    "{\"name\":\"eval_step\",\"symbol\":\"qaf_entry_eval_step\","
+    "\"weights\":[],"
+    "\"parameters\":[{\"name\":\"p\",\"dtype\":\"float32\",\"shape\":[4]}],"
+    "\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[\"batch\",4]}],"
+    "\"outputs\":[{\"name\":\"y\",\"dtype\":\"float32\",\"shape\":[\"batch\",4]}]}"
+    "]}";
+#endif
+
 typedef struct {
   void *allocated;
   void *aligned;

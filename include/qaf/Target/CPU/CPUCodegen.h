@@ -34,12 +34,13 @@ struct CPUTarget {
 mlir::LogicalResult resolveCPUTarget(CPUTarget &target, mlir::Location loc);
 
 /// Translates a module in the LLVM dialect to LLVM IR, adds the packed entry
-/// wrappers `qaf_entry_<name>(void **args)` and the exported fingerprint,
-/// optimizes at O3 for the target, and writes textual LLVM IR (`.ll`) or an
-/// object file.
+/// wrappers `qaf_entry_<name>(void **args)`, the exported fingerprint and
+/// the library's description of itself (`qaf_artifact_abi`), optimizes at
+/// O3 for the target, and writes textual LLVM IR (`.ll`) or an object file.
 mlir::LogicalResult emitCPUCode(mlir::ModuleOp module, const CPUTarget &target,
                                 llvm::ArrayRef<EntryPointABI> entryPoints,
                                 llvm::StringRef fingerprint,
+                                llvm::StringRef libraryABI,
                                 llvm::StringRef outputPath, bool emitLLVMIR,
                                 mlir::TimingScope *timing = nullptr);
 

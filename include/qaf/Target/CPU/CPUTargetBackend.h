@@ -23,11 +23,10 @@ public:
   mlir::LogicalResult initialize(mlir::Location loc) override;
   void buildPipeline(mlir::OpPassManager &pm, Phase from,
                      Phase to) const override;
-  mlir::LogicalResult emit(mlir::ModuleOp module,
-                           llvm::ArrayRef<EntryPointABI> entryPoints,
-                           llvm::StringRef fingerprint, Phase phase,
-                           llvm::StringRef outputPath,
-                           mlir::TimingScope *timing) const override;
+  mlir::LogicalResult
+  emit(mlir::ModuleOp module, llvm::ArrayRef<EntryPointABI> entryPoints,
+       llvm::StringRef fingerprint, llvm::StringRef libraryABI, Phase phase,
+       llvm::StringRef outputPath, mlir::TimingScope *timing) const override;
   mlir::LogicalResult link(llvm::StringRef objectPath,
                            llvm::StringRef libraryPath,
                            mlir::Location loc) const override;
