@@ -331,6 +331,12 @@ Error Artifact::loadParameters(StringRef path) {
 
 Error Artifact::bindEntryPoints() {
   std::string libraryPath = pathOf(manifest.library);
+  lastError =
+      reinterpret_cast<LastErrorFunction>(dlsym(library, "qaf_last_error"));
+  if (!lastError)
+    return makeError(libraryPath +
+                     ": does not define qaf_last_error (a library compiled "
+                     "before entry points returned a status: recompile it)");
   for (const EntryPoint &entry : manifest.entryPoints) {
     LoadedEntryPoint loaded;
     loaded.entry = &entry;
@@ -360,6 +366,10 @@ Error Artifact::bindEntryPoints() {
   return Error::success();
 }
 
+/// The thread limit on any machine: 4 times the hardware threads, at least
+/// this many.
+static constexpr unsigned kMinThreadLimit = 256;
+
 Error Artifact::setThreads(const ArtifactOptions &options) {
   using SetNumThreads = void (*)(int);
   using GetMaxThreads = int (*)();
@@ -382,6 +392,16 @@ Error Artifact::setThreads(const ArtifactOptions &options) {
       requested = count;
     }
   }
+  // Far more threads than the machine has only slow a run down, and libomp
+  // aborts the process when it cannot create them: refuse here instead.
+  unsigned hardwareThreads =
+      std::max(hardware_concurrency().compute_thread_count(), 1u);
+  unsigned maxThreads = std::max(4 * hardwareThreads, kMinThreadLimit);
+  if (requested && static_cast<unsigned>(*requested) > maxThreads)
+    return makeError("the thread count " + Twine(*requested) +
+                     " is too large: at most " + Twine(maxThreads) +
+                     " (this machine has " + Twine(hardwareThreads) +
+                     " hardware threads)");
   bool ompDefault = !requested && sys::Process::GetEnv("OMP_NUM_THREADS");
   if (!requested && !ompDefault)
     requested = hardware_concurrency().compute_thread_count();
@@ -436,7 +456,10 @@ Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
     operandPointers.insert(callInputs.back().getData());
   }
 
-  found->function(arguments.getArgs());
+  // A failed check leaves no outputs: the entry point freed them.
+  if (int32_t status = found->function(arguments.getArgs()))
+    return makeError("entry point '" + entry.name + "' failed (status " +
+                     Twine(status) + "): " + lastError());
 
   // Take ownership of every distinct allocation before checking anything,
   // so that an error below frees them all exactly once.

@@ -155,6 +155,41 @@ def SequentialInnerLoopsPass
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def GuardRuntimeChecksPass
+    : Pass<"qaf-guard-runtime-checks", "mlir::ModuleOp"> {
+  let summary = "Report failed qaf.check ops and skip the work after them";
+  let description = [{
+    On buffers, before the loops: each `qaf.check` becomes a call of
+    `qaf_report_error(code, message, v0, v1, v2)` (the error channel of
+    include/qaf/Runtime/CPU/ErrorChannel.h, which records the first failure
+    and returns) under `scf.if` of the failed condition, and every
+    allocation at the top of a function gets a check that it did not return
+    null (unless it holds no element). At the top of a function the
+    conjunction of the checks so far guards each later operation that
+    computes into memory (result-less ops other than deallocations), so
+    after a failed check nothing reads or writes out of bounds, buffers are
+    still freed, and the entry point returns the status:
+
+    ```mlir
+    qaf.check %ok, "node 'g': index {0} out of range" (%i : i64)
+    linalg.generic ... outs(%out : memref<?xf32>)
+    // becomes
+    scf.if %failed { func.call @qaf_report_error(%c1, %msg, %i64, ...) }
+    scf.if %ok { linalg.generic ... }
+    ```
+
+    The checks stay outside the loops the ops become: one test per op, not
+    per element.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def OutlineParallelLoopsPass
     : Pass<"qaf-outline-parallel-loops", "mlir::ModuleOp"> {
   let summary = "Move each outermost scf.parallel into a function of its own";
