@@ -35,6 +35,7 @@ def ConvertONNXToLinalgPass
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::qaf::QAFDialect",
   ];
 }
 

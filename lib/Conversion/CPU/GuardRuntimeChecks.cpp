@@ -30,21 +30,25 @@ namespace {
 constexpr StringLiteral kReportFunction = "qaf_report_error";
 constexpr int32_t kOutOfMemory = 2;
 
-/// Whether skipping `op` after a failed check would leak or break nothing it
-/// does not own: deallocations and the function's terminator always run.
+/// Whether `op` runs even after a failed check: deallocations (also the
+/// conditional ones ownership-based deallocation makes: an scf.if holding
+/// only deallocations) and the function's terminator.
 bool mustAlwaysRun(Operation *op) {
   if (op->hasTrait<OpTrait::IsTerminator>() || isa<memref::DeallocOp>(op))
     return true;
-  if (op->getNumRegions() == 0)
+  auto conditional = dyn_cast<scf::IfOp>(op);
+  if (!conditional)
     return false;
-  // A conditional deallocation (ownership-based deallocation makes them).
+  bool deallocates = false;
   WalkResult onlyDeallocs = op->walk([&](Operation *nested) {
-    if (nested == op || isa<memref::DeallocOp>(nested) ||
-        nested->hasTrait<OpTrait::IsTerminator>() || isMemoryEffectFree(nested))
-      return WalkResult::advance();
-    return WalkResult::interrupt();
+    if (isa<memref::DeallocOp>(nested))
+      deallocates = true;
+    else if (nested != op && !nested->hasTrait<OpTrait::IsTerminator>() &&
+             !isMemoryEffectFree(nested))
+      return WalkResult::interrupt();
+    return WalkResult::advance();
   });
-  return !onlyDeallocs.wasInterrupted();
+  return deallocates && !onlyDeallocs.wasInterrupted();
 }
 
 struct GuardRuntimeChecksPass
@@ -157,6 +161,13 @@ struct GuardRuntimeChecksPass
           checkAllocation(alloc, emitReport, addCondition);
           continue;
         }
+        if (auto load = dyn_cast<memref::LoadOp>(op); load && ok) {
+          // A load from a buffer whose allocation failed would fault: it
+          // reads 0 instead after a failed check.
+          flushRun();
+          guardLoad(load, ok);
+          continue;
+        }
         if (!ok || op.getNumResults() != 0 || mustAlwaysRun(&op)) {
           flushRun();
           continue;
@@ -165,6 +176,23 @@ struct GuardRuntimeChecksPass
       }
       flushRun();
     }
+  }
+
+  /// `scf.if %ok -> T { load } else { 0 }` in place of `load`.
+  static void guardLoad(memref::LoadOp load, Value ok) {
+    OpBuilder b(load);
+    Location loc = load.getLoc();
+    Type type = load.getType();
+    auto guarded = scf::IfOp::create(b, loc, TypeRange{type}, ok,
+                                     /*withElseRegion=*/true);
+    load->replaceAllUsesWith(guarded.getResults());
+    load->moveBefore(guarded.thenBlock(), guarded.thenBlock()->begin());
+    OpBuilder thenBuilder = guarded.getThenBodyBuilder();
+    scf::YieldOp::create(thenBuilder, loc, load.getResult());
+    OpBuilder elseBuilder = guarded.getElseBodyBuilder();
+    Value zero = arith::ConstantOp::create(
+        elseBuilder, loc, cast<TypedAttr>(elseBuilder.getZeroAttr(type)));
+    scf::YieldOp::create(elseBuilder, loc, zero);
   }
 
   /// After `alloc`: a null pointer is a failed allocation, unless the buffer
