@@ -24,8 +24,10 @@ def ConvertONNXToLinalgPass
 
     ONNX broadcasting is static: a dimension broadcasts when it is 1 in the
     type. Two dynamic sizes that meet in one result dimension must agree at
-    run time, which a `cf.assert` checks, so a mismatch is a loud error and
-    never a wrong answer.
+    run time, which a `qaf.check` checks (as it checks run-time indices,
+    reshape element counts and contraction sizes), so a mismatch is an error
+    the entry point returns, naming the node and the sizes, and never a
+    wrong answer.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
