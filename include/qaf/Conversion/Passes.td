@@ -158,6 +158,17 @@ def SequentialInnerLoopsPass
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def ChecksToAssertsPass : Pass<"qaf-checks-to-asserts"> {
+  let summary = "Turn qaf.check ops into cf.assert (no error channel)";
+  let description = [{
+    For pipelines that run the lowered code without qaf's runtime (upstream
+    `mlir-runner` harnesses): each `qaf.check` becomes a `cf.assert` with
+    its message, the values left as their `{i}` placeholders. A failure
+    then aborts; compiled artifacts use `qaf-guard-runtime-checks` instead.
+  }];
+  let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
+}
+
 def GuardRuntimeChecksPass
     : Pass<"qaf-guard-runtime-checks", "mlir::ModuleOp"> {
   let summary = "Report failed qaf.check ops and skip the work after them";

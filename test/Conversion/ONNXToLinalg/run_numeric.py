@@ -51,6 +51,7 @@ CLANG = "clang-22"
 TIMEOUT_S = 120
 
 LOWERING = ",".join([
+    "qaf-checks-to-asserts",
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map}",
     "convert-linalg-to-loops", "lower-affine", "convert-scf-to-cf",
