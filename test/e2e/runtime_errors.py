@@ -4,7 +4,8 @@
 Each case compiles a small ONNX model (or the tiny generated decoder) with
 `qaf-compile`, runs `qaf-run infer` on inputs the model cannot run on, and
 asserts exit status 1 with a message naming the ONNX node and the values
-involved (never an abort, a stack dump or a silent result); the valid inputs
+involved (never an abort, a stack dump or a silent result), a failed allocation
+(sequence 65536 under a 4 GiB address-space limit) included; the valid inputs
 beside them must give ONNX Runtime's result. With `--expect-clean-stderr`
 (the AddressSanitizer build) nothing but qaf-run's message may appear on
 stderr.
@@ -39,7 +40,7 @@ def compile_model(args, model, artifact):
         raise RuntimeError(f"qaf-compile {model} failed:\n{result.stderr[:2000]}")
 
 
-def run_artifact(args, tmp, artifact, inputs, extra=()):
+def run_artifact(args, tmp, artifact, inputs, extra=(), memory_limit=None):
     command = [args.qaf_run, "infer", artifact, *extra]
     for name, value in inputs.items():
         path = os.path.join(tmp, f"{name}.npy")
@@ -47,7 +48,11 @@ def run_artifact(args, tmp, artifact, inputs, extra=()):
         command += ["--input", f"{name}={path}"]
     out = os.path.join(tmp, "out")
     command += ["--output-dir", out]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    def limit_memory():
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                            preexec_fn=limit_memory if memory_limit else None)
     return result, out
 
 
@@ -179,6 +184,17 @@ def decoder_cases(args, tmp, checks):
                             ["node '/model/embed_tokens/Gather'",
                              "indices element out of data bounds", f"index {bad}",
                              f"of size {vocabulary}"])
+    if not checks.clean_stderr:
+        # Sequence 65536 under a 4 GiB address-space limit: the [s, s] mask
+        # (16 GiB) cannot be allocated. (Not under ASan, which reserves far
+        # more address space than that.)
+        ids = np.ones((1, 65536), dtype=np.int64)
+        result, _ = run_artifact(args, tmp, artifact,
+                                 {"input_ids": ids, "attention_mask": ids},
+                                 ["--threads", "1"], memory_limit=4 << 30)
+        checks.expect_error("decoder sequence 65536 under ulimit -v", result,
+                            ["out of memory", "cannot allocate a buffer of "
+                             "17179869184 bytes", "node '"])
 
 
 def main():
