@@ -115,8 +115,8 @@ void emitRuntimeCheck(mlir::OpBuilder &builder, mlir::Location loc,
 /// The NumPy broadcast of the shapes of `operands` (ranked tensors,
 /// right-aligned). A static 1 broadcasts; a dynamic size meeting another
 /// dynamic size or a static N > 1 gets a run-time check that they agree
-/// (emitRuntimeCheck), whose message names `opName` and the sizes. Fails when two static sizes differ and neither
-/// is 1.
+/// (emitRuntimeCheck), whose message names `opName` and the sizes. Fails when
+/// two static sizes differ and neither is 1.
 mlir::FailureOr<llvm::SmallVector<mlir::OpFoldResult>>
 computeBroadcastShape(mlir::OpBuilder &builder, mlir::Location loc,
                       mlir::ValueRange operands,
