@@ -11,6 +11,9 @@
 
 #include "qaf/dialects/qaf/QAFDialect.h"
 
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
 using namespace mlir;
 using namespace qaf;
 
@@ -317,4 +320,26 @@ LogicalResult QBaRAOp::verify() {
            << pool;
   return verifyFactors(*this, getA(), getB(), sizes->k / pool, sizes->n / pool,
                        elementType);
+}
+
+//===----------------------------------------------------------------------===//
+// CheckOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CheckOp::verify() {
+  if (getValues().size() > 3)
+    return emitOpError("formats at most 3 values into its message, not ")
+           << getValues().size();
+  if (getCode() != 1 && getCode() != 2)
+    return emitOpError("code must be 1 (invalid input) or 2 (out of memory), "
+                       "not ")
+           << getCode();
+  return success();
+}
+
+LogicalResult CheckOp::canonicalize(CheckOp op, PatternRewriter &rewriter) {
+  if (!matchPattern(op.getCondition(), m_One()))
+    return failure();
+  rewriter.eraseOp(op);
+  return success();
 }

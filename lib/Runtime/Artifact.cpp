@@ -32,7 +32,6 @@ constexpr StringLiteral kFingerprintMetadataKey = "qaf.fingerprint";
 constexpr StringLiteral kABISymbol = "qaf_artifact_abi";
 /// The most OpenMP threads a run may ask for: far above any machine's
 /// cores, far below the count at which the OpenMP runtime aborts.
-constexpr int kMaxThreads = 1024;
 /// Longest description read from the library (a C string, like the
 /// fingerprint).
 constexpr size_t kMaxABILength = 64 << 20;
@@ -433,6 +432,12 @@ Error Artifact::loadParameters(StringRef path) {
 
 Error Artifact::bindEntryPoints() {
   std::string libraryPath = pathOf(manifest.library);
+  lastError =
+      reinterpret_cast<LastErrorFunction>(dlsym(library, "qaf_last_error"));
+  if (!lastError)
+    return makeError(libraryPath +
+                     ": does not define qaf_last_error (a library compiled "
+                     "before entry points returned a status: recompile it)");
   for (const EntryPoint &entry : manifest.entryPoints) {
     LoadedEntryPoint loaded;
     loaded.entry = &entry;
@@ -462,6 +467,10 @@ Error Artifact::bindEntryPoints() {
   return Error::success();
 }
 
+/// The thread limit on any machine: 4 times the hardware threads, at least
+/// this many.
+static constexpr unsigned kMinThreadLimit = 256;
+
 Error Artifact::setThreads(const ArtifactOptions &options) {
   using SetNumThreads = void (*)(int);
   using GetMaxThreads = int (*)();
@@ -474,10 +483,7 @@ Error Artifact::setThreads(const ArtifactOptions &options) {
   if (requested && *requested < 1)
     return makeError("the thread count must be at least 1, not " +
                      Twine(*requested));
-  // The OpenMP runtime aborts when it cannot create the threads it is told.
-  if (requested && *requested > kMaxThreads)
-    return makeError("the thread count must be at most " + Twine(kMaxThreads) +
-                     ", not " + Twine(*requested));
+  std::string source; // where the count came from, for errors
   if (!requested) {
     if (std::optional<std::string> text =
             sys::Process::GetEnv(kNumThreadsVariable)) {
@@ -485,13 +491,20 @@ Error Artifact::setThreads(const ArtifactOptions &options) {
       if (StringRef(*text).trim().getAsInteger(10, count) || count < 1)
         return makeError(kNumThreadsVariable + "='" + *text +
                          "' is not a positive integer");
-      if (count > kMaxThreads)
-        return makeError(kNumThreadsVariable + "='" + *text +
-                         "': the thread count must be at most " +
-                         Twine(kMaxThreads));
+      source = (kNumThreadsVariable + "='" + *text + "': ").str();
       requested = count;
     }
   }
+  // Far more threads than the machine has only slow a run down, and libomp
+  // aborts the process when it cannot create them: refuse here instead.
+  unsigned hardwareThreads =
+      std::max(hardware_concurrency().compute_thread_count(), 1u);
+  unsigned maxThreads = std::max(4 * hardwareThreads, kMinThreadLimit);
+  if (requested && static_cast<unsigned>(*requested) > maxThreads)
+    return makeError(source + "the thread count " + Twine(*requested) +
+                     " is too large: at most " + Twine(maxThreads) +
+                     " (this machine has " + Twine(hardwareThreads) +
+                     " hardware threads)");
   bool ompDefault = !requested && sys::Process::GetEnv("OMP_NUM_THREADS");
   if (!requested && !ompDefault)
     requested = hardware_concurrency().compute_thread_count();
@@ -546,7 +559,10 @@ Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
     operandPointers.insert(callInputs.back().getData());
   }
 
-  found->function(arguments.getArgs());
+  // A failed check leaves no outputs: the entry point freed them.
+  if (int32_t status = found->function(arguments.getArgs()))
+    return makeError("entry point '" + entry.name + "' failed (status " +
+                     Twine(status) + "): " + lastError());
 
   // Take ownership of every distinct allocation before checking anything,
   // so that an error below frees them all exactly once.

@@ -66,6 +66,7 @@
 // CPU-PASSES-NEXT: qaf-linalg-to-cpu-kernels,
 // CPU-PASSES-NEXT: qaf-memref-copy-to-linalg
 // CPU-PASSES-NEXT: ),
+// CPU-PASSES-NEXT: qaf-guard-runtime-checks,
 // CPU-PASSES-NEXT: func.func(
 // CPU-PASSES-NEXT: convert-linalg-to-parallel-loops
 // CPU-PASSES-NEXT: ),

@@ -24,8 +24,10 @@ def ConvertONNXToLinalgPass
 
     ONNX broadcasting is static: a dimension broadcasts when it is 1 in the
     type. Two dynamic sizes that meet in one result dimension must agree at
-    run time, which a `cf.assert` checks, so a mismatch is a loud error and
-    never a wrong answer.
+    run time, which a `qaf.check` checks (as it checks run-time indices,
+    reshape element counts and contraction sizes), so a mismatch is an error
+    the entry point returns, naming the node and the sizes, and never a
+    wrong answer.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -35,6 +37,7 @@ def ConvertONNXToLinalgPass
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::qaf::QAFDialect",
   ];
 }
 
@@ -153,6 +156,52 @@ def SequentialInnerLoopsPass
     LLVM's loop vectorizer handles.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+def ChecksToAssertsPass : Pass<"qaf-checks-to-asserts"> {
+  let summary = "Turn qaf.check ops into cf.assert (no error channel)";
+  let description = [{
+    For pipelines that run the lowered code without qaf's runtime (upstream
+    `mlir-runner` harnesses): each `qaf.check` becomes a `cf.assert` with
+    its message, the values left as their `{i}` placeholders. A failure
+    then aborts; compiled artifacts use `qaf-guard-runtime-checks` instead.
+  }];
+  let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
+}
+
+def GuardRuntimeChecksPass
+    : Pass<"qaf-guard-runtime-checks", "mlir::ModuleOp"> {
+  let summary = "Report failed qaf.check ops and skip the work after them";
+  let description = [{
+    On buffers, before the loops: each `qaf.check` becomes a call of
+    `qaf_report_error(code, message, v0, v1, v2)` (the error channel of
+    include/qaf/Runtime/CPU/ErrorChannel.h, which records the first failure
+    and returns) under `scf.if` of the failed condition, and every
+    allocation at the top of a function gets a check that it did not return
+    null (unless it holds no element). At the top of a function the
+    conjunction of the checks so far guards each later operation that
+    computes into memory (result-less ops other than deallocations), so
+    after a failed check nothing reads or writes out of bounds, buffers are
+    still freed, and the entry point returns the status:
+
+    ```mlir
+    qaf.check %ok, "node 'g': index {0} out of range" (%i : i64)
+    linalg.generic ... outs(%out : memref<?xf32>)
+    // becomes
+    scf.if %failed { func.call @qaf_report_error(%c1, %msg, %i64, ...) }
+    scf.if %ok { linalg.generic ... }
+    ```
+
+    The checks stay outside the loops the ops become: one test per op, not
+    per element.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
 }
 
 def OutlineParallelLoopsPass

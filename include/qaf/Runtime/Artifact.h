@@ -28,6 +28,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -118,7 +119,10 @@ public:
   llvm::Error loadParameters(llvm::StringRef path);
 
 private:
-  using EntryFunction = void (*)(void **);
+  /// `int32_t qaf_entry_<name>(void **args)`: 0, or the status of a failed
+  /// run-time check whose message `qaf_last_error` returns.
+  using EntryFunction = int32_t (*)(void **);
+  using LastErrorFunction = const char *(*)();
 
   struct LoadedEntryPoint {
     const EntryPoint *entry;
@@ -159,6 +163,8 @@ private:
   /// One writable buffer per parameter of the manifest.
   llvm::StringMap<HostTensor> parameters;
   std::vector<LoadedEntryPoint> entryPoints;
+  /// The library's qaf_last_error: the message of a failed call.
+  LastErrorFunction lastError = nullptr;
   std::optional<int> numThreads;
 };
 

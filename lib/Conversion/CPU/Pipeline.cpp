@@ -48,6 +48,9 @@ static void addCPULoopsPasses(OpPassManager &pm) {
   OpPassManager &kernels = pm.nest<func::FuncOp>();
   kernels.addPass(createLinalgToCPUKernelsPass());
   kernels.addPass(createMemRefCopyToLinalgPass());
+  // Failed run-time checks report and skip the work after them; the checks
+  // stay outside the loops made next.
+  pm.addPass(createGuardRuntimeChecksPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   // Threads take the outer dimensions, LLVM vectorizes the inner one.

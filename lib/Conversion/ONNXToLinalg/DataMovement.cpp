@@ -158,11 +158,15 @@ public:
         b.createOrFold<arith::IndexCastOp>(loc, b.getIndexType(), scalar));
   }
   /// A run-time check, dropped when it is known to hold.
-  void check(OpFoldResult condition, const Twine &message) {
+  void check(OpFoldResult condition, const Twine &message,
+             ArrayRef<OpFoldResult> values = {}) {
     if (std::optional<int64_t> known = getConstantIntValue(condition);
         known && *known)
       return;
-    cf::AssertOp::create(b, loc, value(condition), message.str());
+    SmallVector<Value> formatted;
+    for (OpFoldResult each : values)
+      formatted.push_back(value(each));
+    emitRuntimeCheck(b, loc, value(condition), message, formatted);
   }
 
 private:
@@ -555,9 +559,11 @@ struct ReshapeLowering : LinalgLoweringPattern<onnx::ReshapeOp> {
         size = m.select(isInferred, inferredSize, size);
     }
     sizes = preferStatic(rw, resultType, sizes);
-    m.check(m.cmp(arith::CmpIPredicate::eq, m.product(sizes), total),
-            "onnx.Reshape: the requested shape does not hold the input's "
-            "element count");
+    OpFoldResult requestedCount = m.product(sizes);
+    m.check(m.cmp(arith::CmpIPredicate::eq, requestedCount, total),
+            "onnx.Reshape: the requested shape holds {0} elements, the input "
+            "{1}",
+            {requestedCount, total});
     return LoweredValues{
         reshapeTensor(rw, loc, data, resultType, sizes, knownPrefix)};
   }
@@ -1021,6 +1027,73 @@ struct SliceLowering : LinalgLoweringPattern<onnx::SliceOp> {
 // Gather, GatherElements, ScatterND
 //===----------------------------------------------------------------------===//
 
+/// Checks once per op, before the gather reads anything, that every element
+/// of `indices` lies in [-size, size) (ONNX's rule; ONNX Runtime reports
+/// "indices element out of data bounds"): one pass over the indices computes
+/// their minimum and maximum, and the check names the one out of range.
+static void checkIndicesInRange(OpBuilder &b, Location loc, Value indices,
+                                OpFoldResult size, int64_t axis,
+                                StringRef opName) {
+  auto indicesType = cast<RankedTensorType>(indices.getType());
+  auto elementType = cast<IntegerType>(indicesType.getElementType());
+  unsigned width = elementType.getWidth();
+  auto constant = [&](const APInt &value) -> Value {
+    return arith::ConstantOp::create(b, loc,
+                                     IntegerAttr::get(elementType, value));
+  };
+  auto scalarType = RankedTensorType::get({}, elementType);
+  Value minInit =
+      linalg::FillOp::create(
+          b, loc, constant(APInt::getSignedMaxValue(width)),
+          tensor::EmptyOp::create(b, loc, scalarType, ValueRange{}).getResult())
+          .getResult(0);
+  Value maxInit =
+      linalg::FillOp::create(
+          b, loc, constant(APInt::getSignedMinValue(width)),
+          tensor::EmptyOp::create(b, loc, scalarType, ValueRange{}).getResult())
+          .getResult(0);
+  int64_t rank = indicesType.getRank();
+  MLIRContext *context = b.getContext();
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(rank, context),
+      AffineMap::get(rank, 0, context), AffineMap::get(rank, 0, context)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  auto extremes = linalg::GenericOp::create(
+      b, loc, TypeRange{scalarType, scalarType}, ValueRange{indices},
+      ValueRange{minInit, maxInit}, maps, iterators,
+      [](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::MinSIOp::create(nb, nl, args[0], args[1]),
+                       arith::MaxSIOp::create(nb, nl, args[0], args[2])});
+      });
+  Value smallest =
+      tensor::ExtractOp::create(b, loc, extremes.getResult(0), ValueRange{});
+  Value largest =
+      tensor::ExtractOp::create(b, loc, extremes.getResult(1), ValueRange{});
+  Value sizeValue = arith::IndexCastOp::create(
+      b, loc, elementType, getValueOrCreateConstantIndexOp(b, loc, size));
+  Value negativeSize =
+      arith::SubIOp::create(b, loc, constant(APInt::getZero(width)), sizeValue);
+  Value tooSmall = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                         smallest, negativeSize);
+  Value tooLarge = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                         largest, sizeValue);
+  Value inRange = arith::XOrIOp::create(
+      b, loc, arith::OrIOp::create(b, loc, tooSmall, tooLarge),
+      arith::ConstantIntOp::create(b, loc, 1, 1));
+  Value offending =
+      arith::SelectOp::create(b, loc, tooSmall, smallest, largest);
+  emitRuntimeCheck(b, loc, inRange,
+                   opName +
+                       ": indices element out of data bounds: index {0} on "
+                       "axis " +
+                       Twine(axis) +
+                       " of size {1} (valid indices are -{1} to {1}-1)",
+                   {offending, sizeValue});
+}
+
 struct GatherLowering : LinalgLoweringPattern<onnx::GatherOp> {
   using LinalgLoweringPattern::LinalgLoweringPattern;
   FailureOr<LoweredValues> lower(onnx::GatherOp op, OpAdaptor adaptor,
@@ -1047,6 +1120,7 @@ struct GatherLowering : LinalgLoweringPattern<onnx::GatherOp> {
       indexExprs.push_back(rw.getAffineDimExpr(axis + i));
     AffineMap indicesMap = AffineMap::get(rank, 0, indexExprs, rw.getContext());
     OpFoldResult axisSize = dataSizes[axis];
+    checkIndicesInRange(rw, loc, indices, axisSize, axis, "onnx.Gather");
     Value source = data;
     Value result = buildIndexedGeneric(
         rw, loc, resultType, sizes, {indices}, {indicesMap},
@@ -1077,6 +1151,8 @@ struct GatherElementsLowering : LinalgLoweringPattern<onnx::GatherElementsOp> {
     int64_t rank = resultType.getRank();
     int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()), rank);
     OpFoldResult axisSize = getDims(rw, loc, data)[axis];
+    checkIndicesInRange(rw, loc, indices, axisSize, axis,
+                        "onnx.GatherElements");
     Value source = data;
     // out[i...] = data[i... with i_axis replaced by indices[i...]]
     Value result = buildIndexedGeneric(
@@ -1276,8 +1352,9 @@ struct ExpandLowering : LinalgLoweringPattern<onnx::ExpandOp> {
       m.check(m.orI(m.cmp(arith::CmpIPredicate::eq, requested, one),
                     m.cmp(arith::CmpIPredicate::eq, requested, size)),
               "onnx.Expand: dimension " + Twine(i) +
-                  " of the input neither is 1 nor matches the requested "
-                  "size (qaf broadcasts only static size-1 dims)");
+                  " of the input (size {0}) neither is 1 nor matches the "
+                  "requested size {1}",
+              {size, requested});
       sizes.push_back(inputSizes[inputDim]);
     }
     sizes = preferStatic(rw, resultType, sizes);
@@ -1288,8 +1365,8 @@ struct ExpandLowering : LinalgLoweringPattern<onnx::ExpandOp> {
         m.check(m.cmp(arith::CmpIPredicate::eq, inputSizes[i],
                       m.constant(resultType.getDimSize(resultDim))),
                 "onnx.Expand: dimension " + Twine(resultDim) +
-                    " of the input does not match the result (qaf broadcasts "
-                    "only static size-1 dims)");
+                    " of the input (size {0}) does not match the result's {1}",
+                {inputSizes[i], m.constant(resultType.getDimSize(resultDim))});
     }
     Value result = buildElementwise(
         rw, loc, {input}, sizes, resultType.getElementType(),

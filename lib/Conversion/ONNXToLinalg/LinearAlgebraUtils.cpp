@@ -65,11 +65,11 @@ void checkSameSize(OpBuilder &b, Location loc, OpFoldResult x, OpFoldResult y,
                    const Twine &message) {
   if (getConstantIntValue(x) && getConstantIntValue(y))
     return;
+  Value xValue = getValueOrCreateConstantIndexOp(b, loc, x);
+  Value yValue = getValueOrCreateConstantIndexOp(b, loc, y);
   Value equal =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                            getValueOrCreateConstantIndexOp(b, loc, x),
-                            getValueOrCreateConstantIndexOp(b, loc, y));
-  cf::AssertOp::create(b, loc, equal, message.str());
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, xValue, yValue);
+  emitRuntimeCheck(b, loc, equal, message + " ({0} and {1})", {xValue, yValue});
 }
 
 /// Checks at run time that the dynamic dims of `operand` match `sizes`
@@ -81,12 +81,10 @@ void checkBroadcastsTo(OpBuilder &b, Location loc, Value operand,
   int64_t offset = static_cast<int64_t>(sizes.size()) - type.getRank();
   for (int64_t i = 0; i < type.getRank(); ++i)
     if (type.isDynamicDim(i))
-      checkSameSize(b, loc,
-                    tensor::DimOp::create(b, loc, operand, i).getResult(),
-                    sizes[offset + i],
-                    what + ": dimension " + Twine(i) +
-                        " does not match the result (qaf broadcasts only "
-                        "static size-1 dims)");
+      checkSameSize(
+          b, loc, tensor::DimOp::create(b, loc, operand, i).getResult(),
+          sizes[offset + i],
+          what + ": dimension " + Twine(i) + " does not match the result");
 }
 
 /// The NumPy broadcast of two batch shapes (right-aligned) under the
@@ -110,8 +108,7 @@ SmallVector<OpFoldResult> broadcastBatchDims(OpBuilder &b, Location loc,
     if (x && y) {
       checkSameSize(b, loc, *x, *y,
                     opName + ": batch dimension " + Twine(i) +
-                        " differs between the operands (qaf broadcasts only "
-                        "static size-1 dims)");
+                        " differs between the operands");
       result.push_back(getConstantIntValue(*x) ? *x : *y);
     } else {
       result.push_back(x ? *x : (y ? *y : b.getIndexAttr(1)));

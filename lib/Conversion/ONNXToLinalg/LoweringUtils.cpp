@@ -8,6 +8,7 @@
 
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/onnx/ONNXShapeHelpers.h"
+#include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -18,6 +19,7 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/SmallBitVector.h"
 
@@ -164,6 +166,30 @@ Value createEmptyTensor(OpBuilder &builder, Location loc,
   return tensor::EmptyOp::create(builder, loc, dims, elementType);
 }
 
+/// The ONNX node name the importer gave `loc` (a NameLoc, possibly inside
+/// fused or call-site locations), or "".
+static std::string nodeNameOf(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      if (std::string name = nodeNameOf(inner); !name.empty())
+        return name;
+  if (auto callSite = dyn_cast<CallSiteLoc>(loc))
+    return nodeNameOf(callSite.getCallee());
+  return "";
+}
+
+void emitRuntimeCheck(OpBuilder &builder, Location loc, Value condition,
+                      const Twine &message, ValueRange values) {
+  if (matchPattern(condition, m_One()))
+    return;
+  std::string node = nodeNameOf(loc);
+  std::string text =
+      node.empty() ? message.str() : ("node '" + node + "': " + message).str();
+  CheckOp::create(builder, loc, condition, values, text);
+}
+
 FailureOr<SmallVector<OpFoldResult>> computeBroadcastShape(OpBuilder &builder,
                                                            Location loc,
                                                            ValueRange operands,
@@ -203,12 +229,11 @@ FailureOr<SmallVector<OpFoldResult>> computeBroadcastShape(OpBuilder &builder,
       for (Value size : checkedDynamic) {
         Value equal = arith::CmpIOp::create(
             builder, loc, arith::CmpIPredicate::eq, size, expected);
-        cf::AssertOp::create(
-            builder, loc, equal,
-            (opName + ": dynamic dimension " + Twine(dim) +
-             " does not match the static size " + Twine(staticSize) +
-             " of another operand (qaf broadcasts only static size-1 dims)")
-                .str());
+        emitRuntimeCheck(builder, loc, equal,
+                         opName + ": dimension " + Twine(dim) +
+                             " of size {0} does not broadcast with the "
+                             "static size {1} of another operand",
+                         {size, expected});
       }
       result.push_back(builder.getIndexAttr(staticSize));
       continue;
@@ -217,12 +242,10 @@ FailureOr<SmallVector<OpFoldResult>> computeBroadcastShape(OpBuilder &builder,
     for (Value size : llvm::drop_begin(checkedDynamic)) {
       Value equal = arith::CmpIOp::create(
           builder, loc, arith::CmpIPredicate::eq, size, dynamicSize);
-      cf::AssertOp::create(
-          builder, loc, equal,
-          (opName + ": dynamic sizes of dimension " + Twine(dim) +
-           " differ between operands (qaf broadcasts only static size-1 "
-           "dims)")
-              .str());
+      emitRuntimeCheck(builder, loc, equal,
+                       opName + ": sizes {0} and {1} of dimension " +
+                           Twine(dim) + " do not broadcast",
+                       {dynamicSize, size});
     }
     result.push_back(dynamicSize);
   }

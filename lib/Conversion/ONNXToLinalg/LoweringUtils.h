@@ -111,11 +111,19 @@ mlir::Value createEmptyTensor(mlir::OpBuilder &builder, mlir::Location loc,
                               llvm::ArrayRef<mlir::OpFoldResult> dims,
                               mlir::Type elementType);
 
+/// A run-time check (`qaf.check`): when `condition` is false the entry
+/// point fails with `message`, prefixed with the ONNX node's name from
+/// `loc`, in which `{0}`, `{1}`, `{2}` stand for `values` (at most three
+/// integers or indices). Dropped when `condition` is a constant true.
+void emitRuntimeCheck(mlir::OpBuilder &builder, mlir::Location loc,
+                      mlir::Value condition, const llvm::Twine &message,
+                      mlir::ValueRange values = {});
+
 /// The NumPy broadcast of the shapes of `operands` (ranked tensors,
 /// right-aligned). A static 1 broadcasts; a dynamic size meeting another
-/// dynamic size or a static N > 1 gets a `cf.assert` that they agree, whose
-/// message names `opName`. Fails when two static sizes differ and neither
-/// is 1.
+/// dynamic size or a static N > 1 gets a run-time check that they agree
+/// (emitRuntimeCheck), whose message names `opName` and the sizes. Fails when
+/// two static sizes differ and neither is 1.
 mlir::FailureOr<llvm::SmallVector<mlir::OpFoldResult>>
 computeBroadcastShape(mlir::OpBuilder &builder, mlir::Location loc,
                       mlir::ValueRange operands,

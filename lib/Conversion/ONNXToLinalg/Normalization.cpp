@@ -268,11 +268,10 @@ struct ReduceLowering : LinalgLoweringPattern<OpTy, ResultRank::Any> {
               rewriter, loc, arith::CmpIPredicate::eq, mask,
               arith::ConstantIndexOp::create(rewriter, loc, bits)));
     valid = arith::AndIOp::create(rewriter, loc, valid, known);
-    cf::AssertOp::create(rewriter, loc, valid,
-                         (op->getName().getStringRef() +
-                          ": axes are out of range, repeated, or do not give "
-                          "the declared result shape")
-                             .str());
+    emitRuntimeCheck(rewriter, loc, valid,
+                     op->getName().getStringRef() +
+                         ": axes are out of range, repeated, or do not give "
+                         "the declared result shape");
     if (masks.size() == 1)
       return LoweredValues{
           buildReduce(rewriter, loc, op, data, axesOf(masks.front()))};
@@ -524,8 +523,10 @@ struct CumSumLowering : LinalgLoweringPattern<onnx::CumSumOp, ResultRank::Any> {
                               normalized, zero),
         arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt,
                               normalized, rankValue));
-    cf::AssertOp::create(rewriter, loc, inRange,
-                         "CumSum: axis is out of range for the input's rank");
+    emitRuntimeCheck(rewriter, loc, inRange,
+                     "onnx.CumSum: axis {0} is out of range for the input's "
+                     "rank {1}",
+                     {axisIndex, rankValue});
     SmallVector<int64_t> cases = llvm::to_vector(llvm::seq<int64_t>(1, rank));
     auto switchOp = scf::IndexSwitchOp::create(
         rewriter, loc, TypeRange{resultType}, normalized, cases, cases.size());

@@ -77,20 +77,33 @@ LogicalResult resolveCPUTarget(CPUTarget &target, Location loc) {
   return success();
 }
 
-/// `void qaf_entry_<name>(void **args)`: loads the descriptor pointers from
-/// `args` and calls MLIR's C interface wrapper, so the runtime can call any
-/// entry point through one signature.
+/// `int32_t qaf_entry_<name>(void **args)`: loads the descriptor pointers
+/// from `args`, calls MLIR's C interface wrapper between qaf_call_begin and
+/// qaf_call_end (include/qaf/Runtime/CPU/ErrorChannel.h) and returns the
+/// call's status. After a failed check the outputs are freed and their
+/// descriptors zeroed, so the caller never sees a half-written result.
 static LogicalResult addPackedWrapper(llvm::Module &module,
                                       const EntryPointABI &entry,
                                       Location loc) {
   llvm::Function *cInterface = module.getFunction("_mlir_ciface_" + entry.name);
-  if (!cInterface)
+  llvm::Function *function = module.getFunction(entry.name);
+  if (!cInterface || !function)
     return emitError(loc) << "entry point '" << entry.name
                           << "' has no C interface wrapper";
   llvm::LLVMContext &context = module.getContext();
   auto *pointerType = llvm::PointerType::get(context, 0);
-  auto *wrapperType = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
-                                              {pointerType}, false);
+  auto *statusType = llvm::Type::getInt32Ty(context);
+  auto *int64Type = llvm::Type::getInt64Ty(context);
+  auto *voidType = llvm::Type::getVoidTy(context);
+  llvm::FunctionCallee callBegin = module.getOrInsertFunction(
+      "qaf_call_begin", llvm::FunctionType::get(voidType, {}, false));
+  llvm::FunctionCallee callEnd = module.getOrInsertFunction(
+      "qaf_call_end", llvm::FunctionType::get(statusType, {}, false));
+  llvm::FunctionCallee discardOutputs = module.getOrInsertFunction(
+      "qaf_discard_outputs",
+      llvm::FunctionType::get(voidType, {pointerType, int64Type}, false));
+
+  auto *wrapperType = llvm::FunctionType::get(statusType, {pointerType}, false);
   auto *wrapper =
       llvm::Function::Create(wrapperType, llvm::GlobalValue::ExternalLinkage,
                              "qaf_entry_" + entry.name, module);
@@ -105,8 +118,56 @@ static LogicalResult addPackedWrapper(llvm::Module &module,
         builder.CreateConstGEP1_64(pointerType, wrapper->getArg(0), first + i);
     args.push_back(builder.CreateLoad(pointerType, slot));
   }
+  builder.CreateCall(callBegin);
   builder.CreateCall(cInterface, args);
-  builder.CreateRetVoid();
+  llvm::Value *status = builder.CreateCall(callEnd);
+  if (!entry.hasResults) {
+    builder.CreateRet(status);
+    return success();
+  }
+
+  // The results: one memref descriptor ({ptr allocated, ptr aligned, ...}),
+  // or a struct of them.
+  auto *resultsType = dyn_cast<llvm::StructType>(function->getReturnType());
+  if (!resultsType || resultsType->getNumElements() == 0)
+    return emitError(loc) << "entry point '" << entry.name
+                          << "' does not return memref descriptors";
+  SmallVector<SmallVector<unsigned, 2>> allocatedFields;
+  if (resultsType->getElementType(0)->isPointerTy())
+    allocatedFields.push_back({0});
+  else
+    for (unsigned i = 0; i < resultsType->getNumElements(); ++i)
+      allocatedFields.push_back({i, 0});
+
+  llvm::BasicBlock *failed =
+      llvm::BasicBlock::Create(context, "failed", wrapper);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(context, "done", wrapper);
+  builder.CreateCondBr(
+      builder.CreateICmpNE(status, llvm::ConstantInt::get(statusType, 0)),
+      failed, done);
+  builder.SetInsertPoint(failed);
+  llvm::Value *results = args.front();
+  auto *pointersType =
+      llvm::ArrayType::get(pointerType, allocatedFields.size());
+  llvm::Value *pointers = builder.CreateAlloca(pointersType);
+  for (auto [i, field] : llvm::enumerate(allocatedFields)) {
+    SmallVector<llvm::Value *> indices = {builder.getInt32(0)};
+    for (unsigned index : field)
+      indices.push_back(builder.getInt32(index));
+    llvm::Value *allocated = builder.CreateLoad(
+        pointerType, builder.CreateGEP(resultsType, results, indices));
+    builder.CreateStore(
+        allocated, builder.CreateConstGEP2_32(pointersType, pointers, 0, i));
+  }
+  builder.CreateCall(discardOutputs,
+                     {pointers, builder.getInt64(allocatedFields.size())});
+  builder.CreateMemSet(
+      results, builder.getInt8(0),
+      module.getDataLayout().getTypeAllocSize(resultsType).getFixedValue(),
+      llvm::MaybeAlign(8));
+  builder.CreateBr(done);
+  builder.SetInsertPoint(done);
+  builder.CreateRet(status);
   return success();
 }
 

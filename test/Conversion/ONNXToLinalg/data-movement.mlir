@@ -17,7 +17,7 @@ func.func @transpose(%x: tensor<?x4x?xf32>) -> tensor<?x?x4xf32> {
 // is a pure expansion of the last dim: a view.
 // CHECK-LABEL: func.func @reshape_split_heads
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x64xf32>)
-// CHECK: cf.assert %{{.*}}, "onnx.Reshape: the requested shape does not hold the input's element count"
+// CHECK: qaf.check %{{.*}}, "onnx.Reshape: the requested shape holds {0} elements, the input {1}"(%{{.*}}, %{{.*}} : index, index)
 // CHECK: %[[Y:.*]] = tensor.expand_shape %[[X]] {{\[}}[0], [1], [2, 3]] output_shape [%{{.*}}, %{{.*}}, 4, 16] : tensor<?x?x64xf32> into tensor<?x?x4x16xf32>
 // CHECK: return %[[Y]]
 func.func @reshape_split_heads(%x: tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32> {
@@ -41,7 +41,7 @@ func.func @reshape_merge_heads(%x: tensor<?x?x4x16xf32>) -> tensor<?x?x64xf32> {
 
 // Static shapes: no run-time check at all.
 // CHECK-LABEL: func.func @reshape_static
-// CHECK-NOT: cf.assert
+// CHECK-NOT: qaf.check
 // CHECK: %[[FLAT:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2]] : tensor<2x3x4xf32> into tensor<24xf32>
 // CHECK: tensor.expand_shape %[[FLAT]] {{\[}}[0, 1]] output_shape [4, 6] : tensor<24xf32> into tensor<4x6xf32>
 func.func @reshape_static(%x: tensor<2x3x4xf32>) -> tensor<4x6xf32> {
@@ -63,7 +63,7 @@ func.func @reshape_static(%x: tensor<2x3x4xf32>) -> tensor<4x6xf32> {
 // CHECK: arith.select %[[ZERO0]], %{{.*}}, %[[I0]] : index
 // CHECK: %[[INFER0:.*]] = arith.cmpi eq, %[[I0]], %c-1
 // CHECK: arith.divsi
-// CHECK: cf.assert
+// CHECK: qaf.check
 // CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1, 2]] : tensor<?x?x64xf32> into tensor<?xf32>
 // CHECK: tensor.expand_shape %[[FLAT]] {{\[}}[0, 1, 2, 3]] output_shape [%{{.*}}, %{{.*}}, %{{.*}}, 16] : tensor<?xf32> into tensor<?x?x?x16xf32>
 func.func @reshape_runtime(%x: tensor<?x?x64xf32>, %s: tensor<4xi64>) -> tensor<?x?x?x16xf32> {
@@ -254,8 +254,8 @@ func.func @gather_elements(%x: tensor<3x4xf32>, %i: tensor<2x4xi32>) -> tensor<2
 // CHECK: #[[$BCAST:.*]] = affine_map<(d0, d1, d2) -> (d0, 0, d2)>
 // CHECK-LABEL: func.func @expand_runtime
 // CHECK-SAME: (%[[X:.*]]: tensor<?x1x?xf32>, %[[S:.*]]: tensor<3xi64>)
-// CHECK: cf.assert %{{.*}}, "onnx.Expand: dimension 0 of the input neither is 1 nor matches the requested size (qaf broadcasts only static size-1 dims)"
-// CHECK: cf.assert %{{.*}}, "onnx.Expand: dimension 2
+// CHECK: qaf.check %{{.*}}, "onnx.Expand: dimension 0 of the input (size {0}) neither is 1 nor matches the requested size {1}"
+// CHECK: qaf.check %{{.*}}, "onnx.Expand: dimension 2
 // CHECK: %[[INIT:.*]] = tensor.empty(%{{.*}}, %{{.*}}, %{{.*}}) : tensor<?x?x?xf32>
 // CHECK: linalg.generic {indexing_maps = [#[[$BCAST]], #{{.*}}], {{.*}} ins(%[[X]] : tensor<?x1x?xf32>) outs(%[[INIT]] : tensor<?x?x?xf32>)
 func.func @expand_runtime(%x: tensor<?x1x?xf32>, %s: tensor<3xi64>) -> tensor<?x?x?xf32> {

@@ -49,7 +49,7 @@ func.func @div_signed(%a: tensor<4xi32>, %b: tensor<4xi32>) -> tensor<4xi32> {
 // CHECK-DAG:     %[[DA:.+]] = tensor.dim %[[A]], %{{.+}} : tensor<?x4xf32>
 // CHECK-DAG:     %[[DB:.+]] = tensor.dim %[[B]], %{{.+}} : tensor<?x1xf32>
 // CHECK:         %[[EQ:.+]] = arith.cmpi eq, %[[DB]], %[[DA]] : index
-// CHECK:         cf.assert %[[EQ]], "onnx.Mul: dynamic sizes of dimension 0 differ between operands
+// CHECK:         qaf.check %[[EQ]], "onnx.Mul: sizes {0} and {1} of dimension 0 do not broadcast"(%[[DA]], %[[DB]] : index, index)
 // CHECK:         %[[INIT:.+]] = tensor.empty(%[[DA]]) : tensor<?x4xf32>
 // CHECK:         linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL0]], #[[$ID2]]]
 // CHECK-SAME:      ins(%[[A]], %[[B]] : tensor<?x4xf32>, tensor<?x1xf32>)
@@ -63,7 +63,7 @@ func.func @mul_dynamic(%a: tensor<?x4xf32>, %b: tensor<?x1xf32>) -> tensor<?x4xf
 // CHECK-LABEL: func.func @sub_dynamic_static
 // CHECK:         %[[C5:.+]] = arith.constant 5 : index
 // CHECK:         %[[EQ:.+]] = arith.cmpi eq, %{{.+}}, %[[C5]] : index
-// CHECK:         cf.assert %[[EQ]], "onnx.Sub: dynamic dimension 0 does not match the static size 5
+// CHECK:         qaf.check %[[EQ]], "onnx.Sub: dimension 0 of size {0} does not broadcast with the static size {1} of another operand"(%{{.+}}, %[[C5]] : index, index)
 // CHECK:         tensor.empty() : tensor<5xf32>
 // CHECK:         arith.subf
 func.func @sub_dynamic_static(%a: tensor<?xf32>, %b: tensor<5xf32>) -> tensor<5xf32> {

@@ -34,7 +34,7 @@ func.func @matmul_projection(%a: tensor<?x?x64xf32>, %b: tensor<64x32xf32>) -> t
 // the two dynamic batch sizes must agree at run time.
 // CHECK-LABEL: func.func @matmul_attention
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x16xf32>, %[[K:.*]]: tensor<?x4x16x?xf32>)
-// CHECK: cf.assert %{{.*}}, "onnx.MatMul: batch dimension 0 differs between the operands (qaf broadcasts only static size-1 dims)"
+// CHECK: qaf.check %{{.*}}, "onnx.MatMul: batch dimension 0 differs between the operands ({0} and {1})"
 // CHECK: %[[Q3:.*]] = tensor.collapse_shape %[[Q]] {{\[}}[0, 1], [2], [3]] : tensor<?x4x?x16xf32> into tensor<?x?x16xf32>
 // CHECK: %[[K3:.*]] = tensor.collapse_shape %[[K]] {{\[}}[0, 1], [2], [3]] : tensor<?x4x16x?xf32> into tensor<?x16x?xf32>
 // CHECK: %[[BMM:.*]] = linalg.batch_matmul ins(%[[Q3]], %[[K3]] : tensor<?x?x16xf32>, tensor<?x16x?xf32>)

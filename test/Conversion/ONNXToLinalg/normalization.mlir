@@ -258,7 +258,7 @@ func.func @skip_rms_norm(%x: tensor<2x8xf16>, %k: tensor<2x8xf16>, %g: tensor<8x
 // axis computes the sum along it.
 // CHECK-LABEL: func.func @cumsum_runtime_axis
 // CHECK: %[[AXIS:.*]] = tensor.extract %{{.*}}[] : tensor<i64>
-// CHECK: cf.assert %{{.*}}, "CumSum: axis is out of range for the input's rank"
+// CHECK: qaf.check %{{.*}}, "onnx.CumSum: axis {0} is out of range for the input's rank {1}"
 // CHECK: scf.index_switch %{{.*}} -> tensor<2x3xf32>
 // CHECK: case 1 {
 // CHECK: default {
@@ -270,7 +270,7 @@ func.func @cumsum_runtime_axis(%x: tensor<2x3xf32>, %axis: tensor<i64>) -> tenso
 // Run-time axes: the axes' count is static, so the mask of reduced
 // dimensions picks one of the subsets of that size that fit the result type.
 // CHECK-LABEL: func.func @reduce_sum_runtime_axes
-// CHECK: cf.assert %{{.*}}, "onnx.ReduceSum: axes are out of range, repeated, or do not give the declared result shape"
+// CHECK: qaf.check %{{.*}}, "onnx.ReduceSum: axes are out of range, repeated, or do not give the declared result shape"
 // CHECK: scf.index_switch %{{.*}} -> tensor<?x?xf32>
 // CHECK: case 2 {
 // CHECK: default {

@@ -54,6 +54,7 @@ NODE_TESTS = "/usr/include/onnx/backend/test/data/node"
 TIMEOUT_S = 120
 
 LOWERING = ",".join([
+    "qaf-checks-to-asserts",
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map}",
     "convert-linalg-to-loops", "lower-affine", "convert-scf-to-cf",

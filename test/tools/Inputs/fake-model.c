@@ -19,7 +19,8 @@
  * (arguments: weights, then parameters, then inputs).
  * The library defines omp_set_num_threads/omp_get_max_threads itself, so
  * the runtime's thread setting is visible without an OpenMP runtime (the
- * loader looks them up in the library with dlsym).
+ * loader looks them up in the library with dlsym). Entry points return 0
+ * (no check fails here); qaf_last_error is the error channel's.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -144,7 +145,7 @@ static float load2(const MemRef2 *m, int64_t i, int64_t j) {
   return base[i * m->strides[0] + j * m->strides[1]];
 }
 
-void qaf_entry_infer(void **args) {
+int32_t qaf_entry_infer(void **args) {
   MemRef2 *results = (MemRef2 *)args[0];
   const MemRef1 *w = (const MemRef1 *)args[1];
   const MemRef2 *x = (const MemRef2 *)args[2];
@@ -163,9 +164,10 @@ void qaf_entry_infer(void **args) {
     }
   setContiguous2(&results[0], y, batch, 4);
   setContiguous2(&results[1], positive, batch, 4);
+  return 0;
 }
 
-void qaf_entry_threads(void **args) {
+int32_t qaf_entry_threads(void **args) {
   MemRef0 *result = (MemRef0 *)args[0];
   int32_t *count = malloc(sizeof(int32_t));
   /* Read directly: a call to omp_get_max_threads could bind to a real
@@ -175,9 +177,10 @@ void qaf_entry_threads(void **args) {
   result->allocated = count;
   result->aligned = count;
   result->offset = 0;
+  return 0;
 }
 
-void qaf_entry_transpose(void **args) {
+int32_t qaf_entry_transpose(void **args) {
   MemRef2 *result = (MemRef2 *)args[0];
   const MemRef2 *x = (const MemRef2 *)args[1];
   int64_t batch = x->sizes[0];
@@ -193,23 +196,26 @@ void qaf_entry_transpose(void **args) {
   result->sizes[1] = batch;
   result->strides[0] = 1;
   result->strides[1] = 4;
+  return 0;
 }
 
-void qaf_entry_bad_shape(void **args) {
+int32_t qaf_entry_bad_shape(void **args) {
   MemRef2 *result = (MemRef2 *)args[0];
   const MemRef2 *x = (const MemRef2 *)args[1];
   int64_t batch = x->sizes[0];
   float *y = calloc((size_t)(batch * 5 + 1), sizeof(float));
   setContiguous2(result, y, batch, 5);
+  return 0;
 }
 
-void qaf_entry_alias(void **args) {
+int32_t qaf_entry_alias(void **args) {
   MemRef2 *result = (MemRef2 *)args[0];
   const MemRef2 *x = (const MemRef2 *)args[1];
   *result = *x;
+  return 0;
 }
 
-void qaf_entry_train_step(void **args) {
+int32_t qaf_entry_train_step(void **args) {
   MemRef0 *result = (MemRef0 *)args[0];
   const MemRef1 *w = (const MemRef1 *)args[1];
   MemRef1 *p = (MemRef1 *)args[2];
@@ -229,9 +235,10 @@ void qaf_entry_train_step(void **args) {
   result->allocated = loss;
   result->aligned = loss;
   result->offset = 0;
+  return 0;
 }
 
-void qaf_entry_eval_step(void **args) {
+int32_t qaf_entry_eval_step(void **args) {
   MemRef2 *result = (MemRef2 *)args[0];
   const MemRef1 *p = (const MemRef1 *)args[1];
   const MemRef2 *x = (const MemRef2 *)args[2];
@@ -242,4 +249,7 @@ void qaf_entry_eval_step(void **args) {
     for (int64_t j = 0; j < 4; ++j)
       y[i * 4 + j] = load2(x, i, j) + pData[j * p->strides[0]];
   setContiguous2(result, y, batch, 4);
+  return 0;
 }
+
+const char *qaf_last_error(void) { return ""; }

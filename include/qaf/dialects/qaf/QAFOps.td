@@ -209,4 +209,33 @@ def QAF_QBaRAOp : QAF_Op<"qbara",
 // Micro-kernel ops: computations a target may hand to a library kernel.
 include "qaf/dialects/qaf/QAFKernelOps.td"
 
+// Run-time checks: conditions on the inputs that only the run can decide.
+def QAF_CheckOp : Op<QAF_Dialect, "check", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "a run-time check reported through the error channel";
+  let description = [{
+    Checks that `condition` holds when the model runs. When it does not,
+    the entry point returns a non-zero status (`code`: 1 for an input the
+    model cannot run on, 2 for a failed allocation) with `message`, in
+    which `{0}`, `{1}` and `{2}` stand for the `values` (at most three, as
+    signed decimals), and skips the work that follows the check
+    (docs/artifact-abi.md, "Calling an entry point"). The lowering of an
+    ONNX node starts the message with the node's op type and name.
+
+    ```mlir
+    qaf.check %inRange, "Gather node 'embed': index {0} is out of range"
+        (%index : i64)
+    ```
+  }];
+  let arguments = (ins I1:$condition,
+                   Variadic<AnySignlessIntegerOrIndex>:$values,
+                   StrAttr:$message,
+                   DefaultValuedAttr<I32Attr, "1">:$code);
+  let assemblyFormat = [{
+    $condition `,` $message (`(` $values^ `:` type($values) `)`)? attr-dict
+  }];
+  let hasVerifier = 1;
+  let hasCanonicalizeMethod = 1;
+}
+
 #endif // QAF_DIALECTS_QAF_QAFOPS_TD
