@@ -199,8 +199,11 @@ pthread_mutex_t gSelectMutex = PTHREAD_MUTEX_INITIALIZER;
 bool cpuSupports(int path) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
+  // The path's quantized-linear kernels use AVX-512BW byte shuffles, so a
+  // CPU with AVX-512F alone (Knights Landing) takes the AVX2 path.
   if (path == kPathAvx512)
     return __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (path == kPathAvx2)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
