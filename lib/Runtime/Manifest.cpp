@@ -184,6 +184,9 @@ private:
   /// Parameters named by several entry points are one buffer: they must
   /// agree, and no name may be both a weight and a parameter.
   Error checkSharedParameters(const Manifest &manifest) const;
+  /// The top-level "format" field must be `expected` (a manifest, a
+  /// library description).
+  Error checkFormat(const json::Object &root, StringRef expected) const;
   Expected<std::vector<TensorSpec>>
   parseTensorSpecs(const json::Object &entry, StringRef key,
                    const std::string &entryField) const;
@@ -482,17 +485,24 @@ Error ManifestParser::checkSharedParameters(const Manifest &manifest) const {
   return Error::success();
 }
 
+Error ManifestParser::checkFormat(const json::Object &root,
+                                  StringRef expected) const {
+  Expected<std::string> format = getString(root, "format", "");
+  if (!format)
+    return format.takeError();
+  if (*format != expected)
+    return fail("format",
+                "expected '" + expected + "', found '" + *format + "'");
+  return Error::success();
+}
+
 Expected<Manifest> ManifestParser::parse(const json::Value &json) {
   Expected<const json::Object *> root = getObject(json, "(top level)");
   if (!root)
     return root.takeError();
 
-  Expected<std::string> format = getString(**root, "format", "");
-  if (!format)
-    return format.takeError();
-  if (*format != Manifest::kFormat)
-    return fail("format", "expected '" + Manifest::kFormat + "', found '" +
-                              *format + "'");
+  if (Error error = checkFormat(**root, Manifest::kFormat))
+    return std::move(error);
   const json::Value *version = (*root)->get("version");
   if (!version)
     return fail("version", "missing");
@@ -564,12 +574,8 @@ Expected<LibraryABI> ManifestParser::parseLibraryABI(const json::Value &json) {
   Expected<const json::Object *> root = getObject(json, "(top level)");
   if (!root)
     return root.takeError();
-  Expected<std::string> format = getString(**root, "format", "");
-  if (!format)
-    return format.takeError();
-  if (*format != LibraryABI::kFormat)
-    return fail("format", "expected '" + LibraryABI::kFormat + "', found '" +
-                              *format + "'");
+  if (Error error = checkFormat(**root, LibraryABI::kFormat))
+    return std::move(error);
   const json::Value *version = (*root)->get("version");
   if (!version || version->getAsInteger() != LibraryABI::kVersion)
     return fail("version", "expected " + Twine(LibraryABI::kVersion) +

@@ -69,3 +69,26 @@ def ort_session(model, threads=1):
 def max_abs_diff(actual, expected):
     return float(np.max(np.abs(actual.astype(np.float64) -
                                expected.astype(np.float64)))) if actual.size else 0.0
+
+
+def build_tiny_artifacts(args, tmp):
+    """Writes the tiny generated decoder to tmp/model.onnx and compiles it
+    twice: as it is ("float") and with 4-bit asymmetric group-32 weights
+    ("int4"). `args` holds the tool paths (qaf_translate, qaf_opt,
+    qaf_compile). Returns (config, model path, {kind: artifact folder})."""
+    import gen_llama_onnx as gen  # scripts/, on the callers' sys.path
+    cfg = gen.LlamaConfig(**gen.PRESETS["tiny"])
+    model = os.path.join(tmp, "model.onnx")
+    gen.save(cfg, model)
+    artifacts = {"float": os.path.join(tmp, "float"),
+                 "int4": os.path.join(tmp, "int4")}
+    compile_model(args.qaf_compile, model, artifacts["float"])
+    imported = os.path.join(tmp, "imported.mlirbc")
+    quantized = os.path.join(tmp, "quantized.mlirbc")
+    run([args.qaf_translate, "--import-onnx", model, "-o", imported],
+        timeout=300)
+    run([args.qaf_opt, imported, "--emit-bytecode", "-o", quantized,
+         "--qaf-quantize-weights=bits=4 group-size=32 scheme=asym"],
+        timeout=300)
+    compile_model(args.qaf_compile, quantized, artifacts["int4"])
+    return cfg, model, artifacts

@@ -94,20 +94,7 @@ def isa_of_model(artifact, env):
 
 
 def check_model(args, tmp, env):
-    cfg = gen.LlamaConfig(**gen.PRESETS["tiny"])
-    model = os.path.join(tmp, "model.onnx")
-    gen.save(cfg, model)
-    artifacts = {"float": os.path.join(tmp, "float"),
-                 "int4": os.path.join(tmp, "int4")}
-    support.compile_model(args.qaf_compile, model, artifacts["float"])
-    imported = os.path.join(tmp, "imported.mlirbc")
-    quantized = os.path.join(tmp, "quantized.mlirbc")
-    support.run([args.qaf_translate, "--import-onnx", model, "-o", imported],
-                timeout=300)
-    support.run([args.qaf_opt, imported, "--emit-bytecode", "-o", quantized,
-                 "--qaf-quantize-weights=bits=4 group-size=32 scheme=asym"],
-                timeout=300)
-    support.compile_model(args.qaf_compile, quantized, artifacts["int4"])
+    cfg, model, artifacts = support.build_tiny_artifacts(args, tmp)
     unforced = {k: v for k, v in env.items() if k != "QAF_CPU"}
     session = support.ort_session(model)
     failures = 0

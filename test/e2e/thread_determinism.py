@@ -33,24 +33,6 @@ REPEATS = 2
 SHAPES = [(1, 7), (4, 64)]
 
 
-def build_artifacts(args, tmp):
-    cfg = gen.LlamaConfig(**gen.PRESETS["tiny"])
-    model = os.path.join(tmp, "model.onnx")
-    gen.save(cfg, model)
-    artifacts = {"float": os.path.join(tmp, "float")}
-    support.compile_model(args.qaf_compile, model, artifacts["float"])
-    imported = os.path.join(tmp, "imported.mlirbc")
-    quantized = os.path.join(tmp, "quantized.mlirbc")
-    support.run([args.qaf_translate, "--import-onnx", model, "-o", imported],
-                timeout=300)
-    support.run([args.qaf_opt, imported, "--emit-bytecode", "-o", quantized,
-                 "--qaf-quantize-weights=bits=4 group-size=32 scheme=asym"],
-                timeout=300)
-    artifacts["int4"] = os.path.join(tmp, "int4")
-    support.compile_model(args.qaf_compile, quantized, artifacts["int4"])
-    return cfg, artifacts
-
-
 def check_shape(args, tmp, env, cfg, kind, artifact, batch, seq):
     """Runs every (threads, repeat) pair on one input; returns (passed,
     failed) comparisons against the first single-threaded run."""
@@ -90,7 +72,7 @@ def main():
     args = parser.parse_args()
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="qaf-thread-determinism-") as tmp:
-        cfg, artifacts = build_artifacts(args, tmp)
+        cfg, _, artifacts = support.build_tiny_artifacts(args, tmp)
         # OMP_NUM_THREADS and QAF_NUM_THREADS must not override --threads.
         env = {k: v for k, v in os.environ.items()
                if k not in ("OMP_NUM_THREADS", "QAF_NUM_THREADS")}
