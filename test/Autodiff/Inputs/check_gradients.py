@@ -8,6 +8,8 @@ gradients of L = sum(f(x, y) * seed) must match central differences of the
 forward model (also run by ONNX Runtime, in float64), element by element.
 
 Usage: check_gradients.py --opt QAF_OPT --translate QAF_TRANSLATE --work DIR
+                          [--cases CASES.py]
+(see `normalize` for how a case is written).
 Prints one line per case and, last, "all gradients match".
 """
 
@@ -61,13 +63,37 @@ CASES = {
 }
 
 
-def tensor_type(shape):
-    return "tensor<" + "".join(f"{d}x" for d in shape) + "f64>"
+def tensor_type(shape, element="f64"):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
 
 
-def write_module(path, shapes, body):
+NUMPY_TYPES = {"f64": np.float64, "f32": np.float32, "i64": np.int64,
+               "i32": np.int32, "i1": np.bool_}
+
+
+def normalize(case):
+    """A case as a dict. The short form `(shapes, body)` names its f64
+    arguments %x and %y. The long form is a dict with
+      args:   [(name, element type, shape[, fixed values])]; arguments of a
+              float type without fixed values are differentiated, the others
+              (indices, masks, shapes) are fed their fixed values;
+      body:   the ops, ending in %r;
+      inputs: optional rng -> {name: array} for the differentiated
+              arguments (default: uniform in +-[1, 2], away from 0);
+      tol, h: the relative tolerance and the difference step (1e-5, 1e-6).
+    """
+    if isinstance(case, dict):
+        return case
+    shapes, body = case
+    return {"args": [(n, "f64", s) for n, s in zip("xy", shapes)],
+            "body": body}
+
+
+def write_module(path, case):
+    body = case["body"]
     result = body.strip().splitlines()[-1].split("->")[-1].strip()
-    args = ", ".join(f"%{n}: {tensor_type(s)}" for n, s in zip("xy", shapes))
+    args = ", ".join(f"%{a[0]}: {tensor_type(a[2], a[1])}"
+                     for a in case["args"])
     with open(path, "w") as f:
         f.write(f"func.func @main_graph({args}) -> {result} {{\n{body}"
                 f"  return %r : {result}\n}}\n")
@@ -77,12 +103,13 @@ def run(cmd):
     subprocess.run(cmd, check=True)
 
 
-def check_case(name, shapes, body, tools, work):
+def check_case(name, case, tools, work):
+    case = normalize(case)
     forward_mlir = os.path.join(work, name + ".mlir")
     reverse_mlir = os.path.join(work, name + ".grad.mlir")
     forward_onnx = os.path.join(work, name + ".onnx")
     reverse_onnx = os.path.join(work, name + ".grad.onnx")
-    write_module(forward_mlir, shapes, body)
+    write_module(forward_mlir, case)
     run([tools.opt, "--qaf-test-gradients",
          forward_mlir, "-o", reverse_mlir])
     run([tools.translate, "--export-onnx",
@@ -91,44 +118,73 @@ def check_case(name, shapes, body, tools, work):
          reverse_mlir, "-o", reverse_onnx])
 
     rng = np.random.default_rng(0)
-    # Divisors away from 0, so that differences stay well conditioned.
-    inputs = [rng.uniform(1.0, 2.0, s) * rng.choice([-1.0, 1.0], s)
-              for s in shapes]
+    generated = case["inputs"](rng) if "inputs" in case else {}
+    inputs = []
+    differentiated = []
+    for index, arg in enumerate(case["args"]):
+        arg_name, element, shape = arg[0], arg[1], arg[2]
+        if len(arg) > 3:
+            inputs.append(np.asarray(arg[3], dtype=NUMPY_TYPES[element]))
+            continue
+        if arg_name in generated:
+            value = np.asarray(generated[arg_name],
+                               dtype=NUMPY_TYPES[element])
+        else:
+            # Away from 0, so that divisions stay well conditioned.
+            value = (rng.uniform(1.0, 2.0, shape) *
+                     rng.choice([-1.0, 1.0], shape)).astype(
+                         NUMPY_TYPES[element])
+        inputs.append(value)
+        if element.startswith("f"):
+            differentiated.append(index)
     forward = ort.InferenceSession(forward_onnx,
                                    providers=["CPUExecutionProvider"])
     reverse = ort.InferenceSession(reverse_onnx,
                                    providers=["CPUExecutionProvider"])
     names = [i.name for i in forward.get_inputs()]
     result = forward.run(None, dict(zip(names, inputs)))[0]
-    seed = rng.standard_normal(result.shape)
+    seed = rng.standard_normal(result.shape).astype(result.dtype)
     reverse_names = [i.name for i in reverse.get_inputs()]
     outputs = reverse.run(None, dict(zip(reverse_names, inputs + [seed])))
     gradients = outputs[1:]
+    if len(gradients) != len(differentiated):
+        print(f"{name}: {len(gradients)} gradients, expected "
+              f"{len(differentiated)}")
+        return False
 
     def loss(values):
         out = forward.run(None, dict(zip(names, values)))[0]
-        return float(np.sum(out * seed))
+        return float(np.sum(out.astype(np.float64) * seed))
 
-    h = 1e-6
+    h = case.get("h", 1e-6)
     worst = 0.0
-    for index, value in enumerate(inputs):
-        expected = np.zeros_like(value)
+    for index, got in zip(differentiated, gradients):
+        value = inputs[index]
+        expected = np.zeros(value.shape)
         for position in np.ndindex(value.shape):
             plus = [v.copy() for v in inputs]
             minus = [v.copy() for v in inputs]
             plus[index][position] += h
             minus[index][position] -= h
             expected[position] = (loss(plus) - loss(minus)) / (2 * h)
-        got = gradients[index]
         if got.shape != value.shape:
-            print(f"{name}: gradient {index} has shape {got.shape}, "
-                  f"expected {value.shape}")
+            print(f"{name}: gradient of argument {index} has shape "
+                  f"{got.shape}, expected {value.shape}")
             return False
-        error = np.max(np.abs(got - expected) / (1e-6 + np.abs(expected)))
+        error = np.max(np.abs(got - expected) / (1e-6 + np.abs(expected)),
+                       initial=0.0)
         worst = max(worst, float(error))
-    ok = worst < 1e-5
+    ok = worst < case.get("tol", 1e-5)
     print(f"{name}: max relative error {worst:.1e} {'ok' if ok else 'FAILED'}")
     return ok
+
+
+def load_cases(path):
+    """CASES from a Python file, so each group of rules keeps its own."""
+    namespace = {"np": np}
+    with open(path) as f:
+        exec(compile(f.read(), path, "exec"), namespace)
+    return namespace["CASES"]
 
 
 def main():
@@ -136,10 +192,13 @@ def main():
     parser.add_argument("--opt", required=True, help="qaf-opt")
     parser.add_argument("--translate", required=True, help="qaf-translate")
     parser.add_argument("--work", required=True)
+    parser.add_argument("--cases", help="a Python file defining CASES "
+                        "(default: the element-wise cases here)")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    results = [check_case(name, shapes, body, args, args.work)
-               for name, (shapes, body) in CASES.items()]
+    cases = load_cases(args.cases) if args.cases else CASES
+    results = [check_case(name, case, args, args.work)
+               for name, case in cases.items()]
     if all(results):
         print("all gradients match")
         return 0
