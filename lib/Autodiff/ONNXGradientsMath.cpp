@@ -44,10 +44,12 @@ Value castMask(ONNXGraphBuilder &graph, Value mask, Value like) {
   return graph.create<onnx::CastLikeOp>({mask, like});
 }
 
-/// `value` where `condition` holds, 0 elsewhere.
-Value selectOrZero(ONNXGraphBuilder &graph, Value condition, Value value) {
-  return graph.create<onnx::WhereOp>(
-      {condition, value, graph.createScalarLike(value, 0.0)});
+/// `value` split by `mask` into where it holds and where it does not, each
+/// `zero` in the other places.
+std::pair<Value, Value> splitWhere(ONNXGraphBuilder &graph, Value mask,
+                                   Value value, Value zero) {
+  return {graph.create<onnx::WhereOp>({mask, value, zero}),
+          graph.create<onnx::WhereOp>({mask, zero, value})};
 }
 
 //===----------------------------------------------------------------------===//
@@ -163,9 +165,9 @@ SmallVector<Value> absRule(ONNXGraphBuilder &graph, onnx::AbsOp op, Value g) {
 /// d max(x, 0) = [x > 0] (0 at 0, as PyTorch).
 SmallVector<Value> reluRule(ONNXGraphBuilder &graph, onnx::ReluOp op, Value g) {
   Value x = op.getX();
-  return {selectOrZero(
-      graph, graph.create<onnx::GreaterOp>({x, graph.createScalarLike(x, 0.0)}),
-      g)};
+  Value zero = graph.createScalarLike(x, 0.0);
+  return {graph.create<onnx::WhereOp>(
+      {graph.create<onnx::GreaterOp>({x, zero}), g, zero})};
 }
 
 /// Max and Min of any number of operands: the gradient goes to the operands
@@ -253,24 +255,25 @@ FailureOr<SmallVector<Value>> castRule(ONNXGraphBuilder &graph, onnx::CastOp op,
 FailureOr<SmallVector<Value>> clipRule(ONNXGraphBuilder &graph, onnx::ClipOp op,
                                        Value g) {
   Value input = op.getInput();
+  Value zero = graph.createScalarLike(input, 0.0);
   Value inputGradient = g;
   SmallVector<Value> gradients(3);
   if (!isNoValue(op.getMax())) {
     Value lowerClipped = isNoValue(op.getMin())
                              ? input
                              : graph.create<onnx::MaxOp>({input, op.getMin()});
-    Value aboveMax = graph.create<onnx::GreaterOp>({lowerClipped, op.getMax()});
-    gradients[2] = sumToOperandShape(
-        graph, op, selectOrZero(graph, aboveMax, g), op.getMax());
-    inputGradient = graph.create<onnx::WhereOp>(
-        {aboveMax, graph.createScalarLike(g, 0.0), g});
+    auto [toMax, passed] = splitWhere(
+        graph, graph.create<onnx::GreaterOp>({lowerClipped, op.getMax()}),
+        inputGradient, zero);
+    gradients[2] = sumToOperandShape(graph, op, toMax, op.getMax());
+    inputGradient = passed;
   }
   if (!isNoValue(op.getMin())) {
-    Value belowMin = graph.create<onnx::LessOp>({input, op.getMin()});
-    gradients[1] = sumToOperandShape(
-        graph, op, selectOrZero(graph, belowMin, inputGradient), op.getMin());
-    inputGradient = graph.create<onnx::WhereOp>(
-        {belowMin, graph.createScalarLike(g, 0.0), inputGradient});
+    auto [toMin, passed] =
+        splitWhere(graph, graph.create<onnx::LessOp>({input, op.getMin()}),
+                   inputGradient, zero);
+    gradients[1] = sumToOperandShape(graph, op, toMin, op.getMin());
+    inputGradient = passed;
   }
   gradients[0] = inputGradient;
   for (auto [operand, gradient] : llvm::zip_equal(op->getOperands(), gradients))

@@ -123,8 +123,7 @@ func.func @softmax(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 // CHECK: %[[DH:.*]] = onnx.Cast %[[SEED]] {to = 1 : i64} : (tensor<3xf16>) -> tensor<3xf32>
 // CHECK: %[[ZERO:.*]] = onnx.Constant {value = dense<0.000000e+00> : tensor<f32>}
 // CHECK: %[[POSITIVE:.*]] = onnx.Greater %[[X]], %[[ZERO]]
-// CHECK: %[[ZERO_G:.*]] = onnx.Constant {value = dense<0.000000e+00> : tensor<f32>}
-// CHECK: %[[DX:.*]] = onnx.Where %[[POSITIVE]], %[[DH]], %[[ZERO_G]]
+// CHECK: %[[DX:.*]] = onnx.Where %[[POSITIVE]], %[[DH]], %[[ZERO]]
 // CHECK: return %[[H]], %[[DX]]
 func.func @relu_cast(%x: tensor<3xf32>) -> tensor<3xf16> {
   %0 = onnx.Relu %x : (tensor<3xf32>) -> tensor<3xf32>
@@ -136,17 +135,18 @@ func.func @relu_cast(%x: tensor<3xf32>) -> tensor<3xf16> {
 // exceeds it, lo where x is below it, x the rest.
 // CHECK-LABEL: func.func @clip
 // CHECK-SAME: (%[[X:.*]]: tensor<4xf32>, %[[LO:.*]]: tensor<f32>, %[[HI:.*]]: tensor<f32>, %[[SEED:.*]]: tensor<4xf32>)
+// CHECK: %[[ZERO:.*]] = onnx.Constant {value = dense<0.000000e+00> : tensor<f32>}
 // CHECK: %[[LOWER:.*]] = onnx.Max %[[X]], %[[LO]]
 // CHECK: %[[ABOVE:.*]] = onnx.Greater %[[LOWER]], %[[HI]]
-// CHECK: %[[TO_HI:.*]] = onnx.Where %[[ABOVE]], %[[SEED]], %{{.*}}
+// CHECK: %[[TO_HI:.*]] = onnx.Where %[[ABOVE]], %[[SEED]], %[[ZERO]]
+// CHECK: %[[PASSED:.*]] = onnx.Where %[[ABOVE]], %[[ZERO]], %[[SEED]]
 // CHECK: %[[HI_SUM:.*]] = onnx.ReduceSum %[[TO_HI]], %{{.*}} : {{.*}} -> tensor<1xf32>
 // CHECK: %[[DHI:.*]] = onnx.Reshape %[[HI_SUM]], %{{.*}} : {{.*}} -> tensor<f32>
-// CHECK: %[[PASSED:.*]] = onnx.Where %[[ABOVE]], %{{.*}}, %[[SEED]]
 // CHECK: %[[BELOW:.*]] = onnx.Less %[[X]], %[[LO]]
-// CHECK: %[[TO_LO:.*]] = onnx.Where %[[BELOW]], %[[PASSED]], %{{.*}}
+// CHECK: %[[TO_LO:.*]] = onnx.Where %[[BELOW]], %[[PASSED]], %[[ZERO]]
+// CHECK: %[[DX:.*]] = onnx.Where %[[BELOW]], %[[ZERO]], %[[PASSED]]
 // CHECK: %[[LO_SUM:.*]] = onnx.ReduceSum %[[TO_LO]], %{{.*}} : {{.*}} -> tensor<1xf32>
 // CHECK: %[[DLO:.*]] = onnx.Reshape %[[LO_SUM]], %{{.*}} : {{.*}} -> tensor<f32>
-// CHECK: %[[DX:.*]] = onnx.Where %[[BELOW]], %{{.*}}, %[[PASSED]]
 // CHECK: return %{{.*}}, %[[DX]], %[[DLO]], %[[DHI]]
 func.func @clip(%x: tensor<4xf32>, %lo: tensor<f32>, %hi: tensor<f32>) -> tensor<4xf32> {
   %r = onnx.Clip %x, %lo, %hi : (tensor<4xf32>, tensor<f32>, tensor<f32>) -> tensor<4xf32>
