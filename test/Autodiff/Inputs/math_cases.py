@@ -116,6 +116,16 @@ CASES = {
   %1 = onnx.Pow %x, %k : (tensor<2x3xf64>, tensor<3xi64>) -> tensor<2x3xf64>
   %r = onnx.Add %0, %1 : (tensor<2x3xf64>, tensor<2x3xf64>) -> tensor<2x3xf64>
 """},
+    # A float32 exponent of a float64 base: its gradient is cast back
+    # (float32's step and tolerance, as the exponent is perturbed in it).
+    "pow_float32_exponent": {
+        "args": [f64("x", (2, 3)), ("y", "f32", (2, 1))],
+        "inputs": lambda rng: {"x": rng.uniform(0.5, 2.0, (2, 3)),
+                               "y": rng.uniform(-1.5, 2.5, (2, 1))},
+        "h": F32_STEP, "tol": F32_TOLERANCE,
+        "body": """
+  %r = onnx.Pow %x, %y : (tensor<2x3xf64>, tensor<2x1xf32>) -> tensor<2x3xf64>
+"""},
     "erf": float32_unary("Erf", (2, 3), -2.0, 2.0),
     "gelu_exact": float32_unary("Gelu", (2, 4), -3.0, 3.0),
     "gelu_tanh": {
