@@ -87,6 +87,7 @@ SmallVector<Value> sigmoidRule(ONNXGraphBuilder &graph, onnx::SigmoidOp op,
 
 } // namespace
 
+/// The rules of MatMul, Gemm, the reductions, ... (ONNXGradientsMath.cpp).
 void registerONNXMathGradientModels(DialectRegistry &registry);
 
 void registerONNXGradientModels(DialectRegistry &registry) {
