@@ -5,20 +5,12 @@
 // GradientOpInterface as external models of onnx ops (as Enzyme's
 // *AutoDiffOpInterfaceImpl.cpp), so ONNXOps.td stays a copy of ONNX.
 //
-// Element-wise ops (the ONNX_Elementwise trait) share one model: the rule of
-// each op gives the gradient of every operand in the result's shape
-// (g * d result / d operand, element by element); for ops with the
-// ONNX_MultidirectionalBroadcast trait, the model then sums each one over
-// the dims its operand was broadcast along, the dims the lowering reads at
-// index 0 (onnx::getBroadcastDims, shared by both).
+// Element-wise ops share one model (ElementwiseGradientModel.h); the rules of
+// the other groups of ops are in their own files, registered from here.
 //
 //===----------------------------------------------------------------------===//
 
-#include "ONNXGraphBuilder.h"
-
-#include "qaf/Interfaces/GradientOpInterface.h"
-#include "qaf/dialects/onnx/ONNXDialect.h"
-#include "qaf/dialects/onnx/ONNXShapeHelpers.h"
+#include "ElementwiseGradientModel.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -26,69 +18,6 @@ using namespace mlir;
 
 namespace qaf {
 namespace {
-
-/// `gradient`, of the broadcast result's shape, summed over the dims along
-/// which `operand` was broadcast and brought to the operand's rank.
-Value sumToOperandShape(ONNXGraphBuilder &graph, Operation *op, Value gradient,
-                        Value operand) {
-  auto gradientType = dyn_cast<RankedTensorType>(gradient.getType());
-  auto operandType = dyn_cast<RankedTensorType>(operand.getType());
-  if (!gradientType || !operandType) {
-    op->emitError("the gradient of a broadcasting op needs ranked operand "
-                  "and result types");
-    return {};
-  }
-  SmallVector<int64_t> broadcastDims =
-      onnx::getBroadcastDims(operandType.getShape(), gradientType.getRank());
-  if (broadcastDims.empty())
-    return gradient;
-  // keepdims=1: a stretched size-1 dim stays; the missing leading dims go
-  // with the reshape below.
-  Value summed = graph.create<onnx::ReduceSumOp>(
-      {gradient, graph.createI64Vector(broadcastDims)});
-  if (operandType.getRank() == gradientType.getRank())
-    return summed;
-  return graph.create<onnx::ReshapeOp>(
-      {summed, graph.create<onnx::ShapeOp>({operand})});
-}
-
-template <typename OpTy>
-using ElementwiseRule = SmallVector<Value> (*)(ONNXGraphBuilder &, OpTy,
-                                               Value resultGradient);
-
-/// The model of every element-wise op: `Rule` is the per-op part.
-template <typename OpTy, ElementwiseRule<OpTy> Rule>
-struct ElementwiseGradientModel
-    : GradientOpInterface::ExternalModel<ElementwiseGradientModel<OpTy, Rule>,
-                                         OpTy> {
-  static_assert(OpTy::template hasTrait<onnx::OpTrait::Elementwise>(),
-                "the element-wise rule is for ONNX_Elementwise ops");
-
-  LogicalResult buildGradients(Operation *op, OpBuilder &builder,
-                               ArrayRef<Value> resultGradients,
-                               SmallVectorImpl<Value> &operandGradients) const {
-    operandGradients.assign(op->getNumOperands(), Value());
-    if (!resultGradients.front())
-      return success();
-    ONNXGraphBuilder graph(builder, op->getLoc());
-    SmallVector<Value> local =
-        Rule(graph, cast<OpTy>(op), resultGradients.front());
-    bool broadcasts = op->hasTrait<onnx::OpTrait::MultidirectionalBroadcast>();
-    auto differentiable = cast<GradientOpInterface>(op);
-    for (auto [index, gradient] : llvm::enumerate(local)) {
-      if (!gradient || !differentiable.isDifferentiableOperand(index))
-        continue;
-      Value operandGradient =
-          broadcasts
-              ? sumToOperandShape(graph, op, gradient, op->getOperand(index))
-              : gradient;
-      if (!operandGradient)
-        return failure();
-      operandGradients[index] = operandGradient;
-    }
-    return failure(graph.failed());
-  }
-};
 
 //===----------------------------------------------------------------------===//
 // The rules: the derivatives of C = f(A, B) or C = f(X), times the result
@@ -156,15 +85,13 @@ SmallVector<Value> sigmoidRule(ONNXGraphBuilder &graph, onnx::SigmoidOp op,
       {g, graph.create<onnx::SubOp>({c, graph.create<onnx::MulOp>({c, c})})})};
 }
 
-template <typename OpTy, ElementwiseRule<OpTy> Rule>
-void attachElementwiseModel(MLIRContext *context) {
-  OpTy::template attachInterface<ElementwiseGradientModel<OpTy, Rule>>(
-      *context);
-}
-
 } // namespace
 
+/// The rules of MatMul, Gemm, the reductions, ... (ONNXGradientsMath.cpp).
+void registerONNXMathGradientModels(DialectRegistry &registry);
+
 void registerONNXGradientModels(DialectRegistry &registry) {
+  registerONNXMathGradientModels(registry);
   registry.addExtension(+[](MLIRContext *context, onnx::ONNXDialect *) {
     attachElementwiseModel<onnx::AddOp, addRule>(context);
     attachElementwiseModel<onnx::SubOp, subRule>(context);

@@ -17,6 +17,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/TypeUtilities.h"
 
 namespace qaf {
 
@@ -55,6 +57,34 @@ public:
         {static_cast<int64_t>(values.size())}, builder.getI64Type());
     return onnx::ConstantOp::create(
         builder, loc, type, mlir::DenseIntElementsAttr::get(type, values));
+  }
+
+  /// A 0-D `onnx.Constant` `value` of the float element type of `like`: it
+  /// broadcasts against any tensor of that type (the constants of rules).
+  mlir::Value createScalarLike(mlir::Value like, double value) {
+    if (hasFailed || !like) {
+      hasFailed = true;
+      return {};
+    }
+    auto elementType =
+        mlir::dyn_cast<mlir::FloatType>(mlir::getElementTypeOrSelf(like));
+    if (!elementType) {
+      mlir::emitError(loc) << "a gradient constant needs a float element "
+                              "type, got "
+                           << like.getType();
+      hasFailed = true;
+      return {};
+    }
+    auto type = mlir::RankedTensorType::get({}, elementType);
+    return onnx::ConstantOp::create(
+        builder, loc, type,
+        mlir::DenseElementsAttr::get(type,
+                                     builder.getFloatAttr(elementType, value)));
+  }
+
+  /// An omitted optional input (`onnx.NoValue`).
+  mlir::Value createNoValue() {
+    return onnx::NoValueOp::create(builder, loc, builder.getNoneType());
   }
 
   bool failed() const { return hasFailed; }

@@ -55,7 +55,9 @@ LogicalResult appendReversePass(func::FuncOp func) {
   for (Operation *op : llvm::reverse(forward)) {
     SmallVector<Value> resultGradients = llvm::map_to_vector(
         op->getResults(), [&](Value r) { return gradients.lookup(r); });
-    if (llvm::all_of(resultGradients, [](Value g) { return !g; }))
+    // A constant (a weight, an exponent) is a leaf: nothing lies behind it.
+    if (llvm::all_of(resultGradients, [](Value g) { return !g; }) ||
+        op->hasTrait<OpTrait::ConstantLike>())
       continue;
     auto rule = dyn_cast<GradientOpInterface>(op);
     if (!rule)

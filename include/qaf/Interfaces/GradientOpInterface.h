@@ -27,8 +27,8 @@ class DialectRegistry;
 namespace qaf {
 
 /// Attaches GradientOpInterface to the onnx ops that have a rule (the
-/// element-wise Add, Sub, Mul, Div, Neg, Exp, Sqrt, Reciprocal, Tanh,
-/// Sigmoid), when the onnx dialect is loaded.
+/// models in lib/Autodiff, one file per group of ops), when the onnx dialect
+/// is loaded.
 void registerONNXGradientModels(mlir::DialectRegistry &registry);
 
 /// Registers `qaf-test-gradients`, which appends to each function the
