@@ -14,7 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ONNXGraphBuilder.h"
+#include "ONNXGradientRules.h"
 
 #include "qaf/Interfaces/GradientOpInterface.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
@@ -25,7 +25,6 @@
 using namespace mlir;
 
 namespace qaf {
-namespace {
 
 /// `gradient`, of the broadcast result's shape, summed over the dims along
 /// which `operand` was broadcast and brought to the operand's rank.
@@ -51,6 +50,8 @@ Value sumToOperandShape(ONNXGraphBuilder &graph, Operation *op, Value gradient,
   return graph.create<onnx::ReshapeOp>(
       {summed, graph.create<onnx::ShapeOp>({operand})});
 }
+
+namespace {
 
 template <typename OpTy>
 using ElementwiseRule = SmallVector<Value> (*)(ONNXGraphBuilder &, OpTy,
@@ -176,6 +177,7 @@ void registerONNXGradientModels(DialectRegistry &registry) {
     attachElementwiseModel<onnx::ReciprocalOp, reciprocalRule>(context);
     attachElementwiseModel<onnx::TanhOp, tanhRule>(context);
     attachElementwiseModel<onnx::SigmoidOp, sigmoidRule>(context);
+    registerONNXShapeGradientModels(context);
   });
 }
 
