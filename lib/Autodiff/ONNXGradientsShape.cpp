@@ -6,9 +6,11 @@
 // select elements without computing on them: the gradient of each operand
 // element is the sum of the result gradients of the result elements it
 // became. Sizes are read with Shape where a dim is dynamic, so the rules
-// hold for dynamic shapes; ops that select elements by index (Slice,
-// Gather, GatherElements) scatter-add the result gradient into zeros with
-// ScatterND, so repeated indices accumulate.
+// hold for dynamic shapes. Ops that select by index (Slice, Gather,
+// GatherElements) scatter-add the result gradient into zeros with
+// ScatterND (repeated indices accumulate); the indices are those the op
+// itself picks from a range of positions, so each op's index rules
+// (negative indices, clamping, steps) are not written twice.
 //
 // The ops that make constants, shapes and index ranges have models that
 // give no gradient: nothing flows through them to a trainable value.
@@ -22,6 +24,7 @@
 #include "qaf/dialects/onnx/ONNXShapeHelpers.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 
@@ -39,16 +42,14 @@ public:
     return builder.getNamedAttr(name, builder.getI64IntegerAttr(value));
   }
 
-  /// A 0-D constant of `elementType` (int64 or float) holding `value`.
-  Value scalar(Type elementType, double value) {
-    auto type = RankedTensorType::get({}, elementType);
-    Attribute element =
-        isa<FloatType>(elementType)
-            ? Attribute(builder.getFloatAttr(elementType, value))
-            : Attribute(builder.getIntegerAttr(elementType,
-                                               static_cast<int64_t>(value)));
+  /// A 0-D constant holding `value`, of the type of `value`.
+  Value scalar(TypedAttr value) {
+    auto type = RankedTensorType::get({}, value.getType());
     return onnx::ConstantOp::create(builder, op->getLoc(), type,
-                                    DenseElementsAttr::get(type, element));
+                                    DenseElementsAttr::get(type, value));
+  }
+  Value scalarI64(int64_t value) {
+    return scalar(builder.getI64IntegerAttr(value));
   }
 
   /// An omitted optional input.
@@ -65,6 +66,25 @@ public:
       return createI64Vector({size});
     return create<onnx::ShapeOp>({tensor},
                                  {attr("start", dim), attr("end", dim + 1)});
+  }
+
+  /// Element `index` of the 1-D int64 `vector`, as a 1-D tensor.
+  Value element(Value vector, int64_t index) {
+    DenseIntElementsAttr values;
+    if (matchPattern(vector, m_Constant(&values)))
+      return createI64Vector({values.getValues<APInt>()[index].getSExtValue()});
+    return create<onnx::SliceOp>({vector, createI64Vector({index}),
+                                  createI64Vector({index + 1}),
+                                  createI64Vector({0}), noValue()});
+  }
+
+  /// The size of dim `dim` of `tensor` as a 0-D int64 tensor.
+  Value dimSizeScalar(Value tensor, int64_t dim) {
+    int64_t size = cast<RankedTensorType>(tensor.getType()).getDimSize(dim);
+    if (!ShapedType::isDynamic(size))
+      return scalarI64(size);
+    return create<onnx::SqueezeOp>(
+        {dimSize(tensor, dim), createI64Vector({0})});
   }
 
   /// Zeros of the shape and element type of `tensor`.
@@ -104,26 +124,40 @@ public:
         {builder.getNamedAttr("reduction", builder.getStringAttr("add"))});
   }
 
-  /// The gradient of an op that selects elements of `data` by position:
-  /// `select` applies the op's selection to a tensor of `data`'s shape
-  /// holding each element's row-major position, which says where each
-  /// result element came from; `gradient` is scatter-added there. Reusing
-  /// the op keeps its index rules (negative indices, clamping, steps) in
-  /// one place.
-  Value scatterBySelection(Value data, Value gradient,
-                           function_ref<Value(Value positions)> select) {
-    Type i64 = builder.getI64Type();
-    Value count = create<onnx::SizeOp>({data});
-    Value positions = reshapeLike(
-        create<onnx::RangeOp>({scalar(i64, 0), count, scalar(i64, 1)}), data);
-    Value selected = select(positions);
-    Value flatZeros =
-        zerosOfShape(create<onnx::UnsqueezeOp>({count, createI64Vector({0})}),
-                     getElementTypeOrSelf(gradient.getType()));
-    Value flat = scatterAdd(
-        flatZeros, create<onnx::UnsqueezeOp>({selected, createI64Vector({-1})}),
-        gradient);
-    return reshapeLike(flat, data);
+  /// The gradient of gathering slabs along `axis`: `gradient` has the
+  /// gathered tensor's dims with the index dims (those of `indices`, int64
+  /// and non-negative) at `axis`; the result has `axisSize` (1-D) there
+  /// and, at each position, the sum of the gradient's slabs gathered from
+  /// it. The index dims go to the front for the ScatterND and the axis
+  /// back to its place after it.
+  Value scatterAddAlongAxis(Value gradient, Value indices, int64_t axis,
+                            Value axisSize) {
+    int64_t indicesRank = cast<RankedTensorType>(indices.getType()).getRank();
+    int64_t gradientRank = cast<RankedTensorType>(gradient.getType()).getRank();
+    SmallVector<int64_t> indexDimsFirst =
+        llvm::to_vector(llvm::seq<int64_t>(axis, axis + indicesRank));
+    llvm::append_range(indexDimsFirst, llvm::seq<int64_t>(0, axis));
+    llvm::append_range(indexDimsFirst,
+                       llvm::seq<int64_t>(axis + indicesRank, gradientRank));
+    Value slabs = axis == 0 ? gradient : transpose(gradient, indexDimsFirst);
+    Value zeros = zerosOfShape(
+        create<onnx::ConcatOp>(
+            {axisSize,
+             create<onnx::ShapeOp>({slabs}, {attr("start", indicesRank)})},
+            {attr("axis", 0)}),
+        getElementTypeOrSelf(gradient.getType()));
+    Value scattered = scatterAdd(
+        zeros, create<onnx::UnsqueezeOp>({indices, createI64Vector({-1})}),
+        slabs);
+    if (axis == 0)
+      return scattered;
+    // [axis, before..., after...] back to [before..., axis, after...].
+    int64_t resultRank = gradientRank - indicesRank + 1;
+    SmallVector<int64_t> axisBack =
+        llvm::to_vector(llvm::seq<int64_t>(1, axis + 1));
+    axisBack.push_back(0);
+    llvm::append_range(axisBack, llvm::seq<int64_t>(axis + 1, resultRank));
+    return transpose(scattered, axisBack);
   }
 
   /// `axis` normalised against `rank`, or nullopt after a diagnostic.
@@ -295,37 +329,88 @@ void splitRule(GradientEmitter &emit, onnx::SplitOp op, ArrayRef<Value> g,
       parts, {emit.attr("axis", static_cast<int64_t>(op.getAxis()))});
 }
 
+/// One sliced axis at a time: the positions along the axis that the slice
+/// keeps (the same Slice applied to 0, 1, ..., size - 1, which keeps its
+/// rules for negative bounds, clamping and steps in one place) receive the
+/// gradient's slabs, the others zeros.
 void sliceRule(GradientEmitter &emit, onnx::SliceOp op, ArrayRef<Value> g,
                MutableArrayRef<Value> gradients) {
-  gradients[0] =
-      emit.scatterBySelection(op.getData(), g[0], [&](Value positions) {
-        return emit.create<onnx::SliceOp>({positions, op.getStarts(),
-                                           op.getEnds(), op.getAxes(),
-                                           op.getSteps()});
-      });
+  Value data = op.getData();
+  int64_t rank = getRank(data);
+  SmallVector<int64_t> axes;
+  if (isa<NoneType>(op.getAxes().getType())) {
+    auto startsType = dyn_cast<RankedTensorType>(op.getStarts().getType());
+    if (!startsType || startsType.isDynamicDim(0)) {
+      op.emitError("the gradient of 'onnx.Slice' needs a static number of "
+                   "starts");
+      return;
+    }
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, startsType.getDimSize(0)));
+  } else {
+    DenseIntElementsAttr constantAxes;
+    if (!matchPattern(op.getAxes(), m_Constant(&constantAxes))) {
+      op.emitError("the gradient of 'onnx.Slice' needs constant axes");
+      return;
+    }
+    axes = llvm::map_to_vector(constantAxes.getValues<APInt>(),
+                               [](const APInt &a) { return a.getSExtValue(); });
+  }
+  Value zeroAxis = emit.createI64Vector({0});
+  Value gradient = g[0];
+  for (auto [i, ax] : llvm::enumerate(axes)) {
+    std::optional<int64_t> axis = emit.normalizeAxis(ax, rank);
+    if (!axis)
+      return;
+    int64_t index = static_cast<int64_t>(i);
+    auto entry = [&](Value bounds) -> Value {
+      if (isa<NoneType>(bounds.getType()))
+        return bounds;
+      return emit.element(bounds, index);
+    };
+    Value axisSize = emit.dimSize(data, *axis);
+    Value positions = emit.create<onnx::RangeOp>(
+        {emit.scalarI64(0), emit.dimSizeScalar(data, *axis),
+         emit.scalarI64(1)});
+    Value kept = emit.create<onnx::SliceOp>({positions, entry(op.getStarts()),
+                                             entry(op.getEnds()), zeroAxis,
+                                             entry(op.getSteps())});
+    gradient = emit.scatterAddAlongAxis(gradient, kept, *axis, axisSize);
+  }
+  gradients[0] = gradient;
 }
 
+/// Each result element came from the data element whose row-major
+/// position GatherElements picks from a tensor of positions (so its index
+/// rules, negative indices included, stay in one place); the result
+/// gradient is scatter-added there, one element at a time.
 void gatherElementsRule(GradientEmitter &emit, onnx::GatherElementsOp op,
                         ArrayRef<Value> g, MutableArrayRef<Value> gradients) {
-  gradients[0] =
-      emit.scatterBySelection(op.getData(), g[0], [&](Value positions) {
-        return emit.create<onnx::GatherElementsOp>(
-            {positions, op.getIndices()},
-            {emit.attr("axis", static_cast<int64_t>(op.getAxis()))});
-      });
+  Value data = op.getData();
+  Value count = emit.create<onnx::SizeOp>({data});
+  Value positions = emit.reshapeLike(
+      emit.create<onnx::RangeOp>({emit.scalarI64(0), count, emit.scalarI64(1)}),
+      data);
+  Value picked = emit.create<onnx::GatherElementsOp>(
+      {positions, op.getIndices()},
+      {emit.attr("axis", static_cast<int64_t>(op.getAxis()))});
+  Value flatZeros = emit.zerosOfShape(
+      emit.create<onnx::UnsqueezeOp>({count, emit.createI64Vector({0})}),
+      getElementTypeOrSelf(g[0].getType()));
+  Value flat = emit.scatterAdd(
+      flatZeros,
+      emit.create<onnx::UnsqueezeOp>({picked, emit.createI64Vector({-1})}),
+      g[0]);
+  gradients[0] = emit.reshapeLike(flat, data);
 }
 
 /// The embedding rule: row `indices[j...]` of the data gradient (along the
 /// axis) accumulates the result gradient's rows j...; negative indices
-/// count from the end, as in Gather. Axis 0 scatters whole rows in place;
-/// another axis is moved to the front for the scatter and back after it.
+/// count from the end, as in Gather.
 void gatherRule(GradientEmitter &emit, onnx::GatherOp op, ArrayRef<Value> g,
                 MutableArrayRef<Value> gradients) {
   Value data = op.getData();
-  int64_t dataRank = getRank(data);
-  int64_t indicesRank = getRank(op.getIndices());
   std::optional<int64_t> axis =
-      emit.normalizeAxis(static_cast<int64_t>(op.getAxis()), dataRank);
+      emit.normalizeAxis(static_cast<int64_t>(op.getAxis()), getRank(data));
   if (!axis)
     return;
   Type i64 = emit.builder.getI64Type();
@@ -333,40 +418,13 @@ void gatherRule(GradientEmitter &emit, onnx::GatherOp op, ArrayRef<Value> g,
   if (getElementTypeOrSelf(indices.getType()) != i64)
     indices = emit.create<onnx::CastOp>(
         {indices}, {emit.attr("to", /*TensorProto INT64=*/7)});
-  // 0-D, so that 0-D indices stay 0-D.
-  Value axisSize = emit.create<onnx::SqueezeOp>(
-      {emit.dimSize(data, *axis), emit.createI64Vector({0})});
+  Value axisSize = emit.dimSize(data, *axis);
+  // A 0-D size, so that 0-D indices stay 0-D.
   indices = emit.create<onnx::WhereOp>(
-      {emit.create<onnx::LessOp>({indices, emit.scalar(i64, 0)}),
-       emit.create<onnx::AddOp>({indices, axisSize}), indices});
-  Value rows =
-      emit.create<onnx::UnsqueezeOp>({indices, emit.createI64Vector({-1})});
-
-  // Data dims with the axis first: [axis, before..., after...]; the
-  // result gradient's dims with the index dims first likewise.
-  SmallVector<int64_t> dataPerm = {*axis};
-  llvm::append_range(dataPerm, llvm::seq<int64_t>(0, *axis));
-  llvm::append_range(dataPerm, llvm::seq<int64_t>(*axis + 1, dataRank));
-  SmallVector<int64_t> gradientPerm =
-      llvm::to_vector(llvm::seq<int64_t>(*axis, *axis + indicesRank));
-  llvm::append_range(gradientPerm, llvm::seq<int64_t>(0, *axis));
-  llvm::append_range(
-      gradientPerm,
-      llvm::seq<int64_t>(*axis + indicesRank, dataRank - 1 + indicesRank));
-  if (*axis == 0) {
-    gradients[0] = emit.scatterAdd(emit.zerosLike(data), rows, g[0]);
-    return;
-  }
-  Value zeros = emit.zerosOfShape(
-      emit.create<onnx::GatherOp>(
-          {emit.create<onnx::ShapeOp>({data}), emit.createI64Vector(dataPerm)}),
-      getElementTypeOrSelf(data.getType()));
-  Value scattered =
-      emit.scatterAdd(zeros, rows, emit.transpose(g[0], gradientPerm));
-  SmallVector<int64_t> inverse(dataRank);
-  for (auto [i, p] : llvm::enumerate(dataPerm))
-    inverse[p] = static_cast<int64_t>(i);
-  gradients[0] = emit.transpose(scattered, inverse);
+      {emit.create<onnx::LessOp>({indices, emit.scalarI64(0)}),
+       emit.create<onnx::AddOp>({indices, emit.dimSizeScalar(data, *axis)}),
+       indices});
+  gradients[0] = emit.scatterAddAlongAxis(g[0], indices, *axis, axisSize);
 }
 
 /// The result gradient summed over the dims the input was broadcast along.
@@ -383,11 +441,8 @@ void tileRule(GradientEmitter &emit, onnx::TileOp op, ArrayRef<Value> g,
   int64_t rank = getRank(input);
   SmallVector<Value> interleaved;
   SmallVector<int64_t> repeatDims;
-  Value zeroAxis = emit.createI64Vector({0});
   for (int64_t i = 0; i < rank; ++i) {
-    interleaved.push_back(emit.create<onnx::SliceOp>(
-        {op.getRepeats(), emit.createI64Vector({i}),
-         emit.createI64Vector({i + 1}), zeroAxis, emit.noValue()}));
+    interleaved.push_back(emit.element(op.getRepeats(), i));
     interleaved.push_back(emit.dimSize(input, i));
     repeatDims.push_back(2 * i);
   }
@@ -402,7 +457,8 @@ void tileRule(GradientEmitter &emit, onnx::TileOp op, ArrayRef<Value> g,
 /// not, each summed back over the dims it was broadcast along.
 void whereRule(GradientEmitter &emit, onnx::WhereOp op, ArrayRef<Value> g,
                MutableArrayRef<Value> gradients) {
-  Value zero = emit.scalar(getElementTypeOrSelf(g[0].getType()), 0.0);
+  Value zero = emit.scalar(
+      emit.builder.getZeroAttr(getElementTypeOrSelf(g[0].getType())));
   Value condition = op.getCondition();
   gradients[1] = sumToOperandShape(
       emit, op, emit.create<onnx::WhereOp>({condition, g[0], zero}), op.getX());

@@ -3,8 +3,6 @@
 # axes and indices, repeated indices, negative steps, broadcasting and
 # dynamic dims (a "?" in an argument's shape, fed by `inputs`).
 
-I64_MAX = 2**63 - 1
-
 
 def uniform(rng, shape):
     return rng.uniform(1.0, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
@@ -75,6 +73,33 @@ CASES = {
   %e = onnx.Constant {value = dense<[9223372036854775807, 3]> : tensor<2xi64>} : tensor<2xi64>
   %n = onnx.NoValue
   %r = onnx.Slice %x, %s, %e, %n, %n : (tensor<?x3xf64>, tensor<2xi64>, tensor<2xi64>, none, none) -> tensor<?x2xf64>
+""",
+    },
+    # A middle axis walked backwards and an inner one by 3, of a 4-D tensor.
+    "slice_two_axes_middle": {
+        "args": [("x", "f64", (2, 5, 4, 3))],
+        "body": """
+  %s = onnx.Constant {value = dense<[4, 0]> : tensor<2xi64>} : tensor<2xi64>
+  %e = onnx.Constant {value = dense<[0, 4]> : tensor<2xi64>} : tensor<2xi64>
+  %a = onnx.Constant {value = dense<[1, -2]> : tensor<2xi64>} : tensor<2xi64>
+  %t = onnx.Constant {value = dense<[-1, 3]> : tensor<2xi64>} : tensor<2xi64>
+  %r = onnx.Slice %x, %s, %e, %a, %t : (tensor<2x5x4x3xf64>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<2x4x2x3xf64>
+""",
+    },
+    # The decoder's rotate_half: both halves of the last axis, swapped.
+    "slice_concat_rotate_half": {
+        "args": [("x", "f64", ("?", 2, 4))],
+        "inputs": lambda rng: {"x": uniform(rng, (3, 2, 4))},
+        "body": """
+  %a = onnx.Constant {value = dense<[2]> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<[1]> : tensor<1xi64>} : tensor<1xi64>
+  %zero = onnx.Constant {value = dense<[0]> : tensor<1xi64>} : tensor<1xi64>
+  %half = onnx.Constant {value = dense<[2]> : tensor<1xi64>} : tensor<1xi64>
+  %end = onnx.Constant {value = dense<[9223372036854775807]> : tensor<1xi64>} : tensor<1xi64>
+  %x1 = onnx.Slice %x, %zero, %half, %a, %one : (tensor<?x2x4xf64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x2x2xf64>
+  %x2 = onnx.Slice %x, %half, %end, %a, %one : (tensor<?x2x4xf64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x2x2xf64>
+  %n = onnx.Neg %x2 : (tensor<?x2x2xf64>) -> tensor<?x2x2xf64>
+  %r = onnx.Concat %n, %x1 {axis = -1 : i64} : (tensor<?x2x2xf64>, tensor<?x2x2xf64>) -> tensor<?x2x4xf64>
 """,
     },
     # The middle output is unused: its part of the gradient is zero.
