@@ -78,13 +78,12 @@ public:
                                   createI64Vector({0}), noValue()});
   }
 
-  /// The size of dim `dim` of `tensor` as a 0-D int64 tensor.
-  Value dimSizeScalar(Value tensor, int64_t dim) {
-    int64_t size = cast<RankedTensorType>(tensor.getType()).getDimSize(dim);
-    if (!ShapedType::isDynamic(size))
-      return scalarI64(size);
-    return create<onnx::SqueezeOp>(
-        {dimSize(tensor, dim), createI64Vector({0})});
+  /// The one element of the 1-D int64 `vector` as a 0-D tensor.
+  Value toScalar(Value vector) {
+    DenseIntElementsAttr values;
+    if (matchPattern(vector, m_Constant(&values)))
+      return scalarI64((*values.getValues<APInt>().begin()).getSExtValue());
+    return create<onnx::SqueezeOp>({vector, createI64Vector({0})});
   }
 
   /// Zeros of the shape and element type of `tensor`.
@@ -116,8 +115,8 @@ public:
         {builder.getNamedAttr("perm", builder.getDenseI64ArrayAttr(perm))});
   }
 
-  /// Zeros of the shape of `data` with `updates` added at the rows that
-  /// `indices` (int64, [..., depth]) address, repeated rows accumulating.
+  /// `zeros` with `updates` added at the slabs that `indices` (int64,
+  /// [..., depth]) address, repeated indices accumulating.
   Value scatterAdd(Value zeros, Value indices, Value updates) {
     return create<onnx::ScatterNDOp>(
         {zeros, indices, updates},
@@ -160,17 +159,28 @@ public:
     return transpose(scattered, axisBack);
   }
 
+  /// Reports an error on the op; the rule then fails.
+  InFlightDiagnostic emitError() {
+    hasReportedError = true;
+    return op->emitError();
+  }
+
+  /// Whether an op failed to build or the rule reported an error.
+  bool failed() const { return ONNXGraphBuilder::failed() || hasReportedError; }
+
   /// `axis` normalised against `rank`, or nullopt after a diagnostic.
   std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
     std::optional<int64_t> normalized = onnx::normalizeAxis(axis, rank);
     if (!normalized)
-      op->emitError() << "axis " << axis << " is out of range for rank "
-                      << rank;
+      emitError() << "axis " << axis << " is out of range for rank " << rank;
     return normalized;
   }
 
   OpBuilder &builder;
   Operation *op;
+
+private:
+  bool hasReportedError = false;
 };
 
 /// The per-op part of a rule: fills `operandGradients` (one slot per
@@ -183,7 +193,9 @@ using ShapeRule = void (*)(GradientEmitter &, OpTy,
 
 /// The merge of `gradient`'s type with `operandType`: a dim static in
 /// either is static. A gradient has its operand's shape, which shape
-/// inference does not always see through (a size read with Shape).
+/// inference does not always see through (a size read with Shape). Every
+/// rule returns results of ops it has just built, so retyping one changes
+/// no other use.
 LogicalResult refineToOperandType(Operation *op, Value gradient,
                                   Type operandType) {
   auto inferred = cast<RankedTensorType>(gradient.getType());
@@ -341,15 +353,15 @@ void sliceRule(GradientEmitter &emit, onnx::SliceOp op, ArrayRef<Value> g,
   if (isa<NoneType>(op.getAxes().getType())) {
     auto startsType = dyn_cast<RankedTensorType>(op.getStarts().getType());
     if (!startsType || startsType.isDynamicDim(0)) {
-      op.emitError("the gradient of 'onnx.Slice' needs a static number of "
-                   "starts");
+      emit.emitError() << "the gradient of 'onnx.Slice' needs a static number "
+                          "of starts";
       return;
     }
     axes = llvm::to_vector(llvm::seq<int64_t>(0, startsType.getDimSize(0)));
   } else {
     DenseIntElementsAttr constantAxes;
     if (!matchPattern(op.getAxes(), m_Constant(&constantAxes))) {
-      op.emitError("the gradient of 'onnx.Slice' needs constant axes");
+      emit.emitError() << "the gradient of 'onnx.Slice' needs constant axes";
       return;
     }
     axes = llvm::map_to_vector(constantAxes.getValues<APInt>(),
@@ -369,8 +381,7 @@ void sliceRule(GradientEmitter &emit, onnx::SliceOp op, ArrayRef<Value> g,
     };
     Value axisSize = emit.dimSize(data, *axis);
     Value positions = emit.create<onnx::RangeOp>(
-        {emit.scalarI64(0), emit.dimSizeScalar(data, *axis),
-         emit.scalarI64(1)});
+        {emit.scalarI64(0), emit.toScalar(axisSize), emit.scalarI64(1)});
     Value kept = emit.create<onnx::SliceOp>({positions, entry(op.getStarts()),
                                              entry(op.getEnds()), zeroAxis,
                                              entry(op.getSteps())});
@@ -422,8 +433,7 @@ void gatherRule(GradientEmitter &emit, onnx::GatherOp op, ArrayRef<Value> g,
   // A 0-D size, so that 0-D indices stay 0-D.
   indices = emit.create<onnx::WhereOp>(
       {emit.create<onnx::LessOp>({indices, emit.scalarI64(0)}),
-       emit.create<onnx::AddOp>({indices, emit.dimSizeScalar(data, *axis)}),
-       indices});
+       emit.create<onnx::AddOp>({indices, emit.toScalar(axisSize)}), indices});
   gradients[0] = emit.scatterAddAlongAxis(g[0], indices, *axis, axisSize);
 }
 
