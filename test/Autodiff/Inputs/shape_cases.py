@@ -126,6 +126,15 @@ CASES = {
   %r = onnx.Tile %x, %s : (tensor<2x3xf64>, tensor<2xi64>) -> tensor<4x9xf64>
 """,
     },
+    # Repeats of a dynamic dim: its size is read with Shape.
+    "tile_dynamic": {
+        "args": [("x", "f64", ("?", 3))],
+        "inputs": lambda rng: {"x": uniform(rng, (2, 3))},
+        "body": """
+  %s = onnx.Constant {value = dense<[3, 2]> : tensor<2xi64>} : tensor<2xi64>
+  %r = onnx.Tile %x, %s : (tensor<?x3xf64>, tensor<2xi64>) -> tensor<?x6xf64>
+""",
+    },
     # Embedding rows: row 0 is read three times (0, 0, -5), row 4 twice
     # (4, -1), rows 1 and 3 never; the table has a dynamic row count.
     "gather_embedding_repeated_negative": {
