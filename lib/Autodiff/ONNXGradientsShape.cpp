@@ -294,7 +294,8 @@ void reshapeRule(GradientEmitter &emit, OpTy op, ArrayRef<Value> g,
 }
 
 /// Each input's gradient is its slab of the result gradient along the
-/// axis; offsets are summed statically until the first dynamic size.
+/// axis. The offsets add static sizes as numbers and dynamic ones (read
+/// with Shape) in the graph.
 void concatRule(GradientEmitter &emit, onnx::ConcatOp op, ArrayRef<Value> g,
                 MutableArrayRef<Value> gradients) {
   int64_t rank = getRank(op.getConcatResult());
@@ -430,7 +431,9 @@ void gatherRule(GradientEmitter &emit, onnx::GatherOp op, ArrayRef<Value> g,
     indices = emit.create<onnx::CastOp>(
         {indices}, {emit.attr("to", /*TensorProto INT64=*/7)});
   Value axisSize = emit.dimSize(data, *axis);
-  // A 0-D size, so that 0-D indices stay 0-D.
+  // Negative indices wrapped here rather than left to ScatterND, whose
+  // spec does not promise to wrap them; the size added is 0-D, so that
+  // 0-D indices stay 0-D.
   indices = emit.create<onnx::WhereOp>(
       {emit.create<onnx::LessOp>({indices, emit.scalarI64(0)}),
        emit.create<onnx::AddOp>({indices, emit.toScalar(axisSize)}), indices});
