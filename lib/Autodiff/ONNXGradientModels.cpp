@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ElementwiseGradientModel.h"
+#include "ONNXGradientRules.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -87,9 +87,6 @@ SmallVector<Value> sigmoidRule(ONNXGraphBuilder &graph, onnx::SigmoidOp op,
 
 } // namespace
 
-/// The rules of MatMul, Gemm, the reductions, ... (ONNXGradientsMath.cpp).
-void registerONNXMathGradientModels(DialectRegistry &registry);
-
 void registerONNXGradientModels(DialectRegistry &registry) {
   registerONNXMathGradientModels(registry);
   registry.addExtension(+[](MLIRContext *context, onnx::ONNXDialect *) {
@@ -103,6 +100,7 @@ void registerONNXGradientModels(DialectRegistry &registry) {
     attachElementwiseModel<onnx::ReciprocalOp, reciprocalRule>(context);
     attachElementwiseModel<onnx::TanhOp, tanhRule>(context);
     attachElementwiseModel<onnx::SigmoidOp, sigmoidRule>(context);
+    registerONNXShapeGradientModels(context);
   });
 }
 
