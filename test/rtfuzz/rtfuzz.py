@@ -26,8 +26,8 @@ different results. Each failure is listed with the model, the inputs (kept as
 .npy in the case's folder under --work-dir), both outcomes and the command
 that replays the case alone.
 
-Cases are numbered; case k runs model k mod M (M models after --models) on
-inputs drawn from a generator seeded with (--seed, k), so a case is replayed
+Cases are numbered; case k runs model k mod M of the rotation (each model of
+--models as many times as its weight: the decoder 4) on inputs drawn from a generator seeded with (--seed, k), so a case is replayed
 exactly by `--seed S --case k` with the same --models.
 
 Known gaps (--skip-known-gap, all on by default): classes of inputs that are
@@ -48,7 +48,7 @@ import time
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper, shape_inference
+from onnx import helper, numpy_helper, shape_inference
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "onnx_backend"))
@@ -74,17 +74,19 @@ class Model:
       as constants.
     static: {input: [axes]} dimensions left static (the rest become dynamic).
     int_range: (low, high) for integer inputs that index nothing.
+    weight: how many of every len(rotation) cases the model gets.
     reference: a numpy function of the graph inputs (in order) that the
       ONNX spec defines the op by; consulted only when ORT refuses what qaf
       computes (ORT refuses some valid zero-sized MatMul broadcasts).
     """
 
     def __init__(self, name, test=None, freeze=(), static=None, int_range=(-3, 5),
-                 reference=None):
+                 reference=None, weight=1):
         self.name, self.test, self.freeze = name, test, set(freeze)
         self.static = static or {}
         self.int_range = int_range
         self.reference = reference
+        self.weight = weight
 
 
 MODELS = [
@@ -128,7 +130,7 @@ MODELS = [
     Model("cumsum_2d_axis_1", "test_cumsum_2d_axis_1", freeze=["axis"]),
     # The decoder keeps its own dimension names (batch, sequence): its mask
     # is 0/1 and its token ids index the embedding (found from the graph).
-    Model("tiny_decoder", int_range=(0, 1)),
+    Model("tiny_decoder", int_range=(0, 1), weight=4),
 ]
 DECODER_BASE_SHAPES = {"input_ids": (1, 4), "attention_mask": (1, 4)}
 
@@ -142,8 +144,8 @@ BROADCAST_OPS = {"Add", "Sub", "Mul", "Div", "Pow", "Where", "Equal", "Greater",
 # avoids; every run prints how many drawn cases each one redrew.
 KNOWN_GAPS = {
     # Being fixed in parallel (issue 14).
-    "dynamic-broadcast": "a run-time size 1 broadcast against a size n != 1 where the "
-                         "compiler saw a dynamic dimension (qaf refuses; ORT computes)",
+    "dynamic-broadcast": "a dynamic input dimension of run-time size 1 broadcast against a "
+                         "size n != 1 (qaf refuses; ORT computes)",
     "scatternd-bounds": "ScatterND indices out of range (ORT refuses; qaf has no check)",
     # Found by this fuzzer: run-time shape checks missing from the lowering.
     "scatternd-updates-shape": "ScatterND updates whose shape is not indices.shape[:-1] + "
@@ -152,8 +154,10 @@ KNOWN_GAPS = {
                     "computes)",
     "split-sizes": "Split sizes that do not add up to the run-time size of the axis (ORT "
                    "refuses; qaf computes, reading past the input)",
-    "concat-shapes": "Concat inputs whose run-time sizes differ off the axis (ORT refuses; "
-                     "qaf computes)",
+    "gatherelements-shape": "GatherElements indices larger than the data off the axis (ORT "
+                            "refuses; qaf computes, reading past the data)",
+    "concat-shapes": "Concat inputs whose run-time sizes differ off the axis (ORT refuses, "
+                     "or skips the input when it is empty; qaf computes)",
 }
 
 # ----------------------------------------------------------------------------
@@ -166,12 +170,10 @@ class Prepared:
     def __init__(self, spec, onnx_path, artifact, model, base_inputs):
         self.spec, self.onnx_path, self.artifact = spec, onnx_path, artifact
         self.model = model
-        self.inputs = [vi for vi in model.graph.input]
         # {input: [dim_param or int]}: the declared input types.
         self.declared = {vi.name: [d.dim_param or d.dim_value
                                    for d in vi.type.tensor_type.shape.dim]
-                         for vi in self.inputs}
-        self.elem_types = {vi.name: vi.type.tensor_type.elem_type for vi in self.inputs}
+                         for vi in model.graph.input}
         self.base_inputs = base_inputs  # {input: array} seed shapes and dtypes
         self.initializers = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
         self.constants = set(self.initializers)
@@ -179,22 +181,12 @@ class Prepared:
             if node.op_type == "Constant":
                 self.constants.update(node.output)
         self.index_roles = find_index_roles(model)
-        inferred = shape_inference.infer_shapes(model)
-        # Static dims by value name (None where dynamic); the compiler sees
-        # at least as much as ONNX shape inference.
-        self.static_dims = {}
-        for vi in list(inferred.graph.value_info) + list(inferred.graph.input):
-            if vi.type.tensor_type.HasField("shape"):
-                self.static_dims[vi.name] = [d.dim_value if d.HasField("dim_value") else None
-                                             for d in vi.type.tensor_type.shape.dim]
         self.probe_path = onnx_path[:-len(".onnx")] + ".probe.onnx"
-        write_probe_model(inferred, self.probe_path)
+        write_probe_model(shape_inference.infer_shapes(model), self.probe_path)
         self.session = None
-        out_names = []
         taken = set()
-        for o in model.graph.output:
-            out_names.append((o.name, output_file_name(o.name, taken)))
-        self.outputs = out_names
+        # (output name, the file qaf-run writes it to)
+        self.outputs = [(o.name, output_file_name(o.name, taken)) for o in model.graph.output]
 
 
 def find_index_roles(model):
@@ -296,26 +288,39 @@ def draw_size(rng, original):
 def draw_shapes(rng, prepared):
     """{input: shape}: the seed shapes rescaled class by class (dimensions of
     equal seed size change together, which keeps most related dimensions
-    related), then sometimes one dimension of one input changed alone."""
+    related), then sometimes one dynamic dimension of one input changed alone
+    (often to 1, a broadcast), rarely one input's rank changed."""
     base = {name: list(value.shape) for name, value in prepared.base_inputs.items()}
     shapes = {name: list(shape) for name, shape in base.items()}
     if rng.random() < 0.7:
         sizes = sorted({s for shape in base.values() for s in shape})
         new = {s: (draw_size(rng, s) if rng.random() < 0.5 else s) for s in sizes}
         shapes = {name: [new[s] for s in shape] for name, shape in base.items()}
-    if rng.random() < 0.35:
-        candidates = [(name, axis) for name, shape in shapes.items()
-                      for axis in range(len(shape))
-                      if prepared.declared[name][axis] != shape[axis]
-                      or isinstance(prepared.declared[name][axis], str)]
-        if candidates:
-            name, axis = candidates[int(rng.integers(len(candidates)))]
-            shapes[name][axis] = draw_size(rng, shapes[name][axis])
+    if rng.random() < 0.4:
+        dynamic = [(name, axis) for name, dims in prepared.declared.items()
+                   for axis, dim in enumerate(dims) if isinstance(dim, str)]
+        if dynamic:
+            name, axis = dynamic[int(rng.integers(len(dynamic)))]
+            size = 1 if rng.random() < 0.4 else draw_size(rng, shapes[name][axis])
+            # A dimension name shared by several inputs (the decoder's batch
+            # and sequence) mostly changes everywhere: the inputs still fit
+            # the declared types.
+            dim_name = prepared.declared[name][axis]
+            together = rng.random() < 0.8
+            for other, dims in prepared.declared.items():
+                for other_axis, dim in enumerate(dims):
+                    if (other, other_axis) == (name, axis) or (together and dim == dim_name):
+                        shapes[other][other_axis] = size
     # Static dimensions keep their declared size.
     for name, dims in prepared.declared.items():
         for axis, dim in enumerate(dims):
             if isinstance(dim, int) and dim > 0:
                 shapes[name][axis] = dim
+    if rng.random() < 0.04:
+        names = sorted(shapes)
+        name = names[int(rng.integers(len(names)))]
+        shapes[name] = shapes[name][1:] if shapes[name] and rng.random() < 0.5 \
+            else [int(rng.integers(1, 3))] + shapes[name]
     return shapes
 
 
@@ -362,7 +367,7 @@ def draw_values(rng, prepared, shapes):
         else:
             feeds[name] = rng.standard_normal(shape).astype(dtype)
     for name, (op, data, axis) in prepared.index_roles.items():
-        data_shape = value_shape(prepared, data, feeds, shapes)
+        data_shape = shapes[data] if data in shapes else list(prepared.initializers[data].shape)
         shape = shapes[name]
         dtype = prepared.base_inputs[name].dtype
         if op == "ScatterND":
@@ -376,12 +381,6 @@ def draw_values(rng, prepared, shapes):
         values = draw_indices(rng, shape, sizes, in_range_share=0.6, unique=unique)
         feeds[name] = values.reshape(shapes[name]).astype(dtype)
     return feeds
-
-
-def value_shape(prepared, name, feeds, shapes):
-    if name in shapes:
-        return shapes[name]
-    return list(prepared.initializers[name].shape)
 
 
 def node_attrs(node):
@@ -402,6 +401,8 @@ def conforms(prepared, feeds):
     bound = {}
     for name, dims in prepared.declared.items():
         shape = feeds[name].shape
+        if len(shape) != len(dims):
+            return f"input '{name}' has rank {len(shape)}, declared {len(dims)}"
         for axis, (dim, size) in enumerate(zip(dims, shape)):
             if isinstance(dim, str) and dim:
                 if bound.setdefault(dim, (size, name))[0] != size:
@@ -431,14 +432,19 @@ def aligned(shapes):
 
 
 def dynamic_broadcast_gap(prepared, known, ort_computed):
-    """A run-time 1 against n != 1 at a broadcasting node, where the 1 was not
-    static. Only when ORT computed: otherwise the broadcast is not valid."""
+    """A run-time 1 against n != 1 at a broadcasting node whose operands are
+    graph inputs or constants, where the 1 is a dynamic input dimension.
+    Intermediate values are not judged (what the compiler knows of them
+    statically is its own), so the class never grows past the inputs. Only
+    when ORT computed: otherwise the broadcast is not valid."""
     if not ort_computed:
         return False
 
     def static(name, length):
-        dims = prepared.static_dims.get(name)
-        return dims if dims and len(dims) == length else [None] * length
+        if name in prepared.constants:
+            return list(np.shape(known[name]))
+        return [dim if isinstance(dim, int) and dim > 0 else None
+                for dim in prepared.declared.get(name, [None] * length)]
 
     for node in prepared.model.graph.node:
         if node.op_type in BROADCAST_OPS:
@@ -447,7 +453,9 @@ def dynamic_broadcast_gap(prepared, known, ort_computed):
             names = [node.input[0]] if node.op_type == "Expand" else list(node.input)
         else:
             continue
-        if any(n not in known for n in names + list(node.input[1:2])):
+        operands = names + list(node.input[1:2] if node.op_type == "Expand" else [])
+        if any(n not in known or (n not in prepared.declared and n not in prepared.constants)
+               for n in operands):
             continue
         shapes = [list(np.shape(known[n])) for n in names]
         statics = [static(n, len(s)) for n, s in zip(names, shapes)]
@@ -526,12 +534,23 @@ def concat_shapes_gap(prepared, known, ort_computed):
     return False
 
 
+def gatherelements_shape_gap(prepared, known, ort_computed):
+    for node, (data, indices) in nodes_with_known_inputs(prepared, known, "GatherElements", 2):
+        if data.ndim != indices.ndim or data.ndim == 0:
+            continue
+        axis = node_attrs(node).get("axis", 0) % data.ndim
+        if any(i > d for a, (i, d) in enumerate(zip(indices.shape, data.shape)) if a != axis):
+            return True
+    return False
+
+
 GAP_PREDICATES = {
     "dynamic-broadcast": dynamic_broadcast_gap,
     "scatternd-bounds": scatternd_bounds_gap,
     "scatternd-updates-shape": scatternd_updates_shape_gap,
     "squeeze-size": squeeze_size_gap,
     "split-sizes": split_sizes_gap,
+    "gatherelements-shape": gatherelements_shape_gap,
     "concat-shapes": concat_shapes_gap,
 }
 
@@ -594,40 +613,49 @@ def run_qaf(args, prepared, feeds, folder):
     return outputs, None, err
 
 
+def disagreement(outputs, qaf_outputs, qaf_err, what):
+    """None when qaf-run's outcome is `outputs` (None: a refusal), else how not."""
+    if outputs is None:
+        return f"qaf-run computed, {what} refused" if qaf_outputs is not None else None
+    if qaf_outputs is None:
+        return f"qaf-run refused, {what} computed: {qaf_err}"
+    for index, (got, expected) in enumerate(zip(qaf_outputs, outputs)):
+        diff = compare(got, np.asarray(expected).astype(got.dtype, copy=False), RTOL, ATOL)
+        if diff:
+            return f"output {index} vs {what}: {diff}"
+    return None
+
+
 def judge(prepared, feeds, ort_result, ort_values, qaf_outputs, qaf_problem, qaf_err):
-    """None when qaf and ORT agree, else the disagreement."""
+    """(None when the case passed, else the disagreement; whether ORT was
+    overruled by the op's numpy definition)."""
     if qaf_problem:
-        return qaf_problem
+        return qaf_problem, False
     nonconforming = conforms(prepared, feeds)
     if nonconforming:
         if qaf_outputs is not None:
-            return f"qaf-run computed on inputs outside the declared types ({nonconforming})"
+            return f"qaf-run computed on inputs outside the declared types ({nonconforming})", False
         if "input '" not in qaf_err:
-            return f"inputs outside the declared types ({nonconforming}) refused without naming the input: {qaf_err}"
-        return None
-    if ort_values is None:
-        if qaf_outputs is None:
-            return None
-        reference = prepared.spec.reference
-        if reference is None:
-            return f"qaf-run computed, ORT refused: {ort_result}"
-        # ONNX defines the op by numpy's: numpy is the oracle where ORT refuses.
-        try:
-            expected = [reference(*feeds.values())]
-        except ValueError as e:
-            return f"qaf-run computed, ORT and numpy refused: {ort_result}; numpy: {e}"
-        for (name, _), got, want in zip(prepared.outputs, qaf_outputs, expected):
-            diff = compare(got, want.astype(got.dtype), RTOL, ATOL)
-            if diff:
-                return f"output '{name}' (ORT refused; vs numpy's {reference.__name__}): {diff}"
-        return None
-    if qaf_outputs is None:
-        return f"qaf-run refused, ORT computed: {qaf_err}"
-    for (name, _), got, expected in zip(prepared.outputs, qaf_outputs, ort_result):
-        diff = compare(got, expected, RTOL, ATOL)
-        if diff:
-            return f"output '{name}': {diff}"
-    return None
+            return (f"inputs outside the declared types ({nonconforming}) refused without "
+                    f"naming the input: {qaf_err}"), False
+        return None, False
+    ort_outputs = ort_result if ort_values is not None else None
+    problem = disagreement(ort_outputs, qaf_outputs, qaf_err, "ORT")
+    reference = prepared.spec.reference
+    if problem is None or reference is None:
+        return (problem + (f": {ort_result}" if ort_outputs is None else "")
+                if problem else None), False
+    # ONNX defines the op by numpy's: where ORT and qaf-run disagree, numpy
+    # decides (ORT refuses some valid zero-sized broadcasts, and leaves the
+    # output of a K = 0 product with broadcast batch uninitialised).
+    try:
+        expected = [reference(*feeds.values())]
+    except ValueError:
+        expected = None
+    if disagreement(expected, qaf_outputs, qaf_err, "numpy") is None:
+        return None, True
+    numpy_text = "refuses" if expected is None else f"computes {expected[0].shape}"
+    return f"{problem}; numpy's {reference.__name__} {numpy_text}", False
 
 
 def describe(feeds):
@@ -650,18 +678,25 @@ def run_case(args, prepared, number, gaps, redraws):
         redraws[gap] = redraws.get(gap, 0) + 1
         attempt += 1
         if attempt == 50:
-            return None
+            return None, "skipped: 50 draws all in known gaps"
     folder = os.path.join(args.work_dir, "cases", f"{number:06d}")
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
     for name, value in feeds.items():
         np.save(os.path.join(folder, name + ".npy"), value)
     qaf_outputs, qaf_problem, qaf_err = run_qaf(args, prepared, feeds, folder)
-    problem = judge(prepared, feeds, ort_result, ort_values, qaf_outputs, qaf_problem, qaf_err)
+    problem, overruled = judge(prepared, feeds, ort_result, ort_values, qaf_outputs,
+                               qaf_problem, qaf_err)
     if problem is None:
         if not args.keep_cases:
             shutil.rmtree(folder)
-        return None, (ort_values is not None, qaf_outputs is not None)
+        if overruled:
+            return None, "ORT overruled by the numpy definition"
+        if ort_values is None:
+            return None, ("refused by both" if conforms(prepared, feeds) is None else
+                          "refused by qaf-run on inputs outside the declared types")
+        return None, "computed alike" if qaf_outputs is not None else \
+            "refused by qaf-run on inputs outside the declared types"
     ort_text = "refused: " + ort_result if ort_values is None else \
         "computed " + ", ".join(f"{o.dtype}{list(o.shape)}" for o in ort_result)
     qaf_text = (qaf_err or "exit 0") if qaf_problem is None and qaf_outputs is None else \
@@ -710,18 +745,20 @@ def main():
     shutil.rmtree(args.work_dir, ignore_errors=True)
     os.makedirs(args.work_dir)
     numbers = args.case if args.case else list(range(args.cases))
-    needed = sorted({n % len(models) for n in numbers})
+    # Case k runs rotation[k mod len(rotation)]: each model `weight` times.
+    rotation = [m for m in models for _ in range(m.weight)]
     prepared, failures = {}, []
-    for index in needed:
-        try:
-            prepared[index] = prepare(args, models[index])
-        except RuntimeError as e:
-            failures.append(f"model {models[index].name}: {e}")
+    for spec in models:
+        if any(rotation[n % len(rotation)] is spec for n in numbers):
+            try:
+                prepared[spec.name] = prepare(args, spec)
+            except RuntimeError as e:
+                failures.append(f"model {spec.name}: {e}")
     print(f"{len(prepared)} models compiled in {time.monotonic() - start:.1f} s")
 
     redraws, outcomes = {}, {}
     for number in numbers:
-        model = prepared.get(number % len(models))
+        model = prepared.get(rotation[number % len(rotation)].name)
         if model is None:
             continue
         failure, outcome = run_case(args, model, number, gaps, redraws)
@@ -731,12 +768,8 @@ def main():
         elif outcome:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
-    both = outcomes.get((True, True), 0)
-    refused = outcomes.get((False, False), 0)
-    other = sum(outcomes.values()) - both - refused
     print(f"\nseed {args.seed}, {len(numbers)} cases on {len(prepared)} models: "
-          f"{both} computed alike, {refused} refused by both"
-          + (f", {other} refused by qaf-run on inputs outside the declared types" if other else ""))
+          + ", ".join(f"{count} {what}" for what, count in sorted(outcomes.items())))
     for gap in gaps:
         print(f"known gap {gap}: {redraws.get(gap, 0)} drawn cases redrawn ({KNOWN_GAPS[gap]})")
     if failures:
