@@ -16,8 +16,8 @@ asks for one of:
     tolerance (float: rtol 1e-4, atol 1e-4; integers and bool exactly);
   - both refuse: ORT raises, and qaf-run exits 1 with one `qaf-run:` message
     naming the ONNX node (`node '...'`) or the input (`input '...'`) at fault;
-  - inputs that do not conform to the model's declared input types (a shared
-    dimension name bound to two sizes) are refused by qaf-run naming the
+  - inputs that do not conform to the model's declared input types (a wrong
+    rank, a shared dimension name bound to two sizes) are refused by qaf-run naming the
     input, whatever ORT (which does not check dimension names) does.
 Anything else fails the run: a signal, an exit status other than 0 or 1, a
 time-out, a sanitizer report or stack dump on stderr, a refusal that names
@@ -27,8 +27,9 @@ different results. Each failure is listed with the model, the inputs (kept as
 that replays the case alone.
 
 Cases are numbered; case k runs model k mod M of the rotation (each model of
---models as many times as its weight: the decoder 4) on inputs drawn from a generator seeded with (--seed, k), so a case is replayed
-exactly by `--seed S --case k` with the same --models.
+--models as many times as its weight: the decoder 4) on inputs drawn from a
+generator seeded with (--seed, k), so `--seed S --case k` with the same
+--models replays a case exactly.
 
 Known gaps (--skip-known-gap, all on by default): classes of inputs that are
 known to fail until a fix lands. A generated case in such a class is drawn
@@ -671,11 +672,17 @@ def run_case(args, prepared, number, gaps, redraws):
         known = dict(ort_values or {})
         known.update(feeds)
         known.update(prepared.initializers)
-        gap = next((g for g in gaps
-                    if GAP_PREDICATES[g](prepared, known, ort_values is not None)), None)
+        # Inputs outside the declared types stop at qaf-run's input checks,
+        # before any node: no gap applies to them.
+        gap = None if conforms(prepared, feeds) else next(
+            (g for g in gaps if GAP_PREDICATES[g](prepared, known, ort_values is not None)),
+            None)
         if gap is None:
             break
         redraws[gap] = redraws.get(gap, 0) + 1
+        if args.verbose:
+            print(f"case {number} draw {attempt}: in known gap {gap} ({describe(feeds)}), "
+                  f"drawn again")
         attempt += 1
         if attempt == 50:
             return None, "skipped: 50 draws all in known gaps"
@@ -726,6 +733,8 @@ def main():
     ap.add_argument("--keep-cases", action="store_true",
                     help="keep every case's inputs and outputs, not only failing ones")
     ap.add_argument("--list-models", action="store_true")
+    ap.add_argument("--verbose", "-v", action="store_true",
+                    help="also print each draw that a known gap redrew")
     args = ap.parse_args()
 
     models = MODELS
