@@ -358,9 +358,12 @@ LogicalResult ExpandOp::verify() {
 
 LogicalResult RangeOp::verify() {
   // start, limit and delta are scalars (ONNX Runtime also takes
-  // one-element vectors); the result is 1-D.
-  for (auto [value, name] : llvm::zip_equal(
-           getOperands(), ArrayRef<StringRef>{"start", "limit", "delta"})) {
+  // one-element vectors); the result is 1-D. The names are an array that
+  // outlives the loop: an ArrayRef of a braced list would point at a
+  // temporary that dies before the loop body reads it.
+  static constexpr llvm::StringLiteral kOperandNames[] = {"start", "limit",
+                                                          "delta"};
+  for (auto [value, name] : llvm::zip_equal(getOperands(), kOperandNames)) {
     auto type = dyn_cast<RankedTensorType>(value.getType());
     if (type && (type.getRank() > 1 ||
                  (type.hasStaticShape() && type.getNumElements() != 1)))

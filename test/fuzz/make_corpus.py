@@ -4,7 +4,8 @@
 importer's main paths: typed and raw initializers, sub-byte packing, Constant
 nodes, the opset normalisations (Squeeze/Clip/Split attributes, old Softmax),
 symbolic dimensions, metadata, the com.microsoft domain and the shape chains
-that import folds. Also writes a libFuzzer dictionary of the names the
+that import folds; then the inputs that once crashed it (malformed, so not
+checked). Also writes a libFuzzer dictionary of the names the
 importer gives meaning to.
 
 Usage: make_corpus.py CORPUS_DIR [--dict FILE] [--llama-generator SCRIPT]
@@ -173,6 +174,20 @@ def matmul_nbits():
                  extra_opsets=[("com.microsoft", 1)])
 
 
+def range_non_scalar_delta():
+    # Reaches RangeOp::verify's "must be a scalar" error: a [2] delta that
+    # is a graph input passes shape inference (the length is just unknown).
+    # The verifier once read the operand's name from a dead temporary (ASan:
+    # stack-use-after-scope); a regression input, not a valid model.
+    nodes = [helper.make_node("Range", ["start", "limit", "delta"], ["y"],
+                              name="range")]
+    return model(nodes,
+                 [value("start", TensorProto.INT64, []),
+                  value("limit", TensorProto.INT64, []),
+                  value("delta", TensorProto.INT64, [2])],
+                 [value("y", TensorProto.INT64, None)])
+
+
 SEEDS = {
     "matmul_add": matmul_add,
     "typed_initializers": typed_initializers,
@@ -181,6 +196,12 @@ SEEDS = {
     "decoder_block": decoder_block,
     "blocked_dequantize": blocked_dequantize,
     "matmul_nbits": matmul_nbits,
+}
+
+# Inputs that once crashed the importer, replayed first in every run. They
+# are malformed on purpose, so onnx.checker does not see them.
+REGRESSIONS = {
+    "regression_range_non_scalar_delta": range_non_scalar_delta,
 }
 
 # Names the importer and the dialect give meaning to.
@@ -229,7 +250,10 @@ def main():
         onnx.checker.check_model(seed, full_check=True)
         with open(os.path.join(args.corpus_dir, name + ".onnx"), "wb") as f:
             f.write(seed.SerializeToString())
-    count = len(SEEDS)
+    for name, make in REGRESSIONS.items():
+        with open(os.path.join(args.corpus_dir, name + ".onnx"), "wb") as f:
+            f.write(make().SerializeToString())
+    count = len(SEEDS) + len(REGRESSIONS)
     if args.llama_generator and write_llama_seed(
             args.llama_generator, os.path.join(args.corpus_dir, "llama.onnx")):
         count += 1
