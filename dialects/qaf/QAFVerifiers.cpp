@@ -382,6 +382,8 @@ LogicalResult LoTAUpdateOp::verify() {
     return failure();
   int64_t n = cast<RankedTensorType>(getCodes().getType()).getShape()[0];
   Type elementType = getElementType(getZeroPoints());
+  // lota_linear's checks; the op reads no scales, whose shape and type are
+  // the zero points' (so these stand in for them).
   if (failed(verifyTernaryAdapter(*this, getFormat(), {*k, n}, getCodes(),
                                   /*scales=*/getZeroPoints(), getZeroPoints(),
                                   getA(), getB(), getOmega().convertToDouble(),

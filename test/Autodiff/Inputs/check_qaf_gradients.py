@@ -75,11 +75,22 @@ class Case:
         self.out_shape, self.forward, self.fd = out_shape, forward, fd
         self.closed_forms = closed_forms or (lambda values, seed: {})
         self.operands = operands or [a[0] for a in args] + [c[0] for c in consts]
+        self.dynamic = False
+
+    def with_dynamic_rows(self):
+        """The same case with x's and y's leading dims dynamic (`?`)."""
+        self.dynamic = True
+        return self
 
     def module(self):
+        def activation_type(shape, element):
+            if not self.dynamic:
+                return tensor_type(shape, element)
+            return tensor_type(["?"] * (len(shape) - 1) + [shape[-1]], element)
         arg_types = {n: tensor_type(a.shape, e) for n, a, e in self.args}
+        arg_types["x"] = activation_type(self.args[0][1].shape, "f32")
         arg_types.update({n: tensor_type(a.shape, e) for n, a, e in self.consts})
-        out = tensor_type(self.out_shape, "f32")
+        out = activation_type(self.out_shape, "f32")
         signature = ", ".join(f"%{n}: {arg_types[n]}" for n, _, _ in self.args)
         lines = ["module attributes {onnx.opset_import = {ai.onnx = 18 : i64}} {",
                  f"func.func @main_graph({signature}) -> {out} {{"]
@@ -379,6 +390,11 @@ def cases(rng):
     yield "lota-4bit", lota_case(rng)
     yield "lota-2bit", lota_case(rng, bits=2, r=4, omega=1.5)
     yield "l4q-3bit", l4q_case(rng)
+    # Leading dims known only at run time: rows are flattened with -1.
+    yield "lora-dynamic", lora_case(rng).with_dynamic_rows()
+    yield "qahira-dynamic", qahira_case(rng).with_dynamic_rows()
+    yield "lota-dynamic", lota_case(rng, x_shape=(2, 5, 64)).with_dynamic_rows()
+    yield "l4q-dynamic", l4q_case(rng).with_dynamic_rows()
 
 
 def main():
