@@ -383,7 +383,7 @@ struct L4QQuantizer {
 };
 
 /// The operands of L4Q's quantizer, W0 [K, N], B·A [N, K], s and β [N, K/g],
-/// and their maps over loops `(rowLoop, columnLoop)` = (n, k) among `loops`.
+/// and their maps over `loops` loops, of which `dn` and `dk` are (n, k).
 struct L4QOperands {
   SmallVector<Value> values;
   SmallVector<AffineMap> maps;
