@@ -77,7 +77,7 @@ struct QLinearKernelOpInterface
       return failure();
     QLinearKernelOp::create(rewriter, loc, *input, *scales, *zeroPoints, *moves,
                             *codes, *init, kernel.getBits(),
-                            kernel.getGroupSize());
+                            kernel.getGroupSize(), kernel.getTransposeWeight());
     if (*init != initBuffer &&
         failed(options.createMemCpy(rewriter, loc, *init, initBuffer)))
       return failure();

@@ -25,12 +25,13 @@ bool QLinearKernelOp::isKernelReadable(MemRefType type) {
 void QLinearKernelOp::build(OpBuilder &builder, OperationState &state,
                             Value input, Value scales, Value zeroPoints,
                             Value moves, Value codes, Value init, int64_t bits,
-                            int64_t groupSize) {
+                            int64_t groupSize, bool transposeWeight) {
   Type resultType =
       isa<RankedTensorType>(init.getType()) ? init.getType() : Type();
   build(builder, state, resultType, input, scales, zeroPoints, moves, codes,
         init, builder.getI64IntegerAttr(bits),
-        builder.getI64IntegerAttr(groupSize));
+        builder.getI64IntegerAttr(groupSize),
+        transposeWeight ? builder.getUnitAttr() : UnitAttr());
 }
 
 namespace {
@@ -93,13 +94,18 @@ LogicalResult QLinearKernelOp::verify() {
       (getMoves() && failed(checkShape("moves", getMoves(), {n, k}))))
     return failure();
 
+  // The input's features and init's columns: K and N, or N and K for the
+  // product with W itself.
   ArrayRef<int64_t> input = getShape(getInput()), init = getShape(getInit());
-  if (!isCompatibleSize(input[1], k))
+  bool transposed = getTransposeWeight();
+  if (!isCompatibleSize(input[1], transposed ? n : k))
     return emitOpError("the input has ")
-           << input[1] << " features, the codes hold " << k;
-  if (!isCompatibleSize(init[1], n))
+           << input[1] << " features, the codes hold " << (transposed ? n : k)
+           << (transposed ? " rows" : "");
+  if (!isCompatibleSize(init[1], transposed ? k : n))
     return emitOpError("init has ")
-           << init[1] << " columns, the codes hold " << n << " rows";
+           << init[1] << " columns, the codes hold " << (transposed ? k : n)
+           << (transposed ? " codes per row" : " rows");
   if (!isCompatibleSize(init[0], input[0]))
     return emitOpError("init has ")
            << init[0] << " rows, the input " << input[0];

@@ -195,6 +195,35 @@ LogicalResult QLinearOp::verify() {
                                getElementType(getInput()));
 }
 
+namespace {
+
+/// LoTA-QAF's base weight and ternary factors A_T [r, K], B_T [N, r], and
+/// its threshold.
+LogicalResult verifyTernaryAdapter(Operation *op, QuantFormatAttr format,
+                                   LinearSizes sizes, Value codes, Value scales,
+                                   Value zeroPoints, Value a, Value b,
+                                   double omega, Type elementType) {
+  if (!format.hasZeroPoints())
+    return op->emitOpError("LoTA-QAF adapts integer codes; the nf scheme has "
+                           "none (use asym or sym)");
+  if (failed(verifyQuantizedWeight(op, format, sizes, codes, scales, zeroPoints,
+                                   elementType)))
+    return failure();
+  FailureOr<int64_t> rank = getAdapterRank(op, a, "A_T");
+  if (failed(rank) ||
+      failed(verifyOperandShape(op, a, "A_T", {*rank, sizes.k})) ||
+      failed(verifyOperandShape(op, b, "B_T", {sizes.n, *rank})))
+    return failure();
+  // |ΔW| <= r, so a threshold at or above r can never move a code (omega's
+  // attribute constraint already keeps it positive and finite).
+  if (omega >= static_cast<double>(*rank))
+    return op->emitOpError("threshold omega must be in (0, rank = ")
+           << *rank << "), not " << omega;
+  return success();
+}
+
+} // namespace
+
 LogicalResult LoTALinearOp::verify() {
   FailureOr<int64_t> k = getCodesK(*this, getCodes(), getFormat());
   if (failed(k))
@@ -203,26 +232,33 @@ LogicalResult LoTALinearOp::verify() {
       verifyActivations(*this, getInput(), getOutput(), *k);
   if (failed(sizes))
     return failure();
-  if (!getFormat().hasZeroPoints())
-    return emitOpError("LoTA-QAF adapts integer codes; the nf scheme has "
-                       "none (use asym or sym)");
-  if (failed(verifyQuantizedWeight(*this, getFormat(), *sizes, getCodes(),
-                                   getScales(), getZeroPoints(),
-                                   getElementType(getInput()))))
+  return verifyTernaryAdapter(
+      *this, getFormat(), *sizes, getCodes(), getScales(), getZeroPoints(),
+      getA(), getB(), getOmega().convertToDouble(), getElementType(getInput()));
+}
+
+namespace {
+
+/// L4Q's W0 [K, N], A [r, K], B [N, r], scales and offsets [N, K/g], all of
+/// `elementType`.
+LogicalResult verifyL4QParameters(Operation *op, int64_t k, int64_t n,
+                                  int64_t groupSize, Value weight, Value a,
+                                  Value b, Value scales, Value offsets,
+                                  Type elementType) {
+  if (failed(verifyGroups(op, k, groupSize)))
     return failure();
-  FailureOr<int64_t> rank = getAdapterRank(*this, getA(), "A_T");
-  if (failed(rank) ||
-      failed(verifyOperandShape(*this, getA(), "A_T", {*rank, sizes->k})) ||
-      failed(verifyOperandShape(*this, getB(), "B_T", {sizes->n, *rank})))
+  SmallVector<int64_t> groupShape = {n, k / groupSize};
+  if (failed(verifyOperandShape(op, weight, "weight", {k, n}, elementType)) ||
+      failed(verifyFactors(op, a, b, k, n, elementType)) ||
+      failed(
+          verifyOperandShape(op, scales, "scales", groupShape, elementType)) ||
+      failed(
+          verifyOperandShape(op, offsets, "offsets", groupShape, elementType)))
     return failure();
-  // |ΔW| <= r, so a threshold at or above r can never move a code (omega's
-  // attribute constraint already keeps it positive and finite).
-  double omega = getOmega().convertToDouble();
-  if (omega >= static_cast<double>(*rank))
-    return emitOpError("threshold omega must be in (0, rank = ")
-           << *rank << "), not " << omega;
   return success();
 }
+
+} // namespace
 
 LogicalResult L4QLinearOp::verify() {
   FailureOr<int64_t> k = getWeightDim(*this, getWeight(), "weight", 0);
@@ -232,22 +268,10 @@ LogicalResult L4QLinearOp::verify() {
       verifyActivations(*this, getInput(), getOutput(), *k);
   if (failed(sizes))
     return failure();
-  if (failed(
-          verifyGroups(*this, sizes->k, static_cast<int64_t>(getGroupSize()))))
-    return failure();
-  Type elementType = getElementType(getInput());
-  SmallVector<int64_t> groupShape = {
-      sizes->n, sizes->k / static_cast<int64_t>(getGroupSize())};
-  if (failed(verifyOperandShape(*this, getWeight(), "weight",
-                                {sizes->k, sizes->n}, elementType)) ||
-      failed(verifyFactors(*this, getA(), getB(), sizes->k, sizes->n,
-                           elementType)) ||
-      failed(verifyOperandShape(*this, getScales(), "scales", groupShape,
-                                elementType)) ||
-      failed(verifyOperandShape(*this, getOffsets(), "offsets", groupShape,
-                                elementType)))
-    return failure();
-  return success();
+  return verifyL4QParameters(*this, sizes->k, sizes->n,
+                             static_cast<int64_t>(getGroupSize()), getWeight(),
+                             getA(), getB(), getScales(), getOffsets(),
+                             getElementType(getInput()));
 }
 
 LogicalResult LoRAOp::verify() {
@@ -320,6 +344,74 @@ LogicalResult QBaRAOp::verify() {
            << pool;
   return verifyFactors(*this, getA(), getB(), sizes->k / pool, sizes->n / pool,
                        elementType);
+}
+
+//===----------------------------------------------------------------------===//
+// The ops the gradient rules emit
+//===----------------------------------------------------------------------===//
+
+LogicalResult QLinearTransposedOp::verify() {
+  FailureOr<int64_t> k = getCodesK(*this, getCodes(), getFormat());
+  if (failed(k))
+    return failure();
+  // The transposed product: [..., N] -> [..., K], N the codes' rows.
+  int64_t n = cast<RankedTensorType>(getCodes().getType()).getShape()[0];
+  FailureOr<LinearSizes> transposed =
+      verifyActivations(*this, getInput(), getOutput(), n);
+  if (failed(transposed))
+    return failure();
+  if (transposed->n != *k)
+    return emitOpError("the result has ")
+           << transposed->n << " features, the codes hold " << *k;
+  LinearSizes sizes{*k, n};
+  if (failed(verifyQuantizedWeight(*this, getFormat(), sizes, getCodes(),
+                                   getScales(), getZeroPoints(),
+                                   getElementType(getInput()))))
+    return failure();
+  if (Value moves = getMoves()) {
+    if (!getZeroPoints())
+      return emitOpError("moves shift integer codes; the nf scheme has none");
+    return verifyOperandShape(*this, moves, "moves", {n, *k});
+  }
+  return success();
+}
+
+LogicalResult LoTAUpdateOp::verify() {
+  FailureOr<int64_t> k = getCodesK(*this, getCodes(), getFormat());
+  if (failed(k))
+    return failure();
+  int64_t n = cast<RankedTensorType>(getCodes().getType()).getShape()[0];
+  Type elementType = getElementType(getZeroPoints());
+  // lota_linear's checks; the op reads no scales, whose shape and type are
+  // the zero points' (so these stand in for them).
+  if (failed(verifyTernaryAdapter(*this, getFormat(), {*k, n}, getCodes(),
+                                  /*scales=*/getZeroPoints(), getZeroPoints(),
+                                  getA(), getB(), getOmega().convertToDouble(),
+                                  elementType)) ||
+      failed(verifyOperandShape(*this, getMoves(), "moves", {n, *k})))
+    return failure();
+  if (getMovedZeroPoints().getType() != getZeroPoints().getType())
+    return emitOpError("the moved zero points must have the zero points' "
+                       "type ")
+           << getZeroPoints().getType();
+  return success();
+}
+
+LogicalResult L4QQuantizeOp::verify() {
+  FailureOr<int64_t> k = getWeightDim(*this, getWeight(), "weight", 0);
+  FailureOr<int64_t> n = getWeightDim(*this, getWeight(), "weight", 1);
+  if (failed(k) || failed(n))
+    return failure();
+  Type elementType = getElementType(getWeight());
+  if (failed(verifyL4QParameters(
+          *this, *k, *n, static_cast<int64_t>(getGroupSize()), getWeight(),
+          getA(), getB(), getScales(), getOffsets(), elementType)))
+    return failure();
+  for (Value result : getResults())
+    if (failed(
+            verifyOperandShape(*this, result, "result", {*n, *k}, elementType)))
+      return failure();
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

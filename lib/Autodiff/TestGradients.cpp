@@ -73,14 +73,16 @@ LogicalResult appendReversePass(func::FuncOp func) {
   }
 
   SmallVector<Value> results = {result};
+  // Every float argument has a gradient; an integer one has where a rule
+  // gives it one (LoTA-QAF's ternary factors, trained on float gradients).
   for (unsigned i = 0; i < numArguments; ++i) {
     Value argument = body.getArgument(i);
-    if (!isa<FloatType>(getElementTypeOrSelf(argument.getType())))
-      continue;
     Value gradient = gradients.lookup(argument);
-    if (!gradient)
+    bool isFloat = isa<FloatType>(getElementTypeOrSelf(argument.getType()));
+    if (!gradient && isFloat)
       return func.emitError() << "argument " << i << " gets no gradient";
-    results.push_back(gradient);
+    if (gradient)
+      results.push_back(gradient);
   }
   ret->setOperands(results);
   func.setFunctionType(builder.getFunctionType(body.getArgumentTypes(),

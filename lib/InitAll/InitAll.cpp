@@ -25,6 +25,7 @@ void qaf::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<qaf::onnx::ONNXDialect, qaf::QAFDialect>();
   qaf::registerBufferizableOpInterfaceExternalModels(registry);
   qaf::registerONNXGradientModels(registry);
+  qaf::registerQAFGradientModels(registry);
   qaf::registerAdapterAlgebraExternalModels(registry);
   // The lowering goes through most upstream dialects (linalg, tensor,
   // bufferization, scf, vector, omp, llvm, ...) and their interface

@@ -6,7 +6,8 @@
 // packed here (a little-endian bit stream, first code in the lowest bits)
 // and multiplies; the kernel must agree on every path (AVX-512, AVX2,
 // generic), thread count, bit width, both regimes (few rows: dot products;
-// many rows: dequantized panels through the GEMM) and with LoTA moves.
+// many rows: dequantized panels through the GEMM) and with LoTA moves; so
+// must qaf_qlinear_transposed, the product with W untransposed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,7 +49,9 @@ protected:
     qaf_cpu_kernels_select(nullptr);
   }
 
-  void check(const Problem &p, bool accumulate) {
+  /// y = x · Wᵀ by qaf_qlinear, or with `transposed` y = x · W by
+  /// qaf_qlinear_transposed (x [M, N], y [M, K]: a layer's input gradient).
+  void check(const Problem &p, bool accumulate, bool transposed = false) {
     std::mt19937 engine(unsigned(p.m * 131 + p.n * 7 + p.k + p.bits));
     int qmax = (1 << p.bits) - 1;
     std::uniform_int_distribution<int> code(0, qmax);
@@ -83,35 +86,41 @@ protected:
       zeros[i] =
           float(qmax) * 0.5f + real(engine); // fractional, as merges leave
     }
-    int64_t ldx = p.k + 3, ldy = p.n + 5;
+    int64_t inputs = transposed ? p.n : p.k, outputs = transposed ? p.k : p.n;
+    int64_t ldx = inputs + 3, ldy = outputs + 5;
     std::vector<float> x(p.m * ldx), y(p.m * ldy), before(p.m * ldy);
     for (float &v : x)
       v = real(engine);
     for (float &v : y)
       v = real(engine);
     before = y;
-    qaf_qlinear(p.m, p.n, p.k, int64_t(x.data()), ldx, int64_t(packed.data()),
-                rowBytes, int64_t(scales.data()), groups, int64_t(zeros.data()),
-                groups, p.moves ? int64_t(moves.data()) : 0, p.k,
-                int64_t(y.data()), ldy, p.bits, p.group, accumulate ? 1 : 0);
+    auto kernel = transposed ? qaf_qlinear_transposed : qaf_qlinear;
+    kernel(p.m, p.n, p.k, int64_t(x.data()), ldx, int64_t(packed.data()),
+           rowBytes, int64_t(scales.data()), groups, int64_t(zeros.data()),
+           groups, p.moves ? int64_t(moves.data()) : 0, p.k, int64_t(y.data()),
+           ldy, p.bits, p.group, accumulate ? 1 : 0);
+    auto weight = [&](int64_t n, int64_t i) {
+      int64_t g = n * groups + i / p.group;
+      double q = codes[n * p.k + i] + (p.moves ? moves[n * p.k + i] : 0);
+      return (q - zeros[g]) * scales[g];
+    };
     double worst = 0;
     for (int64_t r = 0; r < p.m; ++r)
-      for (int64_t n = 0; n < p.n; ++n) {
-        double sum = accumulate ? before[r * ldy + n] : 0.0;
-        for (int64_t i = 0; i < p.k; ++i) {
-          int64_t g = n * groups + i / p.group;
-          double q = codes[n * p.k + i] + (p.moves ? moves[n * p.k + i] : 0);
-          sum += double(x[r * ldx + i]) * (q - zeros[g]) * scales[g];
-        }
-        worst = std::max(worst, std::fabs(sum - y[r * ldy + n]));
+      for (int64_t o = 0; o < outputs; ++o) {
+        double sum = accumulate ? before[r * ldy + o] : 0.0;
+        for (int64_t i = 0; i < inputs; ++i)
+          sum += double(x[r * ldx + i]) *
+                 (transposed ? weight(i, o) : weight(o, i));
+        worst = std::max(worst, std::fabs(sum - y[r * ldy + o]));
       }
     EXPECT_LT(worst, 2e-4) << "m=" << p.m << " n=" << p.n << " k=" << p.k
                            << " group=" << p.group << " bits=" << p.bits
-                           << " moves=" << p.moves;
-    // The padding beyond N is untouched.
+                           << " moves=" << p.moves
+                           << " transposed=" << transposed;
+    // The padding beyond the outputs is untouched.
     for (int64_t r = 0; r < p.m; ++r)
-      for (int64_t n = p.n; n < ldy; ++n)
-        ASSERT_EQ(y[r * ldy + n], before[r * ldy + n]);
+      for (int64_t o = outputs; o < ldy; ++o)
+        ASSERT_EQ(y[r * ldy + o], before[r * ldy + o]);
   }
 
   int savedThreads = 0;
@@ -123,6 +132,22 @@ TEST_P(QLinearKernelTest, MatchesReference) {
       for (bool moves : {false, true}) {
         check({m, 70, 128, 32, bits, moves}, /*accumulate=*/false);
         check({m, 17, 192, 64, bits, moves}, /*accumulate=*/true);
+      }
+}
+
+// The transposed product (a layer's input gradient): blocks of whole groups
+// of columns, K = 192 with groups of 32 and 64 ending in a partial block of
+// the kernel's 64-or-more columns, K = 96 in groups of 48.
+TEST_P(QLinearKernelTest, TransposedMatchesReference) {
+  for (int bits : {2, 3, 4, 8})
+    for (int64_t m : {1, 3, 8, 33})
+      for (bool moves : {false, true}) {
+        check({m, 70, 192, 32, bits, moves}, /*accumulate=*/false,
+              /*transposed=*/true);
+        check({m, 17, 192, 64, bits, moves}, /*accumulate=*/true,
+              /*transposed=*/true);
+        check({m, 9, 96, 48, bits, moves}, /*accumulate=*/false,
+              /*transposed=*/true);
       }
 }
 

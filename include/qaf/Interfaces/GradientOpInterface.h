@@ -31,6 +31,10 @@ namespace qaf {
 /// is loaded.
 void registerONNXGradientModels(mlir::DialectRegistry &registry);
 
+/// Attaches GradientOpInterface to qaf.qlinear and the adapter ops
+/// (lib/Autodiff/QAFGradients.cpp), when the qaf dialect is loaded.
+void registerQAFGradientModels(mlir::DialectRegistry &registry);
+
 /// Registers `qaf-test-gradients`, which appends to each function the
 /// reverse pass of its body (for testing the rules).
 void registerTestGradientsPass();

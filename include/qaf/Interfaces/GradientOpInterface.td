@@ -37,7 +37,9 @@ def GradientOpInterface : OpInterface<"GradientOpInterface"> {
         operands from `resultGradients` (one per result, in result order;
         null where a result gets no gradient). `operandGradients` receives
         one value per operand, each of its operand's type, null for operands
-        that are not differentiable or get no gradient. Fails with a
+        that are not differentiable or get no gradient (an integer operand
+        a rule declares differentiable, LoTA-QAF's ternary factors, gets a
+        float tensor of its shape). Fails with a
         diagnostic on the op when the rule cannot be built (an unranked
         operand, say).
       }],

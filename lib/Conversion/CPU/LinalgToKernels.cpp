@@ -29,6 +29,7 @@ namespace {
 constexpr llvm::StringLiteral kSgemm = "qaf_sgemm";
 constexpr llvm::StringLiteral kSgemmBatched = "qaf_sgemm_batched";
 constexpr llvm::StringLiteral kQLinear = "qaf_qlinear";
+constexpr llvm::StringLiteral kQLinearTransposed = "qaf_qlinear_transposed";
 
 /// A buffer as the kernels see it: its first element's address, its size
 /// along each dimension and its strides, all i64.
@@ -102,8 +103,10 @@ template <typename MatmulOp> bool isPlainMatmul(MatmulOp op) {
 
 /// qaf_qlinear(M, N, K, x, ldx, codes, codesStride, scales, scalesStride,
 /// zeros, zerosStride, moves, movesStride, y, ldy, bits, groupSize,
-/// accumulate): the op accumulates into `init`. Its verifier admits only
-/// what the kernel computes, on buffers with contiguous rows.
+/// accumulate), or qaf_qlinear_transposed with the same arguments for the
+/// product with W itself (x [M, N], y [M, K]): the op accumulates into
+/// `init`. Its verifier admits only what the kernel computes, on buffers
+/// with contiguous rows.
 void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
   OpBuilder builder(op);
   Location loc = op.getLoc();
@@ -121,13 +124,18 @@ void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
     movesAddress = moveBuffer.address;
     movesStride = moveBuffer.strides[0];
   }
-  func::FuncOp kernel = getOrDeclareKernel(module, kQLinear, 17);
+  bool transposed = op.getTransposeWeight();
+  func::FuncOp kernel = getOrDeclareKernel(
+      module, transposed ? kQLinearTransposed : kQLinear, 17);
+  // N and K: the features of y and x, or of x and y when transposed.
+  Value n = transposed ? x.sizes[1] : y.sizes[1];
+  Value k = transposed ? y.sizes[1] : x.sizes[1];
   func::CallOp::create(
       builder, loc, kernel,
-      ValueRange{x.sizes[0], y.sizes[1], x.sizes[1], x.address, x.strides[0],
-                 codes.address, codes.strides[0], scales.address,
-                 scales.strides[0], zeros.address, zeros.strides[0],
-                 movesAddress, movesStride, y.address, y.strides[0],
+      ValueRange{x.sizes[0], n, k, x.address, x.strides[0], codes.address,
+                 codes.strides[0], scales.address, scales.strides[0],
+                 zeros.address, zeros.strides[0], movesAddress, movesStride,
+                 y.address, y.strides[0],
                  i64(static_cast<int64_t>(op.getBits())),
                  i64(static_cast<int64_t>(op.getGroupSize())),
                  arith::ConstantIntOp::create(builder, loc, 1, 32)});

@@ -322,15 +322,18 @@ Value buildDequantizingMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
 }
 
 Value buildQuantizedContraction(OpBuilder &b, Location loc, Value x,
-                                const QuantizedWeight &weight, Value init) {
+                                const QuantizedWeight &weight, Value init,
+                                bool transposed) {
   MLIRContext *context = b.getContext();
   Type f32 = b.getF32Type();
   int64_t bits = weight.bits, groupSize = weight.groupSize;
   int64_t rowBytes = cast<ShapedType>(weight.codes.getType()).getShape()[1];
-  // Loops (m, n, k); scales and zero points per (n, k / group), moves per
-  // (n, k).
-  AffineExpr dn = getAffineDimExpr(1, context);
-  AffineExpr dk = getAffineDimExpr(2, context);
+  // Loops (m, n, k); W is read at (dn, dk): (n, k), or (k, n) when
+  // transposed (the contraction then runs over W's rows). Scales and zero
+  // points per (dn, dk / group), moves per (dn, dk).
+  unsigned rowLoop = transposed ? 2 : 1, columnLoop = transposed ? 1 : 2;
+  AffineExpr dn = getAffineDimExpr(rowLoop, context);
+  AffineExpr dk = getAffineDimExpr(columnLoop, context);
   auto map = [&](ArrayRef<AffineExpr> exprs) {
     return AffineMap::get(3, 0, exprs, context);
   };
@@ -354,7 +357,7 @@ Value buildQuantizedContraction(OpBuilder &b, Location loc, Value x,
   return buildWeightContraction(
       b, loc, x, inputs, maps, init,
       [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value kIndex = linalg::IndexOp::create(nb, nl, 2);
+        Value kIndex = linalg::IndexOp::create(nb, nl, columnLoop);
         Value code;
         if (byteAligned) {
           Value perByte = arith::ConstantIndexOp::create(nb, nl, 8 / bits);
@@ -362,9 +365,9 @@ Value buildQuantizedContraction(OpBuilder &b, Location loc, Value x,
               unpackCode(nb, nl, args.back(),
                          arith::RemUIOp::create(nb, nl, kIndex, perByte), bits);
         } else {
-          code = readPackedCode(nb, nl, weight.codes,
-                                linalg::IndexOp::create(nb, nl, 1), kIndex,
-                                bits, rowBytes, /*firstByte=*/args.back());
+          code = readPackedCode(
+              nb, nl, weight.codes, linalg::IndexOp::create(nb, nl, rowLoop),
+              kIndex, bits, rowBytes, /*firstByte=*/args.back());
         }
         Value scale = convertScalar(nb, nl, args[0], f32, false, false);
         if (weight.codebook) {
@@ -385,16 +388,19 @@ Value buildQuantizedContraction(OpBuilder &b, Location loc, Value x,
 }
 
 Value buildQuantizedMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
-                           const QuantizedWeight &weight, Type elementType) {
+                           const QuantizedWeight &weight, Type elementType,
+                           bool transposed) {
   bool useKernel = isQLinearKernelLayer(weight, elementType);
   return buildRowwiseMatMul(
       b, loc, a, n, /*bias=*/Value(), "", elementType,
       [&](Value rows, Value init) -> Value {
         if (!useKernel)
-          return buildQuantizedContraction(b, loc, rows, weight, init);
-        return QLinearKernelOp::create(
-                   b, loc, rows, weight.scales, weight.zeroPoints, weight.moves,
-                   weight.codes, init, weight.bits, weight.groupSize)
+          return buildQuantizedContraction(b, loc, rows, weight, init,
+                                           transposed);
+        return QLinearKernelOp::create(b, loc, rows, weight.scales,
+                                       weight.zeroPoints, weight.moves,
+                                       weight.codes, init, weight.bits,
+                                       weight.groupSize, transposed)
             .getResult();
       });
 }

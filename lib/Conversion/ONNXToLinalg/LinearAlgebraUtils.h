@@ -107,21 +107,26 @@ struct QuantizedWeight {
 /// y[..., N] = a[..., K] · Wᵀ, accumulated in f32 and returned in
 /// `elementType`: a qaf.kernel.qlinear where the layer is one the kernel
 /// computes (f32 throughout, zero points, groups of whole bytes), else the
-/// reference contraction of buildQuantizedContraction.
+/// reference contraction of buildQuantizedContraction. `transposed`
+/// multiplies by W instead (a[..., N] · W -> [..., K], with `n` = K): the
+/// input gradient of the layer.
 mlir::Value buildQuantizedMatMul(mlir::OpBuilder &b, mlir::Location loc,
                                  mlir::Value a, int64_t n,
                                  const QuantizedWeight &weight,
-                                 mlir::Type elementType);
+                                 mlir::Type elementType,
+                                 bool transposed = false);
 
 /// init[m, n] + Σ_k x[m, k] · W[n, k] as a linalg.generic over loops
-/// (m, n, k) for x [M, K] and init [M, N] f32: each step unpacks its code
-/// and dequantizes it, no dequantized weight is formed. What
+/// (m, n, k) for x [M, K] and init [M, N] f32 (`transposed`: Σ_k x[m, k] ·
+/// W[k, n], for x [M, N] and init [M, K]): each step unpacks its code and
+/// dequantizes it, no dequantized weight is formed. What
 /// qaf.kernel.qlinear computes, and what qaf-decompose-kernel-ops replaces
 /// it by.
 mlir::Value buildQuantizedContraction(mlir::OpBuilder &b, mlir::Location loc,
                                       mlir::Value x,
                                       const QuantizedWeight &weight,
-                                      mlir::Value init);
+                                      mlir::Value init,
+                                      bool transposed = false);
 
 } // namespace qaf
 

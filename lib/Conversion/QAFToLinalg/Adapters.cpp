@@ -221,22 +221,30 @@ Value buildDeltaW(OpBuilder &b, Location loc, LoTALinearOp,
                                   b.getI32Type());
 }
 
-Value buildOutput(OpBuilder &rw, Location loc, LoTALinearOp op,
-                  LoTALinearOp::Adaptor adaptor, RankedTensorType resultType) {
-  QuantFormatAttr format = op.getFormat();
+/// What a LoTA-QAF layer multiplies by, as a quantized weight with moved
+/// codes (METHODS.md §1): Ŵ (int8 [N, K]) and z' = z − μ ([N, K/g], f32).
+struct LoTAEffectiveWeight {
+  Value moves, zeroPoints;
+};
+
+LoTAEffectiveWeight buildLoTAEffectiveWeight(OpBuilder &rw, Location loc,
+                                             QuantFormatAttr format,
+                                             double omegaValue, Value codes,
+                                             Value baseZeroPoints,
+                                             Value aFactor, Value bFactor) {
   int64_t bits = format.getBits(), group = format.getGroupSize();
-  auto codesType = cast<RankedTensorType>(adaptor.getCodes().getType());
+  auto codesType = cast<RankedTensorType>(codes.getType());
   int64_t n = codesType.getShape()[0], rowBytes = codesType.getShape()[1];
   int64_t k = rowBytes * 8 / bits;
-  float omega = static_cast<float>(op.getOmega().convertToDouble());
+  float omega = static_cast<float>(omegaValue);
   float maxCode = static_cast<float>(format.getMaxCode());
   Type f32 = rw.getF32Type(), i8 = rw.getI8Type();
-  Value codes = adaptor.getCodes();
 
   // ΔW = B_T · A_T: integers in [−r, r].
   SmallVector<OpFoldResult> weightSizes = {rw.getIndexAttr(n),
                                            rw.getIndexAttr(k)};
-  Value update = buildDeltaW(rw, loc, op, adaptor);
+  Value update =
+      buildStaticFactorProduct(rw, loc, bFactor, aFactor, rw.getI32Type());
 
   // Ŵ = +1 where ΔW > ω and the code can go up, −1 where ΔW < −ω and it
   // can go down, else 0 (so q + Ŵ stays in [0, q_max]).
@@ -291,9 +299,8 @@ Value buildOutput(OpBuilder &rw, Location loc, LoTALinearOp op,
         return arith::AddFOp::create(nb, nl, args[2], remainder);
       });
   Value zeroPoints = buildElementwise(
-      rw, loc, {adaptor.getZeroPoints(), remainderSums},
-      getDims(rw, loc, remainderSums), f32,
-      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+      rw, loc, {baseZeroPoints, remainderSums}, getDims(rw, loc, remainderSums),
+      f32, [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
         Value mean = arith::DivFOp::create(nb, nl, args[1],
                                            f32Constant(nb, nl, double(group)));
         Value shift =
@@ -302,15 +309,27 @@ Value buildOutput(OpBuilder &rw, Location loc, LoTALinearOp op,
         return arith::SubFOp::create(nb, nl, zero, shift);
       });
 
+  return {ternary, zeroPoints};
+}
+
+Value buildOutput(OpBuilder &rw, Location loc, LoTALinearOp op,
+                  LoTALinearOp::Adaptor adaptor, RankedTensorType resultType) {
+  QuantFormatAttr format = op.getFormat();
+  int64_t n =
+      cast<RankedTensorType>(adaptor.getCodes().getType()).getShape()[0];
+  LoTAEffectiveWeight effective = buildLoTAEffectiveWeight(
+      rw, loc, format, op.getOmega().convertToDouble(), adaptor.getCodes(),
+      adaptor.getZeroPoints(), adaptor.getA(), adaptor.getB());
+
   // y = x · (s·((q + Ŵ) − z'))ᵀ, dequantized step by step (or by the
   // kernel, where the target has one).
   QuantizedWeight weight;
-  weight.bits = bits;
-  weight.groupSize = group;
-  weight.codes = codes;
+  weight.bits = format.getBits();
+  weight.groupSize = format.getGroupSize();
+  weight.codes = adaptor.getCodes();
   weight.scales = adaptor.getScales();
-  weight.zeroPoints = zeroPoints;
-  weight.moves = ternary;
+  weight.zeroPoints = effective.zeroPoints;
+  weight.moves = effective.moves;
   Value product = buildQuantizedMatMul(rw, loc, adaptor.getInput(), n, weight,
                                        resultType.getElementType());
   return castToTensorType(rw, loc, product, resultType);
@@ -327,6 +346,60 @@ Value buildDeltaW(OpBuilder &b, Location loc, L4QLinearOp,
                                   b.getF32Type());
 }
 
+/// L4Q's fake quantizer at one weight, in f32 (METHODS.md §2).
+struct L4QQuantizer {
+  double alpha, lowest, highest;
+
+  explicit L4QQuantizer(L4QLinearOp op)
+      : L4QQuantizer(op.getBits(), op.getAlpha().convertToDouble()) {}
+  explicit L4QQuantizer(L4QQuantizeOp op)
+      : L4QQuantizer(op.getBits(), op.getAlpha().convertToDouble()) {}
+  L4QQuantizer(int64_t bits, double alpha)
+      : alpha(alpha), lowest(-double(int64_t(1) << (bits - 1))),
+        highest(double((int64_t(1) << (bits - 1)) - 1)) {}
+
+  /// u = (W0ᵀ + α·B·A − β)/s from the scalars (w0, (B·A), s, β).
+  Value normalize(OpBuilder &nb, Location nl, ValueRange args) const {
+    Type f32 = nb.getF32Type();
+    Value w0 = convertScalar(nb, nl, args[0], f32, false, false);
+    Value scale = convertScalar(nb, nl, args[2], f32, false, false);
+    Value offset = convertScalar(nb, nl, args[3], f32, false, false);
+    Value combined = arith::AddFOp::create(
+        nb, nl, w0,
+        arith::MulFOp::create(nb, nl, f32Constant(nb, nl, alpha), args[1]));
+    return arith::DivFOp::create(
+        nb, nl, arith::SubFOp::create(nb, nl, combined, offset), scale);
+  }
+
+  /// w̃ = round(clamp(u, Q_N, Q_P)), half to even.
+  Value round(OpBuilder &nb, Location nl, Value normalized) const {
+    Value clamped = arith::MinimumFOp::create(
+        nb, nl,
+        arith::MaximumFOp::create(nb, nl, normalized,
+                                  f32Constant(nb, nl, lowest)),
+        f32Constant(nb, nl, highest));
+    return math::RoundEvenOp::create(nb, nl, clamped);
+  }
+};
+
+/// The operands of L4Q's quantizer, W0 [K, N], B·A [N, K], s and β [N, K/g],
+/// and their maps over `loops` loops, of which `dn` and `dk` are (n, k).
+struct L4QOperands {
+  SmallVector<Value> values;
+  SmallVector<AffineMap> maps;
+};
+
+L4QOperands getL4QOperands(MLIRContext *context, Value weight, Value update,
+                           Value scales, Value offsets, int64_t group,
+                           unsigned loops, AffineExpr dn, AffineExpr dk) {
+  auto map = [&](AffineExpr row, AffineExpr col) {
+    return AffineMap::get(loops, 0, {row, col}, context);
+  };
+  return {{weight, update, scales, offsets},
+          {map(dk, dn), map(dn, dk), map(dn, dk.floorDiv(group)),
+           map(dn, dk.floorDiv(group))}};
+}
+
 Value buildOutput(OpBuilder &rw, Location loc, L4QLinearOp op,
                   L4QLinearOp::Adaptor adaptor, RankedTensorType resultType) {
   MLIRContext *context = rw.getContext();
@@ -334,39 +407,24 @@ Value buildOutput(OpBuilder &rw, Location loc, L4QLinearOp op,
   int64_t n =
       cast<RankedTensorType>(adaptor.getWeight().getType()).getShape()[1];
   int64_t group = static_cast<int64_t>(op.getGroupSize());
-  int64_t bits = static_cast<int64_t>(op.getBits());
-  double lowest = -double(int64_t(1) << (bits - 1));
-  double highest = double((int64_t(1) << (bits - 1)) - 1);
   Type f32 = rw.getF32Type();
+  L4QQuantizer quantizer(op);
 
   // B·A [N, K].
   Value update = buildDeltaW(rw, loc, op, adaptor);
 
   // W_q = s·round(clamp((W0ᵀ + α·B·A − β)/s, Q_N, Q_P)) + β.
-  AffineExpr dn = dimN(context), dk = dimK(context);
-  double alpha = op.getAlpha().convertToDouble();
+  L4QOperands operands = getL4QOperands(
+      context, adaptor.getWeight(), update, adaptor.getScales(),
+      adaptor.getOffsets(), group, 3, dimN(context), dimK(context));
   Value product = buildDequantizingMatMul(
-      rw, loc, adaptor.getInput(), n,
-      {adaptor.getWeight(), update, adaptor.getScales(), adaptor.getOffsets()},
-      {weightMap(context, dk, dn), weightMap(context, dn, dk),
-       weightMap(context, dn, dk.floorDiv(group)),
-       weightMap(context, dn, dk.floorDiv(group))},
+      rw, loc, adaptor.getInput(), n, operands.values, operands.maps,
       /*bias=*/Value(), "", resultType.getElementType(),
       [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value w0 = convertScalar(nb, nl, args[0], f32, false, false);
+        Value rounded =
+            quantizer.round(nb, nl, quantizer.normalize(nb, nl, args));
         Value scale = convertScalar(nb, nl, args[2], f32, false, false);
         Value offset = convertScalar(nb, nl, args[3], f32, false, false);
-        Value combined = arith::AddFOp::create(
-            nb, nl, w0,
-            arith::MulFOp::create(nb, nl, f32Constant(nb, nl, alpha), args[1]));
-        Value scaled = arith::DivFOp::create(
-            nb, nl, arith::SubFOp::create(nb, nl, combined, offset), scale);
-        Value clamped = arith::MinimumFOp::create(
-            nb, nl,
-            arith::MaximumFOp::create(nb, nl, scaled,
-                                      f32Constant(nb, nl, lowest)),
-            f32Constant(nb, nl, highest));
-        Value rounded = math::RoundEvenOp::create(nb, nl, clamped);
         return arith::AddFOp::create(
             nb, nl, arith::MulFOp::create(nb, nl, scale, rounded), offset);
       });
@@ -430,11 +488,73 @@ struct AdapterLowering : OpInterfaceConversionPattern<AdapterOpInterface> {
   }
 };
 
+/// qaf.lota_update: the Ŵ and z − μ that qaf.lota_linear multiplies by.
+struct LoTAUpdateLowering : OpConversionPattern<LoTAUpdateOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(LoTAUpdateOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    LoTAEffectiveWeight effective = buildLoTAEffectiveWeight(
+        rw, loc, op.getFormat(), op.getOmega().convertToDouble(),
+        adaptor.getCodes(), adaptor.getZeroPoints(), adaptor.getA(),
+        adaptor.getB());
+    Type zeroPointsType =
+        getTypeConverter()->convertType(op.getMovedZeroPoints().getType());
+    if (!zeroPointsType)
+      return rw.notifyMatchFailure(op, "unconvertible zero points");
+    rw.replaceOp(op, {effective.moves,
+                      castToTensorType(
+                          rw, loc,
+                          convertTensor(rw, loc, effective.zeroPoints,
+                                        getElementTypeOrSelf(zeroPointsType)),
+                          zeroPointsType)});
+    return success();
+  }
+};
+
+/// qaf.l4q_quantize: u and w̃ of L4Q's quantizer, [N, K] each.
+struct L4QQuantizeLowering : OpConversionPattern<L4QQuantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(L4QQuantizeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rw.getContext();
+    auto resultType = dyn_cast_if_present<RankedTensorType>(
+        getTypeConverter()->convertType(op.getCodes().getType()));
+    if (!resultType)
+      return rw.notifyMatchFailure(op, "unconvertible result type");
+    L4QQuantizer quantizer(op);
+    Value update = buildStaticFactorProduct(rw, loc, adaptor.getB(),
+                                            adaptor.getA(), rw.getF32Type());
+    L4QOperands operands = getL4QOperands(
+        context, adaptor.getWeight(), update, adaptor.getScales(),
+        adaptor.getOffsets(), static_cast<int64_t>(op.getGroupSize()), 2,
+        getAffineDimExpr(0, context), getAffineDimExpr(1, context));
+    SmallVector<OpFoldResult> sizes =
+        getAsIndexOpFoldResult(context, resultType.getShape());
+    Type elementType = resultType.getElementType();
+    auto build = [&](bool rounded) {
+      return buildMappedElementwise(
+          rw, loc, operands.values, operands.maps, sizes, elementType,
+          [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+            Value u = quantizer.normalize(nb, nl, args);
+            return convertScalar(nb, nl,
+                                 rounded ? quantizer.round(nb, nl, u) : u,
+                                 elementType, false, false);
+          });
+    };
+    rw.replaceOp(op, {build(false), build(true)});
+    return success();
+  }
+};
+
 } // namespace
 
 void populateAdapterPatterns(const TypeConverter &converter,
                              RewritePatternSet &patterns) {
   patterns.add<AdapterLowering>(converter, patterns.getContext());
+  patterns.add<LoTAUpdateLowering, L4QQuantizeLowering>(converter,
+                                                        patterns.getContext());
 }
 
 void registerAdapterAlgebraExternalModels(DialectRegistry &registry) {

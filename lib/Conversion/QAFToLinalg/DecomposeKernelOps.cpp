@@ -44,9 +44,9 @@ struct DecomposeKernelOpsPass
       weight.bits = static_cast<int64_t>(op.getBits());
       weight.groupSize = static_cast<int64_t>(op.getGroupSize());
       rewriter.setInsertionPoint(op);
-      rewriter.replaceOp(op, buildQuantizedContraction(rewriter, op.getLoc(),
-                                                       op.getInput(), weight,
-                                                       op.getInit()));
+      rewriter.replaceOp(op, buildQuantizedContraction(
+                                 rewriter, op.getLoc(), op.getInput(), weight,
+                                 op.getInit(), op.getTransposeWeight()));
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

@@ -5,7 +5,9 @@
 // A quantized linear layer never forms its dequantized weight: it becomes a
 // qaf.kernel.qlinear where the qaf_qlinear kernel computes the format, else
 // a contraction that dequantizes each code inside its body
-// (LinearAlgebraUtils' buildQuantizedMatMul decides, for LoTA-QAF too).
+// (LinearAlgebraUtils' buildQuantizedMatMul decides, for LoTA-QAF too). Its
+// input gradient, qaf.qlinear_transposed, is the same product with W
+// untransposed (the kernel op's transpose_weight).
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,32 +27,47 @@ using namespace mlir;
 namespace qaf {
 namespace {
 
-struct QLinearLowering : OpConversionPattern<QLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(QLinearOp op, OpAdaptor adaptor,
+/// The weight of a qaf.qlinear or qaf.qlinear_transposed (its NF codebook
+/// as a constant).
+template <typename Adaptor>
+QuantizedWeight getQuantizedWeight(OpBuilder &b, Location loc,
+                                   QuantFormatAttr format, Adaptor adaptor) {
+  QuantizedWeight weight;
+  weight.bits = format.getBits();
+  weight.groupSize = format.getGroupSize();
+  weight.codes = adaptor.getCodes();
+  weight.scales = adaptor.getScales();
+  weight.zeroPoints = adaptor.getZeroPoints();
+  if (format.getScheme() == QuantScheme::NormalFloat) {
+    ArrayRef<float> values = quant::getNormalFloatCodebook(weight.bits);
+    auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                      b.getF32Type());
+    weight.codebook =
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
+  }
+  return weight;
+}
+
+/// qaf.qlinear (x · Wᵀ) and qaf.qlinear_transposed (g · W, with optional
+/// moves): one builder, the product's orientation chosen by the op.
+template <typename OpTy>
+struct QuantizedProductLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                                 ConversionPatternRewriter &rw) const override {
     Location loc = op.getLoc();
     FailureOr<RankedTensorType> resultType =
-        getRankedResultType(*getTypeConverter(), rw, op);
+        getRankedResultType(*this->getTypeConverter(), rw, op);
     if (failed(resultType))
       return failure();
-    QuantFormatAttr format = op.getFormat();
-    QuantizedWeight weight;
-    weight.bits = format.getBits();
-    weight.groupSize = format.getGroupSize();
-    weight.codes = adaptor.getCodes();
-    weight.scales = adaptor.getScales();
-    weight.zeroPoints = adaptor.getZeroPoints();
-    if (format.getScheme() == QuantScheme::NormalFloat) {
-      ArrayRef<float> values = quant::getNormalFloatCodebook(weight.bits);
-      auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                        rw.getF32Type());
-      weight.codebook = arith::ConstantOp::create(
-          rw, loc, DenseElementsAttr::get(type, values));
-    }
-    Value product = buildQuantizedMatMul(rw, loc, adaptor.getInput(),
-                                         resultType->getShape().back(), weight,
-                                         resultType->getElementType());
+    QuantizedWeight weight =
+        getQuantizedWeight(rw, loc, op.getFormat(), adaptor);
+    constexpr bool transposed = std::is_same_v<OpTy, QLinearTransposedOp>;
+    if constexpr (transposed)
+      weight.moves = adaptor.getMoves();
+    Value product = buildQuantizedMatMul(
+        rw, loc, adaptor.getInput(), resultType->getShape().back(), weight,
+        resultType->getElementType(), transposed);
     rw.replaceOp(op, castToTensorType(rw, loc, product, *resultType));
     return success();
   }
@@ -60,7 +77,9 @@ struct QLinearLowering : OpConversionPattern<QLinearOp> {
 
 void populateQLinearPatterns(const TypeConverter &converter,
                              RewritePatternSet &patterns) {
-  patterns.add<QLinearLowering>(converter, patterns.getContext());
+  patterns.add<QuantizedProductLowering<QLinearOp>,
+               QuantizedProductLowering<QLinearTransposedOp>>(
+      converter, patterns.getContext());
 }
 
 } // namespace qaf

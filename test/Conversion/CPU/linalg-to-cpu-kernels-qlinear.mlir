@@ -44,3 +44,22 @@ func.func @on_tensors(%x: tensor<2x64xf32>, %s: tensor<8x2xf32>, %c: tensor<8x32
   %r = qaf.kernel.qlinear bits(4) group_size(32) input(%x : tensor<2x64xf32>) scales(%s : tensor<8x2xf32>) zero_points(%s : tensor<8x2xf32>) codes(%c : tensor<8x32xi8>) outs(%y : tensor<2x8xf32>) -> tensor<2x8xf32>
   return %r : tensor<2x8xf32>
 }
+
+// -----
+
+// transpose_weight calls qaf_qlinear_transposed with the same arguments,
+// N from x (the layer's output gradient, [M, N]) and K from y ([M, K]).
+// CHECK: func.func private @qaf_qlinear_transposed(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32)
+// CHECK-LABEL: func.func @transposed
+// CHECK-SAME: (%[[G:[^:]*]]: memref<?x8xf32>, %{{[^:]*}}: memref<8x2xf32>, %{{[^:]*}}: memref<8x32xi8>, %[[DX:[^:]*]]: memref<?x64xf32>)
+// CHECK: memref.extract_aligned_pointer_as_index %[[G]]
+// CHECK: %[[ROWS:.*]] = arith.index_cast %sizes{{[_0-9]*}}#0 : index to i64
+// CHECK: %[[N:.*]] = arith.index_cast %sizes{{[_0-9]*}}#1 : index to i64
+// CHECK: memref.extract_aligned_pointer_as_index %[[DX]]
+// CHECK: %[[K:.*]] = arith.index_cast %sizes{{[_0-9]*}}#1 : index to i64
+// CHECK: call @qaf_qlinear_transposed(%[[ROWS]], %[[N]], %[[K]], {{.*}}, %c4_i64, %c32_i64, %c1_i32)
+// CHECK-NOT: qaf.kernel
+func.func @transposed(%g: memref<?x8xf32>, %s: memref<8x2xf32>, %c: memref<8x32xi8>, %dx: memref<?x64xf32>) {
+  qaf.kernel.qlinear bits(4) group_size(32) input(%g : memref<?x8xf32>) scales(%s : memref<8x2xf32>) zero_points(%s : memref<8x2xf32>) codes(%c : memref<8x32xi8>) outs(%dx : memref<?x64xf32>) transpose_weight
+  return
+}

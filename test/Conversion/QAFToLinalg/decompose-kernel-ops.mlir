@@ -44,3 +44,21 @@ func.func @on_buffers(%x: memref<2x64xf32>, %s: memref<8x2xf32>, %c: memref<8x32
   qaf.kernel.qlinear bits(4) group_size(32) input(%x : memref<2x64xf32>) scales(%s : memref<8x2xf32>) zero_points(%s : memref<8x2xf32>) codes(%c : memref<8x32xi8>) outs(%y : memref<2x8xf32>)
   return
 }
+
+// -----
+
+// With transpose_weight the contraction runs over W's rows: loops (m, k, n)
+// read W at (n, k) = (d2, d1), the gradient at (m, n) = (d0, d2).
+// CHECK-DAG: #[[$G:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[$TGROUP:.*]] = affine_map<(d0, d1, d2) -> (d2, d1 floordiv 32)>
+// CHECK-DAG: #[[$TBYTE:.*]] = affine_map<(d0, d1, d2) -> (d2, d1 floordiv 2)>
+// CHECK-DAG: #[[$TOUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @transposed
+// CHECK: linalg.generic {indexing_maps = [#[[$G]], #[[$TGROUP]], #[[$TGROUP]], #[[$TBYTE]], #[[$TOUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins({{.*}} : tensor<?x8xf32>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<8x32xi8>) outs({{.*}} : tensor<?x64xf32>)
+// The code's position in its byte comes from k, loop d1.
+// CHECK: linalg.index 1
+// CHECK-NOT: qaf.kernel
+func.func @transposed(%g: tensor<?x8xf32>, %s: tensor<8x2xf32>, %c: tensor<8x32xi8>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %y = qaf.kernel.qlinear bits(4) group_size(32) input(%g : tensor<?x8xf32>) scales(%s : tensor<8x2xf32>) zero_points(%s : tensor<8x2xf32>) codes(%c : tensor<8x32xi8>) outs(%init : tensor<?x64xf32>) transpose_weight -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}

@@ -383,3 +383,51 @@ func.func @qbara_scale_inf(%x: tensor<2x128xf32>, %a: tensor<4x64xf32>, %b: tens
   %y = qaf.qbara %x, %a, %b {pool = 2 : i64, scale = 0x7FF0000000000000 : f64} : (tensor<2x128xf32>, tensor<4x64xf32>, tensor<4x4xf32>) -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+func.func @qlinear_transposed_wrong_result(%g: tensor<2x8xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear_transposed' op the result has 96 features, the codes hold 128}}
+  %x = qaf.qlinear_transposed %g, %c, %s zero_points(%z) {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<2x8xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x96xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_transposed_wrong_input(%g: tensor<2x9xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %z: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.qlinear_transposed' op the input has 9 features, the weights take 8}}
+  %x = qaf.qlinear_transposed %g, %c, %s zero_points(%z) {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<2x9xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x128xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_transposed_nf_moves(%g: tensor<2x8xf32>, %c: tensor<8x64xui8>, %s: tensor<8x2xf32>, %m: tensor<8x128xi8>) {
+  // expected-error @+1 {{'qaf.qlinear_transposed' op moves shift integer codes; the nf scheme has none}}
+  %x = qaf.qlinear_transposed %g, %c, %s moves(%m) {format = #qaf.qformat<bits = 4, group_size = 64, scheme = nf>} : (tensor<2x8xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x128xi8>) -> tensor<2x128xf32>
+  return
+}
+
+// -----
+
+func.func @lota_update_wrong_moves(%c: tensor<8x64xui8>, %z: tensor<8x2xf32>, %a: tensor<4x128xi8>, %b: tensor<8x4xi8>) {
+  // expected-error @+1 {{'qaf.lota_update' op moves must have shape [8, 128], not 'tensor<8x64xi8>'}}
+  %m:2 = qaf.lota_update %c, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 3.0 : f64} : (tensor<8x64xui8>, tensor<8x2xf32>, tensor<4x128xi8>, tensor<8x4xi8>) -> (tensor<8x64xi8>, tensor<8x2xf32>)
+  return
+}
+
+// -----
+
+func.func @lota_update_omega_too_large(%c: tensor<8x64xui8>, %z: tensor<8x2xf32>, %a: tensor<4x128xi8>, %b: tensor<8x4xi8>) {
+  // expected-error @+1 {{'qaf.lota_update' op threshold omega must be in (0, rank = 4), not 4}}
+  %m:2 = qaf.lota_update %c, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 4.0 : f64} : (tensor<8x64xui8>, tensor<8x2xf32>, tensor<4x128xi8>, tensor<8x4xi8>) -> (tensor<8x128xi8>, tensor<8x2xf32>)
+  return
+}
+
+// -----
+
+func.func @l4q_quantize_wrong_result(%w: tensor<128x8xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{'qaf.l4q_quantize' op result must have shape [8, 128], not 'tensor<128x8xf32>'}}
+  %r:2 = qaf.l4q_quantize %w, %a, %b, %s, %s {bits = 4 : i64, group_size = 64 : i64, alpha = 1.0 : f64} : (tensor<128x8xf32>, tensor<4x128xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>) -> (tensor<8x128xf32>, tensor<128x8xf32>)
+  return
+}

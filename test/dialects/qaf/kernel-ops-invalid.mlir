@@ -122,3 +122,11 @@ func.func @strided_rows(%x: memref<2x128xf32, strided<[1, 2]>>, %s: memref<8x2xf
   qaf.kernel.qlinear bits(4) group_size(64) input(%x : memref<2x128xf32, strided<[1, 2]>>) scales(%s : memref<8x2xf32>) zero_points(%s : memref<8x2xf32>) codes(%c : memref<8x64xi8>) outs(%y : memref<2x8xf32>)
   return
 }
+
+// -----
+
+func.func @transposed_wrong_init(%g: tensor<2x8xf32>, %s: tensor<8x2xf32>, %c: tensor<8x64xi8>, %y: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{init has 8 columns, the codes hold 128 codes per row}}
+  %r = qaf.kernel.qlinear bits(4) group_size(64) input(%g : tensor<2x8xf32>) scales(%s : tensor<8x2xf32>) zero_points(%s : tensor<8x2xf32>) codes(%c : tensor<8x64xi8>) outs(%y : tensor<2x8xf32>) transpose_weight -> tensor<2x8xf32>
+  return %r : tensor<2x8xf32>
+}

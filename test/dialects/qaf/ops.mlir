@@ -47,3 +47,20 @@ func.func @dynamic_features(%x: tensor<?x?xf32>, %c: tensor<8x64xui8>, %s: tenso
   %y = qaf.qlinear %x, %c, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<?x?xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }
+
+// The ops the gradient rules emit: the transposed product (zero points and
+// moves optional), LoTA-QAF's effective weight and L4Q's quantizer.
+// CHECK-LABEL: func.func @gradient_ops
+// CHECK: qaf.qlinear_transposed %{{.*}}, %{{.*}}, %{{.*}} zero_points(%{{.*}}) moves(%{{.*}}) {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<?x96xf32>, tensor<96x64xui8>, tensor<96x2xf32>, tensor<96x2xf32>, tensor<96x128xi8>) -> tensor<?x128xf32>
+// CHECK: qaf.qlinear_transposed %{{.*}}, %{{.*}}, %{{.*}} {format = #qaf.qformat<bits = 4, group_size = 64, scheme = nf>} : (tensor<?x96xf32>, tensor<96x64xui8>, tensor<96x2xf32>) -> tensor<?x128xf32>
+// CHECK: %{{.*}}, %{{.*}} = qaf.lota_update {{.*}} {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 1.200000e+01 : f64} : (tensor<96x64xui8>, tensor<96x2xf32>, tensor<16x128xi8>, tensor<96x16xi8>) -> (tensor<96x128xi8>, tensor<96x2xf32>)
+// CHECK: %{{.*}}, %{{.*}} = qaf.l4q_quantize {{.*}} {alpha = 1.000000e+00 : f64, bits = 4 : i64, group_size = 64 : i64} : (tensor<128x96xf32>, tensor<8x128xf32>, tensor<96x8xf32>, tensor<96x2xf32>, tensor<96x2xf32>) -> (tensor<96x128xf32>, tensor<96x128xf32>)
+func.func @gradient_ops(%g: tensor<?x96xf32>, %codes: tensor<96x64xui8>, %s: tensor<96x2xf32>, %z: tensor<96x2xf32>,
+                        %moves: tensor<96x128xi8>, %at: tensor<16x128xi8>, %bt: tensor<96x16xi8>,
+                        %w0: tensor<128x96xf32>, %a: tensor<8x128xf32>, %b: tensor<96x8xf32>) {
+  %0 = qaf.qlinear_transposed %g, %codes, %s zero_points(%z) moves(%moves) {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<?x96xf32>, tensor<96x64xui8>, tensor<96x2xf32>, tensor<96x2xf32>, tensor<96x128xi8>) -> tensor<?x128xf32>
+  %1 = qaf.qlinear_transposed %g, %codes, %s {format = #qaf.qformat<bits = 4, group_size = 64, scheme = nf>} : (tensor<?x96xf32>, tensor<96x64xui8>, tensor<96x2xf32>) -> tensor<?x128xf32>
+  %2:2 = qaf.lota_update %codes, %z, %at, %bt {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>, omega = 12.0 : f64} : (tensor<96x64xui8>, tensor<96x2xf32>, tensor<16x128xi8>, tensor<96x16xi8>) -> (tensor<96x128xi8>, tensor<96x2xf32>)
+  %3:2 = qaf.l4q_quantize %w0, %a, %b, %s, %z {bits = 4 : i64, group_size = 64 : i64, alpha = 1.0 : f64} : (tensor<128x96xf32>, tensor<8x128xf32>, tensor<96x8xf32>, tensor<96x2xf32>, tensor<96x2xf32>) -> (tensor<96x128xf32>, tensor<96x128xf32>)
+  return
+}

@@ -56,6 +56,18 @@ void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X, int64_t ldx,
                  int64_t moves, int64_t movesStride, int64_t Y, int64_t ldy,
                  int64_t bits, int64_t groupSize, int32_t accumulate);
 
+/// X[M,K] = G[M,N] · dequant(W) (or X += with `accumulate`): the product with
+/// the quantized W of qaf_qlinear (same weight arguments) untransposed, the
+/// input gradient of its layer. Never forms the whole dequantized W: each
+/// thread dequantizes a block of whole groups of columns at a time.
+void qaf_qlinear_transposed(int64_t M, int64_t N, int64_t K, int64_t G,
+                            int64_t ldg, int64_t codes, int64_t codesStride,
+                            int64_t scales, int64_t scalesStride, int64_t zeros,
+                            int64_t zerosStride, int64_t moves,
+                            int64_t movesStride, int64_t X, int64_t ldx,
+                            int64_t bits, int64_t groupSize,
+                            int32_t accumulate);
+
 /// Forces a kernel path: "avx512", "avx2" or "generic"; NULL or "" restores
 /// the automatic choice (which honours QAF_CPU). A path this CPU lacks is
 /// refused with a message on stderr and the best supported one is used.

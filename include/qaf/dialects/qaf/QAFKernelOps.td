@@ -36,6 +36,9 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
     `zero_points` [N, K/g], and `q` the codes: `codes` is [N, K·bits/8]
     bytes, a bit stream per row with the first code in the lowest bits.
     `moves` (LoTA-QAF's ternary update Ŵ, int8 [N, K]) is optional.
+    With `transpose_weight`, the product is with W itself (a layer's input
+    gradient): `init[m, k] += Σ_n input[m, n] · w[n, k]`, `input` [M, N]
+    and `init` [M, K].
 
     Only what the kernel computes is admitted: f32 activations, scales,
     zero points and accumulator; 2, 3, 4 or 8 bits; groups of whole bytes
@@ -63,7 +66,8 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
                    QAF_KernelByteMatrix:$codes,
                    QAF_KernelF32Matrix:$init,
                    ConfinedAttr<I64Attr, [IntIsOneOf<[2, 3, 4, 8]>]>:$bits,
-                   ConfinedAttr<I64Attr, [IntPositive]>:$group_size);
+                   ConfinedAttr<I64Attr, [IntPositive]>:$group_size,
+                   UnitAttr:$transpose_weight);
   let results = (outs Optional<TensorRankOf<[F32], [2]>>:$result);
   let assemblyFormat = [{
     `bits` `(` $bits `)` `group_size` `(` $group_size `)`
@@ -73,6 +77,7 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
     (`moves` `(` $moves^ `:` type($moves) `)`)?
     `codes` `(` $codes `:` type($codes) `)`
     `outs` `(` $init `:` type($init) `)`
+    (`transpose_weight` $transpose_weight^)?
     attr-dict (`->` type($result)^)?
   }];
   let builders = [
@@ -80,7 +85,8 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
     OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$scales,
                    "::mlir::Value":$zeroPoints, "::mlir::Value":$moves,
                    "::mlir::Value":$codes, "::mlir::Value":$init,
-                   "int64_t":$bits, "int64_t":$groupSize)>
+                   "int64_t":$bits, "int64_t":$groupSize,
+                   CArg<"bool", "false">:$transposeWeight)>
   ];
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() {

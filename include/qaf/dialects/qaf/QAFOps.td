@@ -206,6 +206,89 @@ def QAF_QBaRAOp : QAF_Op<"qbara",
   let results = (outs QAF_FloatTensor:$output);
 }
 
+//===----------------------------------------------------------------------===//
+// What the gradient rules of the ops above emit (lib/Autodiff/QAFGradients.cpp)
+//===----------------------------------------------------------------------===//
+
+def QAF_QLinearTransposedOp : QAF_Op<"qlinear_transposed",
+    [AttrSizedOperandSegments]> {
+  let summary = "x = g · dequant(W): the input gradient of a quantized layer";
+  let description = [{
+    The product with the quantized weight W [N, K] untransposed: `input`
+    is [..., N] (the gradient of a `qaf.qlinear`'s output), the result
+    [..., K] (the gradient of its input). Codes, scales and zero points are
+    those of `qaf.qlinear`; `moves` (int8 [N, K], LoTA-QAF's ternary update
+    Ŵ, with `asym`/`sym` only) is added to the codes:
+    w = s·((q + move) − z). The lowering multiplies straight from the packed
+    codes; the dequantized W is never formed.
+    ```mlir
+    %dx = qaf.qlinear_transposed %dy, %codes, %scales zero_points(%zeros)
+            {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>}
+          : (tensor<?x1536xf32>, tensor<1536x288xui8>, tensor<1536x9xf32>,
+             tensor<1536x9xf32>) -> tensor<?x576xf32>
+    ```
+  }];
+  let arguments = (ins QAF_FloatTensor:$input, QAF_CodesTensor:$codes,
+                   QAF_FloatTensor:$scales,
+                   Optional<QAF_FloatTensor>:$zero_points,
+                   Optional<QAF_TernaryTensor>:$moves,
+                   QAF_QuantFormatAttr:$format);
+  let results = (outs QAF_FloatTensor:$output);
+  // Two optional operands: each is named, so that either may be absent.
+  let assemblyFormat = [{
+    $input `,` $codes `,` $scales
+    (`zero_points` `(` $zero_points^ `)`)? (`moves` `(` $moves^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def QAF_LoTAUpdateOp : QAF_Op<"lota_update"> {
+  let summary = "LoTA-QAF's effective weight: the code moves Ŵ and z − μ";
+  let description = [{
+    METHODS.md §1: what `qaf.lota_linear` with the same operands multiplies
+    by, as a quantized weight with moved codes: `moves` is Ŵ (int8 [N, K],
+    ±1 where |B_T·A_T| > omega and the code can move, else 0) and
+    `zero_points` is z − μ [N, K/group_size]. The input gradient of a
+    LoTA-QAF layer multiplies by it (`qaf.qlinear_transposed`).
+    ```mlir
+    %moves, %zeros2 = qaf.lota_update %codes, %zeros, %a, %b
+        {format = #qaf.qformat<bits = 4, group_size = 32, scheme = asym>,
+         omega = 6.0 : f64}
+      : (tensor<40x48xui8>, tensor<40x3xf32>, tensor<8x96xi8>,
+         tensor<40x8xi8>) -> (tensor<40x96xi8>, tensor<40x3xf32>)
+    ```
+  }];
+  let arguments = (ins QAF_CodesTensor:$codes, QAF_FloatTensor:$zero_points,
+                   QAF_TernaryTensor:$a, QAF_TernaryTensor:$b,
+                   QAF_QuantFormatAttr:$format,
+                   QAF_PositiveFiniteF64Attr:$omega);
+  let results = (outs QAF_TernaryTensor:$moves,
+                      QAF_FloatTensor:$moved_zero_points);
+}
+
+def QAF_L4QQuantizeOp : QAF_Op<"l4q_quantize"> {
+  let summary = "L4Q's fake quantizer: u and w̃ of W0ᵀ + α·B·A";
+  let description = [{
+    METHODS.md §2 with the operands and attributes of `qaf.l4q_linear`:
+    `normalized` is u = (W0ᵀ + α·B·A − β)/s and `codes` is
+    w̃ = round(clamp(u, Q_N, Q_P)) (float integers), both [N, K]: what the
+    straight-through gradients of L4Q read (the layer's weight is
+    W_q = s·w̃ + β). One layer's dense weight, formed for its backward.
+    ```mlir
+    %u, %codes = qaf.l4q_quantize %w, %a, %b, %s, %beta
+        {alpha = 1.0 : f64, bits = 4 : i64, group_size = 32 : i64}
+      : (tensor<96x40xf32>, tensor<4x96xf32>, tensor<40x4xf32>,
+         tensor<40x3xf32>, tensor<40x3xf32>)
+        -> (tensor<40x96xf32>, tensor<40x96xf32>)
+    ```
+  }];
+  let arguments = (ins QAF_FloatTensor:$weight, QAF_FloatTensor:$a,
+                   QAF_FloatTensor:$b, QAF_FloatTensor:$scales,
+                   QAF_FloatTensor:$offsets, QAF_BitsAttr:$bits,
+                   QAF_PositiveI64Attr:$group_size, QAF_FiniteF64Attr:$alpha);
+  let results = (outs QAF_FloatTensor:$normalized, QAF_FloatTensor:$codes);
+}
+
 // Micro-kernel ops: computations a target may hand to a library kernel.
 include "qaf/dialects/qaf/QAFKernelOps.td"
 

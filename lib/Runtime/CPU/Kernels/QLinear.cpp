@@ -313,6 +313,23 @@ void computeGroupSums(const float *x, int64_t m, int64_t k, int64_t ldx,
     }
 }
 
+/// The dequantized block W[:, k0 : k0 + cols] as [N, cols] (ld = cols), for
+/// a block of whole groups.
+void dequantizeColumnBlock(const QuantizedWeight &w, int64_t n, int64_t k0,
+                           int64_t cols, float *block) {
+  uint8_t *codes = static_cast<uint8_t *>(alloca(w.groupSize));
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t begin = k0; begin < k0 + cols; begin += w.groupSize) {
+      unpackCodes(w, row, begin, w.groupSize, codes);
+      int64_t g = begin / w.groupSize;
+      float s = w.scales[row * w.scalesStride + g];
+      float z = w.zeros[row * w.zerosStride + g];
+      float *out = block + row * cols + (begin - k0);
+      for (int64_t i = 0; i < w.groupSize; ++i)
+        out[i] = (float(codes[i]) - z) * s;
+    }
+}
+
 // A thread's scratch memory, kept between calls (the GEMM's packing buffer
 // is separate): the calling thread's split x in the decode regime, each
 // thread's dequantized panel in the prefill regime; a call uses one or the
@@ -342,6 +359,27 @@ float *scratchBuffer(int64_t floats) {
 
 using namespace qaf::cpu;
 
+namespace {
+
+QuantizedWeight makeQuantizedWeight(int64_t codes, int64_t codesStride,
+                                    int64_t scales, int64_t scalesStride,
+                                    int64_t zeros, int64_t zerosStride,
+                                    int64_t moves, int64_t movesStride,
+                                    int64_t bits, int64_t groupSize) {
+  return {reinterpret_cast<const uint8_t *>(codes),
+          codesStride,
+          reinterpret_cast<const float *>(scales),
+          scalesStride,
+          reinterpret_cast<const float *>(zeros),
+          zerosStride,
+          reinterpret_cast<const int8_t *>(moves),
+          movesStride,
+          int(bits),
+          groupSize};
+}
+
+} // namespace
+
 QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
                          int64_t ldx, int64_t codes, int64_t codesStride,
                          int64_t scales, int64_t scalesStride, int64_t zeros,
@@ -350,16 +388,9 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
                          int64_t bits, int64_t groupSize, int32_t accumulate) {
   if (M <= 0 || N <= 0)
     return;
-  QuantizedWeight w{reinterpret_cast<const uint8_t *>(codes),
-                    codesStride,
-                    reinterpret_cast<const float *>(scales),
-                    scalesStride,
-                    reinterpret_cast<const float *>(zeros),
-                    zerosStride,
-                    reinterpret_cast<const int8_t *>(moves),
-                    movesStride,
-                    int(bits),
-                    groupSize};
+  QuantizedWeight w =
+      makeQuantizedWeight(codes, codesStride, scales, scalesStride, zeros,
+                          zerosStride, moves, movesStride, bits, groupSize);
   const float *x = reinterpret_cast<const float *>(X);
   float *y = reinterpret_cast<float *>(Y);
   int threads = threadsForWork(double(M) * double(N) * double(K));
@@ -414,5 +445,59 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
     GemmTile tile{M,     cols, K,      x,   ldx,
                   panel, cols, y + n0, ldy, accumulate != 0};
     gemmOnThisThread(tile);
+  }
+}
+
+/// X[M,K] = G[M,N] · dequant(W) (the input gradient of qaf_qlinear's layer):
+/// each thread dequantizes blocks of whole groups of columns, W[:, k0 : k0 +
+/// cols] as [N, cols], and multiplies G with them into its own columns of X,
+/// so no thread forms more than one block and none writes another's columns.
+QAF_API void qaf_qlinear_transposed(
+    int64_t M, int64_t N, int64_t K, int64_t G, int64_t ldg, int64_t codes,
+    int64_t codesStride, int64_t scales, int64_t scalesStride, int64_t zeros,
+    int64_t zerosStride, int64_t moves, int64_t movesStride, int64_t X,
+    int64_t ldx, int64_t bits, int64_t groupSize, int32_t accumulate) {
+  if (M <= 0 || K <= 0)
+    return;
+  QuantizedWeight w =
+      makeQuantizedWeight(codes, codesStride, scales, scalesStride, zeros,
+                          zerosStride, moves, movesStride, bits, groupSize);
+  const float *g = reinterpret_cast<const float *>(G);
+  float *x = reinterpret_cast<float *>(X);
+  // Blocks of at least kPanel columns, in whole groups.
+  int64_t blockColumns = (kPanel + groupSize - 1) / groupSize * groupSize;
+  int64_t blocks = (K + blockColumns - 1) / blockColumns;
+  int threads = threadsForWork(double(M) * double(N) * double(K));
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    int64_t k0 = b * blockColumns;
+    int64_t cols = K - k0 < blockColumns ? K - k0 : blockColumns;
+    float *out = x + k0;
+    if (!accumulate)
+      for (int64_t r = 0; r < M; ++r)
+        std::memset(out + r * ldx, 0, sizeof(float) * cols);
+    float *block = scratchBuffer(N * cols);
+    if (block) {
+      dequantizeColumnBlock(w, N, k0, cols, block);
+      GemmTile tile{M, cols, N, g, ldg, block, cols, out, ldx, true};
+      gemmOnThisThread(tile);
+      continue;
+    }
+    // No memory for a block: one row of W at a time (a group on the stack).
+    float *row = static_cast<float *>(alloca(sizeof(float) * cols));
+    for (int64_t n = 0; n < N; ++n) {
+      dequantizeColumnBlock(
+          QuantizedWeight{w.codes + n * w.codesStride, 0,
+                          w.scales + n * w.scalesStride, 0,
+                          w.zeros + n * w.zerosStride, 0,
+                          w.moves ? w.moves + n * w.movesStride : nullptr, 0,
+                          w.bits, w.groupSize},
+          1, k0, cols, row);
+      for (int64_t r = 0; r < M; ++r) {
+        float scale = g[r * ldg + n];
+        for (int64_t i = 0; i < cols; ++i)
+          out[r * ldx + i] += scale * row[i];
+      }
+    }
   }
 }
