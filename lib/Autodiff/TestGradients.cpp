@@ -4,15 +4,14 @@
 //
 // `qaf-test-gradients` turns each function `(args) -> r` of onnx ops into
 // `(args, seed) -> (r, dL/d arg...)` with L = sum(r * seed): it walks the
-// body backwards, calls each op's GradientOpInterface rule and adds up the
-// gradients of values used more than once. It exists to test the rules (a
-// lit test for the emitted ops, a numeric one against finite differences);
-// the training step will use the same interface.
+// body backwards (qaf::buildReverseMode, the walk the training step uses
+// too), calling each op's GradientOpInterface rule. It exists to test the
+// rules (a lit test for the emitted ops, a numeric one against finite
+// differences).
 //
 //===----------------------------------------------------------------------===//
 
-#include "ONNXGraphBuilder.h"
-
+#include "qaf/Autodiff/ReverseMode.h"
 #include "qaf/Interfaces/GradientOpInterface.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -36,48 +35,23 @@ LogicalResult appendReversePass(func::FuncOp func) {
   unsigned numArguments = body.getNumArguments();
   Value seed = body.addArgument(result.getType(), func.getLoc());
 
-  DenseMap<Value, Value> gradients;
-  gradients[result] = seed;
+  SmallVector<Value> floatArguments;
+  for (BlockArgument argument : body.getArguments().take_front(numArguments))
+    if (isa<FloatType>(getElementTypeOrSelf(argument.getType())))
+      floatArguments.push_back(argument);
   OpBuilder builder(ret);
-  auto accumulate = [&](Value value, Value gradient) {
-    Value &sum = gradients[value];
-    if (!sum) {
-      sum = gradient;
-      return success();
-    }
-    ONNXGraphBuilder graph(builder, value.getLoc());
-    sum = graph.create<onnx::AddOp>({sum, gradient});
-    return failure(graph.failed());
-  };
-
-  SmallVector<Operation *> forward = llvm::map_to_vector(
-      body.without_terminator(), [](Operation &op) { return &op; });
-  for (Operation *op : llvm::reverse(forward)) {
-    SmallVector<Value> resultGradients = llvm::map_to_vector(
-        op->getResults(), [&](Value r) { return gradients.lookup(r); });
-    if (llvm::all_of(resultGradients, [](Value g) { return !g; }))
-      continue;
-    auto rule = dyn_cast<GradientOpInterface>(op);
-    if (!rule)
-      return op->emitError() << "no gradient rule for '" << op->getName()
-                             << "' on the path to the result";
-    SmallVector<Value> operandGradients;
-    if (failed(rule.buildGradients(builder, resultGradients, operandGradients)))
-      return failure();
-    for (auto [operand, gradient] :
-         llvm::zip_equal(op->getOperands(), operandGradients))
-      if (gradient && failed(accumulate(operand, gradient)))
-        return failure();
-  }
+  FailureOr<SmallVector<Value>> gradients =
+      buildReverseMode(builder, body, {{result, seed}}, floatArguments);
+  if (failed(gradients))
+    return failure();
 
   SmallVector<Value> results = {result};
-  for (unsigned i = 0; i < numArguments; ++i) {
-    Value argument = body.getArgument(i);
-    if (!isa<FloatType>(getElementTypeOrSelf(argument.getType())))
-      continue;
-    Value gradient = gradients.lookup(argument);
+  for (auto [argument, gradient] :
+       llvm::zip_equal(floatArguments, *gradients)) {
     if (!gradient)
-      return func.emitError() << "argument " << i << " gets no gradient";
+      return func.emitError()
+             << "argument " << cast<BlockArgument>(argument).getArgNumber()
+             << " gets no gradient";
     results.push_back(gradient);
   }
   ret->setOperands(results);
