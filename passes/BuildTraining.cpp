@@ -103,10 +103,10 @@ struct CausalLMLoss {
   Value tokenLossSum;
   /// The number of labelled tokens (labels ≥ 0), 0-d f32.
   Value tokenCount;
-  /// tokenLossSum / max(tokenCount, 1), 0-d f32.
+  /// For training (else null): tokenLossSum / max(tokenCount, 1), 0-d f32,
+  /// and its gradient at the logits, (softmax − onehot(label))·[label ≥ 0]
+  /// / max(count, 1), [B, S, V].
   Value meanLoss;
-  /// ∂ meanLoss / ∂ logits = (softmax − onehot(label))·[label ≥ 0] /
-  /// max(count, 1), [B, S, V]; null unless asked for.
   Value logitsGradient;
 };
 
@@ -116,7 +116,7 @@ struct CausalLMLoss {
 /// backward pass needs no rule for the loss's own ops).
 FailureOr<CausalLMLoss> buildCausalLMLoss(OpBuilder &builder, Location loc,
                                           Value logits, Value labels,
-                                          bool withGradient) {
+                                          bool forTraining) {
   ONNXGraphBuilder graph(builder, loc);
   auto i64 = [&](int64_t value) {
     return builder.getNamedAttr("axis", builder.getI64IntegerAttr(value));
@@ -139,10 +139,10 @@ FailureOr<CausalLMLoss> buildCausalLMLoss(OpBuilder &builder, Location loc,
   CausalLMLoss loss;
   loss.tokenLossSum = sumAll(graph, builder, tokenLosses);
   loss.tokenCount = sumAll(graph, builder, mask);
-  Value denominator = graph.create<onnx::MaxOp>(
-      {loss.tokenCount, createF32Scalar(builder, loc, 1.0)});
-  loss.meanLoss = graph.create<onnx::DivOp>({loss.tokenLossSum, denominator});
-  if (withGradient) {
+  if (forTraining) {
+    Value denominator = graph.create<onnx::MaxOp>(
+        {loss.tokenCount, createF32Scalar(builder, loc, 1.0)});
+    loss.meanLoss = graph.create<onnx::DivOp>({loss.tokenLossSum, denominator});
     int64_t vocabulary = cast<RankedTensorType>(logits.getType()).getDimSize(2);
     Value classes =
         graph.create<onnx::RangeOp>({createI64Scalar(builder, loc, 0),
@@ -368,7 +368,7 @@ private:
     Value labels = appendInput(evalStep, getLabelsType(logits), "labels");
     OpBuilder builder(ret);
     FailureOr<CausalLMLoss> loss = buildCausalLMLoss(
-        builder, evalStep.getLoc(), logits, labels, /*withGradient=*/false);
+        builder, evalStep.getLoc(), logits, labels, /*forTraining=*/false);
     if (failed(loss))
       return failure();
     ONNXGraphBuilder graph(builder, evalStep.getLoc());
@@ -397,7 +397,7 @@ private:
 
     OpBuilder builder(ret);
     FailureOr<CausalLMLoss> loss =
-        buildCausalLMLoss(builder, loc, logits, labels, /*withGradient=*/true);
+        buildCausalLMLoss(builder, loc, logits, labels, /*forTraining=*/true);
     if (failed(loss))
       return failure();
     FailureOr<SmallVector<Value>> gradients = buildReverseMode(
@@ -426,17 +426,19 @@ private:
 
     ONNXGraphBuilder graph(builder, loc);
     Value one = createI64Scalar(builder, loc, 1);
-    Value microBatches = createI64Scalar(builder, loc, accumulate);
-    Value optimizerStep = graph.create<onnx::AddOp>(
-        {graph.create<onnx::DivOp>({step, microBatches}), one});
+    Value optimizerStep;
     // The last micro-batch of an optimizer step applies it.
     Value applies;
-    if (accumulate > 1) {
-      Value completed = graph.create<onnx::MulOp>(
-          {graph.create<onnx::DivOp>({step, microBatches}), microBatches});
+    if (accumulate == 1) {
+      optimizerStep = graph.create<onnx::AddOp>({step, one});
+    } else {
+      Value microBatches = createI64Scalar(builder, loc, accumulate);
+      Value completedSteps = graph.create<onnx::DivOp>({step, microBatches});
+      optimizerStep = graph.create<onnx::AddOp>({completedSteps, one});
+      Value phase = graph.create<onnx::SubOp>(
+          {step, graph.create<onnx::MulOp>({completedSteps, microBatches})});
       applies = graph.create<onnx::EqualOp>(
-          {graph.create<onnx::SubOp>({step, completed}),
-           createI64Scalar(builder, loc, accumulate - 1)});
+          {phase, createI64Scalar(builder, loc, accumulate - 1)});
     }
 
     SmallVector<Value> results = {loss->meanLoss};
@@ -467,7 +469,10 @@ private:
     // Clipping by the global norm over every trainable parameter, as
     // torch.nn.utils.clip_grad_norm_: scale by min(1, max / (norm + 1e-6)).
     // t-SignSGD reads only the order of |g|, so scaling it is skipped.
-    if (maxGradNorm > 0) {
+    bool anyAdamW = llvm::any_of(parameters, [](const Parameter &parameter) {
+      return parameter.optimizer == Optimizer::AdamW;
+    });
+    if (maxGradNorm > 0 && anyAdamW) {
       Value sumOfSquares;
       for (Value gradient : steps) {
         Value squares = sumAll(graph, builder,
