@@ -11,8 +11,9 @@
 // value of such an argument is a result of `@train_step` tied to it by
 // `qaf.updates = "<name>"` (as IREE's tied operands and XLA's input-output
 // aliases), so the passes that follow and the tests see plain values; the
-// lowering stores each tied result into its argument's buffer instead of
-// returning it, which is what makes the update in place.
+// lowering is to store each tied result into its argument's buffer instead
+// of returning it, which is what makes the update in place (and the
+// artifact writer to count a tied argument as a parameter).
 //
 // `step` counts the train_step calls before this one. With accumulate = k
 // micro-batches, optimizer step t = step / k + 1; each call adds its
