@@ -326,6 +326,8 @@ private:
   static Value appendInput(func::FuncOp func, Type type, StringRef name) {
     Builder builder(func.getContext());
     unsigned index = func.getNumArguments();
+    // Inserting fails only where a body cannot take an argument; a
+    // func.func's single block can.
     (void)func.insertArgument(
         index, type,
         builder.getDictionaryAttr({builder.getNamedAttr(
@@ -450,12 +452,14 @@ private:
       updates.push_back(argumentName.str());
     };
 
-    // Accumulated means.
-    SmallVector<Value> steps(*gradients);
+    // The gradients the optimizers apply: the means over the micro-batches,
+    // clipped.
+    SmallVector<Value> updateGradients(*gradients);
     if (accumulate > 1) {
       Value scale = createF32Scalar(builder, loc, 1.0 / accumulate);
       Value zero = createF32Scalar(builder, loc, 0.0);
-      for (auto [parameter, gradient] : llvm::zip_equal(parameters, steps)) {
+      for (auto [parameter, gradient] :
+           llvm::zip_equal(parameters, updateGradients)) {
         auto type = cast<RankedTensorType>(gradient.getType());
         FailureOr<Value> sum = addState(parameter, "grad_accum", type);
         if (failed(sum))
@@ -475,7 +479,7 @@ private:
     });
     if (maxGradNorm > 0 && anyAdamW) {
       Value sumOfSquares;
-      for (Value gradient : steps) {
+      for (Value gradient : updateGradients) {
         Value squares = sumAll(graph, builder,
                                graph.create<onnx::MulOp>({gradient, gradient}));
         sumOfSquares = sumOfSquares
@@ -489,7 +493,8 @@ private:
                {createF32Scalar(builder, loc, maxGradNorm),
                 graph.create<onnx::AddOp>(
                     {norm, createF32Scalar(builder, loc, 1e-6)})})});
-      for (auto [parameter, gradient] : llvm::zip_equal(parameters, steps))
+      for (auto [parameter, gradient] :
+           llvm::zip_equal(parameters, updateGradients))
         if (parameter.optimizer == Optimizer::AdamW)
           gradient = graph.create<onnx::MulOp>({gradient, coefficient});
     }
@@ -503,7 +508,7 @@ private:
     SmallVector<std::pair<Value, std::string>> newParameters;
     for (auto [index, parameter] : llvm::enumerate(parameters)) {
       Value value = parameterValues[index];
-      Value gradient = steps[index];
+      Value gradient = updateGradients[index];
       if (parameter.optimizer == Optimizer::TSignSGD) {
         Value updated = TSignSGDUpdateOp::create(
             builder, parameter.loc, parameter.type, value, gradient,
