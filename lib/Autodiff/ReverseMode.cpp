@@ -115,13 +115,17 @@ FailureOr<SmallVector<Value>> buildReverseMode(OpBuilder &builder, Block &body,
       targets, [&](Value target) { return gradients.lookup(target); });
 
   // Rules build the gradients of all their operands; the ones that lead to
-  // no target are dead. Later ops read earlier ones, so erase backwards.
-  for (Operation *op : llvm::reverse(recorder.inserted))
-    if (op->use_empty() && isMemoryEffectFree(op) &&
-        llvm::none_of(op->getResults(), [&](Value result) {
+  // no target are dead. Later ops read earlier ones, so erase backwards. The
+  // walk goes over the live ops of the block (a rule may have erased an op
+  // it built) and erases only recorded ones.
+  for (Operation &op :
+       llvm::make_early_inc_range(llvm::reverse(*builder.getInsertionBlock())))
+    if (recorder.inserted.contains(&op) && op.use_empty() &&
+        isMemoryEffectFree(&op) &&
+        llvm::none_of(op.getResults(), [&](Value result) {
           return llvm::is_contained(targetGradients, result);
         }))
-      op->erase();
+      op.erase();
   return targetGradients;
 }
 
