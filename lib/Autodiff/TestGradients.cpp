@@ -4,15 +4,14 @@
 //
 // `qaf-test-gradients` turns each function `(args) -> r` of onnx ops into
 // `(args, seed) -> (r, dL/d arg...)` with L = sum(r * seed): it walks the
-// body backwards, calls each op's GradientOpInterface rule and adds up the
-// gradients of values used more than once. It exists to test the rules (a
-// lit test for the emitted ops, a numeric one against finite differences);
-// the training step will use the same interface.
+// body backwards (qaf::buildReverseMode, the walk the training step uses
+// too), calling each op's GradientOpInterface rule. It exists to test the
+// rules (a lit test for the emitted ops, a numeric one against finite
+// differences).
 //
 //===----------------------------------------------------------------------===//
 
-#include "ONNXGraphBuilder.h"
-
+#include "qaf/Autodiff/ReverseMode.h"
 #include "qaf/Interfaces/GradientOpInterface.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -36,53 +35,35 @@ LogicalResult appendReversePass(func::FuncOp func) {
   unsigned numArguments = body.getNumArguments();
   Value seed = body.addArgument(result.getType(), func.getLoc());
 
-  DenseMap<Value, Value> gradients;
-  gradients[result] = seed;
-  OpBuilder builder(ret);
-  auto accumulate = [&](Value value, Value gradient) {
-    Value &sum = gradients[value];
-    if (!sum) {
-      sum = gradient;
-      return success();
-    }
-    ONNXGraphBuilder graph(builder, value.getLoc());
-    sum = graph.create<onnx::AddOp>({sum, gradient});
-    return failure(graph.failed());
+  // Float arguments are differentiated; an integer one too where a user's
+  // rule declares it differentiable (LoTA-QAF's ternary factors, trained on
+  // float gradients).
+  auto isDifferentiated = [](BlockArgument argument) {
+    if (isa<FloatType>(getElementTypeOrSelf(argument.getType())))
+      return true;
+    return llvm::any_of(argument.getUses(), [](OpOperand &use) {
+      auto rule = dyn_cast<GradientOpInterface>(use.getOwner());
+      return rule && rule.isDifferentiableOperand(use.getOperandNumber());
+    });
   };
-
-  SmallVector<Operation *> forward = llvm::map_to_vector(
-      body.without_terminator(), [](Operation &op) { return &op; });
-  for (Operation *op : llvm::reverse(forward)) {
-    SmallVector<Value> resultGradients = llvm::map_to_vector(
-        op->getResults(), [&](Value r) { return gradients.lookup(r); });
-    // A constant (a weight, an exponent) is a leaf: nothing lies behind it.
-    if (llvm::all_of(resultGradients, [](Value g) { return !g; }) ||
-        op->hasTrait<OpTrait::ConstantLike>())
-      continue;
-    auto rule = dyn_cast<GradientOpInterface>(op);
-    if (!rule)
-      return op->emitError() << "no gradient rule for '" << op->getName()
-                             << "' on the path to the result";
-    SmallVector<Value> operandGradients;
-    if (failed(rule.buildGradients(builder, resultGradients, operandGradients)))
-      return failure();
-    for (auto [operand, gradient] :
-         llvm::zip_equal(op->getOperands(), operandGradients))
-      if (gradient && failed(accumulate(operand, gradient)))
-        return failure();
-  }
+  SmallVector<Value> differentiated;
+  for (BlockArgument argument : body.getArguments().take_front(numArguments))
+    if (isDifferentiated(argument))
+      differentiated.push_back(argument);
+  OpBuilder builder(ret);
+  FailureOr<SmallVector<Value>> gradients =
+      buildReverseMode(builder, body, {{result, seed}}, differentiated);
+  if (failed(gradients))
+    return failure();
 
   SmallVector<Value> results = {result};
-  // Every float argument has a gradient; an integer one has where a rule
-  // gives it one (LoTA-QAF's ternary factors, trained on float gradients).
-  for (unsigned i = 0; i < numArguments; ++i) {
-    Value argument = body.getArgument(i);
-    Value gradient = gradients.lookup(argument);
-    bool isFloat = isa<FloatType>(getElementTypeOrSelf(argument.getType()));
-    if (!gradient && isFloat)
-      return func.emitError() << "argument " << i << " gets no gradient";
-    if (gradient)
-      results.push_back(gradient);
+  for (auto [argument, gradient] :
+       llvm::zip_equal(differentiated, *gradients)) {
+    if (!gradient)
+      return func.emitError()
+             << "argument " << cast<BlockArgument>(argument).getArgNumber()
+             << " gets no gradient";
+    results.push_back(gradient);
   }
   ret->setOperands(results);
   func.setFunctionType(builder.getFunctionType(body.getArgumentTypes(),

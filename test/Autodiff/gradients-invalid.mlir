@@ -2,7 +2,7 @@
 
 // An op without a rule on the path to the result is named.
 func.func @no_rule(%x: tensor<3xf32>) -> tensor<3xf32> {
-  // expected-error @below {{no gradient rule for 'onnx.Cos' on the path to the result}}
+  // expected-error @below {{no gradient rule for 'onnx.Cos', which lies between the loss and a value it is differentiated with respect to}}
   %0 = onnx.Cos %x : (tensor<3xf32>) -> tensor<3xf32>
   %1 = onnx.Neg %0 : (tensor<3xf32>) -> tensor<3xf32>
   return %1 : tensor<3xf32>

@@ -270,4 +270,77 @@ def AttachAdaptersPass : Pass<"qaf-attach-adapters", "mlir::ModuleOp"> {
   let dependentDialects = ["::qaf::QAFDialect"];
 }
 
+def BuildTrainingPass : Pass<"qaf-build-training", "mlir::ModuleOp"> {
+  let summary = "Generate the training step and the evaluation step";
+  let description = [{
+    Turns the forward graph `@main_graph` (its first result the logits
+    [B, S, V]) into two more entry points, from the adapters' trainable
+    parameters (AdapterOpInterface; frozen weights get no gradient and no
+    state):
+
+    - `@train_step(params..., state..., inputs..., labels, step) ->
+      (loss, new params..., new state...)`: the forward, the causal-LM loss
+      (the mean over the tokens whose label is not negative; `labels` [B, S]
+      are the shifted ids: the label of position s is the token at s + 1,
+      -100 where there is none), its gradients (qaf::buildReverseMode over
+      the ops' GradientOpInterface rules), gradient accumulation, clipping
+      by global norm and the optimizer (`qaf.adamw_update`,
+      `qaf.tsignsgd_update`). `step` (i64) counts the calls made before
+      this one.
+    - `@eval_step(params..., inputs..., labels) -> (loss_sum, token_count)`.
+
+    Parameters and optimizer state are arguments carrying `qaf.weight_name`
+    and `qaf.weight_value` (their initial values: the adapters' blobs, and
+    zeros for the state); `@main_graph` reads the parameters the same way.
+    Each result of `@train_step` after the loss carries
+    `qaf.updates = "<name>"`: it is the new value of that argument, which
+    the compiled entry point writes in place (the buffer the runtime holds
+    for the parameter); see passes/BuildTraining.cpp.
+
+    ```mlir
+    func.func @main_graph(%ids: tensor<2x8xi64>) -> tensor<2x8x32xf32> {
+      %a = onnx.Constant {value = dense_resource<l.lora_A> : ...}
+      ...
+    ```
+    becomes, with optimizer=adamw, besides `@main_graph` and `@eval_step`,
+    ```mlir
+    func.func @train_step(%a: tensor<4x16xf32> {qaf.weight_name = "l.lora_A", ...},
+                          %a_m: tensor<4x16xf32> {qaf.weight_name = "l.lora_A.exp_avg", ...},
+                          ..., %ids: tensor<2x8xi64>, %labels: tensor<2x8xi64>,
+                          %step: tensor<i64>)
+        -> (tensor<f32>, tensor<4x16xf32> {qaf.updates = "l.lora_A"}, ...)
+    ```
+  }];
+  let options = [
+    Option<"loss", "loss", "std::string", /*default=*/"\"causal-lm\"",
+           "The loss: causal-lm (next-token cross-entropy)">,
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"auto\"",
+           "auto (t-signsgd for ternary parameters, adamw for the others), "
+           "adamw or t-signsgd">,
+    Option<"lr", "lr", "double", /*default=*/"1e-4",
+           "AdamW's peak learning rate">,
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"constant\"",
+           "Learning-rate schedule after the warm-up: constant or cosine">,
+    Option<"warmup", "warmup", "int64_t", /*default=*/"0",
+           "Optimizer steps of linear learning-rate warm-up">,
+    Option<"totalSteps", "total-steps", "int64_t", /*default=*/"1000",
+           "Optimizer steps of the whole run (the cosine and the t-SignSGD "
+           "quantile schedules)">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.01",
+           "AdamW's decoupled weight decay">,
+    Option<"maxGradNorm", "max-grad-norm", "double", /*default=*/"1.0",
+           "Clip the gradients to this global norm (0: no clipping)">,
+    Option<"accumulate", "accumulate", "int64_t", /*default=*/"1",
+           "Micro-batches (train_step calls) per optimizer step">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9",
+           "AdamW's first-moment decay">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999",
+           "AdamW's second-moment decay">,
+    Option<"eps", "eps", "double", /*default=*/"1e-8",
+           "AdamW's denominator term">,
+  ];
+  let dependentDialects = ["::qaf::QAFDialect", "::qaf::onnx::ONNXDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 #endif // QAF_PASSES_PASSES_TD

@@ -22,6 +22,9 @@ class ConstantOp;
 
 inline constexpr llvm::StringLiteral kWeightNameAttr = "qaf.weight_name";
 inline constexpr llvm::StringLiteral kWeightValueAttr = "qaf.weight_value";
+/// On a result of a training step: the name (kWeightNameAttr) of the
+/// argument whose new value it is, written in place by the compiled code.
+inline constexpr llvm::StringLiteral kUpdatesAttr = "qaf.updates";
 
 /// The name of a weight constant: the initializer name the importer kept as
 /// its location (a NameLoc, possibly inside a FusedLoc), else its resource

@@ -24,6 +24,10 @@ void populateQLinearPatterns(const mlir::TypeConverter &converter,
 void populateAdapterPatterns(const mlir::TypeConverter &converter,
                              mlir::RewritePatternSet &patterns);
 
+/// The optimizer updates of a training step (AdamW, t-SignSGD).
+void populateOptimizerPatterns(const mlir::TypeConverter &converter,
+                               mlir::RewritePatternSet &patterns);
+
 } // namespace qaf
 
 #endif // QAF_LIB_CONVERSION_QAFTOLINALG_PATTERNS_H

@@ -14,6 +14,7 @@ void populateQAFToLinalgPatterns(const mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns) {
   populateQLinearPatterns(converter, patterns);
   populateAdapterPatterns(converter, patterns);
+  populateOptimizerPatterns(converter, patterns);
 }
 
 } // namespace qaf

@@ -292,6 +292,9 @@ def QAF_L4QQuantizeOp : QAF_Op<"l4q_quantize"> {
 // Micro-kernel ops: computations a target may hand to a library kernel.
 include "qaf/dialects/qaf/QAFKernelOps.td"
 
+// Optimizer updates of a training step.
+include "qaf/dialects/qaf/QAFTrainingOps.td"
+
 // Run-time checks: conditions on the inputs that only the run can decide.
 def QAF_CheckOp : Op<QAF_Dialect, "check", [
     MemoryEffects<[MemRead, MemWrite]>]> {

@@ -1,0 +1,92 @@
+// qaf-build-training on a tiny model (embedding, a quantized projection with
+// an adapter, tanh as the logits), after the quantize and attach passes.
+// Weights are random blobs appended here.
+//
+// RUN: %python %S/Inputs/append_blobs.py %s > %t.mlir
+// RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=16" --qaf-attach-adapters="method=lora rank=2 alpha=4" --qaf-build-training="lr=0.01" | FileCheck %s --check-prefix=LORA
+// RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=16" --qaf-attach-adapters="method=lota rank=4" --qaf-build-training="accumulate=2 schedule=cosine warmup=10 total-steps=100" | FileCheck %s --check-prefix=LOTA
+
+func.func @main_graph(%ids: tensor<2x8xi64> {onnx.name = "input_ids"}) -> (tensor<2x8x16xf32> {onnx.name = "logits"}) {
+  %embed = onnx.Constant {value = dense_resource<embed> : tensor<16x32xf32>} : tensor<16x32xf32> loc("embed")
+  %w = onnx.Constant {value = dense_resource<proj> : tensor<32x16xf32>} : tensor<32x16xf32> loc("proj")
+  %h = onnx.Gather %embed, %ids : (tensor<16x32xf32>, tensor<2x8xi64>) -> tensor<2x8x32xf32>
+  %y = onnx.MatMul %h, %w : (tensor<2x8x32xf32>, tensor<32x16xf32>) -> tensor<2x8x16xf32>
+  %logits = onnx.Tanh %y : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %logits : tensor<2x8x16xf32>
+}
+
+// The forward reads the parameters as arguments too (the runtime's buffers);
+// frozen weights stay constants.
+// LORA-LABEL: func.func @main_graph
+// LORA-SAME: (%[[A:arg[0-9]+]]: tensor<2x32xf32> {qaf.weight_name = "proj.lora_A", qaf.weight_value = dense_resource<proj.lora_A> : tensor<2x32xf32>},
+// LORA-SAME: %[[B:arg[0-9]+]]: tensor<16x2xf32> {qaf.weight_name = "proj.lora_B", qaf.weight_value = dense_resource<proj.lora_B> : tensor<16x2xf32>},
+// LORA-SAME: %{{.*}}: tensor<2x8xi64> {onnx.name = "input_ids"})
+// LORA: qaf.lora %{{.*}}, %[[A]], %[[B]]
+
+// train_step: parameters, then AdamW's two moments per parameter (zeros),
+// then the inputs, the labels and the step; it returns the mean loss and the
+// new parameters and moments, each tied to its argument.
+// LORA-LABEL: func.func @train_step
+// LORA-SAME: (%[[A:arg[0-9]+]]: tensor<2x32xf32> {qaf.weight_name = "proj.lora_A", {{[^}]*}}}, %[[B:arg[0-9]+]]: tensor<16x2xf32> {qaf.weight_name = "proj.lora_B", {{[^}]*}}},
+// LORA-SAME: %[[MA:arg[0-9]+]]: tensor<2x32xf32> {qaf.weight_name = "proj.lora_A.exp_avg", qaf.weight_value = dense<0.000000e+00> : tensor<2x32xf32>},
+// LORA-SAME: %[[VA:arg[0-9]+]]: tensor<2x32xf32> {qaf.weight_name = "proj.lora_A.exp_avg_sq", qaf.weight_value = dense<0.000000e+00> : tensor<2x32xf32>},
+// LORA-SAME: %[[MB:arg[0-9]+]]: tensor<16x2xf32> {qaf.weight_name = "proj.lora_B.exp_avg", {{[^}]*}}}, %[[VB:arg[0-9]+]]: tensor<16x2xf32> {qaf.weight_name = "proj.lora_B.exp_avg_sq", {{[^}]*}}},
+// LORA-SAME: %[[IDS:arg[0-9]+]]: tensor<2x8xi64> {onnx.name = "input_ids"}, %[[LABELS:arg[0-9]+]]: tensor<2x8xi64> {onnx.name = "labels"}, %[[STEP:arg[0-9]+]]: tensor<i64> {onnx.name = "step"})
+// LORA-SAME: -> (tensor<f32> {onnx.name = "loss"}, tensor<2x32xf32> {onnx.name = "proj.lora_A", qaf.updates = "proj.lora_A"}, tensor<16x2xf32> {onnx.name = "proj.lora_B", qaf.updates = "proj.lora_B"},
+// LORA-SAME: tensor<2x32xf32> {onnx.name = "proj.lora_A.exp_avg", qaf.updates = "proj.lora_A.exp_avg"}, tensor<2x32xf32> {onnx.name = "proj.lora_A.exp_avg_sq", qaf.updates = "proj.lora_A.exp_avg_sq"},
+// LORA-SAME: tensor<16x2xf32> {onnx.name = "proj.lora_B.exp_avg", qaf.updates = "proj.lora_B.exp_avg"}, tensor<16x2xf32> {onnx.name = "proj.lora_B.exp_avg_sq", qaf.updates = "proj.lora_B.exp_avg_sq"})
+// Loss: labels < 0 are masked, the mean over the labelled tokens.
+// LORA: %[[LOGITS:.*]] = onnx.Tanh
+// LORA: onnx.GreaterOrEqual %[[LABELS]]
+// LORA: %[[LOGP:.*]] = onnx.LogSoftmax %[[LOGITS]] {axis = 2 : i64}
+// LORA: onnx.GatherElements %[[LOGP]]
+// LORA: %[[LOSS:.*]] = onnx.Div
+// The backward starts at the logits with softmax − onehot.
+// LORA: onnx.Exp %[[LOGP]]
+// Optimizer step t = step + 1; global-norm clipping scales both gradients.
+// LORA: %[[T:.*]] = onnx.Add %[[STEP]], %{{.*}} : (tensor<i64>, tensor<i64>) -> tensor<i64>
+// LORA: %[[NORM:.*]] = onnx.Sqrt
+// LORA: %[[CLIP:.*]] = onnx.Min
+// LORA: %[[GA:.*]] = onnx.Mul %{{.*}}, %[[CLIP]] : (tensor<2x32xf32>, tensor<f32>)
+// LORA: %[[GB:.*]] = onnx.Mul %{{.*}}, %[[CLIP]] : (tensor<16x2xf32>, tensor<f32>)
+// LORA: %[[NA:.*]], %[[NMA:.*]], %[[NVA:.*]] = qaf.adamw_update %[[A]], %[[GA]], %[[MA]], %[[VA]], %[[T]] {beta1 = 9.000000e-01 : f64, {{.*}}, lr = 1.000000e-02 : f64, schedule = "constant", total_steps = 1000 : i64, warmup_steps = 0 : i64, weight_decay = 1.000000e-02 : f64}
+// LORA: %[[NB:.*]], %[[NMB:.*]], %[[NVB:.*]] = qaf.adamw_update %[[B]], %[[GB]], %[[MB]], %[[VB]], %[[T]]
+// LORA: return %[[LOSS]], %[[NA]], %[[NB]], %[[NMA]], %[[NVA]], %[[NMB]], %[[NVB]]
+
+// eval_step: the summed token loss and the token count, no optimizer.
+// LORA-LABEL: func.func @eval_step
+// LORA-SAME: %{{.*}}: tensor<2x8xi64> {onnx.name = "input_ids"}, %{{.*}}: tensor<2x8xi64> {onnx.name = "labels"})
+// LORA-SAME: -> (tensor<f32> {onnx.name = "loss_sum"}, tensor<i64> {onnx.name = "token_count"})
+// LORA: %[[SUM:.*]] = onnx.ReduceSum
+// LORA: %[[COUNT:.*]] = onnx.ReduceSum
+// LORA: %[[COUNT64:.*]] = onnx.Cast %[[COUNT]] {to = 7 : i64}
+// LORA-NOT: qaf.adamw_update
+// LORA: return %[[SUM]], %[[COUNT64]]
+
+// LoTA with optimizer=auto: t-SignSGD for the ternary factors, no moments;
+// accumulate=2 sums gradients into float state, and only the second call
+// of each pair (step % 2 = 1) applies the update and clears the sums.
+// LOTA-LABEL: func.func @train_step
+// LOTA-SAME: (%[[A:arg[0-9]+]]: tensor<4x32xi8> {qaf.weight_name = "proj.lota_A", {{[^}]*}}}, %[[B:arg[0-9]+]]: tensor<16x4xi8> {qaf.weight_name = "proj.lota_B", {{[^}]*}}},
+// LOTA-SAME: %[[SA:arg[0-9]+]]: tensor<4x32xf32> {qaf.weight_name = "proj.lota_A.grad_accum", qaf.weight_value = dense<0.000000e+00> : tensor<4x32xf32>},
+// LOTA-SAME: %[[SB:arg[0-9]+]]: tensor<16x4xf32> {qaf.weight_name = "proj.lota_B.grad_accum", {{[^}]*}}},
+// LOTA-SAME: %{{.*}}: tensor<2x8xi64> {onnx.name = "input_ids"}, %{{.*}}: tensor<2x8xi64> {onnx.name = "labels"}, %[[STEP:arg[0-9]+]]: tensor<i64> {onnx.name = "step"})
+// LOTA-SAME: -> (tensor<f32> {onnx.name = "loss"}, tensor<4x32xi8> {onnx.name = "proj.lota_A", qaf.updates = "proj.lota_A"}, tensor<16x4xi8> {onnx.name = "proj.lota_B", qaf.updates = "proj.lota_B"},
+// LOTA-SAME: tensor<4x32xf32> {onnx.name = "proj.lota_A.grad_accum", qaf.updates = "proj.lota_A.grad_accum"}, tensor<16x4xf32> {onnx.name = "proj.lota_B.grad_accum", qaf.updates = "proj.lota_B.grad_accum"})
+// LOTA-NOT: exp_avg
+// LOTA: %[[TWO:.*]] = onnx.Constant {value = dense<2> : tensor<i64>}
+// LOTA: %[[DONE:.*]] = onnx.Div %[[STEP]], %[[TWO]]
+// LOTA: %[[T:.*]] = onnx.Add %[[DONE]]
+// LOTA: %[[APPLIES:.*]] = onnx.Equal
+// LOTA: %[[SUMA:.*]] = onnx.Add %[[SA]], %{{.*}} : (tensor<4x32xf32>, tensor<4x32xf32>)
+// LOTA: %[[NSA:.*]] = onnx.Where %[[APPLIES]], %{{.*}}, %[[SUMA]]
+// LOTA: %[[MEANA:.*]] = onnx.Mul %[[SUMA]]
+// LOTA: %[[SUMB:.*]] = onnx.Add %[[SB]]
+// LOTA: %[[NSB:.*]] = onnx.Where %[[APPLIES]], %{{.*}}, %[[SUMB]]
+// LOTA: %[[MEANB:.*]] = onnx.Mul %[[SUMB]]
+// LOTA-NOT: onnx.Sqrt
+// LOTA: %[[UA:.*]] = qaf.tsignsgd_update %[[A]], %[[MEANA]], %[[T]] {total_steps = 100 : i64}
+// LOTA: %[[NA:.*]] = onnx.Where %[[APPLIES]], %[[UA]], %[[A]]
+// LOTA: %[[UB:.*]] = qaf.tsignsgd_update %[[B]], %[[MEANB]], %[[T]]
+// LOTA: %[[NB:.*]] = onnx.Where %[[APPLIES]], %[[UB]], %[[B]]
+// LOTA: return %{{.*}}, %[[NA]], %[[NB]], %[[NSA]], %[[NSB]]
