@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ONNXGradientsNormalization.h"
 #include "ONNXGraphBuilder.h"
 
 #include "qaf/Interfaces/GradientOpInterface.h"
@@ -177,6 +178,7 @@ void registerONNXGradientModels(DialectRegistry &registry) {
     attachElementwiseModel<onnx::TanhOp, tanhRule>(context);
     attachElementwiseModel<onnx::SigmoidOp, sigmoidRule>(context);
   });
+  registerONNXNormalizationGradientModels(registry);
 }
 
 } // namespace qaf
