@@ -358,6 +358,16 @@ struct SkipSimplifiedLayerNormalizationGradientModel
   }
 };
 
+/// The model of an op whose operand 0 alone carries a gradient (the others
+/// are caches, positions, labels or class weights, even when float).
+template <typename Derived, typename OpTy>
+struct FirstOperandGradientModel
+    : GradientOpInterface::ExternalModel<Derived, OpTy> {
+  bool isDifferentiableOperand(Operation *op, unsigned index) const {
+    return index == 0;
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // com.microsoft RotaryEmbedding
 //===----------------------------------------------------------------------===//
@@ -367,12 +377,8 @@ struct SkipSimplifiedLayerNormalizationGradientModel
 /// sin(-t) = -sin(t)); the dims past rotary_embedding_dim pass through both
 /// ways. The caches and positions get no gradient.
 struct RotaryEmbeddingGradientModel
-    : GradientOpInterface::ExternalModel<RotaryEmbeddingGradientModel,
-                                         onnx::RotaryEmbeddingOp> {
-  bool isDifferentiableOperand(Operation *op, unsigned index) const {
-    return index == 0;
-  }
-
+    : FirstOperandGradientModel<RotaryEmbeddingGradientModel,
+                                onnx::RotaryEmbeddingOp> {
   LogicalResult buildGradients(Operation *operation, OpBuilder &builder,
                                ArrayRef<Value> resultGradients,
                                SmallVectorImpl<Value> &operandGradients) const {
@@ -389,6 +395,144 @@ struct RotaryEmbeddingGradientModel
   }
 };
 
+//===----------------------------------------------------------------------===//
+// SoftmaxCrossEntropyLoss
+//===----------------------------------------------------------------------===//
+
+/// d loss_e / d scores[n, :, d...] = w_e (softmax - one_hot(label)) for each
+/// element e = (n, d...) with weight w_e (0 when its label is ignore_index,
+/// weights[label] or 1 otherwise); "sum" adds these up, "mean" also divides
+/// by the sum of the w_e (the count of counted labels without weights).
+/// The gradient of log_prob, when used, is log_softmax's: g - softmax *
+/// sum(g) over the classes. Labels and weights get no gradient.
+struct SoftmaxCrossEntropyLossGradientModel
+    : FirstOperandGradientModel<SoftmaxCrossEntropyLossGradientModel,
+                                onnx::SoftmaxCrossEntropyLossOp> {
+  LogicalResult buildGradients(Operation *operation, OpBuilder &builder,
+                               ArrayRef<Value> resultGradients,
+                               SmallVectorImpl<Value> &operandGradients) const {
+    auto op = cast<onnx::SoftmaxCrossEntropyLossOp>(operation);
+    operandGradients.assign(op->getNumOperands(), Value());
+    auto scoresType = dyn_cast<RankedTensorType>(op.getScores().getType());
+    if (!scoresType)
+      return op.emitError("the gradient of SoftmaxCrossEntropyLoss needs "
+                          "ranked scores");
+    Location loc = op.getLoc();
+    ONNXGraphBuilder graph(builder, loc);
+    Value scores = op.getScores();
+    Value labels = op.getLabels();
+    auto classDimAttr =
+        builder.getNamedAttr("axis", builder.getI64IntegerAttr(1));
+    Value softmax = graph.create<onnx::SoftmaxOp>({scores}, {classDimAttr});
+    Value classAxis = graph.createI64Vector({1});
+    Value gradient;
+
+    if (Value outputGradient = resultGradients[0]) {
+      // One-hot labels: labels (N, 1, d...) == class ids (1, C, 1...).
+      auto shapeEnd = builder.getNamedAttr("end", builder.getI64IntegerAttr(2));
+      auto shapeStart =
+          builder.getNamedAttr("start", builder.getI64IntegerAttr(1));
+      Value classCount = graph.create<onnx::ReshapeOp>(
+          {graph.create<onnx::ShapeOp>({scores}, {shapeStart, shapeEnd}),
+           graph.createI64Vector({})});
+      Value classIds = graph.create<onnx::RangeOp>(
+          {createIntegerScalar(builder, loc, builder.getI64Type(), 0),
+           classCount,
+           createIntegerScalar(builder, loc, builder.getI64Type(), 1)});
+      SmallVector<int64_t> classIdsShape(scoresType.getRank(), 1);
+      classIdsShape[1] = -1;
+      classIds = graph.create<onnx::ReshapeOp>(
+          {classIds, graph.createI64Vector(classIdsShape)});
+      if (!getElementTypeOrSelf(labels.getType()).isInteger(64))
+        classIds = graph.create<onnx::CastLikeOp>({classIds, labels});
+      Value oneHot = graph.create<onnx::CastLikeOp>(
+          {graph.create<onnx::EqualOp>(
+               {graph.create<onnx::UnsqueezeOp>({labels, classAxis}),
+                classIds}),
+           scores});
+
+      Value elementWeights = buildElementWeights(builder, graph, op);
+      // g has the labels' shape ("none") or is a scalar.
+      Value elementFactors =
+          graph.create<onnx::MulOp>({elementWeights, outputGradient});
+      StringRef reduction = op.getReduction();
+      if (reduction == "mean") {
+        int64_t labelsRank = scoresType.getRank() - 1;
+        Value weightSum = graph.create<onnx::ReduceSumOp>(
+            {elementWeights, graph.createI64Vector(llvm::to_vector(
+                                 llvm::seq<int64_t>(0, labelsRank)))},
+            {builder.getNamedAttr("keepdims", builder.getI64IntegerAttr(0))});
+        elementFactors = graph.create<onnx::DivOp>({elementFactors, weightSum});
+      }
+      gradient = graph.create<onnx::MulOp>(
+          {graph.create<onnx::SubOp>({softmax, oneHot}),
+           graph.create<onnx::UnsqueezeOp>({elementFactors, classAxis})});
+    }
+
+    if (Value logProbGradient = resultGradients[1]) {
+      Value logSoftmaxGradient = graph.create<onnx::SubOp>(
+          {logProbGradient, graph.create<onnx::MulOp>(
+                                {softmax, graph.create<onnx::ReduceSumOp>(
+                                              {logProbGradient, classAxis})})});
+      gradient = gradient
+                     ? graph.create<onnx::AddOp>({gradient, logSoftmaxGradient})
+                     : logSoftmaxGradient;
+    }
+    if (!gradient) {
+      softmax.getDefiningOp()->erase();
+      return success();
+    }
+    operandGradients[0] = gradient;
+    return failure(graph.failed());
+  }
+
+private:
+  /// A 0-d integer constant of `elementType`.
+  static Value createIntegerScalar(OpBuilder &builder, Location loc,
+                                   Type elementType, int64_t value) {
+    auto type = RankedTensorType::get({}, elementType);
+    return onnx::ConstantOp::create(
+        builder, loc, type,
+        DenseElementsAttr::get(type,
+                               builder.getIntegerAttr(elementType, value)));
+  }
+
+  /// w_e per element (labels' shape, scores' element type): 0 where the
+  /// label is ignore_index, else weights[label] (1 without weights).
+  static Value buildElementWeights(OpBuilder &builder, ONNXGraphBuilder &graph,
+                                   onnx::SoftmaxCrossEntropyLossOp op) {
+    Location loc = op.getLoc();
+    Value labels = op.getLabels();
+    Value scores = op.getScores();
+    Type labelType = getElementTypeOrSelf(labels.getType());
+    bool hasWeights = !isa<NoneType>(op.getWeights().getType());
+    Value ignored;
+    if (std::optional<uint64_t> ignoreIndex = op.getIgnoreIndex())
+      ignored = graph.create<onnx::EqualOp>(
+          {labels, createIntegerScalar(builder, loc, labelType,
+                                       static_cast<int64_t>(*ignoreIndex))});
+    Value weights;
+    if (hasWeights) {
+      // Ignored labels may lie outside [0, C): they read class 0.
+      Value classes =
+          ignored
+              ? graph.create<onnx::WhereOp>(
+                    {ignored, createIntegerScalar(builder, loc, labelType, 0),
+                     labels})
+              : labels;
+      weights = graph.create<onnx::GatherOp>({op.getWeights(), classes});
+    }
+    if (!ignored)
+      return weights ? weights
+                     : graph.create<onnx::ExpandOp>(
+                           {createFloatScalar(builder, loc, scores, 1.0),
+                            graph.create<onnx::ShapeOp>({labels})});
+    Value counted = graph.create<onnx::CastLikeOp>(
+        {graph.create<onnx::NotOp>({ignored}), scores});
+    return weights ? graph.create<onnx::MulOp>({weights, counted}) : counted;
+  }
+};
+
 } // namespace
 
 void registerONNXNormalizationGradientModels(DialectRegistry &registry) {
@@ -402,6 +546,8 @@ void registerONNXNormalizationGradientModels(DialectRegistry &registry) {
         SkipSimplifiedLayerNormalizationGradientModel>(*context);
     onnx::RotaryEmbeddingOp::attachInterface<RotaryEmbeddingGradientModel>(
         *context);
+    onnx::SoftmaxCrossEntropyLossOp::attachInterface<
+        SoftmaxCrossEntropyLossGradientModel>(*context);
   });
 }
 
