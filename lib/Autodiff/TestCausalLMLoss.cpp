@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Autodiff/CausalLMLoss.h"
+#include "qaf/dialects/onnx/ONNXDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -34,6 +35,10 @@ struct TestCausalLMLossPass
   StringRef getDescription() const final {
     return "Replace the result of each function (..., labels) -> logits by "
            "the causal-LM loss of the logits against the labels (for tests)";
+  }
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<onnx::ONNXDialect>();
   }
 
   Option<std::string> reduction{*this, "reduction",

@@ -40,8 +40,9 @@ struct CausalLMLoss {
 /// takes the classes in dim 1 (as PyTorch's exporter writes it), with
 /// `reduction` "mean" (train_step: the mean over the counted tokens) or
 /// "sum" (eval_step: summed, to be divided by the total token count).
-/// Every op is typed by shape inference. Fails with a diagnostic at `loc`
-/// on logits or labels of another rank or element type.
+/// Every op is typed by shape inference; the onnx dialect must be loaded
+/// (a pass that calls this declares it a dependent dialect). Fails with a
+/// diagnostic at `loc` on logits or labels of another rank or element type.
 mlir::FailureOr<CausalLMLoss>
 buildCausalLMLoss(mlir::OpBuilder &builder, mlir::Location loc,
                   mlir::Value logits, mlir::Value labels,

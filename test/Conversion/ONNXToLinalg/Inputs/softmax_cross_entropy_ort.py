@@ -106,6 +106,24 @@ def main():
             print(f"{name}: {status} {detail}".rstrip(), flush=True)
             passed += status == "passed"
             failed += status != "passed"
+        # A label outside [0, C) that is not ignore_index stops the run (the
+        # lowering's check becomes an assertion here; ONNX Runtime fails
+        # too); the same model with labels in range runs (the cases above).
+        path = os.path.join(workdir, "label_out_of_range.onnx")
+        model(path, [2, 3], [2], T.DOUBLE, T.INT64, {"ignore_index": -100},
+              False, False)
+        imported, _ = runner.imported_ops(path)
+        try:
+            runner.execute(imported, [rng.standard_normal((2, 3)),
+                                      np.array([1, 3], np.int64)],
+                           [np.float64])
+            status = "failed: the run did not stop"
+        except RuntimeError as error:
+            status = "passed" if str(error).startswith("run failed") else \
+                f"failed: {str(error)[-300:]}"
+        print(f"label_out_of_range: {status}", flush=True)
+        passed += status == "passed"
+        failed += status != "passed"
         allowed = set(run_numeric.MY_OPS) | {"SoftmaxCrossEntropyLoss"}
         for name in sorted(os.listdir(run_numeric.NODE_TESTS)):
             if not name.startswith("test_sce_") or "expanded" in name:
