@@ -1299,6 +1299,24 @@ LogicalResult SkipSimplifiedLayerNormalizationOp::inferShapes() {
 }
 
 //===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxCrossEntropyLossOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  Type elementType = getElementTypeOf(getScores());
+  // The per-element losses have the labels' shape; reduced, a scalar.
+  LogicalResult output = getReduction() == "none"
+                             ? inferShapeOf(*this, 0, getLabels(), elementType)
+                             : refineRanked(*this, 0, {}, elementType);
+  if (failed(output) ||
+      failed(inferShapeOf(*this, 1, getScores(), elementType)))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Quantization
 //===----------------------------------------------------------------------===//
 

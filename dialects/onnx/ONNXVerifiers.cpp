@@ -448,6 +448,53 @@ LogicalResult SkipSimplifiedLayerNormalizationOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxCrossEntropyLossOp::verify() {
+  StringRef reduction = getReduction();
+  if (reduction != "none" && reduction != "sum" && reduction != "mean")
+    return emitOpError("reduction must be \"none\", \"sum\" or \"mean\", "
+                       "got \"")
+           << reduction << "\"";
+  if (!isa<FloatType>(getElementTypeOf(getScores())))
+    return emitOpError("scores must have a float element type, got ")
+           << getScores().getType();
+  Type labelType = getElementTypeOf(getLabels());
+  if (!labelType.isSignlessInteger(32) && !labelType.isSignlessInteger(64))
+    return emitOpError("labels must be int32 or int64, got ")
+           << getLabels().getType();
+  std::optional<int64_t> scoresRank = getRank(getScores());
+  if (scoresRank && *scoresRank < 2)
+    return emitOpError("scores must have rank 2 or more (N, C, ...), got ")
+           << getScores().getType();
+  auto scores = dyn_cast<RankedTensorType>(getScores().getType());
+  if (scores) {
+    // labels are scores without the class dim 1.
+    if (failed(verifyRank(*this, getLabels(), *scoresRank - 1, "labels")))
+      return failure();
+    for (int64_t dim = 0; dim < *scoresRank; ++dim) {
+      if (dim == 1)
+        continue;
+      int64_t labelDim = dim == 0 ? 0 : dim - 1;
+      if (failed(verifyDimSize(*this, getLabels(), labelDim,
+                               scores.getDimSize(dim), "labels")))
+        return failure();
+    }
+  }
+  if (!isNoValue(getWeights())) {
+    if (getElementTypeOf(getWeights()) != getElementTypeOf(getScores()))
+      return emitOpError("weights must have the element type of scores, got ")
+             << getWeights().getType();
+    if (failed(verifyRank(*this, getWeights(), 1, "weights")) ||
+        (scores && failed(verifyDimSize(*this, getWeights(), 0,
+                                        scores.getDimSize(1), "weights"))))
+      return failure();
+  }
+  return success();
+}
+
 LogicalResult RotaryEmbeddingOp::verify() {
   if (std::optional<int64_t> rank = getRank(getInput());
       rank && *rank != 3 && *rank != 4)

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ONNXGradientRules.h"
+#include "ONNXGradientsNormalization.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -102,6 +103,7 @@ void registerONNXGradientModels(DialectRegistry &registry) {
     attachElementwiseModel<onnx::SigmoidOp, sigmoidRule>(context);
     registerONNXShapeGradientModels(context);
   });
+  registerONNXNormalizationGradientModels(registry);
 }
 
 } // namespace qaf

@@ -55,12 +55,14 @@ int64_t getRequiredIrVersion(int64_t opset) {
   return 13;
 }
 
-/// Outputs past the first of the normalisation ops are optional: left
-/// unnamed when unused so the runtime need not compute them.
+/// Outputs past the first of the normalisation ops and of
+/// SoftmaxCrossEntropyLoss are optional: left unnamed when unused so the
+/// runtime need not compute them.
 bool isOptionalResult(Operation *op, unsigned index) {
   return index > 0 &&
          isa<ox::LayerNormalizationOp, ox::SimplifiedLayerNormalizationOp,
-             ox::SkipSimplifiedLayerNormalizationOp>(op);
+             ox::SkipSimplifiedLayerNormalizationOp,
+             ox::SoftmaxCrossEntropyLossOp>(op);
 }
 
 class Exporter {

@@ -6,6 +6,7 @@
 
 #include "qaf/InitAll.h"
 
+#include "qaf/Autodiff/CausalLMLoss.h"
 #include "qaf/Conversion/AdapterAlgebraInterfaceImpl.h"
 #include "qaf/Conversion/Passes.h"
 #include "qaf/Conversion/Pipelines.h"
@@ -41,6 +42,7 @@ void qaf::registerAllPasses() {
   qaf::registerLowerToLinalgPipeline();
   qaf::registerLowerToCPUPipeline();
   qaf::registerTestGradientsPass();
+  qaf::registerTestCausalLMLossPass();
 }
 
 void qaf::registerAllTargetBackends() { qaf::registerCPUTargetBackend(); }

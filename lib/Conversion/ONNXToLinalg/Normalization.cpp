@@ -420,28 +420,9 @@ struct SoftmaxLowering : LinalgLoweringPattern<OpTy, ResultRank::Any> {
       return convertScalar(b, nl, x, accType, false, false);
     };
 
-    Value lowest = arith::ConstantOp::create(
-        rewriter, loc,
-        rewriter.getFloatAttr(
-            accType,
-            APFloat::getInf(cast<FloatType>(accType).getFloatSemantics(),
-                            /*Negative=*/true)));
-    Value max = buildReduction(
-        rewriter, loc, input, reductionDims, lowest, /*keepDims=*/false,
-        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
-          return arith::MaximumFOp::create(b, nl, args[1],
-                                           widen(b, nl, args[0]));
-        });
-    Value zero = createScalarConstant(rewriter, loc, accType, 0.0);
-    Value sum = buildReduction(
-        rewriter, loc, ValueRange{input, max}, reductionDims, zero,
-        /*keepDims=*/false,
-        [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
-          Value shifted =
-              arith::SubFOp::create(b, nl, widen(b, nl, args[0]), args[1]);
-          return arith::AddFOp::create(b, nl, args[2],
-                                       math::ExpOp::create(b, nl, shifted));
-        });
+    SoftmaxStatistics statistics =
+        buildSoftmaxStatistics(rewriter, loc, input, axis);
+    Value max = statistics.max, sum = statistics.sumExp;
 
     AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
     AffineMap reducedMap = getReducedIndexingMap(rank, reductionDims, context);
@@ -940,6 +921,37 @@ struct SkipSimplifiedLayerNormalizationLowering
 };
 
 } // namespace
+
+SoftmaxStatistics buildSoftmaxStatistics(OpBuilder &builder, Location loc,
+                                         Value input, int64_t axis) {
+  Type accType =
+      getComputeType(cast<RankedTensorType>(input.getType()).getElementType());
+  auto widen = [&](OpBuilder &b, Location nl, Value x) {
+    return convertScalar(b, nl, x, accType, false, false);
+  };
+  SmallVector<int64_t> reductionDims = {axis};
+  Value lowest = arith::ConstantOp::create(
+      builder, loc,
+      builder.getFloatAttr(
+          accType, APFloat::getInf(cast<FloatType>(accType).getFloatSemantics(),
+                                   /*Negative=*/true)));
+  Value max = buildReduction(
+      builder, loc, input, reductionDims, lowest, /*keepDims=*/false,
+      [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+        return arith::MaximumFOp::create(b, nl, args[1], widen(b, nl, args[0]));
+      });
+  Value zero = createScalarConstant(builder, loc, accType, 0.0);
+  Value sum = buildReduction(
+      builder, loc, ValueRange{input, max}, reductionDims, zero,
+      /*keepDims=*/false,
+      [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
+        Value shifted =
+            arith::SubFOp::create(b, nl, widen(b, nl, args[0]), args[1]);
+        return arith::AddFOp::create(b, nl, args[2],
+                                     math::ExpOp::create(b, nl, shifted));
+      });
+  return {max, sum};
+}
 
 void populateNormalizationPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns) {

@@ -54,6 +54,7 @@ struct ConvertONNXToLinalgPass
     RewritePatternSet patterns(context);
     populateElementwisePatterns(converter, patterns);
     populateNormalizationPatterns(converter, patterns);
+    populateLossPatterns(converter, patterns);
     populateDataMovementPatterns(converter, patterns);
     populateLinearAlgebraPatterns(converter, patterns);
     populateQuantizationPatterns(converter, patterns);

@@ -34,6 +34,21 @@ void populateElementwisePatterns(const mlir::TypeConverter &converter,
 void populateNormalizationPatterns(const mlir::TypeConverter &converter,
                                    mlir::RewritePatternSet &patterns);
 
+/// The statistics of a softmax of `input` along `axis`, in the compute
+/// type of its element type (getComputeType), without the axis: the max,
+/// and the sum of exp(x - max). Softmax, LogSoftmax and
+/// SoftmaxCrossEntropyLoss read them back.
+struct SoftmaxStatistics {
+  mlir::Value max, sumExp;
+};
+SoftmaxStatistics buildSoftmaxStatistics(mlir::OpBuilder &builder,
+                                         mlir::Location loc, mlir::Value input,
+                                         int64_t axis);
+
+/// SoftmaxCrossEntropyLoss.
+void populateLossPatterns(const mlir::TypeConverter &converter,
+                          mlir::RewritePatternSet &patterns);
+
 /// Shape and data movement: Transpose, Reshape, Flatten, Squeeze, Unsqueeze,
 /// Concat, Split, Slice, Gather, GatherElements, Expand, Tile, Shape, Size,
 /// ConstantOfShape, Range, Trilu, ScatterND.

@@ -606,6 +606,34 @@ def ONNX_RotaryEmbeddingOp : ONNX_Op<"com.microsoft.RotaryEmbedding"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def ONNX_SoftmaxCrossEntropyLossOp : ONNX_Op<"SoftmaxCrossEntropyLoss"> {
+  let summary = "cross-entropy of softmax(scores) along dim 1 (opset 13)";
+  let description = [{
+    scores (N, C) or (N, C, d1, ..., dk), labels (N) or (N, d1, ..., dk) of
+    int32/int64 classes in [0, C), optional weights (C). The loss of an
+    element is -log_prob[n, label, d...] * weights[label]; elements whose
+    label is `ignore_index` count for nothing. `reduction` "none" gives the
+    per-element losses (labels' shape), "sum" their sum, "mean" their sum
+    divided by the summed weights of the counted elements (their count
+    without weights; 0 / 0 = NaN when every label is ignored). Causal
+    language models (logits (B, T, V)) pass scores transposed to (B, V, T),
+    as the PyTorch exporter does, with ignore_index = -100 as Hugging Face
+    uses. Results: output and log_prob (log_softmax(scores) along dim 1);
+    log_prob is always present in the IR and exported only when used.
+  }];
+  let arguments = (ins AnyTensor:$scores, AnyTensor:$labels,
+                   ONNX_TensorOrNone:$weights,
+                   OptionalAttr<I64Attr>:$ignore_index,
+                   DefaultValuedOptionalAttr<StrAttr, "\"mean\"">:$reduction);
+  let results = (outs AnyTensor:$output, AnyTensor:$log_prob);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Quantization
 //===----------------------------------------------------------------------===//
 
