@@ -299,7 +299,9 @@ static std::optional<ShapeEntries> evaluateShapeTensor(Value value,
       return std::nullopt;
     return entries;
   }
-  if (type.hasStaticShape())
+  // Unknown elements of a known count; a count beyond what the readers
+  // accept is no shape, and allocating it could exhaust memory.
+  if (type.hasStaticShape() && type.getNumElements() <= kMaxFoldElements)
     return ShapeEntries(type.getNumElements());
   return std::nullopt;
 }

@@ -188,6 +188,17 @@ def range_non_scalar_delta():
                  [value("y", TensorProto.INT64, None)])
 
 
+def reshape_huge_shape_input():
+    # A Reshape whose shape is a graph input of static length 2^35: shape
+    # inference once allocated one entry per element and aborted.
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["y"],
+                              name="reshape")]
+    return model(nodes,
+                 [value("x", TensorProto.FLOAT, [2, 3]),
+                  value("shape", TensorProto.INT64, [2**35])],
+                 [value("y", TensorProto.FLOAT, None)])
+
+
 SEEDS = {
     "matmul_add": matmul_add,
     "typed_initializers": typed_initializers,
@@ -202,6 +213,7 @@ SEEDS = {
 # are malformed on purpose, so onnx.checker does not see them.
 REGRESSIONS = {
     "regression_range_non_scalar_delta": range_non_scalar_delta,
+    "regression_reshape_huge_shape_input": reshape_huge_shape_input,
 }
 
 # Names the importer and the dialect give meaning to.
