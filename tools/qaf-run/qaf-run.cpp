@@ -418,6 +418,15 @@ Expected<TrainingSetup> setUpTraining(StringRef entryName) {
       qaf::checkTrainingEntryPoint(*manifest, entryName, batchSize, seqLen);
   if (!entry)
     return entry.takeError();
+  if (entryName == qaf::training::kTrainStep) {
+    if (entry->takesLearningRate && !learningRate.getNumOccurrences())
+      return makeError(
+          "entry point 'train_step' takes the learning rate: give --lr");
+    if (!entry->takesLearningRate && learningRate.getNumOccurrences())
+      return makeError(
+          "--lr: this artifact's train_step has its learning rate schedule "
+          "compiled in (qaf-compile ... lr=): recompile to change it");
+  }
   Expected<int64_t> vocabularySize = qaf::getVocabularySize(*manifest);
   if (!vocabularySize)
     return vocabularySize.takeError();
@@ -480,13 +489,6 @@ int runTrain() {
   if (!setup)
     return reportError(setup.takeError());
   qaf::Artifact &artifact = *setup->artifact;
-  if (setup->entry.takesLearningRate && !learningRate.getNumOccurrences())
-    return reportError(makeError(
-        "entry point 'train_step' takes the learning rate: give --lr"));
-  if (!setup->entry.takesLearningRate && learningRate.getNumOccurrences())
-    return reportError(makeError(
-        "--lr: this artifact's train_step has its learning rate schedule "
-        "compiled in (qaf-compile ... lr=): recompile to change it"));
   Expected<qaf::BatchSampler> sampler =
       qaf::BatchSampler::create(setup->data, batchSize, seqLen,
                                 sequentialOrder ? qaf::WindowOrder::Sequential
