@@ -512,6 +512,10 @@ int runTrain() {
       return reportError(std::move(error));
     step = state->step;
     lastCheckpoint = cantFail(qaf::findLatestCheckpoint(checkpointFolder));
+    if (step > totalSteps)
+      return reportError(makeError(lastCheckpoint + " is at step " +
+                                   Twine(step) + ", past --steps " +
+                                   Twine(totalSteps)));
     outs() << "resumed from " << lastCheckpoint << " (step " << step << ")\n";
   } else if (Expected<std::string> existing =
                  qaf::findLatestCheckpoint(checkpointFolder)) {
