@@ -157,6 +157,39 @@ TEST(TrainingLogTest, FormatsDurationsAndRecords) {
             R"("tokens_per_second":1000,"elapsed_seconds":3})");
 }
 
+/// A string stream that says it is a terminal.
+class TerminalStream : public raw_string_ostream {
+public:
+  using raw_string_ostream::raw_string_ostream;
+  bool is_displayed() const override { return true; }
+};
+
+TEST(TrainingLogTest, ATerminalGetsOneRedrawnLine) {
+  std::string screen;
+  TerminalStream os(screen);
+  Expected<std::unique_ptr<TrainingLog>> log =
+      TrainingLog::create(os, "", 0, 4);
+  ASSERT_TRUE(static_cast<bool>(log)) << toString(log.takeError());
+  StepRecord record;
+  record.step = 1;
+  record.loss = 2.25;
+  record.learningRate = 0.001;
+  record.tokensPerSecond = 512;
+  record.elapsedSeconds = 10;
+  (*log)->record(record);
+  record.step = 2;
+  record.elapsedSeconds = 20;
+  (*log)->record(record);
+  (*log)->note("checkpoint: c");
+  // A quarter, then half of the 24-character bar; ETA: 10 s per step.
+  EXPECT_EQ(screen,
+            "\rstep 1/4 [######..................] loss 2.2500 lr 1.000e-03 "
+            "512 tok/s ETA 30s\x1b[K"
+            "\rstep 2/4 [############............] loss 2.2500 lr 1.000e-03 "
+            "512 tok/s ETA 20s\x1b[K"
+            "\ncheckpoint: c\n");
+}
+
 class TrainingLogFileTest : public TempDirTest {};
 
 TEST_F(TrainingLogFileTest, PlainLinesAndAnAppendedLog) {

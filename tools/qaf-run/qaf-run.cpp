@@ -485,6 +485,8 @@ const qaf::HostTensor *findOutput(ArrayRef<qaf::NamedTensor> outputs,
 int runTrain() {
   if (checkpointEvery < 0)
     return reportError(makeError("--ckpt-every must be 0 or more"));
+  if (totalSteps < 1)
+    return reportError(makeError("--steps must be at least 1"));
   Expected<TrainingSetup> setup = setUpTraining(qaf::training::kTrainStep);
   if (!setup)
     return reportError(setup.takeError());
@@ -532,6 +534,11 @@ int runTrain() {
       qaf::TrainingLog::create(outs(), logFile, step, totalSteps);
   if (!log)
     return reportError(log.takeError());
+  // Ends the progress line before the error.
+  auto stopWithError = [&](Error error) {
+    (*log)->finish();
+    return reportError(std::move(error));
+  };
   auto start = std::chrono::steady_clock::now();
   int64_t tokensPerStep = batchSize * seqLen;
   for (++step; step <= totalSteps; ++step) {
@@ -547,7 +554,7 @@ int runTrain() {
     Expected<std::vector<qaf::NamedTensor>> outputs =
         artifact.run(qaf::training::kTrainStep, inputs);
     if (!outputs)
-      return reportError(outputs.takeError());
+      return stopWithError(outputs.takeError());
     auto now = std::chrono::steady_clock::now();
     qaf::StepRecord record;
     record.step = step;
@@ -562,24 +569,20 @@ int runTrain() {
         std::max(std::chrono::duration<double>(now - stepStart).count(), 1e-9);
     record.elapsedSeconds = std::chrono::duration<double>(now - start).count();
     (*log)->record(record);
-    if (!std::isfinite(record.loss)) {
-      (*log)->finish();
-      return reportError(makeError(
+    if (!std::isfinite(record.loss))
+      return stopWithError(makeError(
           "the loss is " + Twine(std::isnan(record.loss) ? "NaN" : "infinite") +
           " at step " + Twine(step) + ": training stopped; " +
           (lastCheckpoint.empty()
                ? Twine("no checkpoint was written")
                : "the last good checkpoint is " + lastCheckpoint)));
-    }
     if (step == totalSteps ||
         (checkpointEvery > 0 && step % checkpointEvery == 0)) {
       Expected<std::string> saved = qaf::saveCheckpoint(
           checkpointFolder, *tensors, {step, sampler->getState()},
           artifact.getManifest().fingerprint);
-      if (!saved) {
-        (*log)->finish();
-        return reportError(saved.takeError());
-      }
+      if (!saved)
+        return stopWithError(saved.takeError());
       lastCheckpoint = *saved;
       (*log)->note("checkpoint: " + lastCheckpoint);
     }
