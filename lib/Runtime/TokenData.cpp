@@ -81,10 +81,8 @@ Expected<TokenData> TokenData::open(StringRef path, int64_t vocabularySize) {
     data.dtype = dtype;
     data.count = tensor->getNumElements();
     // The tensor borrows the mapped file and keeps it alive.
-    auto keep = std::make_shared<HostTensor>(*tensor);
-    data.ids = keep->getData();
-    data.buffer = std::shared_ptr<MemoryBuffer>(
-        keep, static_cast<MemoryBuffer *>(nullptr));
+    data.ids = tensor->getData();
+    data.storage = std::make_shared<HostTensor>(std::move(*tensor));
   } else {
     Expected<std::unique_ptr<MemoryBuffer>> file = readTensorFile(path);
     if (!file)
@@ -115,7 +113,7 @@ Expected<TokenData> TokenData::open(StringRef path, int64_t vocabularySize) {
     data.dtype = width == 2 ? DType::UInt16 : DType::UInt32;
     data.count = count;
     data.ids = bytes.data() + kTokenFileHeaderBytes;
-    data.buffer = std::move(*file);
+    data.storage = std::shared_ptr<const MemoryBuffer>(std::move(*file));
   }
   for (int64_t i = 0; i < data.count; ++i) {
     int64_t id = readId(data.ids, data.dtype, i);

@@ -69,8 +69,10 @@ public:
 private:
   TokenData() = default;
   std::string path;
-  std::shared_ptr<llvm::MemoryBuffer> buffer;
-  /// Where the ids start inside `buffer`, their dtype and count.
+  /// The mapped file (or the .npy tensor borrowing it) that `ids` points
+  /// into.
+  std::shared_ptr<const void> storage;
+  /// Where the ids start, their dtype and count.
   const char *ids = nullptr;
   DType dtype = DType::UInt32;
   int64_t count = 0;
