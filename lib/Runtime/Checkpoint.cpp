@@ -47,15 +47,18 @@ std::string describeTensor(StringRef name, DType dtype,
   return name.str() + ": " + getDTypeName(dtype).str() + formatShape(shape);
 }
 
-/// The checkpoint file names in `folder` (`step-*.safetensors`).
-std::vector<std::string> listCheckpoints(StringRef folder) {
+/// The checkpoint files in `folder` (`step-*.safetensors`) and the
+/// temporaries of checkpoints whose writer was killed
+/// (`step-*.safetensors.tmp-*`, qaf::AtomicFile's names).
+std::vector<std::string> listCheckpointFiles(StringRef folder) {
   std::vector<std::string> names;
   std::error_code ec;
   for (sys::fs::directory_iterator it(folder, ec), end; it != end && !ec;
        it.increment(ec)) {
     StringRef name = sys::path::filename(it->path());
     if (name.starts_with(kCheckpointPrefix) &&
-        name.ends_with(kCheckpointExtension))
+        (name.ends_with(kCheckpointExtension) ||
+         name.contains((kCheckpointExtension + ".tmp-").str())))
       names.push_back(name.str());
   }
   return names;
@@ -118,7 +121,8 @@ Expected<std::string> saveCheckpoint(StringRef folder,
         latestPath +
         "' still names the previous one: " + toString(std::move(error)));
 
-  for (const std::string &old : listCheckpoints(folder))
+  // One process trains into a folder: any other temporary is a leftover.
+  for (const std::string &old : listCheckpointFiles(folder))
     if (old != name && old != previous)
       sys::fs::remove(joinPath(folder, old));
   return path;

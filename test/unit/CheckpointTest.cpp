@@ -209,6 +209,11 @@ TEST_F(CheckpointTest, AKilledWriterLeavesTheLastGoodCheckpointReadable) {
   std::vector<NamedTensor> into = makeTensors(0);
   ASSERT_EQ(restoreError(into), "<restored>");
   EXPECT_TRUE(sameBytes(into, first));
+  // The next save clears the leftover.
+  save(makeTensors(2), 20);
+  EXPECT_EQ(listCheckpointFolder(),
+            std::vector<std::string>({"latest", "step-00000010.safetensors",
+                                      "step-00000020.safetensors"}));
 }
 
 } // namespace

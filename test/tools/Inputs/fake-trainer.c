@@ -14,14 +14,20 @@
  *       -> loss: f32[] (before the update), learning_rate: f32[] (used)
  *   eval_step(prior; bias; input_ids, labels)
  *       -> loss_sum: f64[], token_count: i64[]
+ * With FAKE_TRAINER_STEP_MS set, each train step also sleeps that long, so
+ * that a test can kill a run in the middle.
  *
  *===----------------------------------------------------------------------===*/
 
-#include <math.h>
+/* nanosleep. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "fake-memref.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define VOCAB 8
 
@@ -138,6 +144,12 @@ int32_t qaf_entry_train_step(void **args) {
     *v = (float)(0.9 * (double)*v + gradient);
     float *b = &DATA(float, bias)[j];
     *b = (float)((double)*b - rate * (double)*v);
+  }
+  const char *sleepMs = getenv("FAKE_TRAINER_STEP_MS");
+  if (sleepMs) {
+    long ms = atol(sleepMs);
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&pause, NULL);
   }
   *(float *)scalar(&results[0], sizeof(float)) = (float)(loss / count);
   *(float *)scalar(&results[1], sizeof(float)) = (float)rate;

@@ -16,12 +16,18 @@ step with learning rate lr at step s does, per vocabulary entry j,
   trainer_files.py check-eval OUT CKPT|- DATA SEQ
         OUT (qaf-run eval's output) matches the perplexity computed here
   trainer_files.py check-logits NPY CKPT   logits = prior + bias
+  trainer_files.py kill-after-checkpoint DIR COMMAND...
+        runs COMMAND, SIGKILLs it once DIR/latest exists (a checkpoint was
+        written) and checks that it was killed, not finished
 """
 
 import json
 import os
+import signal
 import struct
+import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -153,6 +159,18 @@ def check_logits(npy, ckpt):
     print("logits are prior + the trained bias")
 
 
+def kill_after_checkpoint(folder, command):
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    latest = os.path.join(folder, "latest")
+    while not os.path.exists(latest) and process.poll() is None:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, (
+        f"the run ended (status {process.returncode}) before it was killed")
+    print(f"killed after {open(latest).read().strip()}")
+
+
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     if command == "artifact":
@@ -168,6 +186,8 @@ def main():
         check_eval(out, ckpt, data, int(seq))
     elif command == "check-logits":
         check_logits(*args)
+    elif command == "kill-after-checkpoint":
+        kill_after_checkpoint(args[0], args[1:])
     else:
         sys.exit(f"unknown command {command}")
 
