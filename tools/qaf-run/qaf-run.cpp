@@ -616,8 +616,13 @@ int runEval() {
   int64_t windows = sampler->getNumWindows();
   for (int64_t first = 0; first < windows; first += batchSize) {
     int64_t rows = std::min<int64_t>(batchSize, windows - first);
-    if (rows < batchSize && staticBatch)
+    if (rows < batchSize && staticBatch) {
+      outs() << "note: the last " << rows
+             << " window(s) are left out: eval_step's batch dimension is "
+                "static ("
+             << batchSize << ")\n";
       break;
+    }
     qaf::TokenBatch batch =
         qaf::allocateTokenBatch(setup->entry.idType, rows, seqLen);
     for (int64_t row = 0; row < rows; ++row)

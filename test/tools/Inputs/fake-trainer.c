@@ -33,6 +33,13 @@
 
 const char qaf_artifact_fingerprint[] = "trainer-0001";
 
+/* The batch dimension of train_step's and eval_step's inputs: symbolic,
+ * or static when a test compiles with -DSTEP_BATCH='"2"' (and edits the
+ * manifest to match). */
+#ifndef STEP_BATCH
+#define STEP_BATCH "\"batch\""
+#endif
+
 /* The entry points of fake-trainer/manifest.json; the hashes are those of
  * the files trainer_files.py writes (computed with the xxhash package). */
 const char qaf_artifact_abi[] =
@@ -50,8 +57,8 @@ const char qaf_artifact_abi[] =
     "\"weights\":[{\"name\":\"prior\",\"dtype\":\"float32\",\"shape\":[8]}],"
     "\"parameters\":[{\"name\":\"bias\",\"dtype\":\"float32\",\"shape\":[8]},"
     "{\"name\":\"bias_velocity\",\"dtype\":\"float32\",\"shape\":[8]}],"
-    "\"inputs\":[{\"name\":\"input_ids\",\"dtype\":\"int64\",\"shape\":[\"batch\",\"seq\"]},"
-    "{\"name\":\"labels\",\"dtype\":\"int64\",\"shape\":[\"batch\",\"seq\"]},"
+    "\"inputs\":[{\"name\":\"input_ids\",\"dtype\":\"int64\",\"shape\":[" STEP_BATCH ",\"seq\"]},"
+    "{\"name\":\"labels\",\"dtype\":\"int64\",\"shape\":[" STEP_BATCH ",\"seq\"]},"
     "{\"name\":\"step\",\"dtype\":\"int64\",\"shape\":[]},"
     "{\"name\":\"learning_rate\",\"dtype\":\"float32\",\"shape\":[]}],"
     "\"outputs\":[{\"name\":\"loss\",\"dtype\":\"float32\",\"shape\":[]},"
@@ -59,8 +66,8 @@ const char qaf_artifact_abi[] =
     "{\"name\":\"eval_step\",\"symbol\":\"qaf_entry_eval_step\","
     "\"weights\":[{\"name\":\"prior\",\"dtype\":\"float32\",\"shape\":[8]}],"
     "\"parameters\":[{\"name\":\"bias\",\"dtype\":\"float32\",\"shape\":[8]}],"
-    "\"inputs\":[{\"name\":\"input_ids\",\"dtype\":\"int64\",\"shape\":[\"batch\",\"seq\"]},"
-    "{\"name\":\"labels\",\"dtype\":\"int64\",\"shape\":[\"batch\",\"seq\"]}],"
+    "\"inputs\":[{\"name\":\"input_ids\",\"dtype\":\"int64\",\"shape\":[" STEP_BATCH ",\"seq\"]},"
+    "{\"name\":\"labels\",\"dtype\":\"int64\",\"shape\":[" STEP_BATCH ",\"seq\"]}],"
     "\"outputs\":[{\"name\":\"loss_sum\",\"dtype\":\"float64\",\"shape\":[]},"
     "{\"name\":\"token_count\",\"dtype\":\"int64\",\"shape\":[]}]}"
     "]}";
