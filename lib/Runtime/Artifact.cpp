@@ -28,7 +28,6 @@ namespace qaf {
 namespace {
 
 constexpr StringLiteral kFingerprintSymbol = "qaf_artifact_fingerprint";
-constexpr StringLiteral kFingerprintMetadataKey = "qaf.fingerprint";
 constexpr StringLiteral kABISymbol = "qaf_artifact_abi";
 /// The most OpenMP threads a run may ask for: far above any machine's
 /// cores, far below the count at which the OpenMP runtime aborts.

@@ -7,15 +7,22 @@
 // ONNX TensorProto (.pb) files and writes each output as <name>.npy;
 // `qaf-run info <artifact>` prints the manifest, every entry point;
 // `qaf-run verify <artifact>` checks the manifest against the library and
-// every tensor file's content hash. Every error
-// is one message naming the file or input, and exit status 1.
+// every tensor file's content hash; `qaf-run train` fine-tunes with the
+// artifact's train_step on a token file, with checkpoints, and `qaf-run
+// eval` prints the perplexity of eval_step on one (the training convention:
+// include/qaf/Runtime/TrainingEntryPoints.h). Every error is one message
+// naming the file or input, and exit status 1.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Import/TensorProtoReader.h"
 #include "qaf/Runtime/Artifact.h"
+#include "qaf/Runtime/Checkpoint.h"
 #include "qaf/Runtime/Manifest.h"
 #include "qaf/Runtime/Npy.h"
+#include "qaf/Runtime/TokenData.h"
+#include "qaf/Runtime/TrainingEntryPoints.h"
+#include "qaf/Runtime/TrainingLog.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -29,6 +36,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 using namespace llvm;
 
@@ -43,8 +51,17 @@ cl::SubCommand verifyCommand(
     "verify", "Check an artifact's files: the manifest against the library, "
               "and the weights' and parameters' content hashes");
 
+cl::SubCommand
+    trainCommand("train",
+                 "Fine-tune an artifact compiled with --emit=train on a token "
+                 "file, with checkpoints");
+cl::SubCommand evalCommand(
+    "eval", "Print the perplexity of an artifact compiled with --emit=train "
+            "on a token file");
+
 /// The subcommands, for the message about an unknown one.
-constexpr StringLiteral kSubcommands[] = {"infer", "info", "verify"};
+constexpr StringLiteral kSubcommands[] = {"infer", "info", "verify", "train",
+                                          "eval"};
 
 // infer
 cl::opt<std::string> inferArtifact(cl::Positional, cl::desc("<artifact-dir>"),
@@ -72,7 +89,8 @@ cl::opt<int>
     numThreads("threads",
                cl::desc("OpenMP threads (default: $QAF_NUM_THREADS, else "
                         "$OMP_NUM_THREADS, else all cores)"),
-               cl::sub(inferCommand), cl::cat(category));
+               cl::sub(inferCommand), cl::sub(trainCommand),
+               cl::sub(evalCommand), cl::cat(category));
 cl::opt<unsigned> repeat(
     "repeat",
     cl::desc("Time this many runs (after the warm-up runs) and print the "
@@ -87,6 +105,65 @@ cl::opt<bool> noVerifyWeights(
     cl::desc("Skip hashing the weights file on load (qaf-run verify checks it "
              "on demand)"),
     cl::sub(inferCommand), cl::cat(category));
+
+cl::opt<std::string> checkpointToLoad(
+    "ckpt",
+    cl::desc("Run with the trained parameters of the newest checkpoint in "
+             "this folder (qaf-run train --ckpt-dir)"),
+    cl::value_desc("dir"), cl::sub(inferCommand), cl::sub(evalCommand),
+    cl::cat(category));
+
+// train and eval
+cl::opt<std::string> trainArtifact(cl::Positional, cl::desc("<artifact-dir>"),
+                                   cl::Required, cl::sub(trainCommand),
+                                   cl::sub(evalCommand), cl::cat(category));
+cl::opt<std::string>
+    dataFile("data",
+             cl::desc("Token ids: the flat qaf format or .npy (README, "
+                      "\"Token files\"; scripts/tokenize.py writes them)"),
+             cl::value_desc("file"), cl::Required, cl::sub(trainCommand),
+             cl::sub(evalCommand), cl::cat(category));
+cl::opt<int64_t> batchSize("batch", cl::desc("Sequences per step"), cl::init(1),
+                           cl::sub(trainCommand), cl::sub(evalCommand),
+                           cl::cat(category));
+cl::opt<int64_t> seqLen("seq-len", cl::desc("Tokens per sequence"),
+                        cl::Required, cl::sub(trainCommand),
+                        cl::sub(evalCommand), cl::cat(category));
+cl::opt<int64_t> totalSteps(
+    "steps",
+    cl::desc("The step to train to, counted from the start: --resume "
+             "continues to the same end"),
+    cl::Required, cl::sub(trainCommand), cl::cat(category));
+cl::opt<double> learningRate(
+    "lr",
+    cl::desc("The learning rate, for an artifact whose train_step takes one "
+             "(others have their schedule compiled in)"),
+    cl::sub(trainCommand), cl::cat(category));
+cl::opt<uint64_t> seed("seed",
+                       cl::desc("Seeds the order of the training windows"),
+                       cl::init(0), cl::sub(trainCommand), cl::cat(category));
+cl::opt<bool> sequentialOrder(
+    "sequential",
+    cl::desc("Take the training windows in file order instead of a shuffled "
+             "order per pass"),
+    cl::sub(trainCommand), cl::cat(category));
+cl::opt<std::string> checkpointFolder(
+    "ckpt-dir",
+    cl::desc("Write checkpoints here (and read them with --resume)"),
+    cl::value_desc("dir"), cl::Required, cl::sub(trainCommand),
+    cl::cat(category));
+cl::opt<int64_t> checkpointEvery(
+    "ckpt-every",
+    cl::desc("Checkpoint every this many steps (0: only at the end)"),
+    cl::init(0), cl::sub(trainCommand), cl::cat(category));
+cl::opt<bool> resume("resume",
+                     cl::desc("Continue from the newest checkpoint in "
+                              "--ckpt-dir"),
+                     cl::sub(trainCommand), cl::cat(category));
+cl::opt<std::string> logFile("log",
+                             cl::desc("Append one JSON line per step here"),
+                             cl::value_desc("file"), cl::sub(trainCommand),
+                             cl::cat(category));
 
 // info
 cl::opt<std::string> infoArtifact(cl::Positional, cl::desc("<artifact-dir>"),
@@ -210,6 +287,30 @@ std::string getOutputFileName(StringRef outputName, StringSet<> &taken) {
   return name + ".npy";
 }
 
+/// Every parameter of the artifact's buffers: what a checkpoint holds.
+Expected<std::vector<qaf::NamedTensor>>
+getCheckpointTensors(const qaf::Artifact &artifact) {
+  std::vector<qaf::NamedTensor> tensors;
+  for (const qaf::TensorSpec &spec : artifact.getManifest().getAllParameters())
+    tensors.push_back({spec.name, *artifact.getParameter(spec.name)});
+  if (tensors.empty())
+    return makeError("artifact '" + artifact.getDirectory() +
+                     "' has no parameters: there is nothing to checkpoint");
+  return tensors;
+}
+
+/// Replaces the artifact's parameters with the newest checkpoint in
+/// `folder`.
+Expected<qaf::CheckpointState> restoreInto(qaf::Artifact &artifact,
+                                           StringRef folder) {
+  Expected<std::vector<qaf::NamedTensor>> tensors =
+      getCheckpointTensors(artifact);
+  if (!tensors)
+    return tensors.takeError();
+  return qaf::restoreCheckpoint(folder, *tensors,
+                                artifact.getManifest().fingerprint);
+}
+
 int runInfer() {
   qaf::ArtifactOptions options;
   if (numThreads.getNumOccurrences())
@@ -219,6 +320,11 @@ int runInfer() {
       qaf::Artifact::load(inferArtifact, options);
   if (!artifact)
     return reportError(artifact.takeError());
+  if (!checkpointToLoad.empty())
+    if (Expected<qaf::CheckpointState> state =
+            restoreInto(**artifact, checkpointToLoad);
+        !state)
+      return reportError(state.takeError());
   const qaf::EntryPoint *entry =
       (*artifact)->getManifest().findEntryPoint(entryName);
   if (!entry)
@@ -290,6 +396,256 @@ int runInfer() {
   return 0;
 }
 
+/// What train and eval share before the first step: the manifest checked
+/// against the convention (before anything is loaded, so an inference
+/// artifact is refused at once), the token file, the loaded artifact.
+struct TrainingSetup {
+  qaf::TrainingEntryPoint entry;
+  std::shared_ptr<const qaf::TokenData> data;
+  std::unique_ptr<qaf::Artifact> artifact;
+};
+
+Expected<TrainingSetup> setUpTraining(StringRef entryName) {
+  if (!sys::fs::is_directory(trainArtifact))
+    return makeError("artifact '" + trainArtifact + "' is not a folder");
+  SmallString<256> manifestPath(trainArtifact);
+  sys::path::append(manifestPath, "manifest.json");
+  Expected<qaf::Manifest> manifest = qaf::readManifestFile(manifestPath);
+  if (!manifest)
+    return manifest.takeError();
+  TrainingSetup setup;
+  Expected<qaf::TrainingEntryPoint> entry =
+      qaf::checkTrainingEntryPoint(*manifest, entryName, batchSize, seqLen);
+  if (!entry)
+    return entry.takeError();
+  if (entryName == qaf::training::kTrainStep) {
+    if (entry->takesLearningRate && !learningRate.getNumOccurrences())
+      return makeError(
+          "entry point 'train_step' takes the learning rate: give --lr");
+    if (!entry->takesLearningRate && learningRate.getNumOccurrences())
+      return makeError(
+          "--lr: this artifact's train_step has its learning rate schedule "
+          "compiled in (qaf-compile ... lr=): recompile to change it");
+  }
+  Expected<int64_t> vocabularySize = qaf::getVocabularySize(*manifest);
+  if (!vocabularySize)
+    return vocabularySize.takeError();
+  Expected<qaf::TokenData> data =
+      qaf::TokenData::open(dataFile, *vocabularySize);
+  if (!data)
+    return data.takeError();
+  setup.data = std::make_shared<qaf::TokenData>(std::move(*data));
+
+  qaf::ArtifactOptions options;
+  if (numThreads.getNumOccurrences())
+    options.numThreads = numThreads;
+  Expected<std::unique_ptr<qaf::Artifact>> artifact =
+      qaf::Artifact::load(trainArtifact, options);
+  if (!artifact)
+    return artifact.takeError();
+  setup.artifact = std::move(*artifact);
+  // The entry point the loaded manifest owns (the same checks passed).
+  setup.entry = *entry;
+  setup.entry.entry =
+      setup.artifact->getManifest().findEntryPoint(entry->entry->name);
+  return setup;
+}
+
+qaf::HostTensor makeScalar(qaf::DType dtype, double value) {
+  qaf::HostTensor scalar = qaf::HostTensor::allocate(dtype, {});
+  if (dtype == qaf::DType::Int64)
+    *reinterpret_cast<int64_t *>(scalar.getMutableData()) = value;
+  else
+    *reinterpret_cast<float *>(scalar.getMutableData()) = value;
+  return scalar;
+}
+
+/// The value of a scalar output of any dtype the convention allows.
+double readScalar(const qaf::HostTensor &tensor) {
+  switch (tensor.getDType()) {
+  case qaf::DType::Float32:
+    return *reinterpret_cast<const float *>(tensor.getData());
+  case qaf::DType::Float64:
+    return *reinterpret_cast<const double *>(tensor.getData());
+  case qaf::DType::Int32:
+    return *reinterpret_cast<const int32_t *>(tensor.getData());
+  default:
+    return *reinterpret_cast<const int64_t *>(tensor.getData());
+  }
+}
+
+const qaf::HostTensor *findOutput(ArrayRef<qaf::NamedTensor> outputs,
+                                  StringRef name) {
+  for (const qaf::NamedTensor &output : outputs)
+    if (output.name == name)
+      return &output.tensor;
+  return nullptr;
+}
+
+int runTrain() {
+  if (checkpointEvery < 0)
+    return reportError(makeError("--ckpt-every must be 0 or more"));
+  if (totalSteps < 1)
+    return reportError(makeError("--steps must be at least 1"));
+  Expected<TrainingSetup> setup = setUpTraining(qaf::training::kTrainStep);
+  if (!setup)
+    return reportError(setup.takeError());
+  qaf::Artifact &artifact = *setup->artifact;
+  Expected<qaf::BatchSampler> sampler =
+      qaf::BatchSampler::create(setup->data, batchSize, seqLen,
+                                sequentialOrder ? qaf::WindowOrder::Sequential
+                                                : qaf::WindowOrder::Shuffled,
+                                seed);
+  if (!sampler)
+    return reportError(sampler.takeError());
+  Expected<std::vector<qaf::NamedTensor>> tensors =
+      getCheckpointTensors(artifact);
+  if (!tensors)
+    return reportError(tensors.takeError());
+
+  int64_t step = 0;
+  std::string lastCheckpoint;
+  if (resume) {
+    Expected<qaf::CheckpointState> state = qaf::restoreCheckpoint(
+        checkpointFolder, *tensors, artifact.getManifest().fingerprint);
+    if (!state)
+      return reportError(state.takeError());
+    if (Error error = sampler->setState(state->sampler))
+      return reportError(std::move(error));
+    step = state->step;
+    lastCheckpoint = cantFail(qaf::findLatestCheckpoint(checkpointFolder));
+    if (step > totalSteps)
+      return reportError(makeError(lastCheckpoint + " is at step " +
+                                   Twine(step) + ", past --steps " +
+                                   Twine(totalSteps)));
+    outs() << "resumed from " << lastCheckpoint << " (step " << step << ")\n";
+  } else if (Expected<std::string> existing =
+                 qaf::findLatestCheckpoint(checkpointFolder)) {
+    return reportError(
+        makeError("checkpoint folder '" + checkpointFolder +
+                  "' already holds " + *existing +
+                  ": pass --resume to continue it, or choose another "
+                  "folder"));
+  } else {
+    consumeError(existing.takeError());
+  }
+
+  Expected<std::unique_ptr<qaf::TrainingLog>> log =
+      qaf::TrainingLog::create(outs(), logFile, step, totalSteps);
+  if (!log)
+    return reportError(log.takeError());
+  // Ends the progress line before the error.
+  auto stopWithError = [&](Error error) {
+    (*log)->finish();
+    return reportError(std::move(error));
+  };
+  auto start = std::chrono::steady_clock::now();
+  int64_t tokensPerStep = batchSize * seqLen;
+  for (++step; step <= totalSteps; ++step) {
+    qaf::TokenBatch batch = sampler->next(setup->entry.idType);
+    std::vector<qaf::NamedTensor> inputs = {
+        {qaf::training::kInputIds.str(), batch.inputIds},
+        {qaf::training::kLabels.str(), batch.labels},
+        {qaf::training::kStep.str(), makeScalar(qaf::DType::Int64, step)}};
+    if (setup->entry.takesLearningRate)
+      inputs.push_back({qaf::training::kLearningRate.str(),
+                        makeScalar(qaf::DType::Float32, learningRate)});
+    auto stepStart = std::chrono::steady_clock::now();
+    Expected<std::vector<qaf::NamedTensor>> outputs =
+        artifact.run(qaf::training::kTrainStep, inputs);
+    if (!outputs)
+      return stopWithError(outputs.takeError());
+    auto now = std::chrono::steady_clock::now();
+    qaf::StepRecord record;
+    record.step = step;
+    record.loss = readScalar(*findOutput(*outputs, qaf::training::kLoss));
+    if (setup->entry.takesLearningRate)
+      record.learningRate = learningRate;
+    if (const qaf::HostTensor *rate =
+            findOutput(*outputs, qaf::training::kLearningRate))
+      record.learningRate = readScalar(*rate);
+    record.tokensPerSecond =
+        tokensPerStep /
+        std::max(std::chrono::duration<double>(now - stepStart).count(), 1e-9);
+    record.elapsedSeconds = std::chrono::duration<double>(now - start).count();
+    (*log)->record(record);
+    if (!std::isfinite(record.loss))
+      return stopWithError(makeError(
+          "the loss is " + Twine(std::isnan(record.loss) ? "NaN" : "infinite") +
+          " at step " + Twine(step) + ": training stopped; " +
+          (lastCheckpoint.empty()
+               ? Twine("no checkpoint was written")
+               : "the last good checkpoint is " + lastCheckpoint)));
+    if (step == totalSteps ||
+        (checkpointEvery > 0 && step % checkpointEvery == 0)) {
+      Expected<std::string> saved = qaf::saveCheckpoint(
+          checkpointFolder, *tensors, {step, sampler->getState()},
+          artifact.getManifest().fingerprint);
+      if (!saved)
+        return stopWithError(saved.takeError());
+      lastCheckpoint = *saved;
+      (*log)->note("checkpoint: " + lastCheckpoint);
+    }
+  }
+  (*log)->finish();
+  outs() << "trained to step " << totalSteps << "; checkpoint "
+         << (lastCheckpoint.empty() ? "none" : lastCheckpoint) << "\n";
+  return 0;
+}
+
+int runEval() {
+  Expected<TrainingSetup> setup = setUpTraining(qaf::training::kEvalStep);
+  if (!setup)
+    return reportError(setup.takeError());
+  qaf::Artifact &artifact = *setup->artifact;
+  if (!checkpointToLoad.empty())
+    if (Expected<qaf::CheckpointState> state =
+            restoreInto(artifact, checkpointToLoad);
+        !state)
+      return reportError(state.takeError());
+  Expected<qaf::BatchSampler> sampler = qaf::BatchSampler::create(
+      setup->data, batchSize, seqLen, qaf::WindowOrder::Sequential, /*seed=*/0);
+  if (!sampler)
+    return reportError(sampler.takeError());
+  // Every whole window once, in file order; a last, smaller batch only when
+  // the batch dimension is not static.
+  const qaf::TensorSpec &ids = setup->entry.entry->inputs.front();
+  bool staticBatch = ids.shape.front().isStatic();
+  double lossSum = 0;
+  int64_t tokenCount = 0;
+  int64_t windows = sampler->getNumWindows();
+  for (int64_t first = 0; first < windows; first += batchSize) {
+    int64_t rows = std::min<int64_t>(batchSize, windows - first);
+    if (rows < batchSize && staticBatch) {
+      outs() << "note: the last " << rows
+             << " window(s) are left out: eval_step's batch dimension is "
+                "static ("
+             << batchSize << ")\n";
+      break;
+    }
+    qaf::TokenBatch batch =
+        qaf::allocateTokenBatch(setup->entry.idType, rows, seqLen);
+    for (int64_t row = 0; row < rows; ++row)
+      sampler->fillRow(first + row, row, batch);
+    Expected<std::vector<qaf::NamedTensor>> outputs =
+        artifact.run(qaf::training::kEvalStep,
+                     {{qaf::training::kInputIds.str(), batch.inputIds},
+                      {qaf::training::kLabels.str(), batch.labels}});
+    if (!outputs)
+      return reportError(outputs.takeError());
+    lossSum += readScalar(*findOutput(*outputs, qaf::training::kLossSum));
+    tokenCount += readScalar(*findOutput(*outputs, qaf::training::kTokenCount));
+  }
+  if (tokenCount <= 0)
+    return reportError(
+        makeError("eval_step counted no tokens in '" + dataFile + "'"));
+  double meanLoss = lossSum / tokenCount;
+  outs() << "loss: " << format("%.6f", meanLoss) << "\n";
+  outs() << "perplexity: " << format("%.6f", std::exp(meanLoss)) << "\n";
+  outs() << "tokens: " << tokenCount << "\n";
+  return 0;
+}
+
 int runInfo() {
   SmallString<256> manifestPath(infoArtifact);
   sys::path::append(manifestPath, "manifest.json");
@@ -352,8 +708,9 @@ int main(int argc, char **argv) {
            << "; see qaf-run --help)\n";
     return 1;
   }
-  for (cl::SubCommand *sub : {&cl::SubCommand::getTopLevel(), &inferCommand,
-                              &infoCommand, &verifyCommand})
+  for (cl::SubCommand *sub :
+       {&cl::SubCommand::getTopLevel(), &inferCommand, &infoCommand,
+        &verifyCommand, &trainCommand, &evalCommand})
     cl::HideUnrelatedOptions(category, *sub);
   cl::ParseCommandLineOptions(argc, argv,
                               "qaf-run: run compiled qaf artifacts\n");
@@ -363,6 +720,10 @@ int main(int argc, char **argv) {
     return runInfo();
   if (verifyCommand)
     return runVerify();
+  if (trainCommand)
+    return runTrain();
+  if (evalCommand)
+    return runEval();
   errs() << "qaf-run: missing subcommand (known: "
          << join(std::begin(kSubcommands), std::end(kSubcommands), ", ")
          << ")\n";

@@ -40,6 +40,10 @@ namespace qaf {
 /// count is given.
 constexpr llvm::StringLiteral kNumThreadsVariable = "QAF_NUM_THREADS";
 
+/// The `__metadata__` key under which the weights, parameters and
+/// checkpoint files record the fingerprint of the artifact they belong to.
+constexpr llvm::StringLiteral kFingerprintMetadataKey = "qaf.fingerprint";
+
 struct ArtifactOptions {
   /// OpenMP threads. Unset: `QAF_NUM_THREADS`, else `OMP_NUM_THREADS` (left
   /// to the OpenMP runtime), else every core this process may run on.

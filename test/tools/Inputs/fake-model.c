@@ -24,6 +24,8 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include "fake-memref.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,28 +103,6 @@ const char qaf_artifact_abi[] =
     "\"outputs\":[{\"name\":\"y\",\"dtype\":\"float32\",\"shape\":[\"batch\",4]}]}"
     "]}";
 #endif
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-} MemRef0;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} MemRef1;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} MemRef2;
 
 static int threadCount = 1;
 void omp_set_num_threads(int count) { threadCount = count; }

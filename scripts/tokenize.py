@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Turns text into a token file for `qaf-run train` and `qaf-run eval`.
+
+    scripts/tokenize.py --tokenizer model/tokenizer.json -o train.bin a.txt b.txt
+    scripts/tokenize.py --tokenizer model/tokenizer.json -o held.npy --eos "</s>" held.txt
+
+Each input file (`-`: standard input) is one document, encoded with the
+model's Hugging Face `tokenizer.json`; documents are concatenated, each
+followed by the id of `--eos` when it is given. The output is the flat qaf
+token format (README, "Token files") unless its name ends in `.npy`; ids are
+uint16 when the vocabulary has at most 65536 entries, else uint32.
+
+Needs the `tokenizers` package (`pip install tokenizers`); it is not a
+dependency of qaf's tests, which write token files with numpy.
+"""
+
+import os
+import sys
+
+# This file's name is also a standard-library module's (tokenize, which
+# linecache and inspect import): keep its folder off the module path so
+# that they find the real one.
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+
+import argparse  # noqa: E402
+import struct  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+MAGIC = b"QAFTOKEN"
+VERSION = 1
+
+
+def write_token_file(path, ids, vocab_size):
+    """Writes `ids` as the flat format, or `.npy` by the name's extension."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError(f"{path}: ids must lie in [0, {vocab_size})")
+    dtype = np.dtype("<u2") if vocab_size <= 1 << 16 else np.dtype("<u4")
+    if path.endswith(".npy"):
+        np.save(path, ids.astype(dtype))
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(MAGIC + struct.pack("<IIQ", VERSION, dtype.itemsize, ids.size))
+        f.write(ids.astype(dtype).tobytes())
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("inputs", nargs="+", help="text files; - for stdin")
+    parser.add_argument("--tokenizer", required=True,
+                        help="the model's tokenizer.json")
+    parser.add_argument("-o", "--output", required=True,
+                        help="the token file (.bin: flat format; .npy)")
+    parser.add_argument("--eos", help="a token to append after each document "
+                        "(e.g. '</s>' or '<|endoftext|>')")
+    args = parser.parse_args()
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:
+        sys.exit("tokenize.py: needs the 'tokenizers' package "
+                 "(pip install tokenizers)")
+
+    tokenizer = Tokenizer.from_file(args.tokenizer)
+    vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
+    eos = None
+    if args.eos is not None:
+        eos = tokenizer.token_to_id(args.eos)
+        if eos is None:
+            sys.exit(f"tokenize.py: '{args.eos}' is not a token of "
+                     f"{args.tokenizer}")
+    ids = []
+    for name in args.inputs:
+        if name == "-":
+            text = sys.stdin.read()
+        else:
+            with open(name, encoding="utf-8") as f:
+                text = f.read()
+        ids.extend(tokenizer.encode(text, add_special_tokens=False).ids)
+        if eos is not None:
+            ids.append(eos)
+    write_token_file(args.output, ids, vocab_size)
+    print(f"{args.output}: {len(ids)} tokens from {len(args.inputs)} "
+          f"document(s), vocabulary {vocab_size}")
+
+
+if __name__ == "__main__":
+    main()
