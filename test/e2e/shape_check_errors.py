@@ -88,6 +88,16 @@ def squeeze_cases(args, tmp, checks):
                  ["onnx.Squeeze: cannot squeeze dimension 0 of size 6"])
     case.refuses("squeeze [0,3,5,6] axis 0", {"x": ones(0, 3, 5, 6)},
                  ["cannot squeeze dimension 0 of size 0"])
+    # Axes known only at run time.
+    case = Case(args, tmp, checks,
+                helper.make_node("Squeeze", ["x", "axes"], ["y"], name="my_runtime_squeeze"),
+                [dynamic("x", 2), helper.make_tensor_value_info("axes", TensorProto.INT64, [1])],
+                [dynamic("y", 1)])
+    axis = np.array([-2], np.int64)
+    case.computes("squeeze [1,3] run-time axis -2", {"x": np.arange(3, dtype=np.float32)
+                                                            .reshape(1, 3), "axes": axis})
+    case.refuses("squeeze [2,3] run-time axis -2", {"x": ones(2, 3), "axes": axis},
+                 ["cannot squeeze dimension 0 of size 2"])
 
 
 def split_cases(args, tmp, checks):

@@ -610,6 +610,14 @@ struct FlattenLowering : LinalgLoweringPattern<onnx::FlattenOp> {
   }
 };
 
+/// The message of the run-time check that a squeezed dim of Squeeze's input
+/// is 1 ({0}: its size, {1}: 1); ONNX Runtime refuses any other size.
+static std::string squeezeSizeMessage(int64_t dim) {
+  return ("onnx.Squeeze: cannot squeeze dimension " + Twine(dim) +
+          " of size {0} (it must be {1})")
+      .str();
+}
+
 /// Squeeze and Unsqueeze whose axes are known only at run time (or
 /// Squeeze without axes on dynamic dims): neither moves an element, so they
 /// are the reshape to the result sizes. Static result dims are known; the
@@ -665,6 +673,11 @@ FailureOr<LoweredValues> lowerUnitDimsReshape(ConversionPatternRewriter &rw,
       for (int64_t k = 0; k < inputRank; ++k) {
         squeezed.push_back(isAxis(k));
         position.push_back(m.sub(m.constant(k), axesBefore(k)));
+        m.check(m.select(squeezed[k],
+                         m.cmp(arith::CmpIPredicate::eq, inputSizes[k],
+                               m.constant(1)),
+                         rw.getBoolAttr(true)),
+                squeezeSizeMessage(k), {inputSizes[k], m.constant(1)});
       }
       for (int64_t j = 0; j < rank; ++j) {
         if (!resultType.isDynamicDim(j))
@@ -737,9 +750,7 @@ struct SqueezeLowering : LinalgLoweringPattern<onnx::SqueezeOp> {
       for (int64_t dim : *dims)
         if (dataType.isDynamicDim(dim))
           m.checkEqual(tensor::DimOp::create(rw, loc, data, dim).getResult(),
-                       m.constant(1),
-                       "onnx.Squeeze: cannot squeeze dimension " + Twine(dim) +
-                           " of size {0} (it must be {1})");
+                       m.constant(1), squeezeSizeMessage(dim));
     }
     // A squeezed dim is 1 (a dynamic one checked at run time above).
     SmallVector<int64_t> shape(dataType.getShape());

@@ -187,3 +187,21 @@ func.func @scatternd_static(%d: tensor<4x6x4xf32>, %i: tensor<2x1xi64>, %u: tens
   %0 = onnx.ScatterND %d, %i, %u : (tensor<4x6x4xf32>, tensor<2x1xi64>, tensor<2x6x4xf32>) -> tensor<4x6x4xf32> loc("sc")
   return %0 : tensor<4x6x4xf32>
 }
+
+// -----
+
+// Axes known only at run time: each input dim named by an axis must be 1.
+// CHECK-LABEL: func.func @squeeze_runtime_axes
+// CHECK: %[[AXIS:.*]] = arith.index_cast
+// CHECK: %[[D0:.*]] = tensor.dim %arg0, %c0
+// CHECK: %[[NEG:.*]] = arith.cmpi slt, %[[AXIS]], %c0
+// CHECK: %[[NORM:.*]] = arith.select %[[NEG]], %{{.*}}, %[[AXIS]] : index
+// CHECK: %[[IS0:.*]] = arith.cmpi eq, %[[NORM]], %c0
+// CHECK: %[[ONE0:.*]] = arith.cmpi eq, %[[D0]], %c1
+// CHECK: %[[OK0:.*]] = arith.select %[[IS0]], %[[ONE0]], %true
+// CHECK: qaf.check %[[OK0]], "node 'sq': onnx.Squeeze: cannot squeeze dimension 0 of size {0} (it must be {1})"(%[[D0]], %{{.*}} : index, index)
+// CHECK: qaf.check %{{.*}}, "node 'sq': onnx.Squeeze: cannot squeeze dimension 1 of size {0} (it must be {1})"
+func.func @squeeze_runtime_axes(%x: tensor<?x?xf32>, %axes: tensor<1xi64>) -> tensor<?xf32> {
+  %0 = onnx.Squeeze %x, %axes : (tensor<?x?xf32>, tensor<1xi64>) -> tensor<?xf32> loc("sq")
+  return %0 : tensor<?xf32>
+}
