@@ -168,6 +168,16 @@ public:
       formatted.push_back(value(each));
     emitRuntimeCheck(b, loc, value(condition), message, formatted);
   }
+  /// A run-time check that a size equals the one it must be; `message`
+  /// shows the size as {0} and the expected one as {1}. Dropped when both
+  /// are static (inference compared them).
+  void checkEqual(OpFoldResult size, OpFoldResult expected,
+                  const Twine &message) {
+    if (getConstantIntValue(size) && getConstantIntValue(expected))
+      return;
+    check(cmp(arith::CmpIPredicate::eq, size, expected), message,
+          {size, expected});
+  }
 
 private:
   static bool isZero(OpFoldResult x) { return isConstantIntValue(x, 0); }
@@ -600,6 +610,14 @@ struct FlattenLowering : LinalgLoweringPattern<onnx::FlattenOp> {
   }
 };
 
+/// The message of the run-time check that a squeezed dim of Squeeze's input
+/// is 1 ({0}: its size, {1}: 1); ONNX Runtime refuses any other size.
+static std::string squeezeSizeMessage(int64_t dim) {
+  return ("onnx.Squeeze: cannot squeeze dimension " + Twine(dim) +
+          " of size {0} (it must be {1})")
+      .str();
+}
+
 /// Squeeze and Unsqueeze whose axes are known only at run time (or
 /// Squeeze without axes on dynamic dims): neither moves an element, so they
 /// are the reshape to the result sizes. Static result dims are known; the
@@ -655,6 +673,11 @@ FailureOr<LoweredValues> lowerUnitDimsReshape(ConversionPatternRewriter &rw,
       for (int64_t k = 0; k < inputRank; ++k) {
         squeezed.push_back(isAxis(k));
         position.push_back(m.sub(m.constant(k), axesBefore(k)));
+        m.check(m.select(squeezed[k],
+                         m.cmp(arith::CmpIPredicate::eq, inputSizes[k],
+                               m.constant(1)),
+                         rw.getBoolAttr(true)),
+                squeezeSizeMessage(k), {inputSizes[k], m.constant(1)});
       }
       for (int64_t j = 0; j < rank; ++j) {
         if (!resultType.isDynamicDim(j))
@@ -721,8 +744,15 @@ struct SqueezeLowering : LinalgLoweringPattern<onnx::SqueezeOp> {
                                        Twine(dataType.getDimSize(dim)));
         squeezed[dim] = true;
       }
+      // A dynamic squeezed dim must be 1 at run time (ONNX Runtime refuses
+      // any other size; the collapse below would drop its elements).
+      IndexMath m(rw, loc);
+      for (int64_t dim : *dims)
+        if (dataType.isDynamicDim(dim))
+          m.checkEqual(tensor::DimOp::create(rw, loc, data, dim).getResult(),
+                       m.constant(1), squeezeSizeMessage(dim));
     }
-    // A squeezed dim is 1 (a dynamic one at run time, by the ONNX contract).
+    // A squeezed dim is 1 (a dynamic one checked at run time above).
     SmallVector<int64_t> shape(dataType.getShape());
     for (int64_t i = 0; i < rank; ++i)
       if (squeezed[i])
@@ -780,6 +810,74 @@ struct UnsqueezeLowering : LinalgLoweringPattern<onnx::UnsqueezeOp> {
 // Concat, Split, Slice
 //===----------------------------------------------------------------------===//
 
+/// Concat of inputs whose sizes off the axis are not all static: each must
+/// match at run time, except an input empty along the axis, which adds
+/// nothing and is skipped as ONNX Runtime skips it. The result takes its
+/// sizes off the axis from the first input not empty along the axis (the
+/// first input when all are). When no input can be empty along the axis
+/// that is the first input, as for tensor.concat; else each input is
+/// inserted at its offset into a result of those sizes. Inputs statically
+/// empty along the axis are left out (see ConcatLowering).
+static Value buildCheckedConcat(OpBuilder &b, Location loc, ValueRange inputs,
+                                int64_t axis, RankedTensorType resultType) {
+  IndexMath m(b, loc);
+  int64_t rank = resultType.getRank();
+  SmallVector<SmallVector<OpFoldResult>> inputSizes;
+  SmallVector<OpFoldResult> emptyAlongAxis;
+  SmallVector<Value> kept;
+  for (Value input : inputs) {
+    inputSizes.push_back(getDims(b, loc, input));
+    emptyAlongAxis.push_back(m.cmp(arith::CmpIPredicate::eq,
+                                   inputSizes.back()[axis], m.constant(0)));
+    if (!isConstantIntValue(emptyAlongAxis.back(), 1))
+      kept.push_back(input);
+  }
+  SmallVector<OpFoldResult> sizes(inputSizes.front());
+  for (int64_t dim = 0; dim < rank; ++dim) {
+    if (dim == axis)
+      continue;
+    for (int64_t i = static_cast<int64_t>(inputs.size()) - 1; i >= 0; --i)
+      sizes[dim] = m.select(emptyAlongAxis[i], sizes[dim], inputSizes[i][dim]);
+  }
+  for (auto [i, each] : llvm::enumerate(inputSizes))
+    for (int64_t dim = 0; dim < rank; ++dim) {
+      if (dim == axis || each[dim] == sizes[dim] ||
+          (getConstantIntValue(each[dim]) && getConstantIntValue(sizes[dim])))
+        continue;
+      m.check(m.orI(emptyAlongAxis[i],
+                    m.cmp(arith::CmpIPredicate::eq, each[dim], sizes[dim])),
+              "onnx.Concat: sizes off the axis must match: dimension " +
+                  Twine(dim) + " of input " + Twine(i) +
+                  " has size {0}, not {1}",
+              {each[dim], sizes[dim]});
+    }
+  bool someMayBeEmpty = llvm::any_of(emptyAlongAxis, [](OpFoldResult empty) {
+    return !getConstantIntValue(empty);
+  });
+  if (!someMayBeEmpty)
+    return castToTensorType(
+        b, loc, tensor::ConcatOp::create(b, loc, axis, kept), resultType);
+  OpFoldResult total = m.constant(0);
+  for (auto each : inputSizes)
+    total = m.add(total, each[axis]);
+  sizes[axis] = total;
+  Value result = createEmptyTensor(b, loc, preferStatic(b, resultType, sizes),
+                                   resultType.getElementType());
+  OpFoldResult offset = m.constant(0);
+  for (auto [input, each, empty] :
+       llvm::zip(inputs, inputSizes, emptyAlongAxis)) {
+    if (isConstantIntValue(empty, 1))
+      continue;
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+    offsets[axis] = offset;
+    SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+    result = tensor::InsertSliceOp::create(b, loc, input, result, offsets, each,
+                                           strides);
+    offset = m.add(offset, each[axis]);
+  }
+  return castToTensorType(b, loc, result, resultType);
+}
+
 struct ConcatLowering : LinalgLoweringPattern<onnx::ConcatOp> {
   using LinalgLoweringPattern::LinalgLoweringPattern;
   FailureOr<LoweredValues> lower(onnx::ConcatOp op, OpAdaptor adaptor,
@@ -797,6 +895,17 @@ struct ConcatLowering : LinalgLoweringPattern<onnx::ConcatOp> {
     for (Value input : adaptor.getInputs())
       if (cast<RankedTensorType>(input.getType()).getDimSize(axis) != 0)
         inputs.push_back(input);
+    // Dynamic sizes off the axis are checked at run time; static ones
+    // inference already compared.
+    bool dynamicOffAxis = llvm::any_of(inputs, [&](Value input) {
+      auto type = cast<RankedTensorType>(input.getType());
+      return llvm::any_of(llvm::seq<int64_t>(type.getRank()), [&](int64_t d) {
+        return d != axis && type.isDynamicDim(d);
+      });
+    });
+    if (dynamicOffAxis && inputs.size() > 1)
+      return LoweredValues{
+          buildCheckedConcat(rw, loc, adaptor.getInputs(), axis, resultType)};
     if (inputs.size() == adaptor.getInputs().size()) {
       Value result = inputs.front();
       if (inputs.size() > 1)
@@ -855,9 +964,28 @@ struct SplitLowering : LinalgLoweringPattern<onnx::SplitOp> {
       return reportUnsupported(rw, op,
                                "split has " + Twine(sizes.size()) +
                                    " entries for " + Twine(count) + " outputs");
+    bool staticSizesPinned = false;
     for (int64_t i = 0; i < count; ++i)
-      if (!resultTypes[i].isDynamicDim(axis))
+      if (!resultTypes[i].isDynamicDim(axis)) {
+        staticSizesPinned |= !getConstantIntValue(sizes[i]);
         sizes[i] = m.constant(resultTypes[i].getDimSize(axis));
+      }
+    // Given sizes (or result sizes inference pinned) must cover the axis
+    // exactly, each at least 0, or the slices below read past the input
+    // (ONNX Runtime refuses). Computed chunks cover it by construction.
+    if (!isNoValue(op.getSplit()) || staticSizesPinned) {
+      OpFoldResult total = m.constant(0);
+      for (int64_t i = 0; i < count; ++i) {
+        m.check(m.cmp(arith::CmpIPredicate::sge, sizes[i], m.constant(0)),
+                "onnx.Split: split size " + Twine(i) + " is {0}, below 0",
+                {sizes[i]});
+        total = m.add(total, sizes[i]);
+      }
+      m.checkEqual(total, dim,
+                   "onnx.Split: the split sizes add up to {0}, not to the "
+                   "size {1} of axis " +
+                       Twine(axis));
+    }
 
     SmallVector<Value> results;
     OpFoldResult offset = m.constant(0);
@@ -1150,13 +1278,27 @@ struct GatherElementsLowering : LinalgLoweringPattern<onnx::GatherElementsOp> {
     Value indices = adaptor.getIndices();
     int64_t rank = resultType.getRank();
     int64_t axis = normalizeAxis(static_cast<int64_t>(op.getAxis()), rank);
-    OpFoldResult axisSize = getDims(rw, loc, data)[axis];
+    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, data);
+    SmallVector<OpFoldResult> indicesSizes = getDims(rw, loc, indices);
+    // Off the axis the result reads the data where the indices are: they
+    // must not be larger (ONNX Runtime refuses).
+    IndexMath m(rw, loc);
+    for (int64_t i = 0; i < rank; ++i) {
+      if (i == axis || (getConstantIntValue(indicesSizes[i]) &&
+                        getConstantIntValue(dataSizes[i])))
+        continue;
+      m.check(m.cmp(arith::CmpIPredicate::sle, indicesSizes[i], dataSizes[i]),
+              "onnx.GatherElements: dimension " + Twine(i) +
+                  " of the indices (size {0}) exceeds the data's size {1}",
+              {indicesSizes[i], dataSizes[i]});
+    }
+    OpFoldResult axisSize = dataSizes[axis];
     checkIndicesInRange(rw, loc, indices, axisSize, axis,
                         "onnx.GatherElements");
     Value source = data;
     // out[i...] = data[i... with i_axis replaced by indices[i...]]
     Value result = buildIndexedGeneric(
-        rw, loc, resultType, getDims(rw, loc, indices), {indices},
+        rw, loc, resultType, indicesSizes, {indices},
         {AffineMap::getMultiDimIdentityMap(rank, rw.getContext())},
         [&](OpBuilder &b, Location nestedLoc, ValueRange loopIndices,
             ValueRange args) -> Value {
@@ -1169,6 +1311,32 @@ struct GatherElementsLowering : LinalgLoweringPattern<onnx::GatherElementsOp> {
     return LoweredValues{result};
   }
 };
+
+/// Checks that ScatterND's updates have the shape indices.shape[:-1] +
+/// data.shape[depth:] (ONNX Runtime refuses any other): the scatter loop
+/// reads one update slice of the data's trailing sizes per index tuple.
+/// Fails when the ranks cannot agree.
+static LogicalResult
+checkScatterUpdatesShape(IndexMath &m, ArrayRef<OpFoldResult> updatesSizes,
+                         ArrayRef<OpFoldResult> indicesSizes,
+                         ArrayRef<OpFoldResult> dataSizes, int64_t depth) {
+  int64_t tupleRank = static_cast<int64_t>(indicesSizes.size()) - 1;
+  if (depth > static_cast<int64_t>(dataSizes.size()) ||
+      static_cast<int64_t>(updatesSizes.size()) !=
+          tupleRank + static_cast<int64_t>(dataSizes.size()) - depth)
+    return failure();
+  for (auto [dim, size] : llvm::enumerate(updatesSizes)) {
+    int64_t i = static_cast<int64_t>(dim);
+    OpFoldResult expected =
+        i < tupleRank ? indicesSizes[i] : dataSizes[depth + i - tupleRank];
+    m.checkEqual(size, expected,
+                 "onnx.ScatterND: dimension " + Twine(i) +
+                     " of the updates has size {0}, not {1} (updates must "
+                     "have the shape indices.shape[:-1] + data.shape[" +
+                     Twine(depth) + ":])");
+  }
+  return success();
+}
 
 struct ScatterNDLowering : LinalgLoweringPattern<onnx::ScatterNDOp> {
   using LinalgLoweringPattern::LinalgLoweringPattern;
@@ -1194,6 +1362,13 @@ struct ScatterNDLowering : LinalgLoweringPattern<onnx::ScatterNDOp> {
     int64_t tupleRank = indicesType.getRank() - 1;
     SmallVector<OpFoldResult> indicesSizes = getDims(rw, loc, indices);
     SmallVector<OpFoldResult> updatesSizes = getDims(rw, loc, updates);
+    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, data);
+    if (failed(checkScatterUpdatesShape(m, updatesSizes, indicesSizes,
+                                        dataSizes, depth)))
+      return reportUnsupported(
+          rw, op,
+          "the ranks of data, indices and updates do not agree (updates "
+          "must have rank indices rank - 1 + data rank - indices.shape[-1])");
     OpFoldResult count =
         m.product(ArrayRef<OpFoldResult>(indicesSizes).take_front(tupleRank));
     SmallVector<int64_t> flatIndicesShape = {ShapedType::kDynamic, depth};
@@ -1214,7 +1389,6 @@ struct ScatterNDLowering : LinalgLoweringPattern<onnx::ScatterNDOp> {
 
     StringRef reduction = op.getReduction();
     bool isUnsigned = isUnsignedElementType(op.getData().getType());
-    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, data);
     auto combine = [&](OpBuilder &b, Location l, Value old,
                        Value update) -> Value {
       bool isFloat = isa<FloatType>(elementType);
