@@ -858,11 +858,14 @@ struct SkipSimplifiedLayerNormalizationLowering
     Type elementType = inputType.getElementType();
     Type computeType = getComputeType(elementType);
 
-    FailureOr<SmallVector<OpFoldResult>> dims = computeBroadcastShape(
-        rewriter, loc, addends, op->getName().getStringRef());
-    if (failed(dims) || dims->size() != static_cast<size_t>(rank))
+    FailureOr<BroadcastOperands> broadcast =
+        broadcastOperands(rewriter, loc, addends, op->getName().getStringRef());
+    if (failed(broadcast) ||
+        broadcast->dims.size() != static_cast<size_t>(rank))
       return reportUnsupported(rewriter, op,
                                "skip and bias do not broadcast to the input");
+    addends = broadcast->operands;
+    ArrayRef<OpFoldResult> dims = broadcast->dims;
     SmallVector<AffineMap> addendMaps;
     for (Value addend : addends)
       addendMaps.push_back(getBroadcastIndexingMap(
@@ -879,7 +882,7 @@ struct SkipSimplifiedLayerNormalizationLowering
     };
 
     Value sum = buildMappedElementwise(
-        rewriter, loc, addends, addendMaps, *dims, elementType,
+        rewriter, loc, addends, addendMaps, dims, elementType,
         [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
           return convertScalar(b, nl, addAll(b, nl, args), elementType, false,
                                false);
@@ -895,7 +898,7 @@ struct SkipSimplifiedLayerNormalizationLowering
                                        arith::MulFOp::create(b, nl, v, v));
         },
         addendMaps);
-    Value count = createElementCount(rewriter, loc, dims->back(), computeType);
+    Value count = createElementCount(rewriter, loc, dims.back(), computeType);
     Value epsilon = createScalarConstant(rewriter, loc, computeType,
                                          op.getEpsilon().convertToDouble());
     Value invStdDev =
@@ -911,7 +914,7 @@ struct SkipSimplifiedLayerNormalizationLowering
     maps.push_back(getBroadcastIndexingMap(cast<ShapedType>(gamma.getType()),
                                            rank, context));
     Value output = buildMappedElementwise(
-        rewriter, loc, operands, maps, *dims, elementType,
+        rewriter, loc, operands, maps, dims, elementType,
         [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
           Value v = arith::MulFOp::create(b, nl, addAll(b, nl, args),
                                           args[numAddends]);
@@ -923,7 +926,7 @@ struct SkipSimplifiedLayerNormalizationLowering
         });
 
     Type meanElementType = resultTypes[1].getElementType();
-    SmallVector<OpFoldResult> meanDims(*dims);
+    SmallVector<OpFoldResult> meanDims(dims);
     meanDims.back() = rewriter.getIndexAttr(1);
     Value mean =
         linalg::FillOp::create(
