@@ -527,6 +527,7 @@ struct ReshapeLowering : LinalgLoweringPattern<onnx::ReshapeOp> {
     SmallVector<OpFoldResult> values, inferred;
     int64_t knownPrefix = 0;
     bool prefixOpen = true, anyInferred = false;
+    OpFoldResult hasMinusOne = rw.getBoolAttr(false);
     for (auto [i, entry] : llvm::enumerate(*entries)) {
       OpFoldResult value = entry;
       int64_t index = static_cast<int64_t>(i);
@@ -541,22 +542,34 @@ struct ReshapeLowering : LinalgLoweringPattern<onnx::ReshapeOp> {
       // A copied dim is never -1: the entry itself tells. A static result
       // dim needs no inferring.
       inferred.push_back(m.cmp(arith::CmpIPredicate::eq, entry, minusOne));
+      hasMinusOne = m.orI(hasMinusOne, inferred.back());
       anyInferred |= !isConstantIntValue(inferred.back(), 0) &&
                      resultType.isDynamicDim(index);
     }
     SmallVector<OpFoldResult> sizes(values);
-    if (anyInferred) {
+    if (!isConstantIntValue(hasMinusOne, 0)) {
       OpFoldResult knownProduct = one;
       for (auto [value, isInferred] : llvm::zip_equal(values, inferred))
         knownProduct = m.mul(knownProduct, m.select(isInferred, one, value));
-      // No element at all leaves nothing for -1 to hold (and no divisor).
-      OpFoldResult noElements =
-          m.cmp(arith::CmpIPredicate::eq, knownProduct, zero);
-      OpFoldResult inferredSize =
-          m.select(noElements, zero,
-                   m.div(total, m.select(noElements, one, knownProduct)));
-      for (auto [size, isInferred] : llvm::zip_equal(sizes, inferred))
-        size = m.select(isInferred, inferredSize, size);
+      // The other sizes holding no element leave -1 undetermined: ONNX
+      // Runtime (and numpy) refuse such a reshape, even of an empty input.
+      m.check(m.select(hasMinusOne,
+                       m.cmp(arith::CmpIPredicate::ne, knownProduct, zero),
+                       rw.getBoolAttr(true)),
+              "onnx.Reshape: cannot infer the -1 of the requested shape: its "
+              "other dimensions hold 0 elements (the input holds {0})",
+              {total});
+      if (anyInferred) {
+        // The divisor stays defined where the check failed (and its work
+        // is skipped).
+        OpFoldResult noElements =
+            m.cmp(arith::CmpIPredicate::eq, knownProduct, zero);
+        OpFoldResult inferredSize =
+            m.select(noElements, zero,
+                     m.div(total, m.select(noElements, one, knownProduct)));
+        for (auto [size, isInferred] : llvm::zip_equal(sizes, inferred))
+          size = m.select(isInferred, inferredSize, size);
+      }
     }
     sizes = preferStatic(rw, resultType, sizes);
     OpFoldResult requestedCount = m.product(sizes);

@@ -46,7 +46,9 @@ Type getStatisticsType(MLIRContext *context, int64_t stashType) {
   return Float32Type::get(context);
 }
 
-/// The product of `dims` as a scalar of `type` (float or integer).
+/// The product of `dims`, at least 1, as a scalar of `type` (float or
+/// integer): the divisor of a mean, which over no element at all is 0, as
+/// ONNX Runtime's ReduceMean gives, instead of 0/0 (a trap for integers).
 Value createElementCount(OpBuilder &b, Location loc,
                          ArrayRef<OpFoldResult> dims, Type type) {
   int64_t staticCount = 1;
@@ -63,11 +65,14 @@ Value createElementCount(OpBuilder &b, Location loc,
             : size;
   }
   if (!dynamicCount)
-    return createScalarConstant(b, loc, type, static_cast<double>(staticCount));
+    return createScalarConstant(
+        b, loc, type, static_cast<double>(std::max<int64_t>(staticCount, 1)));
   if (staticCount != 1)
     dynamicCount = arith::MulIOp::create(
         b, loc, dynamicCount,
         arith::ConstantIndexOp::create(b, loc, staticCount));
+  dynamicCount = arith::MaxUIOp::create(
+      b, loc, dynamicCount, arith::ConstantIndexOp::create(b, loc, 1));
   Value count64 =
       arith::IndexCastUIOp::create(b, loc, b.getI64Type(), dynamicCount);
   return convertScalar(b, loc, count64, type, /*fromUnsigned=*/true, false);

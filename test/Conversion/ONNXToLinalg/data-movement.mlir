@@ -28,7 +28,17 @@ func.func @reshape_split_heads(%x: tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32> {
 
 // -----
 
+// The -1 is not inferred (the result dim is static), but as in ONNX Runtime
+// the other dims must hold elements for it to be determined: an empty batch
+// or sequence is refused.
 // CHECK-LABEL: func.func @reshape_merge_heads
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x4x16xf32>)
+// CHECK-DAG: %[[B:.*]] = tensor.dim %[[X]], %c0
+// CHECK-DAG: %[[S:.*]] = tensor.dim %[[X]], %c1
+// CHECK: %[[TOTAL:.*]] = arith.muli %{{.*}}, %c16 : index
+// CHECK-NEXT: %[[OTHERS:.*]] = arith.muli %[[B]], %[[S]] : index
+// CHECK: %[[SOME:.*]] = arith.cmpi ne, %[[OTHERS]], %{{.*}} : index
+// CHECK: qaf.check %[[SOME]], "onnx.Reshape: cannot infer the -1 of the requested shape: its other dimensions hold 0 elements (the input holds {0})"(%[[TOTAL]] : index)
 // CHECK: %[[Y:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<?x?x4x16xf32> into tensor<?x?x64xf32>
 // CHECK: return %[[Y]]
 func.func @reshape_merge_heads(%x: tensor<?x?x4x16xf32>) -> tensor<?x?x64xf32> {
