@@ -78,41 +78,46 @@ struct ResolvedSize {
   }
 };
 
-ResolvedSize resolveDim(Value tensor, int64_t dim);
+/// How many selects deep resolveSize looks: each one resolves both of its
+/// sizes, and broadcasts chain them layer after layer.
+constexpr int kMaxSelectDepth = 4;
 
-ResolvedSize resolveSize(OpFoldResult size) {
+ResolvedSize resolveDim(Value tensor, int64_t dim, int selectDepth = 0);
+
+ResolvedSize resolveSize(OpFoldResult size, int selectDepth = 0) {
   if (std::optional<int64_t> constant = getConstantIntValue(size))
     return {constant, {}, -1};
   Value value = cast<Value>(size);
   if (auto dimOp = value.getDefiningOp<tensor::DimOp>())
     if (std::optional<int64_t> dim = dimOp.getConstantIndex())
-      return resolveDim(dimOp.getSource(), *dim);
+      return resolveDim(dimOp.getSource(), *dim, selectDepth);
   // The broadcast of two sizes found equal.
-  if (auto select = value.getDefiningOp<arith::SelectOp>()) {
-    ResolvedSize whenTrue = resolveSize(select.getTrueValue());
-    if (whenTrue == resolveSize(select.getFalseValue()))
+  auto select = value.getDefiningOp<arith::SelectOp>();
+  if (select && selectDepth < kMaxSelectDepth) {
+    ResolvedSize whenTrue = resolveSize(select.getTrueValue(), selectDepth + 1);
+    if (whenTrue == resolveSize(select.getFalseValue(), selectDepth + 1))
       return whenTrue;
   }
   return {std::nullopt, value, -1};
 }
 
-ResolvedSize resolveDim(Value tensor, int64_t dim) {
+ResolvedSize resolveDim(Value tensor, int64_t dim, int selectDepth) {
   while (true) {
     auto type = cast<RankedTensorType>(tensor.getType());
     if (!type.isDynamicDim(dim))
       return {type.getDimSize(dim), {}, -1};
     Operation *producer = tensor.getDefiningOp();
     if (auto empty = dyn_cast_or_null<tensor::EmptyOp>(producer))
-      return resolveSize(empty.getDynamicSize(dim));
+      return resolveSize(empty.getDynamicSize(dim), selectDepth);
     if (auto castOp = dyn_cast_or_null<tensor::CastOp>(producer)) {
       tensor = castOp.getSource();
       continue;
     }
     if (auto expand = dyn_cast_or_null<tensor::ExpandShapeOp>(producer))
-      return resolveSize(expand.getMixedOutputShape()[dim]);
+      return resolveSize(expand.getMixedOutputShape()[dim], selectDepth);
     if (auto slice = dyn_cast_or_null<tensor::ExtractSliceOp>(producer);
         slice && startsAtZero(slice))
-      return resolveSize(slice.getMixedSizes()[dim]);
+      return resolveSize(slice.getMixedSizes()[dim], selectDepth);
     if (auto destination =
             dyn_cast_or_null<DestinationStyleOpInterface>(producer)) {
       tensor = destination.getTiedOpOperand(cast<OpResult>(tensor))->get();
