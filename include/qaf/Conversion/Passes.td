@@ -230,6 +230,16 @@ def FuseElementwisePass : Pass<"qaf-fuse-elementwise", "mlir::func::FuncOp"> {
     reshapes like upstream, but leaves every contraction and named op as it
     is, so matmuls reach the kernels.
 
+    The onnx lowering reads an operand whose dynamic size may be a run-time
+    1 against a larger result through a broadcast view, a
+    `tensor.extract_slice` from offset 0 with stride 0 or 1. Such a view
+    between two element-wise generics moves up onto the inputs of its
+    producer (when nothing else reads it), and a view that takes the whole
+    operand (sizes resolved through `tensor.dim`, `tensor.empty`, reshapes
+    and destination operands; strides comparing equal sizes) folds away;
+    rewriting and CSE alternate until neither changes anything. Fusion over
+    dynamic shapes is thus what it is over static ones.
+
     Target-neutral (lib/Conversion/Common), run by `qaf-lower-to-linalg`:
     every target wants fused element-wise loops and recognisable matmuls.
   }];

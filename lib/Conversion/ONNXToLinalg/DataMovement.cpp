@@ -537,6 +537,7 @@ struct ReshapeLowering : LinalgLoweringPattern<onnx::ReshapeOp> {
     SmallVector<OpFoldResult> values, inferred;
     int64_t knownPrefix = 0;
     bool prefixOpen = true, anyInferred = false;
+    OpFoldResult hasMinusOne = rw.getBoolAttr(false);
     for (auto [i, entry] : llvm::enumerate(*entries)) {
       OpFoldResult value = entry;
       int64_t index = static_cast<int64_t>(i);
@@ -551,22 +552,34 @@ struct ReshapeLowering : LinalgLoweringPattern<onnx::ReshapeOp> {
       // A copied dim is never -1: the entry itself tells. A static result
       // dim needs no inferring.
       inferred.push_back(m.cmp(arith::CmpIPredicate::eq, entry, minusOne));
+      hasMinusOne = m.orI(hasMinusOne, inferred.back());
       anyInferred |= !isConstantIntValue(inferred.back(), 0) &&
                      resultType.isDynamicDim(index);
     }
     SmallVector<OpFoldResult> sizes(values);
-    if (anyInferred) {
+    if (!isConstantIntValue(hasMinusOne, 0)) {
       OpFoldResult knownProduct = one;
       for (auto [value, isInferred] : llvm::zip_equal(values, inferred))
         knownProduct = m.mul(knownProduct, m.select(isInferred, one, value));
-      // No element at all leaves nothing for -1 to hold (and no divisor).
-      OpFoldResult noElements =
-          m.cmp(arith::CmpIPredicate::eq, knownProduct, zero);
-      OpFoldResult inferredSize =
-          m.select(noElements, zero,
-                   m.div(total, m.select(noElements, one, knownProduct)));
-      for (auto [size, isInferred] : llvm::zip_equal(sizes, inferred))
-        size = m.select(isInferred, inferredSize, size);
+      // The other sizes holding no element leave -1 undetermined: ONNX
+      // Runtime (and numpy) refuse such a reshape, even of an empty input.
+      m.check(m.select(hasMinusOne,
+                       m.cmp(arith::CmpIPredicate::ne, knownProduct, zero),
+                       rw.getBoolAttr(true)),
+              "onnx.Reshape: cannot infer the -1 of the requested shape: its "
+              "other dimensions hold 0 elements (the input holds {0})",
+              {total});
+      if (anyInferred) {
+        // The divisor stays defined where the check failed (and its work
+        // is skipped).
+        OpFoldResult noElements =
+            m.cmp(arith::CmpIPredicate::eq, knownProduct, zero);
+        OpFoldResult inferredSize =
+            m.select(noElements, zero,
+                     m.div(total, m.select(noElements, one, knownProduct)));
+        for (auto [size, isInferred] : llvm::zip_equal(sizes, inferred))
+          size = m.select(isInferred, inferredSize, size);
+      }
     }
     sizes = preferStatic(rw, resultType, sizes);
     OpFoldResult requestedCount = m.product(sizes);
@@ -1502,46 +1515,31 @@ struct ExpandLowering : LinalgLoweringPattern<onnx::ExpandOp> {
         rw, loc, op, op.getShape(), adaptor.getShape(), "shape");
     if (failed(shape))
       return failure();
-    IndexMath m(rw, loc);
-    auto inputType = cast<RankedTensorType>(input.getType());
-    int64_t rank = resultType.getRank();
-    int64_t inputRank = inputType.getRank();
-    int64_t shapeRank = shape->size();
+    // The result is the NumPy broadcast of the input's shape and the
+    // requested one, as for the element-wise ops: a run-time 1 on either
+    // side takes the other's size.
     SmallVector<OpFoldResult> inputSizes = getDims(rw, loc, input);
-    OpFoldResult one = m.constant(1);
-
-    // Result dim = the NumPy broadcast of the input dim and the requested
-    // one. As for every broadcast in this lowering, only a static size-1
-    // input dim broadcasts; a dynamic one must match at run time.
-    SmallVector<OpFoldResult> sizes;
-    for (int64_t i = 0; i < rank; ++i) {
-      int64_t inputDim = i - (rank - inputRank);
-      int64_t shapeDim = i - (rank - shapeRank);
-      OpFoldResult requested = shapeDim >= 0 ? (*shape)[shapeDim] : one;
-      if (inputDim < 0 || inputType.getDimSize(inputDim) == 1) {
-        sizes.push_back(requested);
-        continue;
-      }
-      OpFoldResult size = inputSizes[inputDim];
-      m.check(m.orI(m.cmp(arith::CmpIPredicate::eq, requested, one),
-                    m.cmp(arith::CmpIPredicate::eq, requested, size)),
-              "onnx.Expand: dimension " + Twine(i) +
-                  " of the input (size {0}) neither is 1 nor matches the "
-                  "requested size {1}",
-              {size, requested});
-      sizes.push_back(inputSizes[inputDim]);
-    }
-    sizes = preferStatic(rw, resultType, sizes);
-    // Dynamic input dims against a static result dim (inference pinned it).
-    for (int64_t i = 0; i < inputRank; ++i) {
-      int64_t resultDim = i + rank - inputRank;
-      if (inputType.isDynamicDim(i) && !resultType.isDynamicDim(resultDim))
-        m.check(m.cmp(arith::CmpIPredicate::eq, inputSizes[i],
-                      m.constant(resultType.getDimSize(resultDim))),
-                "onnx.Expand: dimension " + Twine(resultDim) +
-                    " of the input (size {0}) does not match the result's {1}",
-                {inputSizes[i], m.constant(resultType.getDimSize(resultDim))});
-    }
+    FailureOr<SmallVector<OpFoldResult>> broadcast = computeBroadcastSizes(
+        rw, loc, {inputSizes, *shape}, op->getName().getStringRef());
+    if (failed(broadcast))
+      return reportUnsupported(
+          rw, op, "the input's shape does not broadcast with 'shape'");
+    if (static_cast<int64_t>(broadcast->size()) != resultType.getRank())
+      return reportUnsupported(
+          rw, op,
+          "the broadcast has rank " + Twine(broadcast->size()) +
+              " but the result has rank " + Twine(resultType.getRank()));
+    // Static result dims are what inference proved; the computed sizes must
+    // agree with them at run time.
+    IndexMath m(rw, loc);
+    SmallVector<OpFoldResult> sizes = preferStatic(rw, resultType, *broadcast);
+    for (auto [i, computed, size] : llvm::enumerate(*broadcast, sizes))
+      if (computed != size)
+        m.check(m.cmp(arith::CmpIPredicate::eq, computed, size),
+                "onnx.Expand: dimension " + Twine(i) +
+                    " has size {0}, not the result's {1}",
+                {computed, size});
+    input = broadcastDynamicDims(rw, loc, input, inputSizes, sizes);
     Value result = buildElementwise(
         rw, loc, {input}, sizes, resultType.getElementType(),
         [](OpBuilder &, Location, ValueRange scalars) { return scalars[0]; });

@@ -357,20 +357,21 @@ struct ElementwiseLowering
                                           resultTypes)))
       return failure();
     Location loc = op->getLoc();
-    SmallVector<OpFoldResult> dims;
+    BroadcastOperands broadcast;
     if (op->hasTrait<onnx::OpTrait::MultidirectionalBroadcast>()) {
-      FailureOr<SmallVector<OpFoldResult>> broadcast = computeBroadcastShape(
+      FailureOr<BroadcastOperands> broadcastOrFailure = broadcastOperands(
           rewriter, loc, operands, op->getName().getStringRef());
-      if (failed(broadcast))
+      if (failed(broadcastOrFailure))
         return reportUnsupported(rewriter, op,
                                  "operand shapes do not broadcast together");
-      dims = std::move(*broadcast);
+      broadcast = std::move(*broadcastOrFailure);
     } else {
-      dims = getDims(rewriter, loc, operands.front());
+      broadcast.dims = getDims(rewriter, loc, operands.front());
+      broadcast.operands.assign(operands.begin(), operands.end());
     }
     Type elementType = resultTypes[0].getElementType();
     Value lowered = buildElementwise(
-        rewriter, loc, operands, dims, elementType,
+        rewriter, loc, broadcast.operands, broadcast.dims, elementType,
         [&](OpBuilder &b, Location nestedLoc, ValueRange scalars) {
           return body->second(b, nestedLoc, op, scalars, elementType);
         });

@@ -190,65 +190,137 @@ void emitRuntimeCheck(OpBuilder &builder, Location loc, Value condition,
   CheckOp::create(builder, loc, condition, values, text);
 }
 
-FailureOr<SmallVector<OpFoldResult>> computeBroadcastShape(OpBuilder &builder,
-                                                           Location loc,
-                                                           ValueRange operands,
-                                                           StringRef opName) {
-  // The static shape and whether the operands broadcast at all: ONNX's rule,
-  // shared with shape inference.
-  SmallVector<int64_t> shape;
-  for (Value operand : operands) {
-    std::optional<SmallVector<int64_t>> merged = onnx::broadcastShapes(
-        shape, cast<ShapedType>(operand.getType()).getShape());
-    if (!merged)
-      return failure();
-    shape = std::move(*merged);
-  }
-  int64_t rank = static_cast<int64_t>(shape.size());
+FailureOr<SmallVector<OpFoldResult>>
+computeBroadcastSizes(OpBuilder &builder, Location loc,
+                      ArrayRef<SmallVector<OpFoldResult>> shapes,
+                      StringRef opName) {
+  int64_t rank = 0;
+  for (const SmallVector<OpFoldResult> &shape : shapes)
+    rank = std::max(rank, static_cast<int64_t>(shape.size()));
+  Value one;
+  auto getOne = [&] {
+    if (!one)
+      one = arith::ConstantIndexOp::create(builder, loc, 1);
+    return one;
+  };
+  auto isEqual = [&](Value x, Value y) -> Value {
+    return arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq, x, y);
+  };
 
   SmallVector<OpFoldResult> result;
   result.reserve(rank);
   for (int64_t dim = 0; dim < rank; ++dim) {
-    // The run-time sizes of the operands whose size is dynamic: the result
-    // is static when one operand is, and then they are checked against it.
-    SmallVector<Value> checkedDynamic;
-    for (Value operand : operands) {
-      auto type = cast<ShapedType>(operand.getType());
-      int64_t operandDim = dim - (rank - type.getRank());
-      if (operandDim >= 0 && type.isDynamicDim(operandDim))
-        checkedDynamic.push_back(
-            tensor::DimOp::create(builder, loc, operand, operandDim));
+    // The static size other than 1, if any, and the dynamic sizes.
+    std::optional<int64_t> staticSize;
+    SmallVector<Value> dynamicSizes;
+    for (const SmallVector<OpFoldResult> &shape : shapes) {
+      int64_t operandDim = dim - (rank - static_cast<int64_t>(shape.size()));
+      if (operandDim < 0)
+        continue;
+      OpFoldResult size = shape[operandDim];
+      if (std::optional<int64_t> known = getConstantIntValue(size)) {
+        if (*known == 1)
+          continue;
+        if (staticSize && *staticSize != *known)
+          return failure();
+        staticSize = *known;
+        continue;
+      }
+      dynamicSizes.push_back(cast<Value>(size));
     }
-    // Dynamic sizes do not broadcast (the pass's rule): each must equal the
-    // static size, or the other dynamic sizes, at run time.
-    if (!ShapedType::isDynamic(shape[dim])) {
-      int64_t staticSize = shape[dim];
+    // A static size decides the result; each dynamic size is it or 1.
+    if (staticSize) {
       Value expected;
-      if (!checkedDynamic.empty())
-        expected = arith::ConstantIndexOp::create(builder, loc, staticSize);
-      for (Value size : checkedDynamic) {
-        Value equal = arith::CmpIOp::create(
-            builder, loc, arith::CmpIPredicate::eq, size, expected);
-        emitRuntimeCheck(builder, loc, equal,
+      if (!dynamicSizes.empty())
+        expected = arith::ConstantIndexOp::create(builder, loc, *staticSize);
+      for (Value size : dynamicSizes) {
+        Value broadcasts = arith::OrIOp::create(
+            builder, loc, isEqual(size, expected), isEqual(size, getOne()));
+        emitRuntimeCheck(builder, loc, broadcasts,
                          opName + ": dimension " + Twine(dim) +
                              " of size {0} does not broadcast with the "
                              "static size {1} of another operand",
                          {size, expected});
       }
-      result.push_back(builder.getIndexAttr(staticSize));
+      result.push_back(builder.getIndexAttr(*staticSize));
       continue;
     }
-    Value dynamicSize = checkedDynamic.front();
-    for (Value size : llvm::drop_begin(checkedDynamic)) {
-      Value equal = arith::CmpIOp::create(
-          builder, loc, arith::CmpIPredicate::eq, size, dynamicSize);
-      emitRuntimeCheck(builder, loc, equal,
+    if (dynamicSizes.empty()) {
+      result.push_back(builder.getIndexAttr(1));
+      continue;
+    }
+    // Only dynamic sizes: the running result takes each size in turn when
+    // it is 1, and any size other than 1 must equal it.
+    Value size = dynamicSizes.front();
+    for (Value next : llvm::drop_begin(dynamicSizes)) {
+      Value sizeIsOne = isEqual(size, getOne());
+      Value broadcasts = arith::OrIOp::create(
+          builder, loc,
+          arith::OrIOp::create(builder, loc, isEqual(next, size), sizeIsOne),
+          isEqual(next, getOne()));
+      emitRuntimeCheck(builder, loc, broadcasts,
                        opName + ": sizes {0} and {1} of dimension " +
                            Twine(dim) + " do not broadcast",
-                       {dynamicSize, size});
+                       {size, next});
+      size = arith::SelectOp::create(builder, loc, sizeIsOne, next, size);
     }
-    result.push_back(dynamicSize);
+    result.push_back(size);
   }
+  return result;
+}
+
+Value broadcastDynamicDims(OpBuilder &builder, Location loc, Value operand,
+                           ArrayRef<OpFoldResult> sizes,
+                           ArrayRef<OpFoldResult> resultDims) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  int64_t rank = type.getRank();
+  int64_t leading = static_cast<int64_t>(resultDims.size()) - rank;
+  SmallVector<OpFoldResult> offsets(rank, builder.getIndexAttr(0));
+  SmallVector<OpFoldResult> viewSizes(sizes);
+  SmallVector<OpFoldResult> strides(rank, builder.getIndexAttr(1));
+  bool stretched = false;
+  for (int64_t dim = 0; dim < rank; ++dim) {
+    OpFoldResult resultSize = resultDims[leading + dim];
+    // A size that is the result's own (the only dynamic size of its dim)
+    // reads straight through.
+    if (!type.isDynamicDim(dim) || sizes[dim] == resultSize)
+      continue;
+    Value size = getValueOrCreateConstantIndexOp(builder, loc, sizes[dim]);
+    Value result = getValueOrCreateConstantIndexOp(builder, loc, resultSize);
+    // Equal sizes step through the operand; otherwise it is a 1 (the
+    // broadcast's check) whose element repeats. Once canonicalization finds
+    // the sizes equal, the stride folds to 1 and the slice to the operand.
+    Value same = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq,
+                                       size, result);
+    strides[dim] =
+        arith::SelectOp::create(builder, loc, same,
+                                arith::ConstantIndexOp::create(builder, loc, 1),
+                                arith::ConstantIndexOp::create(builder, loc, 0))
+            .getResult();
+    viewSizes[dim] = resultSize;
+    stretched = true;
+  }
+  if (!stretched)
+    return operand;
+  return tensor::ExtractSliceOp::create(builder, loc, operand, offsets,
+                                        viewSizes, strides);
+}
+
+FailureOr<BroadcastOperands> broadcastOperands(OpBuilder &builder, Location loc,
+                                               ValueRange operands,
+                                               StringRef opName) {
+  SmallVector<SmallVector<OpFoldResult>> shapes;
+  for (Value operand : operands)
+    shapes.push_back(getDims(builder, loc, operand));
+  FailureOr<SmallVector<OpFoldResult>> dims =
+      computeBroadcastSizes(builder, loc, shapes, opName);
+  if (failed(dims))
+    return failure();
+  BroadcastOperands result;
+  result.dims = std::move(*dims);
+  for (auto [operand, shape] : llvm::zip_equal(operands, shapes))
+    result.operands.push_back(
+        broadcastDynamicDims(builder, loc, operand, shape, result.dims));
   return result;
 }
 

@@ -119,19 +119,49 @@ void emitRuntimeCheck(mlir::OpBuilder &builder, mlir::Location loc,
                       mlir::Value condition, const llvm::Twine &message,
                       mlir::ValueRange values = {});
 
-/// The NumPy broadcast of the shapes of `operands` (ranked tensors,
-/// right-aligned). A static 1 broadcasts; a dynamic size meeting another
-/// dynamic size or a static N > 1 gets a run-time check that they agree
-/// (emitRuntimeCheck), whose message names `opName` and the sizes. Fails when
-/// two static sizes differ and neither is 1.
-mlir::FailureOr<llvm::SmallVector<mlir::OpFoldResult>>
-computeBroadcastShape(mlir::OpBuilder &builder, mlir::Location loc,
-                      mlir::ValueRange operands,
-                      llvm::StringRef opName = "onnx op");
+/// The sizes of the NumPy broadcast of `shapes` (right-aligned), as ONNX
+/// Runtime computes them at run time: per dim, every size other than 1 must
+/// agree and a size 1 takes the others'. Static sizes are compared here
+/// (failure when two differ and neither is 1); a dynamic size is compared at
+/// run time, where it may be a 1 that broadcasts (emitRuntimeCheck, with a
+/// message naming `opName` and the sizes). A result dim is static when a
+/// static size other than 1 decides it.
+mlir::FailureOr<llvm::SmallVector<mlir::OpFoldResult>> computeBroadcastSizes(
+    mlir::OpBuilder &builder, mlir::Location loc,
+    llvm::ArrayRef<llvm::SmallVector<mlir::OpFoldResult>> shapes,
+    llvm::StringRef opName);
+
+/// `operand`, of sizes `sizes`, as read by a loop nest over the broadcast
+/// result `resultDims` with getBroadcastIndexingMap: each dynamic dim whose
+/// size is not the result's own becomes a `tensor.extract_slice` dim of the
+/// result's size with stride 1 when the sizes agree at run time and stride 0
+/// (its one element repeated) when the operand's is a run-time 1. Static
+/// dims are left to the indexing map, so static shapes get no slice.
+mlir::Value broadcastDynamicDims(mlir::OpBuilder &builder, mlir::Location loc,
+                                 mlir::Value operand,
+                                 llvm::ArrayRef<mlir::OpFoldResult> sizes,
+                                 llvm::ArrayRef<mlir::OpFoldResult> resultDims);
+
+/// Operands of a multidirectional (NumPy) broadcast, ready for
+/// buildElementwise: the result's sizes and each operand through
+/// broadcastDynamicDims.
+struct BroadcastOperands {
+  llvm::SmallVector<mlir::OpFoldResult> dims;
+  llvm::SmallVector<mlir::Value> operands;
+};
+
+/// computeBroadcastSizes of the shapes of `operands` (ranked tensors), then
+/// broadcastDynamicDims of each operand. Fails when two static sizes do not
+/// broadcast.
+mlir::FailureOr<BroadcastOperands> broadcastOperands(mlir::OpBuilder &builder,
+                                                     mlir::Location loc,
+                                                     mlir::ValueRange operands,
+                                                     llvm::StringRef opName);
 
 /// The indexing map that reads an operand of `operandType` inside a loop
 /// nest of `resultRank` dims under NumPy broadcasting: right-aligned, and
-/// static size-1 dims read index 0.
+/// static size-1 dims read index 0 (dynamic ones go through
+/// broadcastDynamicDims).
 mlir::AffineMap getBroadcastIndexingMap(mlir::ShapedType operandType,
                                         int64_t resultRank,
                                         mlir::MLIRContext *context);

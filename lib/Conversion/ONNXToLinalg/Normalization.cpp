@@ -46,7 +46,9 @@ Type getStatisticsType(MLIRContext *context, int64_t stashType) {
   return Float32Type::get(context);
 }
 
-/// The product of `dims` as a scalar of `type` (float or integer).
+/// The product of `dims`, at least 1, as a scalar of `type` (float or
+/// integer): the divisor of a mean, which over no element at all is 0, as
+/// ONNX Runtime's ReduceMean gives, instead of 0/0 (a trap for integers).
 Value createElementCount(OpBuilder &b, Location loc,
                          ArrayRef<OpFoldResult> dims, Type type) {
   int64_t staticCount = 1;
@@ -63,11 +65,14 @@ Value createElementCount(OpBuilder &b, Location loc,
             : size;
   }
   if (!dynamicCount)
-    return createScalarConstant(b, loc, type, static_cast<double>(staticCount));
+    return createScalarConstant(
+        b, loc, type, static_cast<double>(std::max<int64_t>(staticCount, 1)));
   if (staticCount != 1)
     dynamicCount = arith::MulIOp::create(
         b, loc, dynamicCount,
         arith::ConstantIndexOp::create(b, loc, staticCount));
+  dynamicCount = arith::MaxUIOp::create(
+      b, loc, dynamicCount, arith::ConstantIndexOp::create(b, loc, 1));
   Value count64 =
       arith::IndexCastUIOp::create(b, loc, b.getI64Type(), dynamicCount);
   return convertScalar(b, loc, count64, type, /*fromUnsigned=*/true, false);
@@ -839,11 +844,14 @@ struct SkipSimplifiedLayerNormalizationLowering
     Type elementType = inputType.getElementType();
     Type computeType = getComputeType(elementType);
 
-    FailureOr<SmallVector<OpFoldResult>> dims = computeBroadcastShape(
-        rewriter, loc, addends, op->getName().getStringRef());
-    if (failed(dims) || dims->size() != static_cast<size_t>(rank))
+    FailureOr<BroadcastOperands> broadcast =
+        broadcastOperands(rewriter, loc, addends, op->getName().getStringRef());
+    if (failed(broadcast) ||
+        broadcast->dims.size() != static_cast<size_t>(rank))
       return reportUnsupported(rewriter, op,
                                "skip and bias do not broadcast to the input");
+    addends = broadcast->operands;
+    ArrayRef<OpFoldResult> dims = broadcast->dims;
     SmallVector<AffineMap> addendMaps;
     for (Value addend : addends)
       addendMaps.push_back(getBroadcastIndexingMap(
@@ -860,7 +868,7 @@ struct SkipSimplifiedLayerNormalizationLowering
     };
 
     Value sum = buildMappedElementwise(
-        rewriter, loc, addends, addendMaps, *dims, elementType,
+        rewriter, loc, addends, addendMaps, dims, elementType,
         [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
           return convertScalar(b, nl, addAll(b, nl, args), elementType, false,
                                false);
@@ -876,7 +884,7 @@ struct SkipSimplifiedLayerNormalizationLowering
                                        arith::MulFOp::create(b, nl, v, v));
         },
         addendMaps);
-    Value count = createElementCount(rewriter, loc, dims->back(), computeType);
+    Value count = createElementCount(rewriter, loc, dims.back(), computeType);
     Value epsilon = createScalarConstant(rewriter, loc, computeType,
                                          op.getEpsilon().convertToDouble());
     Value invStdDev =
@@ -892,7 +900,7 @@ struct SkipSimplifiedLayerNormalizationLowering
     maps.push_back(getBroadcastIndexingMap(cast<ShapedType>(gamma.getType()),
                                            rank, context));
     Value output = buildMappedElementwise(
-        rewriter, loc, operands, maps, *dims, elementType,
+        rewriter, loc, operands, maps, dims, elementType,
         [&](OpBuilder &b, Location nl, ValueRange args) -> Value {
           Value v = arith::MulFOp::create(b, nl, addAll(b, nl, args),
                                           args[numAddends]);
@@ -904,7 +912,7 @@ struct SkipSimplifiedLayerNormalizationLowering
         });
 
     Type meanElementType = resultTypes[1].getElementType();
-    SmallVector<OpFoldResult> meanDims(*dims);
+    SmallVector<OpFoldResult> meanDims(dims);
     meanDims.back() = rewriter.getIndexAttr(1);
     Value mean =
         linalg::FillOp::create(

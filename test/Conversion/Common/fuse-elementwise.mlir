@@ -58,3 +58,98 @@ func.func @projection(%x: tensor<2x3x8xf32>, %w: tensor<8x16xf32>) -> tensor<2x3
   } -> tensor<2x3x16xf32>
   return %relu : tensor<2x3x16xf32>
 }
+
+#id1 = affine_map<(d0) -> (d0)>
+#zero1 = affine_map<(d0) -> (0)>
+
+// A broadcast view (the onnx lowering's slice of the result's size, stride 0
+// on a run-time 1) between two element-wise generics moves up through the
+// producer onto its inputs, and the two then fuse into one loop over the
+// view's size. The producer's input indexed by the loop dim gets the view's
+// size and stride; the one read at index 0 keeps its own.
+// CHECK-LABEL: func.func @view_moves_up(
+// CHECK-SAME: %[[X:[^:]*]]: tensor<?xf32>, %[[C:[^:]*]]: tensor<1xf32>, %[[Y:[^:]*]]: tensor<?xf32>, %[[N:[^:]*]]: index, %[[S:[^:]*]]: index)
+// CHECK: %[[XV:.*]] = tensor.extract_slice %[[X]][0] [%[[N]]] [%[[S]]] : tensor<?xf32> to tensor<?xf32>
+// CHECK-NOT: tensor.extract_slice
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[XV]], %[[C]], %[[Y]] : tensor<?xf32>, tensor<1xf32>, tensor<?xf32>)
+// CHECK: arith.negf
+// CHECK: arith.addf
+// CHECK: arith.mulf
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[R]]
+func.func @view_moves_up(%x: tensor<?xf32>, %c: tensor<1xf32>, %y: tensor<?xf32>, %n: index, %stride: index) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %x, %c0 : tensor<?xf32>
+  %e = tensor.empty(%d) : tensor<?xf32>
+  %a = linalg.generic {indexing_maps = [#id1, #zero1, #id1], iterator_types = ["parallel"]} ins(%x, %c : tensor<?xf32>, tensor<1xf32>) outs(%e : tensor<?xf32>) {
+  ^bb0(%in: f32, %k: f32, %out: f32):
+    %neg = arith.negf %in : f32
+    %sum = arith.addf %neg, %k : f32
+    linalg.yield %sum : f32
+  } -> tensor<?xf32>
+  %view = tensor.extract_slice %a[0] [%n] [%stride] : tensor<?xf32> to tensor<?xf32>
+  %e2 = tensor.empty(%n) : tensor<?xf32>
+  %b = linalg.generic {indexing_maps = [#id1, #id1, #id1], iterator_types = ["parallel"]} ins(%view, %y : tensor<?xf32>, tensor<?xf32>) outs(%e2 : tensor<?xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %m = arith.mulf %in, %in2 : f32
+    linalg.yield %m : f32
+  } -> tensor<?xf32>
+  return %b : tensor<?xf32>
+}
+
+// A view whose size is the producer's own and whose stride compares two
+// equal sizes takes the whole tensor: it folds, and the generics fuse.
+// CHECK-LABEL: func.func @whole_view_folds(
+// CHECK-NOT: tensor.extract_slice
+// CHECK: linalg.generic
+// CHECK: arith.negf
+// CHECK: arith.mulf
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @whole_view_folds(%x: tensor<?xf32>, %y: tensor<?xf32>) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %d = tensor.dim %x, %c0 : tensor<?xf32>
+  %e = tensor.empty(%d) : tensor<?xf32>
+  %a = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]} ins(%x : tensor<?xf32>) outs(%e : tensor<?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %neg = arith.negf %in : f32
+    linalg.yield %neg : f32
+  } -> tensor<?xf32>
+  %da = tensor.dim %a, %c0 : tensor<?xf32>
+  %same = arith.cmpi eq, %da, %d : index
+  %stride = arith.select %same, %c1, %c0 : index
+  %view = tensor.extract_slice %a[0] [%d] [%stride] : tensor<?xf32> to tensor<?xf32>
+  %b = linalg.generic {indexing_maps = [#id1, #id1, #id1], iterator_types = ["parallel"]} ins(%view, %y : tensor<?xf32>, tensor<?xf32>) outs(%e : tensor<?xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %m = arith.mulf %in, %in2 : f32
+    linalg.yield %m : f32
+  } -> tensor<?xf32>
+  return %b : tensor<?xf32>
+}
+
+// A producer with another user is computed once, whole: the view stays on
+// its result (as fusion leaves such a producer alone).
+// CHECK-LABEL: func.func @shared_producer_keeps_view(
+// CHECK: %[[A:.*]] = linalg.generic
+// CHECK: arith.negf
+// CHECK: %[[V:.*]] = tensor.extract_slice %[[A]][0] [%{{.*}}] [%{{.*}}]
+// CHECK: linalg.generic {{.*}} ins(%[[V]], %{{.*}} : tensor<?xf32>, tensor<?xf32>)
+func.func @shared_producer_keeps_view(%x: tensor<?xf32>, %y: tensor<?xf32>, %n: index, %stride: index) -> (tensor<?xf32>, tensor<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %x, %c0 : tensor<?xf32>
+  %e = tensor.empty(%d) : tensor<?xf32>
+  %a = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]} ins(%x : tensor<?xf32>) outs(%e : tensor<?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %neg = arith.negf %in : f32
+    linalg.yield %neg : f32
+  } -> tensor<?xf32>
+  %view = tensor.extract_slice %a[0] [%n] [%stride] : tensor<?xf32> to tensor<?xf32>
+  %e2 = tensor.empty(%n) : tensor<?xf32>
+  %b = linalg.generic {indexing_maps = [#id1, #id1, #id1], iterator_types = ["parallel"]} ins(%view, %y : tensor<?xf32>, tensor<?xf32>) outs(%e2 : tensor<?xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %m = arith.mulf %in, %in2 : f32
+    linalg.yield %m : f32
+  } -> tensor<?xf32>
+  return %a, %b : tensor<?xf32>, tensor<?xf32>
+}

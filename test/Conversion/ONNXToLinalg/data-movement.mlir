@@ -28,7 +28,17 @@ func.func @reshape_split_heads(%x: tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32> {
 
 // -----
 
+// The -1 is not inferred (the result dim is static), but as in ONNX Runtime
+// the other dims must hold elements for it to be determined: an empty batch
+// or sequence is refused.
 // CHECK-LABEL: func.func @reshape_merge_heads
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x4x16xf32>)
+// CHECK-DAG: %[[B:.*]] = tensor.dim %[[X]], %c0
+// CHECK-DAG: %[[S:.*]] = tensor.dim %[[X]], %c1
+// CHECK: %[[TOTAL:.*]] = arith.muli %{{.*}}, %c16 : index
+// CHECK-NEXT: %[[OTHERS:.*]] = arith.muli %[[B]], %[[S]] : index
+// CHECK: %[[SOME:.*]] = arith.cmpi ne, %[[OTHERS]], %{{.*}} : index
+// CHECK: qaf.check %[[SOME]], "onnx.Reshape: cannot infer the -1 of the requested shape: its other dimensions hold 0 elements (the input holds {0})"(%[[TOTAL]] : index)
 // CHECK: %[[Y:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<?x?x4x16xf32> into tensor<?x?x64xf32>
 // CHECK: return %[[Y]]
 func.func @reshape_merge_heads(%x: tensor<?x?x4x16xf32>) -> tensor<?x?x64xf32> {
@@ -249,15 +259,20 @@ func.func @gather_elements(%x: tensor<3x4xf32>, %i: tensor<2x4xi32>) -> tensor<2
 
 // -----
 
-// The static size-1 dim broadcasts (index 0 in the map); the dynamic ones
-// must match the requested sizes (or those be 1) at run time.
+// The static size-1 dim broadcasts (index 0 in the map); each dynamic one
+// broadcasts with the requested size at run time as in the element-wise ops
+// (either may be 1), and the input is read through a slice of the result's
+// sizes whose stride is 0 along a dim that is a run-time 1.
 // CHECK: #[[$BCAST:.*]] = affine_map<(d0, d1, d2) -> (d0, 0, d2)>
 // CHECK-LABEL: func.func @expand_runtime
 // CHECK-SAME: (%[[X:.*]]: tensor<?x1x?xf32>, %[[S:.*]]: tensor<3xi64>)
-// CHECK: qaf.check %{{.*}}, "onnx.Expand: dimension 0 of the input (size {0}) neither is 1 nor matches the requested size {1}"
-// CHECK: qaf.check %{{.*}}, "onnx.Expand: dimension 2
-// CHECK: %[[INIT:.*]] = tensor.empty(%{{.*}}, %{{.*}}, %{{.*}}) : tensor<?x?x?xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[$BCAST]], #{{.*}}], {{.*}} ins(%[[X]] : tensor<?x1x?xf32>) outs(%[[INIT]] : tensor<?x?x?xf32>)
+// CHECK: qaf.check %{{.*}}, "onnx.Expand: sizes {0} and {1} of dimension 0 do not broadcast"
+// CHECK: %[[D0:.*]] = arith.select
+// CHECK: qaf.check %{{.*}}, "onnx.Expand: sizes {0} and {1} of dimension 2 do not broadcast"
+// CHECK: %[[D2:.*]] = arith.select
+// CHECK: %[[VIEW:.*]] = tensor.extract_slice %[[X]][0, 0, 0] [%[[D0]], 1, %[[D2]]] [%{{.*}}, 1, %{{.*}}] : tensor<?x1x?xf32> to tensor<?x1x?xf32>
+// CHECK: %[[INIT:.*]] = tensor.empty(%[[D0]], %{{.*}}, %[[D2]]) : tensor<?x?x?xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[$BCAST]], #{{.*}}], {{.*}} ins(%[[VIEW]] : tensor<?x1x?xf32>) outs(%[[INIT]] : tensor<?x?x?xf32>)
 func.func @expand_runtime(%x: tensor<?x1x?xf32>, %s: tensor<3xi64>) -> tensor<?x?x?xf32> {
   %y = onnx.Expand %x, %s : (tensor<?x1x?xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
   return %y : tensor<?x?x?xf32>

@@ -43,32 +43,83 @@ func.func @div_signed(%a: tensor<4xi32>, %b: tensor<4xi32>) -> tensor<4xi32> {
   return %0 : tensor<4xi32>
 }
 
-// Two dynamic sizes in one result dim must agree at run time.
+// Two dynamic sizes in one result dim broadcast at run time as ONNX Runtime
+// does: each is the other or 1, and the result takes the one that is not 1.
+// An operand reads the result's size through a slice whose stride is 1 when
+// the sizes agree and 0 when its own is a run-time 1 (its one element
+// repeated); the static size-1 dim of %b stays in the indexing map.
 // CHECK-LABEL: func.func @mul_dynamic
 // CHECK-SAME:    (%[[A:.+]]: tensor<?x4xf32>, %[[B:.+]]: tensor<?x1xf32>)
 // CHECK-DAG:     %[[DA:.+]] = tensor.dim %[[A]], %{{.+}} : tensor<?x4xf32>
 // CHECK-DAG:     %[[DB:.+]] = tensor.dim %[[B]], %{{.+}} : tensor<?x1xf32>
-// CHECK:         %[[EQ:.+]] = arith.cmpi eq, %[[DB]], %[[DA]] : index
-// CHECK:         qaf.check %[[EQ]], "onnx.Mul: sizes {0} and {1} of dimension 0 do not broadcast"(%[[DA]], %[[DB]] : index, index)
-// CHECK:         %[[INIT:.+]] = tensor.empty(%[[DA]]) : tensor<?x4xf32>
+// CHECK:         %[[AONE:.+]] = arith.cmpi eq, %[[DA]], %[[C1:.+]] : index
+// CHECK:         %[[SAME:.+]] = arith.cmpi eq, %[[DB]], %[[DA]] : index
+// CHECK:         %[[OK1:.+]] = arith.ori %[[SAME]], %[[AONE]] : i1
+// CHECK:         %[[BONE:.+]] = arith.cmpi eq, %[[DB]], %[[C1]] : index
+// CHECK:         %[[OK:.+]] = arith.ori %[[OK1]], %[[BONE]] : i1
+// CHECK:         qaf.check %[[OK]], "onnx.Mul: sizes {0} and {1} of dimension 0 do not broadcast"(%[[DA]], %[[DB]] : index, index)
+// CHECK:         %[[D:.+]] = arith.select %[[AONE]], %[[DB]], %[[DA]] : index
+// CHECK:         %[[AFULL:.+]] = arith.cmpi eq, %[[DA]], %[[D]] : index
+// CHECK:         %[[ASTRIDE:.+]] = arith.select %[[AFULL]], %{{.+}}, %{{.+}} : index
+// CHECK:         %[[AVIEW:.+]] = tensor.extract_slice %[[A]][0, 0] [%[[D]], 4] [%[[ASTRIDE]], 1] : tensor<?x4xf32> to tensor<?x4xf32>
+// CHECK:         %[[BFULL:.+]] = arith.cmpi eq, %[[DB]], %[[D]] : index
+// CHECK:         %[[BSTRIDE:.+]] = arith.select %[[BFULL]], %{{.+}}, %{{.+}} : index
+// CHECK:         %[[BVIEW:.+]] = tensor.extract_slice %[[B]][0, 0] [%[[D]], 1] [%[[BSTRIDE]], 1] : tensor<?x1xf32> to tensor<?x1xf32>
+// CHECK:         %[[INIT:.+]] = tensor.empty(%[[D]]) : tensor<?x4xf32>
 // CHECK:         linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL0]], #[[$ID2]]]
-// CHECK-SAME:      ins(%[[A]], %[[B]] : tensor<?x4xf32>, tensor<?x1xf32>)
+// CHECK-SAME:      ins(%[[AVIEW]], %[[BVIEW]] : tensor<?x4xf32>, tensor<?x1xf32>)
 // CHECK:           arith.mulf
 func.func @mul_dynamic(%a: tensor<?x4xf32>, %b: tensor<?x1xf32>) -> tensor<?x4xf32> {
   %0 = onnx.Mul %a, %b : (tensor<?x4xf32>, tensor<?x1xf32>) -> tensor<?x4xf32>
   return %0 : tensor<?x4xf32>
 }
 
-// A dynamic size against a static one is checked against it too.
+// [?, 1] against [1, ?]: each dynamic dim meets a static 1 only, so it is
+// the result's own size and reads straight through; no check, no slice.
+// CHECK-LABEL: func.func @add_outer_dynamic
+// CHECK-SAME:    (%[[A:.+]]: tensor<?x1xf32>, %[[B:.+]]: tensor<1x?xf32>)
+// CHECK-NOT:     qaf.check
+// CHECK-NOT:     tensor.extract_slice
+// CHECK:         linalg.generic {indexing_maps = [#[[$COL0]], #[[$ROW0:.+]], #[[$ID2]]]
+// CHECK-SAME:      ins(%[[A]], %[[B]] : tensor<?x1xf32>, tensor<1x?xf32>)
+func.func @add_outer_dynamic(%a: tensor<?x1xf32>, %b: tensor<1x?xf32>) -> tensor<?x?xf32> {
+  %0 = onnx.Add %a, %b : (tensor<?x1xf32>, tensor<1x?xf32>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// A dynamic size against a static one must be it or 1; the operand is read
+// with the static size (stride 0 when it is a run-time 1).
 // CHECK-LABEL: func.func @sub_dynamic_static
+// CHECK-SAME:    (%[[A:.+]]: tensor<?xf32>, %[[B:.+]]: tensor<5xf32>)
+// CHECK:         %[[D:.+]] = tensor.dim %[[A]]
 // CHECK:         %[[C5:.+]] = arith.constant 5 : index
-// CHECK:         %[[EQ:.+]] = arith.cmpi eq, %{{.+}}, %[[C5]] : index
-// CHECK:         qaf.check %[[EQ]], "onnx.Sub: dimension 0 of size {0} does not broadcast with the static size {1} of another operand"(%{{.+}}, %[[C5]] : index, index)
+// CHECK:         %[[FIVE:.+]] = arith.cmpi eq, %[[D]], %[[C5]] : index
+// CHECK:         %[[ONE:.+]] = arith.cmpi eq, %[[D]], %{{.+}} : index
+// CHECK:         %[[OK:.+]] = arith.ori %[[FIVE]], %[[ONE]] : i1
+// CHECK:         qaf.check %[[OK]], "onnx.Sub: dimension 0 of size {0} does not broadcast with the static size {1} of another operand"(%[[D]], %[[C5]] : index, index)
+// CHECK:         %[[STRIDE:.+]] = arith.select
+// CHECK:         %[[VIEW:.+]] = tensor.extract_slice %[[A]][0] [5] [%[[STRIDE]]] : tensor<?xf32> to tensor<5xf32>
 // CHECK:         tensor.empty() : tensor<5xf32>
-// CHECK:         arith.subf
+// CHECK:         linalg.generic {{.*}} ins(%[[VIEW]], %[[B]] : tensor<5xf32>, tensor<5xf32>)
+// CHECK:           arith.subf
 func.func @sub_dynamic_static(%a: tensor<?xf32>, %b: tensor<5xf32>) -> tensor<5xf32> {
   %0 = onnx.Sub %a, %b : (tensor<?xf32>, tensor<5xf32>) -> tensor<5xf32>
   return %0 : tensor<5xf32>
+}
+
+// Three operands (Where): the result size is folded over the dynamic ones
+// in turn, each check naming the running size and the next one.
+// CHECK-LABEL: func.func @where_dynamic
+// CHECK:         qaf.check %{{.+}}, "onnx.Where: sizes {0} and {1} of dimension 0 do not broadcast"
+// CHECK:         %[[D1:.+]] = arith.select
+// CHECK:         qaf.check %{{.+}}, "onnx.Where: sizes {0} and {1} of dimension 0 do not broadcast"(%[[D1]], %{{.+}} : index, index)
+// CHECK:         %[[D:.+]] = arith.select %{{.+}}, %{{.+}}, %[[D1]] : index
+// CHECK-COUNT-3: tensor.extract_slice %{{.+}}[0] [%[[D]]] [%{{.+}}]
+// CHECK:         linalg.generic
+// CHECK:           arith.select
+func.func @where_dynamic(%c: tensor<?xi1>, %a: tensor<?xf32>, %b: tensor<?xf32>) -> tensor<?xf32> {
+  %0 = onnx.Where %c, %a, %b : (tensor<?xi1>, tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
 }
 
 // Integer powers: the exponent is converted to the base type.

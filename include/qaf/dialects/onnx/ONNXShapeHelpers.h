@@ -36,9 +36,10 @@ broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
 /// The dims of a rank-`resultRank` broadcast result along which an operand
 /// of shape `operandShape` is stretched: the leading dims it lacks and the
-/// dims where its static size is 1. A dynamic size is never stretched (qaf
-/// does not broadcast dynamic dims; the lowering checks that at run time).
-/// The lowering reads such a dim at index 0; a gradient sums over it.
+/// dims where its static size is 1. A dynamic size is not among them: the
+/// lowering broadcasts a run-time 1 through a stride-0 view instead
+/// (broadcastDynamicDims). The lowering reads such a dim at index 0; a
+/// gradient sums over it.
 llvm::SmallVector<int64_t>
 getBroadcastDims(llvm::ArrayRef<int64_t> operandShape, int64_t resultRank);
 
