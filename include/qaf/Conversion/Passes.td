@@ -169,6 +169,19 @@ def ChecksToAssertsPass : Pass<"qaf-checks-to-asserts"> {
   let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
 }
 
+def DropRuntimeChecksPass : Pass<"qaf-drop-runtime-checks"> {
+  let summary = "Erase qaf.check ops (run-time checks off)";
+  let description = [{
+    `qaf-compile --runtime-checks=off`: the model is compiled without its
+    run-time checks, to measure what they cost (bench/runtime_checks). Each
+    `qaf.check` is erased; run on tensors, before bufferization, so that
+    the canonicalizer after it also removes what computed the conditions
+    (the index range reductions), and `qaf-guard-runtime-checks` is left
+    out (no allocation checks either). An input a check would refuse is
+    then undefined behaviour.
+  }];
+}
+
 def GuardRuntimeChecksPass
     : Pass<"qaf-guard-runtime-checks", "mlir::ModuleOp"> {
   let summary = "Report failed qaf.check ops and skip the work after them";
