@@ -77,6 +77,7 @@
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: qaf-outline-parallel-loops,
 // CPU-PASSES-NEXT: convert-scf-to-openmp
+// CPU-PASSES-NEXT: qaf-inline-alloca-scopes,
 // CPU-PASSES-NEXT: canonicalize
 // CPU-PASSES-NEXT: func.func(
 // CPU-PASSES-NEXT: qaf-expand-shape-to-reinterpret-cast
@@ -98,6 +99,7 @@
 // CPU-LOOPS-NEXT: qaf-prepare-cpu-entry-points,
 // CPU-LOOPS-NOT: expand-strided-metadata
 // CPU-LOOPS: convert-scf-to-openmp
+// CPU-LOOPS-NEXT: qaf-inline-alloca-scopes,
 // CPU-LOOPS-NEXT: canonicalize
 // CPU-LOOPS-NEXT: )
 // Without run-time checks: they are erased on tensors, and nothing guards.

@@ -64,6 +64,8 @@ static void addCPULoopsPasses(OpPassManager &pm, bool runtimeChecks) {
   pm.addNestedPass<func::FuncOp>(createSequentialInnerLoopsPass());
   pm.addPass(createOutlineParallelLoopsPass());
   pm.addPass(createConvertSCFToOpenMPPass());
+  // The scopes it puts around bodies with run-time checks' calls.
+  pm.addPass(createInlineAllocaScopesPass());
   pm.addPass(createCanonicalizerPass());
 }
 
