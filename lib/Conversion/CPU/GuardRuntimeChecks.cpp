@@ -24,6 +24,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
 
 namespace qaf {
 #define GEN_PASS_DEF_GUARDRUNTIMECHECKSPASS
@@ -387,8 +388,10 @@ Value CheckGuard::checkAllocation(memref::AllocOp alloc, Value ok) {
   Value empty =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, elements, zero);
   Value allocationOk = arith::OrIOp::create(b, loc, allocated, empty);
-  unsigned elementBytes =
-      std::max<unsigned>(type.getElementTypeBitWidth() / 8, 1);
+  // The data layout's size: also index (inside deallocation helpers) and
+  // other elements without a bit width.
+  uint64_t elementBytes = std::max<uint64_t>(
+      DataLayout::closest(alloc).getTypeSize(type.getElementType()), 1);
   Value bytes = arith::MulIOp::create(
       b, loc, elements, arith::ConstantIndexOp::create(b, loc, elementBytes));
   std::string where = qaf::describeLocation(loc);

@@ -202,3 +202,29 @@ func.func @allocation_in_branch(%buf: memref<8xf32>, %c: i1, %n: index) {
   memref.store %f, %buf[%c0] : memref<8xf32>
   return
 }
+
+// -----
+
+// An allocation of index elements (deallocation helpers make them) counts
+// 8 bytes an element; inside a region other than a loop or branch, each
+// block asks the error channel first, and so does the work after it.
+// CHECK-LABEL: func.func @index_allocation_in_switch
+// CHECK: scf.index_switch
+// CHECK: default {
+// CHECK:   call @qaf_check_failed()
+// CHECK:   memref.alloc() : memref<2xindex>
+// CHECK:   %[[EIGHT:.*]] = arith.constant 8 : index
+// CHECK:   arith.muli %{{.*}}, %[[EIGHT]] : index
+// CHECK:   func.call @qaf_report_error(%c2_i32, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK: }
+// CHECK: call @qaf_check_failed()
+func.func @index_allocation_in_switch(%case: index, %i: index) {
+  scf.index_switch %case
+  default {
+    %a = memref.alloc() : memref<2xindex>
+    memref.store %i, %a[%i] : memref<2xindex>
+    memref.dealloc %a : memref<2xindex>
+    scf.yield
+  }
+  return
+}
