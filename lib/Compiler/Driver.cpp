@@ -13,6 +13,7 @@
 
 #include "qaf/Compiler/ArtifactWriter.h"
 #include "qaf/Conversion/Pipelines.h"
+#include "qaf/Support/TemporaryFolder.h"
 #include "qaf/Support/ToolSupport.h"
 #include "qaf/dialects/onnx/ONNXModelAttrs.h"
 #include "qaf/passes/WeightAttrs.h"
@@ -23,7 +24,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Signals.h"
@@ -203,19 +203,14 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
     return emitError(loc) << "cannot create the artifact folder '"
                           << options.output << "': " << ec.message();
   SmallString<256> libraryPath(options.output), manifestPath(options.output);
-  // The object is linked into the library and removed: it is written in the
-  // system's temporary folder, so that a killed compile leaves no litter in
-  // the artifact folder.
-  SmallString<256> objectPath;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("qaf-model", "o", objectPath))
-    return emitError(loc) << "cannot create a temporary object file: "
-                          << ec.message();
-  llvm::sys::RemoveFileOnSignal(objectPath);
-  auto removeObject = llvm::scope_exit([&] {
-    llvm::sys::fs::remove(objectPath);
-    llvm::sys::DontRemoveFileOnSignal(objectPath);
-  });
+  // The object is linked into the library and removed: it is written in a
+  // temporary folder (TemporaryFolder.h), so that a killed compile leaves
+  // no litter in the artifact folder.
+  llvm::Expected<std::unique_ptr<TemporaryFolder>> folder =
+      TemporaryFolder::create(kCompileFolderPrefix);
+  if (!folder)
+    return emitError(loc) << llvm::toString(folder.takeError());
+  std::string objectPath = (*folder)->file("model.o");
   llvm::sys::path::append(libraryPath, description->manifest.library);
   llvm::sys::path::append(manifestPath, "manifest.json");
   {

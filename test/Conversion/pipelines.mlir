@@ -8,6 +8,7 @@
 // RUN: qaf-opt %s --qaf-lower-to-cpu | FileCheck %s --check-prefix=CPU-LLVM
 // RUN: qaf-opt %s --qaf-lower-to-cpu --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-PASSES
 // RUN: qaf-opt %s --qaf-lower-to-linalg | qaf-opt --qaf-lower-to-cpu="from=linalg to=loops" --dump-pass-pipeline 2>&1 | FileCheck %s --check-prefix=CPU-LOOPS
+// RUN: qaf-opt %s --qaf-lower-to-cpu="to=loops runtime-checks=false" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=UNCHECKED
 // RUN: not qaf-opt %s --qaf-lower-to-cpu="from=loops to=linalg" 2>&1 | FileCheck %s --check-prefix=BACKWARDS
 // RUN: not qaf-opt %s --qaf-lower-to-linalg="to=loops" 2>&1 | FileCheck %s --check-prefix=BEYOND
 // RUN: not qaf-opt %s --qaf-lower-to-cpu="to=loop" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
@@ -76,6 +77,7 @@
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: qaf-outline-parallel-loops,
 // CPU-PASSES-NEXT: convert-scf-to-openmp
+// CPU-PASSES-NEXT: qaf-inline-alloca-scopes,
 // CPU-PASSES-NEXT: canonicalize
 // CPU-PASSES-NEXT: func.func(
 // CPU-PASSES-NEXT: qaf-expand-shape-to-reinterpret-cast
@@ -97,8 +99,15 @@
 // CPU-LOOPS-NEXT: qaf-prepare-cpu-entry-points,
 // CPU-LOOPS-NOT: expand-strided-metadata
 // CPU-LOOPS: convert-scf-to-openmp
+// CPU-LOOPS-NEXT: qaf-inline-alloca-scopes,
 // CPU-LOOPS-NEXT: canonicalize
 // CPU-LOOPS-NEXT: )
+// Without run-time checks: they are erased on tensors, and nothing guards.
+// UNCHECKED: qaf-drop-runtime-checks,
+// UNCHECKED-NEXT: canonicalize
+// UNCHECKED-NEXT: qaf-prepare-cpu-entry-points,
+// UNCHECKED-NOT: qaf-guard-runtime-checks
+
 // CPU-LOOPS: func.func private @infer_loop0(
 // CPU-LOOPS: omp.parallel
 // CPU-LOOPS: func.func @infer(%arg0: memref<4x2xf32> {{.*}}, %arg1: memref<?x4xf32>) -> memref<?x2xf32>

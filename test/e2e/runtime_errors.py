@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Run-time errors of compiled models reach the caller as a message.
 
-Each case compiles a small ONNX model (or the tiny generated decoder) with
+Each case compiles a small ONNX model (or the tiny generated decoder, or
+Inputs/nested_checks.mlir: checks inside loops and branches) with
 `qaf-compile`, runs `qaf-run infer` on inputs the model cannot run on, and
 asserts exit status 1 with a message naming the ONNX node and the values
 involved (never an abort, a stack dump or a silent result), a failed allocation
@@ -163,6 +164,69 @@ def shape_cases(args, tmp, checks):
     checks.expect_error("--threads 100000", result, ["thread count 100000"])
 
 
+def scatter_nd_cases(args, tmp, checks):
+    model = os.path.join(tmp, "scatter_nd.onnx")
+    save_model(model,
+               [helper.make_node("ScatterND", ["data", "indices", "updates"], ["out"],
+                                 name="my_scatter", reduction="add")],
+               [helper.make_tensor_value_info("data", TensorProto.FLOAT, [4, 3]),
+                helper.make_tensor_value_info("indices", TensorProto.INT64, ["n", 1]),
+                helper.make_tensor_value_info("updates", TensorProto.FLOAT, ["n", 3])],
+               [helper.make_tensor_value_info("out", TensorProto.FLOAT, [4, 3])])
+    artifact = os.path.join(tmp, "scatter_nd")
+    compile_model(args, model, artifact)
+    data = np.arange(12, dtype=np.float32).reshape(4, 3)
+    valid = np.array([[0], [3], [-1]], dtype=np.int64)
+    updates = np.ones((3, 3), dtype=np.float32)
+    feeds = {"data": data, "indices": valid, "updates": updates}
+    result, out = run_artifact(args, tmp, artifact, feeds)
+    checks.expect_result("scatter_nd negative indices", result, out, "out",
+                         ort_outputs(model, feeds)[0])
+    for bad, shown in [([[0], [4]], "index 4"), ([[-5], [1]], "index -5"),
+                       ([[10**12], [0]], "index 1000000000000")]:
+        indices = np.array(bad, dtype=np.int64)
+        result, _ = run_artifact(args, tmp, artifact, {
+            "data": data, "indices": indices,
+            "updates": np.ones((len(bad), 3), dtype=np.float32)})
+        checks.expect_error(f"scatter_nd indices {bad}", result,
+                            ["node 'my_scatter'", "indices element out of data bounds",
+                             shown, "on axis 0 of size 4"])
+
+
+def nested_cases(args, tmp, checks):
+    # Checks inside an scf.for, an scf.if and a parallel (OpenMP) loop body,
+    # written at the tensor phase (Inputs/nested_checks.mlir). An index of
+    # 10^12 read or written after its check failed would fault.
+    source = os.path.join(HERE, "Inputs", "nested_checks.mlir")
+    artifact = os.path.join(tmp, "nested")
+    result = subprocess.run([args.qaf_compile, source, "--entry", "loop", "-o", artifact],
+                            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"qaf-compile {source} failed:\n{result.stderr[:2000]}")
+    valid = np.array([0, 3, 3, 7], dtype=np.int64)
+    expected = {"loop": ("counts", np.bincount(valid, minlength=8).astype(np.float32)),
+                "branch": ("marked", np.eye(8, dtype=np.float32)[0]),
+                "parallel": ("gathered", (10 + valid).astype(np.float32))}
+    for entry, (output, value) in expected.items():
+        result, out = run_artifact(args, tmp, artifact, {"indices": valid},
+                                   ["--entry", entry])
+        checks.expect_result(f"{entry}: valid indices", result, out, output, value)
+    for entry, bad, fragments in [
+            ("loop", [1, 10**12, -10**12, 2],
+             ["loop: index 1000000000000 out of range in iteration 1"]),
+            ("loop", [8], ["loop: index 8 out of range in iteration 0"]),
+            ("branch", [10**12, 1], ["branch: index 1000000000000 out of range"]),
+            ("parallel", [2] * 999 + [10**12] * 1000 + [3],
+             ["parallel: index 1000000000000 out of range"]),
+    ]:
+        for threads in ("1", "4"):
+            result, _ = run_artifact(args, tmp, artifact,
+                                     {"indices": np.array(bad, dtype=np.int64)},
+                                     ["--entry", entry, "--threads", threads])
+            checks.expect_error(f"{entry} with {bad[:4]}... on {threads} threads",
+                                result, fragments)
+
+
 def decoder_cases(args, tmp, checks):
     model = os.path.join(tmp, "tiny.onnx")
     gen.save(gen.LlamaConfig(**gen.PRESETS["tiny"]), model)
@@ -209,7 +273,7 @@ def main():
     checks = Checks(args.expect_clean_stderr)
     with tempfile.TemporaryDirectory() as tmp:
         cases = [decoder_cases] if args.decoder_only else [
-            gather_cases, shape_cases, decoder_cases]
+            gather_cases, scatter_nd_cases, nested_cases, shape_cases, decoder_cases]
         for case in cases:
             folder = os.path.join(tmp, case.__name__)
             os.makedirs(folder)

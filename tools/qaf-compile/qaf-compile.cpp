@@ -55,6 +55,16 @@ cl::opt<std::string> compileTo("compile-to", cl::init("artifact"),
 cl::opt<std::string> entry("entry",
                            cl::desc("Name of the compiled entry point"),
                            cl::init("infer"), cl::cat(category));
+enum class RuntimeChecks { On, Off };
+cl::opt<RuntimeChecks> runtimeChecks(
+    "runtime-checks",
+    cl::desc("Run-time checks in the generated code (index bounds, sizes, "
+             "allocations; a failure is an error the entry point returns)"),
+    cl::values(clEnumValN(RuntimeChecks::On, "on", "checked (default)"),
+               clEnumValN(RuntimeChecks::Off, "off",
+                          "unchecked, to measure the checks' cost: a bad "
+                          "input is undefined behaviour")),
+    cl::init(RuntimeChecks::On), cl::cat(category));
 cl::opt<bool> printPipelines("print-pipeline",
                              cl::desc("Print each pass pipeline it runs"),
                              cl::cat(category));
@@ -130,6 +140,7 @@ int main(int argc, char **argv) {
   qaf::TargetOptions targetOptions;
   targetOptions.cpu = cpu;
   targetOptions.optLevel = optLevel;
+  targetOptions.runtimeChecks = runtimeChecks == RuntimeChecks::On;
   std::unique_ptr<qaf::TargetBackend> backend = target->create(targetOptions);
 
   qaf::CompileOptions options;

@@ -169,6 +169,19 @@ def ChecksToAssertsPass : Pass<"qaf-checks-to-asserts"> {
   let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
 }
 
+def DropRuntimeChecksPass : Pass<"qaf-drop-runtime-checks"> {
+  let summary = "Erase qaf.check ops (run-time checks off)";
+  let description = [{
+    `qaf-compile --runtime-checks=off`: the model is compiled without its
+    run-time checks, to measure what they cost (bench/runtime_checks). Each
+    `qaf.check` is erased; run on tensors, before bufferization, so that
+    the canonicalizer after it also removes what computed the conditions
+    (the index range reductions), and `qaf-guard-runtime-checks` is left
+    out (no allocation checks either). An input a check would refuse is
+    then undefined behaviour.
+  }];
+}
+
 def GuardRuntimeChecksPass
     : Pass<"qaf-guard-runtime-checks", "mlir::ModuleOp"> {
   let summary = "Report failed qaf.check ops and skip the work after them";
@@ -177,12 +190,17 @@ def GuardRuntimeChecksPass
     `qaf_report_error(code, message, v0, v1, v2)` (the error channel of
     include/qaf/Runtime/CPU/ErrorChannel.h, which records the first failure
     and returns) under `scf.if` of the failed condition, and every
-    allocation at the top of a function gets a check that it did not return
-    null (unless it holds no element). At the top of a function the
-    conjunction of the checks so far guards each later operation that
-    computes into memory (result-less ops other than deallocations), so
-    after a failed check nothing reads or writes out of bounds, buffers are
-    still freed, and the entry point returns the status:
+    allocation gets a check that it did not return null (unless it holds
+    no element). In each block the conjunction of the checks so far guards
+    each later operation that computes into memory (result-less ops other
+    than deallocations), so after a failed check nothing reads or writes
+    out of bounds, buffers are still freed, and the entry point returns the
+    status. A failure inside a loop or branch reaches the work after it: an
+    `scf.for` carries the conjunction as an i1 iteration argument, an
+    `scf.if` yields it as one more i1 result, and a parallel loop (its
+    iterations on several threads) asks `qaf_check_failed()` at the start
+    of each iteration and after the loop. A loop after a failed check runs
+    no iteration (its upper bound becomes its lower bound):
 
     ```mlir
     qaf.check %ok, "node 'g': index {0} out of range" (%i : i64)
@@ -202,6 +220,24 @@ def GuardRuntimeChecksPass
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
   ];
+}
+
+def InlineAllocaScopesPass : Pass<"qaf-inline-alloca-scopes"> {
+  let summary = "Inline memref.alloca_scope ops that hold no memref.alloca";
+  let description = [{
+    `convert-scf-to-openmp` wraps a parallel loop body that calls a
+    function (a run-time check's report) in a `memref.alloca_scope`, whose
+    region must stay one block; `convert-scf-to-cf` then cannot lower the
+    branches inside it. A scope without a `memref.alloca` in it frees
+    nothing (a callee's stack is its own), so its body is inlined:
+
+    ```mlir
+    memref.alloca_scope { scf.if %failed { func.call @qaf_report_error(...) } ... }
+    // becomes
+    scf.if %failed { func.call @qaf_report_error(...) } ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
 def OutlineParallelLoopsPass

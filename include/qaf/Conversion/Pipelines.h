@@ -118,6 +118,12 @@ struct CPUPipelineOptions
       llvm::cl::desc("Replace exp, tanh and erf by polynomials, so that the "
                      "loops around them vectorize instead of calling libm"),
       llvm::cl::init(true)};
+  Option<bool> runtimeChecks{
+      *this, "runtime-checks",
+      llvm::cl::desc("Keep the run-time checks (index bounds, sizes, "
+                     "allocations) and report their failures; off erases "
+                     "them (qaf-drop-runtime-checks)"),
+      llvm::cl::init(true)};
 
   CPUPipelineOptions() {
     addPhaseNames(from);

@@ -37,6 +37,10 @@ struct TargetOptions {
   std::string cpu = "native";
   /// LLVM optimization level, 0-3.
   unsigned optLevel = 3;
+  /// Whether the generated code checks its inputs at run time (index
+  /// bounds, sizes, allocations) and reports failures; off only to measure
+  /// what the checks cost.
+  bool runtimeChecks = true;
 };
 
 /// An entry point as the artifact exposes it (docs/artifact-abi.md).

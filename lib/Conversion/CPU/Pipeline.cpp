@@ -31,7 +31,13 @@ namespace qaf {
 
 /// Linalg -> Loops: host ABI, buffers, deallocation, GEMM kernel calls, then
 /// loops with the parallel ones on OpenMP.
-static void addCPULoopsPasses(OpPassManager &pm) {
+static void addCPULoopsPasses(OpPassManager &pm, bool runtimeChecks) {
+  if (!runtimeChecks) {
+    // On tensors: the canonicalizer then drops what computed the
+    // conditions.
+    pm.addPass(createDropRuntimeChecksPass());
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addPass(createPrepareCPUEntryPointsPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   // Loops may yield new buffers when an in-place update would conflict with
@@ -50,13 +56,16 @@ static void addCPULoopsPasses(OpPassManager &pm) {
   kernels.addPass(createMemRefCopyToLinalgPass());
   // Failed run-time checks report and skip the work after them; the checks
   // stay outside the loops made next.
-  pm.addPass(createGuardRuntimeChecksPass());
+  if (runtimeChecks)
+    pm.addPass(createGuardRuntimeChecksPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   // Threads take the outer dimensions, LLVM vectorizes the inner one.
   pm.addNestedPass<func::FuncOp>(createSequentialInnerLoopsPass());
   pm.addPass(createOutlineParallelLoopsPass());
   pm.addPass(createConvertSCFToOpenMPPass());
+  // The scopes it puts around bodies with run-time checks' calls.
+  pm.addPass(createInlineAllocaScopesPass());
   pm.addPass(createCanonicalizerPass());
 }
 
@@ -89,7 +98,7 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
     buildLinalgPipeline(pm, shared);
   }
   if (runsTo(Phase::Loops))
-    addCPULoopsPasses(pm);
+    addCPULoopsPasses(pm, options.runtimeChecks);
   if (runsTo(Phase::LLVM))
     addCPULLVMPasses(pm);
 }

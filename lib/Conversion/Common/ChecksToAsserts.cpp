@@ -1,4 +1,4 @@
-//===- ChecksToAsserts.cpp - qaf.check -> cf.assert -----------------------===//
+//===- ChecksToAsserts.cpp - qaf.check without the error channel ----------===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -11,6 +11,7 @@
 
 namespace qaf {
 #define GEN_PASS_DEF_CHECKSTOASSERTSPASS
+#define GEN_PASS_DEF_DROPRUNTIMECHECKSPASS
 #include "qaf/Conversion/Passes.h.inc"
 } // namespace qaf
 
@@ -27,6 +28,13 @@ struct ChecksToAssertsPass
                            check.getMessage());
       check.erase();
     });
+  }
+};
+
+struct DropRuntimeChecksPass
+    : qaf::impl::DropRuntimeChecksPassBase<DropRuntimeChecksPass> {
+  void runOnOperation() override {
+    getOperation()->walk([](qaf::CheckOp check) { check.erase(); });
   }
 };
 

@@ -1389,6 +1389,21 @@ struct ScatterNDLowering : LinalgLoweringPattern<onnx::ScatterNDOp> {
         rw, loc, indices,
         RankedTensorType::get(flatIndicesShape, indicesType.getElementType()),
         {count, rw.getIndexAttr(depth)}, 0);
+    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, data);
+    // Component j of every tuple indexes dimension j of data: each column of
+    // the flat indices is checked once, before the loop writes anything.
+    for (int64_t j = 0; j < depth; ++j) {
+      SmallVector<OpFoldResult> offsets = {rw.getIndexAttr(0),
+                                           rw.getIndexAttr(j)};
+      SmallVector<OpFoldResult> sizes = {count, rw.getIndexAttr(1)};
+      SmallVector<OpFoldResult> strides(2, rw.getIndexAttr(1));
+      RankedTensorType columnType =
+          tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
+              1, cast<RankedTensorType>(flatIndices.getType()), sizes);
+      Value column = tensor::ExtractSliceOp::create(
+          rw, loc, columnType, flatIndices, offsets, sizes, strides);
+      checkIndicesInRange(rw, loc, column, dataSizes[j], j, "onnx.ScatterND");
+    }
     SmallVector<OpFoldResult> restSizes(updatesSizes.begin() + tupleRank,
                                         updatesSizes.end());
     SmallVector<int64_t> flatUpdatesShape = {ShapedType::kDynamic};

@@ -7,6 +7,7 @@
 #include "qaf/Target/CPU/CPUCodegen.h"
 
 #include "qaf/Support/AtomicFile.h"
+#include "qaf/Support/TemporaryFolder.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
@@ -226,32 +227,6 @@ createMachine(const CPUTarget &target, std::string &error) {
       static_cast<llvm::CodeGenOptLevel>(std::min(target.optLevel, 3u))));
 }
 
-/// Creates `count` empty files for the object code of a module's parts, in
-/// the system's temporary folder: a killed compile leaves nothing in the
-/// output folder, an interrupted one (a signal LLVM handles) nothing at all.
-static LogicalResult createPartObjects(size_t count,
-                                       std::vector<std::string> &objects,
-                                       Location loc) {
-  for (size_t i = 0; i < count; ++i) {
-    SmallString<256> path;
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("qaf-part", "o", path))
-      return emitError(loc)
-             << "cannot create a temporary object file: " << ec.message();
-    llvm::sys::RemoveFileOnSignal(path);
-    objects.push_back(std::string(path));
-  }
-  return success();
-}
-
-/// Removes the files of createPartObjects.
-static void removePartObjects(ArrayRef<std::string> objects) {
-  for (const std::string &object : objects) {
-    llvm::sys::fs::remove(object);
-    llvm::sys::DontRemoveFileOnSignal(object);
-  }
-}
-
 /// Object code of a module in `parts` pieces, one thread each: LLVM's
 /// optimization and machine code generation are most of a model's compile
 /// time and run one function at a time, so the functions are split among
@@ -281,12 +256,16 @@ static LogicalResult emitObjectInParallel(llvm::Module &module,
     llvm::WriteBitcodeToFile(*part, os);
     bitcodes.push_back(std::move(bitcode));
   });
+  // The parts' object code goes to a temporary folder of its own, never
+  // the output's: removed when this returns, and by the next compile when
+  // this one is killed.
+  llvm::Expected<std::unique_ptr<TemporaryFolder>> folder =
+      TemporaryFolder::create(kCompileFolderPrefix);
+  if (!folder)
+    return emitError(loc) << llvm::toString(folder.takeError());
   std::vector<std::string> objects, errors(bitcodes.size());
-  auto removeParts = [&] { removePartObjects(objects); };
-  if (failed(createPartObjects(bitcodes.size(), objects, loc))) {
-    removeParts();
-    return failure();
-  }
+  for (size_t i = 0; i < bitcodes.size(); ++i)
+    objects.push_back((*folder)->file("part" + std::to_string(i) + ".o"));
   std::vector<std::thread> threads;
   for (size_t i = 0; i < bitcodes.size(); ++i)
     threads.emplace_back([&, i] {
@@ -334,10 +313,8 @@ static LogicalResult emitObjectInParallel(llvm::Module &module,
   for (std::thread &thread : threads)
     thread.join();
   for (const std::string &error : errors)
-    if (!error.empty()) {
-      removeParts();
+    if (!error.empty())
       return emitError(loc) << "code generation failed: " << error;
-    }
   // One relocatable object, written beside its destination and renamed.
   SmallString<256> temp(outputPath);
   temp += ".tmp-relocatable";
@@ -345,10 +322,7 @@ static LogicalResult emitObjectInParallel(llvm::Module &module,
   SmallVector<StringRef> args = {linker, "-r", "-o", temp};
   for (const std::string &object : objects)
     args.push_back(object);
-  LogicalResult joined =
-      runLinker(args, temp, outputPath, "joining the object parts", loc);
-  removeParts();
-  return joined;
+  return runLinker(args, temp, outputPath, "joining the object parts", loc);
 }
 
 LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,

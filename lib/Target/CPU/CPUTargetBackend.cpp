@@ -15,7 +15,8 @@ using namespace mlir;
 
 namespace qaf {
 
-CPUTargetBackend::CPUTargetBackend(const TargetOptions &options) {
+CPUTargetBackend::CPUTargetBackend(const TargetOptions &options)
+    : runtimeChecks(options.runtimeChecks) {
   target.cpu = options.cpu;
   target.optLevel = options.optLevel;
 }
@@ -29,6 +30,7 @@ void CPUTargetBackend::buildPipeline(OpPassManager &pm, Phase from,
   CPUPipelineOptions options;
   options.from = from;
   options.to = to;
+  options.runtimeChecks = runtimeChecks;
   buildCPUPipeline(pm, options);
 }
 

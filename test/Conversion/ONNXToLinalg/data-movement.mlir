@@ -379,8 +379,14 @@ func.func @trilu_upper(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 // -----
 
 // Updates apply in order; with a reduction the old slice is combined first.
+// Before the loop, the indices are checked against the dimension they index.
 // CHECK-LABEL: func.func @scatter_nd_add
 // CHECK-SAME: (%[[D:.*]]: tensor<4x4x4xf32>, %{{.*}}: tensor<2x1xi64>, %{{.*}}: tensor<2x4x4xf32>)
+// CHECK: %[[COLUMN:.*]] = tensor.extract_slice %{{.*}}[0, 0] [2, 1] [1, 1] : tensor<?x1xi64> to tensor<2xi64>
+// CHECK: %[[EXTREMES:.*]]:2 = linalg.generic {{.*}} ins(%[[COLUMN]] : tensor<2xi64>)
+// CHECK: arith.minsi
+// CHECK: arith.maxsi
+// CHECK: qaf.check %{{.*}}, "onnx.ScatterND: indices element out of data bounds: index {0} on axis 0 of size {1} (valid indices are -{1} to {1}-1)"(%{{.*}}, %{{.*}} : i64, i64)
 // CHECK: %[[R:.*]] = scf.for %[[N:.*]] = %c0 to %c2 step %c1 iter_args(%[[ACC:.*]] = %[[D]]) -> (tensor<4x4x4xf32>)
 // CHECK: %[[IDX:.*]] = arith.select
 // CHECK: %[[UPD:.*]] = tensor.extract_slice %{{.*}}[%[[N]], 0, 0] [1, 4, 4] [1, 1, 1] : tensor<?x4x4xf32> to tensor<4x4xf32>
@@ -413,4 +419,18 @@ func.func @slice_dynamic_step_count(%x: tensor<8xf32>, %s: tensor<?xi64>) -> ten
   // expected-error @+1 {{failed to legalize operation 'onnx.Slice'}}
   %y = onnx.Slice %x, %s, %s, %n, %n : (tensor<8xf32>, tensor<?xi64>, tensor<?xi64>, none, none) -> tensor<?xf32>
   return %y : tensor<?xf32>
+}
+
+// -----
+
+// Each component of an index tuple is checked against its own dimension.
+// CHECK-LABEL: func.func @scatter_nd_tuples
+// CHECK: tensor.extract_slice %{{.*}}[0, 0] [%{{.*}}, 1] [1, 1] : tensor<?x2xi64> to tensor<?xi64>
+// CHECK: qaf.check %{{.*}}, "onnx.ScatterND: indices element out of data bounds: index {0} on axis 0 of size {1}
+// CHECK: tensor.extract_slice %{{.*}}[0, 1] [%{{.*}}, 1] [1, 1] : tensor<?x2xi64> to tensor<?xi64>
+// CHECK: qaf.check %{{.*}}, "onnx.ScatterND: indices element out of data bounds: index {0} on axis 1 of size {1}
+// CHECK: scf.for
+func.func @scatter_nd_tuples(%d: tensor<3x5xf32>, %i: tensor<?x2xi64>, %u: tensor<?xf32>) -> tensor<3x5xf32> {
+  %y = onnx.ScatterND %d, %i, %u : (tensor<3x5xf32>, tensor<?x2xi64>, tensor<?xf32>) -> tensor<3x5xf32>
+  return %y : tensor<3x5xf32>
 }

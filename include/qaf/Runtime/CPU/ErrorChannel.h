@@ -43,6 +43,11 @@ enum {
 void qaf_report_error(int32_t code, const char *format, int64_t v0, int64_t v1,
                       int64_t v2);
 
+/// Whether a check of the call in progress failed (1) or not (0): how
+/// generated code skips the work after a failure on another thread, or in
+/// a region it cannot carry a flag out of. Thread-safe, lock-free.
+int32_t qaf_check_failed(void);
+
 /// Starts a call: waits for any other call into this library to end, then
 /// clears the error slot.
 void qaf_call_begin(void);

@@ -35,6 +35,7 @@ public:
 private:
   /// Resolved by `initialize`.
   CPUTarget target;
+  bool runtimeChecks;
 };
 
 /// Registers the `cpu` target.

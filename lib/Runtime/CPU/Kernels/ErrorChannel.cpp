@@ -6,6 +6,7 @@
 
 #include "qaf/Runtime/CPU/ErrorChannel.h"
 
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +23,9 @@ constexpr size_t kMessageCapacity = 1024;
 /// One call at a time runs in a library (qaf_call_begin), so one slot.
 std::mutex callMutex;
 std::mutex slotMutex;
-int32_t slotCode = QAF_STATUS_OK;
+/// Written under slotMutex; read without it by qaf_check_failed, which
+/// generated code calls once per loop iteration.
+std::atomic<int32_t> slotCode{QAF_STATUS_OK};
 char slotMessage[kMessageCapacity];
 
 thread_local char lastError[kMessageCapacity];
@@ -58,15 +61,20 @@ QAF_API void qaf_report_error(int32_t code, const char *format, int64_t v0,
   std::lock_guard<std::mutex> lock(slotMutex);
   if (slotCode != QAF_STATUS_OK)
     return;
-  slotCode = code == QAF_STATUS_OK ? QAF_STATUS_INVALID_INPUT : code;
   const int64_t values[3] = {v0, v1, v2};
   formatMessage(slotMessage, kMessageCapacity, format, values);
+  slotCode.store(code == QAF_STATUS_OK ? QAF_STATUS_INVALID_INPUT : code,
+                 std::memory_order_release);
+}
+
+QAF_API int32_t qaf_check_failed(void) {
+  return slotCode.load(std::memory_order_acquire) != QAF_STATUS_OK;
 }
 
 QAF_API void qaf_call_begin(void) {
   callMutex.lock();
   std::lock_guard<std::mutex> lock(slotMutex);
-  slotCode = QAF_STATUS_OK;
+  slotCode.store(QAF_STATUS_OK, std::memory_order_release);
   slotMessage[0] = '\0';
 }
 
@@ -74,7 +82,7 @@ QAF_API int32_t qaf_call_end(void) {
   int32_t code;
   {
     std::lock_guard<std::mutex> lock(slotMutex);
-    code = slotCode;
+    code = slotCode.load(std::memory_order_acquire);
     std::memcpy(lastError, slotMessage, kMessageCapacity);
   }
   callMutex.unlock();
