@@ -120,7 +120,7 @@ cl::opt<std::string> trainArtifact(cl::Positional, cl::desc("<artifact-dir>"),
 cl::opt<std::string>
     dataFile("data",
              cl::desc("Token ids: the flat qaf format or .npy (README, "
-                      "\"Token files\"; scripts/tokenize.py writes them)"),
+                      "\"Token files\"; scripts/tokenize_text.py writes them)"),
              cl::value_desc("file"), cl::Required, cl::sub(trainCommand),
              cl::sub(evalCommand), cl::cat(category));
 cl::opt<int64_t> batchSize("batch", cl::desc("Sequences per step"), cl::init(1),

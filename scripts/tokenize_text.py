@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Turns text into a token file for `qaf-run train` and `qaf-run eval`.
 
-    scripts/tokenize.py --tokenizer model/tokenizer.json -o train.bin a.txt b.txt
-    scripts/tokenize.py --tokenizer model/tokenizer.json -o held.npy --eos "</s>" held.txt
+    scripts/tokenize_text.py --tokenizer model/tokenizer.json -o train.bin a.txt b.txt
+    scripts/tokenize_text.py --tokenizer model/tokenizer.json -o held.npy --eos "</s>" held.txt
 
 Each input file (`-`: standard input) is one document, encoded with the
 model's Hugging Face `tokenizer.json`; documents are concatenated, each
@@ -14,19 +14,12 @@ Needs the `tokenizers` package (`pip install tokenizers`); it is not a
 dependency of qaf's tests, which write token files with numpy.
 """
 
+import argparse
 import os
+import struct
 import sys
 
-# This file's name is also a standard-library module's (tokenize, which
-# linecache and inspect import): keep its folder off the module path so
-# that they find the real one.
-_here = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
-
-import argparse  # noqa: E402
-import struct  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 MAGIC = b"QAFTOKEN"
 VERSION = 1
@@ -64,7 +57,7 @@ def main():
     try:
         from tokenizers import Tokenizer
     except ImportError:
-        sys.exit("tokenize.py: needs the 'tokenizers' package "
+        sys.exit("tokenize_text.py: needs the 'tokenizers' package "
                  "(pip install tokenizers)")
 
     tokenizer = Tokenizer.from_file(args.tokenizer)
@@ -73,7 +66,7 @@ def main():
     if args.eos is not None:
         eos = tokenizer.token_to_id(args.eos)
         if eos is None:
-            sys.exit(f"tokenize.py: '{args.eos}' is not a token of "
+            sys.exit(f"tokenize_text.py: '{args.eos}' is not a token of "
                      f"{args.tokenizer}")
     ids = []
     for name in args.inputs:
