@@ -10,11 +10,47 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Signals.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace llvm;
 
 namespace qaf {
+
+/// The length of the random part of a temporary's name (`.tmp-XXXXXX`).
+static constexpr size_t kTemporarySuffixLength = 6;
+
+/// Removes the temporaries `<destination>.tmp-XXXXXX` of writers that died
+/// before committing (SIGKILL, a crash: no destructor or signal handler
+/// ran). A live writer holds a lock on its temporary, which the kernel
+/// releases when the writer dies, so a temporary whose lock is free is
+/// stale.
+static void removeStaleTemporaries(StringRef destination) {
+  StringRef parent = sys::path::parent_path(destination);
+  std::string prefix = (sys::path::filename(destination) + ".tmp-").str();
+  std::error_code ec;
+  for (sys::fs::directory_iterator entry(parent.empty() ? "." : parent, ec),
+       end;
+       !ec && entry != end; entry.increment(ec)) {
+    StringRef name = sys::path::filename(entry->path());
+    if (!name.starts_with(prefix) ||
+        name.size() != prefix.size() + kTemporarySuffixLength)
+      continue;
+    int fd = ::open(entry->path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+      continue;
+    struct stat locked, named;
+    // Unlinked only while locked, and only when the name still is the file
+    // that was locked.
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &locked) == 0 &&
+        ::lstat(entry->path().c_str(), &named) == 0 &&
+        locked.st_ino == named.st_ino && locked.st_dev == named.st_dev)
+      ::unlink(entry->path().c_str());
+    ::close(fd);
+  }
+}
 
 Expected<std::unique_ptr<AtomicFile>> AtomicFile::create(StringRef path) {
   // Writing through a symbolic link replaces the file it points to, not the
@@ -39,13 +75,26 @@ Expected<std::unique_ptr<AtomicFile>> AtomicFile::create(StringRef path) {
     return std::unique_ptr<AtomicFile>(
         new AtomicFile(std::string(destination), "", fd));
   }
+  removeStaleTemporaries(destination);
   SmallString<256> model(destination);
-  model += ".tmp-%%%%%%";
+  model += ".tmp-" + std::string(kTemporarySuffixLength, '%');
   int fd = -1;
   SmallString<256> tempPath;
-  if (std::error_code ec = sys::fs::createUniqueFile(model, fd, tempPath))
-    return createStringError(ec, "cannot create a file beside '%s': %s",
-                             path.str().c_str(), ec.message().c_str());
+  // The temporary is locked for as long as this process lives. Another
+  // writer's removeStaleTemporaries may unlink it between its creation and
+  // the lock; a new one is made then.
+  while (true) {
+    if (std::error_code ec = sys::fs::createUniqueFile(model, fd, tempPath))
+      return createStringError(ec, "cannot create a file beside '%s': %s",
+                               path.str().c_str(), ec.message().c_str());
+    // A file system without locks leaves the temporary unlocked (and other
+    // writers never find it stale).
+    struct stat status;
+    if (::flock(fd, LOCK_EX) != 0 || ::fstat(fd, &status) != 0 ||
+        status.st_nlink > 0)
+      break;
+    ::close(fd);
+  }
   // An interrupted tool (Ctrl-C, a fatal error) leaves no temporary behind.
   sys::RemoveFileOnSignal(tempPath);
   return std::unique_ptr<AtomicFile>(

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Dynamic broadcasting and empty tensors in compiled models, against ONNX Runtime.
 
-Element-wise ops and Expand on dynamic shapes broadcast a run-time 1 against
-n in either direction, as ONNX Runtime does, and name the node when two sizes
+Element-wise ops, Expand and MatMul's batch dims on dynamic shapes broadcast
+a run-time 1 against n in either direction, as ONNX Runtime does, and name the node when two sizes
 do not broadcast. Empty tensors (0 rows, an empty reduced or softmax axis,
 batch 0 through the tiny decoder) give ONNX Runtime's shapes and values; where
 ONNX Runtime refuses (the tiny decoder's `Reshape` to [b, s, -1, d] at batch
@@ -133,6 +133,46 @@ def broadcast_cases(checks, tmp):
                 ["dimension 0 of size 2 does not broadcast with the static size 5"])
 
 
+def matmul_batch_cases(checks, tmp):
+    """MatMul's batch dims broadcast a run-time 1 against n as ONNX Runtime's
+    do: two dynamic batch dims (either side 1, or equal: the batch_matmul
+    path), a dynamic one against a static 4 (and the rank-4 attention shape);
+    sizes that do not broadcast are refused at the node."""
+    rng = np.random.default_rng(15)
+
+    def values(*shape):
+        return rng.uniform(-1.0, 1.0, shape).astype(np.float32)
+
+    for name, a_dims, b_dims, cases in [
+            ("dynamic", ["p", 3, 5], ["q", 5, 2],
+             [((1, 3, 5), (4, 5, 2)), ((4, 3, 5), (1, 5, 2)), ((4, 3, 5), (4, 5, 2)),
+              ((1, 3, 5), (1, 5, 2))]),
+            ("static", ["p", 3, 5], [4, 5, 2],
+             [((1, 3, 5), (4, 5, 2)), ((4, 3, 5), (4, 5, 2))]),
+            ("attention", ["b", 2, "s", 5], ["c", 2, 5, "t"],
+             [((1, 2, 3, 5), (3, 2, 5, 4)), ((3, 2, 3, 5), (1, 2, 5, 4)),
+              ((3, 2, 3, 5), (3, 2, 5, 4))])]:
+        model = os.path.join(tmp, f"matmul_{name}.onnx")
+        save_graph(model, [helper.make_node("MatMul", ["a", "b"], ["c"], name="my_mm")],
+                   [helper.make_tensor_value_info("a", TensorProto.FLOAT, a_dims),
+                    helper.make_tensor_value_info("b", TensorProto.FLOAT, b_dims)],
+                   [helper.make_tensor_value_info("c", TensorProto.FLOAT, None)])
+        artifact = os.path.join(tmp, f"matmul_{name}")
+        compile_model(checks.args, model, artifact)
+        for a_shape, b_shape in cases:
+            compare(checks, f"matmul_{name} {a_shape} x {b_shape}", model, artifact, tmp,
+                    {"a": values(*a_shape), "b": values(*b_shape)})
+        if name == "dynamic":
+            compare(checks, "matmul_dynamic (2, 3, 5) x (3, 5, 2)", model, artifact, tmp,
+                    {"a": values(2, 3, 5), "b": values(3, 5, 2)}, refused_node="my_mm",
+                    fragments=["sizes 2 and 3 of dimension 0 do not broadcast"])
+        elif name == "static":
+            compare(checks, "matmul_static (2, 3, 5) x (4, 5, 2)", model, artifact, tmp,
+                    {"a": values(2, 3, 5), "b": values(4, 5, 2)}, refused_node="my_mm",
+                    fragments=["dimension 0 of size 2 does not broadcast with the "
+                               "static size 4"])
+
+
 def empty_op_cases(checks, tmp):
     """0 rows through MatMul, Softmax and the reductions; an empty softmax and
     reduced axis."""
@@ -232,7 +272,7 @@ def main():
     checks = Checks(clean_stderr=False)
     checks.args = args
     with tempfile.TemporaryDirectory() as tmp:
-        for case in [broadcast_cases, empty_op_cases, decoder_cases]:
+        for case in [broadcast_cases, matmul_batch_cases, empty_op_cases, decoder_cases]:
             folder = os.path.join(tmp, case.__name__)
             os.makedirs(folder)
             case(checks, folder)

@@ -154,20 +154,11 @@ MODELS = [
 ]
 DECODER_BASE_SHAPES = {"input_ids": (1, 4), "attention_mask": (1, 4)}
 
-# Ops whose inputs broadcast against each other (multidirectional).
-BROADCAST_OPS = {"Add", "Sub", "Mul", "Div", "Pow", "Where", "Equal", "Greater", "Less",
-                 "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor", "Max", "Min",
-                 "Mod", "PRelu", "Sum", "Mean"}
-
-# Known gaps: input classes that fail until a fix being made elsewhere lands.
-# Each is a predicate on (prepared model, known values) that the generator
-# avoids; every run prints how many drawn cases each one redrew.
-KNOWN_GAPS = {
-    # Being fixed in parallel (issue 14).
-    "dynamic-broadcast": "a dynamic input dimension of run-time size 1 broadcast against a "
-                         "size n != 1 (qaf refuses; ORT computes)",
-    "scatternd-bounds": "ScatterND indices out of range (ORT refuses; qaf has no check)",
-}
+# Known gaps: input classes that fail until a fix being made elsewhere lands,
+# {name: description}, each with a predicate in GAP_PREDICATES that the
+# generator avoids; every run prints how many drawn cases each one redrew.
+# None today: dynamic broadcasting and ScatterND's index bounds are fixed.
+KNOWN_GAPS = {}
 
 # ----------------------------------------------------------------------------
 # Preparing the models: dynamic dimensions, compiled once.
@@ -430,87 +421,11 @@ def draw_case(seed, number, attempt, prepared):
 
 
 # ----------------------------------------------------------------------------
-# Known-gap predicates (the generator redraws cases they match).
+# Known-gap predicates (the generator redraws cases they match): one
+# function(prepared, known values, ORT computed) per entry of KNOWN_GAPS.
 # ----------------------------------------------------------------------------
 
-def aligned(shapes):
-    """Right-aligned [size or None per operand] of broadcast shapes, by position."""
-    rank = max(len(s) for s in shapes)
-    return [[s[len(s) - rank + pos] if pos >= rank - len(s) else None for s in shapes]
-            for pos in range(rank)]
-
-
-def dynamic_broadcast_gap(prepared, known, ort_computed):
-    """A run-time 1 against n != 1 at a broadcasting node whose operands are
-    graph inputs or constants, where the 1 is a dynamic input dimension.
-    Intermediate values are not judged (what the compiler knows of them
-    statically is its own), so the class never grows past the inputs. Only
-    when ORT computed: otherwise the broadcast is not valid."""
-    if not ort_computed:
-        return False
-
-    def static(name, length):
-        if name in prepared.constants:
-            return list(np.shape(known[name]))
-        return [dim if isinstance(dim, int) and dim > 0 else None
-                for dim in prepared.declared.get(name, [None] * length)]
-
-    for node in prepared.model.graph.node:
-        if node.op_type in BROADCAST_OPS:
-            names = [n for n in node.input if n]
-        elif node.op_type in ("Expand", "MatMul"):
-            names = [node.input[0]] if node.op_type == "Expand" else list(node.input)
-        else:
-            continue
-        operands = names + list(node.input[1:2] if node.op_type == "Expand" else [])
-        if any(n not in known or (n not in prepared.declared and n not in prepared.constants)
-               for n in operands):
-            continue
-        shapes = [list(np.shape(known[n])) for n in names]
-        statics = [static(n, len(s)) for n, s in zip(names, shapes)]
-        if node.op_type == "Expand":
-            target = [int(v) for v in np.asarray(known[node.input[1]]).ravel()]
-            shapes.append(target)
-            statics.append(target if node.input[1] in prepared.constants
-                           else [None] * len(target))
-        if node.op_type == "MatMul":
-            if min(len(s) for s in shapes) < 3:
-                continue
-            shapes = [s[:-2] for s in shapes]
-            statics = [s[:-2] for s in statics]
-        for sizes, static_sizes in zip(aligned(shapes), aligned(statics)):
-            for size, static_size in zip(sizes, static_sizes):
-                if size == 1 and static_size != 1 and any(
-                        other is not None and other != 1 for other in sizes):
-                    return True
-    return False
-
-
-def nodes_with_known_inputs(prepared, known, op, count):
-    """(node, [first `count` input values]) for each `op` node whose first
-    `count` inputs are known (graph inputs, initializers, ORT's values)."""
-    for node in prepared.model.graph.node:
-        if node.op_type == op and len(node.input) >= count and all(
-                n in known for n in node.input[:count]):
-            yield node, [np.asarray(known[n]) for n in node.input[:count]]
-
-
-def scatternd_bounds_gap(prepared, known, ort_computed):
-    for _, (data, indices, _) in nodes_with_known_inputs(prepared, known, "ScatterND", 3):
-        k = indices.shape[-1] if indices.ndim else 0
-        if indices.size == 0 or k > data.ndim:
-            continue
-        sizes = np.array(data.shape[:k], np.int64)
-        flat = indices.reshape(-1, k)
-        if np.any((flat < -sizes) | (flat >= sizes)):
-            return True
-    return False
-
-
-GAP_PREDICATES = {
-    "dynamic-broadcast": dynamic_broadcast_gap,
-    "scatternd-bounds": scatternd_bounds_gap,
-}
+GAP_PREDICATES = {}
 
 
 # ----------------------------------------------------------------------------

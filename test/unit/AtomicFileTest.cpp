@@ -16,6 +16,10 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 using namespace llvm;
 using qaf::AtomicFile;
 
@@ -103,6 +107,30 @@ TEST_F(AtomicFileTest, WritesGoToATemporaryBesideTheDestination) {
   std::vector<std::string> names = listFolder();
   ASSERT_EQ(names.size(), 1u);
   EXPECT_TRUE(StringRef(names[0]).starts_with("model.onnx.tmp-")) << names[0];
+}
+
+TEST_F(AtomicFileTest, RemovesTheTemporariesOfDeadWritersOnly) {
+  std::string path = pathOf("model.onnx");
+  // A writer killed outright leaves its temporary unlocked; a live one (this
+  // test, standing in for another process) holds its lock. Another
+  // destination's temporary is not this file's.
+  writeFile(pathOf("model.onnx.tmp-dead01"), "partial");
+  writeFile(pathOf("model.onnx.tmp-live01"), "partial");
+  writeFile(pathOf("other.onnx.tmp-dead02"), "partial");
+  int live = ::open(pathOf("model.onnx.tmp-live01").c_str(), O_RDONLY);
+  ASSERT_GE(live, 0);
+  ASSERT_EQ(::flock(live, LOCK_EX), 0);
+  // flock locks belong to the open file: a second open in this process
+  // cannot take it either, as another process could not.
+  Expected<std::unique_ptr<AtomicFile>> file = AtomicFile::create(path);
+  ASSERT_TRUE(bool(file)) << toString(file.takeError());
+  (*file)->os() << "new";
+  ASSERT_EQ(commit(**file), "");
+  file->reset();
+  ::close(live);
+  EXPECT_EQ(listFolder(),
+            std::vector<std::string>({"model.onnx", "model.onnx.tmp-live01",
+                                      "other.onnx.tmp-dead02"}));
 }
 
 TEST_F(AtomicFileTest, UncommittedFileLeavesDestinationUntouched) {

@@ -20,11 +20,15 @@ namespace qaf {
 /// A file written under a temporary name beside its destination, flushed to
 /// disk (fsync) and renamed over the destination by `commit()`. Destroying an
 /// uncommitted file removes the temporary, so an error or a crash between
-/// the two never leaves a half-written file at the destination. A
-/// destination that is a device or a pipe (`/dev/null`) is written directly.
+/// the two never leaves a half-written file at the destination. The
+/// temporary stays locked while its writer lives, so that the temporaries
+/// of a writer killed outright (SIGKILL) are removed by the next `create`
+/// for the same destination. A destination that is a device or a pipe
+/// (`/dev/null`) is written directly.
 class AtomicFile {
 public:
-  /// Creates `<path>.tmp-XXXXXX` in the destination's folder.
+  /// Removes stale `<path>.tmp-XXXXXX` files, then creates and locks one in
+  /// the destination's folder.
   static llvm::Expected<std::unique_ptr<AtomicFile>>
   create(llvm::StringRef path);
   ~AtomicFile();

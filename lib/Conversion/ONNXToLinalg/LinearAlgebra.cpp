@@ -7,7 +7,11 @@
 // rows: the [batch, seq, k] x [k, n] projections of a transformer),
 // linalg.batch_matmul when the batch dims agree, and a linalg.generic
 // contraction with broadcasting indexing maps (no materialised copies) when
-// they broadcast. Half-precision products accumulate in f32.
+// they broadcast. A dynamic batch dim that may be a run-time 1 against n
+// broadcasts as ONNX Runtime's does (a stride-0 view, as for the element-wise
+// ops); where the batch dims would otherwise agree, linalg.batch_matmul still
+// runs when the sizes are equal at run time. Half-precision products
+// accumulate in f32.
 //
 // MatMulNBits dequantizes inside the contraction's body: the packed codes,
 // scales and zero points are read through affine maps (block = k floordiv
@@ -27,6 +31,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -81,7 +86,9 @@ Value dropPromotedDims(OpBuilder &b, Location loc, Value product,
 /// [batch..., M, N] of `accType`, accumulated onto `init` when given (of
 /// that shape) or onto zeros: linalg.matmul for a matrix rhs (lhs rows
 /// folded), linalg.batch_matmul for agreeing batch dims, else a generic
-/// contraction that broadcasts through its indexing maps.
+/// contraction that broadcasts through its indexing maps (and through
+/// broadcastDynamicDims' views for dynamic batch sizes, chosen at run time
+/// by an scf.if where the batch dims agree).
 Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
                   Type accType, StringRef opName) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
@@ -120,11 +127,27 @@ Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
 
   ArrayRef<OpFoldResult> lhsBatch = ArrayRef(lhsSizes).drop_back(2);
   ArrayRef<OpFoldResult> rhsBatch = ArrayRef(rhsSizes).drop_back(2);
+  // Dynamic batch sizes broadcast as ONNX Runtime's do (a run-time 1
+  // against n, checked otherwise), the element-wise ops' rule; batch dims
+  // that are all static keep the static rule.
+  auto isDynamic = [](OpFoldResult size) {
+    return !getConstantIntValue(size).has_value();
+  };
+  bool dynamicBatch =
+      llvm::any_of(lhsBatch, isDynamic) || llvm::any_of(rhsBatch, isDynamic);
+  FailureOr<SmallVector<OpFoldResult>> runtimeBatch = failure();
+  if (dynamicBatch)
+    runtimeBatch = computeBroadcastSizes(b, loc,
+                                         {SmallVector<OpFoldResult>(lhsBatch),
+                                          SmallVector<OpFoldResult>(rhsBatch)},
+                                         opName);
   SmallVector<OpFoldResult> batch =
-      broadcastBatchDims(b, loc, lhsBatch, rhsBatch, opName);
+      succeeded(runtimeBatch)
+          ? *runtimeBatch
+          : broadcastBatchDims(b, loc, lhsBatch, rhsBatch, opName);
   int64_t batchRank = batch.size();
   // Batch dims agree when neither side broadcasts a static 1 against the
-  // other's size (dynamic ones were just checked equal).
+  // other's size.
   bool agree = lhsBatch.size() == rhsBatch.size();
   for (size_t i = 0; agree && i < lhsBatch.size(); ++i)
     agree = (getConstantIntValue(lhsBatch[i]) == 1) ==
@@ -133,16 +156,27 @@ Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
   SmallVector<OpFoldResult> resultSizes(batch);
   resultSizes.push_back(m);
   resultSizes.push_back(n);
-  if (!agree) {
-    MLIRContext *context = b.getContext();
+  auto resultType = RankedTensorType::get(
+      llvm::map_to_vector(resultSizes,
+                          [](OpFoldResult size) {
+                            return getConstantIntValue(size).value_or(
+                                ShapedType::kDynamic);
+                          }),
+      accType);
+  MLIRContext *context = b.getContext();
+  // The contraction over loops [batch..., m, n, k] that broadcasts through
+  // its indexing maps.
+  auto buildBroadcasting = [&](OpBuilder &b, Value lhs, Value rhs) -> Value {
     AffineExpr dm = getAffineDimExpr(batchRank, context);
     AffineExpr dn = getAffineDimExpr(batchRank + 1, context);
     AffineExpr dk = getAffineDimExpr(batchRank + 2, context);
     Value init = createFilled(b, loc, resultSizes, zero);
     return buildContraction(
         b, loc, batchRank, {lhs, rhs},
-        {getBatchedOperandMap(lhsType, batchRank, dm, dk),
-         getBatchedOperandMap(rhsType, batchRank, dk, dn)},
+        {getBatchedOperandMap(cast<ShapedType>(lhs.getType()), batchRank, dm,
+                              dk),
+         getBatchedOperandMap(cast<ShapedType>(rhs.getType()), batchRank, dk,
+                              dn)},
         init, [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
           Value x = convertScalar(nb, nl, args[0], accType, false, false);
           Value y = convertScalar(nb, nl, args[1], accType, false, false);
@@ -152,32 +186,76 @@ Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
           return arith::AddIOp::create(nb, nl, args[2],
                                        arith::MulIOp::create(nb, nl, x, y));
         });
-  }
-
-  // One batch dim for linalg.batch_matmul.
-  auto foldBatch = [&](Value operand, int64_t rank) -> Value {
-    if (rank == 3)
-      return operand;
-    ReassociationIndices batchGroup;
-    for (int64_t i = 0; i < rank - 2; ++i)
-      batchGroup.push_back(i);
-    return tensor::CollapseShapeOp::create(
-        b, loc, operand,
-        ArrayRef<ReassociationIndices>{batchGroup, {rank - 2}, {rank - 1}});
   };
-  Value lhs3 = foldBatch(lhs, lhsRank), rhs3 = foldBatch(rhs, rhsRank);
-  Value init = createFilled(b, loc, {getDims(b, loc, lhs3)[0], m, n}, zero);
-  Value product =
-      linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()},
-                                    ValueRange{lhs3, rhs3}, ValueRange{init})
-          .getResult(0);
-  if (batchRank == 1)
-    return product;
-  ReassociationIndices batchGroup;
-  for (int64_t i = 0; i < batchRank; ++i)
-    batchGroup.push_back(i);
-  return expandShape(b, loc, product,
-                     {batchGroup, {batchRank}, {batchRank + 1}}, resultSizes);
+  // One batch dim for linalg.batch_matmul, for batch dims of equal sizes.
+  auto buildBatched = [&](OpBuilder &b) -> Value {
+    auto foldBatch = [&](Value operand, int64_t rank) -> Value {
+      if (rank == 3)
+        return operand;
+      ReassociationIndices batchGroup;
+      for (int64_t i = 0; i < rank - 2; ++i)
+        batchGroup.push_back(i);
+      return tensor::CollapseShapeOp::create(
+          b, loc, operand,
+          ArrayRef<ReassociationIndices>{batchGroup, {rank - 2}, {rank - 1}});
+    };
+    Value lhs3 = foldBatch(lhs, lhsRank), rhs3 = foldBatch(rhs, rhsRank);
+    Value init = createFilled(b, loc, {getDims(b, loc, lhs3)[0], m, n}, zero);
+    Value product =
+        linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()},
+                                      ValueRange{lhs3, rhs3}, ValueRange{init})
+            .getResult(0);
+    if (batchRank == 1)
+      return castToTensorType(b, loc, product, resultType);
+    ReassociationIndices batchGroup;
+    for (int64_t i = 0; i < batchRank; ++i)
+      batchGroup.push_back(i);
+    return expandShape(b, loc, product,
+                       {batchGroup, {batchRank}, {batchRank + 1}}, resultSizes);
+  };
+
+  // Each operand read at the result's batch sizes: a dynamic batch dim that
+  // may be a run-time 1 repeats its element (broadcastDynamicDims).
+  auto stretch = [&](Value operand, ArrayRef<OpFoldResult> sizes) {
+    SmallVector<OpFoldResult> viewSizes(batch);
+    viewSizes.append(sizes.end() - 2, sizes.end());
+    return broadcastDynamicDims(b, loc, operand, sizes, viewSizes);
+  };
+  Value lhsRead = lhs, rhsRead = rhs;
+  if (succeeded(runtimeBatch)) {
+    lhsRead = stretch(lhs, lhsSizes);
+    rhsRead = stretch(rhs, rhsSizes);
+  }
+  if (!agree)
+    return buildBroadcasting(b, lhsRead, rhsRead);
+  if (lhsRead == lhs && rhsRead == rhs)
+    return buildBatched(b);
+  // Agreeing batch dims whose sizes are only known at run time: when they
+  // are equal (always, outside a broadcast) linalg.batch_matmul reads the
+  // operands in place; a run-time 1 takes the broadcasting contraction.
+  Value equalSizes = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (ArrayRef<OpFoldResult> sizes : {lhsBatch, rhsBatch}) {
+    int64_t leading = batchRank - static_cast<int64_t>(sizes.size());
+    for (auto [dim, size] : llvm::enumerate(sizes)) {
+      OpFoldResult resultSize = batch[leading + dim];
+      if (!isDynamic(size) || size == resultSize)
+        continue;
+      Value equal = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq, cast<Value>(size),
+          getValueOrCreateConstantIndexOp(b, loc, resultSize));
+      equalSizes = arith::AndIOp::create(b, loc, equalSizes, equal);
+    }
+  }
+  return scf::IfOp::create(
+             b, loc, equalSizes,
+             [&](OpBuilder &nb, Location nl) {
+               scf::YieldOp::create(nb, nl, buildBatched(nb));
+             },
+             [&](OpBuilder &nb, Location nl) {
+               scf::YieldOp::create(nb, nl,
+                                    buildBroadcasting(nb, lhsRead, rhsRead));
+             })
+      .getResult(0);
 }
 
 //===----------------------------------------------------------------------===//

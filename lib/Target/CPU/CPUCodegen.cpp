@@ -23,6 +23,7 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/Signals.h"
@@ -188,9 +189,39 @@ static void addExportedString(llvm::Module &module, StringRef name,
 
 static std::string findLinker();
 
-/// Runs the linker `arguments` (its output is `temp`), then renames `temp`
-/// to `outputPath`: a failed link leaves nothing behind. `what` says what
-/// the link was for in the message.
+/// Renames the finished `temp` to `outputPath`; from another file system
+/// (the compile's temporary folder) it is copied through an AtomicFile beside
+/// `outputPath`, keeping its permissions.
+static LogicalResult moveIntoPlace(StringRef temp, StringRef outputPath,
+                                   Location loc) {
+  std::error_code ec = llvm::sys::fs::rename(temp, outputPath);
+  if (!ec)
+    return success();
+  if (ec != std::errc::cross_device_link)
+    return emitError(loc) << "cannot write " << outputPath << ": "
+                          << ec.message();
+  auto removeTemp = llvm::scope_exit([&] { llvm::sys::fs::remove(temp); });
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> contents =
+      llvm::MemoryBuffer::getFile(temp, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!contents)
+    return emitError(loc) << "cannot read " << temp << ": "
+                          << contents.getError().message();
+  auto file = AtomicFile::create(outputPath);
+  if (!file)
+    return emitError(loc) << llvm::toString(file.takeError());
+  (*file)->os() << (*contents)->getBuffer();
+  if (llvm::Error err = (*file)->commit())
+    return emitError(loc) << llvm::toString(std::move(err));
+  if (llvm::ErrorOr<llvm::sys::fs::perms> permissions =
+          llvm::sys::fs::getPermissions(temp))
+    llvm::sys::fs::setPermissions(outputPath, *permissions);
+  return success();
+}
+
+/// Runs the linker `arguments` (its output is `temp`), then moves `temp`
+/// to `outputPath` (moveIntoPlace): a failed link leaves nothing behind. `what`
+/// says what the link was for in the message.
 static LogicalResult runLinker(ArrayRef<StringRef> arguments, StringRef temp,
                                StringRef outputPath, const Twine &what,
                                Location loc) {
@@ -207,10 +238,7 @@ static LogicalResult runLinker(ArrayRef<StringRef> arguments, StringRef temp,
                           << " failed (status " << status << ")"
                           << (message.empty() ? "" : ": ") << message;
   }
-  if (std::error_code ec = llvm::sys::fs::rename(temp, outputPath))
-    return emitError(loc) << "cannot write " << outputPath << ": "
-                          << ec.message();
-  return success();
+  return moveIntoPlace(temp, outputPath, loc);
 }
 
 /// A target machine for `target` (its triple, CPU and features resolved).
@@ -430,8 +458,13 @@ LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
   std::string kernels = getCPUKernelsLibraryPath();
   if (!llvm::sys::fs::exists(kernels))
     return emitError(loc) << "qaf's CPU kernel library is missing: " << kernels;
-  SmallString<256> temp(outputPath);
-  temp += ".tmp-link";
+  // Linked beside the object, in the compile's temporary folder (where a
+  // killed compile's output is removed by the next one), then moved into
+  // place.
+  SmallString<256> temp(llvm::sys::path::parent_path(objectPath));
+  llvm::sys::path::append(temp, llvm::sys::path::filename(outputPath));
+  if (temp == outputPath)
+    temp += ".tmp-link";
   std::string linker = findLinker();
   std::string openmpDir = getOpenMPLibraryDir();
   std::string rpath = "-Wl,-rpath," + openmpDir;

@@ -30,18 +30,51 @@ func.func @matmul_projection(%a: tensor<?x?x64xf32>, %b: tensor<64x32xf32>) -> t
 
 // -----
 
-// Attention scores: agreeing batch dims fold into one linalg.batch_matmul;
-// the two dynamic batch sizes must agree at run time.
+// Attention scores: agreeing batch dims fold into one linalg.batch_matmul
+// when the two dynamic batch sizes are equal at run time; a run-time 1
+// against n broadcasts (ONNX Runtime's rule) through stride-0 views read by a
+// generic contraction; other sizes are refused.
 // CHECK-LABEL: func.func @matmul_attention
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x16xf32>, %[[K:.*]]: tensor<?x4x16x?xf32>)
-// CHECK: qaf.check %{{.*}}, "onnx.MatMul: batch dimension 0 differs between the operands ({0} and {1})"
+// CHECK-DAG: %[[QB:.*]] = tensor.dim %[[Q]], %c0
+// CHECK-DAG: %[[KB:.*]] = tensor.dim %[[K]], %c0
+// CHECK: qaf.check %{{.*}}, "onnx.MatMul: sizes {0} and {1} of dimension 0 do not broadcast"(%[[QB]], %[[KB]] : index, index)
+// CHECK: %[[B:.*]] = arith.select %{{.*}}, %[[KB]], %[[QB]] : index
+// CHECK: %[[QV:.*]] = tensor.extract_slice %[[Q]][0, 0, 0, 0] [%[[B]], 4, %{{.*}}, 16] [%{{.*}}, 1, 1, 1]
+// CHECK: %[[KV:.*]] = tensor.extract_slice %[[K]][0, 0, 0, 0] [%[[B]], 4, 16, %{{.*}}] [%{{.*}}, 1, 1, 1]
+// CHECK: %[[QSAME:.*]] = arith.cmpi eq, %[[QB]], %[[B]]
+// CHECK: %[[KSAME:.*]] = arith.cmpi eq, %[[KB]], %[[B]]
+// CHECK: %[[SAME:.*]] = arith.andi %{{.*}}, %[[KSAME]]
+// CHECK: scf.if %[[SAME]] -> (tensor<?x4x?x?xf32>)
 // CHECK: %[[Q3:.*]] = tensor.collapse_shape %[[Q]] {{\[}}[0, 1], [2], [3]] : tensor<?x4x?x16xf32> into tensor<?x?x16xf32>
 // CHECK: %[[K3:.*]] = tensor.collapse_shape %[[K]] {{\[}}[0, 1], [2], [3]] : tensor<?x4x16x?xf32> into tensor<?x16x?xf32>
 // CHECK: %[[BMM:.*]] = linalg.batch_matmul ins(%[[Q3]], %[[K3]] : tensor<?x?x16xf32>, tensor<?x16x?xf32>)
-// CHECK: tensor.expand_shape %[[BMM]] {{\[}}[0, 1], [2], [3]] output_shape [%{{.*}}, 4, %{{.*}}, %{{.*}}] : tensor<?x?x?xf32> into tensor<?x4x?x?xf32>
+// CHECK: tensor.expand_shape %[[BMM]] {{\[}}[0, 1], [2], [3]] output_shape [%[[B]], 4, %{{.*}}, %{{.*}}] : tensor<?x?x?xf32> into tensor<?x4x?x?xf32>
+// CHECK: } else {
+// CHECK: linalg.generic {{.*}} ins(%[[QV]], %[[KV]] : tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>)
 func.func @matmul_attention(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32> {
   %y = onnx.MatMul %q, %k : (tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32>
   return %y : tensor<?x4x?x?xf32>
+}
+
+// -----
+
+// A dynamic batch size against a static 4: it is 4 (batch_matmul, the
+// result cast to the static type) or a 1 that repeats (a stride-0 view of
+// static size 4).
+// CHECK-LABEL: func.func @matmul_dynamic_against_static
+// CHECK-SAME: (%[[A:.*]]: tensor<?x3x5xf32>, %[[B:.*]]: tensor<4x5x6xf32>)
+// CHECK: %[[AB:.*]] = tensor.dim %[[A]], %c0
+// CHECK: qaf.check %{{.*}}, "onnx.MatMul: dimension 0 of size {0} does not broadcast with the static size {1} of another operand"(%[[AB]], %{{.*}} : index, index)
+// CHECK: %[[AV:.*]] = tensor.extract_slice %[[A]][0, 0, 0] [4, 3, 5] [%{{.*}}, 1, 1] : tensor<?x3x5xf32> to tensor<4x3x5xf32>
+// CHECK: scf.if %{{.*}} -> (tensor<4x3x6xf32>)
+// CHECK: %[[BMM:.*]] = linalg.batch_matmul ins(%[[A]], %[[B]] : tensor<?x3x5xf32>, tensor<4x5x6xf32>)
+// CHECK: tensor.cast %[[BMM]] : tensor<?x3x6xf32> to tensor<4x3x6xf32>
+// CHECK: } else {
+// CHECK: linalg.generic {{.*}} ins(%[[AV]], %[[B]] : tensor<4x3x5xf32>, tensor<4x5x6xf32>)
+func.func @matmul_dynamic_against_static(%a: tensor<?x3x5xf32>, %b: tensor<4x5x6xf32>) -> tensor<4x3x6xf32> {
+  %y = onnx.MatMul %a, %b : (tensor<?x3x5xf32>, tensor<4x5x6xf32>) -> tensor<4x3x6xf32>
+  return %y : tensor<4x3x6xf32>
 }
 
 // -----
