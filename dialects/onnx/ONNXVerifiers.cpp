@@ -390,7 +390,9 @@ LogicalResult GatherBlockQuantizedOp::verify() {
            << blockSize;
   Type dataElement = getElementTypeOf(getData());
   bool packed = dataElement.isUnsignedInteger(8);
-  if (!packed && !dataElement.isInteger(4))
+  // int4 and uint4 (signless and unsigned 4-bit integers in the IR).
+  auto narrow = dyn_cast<IntegerType>(dataElement);
+  if (!packed && !(narrow && narrow.getWidth() == 4))
     return emitOpError("data must be uint8, int4 or uint4, got ")
            << getData().getType();
   if (!packed && bits != 4)

@@ -21,3 +21,12 @@ func.func @packed_int8(%d: tensor<10x16xui8>, %i: tensor<3xi32>, %s: tensor<10x1
   %y = onnx.com.microsoft.GatherBlockQuantized %d, %i, %s, %z {block_size = 16 : i64, bits = 8 : i64} : (tensor<10x16xui8>, tensor<3xi32>, tensor<10x1xf32>, tensor<10x1xui8>) -> tensor<*xf32>
   return %y : tensor<*xf32>
 }
+
+// uint4 data (one code per element): the logical shape is data's.
+// INFER-LABEL: func.func @uint4
+// INFER-SAME: -> tensor<2x64xf32>
+func.func @uint4(%d: tensor<10x64xui4>, %i: tensor<2xi64>, %s: tensor<10x4xf32>) -> tensor<*xf32> {
+  %none = onnx.NoValue
+  %y = onnx.com.microsoft.GatherBlockQuantized %d, %i, %s, %none {block_size = 16 : i64} : (tensor<10x64xui4>, tensor<2xi64>, tensor<10x4xf32>, none) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
