@@ -329,6 +329,12 @@ LogicalResult NotOp::inferShapes() {
     return failure();
   return inferSameAs(*this, getX());
 }
+LogicalResult IsNaNOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  return inferShapeOf(*this, 0, getX(),
+                      IntegerType::get(getContext(), /*width=*/1));
+}
 LogicalResult GeluOp::inferShapes() {
   if (failed(verifyInvariantsImpl()))
     return failure();
@@ -1008,6 +1014,49 @@ LogicalResult GatherElementsOp::inferShapes() {
     return emitOpError("data and indices have different ranks: ")
            << data << " and " << indices;
   return inferShapeOf(*this, 0, getIndices(), getElementTypeOf(getData()));
+}
+
+LogicalResult GatherNDOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  Type elementType = getElementTypeOf(getData());
+  auto data = dyn_cast<RankedTensorType>(getData().getType());
+  auto indices = dyn_cast<RankedTensorType>(getIndices().getType());
+  // The tuple length decides the rank: without it only the element type.
+  if (!data || !indices || indices.isDynamicDim(indices.getRank() - 1))
+    return refineUnranked(*this, 0, elementType);
+  int64_t batchDims = static_cast<int64_t>(getBatchDims());
+  SmallVector<int64_t> shape(indices.getShape().drop_back());
+  // A batch dim dynamic in the indices may be static in the data.
+  for (int64_t dim = 0; dim < batchDims; ++dim)
+    if (ShapedType::isDynamic(shape[dim]))
+      shape[dim] = data.getDimSize(dim);
+  llvm::append_range(
+      shape, data.getShape().drop_front(batchDims + indices.getShape().back()));
+  return refineRanked(*this, 0, shape, elementType);
+}
+
+LogicalResult GatherBlockQuantizedOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  Type elementType = getElementTypeOf(getScales());
+  auto data = dyn_cast<RankedTensorType>(getData().getType());
+  auto indices = dyn_cast<RankedTensorType>(getIndices().getType());
+  if (!data || !indices)
+    return refineUnranked(*this, 0, elementType);
+  // The logical shape: uint8 bytes hold 8 / bits codes along the last axis.
+  SmallVector<int64_t> logical(data.getShape());
+  if (getElementTypeOf(getData()).isUnsignedInteger(8) &&
+      !ShapedType::isDynamic(logical.back()))
+    logical.back() *= 8 / static_cast<int64_t>(getBits());
+  FailureOr<int64_t> axis = getNormalizedAxis(
+      *this, static_cast<int64_t>(getGatherAxis()), data.getRank());
+  if (failed(axis))
+    return failure();
+  SmallVector<int64_t> shape(ArrayRef<int64_t>(logical).take_front(*axis));
+  llvm::append_range(shape, indices.getShape());
+  llvm::append_range(shape, ArrayRef<int64_t>(logical).drop_front(*axis + 1));
+  return refineRanked(*this, 0, shape, elementType);
 }
 
 LogicalResult ExpandOp::inferShapes() {

@@ -111,6 +111,16 @@ LogicalResult GeluOp::verify() {
   return success();
 }
 
+LogicalResult IsNaNOp::verify() {
+  if (!isa<FloatType>(getElementTypeOf(getX())))
+    return emitOpError("X must have a float element type, got ")
+           << getX().getType();
+  if (!getElementTypeOf(getY()).isInteger(1))
+    return emitOpError("Y must have a bool (i1) element type, got ")
+           << getY().getType();
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   return verifyAxis(*this, static_cast<int64_t>(getAxis()), getInput());
 }
@@ -334,6 +344,88 @@ LogicalResult GatherElementsOp::verify() {
   if (failed(verifyIndicesType(*this, getIndices())))
     return failure();
   return verifyAxis(*this, static_cast<int64_t>(getAxis()), getData());
+}
+
+LogicalResult GatherNDOp::verify() {
+  if (!getElementTypeOf(getIndices()).isInteger(64))
+    return emitOpError("indices must be int64, got ") << getIndices().getType();
+  int64_t batchDims = static_cast<int64_t>(getBatchDims());
+  std::optional<int64_t> dataRank = getRank(getData());
+  std::optional<int64_t> indicesRank = getRank(getIndices());
+  if (dataRank && *dataRank == 0)
+    return emitOpError("data must have rank >= 1");
+  if (indicesRank && *indicesRank == 0)
+    return emitOpError("indices must have rank >= 1");
+  if (batchDims < 0 || (dataRank && batchDims >= *dataRank) ||
+      (indicesRank && batchDims >= *indicesRank))
+    return emitOpError("batch_dims ")
+           << batchDims
+           << " must lie in [0, min(rank of data, rank of indices))";
+  auto data = dyn_cast<RankedTensorType>(getData().getType());
+  auto indices = dyn_cast<RankedTensorType>(getIndices().getType());
+  if (!data || !indices)
+    return success();
+  for (int64_t dim = 0; dim < batchDims; ++dim)
+    if (!data.isDynamicDim(dim) && !indices.isDynamicDim(dim) &&
+        data.getDimSize(dim) != indices.getDimSize(dim))
+      return emitOpError("batch dim ")
+             << dim << " has size " << data.getDimSize(dim) << " in data but "
+             << indices.getDimSize(dim) << " in indices";
+  int64_t tupleLength = indices.getShape().back();
+  if (!ShapedType::isDynamic(tupleLength) &&
+      batchDims + tupleLength > data.getRank())
+    return emitOpError("index tuples of length ")
+           << tupleLength << " after " << batchDims
+           << " batch dims exceed the data's rank " << data.getRank();
+  return success();
+}
+
+LogicalResult GatherBlockQuantizedOp::verify() {
+  int64_t bits = static_cast<int64_t>(getBits());
+  int64_t blockSize = static_cast<int64_t>(getBlockSize());
+  if (bits != 4 && bits != 8)
+    return emitOpError("bits must be 4 or 8, got ") << bits;
+  if (blockSize < 16 || !llvm::isPowerOf2_64(blockSize))
+    return emitOpError("block_size must be a power of 2 and at least 16, got ")
+           << blockSize;
+  Type dataElement = getElementTypeOf(getData());
+  bool packed = dataElement.isUnsignedInteger(8);
+  // int4 and uint4 (signless and unsigned 4-bit integers in the IR).
+  auto narrow = dyn_cast<IntegerType>(dataElement);
+  if (!packed && !(narrow && narrow.getWidth() == 4))
+    return emitOpError("data must be uint8, int4 or uint4, got ")
+           << getData().getType();
+  if (!packed && bits != 4)
+    return emitOpError("int4/uint4 data needs bits 4, got ") << bits;
+  if (!isa<FloatType>(getElementTypeOf(getScales())))
+    return emitOpError("scales must be float, float16 or bfloat16, got ")
+           << getScales().getType();
+  if (!isNoValue(getZeroPoints()) &&
+      getElementTypeOf(getZeroPoints()) != dataElement)
+    return emitOpError("zero_points must have data's element type, got ")
+           << getZeroPoints().getType();
+  if (failed(verifyIndicesType(*this, getIndices())))
+    return failure();
+  std::optional<int64_t> rank = getRank(getData());
+  if (!rank)
+    return success();
+  if (*rank == 0)
+    return emitOpError("data must have rank >= 1");
+  if (failed(verifyAxis(*this, static_cast<int64_t>(getGatherAxis()), getData(),
+                        "gather_axis")) ||
+      failed(verifyAxis(*this, static_cast<int64_t>(getQuantizeAxis()),
+                        getData(), "quantize_axis")))
+    return failure();
+  if (std::optional<int64_t> scalesRank = getRank(getScales());
+      scalesRank && *scalesRank != *rank)
+    return emitOpError("scales must have data's rank ") << *rank;
+  if (packed &&
+      (*normalizeAxis(static_cast<int64_t>(getGatherAxis()), *rank) != 0 ||
+       *normalizeAxis(static_cast<int64_t>(getQuantizeAxis()), *rank) !=
+           *rank - 1))
+    return emitOpError("uint8 data needs gather_axis 0 and quantize_axis the "
+                       "last axis (its codes are packed along it)");
+  return success();
 }
 
 LogicalResult ExpandOp::verify() {

@@ -193,6 +193,34 @@ def scatter_nd_cases(args, tmp, checks):
                              shown, "on axis 0 of size 4"])
 
 
+def gather_nd_cases(args, tmp, checks):
+    # batch_dims 1: each of the 2 batches picks rows of its own [4, 3] slice;
+    # the tuple component indexes axis 1 of the data.
+    model = os.path.join(tmp, "gather_nd.onnx")
+    save_model(model,
+               [helper.make_node("GatherND", ["data", "indices"], ["out"],
+                                 name="my_gather_nd", batch_dims=1)],
+               [helper.make_tensor_value_info("data", TensorProto.FLOAT, [2, 4, 3]),
+                helper.make_tensor_value_info("indices", TensorProto.INT64, [2, "n", 1])],
+               [helper.make_tensor_value_info("out", TensorProto.FLOAT, [2, "n", 3])])
+    artifact = os.path.join(tmp, "gather_nd")
+    compile_model(args, model, artifact)
+    data = np.arange(24, dtype=np.float32).reshape(2, 4, 3)
+    valid = np.array([[[0], [3], [-1]], [[-4], [2], [1]]], dtype=np.int64)
+    feeds = {"data": data, "indices": valid}
+    result, out = run_artifact(args, tmp, artifact, feeds)
+    checks.expect_result("gather_nd negative indices", result, out, "out",
+                         ort_outputs(model, feeds)[0])
+    for bad, shown in [([[[0]], [[4]]], "index 4"), ([[[-5]], [[1]]], "index -5"),
+                       ([[[10**12]], [[0]]], "index 1000000000000")]:
+        result, _ = run_artifact(args, tmp, artifact, {
+            "data": data, "indices": np.array(bad, dtype=np.int64)})
+        checks.expect_error(f"gather_nd indices {bad}", result,
+                            ["node 'my_gather_nd'", "onnx.GatherND",
+                             "indices element out of data bounds", shown,
+                             "on axis 1 of size 4"])
+
+
 def nested_cases(args, tmp, checks):
     # Checks inside an scf.for, an scf.if and a parallel (OpenMP) loop body,
     # written at the tensor phase (Inputs/nested_checks.mlir). An index of
@@ -273,7 +301,7 @@ def main():
     checks = Checks(args.expect_clean_stderr)
     with tempfile.TemporaryDirectory() as tmp:
         cases = [decoder_cases] if args.decoder_only else [
-            gather_cases, scatter_nd_cases, nested_cases, shape_cases, decoder_cases]
+            gather_cases, scatter_nd_cases, gather_nd_cases, nested_cases, shape_cases, decoder_cases]
         for case in cases:
             folder = os.path.join(tmp, case.__name__)
             os.makedirs(folder)

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DataMovementUtils.h"
+#include "LinearAlgebraUtils.h"
 #include "LoweringPattern.h"
 #include "LoweringUtils.h"
 #include "Patterns.h"
@@ -30,6 +31,7 @@
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <limits>
 
@@ -1235,6 +1237,29 @@ static void checkIndicesInRange(OpBuilder &b, Location loc, Value indices,
                    {offending, sizeValue});
 }
 
+/// Checks the index tuples of GatherND and ScatterND, `flatIndices` of
+/// shape [count, k]: component j of every tuple indexes dim firstDim + j of
+/// the data (sizes `dataSizes`), so each column is checked once, as Gather's
+/// indices are.
+static void checkIndexTuplesInRange(OpBuilder &b, Location loc,
+                                    Value flatIndices, OpFoldResult count,
+                                    ArrayRef<OpFoldResult> dataSizes,
+                                    int64_t firstDim, StringRef opName) {
+  auto flatType = cast<RankedTensorType>(flatIndices.getType());
+  for (int64_t j = 0; j < flatType.getDimSize(1); ++j) {
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(j)};
+    SmallVector<OpFoldResult> sizes = {count, b.getIndexAttr(1)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    RankedTensorType columnType =
+        tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(1, flatType,
+                                                                    sizes);
+    Value column = tensor::ExtractSliceOp::create(
+        b, loc, columnType, flatIndices, offsets, sizes, strides);
+    checkIndicesInRange(b, loc, column, dataSizes[firstDim + j], firstDim + j,
+                        opName);
+  }
+}
+
 struct GatherLowering : LinalgLoweringPattern<onnx::GatherOp> {
   using LinalgLoweringPattern::LinalgLoweringPattern;
   FailureOr<LoweredValues> lower(onnx::GatherOp op, OpAdaptor adaptor,
@@ -1325,6 +1350,166 @@ struct GatherElementsLowering : LinalgLoweringPattern<onnx::GatherElementsOp> {
   }
 };
 
+struct GatherNDLowering : LinalgLoweringPattern<onnx::GatherNDOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::GatherNDOp op, OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType resultType = resultTypes[0];
+    Value data = adaptor.getData();
+    Value indices = adaptor.getIndices();
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    int64_t depth = indicesType.getShape().back();
+    if (ShapedType::isDynamic(depth))
+      return reportUnsupported(rw, op,
+                               "the last dim of indices must be static");
+    int64_t batchDims = static_cast<int64_t>(op.getBatchDims());
+    int64_t tupleRank = indicesType.getRank() - 1;
+    IndexMath m(rw, loc);
+    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, data);
+    SmallVector<OpFoldResult> indicesSizes = getDims(rw, loc, indices);
+    // Dynamic batch dims must agree at run time (ONNX Runtime refuses
+    // otherwise); static ones the verifier saw.
+    for (int64_t dim = 0; dim < batchDims; ++dim)
+      m.checkEqual(indicesSizes[dim], dataSizes[dim],
+                   "onnx.GatherND: batch dimension " + Twine(dim) +
+                       " of the indices has size {0}, the data's {1}");
+    OpFoldResult count =
+        m.product(ArrayRef<OpFoldResult>(indicesSizes).take_front(tupleRank));
+    Value flatIndices =
+        reshapeTensor(rw, loc, indices,
+                      RankedTensorType::get({ShapedType::kDynamic, depth},
+                                            indicesType.getElementType()),
+                      {count, rw.getIndexAttr(depth)}, 0);
+    checkIndexTuplesInRange(rw, loc, flatIndices, count, dataSizes, batchDims,
+                            "onnx.GatherND");
+
+    // out[t..., s...] = data[t[:batch_dims]..., indices[t..., :]..., s...]
+    SmallVector<OpFoldResult> sizes(indicesSizes.begin(),
+                                    indicesSizes.begin() + tupleRank);
+    sizes.append(dataSizes.begin() + batchDims + depth, dataSizes.end());
+    Value result = buildIndexedGeneric(
+        rw, loc, resultType, sizes, {}, {},
+        [&](OpBuilder &b, Location nestedLoc, ValueRange loopIndices,
+            ValueRange) -> Value {
+          IndexMath nm(b, nestedLoc);
+          SmallVector<Value> coords(loopIndices.begin(),
+                                    loopIndices.begin() + batchDims);
+          SmallVector<Value> tuple(loopIndices.begin(),
+                                   loopIndices.begin() + tupleRank);
+          tuple.push_back(Value());
+          for (int64_t j = 0; j < depth; ++j) {
+            tuple.back() = nm.value(nm.constant(j));
+            Value component =
+                tensor::ExtractOp::create(b, nestedLoc, indices, tuple);
+            coords.push_back(nm.value(wrapNegativeIndex(
+                nm, nm.toIndex(component), dataSizes[batchDims + j])));
+          }
+          coords.append(loopIndices.begin() + tupleRank, loopIndices.end());
+          return tensor::ExtractOp::create(b, nestedLoc, data, coords);
+        });
+    return LoweredValues{result};
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// com.microsoft GatherBlockQuantized
+//===----------------------------------------------------------------------===//
+
+/// The uint8 form ONNX Runtime GenAI writes for a quantized embedding (and
+/// the head tied to it): data (N, K * bits / 8) of codes packed low bits
+/// first, scales (N, ceil(K / block_size)), zero points packed the same way
+/// per row (2^(bits-1) without them), as MatMulNBits stores its weight. The
+/// result, indices.shape + (K), is (code - zero) * scale in f32, rounded once
+/// to the scales' type, as ONNX Runtime computes it.
+struct GatherBlockQuantizedLowering
+    : LinalgLoweringPattern<onnx::GatherBlockQuantizedOp> {
+  using LinalgLoweringPattern::LinalgLoweringPattern;
+  FailureOr<LoweredValues> lower(onnx::GatherBlockQuantizedOp op,
+                                 OpAdaptor adaptor,
+                                 ArrayRef<RankedTensorType> resultTypes,
+                                 ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    RankedTensorType resultType = resultTypes[0];
+    Value data = adaptor.getData();
+    Value indices = adaptor.getIndices();
+    auto dataType = cast<RankedTensorType>(op.getData().getType());
+    if (!dataType.getElementType().isUnsignedInteger(8))
+      return reportUnsupported(
+          rw, op,
+          "not supported yet: data of type " +
+              llvm::formatv("{0}", dataType.getElementType()).str() +
+              " (only packed uint8 data, as ONNX Runtime GenAI writes)");
+    if (dataType.getRank() != 2)
+      return reportUnsupported(rw, op,
+                               "not supported yet: data of rank other than 2");
+    int64_t bits = static_cast<int64_t>(op.getBits());
+    int64_t blockSize = static_cast<int64_t>(op.getBlockSize());
+    int64_t perByte = 8 / bits;
+    int64_t indicesRank = cast<RankedTensorType>(indices.getType()).getRank();
+    Type f32 = rw.getF32Type();
+    bool hasZeroPoints = !isNoValue(op.getZeroPoints());
+
+    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, data);
+    checkIndicesInRange(rw, loc, indices, dataSizes[0], 0,
+                        "onnx.com.microsoft.GatherBlockQuantized");
+    SmallVector<OpFoldResult> sizes = getDims(rw, loc, indices);
+    IndexMath m(rw, loc);
+    sizes.push_back(m.mul(dataSizes[1], m.constant(perByte)));
+    SmallVector<AffineExpr> indexExprs;
+    for (int64_t i = 0; i < indicesRank; ++i)
+      indexExprs.push_back(rw.getAffineDimExpr(i));
+    AffineMap indicesMap =
+        AffineMap::get(indicesRank + 1, 0, indexExprs, rw.getContext());
+    Value scales = adaptor.getScales(), zeroPoints = adaptor.getZeroPoints();
+    OpFoldResult rows = dataSizes[0];
+    Value result = buildIndexedGeneric(
+        rw, loc, resultType, sizes, {indices}, {indicesMap},
+        [&](OpBuilder &b, Location nl, ValueRange loopIndices,
+            ValueRange args) -> Value {
+          IndexMath nm(b, nl);
+          auto index = [&](int64_t value) -> Value {
+            return arith::ConstantIndexOp::create(b, nl, value);
+          };
+          Value row =
+              nm.value(wrapNegativeIndex(nm, nm.toIndex(args[0]), rows));
+          Value column = loopIndices.back();
+          Value byte = tensor::ExtractOp::create(
+              b, nl, data,
+              ValueRange{
+                  row, arith::DivUIOp::create(b, nl, column, index(perByte))});
+          Value code = unpackCode(
+              b, nl, byte,
+              arith::RemUIOp::create(b, nl, column, index(perByte)), bits);
+          Value block = arith::DivUIOp::create(b, nl, column, index(blockSize));
+          Value zero;
+          if (hasZeroPoints) {
+            Value zeroByte = tensor::ExtractOp::create(
+                b, nl, zeroPoints,
+                ValueRange{
+                    row, arith::DivUIOp::create(b, nl, block, index(perByte))});
+            zero = unpackCode(
+                b, nl, zeroByte,
+                arith::RemUIOp::create(b, nl, block, index(perByte)), bits);
+          } else {
+            zero = arith::ConstantOp::create(
+                b, nl,
+                b.getFloatAttr(f32, static_cast<double>(1 << (bits - 1))));
+          }
+          Value scale = convertScalar(
+              b, nl,
+              tensor::ExtractOp::create(b, nl, scales, ValueRange{row, block}),
+              f32, false, false);
+          Value value = arith::MulFOp::create(
+              b, nl, arith::SubFOp::create(b, nl, code, zero), scale);
+          return convertScalar(b, nl, value, resultType.getElementType(), false,
+                               false);
+        });
+    return LoweredValues{result};
+  }
+};
+
 /// Checks that ScatterND's updates have the shape indices.shape[:-1] +
 /// data.shape[depth:] (ONNX Runtime refuses any other): the scatter loop
 /// reads one update slice of the data's trailing sizes per index tuple.
@@ -1389,20 +1574,9 @@ struct ScatterNDLowering : LinalgLoweringPattern<onnx::ScatterNDOp> {
         rw, loc, indices,
         RankedTensorType::get(flatIndicesShape, indicesType.getElementType()),
         {count, rw.getIndexAttr(depth)}, 0);
-    // Component j of every tuple indexes dimension j of data: each column of
-    // the flat indices is checked once, before the loop writes anything.
-    for (int64_t j = 0; j < depth; ++j) {
-      SmallVector<OpFoldResult> offsets = {rw.getIndexAttr(0),
-                                           rw.getIndexAttr(j)};
-      SmallVector<OpFoldResult> sizes = {count, rw.getIndexAttr(1)};
-      SmallVector<OpFoldResult> strides(2, rw.getIndexAttr(1));
-      RankedTensorType columnType =
-          tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
-              1, cast<RankedTensorType>(flatIndices.getType()), sizes);
-      Value column = tensor::ExtractSliceOp::create(
-          rw, loc, columnType, flatIndices, offsets, sizes, strides);
-      checkIndicesInRange(rw, loc, column, dataSizes[j], j, "onnx.ScatterND");
-    }
+    // Checked before the loop writes anything.
+    checkIndexTuplesInRange(rw, loc, flatIndices, count, dataSizes, 0,
+                            "onnx.ScatterND");
     SmallVector<OpFoldResult> restSizes(updatesSizes.begin() + tupleRank,
                                         updatesSizes.end());
     SmallVector<int64_t> flatUpdatesShape = {ShapedType::kDynamic};
@@ -1817,7 +1991,8 @@ void populateDataMovementPatterns(const TypeConverter &converter,
                                   RewritePatternSet &patterns) {
   patterns
       .add<ConcatLowering, ConstantOfShapeLowering, ExpandLowering,
-           FlattenLowering, GatherElementsLowering, GatherLowering,
+           FlattenLowering, GatherBlockQuantizedLowering,
+           GatherElementsLowering, GatherLowering, GatherNDLowering,
            RangeLowering, ReshapeLowering, ScatterNDLowering, ShapeLowering,
            SizeLowering, SliceLowering, SplitLowering, SqueezeLowering,
            TileLowering, TransposeLowering, TriluLowering, UnsqueezeLowering>(

@@ -196,6 +196,15 @@ Value buildNot(OpBuilder &b, Location loc, onnx::NotOp, ValueRange args, Type) {
   return arith::XOrIOp::create(b, loc, args[0], trueValue);
 }
 
+/// NaN is the one value unordered with itself. Half-precision inputs widen
+/// first (exactly: NaN stays NaN) since not every target compares them.
+Value buildIsNaN(OpBuilder &b, Location loc, onnx::IsNaNOp, ValueRange args,
+                 Type) {
+  Value x = convertScalar(b, loc, args[0], getComputeType(args[0].getType()),
+                          false, false);
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
+}
+
 /// Unary float math ops: the math dialect op, widened for f16/bf16.
 template <typename MathOp, typename OpTy>
 Value buildUnaryMath(OpBuilder &b, Location loc, OpTy, ValueRange args,
@@ -565,6 +574,7 @@ void populateElementwisePatterns(const TypeConverter &converter,
   add(buildAnd);
   add(buildOr);
   add(buildNot);
+  add(buildIsNaN);
   add(buildUnaryMath<math::SqrtOp, onnx::SqrtOp>);
   add(buildUnaryMath<math::ExpOp, onnx::ExpOp>);
   add(buildUnaryMath<math::LogOp, onnx::LogOp>);

@@ -24,7 +24,7 @@ public:
 };
 
 /// Element-wise ops (unary, binary with broadcasting, Where, Cast, CastLike,
-/// Clip, Max, Min, Gelu, comparisons, logic), Constant, Identity.
+/// Clip, Max, Min, Gelu, IsNaN, comparisons, logic), Constant, Identity.
 void populateElementwisePatterns(const mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
 
@@ -50,8 +50,9 @@ void populateLossPatterns(const mlir::TypeConverter &converter,
                           mlir::RewritePatternSet &patterns);
 
 /// Shape and data movement: Transpose, Reshape, Flatten, Squeeze, Unsqueeze,
-/// Concat, Split, Slice, Gather, GatherElements, Expand, Tile, Shape, Size,
-/// ConstantOfShape, Range, Trilu, ScatterND.
+/// Concat, Split, Slice, Gather, GatherElements, GatherND, com.microsoft
+/// GatherBlockQuantized, Expand, Tile, Shape, Size, ConstantOfShape, Range,
+/// Trilu, ScatterND.
 void populateDataMovementPatterns(const mlir::TypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);
 

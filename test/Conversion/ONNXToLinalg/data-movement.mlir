@@ -434,3 +434,63 @@ func.func @scatter_nd_tuples(%d: tensor<3x5xf32>, %i: tensor<?x2xi64>, %u: tenso
   %y = onnx.ScatterND %d, %i, %u : (tensor<3x5xf32>, tensor<?x2xi64>, tensor<?xf32>) -> tensor<3x5xf32>
   return %y : tensor<3x5xf32>
 }
+
+// -----
+
+// GatherND with batch_dims 1: one bounds check per tuple component (here
+// one, on axis 1 of the data), then the result's loop reads the component
+// at its tuple (loop dims 0 and 1, component 0), wraps it when negative and
+// reads the data at (batch, component, trailing dim).
+// CHECK-LABEL: func.func @gather_nd_batch
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4x3xf32>, %[[I:.*]]: tensor<2x5x1xi64>)
+// CHECK: qaf.check %{{.*}}, "onnx.GatherND: indices element out of data bounds: index {0} on axis 1 of size {1} (valid indices are -{1} to {1}-1)"
+// CHECK-NOT: qaf.check
+// CHECK: linalg.generic
+// CHECK: %[[B:.*]] = linalg.index 0 : index
+// CHECK: %[[T:.*]] = linalg.index 1 : index
+// CHECK: %[[S:.*]] = linalg.index 2 : index
+// CHECK: %[[C:.*]] = tensor.extract %[[I]][%[[B]], %[[T]], %{{.*}}] : tensor<2x5x1xi64>
+// CHECK: arith.index_cast %[[C]] : i64 to index
+// CHECK: %[[ROW:.*]] = arith.select
+// CHECK: tensor.extract %[[X]][%[[B]], %[[ROW]], %[[S]]] : tensor<2x4x3xf32>
+func.func @gather_nd_batch(%x: tensor<2x4x3xf32>, %i: tensor<2x5x1xi64>) -> tensor<2x5x3xf32> {
+  %y = onnx.GatherND %x, %i {batch_dims = 1 : i64} : (tensor<2x4x3xf32>, tensor<2x5x1xi64>) -> tensor<2x5x3xf32>
+  return %y : tensor<2x5x3xf32>
+}
+
+// -----
+
+// GatherBlockQuantized, packed 4-bit codes without zero points: the indices
+// are checked once; each result element reads the byte k / 2 of its row,
+// the nibble k % 2, the scale of block k / 16, and subtracts 8.
+// CHECK-LABEL: func.func @gather_block_quantized
+// CHECK-SAME: (%[[D:.*]]: tensor<4x16xi8>, %[[I:.*]]: tensor<3xi64>, %[[S:.*]]: tensor<4x2xf16>)
+// CHECK: qaf.check %{{.*}}, "onnx.com.microsoft.GatherBlockQuantized: indices element out of data bounds: index {0} on axis 0 of size {1} (valid indices are -{1} to {1}-1)"
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<3x32xf16>
+// CHECK: linalg.generic {{.*}} ins(%[[I]] : tensor<3xi64>) outs(%[[INIT]] : tensor<3x32xf16>)
+// CHECK: ^bb0(%[[IDX:.*]]: i64, %{{.*}}: f16):
+// CHECK: %[[K:.*]] = linalg.index 1 : index
+// CHECK: %[[ROW:.*]] = arith.select
+// CHECK: %[[BYTE_AT:.*]] = arith.divui %[[K]], %c2
+// CHECK: tensor.extract %[[D]][%[[ROW]], %[[BYTE_AT]]] : tensor<4x16xi8>
+// CHECK: %[[BLOCK:.*]] = arith.divui %[[K]], %c16
+// CHECK: %[[SCALE:.*]] = tensor.extract %[[S]][%[[ROW]], %[[BLOCK]]] : tensor<4x2xf16>
+// CHECK: arith.extf %[[SCALE]] : f16 to f32
+// CHECK: arith.subf %{{.*}}, %cst{{.*}} : f32
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+func.func @gather_block_quantized(%d: tensor<4x16xui8>, %i: tensor<3xi64>, %s: tensor<4x2xf16>) -> tensor<3x32xf16> {
+  %none = onnx.NoValue
+  %y = onnx.com.microsoft.GatherBlockQuantized %d, %i, %s, %none {block_size = 16 : i64} : (tensor<4x16xui8>, tensor<3xi64>, tensor<4x2xf16>, none) -> tensor<3x32xf16>
+  return %y : tensor<3x32xf16>
+}
+
+// -----
+
+// The forms ONNX Runtime GenAI does not write are refused by name.
+func.func @gather_block_quantized_int4(%d: tensor<4x32xi4>, %i: tensor<3xi64>, %s: tensor<4x2xf32>) -> tensor<3x32xf32> {
+  %none = onnx.NoValue
+  // expected-error @+2 {{not supported yet: data of type i4 (only packed uint8 data, as ONNX Runtime GenAI writes)}}
+  // expected-error @+1 {{failed to legalize operation 'onnx.com.microsoft.GatherBlockQuantized'}}
+  %y = onnx.com.microsoft.GatherBlockQuantized %d, %i, %s, %none {block_size = 16 : i64} : (tensor<4x32xi4>, tensor<3xi64>, tensor<4x2xf32>, none) -> tensor<3x32xf32>
+  return %y : tensor<3x32xf32>
+}

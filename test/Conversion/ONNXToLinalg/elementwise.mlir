@@ -363,3 +363,22 @@ func.func @neg_refined(%a: tensor<?xf32>) -> tensor<4xf32> {
     }
   }
 #-}
+
+// IsNaN: x unordered with itself; f16 widens to f32 first (exactly).
+// CHECK-LABEL: func.func @isnan_f16
+// CHECK-SAME:    -> tensor<2x3xi1>
+// CHECK:         ^bb0(%[[X:.+]]: f16, %{{.+}}: i1):
+// CHECK:           %[[W:.+]] = arith.extf %[[X]] : f16 to f32
+// CHECK:           %[[NAN:.+]] = arith.cmpf uno, %[[W]], %[[W]] : f32
+// CHECK:           linalg.yield %[[NAN]] : i1
+func.func @isnan_f16(%x: tensor<2x3xf16>) -> tensor<2x3xi1> {
+  %0 = onnx.IsNaN %x : (tensor<2x3xf16>) -> tensor<2x3xi1>
+  return %0 : tensor<2x3xi1>
+}
+
+// CHECK-LABEL: func.func @isnan_f64
+// CHECK:         arith.cmpf uno, %{{.+}}, %{{.+}} : f64
+func.func @isnan_f64(%x: tensor<3xf64>) -> tensor<3xi1> {
+  %0 = onnx.IsNaN %x : (tensor<3xf64>) -> tensor<3xi1>
+  return %0 : tensor<3xi1>
+}

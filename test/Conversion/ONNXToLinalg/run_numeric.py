@@ -117,7 +117,8 @@ MY_OPS = {
     "Clip", "Max", "Min", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
     "Softmax", "LogSoftmax", "CumSum", "LayerNormalization",
     "SimplifiedLayerNormalization",
-    "com.microsoft.SkipSimplifiedLayerNormalization", "NoValue",
+    "com.microsoft.SkipSimplifiedLayerNormalization", "NoValue", "IsNaN",
+    "GatherND",
 }
 
 
@@ -970,6 +971,108 @@ def ort_suite(runner, workdir):
                       [("a", T.BFLOAT16, [3, 5])], [("c", T.BFLOAT16)], [a],
                       [const("axes", [1])],
                       expected=[af.sum(axis=1).astype(bf16)]))
+    # IsNaN (opset 20): quiet and signalling NaNs of either sign, infinities,
+    # -0 and ordinary values, in every float type ORT's Python API feeds;
+    # bfloat16 against numpy.
+    specials = np.array([np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0, 1.5,
+                         -3.25, 1e-30, np.nan], np.float64)
+    for t, dt in [(T.FLOAT, np.float32), (T.DOUBLE, np.float64),
+                  (T.FLOAT16, np.float16)]:
+        v = specials.astype(dt)
+        # A signalling NaN and a NaN with a payload (bits, not arithmetic).
+        bits = v.view({4: np.uint32, 8: np.uint64, 2: np.uint16}[v.itemsize])
+        exponent_bits = {4: 0x7F800001, 8: 0x7FF0000000000001, 2: 0x7C01}
+        bits[9] = exponent_bits[v.itemsize]
+        cases.append(case(f"isnan_{dt.__name__}",
+                          [node("IsNaN", ["x"], ["y"])],
+                          [("x", t, [2, 5])], [("y", T.BOOL)],
+                          [v.reshape(2, 5)], opset=20))
+    v = specials.astype(bf16).reshape(2, 5)
+    cases.append(case("isnan_bf16", [node("IsNaN", ["x"], ["y"])],
+                      [("x", T.BFLOAT16, [2, 5])], [("y", T.BOOL)], [v],
+                      opset=20, expected=[np.isnan(v.astype(np.float32))]))
+    cases.append(case("isnan_dynamic",
+                      [node("IsNaN", ["x"], ["y"])],
+                      [("x", T.FLOAT, ["N", 3])], [("y", T.BOOL)],
+                      [np.array([[np.nan, 1, 2], [3, np.inf, np.nan]],
+                                np.float32)], opset=20))
+    # GatherND: whole elements (tuple length = data rank), row slices,
+    # batch_dims 1 and 2, negative components, a dynamic tuple count, int32
+    # and float16 data; ONNX Runtime is the oracle.
+    data = f32(4, 5, 3)
+    for name, data_v, indices, batch_dims in [
+            ("gathernd_elements", data,
+             np.array([[0, 1, 2], [3, -1, -3], [-4, 0, 0]], np.int64), 0),
+            ("gathernd_rows", data,
+             np.array([[[1], [-1]], [[0], [2]]], np.int64), 0),
+            ("gathernd_pairs", data,
+             np.array([[0, 4], [3, -5], [-1, 2], [2, 2]], np.int64), 0),
+            ("gathernd_batch1", data,
+             np.array([[[1], [4]], [[-1], [0]], [[2], [2]], [[3], [-5]]],
+                      np.int64), 1),
+            ("gathernd_batch2", data,
+             rng.integers(-3, 3, (4, 5, 2, 1)).astype(np.int64), 2),
+            ("gathernd_int32", (data * 10).astype(np.int32),
+             np.array([[2, 1], [0, -2]], np.int64), 0),
+            ("gathernd_f16", data.astype(np.float16),
+             np.array([[[3, 4]], [[-4, -5]]], np.int64), 0)]:
+        t = {np.dtype(np.float32): T.FLOAT, np.dtype(np.int32): T.INT32,
+             np.dtype(np.float16): T.FLOAT16}[data_v.dtype]
+        cases.append(case(name,
+                          [node("GatherND", ["data", "indices"], ["y"],
+                                batch_dims=batch_dims)],
+                          [("data", t, list(data_v.shape)),
+                           ("indices", T.INT64, list(indices.shape))],
+                          [("y", t)], [data_v, indices]))
+    cases.append(case("gathernd_dynamic",
+                      [node("GatherND", ["data", "indices"], ["y"])],
+                      [("data", T.FLOAT, ["A", 5, 3]),
+                       ("indices", T.INT64, ["N", 2])], [("y", T.FLOAT)],
+                      [data, np.array([[1, 2], [-1, -1], [0, 4]], np.int64)]))
+    # com.microsoft GatherBlockQuantized as ORT GenAI writes it: uint8 data
+    # of packed 4-bit (or 8-bit) codes, per-row block scales, packed zero
+    # points or the default 2^(bits-1); 2-D and negative indices, int32
+    # indices, float16 scales. ONNX Runtime is the oracle.
+    def gather_block_quantized_case(name, rows, columns, bits, block, zero,
+                                    scale_type, indices):
+        per_byte = 8 // bits
+        blocks = -(-columns // block)
+        data = rng.integers(0, 256, (rows, columns // per_byte)).astype(
+            np.uint8)
+        scales = (rng.uniform(0.01, 0.1, (rows, blocks))).astype(scale_type)
+        t = T.FLOAT if scale_type == np.float32 else T.FLOAT16
+        index_type = T.INT64 if indices.dtype == np.int64 else T.INT32
+        inputs = [("data", T.UINT8, list(data.shape)),
+                  ("indices", index_type, list(indices.shape)),
+                  ("scales", t, list(scales.shape))]
+        values = [data, indices, scales]
+        names = ["data", "indices", "scales"]
+        if zero:
+            zero_points = rng.integers(
+                0, 256, (rows, -(-blocks * bits // 8))).astype(np.uint8)
+            inputs.append(("zero_points", T.UINT8, list(zero_points.shape)))
+            values.append(zero_points)
+            names.append("zero_points")
+        return case(name,
+                    [node("GatherBlockQuantized", names, ["y"],
+                          domain="com.microsoft", bits=bits, block_size=block,
+                          gather_axis=0, quantize_axis=1)],
+                    inputs, [("y", t)], values)
+    cases.append(gather_block_quantized_case(
+        "gbq_int4_zero_points", 7, 64, 4, 16, True, np.float32,
+        np.array([[0, 6], [-1, 3], [2, -7]], np.int64)))
+    cases.append(gather_block_quantized_case(
+        "gbq_int4_default_zero", 5, 96, 4, 32, False, np.float32,
+        np.array([4, 0, -2], np.int64)))
+    cases.append(gather_block_quantized_case(
+        "gbq_int4_partial_block_f16", 4, 48, 4, 32, True, np.float16,
+        np.array([[3], [1]], np.int32)))
+    cases.append(gather_block_quantized_case(
+        "gbq_int8", 6, 40, 8, 16, True, np.float32,
+        np.array([5, 0, -6], np.int64)))
+    cases.append(gather_block_quantized_case(
+        "gbq_int8_default_zero", 3, 32, 8, 16, False, np.float32,
+        np.array([2, 2, 0], np.int64)))
     # Dynamic broadcasting: a run-time size against a static one and
     # against another run-time size.
     cases.append(case("add_dynamic_bcast",

@@ -222,6 +222,20 @@ def ONNX_SinOp : ONNX_UnaryOp<"Sin", "element-wise sine"> {
   let results = (outs AnyTensor:$output);
 }
 def ONNX_NotOp : ONNX_UnaryOp<"Not", "element-wise logical not">;
+def ONNX_IsNaNOp : ONNX_Op<"IsNaN", [ONNX_Elementwise]> {
+  let summary = "element-wise NaN test, bool result (opset 20)";
+  let description = [{
+    True where the float element X is a NaN of any payload or sign. Opset 20
+    takes every float type (float, double, float16, bfloat16 and the float8
+    kinds; qaf imports those it has element types for); the result is bool
+    with X's shape. Exporters write it for the masks of attention
+    (`torch.where(isnan(scores), 0, scores)`).
+  }];
+  let arguments = (ins AnyTensor:$X);
+  let results = (outs AnyTensor:$Y);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
 
 def ONNX_GeluOp : ONNX_Op<"Gelu", [ONNX_Elementwise]> {
   let summary = "Gaussian error linear unit (opset 20)";
@@ -438,6 +452,21 @@ def ONNX_GatherElementsOp : ONNX_Op<"GatherElements"> {
   let hasVerifier = 1;
 }
 
+def ONNX_GatherNDOp : ONNX_Op<"GatherND"> {
+  let summary = "gather slices of data at N-d index tuples (opset 13)";
+  let description = [{
+    data of rank r, indices (int64) of rank q >= 1 whose last dim k is the
+    length of each index tuple; the first `batch_dims` dims of both are
+    batch dims that must agree. Each tuple indexes dims batch_dims ...
+    batch_dims + k - 1 of data (negative components count from the end);
+    the result has shape indices.shape[:-1] + data.shape[batch_dims + k:].
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices,
+                   DefaultValuedOptionalAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
 def ONNX_ExpandOp : ONNX_Op<"Expand"> {
   let summary = "broadcast to a shape given as an int64 tensor";
   let arguments = (ins AnyTensor:$input, AnyTensor:$shape);
@@ -676,6 +705,31 @@ def ONNX_DynamicQuantizeLinearOp : ONNX_Op<"DynamicQuantizeLinear"> {
   let arguments = (ins AnyTensor:$x);
   let results = (outs AnyTensor:$y, AnyTensor:$y_scale, AnyTensor:$y_zero_point);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def ONNX_GatherBlockQuantizedOp
+    : ONNX_Op<"com.microsoft.GatherBlockQuantized"> {
+  let summary = "gather rows of a blockwise quantized table, dequantized (ONNX Runtime contrib op)";
+  let description = [{
+    ONNX Runtime GenAI's quantized embedding. data holds int4/uint4 codes, or
+    uint8 bytes of `bits`-bit codes packed low bits first along the last
+    axis (then gather_axis must be 0 and quantize_axis the last axis); its
+    logical shape has the last dim times 8 / bits. scales (float, float16 or
+    bfloat16) have data's logical shape with quantize_axis divided by
+    block_size (rounded up); zero_points, optional, have data's type and are
+    packed like data (default: 2^(bits-1) for uint8, 0 for int4/uint4). The
+    result, logical data.shape with gather_axis replaced by indices.shape,
+    is (code - zero_point) * scale in the scales' type.
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices, AnyTensor:$scales,
+                   ONNX_TensorOrNone:$zero_points,
+                   DefaultValuedOptionalAttr<I64Attr, "0">:$gather_axis,
+                   DefaultValuedOptionalAttr<I64Attr, "1">:$quantize_axis,
+                   DefaultValuedOptionalAttr<I64Attr, "128">:$block_size,
+                   DefaultValuedOptionalAttr<I64Attr, "4">:$bits);
+  let results = (outs AnyTensor:$output);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 def ONNX_MatMulNBitsOp : ONNX_Op<"com.microsoft.MatMulNBits"> {
