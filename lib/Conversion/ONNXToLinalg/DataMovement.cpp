@@ -1389,7 +1389,6 @@ struct ScatterNDLowering : LinalgLoweringPattern<onnx::ScatterNDOp> {
         rw, loc, indices,
         RankedTensorType::get(flatIndicesShape, indicesType.getElementType()),
         {count, rw.getIndexAttr(depth)}, 0);
-    SmallVector<OpFoldResult> dataSizes = getDims(rw, loc, data);
     // Component j of every tuple indexes dimension j of data: each column of
     // the flat indices is checked once, before the loop writes anything.
     for (int64_t j = 0; j < depth; ++j) {
