@@ -15,11 +15,13 @@
 // of returning it, which is what makes the update in place (and the
 // artifact writer to count a tied argument as a parameter).
 //
-// `step` counts the train_step calls before this one. With accumulate = k
-// micro-batches, optimizer step t = step / k + 1; each call adds its
+// The entry points follow qaf-run's calling convention, which is written
+// down once, in include/qaf/Runtime/TrainingEntryPoints.h: `step` is the
+// 1-based number of this train_step call. With accumulate = k
+// micro-batches, optimizer step t = (step − 1) / k + 1; each call adds its
 // gradient into a `<name>.grad_accum` state, and the call with
-// step % k = k − 1 applies the optimizer to the mean and clears the sums
-// (the other calls leave parameters and moments as they were).
+// (step − 1) % k = k − 1 applies the optimizer to the mean and clears the
+// sums (the other calls leave parameters and moments as they were).
 //
 //===----------------------------------------------------------------------===//
 
@@ -433,13 +435,16 @@ private:
     // The last micro-batch of an optimizer step applies it.
     Value applies;
     if (accumulate == 1) {
-      optimizerStep = graph.create<onnx::AddOp>({step, one});
+      optimizerStep = step;
     } else {
+      Value earlierCalls = graph.create<onnx::SubOp>({step, one});
       Value microBatches = createI64Scalar(builder, loc, accumulate);
-      Value completedSteps = graph.create<onnx::DivOp>({step, microBatches});
+      Value completedSteps =
+          graph.create<onnx::DivOp>({earlierCalls, microBatches});
       optimizerStep = graph.create<onnx::AddOp>({completedSteps, one});
       Value phase = graph.create<onnx::SubOp>(
-          {step, graph.create<onnx::MulOp>({completedSteps, microBatches})});
+          {earlierCalls,
+           graph.create<onnx::MulOp>({completedSteps, microBatches})});
       applies = graph.create<onnx::EqualOp>(
           {phase, createI64Scalar(builder, loc, accumulate - 1)});
     }
