@@ -324,18 +324,34 @@ private:
     return success();
   }
 
-  /// Appends an input argument named `name`.
-  static Value appendInput(func::FuncOp func, Type type, StringRef name) {
+  /// Appends an input argument named `name`, with symbolic dimension names
+  /// `dimParams` (may be null).
+  static Value appendInput(func::FuncOp func, Type type, StringRef name,
+                           ArrayAttr dimParams = nullptr) {
     Builder builder(func.getContext());
     unsigned index = func.getNumArguments();
+    SmallVector<NamedAttribute> attrs = {builder.getNamedAttr(
+        onnx::kValueNameAttr, builder.getStringAttr(name))};
+    if (dimParams)
+      attrs.push_back(builder.getNamedAttr(onnx::kDimParamsAttr, dimParams));
     // Inserting fails only where a body cannot take an argument; a
     // func.func's single block can.
-    (void)func.insertArgument(
-        index, type,
-        builder.getDictionaryAttr({builder.getNamedAttr(
-            onnx::kValueNameAttr, builder.getStringAttr(name))}),
-        func.getLoc());
+    (void)func.insertArgument(index, type, builder.getDictionaryAttr(attrs),
+                              func.getLoc());
     return func.getArgument(index);
+  }
+
+  /// Appends the `labels` input: the shape of the logits' first two
+  /// dimensions, with their symbolic names (the convention wants labels
+  /// shaped as input_ids, whose batch and sequence the logits share).
+  static Value appendLabels(func::FuncOp func, Value logits) {
+    ArrayAttr dimParams;
+    if (auto logitsDims =
+            func.getResultAttrOfType<ArrayAttr>(0, onnx::kDimParamsAttr);
+        logitsDims && logitsDims.size() == 3)
+      dimParams = ArrayAttr::get(func.getContext(),
+                                 logitsDims.getValue().take_front(2));
+    return appendInput(func, getLabelsType(logits), "labels", dimParams);
   }
 
   static RankedTensorType getLabelsType(Value logits) {
@@ -370,7 +386,7 @@ private:
     Block &body = evalStep.getBody().front();
     Operation *ret = body.getTerminator();
     Value logits = ret->getOperand(0);
-    Value labels = appendInput(evalStep, getLabelsType(logits), "labels");
+    Value labels = appendLabels(evalStep, logits);
     OpBuilder builder(ret);
     FailureOr<CausalLMLoss> loss = buildCausalLMLoss(
         builder, evalStep.getLoc(), logits, labels, /*forTraining=*/false);
@@ -393,7 +409,7 @@ private:
     Operation *ret = body.getTerminator();
     Location loc = trainStep.getLoc();
     Value logits = ret->getOperand(0);
-    Value labels = appendInput(trainStep, getLabelsType(logits), "labels");
+    Value labels = appendLabels(trainStep, logits);
     Value step = appendInput(
         trainStep, getScalarType(IntegerType::get(&getContext(), 64)), "step");
     SmallVector<Value> parameterValues = llvm::map_to_vector(

@@ -170,7 +170,8 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
                              "phase '"
                           << getPhaseName(*inputPhase) << "'";
   if (runsGraphPipeline) {
-    PassManager pm(module->getContext());
+    // Anchored on the module, as the textual pipeline is.
+    PassManager pm(module->getContext(), ModuleOp::getOperationName());
     std::string error;
     llvm::raw_string_ostream errorStream(error);
     if (failed(parsePassPipeline(options.graphPipeline, pm, errorStream)))

@@ -114,7 +114,7 @@ cl::opt<bool> printPipelines("print-pipeline",
                              cl::desc("Print each pass pipeline it runs"),
                              cl::cat(category));
 /// The passes on the imported graph that --method and --emit ask for, as a
-/// textual pipeline ("" for none), or an error.
+/// textual pipeline of module passes ("" for none), or an error.
 Expected<std::string> buildGraphPipeline() {
   auto withExtra = [](std::string options, StringRef extra) {
     if (!extra.empty())
@@ -159,9 +159,7 @@ Expected<std::string> buildGraphPipeline() {
                                "are what it trains)");
     passes.push_back("qaf-build-training" + withExtra("", trainOptions));
   }
-  if (passes.empty())
-    return "";
-  return "builtin.module(" + llvm::join(passes, ",") + ")";
+  return llvm::join(passes, ",");
 }
 
 } // namespace

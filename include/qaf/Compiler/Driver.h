@@ -24,7 +24,7 @@ struct CompileOptions {
   /// The entry point the graph becomes.
   std::string entry = "infer";
   /// Passes run on an imported graph before it is outlined (a textual
-  /// pipeline on the module, empty for none): qaf-compile's --method and
+  /// pipeline of module passes, "a,b{x=1}", empty for none): qaf-compile's --method and
   /// --emit=train build it (quantize, attach adapters, build training).
   /// The training steps it adds (TrainingEntryPoints.h) become entry points
   /// of the artifact beside `entry`.
