@@ -15,11 +15,13 @@
 // of returning it, which is what makes the update in place (and the
 // artifact writer to count a tied argument as a parameter).
 //
-// `step` counts the train_step calls before this one. With accumulate = k
-// micro-batches, optimizer step t = step / k + 1; each call adds its
+// The entry points follow qaf-run's calling convention, which is written
+// down once, in include/qaf/Runtime/TrainingEntryPoints.h: `step` is the
+// 1-based number of this train_step call. With accumulate = k
+// micro-batches, optimizer step t = (step − 1) / k + 1; each call adds its
 // gradient into a `<name>.grad_accum` state, and the call with
-// step % k = k − 1 applies the optimizer to the mean and clears the sums
-// (the other calls leave parameters and moments as they were).
+// (step − 1) % k = k − 1 applies the optimizer to the mean and clears the
+// sums (the other calls leave parameters and moments as they were).
 //
 //===----------------------------------------------------------------------===//
 
@@ -322,18 +324,34 @@ private:
     return success();
   }
 
-  /// Appends an input argument named `name`.
-  static Value appendInput(func::FuncOp func, Type type, StringRef name) {
+  /// Appends an input argument named `name`, with symbolic dimension names
+  /// `dimParams` (may be null).
+  static Value appendInput(func::FuncOp func, Type type, StringRef name,
+                           ArrayAttr dimParams = nullptr) {
     Builder builder(func.getContext());
     unsigned index = func.getNumArguments();
+    SmallVector<NamedAttribute> attrs = {builder.getNamedAttr(
+        onnx::kValueNameAttr, builder.getStringAttr(name))};
+    if (dimParams)
+      attrs.push_back(builder.getNamedAttr(onnx::kDimParamsAttr, dimParams));
     // Inserting fails only where a body cannot take an argument; a
     // func.func's single block can.
-    (void)func.insertArgument(
-        index, type,
-        builder.getDictionaryAttr({builder.getNamedAttr(
-            onnx::kValueNameAttr, builder.getStringAttr(name))}),
-        func.getLoc());
+    (void)func.insertArgument(index, type, builder.getDictionaryAttr(attrs),
+                              func.getLoc());
     return func.getArgument(index);
+  }
+
+  /// Appends the `labels` input: the shape of the logits' first two
+  /// dimensions, with their symbolic names (the convention wants labels
+  /// shaped as input_ids, whose batch and sequence the logits share).
+  static Value appendLabels(func::FuncOp func, Value logits) {
+    ArrayAttr dimParams;
+    if (auto logitsDims =
+            func.getResultAttrOfType<ArrayAttr>(0, onnx::kDimParamsAttr);
+        logitsDims && logitsDims.size() == 3)
+      dimParams = ArrayAttr::get(func.getContext(),
+                                 logitsDims.getValue().take_front(2));
+    return appendInput(func, getLabelsType(logits), "labels", dimParams);
   }
 
   static RankedTensorType getLabelsType(Value logits) {
@@ -368,7 +386,7 @@ private:
     Block &body = evalStep.getBody().front();
     Operation *ret = body.getTerminator();
     Value logits = ret->getOperand(0);
-    Value labels = appendInput(evalStep, getLabelsType(logits), "labels");
+    Value labels = appendLabels(evalStep, logits);
     OpBuilder builder(ret);
     FailureOr<CausalLMLoss> loss = buildCausalLMLoss(
         builder, evalStep.getLoc(), logits, labels, /*forTraining=*/false);
@@ -391,7 +409,7 @@ private:
     Operation *ret = body.getTerminator();
     Location loc = trainStep.getLoc();
     Value logits = ret->getOperand(0);
-    Value labels = appendInput(trainStep, getLabelsType(logits), "labels");
+    Value labels = appendLabels(trainStep, logits);
     Value step = appendInput(
         trainStep, getScalarType(IntegerType::get(&getContext(), 64)), "step");
     SmallVector<Value> parameterValues = llvm::map_to_vector(
@@ -433,13 +451,16 @@ private:
     // The last micro-batch of an optimizer step applies it.
     Value applies;
     if (accumulate == 1) {
-      optimizerStep = graph.create<onnx::AddOp>({step, one});
+      optimizerStep = step;
     } else {
+      Value earlierCalls = graph.create<onnx::SubOp>({step, one});
       Value microBatches = createI64Scalar(builder, loc, accumulate);
-      Value completedSteps = graph.create<onnx::DivOp>({step, microBatches});
+      Value completedSteps =
+          graph.create<onnx::DivOp>({earlierCalls, microBatches});
       optimizerStep = graph.create<onnx::AddOp>({completedSteps, one});
       Value phase = graph.create<onnx::SubOp>(
-          {step, graph.create<onnx::MulOp>({completedSteps, microBatches})});
+          {earlierCalls,
+           graph.create<onnx::MulOp>({completedSteps, microBatches})});
       applies = graph.create<onnx::EqualOp>(
           {phase, createI64Scalar(builder, loc, accumulate - 1)});
     }

@@ -40,6 +40,18 @@ struct OutlineWeightsPass
       return signalPassFailure();
     }
 
+    func.setSymName(entry);
+    // The training steps that --qaf-build-training adds are entry points of
+    // the same artifact: their weights are outlined alike (the same names
+    // and values as the forward's, so the artifact holds each once).
+    for (auto other : module.getOps<func::FuncOp>())
+      if (other != func && other.isPublic() && !other.isExternal())
+        outlineFunction(other);
+    outlineFunction(func);
+  }
+
+private:
+  void outlineFunction(func::FuncOp func) {
     SmallVector<qaf::onnx::ConstantOp> weights;
     func.walk([&](qaf::onnx::ConstantOp constant) {
       ElementsAttr value = constant.getValue();
@@ -84,7 +96,6 @@ struct OutlineWeightsPass
         body.getArgumentTypes(), func.getFunctionType().getResults()));
     func.setAllArgAttrs(argAttrs);
     func.setAllResultAttrs(resultAttrs);
-    func.setSymName(entry);
   }
 };
 

@@ -138,11 +138,24 @@ struct QAFGradientModel
 // qaf.qlinear: dX = dY · W, from the codes
 //===----------------------------------------------------------------------===//
 
+/// The type of dX for input `x` of a quantized product: x's, with the
+/// input features (static: the scales' groups times the group size) as its
+/// last dimension, which qaf.qlinear_transposed requires static even where
+/// x's is not (an exporter's reshape of the attention heads).
+Type getInputGradientType(Value x, Value scales, QuantFormatAttr format) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = cast<RankedTensorType>(scales.getType()).getDimSize(1) *
+                 format.getGroupSize();
+  return type.clone(shape);
+}
+
 SmallVector<std::pair<unsigned, Value>> qlinearRule(RuleBuilder &rules,
                                                     QLinearOp op, Value g) {
   Value dx = rules.createQAF<QLinearTransposedOp>(
-      op.getInput().getType(), g, op.getCodes(), op.getScales(),
-      op.getZeroPoints(), /*moves=*/Value(), op.getFormat());
+      getInputGradientType(op.getInput(), op.getScales(), op.getFormat()), g,
+      op.getCodes(), op.getScales(), op.getZeroPoints(), /*moves=*/Value(),
+      op.getFormat());
   return {{0, dx}};
 }
 
@@ -257,8 +270,8 @@ SmallVector<std::pair<unsigned, Value>> lotaRule(RuleBuilder &rules,
       op.getCodes(), op.getZeroPoints(), op.getA(), op.getB(), format,
       op.getOmegaAttr());
   Value dx = rules.createQAF<QLinearTransposedOp>(
-      x.getType(), g, op.getCodes(), op.getScales(),
-      update.getMovedZeroPoints(), update.getMoves(), format);
+      getInputGradientType(x, op.getScales(), format), g, op.getCodes(),
+      op.getScales(), update.getMovedZeroPoints(), update.getMoves(), format);
 
   Value weightGradient = rules.gemm(rules.reshape(g, {-1, n}),
                                     rules.reshape(x, {-1, k}), true, false);

@@ -156,9 +156,16 @@ LogicalResult hashValue(StringRef name, ElementsAttr value, Location loc,
 
 bool isTrainableParameter(func::FuncOp entry, unsigned argIndex) {
   // Trainable operands are known through the adapter interface, never by
-  // blob names.
-  return llvm::any_of(entry.getArgument(argIndex).getUses(),
-                      [](OpOperand &use) { return isTrainableOperand(use); });
+  // blob names; a training step's optimizer state is known by the result
+  // that updates it (kUpdatesAttr).
+  if (llvm::any_of(entry.getArgument(argIndex).getUses(),
+                   [](OpOperand &use) { return isTrainableOperand(use); }))
+    return true;
+  auto name = entry.getArgAttrOfType<StringAttr>(argIndex, kWeightNameAttr);
+  return name &&
+         llvm::any_of(llvm::seq(entry.getNumResults()), [&](unsigned result) {
+           return entry.getResultAttr(result, kUpdatesAttr) == name;
+         });
 }
 
 FailureOr<ArtifactDescription> describeArtifact(ModuleOp module,
@@ -235,6 +242,9 @@ FailureOr<ArtifactDescription> describeArtifact(ModuleOp module,
       entry.inputs.push_back(std::move(*tensor));
     }
     for (unsigned i = 0, e = func.getNumResults(); i < e; ++i) {
+      // A parameter's new value is stored in place, not returned.
+      if (func.getResultAttr(i, kUpdatesAttr))
+        continue;
       auto name = func.getResultAttrOfType<StringAttr>(i, onnx::kValueNameAttr);
       std::string outputName =
           name ? name.str() : "output_" + std::to_string(i);
@@ -491,6 +501,16 @@ void stripEntryPointAttributes(ModuleOp module,
                                          builder.getDictionaryAttr({}));
     SmallVector<DictionaryAttr> resultAttrs(func.getNumResults(),
                                             builder.getDictionaryAttr({}));
+    // Ties to arguments outlive their names (kUpdatesArgumentAttr).
+    for (unsigned result = 0; result < func.getNumResults(); ++result) {
+      auto updated = func.getResultAttrOfType<StringAttr>(result, kUpdatesAttr);
+      if (!updated)
+        continue;
+      for (unsigned arg = 0; arg < func.getNumArguments(); ++arg)
+        if (func.getArgAttr(arg, kWeightNameAttr) == updated)
+          resultAttrs[result] = builder.getDictionaryAttr(builder.getNamedAttr(
+              kUpdatesArgumentAttr, builder.getI64IntegerAttr(arg)));
+    }
     func.setAllArgAttrs(argAttrs);
     func.setAllResultAttrs(resultAttrs);
   }

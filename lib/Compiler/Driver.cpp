@@ -13,6 +13,7 @@
 
 #include "qaf/Compiler/ArtifactWriter.h"
 #include "qaf/Conversion/Pipelines.h"
+#include "qaf/Runtime/TrainingEntryPoints.h"
 #include "qaf/Support/TemporaryFolder.h"
 #include "qaf/Support/ToolSupport.h"
 #include "qaf/dialects/onnx/ONNXModelAttrs.h"
@@ -24,6 +25,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Signals.h"
@@ -117,8 +119,12 @@ FailureOr<ArtifactDescription> outlineWeights(ModuleOp module,
   buildLinalgPipeline(pm, outline);
   if (failed(runPipeline(module, pm, timing, "passes", options)))
     return failure();
+  std::vector<std::string> entries = {options.entry};
+  for (StringRef step : {training::kTrainStep, training::kEvalStep})
+    if (module.lookupSymbol<func::FuncOp>(step))
+      entries.push_back(step.str());
   FailureOr<ArtifactDescription> description =
-      describeArtifact(module, {options.entry});
+      describeArtifact(module, entries);
   if (failed(description))
     return failure();
   target.describeTarget(*description);
@@ -145,7 +151,10 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
                           << getPhaseName(*inputPhase)
                           << "'; it cannot stop at the earlier phase '"
                           << getPhaseName(options.phase) << "'";
-  if (options.phase == *inputPhase && options.phase <= Phase::LLVM)
+  bool runsGraphPipeline =
+      *inputPhase == Phase::ONNX && !options.graphPipeline.empty();
+  if (options.phase == *inputPhase && options.phase <= Phase::LLVM &&
+      !runsGraphPipeline)
     return writeIR(module, options);
 
   if (failed(target.initialize(loc)))
@@ -155,6 +164,24 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
   // this copy (its weight values are the same uniqued attributes) serves
   // the code generation below.
   std::optional<ArtifactDescription> description = std::move(*attached);
+  if (!options.graphPipeline.empty() && *inputPhase != Phase::ONNX)
+    return emitError(loc) << "quantizing, adapting and building training "
+                             "steps take an imported graph, not a stage at "
+                             "phase '"
+                          << getPhaseName(*inputPhase) << "'";
+  if (runsGraphPipeline) {
+    // Anchored on the module, as the textual pipeline is.
+    PassManager pm(module->getContext(), ModuleOp::getOperationName());
+    std::string error;
+    llvm::raw_string_ostream errorStream(error);
+    if (failed(parsePassPipeline(options.graphPipeline, pm, errorStream)))
+      return emitError(loc) << "bad graph pipeline '" << options.graphPipeline
+                            << "': " << error;
+    if (failed(runPipeline(module, pm, options.timing, "graph", options)))
+      return failure();
+    if (options.phase == Phase::ONNX)
+      return writeIR(module, options);
+  }
   if (*inputPhase == Phase::ONNX) {
     TimingScope scope =
         options.timing ? options.timing->nest("outline") : TimingScope();

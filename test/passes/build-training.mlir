@@ -43,14 +43,15 @@ func.func @main_graph(%ids: tensor<2x8xi64> {onnx.name = "input_ids"}) -> (tenso
 // LORA: %[[LOSS:.*]] = onnx.Div
 // The backward starts at the logits with softmax − onehot.
 // LORA: onnx.Exp %[[LOGP]]
-// Optimizer step t = step + 1; global-norm clipping scales both gradients.
-// LORA: %[[T:.*]] = onnx.Add %[[STEP]], %{{.*}} : (tensor<i64>, tensor<i64>) -> tensor<i64>
+// Optimizer step t = step (1-based, qaf-run's convention); global-norm
+// clipping scales both gradients.
+// LORA-NOT: onnx.Add %[[STEP]]
 // LORA: %[[NORM:.*]] = onnx.Sqrt
 // LORA: %[[CLIP:.*]] = onnx.Min
 // LORA: %[[GA:.*]] = onnx.Mul %{{.*}}, %[[CLIP]] : (tensor<2x32xf32>, tensor<f32>)
 // LORA: %[[GB:.*]] = onnx.Mul %{{.*}}, %[[CLIP]] : (tensor<16x2xf32>, tensor<f32>)
-// LORA: %[[NA:.*]], %[[NMA:.*]], %[[NVA:.*]] = qaf.adamw_update %[[A]], %[[GA]], %[[MA]], %[[VA]], %[[T]] {beta1 = 9.000000e-01 : f64, {{.*}}, lr = 1.000000e-02 : f64, schedule = "constant", total_steps = 1000 : i64, warmup_steps = 0 : i64, weight_decay = 1.000000e-02 : f64}
-// LORA: %[[NB:.*]], %[[NMB:.*]], %[[NVB:.*]] = qaf.adamw_update %[[B]], %[[GB]], %[[MB]], %[[VB]], %[[T]]
+// LORA: %[[NA:.*]], %[[NMA:.*]], %[[NVA:.*]] = qaf.adamw_update %[[A]], %[[GA]], %[[MA]], %[[VA]], %[[STEP]] {beta1 = 9.000000e-01 : f64, {{.*}}, lr = 1.000000e-02 : f64, schedule = "constant", total_steps = 1000 : i64, warmup_steps = 0 : i64, weight_decay = 1.000000e-02 : f64}
+// LORA: %[[NB:.*]], %[[NMB:.*]], %[[NVB:.*]] = qaf.adamw_update %[[B]], %[[GB]], %[[MB]], %[[VB]], %[[STEP]]
 // LORA: return %[[LOSS]], %[[NA]], %[[NB]], %[[NMA]], %[[NVA]], %[[NMB]], %[[NVB]]
 
 // eval_step: the summed token loss and the token count, no optimizer.
@@ -65,7 +66,7 @@ func.func @main_graph(%ids: tensor<2x8xi64> {onnx.name = "input_ids"}) -> (tenso
 
 // LoTA with optimizer=auto: t-SignSGD for the ternary factors, no moments;
 // accumulate=2 sums gradients into float state, and only the second call
-// of each pair (step % 2 = 1) applies the update and clears the sums.
+// of each pair ((step - 1) % 2 = 1) applies the update and clears the sums.
 // LOTA-LABEL: func.func @train_step
 // LOTA-SAME: (%[[A:arg[0-9]+]]: tensor<4x32xi8> {qaf.weight_name = "proj.lota_A", {{[^}]*}}}, %[[B:arg[0-9]+]]: tensor<16x4xi8> {qaf.weight_name = "proj.lota_B", {{[^}]*}}},
 // LOTA-SAME: %[[SA:arg[0-9]+]]: tensor<4x32xf32> {qaf.weight_name = "proj.lota_A.grad_accum", qaf.weight_value = dense<0.000000e+00> : tensor<4x32xf32>},
@@ -74,8 +75,9 @@ func.func @main_graph(%ids: tensor<2x8xi64> {onnx.name = "input_ids"}) -> (tenso
 // LOTA-SAME: -> (tensor<f32> {onnx.name = "loss"}, tensor<4x32xi8> {onnx.name = "proj.lota_A", qaf.updates = "proj.lota_A"}, tensor<16x4xi8> {onnx.name = "proj.lota_B", qaf.updates = "proj.lota_B"},
 // LOTA-SAME: tensor<4x32xf32> {onnx.name = "proj.lota_A.grad_accum", qaf.updates = "proj.lota_A.grad_accum"}, tensor<16x4xf32> {onnx.name = "proj.lota_B.grad_accum", qaf.updates = "proj.lota_B.grad_accum"})
 // LOTA-NOT: exp_avg
+// LOTA: %[[EARLIER:.*]] = onnx.Sub %[[STEP]], %{{.*}} : (tensor<i64>, tensor<i64>)
 // LOTA: %[[TWO:.*]] = onnx.Constant {value = dense<2> : tensor<i64>}
-// LOTA: %[[DONE:.*]] = onnx.Div %[[STEP]], %[[TWO]]
+// LOTA: %[[DONE:.*]] = onnx.Div %[[EARLIER]], %[[TWO]]
 // LOTA: %[[T:.*]] = onnx.Add %[[DONE]]
 // LOTA: %[[APPLIES:.*]] = onnx.Equal
 // LOTA: %[[SUMA:.*]] = onnx.Add %[[SA]], %{{.*}} : (tensor<4x32xf32>, tensor<4x32xf32>)

@@ -19,7 +19,9 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -65,9 +67,101 @@ cl::opt<RuntimeChecks> runtimeChecks(
                           "unchecked, to measure the checks' cost: a bad "
                           "input is undefined behaviour")),
     cl::init(RuntimeChecks::On), cl::cat(category));
+// Quantization-aware fine-tuning: --method quantizes and attaches adapters
+// (METHODS.md), --emit=train adds the training steps. Each pass's every
+// option stays reachable through the *-options strings, appended after
+// the options these flags set.
+cl::opt<std::string>
+    method("method",
+           cl::desc("Quantize and adapt the model: lota, lora, loftq, qalora, "
+                    "qahira, qbara or l4q (default: neither)"),
+           cl::value_desc("name"), cl::cat(category));
+cl::opt<unsigned> bits("bits", cl::desc("Weight bits (default 4)"), cl::init(4),
+                       cl::cat(category));
+cl::opt<int64_t> groupSize("group-size",
+                           cl::desc("Quantization group size (default 64)"),
+                           cl::init(64), cl::cat(category));
+cl::opt<int64_t> rank("rank", cl::desc("Adapter rank (default 16)"),
+                      cl::init(16), cl::cat(category));
+cl::opt<double> alpha("alpha", cl::desc("LoRA alpha (default 16)"),
+                      cl::init(16.0), cl::cat(category));
+cl::opt<double> omega("omega",
+                      cl::desc("LoTA threshold (default 0: 0.75 * rank)"),
+                      cl::init(0.0), cl::cat(category));
+cl::opt<std::string> quantizeOptions(
+    "quantize-options",
+    cl::desc("More qaf-quantize-weights (or, for loftq, qaf-loftq-init) "
+             "options, e.g. \"scheme=sym\""),
+    cl::value_desc("options"), cl::cat(category));
+cl::opt<std::string> adapterOptions(
+    "adapter-options",
+    cl::desc("More qaf-attach-adapters options, e.g. \"include=proj seed=1\""),
+    cl::value_desc("options"), cl::cat(category));
+enum class Emit { Infer, Train };
+cl::opt<Emit> emit(
+    "emit", cl::desc("The entry points of the artifact"),
+    cl::values(clEnumValN(Emit::Infer, "infer", "the forward only (default)"),
+               clEnumValN(Emit::Train, "train",
+                          "the forward, train_step and eval_step "
+                          "(qaf-run train|eval)")),
+    cl::init(Emit::Infer), cl::cat(category));
+cl::opt<std::string> trainOptions(
+    "train-options",
+    cl::desc("qaf-build-training options for --emit=train, e.g. \"lr=2e-4 "
+             "schedule=cosine total-steps=1000 accumulate=4\""),
+    cl::value_desc("options"), cl::cat(category));
 cl::opt<bool> printPipelines("print-pipeline",
                              cl::desc("Print each pass pipeline it runs"),
                              cl::cat(category));
+/// The passes on the imported graph that --method and --emit ask for, as a
+/// textual pipeline of module passes ("" for none), or an error.
+Expected<std::string> buildGraphPipeline() {
+  auto withExtra = [](std::string options, StringRef extra) {
+    if (!extra.empty())
+      options += " " + extra.str();
+    return "{" + options + "}";
+  };
+  std::string quantization =
+      formatv("bits={0} group-size={1}", bits.getValue(), groupSize.getValue())
+          .str();
+  std::string adapter =
+      formatv("method={0} rank={1} alpha={2}", method.getValue(),
+              rank.getValue(), alpha.getValue())
+          .str();
+  SmallVector<std::string> passes;
+  if (method == "loftq") {
+    passes.push_back(
+        "qaf-loftq-init" +
+        withExtra(formatv("rank={0} bits={1} group-size={2} alpha={3}",
+                          rank.getValue(), bits.getValue(),
+                          groupSize.getValue(), alpha.getValue())
+                      .str(),
+                  quantizeOptions));
+  } else if (method == "l4q") {
+    passes.push_back("qaf-attach-adapters" +
+                     withExtra(adapter + " " + quantization, adapterOptions));
+  } else if (method == "lota" || method == "lora" || method == "qalora" ||
+             method == "qahira" || method == "qbara") {
+    passes.push_back("qaf-quantize-weights" +
+                     withExtra(quantization, quantizeOptions));
+    if (method == "lota")
+      adapter += formatv(" omega={0}", omega.getValue()).str();
+    passes.push_back("qaf-attach-adapters" +
+                     withExtra(adapter, adapterOptions));
+  } else if (!method.empty()) {
+    return createStringError("unknown method '" + method +
+                             "' (lota, lora, loftq, qalora, qahira, qbara or "
+                             "l4q)");
+  }
+  if (emit == Emit::Train) {
+    if (method.empty())
+      return createStringError("--emit=train needs --method (the adapters "
+                               "are what it trains)");
+    passes.push_back("qaf-build-training" + withExtra("", trainOptions));
+  }
+  return llvm::join(passes, ",");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -105,6 +199,12 @@ int main(int argc, char **argv) {
   }
   if (optLevel > 3) {
     errs() << "qaf-compile: --opt-level=" << optLevel << ": must be 0 to 3\n";
+    return 2;
+  }
+
+  Expected<std::string> graphPipeline = buildGraphPipeline();
+  if (!graphPipeline) {
+    errs() << "qaf-compile: " << toString(graphPipeline.takeError()) << "\n";
     return 2;
   }
 
@@ -146,6 +246,7 @@ int main(int argc, char **argv) {
   qaf::CompileOptions options;
   options.phase = *phase;
   options.entry = entry;
+  options.graphPipeline = *graphPipeline;
   options.output = outputPath;
   options.printPipelines = printPipelines;
   options.timing = &timing;

@@ -23,6 +23,12 @@ struct CompileOptions {
   Phase phase = Phase::Artifact;
   /// The entry point the graph becomes.
   std::string entry = "infer";
+  /// Passes run on an imported graph before it is outlined (a textual
+  /// pipeline of module passes, "a,b{x=1}", empty for none): qaf-compile's --method and
+  /// --emit=train build it (quantize, attach adapters, build training).
+  /// The training steps it adds (TrainingEntryPoints.h) become entry points
+  /// of the artifact beside `entry`.
+  std::string graphPipeline;
   /// An artifact folder for Phase::Artifact, else the output file ("-" for
   /// stdout where text is written).
   std::string output;

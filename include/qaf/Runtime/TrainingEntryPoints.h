@@ -4,14 +4,17 @@
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
 // The calling convention of the entry points that `--qaf-build-training`
-// generates and `qaf-run train|eval` drives, in this one place. As for every
+// generates (`qaf-compile --emit=train`) and `qaf-run train|eval` drives,
+// in this one place. As for every
 // entry point (docs/artifact-abi.md), the library receives the results,
 // then the weights, then the parameters, then the inputs, each in manifest
 // order; Artifact::run binds the weights and parameters itself.
 //
 // train_step
 //   parameters  the trainable tensors and the optimizer state, any names and
-//               shapes: updated in place; a checkpoint saves all of them.
+//               shapes: updated in place (the compiled step stores each
+//               result tied by `qaf.updates` into its parameter's buffer);
+//               a checkpoint saves all of them.
 //   inputs      input_ids      int32|int64 [batch, seq_len]
 //               labels         the same dtype and shape: input_ids shifted
 //                              by one (the next token of each position)

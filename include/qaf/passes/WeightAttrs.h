@@ -25,6 +25,12 @@ inline constexpr llvm::StringLiteral kWeightValueAttr = "qaf.weight_value";
 /// On a result of a training step: the name (kWeightNameAttr) of the
 /// argument whose new value it is, written in place by the compiled code.
 inline constexpr llvm::StringLiteral kUpdatesAttr = "qaf.updates";
+/// What kUpdatesAttr becomes on a compiled entry point, whose argument
+/// names are gone: the index of the argument the result is stored into.
+/// Such a result is not an output of the entry point (the target's lowering
+/// stores it into the argument's buffer and drops it).
+inline constexpr llvm::StringLiteral kUpdatesArgumentAttr =
+    "qaf.updates_argument";
 
 /// The name of a weight constant: the initializer name the importer kept as
 /// its location (a NameLoc, possibly inside a FusedLoc), else its resource

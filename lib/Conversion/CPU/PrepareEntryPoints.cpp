@@ -6,6 +6,8 @@
 
 #include "qaf/Conversion/Passes.h"
 
+#include "qaf/passes/WeightAttrs.h"
+
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -27,6 +29,7 @@ struct PrepareCPUEntryPointsPass
         continue;
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     UnitAttr::get(&getContext()));
+      storeTiedResults(func);
       func.walk([](func::ReturnOp ret) {
         OpBuilder builder(ret);
         for (OpOperand &operand : ret->getOpOperands()) {
@@ -40,6 +43,34 @@ struct PrepareCPUEntryPointsPass
         }
       });
     }
+  }
+
+private:
+  /// Stores each result tied to an argument (kUpdatesArgumentAttr: a
+  /// training step's new parameter or optimizer state) into that argument's
+  /// buffer, and drops the result: the step updates it in place, as the
+  /// runtime's writable parameter buffers expect. The store is the last use
+  /// of the argument, so one-shot bufferization writes it in place.
+  static void storeTiedResults(func::FuncOp func) {
+    llvm::BitVector tied(func.getNumResults());
+    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+      if (func.getResultAttr(i, qaf::kUpdatesArgumentAttr))
+        tied.set(i);
+    if (tied.none())
+      return;
+    func.walk([&](func::ReturnOp ret) {
+      OpBuilder builder(ret);
+      for (unsigned i : tied.set_bits()) {
+        auto index =
+            func.getResultAttrOfType<IntegerAttr>(i, qaf::kUpdatesArgumentAttr);
+        Value destination = func.getArgument(index.getInt());
+        bufferization::MaterializeInDestinationOp::create(
+            builder, ret.getLoc(), destination.getType(), ret.getOperand(i),
+            destination);
+      }
+      ret->eraseOperands(tied);
+    });
+    (void)func.eraseResults(tied);
   }
 };
 

@@ -23,3 +23,18 @@ func.func private @helper(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // CHECK: func.func private @external(tensor<4xf32>) -> tensor<4xf32>{{$}}
 func.func private @external(tensor<4xf32>) -> tensor<4xf32>
+
+// A training step's result tied to an argument (its new parameter value)
+// is stored into that argument and dropped from the results; the untied
+// loss stays an output.
+// CHECK-LABEL: func.func @train_step(%arg0: tensor<4xf32>, %arg1: tensor<4xf32>) -> tensor<f32> attributes {llvm.emit_c_interface}
+// CHECK: %[[NEW:.*]] = arith.addf %arg0, %arg1
+// CHECK: bufferization.materialize_in_destination %[[NEW]] in %arg0 : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+// CHECK: %[[LOSS:.*]] = bufferization.alloc_tensor() copy(
+// CHECK-NEXT: return %[[LOSS]] : tensor<f32>
+func.func @train_step(%param: tensor<4xf32>, %grad: tensor<4xf32>)
+    -> (tensor<f32>, tensor<4xf32> {qaf.updates_argument = 0 : i64}) {
+  %loss = arith.constant dense<2.0> : tensor<f32>
+  %new = arith.addf %param, %grad : tensor<4xf32>
+  return %loss, %new : tensor<f32>, tensor<4xf32>
+}
