@@ -10,8 +10,9 @@ followed by the id of `--eos` when it is given. The output is the flat qaf
 token format (README, "Token files") unless its name ends in `.npy`; ids are
 uint16 when the vocabulary has at most 65536 entries, else uint32.
 
-Needs the `tokenizers` package (`pip install tokenizers`); it is not a
-dependency of qaf's tests, which write token files with numpy.
+Needs the `tokenizers` package, pinned in scripts/requirements-tools.txt
+(`pip install -r scripts/requirements-tools.txt`); it is not a dependency
+of qaf's tests, which write token files with numpy.
 """
 
 import argparse
@@ -58,7 +59,7 @@ def main():
         from tokenizers import Tokenizer
     except ImportError:
         sys.exit("tokenize_text.py: needs the 'tokenizers' package "
-                 "(pip install tokenizers)")
+                 "(pip install -r scripts/requirements-tools.txt)")
 
     tokenizer = Tokenizer.from_file(args.tokenizer)
     vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
