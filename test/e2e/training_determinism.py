@@ -53,7 +53,7 @@ def temporaries(folder):
 def kill_mid_checkpoint(command, folder):
     """Starts `command` and SIGKILLs it once a checkpoint temporary exists
     after the first checkpoint (before it there is nothing to resume).
-    Returns whether the kill caught a checkpoint half written (its
+    Returns whether the kill caught a checkpoint before its rename (its
     temporary is left behind) while the run was still going."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     latest = os.path.join(folder, "latest")
@@ -121,7 +121,7 @@ def main():
             checks.report(not temporaries(ckpt_dir),
                           "the resumed run removed the killed run's temporary")
             break
-        checks.report(caught == 1, f"a kill caught a checkpoint half written "
+        checks.report(caught == 1, f"a kill caught a checkpoint before its rename "
                                    f"(within {KILL_ATTEMPTS} attempts)")
     print(f"{checks.passed} passed, {checks.failed} failed")
     return 1 if checks.failed else 0
