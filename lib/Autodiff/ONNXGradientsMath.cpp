@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ElementwiseGradientModel.h"
+#include "RuleGradientModel.h"
 
 #include "qaf/dialects/onnx/ONNXTypes.h"
 
@@ -197,39 +198,43 @@ SmallVector<Value> extremumRule(ONNXGraphBuilder &graph, OpTy op, Value g) {
 // operand in its own shape, or fails with a diagnostic on the op
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
-using OpRule = FailureOr<SmallVector<Value>> (*)(ONNXGraphBuilder &, OpTy,
+/// What the math rules share in the one model (RuleGradientModel.h).
+struct MathRules {
+  template <typename OpTy>
+  using Rule = FailureOr<SmallVector<Value>> (*)(ONNXGraphBuilder &, OpTy,
                                                  Value);
 
-template <typename OpTy, OpRule<OpTy> Rule>
-struct MathGradientModel
-    : GradientOpInterface::ExternalModel<MathGradientModel<OpTy, Rule>, OpTy> {
-  LogicalResult buildGradients(Operation *op, OpBuilder &builder,
-                               ArrayRef<Value> resultGradients,
-                               SmallVectorImpl<Value> &operandGradients) const {
-    operandGradients.assign(op->getNumOperands(), Value());
-    auto differentiable = cast<GradientOpInterface>(op);
-    // An integer result (a Cast from float) passes no gradient back.
-    if (!resultGradients.front() || !hasDifferentiableOperand(differentiable) ||
-        !isa<FloatType>(getElementTypeOrSelf(op->getResult(0))))
-      return success();
+  /// An integer result (a Cast from float) passes no gradient back.
+  static bool needsGradients(Operation *op) {
+    return hasDifferentiableOperand(cast<GradientOpInterface>(op)) &&
+           isa<FloatType>(getElementTypeOrSelf(op->getResult(0)));
+  }
+
+  static LogicalResult checkTypes(Operation *) { return success(); }
+
+  template <typename OpTy, Rule<OpTy> PerOpRule>
+  static LogicalResult apply(OpBuilder &builder, OpTy op,
+                             ArrayRef<Value> resultGradients,
+                             MutableArrayRef<Value> operandGradients) {
     ONNXGraphBuilder graph(builder, op->getLoc());
     FailureOr<SmallVector<Value>> local =
-        Rule(graph, cast<OpTy>(op), resultGradients.front());
+        PerOpRule(graph, op, resultGradients.front());
     // A failed shape inference is reported first: the rule only knows that
     // a value it needed is missing.
     if (failed(checkRuleBuilt(graph, op)) || failed(local))
       return failure();
-    for (auto [index, gradient] : llvm::enumerate(*local))
-      if (differentiable.isDifferentiableOperand(index))
-        operandGradients[index] = gradient;
+    llvm::copy(*local, operandGradients.begin());
+    return success();
+  }
+
+  static LogicalResult refine(Operation *, Value, unsigned) {
     return success();
   }
 };
 
-template <typename OpTy, OpRule<OpTy> Rule>
+template <typename OpTy, MathRules::Rule<OpTy> PerOpRule>
 void attachMathModel(MLIRContext *context) {
-  OpTy::template attachInterface<MathGradientModel<OpTy, Rule>>(*context);
+  attachRuleModel<OpTy, MathRules, PerOpRule>(context);
 }
 
 FailureOr<SmallVector<Value>> identityRule(ONNXGraphBuilder &, onnx::IdentityOp,

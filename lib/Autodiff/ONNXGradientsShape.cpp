@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ONNXGradientRules.h"
+#include "RuleGradientModel.h"
 
 #include "qaf/Interfaces/GradientOpInterface.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
@@ -214,15 +215,14 @@ LogicalResult refineToOperandType(Operation *op, Value gradient,
   return success();
 }
 
-template <typename OpTy, ShapeRule<OpTy> Rule>
-struct ShapeGradientModel
-    : GradientOpInterface::ExternalModel<ShapeGradientModel<OpTy, Rule>, OpTy> {
-  LogicalResult buildGradients(Operation *op, OpBuilder &builder,
-                               ArrayRef<Value> resultGradients,
-                               SmallVectorImpl<Value> &operandGradients) const {
-    operandGradients.assign(op->getNumOperands(), Value());
-    if (llvm::all_of(resultGradients, [](Value g) { return !g; }))
-      return success();
+/// What the data-movement rules share in the one model
+/// (RuleGradientModel.h).
+struct ShapeRules {
+  template <typename OpTy> using Rule = ShapeRule<OpTy>;
+
+  static bool needsGradients(Operation *) { return true; }
+
+  static LogicalResult checkTypes(Operation *op) {
     auto isUnrankedData = [](Value value) {
       return isa<UnrankedTensorType>(value.getType());
     };
@@ -230,23 +230,20 @@ struct ShapeGradientModel
         llvm::any_of(op->getResults(), isUnrankedData))
       return op->emitError() << "the gradient of '" << op->getName()
                              << "' needs ranked operand and result types";
-    GradientEmitter emitter(builder, op);
-    Rule(emitter, cast<OpTy>(op), resultGradients, operandGradients);
-    if (emitter.failed())
-      return failure();
-    auto differentiable = cast<GradientOpInterface>(op);
-    for (auto [index, gradient] : llvm::enumerate(operandGradients)) {
-      if (!gradient)
-        continue;
-      if (!differentiable.isDifferentiableOperand(index)) {
-        gradient = Value();
-        continue;
-      }
-      if (failed(refineToOperandType(op, gradient,
-                                     op->getOperand(index).getType())))
-        return failure();
-    }
     return success();
+  }
+
+  template <typename OpTy, Rule<OpTy> PerOpRule>
+  static LogicalResult apply(OpBuilder &builder, OpTy op,
+                             ArrayRef<Value> resultGradients,
+                             MutableArrayRef<Value> operandGradients) {
+    GradientEmitter emitter(builder, op);
+    PerOpRule(emitter, op, resultGradients, operandGradients);
+    return failure(emitter.failed());
+  }
+
+  static LogicalResult refine(Operation *op, Value gradient, unsigned index) {
+    return refineToOperandType(op, gradient, op->getOperand(index).getType());
   }
 };
 
@@ -479,9 +476,9 @@ void whereRule(GradientEmitter &emit, onnx::WhereOp op, ArrayRef<Value> g,
       emit, op, emit.create<onnx::WhereOp>({condition, zero, g[0]}), op.getY());
 }
 
-template <typename OpTy, ShapeRule<OpTy> Rule>
+template <typename OpTy, ShapeRule<OpTy> PerOpRule>
 void attachShapeModel(MLIRContext *context) {
-  OpTy::template attachInterface<ShapeGradientModel<OpTy, Rule>>(*context);
+  attachRuleModel<OpTy, ShapeRules, PerOpRule>(context);
 }
 
 template <typename... OpTys> void attachNoGradientModels(MLIRContext *context) {
