@@ -379,6 +379,51 @@ LogicalResult RotaryEmbeddingOp::inferShapes() {
   return inferSameAs(*this, getInput());
 }
 
+/// present's length is max(past buffer, total_sequence_length), as ONNX
+/// Runtime allocates it: static when both are known (no past counts as 0).
+LogicalResult GroupQueryAttentionOp::inferShapes() {
+  if (failed(verifyInvariantsImpl()))
+    return failure();
+  Type elementType = getElementTypeOf(getQuery());
+  Type cacheType =
+      isNoValue(getPastKey()) ? elementType : getElementTypeOf(getPastKey());
+  auto query = dyn_cast<RankedTensorType>(getQuery().getType());
+  if (!query || query.getRank() != 3) {
+    for (unsigned index = 0; index < 4; ++index)
+      if (failed(refineUnranked(*this, index,
+                                index == 1 || index == 2 ? cacheType
+                                                         : elementType)))
+        return failure();
+    return success();
+  }
+  int64_t numHeads = static_cast<int64_t>(getNumHeads());
+  int64_t kvNumHeads = static_cast<int64_t>(getKvNumHeads());
+  int64_t headSize = getHeadSize();
+  int64_t batch = query.getDimSize(0), sequence = query.getDimSize(1);
+  int64_t hidden = ShapedType::isDynamic(headSize) ? ShapedType::kDynamic
+                                                   : numHeads * headSize;
+  int64_t pastLength = 0;
+  if (auto past = dyn_cast<RankedTensorType>(getPastKey().getType()))
+    pastLength =
+        past.getRank() == 4 ? past.getDimSize(2) : ShapedType::kDynamic;
+  else if (!isNoValue(getPastKey()))
+    pastLength = ShapedType::kDynamic;
+  int64_t presentLength = ShapedType::kDynamic;
+  std::optional<SmallVector<int64_t>> total =
+      getConstantIntValues(getTotalSequenceLength());
+  if (total && total->size() == 1 && !ShapedType::isDynamic(pastLength))
+    presentLength = std::max(pastLength, total->front());
+  if (failed(refineRanked(*this, 0, {batch, sequence, hidden}, elementType)))
+    return failure();
+  for (unsigned index : {1u, 2u})
+    if (failed(refineRanked(*this, index,
+                            {batch, kvNumHeads, presentLength, headSize},
+                            cacheType)))
+      return failure();
+  return refineRanked(*this, 3, {batch, numHeads, sequence, presentLength},
+                      elementType);
+}
+
 LogicalResult WhereOp::inferShapes() {
   if (failed(verifyInvariantsImpl()))
     return failure();

@@ -614,6 +614,158 @@ LogicalResult RotaryEmbeddingOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+bool GroupQueryAttentionOp::isPackedQKV() {
+  return isNoValue(getKey()) && isNoValue(getValue());
+}
+
+int64_t GroupQueryAttentionOp::getHeadSize() {
+  auto query = dyn_cast<RankedTensorType>(getQuery().getType());
+  if (!query || query.getRank() != 3 || query.isDynamicDim(2))
+    return ShapedType::kDynamic;
+  int64_t numHeads = static_cast<int64_t>(getNumHeads());
+  int64_t heads = isPackedQKV()
+                      ? numHeads + 2 * static_cast<int64_t>(getKvNumHeads())
+                      : numHeads;
+  if (heads <= 0 || query.getDimSize(2) % heads != 0)
+    return ShapedType::kDynamic;
+  return query.getDimSize(2) / heads;
+}
+
+/// Both of a pair of optional inputs, or neither.
+static LogicalResult verifyBothOrNeither(Operation *op, Value first,
+                                         Value second, StringRef firstName,
+                                         StringRef secondName) {
+  if (isNoValue(first) != isNoValue(second))
+    return op->emitOpError() << firstName << " and " << secondName
+                             << " must be given together (both or neither)";
+  return success();
+}
+
+LogicalResult GroupQueryAttentionOp::verify() {
+  int64_t numHeads = static_cast<int64_t>(getNumHeads());
+  int64_t kvNumHeads = static_cast<int64_t>(getKvNumHeads());
+  if (numHeads <= 0 || kvNumHeads <= 0)
+    return emitOpError("num_heads and kv_num_heads must be > 0, got ")
+           << numHeads << " and " << kvNumHeads;
+  if (numHeads % kvNumHeads != 0)
+    return emitOpError("num_heads (")
+           << numHeads << ") must be a multiple of kv_num_heads (" << kvNumHeads
+           << ")";
+  if (failed(verifyFlag(*this, "do_rotary", getDoRotary())) ||
+      failed(verifyFlag(*this, "rotary_interleaved", getRotaryInterleaved())) ||
+      failed(verifyFlag(*this, "causal", getCausal())) ||
+      failed(
+          verifyFlag(*this, "sliding_window_cache", getSlidingWindowCache())))
+    return failure();
+  int64_t smoothSoftmax = static_cast<int64_t>(getSmoothSoftmax());
+  if (smoothSoftmax < -1 || smoothSoftmax > 1)
+    return emitOpError("smooth_softmax must be -1, 0 or 1, got ")
+           << smoothSoftmax;
+  int64_t qkOutput = static_cast<int64_t>(getQkOutput());
+  if (qkOutput < 0 || qkOutput > 2)
+    return emitOpError("qk_output must be 0, 1 or 2, got ") << qkOutput;
+  if (qkOutput == 0 && !getOutputQk().use_empty())
+    return emitOpError("output_qk is used but qk_output is 0");
+
+  Type elementType = getElementTypeOf(getQuery());
+  if (!elementType.isF32() && !elementType.isF16() && !elementType.isBF16())
+    return emitOpError("query must be float, float16 or bfloat16, got ")
+           << getQuery().getType();
+  if (failed(verifyRank(*this, getQuery(), 3, "query")) ||
+      failed(
+          verifyBothOrNeither(*this, getKey(), getValue(), "key", "value")) ||
+      failed(verifyBothOrNeither(*this, getPastKey(), getPastValue(),
+                                 "past_key", "past_value")) ||
+      failed(verifyBothOrNeither(*this, getCosCache(), getSinCache(),
+                                 "cos_cache", "sin_cache")))
+    return failure();
+  auto query = dyn_cast<RankedTensorType>(getQuery().getType());
+  int64_t heads = isPackedQKV() ? numHeads + 2 * kvNumHeads : numHeads;
+  if (query && !query.isDynamicDim(2) && query.getDimSize(2) % heads != 0)
+    return emitOpError("query's last dim (")
+           << query.getDimSize(2) << ") must be a multiple of "
+           << (isPackedQKV() ? "num_heads + 2 * kv_num_heads (packed QKV)"
+                             : "num_heads")
+           << " (" << heads << ")";
+  int64_t headSize = getHeadSize();
+  int64_t batch = query ? query.getDimSize(0) : ShapedType::kDynamic;
+  int64_t sequence = query ? query.getDimSize(1) : ShapedType::kDynamic;
+  int64_t kvHidden = ShapedType::isDynamic(headSize) ? ShapedType::kDynamic
+                                                     : kvNumHeads * headSize;
+  for (auto [value, name] :
+       {std::pair{getKey(), "key"}, {getValue(), "value"}}) {
+    if (isNoValue(value))
+      continue;
+    if (getElementTypeOf(value) != elementType)
+      return emitOpError() << name << " must have query's element type "
+                           << elementType << ", got " << value.getType();
+    if (failed(verifyRank(*this, value, 3, name)) ||
+        failed(verifyDimSize(*this, value, 0, batch, name)) ||
+        failed(verifyDimSize(*this, value, 1, sequence, name)) ||
+        failed(verifyDimSize(*this, value, 2, kvHidden, name)))
+      return failure();
+  }
+  for (auto [value, name] :
+       {std::pair{getPastKey(), "past_key"}, {getPastValue(), "past_value"}}) {
+    if (isNoValue(value))
+      continue;
+    Type cacheType = getElementTypeOf(value);
+    // ONNX Runtime also keeps quantized caches (8-bit integers, float8).
+    if (cacheType != elementType && !cacheType.isInteger(8) &&
+        !isa<Float8E4M3FNType>(cacheType))
+      return emitOpError() << name << " must have query's element type "
+                           << elementType << " or a quantized cache type, got "
+                           << value.getType();
+    if (failed(verifyRank(*this, value, 4, name)) ||
+        failed(verifyDimSize(*this, value, 0, batch, name)) ||
+        failed(verifyDimSize(*this, value, 1, kvNumHeads, name)) ||
+        failed(verifyDimSize(*this, value, 3, headSize, name)))
+      return failure();
+  }
+  if (!getElementTypeOf(getSeqlensK()).isSignlessInteger(32) ||
+      !getElementTypeOf(getTotalSequenceLength()).isSignlessInteger(32))
+    return emitOpError("seqlens_k and total_sequence_length must be int32, "
+                       "got ")
+           << getSeqlensK().getType() << " and "
+           << getTotalSequenceLength().getType();
+  if (failed(verifyRank(*this, getSeqlensK(), 1, "seqlens_k")) ||
+      failed(verifyDimSize(*this, getSeqlensK(), 0, batch, "seqlens_k")))
+    return failure();
+  if (auto total =
+          dyn_cast<RankedTensorType>(getTotalSequenceLength().getType());
+      total && total.hasStaticShape() && total.getNumElements() != 1)
+    return emitOpError("total_sequence_length must be a scalar, got ") << total;
+  if (!isNoValue(getCosCache())) {
+    if (failed(verifyRank(*this, getCosCache(), 2, "cos_cache")) ||
+        failed(verifyRank(*this, getSinCache(), 2, "sin_cache")))
+      return failure();
+    auto cos = dyn_cast<RankedTensorType>(getCosCache().getType());
+    auto sin = dyn_cast<RankedTensorType>(getSinCache().getType());
+    if (cos && sin && failed(verifyCompatibleShape(cos, sin)))
+      return emitOpError("cos_cache and sin_cache shapes differ: ")
+             << cos << " vs " << sin;
+    if (cos && !cos.isDynamicDim(1) && !ShapedType::isDynamic(headSize) &&
+        2 * cos.getDimSize(1) > headSize)
+      return emitOpError("cos_cache's width (")
+             << cos.getDimSize(1) << ") must be at most head_size / 2 ("
+             << headSize / 2 << ")";
+  } else if (getDoRotary() != 0) {
+    return emitOpError("do_rotary needs cos_cache and sin_cache");
+  }
+  if (!isNoValue(getAttentionBias()) &&
+      failed(verifyRank(*this, getAttentionBias(), 4, "attention_bias")))
+    return failure();
+  if (!isNoValue(getHeadSink()) &&
+      (failed(verifyRank(*this, getHeadSink(), 1, "head_sink")) ||
+       failed(verifyDimSize(*this, getHeadSink(), 0, numHeads, "head_sink"))))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Quantization
 //===----------------------------------------------------------------------===//
 

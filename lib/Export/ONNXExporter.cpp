@@ -55,14 +55,15 @@ int64_t getRequiredIrVersion(int64_t opset) {
   return 13;
 }
 
-/// Outputs past the first of the normalisation ops and of
-/// SoftmaxCrossEntropyLoss are optional: left unnamed when unused so the
-/// runtime need not compute them.
+/// Outputs past the first of the normalisation ops, of
+/// SoftmaxCrossEntropyLoss and of GroupQueryAttention are optional: left
+/// unnamed when unused so the runtime need not compute them
+/// (GroupQueryAttention's output_qk must even be absent without qk_output).
 bool isOptionalResult(Operation *op, unsigned index) {
   return index > 0 &&
          isa<ox::LayerNormalizationOp, ox::SimplifiedLayerNormalizationOp,
              ox::SkipSimplifiedLayerNormalizationOp,
-             ox::SoftmaxCrossEntropyLossOp>(op);
+             ox::SoftmaxCrossEntropyLossOp, ox::GroupQueryAttentionOp>(op);
 }
 
 class Exporter {

@@ -883,9 +883,20 @@ static LogicalResult verifyOdsConstraints(Operation *op) {
       >(op);
 }
 
+/// Whether `name` has trait N<count>, for some count in [first, last].
+template <template <unsigned> class N, unsigned first, unsigned last>
+static std::optional<unsigned> findCountTrait(RegisteredOperationName name) {
+  if (name.hasTrait<N<first>::template Impl>())
+    return first;
+  if constexpr (first < last)
+    return findCountTrait<N, first + 1, last>(name);
+  return std::nullopt;
+}
+
 /// The fixed number of operands or results an op declares, read from the
 /// traits ODS gives it (ZeroOperands, OneOperand, NOperands<N>, and the same
-/// for results); nullopt when variadic. The dialect's ops have at most 6.
+/// for results); nullopt when variadic. The dialect's ops have at most 16
+/// (GroupQueryAttention's inputs).
 template <template <typename> class Zero, template <typename> class One,
           template <unsigned> class N>
 static std::optional<unsigned> getDeclaredCount(RegisteredOperationName name) {
@@ -893,17 +904,7 @@ static std::optional<unsigned> getDeclaredCount(RegisteredOperationName name) {
     return 0;
   if (name.hasTrait<One>())
     return 1;
-  if (name.hasTrait<N<2>::template Impl>())
-    return 2;
-  if (name.hasTrait<N<3>::template Impl>())
-    return 3;
-  if (name.hasTrait<N<4>::template Impl>())
-    return 4;
-  if (name.hasTrait<N<5>::template Impl>())
-    return 5;
-  if (name.hasTrait<N<6>::template Impl>())
-    return 6;
-  return std::nullopt;
+  return findCountTrait<N, 2, 16>(name);
 }
 
 static std::optional<unsigned>

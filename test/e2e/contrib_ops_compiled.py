@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """ONNX Runtime contrib ops through the whole qaf path, against ONNX Runtime.
 
-Each case is a one-node model built with onnx.helper: MatMulNBits and
-RotaryEmbedding and SkipSimplifiedLayerNormalization (domain com.microsoft)
+Each case is a one-node model built with onnx.helper: MatMulNBits,
+RotaryEmbedding, GroupQueryAttention and SkipSimplifiedLayerNormalization
+(domain com.microsoft)
 and SimplifiedLayerNormalization (the default domain, where ONNX Runtime
 registers it), several shapes and attributes each. Every model goes
 ONNX -> `qaf-compile` -> `qaf-run`, and each output must match ONNX
@@ -140,6 +141,49 @@ def rotary_case(shape, heads, interleaved, rotary_dim=0, offset_ids=False):
                 ["output"], inits)
 
 
+# ---------------------------------------------------- GroupQueryAttention
+
+def group_query_attention_case(batch, sequence, past, seqlens, packed=False,
+                               **attributes):
+    """A prefill (past None) or a step with a past buffer, as ORT GenAI's
+    models run it: num_heads 4, kv_num_heads 2, head size 16, rotary."""
+    heads, kv_heads, head = 4, 2, 16
+    total = max(seqlens) + 1
+    name = (f"gqa_b{batch}_s{sequence}_past{past}"
+            f"{'_packed' if packed else ''}"
+            + "".join(f"_{k}{v}" for k, v in sorted(attributes.items())))
+    rng = rng_for(name)
+    f = lambda *shape: rng.standard_normal(shape).astype(np.float32)
+    freqs = np.outer(np.arange(32), 1.0 / 10000 ** (np.arange(0, head, 2) / head))
+    inits = [("cos_cache", np.cos(freqs).astype(np.float32)),
+             ("sin_cache", np.sin(freqs).astype(np.float32))]
+    inputs = {}
+    if packed:
+        inputs["query"] = f(batch, sequence, (heads + 2 * kv_heads) * head)
+        names = ["query", "", ""]
+    else:
+        inputs["query"] = f(batch, sequence, heads * head)
+        inputs["key"] = f(batch, sequence, kv_heads * head)
+        inputs["value"] = f(batch, sequence, kv_heads * head)
+        names = ["query", "key", "value"]
+    if past is None:
+        names += ["", ""]
+    else:
+        inputs["past_key"] = f(batch, kv_heads, past, head)
+        inputs["past_value"] = f(batch, kv_heads, past, head)
+        names += ["past_key", "past_value"]
+    inputs["seqlens_k"] = np.array(seqlens, np.int32)
+    inputs["total_sequence_length"] = np.array(total, np.int32)
+    node = helper.make_node(
+        "GroupQueryAttention",
+        names + ["seqlens_k", "total_sequence_length", "cos_cache",
+                 "sin_cache"],
+        ["output", "present_key", "present_value"], domain=MS,
+        num_heads=heads, kv_num_heads=kv_heads, do_rotary=1, **attributes)
+    return Case(name, node, inputs,
+                ["output", "present_key", "present_value"], inits)
+
+
 # ------------------------------------------------------------- RMS norms
 
 def simplified_layernorm_case(shape, axis, epsilon):
@@ -186,6 +230,10 @@ def cases():
     yield rotary_case((1, 3, 4, 8), heads=3, interleaved=1)
     yield rotary_case((2, 6, 24), heads=3, interleaved=0, offset_ids=True)
     yield rotary_case((1, 4, 32), heads=2, interleaved=0, rotary_dim=8)
+    yield group_query_attention_case(1, 6, None, [5], local_window_size=3)
+    yield group_query_attention_case(1, 5, None, [4], packed=True,
+                                     rotary_interleaved=1, softcap=20.0)
+    yield group_query_attention_case(2, 1, 9, [9, 4], local_window_size=4)
     yield simplified_layernorm_case((2, 3, 8), -1, 1e-5)
     yield simplified_layernorm_case((2, 3, 8), 1, 1e-5)
     yield simplified_layernorm_case((1, 7, 64), 2, 1e-6)

@@ -144,6 +144,22 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
   let dependentDialects = ["::qaf::QAFDialect"];
 }
 
+def RaiseMatMulNBitsPass : Pass<"qaf-raise-matmulnbits", "mlir::ModuleOp"> {
+  let summary = "Raise com.microsoft.MatMulNBits layers to qaf.qlinear";
+  let description = [{
+    The inverse of qaf-lower-qlinear-to-onnx, for models whose weights are
+    already quantized (ONNX Runtime GenAI's int4 exports): each MatMulNBits
+    with constant B, float32 scales, and uint8 packed, float32 or no zero
+    points becomes `qaf.qlinear` (asym) with the same code bytes (reshaped
+    to [N, K * bits / 8]), the same scales ([N, K / block_size]) and the
+    same zero-point values as f32 (absent: 2^(bits - 1)); nothing is
+    dequantized. Layers with g_idx, a bias, a K that is not a multiple of
+    block_size, another input type or non-constant weights stay
+    MatMulNBits (they still lower), with a remark saying why.
+  }];
+  let dependentDialects = ["::qaf::QAFDialect"];
+}
+
 def LowerQLinearToONNXPass : Pass<"qaf-lower-qlinear-to-onnx", "mlir::ModuleOp"> {
   let summary = "Express qaf.qlinear with ONNX operators, for export";
   let description = [{

@@ -691,7 +691,6 @@ struct RotaryEmbeddingLowering
       headSize = hidden / numHeads;
     }
     int64_t rotaryDim = rotaryAttr > 0 ? rotaryAttr : headSize;
-    int64_t half = rotaryDim / 2;
     if (rank == 3 && ShapedType::isDynamic(hidden))
       return reportUnsupported(rw, op,
                                "a 3-D input needs a static hidden "
@@ -751,57 +750,14 @@ struct RotaryEmbeddingLowering
                 tensor::ExtractOp::create(
                     b, l, positions, ValueRange{coords[0], coords[seqDim]}));
           }
-          Value cacheIndex, partner, lowerHalf;
-          if (interleaved) {
-            Value zero = index(0), one = index(1), two = index(2);
-            cacheIndex = arith::DivUIOp::create(b, l, i, two);
-            lowerHalf = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::eq,
-                arith::RemUIOp::create(b, l, i, two), zero);
-            partner = arith::SelectOp::create(
-                b, l, lowerHalf, arith::AddIOp::create(b, l, i, one),
-                arith::SubIOp::create(b, l, i, one));
-          } else {
-            Value halfIndex = index(half);
-            lowerHalf = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
-                                              i, halfIndex);
-            Value upperOffset = arith::SubIOp::create(b, l, i, halfIndex);
-            cacheIndex =
-                arith::SelectOp::create(b, l, lowerHalf, i, upperOffset);
-            partner = arith::SelectOp::create(
-                b, l, lowerHalf, arith::AddIOp::create(b, l, i, halfIndex),
-                upperOffset);
-          }
-          // Elements past rotary_dim pass through; their (unused) cache and
-          // partner reads are clamped into range.
-          bool partial = rotaryDim < headSize;
-          if (partial) {
-            cacheIndex =
-                arith::MinUIOp::create(b, l, cacheIndex, index(half - 1));
-            partner =
-                arith::MinUIOp::create(b, l, partner, index(headSize - 1));
-          }
-          SmallVector<Value> partnerCoords(coords);
-          partnerCoords.back() = arith::AddIOp::create(
-              b, l, arith::SubIOp::create(b, l, last, i), partner);
-          Value x = args[0];
-          Value y = tensor::ExtractOp::create(b, l, input, partnerCoords);
-          Value c = tensor::ExtractOp::create(b, l, cosCache,
-                                              ValueRange{position, cacheIndex});
-          Value s = tensor::ExtractOp::create(b, l, sinCache,
-                                              ValueRange{position, cacheIndex});
-          // x * cos -/+ partner * sin: minus for the first of each pair.
-          Value xc = arith::MulFOp::create(b, l, x, c);
-          Value ys = arith::MulFOp::create(b, l, y, s);
-          Value result = arith::SelectOp::create(
-              b, l, lowerHalf, arith::SubFOp::create(b, l, xc, ys),
-              arith::AddFOp::create(b, l, xc, ys));
-          if (partial)
-            result = arith::SelectOp::create(
-                b, l,
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, i,
-                                      index(rotaryDim)),
-                result, x);
+          Value result = buildRotaryElement(
+              b, l, args[0], i, position, cosCache, sinCache, headSize,
+              rotaryDim, interleaved, [&](Value partner) -> Value {
+                SmallVector<Value> partnerCoords(coords);
+                partnerCoords.back() = arith::AddIOp::create(
+                    b, l, arith::SubIOp::create(b, l, last, i), partner);
+                return tensor::ExtractOp::create(b, l, input, partnerCoords);
+              });
           linalg::YieldOp::create(b, l, result);
         });
     return LoweredValues{generic.getResult(0)};

@@ -405,4 +405,59 @@ Value buildQuantizedMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
       });
 }
 
+Value buildRotaryElement(OpBuilder &b, Location loc, Value x, Value i,
+                         Value position, Value cosCache, Value sinCache,
+                         int64_t headSize, int64_t rotaryDim, bool interleaved,
+                         function_ref<Value(Value)> readPartner) {
+  auto index = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+  int64_t half = rotaryDim / 2;
+  Value cacheIndex, partner, lowerHalf;
+  if (interleaved) {
+    Value zero = index(0), one = index(1), two = index(2);
+    cacheIndex = arith::DivUIOp::create(b, loc, i, two);
+    lowerHalf =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                              arith::RemUIOp::create(b, loc, i, two), zero);
+    partner = arith::SelectOp::create(b, loc, lowerHalf,
+                                      arith::AddIOp::create(b, loc, i, one),
+                                      arith::SubIOp::create(b, loc, i, one));
+  } else {
+    Value halfIndex = index(half);
+    lowerHalf =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, halfIndex);
+    Value upperOffset = arith::SubIOp::create(b, loc, i, halfIndex);
+    cacheIndex = arith::SelectOp::create(b, loc, lowerHalf, i, upperOffset);
+    partner = arith::SelectOp::create(
+        b, loc, lowerHalf, arith::AddIOp::create(b, loc, i, halfIndex),
+        upperOffset);
+  }
+  // Elements past rotary_dim pass through; their (unused) cache and partner
+  // reads are clamped into range.
+  bool partial = rotaryDim < headSize;
+  if (partial) {
+    cacheIndex = arith::MinUIOp::create(b, loc, cacheIndex, index(half - 1));
+    partner = arith::MinUIOp::create(b, loc, partner, index(headSize - 1));
+  }
+  Value y = readPartner(partner);
+  Value c = tensor::ExtractOp::create(b, loc, cosCache,
+                                      ValueRange{position, cacheIndex});
+  Value s = tensor::ExtractOp::create(b, loc, sinCache,
+                                      ValueRange{position, cacheIndex});
+  // x * cos -/+ partner * sin: minus for the first of each pair.
+  Value xc = arith::MulFOp::create(b, loc, x, c);
+  Value ys = arith::MulFOp::create(b, loc, y, s);
+  Value result = arith::SelectOp::create(b, loc, lowerHalf,
+                                         arith::SubFOp::create(b, loc, xc, ys),
+                                         arith::AddFOp::create(b, loc, xc, ys));
+  if (partial)
+    result = arith::SelectOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i,
+                              index(rotaryDim)),
+        result, x);
+  return result;
+}
+
 } // namespace qaf

@@ -128,6 +128,21 @@ mlir::Value buildQuantizedContraction(mlir::OpBuilder &b, mlir::Location loc,
                                       mlir::Value init,
                                       bool transposed = false);
 
+/// Rotary position embedding of one element, inside a linalg body: `x`, at
+/// index `i` within its head, rotated by the angle of row `position` of the
+/// cos/sin caches ([positions, rotaryDim / 2]). Pairs are (2j, 2j + 1) when
+/// `interleaved`, else (j, j + rotaryDim / 2); the first of a pair becomes
+/// x * cos - partner * sin, the second x * cos + partner * sin, and
+/// elements from rotaryDim on pass through. `readPartner(index)` returns the
+/// element of the same head at `index` (always within the head). The
+/// RotaryEmbedding and GroupQueryAttention lowerings share it.
+mlir::Value
+buildRotaryElement(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                   mlir::Value i, mlir::Value position, mlir::Value cosCache,
+                   mlir::Value sinCache, int64_t headSize, int64_t rotaryDim,
+                   bool interleaved,
+                   llvm::function_ref<mlir::Value(mlir::Value)> readPartner);
+
 } // namespace qaf
 
 #endif // QAF_LIB_CONVERSION_ONNXTOLINALG_LINEARALGEBRAUTILS_H

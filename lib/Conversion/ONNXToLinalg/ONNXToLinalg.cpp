@@ -57,6 +57,7 @@ struct ConvertONNXToLinalgPass
     populateLossPatterns(converter, patterns);
     populateDataMovementPatterns(converter, patterns);
     populateLinearAlgebraPatterns(converter, patterns);
+    populateAttentionPatterns(converter, patterns);
     populateQuantizationPatterns(converter, patterns);
     populateQAFToLinalgPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,

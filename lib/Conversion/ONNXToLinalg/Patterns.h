@@ -61,6 +61,10 @@ void populateDataMovementPatterns(const mlir::TypeConverter &converter,
 void populateLinearAlgebraPatterns(const mlir::TypeConverter &converter,
                                    mlir::RewritePatternSet &patterns);
 
+/// com.microsoft GroupQueryAttention.
+void populateAttentionPatterns(const mlir::TypeConverter &converter,
+                               mlir::RewritePatternSet &patterns);
+
 /// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear.
 void populateQuantizationPatterns(const mlir::TypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);

@@ -1073,6 +1073,101 @@ def ort_suite(runner, workdir):
     cases.append(gather_block_quantized_case(
         "gbq_int8_default_zero", 3, 32, 8, 16, False, np.float32,
         np.array([2, 2, 0], np.int64)))
+    # com.microsoft GroupQueryAttention as ORT GenAI's builder writes it:
+    # prefill without past and with an empty past, decode (one token) with
+    # a past buffer longer than the rows' lengths (batch 2, different
+    # seqlens_k), a subsequent prompt, packed QKV, kv_num_heads < num_heads,
+    # rotary (half-split, interleaved, partial), softcap, local window,
+    # scale, head sink, smooth softmax, attention bias, float16. ONNX
+    # Runtime is the oracle, present_key/present_value included.
+    def gqa_case(name, batch, sequence, past, total, seqlens, heads=4,
+                 kv_heads=2, head_size=16, packed=False, rotary_width=0,
+                 dtype=np.float32, bias=None, sink=False, dynamic=False,
+                 **attributes):
+        t = T.FLOAT if dtype == np.float32 else T.FLOAT16
+        hidden = (heads + 2 * kv_heads) * head_size if packed \
+            else heads * head_size
+        names = ["query", "", "", "", "", "seqlens_k", "total"]
+        values_batch, values_sequence, values_past = batch, sequence, past
+        if dynamic:  # the symbolic dims of ORT GenAI's models
+            batch, sequence = "batch", "sequence"
+            past = None if past is None else "past_sequence"
+        inputs = [("query", t, [batch, sequence, hidden])]
+        values = [f32(values_batch, values_sequence, hidden).astype(dtype)]
+        if not packed:
+            names[1:3] = ["key", "value"]
+            for n in ("key", "value"):
+                inputs.append((n, t, [batch, sequence, kv_heads * head_size]))
+                values.append(f32(values_batch, values_sequence,
+                                  kv_heads * head_size).astype(dtype))
+        if past is not None:
+            names[3:5] = ["past_key", "past_value"]
+            for n in ("past_key", "past_value"):
+                inputs.append((n, t, [batch, kv_heads, past, head_size]))
+                values.append(f32(values_batch, kv_heads, values_past,
+                                  head_size).astype(dtype))
+        inputs += [("seqlens_k", T.INT32, [batch]), ("total", T.INT32, [])]
+        values += [np.array(seqlens, np.int32), np.array(total, np.int32)]
+        if rotary_width:
+            names += ["cos_cache", "sin_cache"]
+            angles = rng.uniform(0, 6, (32, rotary_width))
+            for n, f in (("cos_cache", np.cos), ("sin_cache", np.sin)):
+                inputs.append((n, t, [32, rotary_width]))
+                values.append(f(angles).astype(dtype))
+            attributes["do_rotary"] = 1
+        if bias is not None or sink:
+            names += [""] * (9 - len(names)) + ["", "", ""]
+        if bias is not None:
+            names[10] = "attention_bias"
+            inputs.append(("attention_bias", t, list(bias)))
+            values.append(f32(*bias).astype(dtype))
+        if sink:
+            names[11] = "head_sink"
+            inputs.append(("head_sink", t, [heads]))
+            values.append(f32(heads).astype(dtype))
+        return case(name,
+                    [node("GroupQueryAttention", names,
+                          ["output", "present_key", "present_value"],
+                          domain="com.microsoft", num_heads=heads,
+                          kv_num_heads=kv_heads, **attributes)],
+                    inputs, [(n, t) for n in ("output", "present_key",
+                                              "present_value")], values)
+    cases += [
+        gqa_case("gqa_prefill", 1, 5, None, 5, [4]),
+        gqa_case("gqa_prefill_empty_past", 2, 4, 0, 4, [3, 3]),
+        gqa_case("gqa_decode", 1, 1, 4, 5, [4]),
+        gqa_case("gqa_decode_batch2_seqlens", 2, 1, 8, 6, [5, 2],
+                 kv_heads=1),
+        gqa_case("gqa_subsequent_prompt", 1, 3, 4, 7, [6]),
+        gqa_case("gqa_packed_prefill", 1, 3, None, 3, [2], packed=True),
+        gqa_case("gqa_packed_decode", 2, 1, 6, 7, [6, 3], packed=True),
+        gqa_case("gqa_mha", 1, 3, 2, 5, [4], kv_heads=4),
+        gqa_case("gqa_rotary", 1, 3, None, 3, [2], rotary_width=8),
+        gqa_case("gqa_rotary_interleaved", 1, 3, None, 3, [2],
+                 rotary_width=8, rotary_interleaved=1),
+        gqa_case("gqa_rotary_decode", 2, 1, 6, 6, [5, 3], rotary_width=8),
+        gqa_case("gqa_rotary_partial_packed", 1, 1, 4, 5, [4],
+                 head_size=32, rotary_width=8, packed=True,
+                 rotary_interleaved=1),
+        gqa_case("gqa_softcap", 1, 5, None, 5, [4], softcap=0.5),
+        gqa_case("gqa_local_window", 1, 6, None, 6, [5],
+                 local_window_size=2),
+        gqa_case("gqa_local_window_decode", 1, 1, 7, 8, [7],
+                 local_window_size=3),
+        gqa_case("gqa_scale", 1, 5, None, 5, [4], scale=0.3),
+        gqa_case("gqa_smooth_softmax", 1, 5, None, 5, [4], smooth_softmax=1),
+        gqa_case("gqa_head_sink", 1, 5, None, 5, [4], sink=True),
+        gqa_case("gqa_bias_softcap", 1, 5, None, 5, [4], bias=[1, 4, 5, 5],
+                 softcap=0.5),
+        gqa_case("gqa_bias_broadcast_decode", 2, 1, 8, 8, [7, 4],
+                 bias=[2, 1, 1, 8]),
+        gqa_case("gqa_f16_rotary_decode", 1, 1, 4, 5, [4], rotary_width=8,
+                 dtype=np.float16),
+        gqa_case("gqa_dynamic_decode", 2, 1, 5, 6, [5, 3], rotary_width=8,
+                 dynamic=True),
+        gqa_case("gqa_dynamic_prefill", 1, 4, 0, 4, [3], packed=True,
+                 dynamic=True),
+    ]
     # Dynamic broadcasting: a run-time size against a static one and
     # against another run-time size.
     cases.append(case("add_dynamic_bcast",

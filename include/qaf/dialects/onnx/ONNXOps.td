@@ -635,6 +635,73 @@ def ONNX_RotaryEmbeddingOp : ONNX_Op<"com.microsoft.RotaryEmbedding"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def ONNX_GroupQueryAttentionOp
+    : ONNX_Op<"com.microsoft.GroupQueryAttention"> {
+  let summary = "causal grouped-query attention with a KV cache (ONNX Runtime contrib op)";
+  let description = [{
+    ONNX Runtime GenAI's attention. query (B, S, num_heads * H), key and
+    value (B, S, kv_num_heads * H); or, with key and value omitted, packed
+    QKV (B, S, (num_heads + 2 * kv_num_heads) * H). past_key/past_value
+    (B, kv_num_heads, P, H) (BNSH, P a buffer length), seqlens_k (B) int32
+    holds each row's total length - 1, total_sequence_length an int32
+    scalar, the longest. Query head n reads kv head n / (num_heads /
+    kv_num_heads). A row's past length is 0 when S equals
+    total_sequence_length (the first prompt), else seqlens_k[b] + 1 - S;
+    present (B, kv_num_heads, max(P, total_sequence_length), H) holds that
+    many past positions, then the S new ones, then zeros. Query s sees the
+    keys up to its own position past + s (and, with local_window_size W > 0,
+    only the last W of them). Scores are q.k * scale (default 1 /
+    sqrt(H)), then softcap * tanh(score / softcap) when softcap > 0, plus
+    attention_bias. With do_rotary, the new query and key are rotated at
+    their positions by cos_cache/sin_cache ((max_seq, rotary_dim / 2)).
+    head_sink (num_heads), or smooth_softmax = 1 (a sink of 0), adds
+    exp(sink) to each softmax denominator. output_qk is the fourth result,
+    unused unless qk_output is set. The quantized-cache, QK-norm, position
+    and window-cache inputs and attributes are declared so that a model
+    using them imports; the lowering rejects them by name.
+  }];
+  let arguments = (ins AnyTensor:$query, ONNX_TensorOrNone:$key,
+                   ONNX_TensorOrNone:$value, ONNX_TensorOrNone:$past_key,
+                   ONNX_TensorOrNone:$past_value, AnyTensor:$seqlens_k,
+                   AnyTensor:$total_sequence_length,
+                   ONNX_TensorOrNone:$cos_cache, ONNX_TensorOrNone:$sin_cache,
+                   ONNX_TensorOrNone:$position_ids,
+                   ONNX_TensorOrNone:$attention_bias,
+                   ONNX_TensorOrNone:$head_sink, ONNX_TensorOrNone:$k_scale,
+                   ONNX_TensorOrNone:$v_scale,
+                   ONNX_TensorOrNone:$q_norm_weight,
+                   ONNX_TensorOrNone:$k_norm_weight,
+                   I64Attr:$num_heads, I64Attr:$kv_num_heads,
+                   DefaultValuedOptionalAttr<F32Attr, "0.0">:$scale,
+                   DefaultValuedOptionalAttr<F32Attr, "0.0">:$softcap,
+                   DefaultValuedOptionalAttr<I64Attr, "-1">:$local_window_size,
+                   DefaultValuedOptionalAttr<I64Attr, "0">:$do_rotary,
+                   DefaultValuedOptionalAttr<I64Attr, "0">:$rotary_interleaved,
+                   DefaultValuedOptionalAttr<I64Attr, "-1">:$smooth_softmax,
+                   DefaultValuedOptionalAttr<I64Attr, "1">:$causal,
+                   DefaultValuedOptionalAttr<I64Attr, "0">:$qk_output,
+                   DefaultValuedOptionalAttr<I64Attr, "0">:$sliding_window_cache,
+                   DefaultValuedOptionalAttr<I64Attr, "0">:$kv_cache_bit_width,
+                   DefaultValuedOptionalAttr<StrAttr, "\"NONE\"">:$k_quant_type,
+                   DefaultValuedOptionalAttr<StrAttr, "\"NONE\"">:$v_quant_type,
+                   DefaultValuedOptionalAttr<F32Attr, "1e-06">:$qk_norm_epsilon);
+  let results = (outs AnyTensor:$output, AnyTensor:$present_key,
+                      AnyTensor:$present_value, AnyTensor:$output_qk);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Key and value are packed into query (both omitted).
+    bool isPackedQKV();
+    /// H, from query's last dim and the head counts; ShapedType::kDynamic
+    /// when that dim is dynamic or query is unranked.
+    int64_t getHeadSize();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Losses
 //===----------------------------------------------------------------------===//
 
