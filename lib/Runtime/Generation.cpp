@@ -103,10 +103,12 @@ Expected<DecoderSignature> findDecoderSignature(const EntryPoint &entry) {
   signature.logits = *logits;
   signature.vocabularySize = logitsSpec.shape[2].size;
 
+  signature.cacheInPlace = entry.hasOutputsWrittenIntoInputs();
   for (auto [i, spec] : enumerate(entry.inputs)) {
     StringRef name = spec.name;
     if (i == *inputIds || i == signature.attentionMask ||
-        i == signature.positionIds)
+        i == signature.positionIds ||
+        (signature.cacheInPlace && name == kCacheLengthInput))
       continue;
     if (!name.starts_with(kPastPrefix))
       return makeError("input '" + name +
@@ -126,12 +128,15 @@ Expected<DecoderSignature> findDecoderSignature(const EntryPoint &entry) {
     if (!hasHeadsAndSize(spec) || !hasHeadsAndSize(presentSpec) ||
         presentSpec.dtype != spec.dtype ||
         !(presentSpec.shape[1] == spec.shape[1]) ||
-        !(presentSpec.shape[3] == spec.shape[3]))
-      return makeError("cache input '" + name + "' (" + spec.describe() +
-                       ") and output '" + presentName + "' (" +
-                       presentSpec.describe() +
-                       ") are not [batch, heads, length, head size] of one "
-                       "dtype with the same static heads and head size");
+        !(presentSpec.shape[3] == spec.shape[3]) ||
+        (signature.cacheInPlace && presentSpec.writtenInto != name))
+      return makeError(
+          "cache input '" + name + "' (" + spec.describe() + ") and output '" +
+          presentName + "' (" + presentSpec.describe() +
+          ") are not [batch, heads, length, head size] of one "
+          "dtype with the same static heads and head size" +
+          (signature.cacheInPlace ? ", the output written into the input"
+                                  : ""));
     signature.cache.push_back({i, *present});
   }
   return signature;
@@ -192,10 +197,24 @@ namespace {
 /// The state of one generation: the tokens so far and the cache.
 class GenerationLoop {
 public:
+  /// A cache written in place gets its buffers of `maxLength` positions
+  /// here, once.
   GenerationLoop(Artifact &artifact, const DecoderSignature &signature,
-                 std::vector<std::vector<int64_t>> rows)
+                 std::vector<std::vector<int64_t>> rows, int64_t maxLength)
       : artifact(artifact), signature(signature), entry(*signature.entry),
-        rows(std::move(rows)) {}
+        rows(std::move(rows)) {
+    for (const CacheSlot &slot : signature.cache) {
+      const TensorSpec &past = entry.inputs[slot.input];
+      int64_t length = signature.cacheInPlace ? maxLength : 0;
+      HostTensor buffer =
+          HostTensor::allocate(past.dtype, {getBatch(), past.shape[1].size,
+                                            length, past.shape[3].size});
+      if (signature.cacheInPlace)
+        buffers.buffers[past.name] = buffer;
+      else
+        cache.push_back(buffer);
+    }
+  }
 
   /// Runs the entry point on the tokens not seen yet (with the cache), or
   /// on all tokens (without one), and returns per row the logits of the
@@ -213,8 +232,10 @@ private:
   const DecoderSignature &signature;
   const EntryPoint &entry;
   std::vector<std::vector<int64_t>> rows;
-  /// Per cache slot its value after the last call (empty before the
-  /// first).
+  /// A cache written in place: the buffers, and the positions they hold.
+  CacheBuffers buffers;
+  /// Otherwise, per cache slot its value after the last call (of length 0
+  /// before the first).
   std::vector<HostTensor> cache;
   /// Tokens the cache covers.
   int64_t cached = 0;
@@ -243,38 +264,43 @@ std::vector<NamedTensor> GenerationLoop::makeInputs(int64_t first) const {
          makeIndexTensor(positions.dtype, batch, fed,
                          [&](int64_t, int64_t c) { return first + c; })});
   }
-  for (auto [slot, value] : zip_equal(signature.cache, cache))
-    inputs.push_back({entry.inputs[slot.input].name, value});
+  // runWithCache passes the buffers of a cache written in place.
+  if (!signature.cacheInPlace)
+    for (auto [slot, value] : zip_equal(signature.cache, cache))
+      inputs.push_back({entry.inputs[slot.input].name, value});
   return inputs;
 }
 
 Expected<std::vector<std::vector<float>>> GenerationLoop::step() {
-  if (signature.hasCache() && cache.empty())
-    for (const CacheSlot &slot : signature.cache) {
-      // An empty past: [batch, heads, 0, head size].
-      const TensorSpec &past = entry.inputs[slot.input];
-      cache.push_back(HostTensor::allocate(
-          past.dtype, {getBatch(), past.shape[1].size, 0, past.shape[3].size}));
-    }
   int64_t first = signature.hasCache() ? cached : 0;
   Expected<std::vector<NamedTensor>> outputs =
-      artifact.run(entry.name, makeInputs(first));
+      signature.cacheInPlace
+          ? artifact.runWithCache(entry.name, makeInputs(first), buffers)
+          : artifact.run(entry.name, makeInputs(first));
   if (!outputs)
     return outputs.takeError();
+  // Outputs written in place are not returned: the others keep their order.
+  auto findOutput = [&](size_t index) -> const HostTensor & {
+    size_t returned = 0;
+    for (size_t i = 0; i < index; ++i)
+      returned += entry.outputs[i].writtenInto.empty();
+    return (*outputs)[returned].tensor;
+  };
   // The present outputs are the next call's past as they are: buffers the
   // entry point allocated, handed on without a copy.
-  for (auto [slot, value] : zip_equal(signature.cache, cache)) {
-    value = (*outputs)[slot.output].tensor;
-    if (value.getShape()[2] != getLength())
-      return makeError("output '" + entry.outputs[slot.output].name +
-                       "' holds " + Twine(value.getShape()[2]) +
-                       " positions after a call on " + Twine(getLength()) +
-                       " tokens: the model's cache does not grow by the "
-                       "tokens it is given");
-  }
+  if (!signature.cacheInPlace)
+    for (auto [slot, value] : zip_equal(signature.cache, cache))
+      value = findOutput(slot.output);
+  int64_t held = signature.cacheInPlace
+                     ? buffers.length
+                     : (cache.empty() ? getLength() : cache[0].getShape()[2]);
+  if (held != getLength())
+    return makeError("the model's cache holds " + Twine(held) +
+                     " positions after a call on " + Twine(getLength()) +
+                     " tokens: it does not grow by the tokens it is given");
   cached = getLength();
 
-  const HostTensor &logits = (*outputs)[signature.logits].tensor;
+  const HostTensor &logits = findOutput(signature.logits);
   int64_t positions = logits.getShape()[1], vocabulary = logits.getShape()[2];
   const float *values = reinterpret_cast<const float *>(logits.getData());
   std::vector<std::vector<float>> last;
@@ -348,7 +374,7 @@ Expected<GenerationResult> generate(Artifact &artifact,
                      " positions, more than the " + Twine(options.maxLength) +
                      " of the cache (--max-length)");
 
-  GenerationLoop loop(artifact, signature, std::move(*rows));
+  GenerationLoop loop(artifact, signature, std::move(*rows), options.maxLength);
   TokenSampler sampler(options.sampling);
   GenerationResult result;
   result.tokens.resize(loop.getBatch());

@@ -10,9 +10,14 @@
 // runs the prompt once (prefill), then one token per call with the cache.
 // A decoder without a cache recomputes the whole sequence for every token.
 //
-// The cache is the runtime's: each call's present outputs (buffers the
-// entry point allocated) become the next call's past inputs as they are,
-// with no copy by the runtime.
+// The cache is the runtime's. When the compiler wrote the present outputs
+// into the past inputs' buffers (`written_into`, lib/Compiler/
+// CacheInPlace.cpp), the runtime allocates one buffer [batch, kv_heads,
+// max length, head_dim] per cache input before the prompt, and each call
+// reads the past there and writes only its new positions after it: no
+// copy of the past per token. Otherwise each call's present outputs (fresh
+// buffers the entry point allocated, the past copied into them) become the
+// next call's past inputs as they are.
 //
 //===----------------------------------------------------------------------===//
 
@@ -50,6 +55,9 @@ struct DecoderSignature {
   int64_t vocabularySize = 0;
   /// past_key_values.X paired with present.X; empty without a cache.
   std::vector<CacheSlot> cache;
+  /// Whether the entry point writes present.X into past_key_values.X's
+  /// buffer (and takes the past length as kCacheLengthInput).
+  bool cacheInPlace = false;
 
   bool hasCache() const { return !cache.empty(); }
 };
