@@ -8,11 +8,11 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 using namespace llvm;
@@ -32,6 +32,13 @@ constexpr StringLiteral kPresentPrefix = "present.";
 
 Error makeError(const Twine &message) {
   return make_error<StringError>(message, inconvertibleErrorCode());
+}
+
+/// `0.9`, `-1`, `1e-06`: a command line value as people write it.
+std::string formatNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
 }
 
 bool isIndexType(DType dtype) {
@@ -144,13 +151,13 @@ Expected<DecoderSignature> findDecoderSignature(const EntryPoint &entry) {
 
 Error checkSamplingOptions(const SamplingOptions &options) {
   if (!(options.temperature >= 0) || !std::isfinite(options.temperature))
-    return makeError("--temperature " + formatv("{0}", options.temperature) +
+    return makeError("--temperature " + formatNumber(options.temperature) +
                      ": must be 0 (greedy) or positive");
   if (options.topK < 0)
     return makeError("--top-k " + Twine(options.topK) +
                      ": must be 0 (all tokens) or positive");
   if (!(options.topP > 0 && options.topP <= 1))
-    return makeError("--top-p " + formatv("{0}", options.topP) +
+    return makeError("--top-p " + formatNumber(options.topP) +
                      ": must be in (0, 1]");
   return Error::success();
 }

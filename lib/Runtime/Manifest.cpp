@@ -940,8 +940,12 @@ void printManifest(raw_ostream &os, const Manifest &manifest, bool verbose) {
          {std::pair<StringRef, ArrayRef<TensorSpec>>{"inputs", entry.inputs},
           {"outputs", entry.outputs}}) {
       os << "  " << title << ":" << (specs.empty() ? " none" : "") << "\n";
-      for (const TensorSpec &spec : specs)
-        os << "    " << spec.name << ": " << spec.describe() << "\n";
+      for (const TensorSpec &spec : specs) {
+        os << "    " << spec.name << ": " << spec.describe();
+        if (!spec.writtenInto.empty())
+          os << " (written into input '" << spec.writtenInto << "')";
+        os << "\n";
+      }
     }
     for (auto [title, specs] :
          {std::pair<StringRef, ArrayRef<TensorSpec>>{"weights", entry.weights},
