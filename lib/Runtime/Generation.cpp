@@ -204,15 +204,15 @@ namespace {
 /// The state of one generation: the tokens so far and the cache.
 class GenerationLoop {
 public:
-  /// A cache written in place gets its buffers of `maxLength` positions
+  /// A cache written in place gets its buffers of `capacity` positions
   /// here, once.
   GenerationLoop(Artifact &artifact, const DecoderSignature &signature,
-                 std::vector<std::vector<int64_t>> rows, int64_t maxLength)
+                 std::vector<std::vector<int64_t>> rows, int64_t capacity)
       : artifact(artifact), signature(signature), entry(*signature.entry),
         rows(std::move(rows)) {
     for (const CacheSlot &slot : signature.cache) {
       const TensorSpec &past = entry.inputs[slot.input];
-      int64_t length = signature.cacheInPlace ? maxLength : 0;
+      int64_t length = signature.cacheInPlace ? capacity : 0;
       HostTensor buffer =
           HostTensor::allocate(past.dtype, {getBatch(), past.shape[1].size,
                                             length, past.shape[3].size});
@@ -381,7 +381,10 @@ Expected<GenerationResult> generate(Artifact &artifact,
                      " positions, more than the " + Twine(options.maxLength) +
                      " of the cache (--max-length)");
 
-  GenerationLoop loop(artifact, signature, std::move(*rows), options.maxLength);
+  // The cache holds at most --max-length positions; the buffers get what
+  // this generation needs.
+  GenerationLoop loop(artifact, signature, std::move(*rows),
+                      promptLength + options.maxNewTokens);
   TokenSampler sampler(options.sampling);
   GenerationResult result;
   result.tokens.resize(loop.getBatch());

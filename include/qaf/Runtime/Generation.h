@@ -13,11 +13,11 @@
 // The cache is the runtime's. When the compiler wrote the present outputs
 // into the past inputs' buffers (`written_into`, lib/Compiler/
 // CacheInPlace.cpp), the runtime allocates one buffer [batch, kv_heads,
-// max length, head_dim] per cache input before the prompt, and each call
-// reads the past there and writes only its new positions after it: no
-// copy of the past per token. Otherwise each call's present outputs (fresh
-// buffers the entry point allocated, the past copied into them) become the
-// next call's past inputs as they are.
+// prompt + new tokens, head_dim] per cache input before the prompt, and each
+// call reads the past there and writes only its new positions after it: no copy
+// of the past per token. Otherwise each call's present outputs (fresh buffers
+// the entry point allocated, the past copied into them) become the next call's
+// past inputs as they are.
 //
 //===----------------------------------------------------------------------===//
 
