@@ -90,6 +90,9 @@ class LlamaConfig:
     # positions (RoPE, causal mask); tests that must see position bugs use a larger value
     # (TEST_INIT_STD).
     init_std: float = DEFAULT_INIT_STD
+    # optimum's text-generation-with-past interface: position_ids and past_key_values.{i}.key/value
+    # inputs, present.{i}.key/value outputs (the attention reads concat(past, new)).
+    with_past: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -111,12 +114,16 @@ class LlamaConfig:
             raise ValueError("rsqrt must be 'div' or 'reciprocal'")
         if not self.init_std > 0:
             raise ValueError(f"init_std must be positive, got {self.init_std}")
+        if self.with_past and not self.attention_mask:
+            raise ValueError("with_past needs the attention mask (it spans past and new tokens)")
 
     def to_json(self) -> str:
         values = dataclasses.asdict(self)
         # The default is left out, so models made before the option are byte-identical.
         if values["init_std"] == DEFAULT_INIT_STD:
             del values["init_std"]
+        if not values["with_past"]:
+            del values["with_past"]
         return json.dumps(values, sort_keys=True)
 
     @classmethod
@@ -323,6 +330,10 @@ def _attention(g: GraphBuilder, cfg: LlamaConfig, x: str, cos: str, sin: str, ma
     sin_u = g.unsqueeze(sin, [1], scope)
     q = _apply_rotary(g, cfg, q, cos_u, sin_u, scope)
     k = _apply_rotary(g, cfg, k, cos_u, sin_u, scope)
+    if cfg.with_past:
+        # DynamicCache.update: torch.cat([past, new], dim=-2), returned as present.
+        k = g.op("Concat", [past_name(i, "key"), k], scope, outputs=[present_name(i, "key")], axis=-2)
+        v = g.op("Concat", [past_name(i, "value"), v], scope, outputs=[present_name(i, "value")], axis=-2)
     n_rep = cfg.heads // cfg.kv_heads
     k = _repeat_kv(g, k, n_rep, scope)
     v = _repeat_kv(g, v, n_rep, scope)
@@ -406,8 +417,14 @@ def build_graph_nodes(cfg: LlamaConfig) -> List[onnx.NodeProto]:
     ids_shape = g.op("Shape", ["input_ids"], scope)
     b = g.dim(ids_shape, 0, scope)
     s = g.dim(g.op("Shape", [x], scope), 1, scope)  # inputs_embeds.shape[1]
-    cache_position = g.op("Range", [g.i64(0, scope), s, g.i64(1, scope)], scope)
-    position_ids = g.unsqueeze(cache_position, [0], scope)
+    if cfg.with_past:
+        # past_seen_tokens = past_key_values.get_seq_length(); the positions are an input.
+        past = g.dim(g.op("Shape", [past_name(0, "key")], scope), 2, scope)
+        cache_position = g.op("Range", [past, g.op("Add", [past, s], scope), g.i64(1, scope)], scope)
+        position_ids = "position_ids"
+    else:
+        cache_position = g.op("Range", [g.i64(0, scope), s, g.i64(1, scope)], scope)
+        position_ids = g.unsqueeze(cache_position, [0], scope)
     mask = _causal_mask(g, cfg, b, s, cache_position)
     cos, sin = _rotary(g, position_ids)
     for i in range(cfg.layers):
@@ -424,6 +441,41 @@ def build_graph_nodes(cfg: LlamaConfig) -> List[onnx.NodeProto]:
         w = "lm_head.weight"
     g.op("MatMul", [x, w], "/lm_head", outputs=["logits"])
     return g.nodes
+
+
+# optimum's names and symbolic dims for --task text-generation-with-past.
+BATCH_DIM = "batch_size"
+SEQUENCE_DIM = "sequence_length"
+PAST_DIM = "past_sequence_length"
+TOTAL_DIM = "past_sequence_length + sequence_length"
+
+
+def past_name(layer: int, kind: str) -> str:
+    return f"past_key_values.{layer}.{kind}"
+
+
+def present_name(layer: int, kind: str) -> str:
+    return f"present.{layer}.{kind}"
+
+
+def graph_inputs_outputs(cfg: LlamaConfig) -> Tuple[List[onnx.ValueInfoProto], List[onnx.ValueInfoProto]]:
+    if not cfg.with_past:
+        inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"])]
+        if cfg.attention_mask:
+            inputs.append(helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"]))
+        outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", cfg.vocab])]
+        return inputs, outputs
+    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [BATCH_DIM, SEQUENCE_DIM]),
+              helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [BATCH_DIM, TOTAL_DIM]),
+              helper.make_tensor_value_info("position_ids", TensorProto.INT64, [BATCH_DIM, SEQUENCE_DIM])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [BATCH_DIM, SEQUENCE_DIM, cfg.vocab])]
+    for i in range(cfg.layers):
+        for kind in ("key", "value"):
+            inputs.append(helper.make_tensor_value_info(
+                past_name(i, kind), TensorProto.FLOAT, [BATCH_DIM, cfg.kv_heads, PAST_DIM, cfg.head_dim]))
+            outputs.append(helper.make_tensor_value_info(
+                present_name(i, kind), TensorProto.FLOAT, [BATCH_DIM, cfg.kv_heads, TOTAL_DIM, cfg.head_dim]))
+    return inputs, outputs
 
 
 def _external_tensor(name: str, arr: np.ndarray, location: str, offset: int) -> TensorProto:
@@ -450,10 +502,7 @@ def build_model(cfg: LlamaConfig, external_data_file=None, external_location: Op
     time. Without it, weights are stored inline as raw_data.
     """
     cfg.validate()
-    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"])]
-    if cfg.attention_mask:
-        inputs.append(helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"]))
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", cfg.vocab])]
+    inputs, outputs = graph_inputs_outputs(cfg)
     nodes = build_graph_nodes(cfg)
     graph = helper.make_graph(nodes, "main_graph", inputs, outputs)
 
@@ -594,7 +643,10 @@ def reference_forward(cfg: LlamaConfig, w: Dict[str, np.ndarray], input_ids: np.
 
 def make_inputs(cfg: LlamaConfig, batch: int, seq: int, seed: int = 1,
                 with_mask: Optional[bool] = None) -> Dict[str, np.ndarray]:
-    """Random token ids; attention_mask with left padding (row r has min(r, seq - 1) zeros)."""
+    """Random token ids; attention_mask with left padding (row r has min(r, seq - 1) zeros).
+
+    A --with-past model also gets position_ids 0..seq-1 and an empty past (length 0).
+    """
     rng = np.random.default_rng(seed + 1000 * batch + seq)
     feeds = {"input_ids": rng.integers(0, cfg.vocab, size=(batch, seq), dtype=np.int64)}
     if cfg.attention_mask if with_mask is None else with_mask:
@@ -602,7 +654,49 @@ def make_inputs(cfg: LlamaConfig, batch: int, seq: int, seed: int = 1,
         for r in range(batch):
             mask[r, :min(r, seq - 1)] = 0
         feeds["attention_mask"] = mask
+    if cfg.with_past:
+        feeds["position_ids"] = np.broadcast_to(np.arange(seq, dtype=np.int64), (batch, seq)).copy()
+        feeds.update(empty_past(cfg, batch))
     return feeds
+
+
+def empty_past(cfg: LlamaConfig, batch: int) -> Dict[str, np.ndarray]:
+    """past_key_values.{i}.key/value of length 0: the feeds of a prefill."""
+    empty = np.zeros((batch, cfg.kv_heads, 0, cfg.head_dim), dtype=np.float32)
+    return {past_name(i, kind): empty for i in range(cfg.layers) for kind in ("key", "value")}
+
+
+def check_cache_decoding(sess, cfg: LlamaConfig, feeds: Dict[str, np.ndarray], full: List[np.ndarray],
+                         prefill: int, tol: float) -> float:
+    """Prefill `prefill` tokens, then decode the rest one at a time feeding present back as past;
+    every step's logits and the final present must equal the full run's (`full`: the outputs of
+    one call on the whole sequence) at the positions the attention mask keeps (a padding query
+    attends to nothing, so its row depends on how long the keys are). Returns the max abs
+    difference."""
+    names = [o.name for o in sess.get_outputs()]
+    seq = feeds["input_ids"].shape[1]
+    past = empty_past(cfg, feeds["input_ids"].shape[0])
+    worst = 0.0
+    start = 0
+    for stop in [prefill] + list(range(prefill + 1, seq + 1)):
+        step = {"input_ids": feeds["input_ids"][:, start:stop],
+                "attention_mask": feeds["attention_mask"][:, :stop],
+                "position_ids": feeds["position_ids"][:, start:stop], **past}
+        outs = dict(zip(names, sess.run(names, step)))
+        kept = feeds["attention_mask"][:, start:stop] != 0
+        worst = max(worst, float(np.max(np.abs(outs["logits"] - full[0][:, start:stop])[kept])))
+        past = {past_name(i, kind): outs[present_name(i, kind)]
+                for i in range(cfg.layers) for kind in ("key", "value")}
+        start = stop
+    for name, value in zip(names[1:], full[1:]):
+        present = outs[name]
+        assert present.shape == value.shape, (name, present.shape, value.shape)
+        kept = feeds["attention_mask"] != 0  # [batch, seq] -> present [batch, kv_heads, seq, head_dim]
+        worst = max(worst, float(np.max(np.abs(present - value).transpose(0, 2, 1, 3)[kept])))
+    if worst >= tol:
+        raise AssertionError(f"prefill {prefill} + decode differs from the full run by {worst} "
+                             f"(tolerance {tol})")
+    return worst
 
 
 def ort_session(path: str, optimize: bool = True, threads: int = 0):
@@ -636,7 +730,8 @@ def check_model_file(path: str, cfg: Optional[LlamaConfig] = None,
     for batch, seq in shapes:
         feeds = make_inputs(cfg, batch, seq)
         assert sorted(feeds) == sorted(names), (sorted(feeds), names)
-        logits = sess.run(["logits"], feeds)[0]
+        outputs = sess.run(None, feeds)
+        logits = outputs[0]
         assert logits.shape == (batch, seq, cfg.vocab), logits.shape
         assert np.all(np.isfinite(logits)), "non-finite logits"
         ref = reference_forward(cfg, weights, feeds["input_ids"], feeds.get("attention_mask"))
@@ -647,6 +742,12 @@ def check_model_file(path: str, cfg: Optional[LlamaConfig] = None,
             f"| max|ort - numpy ref|={diff:.3g}")
         if diff >= tol:
             raise AssertionError(f"ORT and numpy reference differ by {diff} (tolerance {tol})")
+        if cfg.with_past and seq > 1:
+            prefill = seq // 2
+            cache_diff = check_cache_decoding(sess, cfg, feeds, outputs, prefill, tol)
+            worst = max(worst, cache_diff)
+            log(f"  batch={batch} seq={seq}: prefill {prefill} + {seq - prefill} decode steps with "
+                f"the cache | max|cached - full|={cache_diff:.3g}")
     return worst
 
 
@@ -664,6 +765,7 @@ def config_from_args(args: argparse.Namespace) -> LlamaConfig:
     values["attention_mask"] = args.attention_mask
     values["tie_embeddings"] = args.tie_embeddings
     values["qkv_bias"] = args.qkv_bias
+    values["with_past"] = args.with_past
     cfg = LlamaConfig(**values)
     cfg.validate()
     return cfg
@@ -692,6 +794,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     help="add the attention_mask input folded into the causal mask (default on)")
     ap.add_argument("--tie-embeddings", action="store_true", help="lm_head = Transpose(embed_tokens.weight)")
     ap.add_argument("--qkv-bias", action="store_true", help="Qwen2-style q/k/v projection biases")
+    ap.add_argument("--with-past", action="store_true",
+                    help="optimum's text-generation-with-past interface: position_ids and "
+                         "past_key_values.{i}.key/value inputs, present.{i}.key/value outputs")
     ap.add_argument("--external-data", action="store_true",
                     help="store weights (>= 1 KiB) in one external file <output>.data")
     ap.add_argument("--check", action="store_true",

@@ -6,6 +6,7 @@
 
 #include "qaf/Compiler/ArtifactWriter.h"
 
+#include "qaf/Compiler/CacheInPlace.h"
 #include "qaf/Interfaces/AdapterOpInterface.h"
 #include "qaf/Runtime/HostTensor.h"
 #include "qaf/Runtime/SafeTensors.h"
@@ -254,6 +255,8 @@ FailureOr<ArtifactDescription> describeArtifact(ModuleOp module,
           "output");
       if (failed(tensor))
         return failure();
+      if (auto input = func.getResultAttrOfType<StringAttr>(i, kWritesIntoAttr))
+        tensor->writtenInto = input.str();
       entry.outputs.push_back(std::move(*tensor));
     }
     if (!entry.parameters.empty())
@@ -501,13 +504,19 @@ void stripEntryPointAttributes(ModuleOp module,
                                          builder.getDictionaryAttr({}));
     SmallVector<DictionaryAttr> resultAttrs(func.getNumResults(),
                                             builder.getDictionaryAttr({}));
-    // Ties to arguments outlive their names (kUpdatesArgumentAttr).
+    // Ties to arguments outlive their names (kUpdatesArgumentAttr): a
+    // parameter's update names the weight, a cache's present the input.
     for (unsigned result = 0; result < func.getNumResults(); ++result) {
-      auto updated = func.getResultAttrOfType<StringAttr>(result, kUpdatesAttr);
-      if (!updated)
+      auto [tie, argName] =
+          func.getResultAttr(result, kUpdatesAttr)
+              ? std::pair(func.getResultAttr(result, kUpdatesAttr),
+                          kWeightNameAttr)
+              : std::pair(func.getResultAttr(result, kWritesIntoAttr),
+                          onnx::kValueNameAttr);
+      if (!tie)
         continue;
       for (unsigned arg = 0; arg < func.getNumArguments(); ++arg)
-        if (func.getArgAttr(arg, kWeightNameAttr) == updated)
+        if (func.getArgAttr(arg, argName) == tie)
           resultAttrs[result] = builder.getDictionaryAttr(builder.getNamedAttr(
               kUpdatesArgumentAttr, builder.getI64IntegerAttr(arg)));
     }

@@ -12,6 +12,7 @@
 #include "qaf/Compiler/Driver.h"
 
 #include "qaf/Compiler/ArtifactWriter.h"
+#include "qaf/Compiler/CacheInPlace.h"
 #include "qaf/Conversion/Pipelines.h"
 #include "qaf/Runtime/TrainingEntryPoints.h"
 #include "qaf/Support/TemporaryFolder.h"
@@ -119,6 +120,8 @@ FailureOr<ArtifactDescription> outlineWeights(ModuleOp module,
   buildLinalgPipeline(pm, outline);
   if (failed(runPipeline(module, pm, timing, "passes", options)))
     return failure();
+  if (auto infer = module.lookupSymbol<func::FuncOp>(options.entry))
+    writeCachesInPlace(infer);
   std::vector<std::string> entries = {options.entry};
   for (StringRef step : {training::kTrainStep, training::kEvalStep})
     if (module.lookupSymbol<func::FuncOp>(step))
@@ -217,7 +220,10 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
 
   SmallVector<EntryPointABI> entryPoints;
   for (const EntryPoint &entry : description->manifest.entryPoints)
-    entryPoints.push_back({entry.name, !entry.outputs.empty()});
+    entryPoints.push_back(
+        {entry.name, llvm::any_of(entry.outputs, [](const TensorSpec &output) {
+           return output.writtenInto.empty();
+         })});
   const std::string &fingerprint = description->manifest.fingerprint;
   FailureOr<std::string> libraryABI = describeLibrary(*description, loc);
   if (failed(libraryABI))

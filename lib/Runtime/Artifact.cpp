@@ -109,13 +109,84 @@ Error checkShape(const TensorSpec &spec, ArrayRef<int64_t> shape,
 
 } // namespace
 
+std::optional<int64_t> evaluateDimSymbol(StringRef symbol,
+                                         const DimBindings &bindings) {
+  if (auto it = bindings.find(symbol); it != bindings.end())
+    return it->second;
+  if (!symbol.contains('+'))
+    return std::nullopt;
+  SmallVector<StringRef> terms;
+  symbol.split(terms, '+');
+  int64_t sum = 0;
+  for (StringRef term : terms) {
+    term = term.trim();
+    int64_t value = 0;
+    if (term.getAsInteger(10, value)) {
+      auto it = bindings.find(term);
+      if (term.empty() || it == bindings.end())
+        return std::nullopt;
+      value = it->second;
+    }
+    sum += value;
+  }
+  return sum;
+}
+
+namespace {
+/// The dimensions of `specs` named by a sum of names (`past_sequence_length
+/// + sequence_length`) must be that sum of the sizes bound to the names: an
+/// attention mask as long as the past and the new tokens together.
+Error checkDimSums(ArrayRef<TensorSpec> specs,
+                   ArrayRef<const HostTensor *> tensors,
+                   const DimBindings &bindings,
+                   const StringMap<std::string> &boundBy) {
+  for (auto [spec, tensor] : zip_equal(specs, tensors)) {
+    if (!tensor)
+      continue;
+    for (auto [d, dim] : enumerate(spec.shape)) {
+      if (!dim.isNamed() || !StringRef(dim.symbol).contains('+'))
+        continue;
+      DimBindings terms = bindings;
+      terms.erase(dim.symbol);
+      std::optional<int64_t> sum = evaluateDimSymbol(dim.symbol, terms);
+      int64_t size = tensor->getShape()[d];
+      if (!sum || *sum == size)
+        continue;
+      SmallVector<StringRef> names;
+      StringRef(dim.symbol).split(names, '+');
+      std::string values, sources;
+      for (StringRef name : names) {
+        name = name.trim();
+        auto bound = terms.find(name);
+        values +=
+            (values.empty() ? "" : " + ") +
+            (bound == terms.end() ? name.str() : std::to_string(bound->second));
+        if (auto source = boundBy.find(name); source != boundBy.end())
+          sources += (sources.empty() ? "" : ", ") + name.str() + " from " +
+                     source->second;
+      }
+      return makeError("input '" + spec.name + "': dimension " + Twine(d) +
+                       " ('" + dim.symbol + "') is " + Twine(size) + ", but " +
+                       dim.symbol + " = " + values + " = " + Twine(*sum) +
+                       " (" + sources + ")");
+    }
+  }
+  return Error::success();
+}
+} // namespace
+
 Error checkEntryPointInputs(const EntryPoint &entry,
                             ArrayRef<NamedTensor> inputs,
                             DimBindings &bindings) {
+  // The past length of a cache written in place is the runtime's to give.
+  bool runtimeGivesLength = entry.hasOutputsWrittenIntoInputs();
+  auto isGivenByCaller = [&](const TensorSpec &spec) {
+    return !runtimeGivesLength || spec.name != kCacheLengthInput;
+  };
   StringMap<const NamedTensor *> given;
   for (const NamedTensor &input : inputs) {
     bool known = any_of(entry.inputs, [&](const TensorSpec &spec) {
-      return spec.name == input.name;
+      return spec.name == input.name && isGivenByCaller(spec);
     });
     if (!known)
       return makeError("unknown input '" + input.name + "': entry point '" +
@@ -124,12 +195,18 @@ Error checkEntryPointInputs(const EntryPoint &entry,
       return makeError("input '" + input.name + "' is given twice");
   }
   StringMap<std::string> boundBy;
+  std::vector<const HostTensor *> tensors;
   for (const TensorSpec &spec : entry.inputs) {
+    if (!isGivenByCaller(spec)) {
+      tensors.push_back(nullptr);
+      continue;
+    }
     auto it = given.find(spec.name);
     if (it == given.end())
       return makeError("missing input '" + spec.name + "' (" + spec.describe() +
                        ") of entry point '" + entry.name + "'");
     const HostTensor &tensor = it->second->tensor;
+    tensors.push_back(&tensor);
     std::string what = "input '" + spec.name + "'";
     if (tensor.getDType() != spec.dtype)
       return makeError(what + ": dtype " + getDTypeName(tensor.getDType()) +
@@ -139,7 +216,7 @@ Error checkEntryPointInputs(const EntryPoint &entry,
             checkShape(spec, tensor.getShape(), what, bindings, boundBy))
       return error;
   }
-  return Error::success();
+  return checkDimSums(entry.inputs, tensors, bindings, boundBy);
 }
 
 std::string Artifact::pathOf(StringRef file) const {
@@ -519,47 +596,203 @@ Error Artifact::setThreads(const ArtifactOptions &options) {
   return Error::success();
 }
 
-Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
-                                                 ArrayRef<NamedTensor> inputs) {
+Expected<const Artifact::LoadedEntryPoint *>
+Artifact::findLoadedEntryPoint(StringRef name) const {
   auto found = find_if(entryPoints, [&](const LoadedEntryPoint &loaded) {
-    return loaded.entry->name == entryName;
+    return loaded.entry->name == name;
   });
   if (found == entryPoints.end())
     return makeError("artifact '" + directory + "' has no entry point '" +
-                     entryName + "' (it has " + manifest.listEntryPoints() +
-                     ")");
-  const EntryPoint &entry = *found->entry;
+                     name + "' (it has " + manifest.listEntryPoints() + ")");
+  return &*found;
+}
 
+namespace {
+/// `inputs` by name, in the order of `entry`'s inputs; `extra` supplies
+/// what `inputs` leaves out.
+std::vector<HostTensor>
+orderInputs(const EntryPoint &entry, ArrayRef<NamedTensor> inputs,
+            function_ref<HostTensor(const TensorSpec &)> extra) {
+  std::vector<HostTensor> ordered;
+  for (const TensorSpec &spec : entry.inputs) {
+    const NamedTensor *input = find_if(inputs, [&](const NamedTensor &each) {
+      return each.name == spec.name;
+    });
+    ordered.push_back(input != inputs.end() ? input->tensor : extra(spec));
+  }
+  return ordered;
+}
+} // namespace
+
+Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
+                                                 ArrayRef<NamedTensor> inputs) {
+  Expected<const LoadedEntryPoint *> found = findLoadedEntryPoint(entryName);
+  if (!found)
+    return found.takeError();
+  const EntryPoint &entry = *(*found)->entry;
   DimBindings bindings;
   if (Error error = checkEntryPointInputs(entry, inputs, bindings))
     return std::move(error);
+  if (!entry.hasOutputsWrittenIntoInputs())
+    return call(**found, orderInputs(entry, inputs, nullptr), bindings);
 
+  // The caches' past in buffers with room for exactly the present, which
+  // are then the present outputs.
+  CacheBuffers cache;
+  std::optional<int64_t> pastLength;
+  std::vector<NamedTensor> otherInputs;
+  StringMap<const TensorSpec *> writtenInto;
+  for (const TensorSpec &output : entry.outputs)
+    if (!output.writtenInto.empty())
+      writtenInto[output.writtenInto] = &output;
+  for (const NamedTensor &input : inputs) {
+    auto tie = writtenInto.find(input.name);
+    if (tie == writtenInto.end()) {
+      otherInputs.push_back(input);
+      continue;
+    }
+    const TensorSpec &output = *tie->second;
+    ArrayRef<int64_t> past = input.tensor.getShape();
+    if (pastLength && *pastLength != past[2])
+      return makeError("input '" + input.name + "': its past holds " +
+                       Twine(past[2]) + " positions, another cache input's " +
+                       Twine(*pastLength) +
+                       ": the caches must be equally long");
+    pastLength = past[2];
+    std::optional<int64_t> total =
+        output.shape[2].isNamed()
+            ? evaluateDimSymbol(output.shape[2].symbol, bindings)
+            : std::nullopt;
+    if (!total || *total < past[2])
+      return makeError("output '" + output.name + "' (" + output.describe() +
+                       "): its length cannot be told from the inputs");
+    HostTensor buffer = HostTensor::allocate(
+        input.tensor.getDType(), {past[0], past[1], *total, past[3]});
+    size_t rowBytes = past[3] * getDTypeSize(input.tensor.getDType());
+    for (int64_t block = 0; block < past[0] * past[1]; ++block)
+      std::memcpy(buffer.getMutableData() + block * *total * rowBytes,
+                  input.tensor.getData() + block * past[2] * rowBytes,
+                  past[2] * rowBytes);
+    cache.buffers[input.name] = buffer;
+  }
+  cache.length = pastLength.value_or(0);
+  Expected<std::vector<NamedTensor>> returned =
+      runWithCache(entryName, otherInputs, cache);
+  if (!returned)
+    return returned.takeError();
+  std::vector<NamedTensor> outputs;
+  auto next = returned->begin();
+  for (const TensorSpec &output : entry.outputs)
+    outputs.push_back(
+        output.writtenInto.empty()
+            ? std::move(*next++)
+            : NamedTensor{output.name, cache.buffers[output.writtenInto]});
+  return outputs;
+}
+
+Expected<std::vector<NamedTensor>>
+Artifact::runWithCache(StringRef entryName, ArrayRef<NamedTensor> inputs,
+                       CacheBuffers &cache) {
+  Expected<const LoadedEntryPoint *> found = findLoadedEntryPoint(entryName);
+  if (!found)
+    return found.takeError();
+  const EntryPoint &entry = *(*found)->entry;
+  if (!entry.hasOutputsWrittenIntoInputs())
+    return makeError("entry point '" + entryName +
+                     "' writes no output into a cache input");
+  // Each buffer stands for its past (the first `length` positions) in the
+  // checks of the inputs.
+  std::vector<NamedTensor> checked(inputs.begin(), inputs.end());
+  for (const TensorSpec &output : entry.outputs) {
+    if (output.writtenInto.empty())
+      continue;
+    auto buffer = cache.buffers.find(output.writtenInto);
+    if (buffer == cache.buffers.end())
+      return makeError("no cache buffer for input '" + output.writtenInto +
+                       "'");
+    const HostTensor &tensor = buffer->second;
+    if (tensor.getRank() != 4 || !tensor.isWritable() ||
+        tensor.getShape()[2] < cache.length)
+      return makeError("input '" + output.writtenInto + "': the cache buffer " +
+                       tensor.describe() +
+                       " is not a writable [batch, heads, capacity, head "
+                       "size] holding the past's " +
+                       Twine(cache.length) + " positions");
+    SmallVector<int64_t, 4> past(tensor.getShape());
+    past[2] = cache.length;
+    checked.push_back(
+        {output.writtenInto, HostTensor::borrow(tensor.getDType(), past,
+                                                tensor.getData(), nullptr)});
+  }
+  DimBindings bindings;
+  if (Error error = checkEntryPointInputs(entry, checked, bindings))
+    return std::move(error);
+  std::optional<int64_t> total;
+  for (const TensorSpec &output : entry.outputs) {
+    if (output.writtenInto.empty())
+      continue;
+    std::optional<int64_t> length =
+        output.shape[2].isNamed()
+            ? evaluateDimSymbol(output.shape[2].symbol, bindings)
+            : std::nullopt;
+    if (!length || *length < cache.length || (total && *total != *length))
+      return makeError("output '" + output.name + "' (" + output.describe() +
+                       "): its length cannot be told from the inputs");
+    total = length;
+    int64_t capacity = cache.buffers[output.writtenInto].getShape()[2];
+    if (*length > capacity)
+      return makeError("input '" + output.writtenInto + "': the cache holds " +
+                       Twine(capacity) + " positions, the call needs " +
+                       Twine(*length) + " (the past's " + Twine(cache.length) +
+                       " and " + Twine(*length - cache.length) + " new)");
+  }
+  HostTensor length = HostTensor::allocate(DType::Int64, {});
+  *reinterpret_cast<int64_t *>(length.getMutableData()) = cache.length;
+  Expected<std::vector<NamedTensor>> outputs =
+      call(**found,
+           orderInputs(entry, inputs,
+                       [&](const TensorSpec &spec) {
+                         return spec.name == kCacheLengthInput
+                                    ? length
+                                    : cache.buffers[spec.name];
+                       }),
+           bindings);
+  if (outputs)
+    cache.length = *total;
+  return outputs;
+}
+
+Expected<std::vector<NamedTensor>>
+Artifact::call(const LoadedEntryPoint &loaded, ArrayRef<HostTensor> inputs,
+               DimBindings &bindings) {
+  const EntryPoint &entry = *loaded.entry;
+  SmallVector<const TensorSpec *> returned;
   SmallVector<int64_t> resultRanks;
   for (const TensorSpec &output : entry.outputs)
-    resultRanks.push_back(output.getRank());
+    if (output.writtenInto.empty()) {
+      returned.push_back(&output);
+      resultRanks.push_back(output.getRank());
+    }
   // Operands: weights, parameters, inputs, each in manifest order.
   EntryPointArguments arguments(resultRanks);
   DenseSet<const void *> operandPointers;
   for (ArrayRef<HostTensor> tensors :
-       {ArrayRef(found->weights), ArrayRef(found->parameters)})
+       {ArrayRef(loaded.weights), ArrayRef(loaded.parameters)})
     for (const HostTensor &tensor : tensors) {
       arguments.addOperand(tensor.getData(), tensor.getShape());
       operandPointers.insert(tensor.getData());
     }
   // `callInputs` keeps aligned copies alive.
   std::vector<HostTensor> callInputs;
-  for (const TensorSpec &spec : entry.inputs) {
-    const NamedTensor *input = find_if(inputs, [&](const NamedTensor &each) {
-      return each.name == spec.name;
-    });
-    callInputs.push_back(alignForCall(input->tensor));
+  for (const HostTensor &input : inputs) {
+    callInputs.push_back(alignForCall(input));
     arguments.addOperand(callInputs.back().getData(),
                          callInputs.back().getShape());
     operandPointers.insert(callInputs.back().getData());
   }
 
   // A failed check leaves no outputs: the entry point freed them.
-  if (int32_t status = found->function(arguments.getArgs()))
+  if (int32_t status = loaded.function(arguments.getArgs()))
     return makeError("entry point '" + entry.name + "' failed (status " +
                      Twine(status) + "): " + lastError());
 
@@ -567,13 +800,13 @@ Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
   // so that an error below frees them all exactly once.
   DenseMap<void *, std::shared_ptr<const void>> allocations;
   std::optional<std::string> aliasedOutput;
-  for (auto [i, output] : enumerate(entry.outputs)) {
+  for (auto [i, output] : enumerate(returned)) {
     void *allocated = arguments.getResult(i).getAllocated();
     if (!allocated || allocations.count(allocated))
       continue;
     if (operandPointers.contains(allocated)) {
       // Not ours to free: the ABI says outputs are fresh allocations.
-      aliasedOutput = output.name;
+      aliasedOutput = output->name;
       continue;
     }
     allocations[allocated] = std::shared_ptr<const void>(
@@ -590,21 +823,21 @@ Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
   StringMap<std::string> boundBy;
   for (const auto &binding : bindings)
     boundBy[binding.getKey()] = "the inputs";
-  for (auto [i, output] : enumerate(entry.outputs)) {
+  for (auto [i, output] : enumerate(returned)) {
     MemRefDescriptorView descriptor = arguments.getResult(i);
     std::string what =
-        "output '" + output.name + "' of entry point '" + entry.name + "'";
+        "output '" + output->name + "' of entry point '" + entry.name + "'";
     Expected<HostTensor> tensor =
-        makeResultTensor(descriptor, output.dtype,
+        makeResultTensor(descriptor, output->dtype,
                          allocations.lookup(descriptor.getAllocated()), what);
     if (!tensor)
       return tensor.takeError();
     if (Error error =
-            checkShape(output, tensor->getShape(), what, bindings, boundBy))
+            checkShape(*output, tensor->getShape(), what, bindings, boundBy))
       return makeError("the library returned a shape its manifest does not "
                        "allow: " +
                        toString(std::move(error)));
-    outputs.push_back({output.name, std::move(*tensor)});
+    outputs.push_back({output->name, std::move(*tensor)});
   }
   return outputs;
 }

@@ -45,6 +45,12 @@ std::string TensorSpec::describe() const {
   return text + "]";
 }
 
+bool EntryPoint::hasOutputsWrittenIntoInputs() const {
+  return any_of(outputs, [](const TensorSpec &output) {
+    return !output.writtenInto.empty();
+  });
+}
+
 const EntryPoint *Manifest::findEntryPoint(StringRef name) const {
   for (const EntryPoint &entry : entryPoints)
     if (entry.name == name)
@@ -192,6 +198,10 @@ private:
                    const std::string &entryField) const;
   Expected<EntryPoint> parseEntryPoint(const json::Value &value,
                                        const std::string &field) const;
+  /// An output's `written_into` names a distinct input of its dtype and
+  /// rank, beside the kCacheLengthInput scalar; nothing else has one.
+  Error checkWrittenInto(const EntryPoint &entry,
+                         const std::string &field) const;
 
   std::string sourceName;
 };
@@ -292,6 +302,11 @@ ManifestParser::parseTensorSpec(const json::Value &value,
       return fail(dimField, "expected an integer, a dimension name or null");
     }
   }
+  Expected<std::string> writtenInto =
+      getOptionalString(**object, "written_into", field);
+  if (!writtenInto)
+    return writtenInto.takeError();
+  spec.writtenInto = std::move(*writtenInto);
   return spec;
 }
 
@@ -359,7 +374,51 @@ ManifestParser::parseEntryPoint(const json::Value &value,
   if (Error error = checkFileTensors(entry.parameters, "parameter",
                                      field + ".parameters"))
     return std::move(error);
+  if (Error error = checkWrittenInto(entry, field))
+    return std::move(error);
   return entry;
+}
+
+Error ManifestParser::checkWrittenInto(const EntryPoint &entry,
+                                       const std::string &field) const {
+  for (auto [key, specs] :
+       {std::pair<StringRef, ArrayRef<TensorSpec>>{"weights", entry.weights},
+        {"parameters", entry.parameters},
+        {"inputs", entry.inputs}})
+    for (auto [i, spec] : enumerate(specs))
+      if (!spec.writtenInto.empty())
+        return fail(joinField(field, key) + "[" + std::to_string(i) +
+                        "].written_into",
+                    "only an output is written into an input");
+  bool hasLength = false;
+  for (const TensorSpec &input : entry.inputs)
+    hasLength |= input.name == kCacheLengthInput &&
+                 input.dtype == DType::Int64 && input.getRank() == 0;
+  StringSet<> targets;
+  for (auto [i, output] : enumerate(entry.outputs)) {
+    if (output.writtenInto.empty())
+      continue;
+    std::string outputField = joinField(field, "outputs") + "[" +
+                              std::to_string(i) + "].written_into";
+    const TensorSpec *input = nullptr;
+    for (const TensorSpec &each : entry.inputs)
+      if (each.name == output.writtenInto)
+        input = &each;
+    if (!input || input->dtype != output.dtype ||
+        input->getRank() != output.getRank() || input->getRank() != 4)
+      return fail(outputField,
+                  "'" + output.writtenInto +
+                      "' is not an input of the output's dtype and rank 4 "
+                      "[batch, heads, length, head size]");
+    if (!targets.insert(output.writtenInto).second)
+      return fail(outputField, "two outputs are written into input '" +
+                                   output.writtenInto + "'");
+    if (!hasLength)
+      return fail(outputField, "the entry point has no int64 scalar input '" +
+                                   kCacheLengthInput +
+                                   "' to say how long the past is");
+  }
+  return Error::success();
 }
 
 Error ManifestParser::checkFileTensors(ArrayRef<TensorSpec> specs,
@@ -663,6 +722,8 @@ void writeTensorSpecs(json::OStream &json, StringRef key,
               json.value(nullptr);
           }
         });
+        if (!spec.writtenInto.empty())
+          json.attribute("written_into", spec.writtenInto);
       });
   });
 }
@@ -745,7 +806,8 @@ std::string describeSpecs(StringRef role, ArrayRef<TensorSpec> specs) {
 bool sameSpecs(ArrayRef<TensorSpec> a, ArrayRef<TensorSpec> b) {
   return a.size() == b.size() && all_of(zip_equal(a, b), [](auto pair) {
            const auto &[x, y] = pair;
-           return x.name == y.name && x.dtype == y.dtype && x.shape == y.shape;
+           return x.name == y.name && x.dtype == y.dtype &&
+                  x.shape == y.shape && x.writtenInto == y.writtenInto;
          });
 }
 } // namespace
@@ -878,8 +940,12 @@ void printManifest(raw_ostream &os, const Manifest &manifest, bool verbose) {
          {std::pair<StringRef, ArrayRef<TensorSpec>>{"inputs", entry.inputs},
           {"outputs", entry.outputs}}) {
       os << "  " << title << ":" << (specs.empty() ? " none" : "") << "\n";
-      for (const TensorSpec &spec : specs)
-        os << "    " << spec.name << ": " << spec.describe() << "\n";
+      for (const TensorSpec &spec : specs) {
+        os << "    " << spec.name << ": " << spec.describe();
+        if (!spec.writtenInto.empty())
+          os << " (written into input '" << spec.writtenInto << "')";
+        os << "\n";
+      }
     }
     for (auto [title, specs] :
          {std::pair<StringRef, ArrayRef<TensorSpec>>{"weights", entry.weights},

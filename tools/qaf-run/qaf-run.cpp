@@ -10,14 +10,17 @@
 // every tensor file's content hash; `qaf-run train` fine-tunes with the
 // artifact's train_step on a token file, with checkpoints, and `qaf-run
 // eval` prints the perplexity of eval_step on one (the training convention:
-// include/qaf/Runtime/TrainingEntryPoints.h). Every error is one message
-// naming the file or input, and exit status 1.
+// include/qaf/Runtime/TrainingEntryPoints.h); `qaf-run generate` generates
+// tokens with a decoder's infer entry point, with its KV cache when it has
+// one (include/qaf/Runtime/Generation.h). Every error is one message naming
+// the file or input, and exit status 1.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Import/TensorProtoReader.h"
 #include "qaf/Runtime/Artifact.h"
 #include "qaf/Runtime/Checkpoint.h"
+#include "qaf/Runtime/Generation.h"
 #include "qaf/Runtime/Manifest.h"
 #include "qaf/Runtime/Npy.h"
 #include "qaf/Runtime/TokenData.h"
@@ -58,10 +61,13 @@ cl::SubCommand
 cl::SubCommand evalCommand(
     "eval", "Print the perplexity of an artifact compiled with --emit=train "
             "on a token file");
+cl::SubCommand generateCommand(
+    "generate", "Generate tokens after a prompt with a decoder's entry point "
+                "(with its KV cache when it has one)");
 
 /// The subcommands, for the message about an unknown one.
-constexpr StringLiteral kSubcommands[] = {"infer", "info", "verify", "train",
-                                          "eval"};
+constexpr StringLiteral kSubcommands[] = {"infer", "info", "verify",
+                                          "train", "eval", "generate"};
 
 // infer
 cl::opt<std::string> inferArtifact(cl::Positional, cl::desc("<artifact-dir>"),
@@ -84,13 +90,14 @@ cl::opt<std::string>
               cl::value_desc("dir"), cl::sub(inferCommand), cl::cat(category));
 cl::opt<std::string> entryName("entry", cl::desc("The entry point to run"),
                                cl::init("infer"), cl::sub(inferCommand),
-                               cl::cat(category));
+                               cl::sub(generateCommand), cl::cat(category));
 cl::opt<int>
     numThreads("threads",
                cl::desc("OpenMP threads (default: $QAF_NUM_THREADS, else "
                         "$OMP_NUM_THREADS, else all cores)"),
                cl::sub(inferCommand), cl::sub(trainCommand),
-               cl::sub(evalCommand), cl::cat(category));
+               cl::sub(evalCommand), cl::sub(generateCommand),
+               cl::cat(category));
 cl::opt<unsigned> repeat(
     "repeat",
     cl::desc("Time this many runs (after the warm-up runs) and print the "
@@ -104,14 +111,14 @@ cl::opt<bool> noVerifyWeights(
     "no-verify-weights",
     cl::desc("Skip hashing the weights file on load (qaf-run verify checks it "
              "on demand)"),
-    cl::sub(inferCommand), cl::cat(category));
+    cl::sub(inferCommand), cl::sub(generateCommand), cl::cat(category));
 
 cl::opt<std::string> checkpointToLoad(
     "ckpt",
     cl::desc("Run with the trained parameters of the newest checkpoint in "
              "this folder (qaf-run train --ckpt-dir)"),
     cl::value_desc("dir"), cl::sub(inferCommand), cl::sub(evalCommand),
-    cl::cat(category));
+    cl::sub(generateCommand), cl::cat(category));
 
 // train and eval
 cl::opt<std::string> trainArtifact(cl::Positional, cl::desc("<artifact-dir>"),
@@ -140,8 +147,10 @@ cl::opt<double> learningRate(
              "(others have their schedule compiled in)"),
     cl::sub(trainCommand), cl::cat(category));
 cl::opt<uint64_t> seed("seed",
-                       cl::desc("Seeds the order of the training windows"),
-                       cl::init(0), cl::sub(trainCommand), cl::cat(category));
+                       cl::desc("Seeds the order of the training windows "
+                                "(train), the sampling (generate)"),
+                       cl::init(0), cl::sub(trainCommand),
+                       cl::sub(generateCommand), cl::cat(category));
 cl::opt<bool> sequentialOrder(
     "sequential",
     cl::desc("Take the training windows in file order instead of a shuffled "
@@ -164,6 +173,40 @@ cl::opt<std::string> logFile("log",
                              cl::desc("Append one JSON line per step here"),
                              cl::value_desc("file"), cl::sub(trainCommand),
                              cl::cat(category));
+
+// generate
+cl::opt<std::string> generateArtifact(cl::Positional,
+                                      cl::desc("<artifact-dir>"), cl::Required,
+                                      cl::sub(generateCommand),
+                                      cl::cat(category));
+cl::opt<std::string> promptIds(
+    "prompt-ids",
+    cl::desc("The prompt's token ids: .npy of int32 or int64, [length] or "
+             "[batch, length]"),
+    cl::value_desc("file"), cl::Required, cl::sub(generateCommand),
+    cl::cat(category));
+cl::opt<int64_t> maxNewTokens("max-new-tokens",
+                              cl::desc("Tokens to generate after the prompt"),
+                              cl::init(16), cl::sub(generateCommand),
+                              cl::cat(category));
+cl::opt<int64_t>
+    maxLength("max-length",
+              cl::desc("Positions the cache holds: the prompt and the new "
+                       "tokens together"),
+              cl::init(qaf::GenerationOptions().maxLength),
+              cl::sub(generateCommand), cl::cat(category));
+cl::opt<double> temperature("temperature",
+                            cl::desc("Sampling temperature (0: greedy)"),
+                            cl::init(0), cl::sub(generateCommand),
+                            cl::cat(category));
+cl::opt<int64_t> topK("top-k",
+                      cl::desc("Sample among the k most likely tokens (0: "
+                               "all)"),
+                      cl::init(0), cl::sub(generateCommand), cl::cat(category));
+cl::opt<double> topP("top-p",
+                     cl::desc("Sample among the most likely tokens whose "
+                              "probability adds up to p (1: all)"),
+                     cl::init(1), cl::sub(generateCommand), cl::cat(category));
 
 // info
 cl::opt<std::string> infoArtifact(cl::Positional, cl::desc("<artifact-dir>"),
@@ -393,6 +436,68 @@ int runInfer() {
       outs() << "1 (no OpenMP)";
     outs() << "\n";
   }
+  return 0;
+}
+
+int runGenerate() {
+  qaf::ArtifactOptions options;
+  if (numThreads.getNumOccurrences())
+    options.numThreads = numThreads;
+  options.verifyContent = !noVerifyWeights;
+  Expected<qaf::HostTensor> prompt = qaf::readNpyFile(promptIds);
+  if (!prompt)
+    return reportError(prompt.takeError());
+  Expected<std::unique_ptr<qaf::Artifact>> artifact =
+      qaf::Artifact::load(generateArtifact, options);
+  if (!artifact)
+    return reportError(artifact.takeError());
+  if (!checkpointToLoad.empty())
+    if (Expected<qaf::CheckpointState> state =
+            restoreInto(**artifact, checkpointToLoad);
+        !state)
+      return reportError(state.takeError());
+  const qaf::EntryPoint *entry =
+      (*artifact)->getManifest().findEntryPoint(entryName);
+  if (!entry)
+    return reportError(makeError(
+        "artifact '" + generateArtifact + "' has no entry point '" + entryName +
+        "' (it has " + (*artifact)->getManifest().listEntryPoints() + ")"));
+  Expected<qaf::DecoderSignature> signature = qaf::findDecoderSignature(*entry);
+  if (!signature)
+    return reportError(makeError("artifact '" + generateArtifact +
+                                 "': " + toString(signature.takeError())));
+  if (!signature->hasCache())
+    errs() << "qaf-run: warning: entry point '" << entry->name << "' of '"
+           << generateArtifact
+           << "' has no KV cache (no past_key_values.* inputs): every new "
+              "token recomputes the whole sequence\n";
+
+  qaf::GenerationOptions generation;
+  generation.maxNewTokens = maxNewTokens;
+  generation.maxLength = maxLength;
+  generation.sampling.temperature = temperature;
+  generation.sampling.topK = topK;
+  generation.sampling.topP = topP;
+  generation.sampling.seed = seed;
+  Expected<qaf::GenerationResult> result =
+      qaf::generate(**artifact, *signature, *prompt, generation);
+  if (!result)
+    return reportError(result.takeError());
+  for (auto [row, tokens] : enumerate(result->tokens)) {
+    outs() << "generated[" << row << "]:";
+    for (int64_t token : tokens)
+      outs() << " " << token;
+    outs() << "\n";
+  }
+  auto printRate = [](StringRef what, int64_t tokens, double seconds) {
+    outs() << what << ": " << tokens << " tokens in "
+           << format("%.3f", seconds * 1e3) << " ms ("
+           << format("%.1f", seconds > 0 ? tokens / seconds : 0.0)
+           << " tokens/s)\n";
+  };
+  printRate("prefill", result->prefillTokens, result->prefillSeconds);
+  printRate(signature->hasCache() ? "decode" : "decode (recomputed)",
+            result->decodeTokens, result->decodeSeconds);
   return 0;
 }
 
@@ -710,7 +815,7 @@ int main(int argc, char **argv) {
   }
   for (cl::SubCommand *sub :
        {&cl::SubCommand::getTopLevel(), &inferCommand, &infoCommand,
-        &verifyCommand, &trainCommand, &evalCommand})
+        &verifyCommand, &trainCommand, &evalCommand, &generateCommand})
     cl::HideUnrelatedOptions(category, *sub);
   cl::ParseCommandLineOptions(argc, argv,
                               "qaf-run: run compiled qaf artifacts\n");
@@ -724,6 +829,8 @@ int main(int argc, char **argv) {
     return runTrain();
   if (evalCommand)
     return runEval();
+  if (generateCommand)
+    return runGenerate();
   errs() << "qaf-run: missing subcommand (known: "
          << join(std::begin(kSubcommands), std::end(kSubcommands), ", ")
          << ")\n";

@@ -77,10 +77,28 @@ using DimBindings = llvm::StringMap<int64_t>;
 /// Checks `inputs` against the inputs of `entry` and binds its symbolic
 /// dimensions. Errors name the input and, for shapes, the dimension: a
 /// missing, unknown or repeated input, a wrong dtype or rank, a static
-/// dimension of another size, or a symbolic one bound to two sizes.
+/// dimension of another size, a symbolic one bound to two sizes, or one
+/// named by a sum (`past_sequence_length + sequence_length`) whose terms
+/// are bound to sizes that add up to another. The kCacheLengthInput scalar
+/// is the runtime's to give, not the caller's.
 llvm::Error checkEntryPointInputs(const EntryPoint &entry,
                                   llvm::ArrayRef<NamedTensor> inputs,
                                   DimBindings &bindings);
+
+/// The size of dimension name `symbol` under `bindings`: its binding, or
+/// for a sum of names and integers (`past_sequence_length + 1`) the sum of
+/// its terms' values; nullopt when a name is not bound.
+std::optional<int64_t> evaluateDimSymbol(llvm::StringRef symbol,
+                                         const DimBindings &bindings);
+
+/// A decoder's KV cache that the caller keeps between calls of an entry
+/// point whose outputs are written into its inputs (`written_into`): per
+/// such input a buffer [batch, heads, capacity, head size] whose first
+/// `length` positions (axis 2) hold the past.
+struct CacheBuffers {
+  llvm::StringMap<HostTensor> buffers;
+  int64_t length = 0;
+};
 
 class Artifact {
 public:
@@ -106,6 +124,17 @@ public:
   /// parameters; later calls of any entry point see the new values.
   llvm::Expected<std::vector<NamedTensor>>
   run(llvm::StringRef entryName, llvm::ArrayRef<NamedTensor> inputs);
+
+  /// Runs an entry point whose outputs are written into its cache inputs
+  /// with the caller's buffers (passed as they are, never copied) in place
+  /// of those inputs, which `inputs` leaves out: the call reads the past
+  /// from them and writes the new positions after it, `cache.length` grows
+  /// by those, and only the other outputs are returned. Errors name the
+  /// input: a buffer missing, of another dtype, batch, head count or head
+  /// size, or without room for the new positions.
+  llvm::Expected<std::vector<NamedTensor>>
+  runWithCache(llvm::StringRef entryName, llvm::ArrayRef<NamedTensor> inputs,
+               CacheBuffers &cache);
 
   /// The writable buffer of parameter `name` (shared with every entry point
   /// that names it), or nullopt when there is no such parameter.
@@ -138,6 +167,14 @@ private:
   };
 
   Artifact() = default;
+  llvm::Expected<const LoadedEntryPoint *>
+  findLoadedEntryPoint(llvm::StringRef name) const;
+  /// Calls `loaded` with `inputs` (one per manifest input, in its order,
+  /// checked) and returns the outputs it returns, each checked against its
+  /// manifest shape under `bindings`.
+  llvm::Expected<std::vector<NamedTensor>>
+  call(const LoadedEntryPoint &loaded, llvm::ArrayRef<HostTensor> inputs,
+       DimBindings &bindings);
   /// Every file the manifest names resolves (symbolic links included) to a
   /// file inside the artifact folder; checked before anything is opened.
   llvm::Error checkFilesInsideFolder() const;

@@ -57,6 +57,10 @@ struct TensorSpec {
   std::string name;
   DType dtype = DType::Float32;
   std::vector<ManifestDim> shape;
+  /// Outputs only: the input (a KV cache) whose buffer the entry point
+  /// writes this output into instead of returning it; empty for an output
+  /// it returns. See kCacheLengthInput.
+  std::string writtenInto = {};
 
   int64_t getRank() const { return shape.size(); }
   /// The sizes of a fully static shape.
@@ -65,6 +69,15 @@ struct TensorSpec {
   /// `float32[batch, 4]`.
   std::string describe() const;
 };
+
+/// The int64 scalar input of an entry point with outputs written into
+/// their inputs' buffers (`written_into`, a decoder's KV cache): the caller
+/// passes each such input as a buffer [batch, heads, capacity, head size]
+/// whose first `qaf.cache_length` positions along axis 2 hold the past; the
+/// entry point writes the new positions after them, so the output is the
+/// buffer's first past + new positions. The input's manifest shape is that
+/// of the past, the output's that of the past and new positions.
+inline constexpr llvm::StringLiteral kCacheLengthInput = "qaf.cache_length";
 
 struct EntryPoint {
   /// `infer`, `train_step`, `eval_step`.
@@ -79,6 +92,9 @@ struct EntryPoint {
   std::vector<TensorSpec> parameters;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
+
+  /// Whether some output is written into an input's buffer.
+  bool hasOutputsWrittenIntoInputs() const;
 };
 
 /// The kind of machine an artifact's code runs on.
