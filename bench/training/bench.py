@@ -41,7 +41,7 @@ HEADER = """# Training throughput, 135M-parameter decoder: qaf vs PyTorch + peft
 
 Written by `bench/training/bench.py` (newest last; `bench/training/run.sh`).
 Model: SmolLM-135M shapes with tied embeddings (`gen_llama_onnx.py --preset
-135m --tie-embeddings`), random weights. qaf: `qaf-compile --method=M --bits=4
+135m --tie-embeddings --no-attention-mask`), random weights. qaf: `qaf-compile --method=M --bits=4
 --group-size=64 --rank=16 --emit=train`, run by `qaf-run train`. Peer:
 `bench/training/peft_peer.py` in the benchmark-only venv (PyTorch + peft,
 LoRA r=16 on q/k/v/o/gate/up/down of every block, float32 base, AdamW,
@@ -84,10 +84,14 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--layers", type=int, help="fewer blocks than the preset (a quick look)")
     parser.add_argument("--work-dir", help="keep the model and artifacts here (default: a temp dir)")
+    parser.add_argument("--reuse-artifacts", action="store_true",
+                        help="run the artifacts already in --work-dir (no compile time then)")
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "results", "training.md"))
     args = parser.parse_args()
 
-    preset = {**gen.PRESETS["135m"], "tie_embeddings": True}
+    # Training feeds token ids and labels only (TrainingEntryPoints.h): causal,
+    # no attention_mask input, like the peer's unpadded batches.
+    preset = {**gen.PRESETS["135m"], "tie_embeddings": True, "attention_mask": False}
     if args.layers:
         preset["layers"] = args.layers
     cfg = gen.LlamaConfig(**preset)
@@ -107,6 +111,9 @@ def main():
         compile_s, artifacts, failures = {}, {}, {}
         for method in methods:
             artifact = os.path.join(work, method)
+            if args.reuse_artifacts and os.path.exists(os.path.join(artifact, "manifest.json")):
+                artifacts[method] = artifact
+                continue
             start = time.perf_counter()
             try:
                 run_measured([args.qaf_compile, model, f"--method={method}", "--bits=4",
