@@ -41,14 +41,16 @@ HEADER = """# Training throughput, 135M-parameter decoder: qaf vs PyTorch + peft
 
 Written by `bench/training/bench.py` (newest last; `bench/training/run.sh`).
 Model: SmolLM-135M shapes with tied embeddings (`gen_llama_onnx.py --preset
-135m --tie-embeddings --no-attention-mask`), random weights. qaf: `qaf-compile --method=M --bits=4
---group-size=64 --rank=16 --emit=train`, run by `qaf-run train`. Peer:
+135m --tie-embeddings --no-attention-mask`), random weights. qaf:
+`qaf-compile --method=M --bits=4 --group-size=64 --rank=16 --emit=train`,
+run by `qaf-run train`; compile "-" when an artifact was reused. Peer:
 `bench/training/peft_peer.py` in the benchmark-only venv (PyTorch + peft,
 LoRA r=16 on q/k/v/o/gate/up/down of every block, float32 base, AdamW,
 `torch.set_num_threads`). Same random tokens, sequence, batch and threads.
 tokens/s: median over interleaved rounds of each run's median step (first
 step excluded); peak RSS: max RSS of the training process. Load: the 1-min
-load average before and after (the machine is shared).
+load average before and after (the machine is shared). "(N blocks)": a
+quick look with fewer blocks than the preset's 30 (`--layers N`).
 Bars: qaf tokens/s >= 1.0x the peer's (goal 1.5x); peak memory <= the peer's;
 compile < 120 s.
 
