@@ -23,3 +23,16 @@ def commit():
                               capture_output=True, text=True).stdout.strip()
     except OSError:
         return "?"
+
+
+def append_results(path, header, rows):
+    """Appends table rows to a results file, writing its header first when
+    the file is new."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    new = not os.path.exists(path)
+    with open(path, "a") as f:
+        if new:
+            f.write(header)
+        for row in rows:
+            f.write(row + "\n")
+    print(f"results appended to {path}")

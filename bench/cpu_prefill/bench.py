@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import gen_llama_onnx as gen  # noqa: E402
-from common import commit, machine  # noqa: E402
+from common import append_results, commit, machine  # noqa: E402
 
 HEADER = """# fp32 prefill, 135M-parameter decoder: qaf vs ONNX Runtime
 
@@ -96,14 +96,7 @@ def main():
             if diff > 1e-3:
                 print("FAIL: logits disagree with ONNX Runtime")
                 return 1
-    os.makedirs(os.path.dirname(args.results), exist_ok=True)
-    new = not os.path.exists(args.results)
-    with open(args.results, "a") as f:
-        if new:
-            f.write(HEADER)
-        for row in rows:
-            f.write(row + "\n")
-    print(f"results appended to {args.results}")
+    append_results(args.results, HEADER, rows)
     return 0
 
 

@@ -153,6 +153,23 @@ LogicalResult hashValue(StringRef name, ElementsAttr value, Location loc,
   return success();
 }
 
+/// Whether two weights hold the same type and bytes. A per-function pass
+/// (qaf-fold-weight-transposes) folds the same weight once in each entry
+/// point, so equal values can arrive as distinct attributes.
+bool sameWeightValue(ElementsAttr a, ElementsAttr b) {
+  if (a == b)
+    return true;
+  if (!a || !b || a.getType() != b.getType())
+    return false;
+  std::vector<char> storageA, storageB;
+  std::string error;
+  FailureOr<ArrayRef<char>> bytesA =
+      getElementsBytes(a, storageA, SubByteLayout::BytePerElement, error);
+  FailureOr<ArrayRef<char>> bytesB =
+      getElementsBytes(b, storageB, SubByteLayout::BytePerElement, error);
+  return succeeded(bytesA) && succeeded(bytesB) && *bytesA == *bytesB;
+}
+
 } // namespace
 
 bool isTrainableParameter(func::FuncOp entry, unsigned argIndex) {
@@ -220,7 +237,7 @@ FailureOr<ArtifactDescription> describeArtifact(ModuleOp module,
         auto value = func.getArgAttrOfType<ElementsAttr>(i, kWeightValueAttr);
         auto [it, inserted] =
             description.values.try_emplace(weightName.getValue(), value);
-        if (!inserted && it->second != value)
+        if (!inserted && !sameWeightValue(it->second, value))
           return emitError(loc) << "weight '" << weightName.getValue()
                                 << "' has different values in two entry "
                                    "points";

@@ -84,7 +84,8 @@
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: expand-strided-metadata,
 // CPU-PASSES-NEXT: lower-affine,
-// CPU-PASSES-NEXT: convert-scf-to-cf
+// CPU-PASSES-NEXT: qaf-lower-branches-last-first,
+// CPU-PASSES-NEXT: convert-scf-to-cf{allow-pattern-rollback=false}
 // CPU-PASSES-NEXT: convert-openmp-to-llvm,
 // CPU-PASSES-NEXT: convert-math-to-funcs
 // CPU-PASSES-NEXT: convert-math-to-llvm

@@ -21,13 +21,55 @@
 #include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
 namespace qaf {
+
+namespace {
+/// Lowers every scf.if to control flow, the last of a block first. A
+/// training step's entry block holds thousands of ifs (run-time check
+/// guards); lowering one splits its block, moving every op after it, so
+/// going first to last (convert-scf-to-cf's order) is quadratic: minutes
+/// and gigabytes for the 135M decoder. Last to first, each split moves only
+/// the ops up to the next lowered if. The ifs in loops and branches are
+/// left to convert-scf-to-cf.
+struct LowerBranchesLastFirstPass
+    : PassWrapper<LowerBranchesLastFirstPass, OperationPass<>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(LowerBranchesLastFirstPass)
+  StringRef getArgument() const override {
+    return "qaf-lower-branches-last-first";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<cf::ControlFlowDialect>();
+  }
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateSCFToControlFlowConversionPatterns(patterns);
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    // Only the ifs directly in a function: a loop's body must stay one
+    // block until convert-scf-to-cf lowers the loop.
+    SmallVector<Operation *> branches;
+    getOperation()->walk([&](scf::IfOp op) {
+      if (isa<FunctionOpInterface>(op->getParentOp()))
+        branches.push_back(op);
+    });
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingOps)
+        .enableFolding(false);
+    for (Operation *op : llvm::reverse(branches))
+      if (failed(applyOpPatternsGreedily({op}, frozen, config)))
+        return signalPassFailure();
+  }
+};
+} // namespace
 
 /// Linalg -> Loops: host ABI, buffers, deallocation, GEMM kernel calls, then
 /// loops with the parallel ones on OpenMP.
@@ -74,7 +116,14 @@ static void addCPULLVMPasses(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createExpandShapeToReinterpretCastPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
+  // Without rollback: a training step's entry block holds thousands of
+  // guarded runs (scf.if), and the rollback log of each block split keeps
+  // the ops it moved, quadratic in time and memory (8 GB and 55 s for a
+  // 6-block decoder's train_step; the 30-block one did not finish).
+  pm.addPass(std::make_unique<LowerBranchesLastFirstPass>());
+  SCFToControlFlowPassOptions scfToControlFlow;
+  scfToControlFlow.allowPatternRollback = false;
+  pm.addPass(createSCFToControlFlowPass(scfToControlFlow));
   pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createConvertMathToLLVMPass());
