@@ -100,6 +100,13 @@ mlir::Value createBlobConstant(mlir::OpBuilder &builder, llvm::StringRef name,
       .getOutput();
 }
 
+/// `constant`'s data under another (same-size) shape, as a new constant named
+/// `name`: the same resource blob when it is one, so nothing is copied.
+mlir::Value createReshapedConstant(mlir::OpBuilder &builder,
+                                   onnx::ConstantOp constant,
+                                   llvm::ArrayRef<int64_t> shape,
+                                   llvm::StringRef name);
+
 /// The dialect attribute of a quantizer format.
 QuantFormatAttr getQuantFormatAttr(mlir::MLIRContext *context,
                                    const quant::QuantFormat &format);

@@ -15,6 +15,7 @@
 #include "PassOptions.h"
 
 #include "qaf/Quant/Quantizer.h"
+#include "qaf/Support/ElementsBytes.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
 #include "qaf/passes/WeightAttrs.h"
@@ -33,6 +34,95 @@ using namespace qaf;
 
 namespace {
 
+/// `value`'s defining onnx.Constant, or null (also for an omitted operand).
+onnx::ConstantOp getConstant(Value value) {
+  return value ? value.getDefiningOp<onnx::ConstantOp>() : onnx::ConstantOp();
+}
+
+bool isF32Tensor(Value value) {
+  return cast<ShapedType>(value.getType()).getElementType().isF32();
+}
+
+/// An ONNX Runtime MatMulNBits layer with constant weights becomes the
+/// qaf.qlinear it already is (ORT GenAI's int4 models): the same code bytes
+/// (the blob itself, reshaped), the same scales, and its zero points as
+/// floats (2^(bits - 1) where the file has none), never dequantized and
+/// requantized, so adapters attach to the model as it was shipped. Returns
+/// false, leaving the op (which compiles as it is), when qaf.qlinear cannot
+/// state it: a g_idx or bias, non-f32 values, or K not a whole number of
+/// blocks.
+FailureOr<bool> adoptMatMulNBits(onnx::MatMulNBitsOp op) {
+  int64_t bits = op.getBits(), block = op.getBlockSize();
+  int64_t k = op.getK(), n = op.getN();
+  auto isAbsent = [](Value value) { return isa<NoneType>(value.getType()); };
+  onnx::ConstantOp codes = getConstant(op.getB());
+  onnx::ConstantOp scales = getConstant(op.getScales());
+  onnx::ConstantOp zeros = isAbsent(op.getZeroPoints())
+                               ? onnx::ConstantOp()
+                               : getConstant(op.getZeroPoints());
+  quant::QuantFormat format{static_cast<unsigned>(bits), block,
+                            quant::Scheme::Asymmetric};
+  if (!codes || !scales || (!isAbsent(op.getZeroPoints()) && !zeros) ||
+      !isAbsent(op.getGIdx()) || !isAbsent(op.getBias()) ||
+      !isF32Tensor(op.getA()) || !isF32Tensor(op.getScales()) ||
+      !isF32Tensor(op.getY()) || k % block != 0)
+    return false;
+  if (llvm::Error error = quant::verifyFormat(format, k)) {
+    llvm::consumeError(std::move(error));
+    return false;
+  }
+  int64_t blocks = k / block;
+  std::string name = getWeightName(codes, "weight");
+  std::vector<float> zeroValues(n * blocks,
+                                static_cast<float>(int64_t(1) << (bits - 1)));
+  if (zeros) {
+    std::vector<char> storage;
+    std::string error;
+    FailureOr<ArrayRef<char>> bytes = getElementsBytes(
+        zeros.getValue(), storage, SubByteLayout::BytePerElement, error);
+    if (failed(bytes))
+      return op.emitOpError() << "zero points of '" << name << "': " << error;
+    if (isF32Tensor(op.getZeroPoints())) {
+      if (bytes->size() != zeroValues.size() * sizeof(float))
+        return false;
+      std::memcpy(zeroValues.data(), bytes->data(), bytes->size());
+    } else {
+      // Packed like B, each row padded to whole bytes.
+      int64_t rowBytes = llvm::divideCeil(blocks * bits, 8);
+      if (static_cast<int64_t>(bytes->size()) != n * rowBytes)
+        return false;
+      for (int64_t row = 0; row < n; ++row) {
+        std::vector<uint8_t> rowCodes = quant::unpackCodes(
+            ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(bytes->data()) +
+                                  row * rowBytes,
+                              rowBytes),
+            bits, blocks);
+        for (int64_t b = 0; b < blocks; ++b)
+          zeroValues[row * blocks + b] = rowCodes[b];
+      }
+    }
+  }
+  OpBuilder builder(op);
+  MLIRContext *context = builder.getContext();
+  Value qcodes =
+      createReshapedConstant(builder, codes, {n, k * bits / 8}, name);
+  Value qscales = createReshapedConstant(builder, scales, {n, blocks},
+                                         getWeightName(scales, "scales"));
+  Value qzeros =
+      createBlobConstant<float>(builder, name + ".zero_points", {n, blocks},
+                                Float32Type::get(context), zeroValues);
+  Value output = QLinearOp::create(builder, op.getLoc(), op.getY().getType(),
+                                   op.getA(), qcodes, qscales, qzeros,
+                                   getQuantFormatAttr(context, format))
+                     .getOutput();
+  op.getY().replaceAllUsesWith(output);
+  op.erase();
+  for (onnx::ConstantOp constant : {codes, scales, zeros})
+    if (constant && constant->use_empty())
+      constant.erase();
+  return true;
+}
+
 struct QuantizeWeightsPass
     : qaf::impl::QuantizeWeightsPassBase<QuantizeWeightsPass> {
   using Base::Base;
@@ -49,11 +139,16 @@ struct QuantizeWeightsPass
     if (failed(checkQuantFormatOptions(module.getLoc(), "qaf-quantize-weights",
                                        format)))
       return signalPassFailure();
+    SmallVector<onnx::MatMulNBitsOp> shipped;
+    module.walk([&](onnx::MatMulNBitsOp op) { shipped.push_back(op); });
+    for (onnx::MatMulNBitsOp op : shipped)
+      if (failed(adoptMatMulNBits(op)))
+        return signalPassFailure();
     FailureOr<std::vector<LinearLayer>> layers =
         selectLinearLayers(module, include, exclude, "qaf-quantize-weights");
     if (failed(layers))
       return signalPassFailure();
-    if (layers->empty())
+    if (layers->empty() && shipped.empty())
       warnNoLayerSelected(module.getLoc(), "qaf-quantize-weights", include,
                           exclude, "linear layer");
     for (LinearLayer &layer : *layers)

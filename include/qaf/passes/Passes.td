@@ -117,6 +117,13 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
     removes matches. A group size that does not divide a selected layer's
     input dimension is an error naming the weight.
 
+    Layers that are already quantized, ONNX Runtime `MatMulNBits` with
+    constant weights (ORT GenAI's int4 models), become `qaf.qlinear` as they
+    are: the same code bytes, scales and zero points (unpacked to floats;
+    2^(bits-1) where absent) in their own bits and block size, never
+    requantized. One with a `g_idx` or bias, or non-f32 values, stays
+    `MatMulNBits`.
+
     ```mlir
     %y = onnx.MatMul %x, %w : (tensor<?x576xf32>, tensor<576x1536xf32>) -> ...
     ```
