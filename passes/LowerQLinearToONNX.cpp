@@ -187,6 +187,9 @@ struct LowerQLinearToONNXPass
     state.addAttribute("N", i64(n));
     state.addAttribute("bits", i64(storedBits));
     state.addAttribute("block_size", i64(block));
+    if (auto accuracy =
+            layer->getAttrOfType<IntegerAttr>(kOrtAccuracyLevelAttr))
+      state.addAttribute("accuracy_level", accuracy);
     return builder.create(state)->getResult(0);
   }
 

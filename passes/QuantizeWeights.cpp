@@ -111,10 +111,13 @@ FailureOr<bool> adoptMatMulNBits(onnx::MatMulNBitsOp op) {
   Value qzeros =
       createBlobConstant<float>(builder, name + ".zero_points", {n, blocks},
                                 Float32Type::get(context), zeroValues);
-  Value output = QLinearOp::create(builder, op.getLoc(), op.getY().getType(),
-                                   op.getA(), qcodes, qscales, qzeros,
-                                   getQuantFormatAttr(context, format))
-                     .getOutput();
+  auto layer = QLinearOp::create(builder, op.getLoc(), op.getY().getType(),
+                                 op.getA(), qcodes, qscales, qzeros,
+                                 getQuantFormatAttr(context, format));
+  if (op.getAccuracyLevel() != 0)
+    layer->setAttr(kOrtAccuracyLevelAttr,
+                   builder.getI64IntegerAttr(op.getAccuracyLevel()));
+  Value output = layer.getOutput();
   op.getY().replaceAllUsesWith(output);
   op.erase();
   for (onnx::ConstantOp constant : {codes, scales, zeros})

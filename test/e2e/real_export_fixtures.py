@@ -10,6 +10,9 @@ For each fixture:
   roundtrip  qaf-translate --import-onnx --export-onnx: ONNX Runtime gives
              bit-identical outputs on the original and on the re-exported
              file (same feeds);
+  quantized-roundtrip  (files with MatMulNBits) the same with
+             qaf-quantize-weights between import and export: the shipped
+             int4 layers become qaf.qlinear and go back unchanged;
   compiled   qaf-compile, then qaf-run infer at two sequence lengths (batch 2)
              matches ONNX Runtime on the original file (MatMulNBits computed
              in float: see exact_reference);
@@ -149,10 +152,21 @@ def compare(label, actual, expected, failures):
             failures.append(f"{label}: {name} max |qaf - ORT| {diff:.3g} > {tolerance(want):.3g}")
 
 
-def check_roundtrip(args, tmp, model, label):
+def check_roundtrip(args, tmp, model, label, keep_quantized=False):
+    """ONNX Runtime on `model` and on its import exported again; with
+    `keep_quantized`, the imported MatMulNBits layers go through
+    qaf-quantize-weights (becoming qaf.qlinear as they are) and back."""
     exported = os.path.join(tmp, "roundtrip.onnx")
-    support.run([args.qaf_translate, "--import-onnx", model, "--export-onnx",
-                 "-o", exported], timeout=300)
+    if keep_quantized:
+        imported = os.path.join(tmp, "imported.mlirbc")
+        kept = os.path.join(tmp, "kept.mlirbc")
+        support.run([args.qaf_translate, "--import-onnx", model, "-o", imported], timeout=300)
+        support.run([args.qaf_opt, imported, "--qaf-quantize-weights", "--emit-bytecode",
+                     "-o", kept], timeout=300)
+        support.run([args.qaf_translate, "--export-onnx", kept, "-o", exported], timeout=300)
+    else:
+        support.run([args.qaf_translate, "--import-onnx", model, "--export-onnx",
+                     "-o", exported], timeout=300)
     original, again = support.ort_session(model), support.ort_session(exported)
     signature = Signature(original)
     failures = []
@@ -260,9 +274,17 @@ def check_lora(args, tmp, model, label):
     return []
 
 
+def op_types(model):
+    return {node.op_type for node in onnx.load(model, load_external_data=False).graph.node}
+
+
+def has_matmul_nbits(model):
+    return "MatMulNBits" in op_types(model)
+
+
 def already_quantized(model):
     """Whether every linear layer of `model` is MatMulNBits (ORT GenAI int4)."""
-    ops = [node.op_type for node in onnx.load(model, load_external_data=False).graph.node]
+    ops = op_types(model)
     return "MatMulNBits" in ops and "MatMul" not in ops and "Gemm" not in ops
 
 
@@ -292,8 +314,12 @@ def extract_piece(kind, piece, tmp):
 
 def whole_model_checks(kind, model, tmp):
     has_past = bool(Signature(support.ort_session(model)).past)
-    checks = [("roundtrip", lambda a, t: check_roundtrip(a, t, model, kind)),
-              ("compiled", lambda a, t: compiled_then(a, t, model, kind, check_compiled))]
+    checks = [("roundtrip", lambda a, t: check_roundtrip(a, t, model, kind))]
+    if has_matmul_nbits(model):
+        checks.append(("quantized-roundtrip",
+                       lambda a, t: check_roundtrip(a, t, model, kind, True)))
+    checks.append(("compiled",
+                   lambda a, t: compiled_then(a, t, model, kind, check_compiled)))
     if has_past:
         checks.append(("decode", lambda a, t: compiled_then(a, t, model, kind, check_decode)))
     checks.append(("lora", lambda a, t: check_lora(a, t, model, kind)))
@@ -323,6 +349,7 @@ def group_query_attention_missing(args, model):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--qaf-translate", required=True)
+    parser.add_argument("--qaf-opt", required=True)
     parser.add_argument("--qaf-compile", required=True)
     parser.add_argument("--qaf-run", required=True)
     parser.add_argument("-k", dest="select", default="",
@@ -364,6 +391,10 @@ def main():
                     report(f"{name} compiled",
                            lambda a, t: compiled_then(a, t, path, name, check_compiled),
                            piece_folder)
+                    if has_matmul_nbits(path):
+                        report(f"{name} quantized-roundtrip",
+                               lambda a, t: check_roundtrip(a, t, path, name, True),
+                               piece_folder)
                     if "logits" in piece[2]:
                         report(f"{name} lora", lambda a, t: check_lora(a, t, path, name),
                                piece_folder)
