@@ -53,19 +53,10 @@ FIXTURES = os.path.join(HERE, "..", "fixtures")
 KINDS = ["torch_dynamo", "optimum", "ort_genai_int4", "ort_genai_fp32"]
 # Whole-model checks of these wait for GroupQueryAttention support.
 AWAITING_GROUP_QUERY_ATTENTION = {"ort_genai_int4", "ort_genai_fp32"}
-# The ORT GenAI graph around its attention: (piece name, inputs, outputs).
-# Layer 0 up to its attention's inputs, and layer 1's attention output (with
-# the residual stream) through the head.
-GENAI_PIECES = [
-    ("embed-to-qkv", ["input_ids", "attention_mask"],
-     ["/model/embed_tokens/GatherBlockQuantized/output_0|/model/embed_tokens/Gather/output_0",
-      "/model/layers.0/attn/qkv_proj/MatMul/output_0",
-      "/model/attn_mask_reformat/attn_mask_subgraph/Sub/Cast/output_0",
-      "/model/attn_mask_reformat/attn_mask_subgraph/Gather/Cast/output_0"]),
-    ("attn-out-to-logits", ["/model/layers.1/attn/GroupQueryAttention/output_0",
-                            "/model/layers.1/input_layernorm/output_3"],
-     ["logits"]),
-]
+# The ORT GenAI graph around its attention, cut in two pieces (see
+# genai_pieces): the embedding through the first layer's projection to q, k
+# and v; the last layer's attention output through the head.
+GENAI_PIECES = ["embed-to-qkv", "attn-out-to-logits"]
 SEQUENCE_LENGTHS = [5, 12]
 BATCH = 2
 DECODE_PROMPT = 6
@@ -76,7 +67,15 @@ DECODE_STEPS = 16
 TOLERANCE_EPSILONS = 128
 
 
+# --fixtures DIR --abs-tolerance T checks other exports (e.g. the real
+# SmolLM2-135M's, made with make_exporter_fixtures.py --source-model) against
+# a fixed bound instead.
+ABSOLUTE_TOLERANCE = None
+
+
 def tolerance(expected):
+    if ABSOLUTE_TOLERANCE is not None:
+        return ABSOLUTE_TOLERANCE
     return TOLERANCE_EPSILONS * float(np.finfo(np.float32).eps) * \
         max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1.0)
 
@@ -288,16 +287,31 @@ def already_quantized(model):
     return "MatMulNBits" in ops and "MatMul" not in ops and "Gemm" not in ops
 
 
-def extract_piece(kind, piece, tmp):
-    """The ORT GenAI file cut to `piece` (see GENAI_PIECES); an output
-    spelled 'a|b' is whichever of the two the file has."""
-    name, inputs, outputs = piece
+def genai_pieces(graph):
+    """{piece: (inputs, outputs)} of an ORT GenAI graph: before the first
+    GroupQueryAttention (its packed q/k/v, seqlens_k and total length) and
+    after the last one (its output and the residual stream that its
+    post-attention SkipSimplifiedLayerNormalization adds)."""
+    attention = [n for n in graph.node if n.op_type == "GroupQueryAttention"]
+    first, last = attention[0], attention[-1]
+    readers = {}
+    for node in graph.node:
+        for value in node.input:
+            readers.setdefault(value, []).append(node)
+    o_proj = readers[last.output[0]][0]
+    skip_norm = readers[o_proj.output[0]][0]
+    residual = next(v for v in skip_norm.input if v != o_proj.output[0])
+    return {"embed-to-qkv": (["input_ids", "attention_mask"],
+                             [first.input[0], first.input[5], first.input[6]]),
+            "attn-out-to-logits": ([last.output[0], residual], ["logits"])}
+
+
+def extract_piece(kind, name, tmp):
+    """The ORT GenAI file cut to the piece `name` (see genai_pieces)."""
     whole = onnx.load(fixture_model(kind))
-    produced = {o for node in whole.graph.node for o in node.output}
-    chosen = [next(o for o in alternatives.split("|") if o in produced)
-              for alternatives in outputs]
-    path = os.path.join(tmp, f"{name}.onnx")
+    inputs, chosen = genai_pieces(whole.graph)[name]
     extracted = onnx.utils.Extractor(whole).extract_model(inputs, chosen)
+    path = os.path.join(tmp, f"{name}.onnx")
     # The cut passes through values named like '/model/layers.0/...'; as
     # graph inputs and outputs they get plain names (they become .npy files).
     renamed = {value: f"{role}_{i}" if "/" in value else value
@@ -347,6 +361,7 @@ def group_query_attention_missing(args, model):
 
 
 def main():
+    global FIXTURES, ABSOLUTE_TOLERANCE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--qaf-translate", required=True)
     parser.add_argument("--qaf-opt", required=True)
@@ -354,7 +369,13 @@ def main():
     parser.add_argument("--qaf-run", required=True)
     parser.add_argument("-k", dest="select", default="",
                         help="run only checks whose name contains this")
+    parser.add_argument("--fixtures", default=FIXTURES,
+                        help="folder of <kind>/model.onnx exports (default: test/fixtures)")
+    parser.add_argument("--abs-tolerance", type=float,
+                        help="max |qaf - ORT| allowed (default: 128 float32 "
+                             "roundings of the largest value)")
     args = parser.parse_args()
+    FIXTURES, ABSOLUTE_TOLERANCE = args.fixtures, args.abs_tolerance
     passed = failed = skipped = 0
 
     def report(name, run_check, folder):
@@ -380,10 +401,10 @@ def main():
             os.makedirs(folder)
             if kind in AWAITING_GROUP_QUERY_ATTENTION:
                 for piece in GENAI_PIECES:
-                    name = f"{kind}/{piece[0]}"
+                    name = f"{kind}/{piece}"
                     if args.select not in name:
                         continue
-                    piece_folder = os.path.join(folder, piece[0])
+                    piece_folder = os.path.join(folder, piece)
                     os.makedirs(piece_folder)
                     path = extract_piece(kind, piece, piece_folder)
                     report(f"{name} roundtrip",
@@ -395,7 +416,7 @@ def main():
                         report(f"{name} quantized-roundtrip",
                                lambda a, t: check_roundtrip(a, t, path, name, True),
                                piece_folder)
-                    if "logits" in piece[2]:
+                    if piece == "attn-out-to-logits":
                         report(f"{name} lora", lambda a, t: check_lora(a, t, path, name),
                                piece_folder)
                 missing = group_query_attention_missing(args, model)
