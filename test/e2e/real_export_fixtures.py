@@ -23,7 +23,10 @@ For each fixture:
   lora       qaf-compile --method=lora --bits=4 (quantize + adapters) builds an
              artifact whose infer entry runs and gives finite logits; for
              int4 files (MatMulNBits everywhere) the shipped codes are kept,
-             so its logits still match ONNX Runtime's.
+             so its logits still match ONNX Runtime's;
+  tied-head  (files with a tied embedding) qaf-quantize-weights tied-head=1
+             quantizes the table once for the Gather and the head; the
+             artifact matches ONNX Runtime on qaf's export of that model.
 
 Fixtures listed in AWAITING_GROUP_QUERY_ATTENTION contain
 com.microsoft.GroupQueryAttention, which qaf does not import yet: their whole-
@@ -151,27 +154,39 @@ def compare(label, actual, expected, failures):
             failures.append(f"{label}: {name} max |qaf - ORT| {diff:.3g} > {tolerance(want):.3g}")
 
 
+def feeds_per_length(signature, seed):
+    """(sequence length, feeds) for each of SEQUENCE_LENGTHS, batch BATCH."""
+    rng = np.random.default_rng(seed)
+    return [(seq, signature.feeds(rng, BATCH, seq)) for seq in SEQUENCE_LENGTHS]
+
+
+def quantize_and_export(args, tmp, model, stem, quantize_option):
+    """`model` imported, run through qaf-opt `quantize_option`, exported:
+    returns the quantized bytecode and the exported ONNX file."""
+    imported = os.path.join(tmp, f"{stem}-imported.mlirbc")
+    quantized = os.path.join(tmp, f"{stem}.mlirbc")
+    exported = os.path.join(tmp, f"{stem}.onnx")
+    support.run([args.qaf_translate, "--import-onnx", model, "-o", imported], timeout=300)
+    support.run([args.qaf_opt, imported, quantize_option, "--emit-bytecode",
+                 "-o", quantized], timeout=300)
+    support.run([args.qaf_translate, "--export-onnx", quantized, "-o", exported], timeout=300)
+    return quantized, exported
+
+
 def check_roundtrip(args, tmp, model, label, keep_quantized=False):
     """ONNX Runtime on `model` and on its import exported again; with
     `keep_quantized`, the imported MatMulNBits layers go through
     qaf-quantize-weights (becoming qaf.qlinear as they are) and back."""
-    exported = os.path.join(tmp, "roundtrip.onnx")
     if keep_quantized:
-        imported = os.path.join(tmp, "imported.mlirbc")
-        kept = os.path.join(tmp, "kept.mlirbc")
-        support.run([args.qaf_translate, "--import-onnx", model, "-o", imported], timeout=300)
-        support.run([args.qaf_opt, imported, "--qaf-quantize-weights", "--emit-bytecode",
-                     "-o", kept], timeout=300)
-        support.run([args.qaf_translate, "--export-onnx", kept, "-o", exported], timeout=300)
+        _, exported = quantize_and_export(args, tmp, model, "kept", "--qaf-quantize-weights")
     else:
+        exported = os.path.join(tmp, "roundtrip.onnx")
         support.run([args.qaf_translate, "--import-onnx", model, "--export-onnx",
                      "-o", exported], timeout=300)
     original, again = support.ort_session(model), support.ort_session(exported)
     signature = Signature(original)
     failures = []
-    rng = np.random.default_rng(1)
-    for seq in SEQUENCE_LENGTHS:
-        feeds = signature.feeds(rng, BATCH, seq)
+    for seq, feeds in feeds_per_length(signature, seed=1):
         want = original.run(None, feeds)
         got = again.run([o.name for o in original.get_outputs()], feeds)
         for name, w, g in zip(signature.outputs, want, got):
@@ -205,9 +220,7 @@ def check_compiled(args, tmp, model, label, artifact):
     session = support.ort_session(exact_reference(model, tmp))
     signature = Signature(session)
     failures = []
-    rng = np.random.default_rng(2)
-    for seq in SEQUENCE_LENGTHS:
-        feeds = signature.feeds(rng, BATCH, seq)
+    for seq, feeds in feeds_per_length(signature, seed=2):
         expected = dict(zip(signature.outputs, session.run(None, feeds)))
         actual, _, _ = support.run_artifact(args.qaf_run, artifact, feeds,
                                             os.path.join(tmp, f"run-{seq}"))
@@ -271,6 +284,45 @@ def check_lora(args, tmp, model, label):
         compare(f"{label} lora (base kept)", actual, {"logits": expected}, failures)
         return failures
     return []
+
+
+def check_tied_head(args, tmp, model, label):
+    """qaf-quantize-weights tied-head=1: the tied table becomes one set of
+    4-bit codes read by GatherBlockQuantized (the embedding) and qaf.qlinear
+    (the head). The compiled artifact must match ONNX Runtime on qaf's own
+    export of the quantized model (MatMulNBits + GatherBlockQuantized), and
+    that must differ from the float model (the table really is quantized)."""
+    quantized, exported = quantize_and_export(
+        args, tmp, model, "tied", "--qaf-quantize-weights=bits=4 group-size=32 tied-head=1")
+    graph = onnx.load(exported).graph
+    initializers = {i.name for i in graph.initializer}
+    float_tables = [n.input[0] for n in graph.node
+                    if n.op_type == "Gather" and n.input[0] in initializers]
+    if "GatherBlockQuantized" not in op_types(exported) or float_tables:
+        return [f"{label}: the tied embedding was not quantized (tables {float_tables})"]
+    artifact = os.path.join(tmp, "tied-artifact")
+    support.compile_model(args.qaf_compile, quantized, artifact)
+    session, float_session = support.ort_session(exported), support.ort_session(model)
+    signature = Signature(session)
+    failures = []
+    for seq, feeds in feeds_per_length(signature, seed=5):
+        expected = dict(zip(signature.outputs, session.run(None, feeds)))
+        float_logits = float_session.run(["logits"], feeds)[0]
+        if support.max_abs_diff(float_logits, expected["logits"]) <= tolerance(float_logits):
+            failures.append(f"{label} seq {seq}: 4-bit tied head gives the float logits")
+        actual, _, _ = support.run_artifact(args.qaf_run, artifact, feeds,
+                                            os.path.join(tmp, f"tied-run-{seq}"))
+        compare(f"{label} tied-head seq {seq}", actual, expected, failures)
+    return failures
+
+
+def has_tied_table(model):
+    """Whether one initializer is both gathered and transposed (tied)."""
+    graph = onnx.load(model, load_external_data=False).graph
+    initializers = {i.name for i in graph.initializer}
+    gathered = {n.input[0] for n in graph.node if n.op_type == "Gather"}
+    transposed = {n.input[0] for n in graph.node if n.op_type == "Transpose"}
+    return bool(initializers & gathered & transposed)
 
 
 def op_types(model):
@@ -337,6 +389,8 @@ def whole_model_checks(kind, model, tmp):
     if has_past:
         checks.append(("decode", lambda a, t: compiled_then(a, t, model, kind, check_decode)))
     checks.append(("lora", lambda a, t: check_lora(a, t, model, kind)))
+    if has_tied_table(model):
+        checks.append(("tied-head", lambda a, t: check_tied_head(a, t, model, kind)))
     return checks
 
 
