@@ -149,6 +149,22 @@ RankedTensorType getLayerResultType(const LinearLayer &layer) {
   return RankedTensorType::get(shape, inputType.getElementType());
 }
 
+Value createReshapedConstant(OpBuilder &builder, onnx::ConstantOp constant,
+                             ArrayRef<int64_t> shape, StringRef name) {
+  auto type = RankedTensorType::get(
+      shape, cast<ShapedType>(constant.getType()).getElementType());
+  ElementsAttr value = constant.getValue();
+  Attribute reshaped;
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+    reshaped = DenseResourceElementsAttr::get(type, resource.getRawHandle());
+  else
+    reshaped = cast<DenseElementsAttr>(value).reshape(type);
+  return onnx::ConstantOp::create(builder,
+                                  NameLoc::get(builder.getStringAttr(name)),
+                                  type, cast<ElementsAttr>(reshaped))
+      .getOutput();
+}
+
 Value createQuantizedLinear(OpBuilder &builder, const LinearLayer &layer,
                             const quant::QuantizedMatrix &matrix) {
   MLIRContext *context = builder.getContext();

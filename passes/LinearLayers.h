@@ -100,6 +100,20 @@ mlir::Value createBlobConstant(mlir::OpBuilder &builder, llvm::StringRef name,
       .getOutput();
 }
 
+/// On a qaf.qlinear adopted from an ONNX Runtime MatMulNBits: the layer's
+/// accuracy_level (how ONNX Runtime may round the activations, e.g. to int8
+/// at 4), written back when the layer is exported as MatMulNBits so that the
+/// round trip computes what the original file did.
+inline constexpr llvm::StringLiteral kOrtAccuracyLevelAttr =
+    "qaf.ort_accuracy_level";
+
+/// `constant`'s data under another (same-size) shape, as a new constant named
+/// `name`: the same resource blob when it is one, so nothing is copied.
+mlir::Value createReshapedConstant(mlir::OpBuilder &builder,
+                                   onnx::ConstantOp constant,
+                                   llvm::ArrayRef<int64_t> shape,
+                                   llvm::StringRef name);
+
 /// The dialect attribute of a quantizer format.
 QuantFormatAttr getQuantFormatAttr(mlir::MLIRContext *context,
                                    const quant::QuantFormat &format);

@@ -10,6 +10,8 @@
 
 #include "qaf/passes/Passes.h"
 
+#include "LinearLayers.h"
+
 #include "qaf/Quant/Quantizer.h"
 #include "qaf/Support/ElementsBytes.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
@@ -60,35 +62,6 @@ FailureOr<ConstantWeight> readConstant(QLinearOp layer, Value value,
                                << weight.name << "': " << error;
   weight.bytes = *bytes;
   return weight;
-}
-
-/// `value`'s data under another (same-size) shape: the same resource blob
-/// when it is one, so nothing is copied.
-Value reshapeConstant(OpBuilder &builder, onnx::ConstantOp constant,
-                      ArrayRef<int64_t> shape, StringRef name) {
-  auto type = RankedTensorType::get(
-      shape, cast<ShapedType>(constant.getType()).getElementType());
-  ElementsAttr value = constant.getValue();
-  Attribute reshaped;
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
-    reshaped = DenseResourceElementsAttr::get(type, resource.getRawHandle());
-  else
-    reshaped = cast<DenseElementsAttr>(value).reshape(type);
-  return onnx::ConstantOp::create(builder,
-                                  NameLoc::get(builder.getStringAttr(name)),
-                                  type, cast<ElementsAttr>(reshaped))
-      .getOutput();
-}
-
-template <typename T>
-Value createBlobConstant(OpBuilder &builder, StringRef name,
-                         ArrayRef<int64_t> shape, Type elementType,
-                         ArrayRef<T> data) {
-  auto type = RankedTensorType::get(shape, elementType);
-  return createWeightConstant(
-             builder, name, type,
-             HeapAsmResourceBlob::allocateAndCopyInferAlign(data))
-      .getOutput();
 }
 
 /// Codes one per byte, from the packed rows of a [N, K·bits/8] tensor.
@@ -184,7 +157,7 @@ struct LowerQLinearToONNXPass
     Value packedCodes;
     SmallVector<int64_t> blobShape = {n, blocks, block * storedBits / 8};
     if (storedBits == bits) {
-      packedCodes = reshapeConstant(builder, codes, blobShape, name);
+      packedCodes = createReshapedConstant(builder, codes, blobShape, name);
     } else {
       FailureOr<ConstantWeight> read = readConstant(layer, codes, "codes");
       if (failed(read))
@@ -196,8 +169,8 @@ struct LowerQLinearToONNXPass
           IntegerType::get(builder.getContext(), 8, IntegerType::Unsigned),
           repacked);
     }
-    Value flatScales = reshapeConstant(builder, scales, {n * blocks},
-                                       (base + ".scales").str());
+    Value flatScales = createReshapedConstant(builder, scales, {n * blocks},
+                                              (base + ".scales").str());
     Value none =
         onnx::NoValueOp::create(builder, layer.getLoc(), builder.getNoneType());
     FailureOr<Value> zeroPoints =
@@ -214,6 +187,9 @@ struct LowerQLinearToONNXPass
     state.addAttribute("N", i64(n));
     state.addAttribute("bits", i64(storedBits));
     state.addAttribute("block_size", i64(block));
+    if (auto accuracy =
+            layer->getAttrOfType<IntegerAttr>(kOrtAccuracyLevelAttr))
+      state.addAttribute("accuracy_level", accuracy);
     return builder.create(state)->getResult(0);
   }
 
@@ -242,8 +218,8 @@ struct LowerQLinearToONNXPass
     bool allCodes = notCode == values.end();
     if (bits != 8 &&
         (zeroPointForm == "float" || (zeroPointForm == "auto" && !allCodes)))
-      return reshapeConstant(builder, zeros, {n * blocks},
-                             (base + ".zero_points").str());
+      return createReshapedConstant(builder, zeros, {n * blocks},
+                                    (base + ".zero_points").str());
     if (!allCodes) {
       int64_t i = notCode - values.begin();
       InFlightDiagnostic diag = layer.emitOpError();

@@ -117,6 +117,23 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
     removes matches. A group size that does not divide a selected layer's
     input dimension is an error naming the weight.
 
+    Layers that are already quantized, ONNX Runtime `MatMulNBits` with
+    constant weights (ORT GenAI's int4 models), become `qaf.qlinear` as they
+    are: the same code bytes, scales and zero points (unpacked to floats;
+    2^(bits-1) where absent) in their own bits and block size, never
+    requantized. One with a `g_idx` or bias, or non-f32 values, stays
+    `MatMulNBits`.
+
+    `tied-head=1` also quantizes tied embeddings, a float table E [V, H]
+    read by an `onnx.Gather` (axis 0) and, through `onnx.Transpose`, by the
+    head's `onnx.MatMul`: E is quantized once, in `bits`/`group-size`/
+    `scheme` (2, 4 or 8 bits, asym or sym), into `<table>.qcodes`,
+    `.scales`, `.zero_points` (f32, for the head's `qaf.qlinear`) and
+    `.zero_points_u8` (packed codes, for the Gather, which becomes
+    `com.microsoft.GatherBlockQuantized` over the same code blob), as ORT
+    GenAI's int4 models share them. An asym group whose values share one
+    sign has a zero point outside the codes and is an error naming it.
+
     ```mlir
     %y = onnx.MatMul %x, %w : (tensor<?x576xf32>, tensor<576x1536xf32>) -> ...
     ```
@@ -140,6 +157,10 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
     Option<"reportErrors", "report-errors", "bool", /*default=*/"false",
            "Remark each layer's relative RMS weight error ‖W − Ŵ‖/‖W‖ and "
            "the whole model's">,
+    Option<"tiedHead", "tied-head", "bool", /*default=*/"false",
+           "Quantize tied embedding tables (Gather + MatMul of their "
+           "Transpose) into one set of codes: the head becomes qaf.qlinear, "
+           "the Gather com.microsoft.GatherBlockQuantized">,
   ];
   let dependentDialects = ["::qaf::QAFDialect"];
 }
