@@ -14,10 +14,12 @@
 #include "qaf/Compiler/ArtifactWriter.h"
 #include "qaf/Compiler/CacheInPlace.h"
 #include "qaf/Conversion/Pipelines.h"
+#include "qaf/Export/ONNXExporter.h"
 #include "qaf/Runtime/TrainingEntryPoints.h"
 #include "qaf/Support/TemporaryFolder.h"
 #include "qaf/Support/ToolSupport.h"
 #include "qaf/dialects/onnx/ONNXModelAttrs.h"
+#include "qaf/passes/Passes.h"
 #include "qaf/passes/WeightAttrs.h"
 
 #include "qaf/dialects/onnx/ONNXDialect.h"
@@ -57,9 +59,25 @@ LogicalResult runPipeline(ModuleOp module, PassManager &pm, TimingScope *timing,
 /// the file name ends in .mlirbc (weights kept, so the file can be compiled
 /// further), text otherwise (weights elided).
 LogicalResult writeIR(ModuleOp module, const CompileOptions &options) {
-  bool bytecode = llvm::sys::path::extension(options.output) == ".mlirbc";
+  bool bytecode = options.bytecode ||
+                  llvm::sys::path::extension(options.output) == ".mlirbc";
   return writeMlirFile(module, options.output, bytecode,
                        /*printWeights=*/false);
+}
+
+/// Writes the graph at phase ONNX: IR, or with `exportOnnx` an ONNX model
+/// whose quantized layers are ONNX operators (the exporter knows only the
+/// onnx dialect).
+LogicalResult writeGraph(ModuleOp module, const CompileOptions &options) {
+  if (!options.exportOnnx)
+    return writeIR(module, options);
+  PassManager pm(module->getContext());
+  LowerQLinearToONNXPassOptions lowering;
+  lowering.format = options.quantizedFormat;
+  pm.addPass(createLowerQLinearToONNXPass(lowering));
+  if (failed(runPipeline(module, pm, options.timing, "lower-qlinear", options)))
+    return failure();
+  return exportOnnxFile(module, options.output);
 }
 
 /// The phase a module is in. An imported graph has no artifact description;
@@ -158,7 +176,8 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
       *inputPhase == Phase::ONNX && !options.graphPipeline.empty();
   if (options.phase == *inputPhase && options.phase <= Phase::LLVM &&
       !runsGraphPipeline)
-    return writeIR(module, options);
+    return options.phase == Phase::ONNX ? writeGraph(module, options)
+                                        : writeIR(module, options);
 
   if (failed(target.initialize(loc)))
     return failure();
@@ -183,7 +202,7 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
     if (failed(runPipeline(module, pm, options.timing, "graph", options)))
       return failure();
     if (options.phase == Phase::ONNX)
-      return writeIR(module, options);
+      return writeGraph(module, options);
   }
   if (*inputPhase == Phase::ONNX) {
     TimingScope scope =

@@ -97,14 +97,42 @@ cl::opt<std::string> adapterOptions(
     "adapter-options",
     cl::desc("More qaf-attach-adapters options, e.g. \"include=proj seed=1\""),
     cl::value_desc("options"), cl::cat(category));
-enum class Emit { Infer, Train };
+enum class Emit { Infer, Train, ONNX, MLIRBytecode };
 cl::opt<Emit> emit(
-    "emit", cl::desc("The entry points of the artifact"),
-    cl::values(clEnumValN(Emit::Infer, "infer", "the forward only (default)"),
+    "emit", cl::desc("What to write"),
+    cl::values(clEnumValN(Emit::Infer, "infer",
+                          "an artifact with the forward only (default)"),
                clEnumValN(Emit::Train, "train",
-                          "the forward, train_step and eval_step "
-                          "(qaf-run train|eval)")),
+                          "an artifact with the forward, train_step and "
+                          "eval_step (qaf-run train|eval)"),
+               clEnumValN(Emit::ONNX, "onnx",
+                          "an ONNX model (-o model.onnx; quantized layers as "
+                          "MatMulNBits, see --quantized-format)"),
+               clEnumValN(Emit::MLIRBytecode, "mlirbc",
+                          "the graph as MLIR bytecode, weights included")),
     cl::init(Emit::Infer), cl::cat(category));
+cl::opt<std::string> mergeCheckpoint(
+    "merge",
+    cl::desc("Merge the adapters trained in this checkpoint folder (or "
+             ".safetensors file) into the quantized layers; a JSON report "
+             "is written to <output>.merge.json"),
+    cl::value_desc("dir"), cl::cat(category));
+cl::opt<bool> allowLossy(
+    "allow-lossy",
+    cl::desc("--merge: merge LoRA, LoftQ and Q-BaRA by re-quantizing W + dW "
+             "(their error is reported)"),
+    cl::cat(category));
+cl::opt<bool> keepAdapters(
+    "keep-adapters",
+    cl::desc("--merge: keep LoRA, LoftQ and Q-BaRA adapters as two float "
+             "MatMuls"),
+    cl::cat(category));
+cl::opt<std::string> quantizedFormat(
+    "quantized-format",
+    cl::desc("--emit=onnx: matmulnbits (default; float zero points where "
+             "they are fractional) or dequantizelinear (integer zero points "
+             "only)"),
+    cl::init("matmulnbits"), cl::cat(category));
 cl::opt<std::string> trainOptions(
     "train-options",
     cl::desc("qaf-build-training options for --emit=train, e.g. \"lr=2e-4 "
@@ -113,6 +141,11 @@ cl::opt<std::string> trainOptions(
 cl::opt<bool> printPipelines("print-pipeline",
                              cl::desc("Print each pass pipeline it runs"),
                              cl::cat(category));
+/// The merge's JSON report, beside the output: `<output>.merge.json`.
+std::string getMergeReportPath() {
+  return StringRef(outputPath.getValue()).rtrim("/").str() + ".merge.json";
+}
+
 /// The passes on the imported graph that --method and --emit ask for, as a
 /// textual pipeline of module passes ("" for none), or an error.
 Expected<std::string> buildGraphPipeline() {
@@ -157,7 +190,25 @@ Expected<std::string> buildGraphPipeline() {
     if (method.empty())
       return createStringError("--emit=train needs --method (the adapters "
                                "are what it trains)");
+    if (!mergeCheckpoint.empty())
+      return createStringError("--merge removes the adapters that "
+                               "--emit=train trains: choose one");
     passes.push_back("qaf-build-training" + withExtra("", trainOptions));
+  }
+  if (!mergeCheckpoint.empty()) {
+    if (method.empty())
+      return createStringError("--merge needs --method, --bits, --group-size "
+                               "and --rank as the checkpoint was trained "
+                               "with (they rebuild its adapters)");
+    passes.push_back(
+        formatv("qaf-merge-adapters{{checkpoint={0} allow-lossy={1} "
+                "keep-adapters={2} report={3}}",
+                mergeCheckpoint.getValue(), allowLossy.getValue(),
+                keepAdapters.getValue(), getMergeReportPath())
+            .str());
+  } else if (allowLossy || keepAdapters) {
+    return createStringError("--allow-lossy and --keep-adapters go with "
+                             "--merge");
   }
   return llvm::join(passes, ",");
 }
@@ -244,7 +295,12 @@ int main(int argc, char **argv) {
   std::unique_ptr<qaf::TargetBackend> backend = target->create(targetOptions);
 
   qaf::CompileOptions options;
-  options.phase = *phase;
+  // An ONNX model or graph bytecode is the graph itself, before outlining.
+  bool writesGraph = emit == Emit::ONNX || emit == Emit::MLIRBytecode;
+  options.phase = writesGraph ? qaf::Phase::ONNX : *phase;
+  options.exportOnnx = emit == Emit::ONNX;
+  options.bytecode = emit == Emit::MLIRBytecode;
+  options.quantizedFormat = quantizedFormat;
   options.entry = entry;
   options.graphPipeline = *graphPipeline;
   options.output = outputPath;

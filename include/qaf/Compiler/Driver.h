@@ -24,7 +24,8 @@ struct CompileOptions {
   /// The entry point the graph becomes.
   std::string entry = "infer";
   /// Passes run on an imported graph before it is outlined (a textual
-  /// pipeline of module passes, "a,b{x=1}", empty for none): qaf-compile's --method and
+  /// pipeline of module passes, "a,b{x=1}", empty for none): qaf-compile's
+  /// --method and
   /// --emit=train build it (quantize, attach adapters, build training).
   /// The training steps it adds (TrainingEntryPoints.h) become entry points
   /// of the artifact beside `entry`.
@@ -32,6 +33,13 @@ struct CompileOptions {
   /// An artifact folder for Phase::Artifact, else the output file ("-" for
   /// stdout where text is written).
   std::string output;
+  /// With `phase` ONNX: write the graph as an ONNX model (quantized layers
+  /// as MatMulNBits, or DequantizeLinear with `quantizedFormat`), not IR.
+  bool exportOnnx = false;
+  /// qaf-lower-qlinear-to-onnx's format for `exportOnnx`.
+  std::string quantizedFormat = "matmulnbits";
+  /// Write IR as bytecode whatever the output's extension.
+  bool bytecode = false;
   /// Print each pass pipeline before running it.
   bool printPipelines = false;
   /// Where the phases report their time (`--mlir-timing`); may be null.

@@ -7,6 +7,8 @@
 #ifndef QAF_INTERFACES_ADAPTEROPINTERFACE_H
 #define QAF_INTERFACES_ADAPTEROPINTERFACE_H
 
+#include "qaf/Quant/Merge.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
@@ -35,6 +37,21 @@ enum class AdapterMerge {
 /// ("codes-and-zero-points", "zero-points", "trained-quantizer",
 /// "lossy-requantize").
 llvm::StringRef stringifyAdapterMerge(AdapterMerge merge);
+
+/// What an adapter's merge rule reads: the host bytes of the op's operands
+/// (float and int8 tensors row-major, one element per byte for int8).
+struct AdapterMergeValues {
+  /// getBaseOperands(), in order (what L4Q's merge reads: W0 [K, N]).
+  llvm::SmallVector<llvm::ArrayRef<char>> base;
+  /// getTrainableOperands(), in order (their trained values).
+  llvm::SmallVector<llvm::ArrayRef<char>> trainable;
+
+  /// Trainable operand `index` as `T`s.
+  template <typename T> llvm::ArrayRef<T> getTrainable(unsigned index) const {
+    return {reinterpret_cast<const T *>(trainable[index].data()),
+            trainable[index].size() / sizeof(T)};
+  }
+};
 
 } // namespace qaf
 

@@ -82,6 +82,36 @@ def AdapterOpInterface : OpInterface<"AdapterOpInterface"> {
       }],
       "::qaf::AdapterMerge", "getMergeKind">,
     InterfaceMethod<[{
+        Merges the trained adapter into `layer` (METHODS.md §1–§4), through
+        the arithmetic of qaf/Quant/Merge.h. On entry `layer` is the
+        quantized base (LoTA-QAF's own codes, scales and zero points; the
+        qaf.qlinear an additive adapter's Δy is added to) or, for L4Q, only
+        its rows, cols and format; on success it is the merged layer.
+        `values` holds the host bytes of the op's operands. A lossy merge
+        (LossyRequantize) requantizes and records its error in `report`.
+        The error names what is wrong (a ternary entry outside {-1, 0, 1},
+        a code pushed out of range); nothing is clamped.
+      }],
+      "::llvm::Error", "mergeInto",
+      (ins "const ::qaf::AdapterMergeValues &":$values,
+           "::qaf::quant::QuantizedMatrix &":$layer,
+           "::qaf::quant::MergeReport &":$report)>,
+    InterfaceMethod<[{
+        The update as two float factors, Δy = (x · first) · second with
+        `first` [K, r'] and `second` [r', N] (pooling and scale folded in),
+        for a graph that keeps a lossy adapter in float instead of merging
+        it. Only LossyRequantize adapters offer it.
+      }],
+      "::llvm::Error", "getFloatFactors",
+      (ins "const ::qaf::AdapterMergeValues &":$values, "int64_t":$n,
+           "int64_t":$k, "::std::vector<float> &":$first,
+           "::std::vector<float> &":$second),
+      /*methodBody=*/[{}], /*defaultImplementation=*/[{
+        return ::llvm::createStringError(
+            "the adapter merges into the quantized weight; it has no float "
+            "factors to keep");
+      }]>,
+    InterfaceMethod<[{
         The factor product that is the method's weight update, in the
         method's own coordinates and before its scale (linalg on tensors):
         LoTA-QAF ΔW = B_T·A_T [N, K] (i32, integers in [−r, r]); L4Q B·A

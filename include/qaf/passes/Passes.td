@@ -223,6 +223,48 @@ def LowerQLinearToONNXPass : Pass<"qaf-lower-qlinear-to-onnx", "mlir::ModuleOp">
   let dependentDialects = ["::qaf::onnx::ONNXDialect"];
 }
 
+def MergeAdaptersPass : Pass<"qaf-merge-adapters", "mlir::ModuleOp"> {
+  let summary = "Merge trained adapters into the quantized layers";
+  let description = [{
+    Every adapter op becomes an ordinary `qaf.qlinear` (METHODS.md §1–§4,
+    §7), by the op's merge rule (AdapterOpInterface::mergeInto):
+      - lota: q' = q + Ŵ, z' = z − μ; scales are the same constant;
+      - qalora, qahira: the pooled update folds into the zero points;
+        codes and scales are the same constants;
+      - l4q: the trained codes w̃ + 2^(b−1), scales s and zero points
+        2^(b−1) − β/s are the layer (the float W0 is gone);
+      - lora (and loftq), qbara: not mergeable into integers. An error says
+        so, unless `allow-lossy` (W + ΔW quantized again in the layer's
+        format; max and mean relative weight error reported per layer and
+        overall) or `keep-adapters` (the adapter stays, as two float
+        `onnx.MatMul`s added to the quantized layer).
+    ```mlir
+    %y = qaf.lota_linear %x, %q, %s, %z, %a, %b {...}
+    // becomes
+    %y = qaf.qlinear %x, %q2, %s, %z2 {format = ...}
+    ```
+    The trained values come from `checkpoint` (a folder with `latest`, as
+    `qaf-run train --ckpt-dir` writes, or one `.safetensors` file), looked
+    up by the parameters' blob names; without it the values in the IR are
+    merged. A checkpoint of another model, method, rank or shape, and
+    non-finite values, are errors naming the tensor. New blobs are written
+    for what changes; the input's blobs are never modified. `report`
+    writes a JSON summary (layers, codes moved, lossy errors).
+  }];
+  let options = [
+    Option<"checkpoint", "checkpoint", "std::string", /*default=*/"\"\"",
+           "Checkpoint folder (with 'latest') or .safetensors file of the "
+           "trained parameters (default: the values in the IR)">,
+    Option<"allowLossy", "allow-lossy", "bool", /*default=*/"false",
+           "Merge LoRA, LoftQ and Q-BaRA by re-quantizing W + ΔW">,
+    Option<"keepAdapters", "keep-adapters", "bool", /*default=*/"false",
+           "Keep LoRA, LoftQ and Q-BaRA adapters as two float MatMuls">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write a JSON report of the merge to this file">,
+  ];
+  let dependentDialects = ["::qaf::QAFDialect", "::qaf::onnx::ONNXDialect"];
+}
+
 def LoftQInitPass : Pass<"qaf-loftq-init", "mlir::ModuleOp"> {
   let summary = "LoftQ: quantize linear layers with a LoRA that makes up the error";
   let description = [{

@@ -155,7 +155,7 @@ def QAF_L4QLinearOp : QAF_Op<"l4q_linear",
 }
 
 def QAF_LoRAOp : QAF_Op<"lora",
-    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
+    [DeclareOpInterfaceMethods<AdapterOpInterface, ["getFloatFactors"]>]> {
   let summary = "LoRA update: Δy = scale · (x · Aᵀ) · Bᵀ";
   let description = [{
     METHODS.md §5–6. `a` [r, K], `b` [N, r]; `scale` is α/r. The layer's
@@ -194,7 +194,7 @@ def QAF_QAHiRAOp : QAF_Op<"qahira",
 }
 
 def QAF_QBaRAOp : QAF_Op<"qbara",
-    [DeclareOpInterfaceMethods<AdapterOpInterface>]> {
+    [DeclareOpInterfaceMethods<AdapterOpInterface, ["getFloatFactors"]>]> {
   let summary = "Q-BaRA update: Δy = scale · RepeatRows_λ(B · A · AvgPool_λ(x))";
   let description = [{
     METHODS.md §4. `a` [λr, K/λ], `b` [N/λ, λr] with λ = `pool`; `scale`
