@@ -354,26 +354,43 @@ Expected<qaf::CheckpointState> restoreInto(qaf::Artifact &artifact,
                                 artifact.getManifest().fingerprint);
 }
 
-int runInfer() {
+/// An artifact loaded for `infer` or `generate`: the `--threads` and
+/// `--no-verify-weights` options applied, the `--ckpt` checkpoint (if any)
+/// restored into its parameters, and the `--entry` entry point found.
+struct LoadedEntry {
+  std::unique_ptr<qaf::Artifact> artifact;
+  const qaf::EntryPoint *entry = nullptr;
+};
+
+Expected<LoadedEntry> loadEntry(StringRef artifactPath) {
   qaf::ArtifactOptions options;
   if (numThreads.getNumOccurrences())
     options.numThreads = numThreads;
   options.verifyContent = !noVerifyWeights;
   Expected<std::unique_ptr<qaf::Artifact>> artifact =
-      qaf::Artifact::load(inferArtifact, options);
+      qaf::Artifact::load(artifactPath, options);
   if (!artifact)
-    return reportError(artifact.takeError());
+    return artifact.takeError();
   if (!checkpointToLoad.empty())
     if (Expected<qaf::CheckpointState> state =
             restoreInto(**artifact, checkpointToLoad);
         !state)
-      return reportError(state.takeError());
+      return state.takeError();
   const qaf::EntryPoint *entry =
       (*artifact)->getManifest().findEntryPoint(entryName);
   if (!entry)
-    return reportError(makeError(
-        "artifact '" + inferArtifact + "' has no entry point '" + entryName +
-        "' (it has " + (*artifact)->getManifest().listEntryPoints() + ")"));
+    return makeError("artifact '" + artifactPath + "' has no entry point '" +
+                     entryName + "' (it has " +
+                     (*artifact)->getManifest().listEntryPoints() + ")");
+  return LoadedEntry{std::move(*artifact), entry};
+}
+
+int runInfer() {
+  Expected<LoadedEntry> loaded = loadEntry(inferArtifact);
+  if (!loaded)
+    return reportError(loaded.takeError());
+  std::unique_ptr<qaf::Artifact> &artifact = loaded->artifact;
+  const qaf::EntryPoint *entry = loaded->entry;
   Expected<std::vector<qaf::NamedTensor>> inputs = readInputs(*entry);
   if (!inputs)
     return reportError(inputs.takeError());
@@ -384,7 +401,7 @@ int runInfer() {
   for (unsigned run = 0; run < runs; ++run) {
     auto start = std::chrono::steady_clock::now();
     Expected<std::vector<qaf::NamedTensor>> result =
-        (*artifact)->run(entryName, *inputs);
+        artifact->run(entryName, *inputs);
     auto stop = std::chrono::steady_clock::now();
     if (!result)
       return reportError(result.takeError());
@@ -430,7 +447,7 @@ int runInfer() {
            << " warm-up), mean " << format("%.3f", mean) << " ms, median "
            << format("%.3f", median) << " ms, min "
            << format("%.3f", sorted.front()) << " ms, threads ";
-    if (std::optional<int> threads = (*artifact)->getNumThreads())
+    if (std::optional<int> threads = artifact->getNumThreads())
       outs() << *threads;
     else
       outs() << "1 (no OpenMP)";
@@ -440,28 +457,14 @@ int runInfer() {
 }
 
 int runGenerate() {
-  qaf::ArtifactOptions options;
-  if (numThreads.getNumOccurrences())
-    options.numThreads = numThreads;
-  options.verifyContent = !noVerifyWeights;
   Expected<qaf::HostTensor> prompt = qaf::readNpyFile(promptIds);
   if (!prompt)
     return reportError(prompt.takeError());
-  Expected<std::unique_ptr<qaf::Artifact>> artifact =
-      qaf::Artifact::load(generateArtifact, options);
-  if (!artifact)
-    return reportError(artifact.takeError());
-  if (!checkpointToLoad.empty())
-    if (Expected<qaf::CheckpointState> state =
-            restoreInto(**artifact, checkpointToLoad);
-        !state)
-      return reportError(state.takeError());
-  const qaf::EntryPoint *entry =
-      (*artifact)->getManifest().findEntryPoint(entryName);
-  if (!entry)
-    return reportError(makeError(
-        "artifact '" + generateArtifact + "' has no entry point '" + entryName +
-        "' (it has " + (*artifact)->getManifest().listEntryPoints() + ")"));
+  Expected<LoadedEntry> loaded = loadEntry(generateArtifact);
+  if (!loaded)
+    return reportError(loaded.takeError());
+  std::unique_ptr<qaf::Artifact> &artifact = loaded->artifact;
+  const qaf::EntryPoint *entry = loaded->entry;
   Expected<qaf::DecoderSignature> signature = qaf::findDecoderSignature(*entry);
   if (!signature)
     return reportError(makeError("artifact '" + generateArtifact +
@@ -480,7 +483,7 @@ int runGenerate() {
   generation.sampling.topP = topP;
   generation.sampling.seed = seed;
   Expected<qaf::GenerationResult> result =
-      qaf::generate(**artifact, *signature, *prompt, generation);
+      qaf::generate(*artifact, *signature, *prompt, generation);
   if (!result)
     return reportError(result.takeError());
   for (auto [row, tokens] : enumerate(result->tokens)) {

@@ -264,33 +264,44 @@ struct GroupQueryAttentionLowering
          d2 = getAffineDimExpr(2, context), d3 = getAffineDimExpr(3, context),
          d4 = getAffineDimExpr(4, context);
     Value zeroAcc = createScalarConstant(rw, loc, computeType, 0.0);
+    // A sum of products over the last of five loops into a zero-filled
+    // accumulator of `dims`; the right operand (K or V, maybe narrower) is
+    // widened to the compute type.
+    auto contract = [&](Value lhs, Value rhs, ArrayRef<OpFoldResult> dims,
+                        ArrayRef<AffineExpr> lhsIndex,
+                        ArrayRef<AffineExpr> rhsIndex,
+                        ArrayRef<AffineExpr> resultIndex) -> Value {
+      Value init =
+          linalg::FillOp::create(rw, loc, zeroAcc,
+                                 createEmptyTensor(rw, loc, dims, computeType))
+              .getResult(0);
+      using utils::IteratorType;
+      return linalg::GenericOp::create(
+                 rw, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+                 ValueRange{init},
+                 ArrayRef<AffineMap>{
+                     AffineMap::get(5, 0, lhsIndex, context),
+                     AffineMap::get(5, 0, rhsIndex, context),
+                     AffineMap::get(5, 0, resultIndex, context)},
+                 ArrayRef<IteratorType>{
+                     IteratorType::parallel, IteratorType::parallel,
+                     IteratorType::parallel, IteratorType::parallel,
+                     IteratorType::reduction},
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   Value product = arith::MulFOp::create(b, l, args[0],
+                                                         widen(b, l, args[1]));
+                   linalg::YieldOp::create(
+                       b, l,
+                       arith::AddFOp::create(b, l, args[2], product)
+                           .getResult());
+                 })
+          .getResult(0);
+    };
     SmallVector<OpFoldResult> scoreDims = {batch, numHeadsSize, sequence,
                                            presentLength};
-    Value scoreInit = linalg::FillOp::create(
-                          rw, loc, zeroAcc,
-                          createEmptyTensor(rw, loc, scoreDims, computeType))
-                          .getResult(0);
-    using utils::IteratorType;
     Value products =
-        linalg::GenericOp::create(
-            rw, loc, TypeRange{scoreInit.getType()},
-            ValueRange{rotatedQuery, presentKey}, ValueRange{scoreInit},
-            ArrayRef<AffineMap>{
-                AffineMap::get(5, 0, {d0, d1, d2, d4}, context),
-                AffineMap::get(5, 0, {d0, d1.floorDiv(group), d3, d4}, context),
-                AffineMap::get(5, 0, {d0, d1, d2, d3}, context)},
-            ArrayRef<IteratorType>{
-                IteratorType::parallel, IteratorType::parallel,
-                IteratorType::parallel, IteratorType::parallel,
-                IteratorType::reduction},
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value product =
-                  arith::MulFOp::create(b, l, args[0], widen(b, l, args[1]));
-              linalg::YieldOp::create(
-                  b, l,
-                  arith::AddFOp::create(b, l, args[2], product).getResult());
-            })
-            .getResult(0);
+        contract(rotatedQuery, presentKey, scoreDims, {d0, d1, d2, d4},
+                 {d0, d1.floorDiv(group), d3, d4}, {d0, d1, d2, d3});
 
     // Scale, softcap, bias and the causal / window / length mask.
     float scaleAttr = op.getScale().convertToFloat();
@@ -393,31 +404,9 @@ struct GroupQueryAttentionLowering
     // (B, S, N, H), then (B, S, N * H).
     SmallVector<OpFoldResult> headOutputDims = {batch, sequence, numHeadsSize,
                                                 headSizeSize};
-    Value outputInit =
-        linalg::FillOp::create(
-            rw, loc, zeroAcc,
-            createEmptyTensor(rw, loc, headOutputDims, computeType))
-            .getResult(0);
     Value weighted =
-        linalg::GenericOp::create(
-            rw, loc, TypeRange{outputInit.getType()},
-            ValueRange{probabilities, presentValue}, ValueRange{outputInit},
-            ArrayRef<AffineMap>{
-                AffineMap::get(5, 0, {d0, d2, d1, d4}, context),
-                AffineMap::get(5, 0, {d0, d2.floorDiv(group), d4, d3}, context),
-                AffineMap::get(5, 0, {d0, d1, d2, d3}, context)},
-            ArrayRef<IteratorType>{
-                IteratorType::parallel, IteratorType::parallel,
-                IteratorType::parallel, IteratorType::parallel,
-                IteratorType::reduction},
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value product =
-                  arith::MulFOp::create(b, l, args[0], widen(b, l, args[1]));
-              linalg::YieldOp::create(
-                  b, l,
-                  arith::AddFOp::create(b, l, args[2], product).getResult());
-            })
-            .getResult(0);
+        contract(probabilities, presentValue, headOutputDims, {d0, d2, d1, d4},
+                 {d0, d2.floorDiv(group), d4, d3}, {d0, d1, d2, d3});
     if (computeType != elementType)
       weighted = convertTensor(rw, loc, weighted, elementType);
     Value output = tensor::CollapseShapeOp::create(
