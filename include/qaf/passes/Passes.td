@@ -173,8 +173,10 @@ def RaiseMatMulNBitsPass : Pass<"qaf-raise-matmulnbits", "mlir::ModuleOp"> {
     with constant B, float32 scales, and uint8 packed, float32 or no zero
     points becomes `qaf.qlinear` (asym) with the same code bytes (reshaped
     to [N, K * bits / 8]), the same scales ([N, K / block_size]) and the
-    same zero-point values as f32 (absent: 2^(bits - 1)); nothing is
-    dequantized. Layers with g_idx, a bias, a K that is not a multiple of
+    same zero-point values as f32 (absent: 2^(bits - 1)) and its
+    accuracy_level as qaf.ort_accuracy_level (written back on export);
+    nothing is dequantized. qaf-quantize-weights raises such layers the
+    same way before it quantizes the float ones. Layers with g_idx, a bias, a K that is not a multiple of
     block_size, another input type or non-constant weights stay
     MatMulNBits (they still lower), with a remark saying why.
   }];
