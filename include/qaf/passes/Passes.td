@@ -119,14 +119,16 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
 
     Layers that are already quantized, ONNX Runtime `MatMulNBits` with
     constant weights (ORT GenAI's int4 models), become `qaf.qlinear` as they
-    are: the same code bytes, scales and zero points (unpacked to floats;
-    2^(bits-1) where absent) in their own bits and block size, never
-    requantized. One with a `g_idx` or bias, or non-f32 values, stays
-    `MatMulNBits`.
+    are (as qaf-raise-matmulnbits raises them): the same code bytes, scales
+    and zero points (unpacked to floats; 2^(bits-1) where absent) in their
+    own bits and block size, never requantized. One with a `g_idx` or bias,
+    other than 2, 4 or 8 bits, or non-f32 values, stays `MatMulNBits`.
 
     `tied-head=1` also quantizes tied embeddings, a float table E [V, H]
     read by an `onnx.Gather` (axis 0) and, through `onnx.Transpose`, by the
-    head's `onnx.MatMul`: E is quantized once, in `bits`/`group-size`/
+    head's `onnx.MatMul` (or stored as Eᵀ [H, V], read by the head and,
+    through `onnx.Transpose`, by the Gather, as ORT GenAI's fp32 builder
+    writes it): E is quantized once, in `bits`/`group-size`/
     `scheme` (2, 4 or 8 bits, asym or sym), into `<table>.qcodes`,
     `.scales`, `.zero_points` (f32, for the head's `qaf.qlinear`) and
     `.zero_points_u8` (packed codes, for the Gather, which becomes
