@@ -107,6 +107,19 @@ mlir::Value createBlobConstant(mlir::OpBuilder &builder, llvm::StringRef name,
 inline constexpr llvm::StringLiteral kOrtAccuracyLevelAttr =
     "qaf.ort_accuracy_level";
 
+/// Raises an ONNX Runtime MatMulNBits layer with constant weights (ORT
+/// GenAI's int4 models) to the qaf.qlinear it already is, never dequantized
+/// and requantized: the same code bytes (the blob itself, reshaped to
+/// [N, K * bits / 8]), the same scales ([N, K / block_size]), its zero points
+/// as floats (2^(bits - 1) where the file has none) and its accuracy_level
+/// as kOrtAccuracyLevelAttr. Returns false, leaving the op (which compiles
+/// as it is) with the reason in `whyLeft`, when qaf.qlinear cannot state it
+/// (g_idx, bias, other bits or types, K not a whole number of blocks,
+/// non-constant weights); failure (diagnosed) when its zero points cannot
+/// be read.
+mlir::FailureOr<bool> raiseMatMulNBits(onnx::MatMulNBitsOp op,
+                                       std::string &whyLeft);
+
 /// `constant`'s data under another (same-size) shape, as a new constant named
 /// `name`: the same resource blob when it is one, so nothing is copied.
 mlir::Value createReshapedConstant(mlir::OpBuilder &builder,

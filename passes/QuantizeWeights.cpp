@@ -34,105 +34,18 @@ using namespace qaf;
 
 namespace {
 
-/// `value`'s defining onnx.Constant, or null (also for an omitted operand).
-onnx::ConstantOp getConstant(Value value) {
-  return value ? value.getDefiningOp<onnx::ConstantOp>() : onnx::ConstantOp();
-}
-
-bool isF32Tensor(Value value) {
-  return cast<ShapedType>(value.getType()).getElementType().isF32();
-}
-
-/// An ONNX Runtime MatMulNBits layer with constant weights becomes the
-/// qaf.qlinear it already is (ORT GenAI's int4 models): the same code bytes
-/// (the blob itself, reshaped), the same scales, and its zero points as
-/// floats (2^(bits - 1) where the file has none), never dequantized and
-/// requantized, so adapters attach to the model as it was shipped. Returns
-/// false, leaving the op (which compiles as it is), when qaf.qlinear cannot
-/// state it: a g_idx or bias, non-f32 values, or K not a whole number of
-/// blocks.
-FailureOr<bool> adoptMatMulNBits(onnx::MatMulNBitsOp op) {
-  int64_t bits = op.getBits(), block = op.getBlockSize();
-  int64_t k = op.getK(), n = op.getN();
-  auto isAbsent = [](Value value) { return isa<NoneType>(value.getType()); };
-  onnx::ConstantOp codes = getConstant(op.getB());
-  onnx::ConstantOp scales = getConstant(op.getScales());
-  onnx::ConstantOp zeros = isAbsent(op.getZeroPoints())
-                               ? onnx::ConstantOp()
-                               : getConstant(op.getZeroPoints());
-  quant::QuantFormat format{static_cast<unsigned>(bits), block,
-                            quant::Scheme::Asymmetric};
-  if (!codes || !scales || (!isAbsent(op.getZeroPoints()) && !zeros) ||
-      !isAbsent(op.getGIdx()) || !isAbsent(op.getBias()) ||
-      !isF32Tensor(op.getA()) || !isF32Tensor(op.getScales()) ||
-      !isF32Tensor(op.getY()) || k % block != 0)
-    return false;
-  if (llvm::Error error = quant::verifyFormat(format, k)) {
-    llvm::consumeError(std::move(error));
-    return false;
-  }
-  int64_t blocks = k / block;
-  std::string name = getWeightName(codes, "weight");
-  std::vector<float> zeroValues(n * blocks,
-                                static_cast<float>(int64_t(1) << (bits - 1)));
-  if (zeros) {
-    std::vector<char> storage;
-    std::string error;
-    FailureOr<ArrayRef<char>> bytes = getElementsBytes(
-        zeros.getValue(), storage, SubByteLayout::BytePerElement, error);
-    if (failed(bytes))
-      return op.emitOpError() << "zero points of '" << name << "': " << error;
-    if (isF32Tensor(op.getZeroPoints())) {
-      if (bytes->size() != zeroValues.size() * sizeof(float))
-        return false;
-      std::memcpy(zeroValues.data(), bytes->data(), bytes->size());
-    } else {
-      // Packed like B, each row padded to whole bytes.
-      int64_t rowBytes = llvm::divideCeil(blocks * bits, 8);
-      if (static_cast<int64_t>(bytes->size()) != n * rowBytes)
-        return false;
-      for (int64_t row = 0; row < n; ++row) {
-        std::vector<uint8_t> rowCodes = quant::unpackCodes(
-            ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(bytes->data()) +
-                                  row * rowBytes,
-                              rowBytes),
-            bits, blocks);
-        for (int64_t b = 0; b < blocks; ++b)
-          zeroValues[row * blocks + b] = rowCodes[b];
-      }
-    }
-  }
-  OpBuilder builder(op);
-  MLIRContext *context = builder.getContext();
-  Value qcodes =
-      createReshapedConstant(builder, codes, {n, k * bits / 8}, name);
-  Value qscales = createReshapedConstant(builder, scales, {n, blocks},
-                                         getWeightName(scales, "scales"));
-  Value qzeros =
-      createBlobConstant<float>(builder, name + ".zero_points", {n, blocks},
-                                Float32Type::get(context), zeroValues);
-  auto layer = QLinearOp::create(builder, op.getLoc(), op.getY().getType(),
-                                 op.getA(), qcodes, qscales, qzeros,
-                                 getQuantFormatAttr(context, format));
-  if (op.getAccuracyLevel() != 0)
-    layer->setAttr(kOrtAccuracyLevelAttr,
-                   builder.getI64IntegerAttr(op.getAccuracyLevel()));
-  Value output = layer.getOutput();
-  op.getY().replaceAllUsesWith(output);
-  op.erase();
-  for (onnx::ConstantOp constant : {codes, scales, zeros})
-    if (constant && constant->use_empty())
-      constant.erase();
-  return true;
-}
-
-/// A tied embedding: one float table E [V, H] gathered by onnx.Gather
-/// (axis 0) and, through Transpose, the right operand of the head's
-/// onnx.MatMul (y = x · Eᵀ).
+/// A tied embedding: one float table read by the embedding's onnx.Gather
+/// (axis 0) and by the head's onnx.MatMul (y = x · Eᵀ), one of the two
+/// through a Transpose. It is stored either as E [V, H] (torch's exports:
+/// the Gather reads it, the head its Transpose) or as Eᵀ [H, V] (ORT GenAI's
+/// fp32 builder: the head reads it, the Gather its Transpose).
 struct TiedTable {
   onnx::ConstantOp table;
+  /// Whether `table` is Eᵀ [H, V].
+  bool storedTransposed = false;
   SmallVector<onnx::GatherOp> gathers;
-  SmallVector<std::pair<onnx::TransposeOp, onnx::MatMulOp>> heads;
+  SmallVector<onnx::MatMulOp> heads;
+  SmallVector<onnx::TransposeOp> transposes;
 };
 
 std::vector<TiedTable> findTiedTables(ModuleOp module) {
@@ -141,28 +54,49 @@ std::vector<TiedTable> findTiedTables(ModuleOp module) {
     auto type = dyn_cast<RankedTensorType>(constant.getType());
     if (!type || type.getRank() != 2 || !type.getElementType().isF32())
       return;
-    TiedTable candidate{constant, {}, {}};
-    for (Operation *user : constant->getUsers()) {
-      if (auto gather = dyn_cast<onnx::GatherOp>(user);
-          gather && gather.getData() == constant.getOutput() &&
-          gather.getAxis() == 0) {
-        candidate.gathers.push_back(gather);
-        continue;
+    // The readers of the table and of its Transposes, by role.
+    SmallVector<onnx::GatherOp> gathers, transposedGathers;
+    SmallVector<onnx::MatMulOp> heads, transposedHeads;
+    SmallVector<onnx::TransposeOp> transposes;
+    // Sorts `reader` of `value` into `gatherList` or `headList`; false for
+    // any other reader.
+    auto classify = [](Operation *reader, Value value,
+                       SmallVector<onnx::GatherOp> &gatherList,
+                       SmallVector<onnx::MatMulOp> &headList) {
+      if (auto gather = dyn_cast<onnx::GatherOp>(reader);
+          gather && gather.getData() == value && gather.getAxis() == 0) {
+        gatherList.push_back(gather);
+        return true;
       }
+      if (auto matmul = dyn_cast<onnx::MatMulOp>(reader);
+          matmul && matmul.getB() == value && matmul.getA() != value) {
+        headList.push_back(matmul);
+        return true;
+      }
+      return false;
+    };
+    for (Operation *user : constant->getUsers()) {
+      if (classify(user, constant.getOutput(), gathers, heads))
+        continue;
       auto transpose = dyn_cast<onnx::TransposeOp>(user);
       std::optional<ArrayRef<int64_t>> perm =
           transpose ? transpose.getPerm() : std::nullopt;
       if (!transpose || (perm && *perm != ArrayRef<int64_t>{1, 0}))
         return;
-      for (Operation *reader : transpose->getUsers()) {
-        auto matmul = dyn_cast<onnx::MatMulOp>(reader);
-        if (!matmul || matmul.getB() != transpose.getTransposed())
+      for (Operation *reader : transpose->getUsers())
+        if (!classify(reader, transpose.getTransposed(), transposedGathers,
+                      transposedHeads))
           return;
-        candidate.heads.push_back({transpose, matmul});
-      }
+      transposes.push_back(transpose);
     }
-    if (!candidate.gathers.empty() && !candidate.heads.empty())
-      tied.push_back(std::move(candidate));
+    bool embeddingMajor = !gathers.empty() && !transposedHeads.empty() &&
+                          heads.empty() && transposedGathers.empty();
+    bool headMajor = !heads.empty() && !transposedGathers.empty() &&
+                     gathers.empty() && transposedHeads.empty();
+    if (embeddingMajor)
+      tied.push_back({constant, false, gathers, transposedHeads, transposes});
+    else if (headMajor)
+      tied.push_back({constant, true, transposedGathers, heads, transposes});
   });
   return tied;
 }
@@ -175,7 +109,8 @@ LogicalResult quantizeTiedTable(TiedTable &tied,
                                 const quant::QuantFormat &format) {
   std::string name = getWeightName(tied.table, "embedding");
   auto shape = cast<RankedTensorType>(tied.table.getType()).getShape();
-  int64_t v = shape[0], h = shape[1];
+  int64_t v = shape[tied.storedTransposed ? 1 : 0];
+  int64_t h = shape[tied.storedTransposed ? 0 : 1];
   if (format.scheme == quant::Scheme::NormalFloat || format.bits == 3)
     return tied.table.emitError()
            << "cannot quantize tied embedding '" << name << "': "
@@ -191,10 +126,11 @@ LogicalResult quantizeTiedTable(TiedTable &tied,
   if (failed(bytes))
     return tied.table.emitError()
            << "tied embedding '" << name << "': " << error;
-  llvm::Expected<quant::QuantizedMatrix> matrix =
-      quant::quantize(quant::MatrixView::rowMajor(
-                          reinterpret_cast<const float *>(bytes->data()), v, h),
-                      format);
+  const float *values = reinterpret_cast<const float *>(bytes->data());
+  llvm::Expected<quant::QuantizedMatrix> matrix = quant::quantize(
+      tied.storedTransposed ? quant::MatrixView::transposed(values, v, h)
+                            : quant::MatrixView::rowMajor(values, v, h),
+      format);
   if (!matrix)
     return tied.table.emitError()
            << "cannot quantize tied embedding '" << name
@@ -247,7 +183,7 @@ LogicalResult quantizeTiedTable(TiedTable &tied,
     gather.getOutput().replaceAllUsesWith(builder.create(state)->getResult(0));
     gather.erase();
   }
-  for (auto [transpose, matmul] : tied.heads) {
+  for (onnx::MatMulOp matmul : tied.heads) {
     builder.setInsertionPoint(matmul);
     Value head = QLinearOp::create(
                      builder, matmul.getLoc(), matmul->getResult(0).getType(),
@@ -255,9 +191,9 @@ LogicalResult quantizeTiedTable(TiedTable &tied,
                      .getOutput();
     matmul->getResult(0).replaceAllUsesWith(head);
     matmul.erase();
-    if (transpose->use_empty())
-      transpose.erase();
   }
+  for (onnx::TransposeOp transpose : tied.transposes)
+    transpose.erase();
   tied.table.erase();
   return success();
 }
@@ -280,9 +216,13 @@ struct QuantizeWeightsPass
       return signalPassFailure();
     SmallVector<onnx::MatMulNBitsOp> shipped;
     module.walk([&](onnx::MatMulNBitsOp op) { shipped.push_back(op); });
-    for (onnx::MatMulNBitsOp op : shipped)
-      if (failed(adoptMatMulNBits(op)))
+    // Layers that stay MatMulNBits (see raiseMatMulNBits) compile as they
+    // are; this pass has no float weight of theirs to quantize.
+    for (onnx::MatMulNBitsOp op : shipped) {
+      std::string whyLeft;
+      if (failed(raiseMatMulNBits(op, whyLeft)))
         return signalPassFailure();
+    }
     std::vector<TiedTable> tiedTables;
     if (tiedHead)
       tiedTables = findTiedTables(module);

@@ -24,23 +24,17 @@ For each fixture:
              artifact whose infer entry runs and gives finite logits; for
              int4 files (MatMulNBits everywhere) the shipped codes are kept,
              so its logits still match ONNX Runtime's;
-  tied-head  (files with a tied embedding) qaf-quantize-weights tied-head=1
+  tied-head  (files with a tied embedding, either way round: the Gather
+             reads the table and the head its Transpose, or the reverse as
+             in ORT GenAI's fp32 file) qaf-quantize-weights tied-head=1
              quantizes the table once for the Gather and the head; the
              artifact matches ONNX Runtime on qaf's export of that model.
 
-Fixtures listed in AWAITING_GROUP_QUERY_ATTENTION contain
-com.microsoft.GroupQueryAttention, which qaf does not import yet: their whole-
-model checks run only once their import succeeds (until then they are
-reported as skipped, with the importer's message) and are strict from then
-on; the parts around the attention (the embedding through GatherBlockQuantized,
-layer norms, MatMulNBits projections, the MLP and the head) are cut out of
-the file with onnx.utils.extract_model and go through roundtrip and compiled
-now.
-
-Exit status 0 when every check that ran passed; prints `N passed, F failed,
-S skipped`.
+Every check of every fixture runs (none is skipped). Exit status 0 when
+all passed; prints `N passed, F failed`.
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -54,12 +48,6 @@ import e2e_support as support  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "..", "fixtures")
 KINDS = ["torch_dynamo", "optimum", "ort_genai_int4", "ort_genai_fp32"]
-# Whole-model checks of these wait for GroupQueryAttention support.
-AWAITING_GROUP_QUERY_ATTENTION = {"ort_genai_int4", "ort_genai_fp32"}
-# The ORT GenAI graph around its attention, cut in two pieces (see
-# genai_pieces): the embedding through the first layer's projection to q, k
-# and v; the last layer's attention output through the head.
-GENAI_PIECES = ["embed-to-qkv", "attn-out-to-logits"]
 SEQUENCE_LENGTHS = [5, 12]
 BATCH = 2
 DECODE_PROMPT = 6
@@ -91,17 +79,38 @@ ELEMENT_TYPES = {"tensor(float)": np.float32, "tensor(int64)": np.int64,
                  "tensor(int32)": np.int32, "tensor(float16)": np.float16}
 
 
+def genai_head_size(model):
+    """The head size ORT GenAI's genai_config.json beside `model` states, or
+    None: its past inputs leave that dim symbolic ('kv_cache_dim')."""
+    config = os.path.join(os.path.dirname(model), "genai_config.json")
+    if not os.path.exists(config):
+        return None
+    with open(config) as f:
+        return json.load(f)["model"]["decoder"]["head_size"]
+
+
 class Signature:
     """What the feeds of a model look like, read from ONNX Runtime's session
-    (symbolic dims resolved per call)."""
+    (symbolic dims resolved per call; a symbolic head size of the past
+    inputs from `model`'s genai_config.json)."""
 
-    def __init__(self, session):
+    def __init__(self, session, model):
         self.inputs = {i.name: i for i in session.get_inputs()}
         self.outputs = [o.name for o in session.get_outputs()]
         self.past = [n for n in self.inputs if n.startswith("past_key_values.")]
         logits = [o.shape[-1] for o in session.get_outputs() if o.name == "logits"]
         self.vocab = logits[0] if logits and isinstance(logits[0], int) else 2
+        self.head_size = genai_head_size(model)
 
+    def past_shape(self, info, batch):
+        """A zero-length cache: [batch, heads, 0, head size]."""
+        batch_dim, heads, _, head_size = info.shape
+        if not isinstance(head_size, int):
+            if self.head_size is None:
+                raise ValueError(f"{info.name}: symbolic head size {head_size!r} "
+                                 "and no genai_config.json states it")
+            head_size = self.head_size
+        return [batch, heads, 0, head_size]
 
     def feeds(self, rng, batch, seq, past=None, past_len=0, ids=None):
         """Feeds for `seq` new tokens after `past_len` cached ones; `past`
@@ -124,9 +133,7 @@ class Signature:
                 if past is not None:
                     feeds[name] = past[name]
                 else:
-                    shape = [batch if i == 0 else (0 if i == 2 else d)
-                             for i, d in enumerate(info.shape)]
-                    feeds[name] = np.zeros(shape, dtype)
+                    feeds[name] = np.zeros(self.past_shape(info, batch), dtype)
             else:
                 shape = [d if isinstance(d, int) else (batch if i == 0 else seq)
                          for i, d in enumerate(info.shape)]
@@ -184,7 +191,7 @@ def check_roundtrip(args, tmp, model, label, keep_quantized=False):
         support.run([args.qaf_translate, "--import-onnx", model, "--export-onnx",
                      "-o", exported], timeout=300)
     original, again = support.ort_session(model), support.ort_session(exported)
-    signature = Signature(original)
+    signature = Signature(original, model)
     failures = []
     for seq, feeds in feeds_per_length(signature, seed=1):
         want = original.run(None, feeds)
@@ -218,7 +225,7 @@ def exact_reference(model, tmp):
 
 def check_compiled(args, tmp, model, label, artifact):
     session = support.ort_session(exact_reference(model, tmp))
-    signature = Signature(session)
+    signature = Signature(session, model)
     failures = []
     for seq, feeds in feeds_per_length(signature, seed=2):
         expected = dict(zip(signature.outputs, session.run(None, feeds)))
@@ -233,7 +240,7 @@ def check_decode(args, tmp, model, label, artifact):
     present.* back as past; the token fed is ONNX Runtime's argmax, so both
     sides see the same ids."""
     session = support.ort_session(exact_reference(model, tmp))
-    signature = Signature(session)
+    signature = Signature(session, model)
     rng = np.random.default_rng(3)
     failures = []
     ort_past = qaf_past = None
@@ -265,7 +272,7 @@ def check_lora(args, tmp, model, label):
                           extra=["--method=lora", "--bits=4", "--group-size=32",
                                  "--rank=4"])
     session = support.ort_session(model)
-    signature = Signature(session)
+    signature = Signature(session, model)
     feeds = signature.feeds(np.random.default_rng(4), BATCH, SEQUENCE_LENGTHS[0])
     actual, _, _ = support.run_artifact(args.qaf_run, artifact, feeds,
                                         os.path.join(tmp, "lora-run"))
@@ -303,7 +310,7 @@ def check_tied_head(args, tmp, model, label):
     artifact = os.path.join(tmp, "tied-artifact")
     support.compile_model(args.qaf_compile, quantized, artifact)
     session, float_session = support.ort_session(exported), support.ort_session(model)
-    signature = Signature(session)
+    signature = Signature(session, model)
     failures = []
     for seq, feeds in feeds_per_length(signature, seed=5):
         expected = dict(zip(signature.outputs, session.run(None, feeds)))
@@ -317,12 +324,14 @@ def check_tied_head(args, tmp, model, label):
 
 
 def has_tied_table(model):
-    """Whether one initializer is both gathered and transposed (tied)."""
+    """Whether one initializer is transposed and gathered, itself or through
+    its Transpose (tied)."""
     graph = onnx.load(model, load_external_data=False).graph
     initializers = {i.name for i in graph.initializer}
-    gathered = {n.input[0] for n in graph.node if n.op_type == "Gather"}
-    transposed = {n.input[0] for n in graph.node if n.op_type == "Transpose"}
-    return bool(initializers & gathered & transposed)
+    transposed = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Transpose"}
+    gathered = {transposed.get(n.input[0], n.input[0])
+                for n in graph.node if n.op_type == "Gather"}
+    return bool(initializers & gathered & set(transposed.values()))
 
 
 def op_types(model):
@@ -339,47 +348,8 @@ def already_quantized(model):
     return "MatMulNBits" in ops and "MatMul" not in ops and "Gemm" not in ops
 
 
-def genai_pieces(graph):
-    """{piece: (inputs, outputs)} of an ORT GenAI graph: before the first
-    GroupQueryAttention (its packed q/k/v, seqlens_k and total length) and
-    after the last one (its output and the residual stream that its
-    post-attention SkipSimplifiedLayerNormalization adds)."""
-    attention = [n for n in graph.node if n.op_type == "GroupQueryAttention"]
-    first, last = attention[0], attention[-1]
-    readers = {}
-    for node in graph.node:
-        for value in node.input:
-            readers.setdefault(value, []).append(node)
-    o_proj = readers[last.output[0]][0]
-    skip_norm = readers[o_proj.output[0]][0]
-    residual = next(v for v in skip_norm.input if v != o_proj.output[0])
-    return {"embed-to-qkv": (["input_ids", "attention_mask"],
-                             [first.input[0], first.input[5], first.input[6]]),
-            "attn-out-to-logits": ([last.output[0], residual], ["logits"])}
-
-
-def extract_piece(kind, name, tmp):
-    """The ORT GenAI file cut to the piece `name` (see genai_pieces)."""
-    whole = onnx.load(fixture_model(kind))
-    inputs, chosen = genai_pieces(whole.graph)[name]
-    extracted = onnx.utils.Extractor(whole).extract_model(inputs, chosen)
-    path = os.path.join(tmp, f"{name}.onnx")
-    # The cut passes through values named like '/model/layers.0/...'; as
-    # graph inputs and outputs they get plain names (they become .npy files).
-    renamed = {value: f"{role}_{i}" if "/" in value else value
-               for role, values in (("in", inputs), ("out", chosen))
-               for i, value in enumerate(values)}
-    for node in extracted.graph.node:
-        node.input[:] = [renamed.get(v, v) for v in node.input]
-        node.output[:] = [renamed.get(v, v) for v in node.output]
-    for value in list(extracted.graph.input) + list(extracted.graph.output):
-        value.name = renamed.get(value.name, value.name)
-    onnx.save(extracted, path)
-    return path
-
-
 def whole_model_checks(kind, model, tmp):
-    has_past = bool(Signature(support.ort_session(model)).past)
+    has_past = bool(Signature(support.ort_session(model), model).past)
     checks = [("roundtrip", lambda a, t: check_roundtrip(a, t, model, kind))]
     if has_matmul_nbits(model):
         checks.append(("quantized-roundtrip",
@@ -401,19 +371,6 @@ def compiled_then(args, tmp, model, label, check):
     return check(args, tmp, model, label, artifact)
 
 
-def group_query_attention_missing(args, model):
-    """The importer's message when `model` does not import because
-    GroupQueryAttention is unsupported, None when it imports."""
-    try:
-        support.run([args.qaf_translate, "--import-onnx", model, "--summary",
-                     "-o", os.devnull], timeout=300)
-        return None
-    except support.ToolError as error:
-        if "unsupported" in str(error) and "GroupQueryAttention" in str(error):
-            return str(error).splitlines()[-1].strip()
-        raise
-
-
 def main():
     global FIXTURES, ABSOLUTE_TOLERANCE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -430,7 +387,7 @@ def main():
                              "roundings of the largest value)")
     args = parser.parse_args()
     FIXTURES, ABSOLUTE_TOLERANCE = args.fixtures, args.abs_tolerance
-    passed = failed = skipped = 0
+    passed = failed = 0
 
     def report(name, run_check, folder):
         nonlocal passed, failed
@@ -453,38 +410,10 @@ def main():
             model = fixture_model(kind)
             folder = os.path.join(tmp, kind)
             os.makedirs(folder)
-            if kind in AWAITING_GROUP_QUERY_ATTENTION:
-                for piece in GENAI_PIECES:
-                    name = f"{kind}/{piece}"
-                    if args.select not in name:
-                        continue
-                    piece_folder = os.path.join(folder, piece)
-                    os.makedirs(piece_folder)
-                    path = extract_piece(kind, piece, piece_folder)
-                    report(f"{name} roundtrip",
-                           lambda a, t: check_roundtrip(a, t, path, name), piece_folder)
-                    report(f"{name} compiled",
-                           lambda a, t: compiled_then(a, t, path, name, check_compiled),
-                           piece_folder)
-                    if has_matmul_nbits(path):
-                        report(f"{name} quantized-roundtrip",
-                               lambda a, t: check_roundtrip(a, t, path, name, True),
-                               piece_folder)
-                    if piece == "attn-out-to-logits":
-                        report(f"{name} lora", lambda a, t: check_lora(a, t, path, name),
-                               piece_folder)
-                missing = group_query_attention_missing(args, model)
-                if missing:
-                    selected = [c for c, _ in whole_model_checks(kind, model, folder)
-                                if args.select in f"{kind} {c}"]
-                    skipped += len(selected)
-                    if selected:
-                        print(f"skip {kind} {', '.join(selected)}: {missing}")
-                    continue
             for check, run_check in whole_model_checks(kind, model, folder):
                 if args.select in f"{kind} {check}":
                     report(f"{kind} {check}", run_check, folder)
-    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    print(f"{passed} passed, {failed} failed")
     return 1 if failed or not passed else 0
 
 

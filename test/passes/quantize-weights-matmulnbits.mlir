@@ -1,5 +1,11 @@
 // RUN: qaf-opt %s --qaf-quantize-weights | FileCheck %s
 // RUN: qaf-opt %s --qaf-quantize-weights --qaf-lower-qlinear-to-onnx | FileCheck %s --check-prefix=BACK
+// qaf-raise-matmulnbits raises these layers the same way (one
+// implementation) and says why it leaves one.
+// RUN: qaf-opt %s --qaf-raise-matmulnbits 2>%t.remarks | FileCheck %s
+// RUN: FileCheck %s --check-prefix=REMARK < %t.remarks
+// REMARK: remark: left as MatMulNBits: g_idx and bias are not raised
+// REMARK-NOT: remark
 
 // ONNX Runtime MatMulNBits layers with constant weights (ORT GenAI's int4
 // models) become qaf.qlinear over the same codes (B reshaped to [N, K/2],

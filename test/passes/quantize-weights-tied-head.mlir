@@ -21,6 +21,7 @@
 // CHECK-NOT: onnx.Gather %
 // This table's groups span -1.25..1.25: zero point 8 (0x41000000) each,
 // packed two per byte for GatherBlockQuantized.
+// CHECK: embed.qcodes: "[[$CODES:0x[0-9A-F]+]]"
 // CHECK: embed.zero_points: "0x040000000000004100000041000000410000004100000041000000410000004100000041"
 // CHECK: embed.zero_points_u8: "0x0100000088888888"
 // Without the option the tied table stays float (the default leaves heads
@@ -36,6 +37,36 @@ func.func @tied(%ids: tensor<?x?xi64>) -> tensor<?x?x4xf32> {
   %x = onnx.Gather %e, %ids : (tensor<4x32xf32>, tensor<?x?xi64>) -> tensor<?x?x32xf32>
   %t = onnx.Transpose %e {perm = array<i64: 1, 0>} : (tensor<4x32xf32>) -> tensor<32x4xf32>
   %y = onnx.MatMul %x, %t : (tensor<?x?x32xf32>, tensor<32x4xf32>) -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// ORT GenAI's fp32 builder stores the same tie the other way round: the
+// head reads the table Eᵀ [H, V] itself, the Gather its Transpose. The table
+// here is the one above transposed: quantized once the same way, it gives
+// the same code bytes and zero points.
+// CHECK-LABEL: func.func @tied_head_major
+// CHECK-DAG: %[[C:.*]] = onnx.Constant {value = dense_resource<lm_head.qcodes> : tensor<4x16xui8>}
+// CHECK-DAG: %[[S:.*]] = onnx.Constant {value = dense_resource<lm_head.scales> : tensor<4x2xf32>}
+// CHECK-DAG: %[[Z:.*]] = onnx.Constant {value = dense_resource<lm_head.zero_points> : tensor<4x2xf32>}
+// CHECK-DAG: %[[ZU:.*]] = onnx.Constant {value = dense_resource<lm_head.zero_points_u8> : tensor<4x1xui8>}
+// CHECK: %[[E:.*]] = onnx.com.microsoft.GatherBlockQuantized %[[C]], %arg0, %[[S]], %[[ZU]] {block_size = 16 : i64} : (tensor<4x16xui8>, tensor<?x?xi64>, tensor<4x2xf32>, tensor<4x1xui8>) -> tensor<?x?x32xf32>
+// CHECK: qaf.qlinear %[[E]], %[[C]], %[[S]], %[[Z]] {format = #qaf.qformat<bits = 4, group_size = 16, scheme = asym>} : (tensor<?x?x32xf32>, tensor<4x16xui8>, tensor<4x2xf32>, tensor<4x2xf32>) -> tensor<?x?x4xf32>
+// CHECK-NOT: onnx.Transpose
+// CHECK-NOT: onnx.Gather %
+// CHECK: lm_head.qcodes: "[[$CODES]]"
+// CHECK: lm_head.zero_points: "0x040000000000004100000041000000410000004100000041000000410000004100000041"
+// UNTIED-LABEL: func.func @tied_head_major
+// UNTIED: onnx.Transpose
+// UNTIED: onnx.Gather
+// UNTIED: onnx.MatMul
+// UNTIED-NOT: qaf.qlinear
+func.func @tied_head_major(%ids: tensor<?x?xi64>) -> tensor<?x?x4xf32> {
+  %w = onnx.Constant {value = dense<[[-1.25, 0.50, -0.50, 1.25], [-0.50, 1.25, 0.25, -0.75], [0.25, -0.75, 1.00, 0.00], [1.00, 0.00, -1.00, 0.75], [-1.00, 0.75, -0.25, -1.25], [-0.25, -1.25, 0.50, -0.50], [0.50, -0.50, 1.25, 0.25], [1.25, 0.25, -0.75, 1.00], [-0.75, 1.00, 0.00, -1.00], [0.00, -1.00, 0.75, -0.25], [0.75, -0.25, -1.25, 0.50], [-1.25, 0.50, -0.50, 1.25], [-0.50, 1.25, 0.25, -0.75], [0.25, -0.75, 1.00, 0.00], [1.00, 0.00, -1.00, 0.75], [-1.00, 0.75, -0.25, -1.25], [-0.25, -1.25, 0.50, -0.50], [0.50, -0.50, 1.25, 0.25], [1.25, 0.25, -0.75, 1.00], [-0.75, 1.00, 0.00, -1.00], [0.00, -1.00, 0.75, -0.25], [0.75, -0.25, -1.25, 0.50], [-1.25, 0.50, -0.50, 1.25], [-0.50, 1.25, 0.25, -0.75], [0.25, -0.75, 1.00, 0.00], [1.00, 0.00, -1.00, 0.75], [-1.00, 0.75, -0.25, -1.25], [-0.25, -1.25, 0.50, -0.50], [0.50, -0.50, 1.25, 0.25], [1.25, 0.25, -0.75, 1.00], [-0.75, 1.00, 0.00, -1.00], [0.00, -1.00, 0.75, -0.25]]> : tensor<32x4xf32>} : tensor<32x4xf32> loc("lm_head")
+  %t = onnx.Transpose %w {perm = array<i64: 1, 0>} : (tensor<32x4xf32>) -> tensor<4x32xf32>
+  %x = onnx.Gather %t, %ids : (tensor<4x32xf32>, tensor<?x?xi64>) -> tensor<?x?x32xf32>
+  %y = onnx.MatMul %x, %w : (tensor<?x?x32xf32>, tensor<32x4xf32>) -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
 

@@ -119,14 +119,16 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
 
     Layers that are already quantized, ONNX Runtime `MatMulNBits` with
     constant weights (ORT GenAI's int4 models), become `qaf.qlinear` as they
-    are: the same code bytes, scales and zero points (unpacked to floats;
-    2^(bits-1) where absent) in their own bits and block size, never
-    requantized. One with a `g_idx` or bias, or non-f32 values, stays
-    `MatMulNBits`.
+    are (as qaf-raise-matmulnbits raises them): the same code bytes, scales
+    and zero points (unpacked to floats; 2^(bits-1) where absent) in their
+    own bits and block size, never requantized. One with a `g_idx` or bias,
+    other than 2, 4 or 8 bits, or non-f32 values, stays `MatMulNBits`.
 
     `tied-head=1` also quantizes tied embeddings, a float table E [V, H]
     read by an `onnx.Gather` (axis 0) and, through `onnx.Transpose`, by the
-    head's `onnx.MatMul`: E is quantized once, in `bits`/`group-size`/
+    head's `onnx.MatMul` (or stored as Eᵀ [H, V], read by the head and,
+    through `onnx.Transpose`, by the Gather, as ORT GenAI's fp32 builder
+    writes it): E is quantized once, in `bits`/`group-size`/
     `scheme` (2, 4 or 8 bits, asym or sym), into `<table>.qcodes`,
     `.scales`, `.zero_points` (f32, for the head's `qaf.qlinear`) and
     `.zero_points_u8` (packed codes, for the Gather, which becomes
@@ -173,8 +175,10 @@ def RaiseMatMulNBitsPass : Pass<"qaf-raise-matmulnbits", "mlir::ModuleOp"> {
     with constant B, float32 scales, and uint8 packed, float32 or no zero
     points becomes `qaf.qlinear` (asym) with the same code bytes (reshaped
     to [N, K * bits / 8]), the same scales ([N, K / block_size]) and the
-    same zero-point values as f32 (absent: 2^(bits - 1)); nothing is
-    dequantized. Layers with g_idx, a bias, a K that is not a multiple of
+    same zero-point values as f32 (absent: 2^(bits - 1)) and its
+    accuracy_level as qaf.ort_accuracy_level (written back on export);
+    nothing is dequantized. qaf-quantize-weights raises such layers the
+    same way before it quantizes the float ones. Layers with g_idx, a bias, a K that is not a multiple of
     block_size, another input type or non-constant weights stay
     MatMulNBits (they still lower), with a remark saying why.
   }];
