@@ -38,6 +38,9 @@ namespace {
 constexpr StringLiteral kReportFunction = "qaf_report_error";
 constexpr StringLiteral kFailedFunction = "qaf_check_failed";
 constexpr int32_t kOutOfMemory = 2;
+/// The longest chain of conjoined checks before the error channel is asked
+/// instead (CheckGuard::conjoin).
+constexpr unsigned kMaxConjunctionLength = 16;
 
 /// Whether `op` runs even after a failed check: deallocations (also the
 /// conditional ones ownership-based deallocation makes: an scf.if holding
@@ -92,9 +95,21 @@ public:
   Value guardBlock(Block &block, Value ok);
 
 private:
+  /// `ok && condition`, where a failed `condition` has been reported. A
+  /// conjunction `kMaxConjunctionLength` long is replaced by asking the
+  /// error channel (equivalent: every failure is reported before it is
+  /// conjoined). LLVM's dominating-condition cache looks through a branch
+  /// condition's whole and/or tree, so one chain through a training step's
+  /// thousands of guards made InstCombine quadratic in the model's layers.
   Value conjoin(OpBuilder &b, Location loc, Value ok, Value condition) {
-    return ok ? arith::AndIOp::create(b, loc, ok, condition).getResult()
-              : condition;
+    if (!ok)
+      return condition;
+    unsigned length = conjunctionLength.lookup(ok) + 1;
+    if (length >= kMaxConjunctionLength)
+      return emitNoFailureYet(b, loc);
+    Value conjunction = arith::AndIOp::create(b, loc, ok, condition);
+    conjunctionLength[conjunction] = length;
+    return conjunction;
   }
   /// scf.if (!condition) { qaf_report_error(code, text, values...) }.
   void emitReport(OpBuilder &b, Location loc, Value condition, int32_t code,
@@ -118,6 +133,8 @@ private:
   OpBuilder moduleBuilder;
   func::FuncOp report, failed;
   llvm::StringMap<LLVM::GlobalOp> messages;
+  /// How many conjunctions built each `ok` value (absent: none).
+  DenseMap<Value, unsigned> conjunctionLength;
 };
 
 func::FuncOp CheckGuard::getFunction(func::FuncOp &cached, StringRef name,

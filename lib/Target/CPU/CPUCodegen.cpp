@@ -32,6 +32,7 @@
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/IPO/MergeFunctions.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <thread>
@@ -188,6 +189,23 @@ static void addExportedString(llvm::Module &module, StringRef name,
 }
 
 static std::string findLinker();
+
+/// Keeps one copy of each set of identical functions. A decoder's blocks
+/// are alike, so most of the loops outlined from one block (and their
+/// OpenMP bodies) repeat in every other: without merging, LLVM optimizes
+/// and compiles each copy, most of a deep model's compile time. No code
+/// compares the addresses of the functions inside the library, so they
+/// are unnamed_addr: the callers of a copy then call the kept function
+/// (and become identical in turn), and a copy left only for its name is a
+/// one-call thunk.
+static void mergeIdenticalFunctions(llvm::Module &module) {
+  for (llvm::Function &function : module)
+    if (!function.isDeclaration() &&
+        (function.hasLocalLinkage() ||
+         function.getVisibility() == llvm::GlobalValue::HiddenVisibility))
+      function.setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  llvm::MergeFunctionsPass::runOnModule(module);
+}
 
 /// Renames the finished `temp` to `outputPath`; from another file system
 /// (the compile's temporary folder) it is copied through an AtomicFile beside
@@ -407,6 +425,8 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
         value.getName() != kFingerprintSymbol &&
         value.getName() != kLibraryABISymbol)
       value.setVisibility(llvm::GlobalValue::HiddenVisibility);
+
+  mergeIdenticalFunctions(*llvmModule);
 
   // Large modules are optimized and compiled to machine code on every core.
   unsigned parts =
