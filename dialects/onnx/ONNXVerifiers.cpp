@@ -69,6 +69,21 @@ static LogicalResult verifyRank(Operation *op, Value value, int64_t rank,
   return success();
 }
 
+/// Rotary cos/sin caches (RotaryEmbedding, GroupQueryAttention): both rank 2
+/// and of one shape.
+static LogicalResult verifyRotaryCaches(Operation *op, Value cosCache,
+                                        Value sinCache) {
+  if (failed(verifyRank(op, cosCache, 2, "cos_cache")) ||
+      failed(verifyRank(op, sinCache, 2, "sin_cache")))
+    return failure();
+  auto cos = dyn_cast<RankedTensorType>(cosCache.getType());
+  auto sin = dyn_cast<RankedTensorType>(sinCache.getType());
+  if (cos && sin && failed(verifyCompatibleShape(cos, sin)))
+    return op->emitOpError("cos_cache and sin_cache shapes differ: ")
+           << cos << " vs " << sin;
+  return success();
+}
+
 /// `value`, when ranked and static there, must have size `size` in `dim`.
 static LogicalResult verifyDimSize(Operation *op, Value value, int64_t dim,
                                    int64_t size, StringRef name) {
@@ -602,15 +617,7 @@ LogicalResult RotaryEmbeddingOp::verify() {
   // ONNX Runtime needs the head count to locate a partial rotary dim.
   if (rotaryDim > 0 && numHeads == 0)
     return emitOpError("rotary_embedding_dim needs num_heads");
-  if (failed(verifyRank(*this, getCosCache(), 2, "cos_cache")) ||
-      failed(verifyRank(*this, getSinCache(), 2, "sin_cache")))
-    return failure();
-  auto cos = dyn_cast<RankedTensorType>(getCosCache().getType());
-  auto sin = dyn_cast<RankedTensorType>(getSinCache().getType());
-  if (cos && sin && failed(verifyCompatibleShape(cos, sin)))
-    return emitOpError("cos_cache and sin_cache shapes differ: ")
-           << cos << " vs " << sin;
-  return success();
+  return verifyRotaryCaches(*this, getCosCache(), getSinCache());
 }
 
 //===----------------------------------------------------------------------===//
@@ -739,14 +746,9 @@ LogicalResult GroupQueryAttentionOp::verify() {
       total && total.hasStaticShape() && total.getNumElements() != 1)
     return emitOpError("total_sequence_length must be a scalar, got ") << total;
   if (!isNoValue(getCosCache())) {
-    if (failed(verifyRank(*this, getCosCache(), 2, "cos_cache")) ||
-        failed(verifyRank(*this, getSinCache(), 2, "sin_cache")))
+    if (failed(verifyRotaryCaches(*this, getCosCache(), getSinCache())))
       return failure();
     auto cos = dyn_cast<RankedTensorType>(getCosCache().getType());
-    auto sin = dyn_cast<RankedTensorType>(getSinCache().getType());
-    if (cos && sin && failed(verifyCompatibleShape(cos, sin)))
-      return emitOpError("cos_cache and sin_cache shapes differ: ")
-             << cos << " vs " << sin;
     if (cos && !cos.isDynamicDim(1) && !ShapedType::isDynamic(headSize) &&
         2 * cos.getDimSize(1) > headSize)
       return emitOpError("cos_cache's width (")
