@@ -77,7 +77,8 @@ def main():
     parser.add_argument("--qaf-compile", default=os.path.join(build, "qaf-compile"))
     parser.add_argument("--qaf-run", default=os.path.join(build, "qaf-run"))
     parser.add_argument("--peer-python", default="/work/venv-peers/bin/python",
-                        help="python of the benchmark-only venv with torch, transformers, peft")
+                        help="python of the benchmark-only venv with torch, transformers, peft "
+                             "(pip install -r scripts/requirements-exporters.txt)")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seq-len", type=int, default=256)
