@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Merged int4 135M decoder: qaf's own binary vs ONNX Runtime (issue 10's bar).
+
+The 135M preset (tied embeddings; head and embedding stay float) is
+quantized to 4 bits, group 64, given QA-LoRA adapters and merged with
+`qaf-opt --qaf-merge-adapters`: every block linear becomes a plain
+`qaf.qlinear`. qaf: `qaf-compile` of the merged graph, timed by
+`qaf-run infer --repeat`. ONNX Runtime runs three exports of that model:
+(a) float zero points, what a merged file with fractional zero points puts ORT
+    on (MatMulNBits' float-zero-point path);
+(b) packed uint8 zero points (an RTN export; ORT's fast path);
+(c) (b) with accuracy_level=4 (ORT's int8-activation mode; not exact).
+Prefill: `--tokens` tokens in one call; decode: one token (sequence 1, no
+cache) per call. Batch 1, same threads, median of --repeat calls.
+A merge of trained adapters has fractional zero points; the initial QA-LoRA
+adapters leave them integer, which is why (a) is forced with
+`--zero-points=float` rather than read off the merged file.
+Appends to bench/results/merged_int4.md.
+"""
+import argparse
+import datetime
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from common import append_results, commit, machine  # noqa: E402
+import gen_llama_onnx as gen  # noqa: E402
+
+HEADER = """# Merged int4 135M decoder: qaf vs ONNX Runtime
+
+Written by `bench/merged_int4/bench.py` (`bench/merged_int4/run.sh`, newest
+last). The 135M preset with tied embeddings, 4-bit group 64 on every block
+linear, QA-LoRA r16 merged (`--qaf-merge-adapters`); head and embedding
+float. ORT: (a) float zero points (a merged file's path), (b) packed uint8
+zero points (fast path), (c) (b) with accuracy_level=4 (int8 activations).
+Batch 1; prefill = one call on `tokens` tokens, decode = one call on 1 token
+(no cache). tokens/s; "x (b)" is qaf's tokens/s over ORT (b)'s. Bar: >= 1.0x
+(b); goal: faster than (c).
+
+| date (UTC) | commit | machine | load | threads | phase | qaf | ORT (a) | ORT (b) | ORT (c) | x (b) | x (c) | max abs diff vs (b) |
+| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+"""
+
+
+def ort_tokens_per_second(ort, model, feeds, threads, repeat, tokens):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    logits = session.run(None, feeds)[0]
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        session.run(None, feeds)
+        times.append(time.perf_counter() - start)
+    return tokens / float(np.median(times)), logits
+
+
+def set_accuracy_level(src, dst, level):
+    import onnx
+    model = onnx.load(src, load_external_data=False)
+    for node in model.graph.node:
+        if node.op_type == "MatMulNBits":
+            kept = [a for a in node.attribute if a.name != "accuracy_level"]
+            del node.attribute[:]
+            node.attribute.extend(kept)
+            node.attribute.append(onnx.helper.make_attribute("accuracy_level", level))
+    onnx.save(model, dst)
+
+
+def main():
+    build = os.path.join(ROOT, "build", "bin")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    for tool in ("qaf-translate", "qaf-opt", "qaf-compile", "qaf-run"):
+        parser.add_argument("--" + tool, default=os.path.join(build, tool))
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--threads", default="2")
+    args = parser.parse_args()
+    tool = vars(args)
+
+    import onnxruntime as ort
+    cfg = gen.LlamaConfig(**{**gen.PRESETS["135m"], "tie_embeddings": True})
+    with tempfile.TemporaryDirectory(prefix="qaf-bench-merged-") as tmp:
+        def path(name):
+            return os.path.join(tmp, name)
+        gen.save(cfg, path("model.onnx"), external_data=True)
+        subprocess.run([tool["qaf_translate"], "--import-onnx", path("model.onnx"), "-o",
+                        path("m.mlirbc")], check=True)
+        subprocess.run([tool["qaf_opt"], path("m.mlirbc"), "--emit-bytecode", "-o", path("q.mlirbc"),
+                        "--qaf-quantize-weights=bits=4 group-size=64"], check=True)
+        subprocess.run([tool["qaf_opt"], path("q.mlirbc"), "--emit-bytecode", "-o", path("a.mlirbc"),
+                        "--qaf-attach-adapters=method=qalora rank=16"], check=True)
+        subprocess.run([tool["qaf_opt"], path("a.mlirbc"), "--emit-bytecode", "-o",
+                        path("merged.mlirbc"), "--qaf-merge-adapters"], check=True)
+        subprocess.run([tool["qaf_compile"], path("merged.mlirbc"), "-o", path("artifact")], check=True)
+        for name, zero_points in (("a.onnx", "float"), ("b.onnx", "uint8")):
+            subprocess.run([tool["qaf_translate"], "--export-onnx", path("merged.mlirbc"),
+                            f"--zero-points={zero_points}", "-o", path(name)], check=True)
+        set_accuracy_level(path("b.onnx"), path("c.onnx"), 4)
+
+        rows = []
+        load = os.getloadavg()[0]
+        for threads in [int(t) for t in args.threads.split(",")]:
+            for phase, tokens in (("prefill", args.tokens), ("decode", 1)):
+                feeds = gen.make_inputs(cfg, 1, tokens)
+                command = [tool["qaf_run"], "infer", path("artifact"), "--output-dir", path("out"),
+                           "--threads", str(threads), "--repeat", str(args.repeat), "--warmup", "2"]
+                for key, value in feeds.items():
+                    np.save(path(key + ".npy"), value)
+                    command += ["--input", f"{key}={path(key + '.npy')}"]
+                output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                qaf_ms = float(re.search(r"median ([0-9.]+) ms", output).group(1))
+                qaf_tps = tokens / qaf_ms * 1000
+                actual = np.load(path("out/logits.npy"))
+                peers = {}
+                for name in ("a", "b", "c"):
+                    peers[name], logits = ort_tokens_per_second(
+                        ort, path(name + ".onnx"), feeds, threads, args.repeat, tokens)
+                    if name == "b":
+                        diff = float(np.max(np.abs(actual - logits)))
+                print(f"threads {threads} {phase}: qaf {qaf_tps:.1f} tok/s, ORT (a) {peers['a']:.1f}, "
+                      f"(b) {peers['b']:.1f}, (c) {peers['c']:.1f}; x(b) {qaf_tps / peers['b']:.2f}, "
+                      f"x(c) {qaf_tps / peers['c']:.2f}, max |diff| vs (b) {diff:.2g}")
+                rows.append(f"| {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} | "
+                            f"{commit()} | {machine()} | {load:.1f} | {threads} | {phase} | "
+                            f"{qaf_tps:.1f} | {peers['a']:.1f} | {peers['b']:.1f} | {peers['c']:.1f} | "
+                            f"{qaf_tps / peers['b']:.2f} | {qaf_tps / peers['c']:.2f} | {diff:.2g} |")
+    append_results(os.path.join(ROOT, "bench", "results", "merged_int4.md"), HEADER, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
