@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Import/TensorProtoReader.h"
+#include "qaf/Support/Error.h"
 
 #include "TensorProtoDecoding.h"
 
@@ -58,9 +59,6 @@ std::optional<DType> getDTypeOfDataType(int32_t dataType) {
   }
 }
 
-Error makeError(const Twine &message) {
-  return make_error<StringError>(message, inconvertibleErrorCode());
-}
 } // namespace
 
 Expected<HostTensor> parseTensorProto(StringRef bytes, StringRef sourceName,

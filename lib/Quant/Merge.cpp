@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Quant/Merge.h"
+#include "qaf/Support/Error.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -16,10 +17,6 @@ using namespace llvm;
 namespace qaf::quant {
 
 namespace {
-
-Error makeError(const Twine &message) {
-  return make_error<StringError>(message, inconvertibleErrorCode());
-}
 
 Error checkTernary(ArrayRef<int8_t> values, StringRef role) {
   const int8_t *bad = find_if(values, [](int8_t v) { return v < -1 || v > 1; });

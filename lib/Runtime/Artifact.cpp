@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Runtime/Artifact.h"
+#include "qaf/Support/Error.h"
 
 #include "qaf/Runtime/MemRefDescriptor.h"
 
@@ -37,10 +38,6 @@ constexpr size_t kMaxABILength = 64 << 20;
 /// Longest fingerprint read from the library: the symbol is a C string, and
 /// a corrupt one must not send the reader through the whole address space.
 constexpr size_t kMaxFingerprintLength = 4096;
-
-Error makeError(const Twine &message) {
-  return make_error<StringError>(message, inconvertibleErrorCode());
-}
 
 /// The fingerprint a weights or parameters file records in its metadata.
 Expected<std::string> getFingerprint(const SafeTensorsFile &file) {

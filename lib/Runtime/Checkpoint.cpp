@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Runtime/Checkpoint.h"
+#include "qaf/Support/Error.h"
 
 #include "qaf/Runtime/SafeTensors.h"
 #include "qaf/Support/AtomicFile.h"
@@ -31,10 +32,6 @@ constexpr StringLiteral kSamplerKey = "qaf.checkpoint.sampler";
 
 constexpr StringLiteral kCheckpointPrefix = "step-";
 constexpr StringLiteral kCheckpointExtension = ".safetensors";
-
-Error makeError(const Twine &message) {
-  return make_error<StringError>(message, inconvertibleErrorCode());
-}
 
 std::string joinPath(StringRef folder, StringRef name) {
   SmallString<256> path(folder);

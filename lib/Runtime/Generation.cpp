@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Runtime/Generation.h"
+#include "qaf/Support/Error.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -29,10 +30,6 @@ constexpr StringLiteral kLogits = "logits";
 /// present.<i>.key.
 constexpr StringLiteral kPastPrefix = "past_key_values.";
 constexpr StringLiteral kPresentPrefix = "present.";
-
-Error makeError(const Twine &message) {
-  return make_error<StringError>(message, inconvertibleErrorCode());
-}
 
 /// `0.9`, `-1`, `1e-06`: a command line value as people write it.
 std::string formatNumber(double value) {

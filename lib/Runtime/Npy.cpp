@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Runtime/Npy.h"
+#include "qaf/Support/Error.h"
 
 #include "qaf/Support/AtomicFile.h"
 
@@ -22,10 +23,6 @@ constexpr StringLiteral kMagic = "\x93NUMPY";
 /// numpy aligns the data to 64 bytes (since 1.14) so it can be mapped and
 /// loaded with vector instructions.
 constexpr size_t kHeaderAlignment = 64;
-
-Error makeError(const Twine &message) {
-  return make_error<StringError>(message, inconvertibleErrorCode());
-}
 
 /// The type letter and size of a dtype in numpy's `descr` (`f4`, `b1`).
 std::pair<char, size_t> getDescrKind(DType dtype) {

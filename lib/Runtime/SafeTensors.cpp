@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Runtime/SafeTensors.h"
+#include "qaf/Support/Error.h"
 
 #include "qaf/Support/AtomicFile.h"
 
@@ -36,9 +37,6 @@ constexpr SafeTensorsDTypeName kSafeTensorsDTypeNames[] = {
 constexpr uint64_t kHeaderLengthBytes = 8;
 constexpr StringLiteral kMetadataKey = "__metadata__";
 
-Error makeError(const Twine &message) {
-  return make_error<StringError>(message, inconvertibleErrorCode());
-}
 } // namespace
 
 StringRef getSafeTensorsDTypeName(DType dtype) {

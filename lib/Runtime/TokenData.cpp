@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Runtime/TokenData.h"
+#include "qaf/Support/Error.h"
 
 #include "qaf/Runtime/Npy.h"
 #include "qaf/Support/AtomicFile.h"
@@ -20,10 +21,6 @@ using namespace llvm;
 namespace qaf {
 
 namespace {
-
-Error makeError(const Twine &message) {
-  return make_error<StringError>(message, inconvertibleErrorCode());
-}
 
 int64_t readId(const char *ids, DType dtype, int64_t index) {
   using namespace support::endian;

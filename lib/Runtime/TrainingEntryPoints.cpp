@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Runtime/TrainingEntryPoints.h"
+#include "qaf/Support/Error.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -14,10 +15,6 @@ using namespace llvm;
 namespace qaf {
 
 namespace {
-
-Error makeError(const Twine &message) {
-  return make_error<StringError>(message, inconvertibleErrorCode());
-}
 
 const TensorSpec *findSpec(ArrayRef<TensorSpec> specs, StringRef name) {
   for (const TensorSpec &spec : specs)

@@ -26,6 +26,7 @@
 #include "qaf/Runtime/TokenData.h"
 #include "qaf/Runtime/TrainingEntryPoints.h"
 #include "qaf/Runtime/TrainingLog.h"
+#include "qaf/Support/Error.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -42,6 +43,8 @@
 #include <cmath>
 
 using namespace llvm;
+
+using qaf::makeError;
 
 namespace {
 
@@ -227,10 +230,6 @@ cl::alias verboseShort("v", cl::desc("Alias for --verbose"),
 int reportError(Error error) {
   errs() << "qaf-run: " << toString(std::move(error)) << "\n";
   return 1;
-}
-
-Error makeError(const Twine &message) {
-  return make_error<StringError>(message, inconvertibleErrorCode());
 }
 
 /// Reads a tensor file by its extension.
