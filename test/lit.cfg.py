@@ -29,6 +29,11 @@ config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%qaf_src_root", config.qaf_src_root))
 config.substitutions.append(("%qaf_tools_dir", config.qaf_tools_dir))
+config.substitutions.append(
+    ("%qaf_lib_dir", os.path.join(config.qaf_obj_root, "lib")))
+config.substitutions.append(
+    ("%llvm_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir),
+                                   "lib")))
 
 # `REQUIRES: cuda-device`: a CUDA GPU answers (qaf-run's own question, with
 # the driver the tests would use); tests that need one are UNSUPPORTED, not

@@ -17,6 +17,9 @@
  *   FAKE_CUDA_CC             compute capability (default 9.0)
  *   FAKE_CUDA_MEMORY         bytes of device memory (default 1 GiB):
  *                            cuMemAlloc beyond it fails out of memory
+ *   FAKE_CUDA_ANY_IMAGE      when set, any module image loads (MLIR's own
+ *                            host code embeds real PTX or cubins), and its
+ *                            kernels of other names do nothing
  *   FAKE_CUDA_MODULE_ERROR   a CUresult for cuModuleLoadData(Ex) to return
  *   FAKE_CUDA_LAUNCH_ERROR   a CUresult for cuLaunchKernel to return
  *   FAKE_CUDA_SYNC_ERROR     a CUresult for cuStreamSynchronize to return
@@ -78,24 +81,50 @@ CUresult cuDriverGetVersion(int *version) {
 
 CUresult cuGetErrorName(CUresult error, const char **name) {
   switch (error) {
-  case OUT_OF_MEMORY: *name = "CUDA_ERROR_OUT_OF_MEMORY"; return SUCCESS;
-  case NO_BINARY_FOR_GPU: *name = "CUDA_ERROR_NO_BINARY_FOR_GPU"; return SUCCESS;
-  case UNSUPPORTED_PTX_VERSION: *name = "CUDA_ERROR_UNSUPPORTED_PTX_VERSION"; return SUCCESS;
-  case ILLEGAL_ADDRESS: *name = "CUDA_ERROR_ILLEGAL_ADDRESS"; return SUCCESS;
-  case LAUNCH_OUT_OF_RESOURCES: *name = "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES"; return SUCCESS;
-  case INVALID_IMAGE: *name = "CUDA_ERROR_INVALID_IMAGE"; return SUCCESS;
-  case NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND"; return SUCCESS;
-  default: *name = NULL; return INVALID_VALUE;
+  case OUT_OF_MEMORY:
+    *name = "CUDA_ERROR_OUT_OF_MEMORY";
+    return SUCCESS;
+  case NO_BINARY_FOR_GPU:
+    *name = "CUDA_ERROR_NO_BINARY_FOR_GPU";
+    return SUCCESS;
+  case UNSUPPORTED_PTX_VERSION:
+    *name = "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
+    return SUCCESS;
+  case ILLEGAL_ADDRESS:
+    *name = "CUDA_ERROR_ILLEGAL_ADDRESS";
+    return SUCCESS;
+  case LAUNCH_OUT_OF_RESOURCES:
+    *name = "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES";
+    return SUCCESS;
+  case INVALID_IMAGE:
+    *name = "CUDA_ERROR_INVALID_IMAGE";
+    return SUCCESS;
+  case NOT_FOUND:
+    *name = "CUDA_ERROR_NOT_FOUND";
+    return SUCCESS;
+  default:
+    *name = NULL;
+    return INVALID_VALUE;
   }
 }
 
 CUresult cuGetErrorString(CUresult error, const char **text) {
   switch (error) {
-  case OUT_OF_MEMORY: *text = "out of memory"; return SUCCESS;
-  case NO_BINARY_FOR_GPU: *text = "no kernel image is available for execution on the device"; return SUCCESS;
-  case ILLEGAL_ADDRESS: *text = "an illegal memory access was encountered"; return SUCCESS;
-  case LAUNCH_OUT_OF_RESOURCES: *text = "too many resources requested for launch"; return SUCCESS;
-  default: *text = NULL; return INVALID_VALUE;
+  case OUT_OF_MEMORY:
+    *text = "out of memory";
+    return SUCCESS;
+  case NO_BINARY_FOR_GPU:
+    *text = "no kernel image is available for execution on the device";
+    return SUCCESS;
+  case ILLEGAL_ADDRESS:
+    *text = "an illegal memory access was encountered";
+    return SUCCESS;
+  case LAUNCH_OUT_OF_RESOURCES:
+    *text = "too many resources requested for launch";
+    return SUCCESS;
+  default:
+    *text = NULL;
+    return INVALID_VALUE;
   }
 }
 
@@ -123,11 +152,20 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
   if (cc && *cc)
     sscanf(cc, "%d.%d", &major, &minor);
   switch (attribute) {
-  case 75: *value = major; return SUCCESS;
-  case 76: *value = minor; return SUCCESS;
-  case 16: *value = 4; return SUCCESS;
-  case 97: *value = 227 << 10; return SUCCESS;
-  default: return INVALID_VALUE;
+  case 75:
+    *value = major;
+    return SUCCESS;
+  case 76:
+    *value = minor;
+    return SUCCESS;
+  case 16:
+    *value = 4;
+    return SUCCESS;
+  case 97:
+    *value = 227 << 10;
+    return SUCCESS;
+  default:
+    return INVALID_VALUE;
   }
 }
 
@@ -217,7 +255,8 @@ CUresult cuModuleLoadData(void **module, const void *image) {
   long error = envLong("FAKE_CUDA_MODULE_ERROR", 0);
   if (error)
     return (CUresult)error;
-  if (strcmp((const char *)image, "QAF-FAKE-CUBIN") != 0)
+  if (!getenv("FAKE_CUDA_ANY_IMAGE") &&
+      strcmp((const char *)image, "QAF-FAKE-CUBIN") != 0)
     return INVALID_IMAGE;
   *module = &fakeModule;
   return SUCCESS;
@@ -232,7 +271,7 @@ CUresult cuModuleUnload(void *module) {
 }
 
 static const char *const kKernels[] = {"add_rows_f32", "mul_f32", "inc_i64",
-                                       "sum_f32"};
+                                       "sum_f32", "(does nothing)"};
 CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
   if (module != &fakeModule)
     return INVALID_VALUE;
@@ -241,7 +280,10 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
       *function = (void *)&kKernels[i];
       return SUCCESS;
     }
-  return NOT_FOUND;
+  if (!getenv("FAKE_CUDA_ANY_IMAGE"))
+    return NOT_FOUND;
+  *function = (void *)&kKernels[sizeof(kKernels) / sizeof(kKernels[0]) - 1];
+  return SUCCESS;
 }
 CUresult cuFuncSetAttribute(void *function, int attribute, int value) {
   (void)function, (void)attribute, (void)value;
@@ -259,8 +301,10 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
     return (CUresult)error;
   const char *name = *(const char *const *)function;
   if (strcmp(name, "add_rows_f32") == 0) {
+    const float *a = ARG(float *, 0), *b = ARG(float *, 1);
+    float *c = ARG(float *, 2);
     for (int64_t i = 0; i < ARG(int64_t, 3); ++i)
-      ARG(float *, 2)[i] = ARG(float *, 0)[i] + ARG(float *, 1)[i % ARG(int64_t, 4)];
+      c[i] = a[i] + b[i % ARG(int64_t, 4)];
   } else if (strcmp(name, "mul_f32") == 0) {
     for (int64_t i = 0; i < ARG(int64_t, 3); ++i)
       ARG(float *, 2)[i] = ARG(float *, 0)[i] * ARG(float *, 1)[i];
