@@ -55,7 +55,10 @@ cl::OptionCategory category("qaf-run options");
 
 cl::SubCommand
     inferCommand("infer", "Run an entry point of an artifact on input tensors");
-cl::SubCommand infoCommand("info", "Print the manifest of an artifact");
+cl::SubCommand infoCommand(
+    "info", "Print the manifest of an artifact and, for a cuda artifact, the "
+            "GPU and whether it can run it (a GPU alone: info --device "
+            "cuda:N)");
 cl::SubCommand verifyCommand(
     "verify", "Check an artifact's files: the manifest against the library, "
               "and the weights' and parameters' content hashes");
