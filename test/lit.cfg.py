@@ -28,3 +28,28 @@ config.substitutions.append(("%python", config.python_executable))
 # The C compiler of the build, for tests that build small shared libraries.
 config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%qaf_src_root", config.qaf_src_root))
+config.substitutions.append(("%qaf_tools_dir", config.qaf_tools_dir))
+config.substitutions.append(
+    ("%qaf_lib_dir", os.path.join(config.qaf_obj_root, "lib")))
+config.substitutions.append(
+    ("%llvm_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir),
+                                   "lib")))
+
+# `REQUIRES: cuda-device`: a CUDA GPU answers (qaf-run's own question, with
+# the driver the tests would use); tests that need one are UNSUPPORTED, not
+# passed, elsewhere. `REQUIRES: cuda-toolkit`: ptxas assembles PTX.
+import subprocess
+
+try:
+    _cuda_probe = subprocess.run(
+        [os.path.join(config.qaf_tools_dir, "qaf-run"), "info", "--device",
+         "cuda:0"], capture_output=True, timeout=120)
+    if _cuda_probe.returncode == 0:
+        config.available_features.add("cuda-device")
+except (OSError, subprocess.TimeoutExpired):
+    pass
+_ptxas = os.path.join(os.environ.get("CUDA_PATH", "/usr/local/cuda"), "bin",
+                      "ptxas")
+if os.access(_ptxas, os.X_OK):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", _ptxas))

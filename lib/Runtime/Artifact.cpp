@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Runtime/Artifact.h"
+#include "ArtifactChecks.h"
 #include "qaf/Support/Error.h"
 
 #include "qaf/Runtime/MemRefDescriptor.h"
@@ -68,10 +69,8 @@ HostTensor alignForCall(const HostTensor &tensor) {
   return copy;
 }
 
-/// Checks a shape (of an input, or of an output the code returned) against
-/// its manifest spec; new symbols are bound, bound ones must agree. `what`
-/// names the tensor (`input 'x'`) and `boundBy` records which tensor bound
-/// each symbol, for the message.
+} // namespace
+
 Error checkShape(const TensorSpec &spec, ArrayRef<int64_t> shape,
                  StringRef what, DimBindings &bindings,
                  StringMap<std::string> &boundBy) {
@@ -104,7 +103,40 @@ Error checkShape(const TensorSpec &spec, ArrayRef<int64_t> shape,
   return Error::success();
 }
 
-} // namespace
+Expected<std::vector<NamedTensor>> collectOutputs(
+    const EntryPoint &entry, ArrayRef<const TensorSpec *> returned,
+    DimBindings &bindings,
+    function_ref<Expected<HostTensor>(size_t, const TensorSpec &, StringRef)>
+        makeTensor) {
+  std::vector<NamedTensor> outputs;
+  StringMap<std::string> boundBy;
+  for (const auto &binding : bindings)
+    boundBy[binding.getKey()] = "the inputs";
+  for (auto [i, output] : enumerate(returned)) {
+    std::string what =
+        "output '" + output->name + "' of entry point '" + entry.name + "'";
+    Expected<HostTensor> tensor = makeTensor(i, *output, what);
+    if (!tensor)
+      return tensor.takeError();
+    if (Error error =
+            checkShape(*output, tensor->getShape(), what, bindings, boundBy))
+      return makeError("the library returned a shape its manifest does not "
+                       "allow: " +
+                       toString(std::move(error)));
+    outputs.push_back({output->name, std::move(*tensor)});
+  }
+  return outputs;
+}
+
+ReturnedOutputs getReturnedOutputs(const EntryPoint &entry) {
+  ReturnedOutputs returned;
+  for (const TensorSpec &output : entry.outputs)
+    if (output.writtenInto.empty()) {
+      returned.specs.push_back(&output);
+      returned.ranks.push_back(output.getRank());
+    }
+  return returned;
+}
 
 std::optional<int64_t> evaluateDimSymbol(StringRef symbol,
                                          const DimBindings &bindings) {
@@ -234,7 +266,7 @@ Artifact::load(StringRef dir, const ArtifactOptions &options) {
   if (!manifest)
     return manifest.takeError();
   artifact->manifest = std::move(*manifest);
-  if (Error error = artifact->checkTarget())
+  if (Error error = artifact->checkTarget(options.device))
     return std::move(error);
   if (Error error = artifact->checkFilesInsideFolder())
     return std::move(error);
@@ -252,6 +284,9 @@ Artifact::load(StringRef dir, const ArtifactOptions &options) {
     artifact->parametersFile = std::move(*parameters);
   }
 
+  if (artifact->device.kind == TargetKind::CUDA)
+    if (Error error = artifact->openCudaDevice())
+      return std::move(error);
   if (Error error = artifact->openLibrary())
     return std::move(error);
   // Nothing of a library that fails the checks has run yet (no OpenMP
@@ -265,6 +300,8 @@ Artifact::load(StringRef dir, const ArtifactOptions &options) {
     error = artifact->bindEntryPoints();
   if (!error && options.verifyContent)
     error = artifact->checkWeightsContent();
+  if (!error && artifact->cuda)
+    error = artifact->uploadTensors();
   if (!error)
     error = artifact->setThreads(options);
   if (error) {
@@ -301,16 +338,25 @@ Error Artifact::checkFilesInsideFolder() const {
   return Error::success();
 }
 
-Error Artifact::checkTarget() const {
+Error Artifact::checkTarget(const std::optional<DeviceSpec> &requested) {
   const TargetDescription &target = manifest.target;
-  if (target.kind == TargetKind::CPU)
+  device.kind = target.kind;
+  if (!requested)
     return Error::success();
+  device = *requested;
+  if (requested->kind == target.kind)
+    return Error::success();
+  // Never the CPU artifact for a GPU request or the other way round: the
+  // user would measure or train something else than they asked for.
   std::string what = getTargetKindName(target.kind).str();
   if (!target.arch.empty())
     what += " " + target.arch;
-  return makeError("artifact '" + directory + "' is compiled for " + what +
-                   " (" + getBinaryKindName(target.binary) +
-                   "): this runtime runs cpu artifacts only");
+  return makeError(
+      "artifact '" + directory + "' is compiled for " + what + " (" +
+      getBinaryKindName(target.binary) + "): it cannot run on " +
+      requested->str() + " (compile the model with --target=" +
+      getTargetKindName(requested->kind) + ", or run it with --device " +
+      (target.kind == TargetKind::CPU ? "cpu" : "cuda:<N>") + ")");
 }
 
 Error Artifact::openLibrary() {
@@ -324,11 +370,24 @@ Error Artifact::openLibrary() {
   if (!sys::fs::exists(absolute))
     return makeError("cannot read '" + path + "': No such file or directory");
   dlerror();
+  // A cuda library's constructor loads its kernels through qaf's CUDA
+  // runtime, which keeps the first error for the runtime to report.
+  if (cuda)
+    cuda->clearError();
   library = dlopen(absolute.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!library) {
     const char *reason = dlerror();
     return makeError("cannot load '" + path +
                      "': " + (reason ? reason : "unknown dlopen error"));
+  }
+  if (!cuda)
+    return Error::success();
+  if (Error error = cuda->takeError()) {
+    cuda->clearError();
+    dlclose(library);
+    library = nullptr;
+    return makeError("cannot load the kernels of '" + path + "' on " +
+                     device.str() + ": " + toString(std::move(error)));
   }
   return Error::success();
 }
@@ -471,9 +530,11 @@ std::optional<HostTensor> Artifact::getParameter(StringRef name) const {
   return it->second;
 }
 
-Error Artifact::saveParameters(StringRef path) const {
+Error Artifact::saveParameters(StringRef path) {
   if (parameters.empty())
     return makeError("artifact '" + directory + "' has no parameters to save");
+  if (Error error = downloadParameters())
+    return error;
   std::vector<SafeTensorsEntry> entries;
   for (const TensorSpec &spec : manifest.getAllParameters()) {
     const HostTensor &buffer = parameters.find(spec.name)->second;
@@ -500,7 +561,9 @@ Error Artifact::loadParameters(StringRef path) {
                      "fingerprint '" +
                      *fingerprint + "', but artifact '" + directory +
                      "' has '" + manifest.fingerprint + "'");
-  return copyParameters(**file);
+  if (Error error = copyParameters(**file))
+    return error;
+  return uploadParameters();
 }
 
 Error Artifact::bindEntryPoints() {
@@ -762,14 +825,10 @@ Artifact::runWithCache(StringRef entryName, ArrayRef<NamedTensor> inputs,
 Expected<std::vector<NamedTensor>>
 Artifact::call(const LoadedEntryPoint &loaded, ArrayRef<HostTensor> inputs,
                DimBindings &bindings) {
+  if (cuda)
+    return callOnCudaDevice(loaded, inputs, bindings);
   const EntryPoint &entry = *loaded.entry;
-  SmallVector<const TensorSpec *> returned;
-  SmallVector<int64_t> resultRanks;
-  for (const TensorSpec &output : entry.outputs)
-    if (output.writtenInto.empty()) {
-      returned.push_back(&output);
-      resultRanks.push_back(output.getRank());
-    }
+  auto [returned, resultRanks] = getReturnedOutputs(entry);
   // Operands: weights, parameters, inputs, each in manifest order.
   EntryPointArguments arguments(resultRanks);
   DenseSet<const void *> operandPointers;
@@ -816,27 +875,14 @@ Artifact::call(const LoadedEntryPoint &loaded, ArrayRef<HostTensor> inputs,
                      "wants a "
                      "fresh malloc allocation): the library is broken");
 
-  std::vector<NamedTensor> outputs;
-  StringMap<std::string> boundBy;
-  for (const auto &binding : bindings)
-    boundBy[binding.getKey()] = "the inputs";
-  for (auto [i, output] : enumerate(returned)) {
-    MemRefDescriptorView descriptor = arguments.getResult(i);
-    std::string what =
-        "output '" + output->name + "' of entry point '" + entry.name + "'";
-    Expected<HostTensor> tensor =
-        makeResultTensor(descriptor, output->dtype,
-                         allocations.lookup(descriptor.getAllocated()), what);
-    if (!tensor)
-      return tensor.takeError();
-    if (Error error =
-            checkShape(*output, tensor->getShape(), what, bindings, boundBy))
-      return makeError("the library returned a shape its manifest does not "
-                       "allow: " +
-                       toString(std::move(error)));
-    outputs.push_back({output->name, std::move(*tensor)});
-  }
-  return outputs;
+  return collectOutputs(
+      entry, returned, bindings,
+      [&](size_t i, const TensorSpec &output, StringRef what) {
+        MemRefDescriptorView descriptor = arguments.getResult(i);
+        return makeResultTensor(descriptor, output.dtype,
+                                allocations.lookup(descriptor.getAllocated()),
+                                what);
+      });
 }
 
 } // namespace qaf

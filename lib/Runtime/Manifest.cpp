@@ -483,11 +483,24 @@ ManifestParser::parseTarget(const json::Value &value) const {
        {std::pair<StringRef, std::string *>{"triple", &target.triple},
         {"cpu", &target.cpu},
         {"features", &target.features},
-        {"arch", &target.arch}}) {
+        {"arch", &target.arch},
+        {"matmul_precision", &target.matmulPrecision}}) {
     Expected<std::string> text = getOptionalString(**object, key, "target");
     if (!text)
       return text.takeError();
     *member = std::move(*text);
+  }
+  if (!target.matmulPrecision.empty()) {
+    if (target.kind != TargetKind::CUDA)
+      return fail("target.matmul_precision",
+                  "only a cuda target records a matmul precision");
+    if (!is_contained(kMatmulPrecisions, target.matmulPrecision))
+      return fail("target.matmul_precision",
+                  "unknown matmul precision '" + target.matmulPrecision +
+                      "' (known: " +
+                      join(std::begin(kMatmulPrecisions),
+                           std::end(kMatmulPrecisions), ", ") +
+                      ")");
   }
   if (target.kind == TargetKind::CUDA) {
     // `sm_90`, `sm_90a`, `sm_100f`: what ptxas and the driver accept.
@@ -760,7 +773,8 @@ void writeManifestJSON(json::OStream &json, const Manifest &manifest) {
            {std::pair<StringRef, StringRef>{"arch", target.arch},
             {"triple", target.triple},
             {"cpu", target.cpu},
-            {"features", target.features}})
+            {"features", target.features},
+            {"matmul_precision", target.matmulPrecision}})
         if (!value.empty())
           json.attribute(key, value);
     });
@@ -934,6 +948,9 @@ void printManifest(raw_ostream &os, const Manifest &manifest, bool verbose) {
   os << "\n";
   if (verbose && !features.empty())
     os << "target features: " << target.features << "\n";
+  if (!target.matmulPrecision.empty())
+    os << "matmul precision: " << target.matmulPrecision
+       << " inputs, float accumulation\n";
   for (const EntryPoint &entry : manifest.entryPoints) {
     os << "entry point '" << entry.name << "' (" << entry.symbol << "):\n";
     for (auto [title, specs] :

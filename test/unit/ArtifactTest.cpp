@@ -498,9 +498,22 @@ TEST_F(ArtifactTest, RefusesTargetsItCannotRun) {
   cuda.target.binary = BinaryKind::Cubin;
   cuda.target.arch = "sm_90";
   writeManifest(cuda);
-  EXPECT_EQ(loadError(), "artifact '" + dir.str().str() +
-                             "' is compiled for cuda sm_90 (cubin): this "
-                             "runtime runs cpu artifacts only");
+  ArtifactOptions onCPU;
+  onCPU.device = DeviceSpec{TargetKind::CPU, 0};
+  EXPECT_EQ(loadError(onCPU),
+            "artifact '" + dir.str().str() +
+                "' is compiled for cuda sm_90 (cubin): it cannot run on cpu "
+                "(compile the model with --target=cpu, or run it with "
+                "--device cuda:<N>)");
+  // Nor the CPU artifact on a GPU.
+  writeManifest(fakeManifest);
+  ArtifactOptions onGPU;
+  onGPU.device = DeviceSpec{TargetKind::CUDA, 1};
+  EXPECT_EQ(loadError(onGPU),
+            "artifact '" + dir.str().str() +
+                "' is compiled for cpu x86_64 (shared-library): it cannot run "
+                "on cuda:1 (compile the model with --target=cuda, or run it "
+                "with --device cpu)");
 }
 
 TEST_F(ArtifactTest, LibraryProblemsNameTheFile) {

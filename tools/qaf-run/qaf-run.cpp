@@ -12,14 +12,17 @@
 // eval` prints the perplexity of eval_step on one (the training convention:
 // include/qaf/Runtime/TrainingEntryPoints.h); `qaf-run generate` generates
 // tokens with a decoder's infer entry point, with its KV cache when it has
-// one (include/qaf/Runtime/Generation.h). Every error is one message naming
-// the file or input, and exit status 1.
+// one (include/qaf/Runtime/Generation.h). `--device cpu|cuda:N` says where
+// to run (default: where the artifact's target runs); an artifact never
+// runs on a device of another kind than its target's. Every error is one
+// message naming the file or input, and exit status 1.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Import/TensorProtoReader.h"
 #include "qaf/Runtime/Artifact.h"
 #include "qaf/Runtime/Checkpoint.h"
+#include "qaf/Runtime/CudaDevice.h"
 #include "qaf/Runtime/Generation.h"
 #include "qaf/Runtime/Manifest.h"
 #include "qaf/Runtime/Npy.h"
@@ -52,7 +55,10 @@ cl::OptionCategory category("qaf-run options");
 
 cl::SubCommand
     inferCommand("infer", "Run an entry point of an artifact on input tensors");
-cl::SubCommand infoCommand("info", "Print the manifest of an artifact");
+cl::SubCommand infoCommand(
+    "info", "Print the manifest of an artifact and, for a cuda artifact, the "
+            "GPU and whether it can run it (a GPU alone: info --device "
+            "cuda:N)");
 cl::SubCommand verifyCommand(
     "verify", "Check an artifact's files: the manifest against the library, "
               "and the weights' and parameters' content hashes");
@@ -110,6 +116,14 @@ cl::opt<unsigned> warmup("warmup",
                          cl::desc("Untimed runs before the timed ones (with "
                                   "--repeat)"),
                          cl::init(1), cl::sub(inferCommand), cl::cat(category));
+cl::opt<std::string> deviceName(
+    "device",
+    cl::desc("Where to run: cpu or cuda:<N> (default: where the artifact's "
+             "target runs, cuda:0 for a cuda artifact). info: the device to "
+             "describe; it fails when the device does not answer"),
+    cl::value_desc("cpu|cuda:N"), cl::sub(inferCommand), cl::sub(trainCommand),
+    cl::sub(evalCommand), cl::sub(generateCommand), cl::sub(verifyCommand),
+    cl::sub(infoCommand), cl::cat(category));
 cl::opt<bool> noVerifyWeights(
     "no-verify-weights",
     cl::desc("Skip hashing the weights file on load (qaf-run verify checks it "
@@ -212,8 +226,8 @@ cl::opt<double> topP("top-p",
                      cl::init(1), cl::sub(generateCommand), cl::cat(category));
 
 // info
-cl::opt<std::string> infoArtifact(cl::Positional, cl::desc("<artifact-dir>"),
-                                  cl::Required, cl::sub(infoCommand),
+cl::opt<std::string> infoArtifact(cl::Positional, cl::desc("[artifact-dir]"),
+                                  cl::Optional, cl::sub(infoCommand),
                                   cl::cat(category));
 cl::opt<bool> verbose(
     "verbose",
@@ -230,6 +244,21 @@ cl::alias verboseShort("v", cl::desc("Alias for --verbose"),
 int reportError(Error error) {
   errs() << "qaf-run: " << toString(std::move(error)) << "\n";
   return 1;
+}
+
+/// The artifact options every subcommand that loads one shares: --threads
+/// and --device.
+Expected<qaf::ArtifactOptions> getArtifactOptions() {
+  qaf::ArtifactOptions options;
+  if (numThreads.getNumOccurrences())
+    options.numThreads = numThreads;
+  if (deviceName.getNumOccurrences()) {
+    Expected<qaf::DeviceSpec> device = qaf::parseDeviceSpec(deviceName);
+    if (!device)
+      return makeError("--device: " + toString(device.takeError()));
+    options.device = *device;
+  }
+  return options;
 }
 
 /// Reads a tensor file by its extension.
@@ -341,16 +370,21 @@ getCheckpointTensors(const qaf::Artifact &artifact) {
   return tensors;
 }
 
-/// Replaces the artifact's parameters with the newest checkpoint in
-/// `folder`.
+/// Replaces the artifact's parameters (on its device too) with the newest
+/// checkpoint in `folder`.
 Expected<qaf::CheckpointState> restoreInto(qaf::Artifact &artifact,
                                            StringRef folder) {
   Expected<std::vector<qaf::NamedTensor>> tensors =
       getCheckpointTensors(artifact);
   if (!tensors)
     return tensors.takeError();
-  return qaf::restoreCheckpoint(folder, *tensors,
-                                artifact.getManifest().fingerprint);
+  Expected<qaf::CheckpointState> state = qaf::restoreCheckpoint(
+      folder, *tensors, artifact.getManifest().fingerprint);
+  if (!state)
+    return state.takeError();
+  if (Error error = artifact.uploadParameters())
+    return std::move(error);
+  return state;
 }
 
 /// An artifact loaded for `infer` or `generate`: the `--threads` and
@@ -362,12 +396,12 @@ struct LoadedEntry {
 };
 
 Expected<LoadedEntry> loadEntry(StringRef artifactPath) {
-  qaf::ArtifactOptions options;
-  if (numThreads.getNumOccurrences())
-    options.numThreads = numThreads;
-  options.verifyContent = !noVerifyWeights;
+  Expected<qaf::ArtifactOptions> options = getArtifactOptions();
+  if (!options)
+    return options.takeError();
+  options->verifyContent = !noVerifyWeights;
   Expected<std::unique_ptr<qaf::Artifact>> artifact =
-      qaf::Artifact::load(artifactPath, options);
+      qaf::Artifact::load(artifactPath, *options);
   if (!artifact)
     return artifact.takeError();
   if (!checkpointToLoad.empty())
@@ -543,11 +577,11 @@ Expected<TrainingSetup> setUpTraining(StringRef entryName) {
     return data.takeError();
   setup.data = std::make_shared<qaf::TokenData>(std::move(*data));
 
-  qaf::ArtifactOptions options;
-  if (numThreads.getNumOccurrences())
-    options.numThreads = numThreads;
+  Expected<qaf::ArtifactOptions> options = getArtifactOptions();
+  if (!options)
+    return options.takeError();
   Expected<std::unique_ptr<qaf::Artifact>> artifact =
-      qaf::Artifact::load(trainArtifact, options);
+      qaf::Artifact::load(trainArtifact, *options);
   if (!artifact)
     return artifact.takeError();
   setup.artifact = std::move(*artifact);
@@ -613,8 +647,8 @@ int runTrain() {
   int64_t step = 0;
   std::string lastCheckpoint;
   if (resume) {
-    Expected<qaf::CheckpointState> state = qaf::restoreCheckpoint(
-        checkpointFolder, *tensors, artifact.getManifest().fingerprint);
+    Expected<qaf::CheckpointState> state =
+        restoreInto(artifact, checkpointFolder);
     if (!state)
       return reportError(state.takeError());
     if (Error error = sampler->setState(state->sampler))
@@ -685,6 +719,9 @@ int runTrain() {
                : "the last good checkpoint is " + lastCheckpoint)));
     if (step == totalSteps ||
         (checkpointEvery > 0 && step % checkpointEvery == 0)) {
+      // On a GPU the parameters' current values are on the device.
+      if (Error error = artifact.downloadParameters())
+        return stopWithError(std::move(error));
       Expected<std::string> saved = qaf::saveCheckpoint(
           checkpointFolder, *tensors, {step, sampler->getState()},
           artifact.getManifest().fingerprint);
@@ -753,7 +790,52 @@ int runEval() {
   return 0;
 }
 
+/// Prints CUDA device `ordinal` and its driver (`device:` and `driver:`
+/// lines), or returns why there is none ("no CUDA driver ...", "no CUDA
+/// device ...").
+Error printCudaDevice(int ordinal) {
+  std::string label = "cuda:" + std::to_string(ordinal);
+  Expected<qaf::CudaRuntime &> runtime = qaf::CudaRuntime::get();
+  if (!runtime)
+    return runtime.takeError();
+  Expected<qaf::CudaDeviceDescription> device =
+      runtime->describeDevice(ordinal);
+  if (!device)
+    return device.takeError();
+  qaf::CudaDriverDescription driver = cantFail(runtime->probeDriver());
+  outs() << "device: " << label << ": " << device->describe() << "\n";
+  outs() << "driver: CUDA " << qaf::formatCudaVersion(driver.driverVersion)
+         << " (" << driver.driverPath << "), " << driver.deviceCount
+         << " device" << (driver.deviceCount == 1 ? "" : "s") << "\n";
+  return Error::success();
+}
+
+/// Prints the manifest of an artifact and, for a cuda artifact (or with
+/// --device cuda:N), the GPU and whether it can run the artifact's code;
+/// without an artifact, only the device of --device. Fails when the
+/// --device given does not answer.
 int runInfo() {
+  std::optional<qaf::DeviceSpec> device;
+  if (deviceName.getNumOccurrences()) {
+    Expected<qaf::DeviceSpec> parsed = qaf::parseDeviceSpec(deviceName);
+    if (!parsed)
+      return reportError(
+          makeError("--device: " + toString(parsed.takeError())));
+    device = *parsed;
+  }
+  if (infoArtifact.empty()) {
+    if (!device)
+      return reportError(
+          makeError("info: give an artifact folder, or --device cuda:<N> to "
+                    "describe a GPU"));
+    if (device->kind == qaf::TargetKind::CPU) {
+      outs() << "device: cpu\n";
+      return 0;
+    }
+    if (Error error = printCudaDevice(device->ordinal))
+      return reportError(std::move(error));
+    return 0;
+  }
   SmallString<256> manifestPath(infoArtifact);
   sys::path::append(manifestPath, "manifest.json");
   if (!sys::fs::is_directory(infoArtifact))
@@ -764,6 +846,32 @@ int runInfo() {
     return reportError(manifest.takeError());
   outs() << "artifact: " << infoArtifact << "\n";
   qaf::printManifest(outs(), *manifest, verbose);
+  const qaf::TargetDescription &target = manifest->target;
+  if (!device && target.kind == qaf::TargetKind::CUDA)
+    device = qaf::DeviceSpec{qaf::TargetKind::CUDA, 0};
+  if (!device || device->kind == qaf::TargetKind::CPU)
+    return 0;
+  if (Error error = printCudaDevice(device->ordinal)) {
+    // Only a device asked for by name makes info fail.
+    if (deviceName.getNumOccurrences())
+      return reportError(std::move(error));
+    outs() << "device: " << device->str() << ": " << toString(std::move(error))
+           << "\n";
+    return 0;
+  }
+  if (target.kind == qaf::TargetKind::CUDA) {
+    qaf::CudaRuntime &runtime = cantFail(qaf::CudaRuntime::get());
+    qaf::CudaDeviceDescription gpu =
+        cantFail(runtime.describeDevice(device->ordinal));
+    Error compatible = qaf::checkCudaCompatibility(
+        target, gpu.computeCapabilityMajor, gpu.computeCapabilityMinor,
+        cantFail(runtime.probeDriver()).driverVersion, "the artifact",
+        device->str());
+    outs() << "runs on " << device->str() << ": "
+           << (compatible ? "no: " + toString(std::move(compatible))
+                          : std::string("yes"))
+           << "\n";
+  }
   return 0;
 }
 
@@ -771,11 +879,13 @@ int runInfo() {
 /// compares every tensor file's content hash with the library's, one line
 /// per file.
 int runVerify() {
-  qaf::ArtifactOptions options;
-  options.verifyContent = false;
-  options.numThreads = 1;
+  Expected<qaf::ArtifactOptions> options = getArtifactOptions();
+  if (!options)
+    return reportError(options.takeError());
+  options->verifyContent = false;
+  options->numThreads = 1;
   Expected<std::unique_ptr<qaf::Artifact>> artifact =
-      qaf::Artifact::load(verifyArtifact, options);
+      qaf::Artifact::load(verifyArtifact, *options);
   if (!artifact)
     return reportError(artifact.takeError());
   outs() << "artifact: " << verifyArtifact << "\n";

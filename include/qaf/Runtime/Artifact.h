@@ -14,11 +14,19 @@
 // against the manifest, calls the entry point (which may update its
 // parameters in place) and takes ownership of its outputs.
 //
+// A cuda artifact runs on a CUDA device (`cuda:N`): loading also checks
+// that the device can run its code (architecture, driver version), loads
+// qaf's CUDA runtime library before the model.so (whose constructor loads
+// the kernels), and uploads the weights and parameters once; they stay on
+// the device between calls. Each call copies the inputs to the device and
+// the outputs back (include/qaf/Runtime/CudaDevice.h).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef QAF_RUNTIME_ARTIFACT_H
 #define QAF_RUNTIME_ARTIFACT_H
 
+#include "qaf/Runtime/CudaDevice.h"
 #include "qaf/Runtime/HostTensor.h"
 #include "qaf/Runtime/Manifest.h"
 #include "qaf/Runtime/SafeTensors.h"
@@ -54,6 +62,10 @@ struct ArtifactOptions {
   /// The parameters file is a starting point that training may replace:
   /// only `verifyContent` (qaf-run verify) checks it.
   bool verifyContent = true;
+  /// Where to run. Unset: where the artifact's target runs (cuda:0 for a
+  /// cuda artifact). An artifact is never run on a device of another kind
+  /// than its target's: that is an error.
+  std::optional<DeviceSpec> device;
 };
 
 /// The content check of one tensor file: the hash its library recorded at
@@ -107,6 +119,10 @@ public:
   /// still exist is unsafe.
   static llvm::Expected<std::unique_ptr<Artifact>>
   load(llvm::StringRef dir, const ArtifactOptions &options = {});
+  ~Artifact();
+
+  /// Where the artifact runs.
+  const DeviceSpec &getDevice() const { return device; }
 
   const Manifest &getManifest() const { return manifest; }
   const std::string &getDirectory() const { return directory; }
@@ -137,13 +153,22 @@ public:
                CacheBuffers &cache);
 
   /// The writable buffer of parameter `name` (shared with every entry point
-  /// that names it), or nullopt when there is no such parameter.
+  /// that names it), or nullopt when there is no such parameter. On a CUDA
+  /// device this is the host copy: current after downloadParameters, and
+  /// what uploadParameters sends back.
   std::optional<HostTensor> getParameter(llvm::StringRef name) const;
+
+  /// On a CUDA device: copies every parameter's device value into its host
+  /// buffer (before saving a checkpoint), or every host buffer to the
+  /// device (after restoring one). On the CPU there is one buffer and
+  /// nothing to do.
+  llvm::Error downloadParameters();
+  llvm::Error uploadParameters();
 
   /// Writes every parameter's current value to a safetensors file at `path`
   /// (temporary file, fsync, rename), with the artifact's fingerprint in
   /// its metadata, so that only this artifact loads it back.
-  llvm::Error saveParameters(llvm::StringRef path) const;
+  llvm::Error saveParameters(llvm::StringRef path);
 
   /// Replaces every parameter's value with the tensor of that name in the
   /// safetensors file at `path` (written by saveParameters for this
@@ -164,6 +189,9 @@ private:
     std::vector<HostTensor> weights;
     /// Per manifest parameter: its buffer in `parameters`.
     std::vector<HostTensor> parameters;
+    /// On a CUDA device, the device copies of `weights` and `parameters`.
+    std::vector<void *> deviceWeights;
+    std::vector<void *> deviceParameters;
   };
 
   Artifact() = default;
@@ -178,7 +206,17 @@ private:
   /// Every file the manifest names resolves (symbolic links included) to a
   /// file inside the artifact folder; checked before anything is opened.
   llvm::Error checkFilesInsideFolder() const;
-  llvm::Error checkTarget() const;
+  /// Refuses a target of another kind than `requested`, and sets `device`.
+  llvm::Error checkTarget(const std::optional<DeviceSpec> &requested);
+  /// Loads qaf's CUDA runtime, checks that `device` can run the code and
+  /// selects it (before the library is opened).
+  llvm::Error openCudaDevice();
+  /// Copies every weight and parameter to the device, once.
+  llvm::Error uploadTensors();
+  /// `call` on a CUDA device: inputs copied there, outputs copied back.
+  llvm::Expected<std::vector<NamedTensor>>
+  callOnCudaDevice(const LoadedEntryPoint &loaded,
+                   llvm::ArrayRef<HostTensor> inputs, DimBindings &bindings);
   /// Reads the library's description of itself and refuses a manifest that
   /// disagrees with it.
   llvm::Error checkLibraryABI();
@@ -195,6 +233,12 @@ private:
 
   std::string directory;
   Manifest manifest;
+  DeviceSpec device;
+  /// qaf's CUDA runtime, on a CUDA device; null on the CPU.
+  CudaRuntime *cuda = nullptr;
+  /// On a CUDA device, the device copy of each weight and parameter.
+  llvm::StringMap<void *> deviceWeights;
+  llvm::StringMap<void *> deviceParameters;
   void *library = nullptr;
   LibraryABI libraryABI;
   std::unique_ptr<SafeTensorsFile> weights;

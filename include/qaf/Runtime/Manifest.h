@@ -128,7 +128,14 @@ struct TargetDescription {
   /// cuda: the GPU architecture the binary is for (`sm_90`; required).
   /// cpu: the triple's architecture (`x86_64`), informational.
   std::string arch;
+  /// cuda: what the tensor cores take as inputs of the dense matmuls
+  /// (kMatmulPrecisions: `tf32`, `bf16`; they accumulate in float); empty
+  /// when not recorded. A cpu target has none.
+  std::string matmulPrecision;
 };
+
+/// The matmul precisions a cuda target may record.
+inline constexpr llvm::StringLiteral kMatmulPrecisions[] = {"tf32", "bf16"};
 
 struct Manifest {
   static constexpr llvm::StringLiteral kFormat = "qaf-artifact";
