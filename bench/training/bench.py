@@ -13,6 +13,8 @@ median step time after the first (warm-up) step, then the median over rounds.
 Peak memory is the largest max RSS of the training process over the rounds
 (wait4's rusage). Appends one row per method to bench/results/training.md.
 Bars: qaf tokens/s >= 1.0x the peer's (goal 1.5x), peak memory <= the peer's.
+With --baseline, artifacts an earlier qaf built run in the same rounds (an
+A/B of a change on the same machine state).
 """
 import argparse
 import datetime
@@ -89,6 +91,12 @@ def main():
     parser.add_argument("--work-dir", help="keep the model and artifacts here (default: a temp dir)")
     parser.add_argument("--reuse-artifacts", action="store_true",
                         help="run the artifacts already in --work-dir (no compile time then)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also run the artifacts an earlier qaf built in DIR (one folder per "
+                             "method, as --work-dir keeps them) in the same rounds: an A/B on "
+                             "the same machine state; their rows are 'METHOD (LABEL)'")
+    parser.add_argument("--baseline-label", default="baseline",
+                        help="LABEL of the --baseline rows, e.g. the commit that built them")
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "results", "training.md"))
     args = parser.parse_args()
 
@@ -129,6 +137,13 @@ def main():
             compile_s[method] = time.perf_counter() - start
             artifacts[method] = artifact
             print(f"{method}: compiled in {compile_s[method]:.1f} s (bar < 120 s)", flush=True)
+
+        baselines = []
+        for method in methods if args.baseline else []:
+            artifact = os.path.join(args.baseline, method)
+            if os.path.exists(os.path.join(artifact, "manifest.json")):
+                baselines.append(f"{method} ({args.baseline_label})")
+                artifacts[baselines[-1]] = artifact
 
         peer_command = [args.peer_python, os.path.join(HERE, "peft_peer.py"), "--data", data,
                         "--vocab", str(cfg.vocab), "--hidden", str(cfg.hidden),
@@ -174,7 +189,7 @@ def main():
               f"| {args.threads} | {args.seq_len} x {args.batch}"
               + (f" ({cfg.layers} blocks)" if args.layers else ""))
     rows = []
-    for name in [*methods, PEER]:
+    for name in [*methods, *baselines, PEER]:
         if name in failures:
             rows.append(f"{prefix} | {name} | failed: {failures[name][:80]} | | | | |")
             continue

@@ -15,6 +15,7 @@
 #include "mlir/Conversion/MathToFuncs/MathToFuncs.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
@@ -124,6 +125,13 @@ static void addCPULLVMPasses(OpPassManager &pm) {
   SCFToControlFlowPassOptions scfToControlFlow;
   scfToControlFlow.allowPatternRollback = false;
   pm.addPass(createSCFToControlFlowPass(scfToControlFlow));
+  // Buffers come from the kernels' caching allocator
+  // (qaf/Runtime/CPU/Allocator.h): a training step frees and allocates the
+  // same large temporaries every step. Before convert-openmp-to-llvm, which
+  // would lower the memref ops with plain malloc and free.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createConvertMathToLLVMPass());
