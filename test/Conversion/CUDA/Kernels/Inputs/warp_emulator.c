@@ -90,57 +90,66 @@ static float resultElement(int e, int k, float a[16][16], float b[16][8]) {
   return (float)sum;
 }
 
+// The matrices of a warp's published registers, for one shape.
+typedef void (*Unpack)(int warp, float a[16][16], float b[16][8]);
+
+// The tensor core reads the upper 19 bits of a tf32 register.
+static void unpackTf32(int warp, float a[16][16], float b[16][8]) {
+  for (int lane = 0; lane < 32; ++lane) {
+    int g = lane >> 2, t = lane % 4;
+    uint32_t *r = exchange[warp][lane];
+    a[g][t] = fromBits(r[0] & 0xFFFFE000u);
+    a[g + 8][t] = fromBits(r[1] & 0xFFFFE000u);
+    a[g][t + 4] = fromBits(r[2] & 0xFFFFE000u);
+    a[g + 8][t + 4] = fromBits(r[3] & 0xFFFFE000u);
+    b[t][g] = fromBits(r[4] & 0xFFFFE000u);
+    b[t + 4][g] = fromBits(r[5] & 0xFFFFE000u);
+  }
+}
+
+static float bf16Low(uint32_t pair) { return fromBits(pair << 16); }
+static float bf16High(uint32_t pair) { return fromBits(pair & 0xFFFF0000u); }
+
+// Each register holds two bf16, the lower-indexed one in the low half.
+static void unpackBf16(int warp, float a[16][16], float b[16][8]) {
+  for (int lane = 0; lane < 32; ++lane) {
+    int g = lane >> 2, t = lane % 4;
+    uint32_t *r = exchange[warp][lane];
+    for (int reg = 0; reg < 4; ++reg) {
+      int row = g + 8 * (reg & 1), col = 2 * t + 8 * (reg >> 1);
+      a[row][col] = bf16Low(r[reg]);
+      a[row][col + 1] = bf16High(r[reg]);
+    }
+    for (int reg = 0; reg < 2; ++reg) {
+      int row = 2 * t + 8 * reg;
+      b[row][g] = bf16Low(r[4 + reg]);
+      b[row + 1][g] = bf16High(r[4 + reg]);
+    }
+  }
+}
+
+static float mma(int64_t e, int k, Unpack unpack, const int32_t *a,
+                 const int32_t *b, const float *c) {
+  publish(a, b, c);
+  float matA[16][16], matB[16][8];
+  unpack(threadId / 32, matA, matB);
+  float d = resultElement((int)e, k, matA, matB);
+  release();
+  return d;
+}
+
 float emu_mma_tf32(int64_t e, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
                    int32_t b0, int32_t b1, float c0, float c1, float c2,
                    float c3) {
   int32_t a[4] = {a0, a1, a2, a3}, b[2] = {b0, b1};
   float c[4] = {c0, c1, c2, c3};
-  publish(a, b, c);
-  int warp = threadId / 32;
-  float matA[16][16], matB[16][8];
-  // The tensor core reads the upper 19 bits of a tf32 register.
-  for (int lane = 0; lane < 32; ++lane) {
-    int g = lane >> 2, t = lane % 4;
-    uint32_t *r = exchange[warp][lane];
-    matA[g][t] = fromBits(r[0] & 0xFFFFE000u);
-    matA[g + 8][t] = fromBits(r[1] & 0xFFFFE000u);
-    matA[g][t + 4] = fromBits(r[2] & 0xFFFFE000u);
-    matA[g + 8][t + 4] = fromBits(r[3] & 0xFFFFE000u);
-    matB[t][g] = fromBits(r[4] & 0xFFFFE000u);
-    matB[t + 4][g] = fromBits(r[5] & 0xFFFFE000u);
-  }
-  float d = resultElement((int)e, 8, matA, matB);
-  release();
-  return d;
+  return mma(e, 8, unpackTf32, a, b, c);
 }
-
-static float bf16Low(uint32_t pair) { return fromBits(pair << 16); }
-static float bf16High(uint32_t pair) { return fromBits(pair & 0xFFFF0000u); }
 
 float emu_mma_bf16(int64_t e, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
                    int32_t b0, int32_t b1, float c0, float c1, float c2,
                    float c3) {
   int32_t a[4] = {a0, a1, a2, a3}, b[2] = {b0, b1};
   float c[4] = {c0, c1, c2, c3};
-  publish(a, b, c);
-  int warp = threadId / 32;
-  float matA[16][16], matB[16][8];
-  // Each register holds two bf16, the lower-indexed one in the low half.
-  for (int lane = 0; lane < 32; ++lane) {
-    int g = lane >> 2, t = lane % 4;
-    uint32_t *r = exchange[warp][lane];
-    for (int reg = 0; reg < 4; ++reg) {
-      int row = g + 8 * (reg & 1), col = 2 * t + 8 * (reg >> 1);
-      matA[row][col] = bf16Low(r[reg]);
-      matA[row][col + 1] = bf16High(r[reg]);
-    }
-    for (int reg = 0; reg < 2; ++reg) {
-      int row = 2 * t + 8 * reg;
-      matB[row][g] = bf16Low(r[4 + reg]);
-      matB[row + 1][g] = bf16High(r[4 + reg]);
-    }
-  }
-  float d = resultElement((int)e, 16, matA, matB);
-  release();
-  return d;
+  return mma(e, 16, unpackBf16, a, b, c);
 }
