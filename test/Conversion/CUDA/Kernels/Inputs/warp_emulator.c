@@ -1,4 +1,4 @@
-// The CUDA execution model for emulate_kernels.py: a block's threads are
+// The CUDA execution model for check_kernels.py: a block's threads are
 // host threads; gpu.barrier, mma.sync and shuffles become calls of the
 // functions below. The mma functions model the instructions from the PTX
 // ISA's fragment tables ("Matrix Fragments for mma.m16n8k8" (tf32) and

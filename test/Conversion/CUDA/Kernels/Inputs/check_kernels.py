@@ -70,8 +70,9 @@ def kernels_module_body(text):
     return lines[start + 1:end]
 
 
-def to_cpu(lines):
-    """The kernels as func.funcs calling the emulator."""
+def to_cpu(lines, workgroups):
+    """The kernels as func.funcs calling the emulator; `workgroups` gets
+    each kernel's shared buffers' shapes (they become its last arguments)."""
     out = []
     mmas = {}
     counter = [0]
@@ -83,6 +84,9 @@ def to_cpu(lines):
         if header:
             indent, name, args, workgroup, private = header.groups()
             params = [args] + ([workgroup.replace(" : ", ": ")] if workgroup else [])
+            workgroups[name[1:]] = [
+                tuple(int(d) for d in shape.split("x"))
+                for shape in re.findall(r"memref<([0-9x]+)xf32>", workgroup or "")]
             out.append(f"{indent}func.func {name}({', '.join(params)}) {{")
             for buffer in re.findall(r"(%\w+) : (memref<[^>]*>)", private or ""):
                 out.append(f"{indent}  {buffer[0]} = memref.alloca() : {buffer[1]}")
@@ -115,45 +119,33 @@ def to_cpu(lines):
                        " : (i64, i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> f32")
             continue
         if re.search(r"\b(gpu|nvvm|llvm)\.", line):
-            raise SystemExit(f"emulate_kernels.py: no CPU form for: {line.strip()}")
+            raise SystemExit(f"check_kernels.py: no CPU form for: {line.strip()}")
         out.append(line)
     return "module {\n" + EMULATOR_DECLS + "\n".join(out) + "\n}\n"
 
 
-def build(args, precision, workdir):
-    run = lambda cmd, **kw: subprocess.run(cmd, check=True, capture_output=True,
-                                           text=True, **kw).stdout
+def run(cmd, **kwargs):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True,
+                          **kwargs).stdout
+
+
+def instantiate(args, workdir, options):
+    """The module with one op of each kind after qaf-cuda-kernels."""
     host = os.path.join(workdir, "host.mlir")
     with open(host, "w") as f:
         f.write(HOST)
-    kernels = run([args.qaf_opt, host, f"-qaf-cuda-kernels=precision={precision}"])
-    cpu = os.path.join(workdir, f"cpu_{precision}.mlir")
-    with open(cpu, "w") as f:
-        f.write(to_cpu(kernels_module_body(kernels)))
-    lowered = run([args.qaf_opt, cpu, "--arith-expand=include-bf16=true", "--convert-scf-to-cf",
-                   "--convert-vector-to-llvm", "--finalize-memref-to-llvm",
-                   "--convert-arith-to-llvm", "--convert-index-to-llvm",
-                   "--convert-func-to-llvm", "--convert-cf-to-llvm",
-                   "--reconcile-unrealized-casts"])
-    ir = os.path.join(workdir, f"kernels_{precision}.ll")
-    with open(ir, "w") as f:
-        f.write(run([args.mlir_translate, "--mlir-to-llvmir"], input=lowered))
-    library = os.path.join(workdir, f"libkernels_{precision}.so")
-    run([args.cc, "-shared", "-fPIC", "-O1", "-Wno-override-module", ir,
-         args.emulator, "-o", library, "-lpthread"])
-    lib = ctypes.CDLL(library)
-    lib.emu_init()
-    return lib
+    return run([args.qaf_opt, host, f"-qaf-cuda-kernels={options}"])
 
 
 class View:
-    """A strided view as a kernel argument (memref descriptor, expanded)."""
+    """A strided view as a kernel argument (memref descriptor, expanded:
+    allocated and aligned pointers, offset, sizes, strides)."""
 
     def __init__(self, array, sizes, strides, offset=0):
         self.array, self.sizes, self.strides, self.offset = array, sizes, strides, offset
 
-    def args(self):
-        pointer = ctypes.c_void_p(self.array.ctypes.data)
+    def args(self, address):
+        pointer = ctypes.c_void_p(address)
         return [pointer, pointer, ctypes.c_int64(self.offset)] + \
             [ctypes.c_int64(v) for v in list(self.sizes) + list(self.strides)]
 
@@ -169,27 +161,134 @@ def rows3(array):
                                                         for s in array.strides))
 
 
-def launch(lib, name, grid, views, scalars=(), shared=True):
-    function = getattr(lib, name)
-    function.restype = None
-    base = [a for v in views for a in v.args()] + [ctypes.c_int64(s) for s in scalars]
-    for bz in range(grid[2]):
-        for by in range(grid[1]):
-            for bx in range(grid[0]):
-                tiles = [np.zeros((64, 20), np.float32), np.zeros((16, 72), np.float32)] \
-                    if shared else []
-                call = base + [a for t in tiles for a in contiguous(t).args()]
+class Emulator:
+    """The kernels as CPU functions, a block's threads as host threads."""
 
-                def thread(t, bx=bx, by=by, bz=bz, call=call):
-                    lib.emu_set_ids(ctypes.c_int64(t), ctypes.c_int64(bx),
-                                    ctypes.c_int64(by), ctypes.c_int64(bz))
-                    function(*call)
+    def __init__(self, args, precision, workdir):
+        kernels = instantiate(args, workdir, f"precision={precision}")
+        cpu = os.path.join(workdir, f"cpu_{precision}.mlir")
+        self.workgroups = {}
+        with open(cpu, "w") as f:
+            f.write(to_cpu(kernels_module_body(kernels), self.workgroups))
+        lowered = run([args.qaf_opt, cpu, "--arith-expand=include-bf16=true",
+                       "--convert-scf-to-cf", "--convert-vector-to-llvm",
+                       "--finalize-memref-to-llvm", "--convert-arith-to-llvm",
+                       "--convert-index-to-llvm", "--convert-func-to-llvm",
+                       "--convert-cf-to-llvm", "--reconcile-unrealized-casts"])
+        ir = os.path.join(workdir, f"kernels_{precision}.ll")
+        with open(ir, "w") as f:
+            f.write(run([args.mlir_translate, "--mlir-to-llvmir"], input=lowered))
+        library = os.path.join(workdir, f"libkernels_{precision}.so")
+        run([args.cc, "-shared", "-fPIC", "-O1", "-Wno-override-module", ir,
+             args.emulator, "-o", library, "-lpthread"])
+        self.lib = ctypes.CDLL(library)
+        self.lib.emu_init()
 
-                threads = [threading.Thread(target=thread, args=(t,)) for t in range(THREADS)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
+    def launch(self, name, grid, views, scalars=()):
+        function = getattr(self.lib, name)
+        function.restype = None
+        base = [a for v in views for a in v.args(v.array.ctypes.data)] + \
+            [ctypes.c_int64(s) for s in scalars]
+        for bz in range(grid[2]):
+            for by in range(grid[1]):
+                for bx in range(grid[0]):
+                    # Shared memory: fresh per block, common to its threads.
+                    tiles = [np.zeros(shape, np.float32) for shape in self.workgroups[name]]
+                    call = base + [a for t in tiles
+                                   for a in contiguous(t).args(t.ctypes.data)]
+
+                    def thread(t, bx=bx, by=by, bz=bz, call=call):
+                        self.lib.emu_set_ids(ctypes.c_int64(t), ctypes.c_int64(bx),
+                                             ctypes.c_int64(by), ctypes.c_int64(bz))
+                        function(*call)
+
+                    threads = [threading.Thread(target=thread, args=(t,))
+                               for t in range(THREADS)]
+                    for t in threads:
+                        t.start()
+                    for t in threads:
+                        t.join()
+
+
+def cubin_of(text):
+    """The cubin of gpu.binary @qaf_cuda_kernels. MLIR prints a string's
+    backslash as two and every other byte that is not printable (or a
+    quote) as a backslash and two hex digits."""
+    match = re.search(r'gpu\.binary @qaf_cuda_kernels.*?bin = "((?:[^"\\]|\\\\|\\[0-9A-Fa-f]{2})*)"',
+                      text, re.S)
+    if not match:
+        raise SystemExit("check_kernels.py: no cubin in gpu-module-to-binary's output")
+    return re.sub(rb"\\(\\|[0-9A-Fa-f]{2})",
+                  lambda m: b"\\" if m.group(1) == b"\\" else bytes([int(m.group(1), 16)]),
+                  match.group(1).encode("latin-1"))
+
+
+class CudaDevice:
+    """The kernels on the GPU through the CUDA driver API: compiled by the
+    GPU lowering and ptxas for the device's architecture."""
+
+    def __init__(self, args, precision, workdir):
+        self.cuda = ctypes.CDLL("libcuda.so.1")
+        self.check(self.cuda.cuInit(0), "cuInit")
+        device = ctypes.c_int()
+        self.check(self.cuda.cuDeviceGet(ctypes.byref(device), 0), "cuDeviceGet")
+        major = ctypes.c_int()
+        # CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR
+        self.check(self.cuda.cuDeviceGetAttribute(ctypes.byref(major), 75, device),
+                   "cuDeviceGetAttribute")
+        # sm_80 code runs on every 8.x device; 9.x needs its own.
+        arch = "sm_90" if major.value >= 9 else "sm_80"
+        self.context = ctypes.c_void_p()
+        self.check(self.cuda.cuDevicePrimaryCtxRetain(ctypes.byref(self.context), device),
+                   "cuDevicePrimaryCtxRetain")
+        self.check(self.cuda.cuCtxSetCurrent(self.context), "cuCtxSetCurrent")
+        kernels = instantiate(args, workdir, f"arch={arch} precision={precision}")
+        binary = run([args.qaf_opt, "--pass-pipeline=builtin.module(gpu.module("
+                      "convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse),"
+                      "reconcile-unrealized-casts,gpu-module-to-binary{format=bin})"],
+                     input=kernels)
+        self.cubin = cubin_of(binary)
+        self.module = ctypes.c_void_p()
+        self.check(self.cuda.cuModuleLoadData(ctypes.byref(self.module), self.cubin),
+                   "cuModuleLoadData")
+
+    def check(self, status, call):
+        if status != 0:
+            name = ctypes.c_char_p()
+            self.cuda.cuGetErrorName(status, ctypes.byref(name))
+            raise SystemExit(f"check_kernels.py: {call} failed: "
+                             f"{name.value.decode() if name.value else status}")
+
+    def launch(self, name, grid, views, scalars=()):
+        function = ctypes.c_void_p()
+        self.check(self.cuda.cuModuleGetFunction(ctypes.byref(function), self.module,
+                                                 name.encode()), name)
+        buffers = {}
+        for view in views:
+            if id(view.array) in buffers:
+                continue
+            pointer = ctypes.c_uint64()
+            self.check(self.cuda.cuMemAlloc_v2(ctypes.byref(pointer),
+                                               ctypes.c_size_t(max(view.array.nbytes, 1))),
+                       "cuMemAlloc")
+            self.check(self.cuda.cuMemcpyHtoD_v2(pointer, view.array.ctypes.data,
+                                                 ctypes.c_size_t(view.array.nbytes)),
+                       "cuMemcpyHtoD")
+            buffers[id(view.array)] = (view.array, pointer)
+        values = [a for v in views for a in v.args(buffers[id(v.array)][1].value)] + \
+            [ctypes.c_int64(s) for s in scalars]
+        params = (ctypes.c_void_p * len(values))(
+            *[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in values])
+        self.check(self.cuda.cuLaunchKernel(function, *[ctypes.c_uint(g) for g in grid],
+                                            ctypes.c_uint(THREADS), ctypes.c_uint(1),
+                                            ctypes.c_uint(1), ctypes.c_uint(0), None,
+                                            params, None), f"cuLaunchKernel({name})")
+        self.check(self.cuda.cuCtxSynchronize(), f"{name} (cuCtxSynchronize)")
+        for array, pointer in buffers.values():
+            self.check(self.cuda.cuMemcpyDtoH_v2(array.ctypes.data, pointer,
+                                                 ctypes.c_size_t(array.nbytes)),
+                       "cuMemcpyDtoH")
+            self.check(self.cuda.cuMemFree_v2(pointer), "cuMemFree")
 
 
 def round_as(values, precision):
@@ -217,7 +316,7 @@ def ceil_div(a, b):
     return -(-a // b)
 
 
-def check_matmul(lib, precision, rng, failures):
+def check_matmul(device, precision, rng, failures):
     # Ragged M, N and K; B stored transposed (read through swapped strides,
     # its column stride is not 1) and a batch of 2.
     batch, m, n, k = 2, 70, 72, 40
@@ -228,7 +327,7 @@ def check_matmul(lib, precision, rng, failures):
     expected = c.astype(np.float64) + np.einsum(
         "bmk,bnk->bmn", round_as(a, precision), round_as(b_stored, precision))
     scale = np.abs(c) + np.einsum("bmk,bnk->bmn", np.abs(a), np.abs(b_stored))
-    launch(lib, f"qaf_matmul_{precision}", (ceil_div(n, TILE), ceil_div(m, TILE), batch),
+    device.launch(f"qaf_matmul_{precision}", (ceil_div(n, TILE), ceil_div(m, TILE), batch),
            [contiguous(a), b_view, contiguous(c)])
     check(f"matmul {precision} [2x70x40]·[2x40x72]ᵀ", c, expected, scale, failures)
 
@@ -239,7 +338,7 @@ def check_matmul(lib, precision, rng, failures):
     c = rng.standard_normal((m, n)).astype(np.float32)
     expected = c + round_as(a_stored, precision).T @ round_as(b, precision)
     scale = np.abs(c) + np.abs(a_stored).T @ np.abs(b)
-    launch(lib, f"qaf_matmul_{precision}", (1, 1, 1),
+    device.launch(f"qaf_matmul_{precision}", (1, 1, 1),
            [View(a_stored, (1, m, k), (0, 1, m)), rows3(b), rows3(c)])
     check(f"matmul {precision} [17x33]ᵀ·[17x20]", c, expected, scale, failures)
 
@@ -269,7 +368,7 @@ def quantized_layer(rng, n, k, bits, group, with_moves):
     return w.astype(np.float32), views
 
 
-def check_qlinear(lib, precision, rng, failures):
+def check_qlinear(device, precision, rng, failures):
     cases = [(2, 32, False), (3, 32, False), (4, 32, True), (8, 4, False)]
     for bits, group, with_moves in cases:
         # Tensor cores: M >= 16, ragged M and N; y += x · wᵀ.
@@ -279,7 +378,7 @@ def check_qlinear(lib, precision, rng, failures):
         y = rng.standard_normal((m, n)).astype(np.float32)
         expected = y + round_as(x, precision) @ round_as(w, precision).T
         scale = np.abs(y) + np.abs(x) @ np.abs(w).T
-        launch(lib, f"qaf_qlinear_{precision}", (ceil_div(n, TILE), ceil_div(m, TILE), 1),
+        device.launch(f"qaf_qlinear_{precision}", (ceil_div(n, TILE), ceil_div(m, TILE), 1),
                [rows3(x)] + views + [rows3(y)], (bits, group, int(with_moves)))
         check(f"qlinear {precision} {bits}-bit g{group} M={m} N={n} K={k}"
               f"{' moves' if with_moves else ''}", y, expected, scale, failures)
@@ -294,9 +393,8 @@ def check_qlinear(lib, precision, rng, failures):
         y = rng.standard_normal((m, n)).astype(np.float32)
         expected = y + x.astype(np.float64) @ w.astype(np.float64).T
         scale = np.abs(y) + np.abs(x) @ np.abs(w).T
-        launch(lib, "qaf_qlinear_decode", (ceil_div(n, 4), 1, 1),
-               [rows3(x)] + views + [rows3(y)], (bits, group_decode, int(with_moves)),
-               shared=False)
+        device.launch("qaf_qlinear_decode", (ceil_div(n, 4), 1, 1),
+               [rows3(x)] + views + [rows3(y)], (bits, group_decode, int(with_moves)))
         check(f"qlinear decode {bits}-bit g{group_decode} M={m} N={n} K={k}"
               f"{' moves' if with_moves else ''}", y, expected, scale, failures)
 
@@ -308,7 +406,7 @@ def check_qlinear(lib, precision, rng, failures):
         y = rng.standard_normal((m, k)).astype(np.float32)
         expected = y + round_as(g, precision) @ round_as(w, precision)
         scale = np.abs(y) + np.abs(g) @ np.abs(w)
-        launch(lib, f"qaf_qlinear_transposed_{precision}",
+        device.launch(f"qaf_qlinear_transposed_{precision}",
                (ceil_div(k, TILE), ceil_div(m, TILE), 1),
                [rows3(g)] + views + [rows3(y)], (bits, group, int(with_moves)))
         check(f"qlinear transposed {precision} {bits}-bit g{group} M={m} N={n} K={k}"
@@ -320,15 +418,18 @@ def main():
     parser.add_argument("--qaf-opt", required=True)
     parser.add_argument("--mlir-translate", required=True)
     parser.add_argument("--cc", required=True)
-    parser.add_argument("--emulator", required=True, help="warp_emulator.c")
+    parser.add_argument("--emulator", help="warp_emulator.c: run on the CPU")
+    parser.add_argument("--device", choices=["emulator", "cuda"], default="emulator",
+                        help="where the kernels run: the CPU emulation or GPU 0")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     failures = []
     with tempfile.TemporaryDirectory() as workdir:
         for precision in ("tf32", "bf16"):
-            lib = build(args, precision, workdir)
-            check_matmul(lib, precision, rng, failures)
-            check_qlinear(lib, precision, rng, failures)
+            device = (CudaDevice if args.device == "cuda" else Emulator)(
+                args, precision, workdir)
+            check_matmul(device, precision, rng, failures)
+            check_qlinear(device, precision, rng, failures)
     if failures:
         print(f"{len(failures)} case(s) failed")
         return 1
