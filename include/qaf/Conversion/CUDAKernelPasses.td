@@ -40,7 +40,10 @@ def CUDAKernelsPass : Pass<"qaf-cuda-kernels", "mlir::ModuleOp"> {
     passed as a fully dynamic strided view (`memref<?x?x?xf32, strided<[?,
     ?, ?], offset: ?>>`, made by `memref.reinterpret_cast` from the
     buffer's strided metadata, a transposed operand as swapped strides),
-    plus `index` scalars (bits, group size, whether moves are given).
+    codes and moves as `memref<?x?xi8, strided<[?, 1], offset: ?>>`,
+    scales and zero points as `memref<?x?xf32, strided<[?, ?], offset: ?>>`
+    (`memref.cast`s), then `index` scalars (bits, group size, whether moves
+    are given).
 
     ```mlir
     linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x32xf32>)

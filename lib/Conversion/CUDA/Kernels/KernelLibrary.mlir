@@ -15,13 +15,15 @@
 // elements are staged as zeros (indices clamped into range, values
 // masked), which is all ragged M, N and K need.
 //
-// Operands are memrefs with fully dynamic strided layouts (kernel arguments
-// are memref descriptors): the host passes any strided view; transposed
-// operands are views with swapped strides, 2-D operands get a unit batch.
+// Operands are memrefs with dynamic strided layouts (kernel arguments are
+// memref descriptors): the host passes any strided view of an f32 matrix;
+// transposed operands are views with swapped strides, 2-D operands get a
+// unit batch. Codes and moves have contiguous rows (qaf.kernel.qlinear's
+// verifier), which the decode kernel's vector loads need.
 
 !mat3 = memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>
 !mat2 = memref<?x?xf32, strided<[?, ?], offset: ?>>
-!bytes2 = memref<?x?xi8, strided<[?, ?], offset: ?>>
+!bytes2 = memref<?x?xi8, strided<[?, 1], offset: ?>>
 !tileA = memref<64x20xf32, #gpu.address_space<workgroup>>
 !tileB = memref<16x72xf32, #gpu.address_space<workgroup>>
 !tile = memref<?x?xf32, strided<[?, 1]>, #gpu.address_space<workgroup>>
@@ -165,8 +167,9 @@ gpu.func @qaf_qlinear_transposed(%x: !mat3, %scales: !mat2, %zeros: !mat2,
 
 // Decode (M < 16): Y += X · Wᵀ as @qaf_qlinear, one warp per output
 // feature n, streaming its packed row once: lane l dequantizes the units
-// of 8 codes l, l + 32, ... and accumulates them against every row of X;
-// a butterfly of shuffles sums the lanes. Grid (ceil(N / 4)), 128 threads.
+// of 32 codes l, l + 32, ... (@dequantize32: one 128-bit load for 4-bit
+// codes) and accumulates them against every row of X; a butterfly of
+// shuffles sums the lanes. Grid (ceil(N / 4)), 128 threads.
 gpu.func @qaf_qlinear_decode(%x: !mat3, %scales: !mat2, %zeros: !mat2,
                              %codes: !bytes2, %moves: !bytes2, %y: !mat3,
                              %bits: index, %group: index, %has_moves: index)
@@ -174,9 +177,9 @@ gpu.func @qaf_qlinear_decode(%x: !mat3, %scales: !mat2, %zeros: !mat2,
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index
-  %c8 = arith.constant 8 : index
   %c16 = arith.constant 16 : index
   %c32 = arith.constant 32 : index
+  %c1024 = arith.constant 1024 : index
   %zero = arith.constant 0.0 : f32
   %t = gpu.thread_id x
   %warp = arith.divui %t, %c32 : index
@@ -191,26 +194,27 @@ gpu.func @qaf_qlinear_decode(%x: !mat3, %scales: !mat2, %zeros: !mat2,
     %m = memref.dim %x, %c1 : !mat3
     %k = func.call @code_count(%codes, %bits) : (!bytes2, index) -> index
     %last = arith.subi %k, %c1 : index
-    %units = arith.ceildivui %k, %c8 : index
+    %fast = func.call @packed_row_is_fast(%codes, %bits, %group, %has_moves, %n)
+      : (!bytes2, index, index, index, index) -> i1
     scf.for %r = %c0 to %c16 step %c1 {
       memref.store %zero, %acc[%r] : !rows
     } {qaf.unroll}
-    %start = arith.muli %lane, %c8 : index
-    %stride = arith.muli %c32, %c8 : index
-    %end = arith.muli %units, %c8 : index
-    scf.for %k0 = %start to %end step %stride {
-      %w = func.call @dequantize8(%codes, %scales, %zeros, %moves, %has_moves,
-                                  %bits, %group, %n, %k0)
-        : (!bytes2, !mat2, !mat2, !bytes2, index, index, index, index, index)
-          -> vector<8xf32>
+    %start = arith.muli %lane, %c32 : index
+    %units = arith.ceildivui %k, %c32 : index
+    %end = arith.muli %units, %c32 : index
+    scf.for %k0 = %start to %end step %c1024 {
+      %w = func.call @dequantize32(%codes, %scales, %zeros, %moves, %has_moves,
+                                   %bits, %group, %n, %k0, %fast)
+        : (!bytes2, !mat2, !mat2, !bytes2, index, index, index, index, index, i1)
+          -> vector<32xf32>
       scf.for %r = %c0 to %c16 step %c1 {
         %live = arith.cmpi ult, %r, %m : index
         scf.if %live {
-          %sum = scf.for %i = %c0 to %c8 step %c1 iter_args(%s = %zero) -> f32 {
+          %sum = scf.for %i = %c0 to %c32 step %c1 iter_args(%s = %zero) -> f32 {
             %ki = arith.addi %k0, %i : index
             %kc = arith.minui %ki, %last : index
             %xv = memref.load %x[%c0, %r, %kc] : !mat3
-            %wi = vector.extract %w[%i] : f32 from vector<8xf32>
+            %wi = vector.extract %w[%i] : f32 from vector<32xf32>
             // Codes past K dequantize to 0; x there is clamped, not 0.
             %valid = arith.cmpi ult, %ki, %k : index
             %p = arith.mulf %xv, %wi : f32
@@ -650,6 +654,103 @@ func.func private @dequantize8(%codes: !bytes2, %scales: !mat2, %zeros: !mat2,
     scf.yield %acc2 : vector<8xf32>
   } {qaf.unroll}
   return %result : vector<8xf32>
+}
+
+// Whether row n's units of 32 codes take @dequantize32's 128-bit path:
+// 4-bit codes, no moves, groups of whole units, a 16-byte aligned row.
+func.func private @packed_row_is_fast(%codes: !bytes2, %bits: index,
+                                      %group: index, %has_moves: index,
+                                      %n: index) -> i1 {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  %base, %offset, %sizes:2, %strides:2 = memref.extract_strided_metadata %codes
+    : !bytes2 -> memref<i8>, index, index, index, index, index
+  %pointer = memref.extract_aligned_pointer_as_index %codes : !bytes2 -> index
+  %row_offset = arith.muli %n, %strides#0 : index
+  %element = arith.addi %offset, %row_offset : index
+  %address = arith.addi %pointer, %element : index
+  %misalignment = arith.remui %address, %c16 : index
+  %aligned = arith.cmpi eq, %misalignment, %c0 : index
+  %four_bit = arith.cmpi eq, %bits, %c4 : index
+  %no_moves = arith.cmpi eq, %has_moves, %c0 : index
+  %group_rem = arith.remui %group, %c32 : index
+  %whole_units = arith.cmpi eq, %group_rem, %c0 : index
+  %a = arith.andi %aligned, %four_bit : i1
+  %b = arith.andi %no_moves, %whole_units : i1
+  %fast = arith.andi %a, %b : i1
+  return %fast : i1
+}
+
+// W[n, k + i] for i < 32, k a multiple of 32, as @dequantize8 defines it.
+// On a fast row (@packed_row_is_fast) a whole unit is one 16-byte load
+// (the low nibble of byte j is code 2j, the high one code 2j + 1) and one
+// group; otherwise four units of 8.
+func.func private @dequantize32(%codes: !bytes2, %scales: !mat2, %zeros: !mat2,
+                                %moves: !bytes2, %has_moves: index,
+                                %bits: index, %group: index, %n: index,
+                                %k: index, %fast_row: i1) -> vector<32xf32> {
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %c24 = arith.constant 24 : index
+  %c32 = arith.constant 32 : index
+  %kk = func.call @code_count(%codes, %bits) : (!bytes2, index) -> index
+  %end = arith.addi %k, %c32 : index
+  %whole = arith.cmpi ule, %end, %kk : index
+  %fast = arith.andi %fast_row, %whole : i1
+  %w = scf.if %fast -> vector<32xf32> {
+    %byte0 = arith.divui %k, %c2 : index
+    %bytes = vector.load %codes[%n, %byte0] {alignment = 16}
+      : !bytes2, vector<16xi8>
+    %wide = arith.extui %bytes : vector<16xi8> to vector<16xi32>
+    %mask = arith.constant dense<15> : vector<16xi32>
+    %four = arith.constant dense<4> : vector<16xi32>
+    %low = arith.andi %wide, %mask : vector<16xi32>
+    %high = arith.shrui %wide, %four : vector<16xi32>
+    %q = vector.interleave %low, %high : vector<16xi32> -> vector<32xi32>
+    %qf = arith.sitofp %q : vector<32xi32> to vector<32xf32>
+    %g = arith.divui %k, %group : index
+    %s = memref.load %scales[%n, %g] : !mat2
+    %z = memref.load %zeros[%n, %g] : !mat2
+    %sv = vector.broadcast %s : f32 to vector<32xf32>
+    %zv = vector.broadcast %z : f32 to vector<32xf32>
+    %centered = arith.subf %qf, %zv : vector<32xf32>
+    %wf = arith.mulf %centered, %sv : vector<32xf32>
+    scf.yield %wf : vector<32xf32>
+  } else {
+    %k8 = arith.addi %k, %c8 : index
+    %k16 = arith.addi %k, %c16 : index
+    %k24 = arith.addi %k, %c24 : index
+    %w0 = func.call @dequantize8(%codes, %scales, %zeros, %moves, %has_moves,
+                                 %bits, %group, %n, %k)
+      : (!bytes2, !mat2, !mat2, !bytes2, index, index, index, index, index)
+        -> vector<8xf32>
+    %w1 = func.call @dequantize8(%codes, %scales, %zeros, %moves, %has_moves,
+                                 %bits, %group, %n, %k8)
+      : (!bytes2, !mat2, !mat2, !bytes2, index, index, index, index, index)
+        -> vector<8xf32>
+    %w2 = func.call @dequantize8(%codes, %scales, %zeros, %moves, %has_moves,
+                                 %bits, %group, %n, %k16)
+      : (!bytes2, !mat2, !mat2, !bytes2, index, index, index, index, index)
+        -> vector<8xf32>
+    %w3 = func.call @dequantize8(%codes, %scales, %zeros, %moves, %has_moves,
+                                 %bits, %group, %n, %k24)
+      : (!bytes2, !mat2, !mat2, !bytes2, index, index, index, index, index)
+        -> vector<8xf32>
+    %w01 = vector.shuffle %w0, %w1 [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                                    13, 14, 15] : vector<8xf32>, vector<8xf32>
+    %w23 = vector.shuffle %w2, %w3 [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                                    13, 14, 15] : vector<8xf32>, vector<8xf32>
+    %all = vector.shuffle %w01, %w23 [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                      12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                      22, 23, 24, 25, 26, 27, 28, 29, 30, 31]
+      : vector<16xf32>, vector<16xf32>
+    scf.yield %all : vector<32xf32>
+  }
+  return %w : vector<32xf32>
 }
 
 // The sum of %v over the warp's 32 lanes, in every lane.

@@ -12,7 +12,7 @@
 // CHECK: %[[XV:.*]] = memref.reinterpret_cast {{.*}} to memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>
 // CHECK: %[[SV:.*]] = memref.cast %[[S]] : memref<8x2xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
 // CHECK: %[[ZV:.*]] = memref.cast %[[Z]]
-// CHECK: %[[CV:.*]] = memref.cast %[[C]] : memref<8x64xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
+// CHECK: %[[CV:.*]] = memref.cast %[[C]] : memref<8x64xi8> to memref<?x?xi8, strided<[?, 1], offset: ?>>
 // CHECK: %[[MV:.*]] = memref.cast %[[C]]
 // CHECK: %[[YV:.*]] = memref.reinterpret_cast
 // CHECK-DAG: %[[BITS:.*]] = arith.constant 4 : index
@@ -69,7 +69,7 @@ func.func @many_rows(%x: memref<32x64xf32>, %s: memref<16x1xf32>, %z: memref<16x
 // CHECK-LABEL: func.func @transposed_with_moves
 // CHECK-SAME: %[[MOVES:[^:]*]]: memref<8x128xi8>, %[[C:[^:]*]]: memref<8x48xi8>, %[[Y:[^:]*]]: memref<?x128xf32>)
 // CHECK: %[[CV:.*]] = memref.cast %[[C]]
-// CHECK: %[[MV:.*]] = memref.cast %[[MOVES]] : memref<8x128xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
+// CHECK: %[[MV:.*]] = memref.cast %[[MOVES]] : memref<8x128xi8> to memref<?x?xi8, strided<[?, 1], offset: ?>>
 // CHECK-DAG: %[[BITS:.*]] = arith.constant 3 : index
 // CHECK: %[[M:.*]] = memref.dim %[[Y]], %c0
 // CHECK: %[[ANY:.*]] = arith.cmpi ugt, %[[M]], %c0

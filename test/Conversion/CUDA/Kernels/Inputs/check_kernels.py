@@ -413,6 +413,29 @@ def check_qlinear(device, precision, rng, failures):
               f"{' moves' if with_moves else ''}", y, expected, scale, failures)
 
 
+def check_decode_fast_path(device, rng, failures):
+    """4-bit rows without moves in groups of whole 32-code units: one
+    128-bit load per unit where the row is 16-byte aligned; the same rows
+    read through a view 8 bytes into its buffer (misaligned) take the byte
+    path, and so does a last partial unit."""
+    for k, group, offset in ((352, 32, 0), (352, 32, 8), (128, 64, 0)):
+        m, n, bits = 5, 9, 4
+        w, views = quantized_layer(rng, n, k, bits, group, False)
+        if offset:
+            codes = views[2].array
+            padded = np.zeros(codes.size + offset, np.int8)
+            padded[offset:] = codes.reshape(-1)
+            views[2] = View(padded, codes.shape, (codes.shape[1], 1), offset)
+        x = rng.standard_normal((m, k)).astype(np.float32)
+        y = rng.standard_normal((m, n)).astype(np.float32)
+        expected = y + x.astype(np.float64) @ w.astype(np.float64).T
+        scale = np.abs(y) + np.abs(x) @ np.abs(w).T
+        device.launch("qaf_qlinear_decode", (ceil_div(n, 4), 1, 1),
+                      [rows3(x)] + views + [rows3(y)], (bits, group, 0))
+        check(f"qlinear decode 4-bit g{group} M={m} N={n} K={k} codes at byte {offset}",
+              y, expected, scale, failures)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--qaf-opt", required=True)
@@ -430,6 +453,7 @@ def main():
                 args, precision, workdir)
             check_matmul(device, precision, rng, failures)
             check_qlinear(device, precision, rng, failures)
+            check_decode_fast_path(device, rng, failures)
     if failures:
         print(f"{len(failures)} case(s) failed")
         return 1
