@@ -418,6 +418,13 @@ LogicalResult launchQLinear(qaf::QLinearKernelOp op,
   return success();
 }
 
+/// Device code launches nothing: ops inside a gpu.launch or a gpu.module
+/// are the GPU mapping's.
+bool isOnDevice(Operation *op) {
+  return op->getParentOfType<gpu::LaunchOp>() ||
+         op->getParentOfType<gpu::GPUModuleOp>();
+}
+
 struct CUDAKernelsPass : qaf::impl::CUDAKernelsPassBase<CUDAKernelsPass> {
   using Base::Base;
 
@@ -434,11 +441,17 @@ struct CUDAKernelsPass : qaf::impl::CUDAKernelsPassBase<CUDAKernelsPass> {
       return signalPassFailure();
     }
 
-    // Kernel ops were emitted for a kernel: each must become a launch.
+    // Kernel ops were emitted for a kernel: each must become a launch, from
+    // host code.
     SmallVector<qaf::QLinearKernelOp> quantized;
     WalkResult onTensors = module.walk([&](qaf::QLinearKernelOp op) {
       if (!op.hasPureBufferSemantics()) {
         op.emitOpError("must be bufferized before qaf-cuda-kernels");
+        return WalkResult::interrupt();
+      }
+      if (isOnDevice(op)) {
+        op.emitOpError("is in device code: qaf-cuda-kernels runs before the "
+                       "mapping to the gpu dialect");
         return WalkResult::interrupt();
       }
       quantized.push_back(op);
@@ -451,8 +464,7 @@ struct CUDAKernelsPass : qaf::impl::CUDAKernelsPassBase<CUDAKernelsPass> {
     module.walk([&](linalg::LinalgOp op) {
       if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) ||
           !op.hasPureBufferSemantics() ||
-          !llvm::all_of(op->getOperands(), isF32Buffer) ||
-          op->getParentOfType<gpu::GPUModuleOp>())
+          !llvm::all_of(op->getOperands(), isF32Buffer) || isOnDevice(op))
         return;
       if (FailureOr<MatmulLayout> layout = getMatmulLayout(op);
           succeeded(layout))

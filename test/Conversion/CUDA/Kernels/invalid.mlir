@@ -14,3 +14,4 @@ func.func @on_tensors(%x: tensor<?x128xf32>, %s: tensor<8x2xf32>, %z: tensor<8x2
     codes(%c : tensor<8x64xi8>) outs(%y : tensor<?x8xf32>) -> tensor<?x8xf32>
   return %r : tensor<?x8xf32>
 }
+
