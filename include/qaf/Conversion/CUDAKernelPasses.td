@@ -30,10 +30,9 @@ def CUDAKernelsPass : Pass<"qaf-cuda-kernels", "mlir::ModuleOp"> {
       compared at run time when it is dynamic.
     Every rewritten op accumulates into its output, as the op does.
 
-    The kernels live in `gpu.module @qaf_cuda_kernels`, created with the
-    `#nvvm.target` of `arch` (a pipeline that attaches targets itself must
-    leave this module alone or attach the same target); the module gets
-    `gpu.container_module`. Launches are synchronous `gpu.launch_func`s
+    The kernels live in `gpu.module @qaf_cuda_kernels`, created without a
+    target: the pipeline attaches its `#nvvm.target` (nvvm-attach-target)
+    as it does to its own kernels. The module gets `gpu.container_module`. Launches are synchronous `gpu.launch_func`s
     (no async tokens), guarded by `scf.if` where a grid could be empty.
     Kernel arguments are memref descriptors (the default calling
     convention, not `kernel-bare-ptr-calling-convention`): each buffer is
@@ -60,7 +59,8 @@ def CUDAKernelsPass : Pass<"qaf-cuda-kernels", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
-           "GPU architecture of the kernels: sm_80 or sm_90">,
+           "GPU architecture (sm_80 or newer: sm_80, sm_86, sm_89, sm_90, "
+           "...); the kernels are the same for each">,
     Option<"precision", "precision", "std::string", /*default=*/"\"tf32\"",
            "Tensor-core operand precision: tf32 or bf16 (f32 accumulation)">,
   ];

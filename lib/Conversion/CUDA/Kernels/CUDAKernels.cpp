@@ -64,8 +64,8 @@ void inlineCall(func::CallOp call, func::FuncOp callee) {
 /// receives their instances.
 class KernelInstantiator {
 public:
-  KernelInstantiator(ModuleOp module, StringRef arch, StringRef precision)
-      : module(module), arch(arch), precision(precision) {}
+  KernelInstantiator(ModuleOp module, StringRef precision)
+      : module(module), precision(precision) {}
 
   /// The instance of template `name` (with the precision's mma step when
   /// `withPrecision`), created on first use.
@@ -80,7 +80,7 @@ private:
   gpu::GPUModuleOp getKernelModule();
 
   ModuleOp module;
-  StringRef arch, precision;
+  StringRef precision;
   OwningOpRef<ModuleOp> library;
   gpu::GPUModuleOp templates, kernels;
 };
@@ -105,18 +105,12 @@ gpu::GPUModuleOp KernelInstantiator::getKernelModule() {
     return kernels;
   if ((kernels = module.lookupSymbol<gpu::GPUModuleOp>(kKernelModule)))
     return kernels;
-  MLIRContext *context = module.getContext();
   module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                  UnitAttr::get(context));
-  // mma.sync needs PTX 7.0 (sm_80); sm_90 is first described by PTX 7.8,
-  // and ptxas of CUDA 13 takes +ptx80 for it.
-  StringRef features = arch == "sm_90" ? "+ptx80" : "+ptx70";
-  auto target = NVVM::NVVMTargetAttr::get(context, /*optLevel=*/3,
-                                          /*triple=*/"nvptx64-nvidia-cuda",
-                                          arch, features);
+                  UnitAttr::get(module.getContext()));
+  // No target: the pipeline attaches its architecture's to every
+  // gpu.module (nvvm-attach-target), this one included.
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
-  kernels = gpu::GPUModuleOp::create(builder, module.getLoc(), kKernelModule,
-                                     builder.getArrayAttr({target}));
+  kernels = gpu::GPUModuleOp::create(builder, module.getLoc(), kKernelModule);
   return kernels;
 }
 
@@ -418,6 +412,17 @@ LogicalResult launchQLinear(qaf::QLinearKernelOp op,
   return success();
 }
 
+/// sm_XY (or sm_XYa) with XY >= 80: the architectures with mma.sync on
+/// tf32 and bf16.
+bool hasTensorCoreMma(StringRef arch) {
+  StringRef number = arch;
+  unsigned version;
+  if (!number.consume_front("sm_"))
+    return false;
+  number.consume_back("a");
+  return !number.getAsInteger(10, version) && version >= 80;
+}
+
 /// Device code launches nothing: ops inside a gpu.launch or a gpu.module
 /// are the GPU mapping's.
 bool isOnDevice(Operation *op) {
@@ -430,8 +435,9 @@ struct CUDAKernelsPass : qaf::impl::CUDAKernelsPassBase<CUDAKernelsPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (arch != "sm_80" && arch != "sm_90") {
-      module.emitError("qaf-cuda-kernels: arch must be sm_80 or sm_90, not ")
+    if (!hasTensorCoreMma(arch)) {
+      module.emitError("qaf-cuda-kernels: arch must be sm_80 or newer (the "
+                       "kernels use mma.sync with tf32 and bf16), not ")
           << arch;
       return signalPassFailure();
     }
@@ -471,7 +477,7 @@ struct CUDAKernelsPass : qaf::impl::CUDAKernelsPassBase<CUDAKernelsPass> {
         matmuls.push_back({op, *layout});
     });
 
-    KernelInstantiator kernels(module, arch, precision);
+    KernelInstantiator kernels(module, precision);
     for (qaf::QLinearKernelOp op : quantized)
       if (failed(launchQLinear(op, kernels)))
         return signalPassFailure();

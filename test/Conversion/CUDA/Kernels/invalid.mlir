@@ -2,7 +2,7 @@
 // RUN: not qaf-opt %s -qaf-cuda-kernels="precision=f16" 2>&1 | FileCheck %s --check-prefix=PRECISION
 // RUN: not qaf-opt %s -qaf-cuda-kernels 2>&1 | FileCheck %s --check-prefix=TENSORS
 
-// ARCH: error: qaf-cuda-kernels: arch must be sm_80 or sm_90, not sm_75
+// ARCH: error: qaf-cuda-kernels: arch must be sm_80 or newer (the kernels use mma.sync with tf32 and bf16), not sm_75
 // PRECISION: error: qaf-cuda-kernels: precision must be tf32 or bf16, not f16
 
 // A kernel op still on tensors has no buffers to launch on.

@@ -2,18 +2,21 @@
 // precisions: the tensor-core instructions are there, and ptxas assembles
 // every kernel (format=bin).
 //
-// DEFINE: %{lower} = builtin.module(gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse),reconcile-unrealized-casts
+// The lowering the CUDA pipeline runs, with the target it attaches.
+// DEFINE: %{sm80} = nvvm-attach-target{chip=sm_80 features=+ptx70 O=3}
+// DEFINE: %{sm90} = nvvm-attach-target{chip=sm_90 features=+ptx80 O=3}
+// DEFINE: %{lower} = gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse),reconcile-unrealized-casts
 // RUN: qaf-opt %s -qaf-cuda-kernels="arch=sm_80 precision=tf32" \
-// RUN:   | qaf-opt --pass-pipeline='%{lower},gpu-module-to-binary{format=isa})' \
+// RUN:   | qaf-opt --pass-pipeline='builtin.module(%{sm80},%{lower},gpu-module-to-binary{format=isa})' \
 // RUN:   | FileCheck %s --check-prefixes=PTX,SM80,TF32
 // RUN: qaf-opt %s -qaf-cuda-kernels="arch=sm_90 precision=tf32" \
-// RUN:   | qaf-opt --pass-pipeline='%{lower},gpu-module-to-binary{format=isa})' \
+// RUN:   | qaf-opt --pass-pipeline='builtin.module(%{sm90},%{lower},gpu-module-to-binary{format=isa})' \
 // RUN:   | FileCheck %s --check-prefixes=PTX,SM90,TF32
 // RUN: qaf-opt %s -qaf-cuda-kernels="arch=sm_80 precision=bf16" \
-// RUN:   | qaf-opt --pass-pipeline='%{lower},gpu-module-to-binary{format=isa})' \
+// RUN:   | qaf-opt --pass-pipeline='builtin.module(%{sm80},%{lower},gpu-module-to-binary{format=isa})' \
 // RUN:   | FileCheck %s --check-prefixes=PTX,SM80,BF16
 // RUN: qaf-opt %s -qaf-cuda-kernels="arch=sm_90 precision=bf16" \
-// RUN:   | qaf-opt --pass-pipeline='%{lower},gpu-module-to-binary{format=isa})' \
+// RUN:   | qaf-opt --pass-pipeline='builtin.module(%{sm90},%{lower},gpu-module-to-binary{format=isa})' \
 // RUN:   | FileCheck %s --check-prefixes=PTX,SM90,BF16
 
 // PTX: gpu.binary @qaf_cuda_kernels
@@ -42,10 +45,10 @@
 // PTX-NOT: mma.sync
 
 // RUN: %if ptxas %{ qaf-opt %s -qaf-cuda-kernels="arch=sm_80" \
-// RUN:   | qaf-opt --pass-pipeline='%{lower},gpu-module-to-binary{format=bin})' \
+// RUN:   | qaf-opt --pass-pipeline='builtin.module(%{sm80},%{lower},gpu-module-to-binary{format=bin})' \
 // RUN:   | FileCheck %s --check-prefix=CUBIN %}
 // RUN: %if ptxas %{ qaf-opt %s -qaf-cuda-kernels="arch=sm_90 precision=bf16" \
-// RUN:   | qaf-opt --pass-pipeline='%{lower},gpu-module-to-binary{format=bin})' \
+// RUN:   | qaf-opt --pass-pipeline='builtin.module(%{sm90},%{lower},gpu-module-to-binary{format=bin})' \
 // RUN:   | FileCheck %s --check-prefix=CUBIN %}
 // CUBIN: gpu.binary @qaf_cuda_kernels {{.*}}#nvvm.target<{{.*}}bin = "\7FELF
 

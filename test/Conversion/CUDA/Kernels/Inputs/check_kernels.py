@@ -237,13 +237,14 @@ class CudaDevice:
         self.check(self.cuda.cuDeviceGetAttribute(ctypes.byref(major), 75, device),
                    "cuDeviceGetAttribute")
         # sm_80 code runs on every 8.x device; 9.x needs its own.
-        arch = "sm_90" if major.value >= 9 else "sm_80"
+        arch, features = ("sm_90", "+ptx80") if major.value >= 9 else ("sm_80", "+ptx70")
         self.context = ctypes.c_void_p()
         self.check(self.cuda.cuDevicePrimaryCtxRetain(ctypes.byref(self.context), device),
                    "cuDevicePrimaryCtxRetain")
         self.check(self.cuda.cuCtxSetCurrent(self.context), "cuCtxSetCurrent")
         kernels = instantiate(args, workdir, f"arch={arch} precision={precision}")
-        binary = run([args.qaf_opt, "--pass-pipeline=builtin.module(gpu.module("
+        binary = run([args.qaf_opt, "--pass-pipeline=builtin.module("
+                      f"nvvm-attach-target{{chip={arch} features={features} O=3}},gpu.module("
                       "convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse),"
                       "reconcile-unrealized-casts,gpu-module-to-binary{format=bin})"],
                      input=kernels)
@@ -271,7 +272,7 @@ class CudaDevice:
             self.check(self.cuda.cuMemAlloc_v2(ctypes.byref(pointer),
                                                ctypes.c_size_t(max(view.array.nbytes, 1))),
                        "cuMemAlloc")
-            self.check(self.cuda.cuMemcpyHtoD_v2(pointer, view.array.ctypes.data,
+            self.check(self.cuda.cuMemcpyHtoD_v2(pointer, ctypes.c_void_p(view.array.ctypes.data),
                                                  ctypes.c_size_t(view.array.nbytes)),
                        "cuMemcpyHtoD")
             buffers[id(view.array)] = (view.array, pointer)
@@ -285,7 +286,7 @@ class CudaDevice:
                                             params, None), f"cuLaunchKernel({name})")
         self.check(self.cuda.cuCtxSynchronize(), f"{name} (cuCtxSynchronize)")
         for array, pointer in buffers.values():
-            self.check(self.cuda.cuMemcpyDtoH_v2(array.ctypes.data, pointer,
+            self.check(self.cuda.cuMemcpyDtoH_v2(ctypes.c_void_p(array.ctypes.data), pointer,
                                                  ctypes.c_size_t(array.nbytes)),
                        "cuMemcpyDtoH")
             self.check(self.cuda.cuMemFree_v2(pointer), "cuMemFree")
