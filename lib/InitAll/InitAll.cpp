@@ -8,6 +8,7 @@
 
 #include "qaf/Autodiff/CausalLMLoss.h"
 #include "qaf/Conversion/AdapterAlgebraInterfaceImpl.h"
+#include "qaf/Conversion/CUDAKernelPasses.h"
 #include "qaf/Conversion/Passes.h"
 #include "qaf/Conversion/Pipelines.h"
 #include "qaf/Target/CPU/CPUTargetBackend.h"
@@ -21,6 +22,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void qaf::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<qaf::onnx::ONNXDialect, qaf::QAFDialect>();
@@ -33,12 +35,15 @@ void qaf::registerAllDialects(mlir::DialectRegistry &registry) {
   // implementations; registering them all keeps every stage parseable.
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary translates gpu.modules (gpu, llvm, nvvm) to LLVM IR.
+  mlir::registerAllGPUToLLVMIRTranslations(registry);
 }
 
 void qaf::registerAllPasses() {
   mlir::registerAllPasses();
   qaf::registerPasses();
   qaf::registerQAFConversionPasses();
+  qaf::registerQAFCUDAKernelPasses();
   qaf::registerLowerToLinalgPipeline();
   qaf::registerLowerToCPUPipeline();
   qaf::registerTestGradientsPass();
