@@ -188,7 +188,7 @@ __attribute__((target("avx512f,avx512bw"))) float
 rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *xSplit,
               const float *scales, const float *zeros, int64_t groups,
               int64_t groupSize) {
-  const __m128i mask = _mm_set1_epi8(0x0F);
+  const __m512i nibble = _mm512_set1_epi32(0x0F);
   // Even bytes to the low half, odd bytes to the high half.
   const __m128i evenOdd =
       _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
@@ -197,10 +197,13 @@ rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *xSplit,
     const __m512 zero = _mm512_set1_ps(zeros[g]);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (int64_t i = g * groupSize, end = i + groupSize; i < end; i += 32) {
-      __m128i packed =
-          _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
-      __m128i low = _mm_and_si128(packed, mask);
-      __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
+      // The 16 bytes widened to 16 lanes as they are loaded: the low
+      // nibbles are then the even codes and the high nibbles the odd ones,
+      // split order without a shuffle.
+      __m512i packed = _mm512_cvtepu8_epi32(
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2)));
+      __m512i low = _mm512_and_si512(packed, nibble);
+      __m512i high = _mm512_srli_epi32(packed, 4);
       if (moves) {
         __m128i first = _mm_shuffle_epi8(
             _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i)),
@@ -208,12 +211,14 @@ rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *xSplit,
         __m128i second = _mm_shuffle_epi8(
             _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i + 16)),
             evenOdd);
-        low = _mm_add_epi8(low, _mm_unpacklo_epi64(first, second));
-        high = _mm_add_epi8(high, _mm_unpackhi_epi64(first, second));
+        low = _mm512_add_epi32(
+            low, _mm512_cvtepi8_epi32(_mm_unpacklo_epi64(first, second)));
+        high = _mm512_add_epi32(
+            high, _mm512_cvtepi8_epi32(_mm_unpackhi_epi64(first, second)));
       }
-      acc0 = _mm512_fmadd_ps(centredCodes(low, zero),
+      acc0 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(low), zero),
                              _mm512_loadu_ps(xSplit + i), acc0);
-      acc1 = _mm512_fmadd_ps(centredCodes(high, zero),
+      acc1 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(high), zero),
                              _mm512_loadu_ps(xSplit + i + 16), acc1);
     }
     row = _mm512_fmadd_ps(_mm512_set1_ps(scales[g]), _mm512_add_ps(acc0, acc1),
