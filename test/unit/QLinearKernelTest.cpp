@@ -262,6 +262,45 @@ TEST_P(QLinearKernelTest, OutlierActivationsDoNotCancel) {
     }
 }
 
+// Training determinism needs the same bytes whatever the thread count: the
+// prefill regime splits W into blocks by thread count, the decode regime
+// splits rows among threads, and neither may change how an output is
+// summed. N = 300 and 576 are split into 3 and 4, 5 and 6 blocks by 1 and 2
+// threads, N = 900 into 7 with a short remainder joined to the block before;
+// M = 1, 5 (dot products), 8 and 128 (the GEMM).
+TEST_P(QLinearKernelTest, OneAndTwoThreadsGiveTheSameBytes) {
+  for (int64_t n : {300, 576, 900})
+    for (int64_t m : {1, 5, 8, 128}) {
+      const int64_t k = 384, group = 64, groups = k / group;
+      std::mt19937 engine(unsigned(n + m));
+      std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+      std::vector<uint8_t> packed(n * k / 2);
+      for (uint8_t &b : packed)
+        b = uint8_t(engine());
+      std::vector<float> scales(n * groups), zeros(n * groups), x(m * k);
+      for (float &v : scales)
+        v = 0.01f + 0.05f * std::fabs(real(engine));
+      for (float &v : zeros)
+        v = 7.5f + real(engine);
+      for (float &v : x)
+        v = real(engine);
+      std::vector<float> outputs[2];
+      for (int threads : {1, 2}) {
+        omp_set_num_threads(threads);
+        std::vector<float> &y = outputs[threads - 1];
+        y.assign(m * n, 0.0f);
+        qaf_qlinear(m, n, k, int64_t(x.data()), k, int64_t(packed.data()),
+                    k / 2, int64_t(scales.data()), groups,
+                    int64_t(zeros.data()), groups, 0, 0, int64_t(y.data()), n,
+                    4, group, 0);
+      }
+      omp_set_num_threads(std::get<1>(GetParam()));
+      for (int64_t i = 0; i < m * n; ++i)
+        ASSERT_EQ(outputs[0][i], outputs[1][i])
+            << "n " << n << " m " << m << " element " << i;
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, QLinearKernelTest,
                          ::testing::Combine(::testing::Values("avx512", "avx2",
                                                               "generic"),
