@@ -201,6 +201,106 @@ TEST_P(QLinearKernelTest, MovesEqualMergedCodesBitForBit) {
     }
 }
 
+// Activations with a few features hundreds of times larger than the rest,
+// as SmolLM2's (and most LLMs') hidden states have, meeting codes just
+// above the zero point there: w = s·(q − z) is small where x is huge. A
+// kernel that computes s·(Σ q·x − z·Σ x) rounds two sums of order
+// z·|x_outlier| whose difference is far smaller (the 2.7e-3 logit miss on
+// the real SmolLM2 int4 export); s·Σ (q − z)·x stays within a few float
+// roundings of Σ |w·x|, the bound of a float dot product of the dequantized
+// weights. Oracle: the product in double. Every regime (1, 3 rows: dot
+// products; 33: the GEMM), both 4 bits (the row kernels) and 8 bits.
+TEST_P(QLinearKernelTest, OutlierActivationsDoNotCancel) {
+  const int64_t n = 40, k = 576, group = 32, groups = k / group;
+  const int64_t outliers[] = {5, 77, 300, 511};
+  for (int bits : {4, 8})
+    for (int64_t m : {1, 3, 33}) {
+      const int qmax = (1 << bits) - 1;
+      std::mt19937 engine(unsigned(bits * 1000 + m));
+      std::uniform_int_distribution<int> code(0, qmax);
+      std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+      std::vector<uint8_t> codes(n * k);
+      std::vector<float> scales(n * groups), zeros(n * groups);
+      for (int64_t i = 0; i < n * groups; ++i) {
+        scales[i] = 0.02f + 0.01f * real(engine);
+        zeros[i] = float(qmax / 2) + 0.97f; // codes qmax/2 + 1 sit 0.03 above
+      }
+      for (int64_t o = 0; o < n; ++o)
+        for (int64_t i = 0; i < k; ++i)
+          codes[o * k + i] = uint8_t(code(engine));
+      for (int64_t o = 0; o < n; ++o)
+        for (int64_t i : outliers)
+          codes[o * k + i] = uint8_t(qmax / 2 + 1);
+      std::vector<uint8_t> packed(n * k * bits / 8, 0);
+      for (int64_t i = 0; i < n * k; ++i)
+        packed[i * bits / 8] |= uint8_t(codes[i] << (i * bits % 8));
+      std::vector<float> x(m * k), y(m * n);
+      for (int64_t r = 0; r < m; ++r) {
+        for (int64_t i = 0; i < k; ++i)
+          x[r * k + i] = real(engine);
+        for (int64_t i : outliers)
+          x[r * k + i] = (i % 2 ? -3000.0f : 3000.0f) * (1.0f + real(engine));
+      }
+      qaf_qlinear(m, n, k, int64_t(x.data()), k, int64_t(packed.data()),
+                  k * bits / 8, int64_t(scales.data()), groups,
+                  int64_t(zeros.data()), groups, 0, 0, int64_t(y.data()), n,
+                  bits, group, 0);
+      double worst = 0;
+      for (int64_t r = 0; r < m; ++r)
+        for (int64_t o = 0; o < n; ++o) {
+          double sum = 0, magnitude = 0;
+          for (int64_t i = 0; i < k; ++i) {
+            int64_t g = o * groups + i / group;
+            double w = (double(codes[o * k + i]) - zeros[g]) * scales[g];
+            sum += w * x[r * k + i];
+            magnitude += std::fabs(w * x[r * k + i]);
+          }
+          worst = std::max(worst, std::fabs(sum - y[r * n + o]) / magnitude);
+        }
+      // A few roundings (float epsilon 1.2e-7) of Σ |w·x|.
+      EXPECT_LT(worst, 8 * 1.2e-7) << "bits " << bits << " m " << m;
+    }
+}
+
+// Training determinism needs the same bytes whatever the thread count: the
+// prefill regime splits W into blocks by thread count, the decode regime
+// splits rows among threads, and neither may change how an output is
+// summed. N = 300 and 576 are split into 3 and 4, 5 and 6 blocks by 1 and 2
+// threads, N = 900 into 7 with a short remainder joined to the block before;
+// M = 1, 5 (dot products), 8 and 128 (the GEMM).
+TEST_P(QLinearKernelTest, OneAndTwoThreadsGiveTheSameBytes) {
+  for (int64_t n : {300, 576, 900})
+    for (int64_t m : {1, 5, 8, 128}) {
+      const int64_t k = 384, group = 64, groups = k / group;
+      std::mt19937 engine(unsigned(n + m));
+      std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+      std::vector<uint8_t> packed(n * k / 2);
+      for (uint8_t &b : packed)
+        b = uint8_t(engine());
+      std::vector<float> scales(n * groups), zeros(n * groups), x(m * k);
+      for (float &v : scales)
+        v = 0.01f + 0.05f * std::fabs(real(engine));
+      for (float &v : zeros)
+        v = 7.5f + real(engine);
+      for (float &v : x)
+        v = real(engine);
+      std::vector<float> outputs[2];
+      for (int threads : {1, 2}) {
+        omp_set_num_threads(threads);
+        std::vector<float> &y = outputs[threads - 1];
+        y.assign(m * n, 0.0f);
+        qaf_qlinear(m, n, k, int64_t(x.data()), k, int64_t(packed.data()),
+                    k / 2, int64_t(scales.data()), groups,
+                    int64_t(zeros.data()), groups, 0, 0, int64_t(y.data()), n,
+                    4, group, 0);
+      }
+      omp_set_num_threads(std::get<1>(GetParam()));
+      for (int64_t i = 0; i < m * n; ++i)
+        ASSERT_EQ(outputs[0][i], outputs[1][i])
+            << "n " << n << " m " << m << " element " << i;
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, QLinearKernelTest,
                          ::testing::Combine(::testing::Values("avx512", "avx2",
                                                               "generic"),

@@ -6,18 +6,23 @@
 //
 //  - Few rows (decode, M < kTileRows): each output is a dot product that
 //    streams the packed codes once. Per group G of a row,
-//        y += s·(Σ_{i∈G} q'_i·x_i − z·Σ_{i∈G} x_i),   q' = q (+ move)
-//    so the codes are converted to floats and multiplied, nothing else; the
-//    group sums of x are computed once per row of x. Memory-bound by design:
-//    the bytes of the codes are the cost.
-//  - Many rows (prefill): a panel of kPanel output features is dequantized
-//    into a thread's buffer ([K, kPanel], what the GEMM reads as B) and
-//    multiplied with the GEMM kernels; the dequantizing cost is then 1/M of
-//    the product's.
+//        y += s·Σ_{i∈G} (q'_i − z)·x_i,   q' = q (+ move)
+//    the zero point subtracted from each code before the product. (The
+//    cheaper s·(Σ q'·x − z·Σ x) cancels: with SmolLM2's outlier activations
+//    the two sums are orders of magnitude above their difference, and the
+//    float rounding of each lands in the result; test/unit's
+//    QLinearKernelTest.OutlierActivationsDoNotCancel.) Memory-bound by
+//    design: the bytes of the codes are the cost.
+//  - Many rows (prefill): yᵀ = W · xᵀ. Each thread dequantizes blocks of
+//    whole rows of W ([rows, K], contiguous, vectorized: the codes of a row
+//    are contiguous too) and multiplies them as the GEMM's A with xᵀ
+//    (transposed once per call) as B; the dequantizing cost is then 1/M of
+//    the product's, and the block is the A the GEMM packs from L2.
 //
-// Both compute w = s·((q + move) − z) in exact arithmetic; they round
-// differently from each other, but each is deterministic, so a model and
-// its merged counterpart (q + move stored as codes) agree bit for bit.
+// Both compute w = s·((q + move) − z) with the code and zero point
+// subtracted first; they round differently from each other, but each is
+// deterministic and independent of the thread count, so a model and its
+// merged counterpart (q + move stored as codes) agree bit for bit.
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,17 +95,57 @@ void unpackCodes(const QuantizedWeight &w, int64_t row, int64_t begin,
   }
 }
 
-float dotCodesGeneric(const uint8_t *codes, const float *x, int64_t count) {
+/// Σ (codes[i] − zero)·x[i].
+float dotCodesGeneric(const uint8_t *codes, float zero, const float *x,
+                      int64_t count) {
   float sum = 0;
   for (int64_t i = 0; i < count; ++i)
-    sum += float(codes[i]) * x[i];
+    sum += (float(codes[i]) - zero) * x[i];
   return sum;
 }
 
+/// Codes [begin, begin + count) of row `row` dequantized, (q' − z)·s, for a
+/// run of whole groups.
+void dequantizeGeneric(const QuantizedWeight &w, int64_t row, int64_t begin,
+                       int64_t count, float *out) {
+  uint8_t *codes = static_cast<uint8_t *>(alloca(w.groupSize));
+  for (int64_t start = begin; start < begin + count; start += w.groupSize) {
+    unpackCodes(w, row, start, w.groupSize, codes);
+    int64_t g = start / w.groupSize;
+    float s = w.scales[row * w.scalesStride + g];
+    float z = w.zeros[row * w.zerosStride + g];
+    float *group = out + (start - begin);
+    for (int64_t i = 0; i < w.groupSize; ++i)
+      group[i] = (float(codes[i]) - z) * s;
+  }
+}
+
 #if defined(__x86_64__) || defined(__i386__)
-/// Σ codes[i]·x[i], count a multiple of 16.
+/// 32 4-bit codes (16 bytes) in feature order, codes 0-15 in `first` and
+/// 16-31 in `second`, plus LoTA's moves when given (SSE2, every x86-64).
+inline __attribute__((always_inline)) void unpack32Codes(const uint8_t *bytes,
+                                                         const int8_t *moves,
+                                                         __m128i &first,
+                                                         __m128i &second) {
+  const __m128i mask = _mm_set1_epi8(0x0F);
+  __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes));
+  __m128i low = _mm_and_si128(packed, mask);
+  __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
+  first = _mm_unpacklo_epi8(low, high);
+  second = _mm_unpackhi_epi8(low, high);
+  if (moves) {
+    first = _mm_add_epi8(
+        first, _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves)));
+    second = _mm_add_epi8(
+        second, _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + 16)));
+  }
+}
+
+/// Σ (codes[i] − zero)·x[i], count a multiple of 16.
 __attribute__((target("avx512f,avx512bw"))) float
-dotCodesAvx512(const uint8_t *codes, const float *x, int64_t count) {
+dotCodesAvx512(const uint8_t *codes, float zero, const float *x,
+               int64_t count) {
+  const __m512 z = _mm512_set1_ps(zero);
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= count; i += 32) {
@@ -108,146 +153,218 @@ dotCodesAvx512(const uint8_t *codes, const float *x, int64_t count) {
         _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + i)));
     __m512i hi = _mm512_cvtepu8_epi32(
         _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + i + 16)));
-    acc0 =
-        _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), _mm512_loadu_ps(x + i), acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), _mm512_loadu_ps(x + i + 16),
-                           acc1);
+    acc0 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(lo), z),
+                           _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(hi), z),
+                           _mm512_loadu_ps(x + i + 16), acc1);
   }
   for (; i + 16 <= count; i += 16) {
     __m512i c = _mm512_cvtepu8_epi32(
         _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + i)));
-    acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c), _mm512_loadu_ps(x + i), acc0);
+    acc0 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(c), z),
+                           _mm512_loadu_ps(x + i), acc0);
   }
   float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
   for (; i < count; ++i)
-    sum += float(codes[i]) * x[i];
+    sum += (float(codes[i]) - zero) * x[i];
   return sum;
 }
 
-/// One output of a 4-bit layer, straight from its packed row, 32 codes (16
-/// bytes) per step, with x in split order: each run of 32 features stored as
-/// its 16 even then its 16 odd ones (splitEvenOdd), so the low nibbles
-/// (codes 0, 2, ...) and high nibbles (1, 3, ...) meet their x without
-/// being interleaved. LoTA's moves are split the same way, so a layer with
-/// moves adds up exactly like its merged counterpart (q + move as codes).
-/// Each group's products stay in vector lanes, scaled by the group's scale
-/// into the row's lanes; the zero points enter once per group through the
-/// group sums of x. groupSize is a multiple of 32.
-__attribute__((target("avx512f,avx512bw"))) float
-rowDot4Avx512(const uint8_t *bytes, const int8_t *moves, const float *xSplit,
-              const float *scales, const float *zeros, const float *xSums,
-              int64_t groups, int64_t groupSize) {
-  const __m128i mask = _mm_set1_epi8(0x0F);
+/// 16 code bytes (each < 16 after any move) as 16 floats less `zero`.
+__attribute__((target("avx512f,avx512bw"), always_inline)) inline __m512
+centredCodes(__m128i codes, __m512 zero) {
+  return _mm512_sub_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(codes)), zero);
+}
+
+/// R consecutive outputs of a 4-bit layer, rows n.. of W, straight from
+/// their packed rows, 32 codes (16 bytes) per step, with x in split order:
+/// each run of 32 features stored as its 16 even then its 16 odd ones
+/// (splitEvenOdd), which is the order the nibbles land in when the bytes
+/// are widened to lanes. LoTA's moves are split the same way, so a layer
+/// with moves adds up exactly like its merged counterpart (q + move as
+/// codes). Each group's products (q' − z)·x stay in vector lanes, scaled by
+/// the group's scale into the row's lanes. The R rows share each load of x
+/// and their R independent sums hide each other's FMA latency; every row is
+/// summed in the same order whatever R, so outputs do not depend on how
+/// rows are grouped. groupSize is a multiple of 32.
+template <int R>
+__attribute__((target("avx512f,avx512bw"))) void
+rowsDot4Avx512(const QuantizedWeight &w, int64_t n, const float *xSplit,
+               int64_t groups, float *totals) {
   // Even bytes to the low half, odd bytes to the high half.
   const __m128i evenOdd =
       _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
-  __m512 row = _mm512_setzero_ps();
-  float correction = 0;
-  for (int64_t g = 0; g < groups; ++g) {
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    for (int64_t i = g * groupSize, end = i + groupSize; i < end; i += 32) {
-      __m128i packed =
-          _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
-      __m128i low = _mm_and_si128(packed, mask);
-      __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
-      if (moves) {
-        __m128i first = _mm_shuffle_epi8(
-            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i)),
-            evenOdd);
-        __m128i second = _mm_shuffle_epi8(
-            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i + 16)),
-            evenOdd);
-        low = _mm_add_epi8(low, _mm_unpacklo_epi64(first, second));
-        high = _mm_add_epi8(high, _mm_unpackhi_epi64(first, second));
-      }
-      acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(low)),
-                             _mm512_loadu_ps(xSplit + i), acc0);
-      acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(high)),
-                             _mm512_loadu_ps(xSplit + i + 16), acc1);
-    }
-    row = _mm512_fmadd_ps(_mm512_set1_ps(scales[g]), _mm512_add_ps(acc0, acc1),
-                          row);
-    correction += scales[g] * zeros[g] * xSums[g];
+  const __m512 codeValues =
+      _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const uint8_t *bytes[R];
+  const int8_t *moves[R];
+  __m512 row[R];
+  for (int r = 0; r < R; ++r) {
+    bytes[r] = w.codes + (n + r) * w.codesStride;
+    moves[r] = w.moves ? w.moves + (n + r) * w.movesStride : nullptr;
+    row[r] = _mm512_setzero_ps();
   }
-  return _mm512_reduce_add_ps(row) - correction;
+  for (int64_t g = 0; g < groups; ++g) {
+    // q − z for each of the 16 codes, looked up by code (vpermps reads the
+    // low 4 bits of each lane): one instruction where converting the code
+    // and subtracting z take two, with the same float subtraction.
+    __m512 centred[R], acc0[R], acc1[R];
+    for (int r = 0; r < R; ++r) {
+      centred[r] = _mm512_sub_ps(
+          codeValues, _mm512_set1_ps(w.zeros[(n + r) * w.zerosStride + g]));
+      acc0[r] = acc1[r] = _mm512_setzero_ps();
+    }
+    for (int64_t i = g * w.groupSize, end = i + w.groupSize; i < end; i += 32) {
+      const __m512 x0 = _mm512_loadu_ps(xSplit + i);
+      const __m512 x1 = _mm512_loadu_ps(xSplit + i + 16);
+      for (int r = 0; r < R; ++r) {
+        // Widened as they are loaded: the low nibbles (the lookup's index
+        // bits) are the even codes, the high nibbles the odd ones.
+        __m512i low = _mm512_cvtepu8_epi32(_mm_loadu_si128(
+            reinterpret_cast<const __m128i *>(bytes[r] + i / 2)));
+        __m512i high = _mm512_srli_epi32(low, 4);
+        if (moves[r]) {
+          __m128i first = _mm_shuffle_epi8(
+              _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves[r] + i)),
+              evenOdd);
+          __m128i second = _mm_shuffle_epi8(
+              _mm_loadu_si128(
+                  reinterpret_cast<const __m128i *>(moves[r] + i + 16)),
+              evenOdd);
+          low = _mm512_add_epi32(
+              low, _mm512_cvtepi8_epi32(_mm_unpacklo_epi64(first, second)));
+          high = _mm512_add_epi32(
+              high, _mm512_cvtepi8_epi32(_mm_unpackhi_epi64(first, second)));
+        }
+        // (A move keeps each nibble's code + move in [0, 15], so the low 4
+        // bits of the byte + move are that sum.)
+        acc0[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(low, centred[r]), x0,
+                                  acc0[r]);
+        acc1[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(high, centred[r]), x1,
+                                  acc1[r]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      row[r] = _mm512_fmadd_ps(
+          _mm512_set1_ps(w.scales[(n + r) * w.scalesStride + g]),
+          _mm512_add_ps(acc0[r], acc1[r]), row[r]);
+  }
+  for (int r = 0; r < R; ++r)
+    totals[r] = _mm512_reduce_add_ps(row[r]);
 }
 
-/// The low 8 code bytes of `codes` as 8 floats.
+/// dequantizeGeneric for 4-bit codes in groups of a multiple of 32: 32 codes
+/// (16 bytes) per step, nibbles interleaved back into feature order.
+__attribute__((target("avx512f,avx512bw"))) void
+dequantize4Avx512(const QuantizedWeight &w, int64_t row, int64_t begin,
+                  int64_t count, float *out) {
+  const uint8_t *bytes = w.codes + row * w.codesStride;
+  const int8_t *moves = w.moves ? w.moves + row * w.movesStride : nullptr;
+  for (int64_t start = begin; start < begin + count; start += w.groupSize) {
+    int64_t g = start / w.groupSize;
+    const __m512 scale = _mm512_set1_ps(w.scales[row * w.scalesStride + g]);
+    const __m512 zero = _mm512_set1_ps(w.zeros[row * w.zerosStride + g]);
+    for (int64_t i = start, end = start + w.groupSize; i < end; i += 32) {
+      __m128i first, second;
+      unpack32Codes(bytes + i / 2, moves ? moves + i : nullptr, first, second);
+      float *dst = out + (i - begin);
+      _mm512_storeu_ps(dst, _mm512_mul_ps(centredCodes(first, zero), scale));
+      _mm512_storeu_ps(dst + 16,
+                       _mm512_mul_ps(centredCodes(second, zero), scale));
+    }
+  }
+}
+
+/// The low 8 code bytes of `codes` as 8 floats less `zero`.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256
-widenCodes(__m128i codes) {
-  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(codes));
+widenCodes(__m128i codes, __m256 zero) {
+  return _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(codes)), zero);
 }
 
-/// rowDot4Avx512 for AVX2 + FMA: 8 lanes, four products per 32 codes.
+/// rowsDot4Avx512<1> for AVX2 + FMA (x in feature order): 8 lanes, four
+/// products per 32 codes.
 __attribute__((target("avx2,fma"))) float
 rowDot4Avx2(const uint8_t *bytes, const int8_t *moves, const float *x,
-            const float *scales, const float *zeros, const float *xSums,
-            int64_t groups, int64_t groupSize) {
-  const __m128i mask = _mm_set1_epi8(0x0F);
+            const float *scales, const float *zeros, int64_t groups,
+            int64_t groupSize) {
   __m256 row = _mm256_setzero_ps();
-  float correction = 0;
   for (int64_t g = 0; g < groups; ++g) {
+    const __m256 zero = _mm256_set1_ps(zeros[g]);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     for (int64_t i = g * groupSize, end = i + groupSize; i < end; i += 32) {
-      __m128i packed =
-          _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
-      __m128i low = _mm_and_si128(packed, mask);
-      __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
-      __m128i first = _mm_unpacklo_epi8(low, high);
-      __m128i second = _mm_unpackhi_epi8(low, high);
-      if (moves) {
-        first = _mm_add_epi8(
-            first,
-            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i)));
-        second = _mm_add_epi8(
-            second,
-            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i + 16)));
-      }
-      acc0 = _mm256_fmadd_ps(widenCodes(first), _mm256_loadu_ps(x + i), acc0);
-      acc1 = _mm256_fmadd_ps(widenCodes(_mm_srli_si128(first, 8)),
-                             _mm256_loadu_ps(x + i + 8), acc1);
-      acc0 = _mm256_fmadd_ps(widenCodes(second), _mm256_loadu_ps(x + i + 16),
+      __m128i first, second;
+      unpack32Codes(bytes + i / 2, moves ? moves + i : nullptr, first, second);
+      acc0 = _mm256_fmadd_ps(widenCodes(first, zero), _mm256_loadu_ps(x + i),
                              acc0);
-      acc1 = _mm256_fmadd_ps(widenCodes(_mm_srli_si128(second, 8)),
+      acc1 = _mm256_fmadd_ps(widenCodes(_mm_srli_si128(first, 8), zero),
+                             _mm256_loadu_ps(x + i + 8), acc1);
+      acc0 = _mm256_fmadd_ps(widenCodes(second, zero),
+                             _mm256_loadu_ps(x + i + 16), acc0);
+      acc1 = _mm256_fmadd_ps(widenCodes(_mm_srli_si128(second, 8), zero),
                              _mm256_loadu_ps(x + i + 24), acc1);
     }
     row = _mm256_fmadd_ps(_mm256_set1_ps(scales[g]), _mm256_add_ps(acc0, acc1),
                           row);
-    correction += scales[g] * zeros[g] * xSums[g];
   }
   __m128 sum =
       _mm_add_ps(_mm256_castps256_ps128(row), _mm256_extractf128_ps(row, 1));
   sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
   sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-  return _mm_cvtss_f32(sum) - correction;
+  return _mm_cvtss_f32(sum);
 }
 #endif
+
+/// Codes [begin, begin + count) of row `row` dequantized into `out`, for a
+/// run of whole groups; every path rounds (q' − z)·s alike.
+void dequantizeSegment(const QuantizedWeight &w, int64_t row, int64_t begin,
+                       int64_t count, float *out, Isa isa) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (isa == Isa::Avx512 && w.bits == 4 && w.groupSize % 32 == 0)
+    return dequantize4Avx512(w, row, begin, count, out);
+#endif
+  (void)isa;
+  dequantizeGeneric(w, row, begin, count, out);
+}
 
 /// Rows [rowBegin, rowEnd) of y for `m` rows of x (decode regime).
 /// `xSplit` (may be null) holds x's rows in splitEvenOdd order.
 void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
-             int64_t ldx, const float *xSplit, const float *groupSums, float *y,
-             int64_t ldy, bool accumulate, int64_t rowBegin, int64_t rowEnd,
-             Isa isa) {
+             int64_t ldx, const float *xSplit, float *y, int64_t ldy,
+             bool accumulate, int64_t rowBegin, int64_t rowEnd, Isa isa) {
   int64_t groups = k / w.groupSize;
   uint8_t *codes = static_cast<uint8_t *>(alloca(w.groupSize));
+  bool rowKernel = w.bits == 4 && w.groupSize % 32 == 0;
   for (int64_t r = 0; r < m; ++r) {
     const float *xr = x + r * ldx;
-    const float *sums = groupSums + r * groups;
-    for (int64_t n = rowBegin; n < rowEnd; ++n) {
+    float *yr = y + r * ldy;
+    int64_t n = rowBegin;
+#if defined(__x86_64__) || defined(__i386__)
+    if (rowKernel && isa == Isa::Avx512 && xSplit) {
+      constexpr int kRows = 4;
+      float totals[kRows];
+      auto store = [&](int rows) {
+        for (int i = 0; i < rows; ++i)
+          yr[n + i] = accumulate ? yr[n + i] + totals[i] : totals[i];
+      };
+      for (; n + kRows <= rowEnd; n += kRows) {
+        rowsDot4Avx512<kRows>(w, n, xSplit + r * k, groups, totals);
+        store(kRows);
+      }
+      for (; n < rowEnd; ++n) {
+        rowsDot4Avx512<1>(w, n, xSplit + r * k, groups, totals);
+        store(1);
+      }
+    }
+#endif
+    for (; n < rowEnd; ++n) {
       const float *scales = w.scales + n * w.scalesStride;
       const float *zeros = w.zeros + n * w.zerosStride;
       float total = 0;
 #if defined(__x86_64__) || defined(__i386__)
       const int8_t *moves = w.moves ? w.moves + n * w.movesStride : nullptr;
-      bool rowKernel = w.bits == 4 && w.groupSize % 32 == 0;
-      if (rowKernel && isa == Isa::Avx512 && xSplit) {
-        total =
-            rowDot4Avx512(w.codes + n * w.codesStride, moves, xSplit + r * k,
-                          scales, zeros, sums, groups, w.groupSize);
-      } else if (rowKernel && isa == Isa::Avx2) {
+      if (rowKernel && isa == Isa::Avx2) {
         total = rowDot4Avx2(w.codes + n * w.codesStride, moves, xr, scales,
-                            zeros, sums, groups, w.groupSize);
+                            zeros, groups, w.groupSize);
       } else
 #endif
       {
@@ -257,39 +374,36 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
           float dot;
 #if defined(__x86_64__) || defined(__i386__)
           if (isa == Isa::Avx512)
-            dot = dotCodesAvx512(codes, xr + begin, w.groupSize);
+            dot = dotCodesAvx512(codes, zeros[g], xr + begin, w.groupSize);
           else
 #endif
-            dot = dotCodesGeneric(codes, xr + begin, w.groupSize);
-          total += scales[g] * (dot - zeros[g] * sums[g]);
+            dot = dotCodesGeneric(codes, zeros[g], xr + begin, w.groupSize);
+          total += scales[g] * dot;
         }
       }
-      float *out = y + r * ldy + n;
-      *out = accumulate ? *out + total : total;
+      yr[n] = accumulate ? yr[n] + total : total;
     }
   }
 }
 
-/// The dequantized panel W[n0 : n0 + cols, :]ᵀ as [K, cols] (ld = cols).
-void dequantizePanel(const QuantizedWeight &w, int64_t k, int64_t n0,
-                     int64_t cols, float *panel) {
-  uint8_t *codes = static_cast<uint8_t *>(alloca(w.groupSize));
-  int64_t groups = k / w.groupSize;
-  for (int64_t j = 0; j < cols; ++j) {
-    int64_t n = n0 + j;
-    for (int64_t g = 0; g < groups; ++g) {
-      int64_t begin = g * w.groupSize;
-      unpackCodes(w, n, begin, w.groupSize, codes);
-      float s = w.scales[n * w.scalesStride + g];
-      float z = w.zeros[n * w.zerosStride + g];
-      for (int64_t i = 0; i < w.groupSize; ++i)
-        panel[(begin + i) * cols + j] = (float(codes[i]) - z) * s;
-    }
+/// All of y by dot products (the decode regime), rows of W split evenly
+/// among `threads`, 16-aligned so each thread writes its own cache lines.
+void dotProducts(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
+                 const float *x, int64_t ldx, const float *xSplit, float *y,
+                 int64_t ldy, bool accumulate, int threads, Isa isa) {
+#pragma omp parallel num_threads(threads)
+  {
+    int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+    int64_t per = (n + nt - 1) / nt;
+    per = (per + 15) / 16 * 16;
+    int64_t begin = tid * per, end = begin + per < n ? begin + per : n;
+    if (begin < end)
+      dotRows(w, m, k, x, ldx, xSplit, y, ldy, accumulate, begin, end, isa);
   }
 }
 
 /// x's rows with each run of 32 features reordered as its 16 even then its
-/// 16 odd ones (k a multiple of 32), for rowDot4Avx512.
+/// 16 odd ones (k a multiple of 32), for rowsDot4Avx512.
 void splitEvenOdd(const float *x, int64_t m, int64_t k, int64_t ldx,
                   float *split) {
   for (int64_t r = 0; r < m; ++r)
@@ -300,57 +414,149 @@ void splitEvenOdd(const float *x, int64_t m, int64_t k, int64_t ldx,
       }
 }
 
-/// Σ of each group of x's rows: sums[r · K/groupSize + g].
-void computeGroupSums(const float *x, int64_t m, int64_t k, int64_t ldx,
-                      int64_t groupSize, float *sums) {
-  int64_t groups = k / groupSize;
-  for (int64_t r = 0; r < m; ++r)
-    for (int64_t g = 0; g < groups; ++g) {
-      float sum = 0;
-      for (int64_t i = 0; i < groupSize; ++i)
-        sum += x[r * ldx + g * groupSize + i];
-      sums[r * groups + g] = sum;
+#if defined(__x86_64__) || defined(__i386__)
+/// dst[c, r] (+)= src[r, c] for an 8 x 8 tile.
+__attribute__((target("avx2,fma"))) void transposeTile8(const float *src,
+                                                        int64_t lds, float *dst,
+                                                        int64_t ldd,
+                                                        bool accumulate) {
+  __m256 row[8], pair[8];
+  for (int r = 0; r < 8; ++r)
+    row[r] = _mm256_loadu_ps(src + r * lds);
+  for (int r = 0; r < 8; r += 2) {
+    pair[r] = _mm256_unpacklo_ps(row[r], row[r + 1]);
+    pair[r + 1] = _mm256_unpackhi_ps(row[r], row[r + 1]);
+  }
+  for (int r = 0; r < 8; r += 4) {
+    row[r] = _mm256_shuffle_ps(pair[r], pair[r + 2], 0x44);
+    row[r + 1] = _mm256_shuffle_ps(pair[r], pair[r + 2], 0xEE);
+    row[r + 2] = _mm256_shuffle_ps(pair[r + 1], pair[r + 3], 0x44);
+    row[r + 3] = _mm256_shuffle_ps(pair[r + 1], pair[r + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    __m256 low = _mm256_permute2f128_ps(row[c], row[c + 4], 0x20);
+    __m256 high = _mm256_permute2f128_ps(row[c], row[c + 4], 0x31);
+    if (accumulate) {
+      low = _mm256_add_ps(_mm256_loadu_ps(dst + c * ldd), low);
+      high = _mm256_add_ps(_mm256_loadu_ps(dst + (c + 4) * ldd), high);
+    }
+    _mm256_storeu_ps(dst + c * ldd, low);
+    _mm256_storeu_ps(dst + (c + 4) * ldd, high);
+  }
+}
+#endif
+
+/// dst[c, r] (+)= src[r, c] for r < rows, c < cols: 8 x 8 tiles with AVX2,
+/// element by element at the edges (the same single add when accumulating).
+void transpose(const float *src, int64_t lds, int64_t rows, int64_t cols,
+               float *dst, int64_t ldd, bool accumulate, Isa isa) {
+  int64_t tiledRows = 0, tiledCols = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  if (isa != Isa::Generic) {
+    tiledRows = rows / 8 * 8;
+    tiledCols = cols / 8 * 8;
+    for (int64_t r = 0; r < tiledRows; r += 8)
+      for (int64_t c = 0; c < tiledCols; c += 8)
+        transposeTile8(src + r * lds + c, lds, dst + c * ldd + r, ldd,
+                       accumulate);
+  }
+#endif
+  (void)isa;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = r < tiledRows ? tiledCols : 0; c < cols; ++c) {
+      float value = src[r * lds + c];
+      dst[c * ldd + r] = accumulate ? dst[c * ldd + r] + value : value;
     }
 }
 
-/// The dequantized block W[:, k0 : k0 + cols] as [N, cols] (ld = cols), for
-/// a block of whole groups.
-void dequantizeColumnBlock(const QuantizedWeight &w, int64_t n, int64_t k0,
-                           int64_t cols, float *block) {
-  uint8_t *codes = static_cast<uint8_t *>(alloca(w.groupSize));
-  for (int64_t row = 0; row < n; ++row)
-    for (int64_t begin = k0; begin < k0 + cols; begin += w.groupSize) {
-      unpackCodes(w, row, begin, w.groupSize, codes);
-      int64_t g = begin / w.groupSize;
-      float s = w.scales[row * w.scalesStride + g];
-      float z = w.zeros[row * w.zerosStride + g];
-      float *out = block + row * cols + (begin - k0);
-      for (int64_t i = 0; i < w.groupSize; ++i)
-        out[i] = (float(codes[i]) - z) * s;
-    }
-}
+/// How the prefill regime splits W's rows into blocks: about kRowBlock rows,
+/// a multiple of `threads` blocks of a multiple of 16 rows, so threads get
+/// equal shares. Every block but a lone one has at least kMinBlockRows rows:
+/// the GEMM multiplies fewer rows with its unpacked kernel, which sums in
+/// another order, and an output must not depend on the thread count.
+struct RowBlocks {
+  static constexpr int64_t kRowBlock = 128;
+  static constexpr int64_t kMinBlockRows = 16;
+  int64_t n, rows, count;
+
+  RowBlocks(int64_t n, int threads) : n(n) {
+    int64_t blocks = (n + kRowBlock - 1) / kRowBlock;
+    blocks = (blocks + threads - 1) / threads * threads;
+    rows = ((n + blocks - 1) / blocks + 15) / 16 * 16;
+    count = (n + rows - 1) / rows;
+    if (count > 1 && n - (count - 1) * rows < kMinBlockRows)
+      --count; // the short remainder joins the block before it
+  }
+  int64_t begin(int64_t b) const { return b * rows; }
+  int64_t end(int64_t b) const { return b == count - 1 ? n : (b + 1) * rows; }
+};
 
 // A thread's scratch memory, kept between calls (the GEMM's packing buffer
 // is separate): the calling thread's split x in the decode regime, each
-// thread's dequantized panel in the prefill regime; a call uses one or the
-// other, so one buffer serves both.
+// thread's dequantized rows and their product in the prefill regime; a call
+// uses one or the other, so one buffer serves both. xᵀ of the prefill
+// regime, which every thread reads while the caller's scratch holds its
+// block, has its own.
 thread_local float *tlsScratch = nullptr;
 thread_local int64_t tlsScratchFloats = 0;
+thread_local float *tlsTransposed = nullptr;
+thread_local int64_t tlsTransposedFloats = 0;
 
-/// At least `floats` floats, 64-byte aligned; null when memory is exhausted.
-float *scratchBuffer(int64_t floats) {
-  if (floats <= tlsScratchFloats)
-    return tlsScratch;
-  std::free(tlsScratch);
+/// At least `floats` floats of `buffer` (capacity `capacity`), 64-byte
+/// aligned; null when memory is exhausted.
+float *growBuffer(float *&buffer, int64_t &capacity, int64_t floats) {
+  if (floats <= capacity)
+    return buffer;
+  std::free(buffer);
   void *p = nullptr;
   if (posix_memalign(&p, 64, size_t(floats) * sizeof(float)) != 0) {
-    tlsScratch = nullptr;
-    tlsScratchFloats = 0;
+    buffer = nullptr;
+    capacity = 0;
     return nullptr;
   }
-  tlsScratch = static_cast<float *>(p);
-  tlsScratchFloats = floats;
-  return tlsScratch;
+  buffer = static_cast<float *>(p);
+  capacity = floats;
+  return buffer;
+}
+
+float *scratchBuffer(int64_t floats) {
+  return growBuffer(tlsScratch, tlsScratchFloats, floats);
+}
+
+/// y (+)= x · Wᵀ for many rows of x, as yᵀ = W · xᵀ by blocks of W's rows.
+void productByRowBlocks(const QuantizedWeight &w, int64_t m, int64_t n,
+                        int64_t k, const float *x, int64_t ldx, float *y,
+                        int64_t ldy, bool accumulate, int threads, Isa isa) {
+  float *xT = growBuffer(tlsTransposed, tlsTransposedFloats, k * m);
+  if (!xT)
+    return dotProducts(w, m, n, k, x, ldx, /*xSplit=*/nullptr, y, ldy,
+                       accumulate, threads, isa);
+  RowBlocks blocks(n, threads);
+#pragma omp parallel num_threads(threads)
+  {
+#pragma omp for schedule(static)
+    for (int64_t k0 = 0; k0 < k; k0 += 64)
+      transpose(x + k0, ldx, m, k - k0 < 64 ? k - k0 : 64, xT + k0 * m, m,
+                /*accumulate=*/false, isa);
+      // (The loop's barrier: xᵀ is complete before any block reads it.)
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks.count; ++b) {
+      int64_t n0 = blocks.begin(b), rows = blocks.end(b) - n0;
+      float *weights = scratchBuffer(rows * (k + m));
+      if (!weights) {
+        dotRows(w, m, k, x, ldx, /*xSplit=*/nullptr, y, ldy, accumulate, n0,
+                n0 + rows, isa);
+        continue;
+      }
+      for (int64_t j = 0; j < rows; ++j)
+        dequantizeSegment(w, n0 + j, 0, k, weights + j * k, isa);
+      // product[j, r] = y[r, n0 + j]
+      float *product = weights + rows * k;
+      gemmOnThisThread(
+          GemmTile{rows, m, k, weights, k, xT, m, product, m, false});
+      transpose(product, m, rows, m, y + n0, ldy, accumulate, isa);
+    }
+  }
 }
 
 } // namespace
@@ -394,58 +600,19 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
   const float *x = reinterpret_cast<const float *>(X);
   float *y = reinterpret_cast<float *>(Y);
   int threads = threadsForWork(double(M) * double(N) * double(K));
-
-  if (M < kTileRows) {
-    float *sums =
-        static_cast<float *>(alloca(sizeof(float) * M * (K / groupSize)));
-    computeGroupSums(x, M, K, ldx, groupSize, sums);
-    Isa isa = activeIsa();
-    // The AVX-512 4-bit row kernel reads x in split order.
-    float *xSplit = nullptr;
-    if (isa == Isa::Avx512 && bits == 4 && groupSize % 32 == 0) {
-      xSplit = scratchBuffer(M * K);
-      if (xSplit)
-        splitEvenOdd(x, M, K, ldx, xSplit);
-    }
-    // Rows split evenly among threads, 16-aligned so each thread writes its
-    // own cache lines of y.
-#pragma omp parallel num_threads(threads)
-    {
-      int nt = omp_get_num_threads(), tid = omp_get_thread_num();
-      int64_t per = (N + nt - 1) / nt;
-      per = (per + 15) / 16 * 16;
-      int64_t begin = tid * per, end = begin + per < N ? begin + per : N;
-      if (begin < end)
-        dotRows(w, M, K, x, ldx, xSplit, sums, y, ldy, accumulate != 0, begin,
-                end, isa);
-    }
-    return;
+  Isa isa = activeIsa();
+  if (M >= kTileRows)
+    return productByRowBlocks(w, M, N, K, x, ldx, y, ldy, accumulate != 0,
+                              threads, isa);
+  // The AVX-512 4-bit row kernel reads x in split order.
+  float *xSplit = nullptr;
+  if (isa == Isa::Avx512 && bits == 4 && groupSize % 32 == 0) {
+    xSplit = scratchBuffer(M * K);
+    if (xSplit)
+      splitEvenOdd(x, M, K, ldx, xSplit);
   }
-
-  int64_t panels = (N + kPanel - 1) / kPanel;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t p = 0; p < panels; ++p) {
-    int64_t n0 = p * kPanel;
-    int64_t cols = N - n0 < kPanel ? N - n0 : kPanel;
-    float *panel = scratchBuffer(K * kPanel);
-    if (!panel) {
-      // No memory for a panel: dot products, one row of x at a time (a
-      // group sum per group of K on the stack).
-      Isa isa = activeIsa();
-      float *sums =
-          static_cast<float *>(alloca(sizeof(float) * (K / groupSize)));
-      for (int64_t r = 0; r < M; ++r) {
-        computeGroupSums(x + r * ldx, 1, K, ldx, groupSize, sums);
-        dotRows(w, 1, K, x + r * ldx, ldx, /*xSplit=*/nullptr, sums,
-                y + r * ldy, ldy, accumulate != 0, n0, n0 + cols, isa);
-      }
-      continue;
-    }
-    dequantizePanel(w, K, n0, cols, panel);
-    GemmTile tile{M,     cols, K,      x,   ldx,
-                  panel, cols, y + n0, ldy, accumulate != 0};
-    gemmOnThisThread(tile);
-  }
+  dotProducts(w, M, N, K, x, ldx, xSplit, y, ldy, accumulate != 0, threads,
+              isa);
 }
 
 /// X[M,K] = G[M,N] · dequant(W) (the input gradient of qaf_qlinear's layer):
@@ -464,6 +631,7 @@ QAF_API void qaf_qlinear_transposed(
                           zerosStride, moves, movesStride, bits, groupSize);
   const float *g = reinterpret_cast<const float *>(G);
   float *x = reinterpret_cast<float *>(X);
+  Isa isa = activeIsa();
   // Blocks of at least kPanel columns, in whole groups.
   int64_t blockColumns = (kPanel + groupSize - 1) / groupSize * groupSize;
   int64_t blocks = (K + blockColumns - 1) / blockColumns;
@@ -478,21 +646,17 @@ QAF_API void qaf_qlinear_transposed(
         std::memset(out + r * ldx, 0, sizeof(float) * cols);
     float *block = scratchBuffer(N * cols);
     if (block) {
-      dequantizeColumnBlock(w, N, k0, cols, block);
+      // W[:, k0 : k0 + cols] as [N, cols].
+      for (int64_t n = 0; n < N; ++n)
+        dequantizeSegment(w, n, k0, cols, block + n * cols, isa);
       GemmTile tile{M, cols, N, g, ldg, block, cols, out, ldx, true};
       gemmOnThisThread(tile);
       continue;
     }
-    // No memory for a block: one row of W at a time (a group on the stack).
+    // No memory for a block: one row of W at a time.
     float *row = static_cast<float *>(alloca(sizeof(float) * cols));
     for (int64_t n = 0; n < N; ++n) {
-      dequantizeColumnBlock(
-          QuantizedWeight{w.codes + n * w.codesStride, 0,
-                          w.scales + n * w.scalesStride, 0,
-                          w.zeros + n * w.zerosStride, 0,
-                          w.moves ? w.moves + n * w.movesStride : nullptr, 0,
-                          w.bits, w.groupSize},
-          1, k0, cols, row);
+      dequantizeSegment(w, n, k0, cols, row, isa);
       for (int64_t r = 0; r < M; ++r) {
         float scale = g[r * ldg + n];
         for (int64_t i = 0; i < cols; ++i)
