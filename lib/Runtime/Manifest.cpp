@@ -483,7 +483,9 @@ ManifestParser::parseTarget(const json::Value &value) const {
        {std::pair<StringRef, std::string *>{"triple", &target.triple},
         {"cpu", &target.cpu},
         {"features", &target.features},
-        {"arch", &target.arch}}) {
+        {"arch", &target.arch},
+        {"ptx_isa", &target.ptxISA},
+        {"matmul_precision", &target.matmulPrecision}}) {
     Expected<std::string> text = getOptionalString(**object, key, "target");
     if (!text)
       return text.takeError();
@@ -760,7 +762,9 @@ void writeManifestJSON(json::OStream &json, const Manifest &manifest) {
            {std::pair<StringRef, StringRef>{"arch", target.arch},
             {"triple", target.triple},
             {"cpu", target.cpu},
-            {"features", target.features}})
+            {"features", target.features},
+            {"ptx_isa", target.ptxISA},
+            {"matmul_precision", target.matmulPrecision}})
         if (!value.empty())
           json.attribute(key, value);
     });

@@ -128,6 +128,12 @@ struct TargetDescription {
   /// cuda: the GPU architecture the binary is for (`sm_90`; required).
   /// cpu: the triple's architecture (`x86_64`), informational.
   std::string arch;
+  /// cuda: the PTX ISA version the kernels were generated as (`8.0`): the
+  /// driver must support it to load PTX of this version.
+  std::string ptxISA;
+  /// cuda: the precision of the dense matmuls' tensor-core inputs (`tf32`,
+  /// `bf16`; float accumulation).
+  std::string matmulPrecision;
 };
 
 struct Manifest {

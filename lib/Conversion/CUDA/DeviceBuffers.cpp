@@ -1,0 +1,220 @@
+//===- DeviceBuffers.cpp - buffers of the CUDA target live on the device --===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// A cuda artifact's entry points take and return device pointers only
+// (docs/artifact-abi.md), and every kernel reads and writes device memory.
+// Two passes make the bufferized host code agree:
+// - qaf-cuda-device-buffers, before the deallocation pipeline: every
+//   allocation becomes gpu.alloc and every constant a device copy of its
+//   global, so the ownership-based deallocation frees them like any buffer;
+// - qaf-cuda-host-access-to-device, after it: the frees of device buffers
+//   become gpu.dealloc, and the few element reads and writes left on the
+//   host (a scalar that sizes a result, a cache length) go through a
+//   one-element gpu.memcpy to and from host stack memory.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/Conversion/CUDA/Pipeline.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Pass/Pass.h"
+
+using namespace mlir;
+
+namespace qaf {
+namespace {
+
+bool isHostCode(Operation *op) {
+  return !op->getParentOfType<gpu::LaunchOp>() &&
+         !op->getParentOfType<gpu::GPUModuleOp>();
+}
+
+struct DeviceBuffersPass
+    : PassWrapper<DeviceBuffersPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DeviceBuffersPass)
+  StringRef getArgument() const override { return "qaf-cuda-device-buffers"; }
+  StringRef getDescription() const override {
+    return "Allocate every buffer on the device (gpu.alloc) and copy "
+           "constants to device buffers";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<gpu::GPUDialect, memref::MemRefDialect>();
+  }
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<memref::AllocOp, memref::GetGlobalOp>(op) && isHostCode(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      rewriter.setInsertionPoint(op);
+      auto type = cast<MemRefType>(op->getResult(0).getType());
+      ValueRange dynamicSizes, symbols;
+      if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+        dynamicSizes = alloc.getDynamicSizes();
+        symbols = alloc.getSymbolOperands();
+      }
+      auto device = gpu::AllocOp::create(
+          rewriter, op->getLoc(), type, /*asyncToken=*/Type(),
+          /*asyncDependencies=*/ValueRange(), dynamicSizes, symbols,
+          /*hostShared=*/false);
+      if (isa<memref::AllocOp>(op)) {
+        rewriter.replaceOp(op, device.getMemref());
+        continue;
+      }
+      // A constant's values are copied on each call: the buffer is the
+      // call's own, freed with the others.
+      auto copy = gpu::MemcpyOp::create(
+          rewriter, op->getLoc(), /*asyncToken=*/Type(), ValueRange(),
+          device.getMemref(), op->getResult(0));
+      rewriter.replaceAllUsesExcept(op->getResult(0), device.getMemref(),
+                                    copy);
+    }
+  }
+};
+
+/// The buffer `value` is a view of: an allocation, a global, a function's
+/// argument or a block argument.
+Value getRootBuffer(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def)) {
+      value = view.getViewSource();
+      continue;
+    }
+    if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(def)) {
+      value = metadata.getSource();
+      continue;
+    }
+    break;
+  }
+  return value;
+}
+
+/// Whether `buffer` is host memory: a stack or heap allocation the host
+/// code made for itself (the deallocation pipeline's bookkeeping, the
+/// staging of a transfer); everything else is device memory.
+bool isHostBuffer(Value buffer) {
+  return isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(
+      getRootBuffer(buffer).getDefiningOp());
+}
+
+struct HostAccessToDevicePass
+    : PassWrapper<HostAccessToDevicePass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HostAccessToDevicePass)
+  StringRef getArgument() const override {
+    return "qaf-cuda-host-access-to-device";
+  }
+  StringRef getDescription() const override {
+    return "Free device buffers with gpu.dealloc and move the host's element "
+           "reads and writes of device buffers through gpu.memcpy";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, gpu::GPUDialect,
+                    memref::MemRefDialect>();
+  }
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](func::FuncOp func) {
+      // The deallocation pipeline's private helpers compare host copies of
+      // pointers; they never see a device element.
+      if (func.isPrivate() && !func->hasAttr("llvm.emit_c_interface") &&
+          func.getSymName().starts_with("dealloc_helper"))
+        return;
+      func.walk([&](Operation *op) {
+        if (isa<memref::DeallocOp, memref::LoadOp, memref::StoreOp>(op) &&
+            isHostCode(op))
+          ops.push_back(op);
+      });
+    });
+    for (Operation *op : ops) {
+      rewriter.setInsertionPoint(op);
+      Location loc = op->getLoc();
+      if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
+        if (isHostBuffer(dealloc.getMemref()))
+          continue;
+        gpu::DeallocOp::create(rewriter, loc, /*asyncToken=*/Type(),
+                               ValueRange(), dealloc.getMemref());
+        rewriter.eraseOp(op);
+        continue;
+      }
+      if (auto load = dyn_cast<memref::LoadOp>(op)) {
+        if (isHostBuffer(load.getMemref()))
+          continue;
+        Value staging = createStaging(rewriter, loc, load.getType());
+        Value element =
+            getElement(rewriter, loc, load.getMemref(), load.getIndices());
+        gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(), staging,
+                              element);
+        Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+        rewriter.replaceOpWithNewOp<memref::LoadOp>(op, staging,
+                                                    ValueRange{zero});
+        continue;
+      }
+      auto store = cast<memref::StoreOp>(op);
+      if (isHostBuffer(store.getMemref()))
+        continue;
+      Value staging =
+          createStaging(rewriter, loc, store.getValueToStore().getType());
+      Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+      memref::StoreOp::create(rewriter, loc, store.getValueToStore(), staging,
+                              ValueRange{zero});
+      Value element =
+          getElement(rewriter, loc, store.getMemref(), store.getIndices());
+      gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(), element,
+                            staging);
+      rewriter.eraseOp(op);
+    }
+  }
+
+private:
+  /// A one-element host buffer on the stack.
+  static Value createStaging(RewriterBase &rewriter, Location loc,
+                             Type elementType) {
+    return memref::AllocaOp::create(rewriter, loc,
+                                    MemRefType::get({1}, elementType));
+  }
+
+  /// The element `indices` of `buffer` as a one-element contiguous view,
+  /// the form gpu.memcpy copies.
+  static Value getElement(RewriterBase &rewriter, Location loc, Value buffer,
+                          ValueRange indices) {
+    auto metadata =
+        memref::ExtractStridedMetadataOp::create(rewriter, loc, buffer);
+    Value offset = metadata.getOffset();
+    for (auto [index, stride] : llvm::zip(indices, metadata.getStrides()))
+      offset = arith::AddIOp::create(
+          rewriter, loc, offset,
+          arith::MulIOp::create(rewriter, loc, index, stride));
+    Type elementType = cast<MemRefType>(buffer.getType()).getElementType();
+    auto viewType = MemRefType::get(
+        {1}, elementType,
+        StridedLayoutAttr::get(rewriter.getContext(), ShapedType::kDynamic,
+                               {1}));
+    OpFoldResult one = rewriter.getIndexAttr(1);
+    return memref::ReinterpretCastOp::create(rewriter, loc, viewType,
+                                             metadata.getBaseBuffer(), offset,
+                                             {one}, {one});
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createDeviceBuffersPass() {
+  return std::make_unique<DeviceBuffersPass>();
+}
+
+std::unique_ptr<Pass> createHostAccessToDevicePass() {
+  return std::make_unique<HostAccessToDevicePass>();
+}
+
+} // namespace qaf
