@@ -55,7 +55,11 @@ struct DeviceBuffersPass
         ops.push_back(op);
     });
     for (Operation *op : ops) {
-      rewriter.setInsertionPoint(op);
+      // After a constant's global, which the copy reads.
+      if (isa<memref::GetGlobalOp>(op))
+        rewriter.setInsertionPointAfter(op);
+      else
+        rewriter.setInsertionPoint(op);
       auto type = cast<MemRefType>(op->getResult(0).getType());
       ValueRange dynamicSizes, symbols;
       if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
