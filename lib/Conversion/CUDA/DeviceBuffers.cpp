@@ -10,8 +10,9 @@
 //   global, so the ownership-based deallocation frees them like any buffer;
 // - qaf-cuda-host-access-to-device, after it: the frees of device buffers
 //   become gpu.dealloc, and the few element reads and writes left on the
-//   host (a scalar that sizes a result, a cache length) go through a
-//   one-element gpu.memcpy to and from host stack memory.
+//   host (a scalar that sizes a result, a cache length) become a
+//   one-thread launch that moves the element to or from a one-element
+//   device buffer, copied to or from host stack memory by gpu.memcpy.
 //
 //===----------------------------------------------------------------------===//
 
@@ -154,60 +155,68 @@ struct HostAccessToDevicePass
       if (auto load = dyn_cast<memref::LoadOp>(op)) {
         if (isHostBuffer(load.getMemref()))
           continue;
-        Value staging = createStaging(rewriter, loc, load.getType());
-        Value element =
-            getElement(rewriter, loc, load.getMemref(), load.getIndices());
-        gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(), staging,
-                              element);
+        Value staging = createDeviceStaging(rewriter, loc, load.getType());
         Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-        rewriter.replaceOpWithNewOp<memref::LoadOp>(op, staging,
+        launchSingleThread(rewriter, loc, [&] {
+          Value element = memref::LoadOp::create(
+              rewriter, loc, load.getMemref(), load.getIndices());
+          memref::StoreOp::create(rewriter, loc, element, staging,
+                                  ValueRange{zero});
+        });
+        auto host = memref::AllocaOp::create(
+            rewriter, loc, cast<MemRefType>(staging.getType()));
+        gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(), host,
+                              staging);
+        gpu::DeallocOp::create(rewriter, loc, Type(), ValueRange(), staging);
+        rewriter.replaceOpWithNewOp<memref::LoadOp>(op, host,
                                                     ValueRange{zero});
         continue;
       }
       auto store = cast<memref::StoreOp>(op);
       if (isHostBuffer(store.getMemref()))
         continue;
-      Value staging =
-          createStaging(rewriter, loc, store.getValueToStore().getType());
+      Value value = store.getValueToStore();
+      Value staging = createDeviceStaging(rewriter, loc, value.getType());
       Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-      memref::StoreOp::create(rewriter, loc, store.getValueToStore(), staging,
-                              ValueRange{zero});
-      Value element =
-          getElement(rewriter, loc, store.getMemref(), store.getIndices());
-      gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(), element,
-                            staging);
+      auto host = memref::AllocaOp::create(
+          rewriter, loc, cast<MemRefType>(staging.getType()));
+      memref::StoreOp::create(rewriter, loc, value, host, ValueRange{zero});
+      gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(), staging,
+                            host);
+      launchSingleThread(rewriter, loc, [&] {
+        Value element =
+            memref::LoadOp::create(rewriter, loc, staging, ValueRange{zero});
+        memref::StoreOp::create(rewriter, loc, element, store.getMemref(),
+                                store.getIndices());
+      });
+      gpu::DeallocOp::create(rewriter, loc, Type(), ValueRange(), staging);
       rewriter.eraseOp(op);
     }
   }
 
 private:
-  /// A one-element host buffer on the stack.
-  static Value createStaging(RewriterBase &rewriter, Location loc,
-                             Type elementType) {
-    return memref::AllocaOp::create(rewriter, loc,
-                                    MemRefType::get({1}, elementType));
+  /// A one-element device buffer: gpu.memcpy copies whole buffers of the
+  /// identity layout, never an element at an offset.
+  static Value createDeviceStaging(RewriterBase &rewriter, Location loc,
+                                   Type elementType) {
+    return gpu::AllocOp::create(rewriter, loc,
+                                MemRefType::get({1}, elementType), Type(),
+                                ValueRange(), ValueRange(), ValueRange(),
+                                /*hostShared=*/false)
+        .getMemref();
   }
 
-  /// The element `indices` of `buffer` as a one-element contiguous view,
-  /// the form gpu.memcpy copies.
-  static Value getElement(RewriterBase &rewriter, Location loc, Value buffer,
-                          ValueRange indices) {
-    auto metadata =
-        memref::ExtractStridedMetadataOp::create(rewriter, loc, buffer);
-    Value offset = metadata.getOffset();
-    for (auto [index, stride] : llvm::zip(indices, metadata.getStrides()))
-      offset = arith::AddIOp::create(
-          rewriter, loc, offset,
-          arith::MulIOp::create(rewriter, loc, index, stride));
-    Type elementType = cast<MemRefType>(buffer.getType()).getElementType();
-    auto viewType = MemRefType::get(
-        {1}, elementType,
-        StridedLayoutAttr::get(rewriter.getContext(), ShapedType::kDynamic,
-                               {1}));
-    OpFoldResult one = rewriter.getIndexAttr(1);
-    return memref::ReinterpretCastOp::create(rewriter, loc, viewType,
-                                             metadata.getBaseBuffer(), offset,
-                                             {one}, {one});
+  /// A launch of one thread running what `buildBody` builds; the insertion
+  /// point is after it on return.
+  static void launchSingleThread(RewriterBase &rewriter, Location loc,
+                                 function_ref<void()> buildBody) {
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto launch =
+        gpu::LaunchOp::create(rewriter, loc, one, one, one, one, one, one);
+    rewriter.setInsertionPointToStart(&launch.getBody().front());
+    buildBody();
+    gpu::TerminatorOp::create(rewriter, loc);
+    rewriter.setInsertionPointAfter(launch);
   }
 };
 

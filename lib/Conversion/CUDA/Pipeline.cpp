@@ -131,6 +131,8 @@ static void addCUDALLVMPasses(OpPassManager &pm,
   target.features = arch->features.str();
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
+  // expand-strided-metadata cannot expand a group of several dynamic sizes.
+  pm.addNestedPass<func::FuncOp>(createExpandShapeToReinterpretCastPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

@@ -111,7 +111,7 @@ std::unique_ptr<mlir::Pass> createDeviceBuffersPass();
 
 /// After the deallocation pipeline: memref.dealloc of a device buffer
 /// becomes gpu.dealloc, and a host load or store of a device buffer's
-/// element goes through a one-element gpu.memcpy.
+/// element goes through a one-thread launch and a one-element gpu.memcpy.
 std::unique_ptr<mlir::Pass> createHostAccessToDevicePass();
 
 } // namespace qaf
