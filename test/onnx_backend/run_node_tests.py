@@ -751,6 +751,17 @@ def compile_one(args, test, test_dir, work):
     return Outcome(test, Outcome.PASS)
 
 
+# ctest counts this exit status as skipped (SKIP_RETURN_CODE), never passed.
+SKIP_CODE = 77
+
+
+def cuda_device_available(qaf_run):
+    """Whether qaf's CUDA runtime answers for device 0 (the `cuda-device`
+    feature of the tests)."""
+    rc, _, _ = run_cmd([qaf_run, "info", "--device", "cuda:0"])
+    return rc == 0
+
+
 def check_library(args, library):
     """None when `library` exists and leaves undefined only what its target's
     runtime provides (cuda: the mgpu* functions; always libc/libm), else why not."""
@@ -844,6 +855,10 @@ def main():
         ap.error("--compile and --import-only exclude each other")
     if args.expected_counts and (args.import_only or args.list_scope):
         ap.error("--expected-counts needs a run of the round trip or of --compile")
+    if args.target == "cuda" and not args.no_run and not cuda_device_available(args.qaf_run):
+        print("skipped: no CUDA device (qaf-run info --device cuda:0 failed); "
+              "--no-run compiles without one")
+        return SKIP_CODE
     known = read_expected_failures(args.expected_failures) if args.expected_failures else {}
     if not args.tests_dir:
         args.tests_dir = DATA_SETS[args.data_set]

@@ -31,11 +31,6 @@ using namespace mlir;
 namespace qaf {
 namespace {
 
-bool isHostCode(Operation *op) {
-  return !op->getParentOfType<gpu::LaunchOp>() &&
-         !op->getParentOfType<gpu::GPUModuleOp>();
-}
-
 struct DeviceBuffersPass
     : PassWrapper<DeviceBuffersPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DeviceBuffersPass)
@@ -52,7 +47,7 @@ struct DeviceBuffersPass
     IRRewriter rewriter(&getContext());
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<memref::AllocOp, memref::GetGlobalOp>(op) && isHostCode(op))
+      if (isa<memref::AllocOp, memref::GetGlobalOp>(op) && isCUDAHostCode(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
@@ -77,11 +72,10 @@ struct DeviceBuffersPass
       }
       // A constant's values are copied on each call: the buffer is the
       // call's own, freed with the others.
-      auto copy = gpu::MemcpyOp::create(
-          rewriter, op->getLoc(), /*asyncToken=*/Type(), ValueRange(),
-          device.getMemref(), op->getResult(0));
-      rewriter.replaceAllUsesExcept(op->getResult(0), device.getMemref(),
-                                    copy);
+      auto copy = gpu::MemcpyOp::create(rewriter, op->getLoc(),
+                                        /*asyncToken=*/Type(), ValueRange(),
+                                        device.getMemref(), op->getResult(0));
+      rewriter.replaceAllUsesExcept(op->getResult(0), device.getMemref(), copy);
     }
   }
 };
@@ -122,8 +116,8 @@ struct HostAccessToDevicePass
            "reads and writes of device buffers through gpu.memcpy";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<arith::ArithDialect, gpu::GPUDialect,
-                    memref::MemRefDialect>();
+    registry
+        .insert<arith::ArithDialect, gpu::GPUDialect, memref::MemRefDialect>();
   }
 
   void runOnOperation() override {
@@ -137,7 +131,7 @@ struct HostAccessToDevicePass
         return;
       func.walk([&](Operation *op) {
         if (isa<memref::DeallocOp, memref::LoadOp, memref::StoreOp>(op) &&
-            isHostCode(op))
+            isCUDAHostCode(op))
           ops.push_back(op);
       });
     });
@@ -168,8 +162,7 @@ struct HostAccessToDevicePass
         gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(), host,
                               staging);
         gpu::DeallocOp::create(rewriter, loc, Type(), ValueRange(), staging);
-        rewriter.replaceOpWithNewOp<memref::LoadOp>(op, host,
-                                                    ValueRange{zero});
+        rewriter.replaceOpWithNewOp<memref::LoadOp>(op, host, ValueRange{zero});
         continue;
       }
       auto store = cast<memref::StoreOp>(op);
@@ -178,11 +171,10 @@ struct HostAccessToDevicePass
       Value value = store.getValueToStore();
       Value staging = createDeviceStaging(rewriter, loc, value.getType());
       Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-      auto host = memref::AllocaOp::create(
-          rewriter, loc, cast<MemRefType>(staging.getType()));
+      auto host = memref::AllocaOp::create(rewriter, loc,
+                                           cast<MemRefType>(staging.getType()));
       memref::StoreOp::create(rewriter, loc, value, host, ValueRange{zero});
-      gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(), staging,
-                            host);
+      gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(), staging, host);
       launchSingleThread(rewriter, loc, [&] {
         Value element =
             memref::LoadOp::create(rewriter, loc, staging, ValueRange{zero});

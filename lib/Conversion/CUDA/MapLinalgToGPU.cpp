@@ -34,12 +34,6 @@ namespace {
 /// Threads per block of the generic kernels.
 constexpr int64_t kThreadsPerBlock = 256;
 
-/// Whether `op` runs on the host: outside any launch and kernel module.
-bool isHostCode(Operation *op) {
-  return !op->getParentOfType<gpu::LaunchOp>() &&
-         !op->getParentOfType<gpu::GPUModuleOp>();
-}
-
 /// `op` with its parallel dimensions first, so that its loop nest is one
 /// scf.parallel around scf.for loops over the reduction dimensions.
 FailureOr<linalg::LinalgOp> putParallelDimsFirst(RewriterBase &rewriter,
@@ -128,8 +122,8 @@ struct MapLinalgToGPUPass
            "reduction dimensions";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<affine::AffineDialect, arith::ArithDialect,
-                    gpu::GPUDialect, memref::MemRefDialect, scf::SCFDialect>();
+    registry.insert<affine::AffineDialect, arith::ArithDialect, gpu::GPUDialect,
+                    memref::MemRefDialect, scf::SCFDialect>();
   }
 
   void runOnOperation() override {
@@ -142,7 +136,7 @@ private:
     IRRewriter rewriter(&getContext());
     SmallVector<linalg::LinalgOp> ops;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (isHostCode(op))
+      if (isCUDAHostCode(op))
         ops.push_back(op);
     });
     for (linalg::LinalgOp op : ops) {
@@ -161,8 +155,8 @@ private:
         Location loc = op.getLoc();
         Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
         Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-        auto single = scf::ParallelOp::create(
-            rewriter, loc, ValueRange{zero}, ValueRange{one}, ValueRange{one});
+        auto single = scf::ParallelOp::create(rewriter, loc, ValueRange{zero},
+                                              ValueRange{one}, ValueRange{one});
         op->moveBefore(single.getBody()->getTerminator());
         rewriter.setInsertionPoint(op);
       }
@@ -178,7 +172,7 @@ private:
     IRRewriter rewriter(context);
     SmallVector<scf::ParallelOp> outermost;
     getOperation().walk([&](scf::ParallelOp loop) {
-      if (isHostCode(loop) && !loop->getParentOfType<scf::ParallelOp>())
+      if (isCUDAHostCode(loop) && !loop->getParentOfType<scf::ParallelOp>())
         outermost.push_back(loop);
     });
     AffineMap identity = AffineMap::getMultiDimIdentityMap(1, context);
@@ -193,17 +187,18 @@ private:
       Location loc = linear.getLoc();
       rewriter.setInsertionPoint(linear);
       Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-      Value nonEmpty = arith::CmpIOp::create(
-          rewriter, loc, arith::CmpIPredicate::sgt,
-          linear.getUpperBound().front(), zero);
+      Value nonEmpty =
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt,
+                                linear.getUpperBound().front(), zero);
       auto guard = scf::IfOp::create(rewriter, loc, nonEmpty,
                                      /*withElseRegion=*/false);
       linear->moveBefore(guard.thenBlock()->getTerminator());
-      auto [blocks, threads] = scf::tileParallelLoop(
-          linear, {kThreadsPerBlock}, /*noMinMaxBounds=*/true);
-      if (failed(gpu::setMappingAttr(blocks, {mapping(gpu::Processor::BlockX)})) ||
-          failed(gpu::setMappingAttr(threads,
-                                     {mapping(gpu::Processor::ThreadX)})))
+      auto [blocks, threads] = scf::tileParallelLoop(linear, {kThreadsPerBlock},
+                                                     /*noMinMaxBounds=*/true);
+      if (failed(
+              gpu::setMappingAttr(blocks, {mapping(gpu::Processor::BlockX)})) ||
+          failed(
+              gpu::setMappingAttr(threads, {mapping(gpu::Processor::ThreadX)})))
         return blocks.emitOpError("cannot be mapped to the GPU");
       // Parallel loops nested deeper run sequentially in their thread.
       threads.getBody()->walk([&](scf::ParallelOp nested) {
@@ -217,6 +212,11 @@ private:
 };
 
 } // namespace
+
+bool isCUDAHostCode(Operation *op) {
+  return !op->getParentOfType<gpu::LaunchOp>() &&
+         !op->getParentOfType<gpu::GPUModuleOp>();
+}
 
 std::unique_ptr<Pass> createMapLinalgToGPUPass() {
   return std::make_unique<MapLinalgToGPUPass>();

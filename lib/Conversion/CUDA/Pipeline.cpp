@@ -43,8 +43,8 @@ namespace qaf {
 /// The architectures qaf generates code for, each with the oldest PTX ISA
 /// that has it (CUDA 13's ptxas accepts these; it rejects sm_70 and older).
 static constexpr CUDAArch kCUDAArchs[] = {
-    {"sm_80", "7.0", "+ptx70"}, {"sm_86", "7.1", "+ptx71"},
-    {"sm_89", "7.8", "+ptx78"}, {"sm_90", "8.0", "+ptx80"},
+    {"sm_80", "7.0", "+ptx70"},  {"sm_86", "7.1", "+ptx71"},
+    {"sm_89", "7.8", "+ptx78"},  {"sm_90", "8.0", "+ptx80"},
     {"sm_90a", "8.0", "+ptx80"},
 };
 
@@ -191,8 +191,8 @@ void registerLowerToCUDAPipeline() {
           return failure();
         if (!lookupCUDAArch(options.arch))
           return errorHandler("qaf-lower-to-cuda: unknown CUDA architecture '" +
-                              options.arch + "' (supported: " +
-                              getCUDAArchList() + ")");
+                              options.arch +
+                              "' (supported: " + getCUDAArchList() + ")");
         if (!isCUDAMatmulPrecision(options.matmulPrecision))
           return errorHandler("qaf-lower-to-cuda: matmul-precision must be "
                               "tf32 or bf16, not '" +

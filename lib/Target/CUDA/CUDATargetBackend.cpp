@@ -88,8 +88,7 @@ void CUDATargetBackend::buildPipeline(OpPassManager &pm, Phase from,
 /// from `args` and calls MLIR's C interface wrapper. A cuda entry point
 /// has no run-time checks, so its status is always 0.
 static LogicalResult addEntryWrapper(llvm::Module &module,
-                                     const EntryPointABI &entry,
-                                     Location loc) {
+                                     const EntryPointABI &entry, Location loc) {
   llvm::Function *cInterface = module.getFunction("_mlir_ciface_" + entry.name);
   if (!cInterface)
     return emitError(loc) << "entry point '" << entry.name
@@ -114,11 +113,12 @@ static LogicalResult addEntryWrapper(llvm::Module &module,
   return success();
 }
 
-LogicalResult
-CUDATargetBackend::emit(ModuleOp module, ArrayRef<EntryPointABI> entryPoints,
-                        StringRef fingerprint, StringRef libraryABI,
-                        Phase phase, StringRef outputPath,
-                        TimingScope *timing) const {
+LogicalResult CUDATargetBackend::emit(ModuleOp module,
+                                      ArrayRef<EntryPointABI> entryPoints,
+                                      StringRef fingerprint,
+                                      StringRef libraryABI, Phase phase,
+                                      StringRef outputPath,
+                                      TimingScope *timing) const {
   assert((phase == Phase::LLVMIR || phase == Phase::Object) &&
          "code generation writes LLVM IR or an object");
   Location loc = module.getLoc();
@@ -147,22 +147,19 @@ CUDATargetBackend::emit(ModuleOp module, ArrayRef<EntryPointABI> entryPoints,
   if (!llvmTarget)
     return emitError(loc) << "no LLVM target for " << host.triple << ": "
                           << error;
-  std::unique_ptr<llvm::TargetMachine> machine(
-      llvmTarget->createTargetMachine(triple, host.cpu, "",
-                                      llvm::TargetOptions(), llvm::Reloc::PIC_,
-                                      std::nullopt,
-                                      static_cast<llvm::CodeGenOptLevel>(
-                                          std::min(options.optLevel, 3u))));
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, host.cpu, "", llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt,
+      static_cast<llvm::CodeGenOptLevel>(std::min(options.optLevel, 3u))));
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
 
   for (const EntryPointABI &entry : entryPoints)
     if (failed(addEntryWrapper(*llvmModule, entry, loc)))
       return failure();
-  for (auto [name, text] :
-       {std::pair<StringRef, StringRef>{kArtifactFingerprintSymbol,
-                                        fingerprint},
-        {kArtifactABISymbol, libraryABI}}) {
+  for (auto [name, text] : {std::pair<StringRef, StringRef>{
+                                kArtifactFingerprintSymbol, fingerprint},
+                            {kArtifactABISymbol, libraryABI}}) {
     llvm::Constant *value =
         llvm::ConstantDataArray::getString(llvmContext, text);
     new llvm::GlobalVariable(*llvmModule, value->getType(),
@@ -213,8 +210,8 @@ LogicalResult CUDATargetBackend::link(StringRef objectPath,
       break;
     }
   std::string temp = (libraryPath + ".tmp-link").str();
-  SmallVector<StringRef> args = {linker, "-shared", "-o", temp, objectPath,
-                                 "-lm"};
+  SmallVector<StringRef> args = {linker, "-shared",  "-o",
+                                 temp,   objectPath, "-lm"};
   std::string message;
   int status = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {},
                                          /*SecondsToWait=*/300, 0, &message);

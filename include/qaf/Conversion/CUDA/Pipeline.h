@@ -1,4 +1,5 @@
-//===- Pipeline.h - onnx/qaf -> host LLVM + cubin for NVIDIA GPUs -*- C++ -*-===//
+//===- Pipeline.h - onnx/qaf -> host LLVM + cubin for NVIDIA GPUs -*- C++
+//-*-===//
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
@@ -99,6 +100,9 @@ void registerLowerToCUDAPipeline();
 /// `precision=`). The pipeline runs it when it is registered and otherwise
 /// leaves those ops to the generic mapping (and decomposes the kernel ops).
 constexpr llvm::StringLiteral kCUDAKernelsPassName = "qaf-cuda-kernels";
+
+/// Whether `op` runs on the host: outside any gpu.launch and kernel module.
+bool isCUDAHostCode(mlir::Operation *op);
 
 /// Every linalg op on buffers becomes a gpu.launch: one thread per element
 /// of its parallel iteration space, looping over its reduction dimensions.
