@@ -84,6 +84,26 @@ static bool addCUDAKernelsPass(OpPassManager &pm,
   return true;
 }
 
+namespace {
+/// Names one kernel module for every launch, so that outlining gathers the
+/// kernels into one gpu.module: one NVPTX compile and one ptxas run per
+/// model instead of one per kernel (thousands in a training step).
+struct OneKernelModulePass
+    : PassWrapper<OneKernelModulePass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(OneKernelModulePass)
+  StringRef getArgument() const override {
+    return "qaf-cuda-one-kernel-module";
+  }
+  void runOnOperation() override {
+    auto name = FlatSymbolRefAttr::get(&getContext(), "qaf_kernels");
+    getOperation().walk([&](gpu::LaunchOp launch) {
+      if (!launch.getModuleAttr())
+        launch.setModuleAttr(name);
+    });
+  }
+};
+} // namespace
+
 /// Linalg -> Loops: host ABI, device buffers, kernels and launches,
 /// outlined.
 static void addCUDALoopsPasses(OpPassManager &pm,
@@ -113,6 +133,7 @@ static void addCUDALoopsPasses(OpPassManager &pm,
   pm.addPass(createConvertParallelLoopToGpuPass());
   pm.addPass(createHostAccessToDevicePass());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(std::make_unique<OneKernelModulePass>());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createCSEPass());
 }
