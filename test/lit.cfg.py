@@ -28,3 +28,7 @@ config.substitutions.append(("%python", config.python_executable))
 # The C compiler of the build, for tests that build small shared libraries.
 config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%qaf_src_root", config.qaf_src_root))
+# MLIR's C runner utilities (printI64, ...), for tests that run lowered IR
+# with mlir-runner.
+config.substitutions.append(("%mlir_c_runner_utils", os.path.join(
+    config.llvm_tools_dir, "..", "lib", "libmlir_c_runner_utils.so")))

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -110,6 +111,52 @@ scf::ParallelOp linearize(RewriterBase &rewriter, scf::ParallelOp loop) {
   return linear;
 }
 
+/// Replaces an integer power (which the CPU lowers to a helper function
+/// that kernels cannot call) by square-and-multiply over the exponent's
+/// bits; a negative exponent gives 1/b^n truncated: 1 for b = 1, ±1 for
+/// b = -1, else 0.
+void expandIntegerPower(RewriterBase &rewriter, math::IPowIOp power) {
+  Location loc = power.getLoc();
+  rewriter.setInsertionPoint(power);
+  Type type = power.getType();
+  unsigned width = getElementTypeOrSelf(type).getIntOrFloatBitWidth();
+  auto constant = [&](int64_t value) -> Value {
+    return arith::ConstantOp::create(
+        rewriter, loc, type,
+        rewriter.getIntegerAttr(getElementTypeOrSelf(type), value));
+  };
+  Value zero = constant(0), one = constant(1), minusOne = constant(-1);
+  Value base = power.getLhs(), exponent = power.getRhs();
+  Value result = one, square = base;
+  for (unsigned bit = 0; bit + 1 < width; ++bit) {
+    Value shifted =
+        arith::ShRUIOp::create(rewriter, loc, exponent, constant(bit));
+    Value set = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::ne,
+        arith::AndIOp::create(rewriter, loc, shifted, one), zero);
+    result = arith::SelectOp::create(
+        rewriter, loc, set,
+        arith::MulIOp::create(rewriter, loc, result, square), result);
+    square = arith::MulIOp::create(rewriter, loc, square, square);
+  }
+  Value odd = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::ne,
+      arith::AndIOp::create(rewriter, loc, exponent, one), zero);
+  auto equals = [&](Value value) {
+    return arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, base,
+                                 value);
+  };
+  Value negative = arith::SelectOp::create(
+      rewriter, loc, equals(one), one,
+      arith::SelectOp::create(
+          rewriter, loc, equals(minusOne),
+          arith::SelectOp::create(rewriter, loc, odd, minusOne, one), zero));
+  Value isNegative = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::slt, exponent, zero);
+  rewriter.replaceOpWithNewOp<arith::SelectOp>(power, isNegative, negative,
+                                               result);
+}
+
 struct MapLinalgToGPUPass
     : PassWrapper<MapLinalgToGPUPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MapLinalgToGPUPass)
@@ -128,7 +175,12 @@ struct MapLinalgToGPUPass
 
   void runOnOperation() override {
     if (failed(lowerLinalgToParallelLoops()) || failed(mapParallelLoops()))
-      signalPassFailure();
+      return signalPassFailure();
+    IRRewriter rewriter(&getContext());
+    SmallVector<math::IPowIOp> powers;
+    getOperation().walk([&](math::IPowIOp power) { powers.push_back(power); });
+    for (math::IPowIOp power : powers)
+      expandIntegerPower(rewriter, power);
   }
 
 private:
