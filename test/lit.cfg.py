@@ -53,3 +53,7 @@ _ptxas = os.path.join(os.environ.get("CUDA_PATH", "/usr/local/cuda"), "bin",
 if os.access(_ptxas, os.X_OK):
     config.available_features.add("cuda-toolkit")
     config.substitutions.append(("%ptxas", _ptxas))
+# MLIR's C runner utilities (printI64, ...), for tests that run lowered IR
+# with mlir-runner.
+config.substitutions.append(("%mlir_c_runner_utils", os.path.join(
+    config.llvm_tools_dir, "..", "lib", "libmlir_c_runner_utils.so")))

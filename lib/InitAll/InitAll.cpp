@@ -9,10 +9,12 @@
 #include "qaf/Autodiff/CausalLMLoss.h"
 #include "qaf/Conversion/AdapterAlgebraInterfaceImpl.h"
 #include "qaf/Conversion/CUDAKernelPasses.h"
+#include "qaf/Conversion/CUDA/Pipeline.h"
 #include "qaf/Conversion/Passes.h"
 #include "qaf/Conversion/Pipelines.h"
-#include "qaf/Target/CPU/CPUTargetBackend.h"
 #include "qaf/Interfaces/GradientOpInterface.h"
+#include "qaf/Target/CPU/CPUTargetBackend.h"
+#include "qaf/Target/CUDA/CUDATargetBackend.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/qaf/BufferizableOpInterfaceImpl.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
@@ -22,6 +24,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void qaf::registerAllDialects(mlir::DialectRegistry &registry) {
@@ -35,8 +38,11 @@ void qaf::registerAllDialects(mlir::DialectRegistry &registry) {
   // implementations; registering them all keeps every stage parseable.
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
-  // gpu-module-to-binary translates gpu.modules (gpu, llvm, nvvm) to LLVM IR.
-  mlir::registerAllGPUToLLVMIRTranslations(registry);
+  // The CUDA target's gpu-module-to-binary serializes kernel modules
+  // through the NVVM target, which translates them to LLVM IR in the
+  // pipeline's context.
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
 }
 
 void qaf::registerAllPasses() {
@@ -46,8 +52,12 @@ void qaf::registerAllPasses() {
   qaf::registerQAFCUDAKernelPasses();
   qaf::registerLowerToLinalgPipeline();
   qaf::registerLowerToCPUPipeline();
+  qaf::registerLowerToCUDAPipeline();
   qaf::registerTestGradientsPass();
   qaf::registerTestCausalLMLossPass();
 }
 
-void qaf::registerAllTargetBackends() { qaf::registerCPUTargetBackend(); }
+void qaf::registerAllTargetBackends() {
+  qaf::registerCPUTargetBackend();
+  qaf::registerCUDATargetBackend();
+}

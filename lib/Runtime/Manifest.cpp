@@ -484,6 +484,7 @@ ManifestParser::parseTarget(const json::Value &value) const {
         {"cpu", &target.cpu},
         {"features", &target.features},
         {"arch", &target.arch},
+        {"ptx_isa", &target.ptxISA},
         {"matmul_precision", &target.matmulPrecision}}) {
     Expected<std::string> text = getOptionalString(**object, key, "target");
     if (!text)
@@ -774,6 +775,7 @@ void writeManifestJSON(json::OStream &json, const Manifest &manifest) {
             {"triple", target.triple},
             {"cpu", target.cpu},
             {"features", target.features},
+            {"ptx_isa", target.ptxISA},
             {"matmul_precision", target.matmulPrecision}})
         if (!value.empty())
           json.attribute(key, value);

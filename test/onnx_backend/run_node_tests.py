@@ -53,6 +53,11 @@ implement stay in scope).  Instead of steps 1-4, every in-scope test is
      atol=1e-3, float64 rtol=1e-7 atol=1e-12, integers and bool exactly;
      element type, output count and shapes must match (bfloat16 outputs come
      back widened to float32, which is allowed).
+  `--target=cuda` compiles for the CUDA target instead (`--cuda-arch`, sm_80
+  by default) and runs with `qaf-run infer --device cuda:0`; with `--no-run`
+  (no GPU) step 2 and 3 are replaced by a check of the artifact: qaf-compile
+  ran ptxas on every kernel, and `model.so` leaves undefined only the mgpu*
+  functions of qaf's CUDA runtime and libc/libm (`nm -u`).
   The scope adds one rule: graph inputs and outputs must have an element type
   that the artifact ABI supports (docs/artifact-abi.md).  `--expected-failures
   FILE` names known failures (`test_name  # reason`, one a line): they are
@@ -682,10 +687,16 @@ def compile_one(args, test, test_dir, work):
     os.makedirs(work, exist_ok=True)
     model_path = os.path.join(test_dir, "model.onnx")
     art = os.path.join(work, "art")
-    rc, _, err = run_cmd([args.qaf_compile, model_path, "-o", art], timeout=COMPILE_TIMEOUT_S)
+    compile_cmd = [args.qaf_compile, model_path, "-o", art, f"--target={args.target}"]
+    if args.target == "cuda":
+        compile_cmd.append(f"--cuda-arch={args.cuda_arch}")
+    rc, _, err = run_cmd(compile_cmd, timeout=COMPILE_TIMEOUT_S)
     _save(work, "qaf-compile.stderr", err)
     if rc != 0:
         return Outcome(test, Outcome.FAIL, describe_exit("qaf-compile", rc, err, COMPILE_TIMEOUT_S))
+    if args.no_run:
+        problem = check_library(args, os.path.join(art, "model.so"))
+        return Outcome(test, Outcome.FAIL, problem) if problem else Outcome(test, Outcome.PASS)
     try:
         with open(os.path.join(art, "manifest.json")) as f:
             entry = json.load(f)["entry_points"][0]
@@ -701,7 +712,8 @@ def compile_one(args, test, test_dir, work):
 
     for k, ds in enumerate(numbered(test_dir, "test_data_set_")):
         set_name = os.path.basename(ds)
-        cmd = [args.qaf_run, "infer", art, "--threads=1"]
+        cmd = [args.qaf_run, "infer", art]
+        cmd.append("--device=cuda:0" if args.target == "cuda" else "--threads=1")
         for i, f in enumerate(numbered(ds, "input_")):
             # Old generators stored bfloat16 data as UINT16 tensors: relabel.
             if i < len(in_types) and in_types[i] == T.BFLOAT16:
@@ -737,6 +749,38 @@ def compile_one(args, test, test_dir, work):
             if diff:
                 return Outcome(test, Outcome.FAIL, f"{set_name} output {i}: {diff}")
     return Outcome(test, Outcome.PASS)
+
+
+# ctest counts this exit status as skipped (SKIP_RETURN_CODE), never passed.
+SKIP_CODE = 77
+
+
+def cuda_device_available(qaf_run):
+    """Whether qaf's CUDA runtime answers for device 0 (the `cuda-device`
+    feature of the tests)."""
+    rc, _, _ = run_cmd([qaf_run, "info", "--device", "cuda:0"])
+    return rc == 0
+
+
+def check_library(args, library):
+    """None when `library` exists and leaves undefined only what its target's
+    runtime provides (cuda: the mgpu* functions; always libc/libm), else why not."""
+    if not os.path.isfile(library):
+        return f"qaf-compile exited 0 but wrote no {os.path.basename(library)}"
+    rc, out, err = run_cmd(["nm", "-u", "-D", library])
+    if rc != 0:
+        return describe_exit("nm", rc, err)
+    unexpected = []
+    for line in out.splitlines():
+        kind, _, name = line.strip().partition(" ")
+        name = name.strip()
+        if kind == "w" or "@GLIBC" in name or (args.target == "cuda" and name.startswith("mgpu")):
+            continue
+        unexpected.append(name)
+    if unexpected:
+        return f"{os.path.basename(library)} has undefined symbols besides mgpu*/libc/libm: " + \
+            ", ".join(sorted(unexpected)[:8])
+    return None
 
 
 def read_expected_failures(path):
@@ -787,6 +831,12 @@ def main():
                     help="compile each test with qaf-compile and run it with qaf-run instead of the round trip")
     ap.add_argument("--qaf-compile", default="qaf-compile", help="path of qaf-compile (--compile)")
     ap.add_argument("--qaf-run", default="qaf-run", help="path of qaf-run (--compile)")
+    ap.add_argument("--target", default="cpu", choices=["cpu", "cuda"],
+                    help="qaf-compile --target (--compile; default cpu)")
+    ap.add_argument("--cuda-arch", default="sm_80", help="qaf-compile --cuda-arch (--target=cuda)")
+    ap.add_argument("--no-run", action="store_true",
+                    help="(--compile) compile and check the library's undefined symbols, "
+                         "without running (a CUDA target on a machine without a GPU)")
     ap.add_argument("--expected-failures", metavar="FILE",
                     help="known failures, one test name a line with a `# reason` comment")
     ap.add_argument("--expected-counts", metavar="FILE",
@@ -799,10 +849,16 @@ def main():
     if args._worker:
         return worker_loop()
 
+    if (args.target != "cpu" or args.no_run) and not args.compile:
+        ap.error("--target and --no-run go with --compile")
     if args.compile and args.import_only:
         ap.error("--compile and --import-only exclude each other")
     if args.expected_counts and (args.import_only or args.list_scope):
         ap.error("--expected-counts needs a run of the round trip or of --compile")
+    if args.target == "cuda" and not args.no_run and not cuda_device_available(args.qaf_run):
+        print("skipped: no CUDA device (qaf-run info --device cuda:0 failed); "
+              "--no-run compiles without one")
+        return SKIP_CODE
     known = read_expected_failures(args.expected_failures) if args.expected_failures else {}
     if not args.tests_dir:
         args.tests_dir = DATA_SETS[args.data_set]
@@ -938,7 +994,12 @@ def report(args, outcomes, ops, elapsed):
 
 
 def run_mode(args):
-    return "compile" if args.compile else "round-trip"
+    """The key of the committed counts: round-trip, compile (cpu, run),
+    compile-cuda, compile-cuda-no-run, ..."""
+    if not args.compile:
+        return "round-trip"
+    return "compile" + ("" if args.target == "cpu" else "-" + args.target) + \
+        ("-no-run" if args.no_run else "")
 
 
 def check_counts(args, counts):

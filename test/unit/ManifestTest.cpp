@@ -116,6 +116,23 @@ TEST(ManifestTest, TargetIsRequiredAndValidated) {
   EXPECT_EQ(cuda->target.kind, TargetKind::CUDA);
   EXPECT_EQ(cuda->target.binary, BinaryKind::Cubin);
   EXPECT_EQ(cuda->target.arch, "sm_90a");
+  // What the CUDA target records besides: the PTX ISA of its kernels and
+  // its matmul precision, read and written back as they are.
+  Expected<Manifest> recorded = parseManifest(
+      replaced(kCPUTarget,
+               R"("kind": "cuda", "binary": "cubin", "arch": "sm_80", )"
+               R"("ptx_isa": "7.0", "matmul_precision": "bf16",)"),
+      "m.json");
+  ASSERT_TRUE(bool(recorded)) << toString(recorded.takeError());
+  EXPECT_EQ(recorded->target.ptxISA, "7.0");
+  EXPECT_EQ(recorded->target.matmulPrecision, "bf16");
+  std::string written;
+  raw_string_ostream os(written);
+  json::OStream json(os);
+  writeManifestJSON(json, *recorded);
+  EXPECT_NE(written.find(R"("ptx_isa":"7.0","matmul_precision":"bf16")"),
+            std::string::npos)
+      << written;
 
   EXPECT_EQ(parseError(replaced(R"("kind": "cpu", )", "")),
             "m.json: target.kind: missing");

@@ -57,6 +57,21 @@ cl::opt<std::string> compileTo("compile-to", cl::init("artifact"),
 cl::opt<std::string> entry("entry",
                            cl::desc("Name of the compiled entry point"),
                            cl::init("infer"), cl::cat(category));
+cl::opt<std::string> cudaArch(
+    "cuda-arch",
+    cl::desc("--target=cuda: the GPU architecture (sm_80 default, sm_86, "
+             "sm_89, sm_90, sm_90a)"),
+    cl::init("sm_80"), cl::cat(category));
+cl::opt<std::string> cudaMatmulPrecision(
+    "cuda-matmul-precision",
+    cl::desc("--target=cuda: tensor-core input precision of the dense "
+             "matmuls, float accumulation (tf32 default, bf16)"),
+    cl::init("tf32"), cl::cat(category));
+cl::opt<std::string> cudaToolkit(
+    "cuda-toolkit",
+    cl::desc("--target=cuda: the CUDA toolkit whose ptxas and libdevice "
+             "are used (default /usr/local/cuda)"),
+    cl::init("/usr/local/cuda"), cl::cat(category));
 enum class RuntimeChecks { On, Off };
 cl::opt<RuntimeChecks> runtimeChecks(
     "runtime-checks",
@@ -292,6 +307,9 @@ int main(int argc, char **argv) {
   targetOptions.cpu = cpu;
   targetOptions.optLevel = optLevel;
   targetOptions.runtimeChecks = runtimeChecks == RuntimeChecks::On;
+  targetOptions.cudaArch = cudaArch;
+  targetOptions.cudaMatmulPrecision = cudaMatmulPrecision;
+  targetOptions.cudaToolkit = cudaToolkit;
   std::unique_ptr<qaf::TargetBackend> backend = target->create(targetOptions);
 
   qaf::CompileOptions options;

@@ -128,6 +128,9 @@ struct TargetDescription {
   /// cuda: the GPU architecture the binary is for (`sm_90`; required).
   /// cpu: the triple's architecture (`x86_64`), informational.
   std::string arch;
+  /// cuda: the PTX ISA version the kernels were generated as (`8.0`): the
+  /// driver must support it to load PTX of this version.
+  std::string ptxISA;
   /// cuda: what the tensor cores take as inputs of the dense matmuls
   /// (kMatmulPrecisions: `tf32`, `bf16`; they accumulate in float); empty
   /// when not recorded. A cpu target has none.

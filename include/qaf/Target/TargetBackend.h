@@ -41,6 +41,12 @@ struct TargetOptions {
   /// bounds, sizes, allocations) and reports failures; off only to measure
   /// what the checks cost.
   bool runtimeChecks = true;
+  /// cuda: the GPU architecture (`sm_80`, `sm_90`), the tensor-core input
+  /// precision of the dense matmuls (`tf32`, `bf16`) and the CUDA toolkit
+  /// whose ptxas and libdevice the compile uses.
+  std::string cudaArch = "sm_80";
+  std::string cudaMatmulPrecision = "tf32";
+  std::string cudaToolkit = "/usr/local/cuda";
 };
 
 /// An entry point as the artifact exposes it (docs/artifact-abi.md).
