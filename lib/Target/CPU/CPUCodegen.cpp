@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Target/CPU/CPUCodegen.h"
+#include "qaf/Target/CPU/SplitLargeFunctions.h"
 
 #include "qaf/Support/AtomicFile.h"
 #include "qaf/Support/TemporaryFolder.h"
@@ -189,6 +190,12 @@ static void addExportedString(llvm::Module &module, StringRef name,
 }
 
 static std::string findLinker();
+
+/// The length of the pieces the entry points are cut into (in instructions
+/// of the unoptimized module): long enough that the calls between pieces
+/// cost nothing next to the work they do, short enough that LLVM's
+/// superlinear passes stay cheap on each.
+static constexpr unsigned kPieceInstructions = 2000;
 
 /// Keeps one copy of each set of identical functions. A decoder's blocks
 /// are alike, so most of the loops outlined from one block (and their
@@ -426,7 +433,15 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
         value.getName() != kLibraryABISymbol)
       value.setVisibility(llvm::GlobalValue::HiddenVisibility);
 
+  TimingScope mergeScope = nest("merge identical functions");
   mergeIdenticalFunctions(*llvmModule);
+  mergeScope.stop();
+
+  // The entry points of a deep model are one long sequence of calls with
+  // their checks; LLVM's time on a function grows faster than its length.
+  TimingScope splitScope = nest("split large functions");
+  splitLargeFunctions(*llvmModule, kPieceInstructions);
+  splitScope.stop();
 
   // Large modules are optimized and compiled to machine code on every core.
   unsigned parts =
