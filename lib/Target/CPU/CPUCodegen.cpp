@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qaf/Target/CPU/CPUCodegen.h"
+#include "qaf/Target/CPU/SplitLargeFunctions.h"
 
 #include "qaf/Support/AtomicFile.h"
 #include "qaf/Support/TemporaryFolder.h"
@@ -35,6 +36,7 @@
 #include "llvm/Transforms/IPO/MergeFunctions.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 
+#include <atomic>
 #include <thread>
 
 #include "qaf/Target/CPU/BuildPaths.h"
@@ -190,6 +192,12 @@ static void addExportedString(llvm::Module &module, StringRef name,
 
 static std::string findLinker();
 
+/// The length of the pieces the entry points are cut into (in instructions
+/// of the unoptimized module): long enough that the calls between pieces
+/// cost nothing next to the work they do, short enough that LLVM's
+/// superlinear passes stay cheap on each.
+static constexpr unsigned kPieceInstructions = 2000;
+
 /// Keeps one copy of each set of identical functions. A decoder's blocks
 /// are alike, so most of the loops outlined from one block (and their
 /// OpenMP bodies) repeat in every other: without merging, LLVM optimizes
@@ -273,17 +281,21 @@ createMachine(const CPUTarget &target, std::string &error) {
       static_cast<llvm::CodeGenOptLevel>(std::min(target.optLevel, 3u))));
 }
 
-/// Object code of a module in `parts` pieces, one thread each: LLVM's
-/// optimization and machine code generation are most of a model's compile
-/// time and run one function at a time, so the functions are split among
-/// the cores (each piece in its own LLVMContext, passed as bitcode) and the
-/// pieces joined into one relocatable object. A model is one entry point
-/// calling a thousand small loop functions once each; inlining them back
-/// across pieces would gain nothing.
+/// Object code of a module on `threadCount` threads: LLVM's optimization
+/// and machine code generation are most of a model's compile time and run
+/// one function at a time, so the functions are split into parts (each in
+/// its own LLVMContext, passed as bitcode) that the threads take in turn,
+/// and the parts joined into one relocatable object. The split goes by
+/// name, not by cost, so there are several parts per thread: a thread that
+/// drew cheap parts takes more. A model is one entry point calling a
+/// thousand small loop functions once each; inlining them back across parts
+/// would gain nothing.
 static LogicalResult emitObjectInParallel(llvm::Module &module,
                                           const CPUTarget &target,
-                                          unsigned parts, StringRef outputPath,
-                                          Location loc) {
+                                          unsigned threadCount,
+                                          StringRef outputPath, Location loc) {
+  constexpr unsigned kPartsPerThread = 4;
+  unsigned parts = threadCount * kPartsPerThread;
   // Splitting makes local symbols external so the parts can refer to each
   // other; hidden visibility keeps them out of the library's exports.
   llvm::StringSet<> locals;
@@ -312,49 +324,53 @@ static LogicalResult emitObjectInParallel(llvm::Module &module,
   std::vector<std::string> objects, errors(bitcodes.size());
   for (size_t i = 0; i < bitcodes.size(); ++i)
     objects.push_back((*folder)->file("part" + std::to_string(i) + ".o"));
+  auto compilePart = [&](size_t i) {
+    llvm::LLVMContext context;
+    llvm::Expected<std::unique_ptr<llvm::Module>> part = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(StringRef(bitcodes[i].data(), bitcodes[i].size()),
+                              "part"),
+        context);
+    if (!part) {
+      errors[i] = llvm::toString(part.takeError());
+      return;
+    }
+    std::unique_ptr<llvm::TargetMachine> machine =
+        createMachine(target, errors[i]);
+    if (!machine)
+      return;
+    auto optimize = makeOptimizingTransformer(target.optLevel,
+                                              /*sizeLevel=*/0, machine.get());
+    if (llvm::Error error = optimize(part->get())) {
+      errors[i] = "optimization failed: " + llvm::toString(std::move(error));
+      return;
+    }
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objects[i], ec);
+    if (ec) {
+      errors[i] = "cannot write " + objects[i] + ": " + ec.message();
+      return;
+    }
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, os, nullptr,
+                                     llvm::CodeGenFileType::ObjectFile)) {
+      errors[i] = "the target cannot emit object files";
+      return;
+    }
+    codegen.run(**part);
+    os.close();
+    // A failed write is reported here, not by the stream's destructor
+    // (which would abort the process from this thread).
+    if (os.has_error()) {
+      errors[i] = "cannot write " + objects[i] + ": " + os.error().message();
+      os.clear_error();
+    }
+  };
+  std::atomic<size_t> nextPart = 0;
   std::vector<std::thread> threads;
-  for (size_t i = 0; i < bitcodes.size(); ++i)
-    threads.emplace_back([&, i] {
-      llvm::LLVMContext context;
-      llvm::Expected<std::unique_ptr<llvm::Module>> part =
-          llvm::parseBitcodeFile(
-              llvm::MemoryBufferRef(
-                  StringRef(bitcodes[i].data(), bitcodes[i].size()), "part"),
-              context);
-      if (!part) {
-        errors[i] = llvm::toString(part.takeError());
-        return;
-      }
-      std::unique_ptr<llvm::TargetMachine> machine =
-          createMachine(target, errors[i]);
-      if (!machine)
-        return;
-      auto optimize = makeOptimizingTransformer(target.optLevel,
-                                                /*sizeLevel=*/0, machine.get());
-      if (llvm::Error error = optimize(part->get())) {
-        errors[i] = "optimization failed: " + llvm::toString(std::move(error));
-        return;
-      }
-      std::error_code ec;
-      llvm::raw_fd_ostream os(objects[i], ec);
-      if (ec) {
-        errors[i] = "cannot write " + objects[i] + ": " + ec.message();
-        return;
-      }
-      llvm::legacy::PassManager codegen;
-      if (machine->addPassesToEmitFile(codegen, os, nullptr,
-                                       llvm::CodeGenFileType::ObjectFile)) {
-        errors[i] = "the target cannot emit object files";
-        return;
-      }
-      codegen.run(**part);
-      os.close();
-      // A failed write is reported here, not by the stream's destructor
-      // (which would abort the process from this thread).
-      if (os.has_error()) {
-        errors[i] = "cannot write " + objects[i] + ": " + os.error().message();
-        os.clear_error();
-      }
+  for (unsigned t = 0; t < threadCount; ++t)
+    threads.emplace_back([&] {
+      for (size_t i = nextPart++; i < bitcodes.size(); i = nextPart++)
+        compilePart(i);
     });
   for (std::thread &thread : threads)
     thread.join();
@@ -426,17 +442,26 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
         value.getName() != kLibraryABISymbol)
       value.setVisibility(llvm::GlobalValue::HiddenVisibility);
 
+  TimingScope mergeScope = nest("merge identical functions");
   mergeIdenticalFunctions(*llvmModule);
+  mergeScope.stop();
+
+  // The entry points of a deep model are one long sequence of calls with
+  // their checks; LLVM's time on a function grows faster than its length.
+  TimingScope splitScope = nest("split large functions");
+  splitLargeFunctions(*llvmModule, kPieceInstructions);
+  splitScope.stop();
 
   // Large modules are optimized and compiled to machine code on every core.
-  unsigned parts =
+  unsigned threadCount =
       std::min(std::max(std::thread::hardware_concurrency(), 1u), 8u);
   unsigned definedFunctions = 0;
   for (llvm::Function &function : *llvmModule)
     definedFunctions += !function.isDeclaration();
-  if (!emitLLVMIR && parts > 1 && definedFunctions >= 64) {
+  if (!emitLLVMIR && threadCount > 1 && definedFunctions >= 64) {
     TimingScope parallelScope = nest("optimize+emit (parallel)");
-    return emitObjectInParallel(*llvmModule, target, parts, outputPath, loc);
+    return emitObjectInParallel(*llvmModule, target, threadCount, outputPath,
+                                loc);
   }
 
   auto optimize = makeOptimizingTransformer(target.optLevel, /*sizeLevel=*/0,
