@@ -27,7 +27,10 @@ def main():
         import transformers
     except ImportError:
         peers = os.environ.get("QAF_PEERS_PYTHON")
-        if peers and os.path.realpath(peers) != os.path.realpath(sys.executable):
+        # A venv's python links to the base interpreter: mark the second run
+        # instead of comparing paths.
+        if peers and not os.environ.get("QAF_PEERS_PYTHON_RUNNING"):
+            os.environ["QAF_PEERS_PYTHON_RUNNING"] = "1"
             os.execv(peers, [peers, *sys.argv])
         print("skipped: torch and transformers are not installed (pip install -r "
               "scripts/requirements-exporters.txt in a venv, then QAF_PEERS_PYTHON=that python)")
