@@ -125,6 +125,9 @@ def main():
                      f"{ratio:.3f}×{' (' + note + ')' if note else ''} |")
     lines += [
         "",
+        "Sizes: the tied embedding stays float32 (113 MB of every file), and MatMulNBits stores",
+        "3-bit codes in its 4-bit container, so the 3-bit file is as large as the 4-bit one.",
+        "",
         "Group 128 cannot be used: it does not divide the attention layers' 576 input features,",
         "and ONNX Runtime's MatMulNBits needs a power-of-two group, so 64 is the largest here.",
         "",
