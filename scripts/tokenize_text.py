@@ -44,6 +44,41 @@ def write_token_file(path, ids, vocab_size):
     os.replace(tmp, path)
 
 
+def read_token_file(path):
+    """The ids of a token file (the flat format, or `.npy` by the name's extension)."""
+    if path.endswith(".npy"):
+        return np.load(path).reshape(-1)
+    with open(path, "rb") as f:
+        header = f.read(24)
+        if len(header) != 24 or header[:8] != MAGIC:
+            raise ValueError(f"{path}: not a qaf token file (no '{MAGIC.decode()}' header)")
+        version, width, count = struct.unpack("<IIQ", header[8:])
+        if version != VERSION or width not in (2, 4):
+            raise ValueError(f"{path}: version {version}, {width} bytes per id: unsupported")
+        ids = np.frombuffer(f.read(), dtype=np.dtype("<u2") if width == 2 else np.dtype("<u4"))
+    if ids.size != count:
+        raise ValueError(f"{path}: header says {count} ids, the file holds {ids.size}")
+    return ids
+
+
+def load_tokenizer(path, separator, caller):
+    """(tokenizers.Tokenizer, vocabulary size, id of `separator` or None);
+    exits naming `caller` when the package or the token is missing."""
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:
+        sys.exit(f"{caller}: needs the 'tokenizers' package "
+                 "(pip install -r scripts/requirements-tools.txt)")
+    tokenizer = Tokenizer.from_file(path)
+    vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
+    separator_id = None
+    if separator is not None:
+        separator_id = tokenizer.token_to_id(separator)
+        if separator_id is None:
+            sys.exit(f"{caller}: '{separator}' is not a token of {path}")
+    return tokenizer, vocab_size, separator_id
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -55,20 +90,8 @@ def main():
     parser.add_argument("--eos", help="a token to append after each document "
                         "(e.g. '</s>' or '<|endoftext|>')")
     args = parser.parse_args()
-    try:
-        from tokenizers import Tokenizer
-    except ImportError:
-        sys.exit("tokenize_text.py: needs the 'tokenizers' package "
-                 "(pip install -r scripts/requirements-tools.txt)")
-
-    tokenizer = Tokenizer.from_file(args.tokenizer)
-    vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
-    eos = None
-    if args.eos is not None:
-        eos = tokenizer.token_to_id(args.eos)
-        if eos is None:
-            sys.exit(f"tokenize_text.py: '{args.eos}' is not a token of "
-                     f"{args.tokenizer}")
+    tokenizer, vocab_size, eos = load_tokenizer(args.tokenizer, args.eos,
+                                                "tokenize_text.py")
     ids = []
     for name in args.inputs:
         if name == "-":
