@@ -17,10 +17,11 @@
 // activations are flattened to rows [M, ·], and every product is one of
 // the factors with a rank-r (or pooled) matrix, never a d_out × d_in one.
 // LoTA-QAF and L4Q reduce the dense ∂L/∂W of their layer (METHODS.md) to
-// their parameters: in f32 that is qaf.kernel.adapter_gradients (which a
-// CPU kernel computes tile by tile, and other targets decompose into the
-// dense algebra); in other float types the same algebra as onnx ops, the
-// [N, K] gradient formed once per layer.
+// their parameters: in f32 that is qaf.adapter_gradients (lowered to
+// qaf.kernel.adapter_gradients, which a CPU kernel computes tile by tile
+// and other targets decompose into the dense algebra); in other float
+// types the same algebra as onnx ops, the [N, K] gradient formed once per
+// layer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -250,7 +251,7 @@ SmallVector<std::pair<unsigned, Value>> pooledRule(RuleBuilder &rules, OpTy op,
 }
 
 //===----------------------------------------------------------------------===//
-// LoTA-QAF and L4Q: the factors' gradients by the kernel op
+// LoTA-QAF and L4Q: the parameters' gradients by one op
 //===----------------------------------------------------------------------===//
 
 /// Whether the kernel op takes these operands: f32 is all it computes.
@@ -260,21 +261,17 @@ bool isKernelF32(ArrayRef<Value> values) {
   });
 }
 
-/// qaf.kernel.adapter_gradients of `method` on `inputs`, accumulating into
-/// zeros of `shapes` (so its results are the gradients themselves).
-AdapterGradientsKernelOp createAdapterGradientsKernel(
+/// qaf.adapter_gradients of `method` on `inputs`: gradients of `shapes`.
+AdapterGradientsOp createAdapterGradients(
     RuleBuilder &rules, MLIRContext *context, ArrayRef<Value> inputs,
     ArrayRef<SmallVector<int64_t, 2>> shapes, StringRef method,
     int64_t groupSize, APFloat coefficient, IntegerAttr bits) {
-  SmallVector<Value> inits;
   SmallVector<Type> types;
-  for (ArrayRef<int64_t> shape : shapes) {
-    inits.push_back(rules.constant(0.0, shape));
+  for (ArrayRef<int64_t> shape : shapes)
     types.push_back(RankedTensorType::get(shape, Float32Type::get(context)));
-  }
   Builder builder(context);
-  return rules.createQAF<AdapterGradientsKernelOp>(
-      types, inputs, inits, builder.getStringAttr(method),
+  return rules.createQAF<AdapterGradientsOp>(
+      types, inputs, builder.getStringAttr(method),
       builder.getI64IntegerAttr(groupSize),
       builder.getF64FloatAttr(coefficient.convertToDouble()), bits);
 }
@@ -310,7 +307,7 @@ SmallVector<std::pair<unsigned, Value>> lotaRule(RuleBuilder &rules,
   Value inputRows = rules.reshape(x, {-1, k});
   if (isKernelF32({g, x, op.getScales()})) {
     int64_t rank = getShape(op.getA())[0];
-    auto kernel = createAdapterGradientsKernel(
+    auto kernel = createAdapterGradients(
         rules, op.getContext(),
         {gradientRows, inputRows, op.getScales(), op.getA(), op.getB()},
         {{rank, k}, {n, rank}}, "lota", group, op.getOmega(), IntegerAttr());
@@ -376,7 +373,7 @@ SmallVector<std::pair<unsigned, Value>> l4qRule(RuleBuilder &rules,
   Value inputRows = rules.reshape(x, {-1, k});
   if (isKernelF32({g, x, op.getA(), op.getB(), op.getScales()})) {
     int64_t rank = getShape(op.getA())[0];
-    auto kernel = createAdapterGradientsKernel(
+    auto kernel = createAdapterGradients(
         rules, op.getContext(),
         {gradientRows, inputRows, quantize.getNormalized(), quantize.getCodes(),
          op.getA(), op.getB()},

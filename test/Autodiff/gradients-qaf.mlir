@@ -90,8 +90,8 @@ func.func @qbara(%x: tensor<3x8xf32>, %a: tensor<4x4xf32>, %b: tensor<2x4xf32>) 
 
 // LoTA-QAF: dx multiplies by the moved codes and zero points; the ternary
 // int8 factors get float gradients from dL/dΔW = s⊙Gw + P_g(s⊙Gw)/ω, with
-// Gw = dyᵀ x [4, 64] and ω = 4: in f32 qaf.kernel.adapter_gradients on the
-// rows of dy and x, accumulating into zeros.
+// Gw = dyᵀ x [4, 64] and ω = 4: in f32 one qaf.adapter_gradients on the
+// rows of dy and x.
 // CHECK-LABEL: func.func @lota
 // CHECK-SAME: (%[[X:.*]]: tensor<3x64xf32>, %[[A:.*]]: tensor<5x64xi8>, %[[B:.*]]: tensor<4x5xi8>, %[[SEED:.*]]: tensor<3x4xf32>) -> (tensor<3x4xf32>, tensor<3x64xf32>, tensor<5x64xf32>, tensor<4x5xf32>)
 // CHECK: %[[C:.*]] = onnx.Constant {{.*}} : tensor<4x32xui8>
@@ -101,9 +101,7 @@ func.func @qbara(%x: tensor<3x8xf32>, %a: tensor<4x4xf32>, %b: tensor<2x4xf32>) 
 // CHECK: %[[DX:.*]] = qaf.qlinear_transposed %[[SEED]], %[[C]], %[[S]] zero_points(%[[ZMOVED]]) moves(%[[MOVES]])
 // CHECK: %[[DYROWS:.*]] = onnx.Reshape %[[SEED]], {{.*}} -> tensor<3x4xf32>
 // CHECK: %[[XROWS:.*]] = onnx.Reshape %[[X]], {{.*}} -> tensor<3x64xf32>
-// CHECK: %[[ZA:.*]] = onnx.Constant {value = dense<0.000000e+00> : tensor<5x64xf32>}
-// CHECK: %[[ZB:.*]] = onnx.Constant {value = dense<0.000000e+00> : tensor<4x5xf32>}
-// CHECK: %[[DA:.*]]:2 = qaf.kernel.adapter_gradients "lota" group_size(32) coefficient(4.000000e+00) ins(%[[DYROWS]], %[[XROWS]], %[[S]], %[[A]], %[[B]] : {{.*}}) outs(%[[ZA]], %[[ZB]] : tensor<5x64xf32>, tensor<4x5xf32>)
+// CHECK: %[[DA:.*]]:2 = qaf.adapter_gradients "lota" group_size(32) coefficient(4.000000e+00) ins(%[[DYROWS]], %[[XROWS]], %[[S]], %[[A]], %[[B]] : {{.*}}) -> tensor<5x64xf32>, tensor<4x5xf32>
 // CHECK: return %{{.*}}, %[[DX]], %[[DA]]#0, %[[DA]]#1
 func.func @lota(%x: tensor<3x64xf32>, %a: tensor<5x64xi8>, %b: tensor<4x5xi8>) -> tensor<3x4xf32> {
   %c = onnx.Constant {value = dense<17> : tensor<4x32xui8>} : tensor<4x32xui8>
@@ -115,8 +113,8 @@ func.func @lota(%x: tensor<3x64xf32>, %a: tensor<5x64xi8>, %b: tensor<4x5xi8>) -
 
 // L4Q (3 bits: Q_N = -4, Q_P = 3): u and w̃ from qaf.l4q_quantize, W_q =
 // s·w̃ + β for dx; in f32 the four parameter gradients come from one
-// qaf.kernel.adapter_gradients (G = dyᵀ x masked where -4 <= u <= 3, group
-// sums of 4, α = 1.5). W0 (the constant) gets no gradient.
+// qaf.adapter_gradients (G = dyᵀ x masked where -4 <= u <= 3, group sums
+// of 4, α = 1.5). W0 (the constant) gets no gradient.
 // CHECK-LABEL: func.func @l4q
 // CHECK-SAME: (%[[X:.*]]: tensor<3x8xf32>, %[[A:.*]]: tensor<2x8xf32>, %[[B:.*]]: tensor<4x2xf32>, %[[S:.*]]: tensor<4x2xf32>, %[[BETA:.*]]: tensor<4x2xf32>, %[[SEED:.*]]: tensor<3x4xf32>)
 // CHECK: %[[W:.*]] = onnx.Constant {{.*}} : tensor<8x4xf32>
@@ -127,7 +125,7 @@ func.func @lota(%x: tensor<3x64xf32>, %a: tensor<5x64xi8>, %b: tensor<4x5xi8>) -
 // CHECK: %[[DXROWS:.*]] = onnx.MatMul %[[DYROWS]], %[[WQ]] : {{.*}} -> tensor<3x8xf32>
 // CHECK: %[[DX:.*]] = onnx.Reshape %[[DXROWS]]
 // CHECK: %[[XROWS:.*]] = onnx.Reshape %[[X]], {{.*}} -> tensor<3x8xf32>
-// CHECK: %[[G:.*]]:4 = qaf.kernel.adapter_gradients "l4q" group_size(4) coefficient(1.500000e+00) bits(3) ins(%[[DYROWS]], %[[XROWS]], %[[U]], %[[CODES]], %[[A]], %[[B]] : {{.*}}) outs({{.*}} : tensor<2x8xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>)
+// CHECK: %[[G:.*]]:4 = qaf.adapter_gradients "l4q" group_size(4) coefficient(1.500000e+00) bits(3) ins(%[[DYROWS]], %[[XROWS]], %[[U]], %[[CODES]], %[[A]], %[[B]] : {{.*}}) -> tensor<2x8xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>
 // CHECK: return %{{.*}}, %[[DX]], %[[G]]#0, %[[G]]#1, %[[G]]#2, %[[G]]#3
 func.func @l4q(%x: tensor<3x8xf32>, %a: tensor<2x8xf32>, %b: tensor<4x2xf32>, %s: tensor<4x2xf32>, %beta: tensor<4x2xf32>) -> tensor<3x4xf32> {
   %w = onnx.Constant {value = dense<0.1> : tensor<8x4xf32>} : tensor<8x4xf32>
@@ -138,7 +136,7 @@ func.func @l4q(%x: tensor<3x8xf32>, %a: tensor<2x8xf32>, %b: tensor<4x2xf32>, %s
 // The kernel computes f32 only: in f16 LoTA-QAF's rule forms Gw = dyᵀ x as
 // an onnx.Gemm and reduces it with onnx ops.
 // CHECK-LABEL: func.func @lota_f16
-// CHECK-NOT: qaf.kernel.adapter_gradients
+// CHECK-NOT: qaf.adapter_gradients
 // CHECK: onnx.Gemm %{{.*}}, %{{.*}}, %{{.*}} {transA = 1 : i64} : {{.*}} -> tensor<4x64xf16>
 // CHECK: onnx.ReduceMean
 // CHECK: return
