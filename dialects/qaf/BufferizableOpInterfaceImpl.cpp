@@ -2,11 +2,12 @@
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
-// Destination-passing: the inputs are read, `init` is read and written in
-// place, the result is `init`'s buffer (upstream's DstBufferizable model).
+// Destination-passing: the inputs are read, the inits are read and written
+// in place, the results are the inits' buffers (upstream's DstBufferizable
+// model).
 // The kernel takes one row stride per operand, so a buffer whose rows are
 // not contiguous (rare: a strided view) is copied into a fresh one first,
-// and `init`'s copy written back after.
+// and an init's copy written back after.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,43 +46,43 @@ FailureOr<Value> getKernelReadableBuffer(RewriterBase &rewriter, Location loc,
   return *copy;
 }
 
-struct QLinearKernelOpInterface
-    : DstBufferizableOpInterfaceExternalModel<QLinearKernelOpInterface,
-                                              QLinearKernelOp> {
+/// Every kernel op: the same op on the operands' buffers (kernel-readable
+/// copies where needed), without results; the inits' copies are written
+/// back to their buffers after it.
+template <typename OpTy>
+struct KernelOpInterface
+    : DstBufferizableOpInterfaceExternalModel<KernelOpInterface<OpTy>, OpTy> {
   LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
                           const BufferizationOptions &options,
                           BufferizationState &state) const {
-    auto kernel = cast<QLinearKernelOp>(op);
+    auto kernel = cast<OpTy>(op);
     Location loc = op->getLoc();
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(op);
-    Value initBuffer;
-    auto bufferize = [&](Value tensor) -> FailureOr<Value> {
-      if (!tensor)
-        return Value();
-      FailureOr<Value> buffer = getBuffer(rewriter, tensor, options, state);
+    SmallVector<Value> operands, initBuffers, initCopies;
+    for (OpOperand &operand : op->getOpOperands()) {
+      FailureOr<Value> buffer =
+          getBuffer(rewriter, operand.get(), options, state);
       if (failed(buffer))
         return failure();
-      if (tensor == kernel.getInit())
-        initBuffer = *buffer;
-      return getKernelReadableBuffer(rewriter, loc, *buffer, options);
-    };
-    FailureOr<Value> input = bufferize(kernel.getInput());
-    FailureOr<Value> scales = bufferize(kernel.getScales());
-    FailureOr<Value> zeroPoints = bufferize(kernel.getZeroPoints());
-    FailureOr<Value> moves = bufferize(kernel.getMoves());
-    FailureOr<Value> codes = bufferize(kernel.getCodes());
-    FailureOr<Value> init = bufferize(kernel.getInit());
-    if (failed(input) || failed(scales) || failed(zeroPoints) ||
-        failed(moves) || failed(codes) || failed(init))
-      return failure();
-    QLinearKernelOp::create(rewriter, loc, *input, *scales, *zeroPoints, *moves,
-                            *codes, *init, kernel.getBits(),
-                            kernel.getGroupSize(), kernel.getTransposeWeight());
-    if (*init != initBuffer &&
-        failed(options.createMemCpy(rewriter, loc, *init, initBuffer)))
-      return failure();
-    replaceOpWithBufferizedValues(rewriter, op, initBuffer);
+      FailureOr<Value> readable =
+          getKernelReadableBuffer(rewriter, loc, *buffer, options);
+      if (failed(readable))
+        return failure();
+      operands.push_back(*readable);
+      if (kernel.isDpsInit(&operand)) {
+        initBuffers.push_back(*buffer);
+        initCopies.push_back(*readable);
+      }
+    }
+    OperationState bufferized(loc, op->getName(), operands, TypeRange(),
+                              op->getAttrs());
+    rewriter.create(bufferized);
+    for (auto [copy, buffer] : llvm::zip(initCopies, initBuffers))
+      if (copy != buffer &&
+          failed(options.createMemCpy(rewriter, loc, copy, buffer)))
+        return failure();
+    replaceOpWithBufferizedValues(rewriter, op, initBuffers);
     return success();
   }
 };
@@ -90,7 +91,10 @@ struct QLinearKernelOpInterface
 
 void registerBufferizableOpInterfaceExternalModels(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *context, QAFDialect *) {
-    QLinearKernelOp::attachInterface<QLinearKernelOpInterface>(*context);
+    QLinearKernelOp::attachInterface<KernelOpInterface<QLinearKernelOp>>(
+        *context);
+    AdapterGradientsKernelOp::attachInterface<
+        KernelOpInterface<AdapterGradientsKernelOp>>(*context);
   });
 }
 

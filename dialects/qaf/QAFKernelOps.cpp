@@ -11,6 +11,9 @@
 #include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace qaf;
@@ -118,18 +121,127 @@ LogicalResult QLinearKernelOp::verify() {
   return success();
 }
 
-void QLinearKernelOp::getEffects(
+namespace {
+
+/// A kernel op is pure on tensors; on buffers it reads its inputs and
+/// accumulates into its inits.
+void addKernelEffects(
+    DestinationStyleOpInterface op,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
-  // On tensors the op is pure; on buffers it reads its inputs and
-  // accumulates into `init`.
-  for (OpOperand &operand : getOperation()->getOpOperands()) {
+  for (OpOperand &operand : op->getOpOperands()) {
     if (!isa<MemRefType>(operand.get().getType()))
       continue;
     effects.emplace_back(MemoryEffects::Read::get(), &operand,
                          SideEffects::DefaultResource::get());
-    if (isDpsInit(&operand))
+    if (op.isDpsInit(&operand))
       effects.emplace_back(MemoryEffects::Write::get(), &operand,
                            SideEffects::DefaultResource::get());
   }
+}
+
+} // namespace
+
+void QLinearKernelOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, effects);
+}
+
+void AdapterGradientsKernelOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, effects);
+}
+
+LogicalResult AdapterGradientsKernelOp::verify() {
+  bool onTensors = isa<RankedTensorType>(getInits().front().getType());
+  for (Value operand : getOperands())
+    if (isa<RankedTensorType>(operand.getType()) != onTensors)
+      return emitOpError("operands must be all tensors or all buffers, not ")
+             << operand.getType() << " with " << getInits().front().getType();
+  bool lota = isLoTA();
+  if (!lota && getMethod() != "l4q")
+    return emitOpError("method must be \"lota\" or \"l4q\", not \"")
+           << getMethod() << "\"";
+  size_t inputs = lota ? 5 : 6, inits = lota ? 2 : 4;
+  if (getInputs().size() != inputs || getInits().size() != inits)
+    return emitOpError() << getMethod() << " takes " << inputs << " inputs and "
+                         << inits << " inits, not " << getInputs().size()
+                         << " and " << getInits().size();
+  if (lota == getBits().has_value())
+    return emitOpError(lota ? "bits is L4Q's, not LoTA-QAF's"
+                            : "L4Q needs bits");
+  double coefficient = getCoefficient().convertToDouble();
+  if (!std::isfinite(coefficient) || (lota && coefficient <= 0.0))
+    return emitOpError("coefficient must be finite")
+           << (lota ? " and positive (ω)" : " (α)") << ", not " << coefficient;
+
+  // The factors' static shapes give r, K and N.
+  for (Value factor : {getA(), getB()})
+    if (!cast<ShapedType>(factor.getType()).hasStaticShape())
+      return emitOpError("the factors must have static shapes, not ")
+             << factor.getType();
+  int64_t rank = getShape(getA())[0], k = getShape(getA())[1];
+  int64_t n = getShape(getB())[0];
+  int64_t groupSize = static_cast<int64_t>(getGroupSize());
+  if (k % groupSize != 0)
+    return emitOpError("group size ")
+           << groupSize << " does not divide the " << k << " input features";
+  if (getShape(getB())[1] != rank)
+    return emitOpError("B has ")
+           << getShape(getB())[1] << " columns, A " << rank << " rows";
+  Type factorElement = lota ? Type(IntegerType::get(getContext(), 8))
+                            : Type(Float32Type::get(getContext()));
+  for (Value factor : {getA(), getB()})
+    if (getElementTypeOrSelf(factor.getType()) != factorElement)
+      return emitOpError("the factors must be ")
+             << factorElement << ", not " << factor.getType();
+
+  ArrayRef<int64_t> g = getShape(getOutputGradient());
+  ArrayRef<int64_t> x = getShape(getLayerInput());
+  if (!isCompatibleSize(g[1], n) || !isCompatibleSize(x[1], k) ||
+      !isCompatibleSize(g[0], x[0]))
+    return emitOpError("g and x must be [M, ")
+           << n << "] and [M, " << k << "], not "
+           << getOutputGradient().getType() << " and "
+           << getLayerInput().getType();
+
+  auto checkShape = [&](StringRef name, Value value,
+                        ArrayRef<int64_t> expected) -> LogicalResult {
+    if (getElementTypeOrSelf(value.getType()).isF32() &&
+        getShape(value) == expected)
+      return success();
+    InFlightDiagnostic diag = emitOpError() << name << " must be f32 [";
+    llvm::interleaveComma(expected, diag);
+    return diag << "], not " << value.getType();
+  };
+  for (auto [name, value] :
+       {std::pair<StringRef, Value>{"g", getOutputGradient()},
+        {"x", getLayerInput()}})
+    if (!getElementTypeOrSelf(value.getType()).isF32())
+      return emitOpError() << name << " must be f32, not " << value.getType();
+  SmallVector<int64_t> grouped = {n, k / groupSize};
+  if (lota) {
+    if (failed(checkShape("scales", getInputs()[2], grouped)))
+      return failure();
+  } else if (failed(checkShape("u", getInputs()[2], {n, k})) ||
+             failed(checkShape("the codes", getInputs()[3], {n, k})) ||
+             failed(
+                 checkShape("the scales' gradient", getInits()[2], grouped)) ||
+             failed(
+                 checkShape("the offsets' gradient", getInits()[3], grouped))) {
+    return failure();
+  }
+  if (failed(checkShape("A's gradient", getInits()[0], {rank, k})) ||
+      failed(checkShape("B's gradient", getInits()[1], {n, rank})))
+    return failure();
+
+  if (!onTensors)
+    for (Value operand : getOperands())
+      if (!QLinearKernelOp::isKernelReadable(
+              cast<MemRefType>(operand.getType())))
+        return emitOpError("the kernel reads contiguous rows: ")
+               << operand.getType() << " has no unit innermost stride";
+  return success();
 }

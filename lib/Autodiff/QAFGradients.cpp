@@ -16,8 +16,12 @@
 // W0) get no gradient. The additive adapters go through the rank: the
 // activations are flattened to rows [M, ·], and every product is one of
 // the factors with a rank-r (or pooled) matrix, never a d_out × d_in one.
-// LoTA-QAF and L4Q need the dense ∂L/∂W of their layer (METHODS.md): it is
-// formed once per layer, [N, K], and reduced to the parameters at once.
+// LoTA-QAF and L4Q reduce the dense ∂L/∂W of their layer (METHODS.md) to
+// their parameters: in f32 that is qaf.adapter_gradients (lowered to
+// qaf.kernel.adapter_gradients, which a CPU kernel computes tile by tile
+// and other targets decompose into the dense algebra); in other float
+// types the same algebra as onnx ops, the [N, K] gradient formed once per
+// layer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -247,6 +251,32 @@ SmallVector<std::pair<unsigned, Value>> pooledRule(RuleBuilder &rules, OpTy op,
 }
 
 //===----------------------------------------------------------------------===//
+// LoTA-QAF and L4Q: the parameters' gradients by one op
+//===----------------------------------------------------------------------===//
+
+/// Whether the kernel op takes these operands: f32 is all it computes.
+bool isKernelF32(ArrayRef<Value> values) {
+  return llvm::all_of(values, [](Value v) {
+    return getElementTypeOrSelf(v.getType()).isF32();
+  });
+}
+
+/// qaf.adapter_gradients of `method` on `inputs`: gradients of `shapes`.
+AdapterGradientsOp createAdapterGradients(
+    RuleBuilder &rules, MLIRContext *context, ArrayRef<Value> inputs,
+    ArrayRef<SmallVector<int64_t, 2>> shapes, StringRef method,
+    int64_t groupSize, APFloat coefficient, IntegerAttr bits) {
+  SmallVector<Type> types;
+  for (ArrayRef<int64_t> shape : shapes)
+    types.push_back(RankedTensorType::get(shape, Float32Type::get(context)));
+  Builder builder(context);
+  return rules.createQAF<AdapterGradientsOp>(
+      types, inputs, builder.getStringAttr(method),
+      builder.getI64IntegerAttr(groupSize),
+      builder.getF64FloatAttr(coefficient.convertToDouble()), bits);
+}
+
+//===----------------------------------------------------------------------===//
 // LoTA-QAF: the threshold's straight-through estimator
 //===----------------------------------------------------------------------===//
 
@@ -273,8 +303,17 @@ SmallVector<std::pair<unsigned, Value>> lotaRule(RuleBuilder &rules,
       getInputGradientType(x, op.getScales(), format), g, op.getCodes(),
       op.getScales(), update.getMovedZeroPoints(), update.getMoves(), format);
 
-  Value weightGradient = rules.gemm(rules.reshape(g, {-1, n}),
-                                    rules.reshape(x, {-1, k}), true, false);
+  Value gradientRows = rules.reshape(g, {-1, n});
+  Value inputRows = rules.reshape(x, {-1, k});
+  if (isKernelF32({g, x, op.getScales()})) {
+    int64_t rank = getShape(op.getA())[0];
+    auto kernel = createAdapterGradients(
+        rules, op.getContext(),
+        {gradientRows, inputRows, op.getScales(), op.getA(), op.getB()},
+        {{rank, k}, {n, rank}}, "lota", group, op.getOmega(), IntegerAttr());
+    return {{0, dx}, {4, kernel.getResult(0)}, {5, kernel.getResult(1)}};
+  }
+  Value weightGradient = rules.gemm(gradientRows, inputRows, true, false);
   Value scaled = rules.mul(rules.reshape(weightGradient, {n, k / group, group}),
                            rules.reshape(op.getScales(), {n, k / group, 1}));
   double omega = op.getOmega().convertToDouble();
@@ -331,8 +370,23 @@ SmallVector<std::pair<unsigned, Value>> l4qRule(RuleBuilder &rules,
   Value dx = rules.reshapeLike(
       rules.create<onnx::MatMulOp>({gradientRows, weight}), x);
 
+  Value inputRows = rules.reshape(x, {-1, k});
+  if (isKernelF32({g, x, op.getA(), op.getB(), op.getScales()})) {
+    int64_t rank = getShape(op.getA())[0];
+    auto kernel = createAdapterGradients(
+        rules, op.getContext(),
+        {gradientRows, inputRows, quantize.getNormalized(), quantize.getCodes(),
+         op.getA(), op.getB()},
+        {{rank, k}, {n, rank}, {n, k / group}, {n, k / group}}, "l4q", group,
+        op.getAlpha(), op.getBitsAttr());
+    return {{0, dx},
+            {2, kernel.getResult(0)},
+            {3, kernel.getResult(1)},
+            {4, kernel.getResult(2)},
+            {5, kernel.getResult(3)}};
+  }
   Value weightGradient =
-      grouped(rules.gemm(gradientRows, rules.reshape(x, {-1, k}), true, false));
+      grouped(rules.gemm(gradientRows, inputRows, true, false));
   Value inRange = rules.create<onnx::AndOp>(
       {rules.create<onnx::GreaterOrEqualOp>(
            {normalized, rules.constant(-double(int64_t(1) << (bits - 1)))}),

@@ -3,8 +3,9 @@
 // The reverse pass through the qaf ops (METHODS.md §1–§6): frozen weights
 // get no gradient; the input gradient of a quantized layer is a product
 // with its codes; the additive adapters go through the rank, on the
-// activations flattened to rows; LoTA-QAF and L4Q form their layer's dense
-// dL/dW once and reduce it to their parameters.
+// activations flattened to rows; LoTA-QAF and L4Q reduce their layer's
+// dL/dW to their parameters (a kernel op in f32; in other types the dense
+// [N, K] gradient as onnx ops, formed once).
 
 // dx = dy · W, from the packed codes (scales and zero points are frozen).
 // CHECK-LABEL: func.func @qlinear
@@ -89,7 +90,8 @@ func.func @qbara(%x: tensor<3x8xf32>, %a: tensor<4x4xf32>, %b: tensor<2x4xf32>) 
 
 // LoTA-QAF: dx multiplies by the moved codes and zero points; the ternary
 // int8 factors get float gradients from dL/dΔW = s⊙Gw + P_g(s⊙Gw)/ω, with
-// Gw = dyᵀ x [4, 64] and ω = 4 (the 1/ω constant is 0.25).
+// Gw = dyᵀ x [4, 64] and ω = 4: in f32 one qaf.adapter_gradients on the
+// rows of dy and x.
 // CHECK-LABEL: func.func @lota
 // CHECK-SAME: (%[[X:.*]]: tensor<3x64xf32>, %[[A:.*]]: tensor<5x64xi8>, %[[B:.*]]: tensor<4x5xi8>, %[[SEED:.*]]: tensor<3x4xf32>) -> (tensor<3x4xf32>, tensor<3x64xf32>, tensor<5x64xf32>, tensor<4x5xf32>)
 // CHECK: %[[C:.*]] = onnx.Constant {{.*}} : tensor<4x32xui8>
@@ -97,20 +99,10 @@ func.func @qbara(%x: tensor<3x8xf32>, %a: tensor<4x4xf32>, %b: tensor<2x4xf32>) 
 // CHECK: %[[Z:.*]] = onnx.Constant {{.*}} : tensor<4x2xf32>
 // CHECK: %[[MOVES:.*]], %[[ZMOVED:.*]] = qaf.lota_update %[[C]], %[[Z]], %[[A]], %[[B]] {format = #qaf.qformat<bits = 4, group_size = 32, scheme = asym>, omega = 4.000000e+00 : f64}
 // CHECK: %[[DX:.*]] = qaf.qlinear_transposed %[[SEED]], %[[C]], %[[S]] zero_points(%[[ZMOVED]]) moves(%[[MOVES]])
-// CHECK: %[[GW:.*]] = onnx.Gemm %{{.*}}, %{{.*}}, %{{.*}} {transA = 1 : i64} : {{.*}} -> tensor<4x64xf32>
-// CHECK: %[[GROUPS:.*]] = onnx.Reshape %[[GW]], {{.*}} -> tensor<4x2x32xf32>
-// CHECK: %[[SCOLUMN:.*]] = onnx.Reshape %[[S]], {{.*}} -> tensor<4x2x1xf32>
-// CHECK: %[[SG:.*]] = onnx.Mul %[[GROUPS]], %[[SCOLUMN]]
-// CHECK: %[[MEANS:.*]] = onnx.ReduceMean %[[SG]], %{{.*}} : {{.*}} -> tensor<4x2x1xf32>
-// CHECK: %[[INVOMEGA:.*]] = onnx.Constant {value = dense<2.500000e-01> : tensor<f32>}
-// CHECK: %[[SHIFT:.*]] = onnx.Mul %[[MEANS]], %[[INVOMEGA]]
-// CHECK: %[[SUM:.*]] = onnx.Add %[[SG]], %[[SHIFT]]
-// CHECK: %[[DDELTA:.*]] = onnx.Reshape %[[SUM]], {{.*}} -> tensor<4x64xf32>
-// CHECK: %[[BF:.*]] = onnx.CastLike %[[B]], %[[DDELTA]] : {{.*}} -> tensor<4x5xf32>
-// CHECK: %[[DA:.*]] = onnx.Gemm %[[BF]], %[[DDELTA]], %{{.*}} {transA = 1 : i64} : {{.*}} -> tensor<5x64xf32>
-// CHECK: %[[AF:.*]] = onnx.CastLike %[[A]], %[[DDELTA]] : {{.*}} -> tensor<5x64xf32>
-// CHECK: %[[DB:.*]] = onnx.Gemm %[[DDELTA]], %[[AF]], %{{.*}} {transB = 1 : i64} : {{.*}} -> tensor<4x5xf32>
-// CHECK: return %{{.*}}, %[[DX]], %[[DA]], %[[DB]]
+// CHECK: %[[DYROWS:.*]] = onnx.Reshape %[[SEED]], {{.*}} -> tensor<3x4xf32>
+// CHECK: %[[XROWS:.*]] = onnx.Reshape %[[X]], {{.*}} -> tensor<3x64xf32>
+// CHECK: %[[DA:.*]]:2 = qaf.adapter_gradients "lota" group_size(32) coefficient(4.000000e+00) ins(%[[DYROWS]], %[[XROWS]], %[[S]], %[[A]], %[[B]] : {{.*}}) -> tensor<5x64xf32>, tensor<4x5xf32>
+// CHECK: return %{{.*}}, %[[DX]], %[[DA]]#0, %[[DA]]#1
 func.func @lota(%x: tensor<3x64xf32>, %a: tensor<5x64xi8>, %b: tensor<4x5xi8>) -> tensor<3x4xf32> {
   %c = onnx.Constant {value = dense<17> : tensor<4x32xui8>} : tensor<4x32xui8>
   %s = onnx.Constant {value = dense<0.5> : tensor<4x2xf32>} : tensor<4x2xf32>
@@ -120,40 +112,38 @@ func.func @lota(%x: tensor<3x64xf32>, %a: tensor<5x64xi8>, %b: tensor<4x5xi8>) -
 }
 
 // L4Q (3 bits: Q_N = -4, Q_P = 3): u and w̃ from qaf.l4q_quantize, W_q =
-// s·w̃ + β for dx, G = dyᵀ x masked to M⊙G where -4 <= u <= 3; ds and dβ
-// are sums over each group of 4, dA and dB products with α = 1.5. W0 (the
-// constant) gets no gradient.
+// s·w̃ + β for dx; in f32 the four parameter gradients come from one
+// qaf.adapter_gradients (G = dyᵀ x masked where -4 <= u <= 3, group sums
+// of 4, α = 1.5). W0 (the constant) gets no gradient.
 // CHECK-LABEL: func.func @l4q
 // CHECK-SAME: (%[[X:.*]]: tensor<3x8xf32>, %[[A:.*]]: tensor<2x8xf32>, %[[B:.*]]: tensor<4x2xf32>, %[[S:.*]]: tensor<4x2xf32>, %[[BETA:.*]]: tensor<4x2xf32>, %[[SEED:.*]]: tensor<3x4xf32>)
 // CHECK: %[[W:.*]] = onnx.Constant {{.*}} : tensor<8x4xf32>
 // CHECK: %[[U:.*]], %[[CODES:.*]] = qaf.l4q_quantize %[[W]], %[[A]], %[[B]], %[[S]], %[[BETA]] {alpha = 1.500000e+00 : f64, bits = 3 : i64, group_size = 4 : i64} : {{.*}} -> (tensor<4x8xf32>, tensor<4x8xf32>)
-// CHECK: %[[CODES3:.*]] = onnx.Reshape %[[CODES]], {{.*}} -> tensor<4x2x4xf32>
-// CHECK: %[[U3:.*]] = onnx.Reshape %[[U]], {{.*}} -> tensor<4x2x4xf32>
 // CHECK: %[[WQ3:.*]] = onnx.Add
 // CHECK: %[[WQ:.*]] = onnx.Reshape %[[WQ3]], {{.*}} -> tensor<4x8xf32>
 // CHECK: %[[DYROWS:.*]] = onnx.Reshape %[[SEED]]
 // CHECK: %[[DXROWS:.*]] = onnx.MatMul %[[DYROWS]], %[[WQ]] : {{.*}} -> tensor<3x8xf32>
 // CHECK: %[[DX:.*]] = onnx.Reshape %[[DXROWS]]
-// CHECK: %[[G:.*]] = onnx.Gemm %[[DYROWS]], %{{.*}}, %{{.*}} {transA = 1 : i64} : {{.*}} -> tensor<4x8xf32>
-// CHECK: %[[G3:.*]] = onnx.Reshape %[[G]], {{.*}} -> tensor<4x2x4xf32>
-// CHECK: %[[QN:.*]] = onnx.Constant {value = dense<-4.000000e+00> : tensor<f32>}
-// CHECK: %[[ABOVE:.*]] = onnx.GreaterOrEqual %[[U3]], %[[QN]]
-// CHECK: %[[QP:.*]] = onnx.Constant {value = dense<3.000000e+00> : tensor<f32>}
-// CHECK: %[[BELOW:.*]] = onnx.LessOrEqual %[[U3]], %[[QP]]
-// CHECK: %[[INSIDE:.*]] = onnx.And %[[ABOVE]], %[[BELOW]]
-// CHECK: %[[MG:.*]] = onnx.Where %[[INSIDE]], %[[G3]], %{{.*}}
-// CHECK: %[[GW:.*]] = onnx.Mul %[[G3]], %[[CODES3]]
-// CHECK: %[[MGU:.*]] = onnx.Mul %[[MG]], %[[U3]]
-// CHECK: %[[SDIFF:.*]] = onnx.Sub %[[GW]], %[[MGU]]
-// CHECK: %[[DS:.*]] = onnx.ReduceSum %[[SDIFF]], %{{.*}} {keepdims = 0 : i64} : {{.*}} -> tensor<4x2xf32>
-// CHECK: %[[OUTSIDE:.*]] = onnx.Sub %[[G3]], %[[MG]]
-// CHECK: %[[DBETA:.*]] = onnx.ReduceSum %[[OUTSIDE]], %{{.*}} {keepdims = 0 : i64} : {{.*}} -> tensor<4x2xf32>
-// CHECK: %[[MG2:.*]] = onnx.Reshape %[[MG]], {{.*}} -> tensor<4x8xf32>
-// CHECK: %[[DA:.*]] = onnx.Gemm %[[B]], %[[MG2]], %{{.*}} {alpha = 1.500000e+00 : f32, transA = 1 : i64} : {{.*}} -> tensor<2x8xf32>
-// CHECK: %[[DB:.*]] = onnx.Gemm %[[MG2]], %[[A]], %{{.*}} {alpha = 1.500000e+00 : f32, transB = 1 : i64} : {{.*}} -> tensor<4x2xf32>
-// CHECK: return %{{.*}}, %[[DX]], %[[DA]], %[[DB]], %[[DS]], %[[DBETA]]
+// CHECK: %[[XROWS:.*]] = onnx.Reshape %[[X]], {{.*}} -> tensor<3x8xf32>
+// CHECK: %[[G:.*]]:4 = qaf.adapter_gradients "l4q" group_size(4) coefficient(1.500000e+00) bits(3) ins(%[[DYROWS]], %[[XROWS]], %[[U]], %[[CODES]], %[[A]], %[[B]] : {{.*}}) -> tensor<2x8xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>
+// CHECK: return %{{.*}}, %[[DX]], %[[G]]#0, %[[G]]#1, %[[G]]#2, %[[G]]#3
 func.func @l4q(%x: tensor<3x8xf32>, %a: tensor<2x8xf32>, %b: tensor<4x2xf32>, %s: tensor<4x2xf32>, %beta: tensor<4x2xf32>) -> tensor<3x4xf32> {
   %w = onnx.Constant {value = dense<0.1> : tensor<8x4xf32>} : tensor<8x4xf32>
   %y = qaf.l4q_linear %x, %w, %a, %b, %s, %beta {alpha = 1.5 : f64, bits = 3 : i64, group_size = 4 : i64} : (tensor<3x8xf32>, tensor<8x4xf32>, tensor<2x8xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>) -> tensor<3x4xf32>
   return %y : tensor<3x4xf32>
+}
+
+// The kernel computes f32 only: in f16 LoTA-QAF's rule forms Gw = dyᵀ x as
+// an onnx.Gemm and reduces it with onnx ops.
+// CHECK-LABEL: func.func @lota_f16
+// CHECK-NOT: qaf.adapter_gradients
+// CHECK: onnx.Gemm %{{.*}}, %{{.*}}, %{{.*}} {transA = 1 : i64} : {{.*}} -> tensor<4x64xf16>
+// CHECK: onnx.ReduceMean
+// CHECK: return
+func.func @lota_f16(%x: tensor<3x64xf16>, %a: tensor<5x64xi8>, %b: tensor<4x5xi8>) -> tensor<3x4xf16> {
+  %c = onnx.Constant {value = dense<17> : tensor<4x32xui8>} : tensor<4x32xui8>
+  %s = onnx.Constant {value = dense<0.5> : tensor<4x2xf16>} : tensor<4x2xf16>
+  %z = onnx.Constant {value = dense<8.0> : tensor<4x2xf16>} : tensor<4x2xf16>
+  %y = qaf.lota_linear %x, %c, %s, %z, %a, %b {format = #qaf.qformat<bits = 4, group_size = 32, scheme = asym>, omega = 4.0 : f64} : (tensor<3x64xf16>, tensor<4x32xui8>, tensor<4x2xf16>, tensor<4x2xf16>, tensor<5x64xi8>, tensor<4x5xi8>) -> tensor<3x4xf16>
+  return %y : tensor<3x4xf16>
 }

@@ -49,7 +49,9 @@ def DecomposeKernelOpsPass : Pass<"qaf-decompose-kernel-ops"> {
     its reference contraction, the `linalg.generic` the lowering builds for
     layers no kernel computes (one builder for both), whose steps unpack
     their code and dequantize it. It computes the same numbers as the
-    kernel up to the order of the additions.
+    kernel up to the order of the additions. Each `qaf.kernel.adapter_gradients`
+    becomes METHODS.md's dense algebra: Gw = gᵀ·x [N, K], D from it, and
+    the two products with the factors, as `linalg.generic`s.
     ```mlir
     %y = qaf.kernel.qlinear bits(4) group_size(64)
            input(%x : tensor<?x128xf32>) scales(%s : tensor<8x2xf32>)
@@ -105,6 +107,8 @@ def LinalgToCPUKernelsPass
     call @qaf_qlinear(%m, %c8_i64, %c64_i64, %x_address, %c64_i64, ...,
                       %c4_i64, %c32_i64, %c1_i32)
     ```
+    and every `qaf.kernel.adapter_gradients` a call of
+    `qaf_lota_factor_gradients` or `qaf_l4q_gradients`.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

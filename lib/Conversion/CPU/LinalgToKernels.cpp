@@ -30,6 +30,8 @@ constexpr llvm::StringLiteral kSgemm = "qaf_sgemm";
 constexpr llvm::StringLiteral kSgemmBatched = "qaf_sgemm_batched";
 constexpr llvm::StringLiteral kQLinear = "qaf_qlinear";
 constexpr llvm::StringLiteral kQLinearTransposed = "qaf_qlinear_transposed";
+constexpr llvm::StringLiteral kLoTAGradients = "qaf_lota_factor_gradients";
+constexpr llvm::StringLiteral kL4QGradients = "qaf_l4q_gradients";
 
 /// A buffer as the kernels see it: its first element's address, its size
 /// along each dimension and its strides, all i64.
@@ -77,16 +79,23 @@ KernelOperand getKernelOperand(OpBuilder &builder, Location loc, Value buffer) {
 }
 
 func::FuncOp getOrDeclareKernel(ModuleOp module, StringRef name,
-                                unsigned numI64Args) {
+                                TypeRange inputs) {
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   OpBuilder builder = OpBuilder::atBlockBegin(module.getBody());
-  SmallVector<Type> inputs(numI64Args, builder.getI64Type());
-  inputs.push_back(builder.getI32Type());
   auto func = func::FuncOp::create(builder, module.getLoc(), name,
                                    builder.getFunctionType(inputs, {}));
   func.setPrivate();
   return func;
+}
+
+/// A kernel of `numI64Args` i64 arguments and a last i32 (`accumulate`).
+func::FuncOp getOrDeclareKernel(ModuleOp module, StringRef name,
+                                unsigned numI64Args) {
+  Builder builder(module.getContext());
+  SmallVector<Type> inputs(numI64Args, builder.getI64Type());
+  inputs.push_back(builder.getI32Type());
+  return getOrDeclareKernel(module, name, inputs);
 }
 
 /// linalg.matmul with the default (untransposed) maps accumulates into its
@@ -142,25 +151,75 @@ void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
   op->erase();
 }
 
+/// qaf_lota_factor_gradients(M, N, K, rank, g, ldg, x, ldx, scales,
+/// scalesStride, A, aStride, B, bStride, dA, ldda, dB, lddb, groupSize, ω)
+/// or qaf_l4q_gradients(M, N, K, rank, g, ldg, x, ldx, u, uStride, codes,
+/// codesStride, A, aStride, B, bStride, dA, ldda, dB, lddb, dScales,
+/// dScalesStride, dOffsets, dOffsetsStride, bits, groupSize, α): every
+/// buffer as its address and row stride, in operand order.
+void replaceWithAdapterGradientsCall(qaf::AdapterGradientsKernelOp op,
+                                     ModuleOp module) {
+  OpBuilder builder(op);
+  Location loc = op.getLoc();
+  auto i64 = [&](int64_t value) -> Value {
+    return arith::ConstantIntOp::create(builder, loc, value, 64);
+  };
+  KernelOperand g = getKernelOperand(builder, loc, op.getOutputGradient());
+  KernelOperand x = getKernelOperand(builder, loc, op.getLayerInput());
+  auto factorShape = cast<MemRefType>(op.getA().getType()).getShape();
+  SmallVector<Value> arguments = {
+      g.sizes[0], g.sizes[1],   i64(factorShape[1]), i64(factorShape[0]),
+      g.address,  g.strides[0], x.address,           x.strides[0]};
+  for (Value buffer : op->getOperands().drop_front(2)) {
+    KernelOperand operand = getKernelOperand(builder, loc, buffer);
+    arguments.push_back(operand.address);
+    arguments.push_back(operand.strides[0]);
+  }
+  if (!op.isLoTA())
+    arguments.push_back(i64(static_cast<int64_t>(*op.getBits())));
+  arguments.push_back(i64(static_cast<int64_t>(op.getGroupSize())));
+  SmallVector<Type> types(arguments.size(), builder.getI64Type());
+  types.push_back(builder.getF64Type());
+  arguments.push_back(
+      arith::ConstantOp::create(builder, loc, op.getCoefficientAttr()));
+  func::FuncOp kernel = getOrDeclareKernel(
+      module, op.isLoTA() ? kLoTAGradients : kL4QGradients, types);
+  func::CallOp::create(builder, loc, kernel, arguments);
+  op->erase();
+}
+
+/// Replaces every `OpTy` in `func` by its call; an op still on tensors is
+/// an error.
+template <typename OpTy>
+LogicalResult replaceKernelOps(func::FuncOp func, ModuleOp module,
+                               void (*replace)(OpTy, ModuleOp)) {
+  SmallVector<OpTy> ops;
+  WalkResult onTensors = func.walk([&](OpTy op) {
+    if (!op.hasPureBufferSemantics()) {
+      op.emitOpError("must be bufferized before qaf-linalg-to-cpu-kernels");
+      return WalkResult::interrupt();
+    }
+    ops.push_back(op);
+    return WalkResult::advance();
+  });
+  if (onTensors.wasInterrupted())
+    return failure();
+  for (OpTy op : ops)
+    replace(op, module);
+  return success();
+}
+
 struct LinalgToCPUKernelsPass
     : qaf::impl::LinalgToCPUKernelsPassBase<LinalgToCPUKernelsPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     auto module = func->getParentOfType<ModuleOp>();
     // Every kernel op becomes a call: that is what it was emitted for.
-    SmallVector<qaf::QLinearKernelOp> quantized;
-    WalkResult onTensors = func.walk([&](qaf::QLinearKernelOp op) {
-      if (!op.hasPureBufferSemantics()) {
-        op.emitOpError("must be bufferized before qaf-linalg-to-cpu-kernels");
-        return WalkResult::interrupt();
-      }
-      quantized.push_back(op);
-      return WalkResult::advance();
-    });
-    if (onTensors.wasInterrupted())
+    if (failed(replaceKernelOps<qaf::QLinearKernelOp>(
+            func, module, replaceWithQLinearCall)) ||
+        failed(replaceKernelOps<qaf::AdapterGradientsKernelOp>(
+            func, module, replaceWithAdapterGradientsCall)))
       return signalPassFailure();
-    for (qaf::QLinearKernelOp op : quantized)
-      replaceWithQLinearCall(op, module);
 
     SmallVector<Operation *> matmuls;
     func.walk([&](Operation *op) {

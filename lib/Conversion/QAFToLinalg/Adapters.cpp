@@ -548,13 +548,42 @@ struct L4QQuantizeLowering : OpConversionPattern<L4QQuantizeOp> {
   }
 };
 
+/// qaf.adapter_gradients: the kernel op, accumulating into zeros.
+struct AdapterGradientsLowering : OpConversionPattern<AdapterGradientsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(AdapterGradientsOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rw) const override {
+    Location loc = op.getLoc();
+    SmallVector<Type> types;
+    SmallVector<Value> inits;
+    for (Type type : op.getResultTypes()) {
+      auto tensorType = dyn_cast_if_present<RankedTensorType>(
+          getTypeConverter()->convertType(type));
+      if (!tensorType || !tensorType.hasStaticShape())
+        return rw.notifyMatchFailure(op, "gradients of static shape");
+      types.push_back(tensorType);
+      inits.push_back(createFilled(
+          rw, loc,
+          getAsIndexOpFoldResult(rw.getContext(), tensorType.getShape()),
+          createZero(rw, loc, tensorType.getElementType())));
+    }
+    rw.replaceOp(op, AdapterGradientsKernelOp::create(
+                         rw, loc, types, adaptor.getInputs(), inits,
+                         op.getMethodAttr(), op.getGroupSizeAttr(),
+                         op.getCoefficientAttr(), op.getBitsAttr())
+                         .getResults());
+    return success();
+  }
+};
+
 } // namespace
 
 void populateAdapterPatterns(const TypeConverter &converter,
                              RewritePatternSet &patterns) {
   patterns.add<AdapterLowering>(converter, patterns.getContext());
-  patterns.add<LoTAUpdateLowering, L4QQuantizeLowering>(converter,
-                                                        patterns.getContext());
+  patterns
+      .add<LoTAUpdateLowering, L4QQuantizeLowering, AdapterGradientsLowering>(
+          converter, patterns.getContext());
 }
 
 void registerAdapterAlgebraExternalModels(DialectRegistry &registry) {

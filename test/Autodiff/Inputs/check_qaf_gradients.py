@@ -390,6 +390,10 @@ def cases(rng):
     yield "lota-4bit", lota_case(rng)
     yield "lota-2bit", lota_case(rng, bits=2, r=4, omega=1.5)
     yield "l4q-3bit", l4q_case(rng)
+    # The CPU kernel of the factor gradients cuts the outputs into tiles of
+    # 32 rows: 70 and 45 rows end in a partial tile; groups of 24 and 16.
+    yield "lota-ragged", lota_case(rng, x_shape=(5, 96), n=70, r=5, group=24)
+    yield "l4q-ragged", l4q_case(rng, x_shape=(7, 48), n=45, r=3, group=16)
     # Leading dims known only at run time: rows are flattened with -1.
     yield "lora-dynamic", lora_case(rng).with_dynamic_rows()
     yield "qahira-dynamic", qahira_case(rng).with_dynamic_rows()

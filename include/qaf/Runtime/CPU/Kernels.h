@@ -68,6 +68,38 @@ void qaf_qlinear_transposed(int64_t M, int64_t N, int64_t K, int64_t G,
                             int64_t bits, int64_t groupSize,
                             int32_t accumulate);
 
+/// LoTA-QAF's straight-through gradients of its ternary factors
+/// (../shared/METHODS.md §1), accumulated: with Gw = Gᵀ · X [N, K] and
+/// D = s⊙Gw + (1/ω)·P_g(s⊙Gw) (P_g: the mean of each group of `groupSize`
+/// columns, broadcast back), dA [rank, K] += Bᵀ · D and dB [N, rank] +=
+/// D · Aᵀ. G [M, N] is the layer's output gradient, X [M, K] its input,
+/// `scales` [N, K / groupSize] floats, A [rank, K] and B [N, rank] int8.
+/// Never forms Gw or D whole (tiles of output rows); deterministic: the
+/// same bytes for any thread count. Row strides in elements.
+void qaf_lota_factor_gradients(int64_t M, int64_t N, int64_t K, int64_t rank,
+                               int64_t G, int64_t ldg, int64_t X, int64_t ldx,
+                               int64_t scales, int64_t scalesStride, int64_t A,
+                               int64_t aStride, int64_t B, int64_t bStride,
+                               int64_t dA, int64_t ldda, int64_t dB,
+                               int64_t lddb, int64_t groupSize, double omega);
+
+/// L4Q's straight-through gradients (../shared/METHODS.md §2), accumulated:
+/// with Gw = Gᵀ · X [N, K], u = `normalized` and w̃ = `codes` [N, K] floats,
+/// M = [−2^(bits−1) ≤ u ≤ 2^(bits−1) − 1]: dA [rank, K] += α·Bᵀ(M⊙Gw),
+/// dB [N, rank] += α·(M⊙Gw)·Aᵀ, and per group of `groupSize` columns
+/// dScales += Σ Gw⊙(w̃ − M⊙u), dOffsets += Σ Gw⊙(1 − M) ([N, K / groupSize]).
+/// A [rank, K] and B [N, rank] floats. Tiled and deterministic like
+/// qaf_lota_factor_gradients.
+void qaf_l4q_gradients(int64_t M, int64_t N, int64_t K, int64_t rank, int64_t G,
+                       int64_t ldg, int64_t X, int64_t ldx, int64_t normalized,
+                       int64_t normalizedStride, int64_t codes,
+                       int64_t codesStride, int64_t A, int64_t aStride,
+                       int64_t B, int64_t bStride, int64_t dA, int64_t ldda,
+                       int64_t dB, int64_t lddb, int64_t dScales,
+                       int64_t dScalesStride, int64_t dOffsets,
+                       int64_t dOffsetsStride, int64_t bits, int64_t groupSize,
+                       double alpha);
+
 /// Forces a kernel path: "avx512", "avx2" or "generic"; NULL or "" restores
 /// the automatic choice (which honours QAF_CPU). A path this CPU lacks is
 /// refused with a message on stderr and the best supported one is used.

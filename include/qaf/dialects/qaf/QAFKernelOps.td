@@ -99,4 +99,69 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
   let hasVerifier = 1;
 }
 
+def QAF_AdapterGradientsKernelOp : Op<QAF_Dialect, "kernel.adapter_gradients", [
+    DestinationStyleOpInterface, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "LoTA-QAF's or L4Q's factor gradients, by qaf's kernel";
+  let description = [{
+    The straight-through gradients of a LoTA-QAF or L4Q layer's trainable
+    parameters (../shared/METHODS.md §1, §2), accumulated into `inits`,
+    from the layer's output gradient `g` [M, N] and input `x` [M, K], with
+    Gw = gᵀ · x [N, K] and `g_s` = `group_size`:
+
+    - `method = "lota"`: `inputs` = (g, x, scales [N, K/g_s], A_T [r, K]
+      i8, B_T [N, r] i8), `inits` = (∂A_T [r, K], ∂B_T [N, r]), and
+      `coefficient` ω: with D = s⊙Gw + (1/ω)·P_g(s⊙Gw),
+      ∂A_T += B_Tᵀ · D, ∂B_T += D · A_Tᵀ.
+    - `method = "l4q"`: `inputs` = (g, x, u [N, K], w̃ [N, K], A [r, K],
+      B [N, r]), `inits` = (∂A, ∂B, ∂s, ∂β; the last two [N, K/g_s]),
+      `bits`, and `coefficient` α: with M = [Q_N ≤ u ≤ Q_P],
+      ∂A += α·Bᵀ(M⊙Gw), ∂B += α·(M⊙Gw)·Aᵀ, ∂s += Σ_group Gw⊙(w̃ − M⊙u),
+      ∂β += Σ_group Gw⊙(1 − M).
+
+    The CPU pipeline calls `qaf_lota_factor_gradients` or
+    `qaf_l4q_gradients` (lib/Runtime/CPU/Kernels/AdapterGradients.cpp),
+    which never form Gw whole; `qaf-decompose-kernel-ops` rebuilds the
+    reference linalg ops (Gw, then D, then the two products) for targets
+    without them. f32 throughout; N, K and r static, M may be dynamic.
+
+    ```mlir
+    %da, %db = qaf.kernel.adapter_gradients "lota" group_size(32)
+        coefficient(3.0)
+        ins(%g, %x, %s, %a, %b : tensor<?x8xf32>, tensor<?x64xf32>,
+            tensor<8x2xf32>, tensor<4x64xi8>, tensor<8x4xi8>)
+        outs(%da0, %db0 : tensor<4x64xf32>, tensor<8x4xf32>)
+        -> tensor<4x64xf32>, tensor<8x4xf32>
+    ```
+  }];
+  let arguments = (ins
+      Variadic<AnyTypeOf<[QAF_KernelF32Matrix, QAF_KernelByteMatrix]>>:$inputs,
+      Variadic<QAF_KernelF32Matrix>:$inits,
+      StrAttr:$method,
+      ConfinedAttr<I64Attr, [IntPositive]>:$group_size,
+      F64Attr:$coefficient,
+      OptionalAttr<ConfinedAttr<I64Attr, [IntIsOneOf<[2, 3, 4, 8]>]>>:$bits);
+  let results = (outs Variadic<TensorRankOf<[F32], [2]>>:$results);
+  let assemblyFormat = [{
+    $method `group_size` `(` $group_size `)`
+    `coefficient` `(` $coefficient `)` (`bits` `(` $bits^ `)`)?
+    `ins` `(` $inputs `:` type($inputs) `)`
+    `outs` `(` $inits `:` type($inits) `)`
+    attr-dict (`->` type($results)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitsMutable();
+    }
+    bool isLoTA() { return getMethod() == "lota"; }
+    /// The operands by role (both methods start with g and x).
+    ::mlir::Value getOutputGradient() { return getInputs()[0]; }
+    ::mlir::Value getLayerInput() { return getInputs()[1]; }
+    /// A and B: the last two inputs.
+    ::mlir::Value getA() { return getInputs()[getInputs().size() - 2]; }
+    ::mlir::Value getB() { return getInputs().back(); }
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QAF_DIALECTS_QAF_QAFKERNELOPS_TD

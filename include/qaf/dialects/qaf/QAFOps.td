@@ -289,6 +289,34 @@ def QAF_L4QQuantizeOp : QAF_Op<"l4q_quantize"> {
   let results = (outs QAF_FloatTensor:$normalized, QAF_FloatTensor:$codes);
 }
 
+def QAF_AdapterGradientsOp : QAF_Op<"adapter_gradients"> {
+  let summary = "LoTA-QAF's or L4Q's parameter gradients, from g and x";
+  let description = [{
+    What the gradient rules of `qaf.lota_linear` and `qaf.l4q_linear` emit
+    in f32: the gradients `qaf.kernel.adapter_gradients` (same `method`,
+    operands and attributes; see there) accumulates, here starting from
+    zero, so the op reads no destination and the training step's zeros are
+    never weights. The lowering fills the kernel op's inits with zeros; it
+    verifies the operands (this op has no verifier of its own).
+    ```mlir
+    %da, %db = qaf.adapter_gradients "lota" group_size(32) coefficient(3.0)
+        ins(%g, %x, %s, %a, %b : tensor<?x8xf32>, tensor<?x64xf32>,
+            tensor<8x2xf32>, tensor<4x64xi8>, tensor<8x4xi8>)
+        -> tensor<4x64xf32>, tensor<8x4xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, StrAttr:$method,
+                   QAF_PositiveI64Attr:$group_size, F64Attr:$coefficient,
+                   OptionalAttr<QAF_BitsAttr>:$bits);
+  let results = (outs Variadic<TensorRankOf<[F32], [2]>>:$gradients);
+  let assemblyFormat = [{
+    $method `group_size` `(` $group_size `)`
+    `coefficient` `(` $coefficient `)` (`bits` `(` $bits^ `)`)?
+    `ins` `(` $inputs `:` type($inputs) `)` attr-dict `->` type($gradients)
+  }];
+  let hasVerifier = 0;
+}
+
 // Micro-kernel ops: computations a target may hand to a library kernel.
 include "qaf/dialects/qaf/QAFKernelOps.td"
 
