@@ -63,8 +63,15 @@ def DecomposeKernelOpsPass : Pass<"qaf-decompose-kernel-ops"> {
       // code = (byte >> 4·(k mod 2)) & 15; acc + x · (code − z) · s
     }
     ```
-    A kernel op already on buffers is an error.
+    A kernel op already on buffers is an error. With `keep-qlinear`, the
+    `qaf.kernel.qlinear` ops stay for a target whose own kernels compute
+    them (the CUDA target's qaf-cuda-kernels) and only the other kernel ops
+    are decomposed.
   }];
+  let options = [
+    Option<"keepQLinear", "keep-qlinear", "bool", /*default=*/"false",
+           "Leave qaf.kernel.qlinear ops for a target kernel pass">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",

@@ -111,10 +111,12 @@ static void addCUDALoopsPasses(OpPassManager &pm,
   pm.addPass(createDropRuntimeChecksPass());
   pm.addPass(createCanonicalizerPass());
   bool kernelsRegistered = PassInfo::lookup(kCUDAKernelsPassName) != nullptr;
-  // Without the tensor-core kernels, the kernel ops become the linalg
-  // contractions they stand for (on tensors, before bufferization).
-  if (!kernelsRegistered)
-    pm.addPass(createDecomposeKernelOpsPass());
+  // The kernel ops become the linalg they stand for (on tensors, before
+  // bufferization), except the quantized linear layers when the
+  // tensor-core kernels compute them.
+  DecomposeKernelOpsPassOptions decompose;
+  decompose.keepQLinear = kernelsRegistered;
+  pm.addPass(createDecomposeKernelOpsPass(decompose));
   pm.addPass(createPrepareCPUEntryPointsPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.allowReturnAllocsFromLoops = true;

@@ -180,9 +180,12 @@ SmallVector<Value> buildAdapterGradients(OpBuilder &b, Location loc,
 
 struct DecomposeKernelOpsPass
     : impl::DecomposeKernelOpsPassBase<DecomposeKernelOpsPass> {
+  using DecomposeKernelOpsPassBase::DecomposeKernelOpsPassBase;
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     WalkResult result = getOperation()->walk([&](QLinearKernelOp op) {
+      if (keepQLinear)
+        return WalkResult::advance();
       if (!op.hasPureTensorSemantics()) {
         op.emitOpError("is on buffers: decompose kernel ops before "
                        "bufferization");
