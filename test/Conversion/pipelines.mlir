@@ -86,6 +86,9 @@
 // CPU-PASSES-NEXT: lower-affine,
 // CPU-PASSES-NEXT: qaf-lower-branches-last-first,
 // CPU-PASSES-NEXT: convert-scf-to-cf{allow-pattern-rollback=false}
+// Buffers through qaf's caching allocator (MLIR's generic functions), lowered
+// before the OpenMP conversion would lower them to plain malloc.
+// CPU-PASSES-NEXT: finalize-memref-to-llvm{{.*}}use-generic-functions=true
 // CPU-PASSES-NEXT: convert-openmp-to-llvm,
 // CPU-PASSES-NEXT: convert-math-to-funcs
 // CPU-PASSES-NEXT: convert-math-to-llvm
