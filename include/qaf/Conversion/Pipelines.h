@@ -94,6 +94,12 @@ struct LinalgPipelineOptions
 void buildLinalgPipeline(mlir::OpPassManager &pm,
                          const LinalgPipelineOptions &options);
 
+/// The shared part of a target's pipeline that runs from `from` to `to`
+/// (any phases): buildLinalgPipeline up to min(to, Linalg) when `from` is
+/// before Linalg, nothing otherwise. Each target continues from Linalg.
+void addSharedLinalgPhases(mlir::OpPassManager &pm, Phase from, Phase to,
+                           llvm::StringRef entry, bool approximateMath);
+
 /// Registers `qaf-lower-to-linalg`.
 void registerLowerToLinalgPipeline();
 

@@ -146,14 +146,8 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   auto runsTo = [&](Phase phase) {
     return options.from < phase && phase <= options.to;
   };
-  if (options.from < Phase::Linalg) {
-    LinalgPipelineOptions shared;
-    shared.from = options.from.getValue();
-    shared.to = std::min(options.to.getValue(), Phase::Linalg);
-    shared.entry = options.entry.getValue();
-    shared.approximateMath = options.approximateMath.getValue();
-    buildLinalgPipeline(pm, shared);
-  }
+  addSharedLinalgPhases(pm, options.from, options.to, options.entry,
+                        options.approximateMath);
   if (runsTo(Phase::Loops))
     addCPULoopsPasses(pm, options.runtimeChecks);
   if (runsTo(Phase::LLVM))

@@ -181,13 +181,8 @@ void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
   auto runsTo = [&](Phase phase) {
     return options.from < phase && phase <= options.to;
   };
-  if (options.from < Phase::Linalg) {
-    LinalgPipelineOptions shared;
-    shared.from = options.from.getValue();
-    shared.to = std::min(options.to.getValue(), Phase::Linalg);
-    shared.entry = options.entry.getValue();
-    buildLinalgPipeline(pm, shared);
-  }
+  addSharedLinalgPhases(pm, options.from, options.to, options.entry,
+                        /*approximateMath=*/false);
   if (runsTo(Phase::Loops))
     addCUDALoopsPasses(pm, options);
   if (runsTo(Phase::LLVM))

@@ -12,6 +12,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace qaf {
@@ -53,6 +55,18 @@ void buildLinalgPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+}
+
+void addSharedLinalgPhases(OpPassManager &pm, Phase from, Phase to,
+                           StringRef entry, bool approximateMath) {
+  if (from >= Phase::Linalg)
+    return;
+  LinalgPipelineOptions shared;
+  shared.from = from;
+  shared.to = std::min(to, Phase::Linalg);
+  shared.entry = entry.str();
+  shared.approximateMath = approximateMath;
+  buildLinalgPipeline(pm, shared);
 }
 
 void registerLowerToLinalgPipeline() {
