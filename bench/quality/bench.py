@@ -19,10 +19,23 @@ about a method. qaf's asymmetric RTN rounds the zero point to an integer
 code, whose grid is not Q4_1's, so its g32 row is measured and shown; the
 comparisons use groups of 64 at 4 bits, and 3 and 2 bits (group 128, the issue's other
 size, does not divide the attention layers' 576 input features).
+
+The fine-tuned rows (--methods, --bits-list) run what scripts/demo.sh runs
+for one method: `qaf-compile --method M --bits B --emit=train`, `qaf-run
+train` on the training fortunes, `qaf-run eval` of the adapted model (qaf's
+perplexity, same windows), the merge and export (`qaf-compile --merge
+--emit=onnx`, `--allow-lossy` for LoRA, LoftQ and Q-BaRA) scored by ONNX
+Runtime, the merge report's codes moved, trainable parameters, wall time
+and peak memory of the training run, and at 3 bits a generated
+continuation. Each row is kept in --work-dir/finetuned/ and reused by later
+runs (--rerun to measure again), so the table grows across runs; the chart
+(bench/quality.png, pip matplotlib: scripts/requirements-bench.txt) is
+drawn from the table.
 """
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -46,8 +59,156 @@ CONFIGS = [
 # largest group this model's layers allow.
 
 
+# Adapters whose merge into the integer weights is lossless (METHODS.md §7);
+# the others re-quantize the merged float weights (--allow-lossy).
+LOSSLESS = {"lota", "qahira", "qalora", "l4q"}
+ALL_METHODS = ["lota", "qahira", "qalora", "l4q", "lora", "loftq", "qbara"]
+
+
 def run(command):
     subprocess.run([str(c) for c in command], check=True, stdout=subprocess.DEVNULL)
+
+
+def run_measured(command):
+    """Runs `command`; returns (stdout, wall seconds, peak RSS in MB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen([str(c) for c in command], stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, command))} failed ({process.returncode})")
+    return output, time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def parse_fields(text):
+    return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+
+
+def trainable_parameters(artifact):
+    """Elements of the trainable values: the infer entry point's parameters
+    (train_step's also hold the optimizer state)."""
+    with open(os.path.join(artifact, "manifest.json")) as f:
+        manifest = json.load(f)
+    infer = next(e for e in manifest["entry_points"] if e["name"] == "infer")
+    total = 0
+    for parameter in infer["parameters"]:
+        count = 1
+        for dim in parameter["shape"]:
+            count *= dim
+        total += count
+    return total
+
+
+def finetune(args, tools, paths, method, bits):
+    """One fine-tuned row: train, evaluate adapted, merge, export, score."""
+    work, model, held, train_data = paths
+    name = f"{method}-b{bits}"
+    folder = os.path.join(work, "finetuned", name)
+    os.makedirs(folder, exist_ok=True)
+    artifact = os.path.join(folder, "artifact")
+    flags = [f"--method={method}", f"--bits={bits}", f"--group-size={args.group_size}",
+             f"--rank={args.rank}"]
+    if method == "lota":
+        train_options = f"total-steps={args.steps}"
+    else:
+        train_options = f"lr={args.lr} schedule=cosine warmup=10 total-steps={args.steps}"
+    row = {"method": method, "bits": bits, "group_size": args.group_size, "rank": args.rank,
+           "steps": args.steps, "train_seq_len": args.train_seq_len,
+           "train_batch": args.train_batch, "train_options": train_options,
+           "commit": commit(), "machine": machine()}
+    print(f"== {name}: compile", flush=True)
+    shutil.rmtree(artifact, ignore_errors=True)
+    _, row["compile_seconds"], _ = run_measured(
+        [tools["compile"], model, *flags, "--emit=train", f"--train-options={train_options}",
+         "--target=cpu", "-o", artifact])
+    row["trainable_parameters"] = trainable_parameters(artifact)
+
+    def qaf_perplexity(*extra):
+        output, _, _ = run_measured(
+            [tools["run"], "eval", artifact, *extra, "--data", held, "--seq-len",
+             args.seq_len, "--batch", 1, "--threads", args.threads])
+        return float(parse_fields(output)["perplexity"])
+
+    if method == "loftq":  # LoftQ's own initialisation is the point of the method
+        row["initial_perplexity"] = qaf_perplexity()
+    ckpt = os.path.join(folder, "ckpt")
+    shutil.rmtree(ckpt, ignore_errors=True)
+    log = os.path.join(folder, "train.jsonl")
+    if os.path.exists(log):
+        os.remove(log)
+    print(f"== {name}: train {args.steps} steps", flush=True)
+    _, row["train_seconds"], row["train_peak_mb"] = run_measured(
+        [tools["run"], "train", artifact, "--data", train_data, "--batch", args.train_batch,
+         "--seq-len", args.train_seq_len, "--steps", args.steps, "--seed", 1, "--threads",
+         args.threads, "--ckpt-dir", ckpt, "--ckpt-every", args.steps, "--log", log])
+    with open(log) as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    row["first_loss"], row["last_loss"] = records[0]["loss"], records[-1]["loss"]
+    print(f"== {name}: evaluate", flush=True)
+    row["adapted_perplexity"] = qaf_perplexity("--ckpt", ckpt)
+    merged = os.path.join(folder, "merged.onnx")
+    lossy = [] if method in LOSSLESS else ["--allow-lossy"]
+    run([tools["compile"], model, *flags, *lossy, "--merge", ckpt, "--emit=onnx", "-o",
+         merged])
+    with open(merged + ".merge.json") as f:
+        report = json.load(f)
+    row["codes_moved"] = report.get("codes_moved")
+    row["merge_report"] = {k: v for k, v in report.items() if k != "layers"}
+    result = perplexity(merged, held, args.seq_len, threads=args.threads)
+    row["merged_perplexity"], row["merged_bytes"] = result["perplexity"], result["bytes"]
+    if bits == 3:
+        row["generated"] = generate(args, artifact, ckpt)
+    shutil.rmtree(artifact, ignore_errors=True)  # ~0.6 GB each; the row is kept
+    for extension in ("", ".data"):
+        if os.path.exists(merged + extension):
+            os.remove(merged + extension)
+    with open(os.path.join(folder, "row.json"), "w") as f:
+        json.dump(row, f, indent=1)
+    return row
+
+
+def generate(args, artifact, ckpt=None):
+    command = [sys.executable, os.path.join(ROOT, "scripts", "generate.py"), "--artifact",
+               artifact, "--tokenizer", os.path.join(args.model_dir, "tokenizer.json"),
+               "--prompt", args.prompt, "--max-new-tokens", "40", "--stop", "<|endoftext|>",
+               "--threads", str(args.threads), "--qaf-run", args.qaf_run]
+    if ckpt:
+        command += ["--ckpt", ckpt]
+    output = subprocess.run(command, check=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True).stdout
+    return output.replace("<|endoftext|>", "").strip()
+
+
+def draw_chart(path, float_ppl, rtn, rows):
+    """Held-out perplexity per bit width: RTN, and each method adapted and merged."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    bit_widths = sorted({r["bits"] for r in rows}, reverse=True)
+    methods = [m for m in ALL_METHODS if any(r["method"] == m for r in rows)]
+    figure, axes = plt.subplots(1, len(bit_widths), figsize=(5 * len(bit_widths), 4),
+                                squeeze=False)
+    for axis, bits in zip(axes[0], bit_widths):
+        labels, adapted, merged = ["RTN"], [rtn.get(bits, float("nan"))], [float("nan")]
+        for method in methods:
+            row = next((r for r in rows if r["method"] == method and r["bits"] == bits), None)
+            if row:
+                labels.append(method)
+                adapted.append(row["adapted_perplexity"])
+                merged.append(row["merged_perplexity"])
+        x = range(len(labels))
+        axis.bar([i - 0.2 for i in x], adapted, 0.4, label="adapted (qaf-run eval)")
+        axis.bar([i + 0.2 for i in x], merged, 0.4, label="merged (ONNX Runtime)")
+        axis.axhline(float_ppl, color="black", linestyle="--", label="float")
+        axis.set_yscale("log")
+        axis.set_xticks(list(x))
+        axis.set_xticklabels(labels, rotation=30)
+        axis.set_title(f"{bits}-bit, group 64")
+        axis.set_ylabel("held-out perplexity")
+    axes[0][0].legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
 
 
 def main():
@@ -60,10 +221,26 @@ def main():
     parser.add_argument("--held-out-tokens", type=int, default=8192)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--output", default=os.path.join(ROOT, "bench", "quality.md"))
+    parser.add_argument("--chart", default=os.path.join(ROOT, "bench", "quality.png"))
+    parser.add_argument("--qaf-compile", default=os.path.join(build, "qaf-compile"))
+    parser.add_argument("--qaf-run", default=os.path.join(build, "qaf-run"))
+    parser.add_argument("--methods", default=",".join(ALL_METHODS),
+                        help="methods to fine-tune (comma-separated; '' for RTN only)")
+    parser.add_argument("--bits-list", default="3,2", help="bit widths to fine-tune at")
+    parser.add_argument("--group-size", type=int, default=64)
+    parser.add_argument("--rank", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--lr", default="2e-4")
+    parser.add_argument("--train-seq-len", type=int, default=48)
+    parser.add_argument("--train-batch", type=int, default=1)
+    parser.add_argument("--prompt", default="<|endoftext|>Q:")
+    parser.add_argument("--rerun", action="store_true",
+                        help="measure fine-tuned rows again instead of reusing kept ones")
     args = parser.parse_args()
 
     work = os.path.abspath(args.work_dir)
     model_dir, data_dir = os.path.join(work, "model"), os.path.join(work, "data")
+    args.model_dir = model_dir
     model = os.path.join(model_dir, "model.onnx")
     if not os.path.exists(os.path.join(model_dir, "smollm2.json")):
         run([sys.executable, os.path.join(ROOT, "scripts", "get_smollm2.py"), "-o", model_dir,
@@ -96,6 +273,33 @@ def main():
         os.remove(quantized)
         score(f"RTN {bits}-bit g{group}", exported, note)
     os.remove(imported)
+
+    tools = {"compile": args.qaf_compile, "run": args.qaf_run}
+    paths = (work, os.path.join(model_dir, "model-no-mask.onnx"), held,
+             os.path.join(data_dir, "train.bin"))
+    finetuned = []
+    for bits in [int(b) for b in args.bits_list.split(",") if b]:
+        for method in [m for m in args.methods.split(",") if m]:
+            kept = os.path.join(work, "finetuned", f"{method}-b{bits}", "row.json")
+            if os.path.exists(kept) and not args.rerun:
+                with open(kept) as f:
+                    finetuned.append(json.load(f))
+                continue
+            finetuned.append(finetune(args, tools, paths, method, bits))
+    before = None
+    if any(r["bits"] == 3 for r in finetuned):
+        kept = os.path.join(work, "finetuned", "generated-before-b3.txt")
+        if not os.path.exists(kept):
+            # Zero-initialised adapters: the 3-bit RTN model itself.
+            artifact = os.path.join(work, "finetuned", "rtn-b3-artifact")
+            run([args.qaf_compile, paths[1], "--method=qalora", "--bits=3",
+                 f"--group-size={args.group_size}", f"--rank={args.rank}", "--emit=infer",
+                 "-o", artifact])
+            with open(kept, "w") as f:
+                f.write(generate(args, artifact))
+            shutil.rmtree(artifact, ignore_errors=True)
+        with open(kept) as f:
+            before = f.read()
 
     float_ppl = rows[0][1]["perplexity"]
     lines = [
@@ -131,16 +335,73 @@ def main():
         "Group 128 cannot be used: it does not divide the attention layers' 576 input features,",
         "and ONNX Runtime's MatMulNBits needs a power-of-two group, so 64 is the largest here.",
         "",
-        "Not measured yet (issue 12, point 3): LoftQ's initial perplexity and the",
-        "fine-tuned rows (LoTA-QAF, QA-HiRA, QA-LoRA, L4Q, LoRA, LoftQ + LoRA, Q-BaRA at each",
-        "bit width, merged beside adapted), the generated continuations and the chart.",
-        "`scripts/demo.sh --method M --bits B` measures one fine-tuned row today.",
-        "",
     ]
+    lines += finetuned_section(args, finetuned, float_ppl, rows, before)
     with open(args.output, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {args.output}")
+    if finetuned:
+        rtn = {bits: r["perplexity"] for label, r, _ in rows for bits in (2, 3, 4)
+               if label == f"RTN {bits}-bit g{args.group_size}"}
+        draw_chart(args.chart, float_ppl, rtn, finetuned)
+        print(f"wrote {args.chart}")
     return 0
+
+
+def finetuned_section(args, finetuned, float_ppl, rtn_rows, before):
+    if not finetuned:
+        return ["No fine-tuned rows in this run (--methods).", ""]
+    rtn = {label: r["perplexity"] for label, r, _ in rtn_rows}
+    first = finetuned[0]
+    lines = [
+        "## Fine-tuned",
+        "",
+        f"Every method on the same data and budget: {first['steps']} steps of"
+        f" {first['train_batch']} x {first['train_seq_len']} training tokens (Debian fortunes,"
+        f" training documents), rank {first['rank']}, group {first['group_size']}; LoTA-QAF with"
+        " t-SignSGD and its own schedule, the others AdamW (lr"
+        f" {args.lr}, cosine, 10 warm-up steps). *adapted*: `qaf-run eval` of the training"
+        " artifact with the checkpoint; *merged*: the adapters merged into the integer weights"
+        " (`qaf-compile --merge --emit=onnx`; LoRA, LoftQ and Q-BaRA with `--allow-lossy`:"
+        " merged into float and re-quantized), scored by ONNX Runtime on the same windows."
+        " Gap closed: (RTN − merged) / (RTN − float); above 100 % the model is better on"
+        " fortunes than the float model, which was never trained on them. Each row was"
+        " measured on its own (the commit and machine are per row, in"
+        " out/quality/finetuned/*/row.json); the figures are from the 2-core VM.",
+        "",
+        "| bits | method | trainable params | adapted ppl | merged ppl | vs RTN | gap closed"
+        " | codes moved | train wall (s) | train peak RSS (MB) | compile (s) | commit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in sorted(finetuned, key=lambda r: (-r["bits"], ALL_METHODS.index(r["method"]))):
+        base = rtn.get(f"RTN {row['bits']}-bit g{row['group_size']}")
+        merged = row["merged_perplexity"]
+        gap = (f"{100 * (base - merged) / (base - float_ppl):.0f} %"
+               if base and base > float_ppl else "–")
+        versus = f"{merged / base:.3f}×" if base else "–"
+        moved = f"{row['codes_moved']:,}" if row.get("codes_moved") else "–"
+        label = row["method"] + ("" if row["method"] in LOSSLESS else " (lossy merge)")
+        if "initial_perplexity" in row:
+            label += f"; LoftQ init {row['initial_perplexity']:.3f}"
+        lines.append(
+            f"| {row['bits']} | {label} | {row['trainable_parameters']:,} |"
+            f" {row['adapted_perplexity']:.3f} | {merged:.3f} | {versus} | {gap} | {moved} |"
+            f" {row['train_seconds']:.0f} | {row['train_peak_mb']:.0f} |"
+            f" {row['compile_seconds']:.0f} | {row['commit']} |")
+    missing = [f"{m} {b}-bit" for b in (3, 2) for m in ALL_METHODS
+               if not any(r["method"] == m and r["bits"] == b for r in finetuned)]
+    lines.append("")
+    if missing:
+        lines += ["Not measured yet: " + ", ".join(missing) + ".", ""]
+    generated = [r for r in finetuned if r.get("generated")]
+    if generated:
+        lines += [f"Greedy continuations of `{args.prompt}` at 3 bits (40 new tokens):", ""]
+        if before is not None:
+            lines += [f"- before fine-tuning (3-bit RTN): {before!r}"]
+        lines += [f"- after {r['method']}: {r['generated']!r}" for r in generated]
+        lines.append("")
+    lines += ["![held-out perplexity](quality.png)", ""]
+    return lines
 
 
 if __name__ == "__main__":

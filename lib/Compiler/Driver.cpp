@@ -27,6 +27,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FileSystem.h"
@@ -52,7 +53,13 @@ LogicalResult runPipeline(ModuleOp module, PassManager &pm, TimingScope *timing,
     pm.printAsTextualPipeline(llvm::errs());
     llvm::errs() << "\n";
   }
-  return pm.run(module);
+  pm.enableVerifier(options.verifyEachPass);
+  if (failed(pm.run(module)))
+    return failure();
+  if (options.verifyEachPass)
+    return success();
+  TimingScope verifyScope = scope.nest("verify");
+  return verify(module);
 }
 
 /// Writes IR for a phase that stops before code generation: bytecode when

@@ -59,7 +59,10 @@
 // CPU-PASSES-NEXT: canonicalize
 // CPU-PASSES-NEXT: ownership-based-buffer-deallocation
 // CPU-PASSES-NEXT: canonicalize
-// CPU-PASSES-NEXT: buffer-deallocation-simplification,
+// Simplified function by function: the entry points in parallel.
+// CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: buffer-deallocation-simplification
+// CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: bufferization-lower-deallocations,
 // CPU-PASSES-NEXT: cse,
 // CPU-PASSES-NEXT: canonicalize
@@ -89,10 +92,11 @@
 // Buffers through qaf's caching allocator (MLIR's generic functions), lowered
 // before the OpenMP conversion would lower them to plain malloc.
 // CPU-PASSES-NEXT: finalize-memref-to-llvm{{.*}}use-generic-functions=true
+// Calls lowered with one symbol table, before the OpenMP lowering would
+// look each callee up by a scan of the module.
+// CPU-PASSES-NEXT: qaf-lower-funcs-to-llvm,
 // CPU-PASSES-NEXT: convert-openmp-to-llvm,
-// CPU-PASSES-NEXT: convert-math-to-funcs
-// CPU-PASSES-NEXT: convert-math-to-llvm
-// CPU-PASSES-NEXT: convert-math-to-libm,
+// CPU-PASSES-NEXT: qaf-lower-math,
 // CPU-PASSES-NEXT: convert-to-llvm
 // CPU-PASSES-NEXT: reconcile-unrealized-casts
 // CPU-PASSES-NEXT: )

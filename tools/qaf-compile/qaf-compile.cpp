@@ -153,6 +153,11 @@ cl::opt<std::string> trainOptions(
     cl::desc("qaf-build-training options for --emit=train, e.g. \"lr=2e-4 "
              "schedule=cosine total-steps=1000 accumulate=4\""),
     cl::value_desc("options"), cl::cat(category));
+cl::opt<bool> verifyEach(
+    "verify-each",
+    cl::desc("Verify the IR after every pass (by default: once after each "
+             "pipeline)"),
+    cl::cat(category));
 cl::opt<bool> printPipelines("print-pipeline",
                              cl::desc("Print each pass pipeline it runs"),
                              cl::cat(category));
@@ -323,6 +328,7 @@ int main(int argc, char **argv) {
   options.graphPipeline = *graphPipeline;
   options.output = outputPath;
   options.printPipelines = printPipelines;
+  options.verifyEachPass = verifyEach;
   options.timing = &timing;
   return failed(qaf::compile(*module, *backend, options)) ? 1 : 0;
 }

@@ -42,6 +42,10 @@ struct CompileOptions {
   bool bytecode = false;
   /// Print each pass pipeline before running it.
   bool printPipelines = false;
+  /// Verify the IR after every pass (mlir-opt's default) instead of once
+  /// after each pipeline: verification walks the whole module, and a deep
+  /// model's pipelines run some sixty passes.
+  bool verifyEachPass = false;
   /// Where the phases report their time (`--mlir-timing`); may be null.
   mlir::TimingScope *timing = nullptr;
 };

@@ -233,6 +233,45 @@ def GuardRuntimeChecksPass
   ];
 }
 
+def LowerFuncsToLLVMPass : Pass<"qaf-lower-funcs-to-llvm", "mlir::ModuleOp"> {
+  let summary = "Lower func ops to the LLVM dialect, looking callees up in one symbol table";
+  let description = [{
+    Upstream's func.call lowering, as `convert-openmp-to-llvm` and
+    `convert-to-llvm` run it, finds each callee with
+    `SymbolTable::lookupNearestSymbolFrom`, a scan of the module: a training
+    step calls thousands of outlined loop functions, so the lowering took
+    time in the square of the model's depth (31 % of the 30-block train
+    artifact's compile). This pass runs the same patterns first, with a
+    `SymbolTableCollection` built once, so the later passes find no func op
+    left. Only func ops change; the ops inside the bodies are left for the
+    passes after it.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def LowerMathPass : Pass<"qaf-lower-math", "mlir::ModuleOp"> {
+  let summary = "convert-math-to-funcs, convert-math-to-llvm and "
+                "convert-math-to-libm, on the math ops only";
+  let description = [{
+    The three upstream passes each rewrite the whole module (a greedy or
+    dialect-conversion walk over every op) although a model has a few
+    hundred math ops among hundreds of thousands: 10 s of a 30-block
+    training artifact's compile. This pass finds the math ops once and
+    converts only those: `math.ipowi`/`math.fpowi` become functions when
+    present (as convert-math-to-funcs does), every math op with an LLVM
+    intrinsic becomes it (convert-math-to-llvm's patterns, on the collected
+    ops), and what is left calls libm (convert-math-to-libm, run only when
+    something is left). Then it folds the module once, with no patterns:
+    the descriptor insertvalue/extractvalue chains that the memref and func
+    conversions leave fold away here far more cheaply than in LLVM (the
+    greedy walk of convert-math-to-libm used to do this by the way).
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::func::FuncDialect",
+  ];
+}
+
 def InlineAllocaScopesPass : Pass<"qaf-inline-alloca-scopes"> {
   let summary = "Inline memref.alloca_scope ops that hold no memref.alloca";
   let description = [{
