@@ -236,6 +236,8 @@ def main():
     parser.add_argument("--prompt", default="<|endoftext|>Q:")
     parser.add_argument("--rerun", action="store_true",
                         help="measure fine-tuned rows again instead of reusing kept ones")
+    parser.add_argument("--kept-only", action="store_true",
+                        help="table the kept fine-tuned rows only, measure no new one")
     args = parser.parse_args()
 
     work = os.path.abspath(args.work_dir)
@@ -285,7 +287,8 @@ def main():
                 with open(kept) as f:
                     finetuned.append(json.load(f))
                 continue
-            finetuned.append(finetune(args, tools, paths, method, bits))
+            if not args.kept_only:
+                finetuned.append(finetune(args, tools, paths, method, bits))
     before = None
     if any(r["bits"] == 3 for r in finetuned):
         kept = os.path.join(work, "finetuned", "generated-before-b3.txt")

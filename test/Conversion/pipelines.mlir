@@ -66,6 +66,10 @@
 // CPU-PASSES-NEXT: bufferization-lower-deallocations,
 // CPU-PASSES-NEXT: cse,
 // CPU-PASSES-NEXT: canonicalize
+// Buffers freed after their last use, not at the end of the entry point.
+// CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: qaf-free-buffers-early
+// CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: func.func(
 // CPU-PASSES-NEXT: qaf-linalg-to-cpu-kernels,
 // CPU-PASSES-NEXT: qaf-memref-copy-to-linalg

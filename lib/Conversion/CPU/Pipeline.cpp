@@ -103,6 +103,9 @@ static void addCPULoopsPasses(OpPassManager &pm, bool runtimeChecks) {
   pm.addPass(bufferization::createLowerDeallocationsPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  // Each buffer freed after its last use, not at the end of the entry
+  // point's one block.
+  pm.addNestedPass<func::FuncOp>(createFreeBuffersEarlyPass());
   OpPassManager &kernels = pm.nest<func::FuncOp>();
   kernels.addPass(createLinalgToCPUKernelsPass());
   kernels.addPass(createMemRefCopyToLinalgPass());

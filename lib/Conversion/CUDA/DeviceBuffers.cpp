@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qaf/Conversion/Buffers.h"
 #include "qaf/Conversion/CUDA/Pipeline.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -23,7 +24,6 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Pass/Pass.h"
 
 using namespace mlir;
@@ -80,29 +80,12 @@ struct DeviceBuffersPass
   }
 };
 
-/// The buffer `value` is a view of: an allocation, a global, a function's
-/// argument or a block argument.
-Value getRootBuffer(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def)) {
-      value = view.getViewSource();
-      continue;
-    }
-    if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(def)) {
-      value = metadata.getSource();
-      continue;
-    }
-    break;
-  }
-  return value;
-}
-
 /// Whether `buffer` is host memory: a stack or heap allocation the host
 /// code made for itself (the deallocation pipeline's bookkeeping, the
 /// staging of a transfer); everything else is device memory.
 bool isHostBuffer(Value buffer) {
   return isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(
-      getRootBuffer(buffer).getDefiningOp());
+      qaf::getRootBuffer(buffer).getDefiningOp());
 }
 
 struct HostAccessToDevicePass
