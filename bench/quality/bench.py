@@ -69,16 +69,25 @@ def run(command):
     subprocess.run([str(c) for c in command], check=True, stdout=subprocess.DEVNULL)
 
 
+PEAK_MARK = "qaf-bench-peak-rss-kb "
+
+
 def run_measured(command):
-    """Runs `command`; returns (stdout, wall seconds, peak RSS in MB)."""
+    """Runs `command`; returns (stdout, wall seconds, peak RSS in MB).
+
+    The peak comes from /usr/bin/time, a small process that forks the
+    command: the rusage of a child forked from this Python process would
+    count this process's own resident pages (ONNX Runtime's sessions, ~1.7
+    GB), which the child holds between fork and exec."""
     start = time.perf_counter()
-    process = subprocess.Popen([str(c) for c in command], stdout=subprocess.PIPE, text=True)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, command))} failed ({process.returncode})")
-    return output, time.perf_counter() - start, usage.ru_maxrss / 1024
+    result = subprocess.run(["/usr/bin/time", "-f", PEAK_MARK + "%M", *map(str, command)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    errors = [line for line in result.stderr.splitlines() if not line.startswith(PEAK_MARK)]
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, command))} failed ({result.returncode}):\n"
+                           + "\n".join(errors[-20:]))
+    peak = [line for line in result.stderr.splitlines() if line.startswith(PEAK_MARK)]
+    return result.stdout, time.perf_counter() - start, int(peak[-1].split()[-1]) / 1024
 
 
 def parse_fields(text):
@@ -373,9 +382,9 @@ def finetuned_section(args, finetuned, float_ppl, rtn_rows, before):
         " Gap closed: (RTN − merged) / (RTN − float); above 100 % the model is better on"
         " fortunes than the float model, which was never trained on them. Each row was"
         " measured on its own (the commit and machine are per row, in"
-        " out/quality/finetuned/*/row.json); the figures are from the 2-core VM. The"
-        " training run's peak RSS is the same for every method at these 48-token windows (what"
-        " sets it, probably loading the artifact, is not yet looked into).",
+        " out/quality/finetuned/*/row.json); the figures are from the 2-core VM. Peak RSS"
+        " \"–\": a row measured before the bench took it with /usr/bin/time (it had read"
+        " this script's own 1.7 GB, inherited by the forked child before exec).",
         "",
         "| bits | method | trainable params | adapted ppl | merged ppl | vs RTN | gap closed"
         " | codes moved | train wall (s) | train peak RSS (MB) | compile (s) | commit |",
@@ -394,7 +403,8 @@ def finetuned_section(args, finetuned, float_ppl, rtn_rows, before):
         lines.append(
             f"| {row['bits']} | {label} | {row['trainable_parameters']:,} |"
             f" {row['adapted_perplexity']:.3f} | {merged:.3f} | {versus} | {gap} | {moved} |"
-            f" {row['train_seconds']:.0f} | {row['train_peak_mb']:.0f} |"
+            f" {row['train_seconds']:.0f} |"
+            f" {'–' if row.get('train_peak_mb') is None else format(row['train_peak_mb'], '.0f')} |"
             f" {row['compile_seconds']:.0f} | {row['commit']} |")
     missing = [f"{m} {b}-bit" for b in (3, 2) for m in ALL_METHODS
                if not any(r["method"] == m and r["bits"] == b for r in finetuned)]
