@@ -25,6 +25,30 @@ def commit():
         return "?"
 
 
+PEAK_MARK = "qaf-bench-peak-rss-kb "
+
+
+def run_with_peak(command, **kwargs):
+    """Runs `command` (a list); returns (stdout, stderr, peak RSS in MB),
+    raising RuntimeError with the end of its output when it fails.
+
+    /usr/bin/time, a small process, forks the command and reports its peak.
+    The rusage of a child forked from a benchmark's Python (os.wait4) would
+    also count the Python process's resident pages, which the child holds
+    between fork and exec: a bench holding ONNX Runtime sessions or a
+    generated model's arrays would read its own size."""
+    result = subprocess.run(["/usr/bin/time", "-f", PEAK_MARK + "%M", *map(str, command)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **kwargs)
+    lines = result.stderr.splitlines()
+    stderr = "\n".join(line for line in lines if not line.startswith(PEAK_MARK))
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, command))} failed ({result.returncode}):\n"
+                           f"{(result.stdout + stderr)[-4000:]}")
+    peak = [line for line in lines if line.startswith(PEAK_MARK)]
+    return result.stdout, stderr, int(peak[-1].split()[-1]) / 1024
+
+
 def append_results(path, header, rows):
     """Appends table rows to a results file, writing its header first when
     the file is new."""

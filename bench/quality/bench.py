@@ -44,7 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from common import commit, machine  # noqa: E402
+from common import commit, machine, run_with_peak  # noqa: E402
 from onnx_perplexity import perplexity  # noqa: E402
 
 # (bits, group size, note)
@@ -69,25 +69,11 @@ def run(command):
     subprocess.run([str(c) for c in command], check=True, stdout=subprocess.DEVNULL)
 
 
-PEAK_MARK = "qaf-bench-peak-rss-kb "
-
-
 def run_measured(command):
-    """Runs `command`; returns (stdout, wall seconds, peak RSS in MB).
-
-    The peak comes from /usr/bin/time, a small process that forks the
-    command: the rusage of a child forked from this Python process would
-    count this process's own resident pages (ONNX Runtime's sessions, ~1.7
-    GB), which the child holds between fork and exec."""
+    """Runs `command`; returns (stdout, wall seconds, peak RSS in MB)."""
     start = time.perf_counter()
-    result = subprocess.run(["/usr/bin/time", "-f", PEAK_MARK + "%M", *map(str, command)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    errors = [line for line in result.stderr.splitlines() if not line.startswith(PEAK_MARK)]
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, command))} failed ({result.returncode}):\n"
-                           + "\n".join(errors[-20:]))
-    peak = [line for line in result.stderr.splitlines() if line.startswith(PEAK_MARK)]
-    return result.stdout, time.perf_counter() - start, int(peak[-1].split()[-1]) / 1024
+    output, _, peak = run_with_peak(command)
+    return output, time.perf_counter() - start, peak
 
 
 def parse_fields(text):

@@ -11,7 +11,7 @@ threads. The machine is shared, so the runs are interleaved (each round runs
 every method and the peer once) and the figures are medians: per run the
 median step time after the first (warm-up) step, then the median over rounds.
 Peak memory is the largest max RSS of the training process over the rounds
-(wait4's rusage). Appends one row per method to bench/results/training.md.
+(/usr/bin/time, bench/common.py). Appends one row per method to bench/results/training.md.
 Bars: qaf tokens/s >= 1.0x the peer's (goal 1.5x), peak memory <= the peer's.
 With --baseline, artifacts an earlier qaf built run in the same rounds (an
 A/B of a change on the same machine state).
@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import gen_llama_onnx as gen  # noqa: E402
-from common import append_results, commit, machine  # noqa: E402
+from common import append_results, commit, machine, run_with_peak  # noqa: E402
 
 METHODS = ["lora", "loftq", "qalora", "qahira", "qbara", "l4q", "lota"]
 PEER = "torch+peft"
@@ -62,15 +61,9 @@ compile < 120 s.
 
 
 def run_measured(command, **kwargs):
-    """Runs a command; returns (stdout, max RSS in MB) of that process."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, **kwargs)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
-    return output, usage.ru_maxrss / 1024.0
+    """Runs a command; returns (stdout and stderr, max RSS in MB) of that process."""
+    output, errors, peak = run_with_peak(command, **kwargs)
+    return output + errors, peak
 
 
 def main():
