@@ -27,7 +27,7 @@ perplexity, same windows), the merge and export (`qaf-compile --merge
 --emit=onnx`, `--allow-lossy` for LoRA, LoftQ and Q-BaRA) scored by ONNX
 Runtime, the merge report's codes moved, trainable parameters, wall time
 and peak memory of the training run, and at 3 bits a generated
-continuation. Each row is kept in --work-dir/finetuned/ and reused by later
+continuation. Each row is kept in bench/quality/rows/ and reused by later
 runs (--rerun to measure again), so the table grows across runs; the chart
 (bench/quality.png, pip matplotlib: scripts/requirements-bench.txt) is
 drawn from the table.
@@ -63,6 +63,9 @@ CONFIGS = [
 # the others re-quantize the merged float weights (--allow-lossy).
 LOSSLESS = {"lota", "qahira", "qalora", "l4q"}
 ALL_METHODS = ["lota", "qahira", "qalora", "l4q", "lora", "loftq", "qbara"]
+# Each measured fine-tuned row, kept in the repository so that the table
+# grows across runs and sessions (--kept-only tables them).
+ROWS = os.path.join(HERE, "rows")
 
 
 def run(command):
@@ -158,8 +161,10 @@ def finetune(args, tools, paths, method, bits):
     for extension in ("", ".data"):
         if os.path.exists(merged + extension):
             os.remove(merged + extension)
-    with open(os.path.join(folder, "row.json"), "w") as f:
+    os.makedirs(ROWS, exist_ok=True)
+    with open(os.path.join(ROWS, f"{name}.json"), "w") as f:
         json.dump(row, f, indent=1)
+        f.write("\n")
     return row
 
 
@@ -280,7 +285,7 @@ def main():
     finetuned = []
     for bits in [int(b) for b in args.bits_list.split(",") if b]:
         for method in [m for m in args.methods.split(",") if m]:
-            kept = os.path.join(work, "finetuned", f"{method}-b{bits}", "row.json")
+            kept = os.path.join(ROWS, f"{method}-b{bits}.json")
             if os.path.exists(kept) and not args.rerun:
                 with open(kept) as f:
                     finetuned.append(json.load(f))
@@ -289,7 +294,7 @@ def main():
                 finetuned.append(finetune(args, tools, paths, method, bits))
     before = None
     if any(r["bits"] == 3 for r in finetuned):
-        kept = os.path.join(work, "finetuned", "generated-before-b3.txt")
+        kept = os.path.join(ROWS, "generated-before-b3.txt")
         if not os.path.exists(kept):
             # Zero-initialised adapters: the 3-bit RTN model itself.
             artifact = os.path.join(work, "finetuned", "rtn-b3-artifact")
@@ -368,7 +373,7 @@ def finetuned_section(args, finetuned, float_ppl, rtn_rows, before):
         " Gap closed: (RTN − merged) / (RTN − float); above 100 % the model is better on"
         " fortunes than the float model, which was never trained on them. Each row was"
         " measured on its own (the commit and machine are per row, in"
-        " out/quality/finetuned/*/row.json); the figures are from the 2-core VM. Peak RSS"
+        " bench/quality/rows/); the figures are from the 2-core VM. Peak RSS"
         " \"–\": a row measured before the bench took it with /usr/bin/time (it had read"
         " this script's own 1.7 GB, inherited by the forked child before exec).",
         "",
