@@ -94,6 +94,11 @@ struct LinalgPipelineOptions
 void buildLinalgPipeline(mlir::OpPassManager &pm,
                          const LinalgPipelineOptions &options);
 
+/// One-Shot Bufferize as every target's entry points need it (function
+/// boundaries included, identity layouts for the runtime's contiguous
+/// arrays, buffers yielded from loops allowed), then a canonicalization.
+void addEntryPointBufferizePasses(mlir::OpPassManager &pm);
+
 /// The shared part of a target's pipeline that runs from `from` to `to`
 /// (any phases): buildLinalgPipeline up to min(to, Linalg) when `from` is
 /// before Linalg, nothing otherwise. Each target continues from Linalg.

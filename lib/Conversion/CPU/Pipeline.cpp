@@ -79,17 +79,7 @@ static void addCPULoopsPasses(OpPassManager &pm, bool runtimeChecks) {
     pm.addPass(createCanonicalizerPass());
   }
   pm.addPass(createPrepareCPUEntryPointsPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  // Loops may yield new buffers when an in-place update would conflict with
-  // a read (exclusive CumSum over a runtime axis does).
-  bufferize.allowReturnAllocsFromLoops = true;
-  bufferize.bufferizeFunctionBoundaries = true;
-  // Function arguments keep an identity layout: the runtime passes
-  // contiguous arrays.
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCanonicalizerPass());
+  addEntryPointBufferizePasses(pm);
   // buffer-deallocation-pipeline, with the simplification run on each
   // function on its own (in parallel).
   memref::ExpandReallocPassOptions expandRealloc;

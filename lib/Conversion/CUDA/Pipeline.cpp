@@ -118,14 +118,7 @@ static void addCUDALoopsPasses(OpPassManager &pm,
   decompose.keepQLinear = kernelsRegistered;
   pm.addPass(createDecomposeKernelOpsPass(decompose));
   pm.addPass(createPrepareCPUEntryPointsPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.allowReturnAllocsFromLoops = true;
-  bufferize.bufferizeFunctionBoundaries = true;
-  // The runtime passes contiguous device arrays.
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCanonicalizerPass());
+  addEntryPointBufferizePasses(pm);
   pm.addPass(createDeviceBuffersPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addNestedPass<func::FuncOp>(createMemRefCopyToLinalgPass());

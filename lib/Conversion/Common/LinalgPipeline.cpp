@@ -8,6 +8,7 @@
 #include "qaf/Conversion/Pipelines.h"
 #include "qaf/passes/Passes.h"
 
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -76,6 +77,20 @@ void registerLowerToLinalgPipeline() {
       "phase every target starts from (weights become entry point "
       "arguments)",
       Phase::ONNX, Phase::Linalg, buildLinalgPipeline);
+}
+
+void addEntryPointBufferizePasses(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  // Loops may yield new buffers when an in-place update would conflict with
+  // a read (exclusive CumSum over a runtime axis does).
+  bufferize.allowReturnAllocsFromLoops = true;
+  bufferize.bufferizeFunctionBoundaries = true;
+  // Function arguments keep an identity layout: the runtime passes
+  // contiguous arrays (host or device).
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
 }
 
 } // namespace qaf
