@@ -5,11 +5,14 @@
 //===----------------------------------------------------------------------===//
 //
 // qaf-bench-matmul [--isa=avx512|avx2|generic] [--threads=1,2] [--min-time=S]
-//                  [--shapes=MxKxN,...] [--cpu-time]
+//                  [--shapes=MxKxN[:ta|:tb|:tab],...] [--cpu-time]
 //
 // Prints one tab-separated line per measurement:
 //   peak <isa> <threads> <GFLOP/s>
 //   sgemm <isa> <M> <K> <N> <threads> <GFLOP/s> <seconds per call>
+// A shape with :ta, :tb or :tab multiplies by Aᵀ and/or Bᵀ stored transposed
+// (qaf_sgemm_transposed, as a backward pass does); its line starts with
+// sgemm:ta, sgemm:tb or sgemm:tab.
 // The peak is a register-only FMA loop of the instruction set in use: the
 // arithmetic the hardware sustains with no memory traffic at all, so "% of
 // peak" reads as how much of the machine the GEMM uses.
@@ -166,6 +169,7 @@ double peakGflops(const std::string &isa, int threads) {
 
 struct Shape {
   int64_t M, K, N;
+  bool transA = false, transB = false;
 };
 
 /// GFLOP/s of C = A*B (best of 5 rounds of >= minTime seconds each) and the
@@ -189,8 +193,9 @@ std::pair<double, double> benchSgemm(const Shape &s, int threads,
     b[i] = dist(rng);
   omp_set_num_threads(threads);
   auto call = [&] {
-    qaf_sgemm(s.M, s.N, s.K, int64_t(a), s.K, int64_t(b), s.N, int64_t(c), s.N,
-              0);
+    qaf_sgemm_transposed(s.M, s.N, s.K, int64_t(a), s.transA ? s.M : s.K,
+                         int64_t(b), s.transB ? s.K : s.N, int64_t(c), s.N,
+                         s.transA, s.transB, 0);
   };
   call();
   call();
@@ -259,15 +264,28 @@ int main(int argc, char **argv) {
           std::fprintf(stderr, "qaf-bench-matmul: bad shape list %s\n", arg);
           return 2;
         }
-        shapes.push_back({dims[0], dims[1], dims[2]});
+        Shape shape{dims[0], dims[1], dims[2]};
         const char *comma = std::strchr(p, ',');
+        std::string form(p, comma ? comma : p + std::strlen(p));
+        size_t colon = form.find(':');
+        if (colon != std::string::npos) {
+          form = form.substr(colon + 1);
+          if (form != "ta" && form != "tb" && form != "tab") {
+            std::fprintf(stderr, "qaf-bench-matmul: bad transposition in %s\n",
+                         arg);
+            return 2;
+          }
+          shape.transA = form != "tb";
+          shape.transB = form != "ta";
+        }
+        shapes.push_back(shape);
         p = comma ? comma + 1 : p + std::strlen(p);
       }
     } else {
       std::fprintf(stderr,
                    "usage: qaf-bench-matmul [--isa=avx512|avx2|generic] "
-                   "[--threads=1,2] [--min-time=S] [--shapes=MxKxN,...] "
-                   "[--cpu-time]\n");
+                   "[--threads=1,2] [--min-time=S] "
+                   "[--shapes=MxKxN[:ta|:tb|:tab],...] [--cpu-time]\n");
       return 2;
     }
   }
@@ -280,9 +298,11 @@ int main(int argc, char **argv) {
   for (const Shape &s : shapes)
     for (int64_t threads : threadList) {
       auto [gflops, perCall] = benchSgemm(s, int(threads), minTime);
-      std::printf("sgemm\t%s\t%lld\t%lld\t%lld\t%d\t%.1f\t%.6f\n", inUse,
-                  (long long)s.M, (long long)s.K, (long long)s.N, int(threads),
-                  gflops, perCall);
+      const char *form =
+          s.transA ? (s.transB ? ":tab" : ":ta") : (s.transB ? ":tb" : "");
+      std::printf("sgemm%s\t%s\t%lld\t%lld\t%lld\t%d\t%.1f\t%.6f\n", form,
+                  inUse, (long long)s.M, (long long)s.K, (long long)s.N,
+                  int(threads), gflops, perCall);
       std::fflush(stdout);
     }
   return 0;

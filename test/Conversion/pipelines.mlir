@@ -48,6 +48,7 @@
 // CPU-PASSES-NEXT: cse,
 // CPU-PASSES-NEXT: func.func(
 // CPU-PASSES-NEXT: qaf-fuse-elementwise,
+// CPU-PASSES-NEXT: qaf-fold-transposes-into-matmuls,
 // CPU-PASSES-NEXT: qaf-approximate-math
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: canonicalize
@@ -123,7 +124,7 @@
 // CPU-LOOPS: func.func private @infer_loop0(
 // CPU-LOOPS: omp.parallel
 // CPU-LOOPS: func.func @infer(%arg0: memref<4x2xf32> {{.*}}, %arg1: memref<?x4xf32>) -> memref<?x2xf32>
-// CPU-LOOPS: call @qaf_sgemm(
+// CPU-LOOPS: call @qaf_sgemm_transposed(
 
 // BACKWARDS: error: qaf-lower-to-cpu: phase 'linalg' comes before phase 'loops'
 // BEYOND: error: qaf-lower-to-linalg runs from phase 'onnx' to phase 'linalg', not from 'onnx' to 'loops'

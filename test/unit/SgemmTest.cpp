@@ -42,9 +42,21 @@ namespace {
 
 constexpr float kSentinel = -12345.0f;
 
+/// C[M,N] (+)= op(A) op(B): with transA, A is stored as [K, M] (lda >= M),
+/// with transB, B as [N, K] (ldb >= K).
 struct Problem {
   int64_t M, N, K, lda, ldb, ldc;
   bool accumulate;
+  bool transA = false, transB = false;
+
+  int64_t aIndex(int64_t i, int64_t k) const {
+    return transA ? k * lda + i : i * lda + k;
+  }
+  int64_t bIndex(int64_t k, int64_t j) const {
+    return transB ? j * ldb + k : k * ldb + j;
+  }
+  int64_t aRows() const { return transA ? K : M; }
+  int64_t bRows() const { return transB ? N : K; }
 };
 
 /// Operands of one product, C with a sentinel outside M x N (inside ldc)
@@ -57,15 +69,15 @@ Operands makeOperands(const Problem &p, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   Operands o;
-  o.a.assign(size_t(p.M * p.lda + 1), kSentinel);
-  o.b.assign(size_t(p.K * p.ldb + 1), kSentinel);
+  o.a.assign(size_t(p.aRows() * p.lda + 1), kSentinel);
+  o.b.assign(size_t(p.bRows() * p.ldb + 1), kSentinel);
   o.c.assign(size_t(p.M * p.ldc + 1), kSentinel);
   for (int64_t i = 0; i < p.M; ++i)
     for (int64_t k = 0; k < p.K; ++k)
-      o.a[i * p.lda + k] = dist(rng);
+      o.a[p.aIndex(i, k)] = dist(rng);
   for (int64_t k = 0; k < p.K; ++k)
     for (int64_t j = 0; j < p.N; ++j)
-      o.b[k * p.ldb + j] = dist(rng);
+      o.b[p.bIndex(k, j)] = dist(rng);
   for (int64_t i = 0; i < p.M; ++i)
     for (int64_t j = 0; j < p.N; ++j)
       o.c[i * p.ldc + j] =
@@ -90,7 +102,7 @@ int checkProduct(const Problem &p, const Operands &o, const float *c,
       }
       double ref = 0.0, mag = 0.0;
       for (int64_t k = 0; k < p.K; ++k) {
-        double t = double(o.a[i * p.lda + k]) * double(o.b[k * p.ldb + j]);
+        double t = double(o.a[p.aIndex(i, k)]) * double(o.b[p.bIndex(k, j)]);
         ref += t;
         mag += std::fabs(t);
       }
@@ -113,13 +125,19 @@ std::string describe(const Problem &p) {
   return "M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
          " K=" + std::to_string(p.K) + " lda=" + std::to_string(p.lda) +
          " ldb=" + std::to_string(p.ldb) + " ldc=" + std::to_string(p.ldc) +
-         (p.accumulate ? " accumulate" : "");
+         (p.accumulate ? " accumulate" : "") + (p.transA ? " transA" : "") +
+         (p.transB ? " transB" : "");
 }
 
 int runOne(const Problem &p, uint32_t seed) {
   Operands o = makeOperands(p, seed);
-  qaf_sgemm(p.M, p.N, p.K, int64_t(o.a.data()), p.lda, int64_t(o.b.data()),
-            p.ldb, int64_t(o.c.data()), p.ldc, p.accumulate ? 1 : 0);
+  if (p.transA || p.transB)
+    qaf_sgemm_transposed(p.M, p.N, p.K, int64_t(o.a.data()), p.lda,
+                         int64_t(o.b.data()), p.ldb, int64_t(o.c.data()), p.ldc,
+                         p.transA, p.transB, p.accumulate ? 1 : 0);
+  else
+    qaf_sgemm(p.M, p.N, p.K, int64_t(o.a.data()), p.lda, int64_t(o.b.data()),
+              p.ldb, int64_t(o.c.data()), p.ldc, p.accumulate ? 1 : 0);
   return checkProduct(p, o, o.c.data(), describe(p));
 }
 
@@ -199,6 +217,59 @@ TEST_P(SgemmPathTest, BlockingAndSpecialShapes) {
     EXPECT_EQ(runOne(p, seed++), 0) << describe(p);
 }
 
+// op(A) = Aᵀ, op(B) = Bᵀ and both, read in place: all M x N of kDims with one
+// K each, leading dimensions equal to the stored rows or wider, accumulate on
+// and off. Every path of the kernels meets them: small M (Aᵀ copied, Bᵀ rows
+// as dot products or chunks), small N, and the packed path's transposing
+// packs of A and B panels.
+TEST_P(SgemmPathTest, TransposedShapeGrid) {
+  int failures = 0;
+  uint32_t seed = 3000;
+  for (int form = 1; form <= 3; ++form)
+    for (int mi = 0; mi < 10; ++mi)
+      for (int ni = 0; ni < 10; ++ni) {
+        int64_t M = kDims[mi], N = kDims[ni];
+        int64_t K = kDims[(3 * mi + 7 * ni + form) % 10];
+        bool transA = form & 1, transB = form & 2;
+        bool wide = (mi + ni + form) % 2;
+        Problem p{
+            M,      N,     K, 0, 0, wide ? N + 7 : N, bool((mi + 2 * ni) % 2),
+            transA, transB};
+        p.lda = (transA ? M : K) + (wide ? 3 : 0);
+        p.ldb = (transB ? K : N) + (wide ? 5 : 0);
+        failures += runOne(p, seed++);
+        if (failures > 20)
+          FAIL() << "too many mismatches";
+      }
+  EXPECT_EQ(failures, 0);
+}
+
+// Transposed operands past one cache block in each direction, the shapes of
+// a decoder's backward pass (Xᵀ·dY with K = tokens, dY·Wᵀ with a wide W, a
+// tied LM head's dLogits·E), and the small-M and small-N edges.
+TEST_P(SgemmPathTest, TransposedBlocking) {
+  struct Case {
+    int64_t M, N, K;
+    bool transA, transB, accumulate;
+  };
+  const Case cases[] = {
+      {300, 700, 900, true, false, false},  {300, 700, 900, false, true, true},
+      {131, 1100, 1000, true, true, false}, {576, 16, 256, true, false, true},
+      {16, 1536, 256, true, false, false},  {256, 16, 1536, false, true, false},
+      {256, 576, 16, false, true, true},    {64, 576, 3000, false, true, false},
+      {1, 1000, 1500, false, true, false},  {3, 999, 70, true, true, true},
+      {8, 1000, 50, true, false, false},    {500, 3, 333, true, false, true},
+      {77, 4, 1025, false, true, false},    {600, 40, 20, true, true, false},
+  };
+  uint32_t seed = 4000;
+  for (const Case &k : cases) {
+    Problem p{k.M, k.N, k.K, 0, 0, k.N + 1, k.accumulate, k.transA, k.transB};
+    p.lda = (k.transA ? k.M : k.K) + 2;
+    p.ldb = (k.transB ? k.K : k.N) + 4;
+    EXPECT_EQ(runOne(p, seed++), 0) << describe(p);
+  }
+}
+
 // K == 0: C = 0, or C unchanged when accumulating; M or N == 0: no access.
 TEST_P(SgemmPathTest, EmptyDimensions) {
   std::vector<float> c(6, 7.0f);
@@ -216,19 +287,35 @@ TEST_P(SgemmPathTest, EmptyDimensions) {
 TEST_P(SgemmPathTest, Batched) {
   struct Case {
     int64_t batch, M, N, K;
-    bool shareB, accumulate;
+    bool shareB, accumulate, transA = false, transB = false;
   };
   const Case cases[] = {
-      {1, 64, 64, 64, false, false},   {2, 128, 100, 70, false, true},
-      {3, 128, 96, 200, false, false}, {5, 17, 33, 65, true, false},
-      {4, 1, 300, 64, false, true},    {7, 130, 2, 40, true, true},
+      {1, 64, 64, 64, false, false},
+      {2, 128, 100, 70, false, true},
+      {3, 128, 96, 200, false, false},
+      {5, 17, 33, 65, true, false},
+      {4, 1, 300, 64, false, true},
+      {7, 130, 2, 40, true, true},
+      // Attention's backward: dP·V ᵀ, dSᵀ·Q, Pᵀ·dO.
+      {9, 96, 64, 96, false, false, false, true},
+      {9, 64, 96, 96, false, true, true, false},
+      {3, 40, 50, 60, true, false, true, true},
+      {4, 2, 300, 64, false, true, true, true},
   };
   uint32_t seed = 2000;
   for (const Case &k : cases) {
     // Leading dimensions wider than the rows and batch strides with gaps.
-    Problem p{k.M, k.N, k.K, k.K + 1, k.N + 2, k.N + 3, k.accumulate};
-    const int64_t strideA = p.M * p.lda + 5, strideB = p.K * p.ldb + 6,
-                  strideC = p.M * p.ldc + 7;
+    Problem p{k.M,
+              k.N,
+              k.K,
+              (k.transA ? k.M : k.K) + 1,
+              (k.transB ? k.K : k.N) + 2,
+              k.N + 3,
+              k.accumulate,
+              k.transA,
+              k.transB};
+    const int64_t strideA = p.aRows() * p.lda + 5,
+                  strideB = p.bRows() * p.ldb + 6, strideC = p.M * p.ldc + 7;
     std::vector<Operands> items;
     std::vector<float> a(size_t(strideA * k.batch)),
         b(size_t(strideB * k.batch)), c(size_t(strideC * k.batch + 1));
@@ -244,9 +331,15 @@ TEST_P(SgemmPathTest, Batched) {
                 c.begin() + i * strideC);
     }
     c.back() = kSentinel;
-    qaf_sgemm_batched(k.batch, p.M, p.N, p.K, int64_t(a.data()), strideA, p.lda,
-                      int64_t(b.data()), k.shareB ? 0 : strideB, p.ldb,
-                      int64_t(c.data()), strideC, p.ldc, p.accumulate);
+    if (p.transA || p.transB)
+      qaf_sgemm_batched_transposed(
+          k.batch, p.M, p.N, p.K, int64_t(a.data()), strideA, p.lda,
+          int64_t(b.data()), k.shareB ? 0 : strideB, p.ldb, int64_t(c.data()),
+          strideC, p.ldc, p.transA, p.transB, p.accumulate);
+    else
+      qaf_sgemm_batched(k.batch, p.M, p.N, p.K, int64_t(a.data()), strideA,
+                        p.lda, int64_t(b.data()), k.shareB ? 0 : strideB, p.ldb,
+                        int64_t(c.data()), strideC, p.ldc, p.accumulate);
     for (int64_t i = 0; i < k.batch; ++i) {
       std::vector<float> got(c.begin() + i * strideC,
                              c.begin() + i * strideC + p.M * p.ldc);

@@ -370,6 +370,21 @@ def FuseElementwisePass : Pass<"qaf-fuse-elementwise", "mlir::func::FuncOp"> {
   ];
 }
 
+def FoldTransposesIntoMatmulsPass
+    : Pass<"qaf-fold-transposes-into-matmuls", "mlir::func::FuncOp"> {
+  let summary = "Read transposed matmul operands in place instead of copying";
+  let description = [{
+    A `linalg.transpose` that swaps the last two dims of a `linalg.matmul` or
+    `linalg.batch_matmul` operand (batch dims in place) becomes a transposed
+    indexing map on that operand; the copy goes once nothing else reads it.
+    Backward passes multiply by transposes (dY·Wᵀ, Xᵀ·dY), and a tied LM
+    head's gradient would otherwise copy the whole embedding every step.
+    Every target's matmul kernels read transposed operands in place
+    (`qaf_sgemm_transposed` on the CPU). Runs in `qaf-lower-to-linalg`.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def ApproximateMathPass : Pass<"qaf-approximate-math", "mlir::func::FuncOp"> {
   let summary = "Inline polynomial approximations of exp, tanh and erf";
   let description = [{

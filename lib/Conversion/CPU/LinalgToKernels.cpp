@@ -26,8 +26,8 @@ using namespace mlir;
 
 namespace {
 
-constexpr llvm::StringLiteral kSgemm = "qaf_sgemm";
-constexpr llvm::StringLiteral kSgemmBatched = "qaf_sgemm_batched";
+constexpr llvm::StringLiteral kSgemm = "qaf_sgemm_transposed";
+constexpr llvm::StringLiteral kSgemmBatched = "qaf_sgemm_batched_transposed";
 constexpr llvm::StringLiteral kQLinear = "qaf_qlinear";
 constexpr llvm::StringLiteral kQLinearTransposed = "qaf_qlinear_transposed";
 constexpr llvm::StringLiteral kLoTAGradients = "qaf_lota_factor_gradients";
@@ -98,16 +98,50 @@ func::FuncOp getOrDeclareKernel(ModuleOp module, StringRef name,
   return getOrDeclareKernel(module, name, inputs);
 }
 
-/// linalg.matmul with the default (untransposed) maps accumulates into its
-/// output, which is what `accumulate = 1` does.
-template <typename MatmulOp> bool isPlainMatmul(MatmulOp op) {
-  if (!op.hasPureBufferSemantics())
-    return false;
-  auto defaultMaps = MatmulOp::getDefaultIndexingMaps(op.getContext());
-  if (op.getIndexingMapsArray() != SmallVector<AffineMap>(defaultMaps))
-    return false;
-  return llvm::all_of(op->getOperands(),
-                      [](Value buffer) { return hasContiguousRows(buffer); });
+/// How a matmul reads its operands, as the GEMM kernel takes them: A [M, K]
+/// or Aᵀ stored as [K, M], B [K, N] or Bᵀ stored as [N, K].
+struct MatmulForm {
+  bool transposeA, transposeB;
+};
+
+/// The form of a linalg.matmul or linalg.batch_matmul the kernel computes:
+/// buffers with contiguous rows, the output indexed (batch,) m, n and each
+/// input by (batch,) m, k / k, n in either order, nothing broadcast. The op
+/// accumulates into its output, which is what `accumulate = 1` does.
+template <typename MatmulOp>
+std::optional<MatmulForm> getKernelForm(MatmulOp op) {
+  if (!op.hasPureBufferSemantics() ||
+      !llvm::all_of(op->getOperands(),
+                    [](Value buffer) { return hasContiguousRows(buffer); }))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  unsigned batchDims = maps[2].getNumDims() - 3;
+  MLIRContext *context = op.getContext();
+  auto form = [&](unsigned first, unsigned second) {
+    SmallVector<AffineExpr> results;
+    for (unsigned d = 0; d < batchDims; ++d)
+      results.push_back(getAffineDimExpr(d, context));
+    results.push_back(getAffineDimExpr(batchDims + first, context));
+    results.push_back(getAffineDimExpr(batchDims + second, context));
+    return AffineMap::get(batchDims + 3, 0, results, context);
+  };
+  // Loop dims after the batch: m = 0, n = 1, k = 2.
+  if (maps[2] != form(0, 1))
+    return std::nullopt;
+  MatmulForm result;
+  if (maps[0] == form(0, 2))
+    result.transposeA = false;
+  else if (maps[0] == form(2, 0))
+    result.transposeA = true;
+  else
+    return std::nullopt;
+  if (maps[1] == form(2, 1))
+    result.transposeB = false;
+  else if (maps[1] == form(1, 2))
+    result.transposeB = true;
+  else
+    return std::nullopt;
+  return result;
 }
 
 /// qaf_qlinear(M, N, K, x, ldx, codes, codesStride, scales, scalesStride,
@@ -188,6 +222,43 @@ void replaceWithAdapterGradientsCall(qaf::AdapterGradientsKernelOp op,
   op->erase();
 }
 
+/// qaf_sgemm[_batched]_transposed(…, transposeA, transposeB, accumulate):
+/// the sizes from the output (M, N) and from A's reduced dimension (K).
+void replaceWithSgemmCall(Operation *op, MatmulForm form, ModuleOp module) {
+  OpBuilder builder(op);
+  Location loc = op->getLoc();
+  auto linalgOp = cast<linalg::LinalgOp>(op);
+  KernelOperand a = getKernelOperand(builder, loc, linalgOp.getDpsInputs()[0]);
+  KernelOperand b = getKernelOperand(builder, loc, linalgOp.getDpsInputs()[1]);
+  KernelOperand c = getKernelOperand(builder, loc, linalgOp.getDpsInits()[0]);
+  auto flag = [&](bool value) -> Value {
+    return arith::ConstantIntOp::create(builder, loc, value ? 1 : 0, 64);
+  };
+  // The matrix dims are the last two; a batch dim comes first.
+  unsigned rowDim = isa<linalg::BatchMatmulOp>(op) ? 1 : 0;
+  Value m = c.sizes[rowDim], n = c.sizes[rowDim + 1];
+  Value k = a.sizes[form.transposeA ? rowDim : rowDim + 1];
+  Value transposeA = flag(form.transposeA);
+  Value transposeB = flag(form.transposeB);
+  Value accumulate = arith::ConstantIntOp::create(builder, loc, 1, 32);
+  if (rowDim == 0) {
+    func::FuncOp kernel = getOrDeclareKernel(module, kSgemm, 11);
+    func::CallOp::create(builder, loc, kernel,
+                         ValueRange{m, n, k, a.address, a.strides[0], b.address,
+                                    b.strides[0], c.address, c.strides[0],
+                                    transposeA, transposeB, accumulate});
+  } else {
+    func::FuncOp kernel = getOrDeclareKernel(module, kSgemmBatched, 15);
+    func::CallOp::create(builder, loc, kernel,
+                         ValueRange{c.sizes[0], m, n, k, a.address,
+                                    a.strides[0], a.strides[1], b.address,
+                                    b.strides[0], b.strides[1], c.address,
+                                    c.strides[0], c.strides[1], transposeA,
+                                    transposeB, accumulate});
+  }
+  op->erase();
+}
+
 /// Replaces every `OpTy` in `func` by its call; an op still on tensors is
 /// an error.
 template <typename OpTy>
@@ -221,44 +292,18 @@ struct LinalgToCPUKernelsPass
             func, module, replaceWithAdapterGradientsCall)))
       return signalPassFailure();
 
-    SmallVector<Operation *> matmuls;
+    SmallVector<std::pair<Operation *, MatmulForm>> matmuls;
     func.walk([&](Operation *op) {
-      if (auto matmul = dyn_cast<linalg::MatmulOp>(op);
-          matmul && isPlainMatmul(matmul))
-        matmuls.push_back(op);
-      if (auto batched = dyn_cast<linalg::BatchMatmulOp>(op);
-          batched && isPlainMatmul(batched))
-        matmuls.push_back(op);
+      std::optional<MatmulForm> form;
+      if (auto matmul = dyn_cast<linalg::MatmulOp>(op))
+        form = getKernelForm(matmul);
+      else if (auto batched = dyn_cast<linalg::BatchMatmulOp>(op))
+        form = getKernelForm(batched);
+      if (form)
+        matmuls.push_back({op, *form});
     });
-    for (Operation *op : matmuls) {
-      OpBuilder builder(op);
-      Location loc = op->getLoc();
-      auto linalgOp = cast<linalg::LinalgOp>(op);
-      KernelOperand a =
-          getKernelOperand(builder, loc, linalgOp.getDpsInputs()[0]);
-      KernelOperand b =
-          getKernelOperand(builder, loc, linalgOp.getDpsInputs()[1]);
-      KernelOperand c =
-          getKernelOperand(builder, loc, linalgOp.getDpsInits()[0]);
-      Value accumulate = arith::ConstantIntOp::create(builder, loc, 1, 32);
-      if (isa<linalg::MatmulOp>(op)) {
-        func::FuncOp kernel = getOrDeclareKernel(module, kSgemm, 9);
-        func::CallOp::create(builder, loc, kernel,
-                             ValueRange{a.sizes[0], b.sizes[1], a.sizes[1],
-                                        a.address, a.strides[0], b.address,
-                                        b.strides[0], c.address, c.strides[0],
-                                        accumulate});
-      } else {
-        func::FuncOp kernel = getOrDeclareKernel(module, kSgemmBatched, 13);
-        func::CallOp::create(builder, loc, kernel,
-                             ValueRange{a.sizes[0], a.sizes[1], b.sizes[2],
-                                        a.sizes[2], a.address, a.strides[0],
-                                        a.strides[1], b.address, b.strides[0],
-                                        b.strides[1], c.address, c.strides[0],
-                                        c.strides[1], accumulate});
-      }
-      op->erase();
-    }
+    for (auto [op, form] : matmuls)
+      replaceWithSgemmCall(op, form, module);
   }
 };
 

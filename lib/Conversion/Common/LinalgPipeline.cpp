@@ -51,6 +51,7 @@ void buildLinalgPipeline(OpPassManager &pm,
     // Element-wise chains (RMSNorm, SwiGLU, masks) become single loops.
     OpPassManager &funcPM = pm.nest<func::FuncOp>();
     funcPM.addPass(createFuseElementwisePass());
+    funcPM.addPass(createFoldTransposesIntoMatmulsPass());
     if (options.approximateMath)
       funcPM.addPass(createApproximateMathPass());
     pm.addPass(createCanonicalizerPass());

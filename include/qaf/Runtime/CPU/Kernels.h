@@ -41,6 +41,25 @@ void qaf_sgemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K,
                        int64_t strideB, int64_t ldb, int64_t C, int64_t strideC,
                        int64_t ldc, int32_t accumulate);
 
+/// C[M,N] = op(A) · op(B), or C += with `accumulate`, where op(A) is A [M,K]
+/// (row stride lda >= K) or, with a non-zero `transposeA`, Aᵀ for an A
+/// stored as [K,M] (lda >= M); op(B) is B [K,N] (ldb >= N) or, with
+/// `transposeB`, Bᵀ for a B stored as [N,K] (ldb >= K). The transposed
+/// operands are read in place (a backward pass's Xᵀ·dY and dY·Wᵀ), never
+/// copied whole. qaf_sgemm is this with both flags zero.
+void qaf_sgemm_transposed(int64_t M, int64_t N, int64_t K, int64_t A,
+                          int64_t lda, int64_t B, int64_t ldb, int64_t C,
+                          int64_t ldc, int64_t transposeA, int64_t transposeB,
+                          int32_t accumulate);
+
+/// qaf_sgemm_batched with op(A) and op(B) as in qaf_sgemm_transposed.
+void qaf_sgemm_batched_transposed(int64_t batch, int64_t M, int64_t N,
+                                  int64_t K, int64_t A, int64_t strideA,
+                                  int64_t lda, int64_t B, int64_t strideB,
+                                  int64_t ldb, int64_t C, int64_t strideC,
+                                  int64_t ldc, int64_t transposeA,
+                                  int64_t transposeB, int32_t accumulate);
+
 /// Y[M,N] = X[M,K] · dequant(W)ᵀ (or Y += with `accumulate`) for a group-
 /// quantized W [N, K]: `codes` rows of `codesStride` bytes holding `bits`
 /// (2, 3, 4 or 8) bits per code, a bit stream with the first code in the

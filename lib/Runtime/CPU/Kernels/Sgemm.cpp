@@ -346,8 +346,8 @@ GemmTile tileOf(const GemmTile &t, const Grid &g, int tid, int mr, int nr) {
   GemmTile s = t;
   s.M = m1 > m0 ? m1 - m0 : 0;
   s.N = n1 > n0 ? n1 - n0 : 0;
-  s.A = t.A + m0 * t.lda;
-  s.B = t.B + n0;
+  s.A = t.transA ? t.A + m0 : t.A + m0 * t.lda;
+  s.B = t.transB ? t.B + n0 * t.ldb : t.B + n0;
   s.C = t.C + m0 * t.ldc + n0;
   return s;
 }
@@ -397,16 +397,32 @@ int threadsForWork(double fmas) { return threadsFor(fmas); }
 
 using namespace qaf::cpu;
 
-QAF_API void qaf_sgemm(int64_t M, int64_t N, int64_t K, int64_t A, int64_t lda,
-                       int64_t B, int64_t ldb, int64_t C, int64_t ldc,
-                       int32_t accumulate) {
-  if (M <= 0 || N <= 0)
-    return;
+namespace {
+/// The product a C entry point was called for, its integer addresses as
+/// pointers.
+GemmTile tileOfCall(int64_t M, int64_t N, int64_t K, int64_t A, int64_t lda,
+                    int64_t B, int64_t ldb, int64_t C, int64_t ldc,
+                    int64_t transposeA, int64_t transposeB,
+                    int32_t accumulate) {
   GemmTile t{M,   N,
              K,   reinterpret_cast<const float *>(A),
              lda, reinterpret_cast<const float *>(B),
              ldb, reinterpret_cast<float *>(C),
              ldc, accumulate != 0};
+  t.transA = transposeA != 0;
+  t.transB = transposeB != 0;
+  return t;
+}
+} // namespace
+
+QAF_API void qaf_sgemm_transposed(int64_t M, int64_t N, int64_t K, int64_t A,
+                                  int64_t lda, int64_t B, int64_t ldb,
+                                  int64_t C, int64_t ldc, int64_t transposeA,
+                                  int64_t transposeB, int32_t accumulate) {
+  if (M <= 0 || N <= 0)
+    return;
+  GemmTile t = tileOfCall(M, N, K, A, lda, B, ldb, C, ldc, transposeA,
+                          transposeB, accumulate);
   if (K <= 0)
     return emptyProduct(t);
   const Config &config = active();
@@ -417,18 +433,22 @@ QAF_API void qaf_sgemm(int64_t M, int64_t N, int64_t K, int64_t A, int64_t lda,
   runShare(config, t, omp_get_thread_num(), omp_get_num_threads());
 }
 
-QAF_API void qaf_sgemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K,
-                               int64_t A, int64_t strideA, int64_t lda,
-                               int64_t B, int64_t strideB, int64_t ldb,
-                               int64_t C, int64_t strideC, int64_t ldc,
-                               int32_t accumulate) {
+QAF_API void qaf_sgemm(int64_t M, int64_t N, int64_t K, int64_t A, int64_t lda,
+                       int64_t B, int64_t ldb, int64_t C, int64_t ldc,
+                       int32_t accumulate) {
+  qaf_sgemm_transposed(M, N, K, A, lda, B, ldb, C, ldc, 0, 0, accumulate);
+}
+
+QAF_API void
+qaf_sgemm_batched_transposed(int64_t batch, int64_t M, int64_t N, int64_t K,
+                             int64_t A, int64_t strideA, int64_t lda, int64_t B,
+                             int64_t strideB, int64_t ldb, int64_t C,
+                             int64_t strideC, int64_t ldc, int64_t transposeA,
+                             int64_t transposeB, int32_t accumulate) {
   if (batch <= 0 || M <= 0 || N <= 0)
     return;
-  GemmTile t{M,   N,
-             K,   reinterpret_cast<const float *>(A),
-             lda, reinterpret_cast<const float *>(B),
-             ldb, reinterpret_cast<float *>(C),
-             ldc, accumulate != 0};
+  GemmTile t = tileOfCall(M, N, K, A, lda, B, ldb, C, ldc, transposeA,
+                          transposeB, accumulate);
   auto item = [&](int64_t b) {
     GemmTile s = t;
     s.A = t.A + b * strideA;
@@ -463,6 +483,15 @@ QAF_API void qaf_sgemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K,
     for (int64_t b = whole; b < batch; ++b)
       runShare(config, item(b), tid, nt);
   }
+}
+
+QAF_API void qaf_sgemm_batched(int64_t batch, int64_t M, int64_t N, int64_t K,
+                               int64_t A, int64_t strideA, int64_t lda,
+                               int64_t B, int64_t strideB, int64_t ldb,
+                               int64_t C, int64_t strideC, int64_t ldc,
+                               int32_t accumulate) {
+  qaf_sgemm_batched_transposed(batch, M, N, K, A, strideA, lda, B, strideB, ldb,
+                               C, strideC, ldc, 0, 0, accumulate);
 }
 
 QAF_API const char *qaf_cpu_kernels_select(const char *isa) {

@@ -83,6 +83,8 @@ constexpr int kVecRegs = 16;
 // Dot kernel of 2 rows x 4 columns: 8 accumulators, 4 of B, 1 of A.
 constexpr int kDotRows = 2;
 
+constexpr Isa kIsa = Isa::Avx2;
+
 #include "SgemmImpl.inc"
 
 } // namespace avx2

@@ -76,6 +76,8 @@ constexpr int kSmallAcc = 24;
 constexpr int kVecRegs = 32;
 constexpr int kDotRows = 4;
 
+constexpr Isa kIsa = Isa::Avx512;
+
 #include "SgemmImpl.inc"
 
 } // namespace avx512

@@ -95,6 +95,8 @@ constexpr int kSmallMax = 4;
 constexpr int kSmallAcc = 8;
 constexpr int kDotRows = 0;
 
+constexpr Isa kIsa = Isa::Generic;
+
 #include "SgemmImpl.inc"
 
 } // namespace generic

@@ -19,7 +19,12 @@
 namespace qaf {
 namespace cpu {
 
-/// One single-threaded product C[M,N] (+)= A[M,K] * B[K,N], row-major.
+/// One single-threaded product C[M,N] (+)= op(A) * op(B), row-major: op(A)
+/// is A [M, K] (row stride lda), or with transA the transpose of A stored as
+/// [K, M]; op(B) is B [K, N] (row stride ldb), or with transB the transpose
+/// of B stored as [N, K]. The transposed forms are what backward passes
+/// multiply by (Xᵀ·dY, dY·Wᵀ): the kernels read them in place while packing,
+/// so no transposed copy is ever materialised.
 struct GemmTile {
   int64_t M, N, K;
   const float *A;
@@ -29,6 +34,8 @@ struct GemmTile {
   float *C;
   int64_t ldc;
   bool accumulate;
+  bool transA = false;
+  bool transB = false;
 };
 
 /// Cache blocking of the packed path, in elements (see Sgemm.cpp for how the
@@ -65,6 +72,11 @@ void gemmOnThisThread(const GemmTile &tile);
 /// The active instruction-set path.
 enum class Isa { Generic, Avx2, Avx512 };
 Isa activeIsa();
+
+/// dst[c, r] (+)= src[r, c] for r < rows, c < cols (row strides lds and ldd
+/// in elements), in 8 x 8 register tiles on the x86 paths.
+void transposeMatrix(const float *src, int64_t lds, int64_t rows, int64_t cols,
+                     float *dst, int64_t ldd, bool accumulate, Isa isa);
 
 /// Threads for `fmas` multiply-adds (fewer for small work, one inside a
 /// parallel region).
