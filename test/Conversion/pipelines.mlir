@@ -48,7 +48,7 @@
 // CPU-PASSES-NEXT: cse,
 // CPU-PASSES-NEXT: func.func(
 // CPU-PASSES-NEXT: qaf-fuse-elementwise,
-// CPU-PASSES-NEXT: qaf-fold-transposes-into-matmuls,
+// CPU-PASSES-NEXT: qaf-recognize-matmuls,
 // CPU-PASSES-NEXT: qaf-approximate-math
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: canonicalize

@@ -370,17 +370,22 @@ def FuseElementwisePass : Pass<"qaf-fuse-elementwise", "mlir::func::FuncOp"> {
   ];
 }
 
-def FoldTransposesIntoMatmulsPass
-    : Pass<"qaf-fold-transposes-into-matmuls", "mlir::func::FuncOp"> {
-  let summary = "Read transposed matmul operands in place instead of copying";
+def RecognizeMatmulsPass
+    : Pass<"qaf-recognize-matmuls", "mlir::func::FuncOp"> {
+  let summary = "Contractions as the matmuls every target's kernels take";
   let description = [{
-    A `linalg.transpose` that swaps the last two dims of a `linalg.matmul` or
-    `linalg.batch_matmul` operand (batch dims in place) becomes a transposed
-    indexing map on that operand; the copy goes once nothing else reads it.
-    Backward passes multiply by transposes (dY·Wᵀ, Xᵀ·dY), and a tied LM
-    head's gradient would otherwise copy the whole embedding every step.
-    Every target's matmul kernels read transposed operands in place
-    (`qaf_sgemm_transposed` on the CPU). Runs in `qaf-lower-to-linalg`.
+    Every target's kernels take `linalg.matmul` and `linalg.batch_matmul`
+    with either operand transposed; any other contraction runs as generic
+    loops. Two rewrites bring products to that form:
+    - a `linalg.generic` with one reduction loop and a multiply-add body
+      (C += A·B with A, B read as (m, k)/(k, m) and (k, n)/(n, k), batched
+      over at most one leading dim) becomes the named op with those maps;
+    - a `linalg.transpose` that swaps the last two dims of a matmul operand
+      (batch dims in place) becomes a transposed map on that operand; the
+      copy goes once nothing else reads it. Backward passes multiply by
+      transposes (dY·Wᵀ, Xᵀ·dY), and a tied LM head's gradient would
+      otherwise copy the whole embedding every step.
+    Runs in `qaf-lower-to-linalg` after element-wise fusion.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qaf/Conversion/MatmulForms.h"
 #include "qaf/Conversion/Passes.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
 
@@ -98,50 +99,18 @@ func::FuncOp getOrDeclareKernel(ModuleOp module, StringRef name,
   return getOrDeclareKernel(module, name, inputs);
 }
 
-/// How a matmul reads its operands, as the GEMM kernel takes them: A [M, K]
-/// or Aᵀ stored as [K, M], B [K, N] or Bᵀ stored as [N, K].
-struct MatmulForm {
-  bool transposeA, transposeB;
-};
-
 /// The form of a linalg.matmul or linalg.batch_matmul the kernel computes:
-/// buffers with contiguous rows, the output indexed (batch,) m, n and each
-/// input by (batch,) m, k / k, n in either order, nothing broadcast. The op
-/// accumulates into its output, which is what `accumulate = 1` does.
+/// buffers with contiguous rows and one of the plain or transposed forms,
+/// nothing broadcast. The op accumulates into its output, which is what
+/// `accumulate = 1` does.
 template <typename MatmulOp>
-std::optional<MatmulForm> getKernelForm(MatmulOp op) {
+std::optional<qaf::MatmulForm> getKernelForm(MatmulOp op) {
   if (!op.hasPureBufferSemantics() ||
       !llvm::all_of(op->getOperands(),
                     [](Value buffer) { return hasContiguousRows(buffer); }))
     return std::nullopt;
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  unsigned batchDims = maps[2].getNumDims() - 3;
-  MLIRContext *context = op.getContext();
-  auto form = [&](unsigned first, unsigned second) {
-    SmallVector<AffineExpr> results;
-    for (unsigned d = 0; d < batchDims; ++d)
-      results.push_back(getAffineDimExpr(d, context));
-    results.push_back(getAffineDimExpr(batchDims + first, context));
-    results.push_back(getAffineDimExpr(batchDims + second, context));
-    return AffineMap::get(batchDims + 3, 0, results, context);
-  };
-  // Loop dims after the batch: m = 0, n = 1, k = 2.
-  if (maps[2] != form(0, 1))
-    return std::nullopt;
-  MatmulForm result;
-  if (maps[0] == form(0, 2))
-    result.transposeA = false;
-  else if (maps[0] == form(2, 0))
-    result.transposeA = true;
-  else
-    return std::nullopt;
-  if (maps[1] == form(2, 1))
-    result.transposeB = false;
-  else if (maps[1] == form(1, 2))
-    result.transposeB = true;
-  else
-    return std::nullopt;
-  return result;
+  return qaf::getMatmulForm(op.getIndexingMapsArray(),
+                            std::is_same_v<MatmulOp, linalg::BatchMatmulOp>);
 }
 
 /// qaf_qlinear(M, N, K, x, ldx, codes, codesStride, scales, scalesStride,
@@ -224,7 +193,8 @@ void replaceWithAdapterGradientsCall(qaf::AdapterGradientsKernelOp op,
 
 /// qaf_sgemm[_batched]_transposed(…, transposeA, transposeB, accumulate):
 /// the sizes from the output (M, N) and from A's reduced dimension (K).
-void replaceWithSgemmCall(Operation *op, MatmulForm form, ModuleOp module) {
+void replaceWithSgemmCall(Operation *op, qaf::MatmulForm form,
+                          ModuleOp module) {
   OpBuilder builder(op);
   Location loc = op->getLoc();
   auto linalgOp = cast<linalg::LinalgOp>(op);
@@ -292,9 +262,9 @@ struct LinalgToCPUKernelsPass
             func, module, replaceWithAdapterGradientsCall)))
       return signalPassFailure();
 
-    SmallVector<std::pair<Operation *, MatmulForm>> matmuls;
+    SmallVector<std::pair<Operation *, qaf::MatmulForm>> matmuls;
     func.walk([&](Operation *op) {
-      std::optional<MatmulForm> form;
+      std::optional<qaf::MatmulForm> form;
       if (auto matmul = dyn_cast<linalg::MatmulOp>(op))
         form = getKernelForm(matmul);
       else if (auto batched = dyn_cast<linalg::BatchMatmulOp>(op))

@@ -51,7 +51,7 @@ void buildLinalgPipeline(OpPassManager &pm,
     // Element-wise chains (RMSNorm, SwiGLU, masks) become single loops.
     OpPassManager &funcPM = pm.nest<func::FuncOp>();
     funcPM.addPass(createFuseElementwisePass());
-    funcPM.addPass(createFoldTransposesIntoMatmulsPass());
+    funcPM.addPass(createRecognizeMatmulsPass());
     if (options.approximateMath)
       funcPM.addPass(createApproximateMathPass());
     pm.addPass(createCanonicalizerPass());
