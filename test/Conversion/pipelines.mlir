@@ -81,7 +81,8 @@
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: canonicalize
 // CPU-PASSES-NEXT: func.func(
-// CPU-PASSES-NEXT: qaf-sequential-inner-loops
+// CPU-PASSES-NEXT: qaf-sequential-inner-loops,
+// CPU-PASSES-NEXT: qaf-promote-accumulators
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: qaf-outline-parallel-loops,
 // CPU-PASSES-NEXT: convert-scf-to-openmp

@@ -169,6 +169,23 @@ def SequentialInnerLoopsPass
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def PromoteAccumulatorsPass
+    : Pass<"qaf-promote-accumulators", "mlir::func::FuncOp"> {
+  let summary = "Keep a reduction loop's accumulator in a register";
+  let description = [{
+    An `scf.for` whose body loads one element of a buffer at indices defined
+    outside the loop and stores back to it (a linalg reduction lowered to
+    loops), the buffer touched by nothing else in the loop and certainly
+    distinct (its own allocation or function argument) from every buffer the
+    loop reads or writes, carries the element as an iter_arg instead: one
+    load before the loop, one store after. A float sum into it is marked
+    `reassoc` so that LLVM's loop vectorizer may split it across lanes (the
+    order then follows the vector width: fixed for an artifact). Loops with
+    other memory effects (calls) are left alone.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def ChecksToAssertsPass : Pass<"qaf-checks-to-asserts"> {
   let summary = "Turn qaf.check ops into cf.assert (no error channel)";
   let description = [{

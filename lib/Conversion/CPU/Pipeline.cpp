@@ -105,8 +105,11 @@ static void addCPULoopsPasses(OpPassManager &pm, bool runtimeChecks) {
     pm.addPass(createGuardRuntimeChecksPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
-  // Threads take the outer dimensions, LLVM vectorizes the inner one.
-  pm.addNestedPass<func::FuncOp>(createSequentialInnerLoopsPass());
+  // Threads take the outer dimensions, LLVM vectorizes the inner one;
+  // reductions accumulate in registers.
+  OpPassManager &loops = pm.nest<func::FuncOp>();
+  loops.addPass(createSequentialInnerLoopsPass());
+  loops.addPass(createPromoteAccumulatorsPass());
   pm.addPass(createOutlineParallelLoopsPass());
   pm.addPass(createConvertSCFToOpenMPPass());
   // The scopes it puts around bodies with run-time checks' calls.
