@@ -430,6 +430,19 @@ LogicalResult emitCPUCode(ModuleOp module, const CPUTarget &target,
   for (const EntryPointABI &entry : entryPoints)
     if (failed(addPackedWrapper(*llvmModule, entry, loc)))
       return failure();
+  // The wrappers around an entry point only move its arguments (thousands
+  // for a deep model: seven words per buffer) into one call. Instruction
+  // selection of such a call is quadratic in its argument count (seconds
+  // per wrapper at 8 blocks, on one thread, where the rest of the code is
+  // split among the threads), and optimizing it gains nothing: they are
+  // compiled as they are.
+  for (llvm::Function &function : *llvmModule)
+    if (!function.isDeclaration() &&
+        (function.getName().starts_with("_mlir_ciface_") ||
+         function.getName().starts_with("qaf_entry_"))) {
+      function.addFnAttr(llvm::Attribute::NoInline);
+      function.addFnAttr(llvm::Attribute::OptimizeNone);
+    }
   addExportedString(*llvmModule, kFingerprintSymbol, fingerprint);
   addExportedString(*llvmModule, kLibraryABISymbol, libraryABI);
 
