@@ -25,6 +25,20 @@ extern "C" void sgesdd_(const char *jobz, const int *m, const int *n, float *a,
                         const int *lwork, int *iwork, int *info,
                         size_t jobzLength);
 
+extern "C" void dsyrk_(const char *uplo, const char *trans, const int *n,
+                       const int *k, const double *alpha, const double *a,
+                       const int *lda, const double *beta, double *c,
+                       const int *ldc, size_t uploLength, size_t transLength);
+
+extern "C" void dsyevr_(const char *jobz, const char *range, const char *uplo,
+                        const int *n, double *a, const int *lda,
+                        const double *vl, const double *vu, const int *il,
+                        const int *iu, const double *abstol, int *m, double *w,
+                        double *z, const int *ldz, int *isuppz, double *work,
+                        const int *lwork, int *iwork, const int *liwork,
+                        int *info, size_t jobzLength, size_t rangeLength,
+                        size_t uploLength);
+
 namespace {
 
 /// ‖a − b‖_F, accumulated in double.
@@ -109,6 +123,101 @@ llvm::Error qaf::quant::computeSVD(llvm::ArrayRef<float> matrix, int64_t m,
   return llvm::Error::success();
 }
 
+llvm::Error qaf::quant::computeTopSingularTriplets(
+    llvm::ArrayRef<float> matrix, int64_t m, int64_t n, int64_t rank,
+    std::vector<float> &u, std::vector<float> &sigma, std::vector<float> &vt) {
+  if (m <= 0 || n <= 0 || static_cast<int64_t>(matrix.size()) != m * n)
+    return llvm::createStringError(
+        "truncated SVD input has %zu elements, not %lld x %lld (non-empty)",
+        matrix.size(), static_cast<long long>(m), static_cast<long long>(n));
+  if (rank < 1 || rank > std::min(m, n))
+    return llvm::createStringError(
+        "truncated SVD rank %lld is outside [1, %lld]",
+        static_cast<long long>(rank), static_cast<long long>(std::min(m, n)));
+  if (m > INT_MAX || n > INT_MAX || m * n > INT_MAX)
+    return llvm::createStringError(
+        "SVD input %lld x %lld is too large for 32-bit LAPACK",
+        static_cast<long long>(m), static_cast<long long>(n));
+  std::vector<double> a(matrix.begin(), matrix.end());
+  // The row-major m × n A is the column-major n × m Aᵀ (leading dim n).
+  // Gram matrix of the smaller side: AᵀA (n × n) when n <= m, else AAᵀ.
+  bool columns = n <= m;
+  int size = static_cast<int>(columns ? n : m);
+  int depth = static_cast<int>(columns ? m : n);
+  int lda = static_cast<int>(n);
+  std::vector<double> gram(static_cast<size_t>(size) * size, 0.0);
+  double one = 1.0, zero = 0.0;
+  char upper = 'U', trans = columns ? 'N' : 'T';
+  dsyrk_(&upper, &trans, &size, &depth, &one, a.data(), &lda, &zero,
+         gram.data(), &size, 1, 1);
+
+  // The top `rank` eigenpairs (dsyevr returns them in ascending order).
+  char jobz = 'V', range = 'I';
+  int first = size - static_cast<int>(rank) + 1, last = size, found = 0;
+  double bound = 0.0, abstol = 0.0;
+  std::vector<double> eigenvalues(size),
+      vectors(static_cast<size_t>(size) * rank);
+  std::vector<int> support(2 * static_cast<size_t>(rank));
+  int lwork = -1, liwork = -1, info = 0, iworkSize = 0;
+  double workSize = 0.0;
+  dsyevr_(&jobz, &range, &upper, &size, gram.data(), &size, &bound, &bound,
+          &first, &last, &abstol, &found, eigenvalues.data(), vectors.data(),
+          &size, support.data(), &workSize, &lwork, &iworkSize, &liwork, &info,
+          1, 1, 1);
+  if (info != 0)
+    return llvm::createStringError("dsyevr workspace query failed (info %d)",
+                                   info);
+  lwork = static_cast<int>(workSize) + 1;
+  liwork = iworkSize;
+  std::vector<double> work(lwork);
+  std::vector<int> iwork(liwork);
+  dsyevr_(&jobz, &range, &upper, &size, gram.data(), &size, &bound, &bound,
+          &first, &last, &abstol, &found, eigenvalues.data(), vectors.data(),
+          &size, support.data(), work.data(), &lwork, iwork.data(), &liwork,
+          &info, 1, 1, 1);
+  if (info != 0 || found != rank)
+    return llvm::createStringError(
+        "dsyevr found %d of %lld eigenpairs (info %d)", found,
+        static_cast<long long>(rank), info);
+
+  // Singular value c is the c-th largest: eigenpair rank − 1 − c. Its
+  // eigenvector is the right (AᵀA) or left (AAᵀ) singular vector; the other
+  // one is A·v / σ or Aᵀ·u / σ, all `rank` of them in one pass over A.
+  std::vector<double> known(static_cast<size_t>(size) * rank);
+  std::vector<double> values(rank);
+  for (int64_t c = 0; c < rank; ++c) {
+    int64_t pair = rank - 1 - c;
+    values[c] = std::sqrt(std::max(eigenvalues[pair], 0.0));
+    for (int64_t i = 0; i < size; ++i)
+      known[i * rank + c] = vectors[pair * size + i];
+  }
+  int64_t otherSize = columns ? m : n;
+  std::vector<double> other(static_cast<size_t>(otherSize) * rank, 0.0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double element = a[i * n + j];
+      double *to = other.data() + (columns ? i : j) * rank;
+      const double *from = known.data() + (columns ? j : i) * rank;
+      for (int64_t c = 0; c < rank; ++c)
+        to[c] += element * from[c];
+    }
+  u.assign(static_cast<size_t>(m) * rank, 0.0f);
+  vt.assign(static_cast<size_t>(rank) * n, 0.0f);
+  sigma.assign(rank, 0.0f);
+  for (int64_t c = 0; c < rank; ++c) {
+    sigma[c] = static_cast<float>(values[c]);
+    if (values[c] == 0.0)
+      continue;
+    for (int64_t i = 0; i < m; ++i)
+      u[i * rank + c] = static_cast<float>(
+          columns ? other[i * rank + c] / values[c] : known[i * rank + c]);
+    for (int64_t j = 0; j < n; ++j)
+      vt[c * n + j] = static_cast<float>(
+          columns ? known[j * rank + c] : other[j * rank + c] / values[c]);
+  }
+  return llvm::Error::success();
+}
+
 llvm::Expected<LoftQResult> qaf::quant::runLoftQ(const MatrixView &weights,
                                                  const QuantFormat &format,
                                                  const LoftQOptions &options) {
@@ -154,7 +263,8 @@ llvm::Expected<LoftQResult> qaf::quant::runLoftQ(const MatrixView &weights,
     if (t == 0)
       result.quantizationError = getFrobeniusDistance(w, dequantized);
 
-    if (llvm::Error error = computeSVD(residual, m, n, u, sigma, vt))
+    if (llvm::Error error =
+            computeTopSingularTriplets(residual, m, n, rank, u, sigma, vt))
       return std::move(error);
     int64_t k = static_cast<int64_t>(sigma.size());
     // Balanced factors: L = U_r Σ_r^½, R = Σ_r^½ V_rᵀ.

@@ -147,6 +147,82 @@ INSTANTIATE_TEST_SUITE_P(
              std::to_string(info.param.second);
     });
 
+// The top-r triplets LoftQ uses, from the Gram matrix's top eigenpairs,
+// against LAPACK's full SVD (sgesdd, another algorithm): the same singular
+// values, the same rank-r approximation (signs of the vectors may differ),
+// orthonormal factors; both orientations of the Gram matrix.
+class LoftQTruncatedSVDTest
+    : public testing::TestWithParam<std::pair<int64_t, int64_t>> {};
+
+TEST_P(LoftQTruncatedSVDTest, MatchesTheFullSVD) {
+  auto [m, n] = GetParam();
+  const int64_t rank = 8, k = std::min(m, n);
+  std::vector<float> a = randomMatrix(m, n, m * 7 + n);
+  std::vector<float> u, sigma, vt, fullU, fullSigma, fullVt;
+  ASSERT_FALSE(static_cast<bool>(
+      computeTopSingularTriplets(a, m, n, rank, u, sigma, vt)));
+  ASSERT_FALSE(
+      static_cast<bool>(computeSVD(a, m, n, fullU, fullSigma, fullVt)));
+  ASSERT_EQ(u.size(), size_t(m * rank));
+  ASSERT_EQ(vt.size(), size_t(rank * n));
+  for (int64_t c = 0; c < rank; ++c)
+    EXPECT_NEAR(sigma[c], fullSigma[c], 1e-5 * fullSigma[0]) << c;
+  double error = 0, norm = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double mine = 0, full = 0;
+      for (int64_t c = 0; c < rank; ++c) {
+        mine += double(u[i * rank + c]) * sigma[c] * vt[c * n + j];
+        full += double(fullU[i * k + c]) * fullSigma[c] * fullVt[c * n + j];
+      }
+      error += (mine - full) * (mine - full);
+      norm += full * full;
+    }
+  EXPECT_LT(std::sqrt(error / norm), 1e-4);
+  for (int64_t p = 0; p < rank; ++p)
+    for (int64_t q = 0; q < rank; ++q) {
+      double uu = 0, vv = 0;
+      for (int64_t i = 0; i < m; ++i)
+        uu += double(u[i * rank + p]) * u[i * rank + q];
+      for (int64_t j = 0; j < n; ++j)
+        vv += double(vt[p * n + j]) * vt[q * n + j];
+      ASSERT_NEAR(uu, p == q ? 1.0 : 0.0, 1e-5) << p << ", " << q;
+      ASSERT_NEAR(vv, p == q ? 1.0 : 0.0, 1e-5) << p << ", " << q;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LoftQ, LoftQTruncatedSVDTest,
+    testing::Values(std::make_pair(int64_t(200), int64_t(60)),
+                    std::make_pair(int64_t(60), int64_t(200)),
+                    std::make_pair(int64_t(48), int64_t(48))),
+    [](const auto &info) {
+      return std::to_string(info.param.first) + "x" +
+             std::to_string(info.param.second);
+    });
+
+// A zero matrix has no direction to keep: zero singular values and vectors,
+// never a division by zero; bad shapes and ranks are refused.
+TEST(LoftQTest, TruncatedSVDOfZeroAndBadInput) {
+  std::vector<float> zero(12 * 5, 0.0f), u, sigma, vt;
+  ASSERT_FALSE(static_cast<bool>(
+      computeTopSingularTriplets(zero, 12, 5, 3, u, sigma, vt)));
+  for (float value : sigma)
+    EXPECT_EQ(value, 0.0f);
+  for (float value : u)
+    EXPECT_EQ(value, 0.0f);
+  for (float value : vt)
+    EXPECT_EQ(value, 0.0f);
+  llvm::Error tooHigh =
+      computeTopSingularTriplets(zero, 12, 5, 6, u, sigma, vt);
+  EXPECT_TRUE(static_cast<bool>(tooHigh));
+  llvm::consumeError(std::move(tooHigh));
+  llvm::Error wrongSize =
+      computeTopSingularTriplets(zero, 11, 5, 2, u, sigma, vt);
+  EXPECT_TRUE(static_cast<bool>(wrongSize));
+  llvm::consumeError(std::move(wrongSize));
+}
+
 TEST(LoftQTest, SVDFindsKnownSingularValues) {
   // A 4 × 6 matrix with singular values 5, 3, 1, 0.5: a scaled permutation
   // (entries ±σ in distinct rows and columns), then rotated by θ in the

@@ -50,6 +50,20 @@ llvm::Error computeSVD(llvm::ArrayRef<float> matrix, int64_t m, int64_t n,
                        std::vector<float> &u, std::vector<float> &sigma,
                        std::vector<float> &vt);
 
+/// The `rank` largest singular triplets of a row-major m × n matrix, what
+/// LoftQ keeps of each residual's SVD: `u` m × rank, `sigma` rank
+/// (descending), `vt` rank × n, row-major. From the eigenvectors of the
+/// smaller Gram matrix (AᵀA or AAᵀ) in double precision (LAPACK dsyrk and
+/// dsyevr for the top eigenpairs only), an order of magnitude less work than
+/// the full SVD; the top singular values of a quantization residual are far
+/// above the double rounding of the Gram matrix. A direction whose singular
+/// value is zero gets zero vectors.
+llvm::Error computeTopSingularTriplets(llvm::ArrayRef<float> matrix, int64_t m,
+                                       int64_t n, int64_t rank,
+                                       std::vector<float> &u,
+                                       std::vector<float> &sigma,
+                                       std::vector<float> &vt);
+
 } // namespace qaf::quant
 
 #endif // QAF_QUANT_LOFTQ_H
