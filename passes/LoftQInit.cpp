@@ -66,6 +66,7 @@ struct LoftQInitPass : qaf::impl::LoftQInitPassBase<LoftQInitPass> {
       }
     }
 
+    quant::SingleThreadedBLAS oneThreadPerLayer;
     std::vector<LayerOutcome<quant::LoftQResult>> outcomes =
         computeForLayers<quant::LoftQResult>(
             &getContext(), *layers, [&](const quant::MatrixView &view) {

@@ -11,6 +11,7 @@
 #include <climits>
 #include <cmath>
 #include <cstddef>
+#include <dlfcn.h>
 #include <limits>
 
 using namespace qaf;
@@ -70,6 +71,32 @@ void multiplyLowRank(llvm::ArrayRef<float> l, llvm::ArrayRef<float> r,
 }
 
 } // namespace
+
+// OpenBLAS's thread controls, looked up at run time: the library may be
+// linked against another LAPACK, which has none.
+namespace {
+using GetThreads = int (*)();
+using SetThreads = void (*)(int);
+SetThreads getSetThreads() {
+  return reinterpret_cast<SetThreads>(
+      dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+}
+} // namespace
+
+qaf::quant::SingleThreadedBLAS::SingleThreadedBLAS() {
+  auto get = reinterpret_cast<GetThreads>(
+      dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  SetThreads set = getSetThreads();
+  if (!get || !set)
+    return;
+  savedThreads = get();
+  set(1);
+}
+
+qaf::quant::SingleThreadedBLAS::~SingleThreadedBLAS() {
+  if (SetThreads set = getSetThreads(); set && savedThreads > 0)
+    set(savedThreads);
+}
 
 llvm::Error qaf::quant::computeSVD(llvm::ArrayRef<float> matrix, int64_t m,
                                    int64_t n, std::vector<float> &u,

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <dlfcn.h>
 #include <random>
 #include <string>
 #include <vector>
@@ -221,6 +222,25 @@ TEST(LoftQTest, TruncatedSVDOfZeroAndBadInput) {
       computeTopSingularTriplets(zero, 11, 5, 2, u, sigma, vt);
   EXPECT_TRUE(static_cast<bool>(wrongSize));
   llvm::consumeError(std::move(wrongSize));
+}
+
+// OpenBLAS (the LAPACK scripts/setup.sh installs) runs single-threaded while
+// LoftQ's layers run in parallel, and gets its thread count back afterwards.
+TEST(LoftQTest, SingleThreadedBLASRestoresTheThreadCount) {
+  auto get = reinterpret_cast<int (*)()>(
+      dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  auto set = reinterpret_cast<void (*)(int)>(
+      dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  ASSERT_TRUE(get && set)
+      << "the build links OpenBLAS as its LAPACK (scripts/setup.sh)";
+  int before = get();
+  set(2);
+  {
+    SingleThreadedBLAS single;
+    EXPECT_EQ(get(), 1);
+  }
+  EXPECT_EQ(get(), 2);
+  set(before);
 }
 
 TEST(LoftQTest, SVDFindsKnownSingularValues) {
