@@ -18,7 +18,8 @@
    `qaf-run eval` prints for the adapted model.
 2. The merged ONNX file (`--emit=onnx`) passes onnx.checker's full check,
    runs in ONNX Runtime and matches qaf's merged model (max abs logit
-   difference < 1e-4) for 2/3/4 bits and groups of 32/64/128 (QA-LoRA with
+   difference < 1e-4, or 2e-5 of the largest logit: float32 rounding in
+   another summation order) for 2/3/4 bits and groups of 32/64/128 (QA-LoRA with
    a written checkpoint: fractional zero points, MatMulNBits' float path).
 3. LoRA is refused without --allow-lossy; with it the report carries the
    weight error.
@@ -256,16 +257,24 @@ def check_exports(tools, checks, folder):
             in_range = all(unpack_codes(weights[n.input[1]], stored_bits).max() < 2 ** bits
                            for n in layers)
             qaf = qaf_logits(tools, merged_dir, ids_path, folder)
-            difference = float(np.max(np.abs(ort_logits(merged_onnx, ids) - qaf)))
+            reference = ort_logits(merged_onnx, ids)
+            difference = float(np.max(np.abs(reference - qaf)))
             worst = max(worst, difference)
+            # Two float32 runtimes summing in different orders: a length-K
+            # dot product may differ by ~K·2⁻²⁴ of its magnitude (Higham
+            # 3.1), here ~1.5e-5 for K = 256. Random merged factors make the
+            # logits reach ~10, so the bound is relative to their size.
+            tolerance = max(1e-4, 2e-5 * float(np.max(np.abs(reference))))
             size = os.path.getsize(merged_onnx)
             weights_count = sum(int(n.attribute[[a.name for a in n.attribute].index("K")].i)
                                 * int(n.attribute[[a.name for a in n.attribute].index("N")].i)
                                 for n in layers)
-            checks.report(len(layers) == 7 and fractional and in_range and difference < 1e-4,
+            checks.report(len(layers) == 7 and fractional and in_range
+                          and difference < tolerance,
                           f"{bits}-bit, groups of {group}: {len(layers)} MatMulNBits with "
                           f"float zero points, codes < {2 ** bits}, ORT vs qaf max abs diff "
-                          f"{difference:.3g}; {size} bytes for {weights_count} quantized "
+                          f"{difference:.3g} (< {tolerance:.3g}); {size} bytes for "
+                          f"{weights_count} quantized "
                           "weights and the float embeddings/head")
     return worst
 
