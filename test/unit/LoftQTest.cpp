@@ -94,6 +94,22 @@ double getApproximationError(llvm::ArrayRef<float> w, int64_t rows,
 // computeSVD.
 //===----------------------------------------------------------------------===//
 
+/// Orthonormal columns of U (m × k) and rows of Vᵀ (k × n): UᵀU = VᵀV = I.
+void expectOrthonormalFactors(const std::vector<float> &u,
+                              const std::vector<float> &vt, int64_t m,
+                              int64_t n, int64_t k) {
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t q = 0; q < k; ++q) {
+      double uu = 0, vv = 0;
+      for (int64_t i = 0; i < m; ++i)
+        uu += double(u[i * k + p]) * u[i * k + q];
+      for (int64_t j = 0; j < n; ++j)
+        vv += double(vt[p * n + j]) * vt[q * n + j];
+      ASSERT_NEAR(uu, p == q ? 1.0 : 0.0, 1e-5) << p << ", " << q;
+      ASSERT_NEAR(vv, p == q ? 1.0 : 0.0, 1e-5) << p << ", " << q;
+    }
+}
+
 class LoftQSVDTest
     : public testing::TestWithParam<std::pair<int64_t, int64_t>> {};
 
@@ -123,18 +139,7 @@ TEST_P(LoftQSVDTest, ReconstructsARandomMatrix) {
     norm += double(a[i]) * a[i];
   }
   EXPECT_LT(std::sqrt(error / norm), 1e-5);
-  // Orthonormal columns of U and rows of Vᵀ: UᵀU = VᵀV = I (k × k).
-  for (int64_t p = 0; p < k; ++p) {
-    for (int64_t q = 0; q < k; ++q) {
-      double uu = 0, vv = 0;
-      for (int64_t i = 0; i < m; ++i)
-        uu += double(u[i * k + p]) * u[i * k + q];
-      for (int64_t j = 0; j < n; ++j)
-        vv += double(vt[p * n + j]) * vt[q * n + j];
-      ASSERT_NEAR(uu, p == q ? 1.0 : 0.0, 1e-5) << p << ", " << q;
-      ASSERT_NEAR(vv, p == q ? 1.0 : 0.0, 1e-5) << p << ", " << q;
-    }
-  }
+  expectOrthonormalFactors(u, vt, m, n, k);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -180,16 +185,7 @@ TEST_P(LoftQTruncatedSVDTest, MatchesTheFullSVD) {
       norm += full * full;
     }
   EXPECT_LT(std::sqrt(error / norm), 1e-4);
-  for (int64_t p = 0; p < rank; ++p)
-    for (int64_t q = 0; q < rank; ++q) {
-      double uu = 0, vv = 0;
-      for (int64_t i = 0; i < m; ++i)
-        uu += double(u[i * rank + p]) * u[i * rank + q];
-      for (int64_t j = 0; j < n; ++j)
-        vv += double(vt[p * n + j]) * vt[q * n + j];
-      ASSERT_NEAR(uu, p == q ? 1.0 : 0.0, 1e-5) << p << ", " << q;
-      ASSERT_NEAR(vv, p == q ? 1.0 : 0.0, 1e-5) << p << ", " << q;
-    }
+  expectOrthonormalFactors(u, vt, m, n, rank);
 }
 
 INSTANTIATE_TEST_SUITE_P(
