@@ -75,43 +75,50 @@ SmallVector<Accumulator> findAccumulators(scf::ForOp loop) {
   });
   if (!onlyLoadsAndStores)
     return {};
-  auto sameElement = [](ValueRange a, ValueRange b) {
-    return llvm::equal(a, b);
+  // Every access with the buffer it is a view of, found once.
+  struct Access {
+    Operation *op;
+    Value memref, root;
+    ValueRange indices;
   };
+  SmallVector<Access> accesses;
+  for (memref::LoadOp load : loads)
+    accesses.push_back({load, load.getMemRef(),
+                        qaf::getRootBuffer(load.getMemRef()),
+                        load.getIndices()});
+  for (memref::StoreOp store : stores)
+    accesses.push_back({store, store.getMemRef(),
+                        qaf::getRootBuffer(store.getMemRef()),
+                        store.getIndices()});
   SmallVector<Accumulator> accumulators;
-  for (memref::StoreOp store : stores) {
+  for (auto [position, store] : llvm::enumerate(stores)) {
     if (store->getBlock() != loop.getBody() ||
         !llvm::all_of(store.getIndices(), [&](Value index) {
           return loop.isDefinedOutsideOfLoop(index);
         }))
       continue;
-    Value root = qaf::getRootBuffer(store.getMemRef());
+    Value root = accesses[loads.size() + position].root;
     if (!isDistinctRoot(root))
       continue;
     // Every other access in the loop must be to another distinct buffer,
     // but for the one load of this element.
     memref::LoadOp accumulatorLoad;
     bool alone = true;
-    auto check = [&](Operation *op, Value memref, ValueRange indices) {
-      Value other = qaf::getRootBuffer(memref);
-      if (other != root) {
-        alone &= isDistinctRoot(other);
-        return;
+    for (const Access &access : accesses) {
+      if (access.root != root) {
+        alone &= isDistinctRoot(access.root);
+        continue;
       }
-      if (op == store)
-        return;
-      auto load = dyn_cast<memref::LoadOp>(op);
-      if (load && !accumulatorLoad && memref == store.getMemRef() &&
-          sameElement(indices, store.getIndices()) &&
+      if (access.op == store)
+        continue;
+      auto load = dyn_cast<memref::LoadOp>(access.op);
+      if (load && !accumulatorLoad && access.memref == store.getMemRef() &&
+          llvm::equal(access.indices, store.getIndices()) &&
           load->getBlock() == loop.getBody() && load->isBeforeInBlock(store))
         accumulatorLoad = load;
       else
         alone = false;
-    };
-    for (memref::LoadOp load : loads)
-      check(load, load.getMemRef(), load.getIndices());
-    for (memref::StoreOp other : stores)
-      check(other, other.getMemRef(), other.getIndices());
+    }
     if (alone && accumulatorLoad)
       accumulators.push_back({accumulatorLoad, store});
   }
