@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
   double copy = streamCopy(size_t(512) << 20, 8);
 
   // (K, N): SmolLM-135M's projections and larger decoder layers.
-  const int64_t shapes[][2] = {{576, 1536}, {1536, 576},  {2048, 2048},
+  const int64_t shapes[][2] = {{576, 1536},  {1536, 576},  {2048, 2048},
                                {2048, 8192}, {4096, 4096}, {4096, 11008}};
   std::mt19937 engine(0);
   std::printf("{\"threads\": %d, \"isa\": \"%s\", \"bits\": %d, \"group\": "
@@ -100,8 +100,7 @@ int main(int argc, char **argv) {
   for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); ++s) {
     int64_t k = shapes[s][0], n = shapes[s][1];
     int64_t rowBytes = k * bits / 8, groups = k / group;
-    size_t bytesPerWeight =
-        size_t(n) * (rowBytes + 2 * groups * sizeof(float));
+    size_t bytesPerWeight = size_t(n) * (rowBytes + 2 * groups * sizeof(float));
     // At least 256 MiB of weights in rotation (8x the L3 of this machine).
     int copies = int(std::max<size_t>(2, (size_t(256) << 20) / bytesPerWeight));
     std::vector<Weight> weights(copies);
@@ -118,8 +117,8 @@ int main(int argc, char **argv) {
     auto call = [&](const Weight &w) {
       qaf_qlinear(1, n, k, int64_t(x.data()), k, int64_t(w.codes.data()),
                   rowBytes, int64_t(w.scales.data()), groups,
-                  int64_t(w.zeros.data()), groups, 0, 0, int64_t(y.data()), n,
-                  bits, group, 0);
+                  int64_t(w.zeros.data()), groups, 0, 0, 0, int64_t(y.data()),
+                  n, bits, group, 0);
     };
     for (const Weight &w : weights) // warm up page tables, threads
       call(w);

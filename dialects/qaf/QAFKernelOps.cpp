@@ -27,12 +27,13 @@ bool QLinearKernelOp::isKernelReadable(MemRefType type) {
 
 void QLinearKernelOp::build(OpBuilder &builder, OperationState &state,
                             Value input, Value scales, Value zeroPoints,
-                            Value moves, Value codes, Value init, int64_t bits,
-                            int64_t groupSize, bool transposeWeight) {
+                            Value moves, Value codebook, Value codes,
+                            Value init, int64_t bits, int64_t groupSize,
+                            bool transposeWeight) {
   Type resultType =
       isa<RankedTensorType>(init.getType()) ? init.getType() : Type();
-  build(builder, state, resultType, input, scales, zeroPoints, moves, codes,
-        init, builder.getI64IntegerAttr(bits),
+  build(builder, state, resultType, input, scales, zeroPoints, moves, codebook,
+        codes, init, builder.getI64IntegerAttr(bits),
         builder.getI64IntegerAttr(groupSize),
         transposeWeight ? builder.getUnitAttr() : UnitAttr());
 }
@@ -65,11 +66,22 @@ LogicalResult QLinearKernelOp::verify() {
            << groupSize << " " << bits
            << "-bit codes are not whole bytes, which the kernel needs";
 
+  // An affine layer has zero points, a NormalFloat layer a codebook
+  // (LoTA-QAF's moves are on affine codes only).
+  Value zeroPoints = getZeroPoints(), codebook = getCodebook();
+  if (static_cast<bool>(zeroPoints) == static_cast<bool>(codebook))
+    return emitOpError("needs zero points or a codebook, one of them");
+  if (codebook && getMoves())
+    return emitOpError("moves apply to affine codes, not to a codebook's");
+
   // The weights' shapes are static (as the qaf ops' are) and give N and K.
-  SmallVector<std::pair<StringRef, Value>> weights = {
-      {"scales", getScales()}, {"zero_points", getZeroPoints()}};
+  SmallVector<std::pair<StringRef, Value>> weights = {{"scales", getScales()}};
+  if (zeroPoints)
+    weights.push_back({"zero_points", zeroPoints});
   if (getMoves())
     weights.push_back({"moves", getMoves()});
+  if (codebook)
+    weights.push_back({"codebook", codebook});
   weights.push_back({"codes", getCodes()});
   for (auto [name, weight] : weights)
     if (!cast<ShapedType>(weight.getType()).hasStaticShape())
@@ -93,8 +105,10 @@ LogicalResult QLinearKernelOp::verify() {
   };
   SmallVector<int64_t> grouped = {n, k / groupSize};
   if (failed(checkShape("scales", getScales(), grouped)) ||
-      failed(checkShape("zero_points", getZeroPoints(), grouped)) ||
-      (getMoves() && failed(checkShape("moves", getMoves(), {n, k}))))
+      (zeroPoints && failed(checkShape("zero_points", zeroPoints, grouped))) ||
+      (getMoves() && failed(checkShape("moves", getMoves(), {n, k}))) ||
+      (codebook &&
+       failed(checkShape("codebook", codebook, {int64_t{1} << bits}))))
     return failure();
 
   // The input's features and init's columns: K and N, or N and K for the

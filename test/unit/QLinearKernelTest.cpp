@@ -2,12 +2,14 @@
 //
 // Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
 //
-// The reference dequantizes w = s·((q + move) − z) in double from codes
-// packed here (a little-endian bit stream, first code in the lowest bits)
-// and multiplies; the kernel must agree on every path (AVX-512, AVX2,
-// generic), thread count, bit width, both regimes (few rows: dot products;
-// many rows: dequantized panels through the GEMM) and with LoTA moves; so
-// must qaf_qlinear_transposed, the product with W untransposed.
+// The reference dequantizes w = s·((q + move) − z), or w = s·codebook[q]
+// for a NormalFloat-style codebook (random values, drawn here), in double
+// from codes packed here (a little-endian bit stream, first code in the
+// lowest bits) and multiplies; the kernel must agree on every path
+// (AVX-512, AVX2, generic), thread count, bit width, both regimes (few
+// rows: dot products; many rows: dequantized panels through the GEMM) and
+// with LoTA moves; so must qaf_qlinear_transposed, the product with W
+// untransposed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +31,7 @@ struct Problem {
   int64_t m, n, k, group;
   int bits;
   bool moves;
+  bool codebook = false; // w = s·codebook[q], no zero points or moves
 };
 
 class QLinearKernelTest
@@ -86,6 +89,9 @@ protected:
       zeros[i] =
           float(qmax) * 0.5f + real(engine); // fractional, as merges leave
     }
+    std::vector<float> codebook(p.codebook ? qmax + 1 : 0);
+    for (float &v : codebook)
+      v = real(engine);
     int64_t inputs = transposed ? p.n : p.k, outputs = transposed ? p.k : p.n;
     int64_t ldx = inputs + 3, ldy = outputs + 5;
     std::vector<float> x(p.m * ldx), y(p.m * ldy), before(p.m * ldy);
@@ -96,11 +102,15 @@ protected:
     before = y;
     auto kernel = transposed ? qaf_qlinear_transposed : qaf_qlinear;
     kernel(p.m, p.n, p.k, int64_t(x.data()), ldx, int64_t(packed.data()),
-           rowBytes, int64_t(scales.data()), groups, int64_t(zeros.data()),
-           groups, p.moves ? int64_t(moves.data()) : 0, p.k, int64_t(y.data()),
-           ldy, p.bits, p.group, accumulate ? 1 : 0);
+           rowBytes, int64_t(scales.data()), groups,
+           p.codebook ? 0 : int64_t(zeros.data()), p.codebook ? 0 : groups,
+           p.moves ? int64_t(moves.data()) : 0, p.moves ? p.k : 0,
+           p.codebook ? int64_t(codebook.data()) : 0, int64_t(y.data()), ldy,
+           p.bits, p.group, accumulate ? 1 : 0);
     auto weight = [&](int64_t n, int64_t i) {
       int64_t g = n * groups + i / p.group;
+      if (p.codebook)
+        return double(codebook[codes[n * p.k + i]]) * scales[g];
       double q = codes[n * p.k + i] + (p.moves ? moves[n * p.k + i] : 0);
       return (q - zeros[g]) * scales[g];
     };
@@ -115,7 +125,7 @@ protected:
       }
     EXPECT_LT(worst, 2e-4) << "m=" << p.m << " n=" << p.n << " k=" << p.k
                            << " group=" << p.group << " bits=" << p.bits
-                           << " moves=" << p.moves
+                           << " moves=" << p.moves << " codebook=" << p.codebook
                            << " transposed=" << transposed;
     // The padding beyond the outputs is untouched.
     for (int64_t r = 0; r < p.m; ++r)
@@ -133,6 +143,24 @@ TEST_P(QLinearKernelTest, MatchesReference) {
         check({m, 70, 128, 32, bits, moves}, /*accumulate=*/false);
         check({m, 17, 192, 64, bits, moves}, /*accumulate=*/true);
       }
+}
+
+// NormalFloat layers (LoftQ's NF4/NF2 base): the codes index a codebook,
+// with no zero point, on every path; the 4-bit row kernels look the codes
+// up. Groups of 32 and 64 (the 4-bit row kernels) and 48 (not), both
+// orientations.
+TEST_P(QLinearKernelTest, CodebookMatchesReference) {
+  for (int bits : {2, 3, 4, 8})
+    for (int64_t m : {1, 3, 8, 33}) {
+      Problem plain{m, 70, 128, 32, bits, /*moves=*/false, /*codebook=*/true};
+      Problem wide{m, 17, 192, 64, bits, /*moves=*/false, /*codebook=*/true};
+      Problem odd{m, 9, 96, 48, bits, /*moves=*/false, /*codebook=*/true};
+      check(plain, /*accumulate=*/false);
+      check(wide, /*accumulate=*/true);
+      check(odd, /*accumulate=*/false);
+      check(plain, /*accumulate=*/true, /*transposed=*/true);
+      check(odd, /*accumulate=*/false, /*transposed=*/true);
+    }
 }
 
 // The transposed product (a layer's input gradient): blocks of whole groups
@@ -189,11 +217,11 @@ TEST_P(QLinearKernelTest, MovesEqualMergedCodesBitForBit) {
       std::vector<float> adapted(m * n), mergedOut(m * n);
       qaf_qlinear(m, n, k, int64_t(x.data()), k, int64_t(packed.data()),
                   k * bits / 8, int64_t(scales.data()), groups,
-                  int64_t(zeros.data()), groups, int64_t(moves.data()), k,
+                  int64_t(zeros.data()), groups, int64_t(moves.data()), k, 0,
                   int64_t(adapted.data()), n, bits, group, 0);
       qaf_qlinear(m, n, k, int64_t(x.data()), k, int64_t(merged.data()),
                   k * bits / 8, int64_t(scales.data()), groups,
-                  int64_t(zeros.data()), groups, 0, 0,
+                  int64_t(zeros.data()), groups, 0, 0, 0,
                   int64_t(mergedOut.data()), n, bits, group, 0);
       for (int64_t i = 0; i < m * n; ++i)
         ASSERT_EQ(adapted[i], mergedOut[i])
@@ -243,7 +271,7 @@ TEST_P(QLinearKernelTest, OutlierActivationsDoNotCancel) {
       }
       qaf_qlinear(m, n, k, int64_t(x.data()), k, int64_t(packed.data()),
                   k * bits / 8, int64_t(scales.data()), groups,
-                  int64_t(zeros.data()), groups, 0, 0, int64_t(y.data()), n,
+                  int64_t(zeros.data()), groups, 0, 0, 0, int64_t(y.data()), n,
                   bits, group, 0);
       double worst = 0;
       for (int64_t r = 0; r < m; ++r)
@@ -291,8 +319,8 @@ TEST_P(QLinearKernelTest, OneAndTwoThreadsGiveTheSameBytes) {
         y.assign(m * n, 0.0f);
         qaf_qlinear(m, n, k, int64_t(x.data()), k, int64_t(packed.data()),
                     k / 2, int64_t(scales.data()), groups,
-                    int64_t(zeros.data()), groups, 0, 0, int64_t(y.data()), n,
-                    4, group, 0);
+                    int64_t(zeros.data()), groups, 0, 0, 0, int64_t(y.data()),
+                    n, 4, group, 0);
       }
       omp_set_num_threads(std::get<1>(GetParam()));
       for (int64_t i = 0; i < m * n; ++i)

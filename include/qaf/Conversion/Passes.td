@@ -64,13 +64,13 @@ def DecomposeKernelOpsPass : Pass<"qaf-decompose-kernel-ops"> {
     }
     ```
     A kernel op already on buffers is an error. With `keep-qlinear`, the
-    `qaf.kernel.qlinear` ops stay for a target whose own kernels compute
-    them (the CUDA target's qaf-cuda-kernels) and only the other kernel ops
-    are decomposed.
+    `qaf.kernel.qlinear` ops on affine codes stay for a target whose own
+    kernels compute them (the CUDA target's qaf-cuda-kernels); those with a
+    NormalFloat codebook and the other kernel ops are decomposed.
   }];
   let options = [
     Option<"keepQLinear", "keep-qlinear", "bool", /*default=*/"false",
-           "Leave qaf.kernel.qlinear ops for a target kernel pass">,
+           "Leave affine qaf.kernel.qlinear ops for a target kernel pass">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -114,31 +114,39 @@ std::optional<qaf::MatmulForm> getKernelForm(MatmulOp op) {
 }
 
 /// qaf_qlinear(M, N, K, x, ldx, codes, codesStride, scales, scalesStride,
-/// zeros, zerosStride, moves, movesStride, y, ldy, bits, groupSize,
-/// accumulate), or qaf_qlinear_transposed with the same arguments for the
-/// product with W itself (x [M, N], y [M, K]): the op accumulates into
-/// `init`. Its verifier admits only what the kernel computes, on buffers
+/// zeros, zerosStride, moves, movesStride, codebook, y, ldy, bits,
+/// groupSize, accumulate), or qaf_qlinear_transposed with the same
+/// arguments for the product with W itself (x [M, N], y [M, K]): the op
+/// accumulates into `init`. Absent zero points, moves and codebook are
+/// address 0. Its verifier admits only what the kernel computes, on buffers
 /// with contiguous rows.
 void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
   OpBuilder builder(op);
   Location loc = op.getLoc();
-  KernelOperand x = getKernelOperand(builder, loc, op.getInput());
-  KernelOperand scales = getKernelOperand(builder, loc, op.getScales());
-  KernelOperand zeros = getKernelOperand(builder, loc, op.getZeroPoints());
-  KernelOperand codes = getKernelOperand(builder, loc, op.getCodes());
-  KernelOperand y = getKernelOperand(builder, loc, op.getInit());
   auto i64 = [&](int64_t value) -> Value {
     return arith::ConstantIntOp::create(builder, loc, value, 64);
   };
-  Value movesAddress = i64(0), movesStride = i64(0);
-  if (Value moves = op.getMoves()) {
-    KernelOperand moveBuffer = getKernelOperand(builder, loc, moves);
-    movesAddress = moveBuffer.address;
-    movesStride = moveBuffer.strides[0];
-  }
+  // An optional operand's address and row stride, 0 and 0 when absent.
+  Value zero;
+  auto optionalOperand = [&](Value buffer) -> std::pair<Value, Value> {
+    if (!buffer) {
+      if (!zero)
+        zero = i64(0);
+      return {zero, zero};
+    }
+    KernelOperand operand = getKernelOperand(builder, loc, buffer);
+    return {operand.address, operand.strides[0]};
+  };
+  KernelOperand x = getKernelOperand(builder, loc, op.getInput());
+  KernelOperand scales = getKernelOperand(builder, loc, op.getScales());
+  auto [zerosAddress, zerosStride] = optionalOperand(op.getZeroPoints());
+  KernelOperand codes = getKernelOperand(builder, loc, op.getCodes());
+  KernelOperand y = getKernelOperand(builder, loc, op.getInit());
+  auto [movesAddress, movesStride] = optionalOperand(op.getMoves());
+  Value codebookAddress = optionalOperand(op.getCodebook()).first;
   bool transposed = op.getTransposeWeight();
   func::FuncOp kernel = getOrDeclareKernel(
-      module, transposed ? kQLinearTransposed : kQLinear, 17);
+      module, transposed ? kQLinearTransposed : kQLinear, 18);
   // N and K: the features of y and x, or of x and y when transposed.
   Value n = transposed ? x.sizes[1] : y.sizes[1];
   Value k = transposed ? y.sizes[1] : x.sizes[1];
@@ -146,8 +154,8 @@ void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
       builder, loc, kernel,
       ValueRange{x.sizes[0], n, k, x.address, x.strides[0], codes.address,
                  codes.strides[0], scales.address, scales.strides[0],
-                 zeros.address, zeros.strides[0], movesAddress, movesStride,
-                 y.address, y.strides[0],
+                 zerosAddress, zerosStride, movesAddress, movesStride,
+                 codebookAddress, y.address, y.strides[0],
                  i64(static_cast<int64_t>(op.getBits())),
                  i64(static_cast<int64_t>(op.getGroupSize())),
                  arith::ConstantIntOp::create(builder, loc, 1, 32)});

@@ -296,14 +296,17 @@ Value buildWeightContraction(OpBuilder &b, Location loc, Value rows,
 }
 
 /// Whether qaf.kernel.qlinear admits the layer: f32 activations, scales
-/// and zero points, and groups of whole bytes (the kernel unpacks whole
-/// groups from their first byte on).
+/// and zero points (or codebook), and groups of whole bytes (the kernel
+/// unpacks whole groups from their first byte on).
 bool isQLinearKernelLayer(const QuantizedWeight &weight, Type elementType) {
   auto isF32 = [](Value value) {
     return cast<ShapedType>(value.getType()).getElementType().isF32();
   };
-  return elementType.isF32() && !weight.codebook && weight.zeroPoints &&
-         isF32(weight.scales) && isF32(weight.zeroPoints) &&
+  bool affine = weight.zeroPoints && !weight.codebook;
+  bool normalFloat = weight.codebook && !weight.zeroPoints && !weight.moves;
+  return elementType.isF32() && isF32(weight.scales) &&
+         ((affine && isF32(weight.zeroPoints)) ||
+          (normalFloat && isF32(weight.codebook))) &&
          weight.groupSize * weight.bits % 8 == 0;
 }
 
@@ -397,10 +400,10 @@ Value buildQuantizedMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
         if (!useKernel)
           return buildQuantizedContraction(b, loc, rows, weight, init,
                                            transposed);
-        return QLinearKernelOp::create(b, loc, rows, weight.scales,
-                                       weight.zeroPoints, weight.moves,
-                                       weight.codes, init, weight.bits,
-                                       weight.groupSize, transposed)
+        return QLinearKernelOp::create(
+                   b, loc, rows, weight.scales, weight.zeroPoints, weight.moves,
+                   weight.codebook, weight.codes, init, weight.bits,
+                   weight.groupSize, transposed)
             .getResult();
       });
 }

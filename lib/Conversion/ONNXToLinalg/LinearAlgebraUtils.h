@@ -106,7 +106,8 @@ struct QuantizedWeight {
 
 /// y[..., N] = a[..., K] · Wᵀ, accumulated in f32 and returned in
 /// `elementType`: a qaf.kernel.qlinear where the layer is one the kernel
-/// computes (f32 throughout, zero points, groups of whole bytes), else the
+/// computes (f32 throughout, zero points or a codebook, groups of whole
+/// bytes), else the
 /// reference contraction of buildQuantizedContraction. `transposed`
 /// multiplies by W instead (a[..., N] · W -> [..., K], with `n` = K): the
 /// input gradient of the layer.

@@ -184,7 +184,9 @@ struct DecomposeKernelOpsPass
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     WalkResult result = getOperation()->walk([&](QLinearKernelOp op) {
-      if (keepQLinear)
+      // The kept ops are the target's kernels' (CUDA's), which read affine
+      // codes: a NormalFloat layer's codebook lookup is decomposed.
+      if (keepQLinear && !op.getCodebook())
         return WalkResult::advance();
       if (!op.hasPureTensorSemantics()) {
         op.emitOpError("is on buffers: decompose kernel ops before "
@@ -196,6 +198,7 @@ struct DecomposeKernelOpsPass
       weight.scales = op.getScales();
       weight.zeroPoints = op.getZeroPoints();
       weight.moves = op.getMoves();
+      weight.codebook = op.getCodebook();
       weight.bits = static_cast<int64_t>(op.getBits());
       weight.groupSize = static_cast<int64_t>(op.getGroupSize());
       rewriter.setInsertionPoint(op);

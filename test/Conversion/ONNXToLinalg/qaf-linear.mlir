@@ -59,13 +59,17 @@ func.func @qlinear_3bit(%x: tensor<2x3x128xf32>, %codes: tensor<8x48xui8>, %s: t
   return %y : tensor<2x3x8xf32>
 }
 
-// NF4: the code indexes the codebook; the scale multiplies the entry. The
-// kernel has no codebooks: the reference contraction.
+// NF4: the code indexes the codebook (QLoRA's NF4 values); the scale
+// multiplies the entry. The kernel op carries the codebook in place of zero
+// points; its reference contraction looks each code up.
 // CHECK-LABEL: func.func @qlinear_nf4
 // CHECK: %[[BOOK:.*]] = arith.constant dense<[-1.000000e+00, -0.6961928, -0.525073051, {{.*}}, 1.000000e+00]> : tensor<16xf32>
-// CHECK: linalg.generic
-// CHECK: tensor.extract %[[BOOK]]
-// CHECK-NOT: qaf.kernel
+// CHECK: qaf.kernel.qlinear bits(4) group_size(64) input(%{{.*}} : tensor<2x128xf32>) scales(%{{.*}} : tensor<8x2xf32>) codebook(%[[BOOK]] : tensor<16xf32>) codes(%{{.*}} : tensor<8x64xi8>)
+// REF-LABEL: func.func @qlinear_nf4
+// REF: %[[BOOK:.*]] = arith.constant dense<[-1.000000e+00, {{.*}}]> : tensor<16xf32>
+// REF: linalg.generic
+// REF: tensor.extract %[[BOOK]]
+// REF-NOT: qaf.kernel
 func.func @qlinear_nf4(%x: tensor<2x128xf32>, %codes: tensor<8x64xui8>, %s: tensor<8x2xf32>) -> tensor<2x8xf32> {
   %y = qaf.qlinear %x, %codes, %s {format = #qaf.qformat<bits = 4, group_size = 64, scheme = nf>} : (tensor<2x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>) -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>

@@ -130,3 +130,35 @@ func.func @transposed_wrong_init(%g: tensor<2x8xf32>, %s: tensor<8x2xf32>, %c: t
   %r = qaf.kernel.qlinear bits(4) group_size(64) input(%g : tensor<2x8xf32>) scales(%s : tensor<8x2xf32>) zero_points(%s : tensor<8x2xf32>) codes(%c : tensor<8x64xi8>) outs(%y : tensor<2x8xf32>) transpose_weight -> tensor<2x8xf32>
   return %r : tensor<2x8xf32>
 }
+
+// -----
+
+func.func @neither_zero_points_nor_codebook(%x: tensor<2x128xf32>, %s: tensor<8x2xf32>, %c: tensor<8x64xi8>, %y: tensor<2x8xf32>) {
+  // expected-error @+1 {{needs zero points or a codebook, one of them}}
+  %r = qaf.kernel.qlinear bits(4) group_size(64) input(%x : tensor<2x128xf32>) scales(%s : tensor<8x2xf32>) codes(%c : tensor<8x64xi8>) outs(%y : tensor<2x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @zero_points_and_codebook(%x: tensor<2x128xf32>, %s: tensor<8x2xf32>, %t: tensor<16xf32>, %c: tensor<8x64xi8>, %y: tensor<2x8xf32>) {
+  // expected-error @+1 {{needs zero points or a codebook, one of them}}
+  %r = qaf.kernel.qlinear bits(4) group_size(64) input(%x : tensor<2x128xf32>) scales(%s : tensor<8x2xf32>) zero_points(%s : tensor<8x2xf32>) codebook(%t : tensor<16xf32>) codes(%c : tensor<8x64xi8>) outs(%y : tensor<2x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @codebook_with_moves(%x: tensor<2x128xf32>, %s: tensor<8x2xf32>, %m: tensor<8x128xi8>, %t: tensor<16xf32>, %c: tensor<8x64xi8>, %y: tensor<2x8xf32>) {
+  // expected-error @+1 {{moves apply to affine codes, not to a codebook's}}
+  %r = qaf.kernel.qlinear bits(4) group_size(64) input(%x : tensor<2x128xf32>) scales(%s : tensor<8x2xf32>) moves(%m : tensor<8x128xi8>) codebook(%t : tensor<16xf32>) codes(%c : tensor<8x64xi8>) outs(%y : tensor<2x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @codebook_size(%x: tensor<2x128xf32>, %s: tensor<8x2xf32>, %t: tensor<4xf32>, %c: tensor<8x64xi8>, %y: tensor<2x8xf32>) {
+  // expected-error @+1 {{codebook must have shape [16], not 'tensor<4xf32>'}}
+  %r = qaf.kernel.qlinear bits(4) group_size(64) input(%x : tensor<2x128xf32>) scales(%s : tensor<8x2xf32>) codebook(%t : tensor<4xf32>) codes(%c : tensor<8x64xi8>) outs(%y : tensor<2x8xf32>) -> tensor<2x8xf32>
+  return
+}

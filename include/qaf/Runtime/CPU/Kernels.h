@@ -66,14 +66,16 @@ void qaf_sgemm_batched_transposed(int64_t batch, int64_t M, int64_t N,
 /// lowest bits (groups must be whole bytes: groupSize·bits a multiple of 8);
 /// `scales` and `zeros` [N, K / groupSize] floats (row strides in elements);
 /// optional int8 `moves` [N, K] (0 for none) added to the codes (LoTA-QAF's
-/// ternary update). w[n,k] = s·((q + move) − z). Never forms the whole
-/// dequantized W: few rows of X stream the codes, many rows dequantize a panel
-/// at a time for the GEMM kernels.
+/// ternary update). w[n,k] = s·((q + move) − z). A NormalFloat layer passes
+/// a `codebook` of 2^bits floats and no zeros or moves (0): w[n,k] =
+/// s·codebook[q]. Never forms the whole dequantized W: few rows of X stream
+/// the codes, many rows dequantize a panel at a time for the GEMM kernels.
 void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X, int64_t ldx,
                  int64_t codes, int64_t codesStride, int64_t scales,
                  int64_t scalesStride, int64_t zeros, int64_t zerosStride,
-                 int64_t moves, int64_t movesStride, int64_t Y, int64_t ldy,
-                 int64_t bits, int64_t groupSize, int32_t accumulate);
+                 int64_t moves, int64_t movesStride, int64_t codebook,
+                 int64_t Y, int64_t ldy, int64_t bits, int64_t groupSize,
+                 int32_t accumulate);
 
 /// X[M,K] = G[M,N] · dequant(W) (or X += with `accumulate`): the product with
 /// the quantized W of qaf_qlinear (same weight arguments) untransposed, the
@@ -83,8 +85,8 @@ void qaf_qlinear_transposed(int64_t M, int64_t N, int64_t K, int64_t G,
                             int64_t ldg, int64_t codes, int64_t codesStride,
                             int64_t scales, int64_t scalesStride, int64_t zeros,
                             int64_t zerosStride, int64_t moves,
-                            int64_t movesStride, int64_t X, int64_t ldx,
-                            int64_t bits, int64_t groupSize,
+                            int64_t movesStride, int64_t codebook, int64_t X,
+                            int64_t ldx, int64_t bits, int64_t groupSize,
                             int32_t accumulate);
 
 /// LoTA-QAF's straight-through gradients of its ternary factors

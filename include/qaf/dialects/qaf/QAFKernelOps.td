@@ -24,9 +24,11 @@ def QAF_KernelF32Matrix
     : AnyTypeOf<[TensorRankOf<[F32], [2]>, MemRefRankOf<[F32], [2]>]>;
 def QAF_KernelByteMatrix
     : AnyTypeOf<[TensorRankOf<[AnyI8], [2]>, MemRefRankOf<[AnyI8], [2]>]>;
+def QAF_KernelF32Vector
+    : AnyTypeOf<[TensorRankOf<[F32], [1]>, MemRefRankOf<[F32], [1]>]>;
 
 def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
-    DestinationStyleOpInterface,
+    DestinationStyleOpInterface, AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "init += x · dequant(W)ᵀ, computed by the qaf_qlinear kernel";
   let description = [{
@@ -36,13 +38,16 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
     `zero_points` [N, K/g], and `q` the codes: `codes` is [N, K·bits/8]
     bytes, a bit stream per row with the first code in the lowest bits.
     `moves` (LoTA-QAF's ternary update Ŵ, int8 [N, K]) is optional.
+    A NormalFloat layer has a `codebook` (f32 [2^bits]) instead of zero
+    points, and its weight is `s[n, k/g] · codebook[q[n, k]]`.
     With `transpose_weight`, the product is with W itself (a layer's input
     gradient): `init[m, k] += Σ_n input[m, n] · w[n, k]`, `input` [M, N]
     and `init` [M, K].
 
     Only what the kernel computes is admitted: f32 activations, scales,
-    zero points and accumulator; 2, 3, 4 or 8 bits; groups of whole bytes
-    (`group_size`·`bits` a multiple of 8). The weights have static shapes;
+    zero points, codebook and accumulator; zero points or a codebook of
+    2^bits entries, one of them, and no moves with a codebook; 2, 3, 4 or 8
+    bits; groups of whole bytes (`group_size`·`bits` a multiple of 8). The weights have static shapes;
     M (and K in `input`'s type) may be dynamic. On buffers every operand's
     rows are contiguous (unit innermost stride): the kernel takes one row
     stride per operand, so bufferization copies any other buffer into one
@@ -61,8 +66,9 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
   }];
   let arguments = (ins QAF_KernelF32Matrix:$input,
                    QAF_KernelF32Matrix:$scales,
-                   QAF_KernelF32Matrix:$zero_points,
+                   Optional<QAF_KernelF32Matrix>:$zero_points,
                    Optional<QAF_KernelByteMatrix>:$moves,
+                   Optional<QAF_KernelF32Vector>:$codebook,
                    QAF_KernelByteMatrix:$codes,
                    QAF_KernelF32Matrix:$init,
                    ConfinedAttr<I64Attr, [IntIsOneOf<[2, 3, 4, 8]>]>:$bits,
@@ -73,19 +79,22 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
     `bits` `(` $bits `)` `group_size` `(` $group_size `)`
     `input` `(` $input `:` type($input) `)`
     `scales` `(` $scales `:` type($scales) `)`
-    `zero_points` `(` $zero_points `:` type($zero_points) `)`
+    (`zero_points` `(` $zero_points^ `:` type($zero_points) `)`)?
     (`moves` `(` $moves^ `:` type($moves) `)`)?
+    (`codebook` `(` $codebook^ `:` type($codebook) `)`)?
     `codes` `(` $codes `:` type($codes) `)`
     `outs` `(` $init `:` type($init) `)`
     (`transpose_weight` $transpose_weight^)?
     attr-dict (`->` type($result)^)?
   }];
   let builders = [
-    // The result is `init`'s type on tensors, none on buffers.
+    // The result is `init`'s type on tensors, none on buffers; null
+    // `zeroPoints`, `moves` or `codebook` are absent.
     OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$scales,
                    "::mlir::Value":$zeroPoints, "::mlir::Value":$moves,
-                   "::mlir::Value":$codes, "::mlir::Value":$init,
-                   "int64_t":$bits, "int64_t":$groupSize,
+                   "::mlir::Value":$codebook, "::mlir::Value":$codes,
+                   "::mlir::Value":$init, "int64_t":$bits,
+                   "int64_t":$groupSize,
                    CArg<"bool", "false">:$transposeWeight)>
   ];
   let extraClassDeclaration = [{

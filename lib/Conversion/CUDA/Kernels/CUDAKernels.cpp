@@ -345,6 +345,9 @@ LogicalResult launchQLinear(qaf::QLinearKernelOp op,
       kernels.getKernel(tiledName, /*withPrecision=*/true, loc);
   if (failed(tiled))
     return failure();
+  if (op.getCodebook())
+    return op.emitOpError("qaf-cuda-kernels reads affine codes: decompose a "
+                          "NormalFloat layer's op (qaf-decompose-kernel-ops)");
   for (Value bytes : {op.getCodes(), op.getMoves()})
     if (bytes &&
         !cast<MemRefType>(bytes.getType()).getElementType().isSignlessInteger())

@@ -22,7 +22,9 @@
 // Both compute w = s·((q + move) − z) with the code and zero point
 // subtracted first; they round differently from each other, but each is
 // deterministic and independent of the thread count, so a model and its
-// merged counterpart (q + move stored as codes) agree bit for bit.
+// merged counterpart (q + move stored as codes) agree bit for bit. A
+// NormalFloat layer is the same with the code's value looked up in its
+// codebook and no zero point: w = s·(codebook[q] − 0).
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,8 +59,19 @@ struct QuantizedWeight {
   int64_t zerosStride;
   const int8_t *moves; // may be null
   int64_t movesStride;
+  const float *codebook; // NormalFloat: 2^bits values; null on an affine grid
   int bits;
   int64_t groupSize;
+  /// What codes below 16 (bits <= 4) stand for: the code itself, or its
+  /// codebook entry; the vector paths look codes up in it.
+  alignas(64) float codeValues[16];
+
+  float valueOf(uint8_t code) const {
+    return codebook ? codebook[code] : float(code);
+  }
+  float zeroAt(int64_t row, int64_t group) const {
+    return zeros ? zeros[row * zerosStride + group] : 0.0f;
+  }
 };
 
 /// Codes [begin, begin + count) of row `row` as one byte each (moved), for
@@ -95,12 +108,12 @@ void unpackCodes(const QuantizedWeight &w, int64_t row, int64_t begin,
   }
 }
 
-/// Σ (codes[i] − zero)·x[i].
-float dotCodesGeneric(const uint8_t *codes, float zero, const float *x,
-                      int64_t count) {
+/// Σ (value(codes[i]) − zero)·x[i].
+float dotCodesGeneric(const QuantizedWeight &w, const uint8_t *codes,
+                      float zero, const float *x, int64_t count) {
   float sum = 0;
   for (int64_t i = 0; i < count; ++i)
-    sum += (float(codes[i]) - zero) * x[i];
+    sum += (w.valueOf(codes[i]) - zero) * x[i];
   return sum;
 }
 
@@ -113,10 +126,10 @@ void dequantizeGeneric(const QuantizedWeight &w, int64_t row, int64_t begin,
     unpackCodes(w, row, start, w.groupSize, codes);
     int64_t g = start / w.groupSize;
     float s = w.scales[row * w.scalesStride + g];
-    float z = w.zeros[row * w.zerosStride + g];
+    float z = w.zeroAt(row, g);
     float *group = out + (start - begin);
     for (int64_t i = 0; i < w.groupSize; ++i)
-      group[i] = (float(codes[i]) - z) * s;
+      group[i] = (w.valueOf(codes[i]) - z) * s;
   }
 }
 
@@ -141,39 +154,48 @@ inline __attribute__((always_inline)) void unpack32Codes(const uint8_t *bytes,
   }
 }
 
-/// Σ (codes[i] − zero)·x[i], count a multiple of 16.
+/// 16 code bytes as 16 floats less `zero`: converted, or (with a codebook,
+/// codes < 16) looked up in `centredValues`, the code values less `zero`.
+__attribute__((target("avx512f,avx512bw"), always_inline)) inline __m512
+centredValues16(const QuantizedWeight &w, const uint8_t *codes, __m512 zero,
+                __m512 centredValues) {
+  __m512i lanes = _mm512_cvtepu8_epi32(
+      _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes)));
+  if (w.codebook)
+    return _mm512_permutexvar_ps(lanes, centredValues);
+  return _mm512_sub_ps(_mm512_cvtepi32_ps(lanes), zero);
+}
+
+/// Σ (value(codes[i]) − zero)·x[i], count a multiple of 16.
 __attribute__((target("avx512f,avx512bw"))) float
-dotCodesAvx512(const uint8_t *codes, float zero, const float *x,
-               int64_t count) {
+dotCodesAvx512(const QuantizedWeight &w, const uint8_t *codes, float zero,
+               const float *x, int64_t count) {
+  if (w.codebook && w.bits > 4)
+    return dotCodesGeneric(w, codes, zero, x, count);
   const __m512 z = _mm512_set1_ps(zero);
+  const __m512 centred = _mm512_sub_ps(_mm512_load_ps(w.codeValues), z);
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= count; i += 32) {
-    __m512i lo = _mm512_cvtepu8_epi32(
-        _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + i)));
-    __m512i hi = _mm512_cvtepu8_epi32(
-        _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + i + 16)));
-    acc0 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(lo), z),
+    acc0 = _mm512_fmadd_ps(centredValues16(w, codes + i, z, centred),
                            _mm512_loadu_ps(x + i), acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(hi), z),
+    acc1 = _mm512_fmadd_ps(centredValues16(w, codes + i + 16, z, centred),
                            _mm512_loadu_ps(x + i + 16), acc1);
   }
-  for (; i + 16 <= count; i += 16) {
-    __m512i c = _mm512_cvtepu8_epi32(
-        _mm_loadu_si128(reinterpret_cast<const __m128i *>(codes + i)));
-    acc0 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(c), z),
+  for (; i + 16 <= count; i += 16)
+    acc0 = _mm512_fmadd_ps(centredValues16(w, codes + i, z, centred),
                            _mm512_loadu_ps(x + i), acc0);
-  }
   float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
   for (; i < count; ++i)
-    sum += (float(codes[i]) - zero) * x[i];
+    sum += (w.valueOf(codes[i]) - zero) * x[i];
   return sum;
 }
 
-/// 16 code bytes (each < 16 after any move) as 16 floats less `zero`.
+/// 16 code bytes (each < 16 after any move) as their values less the zero
+/// point, looked up in `centred` (the 16 code values less it).
 __attribute__((target("avx512f,avx512bw"), always_inline)) inline __m512
-centredCodes(__m128i codes, __m512 zero) {
-  return _mm512_sub_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(codes)), zero);
+lookUpCentred(__m128i codes, __m512 centred) {
+  return _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(codes), centred);
 }
 
 /// R consecutive outputs of a 4-bit layer, rows n.. of W, straight from
@@ -194,8 +216,7 @@ rowsDot4Avx512(const QuantizedWeight &w, int64_t n, const float *xSplit,
   // Even bytes to the low half, odd bytes to the high half.
   const __m128i evenOdd =
       _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
-  const __m512 codeValues =
-      _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 codeValues = _mm512_load_ps(w.codeValues);
   const uint8_t *bytes[R];
   const int8_t *moves[R];
   __m512 row[R];
@@ -205,13 +226,14 @@ rowsDot4Avx512(const QuantizedWeight &w, int64_t n, const float *xSplit,
     row[r] = _mm512_setzero_ps();
   }
   for (int64_t g = 0; g < groups; ++g) {
-    // q − z for each of the 16 codes, looked up by code (vpermps reads the
-    // low 4 bits of each lane): one instruction where converting the code
-    // and subtracting z take two, with the same float subtraction.
+    // q − z for each of the 16 codes (codebook[q] − 0 for NormalFloat),
+    // looked up by code (vpermps reads the low 4 bits of each lane): one
+    // instruction where converting the code and subtracting z take two,
+    // with the same float subtraction.
     __m512 centred[R], acc0[R], acc1[R];
     for (int r = 0; r < R; ++r) {
-      centred[r] = _mm512_sub_ps(
-          codeValues, _mm512_set1_ps(w.zeros[(n + r) * w.zerosStride + g]));
+      centred[r] =
+          _mm512_sub_ps(codeValues, _mm512_set1_ps(w.zeroAt(n + r, g)));
       acc0[r] = acc1[r] = _mm512_setzero_ps();
     }
     for (int64_t i = g * w.groupSize, end = i + w.groupSize; i < end; i += 32) {
@@ -263,14 +285,16 @@ dequantize4Avx512(const QuantizedWeight &w, int64_t row, int64_t begin,
   for (int64_t start = begin; start < begin + count; start += w.groupSize) {
     int64_t g = start / w.groupSize;
     const __m512 scale = _mm512_set1_ps(w.scales[row * w.scalesStride + g]);
-    const __m512 zero = _mm512_set1_ps(w.zeros[row * w.zerosStride + g]);
+    const __m512 centred = _mm512_sub_ps(_mm512_load_ps(w.codeValues),
+                                         _mm512_set1_ps(w.zeroAt(row, g)));
     for (int64_t i = start, end = start + w.groupSize; i < end; i += 32) {
       __m128i first, second;
       unpack32Codes(bytes + i / 2, moves ? moves + i : nullptr, first, second);
       float *dst = out + (i - begin);
-      _mm512_storeu_ps(dst, _mm512_mul_ps(centredCodes(first, zero), scale));
+      _mm512_storeu_ps(dst,
+                       _mm512_mul_ps(lookUpCentred(first, centred), scale));
       _mm512_storeu_ps(dst + 16,
-                       _mm512_mul_ps(centredCodes(second, zero), scale));
+                       _mm512_mul_ps(lookUpCentred(second, centred), scale));
     }
   }
 }
@@ -338,6 +362,7 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
     const float *xr = x + r * ldx;
     float *yr = y + r * ldy;
     int64_t n = rowBegin;
+    // (rowDot4Avx2 converts codes: affine layers only.)
 #if defined(__x86_64__) || defined(__i386__)
     if (rowKernel && isa == Isa::Avx512 && xSplit) {
       constexpr int kRows = 4;
@@ -358,26 +383,25 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
 #endif
     for (; n < rowEnd; ++n) {
       const float *scales = w.scales + n * w.scalesStride;
-      const float *zeros = w.zeros + n * w.zerosStride;
       float total = 0;
 #if defined(__x86_64__) || defined(__i386__)
       const int8_t *moves = w.moves ? w.moves + n * w.movesStride : nullptr;
-      if (rowKernel && isa == Isa::Avx2) {
+      if (rowKernel && isa == Isa::Avx2 && !w.codebook) {
         total = rowDot4Avx2(w.codes + n * w.codesStride, moves, xr, scales,
-                            zeros, groups, w.groupSize);
+                            w.zeros + n * w.zerosStride, groups, w.groupSize);
       } else
 #endif
       {
         for (int64_t g = 0; g < groups; ++g) {
           int64_t begin = g * w.groupSize;
           unpackCodes(w, n, begin, w.groupSize, codes);
-          float dot;
+          float dot, zero = w.zeroAt(n, g);
 #if defined(__x86_64__) || defined(__i386__)
           if (isa == Isa::Avx512)
-            dot = dotCodesAvx512(codes, zeros[g], xr + begin, w.groupSize);
+            dot = dotCodesAvx512(w, codes, zero, xr + begin, w.groupSize);
           else
 #endif
-            dot = dotCodesGeneric(codes, zeros[g], xr + begin, w.groupSize);
+            dot = dotCodesGeneric(w, codes, zero, xr + begin, w.groupSize);
           total += scales[g] * dot;
         }
       }
@@ -516,17 +540,25 @@ QuantizedWeight makeQuantizedWeight(int64_t codes, int64_t codesStride,
                                     int64_t scales, int64_t scalesStride,
                                     int64_t zeros, int64_t zerosStride,
                                     int64_t moves, int64_t movesStride,
-                                    int64_t bits, int64_t groupSize) {
-  return {reinterpret_cast<const uint8_t *>(codes),
-          codesStride,
-          reinterpret_cast<const float *>(scales),
-          scalesStride,
-          reinterpret_cast<const float *>(zeros),
-          zerosStride,
-          reinterpret_cast<const int8_t *>(moves),
-          movesStride,
-          int(bits),
-          groupSize};
+                                    int64_t codebook, int64_t bits,
+                                    int64_t groupSize) {
+  QuantizedWeight w;
+  w.codes = reinterpret_cast<const uint8_t *>(codes);
+  w.codesStride = codesStride;
+  w.scales = reinterpret_cast<const float *>(scales);
+  w.scalesStride = scalesStride;
+  w.zeros = reinterpret_cast<const float *>(zeros);
+  w.zerosStride = zerosStride;
+  w.moves = reinterpret_cast<const int8_t *>(moves);
+  w.movesStride = movesStride;
+  w.codebook = reinterpret_cast<const float *>(codebook);
+  w.bits = int(bits);
+  w.groupSize = groupSize;
+  // Entries past a small codebook are never looked up (codes < 2^bits).
+  for (int code = 0; code < 16; ++code)
+    w.codeValues[code] =
+        w.codebook && code >= (1 << w.bits) ? 0.0f : w.valueOf(code);
+  return w;
 }
 
 } // namespace
@@ -535,13 +567,14 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
                          int64_t ldx, int64_t codes, int64_t codesStride,
                          int64_t scales, int64_t scalesStride, int64_t zeros,
                          int64_t zerosStride, int64_t moves,
-                         int64_t movesStride, int64_t Y, int64_t ldy,
-                         int64_t bits, int64_t groupSize, int32_t accumulate) {
+                         int64_t movesStride, int64_t codebook, int64_t Y,
+                         int64_t ldy, int64_t bits, int64_t groupSize,
+                         int32_t accumulate) {
   if (M <= 0 || N <= 0)
     return;
-  QuantizedWeight w =
-      makeQuantizedWeight(codes, codesStride, scales, scalesStride, zeros,
-                          zerosStride, moves, movesStride, bits, groupSize);
+  QuantizedWeight w = makeQuantizedWeight(
+      codes, codesStride, scales, scalesStride, zeros, zerosStride, moves,
+      movesStride, codebook, bits, groupSize);
   const float *x = reinterpret_cast<const float *>(X);
   float *y = reinterpret_cast<float *>(Y);
   int threads = threadsForWork(double(M) * double(N) * double(K));
@@ -564,16 +597,19 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
 /// each thread dequantizes blocks of whole groups of columns, W[:, k0 : k0 +
 /// cols] as [N, cols], and multiplies G with them into its own columns of X,
 /// so no thread forms more than one block and none writes another's columns.
-QAF_API void qaf_qlinear_transposed(
-    int64_t M, int64_t N, int64_t K, int64_t G, int64_t ldg, int64_t codes,
-    int64_t codesStride, int64_t scales, int64_t scalesStride, int64_t zeros,
-    int64_t zerosStride, int64_t moves, int64_t movesStride, int64_t X,
-    int64_t ldx, int64_t bits, int64_t groupSize, int32_t accumulate) {
+QAF_API void qaf_qlinear_transposed(int64_t M, int64_t N, int64_t K, int64_t G,
+                                    int64_t ldg, int64_t codes,
+                                    int64_t codesStride, int64_t scales,
+                                    int64_t scalesStride, int64_t zeros,
+                                    int64_t zerosStride, int64_t moves,
+                                    int64_t movesStride, int64_t codebook,
+                                    int64_t X, int64_t ldx, int64_t bits,
+                                    int64_t groupSize, int32_t accumulate) {
   if (M <= 0 || K <= 0)
     return;
-  QuantizedWeight w =
-      makeQuantizedWeight(codes, codesStride, scales, scalesStride, zeros,
-                          zerosStride, moves, movesStride, bits, groupSize);
+  QuantizedWeight w = makeQuantizedWeight(
+      codes, codesStride, scales, scalesStride, zeros, zerosStride, moves,
+      movesStride, codebook, bits, groupSize);
   const float *g = reinterpret_cast<const float *>(G);
   float *x = reinterpret_cast<float *>(X);
   Isa isa = activeIsa();
