@@ -404,8 +404,9 @@ Value buildOutput(OpBuilder &rw, Location loc, L4QLinearOp op,
                   L4QLinearOp::Adaptor adaptor, RankedTensorType resultType) {
   MLIRContext *context = rw.getContext();
   // W0 is [K, N] (ONNX MatMul layout).
-  int64_t n =
-      cast<RankedTensorType>(adaptor.getWeight().getType()).getShape()[1];
+  ArrayRef<int64_t> weightShape =
+      cast<RankedTensorType>(adaptor.getWeight().getType()).getShape();
+  int64_t k = weightShape[0], n = weightShape[1];
   int64_t group = static_cast<int64_t>(op.getGroupSize());
   Type f32 = rw.getF32Type();
   L4QQuantizer quantizer(op);
@@ -413,13 +414,16 @@ Value buildOutput(OpBuilder &rw, Location loc, L4QLinearOp op,
   // B·A [N, K].
   Value update = buildDeltaW(rw, loc, op, adaptor);
 
-  // W_q = s·round(clamp((W0ᵀ + α·B·A − β)/s, Q_N, Q_P)) + β.
+  // W_q = s·round(clamp((W0ᵀ + α·B·A − β)/s, Q_N, Q_P)) + β, [N, K], formed
+  // once per call: quantizing inside the product would redo it for every
+  // row of x, and the product of x with a stored W_qᵀ is the GEMM kernel's.
   L4QOperands operands = getL4QOperands(
       context, adaptor.getWeight(), update, adaptor.getScales(),
-      adaptor.getOffsets(), group, 3, dimN(context), dimK(context));
-  Value product = buildDequantizingMatMul(
-      rw, loc, adaptor.getInput(), n, operands.values, operands.maps,
-      /*bias=*/Value(), "", resultType.getElementType(),
+      adaptor.getOffsets(), group, 2, getAffineDimExpr(0, context),
+      getAffineDimExpr(1, context));
+  Value quantized = buildMappedElementwise(
+      rw, loc, operands.values, operands.maps,
+      getAsIndexOpFoldResult(context, {n, k}), f32,
       [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
         Value rounded =
             quantizer.round(nb, nl, quantizer.normalize(nb, nl, args));
@@ -428,6 +432,11 @@ Value buildOutput(OpBuilder &rw, Location loc, L4QLinearOp op,
         return arith::AddFOp::create(
             nb, nl, arith::MulFOp::create(nb, nl, scale, rounded), offset);
       });
+  Value product = buildDequantizingMatMul(
+      rw, loc, adaptor.getInput(), n, quantized,
+      AffineMap::get(3, 0, {dimN(context), dimK(context)}, context),
+      /*bias=*/Value(), "", resultType.getElementType(),
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
   return castToTensorType(rw, loc, product, resultType);
 }
 
