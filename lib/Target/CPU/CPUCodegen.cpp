@@ -23,6 +23,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -45,10 +46,25 @@ using namespace mlir;
 
 namespace qaf {
 
+/// LLVM's post-register-allocation list scheduler is quadratic in the
+/// length of a basic block, and a model's code has blocks of thousands of
+/// instructions (reductions over constant extents that LLVM unrolls whole).
+/// The CPU models that enable it (AMD Zen's) spent half of a 30-block
+/// train_step's code generation in it; the out-of-order cores it schedules
+/// for reorder such code themselves. Off unless a tool's user set the option
+/// (the pass reads it only when its position is set, as a command line's is).
+static void disablePostRAScheduler() {
+  auto &options = llvm::cl::getRegisteredOptions();
+  auto it = options.find("post-RA-scheduler");
+  if (it != options.end() && it->second->getNumOccurrences() == 0)
+    (void)it->second->addOccurrence(/*pos=*/1, "post-RA-scheduler", "false");
+}
+
 static void initializeNativeTarget() {
   static bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
+    disablePostRAScheduler();
     return true;
   }();
   (void)initialized;
