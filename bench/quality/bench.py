@@ -107,6 +107,12 @@ def finetune(args, tools, paths, method, bits):
     artifact = os.path.join(folder, "artifact")
     flags = [f"--method={method}", f"--bits={bits}", f"--group-size={args.group_size}",
              f"--rank={args.rank}"]
+    # NormalFloat codebooks exist for 2 and 4 bits; at other widths LoftQ
+    # alternates with the uniform (asymmetric) quantizer, as its paper does.
+    scheme = "nf" if method == "loftq" and bits in (2, 4) else None
+    if method == "loftq" and not scheme:
+        scheme = "asym"
+        flags.append("--quantize-options=scheme=asym")
     if method == "lota":
         train_options = f"total-steps={args.steps}"
     else:
@@ -115,6 +121,8 @@ def finetune(args, tools, paths, method, bits):
            "steps": args.steps, "train_seq_len": args.train_seq_len,
            "train_batch": args.train_batch, "train_options": train_options,
            "commit": commit(), "machine": machine()}
+    if scheme:
+        row["scheme"] = scheme
     print(f"== {name}: compile", flush=True)
     shutil.rmtree(artifact, ignore_errors=True)
     _, row["compile_seconds"], _ = run_measured(
@@ -391,6 +399,8 @@ def finetuned_section(args, finetuned, float_ppl, rtn_rows, before):
         label = row["method"] + ("" if row["method"] in LOSSLESS else " (lossy merge)")
         if "initial_perplexity" in row:
             label += f"; LoftQ init {row['initial_perplexity']:.3f}"
+        if row.get("scheme"):
+            label += f", {row['scheme']} base"
         lines.append(
             f"| {row['bits']} | {label} | {row['trainable_parameters']:,} |"
             f" {row['adapted_perplexity']:.3f} | {merged:.3f} | {versus} | {gap} | {moved} |"
