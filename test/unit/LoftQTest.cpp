@@ -142,16 +142,20 @@ TEST_P(LoftQSVDTest, ReconstructsARandomMatrix) {
   expectOrthonormalFactors(u, vt, m, n, k);
 }
 
+/// "MxN", the name of a test on an M x N matrix.
+std::string
+shapeName(const testing::TestParamInfo<std::pair<int64_t, int64_t>> &info) {
+  return std::to_string(info.param.first) + "x" +
+         std::to_string(info.param.second);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     LoftQ, LoftQSVDTest,
     testing::Values(std::make_pair(int64_t(24), int64_t(40)),
                     std::make_pair(int64_t(40), int64_t(24)),
                     std::make_pair(int64_t(33), int64_t(33)),
                     std::make_pair(int64_t(1), int64_t(7))),
-    [](const auto &info) {
-      return std::to_string(info.param.first) + "x" +
-             std::to_string(info.param.second);
-    });
+    shapeName);
 
 // The top-r triplets LoftQ uses, from the Gram matrix's top eigenpairs,
 // against LAPACK's full SVD (sgesdd, another algorithm): the same singular
@@ -193,10 +197,7 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(std::make_pair(int64_t(200), int64_t(60)),
                     std::make_pair(int64_t(60), int64_t(200)),
                     std::make_pair(int64_t(48), int64_t(48))),
-    [](const auto &info) {
-      return std::to_string(info.param.first) + "x" +
-             std::to_string(info.param.second);
-    });
+    shapeName);
 
 // A zero matrix has no direction to keep: zero singular values and vectors,
 // never a division by zero; bad shapes and ranks are refused.
