@@ -98,10 +98,10 @@ qaf::quant::SingleThreadedBLAS::~SingleThreadedBLAS() {
     set(savedThreads);
 }
 
-llvm::Error qaf::quant::computeSVD(llvm::ArrayRef<float> matrix, int64_t m,
-                                   int64_t n, std::vector<float> &u,
-                                   std::vector<float> &sigma,
-                                   std::vector<float> &vt) {
+/// Whether a row-major m × n `matrix` is one LAPACK's 32-bit interface can
+/// factor: non-empty, of m·n elements, every size within int.
+static llvm::Error checkSVDInput(llvm::ArrayRef<float> matrix, int64_t m,
+                                 int64_t n) {
   if (m <= 0 || n <= 0)
     return llvm::createStringError("SVD of an empty %lld x %lld matrix",
                                    static_cast<long long>(m),
@@ -114,6 +114,15 @@ llvm::Error qaf::quant::computeSVD(llvm::ArrayRef<float> matrix, int64_t m,
     return llvm::createStringError(
         "SVD input %lld x %lld is too large for 32-bit LAPACK",
         static_cast<long long>(m), static_cast<long long>(n));
+  return llvm::Error::success();
+}
+
+llvm::Error qaf::quant::computeSVD(llvm::ArrayRef<float> matrix, int64_t m,
+                                   int64_t n, std::vector<float> &u,
+                                   std::vector<float> &sigma,
+                                   std::vector<float> &vt) {
+  if (llvm::Error error = checkSVDInput(matrix, m, n))
+    return error;
 
   // A row-major m × n matrix is the column-major n × m matrix Aᵀ = V Σ Uᵀ.
   // LAPACK's column-major factors of Aᵀ are then exactly the row-major
@@ -153,18 +162,12 @@ llvm::Error qaf::quant::computeSVD(llvm::ArrayRef<float> matrix, int64_t m,
 llvm::Error qaf::quant::computeTopSingularTriplets(
     llvm::ArrayRef<float> matrix, int64_t m, int64_t n, int64_t rank,
     std::vector<float> &u, std::vector<float> &sigma, std::vector<float> &vt) {
-  if (m <= 0 || n <= 0 || static_cast<int64_t>(matrix.size()) != m * n)
-    return llvm::createStringError(
-        "truncated SVD input has %zu elements, not %lld x %lld (non-empty)",
-        matrix.size(), static_cast<long long>(m), static_cast<long long>(n));
+  if (llvm::Error error = checkSVDInput(matrix, m, n))
+    return error;
   if (rank < 1 || rank > std::min(m, n))
     return llvm::createStringError(
         "truncated SVD rank %lld is outside [1, %lld]",
         static_cast<long long>(rank), static_cast<long long>(std::min(m, n)));
-  if (m > INT_MAX || n > INT_MAX || m * n > INT_MAX)
-    return llvm::createStringError(
-        "SVD input %lld x %lld is too large for 32-bit LAPACK",
-        static_cast<long long>(m), static_cast<long long>(n));
   std::vector<double> a(matrix.begin(), matrix.end());
   // The row-major m × n A is the column-major n × m Aᵀ (leading dim n).
   // Gram matrix of the smaller side: AᵀA (n × n) when n <= m, else AAᵀ.
