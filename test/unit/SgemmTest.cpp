@@ -211,6 +211,12 @@ TEST_P(SgemmPathTest, BlockingAndSpecialShapes) {
       {1, 300, 1, 1, 300, 300, true},
       {255, 255, 1, 1, 255, 255, false},
       {600, 40, 20, 20, 40, 40, false},
+      // Small M on wide B (the panel kernels): several panel calls, a K
+      // that is not a multiple of the panel depth, the prefetching width.
+      {1, 20000, 37, 40, 20003, 20001, true},
+      {8, 3000, 20, 20, 3000, 3005, false},
+      {3, 700, 100, 101, 700, 703, true},
+      {5, 256, 9, 9, 256, 256, false},
   };
   uint32_t seed = 1000;
   for (const Problem &p : problems)
