@@ -187,19 +187,24 @@ struct BuildTrainingPass : qaf::impl::BuildTrainingPassBase<BuildTrainingPass> {
                            << name;
         return signalPassFailure();
       }
+    // Evaluation alone also serves models without adapters (a merged one).
+    bool collects = !evalOnly || !getTrainableValues(forward).empty();
     SmallVector<Parameter> parameters;
-    if (failed(collectParameters(forward, parameters)) ||
+    if ((collects && failed(collectParameters(forward, parameters))) ||
         failed(checkLogits(forward)))
       return signalPassFailure();
 
-    auto trainStep = cast<func::FuncOp>(forward->clone());
     auto evalStep = cast<func::FuncOp>(forward->clone());
-    trainStep.setSymName("train_step");
     evalStep.setSymName("eval_step");
     module.insert(std::next(Block::iterator(forward)), evalStep);
+    if (failed(buildEvalStep(evalStep)))
+      return signalPassFailure();
+    if (evalOnly)
+      return;
+    auto trainStep = cast<func::FuncOp>(forward->clone());
+    trainStep.setSymName("train_step");
     module.insert(std::next(Block::iterator(forward)), trainStep);
-    if (failed(buildEvalStep(evalStep)) ||
-        failed(buildTrainStep(trainStep, parameters)))
+    if (failed(buildTrainStep(trainStep, parameters)))
       return signalPassFailure();
   }
 

@@ -81,8 +81,9 @@ Expected<TrainingEntryPoint> checkTrainingEntryPoint(const Manifest &manifest,
   const EntryPoint *entry = manifest.findEntryPoint(name);
   if (!entry)
     return makeError("the artifact has no entry point '" + name +
-                     "': compile with --emit=train (it has " +
-                     manifest.listEntryPoints() + ")");
+                     "': compile with --emit=train" +
+                     (name == training::kEvalStep ? " or --emit=eval" : "") +
+                     " (it has " + manifest.listEntryPoints() + ")");
   bool isTrain = name == training::kTrainStep;
   SmallVector<DType, 2> ids = {DType::Int32, DType::Int64};
   SmallVector<ExpectedTensor> inputs = {{training::kInputIds, ids, 2},

@@ -14,8 +14,9 @@
        dense fake-quantized weight (L4Q); the merged one runs the kernel.
    Merged codes are in range, scales (and QA-* codes) byte-identical to the
    quantized base's, LoTA's report counts its moved codes, and the
-   held-out perplexity of the merged model (from its logits) equals the one
-   `qaf-run eval` prints for the adapted model.
+   held-out perplexity `qaf-run eval` prints for the merged model
+   (`--merge --emit=eval`) equals the adapted model's: the same digits for
+   LoTA-QAF, to 1e-4 for the others; numpy's from the merged logits agrees.
 2. The merged ONNX file (`--emit=onnx`) passes onnx.checker's full check,
    runs in ONNX Runtime and matches qaf's merged model (max abs logit
    difference < 1e-4, or 2e-5 of the largest logit: float32 rounding in
@@ -157,20 +158,33 @@ def check_method(tools, checks, folder, onnx_path, method, train, held, base, id
                       f"(max abs diff {difference:.3g} < 1e-4; adapted = float adapter path, "
                       "merged = qaf kernel)")
 
-    # Perplexity: qaf-run eval's on the adapted model; the merged model's
-    # from its logits on eval's windows (SEQ + 1 tokens each: SEQ inputs,
-    # the next SEQ as labels).
+    # Perplexity: `qaf-run eval` on the adapted model (its training
+    # artifact and checkpoint) and on the merged one (`--merge --emit=eval`:
+    # an eval_step without parameters). With bit-identical logits the
+    # printed perplexities are the same digits. The merged one is checked
+    # once more against numpy's from the merged logits on eval's windows
+    # (SEQ + 1 tokens each: SEQ inputs, the next SEQ as labels).
+    merged_eval = os.path.join(folder, method + "-merged-eval")
+    run([tools.qaf_compile, onnx_path, *common, "--merge", ckpt, "--emit=eval", "-o",
+         merged_eval], timeout=600)
+    merged_ppl = math.exp(held_out_loss(tools, merged_eval, held))
+    if identical:
+        same = f"{merged_ppl:.6f}" == f"{adapted_ppl:.6f}"
+    else:
+        same = abs(merged_ppl - adapted_ppl) <= 1e-4 * adapted_ppl
+    checks.report(same, f"{method}: held-out perplexity (qaf-run eval) merged "
+                  f"{merged_ppl:.6f} = adapted {adapted_ppl:.6f}"
+                  + (" to the printed digits" if identical else " (relative 1e-4)"))
     held_ids = np.load(held).astype(np.int64)
     windows = len(held_ids) // (SEQ + 1)
     held_windows = held_ids[:windows * (SEQ + 1)].reshape(windows, SEQ + 1)
     held_path = os.path.join(folder, "held_windows.npy")
     np.save(held_path, held_windows[:, :SEQ].copy())
-    merged_ppl = perplexity(qaf_logits(tools, merged_dir, held_path, folder),
-                            held_windows[:, 1:])
-    checks.report(abs(merged_ppl - adapted_ppl) <= 1e-4 * adapted_ppl,
-                  f"{method}: held-out perplexity merged {merged_ppl:.5f} = adapted "
-                  f"{adapted_ppl:.5f} (qaf-run eval; merged from its logits on eval's "
-                  "windows)")
+    numpy_ppl = perplexity(qaf_logits(tools, merged_dir, held_path, folder),
+                           held_windows[:, 1:])
+    checks.report(abs(numpy_ppl - merged_ppl) <= 1e-5 * merged_ppl,
+                  f"{method}: the merged model's qaf-run eval perplexity {merged_ppl:.6f} "
+                  f"= numpy's from its logits {numpy_ppl:.6f}")
 
     check_onnx(checks, merged_onnx, f"{method} merged.onnx")
     model, weights = read_onnx_initializers(merged_onnx)

@@ -112,7 +112,7 @@ cl::opt<std::string> adapterOptions(
     "adapter-options",
     cl::desc("More qaf-attach-adapters options, e.g. \"include=proj seed=1\""),
     cl::value_desc("options"), cl::cat(category));
-enum class Emit { Infer, Train, ONNX, MLIRBytecode };
+enum class Emit { Infer, Train, Eval, ONNX, MLIRBytecode };
 cl::opt<Emit> emit(
     "emit", cl::desc("What to write"),
     cl::values(clEnumValN(Emit::Infer, "infer",
@@ -120,6 +120,10 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Train, "train",
                           "an artifact with the forward, train_step and "
                           "eval_step (qaf-run train|eval)"),
+               clEnumValN(Emit::Eval, "eval",
+                          "an artifact with the forward and eval_step "
+                          "(qaf-run eval), for any model: float, quantized, "
+                          "adapted or merged"),
                clEnumValN(Emit::ONNX, "onnx",
                           "an ONNX model (-o model.onnx; quantized layers as "
                           "MatMulNBits, see --quantized-format)"),
@@ -230,6 +234,10 @@ Expected<std::string> buildGraphPipeline() {
     return createStringError("--allow-lossy and --keep-adapters go with "
                              "--merge");
   }
+  // After the merge: eval_step evaluates the merged model.
+  if (emit == Emit::Eval)
+    passes.push_back("qaf-build-training" +
+                     withExtra("eval-only=true", trainOptions));
   return llvm::join(passes, ",");
 }
 

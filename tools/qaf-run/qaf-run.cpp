@@ -69,7 +69,7 @@ cl::SubCommand
                  "file, with checkpoints");
 cl::SubCommand evalCommand(
     "eval", "Print the perplexity of an artifact compiled with --emit=train "
-            "on a token file");
+            "or --emit=eval on a token file");
 cl::SubCommand generateCommand(
     "generate", "Generate tokens after a prompt with a decoder's entry point "
                 "(with its KV cache when it has one)");

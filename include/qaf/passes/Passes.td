@@ -372,6 +372,10 @@ def BuildTrainingPass : Pass<"qaf-build-training", "mlir::ModuleOp"> {
       this one.
     - `@eval_step(params..., inputs..., labels) -> (loss_sum, token_count)`.
 
+    With `eval-only`, only `@eval_step` is built, and a model without
+    adapters (a float, quantized or merged one) is accepted: its
+    `@eval_step` takes no parameters.
+
     Parameters and optimizer state are arguments carrying `qaf.weight_name`
     and `qaf.weight_value` (their initial values: the adapters' blobs, and
     zeros for the state); `@main_graph` reads the parameters the same way.
@@ -421,6 +425,10 @@ def BuildTrainingPass : Pass<"qaf-build-training", "mlir::ModuleOp"> {
            "AdamW's second-moment decay">,
     Option<"eps", "eps", "double", /*default=*/"1e-8",
            "AdamW's denominator term">,
+    Option<"evalOnly", "eval-only", "bool", /*default=*/"false",
+           "Build @eval_step only: for any model, a merged or a float one "
+           "included (the adapters' values, if any, still become its "
+           "parameters)">,
   ];
   let dependentDialects = ["::qaf::QAFDialect", "::qaf::onnx::ONNXDialect",
                            "::mlir::func::FuncDialect"];
