@@ -577,12 +577,7 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
       movesStride, codebook, bits, groupSize);
   const float *x = reinterpret_cast<const float *>(X);
   float *y = reinterpret_cast<float *>(Y);
-  // Unpacking a code costs about as much as kUnpackFmas multiply-adds, which
-  // dominate the work of a few rows (decode): without them a 576 x 576 int4
-  // layer, memory-bound, would run on one thread.
-  constexpr double kUnpackFmas = 3;
-  int threads =
-      threadsForWork((double(M) + kUnpackFmas) * double(N) * double(K));
+  int threads = threadsForProduct(M, N, K);
   Isa isa = activeIsa();
   if (M >= kTileRows)
     return productByRowBlocks(w, M, N, K, x, ldx, y, ldy, accumulate != 0,

@@ -392,6 +392,16 @@ Isa activeIsa() {
 
 int threadsForWork(double fmas) { return threadsFor(fmas); }
 
+int threadsForProduct(int64_t M, int64_t N, int64_t K) {
+  // Each element of B costs about kFmasPerElementOfB multiply-adds besides
+  // its M products: read from memory once, or unpacked from its code. With
+  // many rows that is nothing; with one (decode) it is the work, and a
+  // memory-bound 576 x 576 B, counted by its products alone, would run on
+  // one thread.
+  constexpr double kFmasPerElementOfB = 3;
+  return threadsFor((double(M) + kFmasPerElementOfB) * double(N) * double(K));
+}
+
 } // namespace cpu
 } // namespace qaf
 
@@ -426,7 +436,7 @@ QAF_API void qaf_sgemm_transposed(int64_t M, int64_t N, int64_t K, int64_t A,
   if (K <= 0)
     return emptyProduct(t);
   const Config &config = active();
-  int threads = threadsFor(double(M) * double(N) * double(K));
+  int threads = threadsForProduct(M, N, K);
   if (threads == 1)
     return config.kernels->gemm(t, config.blocking);
 #pragma omp parallel num_threads(threads)

@@ -82,6 +82,10 @@ void transposeMatrix(const float *src, int64_t lds, int64_t rows, int64_t cols,
 /// parallel region).
 int threadsForWork(double fmas);
 
+/// Threads for C[M, N] = A[M, K] · B[K, N], counting B's reading (or
+/// unpacking) as work too, which dominates when M is small.
+int threadsForProduct(int64_t M, int64_t N, int64_t K);
+
 } // namespace cpu
 } // namespace qaf
 
