@@ -40,6 +40,7 @@
 // here must be deliberate).
 // CPU-PASSES: builtin.module(
 // CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: qaf-share-grouped-kv,
 // CPU-PASSES-NEXT: qaf-fold-weight-transposes
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: qaf-outline-weights{entry=infer max-inline-elements=1024},

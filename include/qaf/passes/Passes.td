@@ -99,6 +99,23 @@ def FoldWeightTransposesPass
   }];
 }
 
+def ShareGroupedKVPass : Pass<"qaf-share-grouped-kv", "mlir::func::FuncOp"> {
+  let summary = "Grouped-query attention on the shared key/value heads";
+  let description = [{
+    Exporters write grouped-query attention's repeat_kv as
+    `Reshape(Expand(Unsqueeze(kv, [2]), [b, g, n, t, d]), [b, g·n, t, d])`,
+    which, lowered as written, copies the key/value cache n times on every
+    call. A MatMul of query heads [b, g·n, s, x] with that tensor (or its
+    transpose over the last two axes) becomes one with kv itself: the n
+    query heads of a group are contiguous, so
+    `Reshape(MatMul(Reshape(q, [b, g, n·s, x]), kv), [b, g·n, s, y])` is
+    the same product, and the Reshapes move no data. `Shape` of the
+    repeat_kv (masks are sliced to the keys' length read off it) becomes
+    `Shape(kv) · [1, n, 1, 1]`. The repeat_kv ops left without users are
+    removed by the canonicalizer.
+  }];
+}
+
 def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
   let summary = "Quantize the weights of linear layers into qaf.qlinear ops";
   let description = [{

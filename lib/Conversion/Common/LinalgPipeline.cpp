@@ -39,7 +39,9 @@ void buildLinalgPipeline(OpPassManager &pm,
   assert(Phase::ONNX <= options.from && options.from <= options.to &&
          options.to <= Phase::Linalg && "phases outside the linalg pipeline");
   if (options.from < Phase::Outlined && Phase::Outlined <= options.to) {
-    pm.addNestedPass<func::FuncOp>(createFoldWeightTransposesPass());
+    OpPassManager &funcPM = pm.nest<func::FuncOp>();
+    funcPM.addPass(createShareGroupedKVPass());
+    funcPM.addPass(createFoldWeightTransposesPass());
     OutlineWeightsPassOptions outline;
     outline.entry = options.entry;
     pm.addPass(createOutlineWeightsPass(outline));
