@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""KV-cache decode of the real SmolLM2-135M (fp32): qaf vs ONNX Runtime (issue 11).
+
+The model is `scripts/get_smollm2.py`'s `model-with-past.onnx`: the real
+weights with optimum's cache interface (input_ids, attention_mask,
+position_ids, past_key_values.*, present.*), fp32. Batch 1, a --prompt-token
+prompt (random ids, seed 0), then --new tokens greedily, same threads:
+  - qaf: `qaf-compile` of the file, `qaf-run generate` (its cache buffers are
+    the runtime's, written in place);
+  - ONNX Runtime: CPU execution provider, the same greedy loop with IO
+    binding: each step's present.* OrtValues are bound as the next step's
+    past, so no cache is copied through numpy.
+Both generate the same ids (checked). tokens/s: prefill = prompt tokens /
+prefill time; decode = tokens after the first / their time; each contestant
+runs --rounds times in turn and its best round is kept. The bound is the
+memory-bandwidth bound of one decode step: the bytes of the weights every
+token reads (all of them; the tied embedding once, as the head) over the
+copy bandwidth `qaf-bench-qlinear` measures on the same cores (bytes read +
+written per second). Appends to bench/results/decode.md.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from common import append_results, commit, machine  # noqa: E402
+
+HEADER = """# KV-cache decode, real SmolLM2-135M fp32: qaf vs ONNX Runtime
+
+Written by `bench/decode/bench.py` (`bash bench/decode/run.sh`, newest
+last). `scripts/get_smollm2.py`'s `model-with-past.onnx` (optimum's cache
+interface, fp32), batch 1, a 128-token prompt then 128 new tokens, greedy,
+same threads. qaf: `qaf-run generate`; ORT: its greedy loop with IO binding
+(present.* bound as the next past). Best of --rounds rounds, run in turn.
+"bound" = weight bytes per token / copy bandwidth (`qaf-bench-qlinear`'s
+2-thread copy, bytes read + written); "% of bound" = bound time / decode
+time per token. Bar (issue 11): decode >= 1.0x ORT; goal >= 80 % of the
+bound.
+
+| date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill tok/s | ORT prefill tok/s | qaf decode tok/s | ORT decode tok/s | qaf / ORT (decode) | qaf % of bound | ORT % of bound | same ids |
+| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+"""
+
+
+def ort_generate(ort, model, prompt, new_tokens, threads):
+    """Greedy decoding with IO binding; returns (ids, prefill s, decode s)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    inputs = {i.name: i for i in session.get_inputs()}
+    outputs = [o.name for o in session.get_outputs()]
+    pasts = [name for name in inputs if name.startswith("past_key_values.")]
+    batch, length = prompt.shape
+    # An empty past: [batch, kv_heads, 0, head_dim] from the declared shape.
+    empty = {}
+    for name in pasts:
+        shape = inputs[name].shape
+        empty[name] = ort.OrtValue.ortvalue_from_numpy(
+            np.zeros((batch, shape[1], 0, shape[3]), np.float32))
+    binding = session.io_binding()
+
+    def step(ids, total, past):
+        first = total - ids.shape[1]
+        binding.clear_binding_inputs()
+        binding.clear_binding_outputs()
+        binding.bind_cpu_input("input_ids", ids)
+        binding.bind_cpu_input("attention_mask", np.ones((batch, total), np.int64))
+        binding.bind_cpu_input("position_ids",
+                               np.broadcast_to(np.arange(first, total), ids.shape).copy())
+        for name in pasts:
+            binding.bind_ortvalue_input(name, past[name])
+        for name in outputs:
+            binding.bind_output(name, "cpu")
+        session.run_with_iobinding(binding)
+        values = dict(zip(outputs, binding.get_outputs()))
+        token = np.argmax(values["logits"].numpy()[:, -1], axis=-1)
+        present = {name: values[name.replace("past_key_values.", "present.")]
+                   for name in pasts}
+        return token, present
+
+    start = time.perf_counter()
+    token, past = step(prompt, length, empty)
+    prefill = time.perf_counter() - start
+    generated = [token]
+    start = time.perf_counter()
+    for _ in range(new_tokens - 1):
+        token, past = step(token[:, None].astype(np.int64), length + len(generated), past)
+        generated.append(token)
+    decode = time.perf_counter() - start
+    return np.stack(generated, axis=1), prefill, decode
+
+
+def qaf_generate(qaf_run, artifact, prompt_path, new_tokens, threads):
+    """`qaf-run generate`; returns (ids, prefill tok/s, decode tok/s)."""
+    out = subprocess.run([qaf_run, "generate", artifact, "--prompt-ids", prompt_path,
+                          "--max-new-tokens", str(new_tokens), "--threads", str(threads)],
+                         check=True, capture_output=True, text=True).stdout
+    ids = [int(t) for t in re.search(r"generated\[0\]: ([0-9 ]+)", out).group(1).split()]
+    rates = {phase: float(rate) for phase, rate in
+             re.findall(r"^(prefill|decode)[^:]*: .*\(([0-9.]+) tokens/s\)", out, re.M)}
+    return np.array(ids), rates["prefill"], rates["decode"]
+
+
+def copy_bandwidth(bench_qlinear, threads):
+    out = subprocess.run([bench_qlinear], check=True, capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": str(threads)}).stdout
+    return float(json.loads(out)["stream_copy_gbs"])
+
+
+def main():
+    build = os.path.join(ROOT, "build", "bin")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", default=os.path.join(ROOT, "build", "smollm2"),
+                        help="get_smollm2.py's output folder (made when missing)")
+    parser.add_argument("--qaf-compile", default=os.path.join(build, "qaf-compile"))
+    parser.add_argument("--qaf-run", default=os.path.join(build, "qaf-run"))
+    parser.add_argument("--qaf-bench-qlinear", default=os.path.join(build, "qaf-bench-qlinear"))
+    parser.add_argument("--prompt", type=int, default=128)
+    parser.add_argument("--new", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    import onnxruntime as ort
+    model = os.path.join(args.model_dir, "model-with-past.onnx")
+    if not os.path.exists(model):
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "get_smollm2.py"),
+                        "-o", args.model_dir], check=True)
+    weight_bytes = os.path.getsize(os.path.join(args.model_dir, "model.onnx.data"))
+    with tempfile.TemporaryDirectory(prefix="qaf-bench-decode-") as tmp:
+        artifact = os.path.join(tmp, "artifact")
+        start = time.perf_counter()
+        subprocess.run([args.qaf_compile, model, "-o", artifact], check=True)
+        compile_seconds = time.perf_counter() - start
+        prompt = np.random.default_rng(0).integers(0, 49152, (1, args.prompt)).astype(np.int64)
+        prompt_path = os.path.join(tmp, "prompt.npy")
+        np.save(prompt_path, prompt)
+        best = {"qaf": [0.0, 0.0], "ort": [0.0, 0.0]}
+        same = True
+        for _ in range(args.rounds):
+            ids, prefill, decode = qaf_generate(args.qaf_run, artifact, prompt_path, args.new,
+                                                args.threads)
+            best["qaf"] = [max(best["qaf"][0], prefill), max(best["qaf"][1], decode)]
+            ort_ids, ort_prefill, ort_decode = ort_generate(ort, model, prompt, args.new,
+                                                            args.threads)
+            best["ort"] = [max(best["ort"][0], args.prompt / ort_prefill),
+                           max(best["ort"][1], (args.new - 1) / ort_decode)]
+            same = same and np.array_equal(ids, ort_ids[0])
+        bandwidth = copy_bandwidth(args.qaf_bench_qlinear, args.threads)
+    bound = bandwidth * 1e9 / weight_bytes
+    qaf_prefill, qaf_decode = best["qaf"]
+    ort_prefill, ort_decode = best["ort"]
+    print(f"compile {compile_seconds:.1f} s; copy {bandwidth:.1f} GB/s, weights "
+          f"{weight_bytes / 1e6:.0f} MB: bound {bound:.1f} tok/s")
+    print(f"prefill: qaf {qaf_prefill:.1f} tok/s, ORT {ort_prefill:.1f}")
+    print(f"decode: qaf {qaf_decode:.1f} tok/s ({100 * qaf_decode / bound:.0f} % of the bound), "
+          f"ORT {ort_decode:.1f} ({100 * ort_decode / bound:.0f} %); "
+          f"qaf / ORT {qaf_decode / ort_decode:.2f}; same ids: {same}")
+    row = (f"| {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} | {commit()} | "
+           f"{machine()} | {args.threads} | {bandwidth:.1f} | {weight_bytes / 1e6:.0f} | "
+           f"{bound:.1f} | {qaf_prefill:.1f} | {ort_prefill:.1f} | {qaf_decode:.1f} | "
+           f"{ort_decode:.1f} | {qaf_decode / ort_decode:.2f} | {100 * qaf_decode / bound:.0f} % | "
+           f"{100 * ort_decode / bound:.0f} % | {'yes' if same else 'no'} |")
+    append_results(os.path.join(ROOT, "bench", "results", "decode.md"), HEADER, [row])
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
