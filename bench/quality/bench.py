@@ -163,6 +163,18 @@ def finetune(args, tools, paths, method, bits):
     row["merge_report"] = {k: v for k, v in report.items() if k != "layers"}
     result = perplexity(merged, held, args.seq_len, threads=args.threads)
     row["merged_perplexity"], row["merged_bytes"] = result["perplexity"], result["bytes"]
+    # The merged model on qaf's own integer kernels: `--emit=eval` builds its
+    # eval_step, so `qaf-run eval` compares it with the adapted model digit
+    # for digit (ONNX Runtime's MatMulNBits sums in another order).
+    merged_eval = os.path.join(folder, "merged-eval")
+    shutil.rmtree(merged_eval, ignore_errors=True)
+    run([tools["compile"], model, *flags, *lossy, "--merge", ckpt, "--emit=eval",
+         "--target=cpu", "-o", merged_eval])
+    output, _, _ = run_measured(
+        [tools["run"], "eval", merged_eval, "--data", held, "--seq-len", args.seq_len,
+         "--batch", 1, "--threads", args.threads])
+    row["merged_qaf_perplexity"] = float(parse_fields(output)["perplexity"])
+    shutil.rmtree(merged_eval, ignore_errors=True)
     if bits == 3:
         row["generated"] = generate(args, artifact, ckpt)
     shutil.rmtree(artifact, ignore_errors=True)  # ~0.6 GB each; the row is kept
@@ -377,7 +389,9 @@ def finetuned_section(args, finetuned, float_ppl, rtn_rows, before):
         f" {args.lr}, cosine, 10 warm-up steps). *adapted*: `qaf-run eval` of the training"
         " artifact with the checkpoint; *merged*: the adapters merged into the integer weights"
         " (`qaf-compile --merge --emit=onnx`; LoRA, LoftQ and Q-BaRA with `--allow-lossy`:"
-        " merged into float and re-quantized), scored by ONNX Runtime on the same windows."
+        " merged into float and re-quantized), scored by ONNX Runtime on the same windows;"
+        " *merged (qaf)*: the same merged model's `qaf-run eval` (`--merge --emit=eval`), to"
+        " compare with *adapted* digit for digit (\"–\": a row measured before it existed)."
         " Gap closed: (RTN − merged) / (RTN − float); above 100 % the model is better on"
         " fortunes than the float model, which was never trained on them. Each row was"
         " measured on its own (the commit and machine are per row, in"
@@ -385,9 +399,10 @@ def finetuned_section(args, finetuned, float_ppl, rtn_rows, before):
         " \"–\": a row measured before the bench took it with /usr/bin/time (it had read"
         " this script's own 1.7 GB, inherited by the forked child before exec).",
         "",
-        "| bits | method | trainable params | adapted ppl | merged ppl | vs RTN | gap closed"
-        " | codes moved | train wall (s) | train peak RSS (MB) | compile (s) | commit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| bits | method | trainable params | adapted ppl | merged ppl | merged (qaf) ="
+        " adapted? | vs RTN | gap closed | codes moved | train wall (s) | train peak RSS (MB)"
+        " | compile (s) | commit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in sorted(finetuned, key=lambda r: (-r["bits"], ALL_METHODS.index(r["method"]))):
         base = rtn.get(f"RTN {row['bits']}-bit g{row['group_size']}")
@@ -401,9 +416,15 @@ def finetuned_section(args, finetuned, float_ppl, rtn_rows, before):
             label += f"; LoftQ init {row['initial_perplexity']:.3f}"
         if row.get("scheme"):
             label += f", {row['scheme']} base"
+        qaf_merged = row.get("merged_qaf_perplexity")
+        same = "–"
+        if qaf_merged is not None:
+            printed = f"{qaf_merged:.6f}", f"{row['adapted_perplexity']:.6f}"
+            same = f"{printed[0]} {'=' if printed[0] == printed[1] else '≠'} {printed[1]}"
         lines.append(
             f"| {row['bits']} | {label} | {row['trainable_parameters']:,} |"
-            f" {row['adapted_perplexity']:.3f} | {merged:.3f} | {versus} | {gap} | {moved} |"
+            f" {row['adapted_perplexity']:.3f} | {merged:.3f} | {same} | {versus} | {gap} |"
+            f" {moved} |"
             f" {row['train_seconds']:.0f} |"
             f" {'–' if row.get('train_peak_mb') is None else format(row['train_peak_mb'], '.0f')} |"
             f" {row['compile_seconds']:.0f} | {row['commit']} |")
