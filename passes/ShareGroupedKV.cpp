@@ -117,14 +117,15 @@ RankedTensorType regroupedType(RankedTensorType type, int64_t repeats,
 }
 
 /// Rewrites MatMul(x, R) and MatMul(x, Transpose(R, [0, 1, 3, 2])) of a
-/// repeat_kv R; false when `matmul` is neither.
-bool shareRepeatedKV(onnx::MatMulOp matmul) {
+/// repeat_kv R; leaves any other MatMul. On failure, what was built has no
+/// users, and the canonicalizer removes it.
+void shareRepeatedKV(onnx::MatMulOp matmul) {
   Value rhs = matmul.getB();
   bool transposed = false;
   if (auto transpose = rhs.getDefiningOp<onnx::TransposeOp>()) {
     std::optional<ArrayRef<int64_t>> perm = transpose.getPerm();
     if (!perm || *perm != ArrayRef<int64_t>{0, 1, 3, 2})
-      return false;
+      return;
     rhs = transpose.getData();
     transposed = true;
   }
@@ -134,7 +135,7 @@ bool shareRepeatedKV(onnx::MatMulOp matmul) {
   if (!repeated || !lhsType || lhsType.getRank() != 4 || !resultType ||
       resultType.getRank() != 4 ||
       staticDim(matmul.getA(), 1) != repeated->groups * repeated->repeats)
-    return false;
+    return;
   OpBuilder builder(matmul);
   ONNXGraphBuilder graph(builder, matmul.getLoc());
   Value kv = repeated->kv;
@@ -151,18 +152,16 @@ bool shareRepeatedKV(onnx::MatMulOp matmul) {
   Value result = product ? regroup(builder, graph, product, repeats,
                                    /*toGroups=*/false, resultType)
                          : Value();
-  // On failure the product stays; what was built has no users, and the
-  // canonicalizer removes it.
   if (graph.failed() || !result)
-    return false;
+    return;
   matmul.getResult().replaceAllUsesWith(result);
   matmul.erase();
-  return true;
 }
 
 /// Shape(R) of a repeat_kv R that no product reads any more, as Shape(kv) ·
 /// [1, n, 1, 1]: attention masks are sliced to the keys' length read off
-/// R, which would otherwise keep the copy alive.
+/// R, which would otherwise keep the copy alive. Failures are left as in
+/// shareRepeatedKV.
 void shapeFromKV(onnx::ShapeOp shape) {
   std::optional<RepeatedKV> repeated = matchRepeatedKV(shape.getData());
   if (!repeated || shape.getEnd() || shape.getStart() != 0)
@@ -172,12 +171,8 @@ void shapeFromKV(onnx::ShapeOp shape) {
   Value kvShape = graph.create<onnx::ShapeOp>({repeated->kv});
   Value result = graph.create<onnx::MulOp>(
       {kvShape, graph.createI64Vector({1, repeated->repeats, 1, 1})});
-  if (graph.failed() || result.getType() != shape.getType()) {
-    for (Value value : {result, kvShape})
-      if (value && value.use_empty())
-        value.getDefiningOp()->erase();
+  if (graph.failed() || result.getType() != shape.getType())
     return;
-  }
   shape.getResult().replaceAllUsesWith(result);
   shape.erase();
 }
