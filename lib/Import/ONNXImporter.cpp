@@ -161,6 +161,13 @@ private:
   // Types and tensors.
   FailureOr<Type> importValueType(const proto::TypeProto &type, StringRef name,
                                   SmallVectorImpl<StringRef> &dimParams);
+  /// ORT GenAI leaves the head size of its past inputs symbolic
+  /// ('kv_cache_dim') although GroupQueryAttention fixes it (the query's
+  /// width over the head counts, as ONNX Runtime checks): graph inputs only
+  /// attention reads get it, so their cache has a static layout to
+  /// allocate. `inputDimParams` (per graph input) loses the refined names.
+  void
+  refineCacheHeadSizes(MutableArrayRef<SmallVector<StringRef>> inputDimParams);
   FailureOr<ElementsAttr> importTensor(proto::TensorProto &tensor,
                                        StringRef name);
   FailureOr<ElementsAttr> makeElements(RankedTensorType type,
@@ -413,8 +420,8 @@ OwningOpRef<ModuleOp> Importer::importModel(proto::ModelProto &model) {
   llvm::StringSet<> initializerNames;
   for (const proto::TensorProto &init : graph.initializer())
     initializerNames.insert(init.name());
-  SmallVector<Type> inputTypes;
-  SmallVector<DictionaryAttr> inputAttrs;
+  SmallVector<StringRef> inputNames;
+  SmallVector<SmallVector<StringRef>> inputDimParams;
   for (const proto::ValueInfoProto &input : graph.input()) {
     if (initializerNames.contains(input.name()))
       continue;
@@ -431,13 +438,8 @@ OwningOpRef<ModuleOp> Importer::importModel(proto::ModelProto &model) {
     BlockArgument arg = body->addArgument(*type, nameLoc(input.name()));
     if (failed(defineValue(input.name(), arg, nullptr)))
       return nullptr;
-    inputTypes.push_back(*type);
-    SmallVector<NamedAttribute> attrs{builder.getNamedAttr(
-        ox::kValueNameAttr, builder.getStringAttr(input.name()))};
-    if (!dimParams.empty())
-      attrs.push_back(builder.getNamedAttr(ox::kDimParamsAttr,
-                                           builder.getStrArrayAttr(dimParams)));
-    inputAttrs.push_back(builder.getDictionaryAttr(attrs));
+    inputNames.push_back(input.name());
+    inputDimParams.push_back(std::move(dimParams));
   }
 
   for (proto::TensorProto &init : *graph.mutable_initializer()) {
@@ -512,10 +514,18 @@ OwningOpRef<ModuleOp> Importer::importModel(proto::ModelProto &model) {
       if (isOpTriviallyDead(&op))
         op.erase();
   }
-  func.setFunctionType(
-      builder.getFunctionType(inputTypes, ValueRange(results).getTypes()));
-  for (auto [i, attrs] : llvm::enumerate(inputAttrs))
-    func.setArgAttrs(i, attrs);
+  refineCacheHeadSizes(inputDimParams);
+  func.setFunctionType(builder.getFunctionType(body->getArgumentTypes(),
+                                               ValueRange(results).getTypes()));
+  for (auto [i, name, dimParams] :
+       llvm::enumerate(inputNames, inputDimParams)) {
+    SmallVector<NamedAttribute> attrs{
+        builder.getNamedAttr(ox::kValueNameAttr, builder.getStringAttr(name))};
+    if (!dimParams.empty())
+      attrs.push_back(builder.getNamedAttr(ox::kDimParamsAttr,
+                                           builder.getStrArrayAttr(dimParams)));
+    func.setArgAttrs(i, builder.getDictionaryAttr(attrs));
+  }
   for (auto [i, attrs] : llvm::enumerate(resultAttrs))
     func.setResultAttrs(i, attrs);
 
@@ -523,6 +533,36 @@ OwningOpRef<ModuleOp> Importer::importModel(proto::ModelProto &model) {
   if (failed(verify(*module)))
     return nullptr;
   return module;
+}
+
+void Importer::refineCacheHeadSizes(
+    MutableArrayRef<SmallVector<StringRef>> inputDimParams) {
+  for (auto attention : body->getOps<ox::GroupQueryAttentionOp>()) {
+    int64_t headSize = attention.getHeadSize();
+    if (ShapedType::isDynamic(headSize))
+      continue;
+    for (Value past : {attention.getPastKey(), attention.getPastValue()}) {
+      auto arg = dyn_cast<BlockArgument>(past);
+      auto type = dyn_cast<RankedTensorType>(past.getType());
+      if (!arg || arg.getOwner() != body || !type || type.getRank() != 4 ||
+          !type.isDynamicDim(3))
+        continue;
+      // Only attention reads it, so no other op's type was inferred from
+      // the symbolic dim.
+      if (!llvm::all_of(arg.getUsers(), [](Operation *user) {
+            return isa<ox::GroupQueryAttentionOp>(user);
+          }))
+        continue;
+      SmallVector<int64_t> shape(type.getShape());
+      shape[3] = headSize;
+      arg.setType(type.clone(shape));
+      SmallVector<StringRef> &dimParams = inputDimParams[arg.getArgNumber()];
+      if (dimParams.size() == 4)
+        dimParams[3] = "";
+      if (llvm::all_of(dimParams, [](StringRef p) { return p.empty(); }))
+        dimParams.clear();
+    }
+  }
 }
 
 LogicalResult Importer::defineValue(StringRef name, Value value,

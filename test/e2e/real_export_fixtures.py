@@ -20,6 +20,9 @@ For each fixture:
              each, every step fed the present.* outputs of the step before
              as past_key_values.* through qaf-run infer, against the same loop
              in ONNX Runtime: every step's logits and the final cache match;
+  generate   (files with past inputs) qaf-run generate, greedy, with the
+             cache its runtime keeps (in place for ORT GenAI's shared
+             buffer), gives ONNX Runtime's greedy ids;
   lora       qaf-compile --method=lora --bits=4 (quantize + adapters) builds an
              artifact whose infer entry runs and gives finite logits; for
              int4 files (MatMulNBits everywhere) the shipped codes are kept,
@@ -52,6 +55,8 @@ SEQUENCE_LENGTHS = [5, 12]
 BATCH = 2
 DECODE_PROMPT = 6
 DECODE_STEPS = 16
+GENERATE_TOKENS = 17
+GENERATE_COMPARED = 12
 # float32 against float32 through two decoder layers: qaf and ONNX Runtime
 # order the sums differently (see llama_compiled.py's measurements). 128
 # float32 roundings of the largest value compared.
@@ -266,6 +271,48 @@ def check_decode(args, tmp, model, label, artifact):
     return failures
 
 
+def check_generate(args, tmp, model, label, artifact):
+    """`qaf-run generate` (greedy, the runtime's own cache) against ONNX
+    Runtime's greedy loop on the same file. A step whose two best logits in
+    ONNX Runtime lie within the comparison tolerance could go either way in
+    float32; the ids are compared up to such a step, which must not come
+    before GENERATE_COMPARED tokens."""
+    session = support.ort_session(exact_reference(model, tmp))
+    signature = Signature(session, model)
+    rng = np.random.default_rng(4)
+    prompt = rng.integers(0, signature.vocab, (1, DECODE_PROMPT)).astype(np.int64)
+    prompt_path = os.path.join(tmp, "generate-prompt.npy")
+    np.save(prompt_path, prompt)
+    result = support.run([args.qaf_run, "generate", artifact, "--prompt-ids",
+                          prompt_path, "--max-new-tokens", str(GENERATE_TOKENS),
+                          "--threads=1"], timeout=300)
+    rows = [line.split(":", 1)[1].split() for line in result.stdout.splitlines()
+            if line.startswith("generated[")]
+    generated = [int(t) for t in rows[0]] if len(rows) == 1 else []
+    if len(generated) != GENERATE_TOKENS:
+        return [f"{label}: qaf-run generate printed {rows}, "
+                f"expected one row of {GENERATE_TOKENS} ids"]
+    expected, past, past_len, ids = [], None, 0, prompt
+    for _ in range(GENERATE_TOKENS):
+        feeds = signature.feeds(rng, 1, ids.shape[1], past=past, past_len=past_len, ids=ids)
+        outputs = dict(zip(signature.outputs, session.run(None, feeds)))
+        last = outputs["logits"][0, -1].astype(np.float64)
+        best, second = np.sort(last)[-2:][::-1]
+        if best - second <= tolerance(outputs["logits"]):
+            break
+        expected.append(int(np.argmax(last)))
+        past = {p: outputs[present_name(p)] for p in signature.past}
+        past_len += ids.shape[1]
+        ids = np.array([[expected[-1]]], np.int64)
+    if len(expected) < GENERATE_COMPARED:
+        return [f"{label}: ONNX Runtime's logits nearly tie after {len(expected)} "
+                "tokens: too few to compare (change the prompt's seed)"]
+    if generated[:len(expected)] != expected:
+        return [f"{label}: qaf-run generate gave {generated[:len(expected)]}, "
+                f"ONNX Runtime's greedy loop {expected}"]
+    return []
+
+
 def check_lora(args, tmp, model, label):
     artifact = os.path.join(tmp, "lora")
     support.compile_model(args.qaf_compile, model, artifact,
@@ -358,6 +405,8 @@ def whole_model_checks(kind, model, tmp):
                    lambda a, t: compiled_then(a, t, model, kind, check_compiled)))
     if has_past:
         checks.append(("decode", lambda a, t: compiled_then(a, t, model, kind, check_decode)))
+        checks.append(("generate",
+                       lambda a, t: compiled_then(a, t, model, kind, check_generate)))
     checks.append(("lora", lambda a, t: check_lora(a, t, model, kind)))
     if has_tied_table(model):
         checks.append(("tied-head", lambda a, t: check_tied_head(a, t, model, kind)))
