@@ -52,6 +52,52 @@ std::optional<CacheTie> matchTie(func::FuncOp entry, unsigned result,
   return CacheTie{result, concat, past};
 }
 
+/// Whether `value` is an input of `entry` (not a weight) that only `user`
+/// reads, of type `type`.
+bool isOwnCacheInput(func::FuncOp entry, Value value, Operation *user,
+                     Type type) {
+  auto input = dyn_cast<BlockArgument>(value);
+  return input && input.getOwner() == &entry.getBody().front() &&
+         !entry.getArgAttr(input.getArgNumber(), kWeightNameAttr) &&
+         entry.getArgAttr(input.getArgNumber(), onnx::kValueNameAttr) &&
+         input.getType() == type &&
+         llvm::all_of(input.getUsers(),
+                      [&](Operation *reader) { return reader == user; });
+}
+
+/// A GroupQueryAttention whose present key and value (results 1 and 2)
+/// the entry point returns as they are, and whose past key and value are
+/// entry point inputs only it reads.
+struct AttentionTie {
+  onnx::GroupQueryAttentionOp attention;
+  /// Per cache (key, value): the entry point result and the input.
+  SmallVector<std::pair<unsigned, BlockArgument>, 2> caches;
+};
+
+SmallVector<AttentionTie>
+findAttentionTies(func::FuncOp entry, llvm::SmallDenseSet<Value> &tiedInputs) {
+  Operation *terminator = entry.getBody().front().getTerminator();
+  SmallVector<AttentionTie> ties;
+  entry.walk([&](onnx::GroupQueryAttentionOp attention) {
+    std::pair<Value, Value> caches[] = {
+        {attention.getPastKey(), attention.getPresentKey()},
+        {attention.getPastValue(), attention.getPresentValue()}};
+    AttentionTie tie{attention, {}};
+    for (auto [past, present] : caches) {
+      if (!isOwnCacheInput(entry, past, attention, present.getType()) ||
+          tiedInputs.contains(past) || !present.hasOneUse() ||
+          present.getUses().begin()->getOwner() != terminator)
+        return;
+      tie.caches.push_back({present.getUses().begin()->getOperandNumber(),
+                            cast<BlockArgument>(past)});
+    }
+    for (auto [result, past] : tie.caches)
+      tiedInputs.insert(past);
+    ties.push_back(std::move(tie));
+  });
+  return ties;
+}
+
 /// `[dim(value, 0), ..., dim(value, rank-1)]` with static sizes as
 /// attributes.
 SmallVector<OpFoldResult> getSizes(OpBuilder &builder, Location loc,
@@ -82,7 +128,9 @@ unsigned writeCachesInPlace(func::FuncOp entry) {
         if (tiedInputs.insert(tie->past).second)
           ties.push_back(*tie);
   });
-  if (ties.empty())
+  SmallVector<AttentionTie> attentionTies =
+      findAttentionTies(entry, tiedInputs);
+  if (ties.empty() && attentionTies.empty())
     return 0;
 
   MLIRContext *context = entry.getContext();
@@ -149,7 +197,21 @@ unsigned writeCachesInPlace(func::FuncOp entry) {
         tie.result, kWritesIntoAttr,
         entry.getArgAttr(tie.past.getArgNumber(), onnx::kValueNameAttr));
   }
-  return ties.size();
+  // Attention writes its new tokens into the past buffer itself (as ONNX
+  // Runtime GenAI's shared past/present buffer), each row's past length
+  // given by its seqlens_k; the length input only tells the runtime how
+  // many positions the buffer holds.
+  unsigned tiedCaches = ties.size();
+  for (AttentionTie &tie : attentionTies) {
+    tie.attention->setAttr(onnx::kPresentInPastAttr, builder.getUnitAttr());
+    for (auto [result, past] : tie.caches) {
+      entry.setResultAttr(
+          result, kWritesIntoAttr,
+          entry.getArgAttr(past.getArgNumber(), onnx::kValueNameAttr));
+      ++tiedCaches;
+    }
+  }
+  return tiedCaches;
 }
 
 } // namespace qaf

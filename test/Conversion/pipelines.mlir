@@ -39,6 +39,7 @@
 // The CPU pipeline's passes, in their order (tuned for speed: a change
 // here must be deliberate).
 // CPU-PASSES: builtin.module(
+// CPU-PASSES-NEXT: qaf-raise-matmulnbits,
 // CPU-PASSES-NEXT: func.func(
 // CPU-PASSES-NEXT: qaf-share-grouped-kv,
 // CPU-PASSES-NEXT: qaf-fold-weight-transposes
@@ -56,6 +57,7 @@
 // CPU-PASSES-NEXT: cse,
 // CPU-PASSES-NEXT: qaf-prepare-cpu-entry-points,
 // CPU-PASSES-NEXT: one-shot-bufferize{allow-return-allocs-from-loops=true {{.*}} bufferize-function-boundaries=true {{.*}} function-boundary-type-conversion=identity-layout-map {{.*}}},
+// CPU-PASSES-NEXT: scf-forall-to-for,
 // CPU-PASSES-NEXT: canonicalize
 // CPU-PASSES-NEXT: expand-realloc
 // CPU-PASSES-NEXT: canonicalize

@@ -34,8 +34,13 @@ inline constexpr llvm::StringLiteral kWritesIntoAttr = "qaf.writes_into";
 /// Ties every result of `entry` that is `onnx.Concat(%input, %new)` along
 /// axis 2 of rank-4 tensors, `%input` an input of the entry point (not a
 /// weight), to that input as above, and adds the kCacheLengthInput scalar
-/// input the ties share. Returns the number of ties; an entry point without
-/// that pattern is left as it is.
+/// input the ties share. Also ties the present key and value of a
+/// com.microsoft.GroupQueryAttention the entry point returns, whose past key
+/// and value are inputs only it reads, to those inputs (ORT GenAI's shared
+/// past/present buffer: the op writes its new tokens into the buffer, each
+/// row's past length given by its seqlens_k, onnx::kPresentInPastAttr).
+/// Returns the number of ties; an entry point without either pattern is
+/// left as it is.
 unsigned writeCachesInPlace(mlir::func::FuncOp entry);
 
 } // namespace qaf

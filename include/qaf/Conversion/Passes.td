@@ -164,7 +164,10 @@ def SequentialInnerLoopsPass
     dimension. OpenMP then splits only the outer dimensions among threads
     (collapsed, their indices rebuilt once per inner loop rather than per
     element), and the inner loop, which walks contiguous memory, is one
-    LLVM's loop vectorizer handles.
+    LLVM's loop vectorizer handles. An `scf.parallel` inside another one
+    (no reductions) becomes nested `scf.for` loops: the threads already
+    split the outer loop, and OpenMP would fork a nested region at every
+    iteration around it.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }

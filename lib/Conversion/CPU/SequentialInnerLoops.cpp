@@ -58,16 +58,40 @@ void sequentializeInnermost(scf::ParallelOp loop) {
   loop.erase();
 }
 
+/// An scf.parallel inside another one -> nested scf.for loops: the threads
+/// already split the outer loop, and convert-scf-to-openmp would make the
+/// inner one a nested parallel region, forked (on one thread) at every
+/// iteration of the loops around it. Loops with reductions stay.
+void sequentializeNested(scf::ParallelOp loop) {
+  if (loop.getNumResults() != 0)
+    return;
+  OpBuilder builder(loop);
+  Location loc = loop.getLoc();
+  IRMapping mapping;
+  for (auto [lower, upper, step, index] :
+       llvm::zip_equal(loop.getLowerBound(), loop.getUpperBound(),
+                       loop.getStep(), loop.getInductionVars())) {
+    auto each = scf::ForOp::create(builder, loc, lower, upper, step);
+    mapping.map(index, each.getInductionVar());
+    builder.setInsertionPointToStart(each.getBody());
+  }
+  for (Operation &op : loop.getBody()->without_terminator())
+    builder.clone(op, mapping);
+  loop.erase();
+}
+
 struct SequentialInnerLoopsPass
     : qaf::impl::SequentialInnerLoopsPassBase<SequentialInnerLoopsPass> {
   void runOnOperation() override {
-    SmallVector<scf::ParallelOp> loops;
-    // Outermost parallel loops only: nested ones run inside a thread anyway.
+    SmallVector<scf::ParallelOp> outermost, nested;
+    // Post-order: a nested loop is rewritten before the one around it.
     getOperation().walk([&](scf::ParallelOp loop) {
-      if (!loop->getParentOfType<scf::ParallelOp>())
-        loops.push_back(loop);
+      (loop->getParentOfType<scf::ParallelOp>() ? nested : outermost)
+          .push_back(loop);
     });
-    for (scf::ParallelOp loop : loops)
+    for (scf::ParallelOp loop : nested)
+      sequentializeNested(loop);
+    for (scf::ParallelOp loop : outermost)
       sequentializeInnermost(loop);
   }
 };

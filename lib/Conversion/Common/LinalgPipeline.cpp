@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -39,6 +40,9 @@ void buildLinalgPipeline(OpPassManager &pm,
   assert(Phase::ONNX <= options.from && options.from <= options.to &&
          options.to <= Phase::Linalg && "phases outside the linalg pipeline");
   if (options.from < Phase::Outlined && Phase::Outlined <= options.to) {
+    // ORT GenAI's int4 layers run on the fused quantized kernels, their
+    // codes as shipped, instead of a generic dequantize-then-multiply.
+    pm.addPass(createRaiseMatMulNBitsPass());
     OpPassManager &funcPM = pm.nest<func::FuncOp>();
     funcPM.addPass(createShareGroupedKVPass());
     funcPM.addPass(createFoldWeightTransposesPass());
@@ -93,6 +97,9 @@ void addEntryPointBufferizePasses(OpPassManager &pm) {
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // The lowering's scf.forall (GroupQueryAttention's rows written into a
+  // cache in place) run as loops of their own.
+  pm.addPass(createForallToForLoopPass());
   pm.addPass(createCanonicalizerPass());
 }
 

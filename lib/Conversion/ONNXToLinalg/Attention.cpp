@@ -8,7 +8,8 @@
 //   past_b    = 0 for the first prompt (S == total_sequence_length), else
 //               seqlens_k[b] + 1 - S
 //   present   = [past[:past_b], rotary(new), zeros] along the sequence,
-//               max(P, total_sequence_length) long
+//               max(P, total_sequence_length) long (written into past, the
+//               rest of it kept, for a cache the runtime keeps in place)
 //   scores    = rotary(q) . present_key * scale, softcapped, plus
 //               attention_bias, -inf where key t > past_b + s, t >=
 //               seqlens_k[b]
@@ -19,8 +20,9 @@
 // Query head n reads kv head n / (num_heads / kv_num_heads) through the
 // indexing maps (n floordiv group), so no repeated K/V is materialised.
 // Every read at a position computed from seqlens_k is clamped into its
-// tensor, so lengths that disagree with the buffers give wrong values, never
-// reads out of bounds. Products and the softmax are in f32 for f16/bf16.
+// tensor, and the new tokens' positions are checked at run time (qaf.check),
+// so lengths that disagree with the buffers never read or write out of
+// bounds. Products and the softmax are in f32 for f16/bf16.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,11 +32,13 @@
 #include "Patterns.h"
 
 #include "qaf/dialects/onnx/ONNXDialect.h"
+#include "qaf/dialects/onnx/ONNXModelAttrs.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -216,49 +220,135 @@ struct GroupQueryAttentionLowering
         });
 
     // present: the row's past, then its new tokens (the key rotated at its
-    // position, which is its index t), then zeros.
-    Value zero = createScalarConstant(rw, loc, elementType, 0.0);
-    auto buildPresent = [&](Value past, Value source, int64_t firstColumn,
-                            bool rotate) -> Value {
-      return parallelGeneric(
-          {batch, rw.getIndexAttr(kvNumHeads), presentLength, headSizeSize},
-          elementType,
-          [&](OpBuilder &b, Location l, ArrayRef<Value> c) -> Value {
-            Value row = c[0], head = c[1], t = c[2], d = c[3];
-            Value rowPast = rowLengths(b, l, row).first;
-            Value step = arith::SubIOp::create(b, l, t, rowPast);
-            Value isNew = arith::AndIOp::create(
-                b, l,
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, step,
-                                      index(b, l, 0)),
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, step,
-                                      sequenceValue));
-            Value fresh = convertScalar(
-                b, l,
-                readHead(b, l, source, firstColumn, row,
-                         clamp(b, l, step, sequenceValue), head, d, t, rotate),
-                elementType, false, false);
-            Value value = arith::SelectOp::create(b, l, isNew, fresh, zero);
-            if (!past)
-              return value;
-            Value old = tensor::ExtractOp::create(
-                b, l, past,
-                ValueRange{row, head, clamp(b, l, t, pastLength), d});
-            Value isPast = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::slt, t, rowPast);
-            return arith::SelectOp::create(b, l, isPast, old, value);
-          });
-    };
+    // position), then zeros, along the sequence. Where the entry point
+    // writes the cache in place (kPresentInPastAttr: the caller's buffer
+    // holds at least total_sequence_length positions), the new tokens are
+    // written into the past itself instead, the positions after them kept
+    // as the buffer holds them (as ONNX Runtime's shared past/present
+    // buffer): a step then moves only its S new positions, not the cache.
     Value keySource = packed ? query : adaptor.getKey();
     Value valueSource = packed ? query : adaptor.getValue();
     int64_t keyColumn = packed ? numHeads * headSize : 0;
     int64_t valueColumn = packed ? (numHeads + kvNumHeads) * headSize : 0;
+    OpFoldResult kvHeadsSize = rw.getIndexAttr(kvNumHeads);
+    auto buildNew = [&](Value source, int64_t firstColumn,
+                        bool rotate) -> Value {
+      return parallelGeneric(
+          {batch, kvHeadsSize, sequence, headSizeSize}, elementType,
+          [&](OpBuilder &b, Location l, ArrayRef<Value> c) -> Value {
+            Value position =
+                arith::AddIOp::create(b, l, rowLengths(b, l, c[0]).first, c[2]);
+            return convertScalar(b, l,
+                                 readHead(b, l, source, firstColumn, c[0], c[2],
+                                          c[1], c[3], position, rotate),
+                                 elementType, false, false);
+          });
+    };
+    Value presentLengthValue =
+        getValueOrCreateConstantIndexOp(rw, loc, presentLength);
+    emitRuntimeCheck(
+        rw, loc,
+        arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::sle, sequenceValue,
+                              presentLengthValue),
+        "GroupQueryAttention: {0} new tokens do not fit a present of {1} "
+        "positions (total_sequence_length too small)",
+        ValueRange{sequenceValue, presentLengthValue});
+    bool inPlace = hasPast && op->hasAttr(onnx::kPresentInPastAttr);
+    if (inPlace)
+      emitRuntimeCheck(
+          rw, loc,
+          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::sle, total,
+                                pastLength),
+          "GroupQueryAttention: the cache buffer holds {0} positions, "
+          "total_sequence_length is {1}",
+          ValueRange{pastLength, total});
+    SmallVector<OpFoldResult> presentDims = {batch, kvHeadsSize, presentLength,
+                                             headSizeSize};
+    Value zero = createScalarConstant(rw, loc, elementType, 0.0);
+    auto buildPresent = [&](Value past, Value fresh,
+                            RankedTensorType resultType) -> Value {
+      if (!inPlace)
+        // As ONNX Runtime's CPU kernel: the row's past, its new tokens, then
+        // zeros.
+        return parallelGeneric(
+            presentDims, elementType,
+            [&](OpBuilder &b, Location l, ArrayRef<Value> c) -> Value {
+              Value row = c[0], head = c[1], t = c[2], d = c[3];
+              Value rowPast = rowLengths(b, l, row).first;
+              Value step = arith::SubIOp::create(b, l, t, rowPast);
+              Value isNew = arith::AndIOp::create(
+                  b, l,
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, step,
+                                        index(b, l, 0)),
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, step,
+                                        sequenceValue));
+              Value value = arith::SelectOp::create(
+                  b, l, isNew,
+                  tensor::ExtractOp::create(
+                      b, l, fresh,
+                      ValueRange{row, head, clamp(b, l, step, sequenceValue),
+                                 d}),
+                  zero);
+              if (!past)
+                return value;
+              Value old = tensor::ExtractOp::create(
+                  b, l, past,
+                  ValueRange{row, head, clamp(b, l, t, pastLength), d});
+              Value isPast = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::slt, t, rowPast);
+              return arith::SelectOp::create(b, l, isPast, old, value);
+            });
+      // Row b's new tokens at its past length, clamped into the present
+      // (a length that disagrees with the buffers fails the check). Rows
+      // write disjoint slices: an scf.forall, whose shared output one-shot
+      // bufferization keeps in the past's buffer.
+      auto rows = scf::ForallOp::create(rw, loc, ArrayRef<OpFoldResult>{batch},
+                                        ValueRange{past}, std::nullopt);
+      OpBuilder b(rows.getTerminator());
+      Value row = rows.getInductionVar(0);
+      Value rowPast = rowLengths(b, loc, row).first;
+      Value end = arith::AddIOp::create(b, loc, rowPast, sequenceValue);
+      Value fits = arith::AndIOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, rowPast,
+                                index(b, loc, 0)),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, end,
+                                presentLengthValue));
+      emitRuntimeCheck(b, loc, fits,
+                       "GroupQueryAttention: row {0}'s new tokens end at "
+                       "position {1}, beyond the present's {2}",
+                       ValueRange{row, end, presentLengthValue});
+      Value offset = arith::MaxSIOp::create(
+          b, loc,
+          arith::MinSIOp::create(
+              b, loc, rowPast,
+              arith::SubIOp::create(b, loc, presentLengthValue, sequenceValue)),
+          index(b, loc, 0));
+      OpFoldResult one = b.getIndexAttr(1), zeroIndex = b.getIndexAttr(0);
+      SmallVector<OpFoldResult> rowSizes = {one, kvHeadsSize, sequence,
+                                            headSizeSize};
+      SmallVector<OpFoldResult> ones(4, one);
+      Value rowNew = tensor::ExtractSliceOp::create(
+          b, loc, fresh,
+          SmallVector<OpFoldResult>{row, zeroIndex, zeroIndex, zeroIndex},
+          rowSizes, ones);
+      b.setInsertionPointToStart(&rows.getTerminator().getRegion().front());
+      tensor::ParallelInsertSliceOp::create(
+          b, loc, rowNew, rows.getRegionIterArgs()[0],
+          SmallVector<OpFoldResult>{row, zeroIndex, offset, zeroIndex},
+          rowSizes, ones);
+      Value present = rows.getResult(0);
+      return present.getType() == resultType
+                 ? present
+                 : tensor::CastOp::create(rw, loc, resultType, present)
+                       .getResult();
+    };
     Value pastKey = hasPast ? adaptor.getPastKey() : Value();
     Value pastValue = hasPast ? adaptor.getPastValue() : Value();
-    Value presentKey = buildPresent(pastKey, keySource, keyColumn, rotary);
-    Value presentValue =
-        buildPresent(pastValue, valueSource, valueColumn, false);
-
+    Value presentKey = buildPresent(
+        pastKey, buildNew(keySource, keyColumn, rotary), resultTypes[1]);
+    Value presentValue = buildPresent(
+        pastValue, buildNew(valueSource, valueColumn, false), resultTypes[2]);
     // q . k over d: loops (b, n, s, t, d); query head n reads kv head n / G.
     auto d0 = getAffineDimExpr(0, context), d1 = getAffineDimExpr(1, context),
          d2 = getAffineDimExpr(2, context), d3 = getAffineDimExpr(3, context),
@@ -267,15 +357,17 @@ struct GroupQueryAttentionLowering
     // A sum of products over the last of five loops into a zero-filled
     // accumulator of `dims`; the right operand (K or V, maybe narrower) is
     // widened to the compute type.
-    auto contract = [&](Value lhs, Value rhs, ArrayRef<OpFoldResult> dims,
-                        ArrayRef<AffineExpr> lhsIndex,
-                        ArrayRef<AffineExpr> rhsIndex,
-                        ArrayRef<AffineExpr> resultIndex) -> Value {
+    auto contract =
+        [&](Value lhs, Value rhs, ArrayRef<OpFoldResult> dims,
+            ArrayRef<AffineExpr> lhsIndex, ArrayRef<AffineExpr> rhsIndex,
+            ArrayRef<AffineExpr> resultIndex, unsigned reductionLoop) -> Value {
       Value init =
           linalg::FillOp::create(rw, loc, zeroAcc,
                                  createEmptyTensor(rw, loc, dims, computeType))
               .getResult(0);
-      using utils::IteratorType;
+      SmallVector<utils::IteratorType> iterators(5,
+                                                 utils::IteratorType::parallel);
+      iterators[reductionLoop] = utils::IteratorType::reduction;
       return linalg::GenericOp::create(
                  rw, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
                  ValueRange{init},
@@ -283,10 +375,7 @@ struct GroupQueryAttentionLowering
                      AffineMap::get(5, 0, lhsIndex, context),
                      AffineMap::get(5, 0, rhsIndex, context),
                      AffineMap::get(5, 0, resultIndex, context)},
-                 ArrayRef<IteratorType>{
-                     IteratorType::parallel, IteratorType::parallel,
-                     IteratorType::parallel, IteratorType::parallel,
-                     IteratorType::reduction},
+                 iterators,
                  [&](OpBuilder &b, Location l, ValueRange args) {
                    Value product = arith::MulFOp::create(b, l, args[0],
                                                          widen(b, l, args[1]));
@@ -297,11 +386,21 @@ struct GroupQueryAttentionLowering
                  })
           .getResult(0);
     };
-    SmallVector<OpFoldResult> scoreDims = {batch, numHeadsSize, sequence,
-                                           presentLength};
-    Value products =
-        contract(rotatedQuery, presentKey, scoreDims, {d0, d1, d2, d4},
-                 {d0, d1.floorDiv(group), d3, d4}, {d0, d1, d2, d3});
+    // Keys and values at positions >= total_sequence_length are masked for
+    // every row: the products read the first total positions only.
+    OpFoldResult seen = total;
+    auto firstPositions = [&](Value present) -> Value {
+      SmallVector<OpFoldResult> sizes = {batch, kvHeadsSize, seen,
+                                         headSizeSize};
+      return tensor::ExtractSliceOp::create(
+          rw, loc, present, SmallVector<OpFoldResult>(4, rw.getIndexAttr(0)),
+          sizes, SmallVector<OpFoldResult>(4, rw.getIndexAttr(1)));
+    };
+    SmallVector<OpFoldResult> scoreDims = {batch, numHeadsSize, sequence, seen};
+    Value products = contract(
+        rotatedQuery, firstPositions(presentKey), scoreDims, {d0, d1, d2, d4},
+        {d0, d1.floorDiv(group), d3, d4}, {d0, d1, d2, d3},
+        /*reductionLoop=*/4);
 
     // Scale, softcap, bias and the causal / window / length mask.
     float scaleAttr = op.getScale().convertToFloat();
@@ -400,13 +499,16 @@ struct GroupQueryAttentionLowering
               denominator);
         });
 
-    // probabilities . present_value over t: loops (b, s, n, d, t) into
-    // (B, S, N, H), then (B, S, N * H).
+    // probabilities . present_value over t: loops (b, s, n, t, d) into
+    // (B, S, N, H), then (B, S, N * H). The head dim innermost: each key
+    // position adds a contiguous row of values to a contiguous output row
+    // (vector code), where a reduction innermost would stride through V.
     SmallVector<OpFoldResult> headOutputDims = {batch, sequence, numHeadsSize,
                                                 headSizeSize};
     Value weighted =
-        contract(probabilities, presentValue, headOutputDims, {d0, d2, d1, d4},
-                 {d0, d2.floorDiv(group), d4, d3}, {d0, d1, d2, d3});
+        contract(probabilities, firstPositions(presentValue), headOutputDims,
+                 {d0, d2, d1, d3}, {d0, d2.floorDiv(group), d3, d4},
+                 {d0, d1, d2, d4}, /*reductionLoop=*/3);
     if (computeType != elementType)
       weighted = convertTensor(rw, loc, weighted, elementType);
     Value output = tensor::CollapseShapeOp::create(

@@ -46,3 +46,34 @@ func.func @reduction(%x: memref<?x?x?xf32>, %y: memref<?x?xf32>, %a: index, %b: 
   }
   return
 }
+
+// A parallel loop inside another one (a contraction whose reduction is not
+// its innermost loop: attention's probabilities · values) becomes serial
+// loops: the threads split the outer loop, and OpenMP would fork a nested
+// region at every step of the reduction.
+// CHECK-LABEL: func.func @nested
+// CHECK: scf.parallel (%[[I:.*]]) = (%c0) to (%{{.*}}) step (%c1) {
+// CHECK-NEXT: scf.for %[[T:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK-NEXT: scf.for %[[D:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK-NEXT: memref.load %{{.*}}[%[[I]], %[[T]]]
+// CHECK-NOT: scf.parallel
+// CHECK: return
+func.func @nested(%p: memref<?x?xf32>, %v: memref<?x?xf32>, %y: memref<?x?xf32>, %a: index, %t: index, %d: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.parallel (%i) = (%c0) to (%a) step (%c1) {
+    scf.for %k = %c0 to %t step %c1 {
+      scf.parallel (%j) = (%c0) to (%d) step (%c1) {
+        %w = memref.load %p[%i, %k] : memref<?x?xf32>
+        %x = memref.load %v[%k, %j] : memref<?x?xf32>
+        %s = memref.load %y[%i, %j] : memref<?x?xf32>
+        %m = arith.mulf %w, %x : f32
+        %r = arith.addf %s, %m : f32
+        memref.store %r, %y[%i, %j] : memref<?x?xf32>
+        scf.reduce
+      }
+    }
+    scf.reduce
+  }
+  return
+}

@@ -41,6 +41,14 @@ inline constexpr llvm::StringLiteral kValueNameAttr = "onnx.name";
 /// One string per dimension: its symbolic name (dim_param), "" if none.
 inline constexpr llvm::StringLiteral kDimParamsAttr = "onnx.dim_params";
 
+// Attributes qaf adds to ops (never exported).
+/// On a com.microsoft.GroupQueryAttention whose past_key/past_value are the
+/// caller's cache buffers (qaf::writeCachesInPlace): each buffer holds at
+/// least total_sequence_length positions, and present is that buffer with
+/// the new tokens written in, not a copy.
+inline constexpr llvm::StringLiteral kPresentInPastAttr =
+    "qaf.present_in_past";
+
 /// The dictionary key of the default domain in `onnx.opset_import`.
 inline constexpr llvm::StringLiteral kDefaultDomainKey = "ai.onnx";
 inline constexpr llvm::StringLiteral kMicrosoftDomain = "com.microsoft";
