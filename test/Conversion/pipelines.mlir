@@ -89,6 +89,7 @@
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: qaf-outline-parallel-loops,
 // CPU-PASSES-NEXT: convert-scf-to-openmp
+// CPU-PASSES-NEXT: qaf-parallel-if-enough-work{min-iterations=16384},
 // CPU-PASSES-NEXT: qaf-inline-alloca-scopes,
 // CPU-PASSES-NEXT: canonicalize
 // CPU-PASSES-NEXT: func.func(
@@ -116,6 +117,7 @@
 // CPU-LOOPS-NEXT: qaf-prepare-cpu-entry-points,
 // CPU-LOOPS-NOT: expand-strided-metadata
 // CPU-LOOPS: convert-scf-to-openmp
+// CPU-LOOPS-NEXT: qaf-parallel-if-enough-work
 // CPU-LOOPS-NEXT: qaf-inline-alloca-scopes,
 // CPU-LOOPS-NEXT: canonicalize
 // CPU-LOOPS-NEXT: )

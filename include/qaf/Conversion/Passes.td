@@ -172,6 +172,27 @@ def SequentialInnerLoopsPass
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def ParallelIfEnoughWorkPass
+    : Pass<"qaf-parallel-if-enough-work", "mlir::ModuleOp"> {
+  let summary = "Fork OpenMP threads only for loops with enough iterations";
+  let description = [{
+    Gives each `omp.parallel` whose body is one worksharing loop nest an
+    `if` clause: its threads start only when the nest runs at least
+    `min-iterations` innermost iterations (the parallel dimensions' trip
+    counts times those of the `scf.for` loops inside, computed at run time
+    from bounds defined outside the region). Below that the region runs on
+    the calling thread without waking the others: a decoder's one-token
+    step runs some thirty small loops per layer (a few hundred elements
+    each), where a fork and join costs more than the loop. A region whose
+    work cannot be told from outside it keeps its threads.
+  }];
+  let options = [
+    Option<"minIterations", "min-iterations", "int64_t", "16384",
+           "Fewest innermost iterations that run on all threads">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def PromoteAccumulatorsPass
     : Pass<"qaf-promote-accumulators", "mlir::func::FuncOp"> {
   let summary = "Keep a reduction loop's accumulator in a register";

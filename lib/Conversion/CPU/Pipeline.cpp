@@ -112,6 +112,7 @@ static void addCPULoopsPasses(OpPassManager &pm, bool runtimeChecks) {
   loops.addPass(createPromoteAccumulatorsPass());
   pm.addPass(createOutlineParallelLoopsPass());
   pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createParallelIfEnoughWorkPass());
   // The scopes it puts around bodies with run-time checks' calls.
   pm.addPass(createInlineAllocaScopesPass());
   pm.addPass(createCanonicalizerPass());
