@@ -198,81 +198,64 @@ lookUpCentred(__m128i codes, __m512 centred) {
   return _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(codes), centred);
 }
 
-/// R consecutive outputs of a 4-bit layer, rows n.. of W, straight from
-/// their packed rows, 32 codes (16 bytes) per step, with x in split order:
-/// each run of 32 features stored as its 16 even then its 16 odd ones
-/// (splitEvenOdd), which is the order the nibbles land in when the bytes
-/// are widened to lanes. LoTA's moves are split the same way, so a layer
-/// with moves adds up exactly like its merged counterpart (q + move as
-/// codes). Each group's products (q' − z)·x stay in vector lanes, scaled by
-/// the group's scale into the row's lanes. The R rows share each load of x
-/// and their R independent sums hide each other's FMA latency; every row is
-/// summed in the same order whatever R, so outputs do not depend on how
-/// rows are grouped. groupSize is a multiple of 32.
-template <int R>
-__attribute__((target("avx512f,avx512bw"))) void
-rowsDot4Avx512(const QuantizedWeight &w, int64_t n, const float *xSplit,
-               int64_t groups, float *totals) {
+/// Output n of a 4-bit layer, row n of W, straight from its packed row, 32
+/// codes (16 bytes) per step, with x in split order: each run of 32
+/// features stored as its 16 even then its 16 odd ones (splitEvenOdd),
+/// which is the order the nibbles land in when the bytes are widened to
+/// lanes. LoTA's moves are split the same way, so a layer with moves adds
+/// up exactly like its merged counterpart (q + move as codes). Each group's
+/// products (q' − z)·x stay in vector lanes, scaled by the group's scale
+/// into the row's lanes. One row at a time: interleaving four rows (four
+/// code streams, each with its scales, sharing the loads of x) read 13-14
+/// GB/s at 2 threads where one row reads 16-20 (qaf-bench-qlinear, groups
+/// of 32): the code streams, not the arithmetic, bound this loop.
+/// groupSize is a multiple of 32.
+__attribute__((target("avx512f,avx512bw"))) float
+rowDot4Avx512(const QuantizedWeight &w, int64_t n, const float *xSplit,
+              int64_t groups) {
   // Even bytes to the low half, odd bytes to the high half.
   const __m128i evenOdd =
       _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
   const __m512 codeValues = _mm512_load_ps(w.codeValues);
-  const uint8_t *bytes[R];
-  const int8_t *moves[R];
-  __m512 row[R];
-  for (int r = 0; r < R; ++r) {
-    bytes[r] = w.codes + (n + r) * w.codesStride;
-    moves[r] = w.moves ? w.moves + (n + r) * w.movesStride : nullptr;
-    row[r] = _mm512_setzero_ps();
-  }
+  const uint8_t *bytes = w.codes + n * w.codesStride;
+  const int8_t *moves = w.moves ? w.moves + n * w.movesStride : nullptr;
+  __m512 row = _mm512_setzero_ps();
   for (int64_t g = 0; g < groups; ++g) {
     // q − z for each of the 16 codes (codebook[q] − 0 for NormalFloat),
     // looked up by code (vpermps reads the low 4 bits of each lane): one
     // instruction where converting the code and subtracting z take two,
     // with the same float subtraction.
-    __m512 centred[R], acc0[R], acc1[R];
-    for (int r = 0; r < R; ++r) {
-      centred[r] =
-          _mm512_sub_ps(codeValues, _mm512_set1_ps(w.zeroAt(n + r, g)));
-      acc0[r] = acc1[r] = _mm512_setzero_ps();
-    }
+    __m512 centred = _mm512_sub_ps(codeValues, _mm512_set1_ps(w.zeroAt(n, g)));
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (int64_t i = g * w.groupSize, end = i + w.groupSize; i < end; i += 32) {
-      const __m512 x0 = _mm512_loadu_ps(xSplit + i);
-      const __m512 x1 = _mm512_loadu_ps(xSplit + i + 16);
-      for (int r = 0; r < R; ++r) {
-        // Widened as they are loaded: the low nibbles (the lookup's index
-        // bits) are the even codes, the high nibbles the odd ones.
-        __m512i low = _mm512_cvtepu8_epi32(_mm_loadu_si128(
-            reinterpret_cast<const __m128i *>(bytes[r] + i / 2)));
-        __m512i high = _mm512_srli_epi32(low, 4);
-        if (moves[r]) {
-          __m128i first = _mm_shuffle_epi8(
-              _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves[r] + i)),
-              evenOdd);
-          __m128i second = _mm_shuffle_epi8(
-              _mm_loadu_si128(
-                  reinterpret_cast<const __m128i *>(moves[r] + i + 16)),
-              evenOdd);
-          low = _mm512_add_epi32(
-              low, _mm512_cvtepi8_epi32(_mm_unpacklo_epi64(first, second)));
-          high = _mm512_add_epi32(
-              high, _mm512_cvtepi8_epi32(_mm_unpackhi_epi64(first, second)));
-        }
-        // (A move keeps each nibble's code + move in [0, 15], so the low 4
-        // bits of the byte + move are that sum.)
-        acc0[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(low, centred[r]), x0,
-                                  acc0[r]);
-        acc1[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(high, centred[r]), x1,
-                                  acc1[r]);
+      // Widened as they are loaded: the low nibbles (the lookup's index
+      // bits) are the even codes, the high nibbles the odd ones.
+      __m512i low = _mm512_cvtepu8_epi32(
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2)));
+      __m512i high = _mm512_srli_epi32(low, 4);
+      if (moves) {
+        __m128i first = _mm_shuffle_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i)),
+            evenOdd);
+        __m128i second = _mm_shuffle_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(moves + i + 16)),
+            evenOdd);
+        low = _mm512_add_epi32(
+            low, _mm512_cvtepi8_epi32(_mm_unpacklo_epi64(first, second)));
+        high = _mm512_add_epi32(
+            high, _mm512_cvtepi8_epi32(_mm_unpackhi_epi64(first, second)));
       }
+      // (A move keeps each nibble's code + move in [0, 15], so the low 4
+      // bits of the byte + move are that sum.)
+      acc0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(low, centred),
+                             _mm512_loadu_ps(xSplit + i), acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(high, centred),
+                             _mm512_loadu_ps(xSplit + i + 16), acc1);
     }
-    for (int r = 0; r < R; ++r)
-      row[r] = _mm512_fmadd_ps(
-          _mm512_set1_ps(w.scales[(n + r) * w.scalesStride + g]),
-          _mm512_add_ps(acc0[r], acc1[r]), row[r]);
+    row = _mm512_fmadd_ps(_mm512_set1_ps(w.scales[n * w.scalesStride + g]),
+                          _mm512_add_ps(acc0, acc1), row);
   }
-  for (int r = 0; r < R; ++r)
-    totals[r] = _mm512_reduce_add_ps(row[r]);
+  return _mm512_reduce_add_ps(row);
 }
 
 /// dequantizeGeneric for 4-bit codes in groups of a multiple of 32: 32 codes
@@ -305,7 +288,7 @@ widenCodes(__m128i codes, __m256 zero) {
   return _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(codes)), zero);
 }
 
-/// rowsDot4Avx512<1> for AVX2 + FMA (x in feature order): 8 lanes, four
+/// rowDot4Avx512 for AVX2 + FMA (x in feature order): 8 lanes, four
 /// products per 32 codes.
 __attribute__((target("avx2,fma"))) float
 rowDot4Avx2(const uint8_t *bytes, const int8_t *moves, const float *x,
@@ -365,19 +348,9 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
     // (rowDot4Avx2 converts codes: affine layers only.)
 #if defined(__x86_64__) || defined(__i386__)
     if (rowKernel && isa == Isa::Avx512 && xSplit) {
-      constexpr int kRows = 4;
-      float totals[kRows];
-      auto store = [&](int rows) {
-        for (int i = 0; i < rows; ++i)
-          yr[n + i] = accumulate ? yr[n + i] + totals[i] : totals[i];
-      };
-      for (; n + kRows <= rowEnd; n += kRows) {
-        rowsDot4Avx512<kRows>(w, n, xSplit + r * k, groups, totals);
-        store(kRows);
-      }
       for (; n < rowEnd; ++n) {
-        rowsDot4Avx512<1>(w, n, xSplit + r * k, groups, totals);
-        store(1);
+        float total = rowDot4Avx512(w, n, xSplit + r * k, groups);
+        yr[n] = accumulate ? yr[n] + total : total;
       }
     }
 #endif
@@ -427,7 +400,7 @@ void dotProducts(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
 }
 
 /// x's rows with each run of 32 features reordered as its 16 even then its
-/// 16 odd ones (k a multiple of 32), for rowsDot4Avx512.
+/// 16 odd ones (k a multiple of 32), for rowDot4Avx512.
 void splitEvenOdd(const float *x, int64_t m, int64_t k, int64_t ldx,
                   float *split) {
   for (int64_t r = 0; r < m; ++r)
