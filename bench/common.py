@@ -1,6 +1,11 @@
-"""What every benchmark report says about where it ran."""
+"""What every benchmark report says about where it ran, and the helpers
+several benchmarks share."""
+import json
 import os
+import re
 import subprocess
+
+import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -60,3 +65,20 @@ def append_results(path, header, rows):
         for row in rows:
             f.write(row + "\n")
     print(f"results appended to {path}")
+
+
+def qaf_generate(qaf_run, artifact, prompt_path, new_tokens, threads):
+    """`qaf-run generate`; returns (ids, prefill tok/s, decode tok/s)."""
+    out = subprocess.run([qaf_run, "generate", artifact, "--prompt-ids", prompt_path,
+                          "--max-new-tokens", str(new_tokens), "--threads", str(threads)],
+                         check=True, capture_output=True, text=True).stdout
+    ids = [int(t) for t in re.search(r"generated\[0\]: ([0-9 ]+)", out).group(1).split()]
+    rates = {phase: float(rate) for phase, rate in
+             re.findall(r"^(prefill|decode)[^:]*: .*\(([0-9.]+) tokens/s\)", out, re.M)}
+    return np.array(ids), rates["prefill"], rates["decode"]
+
+
+def copy_bandwidth(bench_qlinear, threads):
+    out = subprocess.run([bench_qlinear], check=True, capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": str(threads)}).stdout
+    return float(json.loads(out)["stream_copy_gbs"])

