@@ -80,14 +80,22 @@ def llamacpp(args):
     prompt = [int(t) for t in np.load(args.prompt)[0]]
     llm = Llama(model_path=args.gguf, n_ctx=len(prompt) + args.new, n_batch=len(prompt),
                 n_threads=args.threads, n_threads_batch=args.threads, verbose=False)
+    vocabulary = llm.n_vocab()
+
+    def last_token():
+        # The last position's logits, which llama.cpp keeps (this version of
+        # llama-cpp-python copies them into scores only with logits_all).
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(vocabulary,))
+        return int(np.argmax(logits))
+
     start = time.perf_counter()
     llm.eval(prompt)
-    ids = [int(np.argmax(llm.scores[llm.n_tokens - 1]))]
+    ids = [last_token()]
     prefill = time.perf_counter() - start
     start = time.perf_counter()
     for _ in range(args.new - 1):
         llm.eval([ids[-1]])
-        ids.append(int(np.argmax(llm.scores[llm.n_tokens - 1])))
+        ids.append(last_token())
     decode = time.perf_counter() - start
     print(json.dumps({"ids": ids, "prefill_s": prefill, "decode_s": decode}))
 
