@@ -33,6 +33,18 @@ struct CacheTie {
   BlockArgument past;
 };
 
+/// `value` as an input of `entry` of type `type` (a named graph input, not
+/// an outlined weight), or null.
+BlockArgument getCacheInput(func::FuncOp entry, Value value, Type type) {
+  auto input = dyn_cast<BlockArgument>(value);
+  if (!input || input.getOwner() != &entry.getBody().front() ||
+      entry.getArgAttr(input.getArgNumber(), kWeightNameAttr) ||
+      !entry.getArgAttr(input.getArgNumber(), onnx::kValueNameAttr) ||
+      input.getType() != type)
+    return BlockArgument();
+  return input;
+}
+
 std::optional<CacheTie> matchTie(func::FuncOp entry, unsigned result,
                                  Value returned) {
   auto concat = returned.getDefiningOp<onnx::ConcatOp>();
@@ -43,26 +55,10 @@ std::optional<CacheTie> matchTie(func::FuncOp entry, unsigned result,
       (concat.getAxis() != kCacheAxis &&
        concat.getAxis() != uint64_t(kCacheAxis - kCacheRank)))
     return std::nullopt;
-  auto past = dyn_cast<BlockArgument>(concat.getInputs()[0]);
-  if (!past || past.getOwner() != &entry.getBody().front() ||
-      entry.getArgAttr(past.getArgNumber(), kWeightNameAttr) ||
-      !entry.getArgAttr(past.getArgNumber(), onnx::kValueNameAttr) ||
-      past.getType() != type)
+  BlockArgument past = getCacheInput(entry, concat.getInputs()[0], type);
+  if (!past)
     return std::nullopt;
   return CacheTie{result, concat, past};
-}
-
-/// Whether `value` is an input of `entry` (not a weight) that only `user`
-/// reads, of type `type`.
-bool isOwnCacheInput(func::FuncOp entry, Value value, Operation *user,
-                     Type type) {
-  auto input = dyn_cast<BlockArgument>(value);
-  return input && input.getOwner() == &entry.getBody().front() &&
-         !entry.getArgAttr(input.getArgNumber(), kWeightNameAttr) &&
-         entry.getArgAttr(input.getArgNumber(), onnx::kValueNameAttr) &&
-         input.getType() == type &&
-         llvm::all_of(input.getUsers(),
-                      [&](Operation *reader) { return reader == user; });
 }
 
 /// A GroupQueryAttention whose present key and value (results 1 and 2)
@@ -84,12 +80,18 @@ findAttentionTies(func::FuncOp entry, llvm::SmallDenseSet<Value> &tiedInputs) {
         {attention.getPastValue(), attention.getPresentValue()}};
     AttentionTie tie{attention, {}};
     for (auto [past, present] : caches) {
-      if (!isOwnCacheInput(entry, past, attention, present.getType()) ||
-          tiedInputs.contains(past) || !present.hasOneUse() ||
+      // An input only the attention reads: nothing else sees the buffer
+      // change.
+      BlockArgument input = getCacheInput(entry, past, present.getType());
+      if (!input || tiedInputs.contains(input) ||
+          !llvm::all_of(
+              input.getUsers(),
+              [&](Operation *reader) { return reader == attention; }) ||
+          !present.hasOneUse() ||
           present.getUses().begin()->getOwner() != terminator)
         return;
-      tie.caches.push_back({present.getUses().begin()->getOperandNumber(),
-                            cast<BlockArgument>(past)});
+      tie.caches.push_back(
+          {present.getUses().begin()->getOperandNumber(), input});
     }
     for (auto [result, past] : tie.caches)
       tiedInputs.insert(past);
