@@ -1,5 +1,6 @@
 """What every benchmark report says about where it ran, and the helpers
 several benchmarks share."""
+import datetime
 import json
 import os
 import re
@@ -76,6 +77,17 @@ def qaf_generate(qaf_run, artifact, prompt_path, new_tokens, threads):
     rates = {phase: float(rate) for phase, rate in
              re.findall(r"^(prefill|decode)[^:]*: .*\(([0-9.]+) tokens/s\)", out, re.M)}
     return np.array(ids), rates["prefill"], rates["decode"]
+
+
+def decode_row_start(threads, bandwidth, weight_bytes):
+    """The first cells of a decode benchmark's results row (date, commit,
+    machine, threads, copy GB/s, weights MB, bound tok/s) and the bound:
+    weight bytes per token over the copy bandwidth."""
+    bound = bandwidth * 1e9 / weight_bytes
+    cells = (f"| {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} | {commit()} | "
+             f"{machine()} | {threads} | {bandwidth:.1f} | {weight_bytes / 1e6:.0f} | "
+             f"{bound:.1f} |")
+    return cells, bound
 
 
 def copy_bandwidth(bench_qlinear, threads):

@@ -19,7 +19,6 @@ copy bandwidth `qaf-bench-qlinear` measures on the same cores (bytes read +
 written per second). Appends to bench/results/decode.md.
 """
 import argparse
-import datetime
 import os
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from common import append_results, commit, copy_bandwidth, machine, qaf_generate  # noqa: E402
+from common import append_results, copy_bandwidth, decode_row_start, qaf_generate  # noqa: E402
 
 HEADER = """# KV-cache decode, real SmolLM2-135M fp32: qaf vs ONNX Runtime
 
@@ -139,7 +138,7 @@ def main():
                            max(best["ort"][1], (args.new - 1) / ort_decode)]
             same = same and np.array_equal(ids, ort_ids[0])
         bandwidth = copy_bandwidth(args.qaf_bench_qlinear, args.threads)
-    bound = bandwidth * 1e9 / weight_bytes
+    row, bound = decode_row_start(args.threads, bandwidth, weight_bytes)
     qaf_prefill, qaf_decode = best["qaf"]
     ort_prefill, ort_decode = best["ort"]
     print(f"compile {compile_seconds:.1f} s; copy {bandwidth:.1f} GB/s, weights "
@@ -148,11 +147,9 @@ def main():
     print(f"decode: qaf {qaf_decode:.1f} tok/s ({100 * qaf_decode / bound:.0f} % of the bound), "
           f"ORT {ort_decode:.1f} ({100 * ort_decode / bound:.0f} %); "
           f"qaf / ORT {qaf_decode / ort_decode:.2f}; same ids: {same}")
-    row = (f"| {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} | {commit()} | "
-           f"{machine()} | {args.threads} | {bandwidth:.1f} | {weight_bytes / 1e6:.0f} | "
-           f"{bound:.1f} | {qaf_prefill:.1f} | {ort_prefill:.1f} | {qaf_decode:.1f} | "
-           f"{ort_decode:.1f} | {qaf_decode / ort_decode:.2f} | {100 * qaf_decode / bound:.0f} % | "
-           f"{100 * ort_decode / bound:.0f} % | {'yes' if same else 'no'} |")
+    row += (f" {qaf_prefill:.1f} | {ort_prefill:.1f} | {qaf_decode:.1f} | "
+            f"{ort_decode:.1f} | {qaf_decode / ort_decode:.2f} | {100 * qaf_decode / bound:.0f} % | "
+            f"{100 * ort_decode / bound:.0f} % | {'yes' if same else 'no'} |")
     append_results(os.path.join(ROOT, "bench", "results", "decode.md"), HEADER, [row])
     return 0 if same else 1
 

@@ -27,7 +27,6 @@ bandwidth `qaf-bench-qlinear` measures on the same cores. Appends to
 bench/results/decode_int4.md.
 """
 import argparse
-import datetime
 import json
 import os
 import subprocess
@@ -41,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from common import append_results, commit, copy_bandwidth, machine, qaf_generate  # noqa: E402
+from common import append_results, copy_bandwidth, decode_row_start, qaf_generate  # noqa: E402
 
 HEADER = """# KV-cache decode, real SmolLM2-135M int4: qaf vs ORT GenAI vs llama.cpp
 
@@ -118,7 +117,7 @@ def main():
             llama = run_peer(args.peer_python, "llamacpp", "--gguf", gguf, *common)
             keep("llamacpp", args.prompt / llama["prefill_s"], (args.new - 1) / llama["decode_s"])
         bandwidth = copy_bandwidth(args.qaf_bench_qlinear, args.threads)
-    bound = bandwidth * 1e9 / weight_bytes
+    row, bound = decode_row_start(args.threads, bandwidth, weight_bytes)
     (qaf_prefill, qaf_decode), (genai_prefill, genai_decode), (llama_prefill, llama_decode) = (
         best["qaf"], best["genai"], best["llamacpp"])
     print(f"compile {compile_seconds:.1f} s; copy {bandwidth:.1f} GB/s, weights "
@@ -128,12 +127,10 @@ def main():
     print(f"decode: qaf {qaf_decode:.1f} tok/s ({100 * qaf_decode / bound:.0f} % of the bound), "
           f"ORT GenAI {genai_decode:.1f}, llama.cpp {llama_decode:.1f}; "
           f"qaf / ORT GenAI {qaf_decode / genai_decode:.2f}; same ids: {same}")
-    row = (f"| {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} | {commit()} | "
-           f"{machine()} | {args.threads} | {bandwidth:.1f} | {weight_bytes / 1e6:.0f} | "
-           f"{bound:.1f} | {qaf_prefill:.1f} | {genai_prefill:.1f} | {llama_prefill:.1f} | "
-           f"{qaf_decode:.1f} | {genai_decode:.1f} | {llama_decode:.1f} | "
-           f"{qaf_decode / genai_decode:.2f} | {qaf_decode / llama_decode:.2f} | "
-           f"{100 * qaf_decode / bound:.0f} % | {'yes' if same else 'no'} |")
+    row += (f" {qaf_prefill:.1f} | {genai_prefill:.1f} | {llama_prefill:.1f} | "
+            f"{qaf_decode:.1f} | {genai_decode:.1f} | {llama_decode:.1f} | "
+            f"{qaf_decode / genai_decode:.2f} | {qaf_decode / llama_decode:.2f} | "
+            f"{100 * qaf_decode / bound:.0f} % | {'yes' if same else 'no'} |")
     append_results(os.path.join(ROOT, "bench", "results", "decode_int4.md"), HEADER, [row])
     return 0 if same else 1
 
