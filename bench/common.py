@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import numpy as np
 
@@ -77,6 +78,37 @@ def qaf_generate(qaf_run, artifact, prompt_path, new_tokens, threads):
     rates = {phase: float(rate) for phase, rate in
              re.findall(r"^(prefill|decode)[^:]*: .*\(([0-9.]+) tokens/s\)", out, re.M)}
     return np.array(ids), rates["prefill"], rates["decode"]
+
+
+def add_decode_arguments(parser):
+    """The tools and the run shape both decode benchmarks take."""
+    build = os.path.join(ROOT, "build", "bin")
+    for tool in ("qaf-compile", "qaf-run", "qaf-bench-qlinear"):
+        parser.add_argument("--" + tool, default=os.path.join(build, tool))
+    parser.add_argument("--prompt", type=int, default=128)
+    parser.add_argument("--new", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+
+
+def compile_with_prompt(qaf_compile, model, folder, length):
+    """`model` compiled into folder/artifact and a random prompt of `length`
+    ids (seed 0) saved as folder/prompt.npy: (artifact, compile seconds,
+    prompt, prompt path)."""
+    artifact = os.path.join(folder, "artifact")
+    start = time.perf_counter()
+    subprocess.run([qaf_compile, model, "-o", artifact], check=True)
+    seconds = time.perf_counter() - start
+    prompt = np.random.default_rng(0).integers(0, 49152, (1, length)).astype(np.int64)
+    prompt_path = os.path.join(folder, "prompt.npy")
+    np.save(prompt_path, prompt)
+    return artifact, seconds, prompt, prompt_path
+
+
+def keep_best(best, name, prefill, decode):
+    """best[name] = the highest prefill and decode rates seen."""
+    old = best.get(name, [0.0, 0.0])
+    best[name] = [max(old[0], prefill), max(old[1], decode)]
 
 
 def decode_row_start(threads, bandwidth, weight_bytes):

@@ -30,7 +30,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from common import append_results, copy_bandwidth, decode_row_start, qaf_generate  # noqa: E402
+from common import (add_decode_arguments, append_results, compile_with_prompt,  # noqa: E402
+                    copy_bandwidth, decode_row_start, keep_best, qaf_generate)
 
 HEADER = """# KV-cache decode, real SmolLM2-135M fp32: qaf vs ONNX Runtime
 
@@ -99,17 +100,10 @@ def ort_generate(ort, model, prompt, new_tokens, threads):
 
 
 def main():
-    build = os.path.join(ROOT, "build", "bin")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", default=os.path.join(ROOT, "build", "smollm2"),
                         help="get_smollm2.py's output folder (made when missing)")
-    parser.add_argument("--qaf-compile", default=os.path.join(build, "qaf-compile"))
-    parser.add_argument("--qaf-run", default=os.path.join(build, "qaf-run"))
-    parser.add_argument("--qaf-bench-qlinear", default=os.path.join(build, "qaf-bench-qlinear"))
-    parser.add_argument("--prompt", type=int, default=128)
-    parser.add_argument("--new", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=2)
+    add_decode_arguments(parser)
     args = parser.parse_args()
 
     import onnxruntime as ort
@@ -119,23 +113,17 @@ def main():
                         "-o", args.model_dir], check=True)
     weight_bytes = os.path.getsize(os.path.join(args.model_dir, "model.onnx.data"))
     with tempfile.TemporaryDirectory(prefix="qaf-bench-decode-") as tmp:
-        artifact = os.path.join(tmp, "artifact")
-        start = time.perf_counter()
-        subprocess.run([args.qaf_compile, model, "-o", artifact], check=True)
-        compile_seconds = time.perf_counter() - start
-        prompt = np.random.default_rng(0).integers(0, 49152, (1, args.prompt)).astype(np.int64)
-        prompt_path = os.path.join(tmp, "prompt.npy")
-        np.save(prompt_path, prompt)
-        best = {"qaf": [0.0, 0.0], "ort": [0.0, 0.0]}
+        artifact, compile_seconds, prompt, prompt_path = compile_with_prompt(
+            args.qaf_compile, model, tmp, args.prompt)
+        best = {}
         same = True
         for _ in range(args.rounds):
             ids, prefill, decode = qaf_generate(args.qaf_run, artifact, prompt_path, args.new,
                                                 args.threads)
-            best["qaf"] = [max(best["qaf"][0], prefill), max(best["qaf"][1], decode)]
+            keep_best(best, "qaf", prefill, decode)
             ort_ids, ort_prefill, ort_decode = ort_generate(ort, model, prompt, args.new,
                                                             args.threads)
-            best["ort"] = [max(best["ort"][0], args.prompt / ort_prefill),
-                           max(best["ort"][1], (args.new - 1) / ort_decode)]
+            keep_best(best, "ort", args.prompt / ort_prefill, (args.new - 1) / ort_decode)
             same = same and np.array_equal(ids, ort_ids[0])
         bandwidth = copy_bandwidth(args.qaf_bench_qlinear, args.threads)
     row, bound = decode_row_start(args.threads, bandwidth, weight_bytes)

