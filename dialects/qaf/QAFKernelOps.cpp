@@ -104,8 +104,11 @@ LogicalResult QLinearKernelOp::verify() {
     return diag << "], not " << value.getType();
   };
   SmallVector<int64_t> grouped = {n, k / groupSize};
+  // Zero points may be one row that every row reads (row stride 0).
+  SmallVector<int64_t> sharedRow = {1, k / groupSize};
   if (failed(checkShape("scales", getScales(), grouped)) ||
-      (zeroPoints && failed(checkShape("zero_points", zeroPoints, grouped))) ||
+      (zeroPoints && getShape(zeroPoints) != ArrayRef<int64_t>(sharedRow) &&
+       failed(checkShape("zero_points", zeroPoints, grouped))) ||
       (getMoves() && failed(checkShape("moves", getMoves(), {n, k}))) ||
       (codebook &&
        failed(checkShape("codebook", codebook, {int64_t{1} << bits}))))

@@ -41,6 +41,7 @@
 // CPU-PASSES: builtin.module(
 // CPU-PASSES-NEXT: qaf-raise-matmulnbits,
 // CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: qaf-share-zero-point-rows,
 // CPU-PASSES-NEXT: qaf-share-grouped-kv,
 // CPU-PASSES-NEXT: qaf-fold-weight-transposes
 // CPU-PASSES-NEXT: ),

@@ -116,6 +116,35 @@ def ShareGroupedKVPass : Pass<"qaf-share-grouped-kv", "mlir::func::FuncOp"> {
   }];
 }
 
+def ShareZeroPointRowsPass
+    : Pass<"qaf-share-zero-point-rows", "mlir::func::FuncOp"> {
+  let summary = "Quantized layers whose zero-point rows are equal read one row";
+  let description = [{
+    ONNX Runtime GenAI's int4 files store no zero points (2^(bits - 1)
+    everywhere), which qaf-raise-matmulnbits spells out as a full
+    [N, K / group] f32 constant: one float streamed per group on every
+    decode step. A `qaf.qlinear` or `qaf.qlinear_transposed` whose constant
+    zero points have the same bytes in every row reads
+    `onnx.Expand(<row> : [1, K / group], [N, K / group])` instead, the row a
+    new constant named `<zero points>.row`; the full constant is removed
+    once nothing reads it. The lowering hands that row to the qaf_qlinear
+    kernel (and CUDA's) with row stride 0, so the artifact holds and each
+    step reads K / group floats per layer, not N times as many. Layers whose
+    rows differ (qaf's own quantizer, merged models) are left alone.
+
+    ```mlir
+    %z = onnx.Constant ... : tensor<1536x18xf32>   // every row 8.0
+    %y = qaf.qlinear %x, %codes, %scales, %z {...}
+    ```
+    becomes
+    ```mlir
+    %row = onnx.Constant ... : tensor<1x18xf32>
+    %z = onnx.Expand %row, %shape : (...) -> tensor<1536x18xf32>
+    %y = qaf.qlinear %x, %codes, %scales, %z {...}
+    ```
+  }];
+}
+
 def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
   let summary = "Quantize the weights of linear layers into qaf.qlinear ops";
   let description = [{

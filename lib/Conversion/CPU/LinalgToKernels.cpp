@@ -118,8 +118,8 @@ std::optional<qaf::MatmulForm> getKernelForm(MatmulOp op) {
 /// groupSize, accumulate), or qaf_qlinear_transposed with the same
 /// arguments for the product with W itself (x [M, N], y [M, K]): the op
 /// accumulates into `init`. Absent zero points, moves and codebook are
-/// address 0. Its verifier admits only what the kernel computes, on buffers
-/// with contiguous rows.
+/// address 0; one row of zero points [1, K/g] has row stride 0. Its verifier
+/// admits only what the kernel computes, on buffers with contiguous rows.
 void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
   OpBuilder builder(op);
   Location loc = op.getLoc();
@@ -128,18 +128,24 @@ void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
   };
   // An optional operand's address and row stride, 0 and 0 when absent.
   Value zero;
+  auto getZero = [&] {
+    if (!zero)
+      zero = i64(0);
+    return zero;
+  };
   auto optionalOperand = [&](Value buffer) -> std::pair<Value, Value> {
-    if (!buffer) {
-      if (!zero)
-        zero = i64(0);
-      return {zero, zero};
-    }
+    if (!buffer)
+      return {getZero(), getZero()};
     KernelOperand operand = getKernelOperand(builder, loc, buffer);
     return {operand.address, operand.strides[0]};
   };
   KernelOperand x = getKernelOperand(builder, loc, op.getInput());
   KernelOperand scales = getKernelOperand(builder, loc, op.getScales());
   auto [zerosAddress, zerosStride] = optionalOperand(op.getZeroPoints());
+  // One row of zero points is every row's.
+  if (Value zeroPoints = op.getZeroPoints();
+      zeroPoints && cast<MemRefType>(zeroPoints.getType()).getDimSize(0) == 1)
+    zerosStride = getZero();
   KernelOperand codes = getKernelOperand(builder, loc, op.getCodes());
   KernelOperand y = getKernelOperand(builder, loc, op.getInit());
   auto [movesAddress, movesStride] = optionalOperand(op.getMoves());

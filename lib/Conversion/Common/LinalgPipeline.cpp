@@ -44,6 +44,8 @@ void buildLinalgPipeline(OpPassManager &pm,
     // codes as shipped, instead of a generic dequantize-then-multiply.
     pm.addPass(createRaiseMatMulNBitsPass());
     OpPassManager &funcPM = pm.nest<func::FuncOp>();
+    // Their implicit zero points (one value for all) are read as one row.
+    funcPM.addPass(createShareZeroPointRowsPass());
     funcPM.addPass(createShareGroupedKVPass());
     funcPM.addPass(createFoldWeightTransposesPass());
     OutlineWeightsPassOptions outline;

@@ -343,8 +343,12 @@ Value buildQuantizedContraction(OpBuilder &b, Location loc, Value x,
   SmallVector<Value> inputs = {weight.scales};
   SmallVector<AffineMap> maps = {map({dn, dk.floorDiv(groupSize)})};
   if (weight.zeroPoints) {
+    // One row [1, K / g] is every row's (qaf-share-zero-point-rows).
+    bool sharedRow =
+        cast<ShapedType>(weight.zeroPoints.getType()).getDimSize(0) == 1;
     inputs.push_back(weight.zeroPoints);
-    maps.push_back(map({dn, dk.floorDiv(groupSize)}));
+    maps.push_back(map({sharedRow ? getAffineConstantExpr(0, context) : dn,
+                        dk.floorDiv(groupSize)}));
   }
   if (weight.moves) {
     inputs.push_back(weight.moves);

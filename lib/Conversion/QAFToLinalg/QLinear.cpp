@@ -17,6 +17,7 @@
 #include "Patterns.h"
 
 #include "qaf/Quant/Quantizer.h"
+#include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -48,6 +49,26 @@ QuantizedWeight getQuantizedWeight(OpBuilder &b, Location loc,
   return weight;
 }
 
+/// The zero points a layer reads: the [1, K / g] row itself when every
+/// row is that one (qaf-share-zero-point-rows' onnx.Expand), which the
+/// kernel reads with row stride 0, else the full [N, K / g] tensor.
+template <typename OpTy>
+Value getZeroPointsOperand(OpTy op, typename OpTy::Adaptor adaptor,
+                           ConversionPatternRewriter &rw) {
+  Value zeroPoints = op.getZeroPoints();
+  auto expand = zeroPoints ? zeroPoints.template getDefiningOp<onnx::ExpandOp>()
+                           : onnx::ExpandOp();
+  if (!expand)
+    return adaptor.getZeroPoints();
+  auto rowType = dyn_cast<RankedTensorType>(expand.getInput().getType());
+  auto fullType = cast<RankedTensorType>(zeroPoints.getType());
+  if (!rowType || !rowType.hasStaticShape() || rowType.getRank() != 2 ||
+      rowType.getDimSize(0) != 1 ||
+      rowType.getDimSize(1) != fullType.getDimSize(1))
+    return adaptor.getZeroPoints();
+  return rw.getRemappedValue(expand.getInput());
+}
+
 /// qaf.qlinear (x · Wᵀ) and qaf.qlinear_transposed (g · W, with optional
 /// moves): one builder, the product's orientation chosen by the op.
 template <typename OpTy>
@@ -62,6 +83,7 @@ struct QuantizedProductLowering : OpConversionPattern<OpTy> {
       return failure();
     QuantizedWeight weight =
         getQuantizedWeight(rw, loc, op.getFormat(), adaptor);
+    weight.zeroPoints = getZeroPointsOperand(op, adaptor, rw);
     constexpr bool transposed = std::is_same_v<OpTy, QLinearTransposedOp>;
     if constexpr (transposed)
       weight.moves = adaptor.getMoves();

@@ -81,3 +81,17 @@ func.func @codebook(%x: memref<?x64xf32>, %s: memref<8x2xf32>, %t: memref<16xf32
   qaf.kernel.qlinear bits(4) group_size(32) input(%x : memref<?x64xf32>) scales(%s : memref<8x2xf32>) codebook(%t : memref<16xf32>) codes(%c : memref<8x32xi8>) outs(%y : memref<?x8xf32>)
   return
 }
+
+// -----
+
+// One row of zero points [1, K/g], every row's: its address with row
+// stride 0 (the row's own stride, 2, would read past it).
+// CHECK-LABEL: func.func @shared_zero_row
+// CHECK-SAME: (%{{[^:]*}}: memref<?x64xf32>, %{{[^:]*}}: memref<8x2xf32>, %[[Z:[^:]*]]: memref<1x2xf32>, %{{[^:]*}}: memref<8x32xi8>, %{{[^:]*}}: memref<?x8xf32>)
+// CHECK: memref.extract_aligned_pointer_as_index %[[Z]]
+// CHECK: %[[ZA:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: call @qaf_qlinear(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ZA]], %c0_i64, %c0_i64, %c0_i64, %c0_i64, %{{.*}}, %{{.*}}, %c4_i64, %c32_i64, %c1_i32)
+func.func @shared_zero_row(%x: memref<?x64xf32>, %s: memref<8x2xf32>, %z: memref<1x2xf32>, %c: memref<8x32xi8>, %y: memref<?x8xf32>) {
+  qaf.kernel.qlinear bits(4) group_size(32) input(%x : memref<?x64xf32>) scales(%s : memref<8x2xf32>) zero_points(%z : memref<1x2xf32>) codes(%c : memref<8x32xi8>) outs(%y : memref<?x8xf32>)
+  return
+}

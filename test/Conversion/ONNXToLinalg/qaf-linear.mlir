@@ -14,6 +14,7 @@
 // REF-DAG: #[[$GROUP:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 64)>
 // REF-DAG: #[[$BYTE:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 2)>
 // REF-DAG: #[[$FIRST:.*]] = affine_map<(d0, d1, d2) -> (d1, (d2 * 3) floordiv 8)>
+// REF-DAG: #[[$ROW0:.*]] = affine_map<(d0, d1, d2) -> (0, d2 floordiv 64)>
 // CHECK-LABEL: func.func @qlinear_4bit
 // CHECK-SAME: (%[[IN:[^:]*]]: tensor<?x128xf32>, %[[CODES:[^:]*]]: tensor<8x64xi8>, %[[S:[^:]*]]: tensor<8x2xf32>, %[[Z:[^:]*]]: tensor<8x2xf32>)
 // CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x8xf32>)
@@ -125,5 +126,24 @@ func.func @lota(%x: tensor<?x128xf32>, %codes: tensor<8x64xui8>, %s: tensor<8x2x
 // CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
 func.func @lora(%x: tensor<?x128xf32>, %a: tensor<4x128xf32>, %b: tensor<8x4xf32>) -> tensor<?x8xf32> {
   %y = qaf.lora %x, %a, %b {scale = 4.0 : f64} : (tensor<?x128xf32>, tensor<4x128xf32>, tensor<8x4xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// Zero points that are one row broadcast to every output (an onnx.Expand of
+// a [1, K / g] tensor, as qaf-share-zero-point-rows writes them) reach the
+// kernel as that row; the reference reads row 0 for every n (ROW0).
+// CHECK-LABEL: func.func @qlinear_shared_zero_row
+// CHECK-SAME: (%[[IN:[^:]*]]: tensor<?x128xf32>, %[[CODES:[^:]*]]: tensor<8x64xi8>, %[[S:[^:]*]]: tensor<8x2xf32>, %[[ROW:[^:]*]]: tensor<1x2xf32>)
+// CHECK: qaf.kernel.qlinear bits(4) group_size(64) input(%[[IN]] : tensor<?x128xf32>) scales(%[[S]] : tensor<8x2xf32>) zero_points(%[[ROW]] : tensor<1x2xf32>) codes(%[[CODES]] : tensor<8x64xi8>)
+// CHECK-NOT: tensor<8x2xf32>) codes
+// REF-LABEL: func.func @qlinear_shared_zero_row
+// REF-SAME: %[[ROW:[^:]*]]: tensor<1x2xf32>)
+// REF-NOT: qaf.kernel
+// REF: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #[[$ROW0]], #{{.*}}, #{{.*}}]
+// REF-SAME: ins(%{{.*}}, %{{.*}}, %[[ROW]], %{{.*}} :
+func.func @qlinear_shared_zero_row(%x: tensor<?x128xf32>, %codes: tensor<8x64xui8>, %s: tensor<8x2xf32>, %row: tensor<1x2xf32>) -> tensor<?x8xf32> {
+  %shape = onnx.Constant {value = dense<[8, 2]> : tensor<2xi64>} : tensor<2xi64>
+  %z = onnx.Expand %row, %shape : (tensor<1x2xf32>, tensor<2xi64>) -> tensor<8x2xf32>
+  %y = qaf.qlinear %x, %codes, %s, %z {format = #qaf.qformat<bits = 4, group_size = 64, scheme = asym>} : (tensor<?x128xf32>, tensor<8x64xui8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }

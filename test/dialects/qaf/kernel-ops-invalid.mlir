@@ -162,3 +162,13 @@ func.func @codebook_size(%x: tensor<2x128xf32>, %s: tensor<8x2xf32>, %t: tensor<
   %r = qaf.kernel.qlinear bits(4) group_size(64) input(%x : tensor<2x128xf32>) scales(%s : tensor<8x2xf32>) codebook(%t : tensor<4xf32>) codes(%c : tensor<8x64xi8>) outs(%y : tensor<2x8xf32>) -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+// Zero points are one per row and group, or one row every row reads: two
+// rows of eight are neither.
+func.func @zero_points_rows(%x: tensor<2x128xf32>, %s: tensor<8x2xf32>, %z: tensor<2x2xf32>, %c: tensor<8x64xi8>, %y: tensor<2x8xf32>) {
+  // expected-error @+1 {{zero_points must have shape [8, 2], not 'tensor<2x2xf32>'}}
+  %r = qaf.kernel.qlinear bits(4) group_size(64) input(%x : tensor<2x128xf32>) scales(%s : tensor<8x2xf32>) zero_points(%z : tensor<2x2xf32>) codes(%c : tensor<8x64xi8>) outs(%y : tensor<2x8xf32>) -> tensor<2x8xf32>
+  return
+}

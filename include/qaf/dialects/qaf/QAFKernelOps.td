@@ -35,7 +35,8 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
     A quantized linear layer's contraction over (m, n, k):
     `init[m, n] += Σ_k input[m, k] · s[n, k/g] · ((q[n, k] + moves[n, k]) −
     z[n, k/g])`, with `g` = `group_size`, `s` and `z` the `scales` and
-    `zero_points` [N, K/g], and `q` the codes: `codes` is [N, K·bits/8]
+    `zero_points` [N, K/g] (zero points may be one row [1, K/g] that every
+    row reads), and `q` the codes: `codes` is [N, K·bits/8]
     bytes, a bit stream per row with the first code in the lowest bits.
     `moves` (LoTA-QAF's ternary update Ŵ, int8 [N, K]) is optional.
     A NormalFloat layer has a `codebook` (f32 [2^bits]) instead of zero

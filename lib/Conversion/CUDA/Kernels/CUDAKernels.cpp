@@ -365,9 +365,19 @@ LogicalResult launchQLinear(qaf::QLinearKernelOp op,
     return memref::CastOp::create(b, loc, type, buffer);
   };
   Value moves = op.getMoves();
+  Value input = rowsView(op.getInput());
+  Value scales = castTo(op.getScales(), types[1]);
+  // One row of zero points [1, K/g] is every row's: a view of N rows with
+  // row stride 0.
+  bool sharedZeroRow =
+      cast<MemRefType>(op.getZeroPoints().getType()).getDimSize(0) == 1;
+  Value zeroPoints = sharedZeroRow
+                         ? getKernelView(b, loc, op.getZeroPoints(), {-1, 1},
+                                         sizeOf(b, loc, op.getCodes(), 0),
+                                         cast<MemRefType>(types[2]))
+                         : castTo(op.getZeroPoints(), types[2]);
   SmallVector<Value> operands = {
-      rowsView(op.getInput()), castTo(op.getScales(), types[1]),
-      castTo(op.getZeroPoints(), types[2]), castTo(op.getCodes(), types[3]),
+      input, scales, zeroPoints, castTo(op.getCodes(), types[3]),
       // Without moves the kernel never reads this operand.
       castTo(moves ? moves : op.getCodes(), types[4]), rowsView(op.getInit()),
       indexConstant(b, loc, static_cast<int64_t>(op.getBits())),

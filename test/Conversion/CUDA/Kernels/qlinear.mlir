@@ -88,6 +88,22 @@ func.func @transposed_with_moves(%x: memref<?x8xf32>, %s: memref<8x2xf32>, %z: m
   return
 }
 
+// One row of zero points [1, K/g], every row's, is a view of the codes' N
+// rows with row stride 0.
+// CHECK-LABEL: func.func @shared_zero_row
+// CHECK-SAME: %[[Z:[^:]*]]: memref<1x2xf32>
+// CHECK: %[[BASE:[^,]*]], %{{[^,]*}}, %{{[^,]*}}:2, %[[ZSTRIDES:[^,]*]]:2 = memref.extract_strided_metadata %[[Z]]
+// CHECK: %[[ZV:.*]] = memref.reinterpret_cast %[[BASE]] to offset: [%{{.*}}], sizes: [%c8, %{{.*}}], strides: [0, %[[ZSTRIDES]]#1] : memref<f32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK: gpu.launch_func @qaf_cuda_kernels::@qaf_qlinear_decode
+// CHECK-SAME: args(%{{.*}} : {{.*}}, %{{.*}} : {{.*}}, %[[ZV]] : {{.*}},
+func.func @shared_zero_row(%x: memref<1x128xf32>, %s: memref<8x2xf32>, %z: memref<1x2xf32>,
+                           %c: memref<8x64xi8>, %y: memref<1x8xf32>) {
+  qaf.kernel.qlinear bits(4) group_size(64) input(%x : memref<1x128xf32>)
+    scales(%s : memref<8x2xf32>) zero_points(%z : memref<1x2xf32>)
+    codes(%c : memref<8x64xi8>) outs(%y : memref<1x8xf32>)
+  return
+}
+
 // One instance of each kernel serves every layer.
 // CHECK: gpu.module @qaf_cuda_kernels
 // CHECK-DAG: gpu.func @qaf_qlinear_tf32(
