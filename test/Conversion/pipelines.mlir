@@ -89,8 +89,8 @@
 // CPU-PASSES-NEXT: qaf-promote-accumulators
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: qaf-outline-parallel-loops,
-// CPU-PASSES-NEXT: convert-scf-to-openmp
 // CPU-PASSES-NEXT: qaf-parallel-if-enough-work{min-iterations=16384},
+// CPU-PASSES-NEXT: convert-scf-to-openmp
 // CPU-PASSES-NEXT: qaf-inline-alloca-scopes,
 // CPU-PASSES-NEXT: canonicalize
 // CPU-PASSES-NEXT: func.func(
@@ -117,8 +117,8 @@
 // CPU-LOOPS: builtin.module(
 // CPU-LOOPS-NEXT: qaf-prepare-cpu-entry-points,
 // CPU-LOOPS-NOT: expand-strided-metadata
-// CPU-LOOPS: convert-scf-to-openmp
-// CPU-LOOPS-NEXT: qaf-parallel-if-enough-work
+// CPU-LOOPS: qaf-parallel-if-enough-work
+// CPU-LOOPS-NEXT: convert-scf-to-openmp
 // CPU-LOOPS-NEXT: qaf-inline-alloca-scopes,
 // CPU-LOOPS-NEXT: canonicalize
 // CPU-LOOPS-NEXT: )

@@ -111,8 +111,10 @@ static void addCPULoopsPasses(OpPassManager &pm, bool runtimeChecks) {
   loops.addPass(createSequentialInnerLoopsPass());
   loops.addPass(createPromoteAccumulatorsPass());
   pm.addPass(createOutlineParallelLoopsPass());
-  pm.addPass(createConvertSCFToOpenMPPass());
+  // Small loops (most of a decode step's) run as plain loops, never
+  // entering the OpenMP runtime.
   pm.addPass(createParallelIfEnoughWorkPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
   // The scopes it puts around bodies with run-time checks' calls.
   pm.addPass(createInlineAllocaScopesPass());
   pm.addPass(createCanonicalizerPass());
