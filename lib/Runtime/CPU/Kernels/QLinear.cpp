@@ -200,7 +200,7 @@ lookUpCentred(__m128i codes, __m512 centred) {
 
 /// Output n of a 4-bit layer, row n of W, straight from its packed row, 32
 /// codes (16 bytes) per step, with x in split order: each run of 32
-/// features stored as its 16 even then its 16 odd ones (splitEvenOdd),
+/// features stored as its 16 even then its 16 odd ones (splitEvenOddAvx512),
 /// which is the order the nibbles land in when the bytes are widened to
 /// lanes. LoTA's moves are split the same way, so a layer with moves adds
 /// up exactly like its merged counterpart (q + move as codes). Each group's
@@ -338,7 +338,7 @@ void dequantizeSegment(const QuantizedWeight &w, int64_t row, int64_t begin,
 }
 
 /// Rows [rowBegin, rowEnd) of y for `m` rows of x (decode regime).
-/// `xSplit` (may be null) holds x's rows in splitEvenOdd order.
+/// `xSplit` (may be null) holds x's rows in splitEvenOddAvx512 order.
 void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
              int64_t ldx, const float *xSplit, float *y, int64_t ldy,
              bool accumulate, int64_t rowBegin, int64_t rowEnd, Isa isa) {
@@ -387,10 +387,38 @@ void dotRows(const QuantizedWeight &w, int64_t m, int64_t k, const float *x,
   }
 }
 
+float *scratchBuffer(int64_t floats);
+
+#if defined(__x86_64__) || defined(__i386__)
+/// x's rows with each run of 32 features reordered as its 16 even then its
+/// 16 odd ones (k a multiple of 32), for rowDot4Avx512.
+__attribute__((target("avx512f"))) void splitEvenOddAvx512(const float *x,
+                                                           int64_t m, int64_t k,
+                                                           int64_t ldx,
+                                                           float *split) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
+                                         22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t c = 0; c < k; c += 32) {
+      __m512 first = _mm512_loadu_ps(x + r * ldx + c);
+      __m512 second = _mm512_loadu_ps(x + r * ldx + c + 16);
+      _mm512_storeu_ps(split + r * k + c,
+                       _mm512_permutex2var_ps(first, even, second));
+      _mm512_storeu_ps(split + r * k + c + 16,
+                       _mm512_permutex2var_ps(first, odd, second));
+    }
+}
+#endif
+
 /// All of y by dot products (the decode regime), rows of W split evenly
 /// among `threads`, 16-aligned so each thread writes its own cache lines.
+/// With `splitX` (4-bit codes in groups of a multiple of 32 on AVX-512),
+/// each thread first puts x in rowDot4Avx512's order in its own scratch:
+/// a few hundred floats, cheaper twice in parallel than once before the
+/// fork while the other threads wait.
 void dotProducts(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
-                 const float *x, int64_t ldx, const float *xSplit, float *y,
+                 const float *x, int64_t ldx, bool splitX, float *y,
                  int64_t ldy, bool accumulate, int threads, Isa isa) {
 #pragma omp parallel num_threads(threads)
   {
@@ -398,21 +426,16 @@ void dotProducts(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
     int64_t per = (n + nt - 1) / nt;
     per = (per + 15) / 16 * 16;
     int64_t begin = tid * per, end = begin + per < n ? begin + per : n;
+    float *xSplit = nullptr;
+#if defined(__x86_64__) || defined(__i386__)
+    if (splitX && begin < end && (xSplit = scratchBuffer(m * k)))
+      splitEvenOddAvx512(x, m, k, ldx, xSplit);
+#else
+    (void)splitX;
+#endif
     if (begin < end)
       dotRows(w, m, k, x, ldx, xSplit, y, ldy, accumulate, begin, end, isa);
   }
-}
-
-/// x's rows with each run of 32 features reordered as its 16 even then its
-/// 16 odd ones (k a multiple of 32), for rowDot4Avx512.
-void splitEvenOdd(const float *x, int64_t m, int64_t k, int64_t ldx,
-                  float *split) {
-  for (int64_t r = 0; r < m; ++r)
-    for (int64_t c = 0; c < k; c += 32)
-      for (int64_t i = 0; i < 16; ++i) {
-        split[r * k + c + i] = x[r * ldx + c + 2 * i];
-        split[r * k + c + 16 + i] = x[r * ldx + c + 2 * i + 1];
-      }
 }
 
 /// How the prefill regime splits W's rows into blocks: about kRowBlock rows,
@@ -438,11 +461,11 @@ struct RowBlocks {
 };
 
 // A thread's scratch memory, kept between calls (the GEMM's packing buffer
-// is separate): the calling thread's split x in the decode regime, each
-// thread's dequantized rows and their product in the prefill regime; a call
-// uses one or the other, so one buffer serves both. xᵀ of the prefill
-// regime, which every thread reads while the caller's scratch holds its
-// block, has its own.
+// is separate): its copy of the split x in the decode regime, its
+// dequantized rows and their product in the prefill regime; a call uses one
+// or the other, so one buffer serves both. xᵀ of the prefill regime, which
+// every thread reads while the caller's scratch holds its block, has its
+// own.
 thread_local float *tlsScratch = nullptr;
 thread_local int64_t tlsScratchFloats = 0;
 thread_local float *tlsTransposed = nullptr;
@@ -475,8 +498,8 @@ void productByRowBlocks(const QuantizedWeight &w, int64_t m, int64_t n,
                         int64_t ldy, bool accumulate, int threads, Isa isa) {
   float *xT = growBuffer(tlsTransposed, tlsTransposedFloats, k * m);
   if (!xT)
-    return dotProducts(w, m, n, k, x, ldx, /*xSplit=*/nullptr, y, ldy,
-                       accumulate, threads, isa);
+    return dotProducts(w, m, n, k, x, ldx, /*splitX=*/false, y, ldy, accumulate,
+                       threads, isa);
   RowBlocks blocks(n, threads);
 #pragma omp parallel num_threads(threads)
   {
@@ -560,13 +583,8 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
     return productByRowBlocks(w, M, N, K, x, ldx, y, ldy, accumulate != 0,
                               threads, isa);
   // The AVX-512 4-bit row kernel reads x in split order.
-  float *xSplit = nullptr;
-  if (isa == Isa::Avx512 && bits == 4 && groupSize % 32 == 0) {
-    xSplit = scratchBuffer(M * K);
-    if (xSplit)
-      splitEvenOdd(x, M, K, ldx, xSplit);
-  }
-  dotProducts(w, M, N, K, x, ldx, xSplit, y, ldy, accumulate != 0, threads,
+  bool splitX = isa == Isa::Avx512 && bits == 4 && groupSize % 32 == 0;
+  dotProducts(w, M, N, K, x, ldx, splitX, y, ldy, accumulate != 0, threads,
               isa);
 }
 
