@@ -159,8 +159,10 @@ def SequentialInnerLoopsPass
     : Pass<"qaf-sequential-inner-loops", "mlir::func::FuncOp"> {
   let summary = "Run the innermost dimension of parallel loops serially";
   let description = [{
-    An outermost d-dimensional `scf.parallel` (d >= 2, no reductions, no
-    loops inside: those already have an inner loop) becomes a (d-1)-dimensional one around an `scf.for` over the innermost
+    An outermost d-dimensional `scf.parallel` (d >= 2, no reductions, and
+    no loops inside unless its outer dimensions alone have at least 8
+    iterations known at compile time, as attention's heads do) becomes a
+    (d-1)-dimensional one around an `scf.for` over the innermost
     dimension. OpenMP then splits only the outer dimensions among threads
     (collapsed, their indices rebuilt once per inner loop rather than per
     element), and the inner loop, which walks contiguous memory, is one

@@ -13,6 +13,7 @@
 #include "qaf/Conversion/Passes.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 
@@ -25,10 +26,34 @@ using namespace mlir;
 
 namespace {
 
+/// The fewest iterations, known at compile time, the outer dimensions of a
+/// loop with loops inside must have for its innermost dimension to become
+/// serial: a few per thread.
+constexpr int64_t kMinOuterIterations = 8;
+
+/// The product of the trip counts of `loop`'s dimensions but the last that
+/// are known at compile time (the others count as 1).
+int64_t getKnownOuterIterations(scf::ParallelOp loop) {
+  int64_t product = 1;
+  for (auto [lower, upper, step] : llvm::zip(loop.getLowerBound().drop_back(),
+                                             loop.getUpperBound().drop_back(),
+                                             loop.getStep().drop_back())) {
+    std::optional<int64_t> from = getConstantIntValue(lower);
+    std::optional<int64_t> to = getConstantIntValue(upper);
+    std::optional<int64_t> by = getConstantIntValue(step);
+    if (from && to && by && *by > 0)
+      product *= std::max<int64_t>((*to - *from + *by - 1) / *by, 1);
+  }
+  return product;
+}
+
 /// scf.parallel (i_0, ..., i_{d-1}) -> scf.parallel (i_0, ..., i_{d-2}) {
-/// scf.for i_{d-1} }. Loops with reductions, a single dimension, or loops
-/// inside (a reduction's scf.for is then the innermost loop, and the
-/// threads need every parallel dimension) stay.
+/// scf.for i_{d-1} }. Loops with reductions or a single dimension stay. A
+/// loop with loops inside (a reduction's scf.for is then the innermost
+/// loop) stays too, unless its outer dimensions alone have at least
+/// kMinOuterIterations known iterations: attention's scores over (batch,
+/// heads, queries, keys), a 64-long dot product each, otherwise rebuild
+/// four indices by division for every key of a one-token decode step.
 void sequentializeInnermost(scf::ParallelOp loop) {
   unsigned dims = loop.getNumLoops();
   if (dims < 2 || loop.getNumResults() != 0)
@@ -37,7 +62,7 @@ void sequentializeInnermost(scf::ParallelOp loop) {
       loop.getBody()
           ->walk([](LoopLikeOpInterface) { return WalkResult::interrupt(); })
           .wasInterrupted();
-  if (hasInnerLoops)
+  if (hasInnerLoops && getKnownOuterIterations(loop) < kMinOuterIterations)
     return;
   OpBuilder builder(loop);
   Location loc = loop.getLoc();

@@ -20,7 +20,8 @@ func.func @elementwise(%x: memref<?x?x?xf32>, %y: memref<?x?x?xf32>, %a: index, 
 }
 
 // A nest that already has an inner (reduction) loop keeps every parallel
-// dimension for the threads; one-dimensional loops stay too.
+// dimension for the threads (its outer ones have no known trip count);
+// one-dimensional loops stay too.
 // CHECK-LABEL: func.func @reduction
 // CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%{{.*}}, %{{.*}}) step (%c1, %c1) {
 // CHECK-NEXT: scf.for
@@ -42,6 +43,48 @@ func.func @reduction(%x: memref<?x?x?xf32>, %y: memref<?x?xf32>, %a: index, %b: 
   scf.parallel (%i) = (%c0) to (%a) step (%c1) {
     %v = memref.load %y[%i, %c0] : memref<?x?xf32>
     memref.store %v, %y[%i, %c1] : memref<?x?xf32>
+    scf.reduce
+  }
+  return
+}
+
+// Unless its outer dimensions alone have at least 8 iterations known at
+// compile time: attention's scores over (heads = 9, keys), a dot product
+// each, keep the heads for the threads and walk the keys serially; with 4
+// heads the keys stay parallel.
+// CHECK-LABEL: func.func @scores
+// CHECK: scf.parallel (%[[H:.*]]) = (%c0) to (%c9) step (%c1) {
+// CHECK-NEXT: scf.for %[[T:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK-NEXT: scf.for %{{.*}} = %c0 to %c64 step %c1
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c4, %{{.*}}) step (%c1, %c1) {
+// CHECK-NEXT: scf.for %{{.*}} = %c0 to %c64 step %c1
+// CHECK: return
+func.func @scores(%q: memref<9x64xf32>, %k: memref<?x64xf32>, %s: memref<9x?xf32>, %t: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c9 = arith.constant 9 : index
+  %c64 = arith.constant 64 : index
+  scf.parallel (%h, %j) = (%c0, %c0) to (%c9, %t) step (%c1, %c1) {
+    scf.for %d = %c0 to %c64 step %c1 {
+      %a = memref.load %q[%h, %d] : memref<9x64xf32>
+      %b = memref.load %k[%j, %d] : memref<?x64xf32>
+      %acc = memref.load %s[%h, %j] : memref<9x?xf32>
+      %p = arith.mulf %a, %b : f32
+      %sum = arith.addf %acc, %p : f32
+      memref.store %sum, %s[%h, %j] : memref<9x?xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%h, %j) = (%c0, %c0) to (%c4, %t) step (%c1, %c1) {
+    scf.for %d = %c0 to %c64 step %c1 {
+      %a = memref.load %q[%h, %d] : memref<9x64xf32>
+      %b = memref.load %k[%j, %d] : memref<?x64xf32>
+      %acc = memref.load %s[%h, %j] : memref<9x?xf32>
+      %p = arith.mulf %a, %b : f32
+      %sum = arith.addf %acc, %p : f32
+      memref.store %sum, %s[%h, %j] : memref<9x?xf32>
+    }
     scf.reduce
   }
   return
