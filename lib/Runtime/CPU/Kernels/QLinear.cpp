@@ -462,14 +462,10 @@ struct RowBlocks {
 
 // A thread's scratch memory, kept between calls (the GEMM's packing buffer
 // is separate): its copy of the split x in the decode regime, its
-// dequantized rows and their product in the prefill regime; a call uses one
-// or the other, so one buffer serves both. xᵀ of the prefill regime, which
-// every thread reads while the caller's scratch holds its block, has its
-// own.
+// dequantized rows in the prefill regime; a call uses one or the other, so
+// one buffer serves both.
 thread_local float *tlsScratch = nullptr;
 thread_local int64_t tlsScratchFloats = 0;
-thread_local float *tlsTransposed = nullptr;
-thread_local int64_t tlsTransposedFloats = 0;
 
 /// At least `floats` floats of `buffer` (capacity `capacity`), 64-byte
 /// aligned; null when memory is exhausted.
@@ -492,39 +488,29 @@ float *scratchBuffer(int64_t floats) {
   return growBuffer(tlsScratch, tlsScratchFloats, floats);
 }
 
-/// y (+)= x · Wᵀ for many rows of x, as yᵀ = W · xᵀ by blocks of W's rows.
+/// y (+)= x · Wᵀ for many rows of x, by blocks of W's rows: each thread
+/// dequantizes a block into its scratch and multiplies x with it (read
+/// transposed in place) straight into its columns of y. Every block's
+/// product has x's rows as its M, so each output sums its K terms in the
+/// same kernel and order whatever the block sizes (and thread count).
 void productByRowBlocks(const QuantizedWeight &w, int64_t m, int64_t n,
                         int64_t k, const float *x, int64_t ldx, float *y,
                         int64_t ldy, bool accumulate, int threads, Isa isa) {
-  float *xT = growBuffer(tlsTransposed, tlsTransposedFloats, k * m);
-  if (!xT)
-    return dotProducts(w, m, n, k, x, ldx, /*splitX=*/false, y, ldy, accumulate,
-                       threads, isa);
   RowBlocks blocks(n, threads);
-#pragma omp parallel num_threads(threads)
-  {
-#pragma omp for schedule(static)
-    for (int64_t k0 = 0; k0 < k; k0 += 64)
-      transposeMatrix(x + k0, ldx, m, k - k0 < 64 ? k - k0 : 64, xT + k0 * m, m,
-                      /*accumulate=*/false, isa);
-      // (The loop's barrier: xᵀ is complete before any block reads it.)
-#pragma omp for schedule(static)
-    for (int64_t b = 0; b < blocks.count; ++b) {
-      int64_t n0 = blocks.begin(b), rows = blocks.end(b) - n0;
-      float *weights = scratchBuffer(rows * (k + m));
-      if (!weights) {
-        dotRows(w, m, k, x, ldx, /*xSplit=*/nullptr, y, ldy, accumulate, n0,
-                n0 + rows, isa);
-        continue;
-      }
-      for (int64_t j = 0; j < rows; ++j)
-        dequantizeSegment(w, n0 + j, 0, k, weights + j * k, isa);
-      // product[j, r] = y[r, n0 + j]
-      float *product = weights + rows * k;
-      gemmOnThisThread(
-          GemmTile{rows, m, k, weights, k, xT, m, product, m, false});
-      transposeMatrix(product, m, rows, m, y + n0, ldy, accumulate, isa);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t b = 0; b < blocks.count; ++b) {
+    int64_t n0 = blocks.begin(b), rows = blocks.end(b) - n0;
+    float *weights = scratchBuffer(rows * k);
+    if (!weights) {
+      dotRows(w, m, k, x, ldx, /*xSplit=*/nullptr, y, ldy, accumulate, n0,
+              n0 + rows, isa);
+      continue;
     }
+    for (int64_t j = 0; j < rows; ++j)
+      dequantizeSegment(w, n0 + j, 0, k, weights + j * k, isa);
+    GemmTile tile{m, rows, k, x, ldx, weights, k, y + n0, ldy, accumulate};
+    tile.transB = true;
+    gemmOnThisThread(tile);
   }
 }
 
