@@ -440,11 +440,13 @@ void dotProducts(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
 
 /// How the prefill regime splits W's rows into blocks: about kRowBlock rows,
 /// a multiple of `threads` blocks of a multiple of 16 rows, so threads get
-/// equal shares. Every block but a lone one has at least kMinBlockRows rows:
+/// equal shares. The GEMM packs x once per block: 256 rows measured 3-4 %
+/// faster than 128 on a merged int4 135M prefill, 512 slower (the
+/// dequantized block then outgrows L2). Every block but a lone one has at least kMinBlockRows rows:
 /// the GEMM multiplies fewer rows with its unpacked kernel, which sums in
 /// another order, and an output must not depend on the thread count.
 struct RowBlocks {
-  static constexpr int64_t kRowBlock = 128;
+  static constexpr int64_t kRowBlock = 256;
   static constexpr int64_t kMinBlockRows = 16;
   int64_t n, rows, count;
 
