@@ -23,7 +23,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
@@ -31,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 from common import (add_decode_arguments, append_results, compile_with_prompt,  # noqa: E402
-                    copy_bandwidth, decode_row_start, keep_best, qaf_generate)
+                    copy_bandwidth, decode_row_start, keep_best, ort_generate, qaf_generate)
 
 HEADER = """# KV-cache decode, real SmolLM2-135M fp32: qaf vs ONNX Runtime
 
@@ -48,55 +47,6 @@ bound.
 | date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill tok/s | ORT prefill tok/s | qaf decode tok/s | ORT decode tok/s | qaf / ORT (decode) | qaf % of bound | ORT % of bound | same ids |
 | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 """
-
-
-def ort_generate(ort, model, prompt, new_tokens, threads):
-    """Greedy decoding with IO binding; returns (ids, prefill s, decode s)."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.log_severity_level = 3
-    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    inputs = {i.name: i for i in session.get_inputs()}
-    outputs = [o.name for o in session.get_outputs()]
-    pasts = [name for name in inputs if name.startswith("past_key_values.")]
-    batch, length = prompt.shape
-    # An empty past: [batch, kv_heads, 0, head_dim] from the declared shape.
-    empty = {}
-    for name in pasts:
-        shape = inputs[name].shape
-        empty[name] = ort.OrtValue.ortvalue_from_numpy(
-            np.zeros((batch, shape[1], 0, shape[3]), np.float32))
-    binding = session.io_binding()
-
-    def step(ids, total, past):
-        first = total - ids.shape[1]
-        binding.clear_binding_inputs()
-        binding.clear_binding_outputs()
-        binding.bind_cpu_input("input_ids", ids)
-        binding.bind_cpu_input("attention_mask", np.ones((batch, total), np.int64))
-        binding.bind_cpu_input("position_ids",
-                               np.broadcast_to(np.arange(first, total), ids.shape).copy())
-        for name in pasts:
-            binding.bind_ortvalue_input(name, past[name])
-        for name in outputs:
-            binding.bind_output(name, "cpu")
-        session.run_with_iobinding(binding)
-        values = dict(zip(outputs, binding.get_outputs()))
-        token = np.argmax(values["logits"].numpy()[:, -1], axis=-1)
-        present = {name: values[name.replace("past_key_values.", "present.")]
-                   for name in pasts}
-        return token, present
-
-    start = time.perf_counter()
-    token, past = step(prompt, length, empty)
-    prefill = time.perf_counter() - start
-    generated = [token]
-    start = time.perf_counter()
-    for _ in range(new_tokens - 1):
-        token, past = step(token[:, None].astype(np.int64), length + len(generated), past)
-        generated.append(token)
-    decode = time.perf_counter() - start
-    return np.stack(generated, axis=1), prefill, decode
 
 
 def main():

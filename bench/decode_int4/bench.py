@@ -27,19 +27,18 @@ bandwidth `qaf-bench-qlinear` measures on the same cores. Appends to
 bench/results/decode_int4.md.
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+PEERS = os.path.join(HERE, "peers.py")
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from common import (add_decode_arguments, append_results, compile_with_prompt,  # noqa: E402
-                    copy_bandwidth, decode_row_start, keep_best, qaf_generate)
+                    copy_bandwidth, decode_row_start, keep_best, qaf_generate, run_peer)
 
 HEADER = """# KV-cache decode, real SmolLM2-135M int4: qaf vs ORT GenAI vs llama.cpp
 
@@ -56,12 +55,6 @@ at >= 80 % of the bound.
 | date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill | ORT GenAI prefill | llama.cpp prefill | qaf decode | ORT GenAI decode | llama.cpp decode | qaf / ORT GenAI (decode) | qaf / llama.cpp (decode) | qaf % of bound | same ids as ORT GenAI |
 | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 """
-
-
-def run_peer(python, *arguments):
-    out = subprocess.run([python, os.path.join(HERE, "peers.py"), *map(str, arguments)],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def main():
@@ -95,10 +88,10 @@ def main():
             ids, prefill, decode = qaf_generate(args.qaf_run, artifact, prompt_path, args.new,
                                                 args.threads)
             keep_best(best, "qaf", prefill, decode)
-            genai = run_peer(args.peer_python, "genai", "--model", args.export_dir, *common)
+            genai = run_peer(args.peer_python, PEERS, "genai", "--model", args.export_dir, *common)
             keep_best(best, "genai", args.prompt / genai["prefill_s"], (args.new - 1) / genai["decode_s"])
             same = same and ids.tolist() == genai["ids"]
-            llama = run_peer(args.peer_python, "llamacpp", "--gguf", gguf, *common)
+            llama = run_peer(args.peer_python, PEERS, "llamacpp", "--gguf", gguf, *common)
             keep_best(best, "llamacpp", args.prompt / llama["prefill_s"], (args.new - 1) / llama["decode_s"])
         bandwidth = copy_bandwidth(args.qaf_bench_qlinear, args.threads)
     row, bound = decode_row_start(args.threads, bandwidth, weight_bytes)

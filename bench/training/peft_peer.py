@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """The PyTorch + peft peer of bench/training: LoRA r=16 on every linear layer
-of every block of a randomly initialised Llama with the 135m preset's sizes,
-float32 base, AdamW, one sequence per step. Run it with the benchmark-only
+of every block of a randomly initialised Llama with the 135m preset's sizes
+(or, with --gguf, the real model transformers loads from that GGUF,
+dequantized to float32: bench/perf), float32 base, AdamW, one sequence per
+step. Run it with the benchmark-only
 virtual environment's python (torch, transformers and peft are never the
 project's dependencies). Prints one line per step, "step N seconds S loss L".
 """
 import argparse
+import os
 import time
 
 import numpy as np
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
 # Every linear layer of a decoder block (the tied lm_head is not adapted, as in qaf).
 TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -20,14 +23,12 @@ TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj"
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help=".npy of token ids")
-    parser.add_argument("--vocab", type=int, required=True)
-    parser.add_argument("--hidden", type=int, required=True)
-    parser.add_argument("--layers", type=int, required=True)
-    parser.add_argument("--heads", type=int, required=True)
-    parser.add_argument("--kv-heads", type=int, required=True)
-    parser.add_argument("--intermediate", type=int, required=True)
-    parser.add_argument("--rope-theta", type=float, required=True)
-    parser.add_argument("--eps", type=float, required=True)
+    parser.add_argument("--gguf", help="train this model (its real weights) instead")
+    shape = ("--vocab", "--hidden", "--layers", "--heads", "--kv-heads", "--intermediate")
+    for name in shape:
+        parser.add_argument(name, type=int)
+    parser.add_argument("--rope-theta", type=float)
+    parser.add_argument("--eps", type=float)
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=16.0)
     parser.add_argument("--batch", type=int, default=1)
@@ -38,13 +39,22 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=args.vocab, hidden_size=args.hidden,
-                         num_hidden_layers=args.layers, num_attention_heads=args.heads,
-                         num_key_value_heads=args.kv_heads,
-                         intermediate_size=args.intermediate, rope_theta=args.rope_theta,
-                         rms_norm_eps=args.eps, tie_word_embeddings=True,
-                         max_position_embeddings=max(2048, args.seq_len))
-    model = LlamaForCausalLM(config)
+    if args.gguf:
+        folder, name = os.path.split(os.path.abspath(args.gguf))
+        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name,
+                                                     torch_dtype=torch.float32)
+    else:
+        missing = [name for name in (*shape, "--rope-theta", "--eps")
+                   if getattr(args, name[2:].replace("-", "_")) is None]
+        if missing:
+            parser.error("without --gguf the model's shape is needed: " + ", ".join(missing))
+        config = LlamaConfig(vocab_size=args.vocab, hidden_size=args.hidden,
+                             num_hidden_layers=args.layers, num_attention_heads=args.heads,
+                             num_key_value_heads=args.kv_heads,
+                             intermediate_size=args.intermediate, rope_theta=args.rope_theta,
+                             rms_norm_eps=args.eps, tie_word_embeddings=True,
+                             max_position_embeddings=max(2048, args.seq_len))
+        model = LlamaForCausalLM(config)
     model = get_peft_model(model, LoraConfig(r=args.rank, lora_alpha=args.alpha,
                                              target_modules=TARGET_MODULES, lora_dropout=0.0,
                                              bias="none"))
