@@ -183,3 +183,14 @@ def run_peer(python, script, *arguments):
     out = subprocess.run([python, script, *map(str, arguments)],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def qaf_and_ort_round(ort, qaf_run, artifact, model, prompt, prompt_path, new, threads, best):
+    """One round of `qaf-run generate` on `artifact` and ONNX Runtime's greedy
+    loop on `model`, the same prompt: each one's best rates kept in `best`
+    ("qaf", "ort"); returns whether their ids agree."""
+    ids, prefill, decode = qaf_generate(qaf_run, artifact, prompt_path, new, threads)
+    keep_best(best, "qaf", prefill, decode)
+    ort_ids, ort_prefill, ort_decode = ort_generate(ort, model, prompt, new, threads)
+    keep_best(best, "ort", prompt.shape[1] / ort_prefill, (new - 1) / ort_decode)
+    return bool(np.array_equal(ids, ort_ids[0]))

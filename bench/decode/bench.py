@@ -24,13 +24,11 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 from common import (add_decode_arguments, append_results, compile_with_prompt,  # noqa: E402
-                    copy_bandwidth, decode_row_start, keep_best, ort_generate, qaf_generate)
+                    copy_bandwidth, decode_row_start, qaf_and_ort_round)
 
 HEADER = """# KV-cache decode, real SmolLM2-135M fp32: qaf vs ONNX Runtime
 
@@ -68,13 +66,8 @@ def main():
         best = {}
         same = True
         for _ in range(args.rounds):
-            ids, prefill, decode = qaf_generate(args.qaf_run, artifact, prompt_path, args.new,
-                                                args.threads)
-            keep_best(best, "qaf", prefill, decode)
-            ort_ids, ort_prefill, ort_decode = ort_generate(ort, model, prompt, args.new,
-                                                            args.threads)
-            keep_best(best, "ort", args.prompt / ort_prefill, (args.new - 1) / ort_decode)
-            same = same and np.array_equal(ids, ort_ids[0])
+            same = qaf_and_ort_round(ort, args.qaf_run, artifact, model, prompt, prompt_path,
+                                     args.new, args.threads, best) and same
         bandwidth = copy_bandwidth(args.qaf_bench_qlinear, args.threads)
     row, bound = decode_row_start(args.threads, bandwidth, weight_bytes)
     qaf_prefill, qaf_decode = best["qaf"]

@@ -39,8 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from common import (add_decode_arguments, commit, copy_bandwidth,  # noqa: E402
-                    keep_best, machine, ort_generate, qaf_generate,
-                    run_peer, run_with_peak)
+                    keep_best, machine, qaf_and_ort_round, run_peer, run_with_peak)
 
 PEFT_PEER = os.path.join(ROOT, "bench", "training", "peft_peer.py")
 LLAMA_PEER = os.path.join(ROOT, "bench", "decode_int4", "peers.py")
@@ -161,13 +160,9 @@ def main():
         best, same = {}, {"ort": True, "llama.cpp": True}
         common = ["--prompt", prompt_path, "--new", args.new, "--threads", args.threads]
         for _ in range(args.rounds):
-            ids, prefill, decode = qaf_generate(args.qaf_run, merged, prompt_path, args.new,
-                                                args.threads)
-            keep_best(best, "qaf", prefill, decode)
-            ort_ids, ort_prefill, ort_decode = ort_generate(ort, merged_onnx, prompt, args.new,
-                                                            args.threads)
-            keep_best(best, "ort", args.prompt / ort_prefill, (args.new - 1) / ort_decode)
-            same["ort"] = same["ort"] and np.array_equal(ids, ort_ids[0])
+            same["ort"] = qaf_and_ort_round(ort, args.qaf_run, merged, merged_onnx, prompt,
+                                            prompt_path, args.new, args.threads,
+                                            best) and same["ort"]
             llama = run_peer(args.peer_python, LLAMA_PEER, "llamacpp", "--gguf", gguf, *common)
             keep_best(best, "llama.cpp", args.prompt / llama["prefill_s"],
                       (args.new - 1) / llama["decode_s"])
