@@ -34,6 +34,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <unistd.h>
 #include <vector>
@@ -274,6 +275,38 @@ TEST_P(SgemmPathTest, TransposedBlocking) {
     p.ldb = (k.transB ? k.K : k.N) + 4;
     EXPECT_EQ(runOne(p, seed++), 0) << describe(p);
   }
+}
+
+// A small-M product with Bᵀ read in place (what the int4 prefill's blocks
+// are for a few tokens) needs no workspace: a thread that never packed one
+// must sum it in the same order as a thread that did, or an output would
+// depend on which thread ran it. omp_set_num_threads(1) keeps each call on
+// the thread that makes it.
+TEST_P(SgemmPathTest, SmallTransposedProductIsTheSameOnEveryThread) {
+  const int64_t M = 8, N = 160, K = 384;
+  std::mt19937 engine(11);
+  std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+  std::vector<float> a(M * K), b(N * K), big(512 * 512);
+  for (float &v : a)
+    v = real(engine);
+  for (float &v : b)
+    v = real(engine);
+  omp_set_num_threads(1);
+  // This thread packs (a large product), so it holds a workspace.
+  std::vector<float> bigC(512 * 512);
+  qaf_sgemm(512, 512, 512, int64_t(big.data()), 512, int64_t(big.data()), 512,
+            int64_t(bigC.data()), 512, 0);
+  auto product = [&](std::vector<float> &c) {
+    c.assign(M * N, 0.0f);
+    qaf_sgemm_transposed(M, N, K, int64_t(a.data()), K, int64_t(b.data()), K,
+                         int64_t(c.data()), N, 0, 1, 0);
+  };
+  std::vector<float> here, fresh;
+  product(here);
+  std::thread([&] { product(fresh); }).join();
+  omp_set_num_threads(std::get<1>(GetParam()));
+  for (int64_t i = 0; i < M * N; ++i)
+    ASSERT_EQ(here[i], fresh[i]) << "element " << i;
 }
 
 // K == 0: C = 0, or C unchanged when accumulating; M or N == 0: no access.
