@@ -437,9 +437,11 @@ struct MergeAdaptersPass : qaf::impl::MergeAdaptersPassBase<MergeAdaptersPass> {
           << entry.report.maxRelativeError() << ", mean relative weight error "
           << entry.report.meanRelativeError();
     OpBuilder builder(replaced);
-    auto merged = QLinearOp::create(builder, op->getLoc(),
-                                    replaced->getResult(0).getType(), input,
-                                    codes, scales, zeroPoints, base.format);
+    // The layer's format after the merge (a lossy one re-quantizes a
+    // NormalFloat base as affine codes).
+    auto merged = QLinearOp::create(
+        builder, op->getLoc(), replaced->getResult(0).getType(), input, codes,
+        scales, zeroPoints, getQuantFormatAttr(context, layer.format));
     replaced->getResult(0).replaceAllUsesWith(merged.getOutput());
     eraseWithDeadConstants(erased);
     return success();

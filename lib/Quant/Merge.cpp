@@ -227,8 +227,11 @@ Error requantizeWithUpdate(QuantizedMatrix &layer, ArrayRef<float> deltaW,
   dequantize(layer, weights);
   for (auto [weight, delta] : zip_equal(weights, deltaW))
     weight += delta;
+  QuantFormat format = layer.format;
+  if (format.scheme == Scheme::NormalFloat)
+    format.scheme = Scheme::Asymmetric;
   Expected<QuantizedMatrix> requantized =
-      quantize(MatrixView::rowMajor(weights.data(), n, k), layer.format);
+      quantize(MatrixView::rowMajor(weights.data(), n, k), format);
   if (!requantized)
     return requantized.takeError();
   report.lossy = true;

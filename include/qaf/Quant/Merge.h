@@ -92,7 +92,11 @@ void unpoolFactors(llvm::ArrayRef<float> a, llvm::ArrayRef<float> b, int64_t n,
 
 /// The lossy merge (§4–§6): W = dequant(layer) + `deltaW` ([N, K]) is
 /// quantized again in the layer's format (round to nearest), and the
-/// report records the weight error against W.
+/// report records the weight error against W. A NormalFloat layer (LoftQ's
+/// NF2/NF4 base) is quantized again as affine (asym) codes of the same bits
+/// and groups: the merge is for integer-weight deployment, and codebook
+/// values are what no ONNX operator (MatMulNBits, DequantizeLinear)
+/// expresses.
 llvm::Error requantizeWithUpdate(QuantizedMatrix &layer,
                                  llvm::ArrayRef<float> deltaW,
                                  MergeReport &report);
