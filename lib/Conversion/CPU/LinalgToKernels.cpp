@@ -143,8 +143,7 @@ void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
   KernelOperand scales = getKernelOperand(builder, loc, op.getScales());
   auto [zerosAddress, zerosStride] = optionalOperand(op.getZeroPoints());
   // One row of zero points is every row's.
-  if (Value zeroPoints = op.getZeroPoints();
-      zeroPoints && cast<MemRefType>(zeroPoints.getType()).getDimSize(0) == 1)
+  if (op.hasSharedZeroPointRow())
     zerosStride = getZero();
   KernelOperand codes = getKernelOperand(builder, loc, op.getCodes());
   KernelOperand y = getKernelOperand(builder, loc, op.getInit());

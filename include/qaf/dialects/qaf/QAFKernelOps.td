@@ -105,6 +105,14 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
     /// Whether the kernel can read (or write) a buffer of this type: its
     /// rows must be contiguous (unit innermost stride).
     static bool isKernelReadable(::mlir::MemRefType type);
+    /// Whether the zero points are one row [1, K/g] that every row reads
+    /// (row stride 0 for the kernels).
+    bool hasSharedZeroPointRow() {
+      ::mlir::Value zeroPoints = getZeroPoints();
+      return zeroPoints &&
+             ::mlir::cast<::mlir::ShapedType>(zeroPoints.getType())
+                     .getDimSize(0) == 1;
+    }
   }];
   let hasVerifier = 1;
 }

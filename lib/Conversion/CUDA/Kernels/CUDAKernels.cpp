@@ -369,9 +369,7 @@ LogicalResult launchQLinear(qaf::QLinearKernelOp op,
   Value scales = castTo(op.getScales(), types[1]);
   // One row of zero points [1, K/g] is every row's: a view of N rows with
   // row stride 0.
-  bool sharedZeroRow =
-      cast<MemRefType>(op.getZeroPoints().getType()).getDimSize(0) == 1;
-  Value zeroPoints = sharedZeroRow
+  Value zeroPoints = op.hasSharedZeroPointRow()
                          ? getKernelView(b, loc, op.getZeroPoints(), {-1, 1},
                                          sizeOf(b, loc, op.getCodes(), 0),
                                          cast<MemRefType>(types[2]))
