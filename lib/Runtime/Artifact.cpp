@@ -740,6 +740,8 @@ Expected<std::vector<NamedTensor>> Artifact::run(StringRef entryName,
       runWithCache(entryName, otherInputs, cache);
   if (!returned)
     return returned.takeError();
+  if (Error error = downloadCache(cache))
+    return std::move(error);
   std::vector<NamedTensor> outputs;
   auto next = returned->begin();
   for (const TensorSpec &output : entry.outputs)
@@ -816,7 +818,7 @@ Artifact::runWithCache(StringRef entryName, ArrayRef<NamedTensor> inputs,
                                     ? length
                                     : cache.buffers[spec.name];
                        }),
-           bindings);
+           bindings, &cache);
   if (outputs)
     cache.length = *total;
   return outputs;
@@ -824,9 +826,9 @@ Artifact::runWithCache(StringRef entryName, ArrayRef<NamedTensor> inputs,
 
 Expected<std::vector<NamedTensor>>
 Artifact::call(const LoadedEntryPoint &loaded, ArrayRef<HostTensor> inputs,
-               DimBindings &bindings) {
+               DimBindings &bindings, CacheBuffers *cache) {
   if (cuda)
-    return callOnCudaDevice(loaded, inputs, bindings);
+    return callOnCudaDevice(loaded, inputs, bindings, cache);
   const EntryPoint &entry = *loaded.entry;
   auto [returned, resultRanks] = getReturnedOutputs(entry);
   // Operands: weights, parameters, inputs, each in manifest order.

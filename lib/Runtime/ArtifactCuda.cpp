@@ -6,8 +6,11 @@
 // entry points' memref descriptors hold device pointers, for weights,
 // parameters, inputs and the results the generated code allocates with
 // mgpuMemAlloc alike. Weights and parameters are uploaded once and stay on
-// the device; each call copies its inputs there and its results back, and
-// frees the results with the allocator they came from.
+// the device, and so does a KV cache written in place (ResidentCache): its
+// buffers are uploaded by the first call that sees them and then only read
+// and written there, so a decoding step copies nothing of the past. Each
+// call copies its other inputs there and its results back, and frees the
+// results with the allocator they came from.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +27,30 @@
 using namespace llvm;
 
 namespace qaf {
+
+/// The device copy of each buffer of a CacheBuffers, owned with it.
+class ResidentCache {
+public:
+  struct Block {
+    /// The host buffer the block copies (held, so that its memory cannot
+    /// become another buffer's while the block stands for it).
+    HostTensor host;
+    void *device;
+  };
+
+  ResidentCache(CudaRuntime &cuda, const Artifact &owner)
+      : cuda(cuda), owner(owner) {}
+  ResidentCache(const ResidentCache &) = delete;
+  ResidentCache &operator=(const ResidentCache &) = delete;
+  ~ResidentCache() {
+    for (const auto &block : blocks)
+      cuda.free(block.getValue().device);
+  }
+
+  CudaRuntime &cuda;
+  const Artifact &owner;
+  StringMap<Block> blocks;
+};
 
 Artifact::~Artifact() {
   if (!cuda)
@@ -118,6 +145,53 @@ Error Artifact::uploadParameters() {
   return cuda->synchronize();
 }
 
+Expected<void *> Artifact::getResidentCacheBlock(CacheBuffers &cache,
+                                                 StringRef name,
+                                                 const HostTensor &buffer) {
+  if (!cache.resident)
+    cache.resident = std::make_shared<ResidentCache>(*cuda, *this);
+  else if (&cache.resident->owner != this)
+    return makeError("input '" + name +
+                     "': the cache buffers are resident on the device of "
+                     "another artifact (download them and start a new "
+                     "cache)");
+  ResidentCache::Block &block = cache.resident->blocks[name];
+  if (block.device && block.host.getData() == buffer.getData() &&
+      block.host.getNumBytes() == buffer.getNumBytes())
+    return block.device;
+  if (block.device)
+    cuda->free(block.device);
+  block = {buffer, nullptr};
+  cuda->setActivity("cache buffer '" + name.str() + "' (" + buffer.describe() +
+                    ")");
+  Expected<void *> device = cuda->allocate(buffer.getNumBytes());
+  if (!device)
+    return device.takeError();
+  block.device = *device;
+  if (Error error = cuda->copyToDevice(block.device, buffer.getData(),
+                                       buffer.getNumBytes()))
+    return std::move(error);
+  return block.device;
+}
+
+Error Artifact::downloadCache(CacheBuffers &cache) {
+  if (!cuda || !cache.resident)
+    return Error::success();
+  for (const auto &entry : cache.resident->blocks) {
+    const ResidentCache::Block &block = entry.getValue();
+    auto buffer = cache.buffers.find(entry.getKey());
+    if (!block.device || buffer == cache.buffers.end() ||
+        buffer->second.getData() != block.host.getData())
+      continue;
+    if (Error error = cuda->copyToHost(buffer->second.getMutableData(),
+                                       block.device, block.host.getNumBytes()))
+      return makeError("cannot copy cache buffer '" + entry.getKey() +
+                       "' from " + device.str() + ": " +
+                       toString(std::move(error)));
+  }
+  return Error::success();
+}
+
 namespace {
 
 /// Device blocks a call owns: freed when the call ends, however it ends.
@@ -163,7 +237,8 @@ Expected<int64_t> getDescriptorExtent(const MemRefDescriptorView &descriptor,
 
 Expected<std::vector<NamedTensor>>
 Artifact::callOnCudaDevice(const LoadedEntryPoint &loaded,
-                           ArrayRef<HostTensor> inputs, DimBindings &bindings) {
+                           ArrayRef<HostTensor> inputs, DimBindings &bindings,
+                           CacheBuffers *cache) {
   const EntryPoint &entry = *loaded.entry;
   auto [returned, resultRanks] = getReturnedOutputs(entry);
   EntryPointArguments arguments(resultRanks);
@@ -181,6 +256,15 @@ Artifact::callOnCudaDevice(const LoadedEntryPoint &loaded,
   DeviceBlocks blocks(*cuda);
   std::vector<void *> inputBlocks;
   for (auto [spec, input] : zip_equal(entry.inputs, inputs)) {
+    if (cache && cache->buffers.count(spec.name)) {
+      Expected<void *> block = getResidentCacheBlock(*cache, spec.name, input);
+      if (!block)
+        return block.takeError();
+      inputBlocks.push_back(*block);
+      arguments.addOperand(*block, input.getShape());
+      operandPointers.insert(*block);
+      continue;
+    }
     cuda->setActivity(describeTensor("input", spec));
     Expected<void *> block = cuda->allocate(input.getNumBytes());
     if (!block)
@@ -277,9 +361,10 @@ Artifact::callOnCudaDevice(const LoadedEntryPoint &loaded,
   if (!outputs)
     return outputs.takeError();
   // Outputs written into their inputs' buffers (a KV cache) come back into
-  // the caller's buffers.
+  // the caller's buffers, unless those stay on the device.
   for (const TensorSpec &output : entry.outputs) {
-    if (output.writtenInto.empty())
+    if (output.writtenInto.empty() ||
+        (cache && cache->buffers.count(output.writtenInto)))
       continue;
     for (auto [i, spec] : enumerate(entry.inputs))
       if (spec.name == output.writtenInto)

@@ -334,13 +334,21 @@ void CudaRuntime::free(void *pointer) { functions->free(pointer); }
 Error CudaRuntime::copyToDevice(void *device, const void *host,
                                 uint64_t bytes) {
   // Empty tensors: nothing to copy (the driver may refuse a copy of none).
-  if (bytes == 0 || functions->copyToDevice(device, host, bytes) == QAF_CUDA_OK)
+  if (bytes == 0)
+    return Error::success();
+  ++transfers.copiesToDevice;
+  transfers.bytesToDevice += bytes;
+  if (functions->copyToDevice(device, host, bytes) == QAF_CUDA_OK)
     return Error::success();
   return takeError();
 }
 
 Error CudaRuntime::copyToHost(void *host, const void *device, uint64_t bytes) {
-  if (bytes == 0 || functions->copyToHost(host, device, bytes) == QAF_CUDA_OK)
+  if (bytes == 0)
+    return Error::success();
+  ++transfers.copiesToHost;
+  transfers.bytesToHost += bytes;
+  if (functions->copyToHost(host, device, bytes) == QAF_CUDA_OK)
     return Error::success();
   return takeError();
 }

@@ -266,6 +266,75 @@ TEST_F(CudaArtifactTest, TheAllocatorReusesBlocksAndFreesResults) {
   EXPECT_EQ(later.driverAllocations, first.driverAllocations);
 }
 
+/// The fake decode entry point: x's rows written into the cache at its end,
+/// the sum of the cache's positions returned.
+float decodeStep(Artifact &artifact, CacheBuffers &cache,
+                 const std::vector<float> &rows) {
+  HostTensor x = HostTensor::allocate(
+      DType::Float32, {1, static_cast<int64_t>(rows.size() / 4), 4});
+  std::memcpy(x.getMutableData(), rows.data(), rows.size() * sizeof(float));
+  Expected<std::vector<NamedTensor>> outputs =
+      artifact.runWithCache("decode", {{"x", x}}, cache);
+  EXPECT_TRUE(bool(outputs)) << toString(outputs.takeError());
+  return outputs ? valuesOf<float>(outputs->front().tensor.getBytes())[0] : 0;
+}
+
+TEST_F(CudaArtifactTest, AKVCacheStaysOnTheDeviceBetweenCalls) {
+  Expected<std::unique_ptr<Artifact>> loaded = Artifact::load(dir);
+  ASSERT_TRUE(bool(loaded)) << toString(loaded.takeError());
+  Artifact &artifact = **loaded;
+  CudaRuntime &runtime = cantFail(CudaRuntime::get());
+  constexpr int64_t kCapacity = 64;
+  CacheBuffers cache;
+  cache.buffers["past"] =
+      HostTensor::allocate(DType::Float32, {1, 1, kCapacity, 4});
+  std::memset(cache.buffers["past"].getMutableData(), 0,
+              cache.buffers["past"].getNumBytes());
+
+  // A prompt of two positions, then one position per step: each result
+  // sums every position so far, so the device copy kept the past.
+  std::vector<float> prompt = {1, 2, 3, 4, 5, 6, 7, 8};
+  CudaTransferStats before = runtime.getTransferStats();
+  EXPECT_EQ(decodeStep(artifact, cache, prompt), 36);
+  CudaTransferStats afterPrompt = runtime.getTransferStats();
+  // The cache went up once, with the prompt and the length.
+  uint64_t cacheBytes = kCapacity * 4 * sizeof(float);
+  EXPECT_EQ(afterPrompt.bytesToDevice - before.bytesToDevice,
+            cacheBytes + prompt.size() * sizeof(float) + sizeof(int64_t));
+  float expected = 36;
+  for (int step = 0; step < 5; ++step) {
+    std::vector<float> row = {float(step), 1, 1, 1};
+    expected += step + 3;
+    CudaTransferStats start = runtime.getTransferStats();
+    EXPECT_EQ(decodeStep(artifact, cache, row), expected);
+    CudaTransferStats end = runtime.getTransferStats();
+    // A step sends its row and the length and brings back the result:
+    // nothing of the cache either way.
+    EXPECT_EQ(end.bytesToDevice - start.bytesToDevice,
+              4 * sizeof(float) + sizeof(int64_t));
+    EXPECT_EQ(end.bytesToHost - start.bytesToHost, sizeof(float));
+  }
+  EXPECT_EQ(cache.length, 7);
+
+  // The host buffer is the past as the last call left it once downloaded.
+  const float *host =
+      reinterpret_cast<const float *>(cache.buffers["past"].getData());
+  EXPECT_EQ(host[8], 0);
+  ASSERT_EQ(messageOf(artifact.downloadCache(cache)), "");
+  std::vector<float> written(host, host + 7 * 4);
+  EXPECT_EQ(written,
+            (std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 1, 1, 1, 1,
+                                1, 1, 2, 1, 1, 1, 3, 1, 1, 1, 4, 1, 1, 1}));
+
+  // A buffer the caller replaces is uploaded again, with its content.
+  HostTensor other = HostTensor::allocate(DType::Float32, {1, 1, kCapacity, 4});
+  std::memset(other.getMutableData(), 0, other.getNumBytes());
+  reinterpret_cast<float *>(other.getMutableData())[0] = 100;
+  cache.buffers["past"] = other;
+  cache.length = 1;
+  EXPECT_EQ(decodeStep(artifact, cache, {1, 1, 1, 1}), 104);
+}
+
 TEST_F(CudaArtifactTest,
        AFailedLaunchNamesTheKernelAndLeavesTheArtifactUsable) {
   Expected<std::unique_ptr<Artifact>> loaded = Artifact::load(dir);

@@ -18,8 +18,9 @@
 // that the device can run its code (architecture, driver version), loads
 // qaf's CUDA runtime library before the model.so (whose constructor loads
 // the kernels), and uploads the weights and parameters once; they stay on
-// the device between calls. Each call copies the inputs to the device and
-// the outputs back (include/qaf/Runtime/CudaDevice.h).
+// the device between calls, and so does a KV cache written in place
+// (CacheBuffers). Each call copies its other inputs to the device and the
+// outputs back (include/qaf/Runtime/CudaDevice.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -103,6 +104,10 @@ llvm::Error checkEntryPointInputs(const EntryPoint &entry,
 std::optional<int64_t> evaluateDimSymbol(llvm::StringRef symbol,
                                          const DimBindings &bindings);
 
+/// The device copies of a CacheBuffers' buffers (defined with the CUDA
+/// half of Artifact).
+class ResidentCache;
+
 /// A decoder's KV cache that the caller keeps between calls of an entry
 /// point whose outputs are written into its inputs (`written_into`): per
 /// such input a buffer [batch, heads, capacity, head size] whose first
@@ -110,6 +115,12 @@ std::optional<int64_t> evaluateDimSymbol(llvm::StringRef symbol,
 struct CacheBuffers {
   llvm::StringMap<HostTensor> buffers;
   int64_t length = 0;
+  /// On a CUDA device, each buffer's device copy, which the calls read and
+  /// write instead of the host buffer: the first call that sees a buffer
+  /// uploads it, later calls copy nothing of the cache, and the host
+  /// buffers are current only after Artifact::downloadCache. Null on the
+  /// CPU and before the first call.
+  std::shared_ptr<ResidentCache> resident;
 };
 
 class Artifact {
@@ -151,6 +162,11 @@ public:
   llvm::Expected<std::vector<NamedTensor>>
   runWithCache(llvm::StringRef entryName, llvm::ArrayRef<NamedTensor> inputs,
                CacheBuffers &cache);
+
+  /// On a CUDA device: copies the device copy of each of `cache`'s buffers
+  /// into the host buffer (on the CPU there is one buffer and nothing to
+  /// do).
+  llvm::Error downloadCache(CacheBuffers &cache);
 
   /// The writable buffer of parameter `name` (shared with every entry point
   /// that names it), or nullopt when there is no such parameter. On a CUDA
@@ -200,9 +216,11 @@ private:
   /// Calls `loaded` with `inputs` (one per manifest input, in its order,
   /// checked) and returns the outputs it returns, each checked against its
   /// manifest shape under `bindings`.
+  /// `cache`, when given, holds the buffers among `inputs` that the call
+  /// writes in place.
   llvm::Expected<std::vector<NamedTensor>>
   call(const LoadedEntryPoint &loaded, llvm::ArrayRef<HostTensor> inputs,
-       DimBindings &bindings);
+       DimBindings &bindings, CacheBuffers *cache = nullptr);
   /// Every file the manifest names resolves (symbolic links included) to a
   /// file inside the artifact folder; checked before anything is opened.
   llvm::Error checkFilesInsideFolder() const;
@@ -213,10 +231,17 @@ private:
   llvm::Error openCudaDevice();
   /// Copies every weight and parameter to the device, once.
   llvm::Error uploadTensors();
-  /// `call` on a CUDA device: inputs copied there, outputs copied back.
+  /// `call` on a CUDA device: inputs copied there (`cache`'s buffers only
+  /// when not yet resident), outputs copied back.
   llvm::Expected<std::vector<NamedTensor>>
   callOnCudaDevice(const LoadedEntryPoint &loaded,
-                   llvm::ArrayRef<HostTensor> inputs, DimBindings &bindings);
+                   llvm::ArrayRef<HostTensor> inputs, DimBindings &bindings,
+                   CacheBuffers *cache);
+  /// The device copy of `cache`'s buffer `name` (`buffer`), uploaded when
+  /// the cache has none yet or the buffer was replaced.
+  llvm::Expected<void *> getResidentCacheBlock(CacheBuffers &cache,
+                                               llvm::StringRef name,
+                                               const HostTensor &buffer);
   /// Reads the library's description of itself and refuses a manifest that
   /// disagrees with it.
   llvm::Error checkLibraryABI();

@@ -85,6 +85,13 @@ struct CudaAllocatorStats {
   uint64_t driverAllocations = 0;
 };
 
+/// The host <-> device copies made through CudaRuntime since the process
+/// loaded it (what the artifact's own uploads and downloads moved).
+struct CudaTransferStats {
+  uint64_t copiesToDevice = 0, bytesToDevice = 0;
+  uint64_t copiesToHost = 0, bytesToHost = 0;
+};
+
 /// qaf's CUDA runtime library, loaded once per process.
 class CudaRuntime {
 public:
@@ -115,6 +122,7 @@ public:
   llvm::Error copyToHost(void *host, const void *device, uint64_t bytes);
   llvm::Error synchronize();
   CudaAllocatorStats getAllocatorStats();
+  CudaTransferStats getTransferStats() const { return transfers; }
 
   /// The path the library was loaded from.
   const std::string &getPath() const { return path; }
@@ -125,6 +133,7 @@ private:
   CudaRuntime() = default;
   std::string path;
   std::shared_ptr<Functions> functions;
+  CudaTransferStats transfers;
 };
 
 } // namespace qaf

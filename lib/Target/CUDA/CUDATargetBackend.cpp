@@ -38,6 +38,25 @@ static constexpr llvm::StringLiteral kHostCPU = "x86-64";
 static constexpr llvm::StringLiteral kArtifactFingerprintSymbol =
     "qaf_artifact_fingerprint";
 static constexpr llvm::StringLiteral kArtifactABISymbol = "qaf_artifact_abi";
+static constexpr llvm::StringLiteral kLastErrorSymbol = "qaf_last_error";
+
+/// Defines `const char *qaf_last_error(void)` returning "": the runtime
+/// binds it in every library, and a cuda entry point has no run-time
+/// checks, so it always returns 0 and never has a message to give.
+static void addEmptyLastError(llvm::Module &module) {
+  llvm::LLVMContext &context = module.getContext();
+  auto *type =
+      llvm::FunctionType::get(llvm::PointerType::get(context, 0), false);
+  auto *function = llvm::Function::Create(
+      type, llvm::GlobalValue::ExternalLinkage, kLastErrorSymbol, module);
+  llvm::Constant *text = llvm::ConstantDataArray::getString(context, "");
+  auto *empty = new llvm::GlobalVariable(
+      module, text->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::PrivateLinkage, text, "qaf_no_error");
+  llvm::IRBuilder<> builder(
+      llvm::BasicBlock::Create(context, "entry", function));
+  builder.CreateRet(empty);
+}
 
 CUDATargetBackend::CUDATargetBackend(const TargetOptions &options)
     : options(options) {}
@@ -166,13 +185,15 @@ LogicalResult CUDATargetBackend::emit(ModuleOp module,
                              /*isConstant=*/true,
                              llvm::GlobalValue::ExternalLinkage, value, name);
   }
+  addEmptyLastError(*llvmModule);
   // The library's interface is its entry points, fingerprint and
-  // description (docs/artifact-abi.md).
+  // description, and the error channel's message (docs/artifact-abi.md).
   for (llvm::GlobalValue &value : llvmModule->global_values())
     if (!value.isDeclaration() && !value.hasLocalLinkage() &&
         !value.getName().starts_with("qaf_entry_") &&
         value.getName() != kArtifactFingerprintSymbol &&
-        value.getName() != kArtifactABISymbol)
+        value.getName() != kArtifactABISymbol &&
+        value.getName() != kLastErrorSymbol)
       value.setVisibility(llvm::GlobalValue::HiddenVisibility);
 
   auto optimize = makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0,

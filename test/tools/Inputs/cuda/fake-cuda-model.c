@@ -15,6 +15,11 @@
  *   train_step(w: f32[4]; parameters p: f32[4], step: i64[]; g: f32[4])
  *       -> loss = sum(p) : f32[], after p += g * w and step += 1 in place
  *          (through a temporary freed on the stream, as a step's are)
+ *   decode(w: f32[4]; x: f32[1, sequence_length, 4],
+ *          past: f32[1, 1, past_sequence_length, 4], qaf.cache_length: i64[])
+ *       -> y = the sum of the cache's first past + sequence_length
+ *          positions : f32[], after x is written into them at the past's
+ *          end (present, written into past: a KV cache kept in place)
  * Its description of itself shares the weights and parameters of
  * ../fake-model.c (make_tensors.py writes them), and so their hashes.
  *
@@ -37,6 +42,7 @@ void mgpuStreamDestroy(void *stream);
 void mgpuStreamSynchronize(void *stream);
 void *mgpuMemAlloc(uint64_t bytes, void *stream, _Bool isHostShared);
 void mgpuMemFree(void *pointer, void *stream);
+void mgpuMemcpy(void *destination, void *source, size_t bytes, void *stream);
 
 const char qaf_artifact_fingerprint[] = "fake-0001";
 
@@ -58,7 +64,19 @@ const char qaf_artifact_abi[] =
     "\"parameters\":[{\"name\":\"p\",\"dtype\":\"float32\",\"shape\":[4]},"
     "{\"name\":\"step\",\"dtype\":\"int64\",\"shape\":[]}],"
     "\"inputs\":[{\"name\":\"g\",\"dtype\":\"float32\",\"shape\":[4]}],"
-    "\"outputs\":[{\"name\":\"loss\",\"dtype\":\"float32\",\"shape\":[]}]}"
+    "\"outputs\":[{\"name\":\"loss\",\"dtype\":\"float32\",\"shape\":[]}]},"
+    "{\"name\":\"decode\",\"symbol\":\"qaf_entry_decode\","
+    "\"weights\":[{\"name\":\"w\",\"dtype\":\"float32\",\"shape\":[4]}],"
+    "\"parameters\":[],"
+    "\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\","
+    "\"shape\":[1,\"sequence_length\",4]},"
+    "{\"name\":\"past\",\"dtype\":\"float32\","
+    "\"shape\":[1,1,\"past_sequence_length\",4]},"
+    "{\"name\":\"qaf.cache_length\",\"dtype\":\"int64\",\"shape\":[]}],"
+    "\"outputs\":[{\"name\":\"y\",\"dtype\":\"float32\",\"shape\":[]},"
+    "{\"name\":\"present\",\"dtype\":\"float32\","
+    "\"shape\":[1,1,\"past_sequence_length + sequence_length\",4],"
+    "\"written_into\":\"past\"}]}"
     "]}";
 
 const char *qaf_last_error(void) { return ""; }
@@ -126,5 +144,30 @@ int32_t qaf_entry_train_step(void **args) {
   mgpuStreamSynchronize(stream);
   mgpuStreamDestroy(stream);
   *loss = (MemRef0){sum, sum, 0};
+  return 0;
+}
+
+int32_t qaf_entry_decode(void **args) {
+  MemRef0 *y = args[0];
+  MemRef3 *x = args[2];
+  MemRef4 *past = args[3];
+  MemRef0 *length = args[4];
+  int64_t sequence = x->sizes[1];
+  void *stream = mgpuStreamCreate();
+  /* The position staged to the host, as generated code reads a device
+   * scalar it needs for a size. */
+  int64_t position = 0;
+  mgpuMemcpy(&position, length->aligned, sizeof(position), stream);
+  mgpuStreamSynchronize(stream);
+  int64_t n = (position + sequence) * 4;
+  mgpuMemcpy((float *)past->aligned + position * 4, x->aligned,
+             (size_t)sequence * 4 * sizeof(float), stream);
+  float *sum = mgpuMemAlloc(sizeof(float), stream, 0);
+  void *cache = past->aligned;
+  void *total[] = {&cache, &sum, &n};
+  launch("sum_f32", total, 3, stream);
+  mgpuStreamSynchronize(stream);
+  mgpuStreamDestroy(stream);
+  *y = (MemRef0){sum, sum, 0};
   return 0;
 }
