@@ -52,7 +52,10 @@ LogicalResult CPUTargetBackend::link(StringRef objectPath,
 }
 
 void CPUTargetBackend::describeTarget(ArtifactDescription &description) const {
+  // The whole record: a stage compiled for another target leaves nothing
+  // of it (a cuda stage's PTX ISA and matmul precision).
   TargetDescription &record = description.manifest.target;
+  record = TargetDescription();
   record.kind = TargetKind::CPU;
   record.binary = BinaryKind::SharedLibrary;
   record.triple = target.triple;

@@ -251,7 +251,10 @@ LogicalResult CUDATargetBackend::link(StringRef objectPath,
 }
 
 void CUDATargetBackend::describeTarget(ArtifactDescription &description) const {
+  // The whole record: a stage compiled for the CPU leaves nothing of it
+  // (its CPU name and features).
   TargetDescription &record = description.manifest.target;
+  record = TargetDescription();
   record.kind = TargetKind::CUDA;
   record.binary = BinaryKind::Cubin;
   record.triple = "nvptx64-nvidia-cuda";
