@@ -18,6 +18,7 @@
 #include "qaf/passes/Passes.h"
 
 #include "ONNXGraphBuilder.h"
+#include "RepeatedKV.h"
 
 #include "qaf/dialects/onnx/ONNXDialect.h"
 
@@ -31,24 +32,14 @@ namespace qaf {
 using namespace mlir;
 using namespace qaf;
 
-namespace {
-
-/// A repeat_kv: the key/value heads `kv` [b, g, t, d] and the repeat count n
-/// of `repeated` = Reshape(Expand(Unsqueeze(kv, [2]), ...)) [b, g·n, t, d].
-struct RepeatedKV {
-  Value kv;
-  int64_t groups, repeats;
-};
-
-/// The static dimension `d` of `value`'s ranked type, or nothing.
-std::optional<int64_t> staticDim(Value value, unsigned d) {
+std::optional<int64_t> qaf::staticDim(Value value, unsigned d) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   if (!type || d >= type.getRank() || type.isDynamicDim(d))
     return std::nullopt;
   return type.getDimSize(d);
 }
 
-std::optional<RepeatedKV> matchRepeatedKV(Value repeated) {
+std::optional<RepeatedKV> qaf::matchRepeatedKV(Value repeated) {
   auto reshape = repeated.getDefiningOp<onnx::ReshapeOp>();
   if (!reshape)
     return std::nullopt;
@@ -83,6 +74,8 @@ std::optional<RepeatedKV> matchRepeatedKV(Value repeated) {
     return std::nullopt;
   return RepeatedKV{kv, *groups, *repeats};
 }
+
+namespace {
 
 /// `value` [d0, d1, d2, d3] reshaped to [d0, d1 / n, d2 · n, d3] (to
 /// groups) or [d0, d1 · n, d2 / n, d3] (back to heads), typed `type`. The

@@ -95,6 +95,8 @@ void registerBufferizableOpInterfaceExternalModels(DialectRegistry &registry) {
         *context);
     AdapterGradientsKernelOp::attachInterface<
         KernelOpInterface<AdapterGradientsKernelOp>>(*context);
+    AttentionKernelOp::attachInterface<KernelOpInterface<AttentionKernelOp>>(
+        *context);
   });
 }
 

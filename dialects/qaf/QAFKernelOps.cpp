@@ -50,15 +50,23 @@ bool isCompatibleSize(int64_t actual, int64_t expected) {
          actual == expected;
 }
 
+/// A kernel op computes on tensors or on buffers, never both.
+LogicalResult verifyAllTensorsOrBuffers(Operation *op, Value init) {
+  bool onTensors = isa<RankedTensorType>(init.getType());
+  for (Value operand : op->getOperands())
+    if (isa<RankedTensorType>(operand.getType()) != onTensors)
+      return op->emitOpError(
+                 "operands must be all tensors or all buffers, not ")
+             << operand.getType() << " with " << init.getType();
+  return success();
+}
+
 } // namespace
 
 LogicalResult QLinearKernelOp::verify() {
+  if (failed(verifyAllTensorsOrBuffers(*this, getInit())))
+    return failure();
   bool onTensors = isa<RankedTensorType>(getInit().getType());
-  for (Value operand : getOperands())
-    if (isa<RankedTensorType>(operand.getType()) != onTensors)
-      return emitOpError("operands must be all tensors or all buffers, not ")
-             << operand.getType() << " with " << getInit().getType();
-
   int64_t bits = static_cast<int64_t>(getBits());
   int64_t groupSize = static_cast<int64_t>(getGroupSize());
   if (groupSize * bits % 8 != 0)
@@ -172,11 +180,9 @@ void AdapterGradientsKernelOp::getEffects(
 }
 
 LogicalResult AdapterGradientsKernelOp::verify() {
+  if (failed(verifyAllTensorsOrBuffers(*this, getInits().front())))
+    return failure();
   bool onTensors = isa<RankedTensorType>(getInits().front().getType());
-  for (Value operand : getOperands())
-    if (isa<RankedTensorType>(operand.getType()) != onTensors)
-      return emitOpError("operands must be all tensors or all buffers, not ")
-             << operand.getType() << " with " << getInits().front().getType();
   bool lota = isLoTA();
   if (!lota && getMethod() != "l4q")
     return emitOpError("method must be \"lota\" or \"l4q\", not \"")
@@ -260,5 +266,73 @@ LogicalResult AdapterGradientsKernelOp::verify() {
               cast<MemRefType>(operand.getType())))
         return emitOpError("the kernel reads contiguous rows: ")
                << operand.getType() << " has no unit innermost stride";
+  return success();
+}
+
+void AttentionKernelOp::build(OpBuilder &builder, OperationState &state,
+                              Value query, Value key, Value value, Value bias,
+                              Value init, double scale) {
+  Type resultType =
+      isa<RankedTensorType>(init.getType()) ? init.getType() : Type();
+  SmallVector<Value, 4> inputs = {query, key, value};
+  if (bias)
+    inputs.push_back(bias);
+  build(builder, state, resultType, inputs, init,
+        builder.getF64FloatAttr(scale));
+}
+
+void AttentionKernelOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addKernelEffects(*this, effects);
+}
+
+LogicalResult AttentionKernelOp::verify() {
+  if (failed(verifyAllTensorsOrBuffers(*this, getInit())))
+    return failure();
+  if (getInputs().size() != 3 && getInputs().size() != 4)
+    return emitOpError("takes query, key, value and an optional bias, not ")
+           << getInputs().size() << " inputs";
+  ArrayRef<int64_t> query = getShape(getQuery()), key = getShape(getKey()),
+                    value = getShape(getValue()), init = getShape(getInit());
+  // Sizes that must agree, each with what it is.
+  struct Agreement {
+    int64_t actual, expected;
+    const char *what;
+  };
+  Agreement agreements[] = {
+      {key[3], query[3], "the key's head size and the query's"},
+      {value[2], key[2], "the value's length and the key's"},
+      {value[1], key[1], "the value's head count and the key's"},
+      {init[0], query[0], "the init's batch and the query's"},
+      {init[1], query[1], "the init's head count and the query's"},
+      {init[2], query[2], "the init's length and the query's"},
+      {init[3], value[3], "the init's head size and the value's"}};
+  for (const Agreement &agreement : agreements)
+    if (!isCompatibleSize(agreement.actual, agreement.expected))
+      return emitOpError() << agreement.what << " differ (" << agreement.actual
+                           << " and " << agreement.expected << ")";
+  auto broadcasts = [](int64_t size, int64_t full) {
+    return size == 1 || isCompatibleSize(size, full);
+  };
+  for (auto [size, what] :
+       {std::pair<int64_t, const char *>{key[0], "key"}, {value[0], "value"}})
+    if (!broadcasts(size, query[0]))
+      return emitOpError("the ")
+             << what << "'s batch " << size << " neither equals the query's "
+             << query[0] << " nor broadcasts (1)";
+  if (!ShapedType::isDynamic(query[1]) && !ShapedType::isDynamic(key[1]) &&
+      (key[1] == 0 || query[1] % key[1] != 0))
+    return emitOpError("the key's ")
+           << key[1] << " heads do not divide the query's " << query[1];
+  if (Value bias = getBias()) {
+    ArrayRef<int64_t> mask = getShape(bias);
+    if (!broadcasts(mask[0], query[0]) || !broadcasts(mask[1], query[1]) ||
+        !broadcasts(mask[2], query[2]) || !broadcasts(mask[3], key[2]))
+      return emitOpError("the bias ")
+             << bias.getType()
+             << " does not broadcast to [batch, heads, query length, key "
+                "length]";
+  }
   return success();
 }

@@ -142,6 +142,7 @@ FailureOr<ArtifactDescription> outlineWeights(ModuleOp module,
   outline.from = Phase::ONNX;
   outline.to = Phase::Outlined;
   outline.entry = options.entry;
+  outline.fuseAttention = target.fusesAttention();
   buildLinalgPipeline(pm, outline);
   if (failed(runPipeline(module, pm, timing, "passes", options)))
     return failure();

@@ -63,18 +63,29 @@ def DecomposeKernelOpsPass : Pass<"qaf-decompose-kernel-ops"> {
       // code = (byte >> 4·(k mod 2)) & 15; acc + x · (code − z) · s
     }
     ```
+    Each `qaf.kernel.attention` becomes the chain it stands for: the
+    scores [B, H, S, T] (a contraction reading key elements at the grouped
+    head and broadcast batch), scaled and biased, the softmax's maximum,
+    sum and quotient, and the contraction with the values.
     A kernel op already on buffers is an error. With `keep-qlinear`, the
     `qaf.kernel.qlinear` ops on affine codes stay for a target whose own
     kernels compute them (the CUDA target's qaf-cuda-kernels); those with a
-    NormalFloat codebook and the other kernel ops are decomposed.
+    NormalFloat codebook and the other kernel ops are decomposed; with
+    `keep-attention-head-size=N`, so do the attention ops whose head sizes
+    are static and at most N.
   }];
   let options = [
     Option<"keepQLinear", "keep-qlinear", "bool", /*default=*/"false",
            "Leave affine qaf.kernel.qlinear ops for a target kernel pass">,
+    Option<"keepAttentionHeadSize", "keep-attention-head-size", "int64_t",
+           /*default=*/"0",
+           "Leave qaf.kernel.attention ops whose head sizes are static and "
+           "at most this for a target kernel pass (0: decompose them all)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

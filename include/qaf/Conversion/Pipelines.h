@@ -80,6 +80,12 @@ struct LinalgPipelineOptions
                      "(qaf-approximate-math): for targets whose math library "
                      "calls would keep loops from vectorizing"),
       llvm::cl::init(false)};
+  Option<bool> fuseAttention{
+      *this, "fuse-attention",
+      llvm::cl::desc("Turn attention spelled out op by op into "
+                     "qaf.kernel.attention (qaf-fuse-attention): for targets "
+                     "with a fused attention kernel"),
+      llvm::cl::init(false)};
 
   LinalgPipelineOptions() {
     addPhaseNames(from);
@@ -88,9 +94,9 @@ struct LinalgPipelineOptions
 };
 
 /// Adds the passes that take a module from `options.from` to `options.to`
-/// (ONNX <= from <= to <= Linalg): fold weight transposes and outline the
-/// weights (-> Outlined); lower onnx/qaf to linalg, then fuse element-wise
-/// chains (-> Linalg).
+/// (ONNX <= from <= to <= Linalg): fold weight transposes, fuse attention
+/// when asked, and outline the weights (-> Outlined); lower onnx/qaf to
+/// linalg, then fuse element-wise chains (-> Linalg).
 void buildLinalgPipeline(mlir::OpPassManager &pm,
                          const LinalgPipelineOptions &options);
 
@@ -103,7 +109,8 @@ void addEntryPointBufferizePasses(mlir::OpPassManager &pm);
 /// (any phases): buildLinalgPipeline up to min(to, Linalg) when `from` is
 /// before Linalg, nothing otherwise. Each target continues from Linalg.
 void addSharedLinalgPhases(mlir::OpPassManager &pm, Phase from, Phase to,
-                           llvm::StringRef entry, bool approximateMath);
+                           llvm::StringRef entry, bool approximateMath,
+                           bool fuseAttention = false);
 
 /// Registers `qaf-lower-to-linalg`.
 void registerLowerToLinalgPipeline();

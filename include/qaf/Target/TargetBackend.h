@@ -74,6 +74,11 @@ public:
   virtual void buildPipeline(mlir::OpPassManager &pm, Phase from,
                              Phase to) const = 0;
 
+  /// Whether the shared pipeline's first stage (-> Outlined) fuses attention
+  /// spelled out op by op into qaf.kernel.attention, for this target's
+  /// fused kernel.
+  virtual bool fusesAttention() const { return false; }
+
   /// Generates code for a module in the LLVM phase, with the artifact's
   /// entry points, fingerprint and the library's description of itself
   /// (`libraryABI`, JSON written by writeLibraryABI, exported as

@@ -116,6 +116,27 @@ def ShareGroupedKVPass : Pass<"qaf-share-grouped-kv", "mlir::func::FuncOp"> {
   }];
 }
 
+def FuseAttentionPass : Pass<"qaf-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "Scaled dot-product attention spelled out op by op as one "
+                "qaf.kernel.attention";
+  let description = [{
+    For targets with a fused attention kernel (CUDA): the chain exporters
+    write, `MatMul(Softmax(Add(Div(MatMul(Q, Transpose(K, [0, 1, 3, 2])),
+    c), mask), axis = -1), V)` on rank-4 f32 tensors (Mul by a constant c
+    instead of Div, the mask on either side of the Add, or either step
+    absent), becomes `qaf.kernel.attention scale(1 / c) ins(Q, K, V,
+    mask)`. Grouped-query attention's repeat_kv of K and V (with static
+    head counts) is looked through: the op reads the shared heads. Each
+    intermediate must have no other user (a training step's forward keeps
+    the softmax for its backward, and stays unfused).
+
+    Runs before qaf-share-grouped-kv, which rewrites the products it
+    matches.
+  }];
+  let dependentDialects = ["::qaf::QAFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def ShareZeroPointRowsPass
     : Pass<"qaf-share-zero-point-rows", "mlir::func::FuncOp"> {
   let summary = "Quantized layers whose zero-point rows are equal read one row";

@@ -116,6 +116,8 @@ static void addCUDALoopsPasses(OpPassManager &pm,
   // tensor-core kernels compute them.
   DecomposeKernelOpsPassOptions decompose;
   decompose.keepQLinear = kernelsRegistered;
+  decompose.keepAttentionHeadSize =
+      kernelsRegistered ? kCUDAAttentionMaxHeadSize : 0;
   pm.addPass(createDecomposeKernelOpsPass(decompose));
   pm.addPass(createPrepareCPUEntryPointsPass());
   addEntryPointBufferizePasses(pm);
@@ -174,8 +176,11 @@ void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
   auto runsTo = [&](Phase phase) {
     return options.from < phase && phase <= options.to;
   };
-  addSharedLinalgPhases(pm, options.from, options.to, options.entry,
-                        /*approximateMath=*/false);
+  // Attention is fused where the CUDA kernels compute it.
+  addSharedLinalgPhases(
+      pm, options.from, options.to, options.entry,
+      /*approximateMath=*/false,
+      /*fuseAttention=*/PassInfo::lookup(kCUDAKernelsPassName) != nullptr);
   if (runsTo(Phase::Loops))
     addCUDALoopsPasses(pm, options);
   if (runsTo(Phase::LLVM))

@@ -46,6 +46,9 @@ void buildLinalgPipeline(OpPassManager &pm,
     OpPassManager &funcPM = pm.nest<func::FuncOp>();
     // Their implicit zero points (one value for all) are read as one row.
     funcPM.addPass(createShareZeroPointRowsPass());
+    // Before qaf-share-grouped-kv, which rewrites the products it matches.
+    if (options.fuseAttention)
+      funcPM.addPass(createFuseAttentionPass());
     funcPM.addPass(createShareGroupedKVPass());
     funcPM.addPass(createFoldWeightTransposesPass());
     OutlineWeightsPassOptions outline;
@@ -68,7 +71,8 @@ void buildLinalgPipeline(OpPassManager &pm,
 }
 
 void addSharedLinalgPhases(OpPassManager &pm, Phase from, Phase to,
-                           StringRef entry, bool approximateMath) {
+                           StringRef entry, bool approximateMath,
+                           bool fuseAttention) {
   if (from >= Phase::Linalg)
     return;
   LinalgPipelineOptions shared;
@@ -76,6 +80,7 @@ void addSharedLinalgPhases(OpPassManager &pm, Phase from, Phase to,
   shared.to = std::min(to, Phase::Linalg);
   shared.entry = entry.str();
   shared.approximateMath = approximateMath;
+  shared.fuseAttention = fuseAttention;
   buildLinalgPipeline(pm, shared);
 }
 

@@ -72,7 +72,7 @@ struct ConvertONNXToLinalgPass
     target.addIllegalDialect<onnx::ONNXDialect, QAFDialect>();
     // The lowering's output: kernel ops for what a target may call.
     target.addLegalOp<ModuleOp, QLinearKernelOp, AdapterGradientsKernelOp,
-                      CheckOp>();
+                      AttentionKernelOp, CheckOp>();
     // `onnx.NoValue` has no lowering: the patterns read an omitted input
     // from the original op. It is visited before its users, so it stays
     // legal during the conversion and the dead ones are erased after it.

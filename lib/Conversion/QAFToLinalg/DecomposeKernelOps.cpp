@@ -7,7 +7,8 @@
 // target without the kernel runs exactly the loops it ran before kernel
 // ops existed. The adapter gradients' reference is METHODS.md's algebra
 // step by step: the dense Gw = gᵀ · x [N, K], D from it, then the two
-// products with the factors (what the kernel computes tile by tile).
+// products with the factors (what the kernel computes tile by tile). The
+// attention's is the chain it was fused from: scores, softmax, product.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,7 +20,13 @@
 #include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <limits>
 
 namespace qaf {
 #define GEN_PASS_DEF_DECOMPOSEKERNELOPSPASS
@@ -178,9 +185,151 @@ SmallVector<Value> buildAdapterGradients(OpBuilder &b, Location loc,
   return results;
 }
 
+/// The reference of qaf.kernel.attention: the unfused chain, the scores
+/// and their softmax as tensors of [B, H, S, T]. Key and value (and bias)
+/// elements are read with tensor.extract at the indices the op's
+/// broadcasting and head grouping give, which no affine map can state when
+/// the sizes are dynamic.
+Value buildAttention(OpBuilder &b, Location loc, AttentionKernelOp op) {
+  MLIRContext *context = b.getContext();
+  Type f32 = b.getF32Type();
+  Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
+  Value bias = op.getBias();
+  SmallVector<OpFoldResult> queryDims = getDims(b, loc, query);
+  SmallVector<OpFoldResult> keyDims = getDims(b, loc, key);
+  auto indexOf = [&](OpFoldResult size) {
+    return getValueOrCreateConstantIndexOp(b, loc, size);
+  };
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  Value oneIndex = arith::ConstantIndexOp::create(b, loc, 1);
+  auto isOne = [&](Value tensor, int64_t dim) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                 tensor::DimOp::create(b, loc, tensor, dim),
+                                 oneIndex);
+  };
+  // Query head h reads key/value head h / group.
+  Value group = arith::DivUIOp::create(b, loc, indexOf(queryDims[1]),
+                                       indexOf(keyDims[1]));
+  Value keyBatchIsOne = isOne(key, 0), valueBatchIsOne = isOne(value, 0);
+  SmallVector<Value, 4> biasDimIsOne;
+  if (bias)
+    for (int64_t dim = 0; dim < 4; ++dim)
+      biasDimIsOne.push_back(isOne(bias, dim));
+  auto pick = [](OpBuilder &nb, Location nl, Value broadcast, Value index,
+                 Value zero) {
+    return arith::SelectOp::create(nb, nl, broadcast, zero, index);
+  };
+  auto dims = [&](ArrayRef<unsigned> positions, unsigned count) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned position : positions)
+      exprs.push_back(getAffineDimExpr(position, context));
+    return AffineMap::get(count, 0, exprs, context);
+  };
+  using utils::IteratorType;
+  SmallVector<IteratorType> withReduction(4, IteratorType::parallel);
+  withReduction.push_back(IteratorType::reduction);
+
+  // init[b, h, s, x] + Σ_y lhs[b, h, s, y] · kv[b', h / group, ., .] over
+  // loops (b, h, s, x, y), kv read at (loop `position`, loop `column`).
+  auto contractWithKV = [&](Value lhs, Value kv, Value kvBatchIsOne, Value init,
+                            unsigned position, unsigned column) {
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), ValueRange{lhs}, ValueRange{init},
+               ArrayRef<AffineMap>{dims({0, 1, 2, 4}, 5),
+                                   dims({0, 1, 2, 3}, 5)},
+               withReduction,
+               [&](OpBuilder &nb, Location nl, ValueRange args) {
+                 Value batchIndex = linalg::IndexOp::create(nb, nl, 0);
+                 Value head = linalg::IndexOp::create(nb, nl, 1);
+                 Value element = tensor::ExtractOp::create(
+                     nb, nl, kv,
+                     ValueRange{
+                         pick(nb, nl, kvBatchIsOne, batchIndex, zeroIndex),
+                         arith::DivUIOp::create(nb, nl, head, group),
+                         linalg::IndexOp::create(nb, nl, position),
+                         linalg::IndexOp::create(nb, nl, column)});
+                 Value sum = arith::AddFOp::create(
+                     nb, nl, args[1],
+                     arith::MulFOp::create(nb, nl, args[0], element));
+                 linalg::YieldOp::create(nb, nl, sum);
+               })
+        .getResult(0);
+  };
+
+  // scores [B, H, S, T] = scale · Σ_d q · k + bias: loops (b, h, s, t, d).
+  SmallVector<OpFoldResult> scoreDims = {queryDims[0], queryDims[1],
+                                         queryDims[2], keyDims[2]};
+  Value zero = createZero(b, loc, f32);
+  Value products =
+      contractWithKV(query, key, keyBatchIsOne,
+                     createFilled(b, loc, scoreDims, zero), /*position=*/3,
+                     /*column=*/4);
+  double scale = op.getScale().convertToDouble();
+  Value scores = buildElementwise(
+      b, loc, {products}, scoreDims, f32,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value scaled = args[0];
+        if (scale != 1.0)
+          scaled =
+              arith::MulFOp::create(nb, nl, scaled, f32Constant(nb, nl, scale));
+        if (!bias)
+          return scaled;
+        SmallVector<Value, 4> indices;
+        for (int64_t dim = 0; dim < 4; ++dim)
+          indices.push_back(pick(nb, nl, biasDimIsOne[dim],
+                                 linalg::IndexOp::create(nb, nl, dim),
+                                 zeroIndex));
+        Value element = tensor::ExtractOp::create(nb, nl, bias, indices);
+        return arith::AddFOp::create(nb, nl, scaled, element);
+      });
+
+  // The softmax over t, as the ONNX operator's lowering computes it.
+  Value lowest = f32Constant(b, loc, -std::numeric_limits<double>::infinity());
+  Value maxima = buildReduction(
+      b, loc, {scores}, {3}, lowest, /*keepDims=*/false,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::MaximumFOp::create(nb, nl, args[1], args[0]);
+      });
+  Value sums = buildReduction(
+      b, loc, {scores, maxima}, {3}, zero, /*keepDims=*/false,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value shifted = arith::SubFOp::create(nb, nl, args[0], args[1]);
+        return arith::AddFOp::create(nb, nl, args[2],
+                                     math::ExpOp::create(nb, nl, shifted));
+      });
+  AffineMap rowMap = dims({0, 1, 2}, 4);
+  Value probabilities = buildMappedElementwise(
+      b, loc, {scores, maxima, sums},
+      {AffineMap::getMultiDimIdentityMap(4, context), rowMap, rowMap},
+      scoreDims, f32, [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value shifted = arith::SubFOp::create(nb, nl, args[0], args[1]);
+        return arith::DivFOp::create(
+            nb, nl, math::ExpOp::create(nb, nl, shifted), args[2]);
+      });
+
+  // init [B, H, S, E] = Σ_t p · v: loops (b, h, s, e, t).
+  Value init = linalg::FillOp::create(b, loc, zero, op.getInit()).getResult(0);
+  return contractWithKV(probabilities, value, valueBatchIsOne, init,
+                        /*position=*/4, /*column=*/3);
+}
+
 struct DecomposeKernelOpsPass
     : impl::DecomposeKernelOpsPassBase<DecomposeKernelOpsPass> {
   using DecomposeKernelOpsPassBase::DecomposeKernelOpsPassBase;
+  /// Whether `op` stays for the target's kernel: head sizes static, from 1
+  /// to keep-attention-head-size.
+  bool keepsAttention(AttentionKernelOp op) {
+    if (keepAttentionHeadSize <= 0)
+      return false;
+    for (Value operand : {op.getQuery(), op.getValue()}) {
+      int64_t size = cast<ShapedType>(operand.getType()).getDimSize(3);
+      if (ShapedType::isDynamic(size) || size < 1 ||
+          size > keepAttentionHeadSize)
+        return false;
+    }
+    return true;
+  }
+
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     WalkResult result = getOperation()->walk([&](QLinearKernelOp op) {
@@ -205,6 +354,20 @@ struct DecomposeKernelOpsPass
       rewriter.replaceOp(op, buildQuantizedContraction(
                                  rewriter, op.getLoc(), op.getInput(), weight,
                                  op.getInit(), op.getTransposeWeight()));
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return signalPassFailure();
+    result = getOperation()->walk([&](AttentionKernelOp op) {
+      if (keepsAttention(op))
+        return WalkResult::advance();
+      if (!op.hasPureTensorSemantics()) {
+        op.emitOpError("is on buffers: decompose kernel ops before "
+                       "bufferization");
+        return WalkResult::interrupt();
+      }
+      rewriter.setInsertionPoint(op);
+      rewriter.replaceOp(op, buildAttention(rewriter, op.getLoc(), op));
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

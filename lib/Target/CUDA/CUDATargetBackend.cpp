@@ -12,6 +12,7 @@
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
@@ -101,6 +102,10 @@ void CUDATargetBackend::buildPipeline(OpPassManager &pm, Phase from,
   pipeline.matmulPrecision = options.cudaMatmulPrecision;
   pipeline.toolkit = options.cudaToolkit;
   buildCUDAPipeline(pm, pipeline);
+}
+
+bool CUDATargetBackend::fusesAttention() const {
+  return PassInfo::lookup(kCUDAKernelsPassName) != nullptr;
 }
 
 /// `int32_t qaf_entry_<name>(void **args)`: loads the descriptor pointers

@@ -95,11 +95,17 @@ void buildCUDAPipeline(mlir::OpPassManager &pm,
 void registerLowerToCUDAPipeline();
 
 /// The one hook for the tensor-core kernels: the name of the pass that
-/// rewrites linalg.matmul / linalg.batch_matmul / qaf.kernel.qlinear on
-/// buffers into launches of qaf's CUDA kernels (options `arch=`,
+/// rewrites linalg.matmul / linalg.batch_matmul / qaf.kernel.qlinear /
+/// qaf.kernel.attention on buffers into launches of qaf's CUDA kernels
+/// (options `arch=`,
 /// `precision=`). The pipeline runs it when it is registered and otherwise
 /// leaves those ops to the generic mapping (and decomposes the kernel ops).
 constexpr llvm::StringLiteral kCUDAKernelsPassName = "qaf-cuda-kernels";
+
+/// The largest head size the fused attention kernel of qaf-cuda-kernels
+/// takes (each lane of a warp holds 4 of a row's elements): attention ops
+/// with larger or dynamic head sizes are decomposed.
+constexpr int64_t kCUDAAttentionMaxHeadSize = 128;
 
 /// Whether `op` runs on the host: outside any gpu.launch and kernel module.
 bool isCUDAHostCode(mlir::Operation *op);

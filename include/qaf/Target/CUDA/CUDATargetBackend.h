@@ -34,6 +34,7 @@ public:
                            llvm::StringRef libraryPath,
                            mlir::Location loc) const override;
   void describeTarget(ArtifactDescription &description) const override;
+  bool fusesAttention() const override;
 
 private:
   TargetOptions options;

@@ -182,4 +182,71 @@ def QAF_AdapterGradientsKernelOp : Op<QAF_Dialect, "kernel.adapter_gradients", [
   let hasVerifier = 1;
 }
 
+def QAF_KernelF32Rank4
+    : AnyTypeOf<[TensorRankOf<[F32], [4]>, MemRefRankOf<[F32], [4]>]>;
+
+def QAF_AttentionKernelOp : Op<QAF_Dialect, "kernel.attention", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "init = softmax(q · kᵀ · scale + bias) · v, one fused kernel";
+  let description = [{
+    Scaled dot-product attention over (b, h, s, t, d), written into `init`
+    (whose values are not read):
+    `scores[b, h, s, t] = scale · Σ_d query[b, h, s, d] · key[b, h/g, t, d]
+    + bias[b, h, s, t]`, `init[b, h, s, e] = Σ_t softmax_t(scores)[b, h, s,
+    t] · value[b, h/g, t, e]`, with `query` [B, H, S, D], `key` [B', H/g,
+    T, D], `value` [B', H/g, T, E], `init` [B, H, S, E] and the optional
+    `bias` (an additive mask) broadcast to [B, H, S, T]. Query head h reads
+    key and value head h / g, g = H / (key heads): grouped-query attention
+    without repeated keys. A key and value batch B' of 1 and any bias
+    dimension of 1 broadcast (numpy's rule; any other size must be the full
+    one). The
+    softmax is the ONNX operator's (the maximum subtracted); a row whose
+    scores are all -inf gives NaN, as it does there.
+
+    The CUDA target's qaf-cuda-kernels launches one kernel that computes a
+    query row's scores, softmax and weighted sum of the values without
+    writing the scores anywhere; `qaf-decompose-kernel-ops` rebuilds the
+    unfused linalg for any other target. Made by `qaf-fuse-attention` from
+    the MatMul, scale, mask, Softmax, MatMul chain exporters write.
+
+    ```mlir
+    %o = qaf.kernel.attention scale(0.25)
+           ins(%q, %k, %v, %mask : tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>,
+               tensor<?x2x?x16xf32>, tensor<?x1x?x?xf32>)
+           outs(%init : tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<QAF_KernelF32Rank4>:$inputs,
+                   QAF_KernelF32Rank4:$init,
+                   F64Attr:$scale);
+  let results = (outs Optional<TensorRankOf<[F32], [4]>>:$result);
+  let assemblyFormat = [{
+    `scale` `(` $scale `)`
+    `ins` `(` $inputs `:` type($inputs) `)`
+    `outs` `(` $init `:` type($init) `)`
+    attr-dict (`->` type($result)^)?
+  }];
+  let builders = [
+    // The result is `init`'s type on tensors, none on buffers; a null
+    // `bias` is absent.
+    OpBuilder<(ins "::mlir::Value":$query, "::mlir::Value":$key,
+                   "::mlir::Value":$value, "::mlir::Value":$bias,
+                   "::mlir::Value":$init, "double":$scale)>
+  ];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+    ::mlir::Value getQuery() { return getInputs()[0]; }
+    ::mlir::Value getKey() { return getInputs()[1]; }
+    ::mlir::Value getValue() { return getInputs()[2]; }
+    /// The additive mask, or null.
+    ::mlir::Value getBias() {
+      return getInputs().size() > 3 ? getInputs()[3] : ::mlir::Value();
+    }
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QAF_DIALECTS_QAF_QAFKERNELOPS_TD

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qaf/Conversion/CUDA/Pipeline.h"
 #include "qaf/Conversion/CUDAKernelPasses.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
 
@@ -220,6 +221,17 @@ Value compare(OpBuilder &b, Location loc, arith::CmpIPredicate predicate,
                                        indexConstant(b, loc, rhs));
 }
 
+/// Whether every size is above 0 (a launch has work), folded where the
+/// sizes are constants.
+Value allPositive(OpBuilder &b, Location loc, ArrayRef<Value> sizes) {
+  Value all;
+  for (Value size : sizes) {
+    Value positive = compare(b, loc, arith::CmpIPredicate::ugt, size, 0);
+    all = all ? b.createOrFold<arith::AndIOp>(loc, all, positive) : positive;
+  }
+  return all;
+}
+
 /// ceil(size / tile) blocks along one grid dimension.
 Value blocksFor(OpBuilder &b, Location loc, Value size, int64_t tile) {
   return b.createOrFold<arith::CeilDivUIOp>(loc, size,
@@ -320,13 +332,7 @@ LogicalResult launchMatmul(linalg::LinalgOp op, const MatmulLayout &layout,
   Value cView = getKernelView(b, loc, c, layout.c, batch, viewType);
   Value m = sizeOf(b, loc, c, layout.c[1]);
   Value n = sizeOf(b, loc, c, layout.c[2]);
-  auto positive = [&](Value size) {
-    return compare(b, loc, arith::CmpIPredicate::ugt, size, 0);
-  };
-  Value nonEmpty = b.createOrFold<arith::AndIOp>(
-      loc, b.createOrFold<arith::AndIOp>(loc, positive(m), positive(n)),
-      positive(batch));
-  emitIf(b, loc, nonEmpty, [&](OpBuilder &nb) {
+  emitIf(b, loc, allPositive(b, loc, {m, n, batch}), [&](OpBuilder &nb) {
     launch(nb, loc, *kernel,
            {blocksFor(nb, loc, n, kBlockTile),
             blocksFor(nb, loc, m, kBlockTile), batch},
@@ -423,6 +429,88 @@ LogicalResult launchQLinear(qaf::QLinearKernelOp op,
   return success();
 }
 
+/// `buffer` (rank 4) as the kernel type `type`, each dimension i with a
+/// size in `fullSizes` broadcast to it where the buffer's is 1 at run time
+/// (its stride 0), as the op's numpy broadcasting reads it.
+Value getBroadcastView(OpBuilder &b, Location loc, Value buffer,
+                       ArrayRef<Value> fullSizes, MemRefType type) {
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
+  SmallVector<OpFoldResult> sizes, strides;
+  Value zero = indexConstant(b, loc, 0);
+  for (auto [dim, full] : llvm::enumerate(fullSizes)) {
+    Value size = metadata.getSizes()[dim];
+    Value stride = metadata.getStrides()[dim];
+    if (!full) {
+      sizes.push_back(size);
+      strides.push_back(stride);
+      continue;
+    }
+    Value isOne = b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                                size, indexConstant(b, loc, 1));
+    sizes.push_back(full);
+    strides.push_back(
+        b.createOrFold<arith::SelectOp>(loc, isOne, zero, stride));
+  }
+  return memref::ReinterpretCastOp::create(
+      b, loc, type, metadata.getBaseBuffer(), metadata.getOffset(), sizes,
+      strides);
+}
+
+LogicalResult launchAttention(qaf::AttentionKernelOp op,
+                              KernelInstantiator &kernels) {
+  Location loc = op.getLoc();
+  for (Value operand : {op.getQuery(), op.getValue()}) {
+    int64_t size = cast<MemRefType>(operand.getType()).getDimSize(3);
+    if (ShapedType::isDynamic(size) || size < 1 ||
+        size > qaf::kCUDAAttentionMaxHeadSize)
+      return op.emitOpError("qaf-cuda-kernels' fused attention takes static "
+                            "head sizes from 1 to ")
+             << qaf::kCUDAAttentionMaxHeadSize << ", not " << operand.getType()
+             << ": decompose it (qaf-decompose-kernel-ops)";
+  }
+  FailureOr<gpu::GPUFuncOp> kernel =
+      kernels.getKernel("qaf_attention", /*withPrecision=*/false, loc);
+  if (failed(kernel))
+    return failure();
+  auto viewType = cast<MemRefType>(kernel->getArgumentTypes()[0]);
+  OpBuilder b(op);
+  Value init = op.getInit();
+  Value batch = sizeOf(b, loc, init, 0), heads = sizeOf(b, loc, init, 1);
+  Value queries = sizeOf(b, loc, init, 2);
+  auto plain = [&](Value buffer) {
+    return getBroadcastView(b, loc, buffer,
+                            {Value(), Value(), Value(), Value()}, viewType);
+  };
+  Value query = plain(op.getQuery());
+  // Key and value batches of 1 and the bias's dimensions of 1 broadcast.
+  Value key = getBroadcastView(b, loc, op.getKey(),
+                               {batch, Value(), Value(), Value()}, viewType);
+  Value value = getBroadcastView(b, loc, op.getValue(),
+                                 {batch, Value(), Value(), Value()}, viewType);
+  Value bias = op.getBias();
+  Value keys = sizeOf(b, loc, op.getKey(), 2);
+  Value biasView =
+      bias ? getBroadcastView(b, loc, bias, {batch, heads, queries, keys},
+                              viewType)
+           : query; // never read without a bias
+  SmallVector<Value> operands = {
+      query,
+      key,
+      value,
+      biasView,
+      plain(init),
+      arith::ConstantOp::create(b, loc,
+                                b.getF32FloatAttr(static_cast<float>(
+                                    op.getScale().convertToDouble()))),
+      indexConstant(b, loc, bias ? 1 : 0)};
+  emitIf(b, loc, allPositive(b, loc, {batch, heads, queries}),
+         [&](OpBuilder &nb) {
+           launch(nb, loc, *kernel, {queries, heads, batch}, operands);
+         });
+  op->erase();
+  return success();
+}
+
 /// sm_XY (or sm_XYa) with XY >= 80: the architectures with mma.sync on
 /// tf32 and bf16.
 bool hasTensorCoreMma(StringRef arch) {
@@ -461,17 +549,23 @@ struct CUDAKernelsPass : qaf::impl::CUDAKernelsPassBase<CUDAKernelsPass> {
     // Kernel ops were emitted for a kernel: each must become a launch, from
     // host code.
     SmallVector<qaf::QLinearKernelOp> quantized;
-    WalkResult onTensors = module.walk([&](qaf::QLinearKernelOp op) {
+    SmallVector<qaf::AttentionKernelOp> attentions;
+    WalkResult onTensors = module.walk([&](DestinationStyleOpInterface op) {
+      if (!isa<qaf::QLinearKernelOp, qaf::AttentionKernelOp>(op))
+        return WalkResult::advance();
       if (!op.hasPureBufferSemantics()) {
-        op.emitOpError("must be bufferized before qaf-cuda-kernels");
+        op->emitOpError("must be bufferized before qaf-cuda-kernels");
         return WalkResult::interrupt();
       }
       if (isOnDevice(op)) {
-        op.emitOpError("is in device code: qaf-cuda-kernels runs before the "
-                       "mapping to the gpu dialect");
+        op->emitOpError("is in device code: qaf-cuda-kernels runs before the "
+                        "mapping to the gpu dialect");
         return WalkResult::interrupt();
       }
-      quantized.push_back(op);
+      if (auto qlinear = dyn_cast<qaf::QLinearKernelOp>(*op))
+        quantized.push_back(qlinear);
+      else
+        attentions.push_back(cast<qaf::AttentionKernelOp>(*op));
       return WalkResult::advance();
     });
     if (onTensors.wasInterrupted())
@@ -491,6 +585,9 @@ struct CUDAKernelsPass : qaf::impl::CUDAKernelsPassBase<CUDAKernelsPass> {
     KernelInstantiator kernels(module, precision);
     for (qaf::QLinearKernelOp op : quantized)
       if (failed(launchQLinear(op, kernels)))
+        return signalPassFailure();
+    for (qaf::AttentionKernelOp op : attentions)
+      if (failed(launchAttention(op, kernels)))
         return signalPassFailure();
     for (auto &[op, layout] : matmuls)
       if (failed(launchMatmul(op, layout, kernels)))

@@ -23,6 +23,9 @@
 
 !mat3 = memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>
 !mat2 = memref<?x?xf32, strided<[?, ?], offset: ?>>
+!mat4 = memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>
+!partials = memref<4x130xf32, #gpu.address_space<workgroup>>
+!lanes = memref<4xf32, #gpu.address_space<private>>
 !bytes2 = memref<?x?xi8, strided<[?, 1], offset: ?>>
 !tileA = memref<64x20xf32, #gpu.address_space<workgroup>>
 !tileB = memref<16x72xf32, #gpu.address_space<workgroup>>
@@ -245,9 +248,166 @@ gpu.func @qaf_qlinear_decode(%x: !mat3, %scales: !mat2, %zeros: !mat2,
   gpu.return
 }
 
+// Fused attention: o[b, h, s, :] = Σ_t softmax_t(x[t]) · v[b, h / g, t, :]
+// with x[t] = scale · q[b, h, s, :] · k[b, h / g, t, :] + bias[b, h, s, t]
+// (bias read when has_bias is 1), for q [B, H, S, D], k [B, H / g, T, D],
+// v [B, H / g, T, E] and o [B, H, S, E], D and E at most 128 (each lane
+// holds 4 of a row's elements); broadcast batch and bias dims are views
+// with stride 0. Grid (S, H, B), 128 threads: each warp walks every 4th
+// key with an online softmax (a running maximum m, sum l and weighted sum
+// of values, rescaled by exp(m_old - m_new) when the maximum grows), so no
+// score is stored; the 4 warps' states are then merged through shared
+// memory, one output element per thread. A row whose scores are all -inf
+// gives 0 / 0 = NaN, as the unfused softmax does.
+gpu.func @qaf_attention(%q: !mat4, %k: !mat4, %v: !mat4, %bias: !mat4,
+                        %o: !mat4, %scale: f32, %has_bias: index)
+    workgroup(%partial: !partials) private(%qr: !lanes, %acc: !lanes) kernel {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %minus_inf = arith.constant 0xFF800000 : f32
+  %t = gpu.thread_id x
+  %warp = arith.divui %t, %c32 : index
+  %lane = arith.remui %t, %c32 : index
+  %s = gpu.block_id x
+  %h = gpu.block_id y
+  %b = gpu.block_id z
+  %heads = memref.dim %q, %c1 : !mat4
+  %d = memref.dim %q, %c3 : !mat4
+  %kv_heads = memref.dim %k, %c1 : !mat4
+  %keys = memref.dim %k, %c2 : !mat4
+  %e = memref.dim %v, %c3 : !mat4
+  %group = arith.divui %heads, %kv_heads : index
+  %kh = arith.divui %h, %group : index
+  %with_bias = arith.cmpi ne, %has_bias, %c0 : index
+  // The lane's elements of the query row (columns lane + 32 i), 0 past D.
+  scf.for %i = %c0 to %c4 step %c1 {
+    %col = func.call @lane_column(%lane, %i) : (index, index) -> index
+    %in = arith.cmpi ult, %col, %d : index
+    %at = func.call @clamp_column(%col, %d) : (index, index) -> index
+    %x = memref.load %q[%b, %h, %s, %at] : !mat4
+    %xv = arith.select %in, %x, %zero : f32
+    memref.store %xv, %qr[%i] : !lanes
+    memref.store %zero, %acc[%i] : !lanes
+  } {qaf.unroll}
+  %state:2 = scf.for %pos = %warp to %keys step %c4
+      iter_args(%m = %minus_inf, %l = %zero) -> (f32, f32) {
+    %lane_dot = scf.for %i = %c0 to %c4 step %c1
+        iter_args(%sum = %zero) -> f32 {
+      %col = func.call @lane_column(%lane, %i) : (index, index) -> index
+      %in = arith.cmpi ult, %col, %d : index
+      %at = func.call @clamp_column(%col, %d) : (index, index) -> index
+      %kv = memref.load %k[%b, %kh, %pos, %at] : !mat4
+      %qv = memref.load %qr[%i] : !lanes
+      %product = arith.mulf %qv, %kv : f32
+      %term = arith.select %in, %product, %zero : f32
+      %next = arith.addf %sum, %term : f32
+      scf.yield %next : f32
+    } {qaf.unroll}
+    // Every lane gets the same sum, so the warp's lanes agree on m and l.
+    %dot = func.call @warp_sum(%lane_dot) : (f32) -> f32
+    %scaled = arith.mulf %dot, %scale : f32
+    %x = scf.if %with_bias -> f32 {
+      %bv = memref.load %bias[%b, %h, %s, %pos] : !mat4
+      %biased = arith.addf %scaled, %bv : f32
+      scf.yield %biased : f32
+    } else {
+      scf.yield %scaled : f32
+    }
+    %m_new = arith.maximumf %m, %x : f32
+    // Nothing but -inf so far: nothing to rescale, nothing to add.
+    %none = arith.cmpf oeq, %m_new, %minus_inf : f32
+    %m_shift = arith.subf %m, %m_new : f32
+    %rescale_exp = math.exp %m_shift : f32
+    %rescale = arith.select %none, %one, %rescale_exp : f32
+    %x_shift = arith.subf %x, %m_new : f32
+    %weight_exp = math.exp %x_shift : f32
+    %weight = arith.select %none, %zero, %weight_exp : f32
+    %l_old = arith.mulf %l, %rescale : f32
+    %l_new = arith.addf %l_old, %weight : f32
+    scf.for %i = %c0 to %c4 step %c1 {
+      %col = func.call @lane_column(%lane, %i) : (index, index) -> index
+      %at = func.call @clamp_column(%col, %e) : (index, index) -> index
+      %vv = memref.load %v[%b, %kh, %pos, %at] : !mat4
+      %a = memref.load %acc[%i] : !lanes
+      %kept = arith.mulf %a, %rescale : f32
+      %added = arith.mulf %weight, %vv : f32
+      %a_new = arith.addf %kept, %added : f32
+      memref.store %a_new, %acc[%i] : !lanes
+    } {qaf.unroll}
+    scf.yield %m_new, %l_new : f32, f32
+  }
+  // Each warp's state: partial[w] = [m, l, weighted sums of the E columns].
+  %is_first = arith.cmpi eq, %lane, %c0 : index
+  scf.if %is_first {
+    memref.store %state#0, %partial[%warp, %c0] : !partials
+    memref.store %state#1, %partial[%warp, %c1] : !partials
+  }
+  scf.for %i = %c0 to %c4 step %c1 {
+    %col = func.call @lane_column(%lane, %i) : (index, index) -> index
+    %in = arith.cmpi ult, %col, %e : index
+    scf.if %in {
+      %a = memref.load %acc[%i] : !lanes
+      %slot = arith.addi %col, %c2 : index
+      memref.store %a, %partial[%warp, %slot] : !partials
+    }
+  } {qaf.unroll}
+  gpu.barrier
+  %writes = arith.cmpi ult, %t, %e : index
+  scf.if %writes {
+    %m_all = scf.for %w = %c0 to %c4 step %c1
+        iter_args(%top = %minus_inf) -> f32 {
+      %mw = memref.load %partial[%w, %c0] : !partials
+      %higher = arith.maximumf %top, %mw : f32
+      scf.yield %higher : f32
+    } {qaf.unroll}
+    %slot = arith.addi %t, %c2 : index
+    %merged:2 = scf.for %w = %c0 to %c4 step %c1
+        iter_args(%l_sum = %zero, %o_sum = %zero) -> (f32, f32) {
+      %mw = memref.load %partial[%w, %c0] : !partials
+      %lw = memref.load %partial[%w, %c1] : !partials
+      %aw = memref.load %partial[%w, %slot] : !partials
+      // A warp that saw no key (or only -inf) adds nothing.
+      %empty = arith.cmpf oeq, %mw, %minus_inf : f32
+      %shift = arith.subf %mw, %m_all : f32
+      %factor_exp = math.exp %shift : f32
+      %factor = arith.select %empty, %zero, %factor_exp : f32
+      %l_term = arith.mulf %factor, %lw : f32
+      %o_term = arith.mulf %factor, %aw : f32
+      %l_next = arith.addf %l_sum, %l_term : f32
+      %o_next = arith.addf %o_sum, %o_term : f32
+      scf.yield %l_next, %o_next : f32, f32
+    } {qaf.unroll}
+    %out = arith.divf %merged#1, %merged#0 : f32
+    memref.store %out, %o[%b, %h, %s, %t] : !mat4
+  }
+  gpu.return
+}
+
 //===----------------------------------------------------------------------===//
 // Helpers (inlined)
 //===----------------------------------------------------------------------===//
+
+// Column lane + 32 i of a row a warp holds 4 elements per lane of.
+func.func private @lane_column(%lane: index, %i: index) -> index {
+  %c32 = arith.constant 32 : index
+  %offset = arith.muli %i, %c32 : index
+  %col = arith.addi %lane, %offset : index
+  return %col : index
+}
+
+// A column clamped into a row of `size` (reads past it are masked after).
+func.func private @clamp_column(%col: index, %size: index) -> index {
+  %c1 = arith.constant 1 : index
+  %last = arith.subi %size, %c1 : index
+  %at = arith.minui %col, %last : index
+  return %at : index
+}
 
 // The precision's reduction step: @mma_tile_tf32 or @mma_tile_bf16, which
 // the pass substitutes.

@@ -8,8 +8,9 @@ block ids, gpu.barrier, nvvm.mma.sync and gpu.shuffle become calls of
 warp_emulator.c, where the threads of a block are host threads and the mma
 is modelled from the PTX ISA's fragment tables. Everything else (tiling,
 guards, fragment placement, unpacking and dequantizing codes, the decode
-kernel's reduction) runs as generated. Each case compares with numpy on
-operands rounded as the tensor cores read them (tf32 or bf16).
+kernel's reduction, the attention kernel's online softmax) runs as
+generated. Each case compares with numpy on operands rounded as the tensor
+cores read them (tf32 or bf16; the attention kernel computes in f32).
 """
 
 import argparse
@@ -32,7 +33,10 @@ HOST = """
 func.func @ops(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf32>,
                %x: memref<?x128xf32>, %s: memref<8x4xf32>, %z: memref<8x4xf32>,
                %q: memref<8x64xi8>, %m: memref<8x128xi8>, %y: memref<?x8xf32>,
-               %g: memref<?x8xf32>, %dx: memref<?x128xf32>) {
+               %g: memref<?x8xf32>, %dx: memref<?x128xf32>,
+               %aq: memref<?x?x?x16xf32>, %ak: memref<?x?x?x16xf32>,
+               %av: memref<?x?x?x16xf32>, %ab: memref<?x?x?x?xf32>,
+               %ao: memref<?x?x?x16xf32>) {
   linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>)
                 outs(%c : memref<?x?xf32>)
   qaf.kernel.qlinear bits(4) group_size(32) input(%x : memref<?x128xf32>)
@@ -42,6 +46,10 @@ func.func @ops(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf32>,
     scales(%s : memref<8x4xf32>) zero_points(%z : memref<8x4xf32>)
     moves(%m : memref<8x128xi8>) codes(%q : memref<8x64xi8>)
     outs(%dx : memref<?x128xf32>) transpose_weight
+  qaf.kernel.attention scale(0.25)
+    ins(%aq, %ak, %av, %ab : memref<?x?x?x16xf32>, memref<?x?x?x16xf32>,
+        memref<?x?x?x16xf32>, memref<?x?x?x?xf32>)
+    outs(%ao : memref<?x?x?x16xf32>)
   return
 }
 """
@@ -150,6 +158,11 @@ class View:
             [ctypes.c_int64(v) for v in list(self.sizes) + list(self.strides)]
 
 
+def scalar_arg(value):
+    """A kernel's scalar argument: f32 for a Python float, else index."""
+    return ctypes.c_float(value) if isinstance(value, float) else ctypes.c_int64(value)
+
+
 def contiguous(array):
     strides = [s // array.itemsize for s in array.strides]
     return View(array, array.shape, strides)
@@ -171,7 +184,8 @@ class Emulator:
         with open(cpu, "w") as f:
             f.write(to_cpu(kernels_module_body(kernels), self.workgroups))
         lowered = run([args.qaf_opt, cpu, "--arith-expand=include-bf16=true",
-                       "--convert-scf-to-cf", "--convert-vector-to-llvm",
+                       "--convert-scf-to-cf", "--convert-math-to-llvm",
+                       "--convert-vector-to-llvm",
                        "--finalize-memref-to-llvm", "--convert-arith-to-llvm",
                        "--convert-index-to-llvm", "--convert-func-to-llvm",
                        "--convert-cf-to-llvm", "--reconcile-unrealized-casts"])
@@ -188,7 +202,7 @@ class Emulator:
         function = getattr(self.lib, name)
         function.restype = None
         base = [a for v in views for a in v.args(v.array.ctypes.data)] + \
-            [ctypes.c_int64(s) for s in scalars]
+            [scalar_arg(s) for s in scalars]
         for bz in range(grid[2]):
             for by in range(grid[1]):
                 for bx in range(grid[0]):
@@ -277,7 +291,7 @@ class CudaDevice:
                        "cuMemcpyHtoD")
             buffers[id(view.array)] = (view.array, pointer)
         values = [a for v in views for a in v.args(buffers[id(v.array)][1].value)] + \
-            [ctypes.c_int64(s) for s in scalars]
+            [scalar_arg(s) for s in scalars]
         params = (ctypes.c_void_p * len(values))(
             *[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in values])
         self.check(self.cuda.cuLaunchKernel(function, *[ctypes.c_uint(g) for g in grid],
@@ -437,6 +451,79 @@ def check_decode_fast_path(device, rng, failures):
               y, expected, scale, failures)
 
 
+def attention_reference(q, k, v, bias, scale):
+    """softmax(scale · q · kᵀ + bias) · v in float64, query head h reading
+    key/value head h / (H / Hk), batch and bias dims of 1 broadcast."""
+    heads, kv_heads = q.shape[1], k.shape[1]
+    repeat = heads // kv_heads
+    k64 = np.repeat(k.astype(np.float64), repeat, axis=1)
+    v64 = np.repeat(v.astype(np.float64), repeat, axis=1)
+    scores = scale * np.einsum("bhsd,bhtd->bhst", q.astype(np.float64), k64)
+    if bias is not None:
+        scores = scores + bias
+    with np.errstate(invalid="ignore"):
+        shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        p = shifted / shifted.sum(axis=-1, keepdims=True)
+    return np.einsum("bhst,bhte->bhse", p, v64), np.einsum(
+        "bhst,bhte->bhse", np.nan_to_num(p), np.abs(v64))
+
+
+def broadcast_view(array, full_shape):
+    """`array` viewed at `full_shape`, its dims of 1 with stride 0 (as the
+    launch passes a broadcast key, value or bias)."""
+    strides = [0 if size == 1 and full != 1 else s // array.itemsize
+               for size, full, s in zip(array.shape, full_shape, array.strides)]
+    return View(array, full_shape, strides)
+
+
+def check_attention(device, rng, failures):
+    """The fused kernel against numpy: grouped heads, keys not a multiple
+    of the 4 warps, a causal mask of -inf and one of a large negative,
+    broadcast batches and bias heads, head sizes 16 to 128 (E ≠ D), decode
+    (one query), fewer keys than warps, and a row masked entirely (NaN)."""
+    cases = [
+        # (name, B, H, Hk, S, T, D, E, bias kind, kv batch)
+        ("GQA 4/2 heads, causal -inf mask", 2, 4, 2, 5, 37, 16, 16, "causal", 2),
+        ("decode, 9/3 heads, d 64, no mask", 1, 9, 3, 1, 130, 64, 64, None, 1),
+        ("d 128, e 96, bias [1, H, S, T], kv batch 1", 2, 3, 3, 4, 9, 128, 96, "heads", 1),
+        ("3 keys (fewer than warps), mask -1e9", 1, 2, 1, 3, 3, 32, 40, "large", 1),
+        ("a row masked entirely", 1, 2, 2, 2, 6, 16, 16, "row", 1),
+    ]
+    for name, batch, heads, kv_heads, queries, keys, d, e, kind, kv_batch in cases:
+        q = rng.standard_normal((batch, heads, queries, d)).astype(np.float32)
+        k = rng.standard_normal((kv_batch, kv_heads, keys, d)).astype(np.float32)
+        v = rng.standard_normal((kv_batch, kv_heads, keys, e)).astype(np.float32)
+        bias = None
+        if kind in ("causal", "large"):
+            offset = keys - queries
+            allowed = np.arange(keys)[None, :] <= np.arange(queries)[:, None] + offset
+            bias = np.where(allowed, 0, -np.inf if kind == "causal" else -1e9)
+            bias = np.broadcast_to(bias, (batch, 1, queries, keys)).astype(np.float32).copy()
+        elif kind == "heads":
+            bias = rng.standard_normal((1, heads, queries, keys)).astype(np.float32)
+        elif kind == "row":
+            bias = np.zeros((1, 1, queries, keys), np.float32)
+            bias[0, 0, 1, :] = -np.inf
+        scale = 1 / np.sqrt(d)
+        expected, magnitude = attention_reference(q, k, v, bias, scale)
+        out = np.full((batch, heads, queries, e), 7.0, np.float32)
+        full = (batch, kv_heads, keys)
+        views = [contiguous(q), broadcast_view(k, full + (d,)),
+                 broadcast_view(v, full + (e,)),
+                 broadcast_view(bias, (batch, heads, queries, keys))
+                 if bias is not None else contiguous(q), contiguous(out)]
+        device.launch("qaf_attention", (queries, heads, batch), views,
+                      (float(scale), int(bias is not None)))
+        nan_expected = np.isnan(expected)
+        if not np.array_equal(np.isnan(out), nan_expected):
+            print(f"FAILED: attention {name}: NaN where the reference has none, or "
+                  f"the other way round")
+            failures.append(f"attention {name}")
+            continue
+        check(f"attention {name}", np.where(nan_expected, 0, out),
+              np.where(nan_expected, 0, expected), magnitude + 1, failures)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--qaf-opt", required=True)
@@ -455,6 +542,8 @@ def main():
             check_matmul(device, precision, rng, failures)
             check_qlinear(device, precision, rng, failures)
             check_decode_fast_path(device, rng, failures)
+            if precision == "tf32":
+                check_attention(device, rng, failures)
     if failures:
         print(f"{len(failures)} case(s) failed")
         return 1

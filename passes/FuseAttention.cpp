@@ -1,0 +1,214 @@
+//===- FuseAttention.cpp - the attention chain as one kernel op ----------===//
+//
+// Part of qaf, under the Apache License v2.0 with LLVM Exceptions.
+//
+// Exporters write scaled dot-product attention op by op:
+//     O = MatMul(Softmax(Add(Div(MatMul(Q, Transpose(K, [0, 1, 3, 2])), c),
+//                            mask), axis = -1), V)
+// (Mul by c instead of Div, no mask, or no scaling, depending on the
+// exporter), K and V often through grouped-query attention's repeat_kv.
+// Lowered as written, the scores and their softmax are three tensors of
+// [batch, heads, queries, keys] written and read back; as one
+// qaf.kernel.attention, a target with a fused kernel (CUDA's) never
+// materialises them, and reads K and V once per group of query heads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qaf/passes/Passes.h"
+
+#include "RepeatedKV.h"
+
+#include "qaf/dialects/onnx/ONNXDialect.h"
+#include "qaf/dialects/qaf/QAFDialect.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/Verifier.h"
+
+namespace qaf {
+#define GEN_PASS_DEF_FUSEATTENTIONPASS
+#include "qaf/passes/Passes.h.inc"
+} // namespace qaf
+
+using namespace mlir;
+using namespace qaf;
+
+namespace {
+
+bool isRank4F32(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.getRank() == 4 && type.getElementType().isF32();
+}
+
+/// The value of a one-element f32 constant, or nothing.
+std::optional<double> getScalarConstant(Value value) {
+  DenseFPElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)) || attr.getNumElements() != 1 ||
+      !attr.getElementType().isF32())
+    return std::nullopt;
+  return (*attr.value_begin<APFloat>()).convertToDouble();
+}
+
+/// An intermediate of the chain: one use, so that fusing it removes it.
+bool isFusable(Value value) { return value.hasOneUse() && isRank4F32(value); }
+
+/// The chain's operands, and its ops from the output back.
+struct AttentionChain {
+  Value query, key, value, bias;
+  double scale = 1;
+  SmallVector<Operation *> ops;
+};
+
+/// MatMul(Q, Transpose(K, [0, 1, 3, 2])), optionally scaled by a constant:
+/// fills the chain's query, key and scale.
+bool matchScaledScores(Value scores, AttentionChain &chain) {
+  if (!isFusable(scores))
+    return false;
+  Operation *scaling = scores.getDefiningOp();
+  if (isa_and_nonnull<onnx::DivOp, onnx::MulOp>(scaling)) {
+    Value lhs = scaling->getOperand(0), rhs = scaling->getOperand(1);
+    bool divides = isa<onnx::DivOp>(scaling);
+    std::optional<double> factor = getScalarConstant(rhs);
+    if (!factor && !divides) {
+      factor = getScalarConstant(lhs);
+      std::swap(lhs, rhs);
+    }
+    if (!factor || (divides && *factor == 0) || !isFusable(lhs))
+      return false;
+    chain.scale = divides ? 1 / *factor : *factor;
+    chain.ops.push_back(scaling);
+    scores = lhs;
+  }
+  auto product = scores.getDefiningOp<onnx::MatMulOp>();
+  if (!product || !isRank4F32(product.getA()))
+    return false;
+  auto transpose = product.getB().getDefiningOp<onnx::TransposeOp>();
+  if (!transpose || !transpose->hasOneUse() || !transpose.getPerm() ||
+      *transpose.getPerm() != ArrayRef<int64_t>{0, 1, 3, 2} ||
+      !isRank4F32(transpose.getData()))
+    return false;
+  chain.query = product.getA();
+  chain.key = transpose.getData();
+  chain.ops.append({product, transpose});
+  return true;
+}
+
+/// Whether a key or value batch can exceed the query's: the fused op's
+/// output has the query's batch, so a query batch of 1 against a larger
+/// one (which the MatMuls would broadcast) is not fused.
+bool mayOutgrowQueryBatch(Value query, Value other) {
+  std::optional<int64_t> queryBatch = staticDim(query, 0);
+  std::optional<int64_t> otherBatch = staticDim(other, 0);
+  return queryBatch == 1 && otherBatch != 1;
+}
+
+std::optional<AttentionChain> matchAttention(onnx::MatMulOp output) {
+  AttentionChain chain;
+  chain.value = output.getB();
+  if (!isRank4F32(output.getResult()) || !isRank4F32(chain.value))
+    return std::nullopt;
+  chain.ops.push_back(output);
+  auto softmax = output.getA().getDefiningOp<onnx::SoftmaxOp>();
+  if (!softmax || !isFusable(softmax.getResult()) ||
+      (softmax.getAxis() != -1 && softmax.getAxis() != 3))
+    return std::nullopt;
+  chain.ops.push_back(softmax);
+  Value scores = softmax.getInput();
+  if (auto add = scores.getDefiningOp<onnx::AddOp>();
+      add && isFusable(add.getResult())) {
+    chain.ops.push_back(add);
+    for (auto [product, bias] : {std::pair(add.getA(), add.getB()),
+                                 std::pair(add.getB(), add.getA())}) {
+      size_t matched = chain.ops.size();
+      if (isRank4F32(bias) && matchScaledScores(product, chain)) {
+        chain.bias = bias;
+        return chain;
+      }
+      chain.ops.resize(matched);
+    }
+    return std::nullopt;
+  }
+  if (!matchScaledScores(scores, chain))
+    return std::nullopt;
+  return chain;
+}
+
+/// The chain when its operands' batches allow fusing it.
+std::optional<AttentionChain> matchFusableAttention(onnx::MatMulOp output) {
+  std::optional<AttentionChain> chain = matchAttention(output);
+  if (!chain || mayOutgrowQueryBatch(chain->query, chain->key) ||
+      mayOutgrowQueryBatch(chain->query, chain->value))
+    return std::nullopt;
+  return chain;
+}
+
+/// Fuses the chain ending at `output`, if it is one; `erased` gets the ops
+/// it removes.
+void fuse(onnx::MatMulOp output, DenseSet<Operation *> &erased) {
+  std::optional<AttentionChain> chain = matchFusableAttention(output);
+  if (!chain)
+    return;
+  // Grouped-query attention reads the shared key/value heads, not their
+  // repeat_kv copies.
+  std::optional<RepeatedKV> keys = matchRepeatedKV(chain->key);
+  std::optional<RepeatedKV> values = matchRepeatedKV(chain->value);
+  if (keys && values && keys->groups == values->groups &&
+      keys->repeats == values->repeats) {
+    chain->key = keys->kv;
+    chain->value = values->kv;
+  }
+  OpBuilder builder(output);
+  Location loc = output.getLoc();
+  auto type = cast<RankedTensorType>(output.getType());
+  // [batch, heads, queries] from the query, the head size from the value.
+  SmallVector<Value> dynamicSizes;
+  for (int64_t dim = 0; dim < 4; ++dim)
+    if (type.isDynamicDim(dim))
+      dynamicSizes.push_back(tensor::DimOp::create(
+          builder, loc, dim < 3 ? chain->query : chain->value, dim));
+  Value init = tensor::EmptyOp::create(builder, loc, type, dynamicSizes);
+  auto fused =
+      AttentionKernelOp::create(builder, loc, chain->query, chain->key,
+                                chain->value, chain->bias, init, chain->scale);
+  // Shapes the op does not take (heads that do not group, a bias that does
+  // not broadcast) leave the chain as it is, silently: it is not attention
+  // as the kernel computes it.
+  bool valid;
+  {
+    ScopedDiagnosticHandler quiet(output.getContext(),
+                                  [](Diagnostic &) { return success(); });
+    valid = succeeded(verify(fused));
+  }
+  if (!valid) {
+    fused.erase();
+    Operation *empty = init.getDefiningOp();
+    SmallVector<Value> sizes(empty->getOperands());
+    empty->erase();
+    for (Value size : sizes)
+      size.getDefiningOp()->erase();
+    return;
+  }
+  output.getResult().replaceAllUsesWith(fused.getResult());
+  // The chain's ops from the output back: each is unused once the one
+  // after it is gone (repeat_kv ops are left to the canonicalizer).
+  for (Operation *op : chain->ops) {
+    erased.insert(op);
+    op->erase();
+  }
+}
+
+struct FuseAttentionPass : qaf::impl::FuseAttentionPassBase<FuseAttentionPass> {
+  void runOnOperation() override {
+    SmallVector<onnx::MatMulOp> matmuls;
+    getOperation().walk([&](onnx::MatMulOp op) { matmuls.push_back(op); });
+    // A fused chain erases its scores' MatMul, which may come later in the
+    // list.
+    DenseSet<Operation *> erased;
+    for (onnx::MatMulOp matmul : matmuls)
+      if (!erased.contains(matmul))
+        fuse(matmul, erased);
+  }
+};
+
+} // namespace
