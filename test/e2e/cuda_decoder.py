@@ -22,6 +22,10 @@ skipped, never as passed):
    threshold tie was broken otherwise, so their agreement is reported and
    must be at least 99 %), and `qaf-run eval` of each with its own
    checkpoint reports the same held-out loss (within the tolerance).
+5. The tiny decoder with a KV cache: `qaf-run generate --device cuda:0`
+   (prefill, then one token per call with the cache resident on the GPU)
+   picks 16 greedy ids for each of 2 prompts, each ONNX Runtime's argmax
+   on the whole sequence up to the tolerance.
 
 Exit status 0 when every check passed; prints `N passed, F failed`.
 """
@@ -47,6 +51,7 @@ METHODS = ["lora", "loftq", "qalora", "qahira", "qbara", "l4q", "lota"]
 TRAIN_FLAGS = {"lota": ["--rank=1"]}
 DEFAULT_FLAGS = ["--rank=4", "--alpha=8"]
 BITS, GROUP, SEQ, BATCH, STEPS = 4, 32, 16, 2, 6
+GENERATED = 16
 # |cuda − reference| allowed, by matmul precision: the generic kernels
 # compute in float32 (summation order aside); the tensor-core kernels round
 # matmul inputs to tf32 (10 mantissa bits) or bf16 (7).
@@ -130,6 +135,57 @@ def check_infer(args, checks, folder, model, artifact):
                   f"{diff:.3g} (tolerance {tolerance:g}, {args.precision})")
 
 
+def generated_ids(args, artifact, prompt, device):
+    """The token ids `qaf-run generate` prints (greedy), one list per row."""
+    command = [args.qaf_run, "generate", artifact, "--prompt-ids", prompt,
+               "--max-new-tokens", str(GENERATED)]
+    command += ["--device", "cuda:0"] if device else ["--threads", "1"]
+    out = run(command, timeout=600)
+    return [line.split(":", 1)[1].split() for line in out.splitlines()
+            if line.startswith("generated[")]
+
+
+def check_generate(args, checks, folder):
+    """KV-cache decoding on the device: the tiny decoder with optimum's
+    cache interface (its caches written in place, resident on the GPU
+    between the calls) generates greedily, and each id it picks is the
+    argmax of ONNX Runtime's logits for the same sequence (run whole,
+    without a cache) up to the matmul precision's tolerance: a near tie
+    may go either way in tf32, a stale or misplaced cache may not."""
+    import gen_llama_onnx as gen
+    cfg = gen.LlamaConfig(**gen.PRESETS["tiny"], with_past=True, attention_mask=True)
+    model = os.path.join(folder, "with-past.onnx")
+    gen.save(cfg, model)
+    artifact = os.path.join(folder, "with-past-cuda")
+    run([args.qaf_compile, model, "--target=cuda", f"--cuda-arch={args.cuda_arch}",
+         f"--cuda-matmul-precision={args.precision}", "-o", artifact], timeout=1200)
+    prompts = np.random.default_rng(5).integers(0, cfg.vocab, (2, 9)).astype(np.int64)
+    path = os.path.join(folder, "prompt.npy")
+    np.save(path, prompts)
+    rows = generated_ids(args, artifact, path, device=True)
+    session = gen.ort_session(model)
+    worst = 0.0 if len(rows) == len(prompts) else float("inf")
+    for prompt, ids in zip(prompts, rows):
+        ids = [int(i) for i in ids]
+        if len(ids) != GENERATED:
+            worst = float("inf")
+            continue
+        sequence = np.concatenate([prompt, ids[:-1]])[None, :]
+        feeds = {"input_ids": sequence,
+                 "attention_mask": np.ones_like(sequence),
+                 "position_ids": np.arange(sequence.shape[1], dtype=np.int64)[None, :],
+                 **gen.empty_past(cfg, 1)}
+        logits = session.run(["logits"], feeds)[0][0]
+        for step, chosen in enumerate(ids):
+            row = logits[len(prompt) - 1 + step].astype(np.float64)
+            worst = max(worst, float(row.max() - row[chosen]))
+    tolerance = TOLERANCE[args.precision]
+    checks.report(worst <= tolerance,
+                  f"generate with the cache on the device: {GENERATED} greedy ids for "
+                  f"each of {len(prompts)} prompts, each within {worst:.3g} of ONNX "
+                  f"Runtime's best logit (tolerance {tolerance:g})")
+
+
 def held_out_loss(args, artifact, held, ckpt, device):
     command = [args.qaf_run, "eval", artifact, "--data", held, "--seq-len", str(SEQ),
                "--batch", str(BATCH), "--ckpt", ckpt]
@@ -205,6 +261,7 @@ def main():
         artifacts = compile_artifacts(args, checks, folder, model)
         if args.part == "device":
             check_infer(args, checks, folder, model, artifacts["infer"])
+            check_generate(args, checks, folder)
             for method in args.methods:
                 if method in artifacts:
                     check_training(args, checks, folder, method, artifacts[method])
