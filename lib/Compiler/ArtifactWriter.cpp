@@ -524,6 +524,12 @@ void stripEntryPointAttributes(ModuleOp module,
     // Ties to arguments outlive their names (kUpdatesArgumentAttr): a
     // parameter's update names the weight, a cache's present the input.
     for (unsigned result = 0; result < func.getNumResults(); ++result) {
+      // Already a tie by position (a stage stripped before): kept.
+      if (Attribute tied = func.getResultAttr(result, kUpdatesArgumentAttr)) {
+        resultAttrs[result] = builder.getDictionaryAttr(
+            builder.getNamedAttr(kUpdatesArgumentAttr, tied));
+        continue;
+      }
       auto [tie, argName] =
           func.getResultAttr(result, kUpdatesAttr)
               ? std::pair(func.getResultAttr(result, kUpdatesAttr),

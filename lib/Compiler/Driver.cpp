@@ -116,13 +116,16 @@ FailureOr<Phase> detectPhase(ModuleOp module, StringRef entry,
     return Phase::Loops;
   // Outlined graphs still hold onnx or qaf ops (a graph of qaf ops alone
   // has none of onnx's once its constants became arguments); the qaf
-  // kernel ops are the lowering's output.
+  // kernel ops and run-time checks are the lowering's output (a linalg
+  // stage taken for an outlined one would lose its entry points' ties to
+  // their arguments).
   bool hasGraphOps =
       module
           .walk([](Operation *op) {
             return isa_and_present<onnx::ONNXDialect, QAFDialect>(
                        op->getDialect()) &&
-                           !isa<QLinearKernelOp>(op)
+                           !isa<QLinearKernelOp, AdapterGradientsKernelOp,
+                                AttentionKernelOp, CheckOp>(op)
                        ? WalkResult::interrupt()
                        : WalkResult::advance();
           })
