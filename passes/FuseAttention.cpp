@@ -5,8 +5,10 @@
 // Exporters write scaled dot-product attention op by op:
 //     O = MatMul(Softmax(Add(Div(MatMul(Q, Transpose(K, [0, 1, 3, 2])), c),
 //                            mask), axis = -1), V)
-// (Mul by c instead of Div, no mask, or no scaling, depending on the
-// exporter), K and V often through grouped-query attention's repeat_kv.
+// (Mul by c instead of Div, Q and Kᵀ each scaled by √c instead, no mask,
+// or no scaling, depending on the exporter; transformers' exports also
+// zero a fully masked row's NaN probabilities with Where(IsNaN(p), 0, p)),
+// K and V often through grouped-query attention's repeat_kv.
 // Lowered as written, the scores and their softmax are three tensors of
 // [batch, heads, queries, keys] written and read back; as one
 // qaf.kernel.attention, a target with a fused kernel (CUDA's) never
@@ -53,45 +55,93 @@ std::optional<double> getScalarConstant(Value value) {
 /// An intermediate of the chain: one use, so that fusing it removes it.
 bool isFusable(Value value) { return value.hasOneUse() && isRank4F32(value); }
 
-/// The chain's operands, and its ops from the output back.
+/// The chain's operands, and its ops from the output back (each used only
+/// by the one before it, so they can be erased in this order).
 struct AttentionChain {
   Value query, key, value, bias;
   double scale = 1;
+  bool zeroNanRows = false;
   SmallVector<Operation *> ops;
 };
 
-/// MatMul(Q, Transpose(K, [0, 1, 3, 2])), optionally scaled by a constant:
-/// fills the chain's query, key and scale.
+/// `value` as Mul(x, c), Mul(c, x) or Div(x, c) of a one-element constant
+/// c (not 0 for Div), used by nothing else: x, and the factor (1 / c for
+/// Div); nothing otherwise.
+std::optional<std::pair<Value, double>> matchConstantScaling(Value value) {
+  Operation *scaling = value.getDefiningOp();
+  if (!value.hasOneUse() || !isa_and_nonnull<onnx::DivOp, onnx::MulOp>(scaling))
+    return std::nullopt;
+  Value lhs = scaling->getOperand(0), rhs = scaling->getOperand(1);
+  bool divides = isa<onnx::DivOp>(scaling);
+  std::optional<double> factor = getScalarConstant(rhs);
+  if (!factor && !divides) {
+    factor = getScalarConstant(lhs);
+    std::swap(lhs, rhs);
+  }
+  if (!factor || (divides && *factor == 0) || !isRank4F32(lhs))
+    return std::nullopt;
+  return std::pair(lhs, divides ? 1 / *factor : *factor);
+}
+
+/// MatMul(Q, Transpose(K, [0, 1, 3, 2])) with constant factors anywhere
+/// on the way (the product, Q, the transposed or the untransposed keys:
+/// transformers' exports scale Q and Kᵀ by √scale each): fills the
+/// chain's query, key and scale.
 bool matchScaledScores(Value scores, AttentionChain &chain) {
+  double scale = 1;
+  SmallVector<Operation *> ops;
+  // `value` with its constant factor taken into the scale.
+  auto peel = [&](Value value) {
+    std::optional<std::pair<Value, double>> scaled =
+        matchConstantScaling(value);
+    if (!scaled)
+      return value;
+    scale *= scaled->second;
+    ops.push_back(value.getDefiningOp());
+    return scaled->first;
+  };
   if (!isFusable(scores))
     return false;
-  Operation *scaling = scores.getDefiningOp();
-  if (isa_and_nonnull<onnx::DivOp, onnx::MulOp>(scaling)) {
-    Value lhs = scaling->getOperand(0), rhs = scaling->getOperand(1);
-    bool divides = isa<onnx::DivOp>(scaling);
-    std::optional<double> factor = getScalarConstant(rhs);
-    if (!factor && !divides) {
-      factor = getScalarConstant(lhs);
-      std::swap(lhs, rhs);
-    }
-    if (!factor || (divides && *factor == 0) || !isFusable(lhs))
-      return false;
-    chain.scale = divides ? 1 / *factor : *factor;
-    chain.ops.push_back(scaling);
-    scores = lhs;
-  }
+  scores = peel(scores);
   auto product = scores.getDefiningOp<onnx::MatMulOp>();
-  if (!product || !isRank4F32(product.getA()))
+  if (!product || !scores.hasOneUse())
     return false;
-  auto transpose = product.getB().getDefiningOp<onnx::TransposeOp>();
-  if (!transpose || !transpose->hasOneUse() || !transpose.getPerm() ||
-      *transpose.getPerm() != ArrayRef<int64_t>{0, 1, 3, 2} ||
-      !isRank4F32(transpose.getData()))
+  ops.push_back(product);
+  Value query = peel(product.getA());
+  Value transposed = peel(product.getB());
+  auto transpose = transposed.getDefiningOp<onnx::TransposeOp>();
+  if (!transpose || !transposed.hasOneUse() || !transpose.getPerm() ||
+      *transpose.getPerm() != ArrayRef<int64_t>{0, 1, 3, 2})
     return false;
-  chain.query = product.getA();
-  chain.key = transpose.getData();
-  chain.ops.append({product, transpose});
+  ops.push_back(transpose);
+  Value key = peel(transpose.getData());
+  if (!isRank4F32(query) || !isRank4F32(key))
+    return false;
+  chain.query = query;
+  chain.key = key;
+  chain.scale = scale;
+  chain.ops.append(ops);
   return true;
+}
+
+/// `probabilities` as Where(IsNaN(p), 0, p) (transformers' exports zero
+/// the rows a fully masked softmax makes NaN): p, and the two ops, which
+/// the chain then owns; nothing otherwise.
+std::optional<Value> matchNanRowsZeroed(Value probabilities,
+                                        AttentionChain &chain) {
+  auto where = probabilities.getDefiningOp<onnx::WhereOp>();
+  if (!where || !probabilities.hasOneUse())
+    return std::nullopt;
+  auto isNaN = where.getCondition().getDefiningOp<onnx::IsNaNOp>();
+  std::optional<double> zero = getScalarConstant(where.getX());
+  Value softmax = where.getY();
+  if (!isNaN || !isNaN->hasOneUse() || isNaN->getOperand(0) != softmax ||
+      zero != 0.0 || !isRank4F32(softmax) ||
+      llvm::range_size(softmax.getUses()) != 2)
+    return std::nullopt;
+  chain.zeroNanRows = true;
+  chain.ops.append({where, isNaN});
+  return softmax;
 }
 
 /// Whether a key or value batch can exceed the query's: the fused op's
@@ -109,8 +159,13 @@ std::optional<AttentionChain> matchAttention(onnx::MatMulOp output) {
   if (!isRank4F32(output.getResult()) || !isRank4F32(chain.value))
     return std::nullopt;
   chain.ops.push_back(output);
-  auto softmax = output.getA().getDefiningOp<onnx::SoftmaxOp>();
-  if (!softmax || !isFusable(softmax.getResult()) ||
+  Value probabilities = output.getA();
+  if (std::optional<Value> zeroed = matchNanRowsZeroed(probabilities, chain))
+    probabilities = *zeroed;
+  else if (!isFusable(probabilities))
+    return std::nullopt;
+  auto softmax = probabilities.getDefiningOp<onnx::SoftmaxOp>();
+  if (!softmax || !isRank4F32(probabilities) ||
       (softmax.getAxis() != -1 && softmax.getAxis() != 3))
     return std::nullopt;
   chain.ops.push_back(softmax);
@@ -168,9 +223,9 @@ void fuse(onnx::MatMulOp output, DenseSet<Operation *> &erased) {
       dynamicSizes.push_back(tensor::DimOp::create(
           builder, loc, dim < 3 ? chain->query : chain->value, dim));
   Value init = tensor::EmptyOp::create(builder, loc, type, dynamicSizes);
-  auto fused =
-      AttentionKernelOp::create(builder, loc, chain->query, chain->key,
-                                chain->value, chain->bias, init, chain->scale);
+  auto fused = AttentionKernelOp::create(builder, loc, chain->query, chain->key,
+                                         chain->value, chain->bias, init,
+                                         chain->scale, chain->zeroNanRows);
   // Shapes the op does not take (heads that do not group, a bias that does
   // not broadcast) leave the chain as it is, silently: it is not attention
   // as the kernel computes it.

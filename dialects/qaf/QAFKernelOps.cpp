@@ -271,14 +271,15 @@ LogicalResult AdapterGradientsKernelOp::verify() {
 
 void AttentionKernelOp::build(OpBuilder &builder, OperationState &state,
                               Value query, Value key, Value value, Value bias,
-                              Value init, double scale) {
+                              Value init, double scale, bool zeroNanRows) {
   Type resultType =
       isa<RankedTensorType>(init.getType()) ? init.getType() : Type();
   SmallVector<Value, 4> inputs = {query, key, value};
   if (bias)
     inputs.push_back(bias);
   build(builder, state, resultType, inputs, init,
-        builder.getF64FloatAttr(scale));
+        builder.getF64FloatAttr(scale),
+        zeroNanRows ? builder.getUnitAttr() : UnitAttr());
 }
 
 void AttentionKernelOp::getEffects(

@@ -46,7 +46,7 @@
 // CPU-PASSES-NEXT: qaf-fold-weight-transposes
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: qaf-outline-weights{entry=infer max-inline-elements=1024},
-// CPU-PASSES-NEXT: qaf-convert-onnx-to-linalg,
+// CPU-PASSES-NEXT: qaf-convert-onnx-to-linalg{fuse-attention=false},
 // CPU-PASSES-NEXT: canonicalize
 // CPU-PASSES-NEXT: cse,
 // CPU-PASSES-NEXT: func.func(

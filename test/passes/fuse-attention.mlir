@@ -72,6 +72,30 @@ func.func @grouped(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tenso
 
 // -----
 
+// transformers' export (optimum, torch.onnx): Q and Kᵀ each scaled by √c
+// (their product is the scale), the mask a Where, and the probabilities of
+// a fully masked row (NaN) zeroed by Where(IsNaN(p), 0, p): zero_nan_rows.
+// CHECK-LABEL: func.func @transformers(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<?x4x?x16xf32>, %[[K:[a-z0-9]+]]: tensor<?x4x?x16xf32>, %[[V:[a-z0-9]+]]: tensor<?x4x?x16xf32>, %[[M:[a-z0-9]+]]: tensor<?x1x?x?xf32>
+// CHECK: qaf.kernel.attention scale(2.500000e-01) zero_nan_rows ins(%[[Q]], %[[K]], %[[V]], %[[M]] :
+// CHECK-NOT: onnx.
+func.func @transformers(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x16xf32>, %mask: tensor<?x1x?x?xf32>) -> tensor<?x4x?x16xf32> {
+  %root = onnx.Constant {value = dense<0.5> : tensor<f32>} : tensor<f32>
+  %zero = onnx.Constant {value = dense<0.0> : tensor<1xf32>} : tensor<1xf32>
+  %kt = onnx.Transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<?x4x?x16xf32>) -> tensor<?x4x16x?xf32>
+  %qs = onnx.Mul %q, %root : (tensor<?x4x?x16xf32>, tensor<f32>) -> tensor<?x4x?x16xf32>
+  %ks = onnx.Mul %kt, %root : (tensor<?x4x16x?xf32>, tensor<f32>) -> tensor<?x4x16x?xf32>
+  %s = onnx.MatMul %qs, %ks : (tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32>
+  %a = onnx.Add %s, %mask : (tensor<?x4x?x?xf32>, tensor<?x1x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %p = onnx.Softmax %a : (tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %nan = onnx.IsNaN %p : (tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xi1>
+  %pz = onnx.Where %nan, %zero, %p : (tensor<?x4x?x?xi1>, tensor<1xf32>, tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %o = onnx.MatMul %pz, %v : (tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
+}
+
+// -----
+
 // Left alone: the probabilities are also returned (a training step's
 // forward keeps them for its backward); a softmax over another axis; keys
 // not transposed by [0, 1, 3, 2]; a scale that is not a constant.

@@ -28,7 +28,16 @@ def ConvertONNXToLinalgPass
     reshape element counts and contraction sizes), so a mismatch is an error
     the entry point returns, naming the node and the sizes, and never a
     wrong answer.
+
+    With `fuse-attention` (for a target with a fused attention kernel),
+    GroupQueryAttention's f32 attention without softcap or a sink becomes
+    one `qaf.kernel.attention` after the rotary and the cache update, its
+    causal / length / window mask (with attention_bias) the op's bias.
   }];
+  let options = [
+    Option<"fuseAttention", "fuse-attention", "bool", /*default=*/"false",
+           "GroupQueryAttention's attention as qaf.kernel.attention">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",

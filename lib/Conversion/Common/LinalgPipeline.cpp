@@ -56,7 +56,9 @@ void buildLinalgPipeline(OpPassManager &pm,
     pm.addPass(createOutlineWeightsPass(outline));
   }
   if (options.from < Phase::Linalg && Phase::Linalg <= options.to) {
-    pm.addPass(createConvertONNXToLinalgPass());
+    ConvertONNXToLinalgPassOptions lowering;
+    lowering.fuseAttention = options.fuseAttention;
+    pm.addPass(createConvertONNXToLinalgPass(lowering));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     // Element-wise chains (RMSNorm, SwiGLU, masks) become single loops.

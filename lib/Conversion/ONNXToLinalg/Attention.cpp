@@ -17,6 +17,10 @@
 //   output    = softmax(scores) . present_value (a head sink, when given,
 //               adds exp(sink) to the denominator)
 //
+// With fuse-attention (a target with a fused attention kernel), f32
+// attention without softcap or sink is one qaf.kernel.attention over the
+// rotated query and the present, the mask and attention_bias its bias.
+//
 // Query head n reads kv head n / (num_heads / kv_num_heads) through the
 // indexing maps (n floordiv group), so no repeated K/V is materialised.
 // Every read at a position computed from seqlens_k is clamped into its
@@ -33,6 +37,7 @@
 
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/onnx/ONNXModelAttrs.h"
+#include "qaf/dialects/qaf/QAFDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -83,7 +88,12 @@ std::string getUnsupportedFeature(onnx::GroupQueryAttentionOp op) {
 
 struct GroupQueryAttentionLowering
     : LinalgLoweringPattern<onnx::GroupQueryAttentionOp> {
-  using LinalgLoweringPattern::LinalgLoweringPattern;
+  GroupQueryAttentionLowering(const TypeConverter &converter,
+                              MLIRContext *context, bool fuse)
+      : LinalgLoweringPattern(converter, context), fuse(fuse) {}
+
+  /// qaf.kernel.attention for the attention itself (fuse-attention).
+  bool fuse;
 
   FailureOr<LoweredValues> lower(onnx::GroupQueryAttentionOp op,
                                  OpAdaptor adaptor,
@@ -397,12 +407,6 @@ struct GroupQueryAttentionLowering
           sizes, SmallVector<OpFoldResult>(4, rw.getIndexAttr(1)));
     };
     SmallVector<OpFoldResult> scoreDims = {batch, numHeadsSize, sequence, seen};
-    Value products = contract(
-        rotatedQuery, firstPositions(presentKey), scoreDims, {d0, d1, d2, d4},
-        {d0, d1.floorDiv(group), d3, d4}, {d0, d1, d2, d3},
-        /*reductionLoop=*/4);
-
-    // Scale, softcap, bias and the causal / window / length mask.
     float scaleAttr = op.getScale().convertToFloat();
     double scale =
         scaleAttr != 0.0f ? scaleAttr : 1.0 / std::sqrt(double(headSize));
@@ -410,6 +414,81 @@ struct GroupQueryAttentionLowering
     int64_t window = static_cast<int64_t>(op.getLocalWindowSize());
     Value bias =
         isNoValue(op.getAttentionBias()) ? Value() : adaptor.getAttentionBias();
+    // Whether key t is visible to query s of row `row` (causal from the
+    // row's past on, within its total length and the local window).
+    auto isVisible = [&](OpBuilder &b, Location l, Value row, Value s,
+                         Value t) -> Value {
+      auto [rowPast, rowTotal] = rowLengths(b, l, row);
+      Value position = arith::AddIOp::create(b, l, rowPast, s);
+      Value visible = arith::AndIOp::create(
+          b, l,
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, t, position),
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, t, rowTotal));
+      if (window > 0)
+        visible = arith::AndIOp::create(
+            b, l, visible,
+            arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::sgt, t,
+                arith::SubIOp::create(b, l, position, index(b, l, window))));
+      return visible;
+    };
+    // attention_bias (B or 1, N or 1, S, T) at (b, n, s, t): a size-1 dim
+    // broadcasts.
+    auto biasAt = [&](OpBuilder &b, Location l, ArrayRef<Value> c) -> Value {
+      SmallVector<Value> at;
+      for (int64_t i = 0; i < 4; ++i)
+        at.push_back(clamp(b, l, c[i], tensor::DimOp::create(b, l, bias, i)));
+      return widen(b, l, tensor::ExtractOp::create(b, l, bias, at));
+    };
+    Value minusInfinity = createScalarConstant(
+        rw, loc, computeType, -std::numeric_limits<double>::infinity());
+    bool hasSink = !isNoValue(op.getHeadSink()) || op.getSmoothSoftmax() == 1;
+    if (fuse && elementType.isF32() && softcap == 0.0 && !hasSink) {
+      // The fused kernel: the mask (and attention_bias) as one additive
+      // bias [B, 1 or N, S, T], 0 or -inf where a key is hidden.
+      auto biasType = bias ? cast<RankedTensorType>(bias.getType()) : nullptr;
+      bool perHead = biasType && biasType.getDimSize(1) != 1;
+      Value mask = parallelGeneric(
+          {batch, perHead ? numHeadsSize : rw.getIndexAttr(1), sequence, seen},
+          computeType, [&](OpBuilder &b, Location l, ArrayRef<Value> c) {
+            Value x = bias ? biasAt(b, l, c)
+                           : createScalarConstant(b, l, computeType, 0.0);
+            return arith::SelectOp::create(b, l,
+                                           isVisible(b, l, c[0], c[2], c[3]), x,
+                                           minusInfinity)
+                .getResult();
+          });
+      Value attended =
+          AttentionKernelOp::create(
+              rw, loc, rotatedQuery, firstPositions(presentKey),
+              firstPositions(presentValue), mask,
+              createEmptyTensor(rw, loc,
+                                {batch, numHeadsSize, sequence, headSizeSize},
+                                computeType),
+              scale)
+              .getResult();
+      // [B, N, S, H] -> (B, S, N * H).
+      Value transposed =
+          linalg::TransposeOp::create(
+              rw, loc, attended,
+              createEmptyTensor(rw, loc,
+                                {batch, sequence, numHeadsSize, headSizeSize},
+                                computeType),
+              ArrayRef<int64_t>{0, 2, 1, 3})
+              .getResult()[0];
+      Value output = tensor::CollapseShapeOp::create(
+          rw, loc, transposed,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+      Value outputQk = createEmptyTensor(rw, loc, scoreDims, elementType);
+      return LoweredValues{output, presentKey, presentValue, outputQk};
+    }
+
+    Value products = contract(
+        rotatedQuery, firstPositions(presentKey), scoreDims, {d0, d1, d2, d4},
+        {d0, d1.floorDiv(group), d3, d4}, {d0, d1, d2, d3},
+        /*reductionLoop=*/4);
+
+    // Scale, softcap, bias and the causal / window / length mask.
     Value scores = buildMappedElementwise(
         rw, loc, ValueRange{products},
         {AffineMap::getMultiDimIdentityMap(4, context)}, scoreDims, computeType,
@@ -426,36 +505,12 @@ struct GroupQueryAttentionLowering
                 b, l, constant(softcap),
                 math::TanhOp::create(
                     b, l, arith::DivFOp::create(b, l, x, constant(softcap))));
-          if (bias) {
-            // (B or 1, N or 1, S, T): a size-1 dim broadcasts.
-            SmallVector<Value> at;
-            for (int64_t i = 0; i < 4; ++i) {
-              Value size = tensor::DimOp::create(b, l, bias, i);
-              at.push_back(clamp(b, l, c[i], size));
-            }
-            x = arith::AddFOp::create(
-                b, l, x,
-                widen(b, l, tensor::ExtractOp::create(b, l, bias, at)));
-          }
-          auto [rowPast, rowTotal] = rowLengths(b, l, c[0]);
-          Value position = arith::AddIOp::create(b, l, rowPast, c[2]);
-          Value t = c[3];
-          Value visible = arith::AndIOp::create(
-              b, l,
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, t,
-                                    position),
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, t,
-                                    rowTotal));
-          if (window > 0)
-            visible = arith::AndIOp::create(
-                b, l, visible,
-                arith::CmpIOp::create(
-                    b, l, arith::CmpIPredicate::sgt, t,
-                    arith::SubIOp::create(b, l, position,
-                                          index(b, l, window))));
+          if (bias)
+            x = arith::AddFOp::create(b, l, x, biasAt(b, l, c));
           Value masked = createScalarConstant(
               b, l, computeType, -std::numeric_limits<double>::infinity());
-          return arith::SelectOp::create(b, l, visible, x, masked);
+          return arith::SelectOp::create(
+              b, l, isVisible(b, l, c[0], c[2], c[3]), x, masked);
         });
 
     // softmax over t; a sink s (head_sink[n], or 0 for smooth_softmax)
@@ -524,8 +579,10 @@ struct GroupQueryAttentionLowering
 } // namespace
 
 void populateAttentionPatterns(const TypeConverter &converter,
-                               RewritePatternSet &patterns) {
-  patterns.add<GroupQueryAttentionLowering>(converter, patterns.getContext());
+                               RewritePatternSet &patterns,
+                               bool fuseAttention) {
+  patterns.add<GroupQueryAttentionLowering>(converter, patterns.getContext(),
+                                            fuseAttention);
 }
 
 } // namespace qaf

@@ -48,6 +48,7 @@ namespace {
 
 struct ConvertONNXToLinalgPass
     : impl::ConvertONNXToLinalgPassBase<ConvertONNXToLinalgPass> {
+  using Base::Base;
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     ONNXToLinalgTypeConverter converter;
@@ -57,7 +58,7 @@ struct ConvertONNXToLinalgPass
     populateLossPatterns(converter, patterns);
     populateDataMovementPatterns(converter, patterns);
     populateLinearAlgebraPatterns(converter, patterns);
-    populateAttentionPatterns(converter, patterns);
+    populateAttentionPatterns(converter, patterns, fuseAttention);
     populateQuantizationPatterns(converter, patterns);
     populateQAFToLinalgPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,

@@ -63,7 +63,8 @@ void populateLinearAlgebraPatterns(const mlir::TypeConverter &converter,
 
 /// com.microsoft GroupQueryAttention.
 void populateAttentionPatterns(const mlir::TypeConverter &converter,
-                               mlir::RewritePatternSet &patterns);
+                               mlir::RewritePatternSet &patterns,
+                               bool fuseAttention);
 
 /// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear.
 void populateQuantizationPatterns(const mlir::TypeConverter &converter,

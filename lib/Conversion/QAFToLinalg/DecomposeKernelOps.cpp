@@ -301,10 +301,17 @@ Value buildAttention(OpBuilder &b, Location loc, AttentionKernelOp op) {
   Value probabilities = buildMappedElementwise(
       b, loc, {scores, maxima, sums},
       {AffineMap::getMultiDimIdentityMap(4, context), rowMap, rowMap},
-      scoreDims, f32, [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+      scoreDims, f32,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
         Value shifted = arith::SubFOp::create(nb, nl, args[0], args[1]);
-        return arith::DivFOp::create(
+        Value p = arith::DivFOp::create(
             nb, nl, math::ExpOp::create(nb, nl, shifted), args[2]);
+        if (!op.getZeroNanRows())
+          return p;
+        // Where(IsNaN(p), 0, p).
+        Value isNaN =
+            arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNO, p, p);
+        return arith::SelectOp::create(nb, nl, isNaN, zero, p);
       });
 
   // init [B, H, S, E] = Σ_t p · v: loops (b, h, s, e, t).

@@ -53,3 +53,16 @@ func.func @wide(%q: tensor<1x2x3x128xf32>, %k: tensor<1x2x5x128xf32>, %init: ten
   %o = qaf.kernel.attention scale(1.0) ins(%q, %k, %k : tensor<1x2x3x128xf32>, tensor<1x2x5x128xf32>, tensor<1x2x5x128xf32>) outs(%init : tensor<1x2x3x128xf32>) -> tensor<1x2x3x128xf32>
   return %o : tensor<1x2x3x128xf32>
 }
+
+// -----
+
+// zero_nan_rows: Where(IsNaN(p), 0, p) on the probabilities.
+// CHECK-LABEL: func.func @zeroed
+// CHECK: math.exp
+// CHECK: %[[P:.*]] = arith.divf
+// CHECK: %[[NAN:.*]] = arith.cmpf uno, %[[P]], %[[P]]
+// CHECK: arith.select %[[NAN]], %{{.*}}, %[[P]]
+func.func @zeroed(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %init: tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32> {
+  %o = qaf.kernel.attention scale(1.0) zero_nan_rows ins(%q, %k, %k : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  return %o : tensor<1x2x3x8xf32>
+}

@@ -202,7 +202,11 @@ def QAF_AttentionKernelOp : Op<QAF_Dialect, "kernel.attention", [
     dimension of 1 broadcast (numpy's rule; any other size must be the full
     one). The
     softmax is the ONNX operator's (the maximum subtracted); a row whose
-    scores are all -inf gives NaN, as it does there.
+    scores are all -inf gives NaN, as it does there, or, with
+    `zero_nan_rows`, 0: a row's softmax is NaN exactly when its largest
+    score is not finite (every key masked, or an infinite or NaN score),
+    and transformers' exports zero those probabilities
+    (`Where(IsNaN(p), 0, p)`).
 
     The CUDA target's qaf-cuda-kernels launches one kernel that computes a
     query row's scores, softmax and weighted sum of the values without
@@ -219,10 +223,11 @@ def QAF_AttentionKernelOp : Op<QAF_Dialect, "kernel.attention", [
   }];
   let arguments = (ins Variadic<QAF_KernelF32Rank4>:$inputs,
                    QAF_KernelF32Rank4:$init,
-                   F64Attr:$scale);
+                   F64Attr:$scale,
+                   UnitAttr:$zero_nan_rows);
   let results = (outs Optional<TensorRankOf<[F32], [4]>>:$result);
   let assemblyFormat = [{
-    `scale` `(` $scale `)`
+    `scale` `(` $scale `)` (`zero_nan_rows` $zero_nan_rows^)?
     `ins` `(` $inputs `:` type($inputs) `)`
     `outs` `(` $init `:` type($init) `)`
     attr-dict (`->` type($result)^)?
@@ -232,7 +237,8 @@ def QAF_AttentionKernelOp : Op<QAF_Dialect, "kernel.attention", [
     // `bias` is absent.
     OpBuilder<(ins "::mlir::Value":$query, "::mlir::Value":$key,
                    "::mlir::Value":$value, "::mlir::Value":$bias,
-                   "::mlir::Value":$init, "double":$scale)>
+                   "::mlir::Value":$init, "double":$scale,
+                   CArg<"bool", "false">:$zeroNanRows)>
   ];
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() {

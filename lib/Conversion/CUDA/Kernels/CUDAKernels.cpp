@@ -502,7 +502,8 @@ LogicalResult launchAttention(qaf::AttentionKernelOp op,
       arith::ConstantOp::create(b, loc,
                                 b.getF32FloatAttr(static_cast<float>(
                                     op.getScale().convertToDouble()))),
-      indexConstant(b, loc, bias ? 1 : 0)};
+      indexConstant(b, loc, bias ? 1 : 0),
+      indexConstant(b, loc, op.getZeroNanRows() ? 1 : 0)};
   emitIf(b, loc, allPositive(b, loc, {batch, heads, queries}),
          [&](OpBuilder &nb) {
            launch(nb, loc, *kernel, {queries, heads, batch}, operands);

@@ -258,9 +258,12 @@ gpu.func @qaf_qlinear_decode(%x: !mat3, %scales: !mat2, %zeros: !mat2,
 // of values, rescaled by exp(m_old - m_new) when the maximum grows), so no
 // score is stored; the 4 warps' states are then merged through shared
 // memory, one output element per thread. A row whose scores are all -inf
-// gives 0 / 0 = NaN, as the unfused softmax does.
+// gives 0 / 0 = NaN, as the unfused softmax does, or 0 when zero_nan_rows
+// is 1 (every row whose largest score is not finite, the rows whose
+// softmax is NaN).
 gpu.func @qaf_attention(%q: !mat4, %k: !mat4, %v: !mat4, %bias: !mat4,
-                        %o: !mat4, %scale: f32, %has_bias: index)
+                        %o: !mat4, %scale: f32, %has_bias: index,
+                        %zero_nan_rows: index)
     workgroup(%partial: !partials) private(%qr: !lanes, %acc: !lanes) kernel {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -271,6 +274,7 @@ gpu.func @qaf_attention(%q: !mat4, %k: !mat4, %v: !mat4, %bias: !mat4,
   %zero = arith.constant 0.0 : f32
   %one = arith.constant 1.0 : f32
   %minus_inf = arith.constant 0xFF800000 : f32
+  %true = arith.constant true
   %t = gpu.thread_id x
   %warp = arith.divui %t, %c32 : index
   %lane = arith.remui %t, %c32 : index
@@ -383,7 +387,14 @@ gpu.func @qaf_attention(%q: !mat4, %k: !mat4, %v: !mat4, %bias: !mat4,
       %o_next = arith.addf %o_sum, %o_term : f32
       scf.yield %l_next, %o_next : f32, f32
     } {qaf.unroll}
-    %out = arith.divf %merged#1, %merged#0 : f32
+    %quotient = arith.divf %merged#1, %merged#0 : f32
+    %plus_inf = arith.constant 0x7F800000 : f32
+    %magnitude = math.absf %m_all : f32
+    %finite = arith.cmpf olt, %magnitude, %plus_inf : f32
+    %zeroes = arith.cmpi ne, %zero_nan_rows, %c0 : index
+    %not_finite = arith.xori %finite, %true : i1
+    %zeroed = arith.andi %zeroes, %not_finite : i1
+    %out = arith.select %zeroed, %zero, %quotient : f32
     memref.store %out, %o[%b, %h, %s, %t] : !mat4
   }
   gpu.return

@@ -4,7 +4,7 @@
 // (query, head, batch), 128 threads. Every operand is a 4-D strided view;
 // the key and value batches, and each bias dimension, read with stride 0
 // where their size is 1 at run time (numpy's broadcasting). Then the scale
-// (f32) and whether there is a bias.
+// (f32), whether there is a bias and whether NaN rows become 0.
 
 // CHECK-LABEL: func.func @masked
 // CHECK-SAME: (%[[Q:.*]]: memref<?x9x?x64xf32>, %[[K:.*]]: memref<?x3x?x64xf32>, %[[V:.*]]: memref<?x3x?x64xf32>, %[[M:.*]]: memref<?x1x?x?xf32>, %[[O:.*]]: memref<?x9x?x64xf32>)
@@ -33,7 +33,7 @@
 // No launch for an empty batch or no queries.
 // CHECK: scf.if
 // CHECK: gpu.launch_func @qaf_cuda_kernels::@qaf_attention blocks in (%[[S]], %c9, %[[B]]) threads in (%c128, %c1, %c1)
-// CHECK-SAME: args(%[[QV]] : {{.*}}, %[[KV]] : {{.*}}, %[[VV]] : {{.*}}, %[[MV]] : {{.*}}, %[[OV]] : {{.*}}, %[[SCALE]] : f32, %c1 : index)
+// CHECK-SAME: args(%[[QV]] : {{.*}}, %[[KV]] : {{.*}}, %[[VV]] : {{.*}}, %[[MV]] : {{.*}}, %[[OV]] : {{.*}}, %[[SCALE]] : f32, %c1 : index, %c0 : index)
 // CHECK-NOT: qaf.kernel.attention
 // The kernel: a private row of 4 values per lane twice, 4 warps' states
 // in shared memory.
@@ -51,7 +51,7 @@ func.func @masked(%q: memref<?x9x?x64xf32>, %k: memref<?x3x?x64xf32>, %v: memref
 // -----
 
 // Without a bias the query's view stands in for it (never read); static
-// sizes launch unconditionally.
+// sizes launch unconditionally; zero_nan_rows is the last argument.
 // CHECK-LABEL: func.func @decode
 // CHECK: %[[QV:.*]] = memref.cast
 // A key and value batch of 1 against a query batch of 1: stride 0 all
@@ -59,10 +59,10 @@ func.func @masked(%q: memref<?x9x?x64xf32>, %k: memref<?x3x?x64xf32>, %v: memref
 // CHECK: memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [1, 2, %{{.*}}, 32], strides: [0,
 // CHECK-NOT: scf.if
 // CHECK: gpu.launch_func @qaf_cuda_kernels::@qaf_attention blocks in (%c1, %c4, %c1) threads in (%c128, %c1, %c1)
-// CHECK-SAME: args(%[[QV]] : {{.*}}, %{{.*}} : {{.*}}, %{{.*}} : {{.*}}, %[[QV]] : {{.*}}, %{{.*}} : {{.*}}, %{{.*}} : f32, %c0 : index)
+// CHECK-SAME: args(%[[QV]] : {{.*}}, %{{.*}} : {{.*}}, %{{.*}} : {{.*}}, %[[QV]] : {{.*}}, %{{.*}} : {{.*}}, %{{.*}} : f32, %c0 : index, %c1 : index)
 func.func @decode(%q: memref<1x4x1x32xf32>, %k: memref<1x2x?x32xf32>, %v: memref<1x2x?x32xf32>,
                   %o: memref<1x4x1x32xf32>) {
-  qaf.kernel.attention scale(1.0)
+  qaf.kernel.attention scale(1.0) zero_nan_rows
     ins(%q, %k, %v : memref<1x4x1x32xf32>, memref<1x2x?x32xf32>, memref<1x2x?x32xf32>)
     outs(%o : memref<1x4x1x32xf32>)
   return

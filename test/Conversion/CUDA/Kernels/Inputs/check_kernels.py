@@ -451,9 +451,10 @@ def check_decode_fast_path(device, rng, failures):
               y, expected, scale, failures)
 
 
-def attention_reference(q, k, v, bias, scale):
+def attention_reference(q, k, v, bias, scale, zero_nan_rows=False):
     """softmax(scale · q · kᵀ + bias) · v in float64, query head h reading
-    key/value head h / (H / Hk), batch and bias dims of 1 broadcast."""
+    key/value head h / (H / Hk), batch and bias dims of 1 broadcast; with
+    zero_nan_rows, NaN probabilities count as 0 (transformers' exports)."""
     heads, kv_heads = q.shape[1], k.shape[1]
     repeat = heads // kv_heads
     k64 = np.repeat(k.astype(np.float64), repeat, axis=1)
@@ -464,6 +465,8 @@ def attention_reference(q, k, v, bias, scale):
     with np.errstate(invalid="ignore"):
         shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
         p = shifted / shifted.sum(axis=-1, keepdims=True)
+    if zero_nan_rows:
+        p = np.where(np.isnan(p), 0.0, p)
     return np.einsum("bhst,bhte->bhse", p, v64), np.einsum(
         "bhst,bhte->bhse", np.nan_to_num(p), np.abs(v64))
 
@@ -488,8 +491,10 @@ def check_attention(device, rng, failures):
         ("d 128, e 96, bias [1, H, S, T], kv batch 1", 2, 3, 3, 4, 9, 128, 96, "heads", 1),
         ("3 keys (fewer than warps), mask -1e9", 1, 2, 1, 3, 3, 32, 40, "large", 1),
         ("a row masked entirely", 1, 2, 2, 2, 6, 16, 16, "row", 1),
+        ("a row masked entirely, zero_nan_rows", 1, 2, 2, 2, 6, 16, 16, "row", 1),
     ]
     for name, batch, heads, kv_heads, queries, keys, d, e, kind, kv_batch in cases:
+        zero_nan_rows = name.endswith("zero_nan_rows")
         q = rng.standard_normal((batch, heads, queries, d)).astype(np.float32)
         k = rng.standard_normal((kv_batch, kv_heads, keys, d)).astype(np.float32)
         v = rng.standard_normal((kv_batch, kv_heads, keys, e)).astype(np.float32)
@@ -505,7 +510,7 @@ def check_attention(device, rng, failures):
             bias = np.zeros((1, 1, queries, keys), np.float32)
             bias[0, 0, 1, :] = -np.inf
         scale = 1 / np.sqrt(d)
-        expected, magnitude = attention_reference(q, k, v, bias, scale)
+        expected, magnitude = attention_reference(q, k, v, bias, scale, zero_nan_rows)
         out = np.full((batch, heads, queries, e), 7.0, np.float32)
         full = (batch, kv_heads, keys)
         views = [contiguous(q), broadcast_view(k, full + (d,)),
@@ -513,7 +518,7 @@ def check_attention(device, rng, failures):
                  broadcast_view(bias, (batch, heads, queries, keys))
                  if bias is not None else contiguous(q), contiguous(out)]
         device.launch("qaf_attention", (queries, heads, batch), views,
-                      (float(scale), int(bias is not None)))
+                      (float(scale), int(bias is not None), int(zero_nan_rows)))
         nan_expected = np.isnan(expected)
         if not np.array_equal(np.isnan(out), nan_expected):
             print(f"FAILED: attention {name}: NaN where the reference has none, or "
