@@ -7,8 +7,9 @@
 //                            mask), axis = -1), V)
 // (Mul by c instead of Div, Q and Kᵀ each scaled by √c instead, no mask,
 // or no scaling, depending on the exporter; transformers' exports also
-// zero a fully masked row's NaN probabilities with Where(IsNaN(p), 0, p)),
-// K and V often through grouped-query attention's repeat_kv.
+// zero a fully masked row's NaN probabilities with Where(IsNaN(p), 0, p);
+// torch.onnx's dynamo exporter transposes K as a 3-D Transpose between
+// Reshapes), K and V often through grouped-query attention's repeat_kv.
 // Lowered as written, the scores and their softmax are three tensors of
 // [batch, heads, queries, keys] written and read back; as one
 // qaf.kernel.attention, a target with a fused kernel (CUDA's) never
@@ -83,6 +84,78 @@ std::optional<std::pair<Value, double>> matchConstantScaling(Value value) {
   return std::pair(lhs, divides ? 1 / *factor : *factor);
 }
 
+/// The one element of a one-element i64 constant, or nothing.
+std::optional<int64_t> getIndexConstant(Value value) {
+  DenseIntElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)) || attr.getNumElements() != 1)
+    return std::nullopt;
+  return (*attr.begin()).getSExtValue();
+}
+
+/// Whether `value` is Slice(Shape(`tensor`), [begin], [end]) (axis 0, step
+/// 1, bounds as ONNX clamps them) of a rank-4 tensor: its dims [first,
+/// last).
+bool isShapeSlice(Value value, Value tensor, int64_t first, int64_t last) {
+  auto slice = value.getDefiningOp<onnx::SliceOp>();
+  if (!slice)
+    return false;
+  auto shape = slice.getData().getDefiningOp<onnx::ShapeOp>();
+  if (!shape || shape.getData() != tensor || shape.getEnd() ||
+      shape.getStart() != 0)
+    return false;
+  // An omitted axes or steps input is a none-typed value.
+  auto given = [](Value input) { return !isa<NoneType>(input.getType()); };
+  if (given(slice.getAxes()) && getIndexConstant(slice.getAxes()) != 0)
+    return false;
+  if (given(slice.getSteps()) && getIndexConstant(slice.getSteps()) != 1)
+    return false;
+  std::optional<int64_t> begin = getIndexConstant(slice.getStarts());
+  std::optional<int64_t> end = getIndexConstant(slice.getEnds());
+  if (!begin || !end)
+    return false;
+  auto clampBound = [](int64_t bound) {
+    if (bound < 0)
+      bound = bound < -4 ? 0 : bound + 4;
+    return std::min<int64_t>(bound, 4);
+  };
+  return clampBound(*begin) == first && clampBound(*end) == last;
+}
+
+/// Kᵀ written as torch.onnx's dynamo exporter transposes the keys:
+/// Reshape(Transpose(Reshape(K, [-1, T, D]), [0, 2, 1]), [B, H, D, T]),
+/// with T, B and H read off Shape(K): K, and the three ops (outer first);
+/// nothing otherwise.
+std::optional<Value> matchFlattenedKeyTranspose(Value transposed,
+                                                SmallVector<Operation *> &ops) {
+  auto outer = transposed.getDefiningOp<onnx::ReshapeOp>();
+  if (!outer)
+    return std::nullopt;
+  auto transpose = outer.getData().getDefiningOp<onnx::TransposeOp>();
+  if (!transpose || !transpose->hasOneUse() || !transpose.getPerm() ||
+      *transpose.getPerm() != ArrayRef<int64_t>{0, 2, 1})
+    return std::nullopt;
+  auto inner = transpose.getData().getDefiningOp<onnx::ReshapeOp>();
+  if (!inner || !inner->hasOneUse())
+    return std::nullopt;
+  Value key = inner.getData();
+  std::optional<int64_t> depth = staticDim(key, 3);
+  if (!isRank4F32(key) || !depth)
+    return std::nullopt;
+  auto innerShape = inner.getShape().getDefiningOp<onnx::ConcatOp>();
+  auto outerShape = outer.getShape().getDefiningOp<onnx::ConcatOp>();
+  if (!innerShape || !outerShape || innerShape.getInputs().size() != 3 ||
+      outerShape.getInputs().size() != 3)
+    return std::nullopt;
+  ValueRange in = innerShape.getInputs(), out = outerShape.getInputs();
+  // [-1, T, D] and [B, H, D, T] (B and H as one slice [0, 2)).
+  if (getIndexConstant(in[0]) != -1 || !isShapeSlice(in[1], key, 2, 3) ||
+      getIndexConstant(in[2]) != *depth || !isShapeSlice(out[0], key, 0, 2) ||
+      getIndexConstant(out[1]) != *depth || !isShapeSlice(out[2], key, 2, 3))
+    return std::nullopt;
+  ops.append({outer, transpose, inner});
+  return key;
+}
+
 /// MatMul(Q, Transpose(K, [0, 1, 3, 2])) with constant factors anywhere
 /// on the way (the product, Q, the transposed or the untransposed keys:
 /// transformers' exports scale Q and Kᵀ by √scale each): fills the
@@ -109,12 +182,20 @@ bool matchScaledScores(Value scores, AttentionChain &chain) {
   ops.push_back(product);
   Value query = peel(product.getA());
   Value transposed = peel(product.getB());
-  auto transpose = transposed.getDefiningOp<onnx::TransposeOp>();
-  if (!transpose || !transposed.hasOneUse() || !transpose.getPerm() ||
-      *transpose.getPerm() != ArrayRef<int64_t>{0, 1, 3, 2})
+  if (!transposed.hasOneUse())
     return false;
-  ops.push_back(transpose);
-  Value key = peel(transpose.getData());
+  Value key;
+  auto transpose = transposed.getDefiningOp<onnx::TransposeOp>();
+  if (transpose && transpose.getPerm() &&
+      *transpose.getPerm() == ArrayRef<int64_t>{0, 1, 3, 2}) {
+    ops.push_back(transpose);
+    key = peel(transpose.getData());
+  } else if (std::optional<Value> flattened =
+                 matchFlattenedKeyTranspose(transposed, ops)) {
+    key = *flattened;
+  } else {
+    return false;
+  }
   if (!isRank4F32(query) || !isRank4F32(key))
     return false;
   chain.query = query;

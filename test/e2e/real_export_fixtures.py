@@ -27,14 +27,12 @@ For each fixture:
              artifact whose infer entry runs and gives finite logits; for
              int4 files (MatMulNBits everywhere) the shipped codes are kept,
              so its logits still match ONNX Runtime's;
-  fused-attention  (optimum's and ORT GenAI's files) the CUDA target's
-             linalg stage has one qaf.kernel.attention per layer (the op by
-             op chain fused, GroupQueryAttention lowered onto it); that
-             stage with the op decomposed into its reference loops,
-             compiled for the CPU, matches ONNX Runtime at two sequence
-             lengths and over the decode loop. (torch.onnx's dynamo file
-             transposes its keys as a 3-D Transpose between Reshapes, which
-             qaf-fuse-attention does not follow: not fused.)
+  fused-attention  the CUDA target's linalg stage has one
+             qaf.kernel.attention per layer (the op by op chain fused,
+             GroupQueryAttention lowered onto it); that stage with the op
+             decomposed into its reference loops, compiled for the CPU,
+             matches ONNX Runtime at two sequence lengths (and over the
+             decode loop for files with a cache).
   tied-head  (files with a tied embedding, either way round: the Gather
              reads the table and the head its Transpose, or the reverse as
              in ORT GenAI's fp32 file) qaf-quantize-weights tied-head=1
@@ -403,9 +401,6 @@ def already_quantized(model):
     return "MatMulNBits" in ops and "MatMul" not in ops and "Gemm" not in ops
 
 
-FUSED_KINDS = ["optimum", "ort_genai_int4", "ort_genai_fp32"]
-
-
 def attention_count(model):
     """The model's attentions: its Softmax and GroupQueryAttention nodes."""
     proto = onnx.load(model, load_external_data=False)
@@ -447,9 +442,8 @@ def whole_model_checks(kind, model, tmp):
         checks.append(("decode", lambda a, t: compiled_then(a, t, model, kind, check_decode)))
         checks.append(("generate",
                        lambda a, t: compiled_then(a, t, model, kind, check_generate)))
-    if kind in FUSED_KINDS:
-        checks.append(("fused-attention",
-                       lambda a, t: check_fused_attention(a, t, model, kind)))
+    checks.append(("fused-attention",
+                   lambda a, t: check_fused_attention(a, t, model, kind)))
     checks.append(("lora", lambda a, t: check_lora(a, t, model, kind)))
     if has_tied_table(model):
         checks.append(("tied-head", lambda a, t: check_tied_head(a, t, model, kind)))

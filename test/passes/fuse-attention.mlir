@@ -96,6 +96,64 @@ func.func @transformers(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: 
 
 // -----
 
+// torch.onnx's dynamo exporter: Kᵀ as Reshape(Transpose(Reshape(K,
+// [-1, T, 16]), [0, 2, 1]), [B, H, 16, T]), its sizes read off Shape(K);
+// fused with K itself. The same with the inner shape's T read off another
+// dim is not a transpose of K, and stays.
+// CHECK-LABEL: func.func @dynamo(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<?x4x?x16xf32>, %[[K:[a-z0-9]+]]: tensor<?x4x?x16xf32>, %[[V:[a-z0-9]+]]: tensor<?x4x?x16xf32>
+// CHECK: qaf.kernel.attention scale(2.500000e-01) ins(%[[Q]], %[[K]], %[[V]] :
+// CHECK-NOT: onnx.Transpose
+// CHECK-LABEL: func.func @dynamo_other_dim(
+// CHECK-NOT: qaf.kernel.attention
+// CHECK: onnx.Transpose
+func.func @dynamo(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32> {
+  %minus1 = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %minus2 = onnx.Constant {value = dense<-2> : tensor<1xi64>} : tensor<1xi64>
+  %lowest = onnx.Constant {value = dense<-9223372036854775808> : tensor<1xi64>} : tensor<1xi64>
+  %d = onnx.Constant {value = dense<16> : tensor<1xi64>} : tensor<1xi64>
+  %root = onnx.Constant {value = dense<0.5> : tensor<f32>} : tensor<f32>
+  %none = onnx.NoValue
+  %shape = onnx.Shape %k : (tensor<?x4x?x16xf32>) -> tensor<4xi64>
+  %t = onnx.Slice %shape, %minus2, %minus1, %none, %none : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, none, none) -> tensor<1xi64>
+  %bh = onnx.Slice %shape, %lowest, %minus2, %none, %none : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, none, none) -> tensor<2xi64>
+  %flat = onnx.Concat %minus1, %t, %d {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %k3 = onnx.Reshape %k, %flat : (tensor<?x4x?x16xf32>, tensor<3xi64>) -> tensor<?x?x16xf32>
+  %k3t = onnx.Transpose %k3 {perm = array<i64: 0, 2, 1>} : (tensor<?x?x16xf32>) -> tensor<?x16x?xf32>
+  %heads = onnx.Concat %bh, %d, %t {axis = 0 : i64} : (tensor<2xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %kt = onnx.Reshape %k3t, %heads : (tensor<?x16x?xf32>, tensor<4xi64>) -> tensor<?x4x16x?xf32>
+  %qs = onnx.Mul %q, %root : (tensor<?x4x?x16xf32>, tensor<f32>) -> tensor<?x4x?x16xf32>
+  %ks = onnx.Mul %kt, %root : (tensor<?x4x16x?xf32>, tensor<f32>) -> tensor<?x4x16x?xf32>
+  %s = onnx.MatMul %qs, %ks : (tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32>
+  %p = onnx.Softmax %s : (tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %o = onnx.MatMul %p, %v : (tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
+}
+func.func @dynamo_other_dim(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32> {
+  %minus1 = onnx.Constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %minus2 = onnx.Constant {value = dense<-2> : tensor<1xi64>} : tensor<1xi64>
+  %zero = onnx.Constant {value = dense<0> : tensor<1xi64>} : tensor<1xi64>
+  %one = onnx.Constant {value = dense<1> : tensor<1xi64>} : tensor<1xi64>
+  %lowest = onnx.Constant {value = dense<-9223372036854775808> : tensor<1xi64>} : tensor<1xi64>
+  %d = onnx.Constant {value = dense<16> : tensor<1xi64>} : tensor<1xi64>
+  %none = onnx.NoValue
+  %shape = onnx.Shape %k : (tensor<?x4x?x16xf32>) -> tensor<4xi64>
+  %b = onnx.Slice %shape, %zero, %one, %none, %none : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, none, none) -> tensor<1xi64>
+  %t = onnx.Slice %shape, %minus2, %minus1, %none, %none : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, none, none) -> tensor<1xi64>
+  %bh = onnx.Slice %shape, %lowest, %minus2, %none, %none : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, none, none) -> tensor<2xi64>
+  %flat = onnx.Concat %minus1, %b, %d {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %k3 = onnx.Reshape %k, %flat : (tensor<?x4x?x16xf32>, tensor<3xi64>) -> tensor<?x?x16xf32>
+  %k3t = onnx.Transpose %k3 {perm = array<i64: 0, 2, 1>} : (tensor<?x?x16xf32>) -> tensor<?x16x?xf32>
+  %heads = onnx.Concat %bh, %d, %t {axis = 0 : i64} : (tensor<2xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %kt = onnx.Reshape %k3t, %heads : (tensor<?x16x?xf32>, tensor<4xi64>) -> tensor<?x4x16x?xf32>
+  %s = onnx.MatMul %q, %kt : (tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32>
+  %p = onnx.Softmax %s : (tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %o = onnx.MatMul %p, %v : (tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
+}
+
+// -----
+
 // Left alone: the probabilities are also returned (a training step's
 // forward keeps them for its backward); a softmax over another axis; keys
 // not transposed by [0, 1, 3, 2]; a scale that is not a constant.
