@@ -165,6 +165,32 @@ FailureOr<ArtifactDescription> outlineWeights(ModuleOp module,
   return description;
 }
 
+/// Each entry point of a stage on buffers returns one value per manifest
+/// output that is not written into an input (a KV cache) or a parameter:
+/// a library built from one that returns more would write past the
+/// runtime's result slots.
+LogicalResult checkReturnedOutputs(ModuleOp module,
+                                   const ArtifactDescription &description) {
+  for (const EntryPoint &entry : description.manifest.entryPoints) {
+    auto func = module.lookupSymbol<func::FuncOp>(entry.name);
+    if (!func)
+      continue;
+    size_t returned = llvm::count_if(entry.outputs, [](const TensorSpec &o) {
+      return o.writtenInto.empty();
+    });
+    if (func.getNumResults() != returned)
+      return emitError(func.getLoc())
+             << "entry point @" << entry.name << " returns "
+             << func.getNumResults() << " values, but its manifest has "
+             << returned
+             << " outputs it returns (the others are written into its "
+                "inputs): the stage was lowered without its ties to its "
+                "arguments; compile it from an earlier stage with "
+                "qaf-compile --compile-to";
+  }
+  return success();
+}
+
 } // namespace
 
 LogicalResult compile(ModuleOp module, TargetBackend &target,
@@ -226,8 +252,14 @@ LogicalResult compile(ModuleOp module, TargetBackend &target,
     if (options.phase == Phase::Outlined)
       return writeIR(module, options);
   }
-  if (*inputPhase <= Phase::Outlined)
+  // Stages on tensors get their entry points' ties by position (a linalg
+  // stage qaf-opt lowered from an outlined one still names them); a stage
+  // on buffers must already return exactly the manifest's outputs.
+  if (*inputPhase <= Phase::Linalg)
     stripEntryPointAttributes(module, *description);
+  else if (*inputPhase == Phase::Loops &&
+           failed(checkReturnedOutputs(module, *description)))
+    return failure();
   // Fail before the long part when the input's weights were elided: the
   // generated code records the weights' content hash (describeLibrary).
   if (options.phase >= Phase::LLVMIR &&
