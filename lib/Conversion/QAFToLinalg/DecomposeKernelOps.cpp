@@ -337,59 +337,60 @@ struct DecomposeKernelOpsPass
     return true;
   }
 
+  /// Replaces every op of type OpTy that `keep` does not keep by what
+  /// `reference` builds for it; false (an error reported) when one is on
+  /// buffers.
+  template <typename OpTy, typename Keep, typename Reference>
+  bool decompose(IRRewriter &rewriter, Keep keep, Reference reference) {
+    WalkResult result = getOperation()->walk([&](OpTy op) {
+      if (keep(op))
+        return WalkResult::advance();
+      if (!op.hasPureTensorSemantics()) {
+        op.emitOpError("is on buffers: decompose kernel ops before "
+                       "bufferization");
+        return WalkResult::interrupt();
+      }
+      rewriter.setInsertionPoint(op);
+      rewriter.replaceOp(op, reference(op));
+      return WalkResult::advance();
+    });
+    return !result.wasInterrupted();
+  }
+
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
-    WalkResult result = getOperation()->walk([&](QLinearKernelOp op) {
-      // The kept ops are the target's kernels' (CUDA's), which read affine
-      // codes: a NormalFloat layer's codebook lookup is decomposed.
-      if (keepQLinear && !op.getCodebook())
-        return WalkResult::advance();
-      if (!op.hasPureTensorSemantics()) {
-        op.emitOpError("is on buffers: decompose kernel ops before "
-                       "bufferization");
-        return WalkResult::interrupt();
-      }
-      QuantizedWeight weight;
-      weight.codes = op.getCodes();
-      weight.scales = op.getScales();
-      weight.zeroPoints = op.getZeroPoints();
-      weight.moves = op.getMoves();
-      weight.codebook = op.getCodebook();
-      weight.bits = static_cast<int64_t>(op.getBits());
-      weight.groupSize = static_cast<int64_t>(op.getGroupSize());
-      rewriter.setInsertionPoint(op);
-      rewriter.replaceOp(op, buildQuantizedContraction(
-                                 rewriter, op.getLoc(), op.getInput(), weight,
-                                 op.getInit(), op.getTransposeWeight()));
-      return WalkResult::advance();
-    });
-    if (result.wasInterrupted())
-      return signalPassFailure();
-    result = getOperation()->walk([&](AttentionKernelOp op) {
-      if (keepsAttention(op))
-        return WalkResult::advance();
-      if (!op.hasPureTensorSemantics()) {
-        op.emitOpError("is on buffers: decompose kernel ops before "
-                       "bufferization");
-        return WalkResult::interrupt();
-      }
-      rewriter.setInsertionPoint(op);
-      rewriter.replaceOp(op, buildAttention(rewriter, op.getLoc(), op));
-      return WalkResult::advance();
-    });
-    if (result.wasInterrupted())
-      return signalPassFailure();
-    result = getOperation()->walk([&](AdapterGradientsKernelOp op) {
-      if (!op.hasPureTensorSemantics()) {
-        op.emitOpError("is on buffers: decompose kernel ops before "
-                       "bufferization");
-        return WalkResult::interrupt();
-      }
-      rewriter.setInsertionPoint(op);
-      rewriter.replaceOp(op, buildAdapterGradients(rewriter, op.getLoc(), op));
-      return WalkResult::advance();
-    });
-    if (result.wasInterrupted())
+    // The kept qlinear ops are the target's kernels' (CUDA's), which read
+    // affine codes: a NormalFloat layer's codebook lookup is decomposed.
+    bool decomposed =
+        decompose<QLinearKernelOp>(
+            rewriter,
+            [&](QLinearKernelOp op) {
+              return keepQLinear && !op.getCodebook();
+            },
+            [&](QLinearKernelOp op) {
+              QuantizedWeight weight;
+              weight.codes = op.getCodes();
+              weight.scales = op.getScales();
+              weight.zeroPoints = op.getZeroPoints();
+              weight.moves = op.getMoves();
+              weight.codebook = op.getCodebook();
+              weight.bits = static_cast<int64_t>(op.getBits());
+              weight.groupSize = static_cast<int64_t>(op.getGroupSize());
+              return buildQuantizedContraction(
+                  rewriter, op.getLoc(), op.getInput(), weight, op.getInit(),
+                  op.getTransposeWeight());
+            }) &&
+        decompose<AttentionKernelOp>(
+            rewriter, [&](AttentionKernelOp op) { return keepsAttention(op); },
+            [&](AttentionKernelOp op) {
+              return buildAttention(rewriter, op.getLoc(), op);
+            }) &&
+        decompose<AdapterGradientsKernelOp>(
+            rewriter, [](AdapterGradientsKernelOp) { return false; },
+            [&](AdapterGradientsKernelOp op) {
+              return buildAdapterGradients(rewriter, op.getLoc(), op);
+            });
+    if (!decomposed)
       signalPassFailure();
   }
 };
