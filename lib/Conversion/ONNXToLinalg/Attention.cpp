@@ -507,10 +507,8 @@ struct GroupQueryAttentionLowering
                     b, l, arith::DivFOp::create(b, l, x, constant(softcap))));
           if (bias)
             x = arith::AddFOp::create(b, l, x, biasAt(b, l, c));
-          Value masked = createScalarConstant(
-              b, l, computeType, -std::numeric_limits<double>::infinity());
           return arith::SelectOp::create(
-              b, l, isVisible(b, l, c[0], c[2], c[3]), x, masked);
+              b, l, isVisible(b, l, c[0], c[2], c[3]), x, minusInfinity);
         });
 
     // softmax over t; a sink s (head_sink[n], or 0 for smooth_softmax)

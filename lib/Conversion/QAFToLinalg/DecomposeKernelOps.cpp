@@ -323,20 +323,6 @@ Value buildAttention(OpBuilder &b, Location loc, AttentionKernelOp op) {
 struct DecomposeKernelOpsPass
     : impl::DecomposeKernelOpsPassBase<DecomposeKernelOpsPass> {
   using DecomposeKernelOpsPassBase::DecomposeKernelOpsPassBase;
-  /// Whether `op` stays for the target's kernel: head sizes static, from 1
-  /// to keep-attention-head-size.
-  bool keepsAttention(AttentionKernelOp op) {
-    if (keepAttentionHeadSize <= 0)
-      return false;
-    for (Value operand : {op.getQuery(), op.getValue()}) {
-      int64_t size = cast<ShapedType>(operand.getType()).getDimSize(3);
-      if (ShapedType::isDynamic(size) || size < 1 ||
-          size > keepAttentionHeadSize)
-        return false;
-    }
-    return true;
-  }
-
   /// Replaces every op of type OpTy that `keep` does not keep by what
   /// `reference` builds for it; false (an error reported) when one is on
   /// buffers.
@@ -381,7 +367,11 @@ struct DecomposeKernelOpsPass
                   op.getTransposeWeight());
             }) &&
         decompose<AttentionKernelOp>(
-            rewriter, [&](AttentionKernelOp op) { return keepsAttention(op); },
+            rewriter,
+            [&](AttentionKernelOp op) {
+              return keepAttentionHeadSize > 0 &&
+                     !op.getHeadSizeOutside(keepAttentionHeadSize);
+            },
             [&](AttentionKernelOp op) {
               return buildAttention(rewriter, op.getLoc(), op);
             }) &&

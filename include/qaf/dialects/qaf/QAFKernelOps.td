@@ -251,6 +251,17 @@ def QAF_AttentionKernelOp : Op<QAF_Dialect, "kernel.attention", [
     ::mlir::Value getBias() {
       return getInputs().size() > 3 ? getInputs()[3] : ::mlir::Value();
     }
+    /// The query or the value when its head size is dynamic or not from 1
+    /// to `largest` (what a target's kernel takes), else null.
+    ::mlir::Value getHeadSizeOutside(int64_t largest) {
+      for (::mlir::Value operand : {getQuery(), getValue()}) {
+        int64_t size =
+            ::mlir::cast<::mlir::ShapedType>(operand.getType()).getDimSize(3);
+        if (::mlir::ShapedType::isDynamic(size) || size < 1 || size > largest)
+          return operand;
+      }
+      return {};
+    }
   }];
   let hasVerifier = 1;
 }

@@ -459,15 +459,11 @@ Value getBroadcastView(OpBuilder &b, Location loc, Value buffer,
 LogicalResult launchAttention(qaf::AttentionKernelOp op,
                               KernelInstantiator &kernels) {
   Location loc = op.getLoc();
-  for (Value operand : {op.getQuery(), op.getValue()}) {
-    int64_t size = cast<MemRefType>(operand.getType()).getDimSize(3);
-    if (ShapedType::isDynamic(size) || size < 1 ||
-        size > qaf::kCUDAAttentionMaxHeadSize)
-      return op.emitOpError("qaf-cuda-kernels' fused attention takes static "
-                            "head sizes from 1 to ")
-             << qaf::kCUDAAttentionMaxHeadSize << ", not " << operand.getType()
-             << ": decompose it (qaf-decompose-kernel-ops)";
-  }
+  if (Value outside = op.getHeadSizeOutside(qaf::kCUDAAttentionMaxHeadSize))
+    return op.emitOpError("qaf-cuda-kernels' fused attention takes static "
+                          "head sizes from 1 to ")
+           << qaf::kCUDAAttentionMaxHeadSize << ", not " << outside.getType()
+           << ": decompose it (qaf-decompose-kernel-ops)";
   FailureOr<gpu::GPUFuncOp> kernel =
       kernels.getKernel("qaf_attention", /*withPrecision=*/false, loc);
   if (failed(kernel))
