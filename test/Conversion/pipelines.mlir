@@ -57,6 +57,9 @@
 // CPU-PASSES-NEXT: canonicalize
 // CPU-PASSES-NEXT: cse,
 // CPU-PASSES-NEXT: qaf-prepare-cpu-entry-points,
+// CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: qaf-unshare-fill-destinations
+// CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: one-shot-bufferize{allow-return-allocs-from-loops=true {{.*}} bufferize-function-boundaries=true {{.*}} function-boundary-type-conversion=identity-layout-map {{.*}}},
 // CPU-PASSES-NEXT: scf-forall-to-for,
 // CPU-PASSES-NEXT: canonicalize
@@ -75,8 +78,9 @@
 // CPU-PASSES-NEXT: func.func(
 // CPU-PASSES-NEXT: qaf-free-buffers-early
 // CPU-PASSES-NEXT: ),
-// CPU-PASSES-NEXT: func.func(
+// Kernel declarations go into the module: one function at a time.
 // CPU-PASSES-NEXT: qaf-linalg-to-cpu-kernels,
+// CPU-PASSES-NEXT: func.func(
 // CPU-PASSES-NEXT: qaf-memref-copy-to-linalg
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: qaf-guard-runtime-checks,

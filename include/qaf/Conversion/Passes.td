@@ -107,7 +107,10 @@ def PrepareCPUEntryPointsPass
     - each returned value is copied into a fresh allocation
       (`bufferization.alloc_tensor copy(...)`), so that every output the
       caller receives is its own `malloc`ed buffer, never an alias of an
-      input, a weight or a constant (the runtime frees outputs);
+      input, a weight or a constant (the runtime frees outputs); a value
+      written into a `tensor.empty` of the function's own (through
+      destination operands and reshapes), returned once, is returned as it
+      is;
     - the function gets `llvm.emit_c_interface`, whose wrapper takes memref
       descriptors by pointer (see docs/artifact-abi.md).
   }];
@@ -115,7 +118,7 @@ def PrepareCPUEntryPointsPass
 }
 
 def LinalgToCPUKernelsPass
-    : Pass<"qaf-linalg-to-cpu-kernels", "mlir::func::FuncOp"> {
+    : Pass<"qaf-linalg-to-cpu-kernels", "mlir::ModuleOp"> {
   let summary = "Call qaf's CPU kernels for f32 matmuls and kernel ops on buffers";
   let description = [{
     After bufferization. Replaces `linalg.matmul` and `linalg.batch_matmul`
@@ -136,6 +139,13 @@ def LinalgToCPUKernelsPass
     ```
     and every `qaf.kernel.adapter_gradients` a call of
     `qaf_lota_factor_gradients` or `qaf_l4q_gradients`.
+
+    The last argument, `accumulate`, is 1 (add to the output), or 0
+    (overwrite) where a `linalg.fill` of +0.0 zeroed exactly the output
+    with nothing touching memory between them; that fill is then erased.
+
+    A module pass: the kernels are declared in the module, which functions
+    handled in parallel would race to insert into.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -432,6 +442,37 @@ def FuseElementwisePass : Pass<"qaf-fuse-elementwise", "mlir::func::FuncOp"> {
 
     Target-neutral (lib/Conversion/Common), run by `qaf-lower-to-linalg`:
     every target wants fused element-wise loops and recognisable matmuls.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def UnshareFillDestinationsPass
+    : Pass<"qaf-unshare-fill-destinations", "mlir::func::FuncOp"> {
+  let summary = "Give each op written into a filled tensor a fill of its own";
+  let description = [{
+    On tensors, before one-shot bufferization. CSE merges the identical
+    `tensor.empty` + `linalg.fill` destinations of ops that write into a
+    zeroed tensor (a transformer's gate and up projections read the same
+    input, so their destinations are the same value); bufferization then
+    fills one buffer and copies it for the other writer. Here every
+    destination-style use of a fill of a `tensor.empty` gets its own empty
+    tensor and fill, placed just before the op that writes it:
+    ```mlir
+    %f = linalg.fill ins(%zero) outs(%e)
+    %a = qaf.kernel.qlinear ... outs(%f)
+    %b = qaf.kernel.qlinear ... outs(%f)
+    // becomes
+    %f0 = linalg.fill ins(%zero) outs(%e0)
+    %a = qaf.kernel.qlinear ... outs(%f0)
+    %f1 = linalg.fill ins(%zero) outs(%e1)
+    %b = qaf.kernel.qlinear ... outs(%f1)
+    ```
+    No copy is made, and each fill directly precedes its writer, where the
+    CPU kernel lowering (qaf-linalg-to-cpu-kernels) folds a zero fill into
+    the kernel call (overwrite instead of accumulate).
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",

@@ -16,7 +16,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace qaf {
 #define GEN_PASS_DEF_LINALGTOCPUKERNELSPASS
@@ -99,10 +101,36 @@ func::FuncOp getOrDeclareKernel(ModuleOp module, StringRef name,
   return getOrDeclareKernel(module, name, inputs);
 }
 
+/// The kernels' last argument for an op writing into `init`: 0 (overwrite)
+/// when a `linalg.fill` of +0.0 zeroed exactly `init` with nothing between
+/// them that touches memory (only ops without memory effects, allocations
+/// and deallocations of other buffers), and the fill is then erased, a pass
+/// over the output spared; else 1 (add to what `init` holds). The kernels
+/// write every element when they overwrite, zeros for an empty K included.
+Value getAccumulateFlag(OpBuilder &builder, Operation *op, Value init) {
+  bool overwrite = false;
+  for (Operation *before = op->getPrevNode(); before;
+       before = before->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(before)) {
+      overwrite =
+          fill.getDpsInitOperand(0)->get() == init &&
+          matchPattern(fill.getDpsInputOperand(0)->get(), m_PosZeroFloat());
+      if (overwrite)
+        fill->erase();
+      break;
+    }
+    if (!isMemoryEffectFree(before) &&
+        !isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(before))
+      break;
+  }
+  return arith::ConstantIntOp::create(builder, op->getLoc(), overwrite ? 0 : 1,
+                                      32);
+}
+
 /// The form of a linalg.matmul or linalg.batch_matmul the kernel computes:
 /// buffers with contiguous rows and one of the plain or transposed forms,
 /// nothing broadcast. The op accumulates into its output, which is what
-/// `accumulate = 1` does.
+/// `accumulate = 1` does (see getAccumulateFlag).
 template <typename MatmulOp>
 std::optional<qaf::MatmulForm> getKernelForm(MatmulOp op) {
   if (!op.hasPureBufferSemantics() ||
@@ -163,7 +191,7 @@ void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
                  codebookAddress, y.address, y.strides[0],
                  i64(static_cast<int64_t>(op.getBits())),
                  i64(static_cast<int64_t>(op.getGroupSize())),
-                 arith::ConstantIntOp::create(builder, loc, 1, 32)});
+                 getAccumulateFlag(builder, op, op.getInit())});
   op->erase();
 }
 
@@ -223,7 +251,7 @@ void replaceWithSgemmCall(Operation *op, qaf::MatmulForm form,
   Value k = a.sizes[form.transposeA ? rowDim : rowDim + 1];
   Value transposeA = flag(form.transposeA);
   Value transposeB = flag(form.transposeB);
-  Value accumulate = arith::ConstantIntOp::create(builder, loc, 1, 32);
+  Value accumulate = getAccumulateFlag(builder, op, linalgOp.getDpsInits()[0]);
   if (rowDim == 0) {
     func::FuncOp kernel = getOrDeclareKernel(module, kSgemm, 11);
     func::CallOp::create(builder, loc, kernel,
@@ -266,14 +294,20 @@ LogicalResult replaceKernelOps(func::FuncOp func, ModuleOp module,
 struct LinalgToCPUKernelsPass
     : qaf::impl::LinalgToCPUKernelsPassBase<LinalgToCPUKernelsPass> {
   void runOnOperation() override {
-    func::FuncOp func = getOperation();
-    auto module = func->getParentOfType<ModuleOp>();
+    ModuleOp module = getOperation();
+    // (Collected first: declaring a kernel inserts into the module.)
+    for (auto func : llvm::to_vector(module.getOps<func::FuncOp>()))
+      if (failed(replaceInFunction(func, module)))
+        return signalPassFailure();
+  }
+
+  static LogicalResult replaceInFunction(func::FuncOp func, ModuleOp module) {
     // Every kernel op becomes a call: that is what it was emitted for.
     if (failed(replaceKernelOps<qaf::QLinearKernelOp>(
             func, module, replaceWithQLinearCall)) ||
         failed(replaceKernelOps<qaf::AdapterGradientsKernelOp>(
             func, module, replaceWithAdapterGradientsCall)))
-      return signalPassFailure();
+      return failure();
 
     SmallVector<std::pair<Operation *, qaf::MatmulForm>> matmuls;
     func.walk([&](Operation *op) {
@@ -287,6 +321,7 @@ struct LinalgToCPUKernelsPass
     });
     for (auto [op, form] : matmuls)
       replaceWithSgemmCall(op, form, module);
+    return success();
   }
 };
 

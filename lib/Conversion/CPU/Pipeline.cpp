@@ -96,9 +96,8 @@ static void addCPULoopsPasses(OpPassManager &pm, bool runtimeChecks) {
   // Each buffer freed after its last use, not at the end of the entry
   // point's one block.
   pm.addNestedPass<func::FuncOp>(createFreeBuffersEarlyPass());
-  OpPassManager &kernels = pm.nest<func::FuncOp>();
-  kernels.addPass(createLinalgToCPUKernelsPass());
-  kernels.addPass(createMemRefCopyToLinalgPass());
+  pm.addPass(createLinalgToCPUKernelsPass());
+  pm.addNestedPass<func::FuncOp>(createMemRefCopyToLinalgPass());
   // Failed run-time checks report and skip the work after them; the checks
   // stay outside the loops made next.
   if (runtimeChecks)

@@ -11,6 +11,8 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace qaf {
 #define GEN_PASS_DEF_PREPARECPUENTRYPOINTSPASS
@@ -32,9 +34,16 @@ struct PrepareCPUEntryPointsPass
       storeTiedResults(func);
       func.walk([](func::ReturnOp ret) {
         OpBuilder builder(ret);
+        llvm::SmallPtrSet<Operation *, 4> freshReturned;
         for (OpOperand &operand : ret->getOpOperands()) {
           auto type = dyn_cast<RankedTensorType>(operand.get().getType());
           if (!type)
+            continue;
+          // A result the function itself allocated, returned once, is
+          // already the caller's own buffer (the logits: a 25 MB copy at
+          // 128 tokens).
+          Operation *allocation = getFreshAllocation(operand.get());
+          if (allocation && freshReturned.insert(allocation).second)
             continue;
           auto copy = bufferization::AllocTensorOp::create(
               builder, ret.getLoc(), type, /*dynamicSizes=*/ValueRange(),
@@ -46,6 +55,28 @@ struct PrepareCPUEntryPointsPass
   }
 
 private:
+  /// The `tensor.empty` whose new buffer `value` bufferizes into: followed
+  /// through reshapes and casts and through the destination of
+  /// destination-style ops (a fill, a matmul, a kernel op writes into it);
+  /// null for anything else (an argument, a constant, a slice, ...), whose
+  /// buffer the caller must not receive.
+  static Operation *getFreshAllocation(Value value) {
+    while (Operation *producer = value.getDefiningOp()) {
+      if (isa<tensor::EmptyOp>(producer))
+        return producer;
+      if (auto expand = dyn_cast<tensor::ExpandShapeOp>(producer))
+        value = expand.getSrc();
+      else if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(producer))
+        value = collapse.getSrc();
+      else if (auto writer = dyn_cast<DestinationStyleOpInterface>(producer);
+               writer && writer.hasPureTensorSemantics())
+        value = writer.getTiedOpOperand(cast<OpResult>(value))->get();
+      else
+        return nullptr;
+    }
+    return nullptr;
+  }
+
   /// Stores each result tied to an argument (kUpdatesArgumentAttr: a
   /// training step's new parameter or optimizer state) into that argument's
   /// buffer, and drops the result: the step updates it in place, as the

@@ -37,13 +37,29 @@ bool mustStayIntact(Operation *op) {
   return !isa<linalg::GenericOp>(op) || linalgOp.getNumReductionLoops() != 0;
 }
 
+/// A generic that reduces one operand (RMSNorm's sum of squares, a max).
+bool isOneOperandReduction(Operation *op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  return generic && generic.getNumReductionLoops() != 0 &&
+         generic.getNumDpsInputs() == 1;
+}
+
 /// A producer with several users would be recomputed inside each of them:
 /// for the residual stream of a transformer that is every later layer
-/// recomputing every earlier one.
+/// recomputing every earlier one. An element-wise producer of one input
+/// also fuses into a reduction of one operand (the squares of RMSNorm are
+/// then never stored), which stays a reduction of one operand: never a
+/// contraction that a matmul kernel should have taken.
 bool canFuse(OpOperand *fusedOperand) {
   Operation *producer = fusedOperand->get().getDefiningOp();
-  return producer && producer->hasOneUse() && !mustStayIntact(producer) &&
-         !mustStayIntact(fusedOperand->getOwner());
+  if (!producer || !producer->hasOneUse() || mustStayIntact(producer))
+    return false;
+  Operation *consumer = fusedOperand->getOwner();
+  if (!mustStayIntact(consumer))
+    return true;
+  auto elementwise = dyn_cast<linalg::GenericOp>(producer);
+  return isOneOperandReduction(consumer) && elementwise &&
+         elementwise.getNumDpsInputs() == 1;
 }
 
 //===----------------------------------------------------------------------===//

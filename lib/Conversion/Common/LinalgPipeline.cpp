@@ -96,6 +96,8 @@ void registerLowerToLinalgPipeline() {
 }
 
 void addEntryPointBufferizePasses(OpPassManager &pm) {
+  // Ops writing into one zeroed tensor get a fill each rather than a copy.
+  pm.addNestedPass<func::FuncOp>(createUnshareFillDestinationsPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   // Loops may yield new buffers when an in-place update would conflict with
   // a read (exclusive CumSum over a runtime axis does).

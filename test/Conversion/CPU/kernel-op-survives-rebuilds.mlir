@@ -21,7 +21,7 @@
 // CALL: %[[SA:.*]] = arith.index_cast %[[SP]]
 // CALL: %[[ZP:.*]] = memref.extract_aligned_pointer_as_index %[[S]]
 // CALL: %[[ZA:.*]] = arith.index_cast %[[ZP]]
-// CALL: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c32_i64, %[[SA]], %c2_i64, %[[ZA]], %c2_i64, %c0_i64, %c0_i64, %c0_i64, %{{.*}}, %c8_i64, %c4_i64, %c32_i64, %c1_i32)
+// CALL: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c32_i64, %[[SA]], %c2_i64, %[[ZA]], %c2_i64, %c0_i64, %c0_i64, %c0_i64, %{{.*}}, %c8_i64, %c4_i64, %c32_i64, %c0_i32)
 // CALL-NOT: call @qaf_qlinear(
 module {
   func.func @main_graph(%x: tensor<?x64xf32>, %c: tensor<8x32xui8>, %s: tensor<8x2xf32>, %x16: tensor<?x64xf16>, %c16: tensor<8x32xui8>, %s16: tensor<8x2xf16>) -> (tensor<?x8xf32>, tensor<?x8xf16>) {

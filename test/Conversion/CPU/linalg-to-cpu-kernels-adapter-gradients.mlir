@@ -1,4 +1,4 @@
-// RUN: qaf-opt %s --pass-pipeline="builtin.module(func.func(qaf-linalg-to-cpu-kernels))" | FileCheck %s
+// RUN: qaf-opt %s --pass-pipeline="builtin.module(qaf-linalg-to-cpu-kernels)" | FileCheck %s
 
 // A bufferized qaf.kernel.adapter_gradients becomes a call of
 // qaf_lota_factor_gradients(M, N, K, rank, then each buffer after g and x

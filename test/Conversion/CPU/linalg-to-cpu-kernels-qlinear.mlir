@@ -1,4 +1,4 @@
-// RUN: qaf-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qaf-linalg-to-cpu-kernels))" --verify-diagnostics | FileCheck %s
+// RUN: qaf-opt %s --split-input-file --pass-pipeline="builtin.module(qaf-linalg-to-cpu-kernels)" --verify-diagnostics | FileCheck %s
 
 // A bufferized qaf.kernel.qlinear becomes a call of qaf_qlinear(M, N, K,
 // x, ldx, codes, codes stride, scales, scales stride, zeros, zeros stride,

@@ -1,4 +1,4 @@
-// RUN: qaf-opt %s --pass-pipeline='builtin.module(func.func(qaf-linalg-to-cpu-kernels))' | FileCheck %s
+// RUN: qaf-opt %s --pass-pipeline='builtin.module(qaf-linalg-to-cpu-kernels)' | FileCheck %s
 
 // The kernels are declared once per module.
 // CHECK-DAG: func.func private @qaf_sgemm_transposed(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32)
@@ -120,4 +120,54 @@ func.func @left_alone(%a: memref<4x8xf64>, %b: memref<8x16xf64>, %c: memref<4x16
   linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>]
     ins(%ba, %bw : memref<2x4x8xf32>, memref<8x16xf32>) outs(%bc : memref<2x4x16xf32>)
   return %r : tensor<4x16xf32>
+}
+
+// A zero fill of exactly the output, with nothing touching memory between
+// it and the product (views, metadata and allocations of other buffers may
+// stand between), becomes the kernel's overwrite (accumulate = 0) and is
+// erased: no pass over the output before the product.
+// CHECK-LABEL: func.func @zero_fill_overwrites(
+// CHECK-NOT: linalg.fill
+// CHECK: %[[ACC:.*]] = arith.constant 0 : i32
+// CHECK-NEXT: call @qaf_sgemm_transposed({{.*}}, %[[ACC]])
+// CHECK-NOT: linalg.fill
+// CHECK: return
+func.func @zero_fill_overwrites(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x16xf32>)
+  %other = memref.alloc() : memref<4xf32>
+  %view = memref.subview %c[0, 0] [1, 16] [1, 1] : memref<?x16xf32> to memref<16xf32, strided<[1]>>
+  linalg.matmul ins(%a, %b : memref<?x8xf32>, memref<8x16xf32>) outs(%c : memref<?x16xf32>)
+  memref.dealloc %other : memref<4xf32>
+  return
+}
+
+// Anything else keeps the fill and accumulates: a read of the filled
+// buffer between them, a fill of another value (-0.0 and 1.0: adding to
+// them is not overwriting), a fill of another buffer.
+// CHECK-LABEL: func.func @fills_that_stay(
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg2
+// CHECK: memref.copy %arg2
+// CHECK: arith.constant 1 : i32
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg3
+// CHECK: arith.constant 1 : i32
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg4
+// CHECK: arith.constant 1 : i32
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg5
+// CHECK: arith.constant 1 : i32
+// CHECK: return
+func.func @fills_that_stay(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf32>, %d: memref<4x16xf32>, %e: memref<4x16xf32>, %f: memref<4x16xf32>, %g: memref<4x16xf32>, %h: memref<4x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %minusZero = arith.constant -0.0 : f32
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<4x16xf32>)
+  memref.copy %c, %h : memref<4x16xf32> to memref<4x16xf32>
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+  linalg.fill ins(%minusZero : f32) outs(%d : memref<4x16xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%d : memref<4x16xf32>)
+  linalg.fill ins(%one : f32) outs(%e : memref<4x16xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%e : memref<4x16xf32>)
+  linalg.fill ins(%zero : f32) outs(%f : memref<4x16xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%g : memref<4x16xf32>)
+  return
 }

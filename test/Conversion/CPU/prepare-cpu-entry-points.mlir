@@ -38,3 +38,25 @@ func.func @train_step(%param: tensor<4xf32>, %grad: tensor<4xf32>)
   %new = arith.addf %param, %grad : tensor<4xf32>
   return %loss, %new : tensor<f32>, tensor<4xf32>
 }
+
+// A value the function wrote into a tensor.empty of its own (through
+// destination operands and reshapes) is already a fresh buffer: returned as
+// it is. Returned twice, the second result gets a copy; a slice of it is
+// not fresh.
+// CHECK-LABEL: func.func @fresh(
+// CHECK: %[[FILL:.*]] = linalg.fill
+// CHECK: %[[MM:.*]] = linalg.matmul {{.*}} outs(%[[FILL]]
+// CHECK-NEXT: %[[EXP:.*]] = tensor.expand_shape %[[MM]]
+// CHECK-NEXT: %[[SLICE:.*]] = tensor.extract_slice %[[MM]]
+// CHECK-NEXT: %[[COPY:.*]] = bufferization.alloc_tensor() copy(%[[MM]])
+// CHECK-NEXT: %[[SCOPY:.*]] = bufferization.alloc_tensor() copy(%[[SLICE]])
+// CHECK-NEXT: return %[[EXP]], %[[COPY]], %[[SCOPY]]
+func.func @fresh(%a: tensor<2x4xf32>, %b: tensor<4x6xf32>) -> (tensor<1x2x6xf32>, tensor<2x6xf32>, tensor<1x6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<2x6xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%empty : tensor<2x6xf32>) -> tensor<2x6xf32>
+  %mm = linalg.matmul ins(%a, %b : tensor<2x4xf32>, tensor<4x6xf32>) outs(%fill : tensor<2x6xf32>) -> tensor<2x6xf32>
+  %exp = tensor.expand_shape %mm [[0, 1], [2]] output_shape [1, 2, 6] : tensor<2x6xf32> into tensor<1x2x6xf32>
+  %slice = tensor.extract_slice %mm[0, 0] [1, 6] [1, 1] : tensor<2x6xf32> to tensor<1x6xf32>
+  return %exp, %mm, %slice : tensor<1x2x6xf32>, tensor<2x6xf32>, tensor<1x6xf32>
+}

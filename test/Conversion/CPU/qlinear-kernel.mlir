@@ -11,11 +11,11 @@
 // CHECK: func.func private @qaf_qlinear(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32)
 // CHECK-LABEL: func.func @infer
 // Plain qlinear: no moves (address and stride 0), bits 4, group 32.
-// CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c32_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %c0_i64, %c0_i64, %c0_i64, %{{.*}}, %c8_i64, %c4_i64, %c32_i64, %c1_i32)
+// CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c32_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %c0_i64, %c0_i64, %c0_i64, %{{.*}}, %c8_i64, %c4_i64, %c32_i64, %c0_i32)
 // LoTA: the moves buffer, rows of 64.
-// CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c32_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %[[MOVES:[0-9]+]], %c64_i64, %c0_i64, %{{.*}}, %c8_i64, %c4_i64, %c32_i64, %c1_i32)
+// CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c32_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %[[MOVES:[0-9]+]], %c64_i64, %c0_i64, %{{.*}}, %c8_i64, %c4_i64, %c32_i64, %c0_i32)
 // 3-bit codes: rows of 24 bytes, bits 3.
-// CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c24_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %c0_i64, %c0_i64, %c0_i64, %{{.*}}, %c8_i64, %c3_i64, %c32_i64, %c1_i32)
+// CHECK: call @qaf_qlinear(%{{.*}}, %c8_i64, %c64_i64, %{{.*}}, %c64_i64, %{{.*}}, %c24_i64, %{{.*}}, %c2_i64, %{{.*}}, %c2_i64, %c0_i64, %c0_i64, %c0_i64, %{{.*}}, %c8_i64, %c3_i64, %c32_i64, %c0_i32)
 // CHECK-NOT: call @qaf_qlinear(
 
 // The linalg phase holds the kernel ops, and resumes from there: the
