@@ -60,6 +60,26 @@ void transposeBytes(ArrayRef<char> source, char *result,
   }
 }
 
+/// True for the transpose of a 2-D weight that something else reads too (a
+/// tied embedding, also gathered) and that only MatMuls take as their B:
+/// every target's matmul reads B transposed in place (its indexing map says
+/// so), so folding would only add a second copy of the weight to the
+/// artifact (113 MB for SmolLM2's head), and one whose columns, read a K
+/// panel at a time, lie a whole row of 49152 floats apart.
+bool isReadTransposedByMatMuls(qaf::onnx::TransposeOp op,
+                               qaf::onnx::ConstantOp constant) {
+  auto type = dyn_cast<RankedTensorType>(constant.getValue().getType());
+  if (constant->hasOneUse() || !type || type.getRank() != 2)
+    return false;
+  if (auto perm = op.getPermAttr();
+      perm && perm.asArrayRef() != ArrayRef<int64_t>{1, 0})
+    return false;
+  return llvm::all_of(op->getUses(), [](OpOperand &use) {
+    return isa<qaf::onnx::MatMulOp>(use.getOwner()) &&
+           use.getOperandNumber() == 1;
+  });
+}
+
 struct FoldWeightTransposesPass
     : qaf::impl::FoldWeightTransposesPassBase<FoldWeightTransposesPass> {
   void runOnOperation() override {
@@ -70,6 +90,8 @@ struct FoldWeightTransposesPass
     });
     for (qaf::onnx::TransposeOp op : transposes) {
       auto constant = op.getData().getDefiningOp<qaf::onnx::ConstantOp>();
+      if (isReadTransposedByMatMuls(op, constant))
+        continue;
       auto sourceType = cast<RankedTensorType>(constant.getValue().getType());
       auto resultType = dyn_cast<RankedTensorType>(op.getType());
       unsigned width = sourceType.getElementTypeBitWidth();

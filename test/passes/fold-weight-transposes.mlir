@@ -58,3 +58,32 @@ func.func @not_weights(%x: tensor<2x3xf32>) -> (tensor<3x2xf32>, tensor<4x2xi4>,
   %c = onnx.Transpose %w {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<*xf32>
   return %a, %b, %c : tensor<3x2xf32>, tensor<4x2xi4>, tensor<*xf32>
 }
+
+// -----
+
+// A tied embedding: gathered, and multiplied by transposed as the lm_head's
+// B. Folding would store the weight twice; the MatMul reads it transposed
+// in place instead, so the transpose stays. Used any other way (here as a
+// MatMul's A), the transpose is folded as before.
+// CHECK-LABEL: func.func @tied
+// CHECK: %[[E:.*]] = onnx.Constant
+// CHECK: onnx.Gather
+// CHECK: %[[T:.*]] = onnx.Transpose %[[E]]
+// CHECK: onnx.MatMul %{{.*}}, %[[T]]
+// CHECK-LABEL: func.func @tied_other_use
+// CHECK-NOT: onnx.Transpose
+// CHECK: return
+func.func @tied(%ids: tensor<?xi64>, %x: tensor<?x3xf32>) -> (tensor<?x3xf32>, tensor<?x2xf32>) {
+  %w = onnx.Constant {value = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>} : tensor<2x3xf32>
+  %g = onnx.Gather %w, %ids {axis = 0 : i64} : (tensor<2x3xf32>, tensor<?xi64>) -> tensor<?x3xf32>
+  %t = onnx.Transpose %w {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  %y = onnx.MatMul %x, %t : (tensor<?x3xf32>, tensor<3x2xf32>) -> tensor<?x2xf32>
+  return %g, %y : tensor<?x3xf32>, tensor<?x2xf32>
+}
+func.func @tied_other_use(%ids: tensor<?xi64>, %x: tensor<2x3xf32>) -> (tensor<?x3xf32>, tensor<3x3xf32>) {
+  %w = onnx.Constant {value = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>} : tensor<2x3xf32>
+  %g = onnx.Gather %w, %ids {axis = 0 : i64} : (tensor<2x3xf32>, tensor<?xi64>) -> tensor<?x3xf32>
+  %t = onnx.Transpose %w {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  %y = onnx.MatMul %t, %x : (tensor<3x2xf32>, tensor<2x3xf32>) -> tensor<3x3xf32>
+  return %g, %y : tensor<?x3xf32>, tensor<3x3xf32>
+}

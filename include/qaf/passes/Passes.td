@@ -90,12 +90,18 @@ def FoldWeightTransposesPass
   let summary = "Transpose weights once at compile time instead of every run";
   let description = [{
     `onnx.Transpose` of an `onnx.Constant` of any size becomes a constant
-    holding the transposed values (a new blob named `<weight>.transposed`).
-    Exporters emit this for tied embeddings (`lm_head = x @ embed^T`), where
-    the transpose of a 49152 x 576 matrix would otherwise run on every call.
-    The original weight stays when something else uses it (the embedding
-    lookup), so the artifact holds both, as ONNX Runtime's constant folding
-    does in memory. The dialect's own folder only handles small constants.
+    holding the transposed values (a new blob named `<weight>.transposed`),
+    so no transpose runs on every call. The dialect's own folder only
+    handles small constants.
+
+    Except where folding would copy a weight that stays: the 2-D transpose
+    of a constant something else also reads (a tied embedding, gathered by
+    the embedding lookup and multiplied by as `lm_head = x @ embed^T`),
+    used only as the B operand of MatMuls, is left to the lowering, whose
+    matmul reads B transposed in place (every target's kernels take the
+    transposed form). The artifact then holds the weight once, not twice
+    (113 MB saved for SmolLM2-135M), and the GEMM packs its B panels from
+    contiguous rows.
   }];
 }
 
