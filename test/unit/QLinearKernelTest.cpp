@@ -145,6 +145,22 @@ TEST_P(QLinearKernelTest, MatchesReference) {
       }
 }
 
+// The prefill regime dequantizes W straight into the GEMM's packed B
+// panels, a K panel (a multiple of 32 features, at most the path's deepest)
+// at a time: panels that cut groups (K = 576 in two of 288 with groups of
+// 64; 640 in three of 224, 224 and 192 with groups of 128), K panels whose
+// depth the packer rounds up to 32 (1536 with groups of 32), a last panel of
+// W rows narrower than the GEMM's panel (N = 70), every width, with moves.
+TEST_P(QLinearKernelTest, PrefillPanelsCutGroupsAndRows) {
+  for (int bits : {2, 3, 4, 8})
+    for (int64_t m : {8, 33})
+      for (bool moves : {false, true}) {
+        check({m, 70, 576, 64, bits, moves}, /*accumulate=*/false);
+        check({m, 70, 640, 128, bits, moves}, /*accumulate=*/true);
+        check({m, 40, 1536, 32, bits, moves}, /*accumulate=*/false);
+      }
+}
+
 // NormalFloat layers (LoftQ's NF4/NF2 base): the codes index a codebook,
 // with no zero point, on every path; the 4-bit row kernels look the codes
 // up. Groups of 32 and 64 (the 4-bit row kernels) and 48 (not), both
@@ -290,12 +306,11 @@ TEST_P(QLinearKernelTest, OutlierActivationsDoNotCancel) {
     }
 }
 
-// Training determinism needs the same bytes whatever the thread count: the
-// prefill regime splits W into blocks by thread count, the decode regime
-// splits rows among threads, and neither may change how an output is
-// summed. N = 300 and 576 are split into 3 and 4, 5 and 6 blocks by 1 and 2
-// threads, N = 900 into 7 with a short remainder joined to the block before;
-// M = 1, 5 (dot products), 8 and 128 (the GEMM).
+// Training determinism needs the same bytes whatever the thread count: both
+// regimes split W's rows among threads (16-aligned shares: N = 300 as 304
+// rows: one share for one thread, 160 + 140 for two; 576; 900), and neither may
+// change how an output is summed; M = 1, 5 (dot products), 8 and 128 (the
+// GEMM).
 TEST_P(QLinearKernelTest, OneAndTwoThreadsGiveTheSameBytes) {
   for (int64_t n : {300, 576, 900})
     for (int64_t m : {1, 5, 8, 128}) {

@@ -13,11 +13,11 @@
 //    float rounding of each lands in the result; test/unit's
 //    QLinearKernelTest.OutlierActivationsDoNotCancel.) Memory-bound by
 //    design: the bytes of the codes are the cost.
-//  - Many rows (prefill): yᵀ = W · xᵀ. Each thread dequantizes blocks of
-//    whole rows of W ([rows, K], contiguous, vectorized: the codes of a row
-//    are contiguous too) and multiplies them as the GEMM's A with xᵀ
-//    (transposed once per call) as B; the dequantizing cost is then 1/M of
-//    the product's, and the block is the A the GEMM packs from L2.
+//  - Many rows (prefill): y = x · Wᵀ by the GEMM, each thread over its
+//    share of W's rows, whose B panels are W dequantized straight into the
+//    packed layout (DequantizingPacker): each weight is dequantized once per
+//    call, 1/M of the product's cost, and no dequantized copy of W larger
+//    than a panel is ever stored.
 //
 // Both compute w = s·((q + move) − z) with the code and zero point
 // subtracted first; they round differently from each other, but each is
@@ -36,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <omp.h>
+#include <utility>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -117,19 +118,22 @@ float dotCodesGeneric(const QuantizedWeight &w, const uint8_t *codes,
   return sum;
 }
 
-/// Codes [begin, begin + count) of row `row` dequantized, (q' − z)·s, for a
-/// run of whole groups.
+/// Codes [begin, begin + count) of row `row` dequantized, (q' − z)·s: a
+/// run of whole groups, or any run from a multiple of 32 codes (where every
+/// width's codes start on a byte) within the row, cut groups at its ends.
 void dequantizeGeneric(const QuantizedWeight &w, int64_t row, int64_t begin,
                        int64_t count, float *out) {
-  uint8_t *codes = static_cast<uint8_t *>(alloca(w.groupSize));
-  for (int64_t start = begin; start < begin + count; start += w.groupSize) {
-    unpackCodes(w, row, start, w.groupSize, codes);
-    int64_t g = start / w.groupSize;
-    float s = w.scales[row * w.scalesStride + g];
-    float z = w.zeroAt(row, g);
-    float *group = out + (start - begin);
-    for (int64_t i = 0; i < w.groupSize; ++i)
-      group[i] = (w.valueOf(codes[i]) - z) * s;
+  constexpr int64_t kChunk = 256;
+  uint8_t codes[kChunk];
+  for (int64_t start = begin; start < begin + count; start += kChunk) {
+    int64_t chunk =
+        begin + count - start < kChunk ? begin + count - start : kChunk;
+    unpackCodes(w, row, start, chunk, codes);
+    for (int64_t i = 0; i < chunk; ++i) {
+      int64_t g = (start + i) / w.groupSize;
+      out[start - begin + i] = (w.valueOf(codes[i]) - w.zeroAt(row, g)) *
+                               w.scales[row * w.scalesStride + g];
+    }
   }
 }
 
@@ -262,19 +266,23 @@ rowDot4Avx512(const QuantizedWeight &w, int64_t n, const float *xSplit,
   return _mm512_reduce_add_ps(row);
 }
 
-/// dequantizeGeneric for 4-bit codes in groups of a multiple of 32: 32 codes
-/// (16 bytes) per step, nibbles interleaved back into feature order.
+/// dequantizeGeneric for 4-bit codes in groups of a multiple of 32, begin
+/// and count multiples of 32: 32 codes (16 bytes) per step, nibbles
+/// interleaved back into feature order.
 __attribute__((target("avx512f,avx512bw"))) void
 dequantize4Avx512(const QuantizedWeight &w, int64_t row, int64_t begin,
                   int64_t count, float *out) {
   const uint8_t *bytes = w.codes + row * w.codesStride;
   const int8_t *moves = w.moves ? w.moves + row * w.movesStride : nullptr;
-  for (int64_t start = begin; start < begin + count; start += w.groupSize) {
+  for (int64_t start = begin; start < begin + count;) {
     int64_t g = start / w.groupSize;
+    int64_t end = (g + 1) * w.groupSize;
+    if (end > begin + count)
+      end = begin + count;
     const __m512 scale = _mm512_set1_ps(w.scales[row * w.scalesStride + g]);
     const __m512 centred = _mm512_sub_ps(_mm512_load_ps(w.codeValues),
                                          _mm512_set1_ps(w.zeroAt(row, g)));
-    for (int64_t i = start, end = start + w.groupSize; i < end; i += 32) {
+    for (int64_t i = start; i < end; i += 32) {
       __m128i first, second;
       unpack32Codes(bytes + i / 2, moves ? moves + i : nullptr, first, second);
       float *dst = out + (i - begin);
@@ -283,6 +291,7 @@ dequantize4Avx512(const QuantizedWeight &w, int64_t row, int64_t begin,
       _mm512_storeu_ps(dst + 16,
                        _mm512_mul_ps(lookUpCentred(second, centred), scale));
     }
+    start = end;
   }
 }
 
@@ -326,11 +335,13 @@ rowDot4Avx2(const uint8_t *bytes, const int8_t *moves, const float *x,
 #endif
 
 /// Codes [begin, begin + count) of row `row` dequantized into `out`, for a
-/// run of whole groups; every path rounds (q' − z)·s alike.
+/// run of whole groups or one from a multiple of 32 (see dequantizeGeneric);
+/// every path rounds (q' − z)·s alike.
 void dequantizeSegment(const QuantizedWeight &w, int64_t row, int64_t begin,
                        int64_t count, float *out, Isa isa) {
 #if defined(__x86_64__) || defined(__i386__)
-  if (isa == Isa::Avx512 && w.bits == 4 && w.groupSize % 32 == 0)
+  if (isa == Isa::Avx512 && w.bits == 4 && w.groupSize % 32 == 0 &&
+      begin % 32 == 0 && count % 32 == 0)
     return dequantize4Avx512(w, row, begin, count, out);
 #endif
   (void)isa;
@@ -411,6 +422,16 @@ __attribute__((target("avx512f"))) void splitEvenOddAvx512(const float *x,
 }
 #endif
 
+/// The calling thread's share [begin, end) of W's n rows in a parallel
+/// region: equal shares, 16-aligned so each thread writes its own cache
+/// lines of y (the last may be short or empty).
+std::pair<int64_t, int64_t> thisThreadsRows(int64_t n) {
+  int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+  int64_t per = ((n + nt - 1) / nt + 15) / 16 * 16;
+  int64_t begin = tid * per < n ? tid * per : n;
+  return {begin, begin + per < n ? begin + per : n};
+}
+
 /// All of y by dot products (the decode regime), rows of W split evenly
 /// among `threads`, 16-aligned so each thread writes its own cache lines.
 /// With `splitX` (4-bit codes in groups of a multiple of 32 on AVX-512),
@@ -422,10 +443,7 @@ void dotProducts(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
                  int64_t ldy, bool accumulate, int threads, Isa isa) {
 #pragma omp parallel num_threads(threads)
   {
-    int nt = omp_get_num_threads(), tid = omp_get_thread_num();
-    int64_t per = (n + nt - 1) / nt;
-    per = (per + 15) / 16 * 16;
-    int64_t begin = tid * per, end = begin + per < n ? begin + per : n;
+    auto [begin, end] = thisThreadsRows(n);
     float *xSplit = nullptr;
 #if defined(__x86_64__) || defined(__i386__)
     if (splitX && begin < end && (xSplit = scratchBuffer(m * k)))
@@ -438,34 +456,10 @@ void dotProducts(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
   }
 }
 
-/// How the prefill regime splits W's rows into blocks: about kRowBlock rows,
-/// a multiple of `threads` blocks of a multiple of 16 rows, so threads get
-/// equal shares. The GEMM packs x once per block: 256 rows measured 3-4 %
-/// faster than 128 on a merged int4 135M prefill, 512 slower (the
-/// dequantized block then outgrows L2). Every block but a lone one has at least kMinBlockRows rows:
-/// the GEMM multiplies fewer rows with its unpacked kernel, which sums in
-/// another order, and an output must not depend on the thread count.
-struct RowBlocks {
-  static constexpr int64_t kRowBlock = 256;
-  static constexpr int64_t kMinBlockRows = 16;
-  int64_t n, rows, count;
-
-  RowBlocks(int64_t n, int threads) : n(n) {
-    int64_t blocks = (n + kRowBlock - 1) / kRowBlock;
-    blocks = (blocks + threads - 1) / threads * threads;
-    rows = ((n + blocks - 1) / blocks + 15) / 16 * 16;
-    count = (n + rows - 1) / rows;
-    if (count > 1 && n - (count - 1) * rows < kMinBlockRows)
-      --count; // the short remainder joins the block before it
-  }
-  int64_t begin(int64_t b) const { return b * rows; }
-  int64_t end(int64_t b) const { return b == count - 1 ? n : (b + 1) * rows; }
-};
-
 // A thread's scratch memory, kept between calls (the GEMM's packing buffer
 // is separate): its copy of the split x in the decode regime, its
-// dequantized rows in the prefill regime; a call uses one or the other, so
-// one buffer serves both.
+// dequantized block in qaf_qlinear_transposed; a call uses one or the other,
+// so one buffer serves both.
 thread_local float *tlsScratch = nullptr;
 thread_local int64_t tlsScratchFloats = 0;
 
@@ -490,29 +484,60 @@ float *scratchBuffer(int64_t floats) {
   return growBuffer(tlsScratch, tlsScratchFloats, floats);
 }
 
-/// y (+)= x · Wᵀ for many rows of x, by blocks of W's rows: each thread
-/// dequantizes a block into its scratch and multiplies x with it (read
-/// transposed in place) straight into its columns of y. Every block's
-/// product has x's rows as its M, so each output sums its K terms in the
-/// same kernel and order whatever the block sizes (and thread count).
-void productByRowBlocks(const QuantizedWeight &w, int64_t m, int64_t n,
-                        int64_t k, const float *x, int64_t ldx, float *y,
-                        int64_t ldy, bool accumulate, int threads, Isa isa) {
-  RowBlocks blocks(n, threads);
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int64_t b = 0; b < blocks.count; ++b) {
-    int64_t n0 = blocks.begin(b), rows = blocks.end(b) - n0;
-    float *weights = scratchBuffer(rows * k);
-    if (!weights) {
-      dotRows(w, m, k, x, ldx, /*xSplit=*/nullptr, y, ldy, accumulate, n0,
-              n0 + rows, isa);
-      continue;
+/// The prefill regime's B: rows of W dequantized straight into the GEMM's
+/// packed panels, a panel of `nr` rows of W at a time, 16 rows dequantized
+/// into an L1 scratch and transposed into place (row k of the panel holds
+/// feature pc + k of each of them). Nothing of W is dequantized twice, and
+/// no dequantized block larger than a panel is ever stored.
+struct DequantizingPacker {
+  const QuantizedWeight *weight;
+  int64_t firstRow; // W's row of the tile's column 0
+  Isa isa;
+
+  static void pack(const void *context, int64_t pc, int64_t kc, int64_t jc,
+                   int64_t n, int nr, float *panel) {
+    const auto &self = *static_cast<const DequantizingPacker *>(context);
+    constexpr int64_t kRows = 16, kMaxDepth = 512;
+    alignas(64) float rows[kRows * kMaxDepth];
+    for (int64_t c0 = 0; c0 < n; c0 += kRows) {
+      int64_t count = n - c0 < kRows ? n - c0 : kRows;
+      for (int64_t depth = 0; depth < kc; depth += kMaxDepth) {
+        int64_t run = kc - depth < kMaxDepth ? kc - depth : kMaxDepth;
+        for (int64_t r = 0; r < count; ++r)
+          dequantizeSegment(*self.weight, self.firstRow + jc + c0 + r,
+                            pc + depth, run, rows + r * run, self.isa);
+        transposeMatrix(rows, run, count, run, panel + depth * nr + c0, nr,
+                        /*accumulate=*/false, self.isa);
+      }
     }
-    for (int64_t j = 0; j < rows; ++j)
-      dequantizeSegment(w, n0 + j, 0, k, weights + j * k, isa);
-    GemmTile tile{m, rows, k, x, ldx, weights, k, y + n0, ldy, accumulate};
-    tile.transB = true;
-    gemmOnThisThread(tile);
+    if (n < nr)
+      for (int64_t k = 0; k < kc; ++k)
+        std::memset(panel + k * nr + n, 0, size_t(nr - n) * sizeof(float));
+  }
+};
+
+/// y (+)= x · Wᵀ for many rows of x: each thread multiplies x by its share
+/// of W's rows (16-aligned, as the decode regime splits them) in one GEMM
+/// whose B panels DequantizingPacker makes, so x is packed once per K panel
+/// per thread. Each output sums its K terms in the GEMM's kernel and order
+/// for x's M rows, whatever the share (and thread count).
+void productByPackedShares(const QuantizedWeight &w, int64_t m, int64_t n,
+                           int64_t k, const float *x, int64_t ldx, float *y,
+                           int64_t ldy, bool accumulate, int threads, Isa isa) {
+#pragma omp parallel num_threads(threads)
+  {
+    auto [begin, end] = thisThreadsRows(n);
+    if (begin < end) {
+      DequantizingPacker packer{&w, begin, isa};
+      BPanelPacker panels{&DequantizingPacker::pack, &packer};
+      GemmTile tile{m,       end - begin, k,         x,   ldx,
+                    nullptr, 0,           y + begin, ldy, accumulate};
+      tile.packB = &panels;
+      // No packing memory: dot products, as for few rows.
+      if (!gemmOnThisThread(tile))
+        dotRows(w, m, k, x, ldx, /*xSplit=*/nullptr, y, ldy, accumulate, begin,
+                end, isa);
+    }
   }
 }
 
@@ -568,8 +593,8 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
   int threads = threadsForProduct(M, N, K);
   Isa isa = activeIsa();
   if (M >= kTileRows)
-    return productByRowBlocks(w, M, N, K, x, ldx, y, ldy, accumulate != 0,
-                              threads, isa);
+    return productByPackedShares(w, M, N, K, x, ldx, y, ldy, accumulate != 0,
+                                 threads, isa);
   // The AVX-512 4-bit row kernel reads x in split order.
   bool splitX = isa == Isa::Avx512 && bits == 4 && groupSize % 32 == 0;
   dotProducts(w, M, N, K, x, ldx, splitX, y, ldy, accumulate != 0, threads,

@@ -370,13 +370,15 @@ void emptyProduct(const GemmTile &t) {
 }
 
 } // namespace
-void gemmOnThisThread(const GemmTile &tile) {
+bool gemmOnThisThread(const GemmTile &tile) {
   if (tile.M <= 0 || tile.N <= 0)
-    return;
-  if (tile.K <= 0)
-    return emptyProduct(tile);
+    return true;
+  if (tile.K <= 0) {
+    emptyProduct(tile);
+    return true;
+  }
   const Config &config = active();
-  config.kernels->gemm(tile, config.blocking);
+  return config.kernels->gemm(tile, config.blocking);
 }
 
 Isa activeIsa() {
@@ -437,8 +439,10 @@ QAF_API void qaf_sgemm_transposed(int64_t M, int64_t N, int64_t K, int64_t A,
     return emptyProduct(t);
   const Config &config = active();
   int threads = threadsForProduct(M, N, K);
-  if (threads == 1)
-    return config.kernels->gemm(t, config.blocking);
+  if (threads == 1) {
+    config.kernels->gemm(t, config.blocking);
+    return;
+  }
 #pragma omp parallel num_threads(threads)
   runShare(config, t, omp_get_thread_num(), omp_get_num_threads());
 }

@@ -36,7 +36,23 @@ struct GemmTile {
   bool accumulate;
   bool transA = false;
   bool transB = false;
+  /// With packB, B is not read (it may be null): the packed path asks this
+  /// for each panel of op(B) instead, so a B that is made rather than stored
+  /// (a quantized weight, dequantized) goes straight into the packed layout.
+  /// K panels then start at multiples of kPackedBDepthUnit.
+  const struct BPanelPacker *packB = nullptr;
 };
+
+/// Writes the panel op(B)[pc : pc + kc, jc : jc + n] in the packed layout:
+/// kc rows of `nr` floats (nr >= n, rows nr floats apart), columns past n
+/// zero. pc and kc are multiples of kPackedBDepthUnit (kc of the last panel
+/// excepted when K is not).
+struct BPanelPacker {
+  void (*pack)(const void *context, int64_t pc, int64_t kc, int64_t jc,
+               int64_t n, int nr, float *panel);
+  const void *context;
+};
+constexpr int64_t kPackedBDepthUnit = 32;
 
 /// Cache blocking of the packed path, in elements (see Sgemm.cpp for how the
 /// sizes follow from the caches).
@@ -52,7 +68,8 @@ struct KernelSet {
   int mr;    // rows of the register tile
   int nr;    // columns of the register tile
   int kcMax; // deepest panel the packed A layout holds
-  void (*gemm)(const GemmTile &tile, const Blocking &blocking);
+  /// False only for a tile with packB when no packing memory is left.
+  bool (*gemm)(const GemmTile &tile, const Blocking &blocking);
 };
 
 extern const KernelSet kGenericKernels;
@@ -67,7 +84,9 @@ float *threadWorkspace(int64_t floats);
 
 /// One product on the calling thread with the active path (for kernels that
 /// split work among threads themselves, like the quantized linear kernel).
-void gemmOnThisThread(const GemmTile &tile);
+/// False only for a tile with packB when no packing memory is left (nothing
+/// of C is then written).
+bool gemmOnThisThread(const GemmTile &tile);
 
 /// The active instruction-set path.
 enum class Isa { Generic, Avx2, Avx512 };
