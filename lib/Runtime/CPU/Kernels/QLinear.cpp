@@ -32,6 +32,7 @@
 
 #include "SgemmInternal.h"
 
+#include <algorithm>
 #include <alloca.h>
 #include <cstdlib>
 #include <cstring>
@@ -89,8 +90,17 @@ void unpackCodes(const QuantizedWeight &w, int64_t row, int64_t begin,
     }
   } else if (w.bits == 3) {
     // A bit stream: code i starts at bit 3i of the group; a group is whole
-    // bytes, so a straddling code's second byte is inside it.
-    for (int64_t i = 0; i < count; ++i) {
+    // bytes, so a straddling code's second byte is inside it. Eight codes
+    // are three whole bytes.
+    int64_t whole = count / 8 * 8;
+    for (int64_t i = 0; i < whole; i += 8) {
+      const uint8_t *three = bytes + i / 8 * 3;
+      uint32_t bits =
+          three[0] | uint32_t(three[1]) << 8 | uint32_t(three[2]) << 16;
+      for (int j = 0; j < 8; ++j)
+        out[i + j] = uint8_t((bits >> (3 * j)) & 0x7);
+    }
+    for (int64_t i = whole; i < count; ++i) {
       int64_t bit = 3 * i;
       unsigned word = bytes[bit / 8];
       if (bit % 8 > 5)
@@ -118,22 +128,67 @@ float dotCodesGeneric(const QuantizedWeight &w, const uint8_t *codes,
   return sum;
 }
 
+/// dst[i] = table[codes[i] & 15] for i < n.
+void lookUpCodes(const uint8_t *codes, int64_t n, const float *table,
+                 float *dst) {
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = table[codes[i] & 15];
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/// lookUpCodes 16 codes at a time (vpermps reads each lane's low 4 bits).
+__attribute__((target("avx512f"))) void lookUpCodesAvx512(const uint8_t *codes,
+                                                          int64_t n,
+                                                          const float *table,
+                                                          float *dst) {
+  const __m512 values = _mm512_loadu_ps(table);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(dst + i,
+                     _mm512_permutexvar_ps(
+                         _mm512_cvtepu8_epi32(_mm_loadu_si128(
+                             reinterpret_cast<const __m128i *>(codes + i))),
+                         values));
+  lookUpCodes(codes + i, n - i, table, dst + i);
+}
+#endif
+
 /// Codes [begin, begin + count) of row `row` dequantized, (q' − z)·s: a
 /// run of whole groups, or any run from a multiple of 32 codes (where every
 /// width's codes start on a byte) within the row, cut groups at its ends.
+/// Group by group: codes of up to 4 bits are looked up in the group's 16
+/// values (q − z)·s, each rounded as the expression rounds it.
 void dequantizeGeneric(const QuantizedWeight &w, int64_t row, int64_t begin,
-                       int64_t count, float *out) {
+                       int64_t count, float *out, Isa isa) {
   constexpr int64_t kChunk = 256;
   uint8_t codes[kChunk];
-  for (int64_t start = begin; start < begin + count; start += kChunk) {
-    int64_t chunk =
-        begin + count - start < kChunk ? begin + count - start : kChunk;
-    unpackCodes(w, row, start, chunk, codes);
-    for (int64_t i = 0; i < chunk; ++i) {
-      int64_t g = (start + i) / w.groupSize;
-      out[start - begin + i] = (w.valueOf(codes[i]) - w.zeroAt(row, g)) *
-                               w.scales[row * w.scalesStride + g];
+  alignas(64) float table[16];
+  for (int64_t start = begin, end = begin + count; start < end;) {
+    int64_t g = start / w.groupSize;
+    int64_t stop = std::min({end, (g + 1) * w.groupSize, start + kChunk});
+    int64_t n = stop - start;
+    unpackCodes(w, row, start, n, codes);
+    float s = w.scales[row * w.scalesStride + g], z = w.zeroAt(row, g);
+    float *dst = out + (start - begin);
+    if (w.bits <= 4) {
+      for (int c = 0; c < 16; ++c)
+        table[c] = (w.codeValues[c] - z) * s;
+        // (Moves keep codes below 2^bits; the mask keeps a bad one in the
+        // table.)
+#if defined(__x86_64__) || defined(__i386__)
+      if (isa == Isa::Avx512)
+        lookUpCodesAvx512(codes, n, table, dst);
+      else
+#endif
+        lookUpCodes(codes, n, table, dst);
+    } else if (w.codebook) {
+      for (int64_t i = 0; i < n; ++i)
+        dst[i] = (w.codebook[codes[i]] - z) * s;
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        dst[i] = (float(codes[i]) - z) * s;
     }
+    start = stop;
   }
 }
 
@@ -344,8 +399,7 @@ void dequantizeSegment(const QuantizedWeight &w, int64_t row, int64_t begin,
       begin % 32 == 0 && count % 32 == 0)
     return dequantize4Avx512(w, row, begin, count, out);
 #endif
-  (void)isa;
-  dequantizeGeneric(w, row, begin, count, out);
+  dequantizeGeneric(w, row, begin, count, out, isa);
 }
 
 /// Rows [rowBegin, rowEnd) of y for `m` rows of x (decode regime).
