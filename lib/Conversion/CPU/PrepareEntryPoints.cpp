@@ -56,7 +56,7 @@ struct PrepareCPUEntryPointsPass
 
 private:
   /// The `tensor.empty` whose new buffer `value` bufferizes into: followed
-  /// through reshapes and casts and through the destination of
+  /// through reshapes and through the destination of
   /// destination-style ops (a fill, a matmul, a kernel op writes into it);
   /// null for anything else (an argument, a constant, a slice, ...), whose
   /// buffer the caller must not receive.

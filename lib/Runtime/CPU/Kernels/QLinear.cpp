@@ -128,7 +128,8 @@ float dotCodesGeneric(const QuantizedWeight &w, const uint8_t *codes,
   return sum;
 }
 
-/// dst[i] = table[codes[i] & 15] for i < n.
+/// dst[i] = table[codes[i] & 15] for i < n. (Moves keep codes below 2^bits;
+/// the mask keeps a bad one inside the table.)
 void lookUpCodes(const uint8_t *codes, int64_t n, const float *table,
                  float *dst) {
   for (int64_t i = 0; i < n; ++i)
@@ -173,8 +174,6 @@ void dequantizeGeneric(const QuantizedWeight &w, int64_t row, int64_t begin,
     if (w.bits <= 4) {
       for (int c = 0; c < 16; ++c)
         table[c] = (w.codeValues[c] - z) * s;
-        // (Moves keep codes below 2^bits; the mask keeps a bad one in the
-        // table.)
 #if defined(__x86_64__) || defined(__i386__)
       if (isa == Isa::Avx512)
         lookUpCodesAvx512(codes, n, table, dst);
@@ -551,18 +550,15 @@ struct DequantizingPacker {
   static void pack(const void *context, int64_t pc, int64_t kc, int64_t jc,
                    int64_t n, int nr, float *panel) {
     const auto &self = *static_cast<const DequantizingPacker *>(context);
-    constexpr int64_t kRows = 16, kMaxDepth = 512;
-    alignas(64) float rows[kRows * kMaxDepth];
+    constexpr int64_t kRows = 16;
+    alignas(64) float rows[kRows * kPackedBMaxDepth];
     for (int64_t c0 = 0; c0 < n; c0 += kRows) {
       int64_t count = n - c0 < kRows ? n - c0 : kRows;
-      for (int64_t depth = 0; depth < kc; depth += kMaxDepth) {
-        int64_t run = kc - depth < kMaxDepth ? kc - depth : kMaxDepth;
-        for (int64_t r = 0; r < count; ++r)
-          dequantizeSegment(*self.weight, self.firstRow + jc + c0 + r,
-                            pc + depth, run, rows + r * run, self.isa);
-        transposeMatrix(rows, run, count, run, panel + depth * nr + c0, nr,
-                        /*accumulate=*/false, self.isa);
-      }
+      for (int64_t r = 0; r < count; ++r)
+        dequantizeSegment(*self.weight, self.firstRow + jc + c0 + r, pc, kc,
+                          rows + r * kc, self.isa);
+      transposeMatrix(rows, kc, count, kc, panel + c0, nr,
+                      /*accumulate=*/false, self.isa);
     }
     if (n < nr)
       for (int64_t k = 0; k < kc; ++k)

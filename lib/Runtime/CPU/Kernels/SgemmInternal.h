@@ -46,13 +46,15 @@ struct GemmTile {
 /// Writes the panel op(B)[pc : pc + kc, jc : jc + n] in the packed layout:
 /// kc rows of `nr` floats (nr >= n, rows nr floats apart), columns past n
 /// zero. pc and kc are multiples of kPackedBDepthUnit (kc of the last panel
-/// excepted when K is not).
+/// excepted when K is not), and kc is at most kPackedBMaxDepth.
 struct BPanelPacker {
   void (*pack)(const void *context, int64_t pc, int64_t kc, int64_t jc,
                int64_t n, int nr, float *panel);
   const void *context;
 };
 constexpr int64_t kPackedBDepthUnit = 32;
+/// The deepest K panel of any path (their kKcMax).
+constexpr int64_t kPackedBMaxDepth = 384;
 
 /// Cache blocking of the packed path, in elements (see Sgemm.cpp for how the
 /// sizes follow from the caches).
