@@ -158,7 +158,45 @@ def present_name(past_name):
     return "present." + past_name[len("past_key_values."):]
 
 
-def compare(label, actual, expected, failures):
+# A left-padded position's row of the attention mask is all masked: the
+# graph gives it a uniform average of the values, and on the real SmolLM2-135M
+# its hidden state carries a massive activation (max |x| ~21 300) whose float32
+# rounding the final norm and head amplify. There ONNX Runtime's own sessions
+# disagree by 7.8e-4 to 8.9e-4 (default against SimplifiedLayerNormFusion
+# disabled; 7e-5 at the real tokens), so such positions are held to
+# PADDED_TOLERANCE_FACTOR times the tolerance, the real ones to the tolerance.
+PADDED_TOLERANCE_FACTOR = 2
+
+
+def real_positions(name, want, mask):
+    """A boolean array broadcastable to `want` that marks the positions the
+    attention `mask` keeps, or None when `name` has no sequence axis the mask
+    describes (or nothing is masked): logits [batch, new tokens, vocab] end at
+    the mask's last column, present.* [batch, heads, past + new, head size]
+    span all of it."""
+    if mask is None or mask.all():
+        return None
+    keep = mask.astype(bool)
+    if name == "logits" and want.ndim == 3 and want.shape[1] <= keep.shape[1]:
+        return keep[:, keep.shape[1] - want.shape[1]:, None]
+    if name.startswith("present") and want.ndim == 4 and want.shape[2] == keep.shape[1]:
+        return keep[:, None, :, None]
+    return None
+
+
+def padding_mask(model, feeds):
+    """The attention_mask of `feeds` as compare() reads it, or None where it
+    does not mark padded positions: com.microsoft.GroupQueryAttention only
+    counts a row's ones and reads them as the first tokens."""
+    if "GroupQueryAttention" in op_types(model):
+        return None
+    return feeds.get("attention_mask")
+
+
+def compare(label, actual, expected, failures, mask=None):
+    """qaf's outputs against ONNX Runtime's; `mask` is the attention_mask fed
+    (positions it masks are compared at PADDED_TOLERANCE_FACTOR times the
+    tolerance)."""
     for name, want in expected.items():
         got = actual.get(name)
         if got is None:
@@ -167,9 +205,22 @@ def compare(label, actual, expected, failures):
         if got.shape != want.shape:
             failures.append(f"{label}: {name} shape {got.shape}, ONNX Runtime {want.shape}")
             continue
-        diff = support.max_abs_diff(got, want)
-        if not diff <= tolerance(want):
-            failures.append(f"{label}: {name} max |qaf - ORT| {diff:.3g} > {tolerance(want):.3g}")
+        bound = tolerance(want)
+        keep = real_positions(name, want, mask)
+        if keep is None:
+            diff = support.max_abs_diff(got, want)
+            if not diff <= bound:
+                failures.append(f"{label}: {name} max |qaf - ORT| {diff:.3g} > {bound:.3g}")
+            continue
+        diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
+        keep = np.broadcast_to(keep, diff.shape)
+        real, padded = float(np.max(diff[keep])), float(np.max(diff[~keep]))
+        if not real <= bound:
+            failures.append(f"{label}: {name} max |qaf - ORT| {real:.3g} > {bound:.3g} "
+                            "at the real positions")
+        if not padded <= PADDED_TOLERANCE_FACTOR * bound:
+            failures.append(f"{label}: {name} max |qaf - ORT| {padded:.3g} > "
+                            f"{PADDED_TOLERANCE_FACTOR * bound:.3g} at the left-padded positions")
 
 
 def feeds_per_length(signature, seed):
@@ -242,7 +293,8 @@ def check_compiled(args, tmp, model, label, artifact):
         expected = dict(zip(signature.outputs, session.run(None, feeds)))
         actual, _, _ = support.run_artifact(args.qaf_run, artifact, feeds,
                                             os.path.join(tmp, f"run-{seq}"))
-        compare(f"{label} seq {seq}", actual, expected, failures)
+        compare(f"{label} seq {seq}", actual, expected, failures,
+                padding_mask(model, feeds))
     return failures
 
 
@@ -341,7 +393,8 @@ def check_lora(args, tmp, model, label):
         # as they are and LoRA's B starts at zero, so the model is unchanged.
         failures = []
         expected = support.ort_session(exact_reference(model, tmp)).run(["logits"], feeds)[0]
-        compare(f"{label} lora (base kept)", actual, {"logits": expected}, failures)
+        compare(f"{label} lora (base kept)", actual, {"logits": expected}, failures,
+                padding_mask(model, feeds))
         return failures
     return []
 
@@ -372,7 +425,8 @@ def check_tied_head(args, tmp, model, label):
             failures.append(f"{label} seq {seq}: 4-bit tied head gives the float logits")
         actual, _, _ = support.run_artifact(args.qaf_run, artifact, feeds,
                                             os.path.join(tmp, f"tied-run-{seq}"))
-        compare(f"{label} tied-head seq {seq}", actual, expected, failures)
+        compare(f"{label} tied-head seq {seq}", actual, expected, failures,
+                padding_mask(model, feeds))
     return failures
 
 
