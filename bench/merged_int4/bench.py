@@ -44,14 +44,18 @@ linear, QA-LoRA r16 merged (`--qaf-merge-adapters`); head and embedding
 float. ORT: (a) float zero points (a merged file's path), (b) packed uint8
 zero points (fast path), (c) (b) with accuracy_level=4 (int8 activations).
 Batch 1; prefill = one call on `tokens` tokens, decode = one call on 1 token
-(no cache). tokens/s: the median of --repeat calls, qaf and (a), (b), (c)
+(no cache). tokens/s: the median of --repeat calls, qaf and (b), (c), (a)
 run in turn for --rounds rounds and each one's best round kept (rows before
 2026-12-04 23:20: one pass each, one after the other). "x (b)" is qaf's
-tokens/s over ORT (b)'s. Bar: >= 1.0x (b); goal: faster than (c). "load" is
-the 1-minute load average on the 2 cores when the run started.
+tokens/s over ORT (b)'s. "x (b) paired": the median over rounds of each
+round's qaf / (b), the two measured seconds apart, with the lowest and highest
+round (rows from 2026-12-06 01:00): the VM's speed changes between minutes,
+and best-of-rounds can pair one contestant's fast minute with the other's
+slow one. Bar: >= 1.0x (b); goal: faster than (c). "load" is the 1-minute
+load average on the 2 cores when the run started.
 
-| date (UTC) | commit | machine | load | threads | phase | qaf | ORT (a) | ORT (b) | ORT (c) | x (b) | x (c) | max abs diff vs (b) |
-| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| date (UTC) | commit | machine | load | threads | phase | qaf | ORT (a) | ORT (b) | ORT (c) | x (b) | x (c) | max abs diff vs (b) | x (b) paired |
+| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 """
 
 
@@ -128,31 +132,39 @@ def main():
                 for key, value in feeds.items():
                     np.save(path(key + ".npy"), value)
                     command += ["--input", f"{key}={path(key + '.npy')}"]
+                # (b) right after qaf: their rounds are paired.
                 sessions = {name: ort_session(ort, path(name + ".onnx"), threads)
-                            for name in ("a", "b", "c")}
+                            for name in ("b", "c", "a")}
                 # Rounds of qaf, (a), (b), (c) in turn, each contestant's best
                 # round kept: on a shared machine a burst of load then hits
                 # one round of each rather than one contestant.
                 qaf_tps, peers = 0.0, {name: 0.0 for name in sessions}
+                paired = []
                 for _ in range(args.rounds):
                     output = subprocess.run(command, check=True, capture_output=True,
                                             text=True).stdout
                     qaf_ms = float(re.search(r"median ([0-9.]+) ms", output).group(1))
-                    qaf_tps = max(qaf_tps, tokens / qaf_ms * 1000)
+                    round_tps = tokens / qaf_ms * 1000
+                    qaf_tps = max(qaf_tps, round_tps)
                     for name, session in sessions.items():
                         tps, logits = ort_tokens_per_second(session, feeds, args.repeat, tokens)
                         peers[name] = max(peers[name], tps)
                         if name == "b":
                             reference = logits
+                            paired.append(round_tps / tps)
+                paired_text = (f"{float(np.median(paired)):.2f} "
+                               f"({min(paired):.2f}-{max(paired):.2f})")
                 actual = np.load(path("out/logits.npy"))
                 diff = float(np.max(np.abs(actual - reference)))
                 print(f"threads {threads} {phase}: qaf {qaf_tps:.1f} tok/s, ORT (a) {peers['a']:.1f}, "
                       f"(b) {peers['b']:.1f}, (c) {peers['c']:.1f}; x(b) {qaf_tps / peers['b']:.2f}, "
-                      f"x(c) {qaf_tps / peers['c']:.2f}, max |diff| vs (b) {diff:.2g}")
+                      f"x(c) {qaf_tps / peers['c']:.2f}, max |diff| vs (b) {diff:.2g}; "
+                      f"x(b) paired {paired_text}")
                 rows.append(f"| {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} | "
                             f"{commit()} | {machine()} | {load:.1f} | {threads} | {phase} | "
                             f"{qaf_tps:.1f} | {peers['a']:.1f} | {peers['b']:.1f} | {peers['c']:.1f} | "
-                            f"{qaf_tps / peers['b']:.2f} | {qaf_tps / peers['c']:.2f} | {diff:.2g} |")
+                            f"{qaf_tps / peers['b']:.2f} | {qaf_tps / peers['c']:.2f} | {diff:.2g} | "
+                            f"{paired_text} |")
     append_results(os.path.join(ROOT, "bench", "results", "merged_int4.md"), HEADER, rows)
     return 0
 
