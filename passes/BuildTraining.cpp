@@ -27,6 +27,7 @@
 
 #include "qaf/passes/Passes.h"
 
+#include "LinearLayers.h"
 #include "ONNXGraphBuilder.h"
 #include "PassOptions.h"
 
@@ -54,6 +55,7 @@ constexpr StringLiteral kPass = "qaf-build-training";
 /// ONNX TensorProto data types (Cast's `to`).
 constexpr int64_t kOnnxFloat = 1;
 constexpr int64_t kOnnxInt64 = 7;
+constexpr int64_t kOnnxDouble = 11;
 
 enum class Optimizer { AdamW, TSignSGD };
 
@@ -162,6 +164,139 @@ FailureOr<CausalLMLoss> buildCausalLMLoss(OpBuilder &builder, Location loc,
   if (graph.failed())
     return failure();
   return loss;
+}
+
+//===----------------------------------------------------------------------===//
+// Zero-point adapters evaluated as their merge
+//===----------------------------------------------------------------------===//
+
+/// The update a zero-point adapter (QA-LoRA, QA-HiRA) folds into its base
+/// layer's zero points: `update` [N/repeat, K/g], float32, is what
+/// mergeInto hands to quant::absorbIntoZeroPoints with `factor` and
+/// `repeat`.
+struct ZeroPointUpdate {
+  Value update;
+  int64_t repeat = 1;
+  double factor = 1.0;
+};
+
+/// The inputs each of a zero-point adapter's pooled values averages (the
+/// merge needs exactly the layer's groups), 0 for other adapters.
+int64_t getPooledInputs(Operation *op) {
+  if (auto qalora = dyn_cast<QALoRAOp>(op))
+    return static_cast<int64_t>(qalora.getGroupSize());
+  if (auto qahira = dyn_cast<QAHiRAOp>(op))
+    return static_cast<int64_t>(qahira.getGroupSize());
+  return 0;
+}
+
+/// QA-LoRA's B·A [N, K/g] summed in double over the rank and rounded to
+/// float once (multiplyFactors in QAFAdapterOps.cpp); QA-HiRA's M as it is.
+/// Nothing for the other adapters.
+std::optional<ZeroPointUpdate>
+getZeroPointUpdate(ONNXGraphBuilder &graph, OpBuilder &builder, Operation *op) {
+  auto castTo = [&](int64_t onnxType) {
+    return builder.getNamedAttr("to", builder.getI64IntegerAttr(onnxType));
+  };
+  if (auto qalora = dyn_cast<QALoRAOp>(op)) {
+    Value product = graph.create<onnx::MatMulOp>(
+        {graph.create<onnx::CastOp>({qalora.getB()}, {castTo(kOnnxDouble)}),
+         graph.create<onnx::CastOp>({qalora.getA()}, {castTo(kOnnxDouble)})});
+    return ZeroPointUpdate{
+        graph.create<onnx::CastOp>({product}, {castTo(kOnnxFloat)}), 1,
+        qalora.getScale().convertToDouble()};
+  }
+  if (auto qahira = dyn_cast<QAHiRAOp>(op))
+    return ZeroPointUpdate{qahira.getM(),
+                           static_cast<int64_t>(qahira.getRepeatOut()),
+                           qahira.getAlpha().convertToDouble()};
+  return std::nullopt;
+}
+
+/// In @eval_step, each zero-point adapter and the qaf.qlinear its Δy is
+/// added to become one qaf.qlinear whose zero points are the merged ones,
+/// z' = float(z − factor·update / (g·s)) in double, the arithmetic of
+/// quant::absorbIntoZeroPoints step for step. The evaluation then runs
+/// the very kernel calls of the merged model on the very operands, so its
+/// perplexity is the merged model's to the last digit (the train step
+/// keeps the adapter's own form, whose gradients it needs). Adapters the
+/// merge would refuse (no zero points, pooling other than the groups, an
+/// update not added to its base layer) stay as they are.
+LogicalResult absorbZeroPointAdapters(func::FuncOp evalStep) {
+  SmallVector<AdapterOpInterface> adapters;
+  evalStep.walk([&](AdapterOpInterface adapter) {
+    if (adapter.getMergeKind() == AdapterMerge::ZeroPoints)
+      adapters.push_back(adapter);
+  });
+  for (AdapterOpInterface adapter : adapters) {
+    Operation *op = adapter.getOperation();
+    std::optional<std::pair<onnx::AddOp, QLinearOp>> found =
+        findAdditiveBase(adapter);
+    if (!found || !found->second.getZeroPoints())
+      continue;
+    auto [add, base] = *found;
+    int64_t group = base.getFormat().getGroupSize();
+    if (getPooledInputs(op) != group)
+      continue;
+    OpBuilder builder(add);
+    ONNXGraphBuilder graph(builder, op->getLoc());
+    std::optional<ZeroPointUpdate> update =
+        getZeroPointUpdate(graph, builder, op);
+    if (!update)
+      continue;
+    auto castTo = [&](int64_t onnxType) {
+      return builder.getNamedAttr("to", builder.getI64IntegerAttr(onnxType));
+    };
+    auto zeroType = cast<RankedTensorType>(base.getZeroPoints().getType());
+    int64_t rows = zeroType.getShape()[0], groups = zeroType.getShape()[1];
+    // (QA-LoRA's update comes back to double from float on purpose: the
+    // merge rounds B·A to float before it divides.)
+    Value shiftRows =
+        graph.create<onnx::CastOp>({update->update}, {castTo(kOnnxDouble)});
+    if (update->repeat > 1) {
+      // Row o of the layer takes row o / repeat of the update.
+      int64_t kept = rows / update->repeat;
+      shiftRows = graph.create<onnx::ReshapeOp>(
+          {graph.create<onnx::ExpandOp>(
+               {graph.create<onnx::ReshapeOp>(
+                    {shiftRows, graph.createI64Vector({kept, 1, groups})}),
+                graph.createI64Vector({kept, update->repeat, groups})}),
+           graph.createI64Vector({rows, groups})});
+    }
+    Value scales =
+        graph.create<onnx::CastOp>({base.getScales()}, {castTo(kOnnxDouble)});
+    Value shift = graph.create<onnx::DivOp>(
+        {graph.create<onnx::MulOp>(
+             {shiftRows, graph.createScalarLike(shiftRows, update->factor)}),
+         graph.create<onnx::MulOp>(
+             {graph.createScalarLike(scales, static_cast<double>(group)),
+              scales})});
+    Value zeros = graph.create<onnx::CastOp>(
+        {graph.create<onnx::SubOp>(
+            {graph.create<onnx::CastOp>({base.getZeroPoints()},
+                                        {castTo(kOnnxDouble)}),
+             shift})},
+        {castTo(kOnnxFloat)});
+    if (graph.failed())
+      return op->emitOpError("cannot be evaluated in its merged form: the "
+                             "zero-point update did not build");
+    auto merged = QLinearOp::create(
+        builder, op->getLoc(), add.getResult().getType(), base.getInput(),
+        base.getCodes(), base.getScales(), zeros, base.getFormat());
+    add.getResult().replaceAllUsesWith(merged.getOutput());
+    // The trained values stay parameters of the entry point (the artifact
+    // knows them by the adapter op, which goes).
+    for (Value trainable : adapter.getTrainableOperands())
+      if (auto argument = dyn_cast<BlockArgument>(trainable);
+          argument && argument.getOwner()->getParentOp() == evalStep)
+        evalStep.setArgAttr(argument.getArgNumber(), kParameterAttr,
+                            UnitAttr::get(evalStep.getContext()));
+    add->erase();
+    op->erase();
+    if (base->use_empty())
+      base->erase();
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -388,6 +523,8 @@ private:
   }
 
   LogicalResult buildEvalStep(func::FuncOp evalStep) {
+    if (failed(absorbZeroPointAdapters(evalStep)))
+      return failure();
     Block &body = evalStep.getBody().front();
     Operation *ret = body.getTerminator();
     Value logits = ret->getOperand(0);

@@ -204,4 +204,19 @@ void replaceLinearLayer(LinearLayer &layer, Value output) {
     weight->erase();
 }
 
+std::optional<std::pair<onnx::AddOp, QLinearOp>>
+findAdditiveBase(AdapterOpInterface adapter) {
+  Value delta = adapter->getResult(0);
+  auto add = delta.hasOneUse()
+                 ? dyn_cast<onnx::AddOp>(*delta.getUsers().begin())
+                 : onnx::AddOp();
+  if (add) {
+    Value other = add.getA() == delta ? add.getB() : add.getA();
+    auto base = other.getDefiningOp<QLinearOp>();
+    if (base && base.getInput() == adapter.getAdapterInput())
+      return std::make_pair(add, base);
+  }
+  return std::nullopt;
+}
+
 } // namespace qaf

@@ -11,6 +11,7 @@
 #ifndef QAF_PASSES_LINEARLAYERS_H
 #define QAF_PASSES_LINEARLAYERS_H
 
+#include "qaf/Interfaces/AdapterOpInterface.h"
 #include "qaf/Quant/Quantizer.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
@@ -20,6 +21,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Threading.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -136,6 +138,12 @@ QuantFormatAttr getQuantFormatAttr(mlir::MLIRContext *context,
 mlir::Value createQuantizedLinear(mlir::OpBuilder &builder,
                                   const LinearLayer &layer,
                                   const quant::QuantizedMatrix &matrix);
+
+/// The qaf.qlinear whose output an additive adapter's Δy is added to (by
+/// qaf-attach-adapters' onnx.Add, the same input on both), with the Add;
+/// nothing when its update goes anywhere else.
+std::optional<std::pair<onnx::AddOp, QLinearOp>>
+findAdditiveBase(AdapterOpInterface adapter);
 
 /// The layer's result type with N as the last dim.
 mlir::RankedTensorType getLayerResultType(const LinearLayer &layer);

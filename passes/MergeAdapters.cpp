@@ -292,25 +292,6 @@ struct MergeAdaptersPass : qaf::impl::MergeAdaptersPassBase<MergeAdaptersPass> {
     return matrix;
   }
 
-  /// The qaf.qlinear whose output an additive adapter's Δy is added to
-  /// (by qaf-attach-adapters' onnx.Add), with the Add.
-  FailureOr<std::pair<onnx::AddOp, QLinearOp>>
-  findAdditiveBase(AdapterOpInterface adapter) {
-    Value delta = adapter->getResult(0);
-    auto add = delta.hasOneUse()
-                   ? dyn_cast<onnx::AddOp>(*delta.getUsers().begin())
-                   : onnx::AddOp();
-    if (add) {
-      Value other = add.getA() == delta ? add.getB() : add.getA();
-      auto base = other.getDefiningOp<QLinearOp>();
-      if (base && base.getInput() == adapter.getAdapterInput())
-        return std::make_pair(add, base);
-    }
-    return adapter->emitOpError(
-        "cannot be merged: its update is not added to a qaf.qlinear of the "
-        "same input (as qaf-attach-adapters builds it)");
-  }
-
   /// A new constant holding `data` named `name`, before `anchor`.
   template <typename T>
   Value createConstant(Operation *anchor, StringRef name,
@@ -370,10 +351,12 @@ struct MergeAdaptersPass : qaf::impl::MergeAdaptersPassBase<MergeAdaptersPass> {
           QuantFormatAttr::get(context, layer.format.bits,
                                layer.format.groupSize, QuantScheme::Symmetric);
     } else {
-      FailureOr<std::pair<onnx::AddOp, QLinearOp>> found =
+      std::optional<std::pair<onnx::AddOp, QLinearOp>> found =
           findAdditiveBase(adapter);
-      if (failed(found))
-        return failure();
+      if (!found)
+        return op->emitOpError(
+            "cannot be merged: its update is not added to a qaf.qlinear of "
+            "the same input (as qaf-attach-adapters builds it)");
       auto [add, qlinear] = *found;
       base = {qlinear.getCodes(), qlinear.getScales(), qlinear.getZeroPoints(),
               qlinear.getFormat()};

@@ -174,9 +174,11 @@ bool sameWeightValue(ElementsAttr a, ElementsAttr b) {
 
 bool isTrainableParameter(func::FuncOp entry, unsigned argIndex) {
   // Trainable operands are known through the adapter interface, never by
-  // blob names; a training step's optimizer state is known by the result
-  // that updates it (kUpdatesAttr).
-  if (llvm::any_of(entry.getArgument(argIndex).getUses(),
+  // blob names (or marked where the adapter was evaluated in its merged
+  // form, kParameterAttr); a training step's optimizer state is known by
+  // the result that updates it (kUpdatesAttr).
+  if (entry.getArgAttr(argIndex, kParameterAttr) ||
+      llvm::any_of(entry.getArgument(argIndex).getUses(),
                    [](OpOperand &use) { return isTrainableOperand(use); }))
     return true;
   auto name = entry.getArgAttrOfType<StringAttr>(argIndex, kWeightNameAttr);

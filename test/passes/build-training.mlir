@@ -5,6 +5,8 @@
 // RUN: %python %S/Inputs/append_blobs.py %s > %t.mlir
 // RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=16" --qaf-attach-adapters="method=lora rank=2 alpha=4" --qaf-build-training="lr=0.01" | FileCheck %s --check-prefix=LORA
 // RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=16" --qaf-attach-adapters="method=lota rank=4" --qaf-build-training="accumulate=2 schedule=cosine warmup=10 total-steps=100" | FileCheck %s --check-prefix=LOTA
+// RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=16" --qaf-attach-adapters="method=qalora rank=2 alpha=6" --qaf-build-training | FileCheck %s --check-prefix=QALORA
+// RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=16" --qaf-attach-adapters="method=qahira repeat-out=2 alpha=3" --qaf-build-training | FileCheck %s --check-prefix=QAHIRA
 
 func.func @main_graph(%ids: tensor<2x8xi64> {onnx.name = "input_ids"}) -> (tensor<2x8x16xf32> {onnx.name = "logits"}) {
   %embed = onnx.Constant {value = dense_resource<embed> : tensor<16x32xf32>} : tensor<16x32xf32> loc("embed")
@@ -92,3 +94,54 @@ func.func @main_graph(%ids: tensor<2x8xi64> {onnx.name = "input_ids"}) -> (tenso
 // LOTA: %[[UB:.*]] = qaf.tsignsgd_update %[[B]], %[[MEANB]], %[[T]]
 // LOTA: %[[NB:.*]] = onnx.Where %[[APPLIES]], %[[UB]], %[[B]]
 // LOTA: return %{{.*}}, %[[NA]], %[[NB]], %[[NSA]], %[[NSB]]
+
+// QA-LoRA's and QA-HiRA's eval_step computes the merged layer itself: the
+// quantized base with z' = float(z − factor·update / (g·s)) in double
+// (quant::absorbIntoZeroPoints), QA-LoRA's update B·A summed in double and
+// rounded to float once (its mergeInto), so that its perplexity is the
+// merged model's to the last digit. The trained values stay parameters
+// (qaf.parameter: no adapter op reads them there); train_step keeps the
+// adapter, whose gradients it needs.
+// QALORA-LABEL: func.func @train_step
+// QALORA: qaf.qalora
+// QALORA-LABEL: func.func @eval_step
+// QALORA-SAME: (%[[A:arg[0-9]+]]: tensor<2x2xf32> {qaf.parameter, qaf.weight_name = "proj.qalora_A"
+// QALORA-SAME: %[[B:arg[0-9]+]]: tensor<16x2xf32> {qaf.parameter, qaf.weight_name = "proj.qalora_B"
+// QALORA-NOT: qaf.qalora
+// QALORA: %[[CODES:.*]] = onnx.Constant {value = dense_resource<proj.qcodes>
+// QALORA: %[[SCALES:.*]] = onnx.Constant {value = dense_resource<proj.scales>
+// QALORA: %[[ZEROS:.*]] = onnx.Constant {value = dense_resource<proj.zero_points>
+// QALORA: %[[BD:.*]] = onnx.Cast %[[B]] {to = 11 : i64}
+// QALORA: %[[AD:.*]] = onnx.Cast %[[A]] {to = 11 : i64}
+// QALORA: %[[BA:.*]] = onnx.MatMul %[[BD]], %[[AD]] : (tensor<16x2xf64>, tensor<2x2xf64>) -> tensor<16x2xf64>
+// QALORA: %[[BAF:.*]] = onnx.Cast %[[BA]] {to = 1 : i64}
+// QALORA: %[[UPDATE:.*]] = onnx.Cast %[[BAF]] {to = 11 : i64}
+// QALORA: %[[SD:.*]] = onnx.Cast %[[SCALES]] {to = 11 : i64}
+// QALORA: %[[FACTOR:.*]] = onnx.Constant {value = dense<3.000000e+00> : tensor<f64>}
+// QALORA: %[[NUM:.*]] = onnx.Mul %[[UPDATE]], %[[FACTOR]]
+// QALORA: %[[GROUP:.*]] = onnx.Constant {value = dense<1.600000e+01> : tensor<f64>}
+// QALORA: %[[DEN:.*]] = onnx.Mul %[[GROUP]], %[[SD]]
+// QALORA: %[[SHIFT:.*]] = onnx.Div %[[NUM]], %[[DEN]]
+// QALORA: %[[ZD:.*]] = onnx.Cast %[[ZEROS]] {to = 11 : i64}
+// QALORA: %[[MOVED:.*]] = onnx.Sub %[[ZD]], %[[SHIFT]]
+// QALORA: %[[MERGED:.*]] = onnx.Cast %[[MOVED]] {to = 1 : i64} : (tensor<16x2xf64>) -> tensor<16x2xf32>
+// QALORA: qaf.qlinear %{{.*}}, %[[CODES]], %[[SCALES]], %[[MERGED]] {format = #qaf.qformat<bits = 4, group_size = 16, scheme = asym>}
+// QALORA-NOT: qaf.qalora
+// QALORA: return
+
+// QA-HiRA: M [8, 2] itself, each row feeding repeat-out = 2 layer rows.
+// QAHIRA-LABEL: func.func @eval_step
+// QAHIRA-SAME: (%[[M:arg[0-9]+]]: tensor<8x2xf32> {qaf.parameter, qaf.weight_name = "proj.qahira_M"
+// QAHIRA-NOT: qaf.qahira
+// QAHIRA: %[[MD:.*]] = onnx.Cast %[[M]] {to = 11 : i64}
+// QAHIRA: onnx.Reshape %[[MD]], %{{.*}} -> tensor<8x1x2xf64>
+// QAHIRA: onnx.Expand {{.*}} -> tensor<8x2x2xf64>
+// QAHIRA: %[[ROWS:.*]] = onnx.Reshape {{.*}} -> tensor<16x2xf64>
+// QAHIRA: %[[ALPHA:.*]] = onnx.Constant {value = dense<3.000000e+00> : tensor<f64>}
+// QAHIRA: onnx.Mul %[[ROWS]], %[[ALPHA]]
+// QAHIRA: onnx.Div
+// QAHIRA: onnx.Sub
+// QAHIRA: %[[MERGED:.*]] = onnx.Cast %{{.*}} {to = 1 : i64} : (tensor<16x2xf64>) -> tensor<16x2xf32>
+// QAHIRA: qaf.qlinear %{{.*}}, %{{.*}}, %{{.*}}, %[[MERGED]]
+// QAHIRA-NOT: qaf.qahira
+// QAHIRA: return

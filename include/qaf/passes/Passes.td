@@ -444,6 +444,12 @@ def BuildTrainingPass : Pass<"qaf-build-training", "mlir::ModuleOp"> {
       `qaf.tsignsgd_update`). `step` (i64) counts the calls made before
       this one.
     - `@eval_step(params..., inputs..., labels) -> (loss_sum, token_count)`.
+      Zero-point adapters (QA-LoRA, QA-HiRA) are evaluated in their merged
+      form there: the qaf.qlinear they add to reads zero points
+      z' = float(z − factor·update / (g·s)), computed in double as
+      qaf-merge-adapters computes them, so the evaluation runs the merged
+      model's kernels on its operands and prints its perplexity to the
+      last digit. Their trained values stay parameters (`qaf.parameter`).
 
     With `eval-only`, only `@eval_step` is built, and a model without
     adapters (a float, quantized or merged one) is accepted: its

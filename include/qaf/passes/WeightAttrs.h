@@ -25,6 +25,10 @@ inline constexpr llvm::StringLiteral kWeightValueAttr = "qaf.weight_value";
 /// On a result of a training step: the name (kWeightNameAttr) of the
 /// argument whose new value it is, written in place by the compiled code.
 inline constexpr llvm::StringLiteral kUpdatesAttr = "qaf.updates";
+/// On an argument of an entry point: a trained parameter that no adapter op
+/// reads as a trainable operand there (qaf-build-training's eval_step, which
+/// folds QA-LoRA and QA-HiRA updates into zero points as the merge does).
+inline constexpr llvm::StringLiteral kParameterAttr = "qaf.parameter";
 /// What kUpdatesAttr becomes on a compiled entry point, whose argument
 /// names are gone: the index of the argument the result is stored into.
 /// Such a result is not an output of the entry point (the target's lowering
