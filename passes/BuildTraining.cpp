@@ -57,6 +57,11 @@ constexpr int64_t kOnnxFloat = 1;
 constexpr int64_t kOnnxInt64 = 7;
 constexpr int64_t kOnnxDouble = 11;
 
+/// Cast's `to` attribute: `onnxType` (one of the above).
+NamedAttribute castTo(OpBuilder &builder, int64_t onnxType) {
+  return builder.getNamedAttr("to", builder.getI64IntegerAttr(onnxType));
+}
+
 enum class Optimizer { AdamW, TSignSGD };
 
 /// A trainable parameter: an argument of the training functions.
@@ -126,9 +131,6 @@ FailureOr<CausalLMLoss> buildCausalLMLoss(OpBuilder &builder, Location loc,
   auto i64 = [&](int64_t value) {
     return builder.getNamedAttr("axis", builder.getI64IntegerAttr(value));
   };
-  auto castTo = [&](int64_t onnxType) {
-    return builder.getNamedAttr("to", builder.getI64IntegerAttr(onnxType));
-  };
   Value zero = createI64Scalar(builder, loc, 0);
   Value labelled = graph.create<onnx::GreaterOrEqualOp>({labels, zero});
   Value safeLabels = graph.create<onnx::WhereOp>({labelled, labels, zero});
@@ -137,7 +139,8 @@ FailureOr<CausalLMLoss> buildCausalLMLoss(OpBuilder &builder, Location loc,
   Value logProbs = graph.create<onnx::LogSoftmaxOp>({logits}, {i64(2)});
   Value picked =
       graph.create<onnx::GatherElementsOp>({logProbs, labelIndex}, {i64(2)});
-  Value mask = graph.create<onnx::CastOp>({labelled}, {castTo(kOnnxFloat)});
+  Value mask =
+      graph.create<onnx::CastOp>({labelled}, {castTo(builder, kOnnxFloat)});
   Value mask3 = graph.create<onnx::UnsqueezeOp>({mask, lastAxis});
   Value tokenLosses =
       graph.create<onnx::MulOp>({graph.create<onnx::NegOp>({picked}), mask3});
@@ -155,7 +158,7 @@ FailureOr<CausalLMLoss> buildCausalLMLoss(OpBuilder &builder, Location loc,
                                      createI64Scalar(builder, loc, 1)});
     Value oneHot = graph.create<onnx::CastOp>(
         {graph.create<onnx::EqualOp>({classes, labelIndex})},
-        {castTo(kOnnxFloat)});
+        {castTo(builder, kOnnxFloat)});
     Value probs = graph.create<onnx::ExpOp>({logProbs});
     loss.logitsGradient = graph.create<onnx::MulOp>(
         {graph.create<onnx::SubOp>({probs, oneHot}),
@@ -195,15 +198,14 @@ int64_t getPooledInputs(Operation *op) {
 /// Nothing for the other adapters.
 std::optional<ZeroPointUpdate>
 getZeroPointUpdate(ONNXGraphBuilder &graph, OpBuilder &builder, Operation *op) {
-  auto castTo = [&](int64_t onnxType) {
-    return builder.getNamedAttr("to", builder.getI64IntegerAttr(onnxType));
-  };
   if (auto qalora = dyn_cast<QALoRAOp>(op)) {
     Value product = graph.create<onnx::MatMulOp>(
-        {graph.create<onnx::CastOp>({qalora.getB()}, {castTo(kOnnxDouble)}),
-         graph.create<onnx::CastOp>({qalora.getA()}, {castTo(kOnnxDouble)})});
+        {graph.create<onnx::CastOp>({qalora.getB()},
+                                    {castTo(builder, kOnnxDouble)}),
+         graph.create<onnx::CastOp>({qalora.getA()},
+                                    {castTo(builder, kOnnxDouble)})});
     return ZeroPointUpdate{
-        graph.create<onnx::CastOp>({product}, {castTo(kOnnxFloat)}), 1,
+        graph.create<onnx::CastOp>({product}, {castTo(builder, kOnnxFloat)}), 1,
         qalora.getScale().convertToDouble()};
   }
   if (auto qahira = dyn_cast<QAHiRAOp>(op))
@@ -244,15 +246,12 @@ LogicalResult absorbZeroPointAdapters(func::FuncOp evalStep) {
         getZeroPointUpdate(graph, builder, op);
     if (!update)
       continue;
-    auto castTo = [&](int64_t onnxType) {
-      return builder.getNamedAttr("to", builder.getI64IntegerAttr(onnxType));
-    };
     auto zeroType = cast<RankedTensorType>(base.getZeroPoints().getType());
     int64_t rows = zeroType.getShape()[0], groups = zeroType.getShape()[1];
     // (QA-LoRA's update comes back to double from float on purpose: the
     // merge rounds B·A to float before it divides.)
-    Value shiftRows =
-        graph.create<onnx::CastOp>({update->update}, {castTo(kOnnxDouble)});
+    Value shiftRows = graph.create<onnx::CastOp>(
+        {update->update}, {castTo(builder, kOnnxDouble)});
     if (update->repeat > 1) {
       // Row o of the layer takes row o / repeat of the update.
       int64_t kept = rows / update->repeat;
@@ -263,8 +262,8 @@ LogicalResult absorbZeroPointAdapters(func::FuncOp evalStep) {
                 graph.createI64Vector({kept, update->repeat, groups})}),
            graph.createI64Vector({rows, groups})});
     }
-    Value scales =
-        graph.create<onnx::CastOp>({base.getScales()}, {castTo(kOnnxDouble)});
+    Value scales = graph.create<onnx::CastOp>({base.getScales()},
+                                              {castTo(builder, kOnnxDouble)});
     Value shift = graph.create<onnx::DivOp>(
         {graph.create<onnx::MulOp>(
              {shiftRows, graph.createScalarLike(shiftRows, update->factor)}),
@@ -274,9 +273,9 @@ LogicalResult absorbZeroPointAdapters(func::FuncOp evalStep) {
     Value zeros = graph.create<onnx::CastOp>(
         {graph.create<onnx::SubOp>(
             {graph.create<onnx::CastOp>({base.getZeroPoints()},
-                                        {castTo(kOnnxDouble)}),
+                                        {castTo(builder, kOnnxDouble)}),
              shift})},
-        {castTo(kOnnxFloat)});
+        {castTo(builder, kOnnxFloat)});
     if (graph.failed())
       return op->emitOpError("cannot be evaluated in its merged form: the "
                              "zero-point update did not build");
@@ -535,9 +534,8 @@ private:
     if (failed(loss))
       return failure();
     ONNXGraphBuilder graph(builder, evalStep.getLoc());
-    Value count = graph.create<onnx::CastOp>(
-        {loss->tokenCount},
-        {builder.getNamedAttr("to", builder.getI64IntegerAttr(kOnnxInt64))});
+    Value count = graph.create<onnx::CastOp>({loss->tokenCount},
+                                             {castTo(builder, kOnnxInt64)});
     if (graph.failed())
       return failure();
     setResults(evalStep, {loss->tokenLossSum, count},
