@@ -185,12 +185,21 @@ def run_peer(python, script, *arguments):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def qaf_and_ort_round(ort, qaf_run, artifact, model, prompt, prompt_path, new, threads, best):
+def qaf_and_ort_round(ort, qaf_run, artifact, model, prompt, prompt_path, new, threads, best,
+                      paired=None):
     """One round of `qaf-run generate` on `artifact` and ONNX Runtime's greedy
     loop on `model`, the same prompt: each one's best rates kept in `best`
-    ("qaf", "ort"); returns whether their ids agree."""
+    ("qaf", "ort"), this round's qaf / ORT decode rate appended to `paired`
+    (when given); returns whether their ids agree."""
     ids, prefill, decode = qaf_generate(qaf_run, artifact, prompt_path, new, threads)
     keep_best(best, "qaf", prefill, decode)
     ort_ids, ort_prefill, ort_decode = ort_generate(ort, model, prompt, new, threads)
     keep_best(best, "ort", prompt.shape[1] / ort_prefill, (new - 1) / ort_decode)
+    if paired is not None:
+        paired.append(decode / ((new - 1) / ort_decode))
     return bool(np.array_equal(ids, ort_ids[0]))
+
+
+def paired_summary(ratios):
+    """'median (lowest-highest)' of per-round ratios, two decimals."""
+    return f"{float(np.median(ratios)):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"

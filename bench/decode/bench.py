@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 from common import (add_decode_arguments, append_results, compile_with_prompt,  # noqa: E402
-                    copy_bandwidth, decode_row_start, qaf_and_ort_round)
+                    copy_bandwidth, decode_row_start, paired_summary, qaf_and_ort_round)
 
 HEADER = """# KV-cache decode, real SmolLM2-135M fp32: qaf vs ONNX Runtime
 
@@ -36,14 +36,16 @@ Written by `bench/decode/bench.py` (`bash bench/decode/run.sh`, newest
 last). `scripts/get_smollm2.py`'s `model-with-past.onnx` (optimum's cache
 interface, fp32), batch 1, a 128-token prompt then 128 new tokens, greedy,
 same threads. qaf: `qaf-run generate`; ORT: its greedy loop with IO binding
-(present.* bound as the next past). Best of --rounds rounds, run in turn.
+(present.* bound as the next past). Best of --rounds rounds, run in turn;
+"paired": the median over rounds of each round's qaf / ORT decode rate,
+measured seconds apart, with the lowest and highest (rows from 2026-12-06).
 "bound" = weight bytes per token / copy bandwidth (`qaf-bench-qlinear`'s
 2-thread copy, bytes read + written); "% of bound" = bound time / decode
 time per token. Bar (issue 11): decode >= 1.0x ORT; goal >= 80 % of the
 bound.
 
-| date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill tok/s | ORT prefill tok/s | qaf decode tok/s | ORT decode tok/s | qaf / ORT (decode) | qaf % of bound | ORT % of bound | same ids |
-| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill tok/s | ORT prefill tok/s | qaf decode tok/s | ORT decode tok/s | qaf / ORT (decode) | qaf % of bound | ORT % of bound | same ids | qaf / ORT paired |
+| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |
 """
 
 
@@ -65,9 +67,10 @@ def main():
             args.qaf_compile, model, tmp, args.prompt)
         best = {}
         same = True
+        paired = []
         for _ in range(args.rounds):
             same = qaf_and_ort_round(ort, args.qaf_run, artifact, model, prompt, prompt_path,
-                                     args.new, args.threads, best) and same
+                                     args.new, args.threads, best, paired) and same
         bandwidth = copy_bandwidth(args.qaf_bench_qlinear, args.threads)
     row, bound = decode_row_start(args.threads, bandwidth, weight_bytes)
     qaf_prefill, qaf_decode = best["qaf"]
@@ -77,10 +80,12 @@ def main():
     print(f"prefill: qaf {qaf_prefill:.1f} tok/s, ORT {ort_prefill:.1f}")
     print(f"decode: qaf {qaf_decode:.1f} tok/s ({100 * qaf_decode / bound:.0f} % of the bound), "
           f"ORT {ort_decode:.1f} ({100 * ort_decode / bound:.0f} %); "
-          f"qaf / ORT {qaf_decode / ort_decode:.2f}; same ids: {same}")
+          f"qaf / ORT {qaf_decode / ort_decode:.2f} (paired {paired_summary(paired)}); "
+          f"same ids: {same}")
     row += (f" {qaf_prefill:.1f} | {ort_prefill:.1f} | {qaf_decode:.1f} | "
             f"{ort_decode:.1f} | {qaf_decode / ort_decode:.2f} | {100 * qaf_decode / bound:.0f} % | "
-            f"{100 * ort_decode / bound:.0f} % | {'yes' if same else 'no'} |")
+            f"{100 * ort_decode / bound:.0f} % | {'yes' if same else 'no'} | "
+            f"{paired_summary(paired)} |")
     append_results(os.path.join(ROOT, "bench", "results", "decode.md"), HEADER, [row])
     return 0 if same else 1
 

@@ -28,7 +28,6 @@ bench/results/decode_int4.md.
 """
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from common import (add_decode_arguments, append_results, compile_with_prompt,  # noqa: E402
-                    copy_bandwidth, decode_row_start, keep_best, qaf_generate, run_peer)
+                    copy_bandwidth, decode_row_start, keep_best, paired_summary, qaf_generate,
+                    run_peer)
 
 HEADER = """# KV-cache decode, real SmolLM2-135M int4: qaf vs ORT GenAI vs llama.cpp
 
@@ -102,7 +102,7 @@ def main():
     row, bound = decode_row_start(args.threads, bandwidth, weight_bytes)
     (qaf_prefill, qaf_decode), (genai_prefill, genai_decode), (llama_prefill, llama_decode) = (
         best["qaf"], best["genai"], best["llamacpp"])
-    paired_text = f"{statistics.median(paired):.2f} ({min(paired):.2f}-{max(paired):.2f})"
+    paired_text = paired_summary(paired)
     print(f"compile {compile_seconds:.1f} s; copy {bandwidth:.1f} GB/s, weights "
           f"{weight_bytes / 1e6:.0f} MB: bound {bound:.1f} tok/s")
     print(f"prefill: qaf {qaf_prefill:.1f} tok/s, ORT GenAI {genai_prefill:.1f}, "

@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from common import append_results, commit, machine  # noqa: E402
+from common import append_results, commit, machine, paired_summary  # noqa: E402
 import gen_llama_onnx as gen  # noqa: E402
 
 HEADER = """# Merged int4 135M decoder: qaf vs ONNX Runtime
@@ -152,8 +152,7 @@ def main():
                         if name == "b":
                             reference = logits
                             paired.append(round_tps / tps)
-                paired_text = (f"{float(np.median(paired)):.2f} "
-                               f"({min(paired):.2f}-{max(paired):.2f})")
+                paired_text = paired_summary(paired)
                 actual = np.load(path("out/logits.npy"))
                 diff = float(np.max(np.abs(actual - reference)))
                 print(f"threads {threads} {phase}: qaf {qaf_tps:.1f} tok/s, ORT (a) {peers['a']:.1f}, "
