@@ -173,46 +173,44 @@ FailureOr<CausalLMLoss> buildCausalLMLoss(OpBuilder &builder, Location loc,
 // Zero-point adapters evaluated as their merge
 //===----------------------------------------------------------------------===//
 
-/// The update a zero-point adapter (QA-LoRA, QA-HiRA) folds into its base
-/// layer's zero points: `update` [N/repeat, K/g], float32, is what
-/// mergeInto hands to quant::absorbIntoZeroPoints with `factor` and
-/// `repeat`.
-struct ZeroPointUpdate {
-  Value update;
-  int64_t repeat = 1;
+/// What a zero-point adapter (QA-LoRA, QA-HiRA) folds into its base layer's
+/// zero points, as its mergeInto hands it to quant::absorbIntoZeroPoints:
+/// the update [N/repeat, K/g] is `left`·`right` (QA-LoRA's B·A, summed in
+/// double over the rank and rounded to float once, as multiplyFactors in
+/// QAFAdapterOps.cpp does) or `left` itself (QA-HiRA's M); each of its
+/// values averages `pool` inputs (the merge needs exactly the layer's
+/// groups).
+struct ZeroPointAdapter {
+  Value left, right;
+  int64_t pool = 1, repeat = 1;
   double factor = 1.0;
 };
 
-/// The inputs each of a zero-point adapter's pooled values averages (the
-/// merge needs exactly the layer's groups), 0 for other adapters.
-int64_t getPooledInputs(Operation *op) {
+std::optional<ZeroPointAdapter> getZeroPointAdapter(Operation *op) {
   if (auto qalora = dyn_cast<QALoRAOp>(op))
-    return static_cast<int64_t>(qalora.getGroupSize());
+    return ZeroPointAdapter{qalora.getB(), qalora.getA(),
+                            static_cast<int64_t>(qalora.getGroupSize()), 1,
+                            qalora.getScale().convertToDouble()};
   if (auto qahira = dyn_cast<QAHiRAOp>(op))
-    return static_cast<int64_t>(qahira.getGroupSize());
-  return 0;
+    return ZeroPointAdapter{qahira.getM(), Value(),
+                            static_cast<int64_t>(qahira.getGroupSize()),
+                            static_cast<int64_t>(qahira.getRepeatOut()),
+                            qahira.getAlpha().convertToDouble()};
+  return std::nullopt;
 }
 
-/// QA-LoRA's B·A [N, K/g] summed in double over the rank and rounded to
-/// float once (multiplyFactors in QAFAdapterOps.cpp); QA-HiRA's M as it is.
-/// Nothing for the other adapters.
-std::optional<ZeroPointUpdate>
-getZeroPointUpdate(ONNXGraphBuilder &graph, OpBuilder &builder, Operation *op) {
-  if (auto qalora = dyn_cast<QALoRAOp>(op)) {
-    Value product = graph.create<onnx::MatMulOp>(
-        {graph.create<onnx::CastOp>({qalora.getB()},
-                                    {castTo(builder, kOnnxDouble)}),
-         graph.create<onnx::CastOp>({qalora.getA()},
-                                    {castTo(builder, kOnnxDouble)})});
-    return ZeroPointUpdate{
-        graph.create<onnx::CastOp>({product}, {castTo(builder, kOnnxFloat)}), 1,
-        qalora.getScale().convertToDouble()};
-  }
-  if (auto qahira = dyn_cast<QAHiRAOp>(op))
-    return ZeroPointUpdate{qahira.getM(),
-                           static_cast<int64_t>(qahira.getRepeatOut()),
-                           qahira.getAlpha().convertToDouble()};
-  return std::nullopt;
+/// The adapter's update as float32 [N/repeat, K/g].
+Value buildZeroPointUpdate(ONNXGraphBuilder &graph, OpBuilder &builder,
+                           const ZeroPointAdapter &adapter) {
+  if (!adapter.right)
+    return adapter.left;
+  auto toDouble = [&](Value value) {
+    return graph.create<onnx::CastOp>({value}, {castTo(builder, kOnnxDouble)});
+  };
+  return graph.create<onnx::CastOp>(
+      {graph.create<onnx::MatMulOp>(
+          {toDouble(adapter.left), toDouble(adapter.right)})},
+      {castTo(builder, kOnnxFloat)});
 }
 
 /// In @eval_step, each zero-point adapter and the qaf.qlinear its Δy is
@@ -238,20 +236,18 @@ LogicalResult absorbZeroPointAdapters(func::FuncOp evalStep) {
       continue;
     auto [add, base] = *found;
     int64_t group = base.getFormat().getGroupSize();
-    if (getPooledInputs(op) != group)
+    std::optional<ZeroPointAdapter> update = getZeroPointAdapter(op);
+    if (!update || update->pool != group)
       continue;
     OpBuilder builder(add);
     ONNXGraphBuilder graph(builder, op->getLoc());
-    std::optional<ZeroPointUpdate> update =
-        getZeroPointUpdate(graph, builder, op);
-    if (!update)
-      continue;
     auto zeroType = cast<RankedTensorType>(base.getZeroPoints().getType());
     int64_t rows = zeroType.getShape()[0], groups = zeroType.getShape()[1];
     // (QA-LoRA's update comes back to double from float on purpose: the
     // merge rounds B·A to float before it divides.)
     Value shiftRows = graph.create<onnx::CastOp>(
-        {update->update}, {castTo(builder, kOnnxDouble)});
+        {buildZeroPointUpdate(graph, builder, *update)},
+        {castTo(builder, kOnnxDouble)});
     if (update->repeat > 1) {
       // Row o of the layer takes row o / repeat of the update.
       int64_t kept = rows / update->repeat;

@@ -43,6 +43,7 @@ Every check of every fixture runs (none is skipped). Exit status 0 when
 all passed; prints `N passed, F failed`.
 """
 import argparse
+import functools
 import json
 import os
 import sys
@@ -441,8 +442,10 @@ def has_tied_table(model):
     return bool(initializers & gathered & set(transposed.values()))
 
 
+@functools.lru_cache(maxsize=None)
 def op_types(model):
-    return {node.op_type for node in onnx.load(model, load_external_data=False).graph.node}
+    """The op types of `model`'s graph (read once per file: compare() asks per call)."""
+    return frozenset(node.op_type for node in onnx.load(model, load_external_data=False).graph.node)
 
 
 def has_matmul_nbits(model):
