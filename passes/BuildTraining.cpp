@@ -40,6 +40,9 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 
+#include <cmath>
+#include <numeric>
+
 namespace qaf {
 #define GEN_PASS_DEF_BUILDTRAININGPASS
 #include "qaf/passes/Passes.h.inc"
@@ -54,6 +57,8 @@ constexpr StringLiteral kPass = "qaf-build-training";
 
 /// ONNX TensorProto data types (Cast's `to`).
 constexpr int64_t kOnnxFloat = 1;
+constexpr int64_t kOnnxUInt8 = 2;
+constexpr int64_t kOnnxInt32 = 6;
 constexpr int64_t kOnnxInt64 = 7;
 constexpr int64_t kOnnxDouble = 11;
 
@@ -170,7 +175,7 @@ FailureOr<CausalLMLoss> buildCausalLMLoss(OpBuilder &builder, Location loc,
 }
 
 //===----------------------------------------------------------------------===//
-// Zero-point adapters evaluated as their merge
+// Lossless adapters evaluated as their merge
 //===----------------------------------------------------------------------===//
 
 /// What a zero-point adapter (QA-LoRA, QA-HiRA) folds into its base layer's
@@ -211,6 +216,17 @@ Value buildZeroPointUpdate(ONNXGraphBuilder &graph, OpBuilder &builder,
       {graph.create<onnx::MatMulOp>(
           {toDouble(adapter.left), toDouble(adapter.right)})},
       {castTo(builder, kOnnxFloat)});
+}
+
+/// Marks the adapter's trained values as parameters of `evalStep`: once the
+/// adapter op is gone, nothing else tells the artifact that they are.
+void keepTrainedValuesAsParameters(func::FuncOp evalStep,
+                                   AdapterOpInterface adapter) {
+  for (Value trainable : adapter.getTrainableOperands())
+    if (auto argument = dyn_cast<BlockArgument>(trainable);
+        argument && argument.getOwner()->getParentOp() == evalStep)
+      evalStep.setArgAttr(argument.getArgNumber(), kParameterAttr,
+                          UnitAttr::get(evalStep.getContext()));
 }
 
 /// In @eval_step, each zero-point adapter and the qaf.qlinear its Δy is
@@ -279,17 +295,91 @@ LogicalResult absorbZeroPointAdapters(func::FuncOp evalStep) {
         builder, op->getLoc(), add.getResult().getType(), base.getInput(),
         base.getCodes(), base.getScales(), zeros, base.getFormat());
     add.getResult().replaceAllUsesWith(merged.getOutput());
-    // The trained values stay parameters of the entry point (the artifact
-    // knows them by the adapter op, which goes).
-    for (Value trainable : adapter.getTrainableOperands())
-      if (auto argument = dyn_cast<BlockArgument>(trainable);
-          argument && argument.getOwner()->getParentOp() == evalStep)
-        evalStep.setArgAttr(argument.getArgNumber(), kParameterAttr,
-                            UnitAttr::get(evalStep.getContext()));
+    keepTrainedValuesAsParameters(evalStep, adapter);
     add->erase();
     op->erase();
     if (base->use_empty())
       base->erase();
+  }
+  return success();
+}
+
+/// Codes in [0, 2^bits) held as float integers [N, K], packed as
+/// quant::packCodes packs them: a little-endian bit stream, code i at bit
+/// i·bits of its row. Each run of `perChunk` codes fills `chunkBytes` whole
+/// bytes (2 codes in 1 byte at 4 bits, 8 codes in 3 bytes at 3), and the
+/// run's value Σ code_j·2^(bits·j) < 2^24 is exact in float. Byte t of it is
+/// the value scaled by 2^(−8t) (exact), truncated to an integer and cut to
+/// its low 8 bits, as Cast to uint8 cuts an integer.
+Value buildPackedCodes(ONNXGraphBuilder &graph, OpBuilder &builder, Value codes,
+                       int64_t rows, int64_t cols, unsigned bits) {
+  int64_t perChunk = 8 / std::gcd<int64_t>(8, bits);
+  int64_t chunkBytes = perChunk * bits / 8;
+  Type f32 = builder.getF32Type();
+  auto floatConstant = [&](ArrayRef<int64_t> shape, ArrayRef<float> values) {
+    auto type = RankedTensorType::get(shape, f32);
+    return onnx::ConstantOp::create(builder, codes.getLoc(), type,
+                                    DenseElementsAttr::get(type, values));
+  };
+  SmallVector<float> placeValues, byteScales;
+  for (int64_t j = 0; j < perChunk; ++j)
+    placeValues.push_back(std::ldexp(1.0f, static_cast<int>(bits * j)));
+  for (int64_t t = 0; t < chunkBytes; ++t)
+    byteScales.push_back(std::ldexp(1.0f, static_cast<int>(-8 * t)));
+  Value chunks = graph.create<onnx::MatMulOp>(
+      {graph.create<onnx::ReshapeOp>(
+           {codes, graph.createI64Vector({rows, cols / perChunk, perChunk})}),
+       floatConstant({perChunk, 1}, placeValues)});
+  Value shifted = graph.create<onnx::MulOp>(
+      {chunks, floatConstant({chunkBytes}, byteScales)});
+  Value bytes = graph.create<onnx::CastOp>(
+      {graph.create<onnx::CastOp>({shifted}, {castTo(builder, kOnnxInt32)})},
+      {castTo(builder, kOnnxUInt8)});
+  return graph.create<onnx::ReshapeOp>(
+      {bytes, graph.createI64Vector({rows, cols * bits / 8})});
+}
+
+/// In @eval_step, each L4Q layer becomes the qaf.qlinear qaf-merge-adapters
+/// exports from it, its operands computed in the graph as
+/// quant::exportTrainedQuantizer computes them: codes w̃ + 2^(b−1) from
+/// qaf.l4q_quantize (the forward's own quantizer, whose w̃ the export
+/// reproduces), packed; scales s; zero points 2^(b−1) − β/s in float; the
+/// symmetric format. The evaluation then runs the merged model's kernel on
+/// the merged model's operands, where the adapted forward's fake-quantized
+/// weight s·w̃ + β rounds differently from s·(q − z).
+LogicalResult quantizeTrainedQuantizers(func::FuncOp evalStep) {
+  SmallVector<L4QLinearOp> layers;
+  evalStep.walk([&](L4QLinearOp op) { layers.push_back(op); });
+  for (L4QLinearOp op : layers) {
+    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+    int64_t cols = weightType.getDimSize(0), rows = weightType.getDimSize(1);
+    auto bits = static_cast<unsigned>(op.getBits());
+    auto group = static_cast<int64_t>(op.getGroupSize());
+    OpBuilder builder(op);
+    ONNXGraphBuilder graph(builder, op.getLoc());
+    auto denseType = RankedTensorType::get({rows, cols}, builder.getF32Type());
+    auto quantize = L4QQuantizeOp::create(
+        builder, op.getLoc(), TypeRange{denseType, denseType}, op.getWeight(),
+        op.getA(), op.getB(), op.getScales(), op.getOffsets(), op.getBitsAttr(),
+        op.getGroupSizeAttr(), op.getAlphaAttr());
+    double half = std::ldexp(1.0, static_cast<int>(bits) - 1);
+    Value codes = graph.create<onnx::AddOp>(
+        {quantize.getCodes(), graph.createScalarLike(op.getScales(), half)});
+    Value packed = buildPackedCodes(graph, builder, codes, rows, cols, bits);
+    Value zeros = graph.create<onnx::SubOp>(
+        {graph.createScalarLike(op.getScales(), half),
+         graph.create<onnx::DivOp>({op.getOffsets(), op.getScales()})});
+    if (graph.failed())
+      return op.emitOpError("cannot be evaluated in its merged form: the "
+                            "packed codes did not build");
+    auto format = QuantFormatAttr::get(builder.getContext(), bits, group,
+                                       QuantScheme::Symmetric);
+    auto merged =
+        QLinearOp::create(builder, op.getLoc(), op.getOutput().getType(),
+                          op.getInput(), packed, op.getScales(), zeros, format);
+    op.getOutput().replaceAllUsesWith(merged.getOutput());
+    keepTrainedValuesAsParameters(evalStep, op);
+    op->erase();
   }
   return success();
 }
@@ -518,7 +608,8 @@ private:
   }
 
   LogicalResult buildEvalStep(func::FuncOp evalStep) {
-    if (failed(absorbZeroPointAdapters(evalStep)))
+    if (failed(absorbZeroPointAdapters(evalStep)) ||
+        failed(quantizeTrainedQuantizers(evalStep)))
       return failure();
     Block &body = evalStep.getBody().front();
     Operation *ret = body.getTerminator();

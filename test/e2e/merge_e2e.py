@@ -48,20 +48,25 @@ from training_e2e import SEQ, BATCH, held_out_loss, read_safetensors, write_toke
 GENERATOR = os.path.join(HERE, "..", "..", "scripts", "gen_llama_onnx.py")
 WRITE_SAFETENSORS = os.path.join(HERE, "..", "passes", "Inputs", "write_safetensors.py")
 
-# method -> (qaf-compile flags, --train-options, steps, bit-identical logits,
-# perplexity to the printed digits). QA-LoRA and QA-HiRA: the adapted
-# model's eval_step evaluates them in their merged form (qaf-build-training
-# folds the update into the zero points as the merge does), so the printed
-# perplexities agree to the last digit while the forward's logits, with the
-# float Δy added, agree to rounding.
+# variant -> (method, bits, qaf-compile flags, --train-options, steps,
+# bit-identical logits, perplexity to the printed digits). QA-LoRA, QA-HiRA
+# and L4Q: the adapted model's eval_step evaluates them in their merged form
+# (qaf-build-training folds the update into the zero points, or packs L4Q's
+# trained codes, as the merge does), so the printed perplexities agree to
+# the last digit while the forward's logits (float Δy added, or L4Q's
+# fake-quantized float weight) agree to rounding. L4Q runs at 3 bits too,
+# where its codes straddle bytes when packed.
 # LoTA: rank 4 with ω = 1.5, so that |B_T·A_T| ≥ 2 (two aligned non-zeros)
 # moves a code: with the default ω = 0.75·r codes flip only once t-SignSGD
 # has densified the factors, far beyond a test's budget.
 METHODS = {
-    "lota": (["--rank=4", "--omega=1.5"], "", 40, True, True),
-    "qalora": (["--rank=4", "--alpha=16"], "lr=1e-2 weight-decay=0", 20, False, True),
-    "qahira": (["--alpha=1"], "lr=1e-2 weight-decay=0", 20, False, True),
-    "l4q": (["--rank=4", "--alpha=16"], "lr=1e-3 weight-decay=0", 20, False, False),
+    "lota": ("lota", 4, ["--rank=4", "--omega=1.5"], "", 40, True, True),
+    "qalora": ("qalora", 4, ["--rank=4", "--alpha=16"], "lr=1e-2 weight-decay=0", 20, False,
+               True),
+    "qahira": ("qahira", 4, ["--alpha=1"], "lr=1e-2 weight-decay=0", 20, False, True),
+    "l4q": ("l4q", 4, ["--rank=4", "--alpha=16"], "lr=1e-3 weight-decay=0", 20, False, True),
+    "l4q-3bit": ("l4q", 3, ["--rank=4", "--alpha=16"], "lr=1e-3 weight-decay=0", 20, False,
+                 True),
 }
 
 
@@ -126,14 +131,14 @@ def base_onnx(tools, folder, onnx_path, bits, group):
     return read_onnx_initializers(exported)[1]
 
 
-def check_method(tools, checks, folder, onnx_path, method, train, held, base, ids, ids_path):
-    flags, train_options, steps, identical, same_digits = METHODS[method]
-    common = [f"--method={method}", "--bits=4", "--group-size=32", *flags]
-    artifact = os.path.join(folder, method)
+def check_method(tools, checks, folder, onnx_path, variant, train, held, base, ids, ids_path):
+    method, bits, flags, train_options, steps, identical, same_digits = METHODS[variant]
+    common = [f"--method={method}", f"--bits={bits}", "--group-size=32", *flags]
+    artifact = os.path.join(folder, variant)
     start = time.time()
     run([tools.qaf_compile, onnx_path, *common, "--emit=train",
          f"--train-options=total-steps={steps} {train_options}", "-o", artifact], timeout=600)
-    ckpt = os.path.join(folder, method + "-ckpt")
+    ckpt = os.path.join(folder, variant + "-ckpt")
     run([tools.qaf_run, "train", artifact, "--data", train, "--batch", str(BATCH), "--seq-len",
          str(SEQ), "--seed", "3", "--threads", "1", "--steps", str(steps), "--ckpt-dir", ckpt])
     trained_seconds = time.time() - start
@@ -141,26 +146,26 @@ def check_method(tools, checks, folder, onnx_path, method, train, held, base, id
     adapted_ppl = math.exp(held_out_loss(tools, artifact, held, ckpt))
 
     before = {p: open(p, "rb").read() for p in (onnx_path, os.path.join(ckpt, "latest"))}
-    merged_dir = os.path.join(folder, method + "-merged")
+    merged_dir = os.path.join(folder, variant + "-merged")
     start = time.time()
     run([tools.qaf_compile, onnx_path, *common, "--merge", ckpt, "--emit=infer", "-o",
          merged_dir], timeout=600)
-    merged_onnx = os.path.join(folder, method + "-merged.onnx")
+    merged_onnx = os.path.join(folder, variant + "-merged.onnx")
     run([tools.qaf_compile, onnx_path, *common, "--merge", ckpt, "--emit=onnx", "-o",
          merged_onnx], timeout=600)
     merge_seconds = time.time() - start
     checks.report(all(open(p, "rb").read() == data for p, data in before.items()),
-                  f"{method}: trained {steps} steps ({trained_seconds:.0f} s), merged and "
+                  f"{variant}: trained {steps} steps ({trained_seconds:.0f} s), merged and "
                   f"exported ({merge_seconds:.0f} s); the model and checkpoint are unchanged")
     merged = qaf_logits(tools, merged_dir, ids_path, folder)
     difference = float(np.max(np.abs(merged.astype(np.float64) - adapted)))
     if identical:
         checks.report(np.array_equal(merged.view(np.uint32), adapted.view(np.uint32)),
-                      f"{method}: merged logits are bit-identical to the adapted model's "
+                      f"{variant}: merged logits are bit-identical to the adapted model's "
                       f"(both on qaf's quantized-matmul kernel; max abs diff {difference:.3g})")
     else:
         checks.report(difference < 1e-4,
-                      f"{method}: merged logits equal the adapted model's to float rounding "
+                      f"{variant}: merged logits equal the adapted model's to float rounding "
                       f"(max abs diff {difference:.3g} < 1e-4; adapted = float adapter path, "
                       "merged = qaf kernel)")
 
@@ -170,7 +175,7 @@ def check_method(tools, checks, folder, onnx_path, method, train, held, base, id
     # printed perplexities are the same digits. The merged one is checked
     # once more against numpy's from the merged logits on eval's windows
     # (SEQ + 1 tokens each: SEQ inputs, the next SEQ as labels).
-    merged_eval = os.path.join(folder, method + "-merged-eval")
+    merged_eval = os.path.join(folder, variant + "-merged-eval")
     run([tools.qaf_compile, onnx_path, *common, "--merge", ckpt, "--emit=eval", "-o",
          merged_eval], timeout=600)
     merged_ppl = math.exp(held_out_loss(tools, merged_eval, held))
@@ -178,7 +183,7 @@ def check_method(tools, checks, folder, onnx_path, method, train, held, base, id
         same = f"{merged_ppl:.6f}" == f"{adapted_ppl:.6f}"
     else:
         same = abs(merged_ppl - adapted_ppl) <= 1e-4 * adapted_ppl
-    checks.report(same, f"{method}: held-out perplexity (qaf-run eval) merged "
+    checks.report(same, f"{variant}: held-out perplexity (qaf-run eval) merged "
                   f"{merged_ppl:.6f} = adapted {adapted_ppl:.6f}"
                   + (" to the printed digits" if same_digits else " (relative 1e-4)"))
     held_ids = np.load(held).astype(np.int64)
@@ -189,10 +194,10 @@ def check_method(tools, checks, folder, onnx_path, method, train, held, base, id
     numpy_ppl = perplexity(qaf_logits(tools, merged_dir, held_path, folder),
                            held_windows[:, 1:])
     checks.report(abs(numpy_ppl - merged_ppl) <= 1e-5 * merged_ppl,
-                  f"{method}: the merged model's qaf-run eval perplexity {merged_ppl:.6f} "
+                  f"{variant}: the merged model's qaf-run eval perplexity {merged_ppl:.6f} "
                   f"= numpy's from its logits {numpy_ppl:.6f}")
 
-    check_onnx(checks, merged_onnx, f"{method} merged.onnx")
+    check_onnx(checks, merged_onnx, f"{variant} merged.onnx")
     model, weights = read_onnx_initializers(merged_onnx)
     layers = [n for n in model.graph.node if n.op_type == "MatMulNBits"]
     # Scales are trained by L4Q, left alone by the others.
@@ -200,14 +205,14 @@ def check_method(tools, checks, folder, onnx_path, method, train, held, base, id
                                      base[n.input[2]].view(np.uint32).reshape(-1))
                       for n in layers)
     checks.report(len(layers) == 7 and (same_scales or method == "l4q"),
-                  f"{method}: {len(layers)} MatMulNBits layers"
+                  f"{variant}: {len(layers)} MatMulNBits layers"
                   + ("" if method == "l4q" else ", scales byte-identical to the base's"))
     if method in ("qalora", "qahira"):
         same_codes = all(np.array_equal(weights[n.input[1]], base[n.input[1]]) for n in layers)
-        checks.report(same_codes, f"{method}: codes byte-identical to the base's")
+        checks.report(same_codes, f"{variant}: codes byte-identical to the base's")
     ort_difference = float(np.max(np.abs(ort_logits(merged_onnx, ids) - merged)))
     checks.report(ort_difference < 1e-4,
-                  f"{method}: ONNX Runtime runs merged.onnx like qaf's merged model "
+                  f"{variant}: ONNX Runtime runs merged.onnx like qaf's merged model "
                   f"(max abs diff {ort_difference:.3g})")
 
     report = json.load(open(merged_onnx + ".merge.json"))
@@ -233,7 +238,7 @@ def check_method(tools, checks, folder, onnx_path, method, train, held, base, id
                       f"lota: merged codes differ from the base's in {differing} places (the "
                       f"moved codes the report counts), each by at most {largest}")
     checks.report(report["layers_merged"] == len(layers),
-                  f"{method}: the report lists {report['layers_merged']} merged layers")
+                  f"{variant}: the report lists {report['layers_merged']} merged layers")
 
 
 def check_exports(tools, checks, folder):
@@ -332,7 +337,7 @@ def main():
     for tool in ("qaf-compile", "qaf-run", "qaf-opt", "qaf-translate"):
         parser.add_argument(f"--{tool}", required=True)
     parser.add_argument("--methods", default=",".join(METHODS),
-                        help="methods to train and merge ('' for none)")
+                        help="variants (METHODS) to train and merge ('' for none)")
     parser.add_argument("--exports", action=argparse.BooleanOptionalAction, default=True,
                         help="the 2/3/4-bit x 32/64/128 ONNX Runtime sweep and the lossy merge")
     tools = parser.parse_args()
@@ -348,12 +353,12 @@ def main():
         ids_path = os.path.join(folder, "ids.npy")
         np.save(ids_path, ids)
         base = base_onnx(tools, folder, onnx_path, 4, 32)
-        for method in filter(None, tools.methods.split(",")):
+        for variant in filter(None, tools.methods.split(",")):
             try:
-                check_method(tools, checks, folder, onnx_path, method, train, held, base, ids,
+                check_method(tools, checks, folder, onnx_path, variant, train, held, base, ids,
                              ids_path)
             except (RuntimeError, subprocess.TimeoutExpired, KeyError, OSError) as error:
-                checks.report(False, f"{method}: {error}")
+                checks.report(False, f"{variant}: {error}")
         try:
             if tools.exports:
                 check_lossy(tools, checks, folder, onnx_path)

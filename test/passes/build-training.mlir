@@ -7,6 +7,7 @@
 // RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=16" --qaf-attach-adapters="method=lota rank=4" --qaf-build-training="accumulate=2 schedule=cosine warmup=10 total-steps=100" | FileCheck %s --check-prefix=LOTA
 // RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=16" --qaf-attach-adapters="method=qalora rank=2 alpha=6" --qaf-build-training | FileCheck %s --check-prefix=QALORA
 // RUN: qaf-opt %t.mlir --qaf-quantize-weights="bits=4 group-size=16" --qaf-attach-adapters="method=qahira repeat-out=2 alpha=3" --qaf-build-training | FileCheck %s --check-prefix=QAHIRA
+// RUN: qaf-opt %t.mlir --qaf-attach-adapters="method=l4q rank=2 alpha=4 bits=3 group-size=16" --qaf-build-training | FileCheck %s --check-prefix=L4Q
 
 func.func @main_graph(%ids: tensor<2x8xi64> {onnx.name = "input_ids"}) -> (tensor<2x8x16xf32> {onnx.name = "logits"}) {
   %embed = onnx.Constant {value = dense_resource<embed> : tensor<16x32xf32>} : tensor<16x32xf32> loc("embed")
@@ -145,3 +146,34 @@ func.func @main_graph(%ids: tensor<2x8xi64> {onnx.name = "input_ids"}) -> (tenso
 // QAHIRA: qaf.qlinear %{{.*}}, %{{.*}}, %{{.*}}, %[[MERGED]]
 // QAHIRA-NOT: qaf.qahira
 // QAHIRA: return
+
+// An L4Q layer: eval_step runs the one qaf-merge-adapters exports, operands
+// computed as quant::exportTrainedQuantizer computes them: codes w̃ + 4
+// packed at 3 bits (8 codes, one 24-bit value, its three bytes), the
+// trained scales, zero points 4 − β/s, the symmetric format.
+// L4Q-LABEL: func.func @train_step
+// L4Q: qaf.l4q_linear
+// L4Q-LABEL: func.func @eval_step
+// L4Q-SAME: (%[[A:arg[0-9]+]]: tensor<2x32xf32> {qaf.parameter, qaf.weight_name = "proj.l4q_A"
+// L4Q-SAME: %[[B:arg[0-9]+]]: tensor<16x2xf32> {qaf.parameter, qaf.weight_name = "proj.l4q_B"
+// L4Q-SAME: %[[S:arg[0-9]+]]: tensor<16x2xf32> {qaf.parameter, qaf.weight_name = "proj.l4q_scales"
+// L4Q-SAME: %[[BETA:arg[0-9]+]]: tensor<16x2xf32> {qaf.parameter, qaf.weight_name = "proj.l4q_offsets"
+// L4Q-NOT: qaf.l4q_linear
+// L4Q: %[[W0:.*]] = onnx.Constant {value = dense_resource<proj>
+// L4Q: %{{.*}}, %[[WT:.*]] = qaf.l4q_quantize %[[W0]], %[[A]], %[[B]], %[[S]], %[[BETA]] {alpha = 2.000000e+00 : f64, bits = 3 : i64, group_size = 16 : i64}
+// L4Q: %[[HALF:.*]] = onnx.Constant {value = dense<4.000000e+00> : tensor<f32>}
+// L4Q: %[[CODES:.*]] = onnx.Add %[[WT]], %[[HALF]]
+// L4Q: %[[RUNS:.*]] = onnx.Reshape %[[CODES]], %{{.*}} -> tensor<16x4x8xf32>
+// L4Q: %[[PLACES:.*]] = onnx.Constant {value = dense<{{\[}}[1.000000e+00], [8.000000e+00], [6.400000e+01], [5.120000e+02], [4.096000e+03], [3.276800e+04], [2.621440e+05], [0x4A000000]]> : tensor<8x1xf32>}
+// L4Q: %[[VALUES:.*]] = onnx.MatMul %[[RUNS]], %[[PLACES]] : (tensor<16x4x8xf32>, tensor<8x1xf32>) -> tensor<16x4x1xf32>
+// L4Q: %[[BYTES:.*]] = onnx.Constant {value = dense<[1.000000e+00, 3.906250e-03, 1.52587891E-5]> : tensor<3xf32>}
+// L4Q: %[[SHIFTED:.*]] = onnx.Mul %[[VALUES]], %[[BYTES]] {{.*}} -> tensor<16x4x3xf32>
+// L4Q: %[[INTS:.*]] = onnx.Cast %[[SHIFTED]] {to = 6 : i64}
+// L4Q: %[[LOW:.*]] = onnx.Cast %[[INTS]] {to = 2 : i64} : (tensor<16x4x3xi32>) -> tensor<16x4x3xui8>
+// L4Q: %[[PACKED:.*]] = onnx.Reshape %[[LOW]], %{{.*}} -> tensor<16x12xui8>
+// L4Q: %[[HALF2:.*]] = onnx.Constant {value = dense<4.000000e+00> : tensor<f32>}
+// L4Q: %[[RATIO:.*]] = onnx.Div %[[BETA]], %[[S]]
+// L4Q: %[[ZEROS:.*]] = onnx.Sub %[[HALF2]], %[[RATIO]]
+// L4Q: qaf.qlinear %{{.*}}, %[[PACKED]], %[[S]], %[[ZEROS]] {format = #qaf.qformat<bits = 3, group_size = 16, scheme = sym>}
+// L4Q-NOT: qaf.l4q_linear
+// L4Q: return
