@@ -151,7 +151,8 @@ LogicalResult quantizeTiedTable(TiedTable &tied,
     return tied.table.emitError()
            << "cannot quantize tied embedding '" << name << "': its " << groups
            << " groups per row of " << format.bits
-           << "-bit zero points do not fill whole bytes";
+           << "-bit zero points do not fill whole bytes (choose its format "
+              "with tied-head-bits and tied-head-group-size)";
 
   OpBuilder builder(tied.table);
   MLIRContext *context = builder.getContext();
@@ -223,11 +224,22 @@ struct QuantizeWeightsPass
       if (failed(raiseMatMulNBits(op, whyLeft)))
         return signalPassFailure();
     }
+    quant::QuantFormat tiedFormat = format;
+    if (tiedHeadBits != 0)
+      tiedFormat.bits = tiedHeadBits;
+    if (tiedHeadGroupSize != 0)
+      tiedFormat.groupSize = tiedHeadGroupSize;
+    if ((tiedHeadBits != 0 || tiedHeadGroupSize != 0) &&
+        failed(checkQuantFormatOptions(module.getLoc(),
+                                       "qaf-quantize-weights (tied-head-bits, "
+                                       "tied-head-group-size)",
+                                       tiedFormat)))
+      return signalPassFailure();
     std::vector<TiedTable> tiedTables;
     if (tiedHead)
       tiedTables = findTiedTables(module);
     for (TiedTable &tied : tiedTables)
-      if (failed(quantizeTiedTable(tied, format)))
+      if (failed(quantizeTiedTable(tied, tiedFormat)))
         return signalPassFailure();
     FailureOr<std::vector<LinearLayer>> layers =
         selectLinearLayers(module, include, exclude, "qaf-quantize-weights");

@@ -100,9 +100,16 @@ private:
   AtomicFile *dataFile = nullptr;
   uint64_t dataOffset = 0;
 
+  LogicalResult exportConstant(ox::ConstantOp constant,
+                               proto::GraphProto &graph);
+
   llvm::DenseMap<Value, std::string> names;
   llvm::StringSet<> valueNames;
   llvm::StringSet<> nodeNames;
+  /// The initializer written for each blob (by its resource key), and its
+  /// type: another constant of the same blob is that initializer, or a
+  /// Reshape of it, never a second copy of the bytes.
+  llvm::StringMap<std::pair<std::string, ShapedType>> blobInitializers;
 };
 
 FailureOr<func::FuncOp> findMainGraph(ModuleOp module) {
@@ -266,6 +273,64 @@ LogicalResult Exporter::exportAttribute(NamedAttribute attr,
                            << "' of kind " << value;
   }
   return success();
+}
+
+/// One initializer per constant, except that a blob already written (a
+/// tied table's codes, read by GatherBlockQuantized as [V, H·b/8] and by
+/// MatMulNBits as [V, blocks, bytes]) is read again through a Reshape of
+/// its initializer, as ORT GenAI's int4 models share the table.
+LogicalResult Exporter::exportConstant(ox::ConstantOp constant,
+                                       proto::GraphProto &graph) {
+  Value result = constant.getOutput();
+  auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue());
+  StringRef key = resource ? resource.getRawHandle().getKey() : "";
+  auto shared =
+      key.empty() ? blobInitializers.end() : blobInitializers.find(key);
+  auto type = cast<ShapedType>(constant.getType());
+  if (shared != blobInitializers.end() && !names.count(result) &&
+      shared->second.second.getElementType() == type.getElementType() &&
+      shared->second.second.getNumElements() == type.getNumElements()) {
+    const auto &[source, sourceType] = shared->second;
+    if (sourceType.getShape() == type.getShape()) {
+      names[result] = source;
+      return success();
+    }
+    std::string base = getLocationName(constant.getLoc()).str();
+    if (base.empty())
+      base = key.str();
+    std::string shapeName = makeUnique(base + "_shape", valueNames);
+    proto::TensorProto *shape = graph.add_initializer();
+    shape->set_name(shapeName);
+    shape->set_data_type(proto::TensorProto::INT64);
+    shape->add_dims(type.getRank());
+    for (int64_t dim : type.getShape())
+      shape->add_int64_data(dim);
+    std::string name = makeUnique(base, valueNames);
+    proto::NodeProto *reshape = graph.add_node();
+    reshape->set_op_type("Reshape");
+    reshape->set_name(makeUnique(base + "_reshape", nodeNames));
+    reshape->add_input(source);
+    reshape->add_input(shapeName);
+    reshape->add_output(name);
+    names[result] = name;
+    return success();
+  }
+  auto it = names.find(result);
+  if (it == names.end()) {
+    StringRef base = getLocationName(constant.getLoc());
+    // Without locations (text IR printed without debug info) a resource's
+    // key still names the initializer.
+    if (base.empty())
+      base = key;
+    it = names
+             .try_emplace(result,
+                          makeUnique(base.empty() ? "const" : base, valueNames))
+             .first;
+  }
+  if (!key.empty())
+    blobInitializers.try_emplace(key, it->second, type);
+  return exportTensor(constant.getValue(), it->second, *graph.add_initializer(),
+                      constant.getLoc());
 }
 
 LogicalResult Exporter::exportNode(Operation *op, proto::GraphProto &graph) {
@@ -450,23 +515,7 @@ LogicalResult Exporter::build(proto::ModelProto &model, AtomicFile *file) {
                             << "' to ONNX: only onnx dialect ops can be "
                                "exported";
     if (auto constant = dyn_cast<ox::ConstantOp>(op)) {
-      Value result = constant.getOutput();
-      auto it = names.find(result);
-      if (it == names.end()) {
-        StringRef base = getLocationName(constant.getLoc());
-        // Without locations (text IR printed without debug info) a
-        // resource's key still names the initializer.
-        if (auto resource =
-                dyn_cast<DenseResourceElementsAttr>(constant.getValue());
-            base.empty() && resource)
-          base = resource.getRawHandle().getKey();
-        it = names
-                 .try_emplace(result, makeUnique(base.empty() ? "const" : base,
-                                                 valueNames))
-                 .first;
-      }
-      if (failed(exportTensor(constant.getValue(), it->second,
-                              *graph.add_initializer(), constant.getLoc())))
+      if (failed(exportConstant(constant, graph)))
         return failure();
       continue;
     }

@@ -400,21 +400,44 @@ def check_lora(args, tmp, model, label):
     return []
 
 
-def check_tied_head(args, tmp, model, label):
+def check_tied_head(args, tmp, model, label, head_bits=4):
     """qaf-quantize-weights tied-head=1: the tied table becomes one set of
-    4-bit codes read by GatherBlockQuantized (the embedding) and qaf.qlinear
-    (the head). The compiled artifact must match ONNX Runtime on qaf's own
-    export of the quantized model (MatMulNBits + GatherBlockQuantized), and
-    that must differ from the float model (the table really is quantized)."""
+    codes read by GatherBlockQuantized (the embedding) and qaf.qlinear (the
+    head), 4-bit like the layers or, with tied-head-bits=8, 8-bit beside
+    4-bit layers (llama.cpp's Q8_0 head). The compiled artifact must match
+    ONNX Runtime on qaf's own export of the quantized model (MatMulNBits +
+    GatherBlockQuantized), and that must differ from the float model (the
+    table really is quantized)."""
+    options = "bits=4 group-size=32 tied-head=1"
+    if head_bits != 4:
+        options += f" tied-head-bits={head_bits}"
+    name = f"tied{head_bits}"
     quantized, exported = quantize_and_export(
-        args, tmp, model, "tied", "--qaf-quantize-weights=bits=4 group-size=32 tied-head=1")
+        args, tmp, model, name, f"--qaf-quantize-weights={options}")
     graph = onnx.load(exported).graph
     initializers = {i.name for i in graph.initializer}
     float_tables = [n.input[0] for n in graph.node
                     if n.op_type == "Gather" and n.input[0] in initializers]
     if "GatherBlockQuantized" not in op_types(exported) or float_tables:
         return [f"{label}: the tied embedding was not quantized (tables {float_tables})"]
-    artifact = os.path.join(tmp, "tied-artifact")
+    def bits_of(node):
+        return next((a.i for a in node.attribute if a.name == "bits"), 4)
+    gathers = [n for n in graph.node if n.op_type == "GatherBlockQuantized"]
+    tables = {n.input[0] for n in gathers}
+    # The head reads the same initializer, through a Reshape to MatMulNBits'
+    # [N, blocks, bytes] (as in ORT GenAI's int4 files): stored once.
+    tables |= {n.output[0] for n in graph.node if n.op_type == "Reshape" and n.input[0] in tables}
+    heads = [n for n in graph.node if n.op_type == "MatMulNBits" and n.input[1] in tables]
+    table_bits = sorted({bits_of(n) for n in gathers + heads})
+    if not heads or table_bits != [head_bits]:
+        return [f"{label}: the tied table is not one {head_bits}-bit set of codes read by "
+                f"the Gather and the head (bits {table_bits}, {len(heads)} heads)"]
+    table = next(i for i in graph.initializer if i.name == gathers[0].input[0])
+    stored = [i.name for i in graph.initializer
+              if i.data_type == table.data_type and np.prod(i.dims) == np.prod(table.dims)]
+    if len(stored) != 1:
+        return [f"{label}: the tied table's codes are stored {len(stored)} times ({stored})"]
+    artifact = os.path.join(tmp, f"{name}-artifact")
     support.compile_model(args.qaf_compile, quantized, artifact)
     session, float_session = support.ort_session(exported), support.ort_session(model)
     signature = Signature(session, model)
@@ -423,10 +446,10 @@ def check_tied_head(args, tmp, model, label):
         expected = dict(zip(signature.outputs, session.run(None, feeds)))
         float_logits = float_session.run(["logits"], feeds)[0]
         if support.max_abs_diff(float_logits, expected["logits"]) <= tolerance(float_logits):
-            failures.append(f"{label} seq {seq}: 4-bit tied head gives the float logits")
+            failures.append(f"{label} seq {seq}: quantized tied head gives the float logits")
         actual, _, _ = support.run_artifact(args.qaf_run, artifact, feeds,
-                                            os.path.join(tmp, f"tied-run-{seq}"))
-        compare(f"{label} tied-head seq {seq}", actual, expected, failures,
+                                            os.path.join(tmp, f"{name}-run-{seq}"))
+        compare(f"{label} tied-head ({head_bits}-bit) seq {seq}", actual, expected, failures,
                 padding_mask(model, feeds))
     return failures
 
@@ -504,6 +527,8 @@ def whole_model_checks(kind, model, tmp):
     checks.append(("lora", lambda a, t: check_lora(a, t, model, kind)))
     if has_tied_table(model):
         checks.append(("tied-head", lambda a, t: check_tied_head(a, t, model, kind)))
+        checks.append(("tied-head-8bit",
+                       lambda a, t: check_tied_head(a, t, model, kind, head_bits=8)))
     return checks
 
 

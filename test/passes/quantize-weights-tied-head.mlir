@@ -4,6 +4,8 @@
 // RUN: not qaf-opt %s --split-input-file --qaf-quantize-weights="bits=4 group-size=16 tied-head=1" 2>&1 >/dev/null | FileCheck %s --check-prefix=ERR
 // RUN: qaf-opt %s --split-input-file --qaf-quantize-weights="bits=4 group-size=16" | FileCheck %s --check-prefix=UNTIED
 // RUN: not qaf-opt %s --split-input-file --qaf-quantize-weights="bits=4 group-size=16 tied-head=1 scheme=nf" 2>&1 | FileCheck %s --check-prefix=NF
+// RUN: not qaf-opt %s --split-input-file --qaf-quantize-weights="bits=4 group-size=16 tied-head=1 tied-head-bits=8 tied-head-group-size=32" 2>/dev/null | FileCheck %s --check-prefix=HEAD8
+// RUN: not qaf-opt %s --split-input-file --qaf-quantize-weights="bits=4 group-size=16 tied-head=1 tied-head-bits=5" 2>&1 | FileCheck %s --check-prefix=HEADERR
 
 // A tied embedding (SmolLM2's): one table read by the Gather and, through a
 // Transpose, by the head. tied-head=1 quantizes it once: the Gather becomes
@@ -32,6 +34,15 @@
 // UNTIED: onnx.MatMul
 // UNTIED-NOT: qaf.qlinear
 // NF: error: {{.*}}cannot quantize tied embedding 'embed': GatherBlockQuantized takes 2-, 4- or 8-bit integer codes (asym or sym)
+// tied-head-bits / tied-head-group-size: the table in a format of its own
+// (8 bits, one group of 32 per row: a byte per code, one zero-point byte).
+// HEAD8-LABEL: func.func @tied
+// HEAD8-DAG: %[[C:.*]] = onnx.Constant {value = dense_resource<embed.qcodes> : tensor<4x32xui8>}
+// HEAD8-DAG: %[[S:.*]] = onnx.Constant {value = dense_resource<embed.scales> : tensor<4x1xf32>}
+// HEAD8-DAG: %[[ZU:.*]] = onnx.Constant {value = dense_resource<embed.zero_points_u8> : tensor<4x1xui8>}
+// HEAD8: onnx.com.microsoft.GatherBlockQuantized %[[C]], %arg0, %[[S]], %[[ZU]] {bits = 8 : i64, block_size = 32 : i64}
+// HEAD8: qaf.qlinear {{.*}} {format = #qaf.qformat<bits = 8, group_size = 32, scheme = asym>}
+// HEADERR: error: qaf-quantize-weights (tied-head-bits, tied-head-group-size): bits=5 group-size=16: bits must be 2, 3, 4 or 8, not 5
 func.func @tied(%ids: tensor<?x?xi64>) -> tensor<?x?x4xf32> {
   %e = onnx.Constant {value = dense<[[-1.25, -0.50, 0.25, 1.00, -1.00, -0.25, 0.50, 1.25, -0.75, 0.00, 0.75, -1.25, -0.50, 0.25, 1.00, -1.00, -0.25, 0.50, 1.25, -0.75, 0.00, 0.75, -1.25, -0.50, 0.25, 1.00, -1.00, -0.25, 0.50, 1.25, -0.75, 0.00], [0.50, 1.25, -0.75, 0.00, 0.75, -1.25, -0.50, 0.25, 1.00, -1.00, -0.25, 0.50, 1.25, -0.75, 0.00, 0.75, -1.25, -0.50, 0.25, 1.00, -1.00, -0.25, 0.50, 1.25, -0.75, 0.00, 0.75, -1.25, -0.50, 0.25, 1.00, -1.00], [-0.50, 0.25, 1.00, -1.00, -0.25, 0.50, 1.25, -0.75, 0.00, 0.75, -1.25, -0.50, 0.25, 1.00, -1.00, -0.25, 0.50, 1.25, -0.75, 0.00, 0.75, -1.25, -0.50, 0.25, 1.00, -1.00, -0.25, 0.50, 1.25, -0.75, 0.00, 0.75], [1.25, -0.75, 0.00, 0.75, -1.25, -0.50, 0.25, 1.00, -1.00, -0.25, 0.50, 1.25, -0.75, 0.00, 0.75, -1.25, -0.50, 0.25, 1.00, -1.00, -0.25, 0.50, 1.25, -0.75, 0.00, 0.75, -1.25, -0.50, 0.25, 1.00, -1.00, -0.25]]> : tensor<4x32xf32>} : tensor<4x32xf32> loc("embed")
   %x = onnx.Gather %e, %ids : (tensor<4x32xf32>, tensor<?x?xi64>) -> tensor<?x?x32xf32>

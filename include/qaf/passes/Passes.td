@@ -208,6 +208,10 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
     `com.microsoft.GatherBlockQuantized` over the same code blob), as ORT
     GenAI's int4 models share them. An asym group whose values share one
     sign has a zero point outside the codes and is an error naming it.
+    `tied-head-bits` and `tied-head-group-size` give the table a format of
+    its own (0: the layers'), as llama.cpp keeps its head in Q8_0 beside
+    4-bit layers: `bits=4 group-size=64 tied-head=1 tied-head-bits=8` reads
+    the 135M model's head as 28 MB of codes instead of 113 MB of floats.
 
     ```mlir
     %y = onnx.MatMul %x, %w : (tensor<?x576xf32>, tensor<576x1536xf32>) -> ...
@@ -236,6 +240,11 @@ def QuantizeWeightsPass : Pass<"qaf-quantize-weights", "mlir::ModuleOp"> {
            "Quantize tied embedding tables (Gather + MatMul of their "
            "Transpose) into one set of codes: the head becomes qaf.qlinear, "
            "the Gather com.microsoft.GatherBlockQuantized">,
+    Option<"tiedHeadBits", "tied-head-bits", "unsigned", /*default=*/"0",
+           "Bits of the tied table's codes (0: bits)">,
+    Option<"tiedHeadGroupSize", "tied-head-group-size", "int64_t",
+           /*default=*/"0",
+           "Group size of the tied table (0: group-size)">,
   ];
   let dependentDialects = ["::qaf::QAFDialect"];
 }
