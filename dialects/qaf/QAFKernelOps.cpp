@@ -29,13 +29,14 @@ void QLinearKernelOp::build(OpBuilder &builder, OperationState &state,
                             Value input, Value scales, Value zeroPoints,
                             Value moves, Value codebook, Value codes,
                             Value init, int64_t bits, int64_t groupSize,
-                            bool transposeWeight) {
+                            bool transposeWeight, bool int8Activations) {
   Type resultType =
       isa<RankedTensorType>(init.getType()) ? init.getType() : Type();
   build(builder, state, resultType, input, scales, zeroPoints, moves, codebook,
         codes, init, builder.getI64IntegerAttr(bits),
         builder.getI64IntegerAttr(groupSize),
-        transposeWeight ? builder.getUnitAttr() : UnitAttr());
+        transposeWeight ? builder.getUnitAttr() : UnitAttr(),
+        int8Activations ? builder.getUnitAttr() : UnitAttr());
 }
 
 namespace {
@@ -81,6 +82,9 @@ LogicalResult QLinearKernelOp::verify() {
     return emitOpError("needs zero points or a codebook, one of them");
   if (codebook && getMoves())
     return emitOpError("moves apply to affine codes, not to a codebook's");
+  if (getInt8Activations() && getTransposeWeight())
+    return emitOpError("int8 activations apply to the layer's product, not "
+                       "to its input gradient (transpose_weight)");
 
   // The weights' shapes are static (as the qaf ops' are) and give N and K.
   SmallVector<std::pair<StringRef, Value>> weights = {{"scales", getScales()}};

@@ -146,6 +146,7 @@ FailureOr<ArtifactDescription> outlineWeights(ModuleOp module,
   outline.to = Phase::Outlined;
   outline.entry = options.entry;
   outline.fuseAttention = target.fusesAttention();
+  outline.int8Activations = options.int8Activations;
   buildLinalgPipeline(pm, outline);
   if (failed(runPipeline(module, pm, timing, "passes", options)))
     return failure();

@@ -32,12 +32,13 @@ RELATIVE_TOLERANCE = 2e-6
 
 
 class Case:
-    def __init__(self, name, node, inputs, outputs, initializers=()):
+    def __init__(self, name, node, inputs, outputs, initializers=(), compile_flags=()):
         self.name = name
         self.node = node
         self.inputs = inputs            # name -> array (graph inputs)
         self.outputs = outputs          # output names checked
         self.initializers = initializers
+        self.compile_flags = list(compile_flags)  # for qaf-compile
 
     def model(self):
         def info(name, array):
@@ -77,10 +78,12 @@ def pack_codes(codes, bits):
     return packed
 
 
-def matmulnbits_case(m_shape, k, n, bits, block, zero_points, bias=False):
+def matmulnbits_case(m_shape, k, n, bits, block, zero_points, bias=False, int8=False):
+    """int8: accuracy_level 4 (ONNX Runtime rounds A to int8 per block of
+    features), compiled with --int8-activations=file so that qaf does too."""
     name = (f"matmulnbits_{bits}bit_k{k}_n{n}_block{block}_"
             f"a{'x'.join(map(str, m_shape))}_zp-{zero_points}"
-            f"{'_bias' if bias else ''}")
+            f"{'_bias' if bias else ''}{'_int8' if int8 else ''}")
     rng = rng_for(name)
     blocks = -(-k // block)
     codes = rng.integers(0, 1 << bits, size=(n, blocks * block))
@@ -101,9 +104,11 @@ def matmulnbits_case(m_shape, k, n, bits, block, zero_points, bias=False):
         inputs += [""] * (5 - len(inputs)) + ["bias"]
         inits.append(("bias", rng.standard_normal(n).astype(np.float32)))
     node = helper.make_node("MatMulNBits", inputs, ["Y"], domain=MS, K=k, N=n,
-                            bits=bits, block_size=block)
+                            bits=bits, block_size=block,
+                            **({"accuracy_level": 4} if int8 else {}))
     a = rng.standard_normal((*m_shape, k)).astype(np.float32)
-    return Case(name, node, {"A": a}, ["Y"], inits)
+    return Case(name, node, {"A": a}, ["Y"], inits,
+                ["--int8-activations=file"] if int8 else [])
 
 
 # ----------------------------------------------------------- RotaryEmbedding
@@ -224,6 +229,13 @@ def cases():
     yield matmulnbits_case((2,), 128, 8, 4, 128, "float")
     yield matmulnbits_case((5,), 64, 20, 4, 16, "none", bias=True)
     yield matmulnbits_case((33,), 256, 40, 4, 32, "packed")  # the GEMM path
+    # int8 activations: few rows (the decode path), groups of 32 (ORT
+    # GenAI's), 64 and 128, no zero points (one shared row of 8) or packed
+    # ones, K a multiple of 64 or not.
+    yield matmulnbits_case((1,), 576, 100, 4, 32, "none", int8=True)
+    yield matmulnbits_case((3,), 1536, 48, 4, 64, "packed", int8=True)
+    yield matmulnbits_case((2,), 160, 24, 4, 32, "packed", int8=True)
+    yield matmulnbits_case((1,), 256, 40, 4, 128, "none", int8=True)
     yield rotary_case((2, 5, 16), heads=2, interleaved=0)
     yield rotary_case((2, 5, 16), heads=2, interleaved=1)
     yield rotary_case((1, 3, 4, 8), heads=3, interleaved=0)
@@ -250,7 +262,8 @@ def check(args, tmp, case):
     expected = dict(zip(case.outputs,
                         support.ort_session(path).run(case.outputs, case.inputs)))
     artifact = os.path.join(folder, "artifact")
-    support.compile_model(args.qaf_compile, path, artifact, timeout=300)
+    support.compile_model(args.qaf_compile, path, artifact,
+                          extra=case.compile_flags, timeout=300)
     actual, _, _ = support.run_artifact(args.qaf_run, artifact, case.inputs,
                                         os.path.join(folder, "run"))
     failures = []
@@ -269,6 +282,29 @@ def check(args, tmp, case):
         else:
             print(f"     {case.name} {name}: max |qaf - onnxruntime| = "
                   f"{diff:.3g}")
+    if case.compile_flags and not failures:
+        failures += check_not_exact(folder, case, actual)
+    return failures
+
+
+def check_not_exact(folder, case, actual):
+    """An int8 case must differ from the exact product (ONNX Runtime on the
+    model without accuracy_level) by far more than the bound: the rounding
+    to int8 happened on both sides."""
+    model = case.model()
+    for attribute in list(model.graph.node[0].attribute):
+        if attribute.name == "accuracy_level":
+            model.graph.node[0].attribute.remove(attribute)
+    path = os.path.join(folder, "exact.onnx")
+    onnx.save_model(model, path)
+    failures = []
+    for name, exact in zip(case.outputs,
+                           support.ort_session(path).run(case.outputs, case.inputs)):
+        diff = support.max_abs_diff(actual[name], exact)
+        tolerance = RELATIVE_TOLERANCE * max(1.0, float(np.max(np.abs(exact))))
+        if not diff > 10 * tolerance:
+            failures.append(f"{name}: within {diff:.3g} of the exact product: "
+                            "the activations were not rounded to int8")
     return failures
 
 

@@ -27,6 +27,11 @@ For each fixture:
              artifact whose infer entry runs and gives finite logits; for
              int4 files (MatMulNBits everywhere) the shipped codes are kept,
              so its logits still match ONNX Runtime's;
+  int8-activations  (files whose MatMulNBits ask for accuracy_level 4: ORT
+             GenAI's int4) qaf-compile --int8-activations=file rounds their
+             activations to int8 as ONNX Runtime does: the prompt and 16
+             cached steps match ONNX Runtime running the file as it is
+             (3/4 of the steps at least: a rounding tie may flip a step);
   fused-attention  the CUDA target's linalg stage has one
              qaf.kernel.attention per layer (the op by op chain fused,
              GroupQueryAttention lowered onto it); that stage with the op
@@ -37,7 +42,8 @@ For each fixture:
              reads the table and the head its Transpose, or the reverse as
              in ORT GenAI's fp32 file) qaf-quantize-weights tied-head=1
              quantizes the table once for the Gather and the head; the
-             artifact matches ONNX Runtime on qaf's export of that model.
+             artifact matches ONNX Runtime on qaf's export of that model,
+             4-bit and with tied-head-bits=8, the table stored once.
 
 Every check of every fixture runs (none is skipped). Exit status 0 when
 all passed; prints `N passed, F failed`.
@@ -330,6 +336,68 @@ def check_decode(args, tmp, model, label, artifact):
     return failures
 
 
+def asks_for_int8(model):
+    """Whether some MatMulNBits of `model` asks for accuracy_level >= 4, with
+    which ONNX Runtime rounds its activations to int8."""
+    return any(node.op_type == "MatMulNBits" and
+               any(a.name == "accuracy_level" and a.i >= 4 for a in node.attribute)
+               for node in onnx.load(model, load_external_data=False).graph.node)
+
+
+# A step of the int8-activations check may miss the bound where one
+# activation lies within an ulp of a rounding tie: ONNX Runtime's and qaf's
+# float32 inputs to a layer differ by an ulp (their norms round apart), and
+# the one unit moved by the tie moves the logits by about as much as int8
+# rounding itself (the tiny fixture's step 8: an input of -63.5 exactly).
+INT8_MATCHING_STEPS = 0.75
+
+
+def check_int8_activations(args, tmp, model, label):
+    """`qaf-compile --int8-activations=file`: the layers whose MatMulNBits
+    ask for accuracy_level 4 round x to int8 as ONNX Runtime does. The prompt
+    (6 rows: the decode path) and 16 cached steps, each fed ONNX Runtime's
+    cache and argmax so that steps stand alone, match ONNX Runtime running
+    the file as it is at INT8_MATCHING_STEPS of the steps at least (see
+    above); ONNX Runtime's exact product differs from it on the prompt by
+    more than the bound (so the check tells the two apart)."""
+    artifact = os.path.join(tmp, "int8-artifact")
+    support.run([args.qaf_compile, model, "--int8-activations=file", "-o", artifact],
+                timeout=1200)
+    as_is = support.ort_session(model)
+    exact = support.ort_session(exact_reference(model, tmp))
+    signature = Signature(as_is, model)
+    rng = np.random.default_rng(3)
+    failures, missed = [], []
+    past, past_len, ids = None, 0, None
+    for step in range(DECODE_STEPS + 1):
+        seq = DECODE_PROMPT if step == 0 else 1
+        feeds = signature.feeds(rng, 1, seq, past=past, past_len=past_len, ids=ids)
+        want = dict(zip(signature.outputs, as_is.run(None, feeds)))
+        got, _, _ = support.run_artifact(args.qaf_run, artifact, feeds,
+                                         os.path.join(tmp, f"int8-{step}"))
+        bound = tolerance(want["logits"])
+        diff = support.max_abs_diff(got["logits"], want["logits"])
+        if not diff <= bound:
+            missed.append(f"step {step}: {diff:.3g}")
+        if step == 0:
+            apart = support.max_abs_diff(exact.run(["logits"], feeds)[0], want["logits"])
+            if apart <= bound:
+                failures.append(f"{label}: ONNX Runtime's accuracy_level 4 gives the exact "
+                                f"logits (max diff {apart:.3g}): the check cannot tell the "
+                                "int8 path from the exact one")
+        past = {p: want[present_name(p)] for p in signature.past}
+        past_len += seq
+        ids = np.argmax(want["logits"][:, -1:, :], axis=-1).astype(np.int64)
+    steps = DECODE_STEPS + 1
+    if steps - len(missed) < INT8_MATCHING_STEPS * steps:
+        failures.append(f"{label} int8-activations: {len(missed)} of {steps} steps miss "
+                        f"ONNX Runtime's logits by more than the bound: {'; '.join(missed)}")
+    elif missed:
+        print(f"     {label} int8-activations: {steps - len(missed)} of {steps} steps "
+              f"within the bound; beyond it (a rounding tie): {'; '.join(missed)}")
+    return failures
+
+
 def check_generate(args, tmp, model, label, artifact):
     """`qaf-run generate` (greedy, the runtime's own cache) against ONNX
     Runtime's greedy loop on the same file. A step whose two best logits in
@@ -522,6 +590,9 @@ def whole_model_checks(kind, model, tmp):
         checks.append(("decode", lambda a, t: compiled_then(a, t, model, kind, check_decode)))
         checks.append(("generate",
                        lambda a, t: compiled_then(a, t, model, kind, check_generate)))
+    if asks_for_int8(model):
+        checks.append(("int8-activations",
+                       lambda a, t: check_int8_activations(a, t, model, kind)))
     checks.append(("fused-attention",
                    lambda a, t: check_fused_attention(a, t, model, kind)))
     checks.append(("lora", lambda a, t: check_lora(a, t, model, kind)))

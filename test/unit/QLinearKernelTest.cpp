@@ -344,6 +344,107 @@ TEST_P(QLinearKernelTest, OneAndTwoThreadsGiveTheSameBytes) {
     }
 }
 
+// qaf_qlinear_int8 against its definition: each group of features of a
+// row of x (the layer's groups) becomes s·v with s = max|x| / 127 and v =
+// round(x · (127 / max|x|)) (float, ties to even), as ONNX Runtime rounds
+// at accuracy_level 4 (blocks of the layer's block_size); then the exact
+// product with the dequantized W, in double here. On the AVX-512 path of a VNNI
+// CPU that is what the few-row regime computes (with groups of 32 and of 64 and
+// 128, zero points per row, fractional, and one shared integer row, K a
+// multiple of 64 or not: 96, 160); it must differ from the exact product (the
+// rounding happened), and everywhere else (AVX2, generic, many rows, 3 bits) it
+// is qaf_qlinear's exact product, bit for bit.
+TEST_P(QLinearKernelTest, Int8ActivationsMatchTheirDefinition) {
+  bool int8Path = std::string(std::get<0>(GetParam())) == "avx512" &&
+                  __builtin_cpu_supports("avx512vnni");
+  struct Case {
+    int64_t m, n, k, group;
+    int bits;
+    bool sharedZeros;
+  };
+  for (Case c :
+       {Case{1, 100, 576, 32, 4, false}, Case{3, 70, 576, 32, 4, true},
+        Case{1, 48, 1536, 64, 4, false}, Case{2, 33, 256, 128, 4, true},
+        Case{9, 40, 576, 32, 4, false}, Case{1, 40, 576, 32, 3, false},
+        Case{1, 40, 96, 32, 4, false}, Case{2, 24, 160, 32, 4, true}}) {
+    std::mt19937 engine(unsigned(c.m * 977 + c.n * 31 + c.k + c.group));
+    const int qmax = (1 << c.bits) - 1;
+    std::uniform_int_distribution<int> code(0, qmax);
+    std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+    const int64_t groups = c.k / c.group, rowBytes = c.k * c.bits / 8;
+    std::vector<uint8_t> codes(c.n * c.k), packed(c.n * rowBytes, 0);
+    for (int64_t i = 0; i < c.n * c.k; ++i) {
+      codes[i] = uint8_t(code(engine));
+      int64_t row = i / c.k, bit = (i % c.k) * c.bits;
+      unsigned shifted = unsigned(codes[i]) << (bit % 8);
+      packed[row * rowBytes + bit / 8] |= uint8_t(shifted);
+      if (shifted >> 8)
+        packed[row * rowBytes + bit / 8 + 1] |= uint8_t(shifted >> 8);
+    }
+    std::vector<float> scales(c.n * groups),
+        zeros(c.sharedZeros ? groups : c.n * groups);
+    for (float &v : scales)
+      v = 0.01f + 0.05f * std::fabs(real(engine));
+    for (float &v : zeros)
+      v = c.sharedZeros ? float((qmax + 1) / 2) : 7.5f + real(engine);
+    // Rows of x with a wide range of magnitudes, an outlier among them.
+    std::vector<float> x(c.m * c.k);
+    for (int64_t i = 0; i < c.m * c.k; ++i)
+      x[i] = real(engine) * (i % 97 == 5 ? 300.0f : 1.0f);
+    std::vector<float> y(c.m * c.n), exact(c.m * c.n);
+    int64_t zerosStride = c.sharedZeros ? 0 : groups;
+    for (auto kernel : {qaf_qlinear_int8, qaf_qlinear})
+      kernel(c.m, c.n, c.k, int64_t(x.data()), c.k, int64_t(packed.data()),
+             rowBytes, int64_t(scales.data()), groups, int64_t(zeros.data()),
+             zerosStride, 0, 0, 0,
+             int64_t(kernel == qaf_qlinear ? exact.data() : y.data()), c.n,
+             c.bits, c.group, 0);
+    bool covered = int8Path && c.m < 8 && c.bits == 4;
+    std::string label = "m " + std::to_string(c.m) + " n " +
+                        std::to_string(c.n) + " k " + std::to_string(c.k) +
+                        " group " + std::to_string(c.group) + " bits " +
+                        std::to_string(c.bits);
+    if (!covered) {
+      for (int64_t i = 0; i < c.m * c.n; ++i)
+        ASSERT_EQ(y[i], exact[i]) << label << " element " << i;
+      continue;
+    }
+    std::vector<double> rounded(c.m * c.k);
+    for (int64_t r = 0; r < c.m; ++r)
+      for (int64_t b = 0; b < c.k; b += c.group) {
+        const float *block = x.data() + r * c.k + b;
+        float largest = 0;
+        for (int64_t i = 0; i < c.group; ++i)
+          largest = std::max(largest, std::fabs(block[i]));
+        float scale = largest / 127.0f, inverse = 127.0f / largest;
+        for (int64_t i = 0; i < c.group; ++i)
+          rounded[r * c.k + b + i] =
+              double(scale) * std::nearbyint(block[i] * inverse);
+      }
+    double worst = 0, moved = 0;
+    for (int64_t r = 0; r < c.m; ++r)
+      for (int64_t o = 0; o < c.n; ++o) {
+        double sum = 0, magnitude = 0;
+        for (int64_t i = 0; i < c.k; ++i) {
+          int64_t g = i / c.group;
+          double z = zeros[c.sharedZeros ? g : o * groups + g];
+          double term = (double(codes[o * c.k + i]) - z) *
+                        scales[o * groups + g] * rounded[r * c.k + i];
+          sum += term;
+          magnitude += std::fabs(term);
+        }
+        worst = std::max(worst, std::fabs(sum - y[r * c.n + o]) / magnitude);
+        moved = std::max(
+            moved,
+            std::fabs(double(exact[r * c.n + o]) - y[r * c.n + o]) / magnitude);
+      }
+    // A few float roundings (epsilon 1.2e-7) of Σ |terms| (measured: up to
+    // 1.4e-7); the int8 rounding moves outputs by ~1e-2 of it.
+    EXPECT_LT(worst, 8 * 1.2e-7) << label;
+    EXPECT_GT(moved, 1e-4) << label;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, QLinearKernelTest,
                          ::testing::Combine(::testing::Values("avx512", "avx2",
                                                               "generic"),

@@ -72,6 +72,21 @@ cl::opt<std::string> cudaToolkit(
     cl::desc("--target=cuda: the CUDA toolkit whose ptxas and libdevice "
              "are used (default /usr/local/cuda)"),
     cl::init("/usr/local/cuda"), cl::cat(category));
+enum class Int8Activations { None, File, All };
+cl::opt<Int8Activations> int8Activations(
+    "int8-activations",
+    cl::desc("Round the activations of quantized layers to int8 as ONNX "
+             "Runtime does at MatMulNBits accuracy_level 4 (per block of "
+             "features, integer dot products; the CPU's AVX512-VNNI decode "
+             "path, elsewhere the exact product)"),
+    cl::values(clEnumValN(Int8Activations::None, "none",
+                          "the exact float product (default)"),
+               clEnumValN(Int8Activations::File, "file",
+                          "the layers whose MatMulNBits asked for "
+                          "accuracy_level 4 (ORT GenAI's CPU int4 files), as "
+                          "ONNX Runtime runs the same file"),
+               clEnumValN(Int8Activations::All, "all", "every layer")),
+    cl::init(Int8Activations::None), cl::cat(category));
 enum class RuntimeChecks { On, Off };
 cl::opt<RuntimeChecks> runtimeChecks(
     "runtime-checks",
@@ -326,6 +341,9 @@ int main(int argc, char **argv) {
   std::unique_ptr<qaf::TargetBackend> backend = target->create(targetOptions);
 
   qaf::CompileOptions options;
+  options.int8Activations = int8Activations == Int8Activations::File  ? "file"
+                            : int8Activations == Int8Activations::All ? "all"
+                                                                      : "";
   // An ONNX model or graph bytecode is the graph itself, before outlining.
   bool writesGraph = emit == Emit::ONNX || emit == Emit::MLIRBytecode;
   options.phase = writesGraph ? qaf::Phase::ONNX : *phase;

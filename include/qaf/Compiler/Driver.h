@@ -40,6 +40,10 @@ struct CompileOptions {
   std::string quantizedFormat = "matmulnbits";
   /// Write IR as bytecode whatever the output's extension.
   bool bytecode = false;
+  /// Quantized layers whose products round x to int8 as ONNX Runtime does
+  /// at MatMulNBits accuracy_level 4: "file" (the layers whose MatMulNBits
+  /// asked for it), "all", or empty for none (the exact product).
+  std::string int8Activations;
   /// Print each pass pipeline before running it.
   bool printPipelines = false;
   /// Verify the IR after every pass (mlir-opt's default) instead of once

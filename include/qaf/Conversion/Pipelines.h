@@ -86,6 +86,13 @@ struct LinalgPipelineOptions
                      "qaf.kernel.attention (qaf-fuse-attention): for targets "
                      "with a fused attention kernel"),
       llvm::cl::init(false)};
+  Option<std::string> int8Activations{
+      *this, "int8-activations",
+      llvm::cl::desc("Layers whose products round x to int8 as ONNX Runtime "
+                     "does at MatMulNBits accuracy_level 4 "
+                     "(qaf-select-int8-activations): file (those whose "
+                     "MatMulNBits asked for it) or all; empty for none"),
+      llvm::cl::init("")};
 
   LinalgPipelineOptions() {
     addPhaseNames(from);

@@ -143,6 +143,29 @@ def FuseAttentionPass : Pass<"qaf-fuse-attention", "mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def SelectInt8ActivationsPass
+    : Pass<"qaf-select-int8-activations", "mlir::func::FuncOp"> {
+  let summary = "Mark quantized layers whose products round x to int8";
+  let description = [{
+    ONNX Runtime runs a `MatMulNBits` with `accuracy_level` 4 (ORT GenAI's
+    CPU int4 files ask for it) on int8 activations: each block of features
+    of x rounded to int8 with its own scale, the products with the codes
+    summed as integers. qaf computes the exact float product unless asked:
+    this pass marks `qaf.qlinear` layers with `qaf.int8_activations`, which
+    the lowering turns into `qaf.kernel.qlinear ... int8_activations` (the
+    CPU's `qaf_qlinear_int8`: where its AVX512-VNNI path serves, few rows of
+    x and 4-bit codes in groups of a multiple of 32, else the exact
+    product). `layers=file` marks the layers raised from a `MatMulNBits`
+    that asked for accuracy_level 4 or more (what ONNX Runtime does with the
+    same file); `layers=all` marks every layer.
+  }];
+  let options = [
+    Option<"layers", "layers", "std::string", /*default=*/"\"file\"",
+           "file (the layers whose MatMulNBits asked for accuracy_level >= "
+           "4) or all">,
+  ];
+}
+
 def ShareZeroPointRowsPass
     : Pass<"qaf-share-zero-point-rows", "mlir::func::FuncOp"> {
   let summary = "Quantized layers whose zero-point rows are equal read one row";

@@ -29,6 +29,11 @@ inline constexpr llvm::StringLiteral kUpdatesAttr = "qaf.updates";
 /// reads as a trainable operand there (qaf-build-training's eval_step, which
 /// folds QA-LoRA and QA-HiRA updates into zero points as the merge does).
 inline constexpr llvm::StringLiteral kParameterAttr = "qaf.parameter";
+/// On a qaf.qlinear: its product rounds x to int8 as ONNX Runtime does at
+/// MatMulNBits accuracy_level 4 (set by qaf-select-int8-activations; the
+/// lowering's qaf.kernel.qlinear `int8_activations`).
+inline constexpr llvm::StringLiteral kInt8ActivationsAttr =
+    "qaf.int8_activations";
 /// What kUpdatesAttr becomes on a compiled entry point, whose argument
 /// names are gone: the index of the argument the result is stored into.
 /// Such a result is not an output of the entry point (the target's lowering

@@ -33,6 +33,7 @@ constexpr llvm::StringLiteral kSgemm = "qaf_sgemm_transposed";
 constexpr llvm::StringLiteral kSgemmBatched = "qaf_sgemm_batched_transposed";
 constexpr llvm::StringLiteral kQLinear = "qaf_qlinear";
 constexpr llvm::StringLiteral kQLinearTransposed = "qaf_qlinear_transposed";
+constexpr llvm::StringLiteral kQLinearInt8 = "qaf_qlinear_int8";
 constexpr llvm::StringLiteral kLoTAGradients = "qaf_lota_factor_gradients";
 constexpr llvm::StringLiteral kL4QGradients = "qaf_l4q_gradients";
 
@@ -143,7 +144,8 @@ std::optional<qaf::MatmulForm> getKernelForm(MatmulOp op) {
 
 /// qaf_qlinear(M, N, K, x, ldx, codes, codesStride, scales, scalesStride,
 /// zeros, zerosStride, moves, movesStride, codebook, y, ldy, bits,
-/// groupSize, accumulate), or qaf_qlinear_transposed with the same
+/// groupSize, accumulate), qaf_qlinear_int8 (int8_activations) or
+/// qaf_qlinear_transposed with the same
 /// arguments for the product with W itself (x [M, N], y [M, K]): the op
 /// accumulates into `init`. Absent zero points, moves and codebook are
 /// address 0; one row of zero points [1, K/g] has row stride 0. Its verifier
@@ -178,8 +180,12 @@ void replaceWithQLinearCall(qaf::QLinearKernelOp op, ModuleOp module) {
   auto [movesAddress, movesStride] = optionalOperand(op.getMoves());
   Value codebookAddress = optionalOperand(op.getCodebook()).first;
   bool transposed = op.getTransposeWeight();
-  func::FuncOp kernel = getOrDeclareKernel(
-      module, transposed ? kQLinearTransposed : kQLinear, 18);
+  func::FuncOp kernel =
+      getOrDeclareKernel(module,
+                         transposed                ? kQLinearTransposed
+                         : op.getInt8Activations() ? kQLinearInt8
+                                                   : kQLinear,
+                         18);
   // N and K: the features of y and x, or of x and y when transposed.
   Value n = transposed ? x.sizes[1] : y.sizes[1];
   Value k = transposed ? y.sizes[1] : x.sizes[1];

@@ -46,6 +46,11 @@ void buildLinalgPipeline(OpPassManager &pm,
     OpPassManager &funcPM = pm.nest<func::FuncOp>();
     // Their implicit zero points (one value for all) are read as one row.
     funcPM.addPass(createShareZeroPointRowsPass());
+    if (!options.int8Activations.empty()) {
+      SelectInt8ActivationsPassOptions select;
+      select.layers = options.int8Activations;
+      funcPM.addPass(createSelectInt8ActivationsPass(select));
+    }
     // Before qaf-share-grouped-kv, which rewrites the products it matches.
     if (options.fuseAttention)
       funcPM.addPass(createFuseAttentionPass());

@@ -407,7 +407,8 @@ Value buildQuantizedMatMul(OpBuilder &b, Location loc, Value a, int64_t n,
         return QLinearKernelOp::create(
                    b, loc, rows, weight.scales, weight.zeroPoints, weight.moves,
                    weight.codebook, weight.codes, init, weight.bits,
-                   weight.groupSize, transposed)
+                   weight.groupSize, transposed,
+                   weight.int8Activations && !transposed)
             .getResult();
       });
 }

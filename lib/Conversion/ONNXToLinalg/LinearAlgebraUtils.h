@@ -102,6 +102,10 @@ mlir::Value buildDequantizingMatMul(mlir::OpBuilder &b, mlir::Location loc,
 struct QuantizedWeight {
   mlir::Value codes, scales, zeroPoints, moves, codebook;
   int64_t bits = 0, groupSize = 0;
+  /// The product rounds x to int8 where the kernel can (see
+  /// qaf.kernel.qlinear's int8_activations); the reference contraction and
+  /// other targets stay exact.
+  bool int8Activations = false;
 };
 
 /// y[..., N] = a[..., K] · Wᵀ, accumulated in f32 and returned in

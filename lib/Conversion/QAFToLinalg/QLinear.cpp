@@ -19,6 +19,7 @@
 #include "qaf/Quant/Quantizer.h"
 #include "qaf/dialects/onnx/ONNXDialect.h"
 #include "qaf/dialects/qaf/QAFDialect.h"
+#include "qaf/passes/WeightAttrs.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -87,6 +88,8 @@ struct QuantizedProductLowering : OpConversionPattern<OpTy> {
     constexpr bool transposed = std::is_same_v<OpTy, QLinearTransposedOp>;
     if constexpr (transposed)
       weight.moves = adaptor.getMoves();
+    else
+      weight.int8Activations = op->hasAttr(kInt8ActivationsAttr);
     Value product = buildQuantizedMatMul(
         rw, loc, adaptor.getInput(), resultType->getShape().back(), weight,
         resultType->getElementType(), transposed);

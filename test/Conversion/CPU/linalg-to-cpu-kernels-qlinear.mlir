@@ -95,3 +95,16 @@ func.func @shared_zero_row(%x: memref<?x64xf32>, %s: memref<8x2xf32>, %z: memref
   qaf.kernel.qlinear bits(4) group_size(32) input(%x : memref<?x64xf32>) scales(%s : memref<8x2xf32>) zero_points(%z : memref<1x2xf32>) codes(%c : memref<8x32xi8>) outs(%y : memref<?x8xf32>)
   return
 }
+
+// -----
+
+// int8_activations: the same arguments to qaf_qlinear_int8.
+// CHECK: func.func private @qaf_qlinear_int8(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32)
+// CHECK-LABEL: func.func @int8_activations
+// CHECK: call @qaf_qlinear_int8({{.*}}, %c4_i64, %c64_i64, %c1_i32)
+// CHECK-NOT: call @qaf_qlinear(
+func.func @int8_activations(%x: memref<?x128xf32>, %s: memref<8x2xf32>, %z: memref<8x2xf32>, %c: memref<8x64xi8>, %y: memref<?x8xf32>) {
+  qaf.kernel.qlinear bits(4) group_size(64) input(%x : memref<?x128xf32>) scales(%s : memref<8x2xf32>) zero_points(%z : memref<8x2xf32>) codes(%c : memref<8x64xi8>) outs(%y : memref<?x8xf32>) int8_activations
+  return
+}
+

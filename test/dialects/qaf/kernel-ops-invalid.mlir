@@ -172,3 +172,11 @@ func.func @zero_points_rows(%x: tensor<2x128xf32>, %s: tensor<8x2xf32>, %z: tens
   %r = qaf.kernel.qlinear bits(4) group_size(64) input(%x : tensor<2x128xf32>) scales(%s : tensor<8x2xf32>) zero_points(%z : tensor<2x2xf32>) codes(%c : tensor<8x64xi8>) outs(%y : tensor<2x8xf32>) -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+func.func @int8_input_gradient(%g: tensor<2x8xf32>, %s: tensor<8x2xf32>, %c: tensor<8x64xi8>, %y: tensor<2x128xf32>) {
+  // expected-error @+1 {{int8 activations apply to the layer's product, not to its input gradient (transpose_weight)}}
+  %r = qaf.kernel.qlinear bits(4) group_size(64) input(%g : tensor<2x8xf32>) scales(%s : tensor<8x2xf32>) zero_points(%s : tensor<8x2xf32>) codes(%c : tensor<8x64xi8>) outs(%y : tensor<2x128xf32>) transpose_weight int8_activations -> tensor<2x128xf32>
+  return
+}

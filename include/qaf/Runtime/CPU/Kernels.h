@@ -77,6 +77,21 @@ void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X, int64_t ldx,
                  int64_t Y, int64_t ldy, int64_t bits, int64_t groupSize,
                  int32_t accumulate);
 
+/// qaf_qlinear with the activations rounded to int8 as ONNX Runtime rounds a
+/// MatMulNBits input at accuracy_level 4: each group (block) of a row
+/// of X scaled by 127 / max|x| and rounded to nearest (ties to even), the
+/// products of the codes with these integers summed exactly, then scaled.
+/// It runs where an AVX512-VNNI dot product serves (few rows of X, 4-bit
+/// codes in groups of a multiple of 32 without moves or codebook); elsewhere
+/// (many rows: the prefill's GEMM) it is qaf_qlinear, the exact product. Same
+/// arguments as qaf_qlinear.
+void qaf_qlinear_int8(int64_t M, int64_t N, int64_t K, int64_t X, int64_t ldx,
+                      int64_t codes, int64_t codesStride, int64_t scales,
+                      int64_t scalesStride, int64_t zeros, int64_t zerosStride,
+                      int64_t moves, int64_t movesStride, int64_t codebook,
+                      int64_t Y, int64_t ldy, int64_t bits, int64_t groupSize,
+                      int32_t accumulate);
+
 /// X[M,K] = G[M,N] · dequant(W) (or X += with `accumulate`): the product with
 /// the quantized W of qaf_qlinear (same weight arguments) untransposed, the
 /// input gradient of its layer. Never forms the whole dequantized W: each

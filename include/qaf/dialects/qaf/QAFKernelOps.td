@@ -54,6 +54,12 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
     stride per operand, so bufferization copies any other buffer into one
     that is.
 
+    With `int8_activations` (a layer whose MatMulNBits asked for
+    accuracy_level 4, compiled with `int8-activations`), the CPU rounds each
+    group of features of a row of `input` to int8 as ONNX Runtime does
+    (`qaf_qlinear_int8`, where its AVX512-VNNI path serves; the exact
+    product elsewhere, and on other targets); not with `transpose_weight`.
+
     The CPU pipeline replaces the bufferized op by a call of `qaf_qlinear`
     (lib/Runtime/CPU/Kernels/QLinear.cpp); `qaf-decompose-kernel-ops`
     rebuilds the reference linalg.generic for targets without the kernel.
@@ -74,7 +80,8 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
                    QAF_KernelF32Matrix:$init,
                    ConfinedAttr<I64Attr, [IntIsOneOf<[2, 3, 4, 8]>]>:$bits,
                    ConfinedAttr<I64Attr, [IntPositive]>:$group_size,
-                   UnitAttr:$transpose_weight);
+                   UnitAttr:$transpose_weight,
+                   UnitAttr:$int8_activations);
   let results = (outs Optional<TensorRankOf<[F32], [2]>>:$result);
   let assemblyFormat = [{
     `bits` `(` $bits `)` `group_size` `(` $group_size `)`
@@ -86,6 +93,7 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
     `codes` `(` $codes `:` type($codes) `)`
     `outs` `(` $init `:` type($init) `)`
     (`transpose_weight` $transpose_weight^)?
+    (`int8_activations` $int8_activations^)?
     attr-dict (`->` type($result)^)?
   }];
   let builders = [
@@ -96,7 +104,8 @@ def QAF_QLinearKernelOp : Op<QAF_Dialect, "kernel.qlinear", [
                    "::mlir::Value":$codebook, "::mlir::Value":$codes,
                    "::mlir::Value":$init, "int64_t":$bits,
                    "int64_t":$groupSize,
-                   CArg<"bool", "false">:$transposeWeight)>
+                   CArg<"bool", "false">:$transposeWeight,
+                   CArg<"bool", "false">:$int8Activations)>
   ];
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() {

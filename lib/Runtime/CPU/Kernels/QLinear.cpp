@@ -34,8 +34,10 @@
 
 #include <algorithm>
 #include <alloca.h>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <omp.h>
 #include <utility>
 
@@ -475,6 +477,232 @@ __attribute__((target("avx512f"))) void splitEvenOddAvx512(const float *x,
 }
 #endif
 
+//===----------------------------------------------------------------------===//
+// int8 activations (ONNX Runtime's MatMulNBits accuracy_level 4)
+//===----------------------------------------------------------------------===//
+
+#if defined(__x86_64__) || defined(__i386__)
+
+/// 64 features of one row of x rounded to int8, for rowDot4Int8Avx512. Each
+/// of the layer's groups of features has its own scale s_x = max|x| / 127
+/// and values round(x · 127 / max|x|) (to nearest, ties to even, in float),
+/// as ONNX Runtime rounds a MatMulNBits input at accuracy_level 4 (in blocks
+/// of the layer's block_size). A chunk's two runs of 32 features (blocks)
+/// lie in one group or, with groups of 32, in two. The bytes
+/// are in the order the kernel widens a row's 32 code bytes in (low nibbles
+/// of all 32 bytes, then the high ones): even features of the first block,
+/// even of the second, odd of the first, odd of the second. Lane l of the
+/// dot product (bytes 4l..4l+3) thus holds features of block l / 4 % 2;
+/// `laneScales` is that block's s_x per lane and `laneSums` the lane's sum
+/// of values times s_x, times the zero point when every row of W shares one
+/// row of zero points (folded in here, once per call).
+struct Int8Chunk {
+  alignas(64) int8_t values[64];
+  float laneScales[16];
+  float laneSums[16];
+};
+
+/// The blocks' group index for a chunk: its first and second 32 features
+/// (the first's again for a last chunk of 32 features, k % 64 == 32).
+inline std::pair<int64_t, int64_t> chunkGroups(const QuantizedWeight &w,
+                                               int64_t chunk, int64_t k) {
+  int64_t second = std::min(chunk * 64 + 32, k - 32);
+  return {chunk * 64 / w.groupSize, second / w.groupSize};
+}
+
+/// Int8Chunks per row of x: k / 64, and one more for a last 32 features.
+inline int64_t chunksFor(int64_t k) { return (k + 63) / 64; }
+
+/// x's rows (k a multiple of 32) as Int8Chunks, chunksFor(k) per row; a
+/// last chunk of 32 features has zeros for its second block.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void
+quantizeRowsInt8Avx512(const QuantizedWeight &w, const float *x, int64_t m,
+                       int64_t k, int64_t ldx, Int8Chunk *out) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
+                                         22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const bool sharedZeros = !w.zeros || w.zerosStride == 0;
+  const int64_t groups = k / w.groupSize;
+  // Each group's max |x|; NaN where the group holds a NaN or an infinity,
+  // so that its scale is NaN and its outputs are NaN as the float product's
+  // would be, not a guess.
+  float *largest = static_cast<float *>(alloca(sizeof(float) * groups));
+  for (int64_t r = 0; r < m; ++r) {
+    const float *row = x + r * ldx;
+    for (int64_t g = 0; g < groups; ++g) {
+      __m512 most = _mm512_setzero_ps();
+      __mmask16 unordered = 0;
+      for (int64_t i = g * w.groupSize; i < (g + 1) * w.groupSize; i += 16) {
+        __m512 v = _mm512_loadu_ps(row + i);
+        most = _mm512_max_ps(most, _mm512_abs_ps(v));
+        unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      }
+      float value = _mm512_reduce_max_ps(most);
+      largest[g] = unordered || !std::isfinite(value)
+                       ? std::numeric_limits<float>::quiet_NaN()
+                       : value;
+    }
+    for (int64_t c = 0; c < chunksFor(k); ++c) {
+      const float *block = row + c * 64;
+      Int8Chunk &chunk = out[r * chunksFor(k) + c];
+      float blockScale[2] = {0.0f, 0.0f};
+      int blocks = c * 64 + 64 <= k ? 2 : 1;
+      if (blocks == 1) {
+        std::memset(chunk.values + 16, 0, 16);
+        std::memset(chunk.values + 48, 0, 16);
+      }
+      for (int half = 0; half < blocks; ++half) {
+        __m512 first = _mm512_loadu_ps(block + 32 * half);
+        __m512 second = _mm512_loadu_ps(block + 32 * half + 16);
+        float most = largest[(c * 64 + 32 * half) / w.groupSize];
+        blockScale[half] = most / 127.0f;
+        __m512 inverse = _mm512_set1_ps(most > 0.0f ? 127.0f / most : 0.0f);
+        __m128i evens = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(
+            _mm512_permutex2var_ps(first, even, second), inverse)));
+        __m128i odds = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(
+            _mm512_permutex2var_ps(first, odd, second), inverse)));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(chunk.values + 16 * half),
+                         evens);
+        _mm_storeu_si128(
+            reinterpret_cast<__m128i *>(chunk.values + 32 + 16 * half), odds);
+      }
+      auto [groupA, groupB] = chunkGroups(w, c, k);
+      float zeroA = sharedZeros ? w.zeroAt(0, groupA) : 1.0f;
+      float zeroB = sharedZeros ? w.zeroAt(0, groupB) : 1.0f;
+      __m512 scales = _mm512_mask_blend_ps(
+          0xF0F0, _mm512_set1_ps(blockScale[0]), _mm512_set1_ps(blockScale[1]));
+      __m512 zeros = _mm512_mask_blend_ps(0xF0F0, _mm512_set1_ps(zeroA),
+                                          _mm512_set1_ps(zeroB));
+      __m512i sums = _mm512_dpbusd_epi32(
+          _mm512_setzero_si512(), _mm512_set1_epi8(1),
+          _mm512_load_si512(reinterpret_cast<const void *>(chunk.values)));
+      _mm512_storeu_ps(chunk.laneScales, scales);
+      _mm512_storeu_ps(
+          chunk.laneSums,
+          _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sums), scales),
+                        zeros));
+    }
+  }
+}
+
+/// One chunk's 64 products of rowDot4Int8Avx512, per lane: the lane's
+/// integer dot product of 4 codes with 4 values, less z times the values'
+/// sum, times its block's s_x (not yet its group's s_w).
+template <bool SharedZeros, bool TwoGroups>
+__attribute__((target("avx512f,avx512bw,avx512vnni"),
+               always_inline)) inline __m512
+centredChunkInt8(const QuantizedWeight &w, int64_t n, const uint8_t *bytes,
+                 const Int8Chunk &x, int64_t chunk, int64_t k) {
+  // The stream 1 KB ahead, as rowDot4Avx512 reads it.
+  _mm_prefetch(reinterpret_cast<const char *>(bytes + 32 * chunk) + 1024,
+               _MM_HINT_T0);
+  __m512i codes;
+  if (chunk * 64 + 64 <= k) {
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    __m256i packed = _mm256_loadu_si256(
+        reinterpret_cast<const __m256i *>(bytes + 32 * chunk));
+    codes = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_and_si256(packed, nibble)),
+        _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble), 1);
+  } else {
+    // A last 32 codes (16 bytes, the row's end): the second block's lanes
+    // are zero, as its values are.
+    const __m128i nibble = _mm_set1_epi8(0x0F);
+    __m128i packed =
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + 32 * chunk));
+    codes = _mm512_inserti32x4(
+        _mm512_zextsi128_si512(_mm_and_si128(packed, nibble)),
+        _mm_and_si128(_mm_srli_epi16(packed, 4), nibble), 2);
+  }
+  __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(
+      _mm512_setzero_si512(), codes,
+      _mm512_load_si512(reinterpret_cast<const void *>(x.values))));
+  __m512 laneScales = _mm512_loadu_ps(x.laneScales);
+  __m512 laneSums = _mm512_loadu_ps(x.laneSums);
+  if constexpr (SharedZeros)
+    return _mm512_fmsub_ps(dot, laneScales, laneSums);
+  auto [groupA, groupB] = chunkGroups(w, chunk, k);
+  __m512 zeros = _mm512_set1_ps(w.zeroAt(n, groupA));
+  if constexpr (TwoGroups)
+    zeros = _mm512_mask_blend_ps(0xF0F0, zeros,
+                                 _mm512_set1_ps(w.zeroAt(n, groupB)));
+  return _mm512_fnmadd_ps(zeros, laneSums, _mm512_mul_ps(dot, laneScales));
+}
+
+/// acc[block] += a chunk's centred products times its groups' s_w.
+template <bool TwoGroups, bool SharedZeros>
+__attribute__((target("avx512f,avx512bw,avx512vnni"),
+               always_inline)) inline void
+accumulateChunkInt8(const QuantizedWeight &w, int64_t n, const uint8_t *bytes,
+                    const float *scales, const Int8Chunk *x, int64_t chunk,
+                    int64_t k, __m512 (&acc)[2]) {
+  __m512 centred =
+      centredChunkInt8<SharedZeros, TwoGroups>(w, n, bytes, x[chunk], chunk, k);
+  auto [groupA, groupB] = chunkGroups(w, chunk, k);
+  acc[0] = _mm512_fmadd_ps(centred, _mm512_set1_ps(scales[groupA]), acc[0]);
+  if constexpr (TwoGroups)
+    acc[1] = _mm512_fmadd_ps(centred, _mm512_set1_ps(scales[groupB]), acc[1]);
+}
+
+/// Output n of a 4-bit layer from its packed row and x as Int8Chunks:
+/// Σ_g s_w·Σ_{i∈g} (q_i − z)·(s_x·v_i). Per 64 codes one AVX512-VNNI dot
+/// product of the code bytes (unsigned) with the values (signed), exact in
+/// int32 lanes; each lane then less z times its values' sum (exact for
+/// integer zero points), scaled by its block's s_x and its group's s_w.
+/// TwoGroups: groups of 32, a chunk's two blocks in two groups, whose lanes
+/// accumulate apart (each with its group's scale) and are blended at the
+/// end; else one group spans the chunk. SharedZeros: the zero points are
+/// one row, folded into the chunks' lane sums. Even and odd chunks
+/// accumulate apart: one chain of dependent multiply-adds would bound the
+/// loop by their latency (measured: 1.6x faster with two, on one core).
+template <bool TwoGroups, bool SharedZeros>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) float
+rowDot4Int8Avx512(const QuantizedWeight &w, int64_t n, const Int8Chunk *x,
+                  int64_t k) {
+  int64_t chunks = chunksFor(k);
+  const uint8_t *bytes = w.codes + n * w.codesStride;
+  const float *scales = w.scales + n * w.scalesStride;
+  // [parity][block]: chunk parity, first or second 32 features.
+  __m512 acc[2][2] = {{_mm512_setzero_ps(), _mm512_setzero_ps()},
+                      {_mm512_setzero_ps(), _mm512_setzero_ps()}};
+  int64_t c = 0;
+  for (; c + 2 <= chunks; c += 2) {
+    accumulateChunkInt8<TwoGroups, SharedZeros>(w, n, bytes, scales, x, c, k,
+                                                acc[0]);
+    accumulateChunkInt8<TwoGroups, SharedZeros>(w, n, bytes, scales, x, c + 1,
+                                                k, acc[1]);
+  }
+  if (c < chunks)
+    accumulateChunkInt8<TwoGroups, SharedZeros>(w, n, bytes, scales, x, c, k,
+                                                acc[0]);
+  __m512 first = _mm512_add_ps(acc[0][0], acc[1][0]);
+  if constexpr (TwoGroups)
+    first = _mm512_mask_blend_ps(0xF0F0, first,
+                                 _mm512_add_ps(acc[0][1], acc[1][1]));
+  return _mm512_reduce_add_ps(first);
+}
+
+/// Rows [rowBegin, rowEnd) of y by rowDot4Int8Avx512 for m rows of x.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void
+dotRowsInt8(const QuantizedWeight &w, int64_t m, int64_t k, const Int8Chunk *x,
+            float *y, int64_t ldy, bool accumulate, int64_t rowBegin,
+            int64_t rowEnd) {
+  int64_t chunks = chunksFor(k);
+  bool twoGroups = w.groupSize == 32;
+  bool sharedZeros = !w.zeros || w.zerosStride == 0;
+  auto kernel = twoGroups ? (sharedZeros ? &rowDot4Int8Avx512<true, true>
+                                         : &rowDot4Int8Avx512<true, false>)
+                          : (sharedZeros ? &rowDot4Int8Avx512<false, true>
+                                         : &rowDot4Int8Avx512<false, false>);
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t n = rowBegin; n < rowEnd; ++n) {
+      float total = kernel(w, n, x + r * chunks, k);
+      float *out = y + r * ldy + n;
+      *out = accumulate ? *out + total : total;
+    }
+}
+#endif
+
 /// The calling thread's share [begin, end) of W's n rows in a parallel
 /// region: equal shares, 16-aligned so each thread writes its own cache
 /// lines of y (the last may be short or empty).
@@ -626,6 +854,50 @@ QuantizedWeight makeQuantizedWeight(int64_t codes, int64_t codesStride,
 
 } // namespace
 
+namespace {
+
+/// y (+)= x · Wᵀ: qaf_qlinear, or with `int8Activations` qaf_qlinear_int8.
+void quantizedProduct(const QuantizedWeight &w, int64_t M, int64_t N, int64_t K,
+                      const float *x, int64_t ldx, float *y, int64_t ldy,
+                      bool accumulate, bool int8Activations) {
+  int threads = threadsForProduct(M, N, K);
+  Isa isa = activeIsa();
+#if defined(__x86_64__) || defined(__i386__)
+  if (int8Activations && M < kTileRows && w.bits == 4 &&
+      w.groupSize % 32 == 0 && K % 32 == 0 && !w.moves && !w.codebook &&
+      isa == Isa::Avx512 && __builtin_cpu_supports("avx512vnni")) {
+    int64_t chunkFloats =
+        M * chunksFor(K) * int64_t(sizeof(Int8Chunk)) / int64_t(sizeof(float));
+    // Each thread rounds x itself (a few hundred values), as dotProducts
+    // splits it, rather than once while the others wait.
+#pragma omp parallel num_threads(threads)
+    {
+      auto [begin, end] = thisThreadsRows(N);
+      auto *chunks = reinterpret_cast<Int8Chunk *>(
+          begin < end ? scratchBuffer(chunkFloats) : nullptr);
+      if (chunks) {
+        quantizeRowsInt8Avx512(w, x, M, K, ldx, chunks);
+        dotRowsInt8(w, M, K, chunks, y, ldy, accumulate, begin, end);
+      } else if (begin < end) {
+        dotRows(w, M, K, x, ldx, /*xSplit=*/nullptr, y, ldy, accumulate, begin,
+                end, Isa::Avx512);
+      }
+    }
+    return;
+  }
+#else
+  (void)int8Activations;
+#endif
+  if (M >= kTileRows)
+    return productByPackedShares(w, M, N, K, x, ldx, y, ldy, accumulate,
+                                 threads, isa);
+  // The AVX-512 4-bit row kernel reads x in split order.
+  bool splitX = isa == Isa::Avx512 && w.bits == 4 && w.groupSize % 32 == 0;
+  dotProducts(w, M, N, K, x, ldx, splitX, y, ldy, accumulate, threads, isa);
+}
+
+} // namespace
+
 QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
                          int64_t ldx, int64_t codes, int64_t codesStride,
                          int64_t scales, int64_t scalesStride, int64_t zeros,
@@ -635,20 +907,34 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
                          int32_t accumulate) {
   if (M <= 0 || N <= 0)
     return;
-  QuantizedWeight w = makeQuantizedWeight(
-      codes, codesStride, scales, scalesStride, zeros, zerosStride, moves,
-      movesStride, codebook, bits, groupSize);
-  const float *x = reinterpret_cast<const float *>(X);
-  float *y = reinterpret_cast<float *>(Y);
-  int threads = threadsForProduct(M, N, K);
-  Isa isa = activeIsa();
-  if (M >= kTileRows)
-    return productByPackedShares(w, M, N, K, x, ldx, y, ldy, accumulate != 0,
-                                 threads, isa);
-  // The AVX-512 4-bit row kernel reads x in split order.
-  bool splitX = isa == Isa::Avx512 && bits == 4 && groupSize % 32 == 0;
-  dotProducts(w, M, N, K, x, ldx, splitX, y, ldy, accumulate != 0, threads,
-              isa);
+  quantizedProduct(makeQuantizedWeight(codes, codesStride, scales, scalesStride,
+                                       zeros, zerosStride, moves, movesStride,
+                                       codebook, bits, groupSize),
+                   M, N, K, reinterpret_cast<const float *>(X), ldx,
+                   reinterpret_cast<float *>(Y), ldy, accumulate != 0,
+                   /*int8Activations=*/false);
+}
+
+/// qaf_qlinear with x rounded to int8 per group of features (ONNX Runtime's
+/// MatMulNBits at accuracy_level 4) where that path exists: few rows, 4-bit
+/// codes without moves or codebook in groups of a multiple of 32, an
+/// AVX512-VNNI CPU on the AVX-512 path. Everything else is qaf_qlinear's
+/// exact product.
+QAF_API void qaf_qlinear_int8(int64_t M, int64_t N, int64_t K, int64_t X,
+                              int64_t ldx, int64_t codes, int64_t codesStride,
+                              int64_t scales, int64_t scalesStride,
+                              int64_t zeros, int64_t zerosStride, int64_t moves,
+                              int64_t movesStride, int64_t codebook, int64_t Y,
+                              int64_t ldy, int64_t bits, int64_t groupSize,
+                              int32_t accumulate) {
+  if (M <= 0 || N <= 0)
+    return;
+  quantizedProduct(makeQuantizedWeight(codes, codesStride, scales, scalesStride,
+                                       zeros, zerosStride, moves, movesStride,
+                                       codebook, bits, groupSize),
+                   M, N, K, reinterpret_cast<const float *>(X), ldx,
+                   reinterpret_cast<float *>(Y), ldy, accumulate != 0,
+                   /*int8Activations=*/true);
 }
 
 /// X[M,K] = G[M,N] · dequant(W) (the input gradient of qaf_qlinear's layer):
