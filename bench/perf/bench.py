@@ -44,6 +44,11 @@ from common import (add_decode_arguments, commit, copy_bandwidth,  # noqa: E402
 PEFT_PEER = os.path.join(ROOT, "bench", "training", "peft_peer.py")
 LLAMA_PEER = os.path.join(ROOT, "bench", "decode_int4", "peers.py")
 METHOD_FLAGS = ["--bits=4", "--group-size=64", "--rank=16"]
+# The merged model's tied embedding and head: one table of 8-bit codes in
+# groups of 64 (as llama.cpp keeps the GGUF's head in Q8_0), without an
+# adapter (the block linears are fine-tuned and merged).
+TIED_HEAD_FLAGS = ["--quantize-options=tied-head=1 tied-head-bits=8",
+                   "--adapter-options=exclude=embed_tokens"]
 
 
 def qaf_train(qaf_run, artifact, data, args, folder, steps):
@@ -139,7 +144,7 @@ def main():
 
         # QA-LoRA fine-tuned, merged into the cache model, exported and compiled.
         qalora = os.path.join(work, "qalora")
-        flags = ["--method=qalora", *METHOD_FLAGS]
+        flags = ["--method=qalora", *METHOD_FLAGS, *TIED_HEAD_FLAGS]
         timed([args.qaf_compile, training_model, *flags, "--emit=train", "--target=cpu",
                "-o", qalora])
         _, _, ckpt = qaf_train(args.qaf_run, qalora, data, args, work, args.merge_steps)
@@ -197,7 +202,8 @@ def main():
         f"Median over {args.rounds} interleaved rounds of each run's median step "
         f"({args.train_steps} steps, the first excluded).",
         "",
-        f"## Merged int4 inference (QA-LoRA 4-bit g64 r16, {args.merge_steps} steps, merged: "
+        f"## Merged int4 inference (QA-LoRA 4-bit g64 r16, tied embedding and head 8-bit g64, "
+        f"{args.merge_steps} steps, merged: "
         f"{report['layers_merged']} layers; merge + export {merge_seconds:.1f} s)",
         "",
         f"Batch 1, a {args.prompt}-token prompt then {args.new} new tokens, greedy. Decode "
@@ -221,10 +227,11 @@ def main():
         "put MatMulNBits on its float-zero-point path (bench/results/merged_int4.md measures "
         "the packed-uint8 and int8-activation paths beside it). llama.cpp reads different "
         "weights (the GGUF's own Q4_1 blocks, not the merged model), so its ids are not compared; "
-        "it also reads about half the bytes per token: its tied embedding and head are Q8_0, "
-        "where the merged model keeps them float32 (qaf fine-tunes and merges the block "
-        "linears; `tied-head=1` would quantize the head too, where each row's zero points "
-        "fill whole bytes, which 4-bit groups of 64 on its 576 columns do not). \"its bound\": that row's weight bytes per token over the copy bandwidth.",
+        "its tied embedding and head are Q8_0, and the merged model's 8-bit codes in groups of "
+        "64 (`--quantize-options=\"tied-head=1 tied-head-bits=8\"`, one table for the "
+        "GatherBlockQuantized embedding and the head, stored once in the exported file; "
+        "runs before 2026-12-06 kept them float32, 181 MB per token). \"its bound\": that "
+        "row's weight bytes per token over the copy bandwidth.",
         "",
     ]
     with open(args.output, "w") as f:
