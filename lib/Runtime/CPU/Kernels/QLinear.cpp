@@ -76,6 +76,9 @@ struct QuantizedWeight {
   float zeroAt(int64_t row, int64_t group) const {
     return zeros ? zeros[row * zerosStride + group] : 0.0f;
   }
+  /// Whether every row reads the same zero points (one row, stride 0, or
+  /// none at all).
+  bool hasSharedZeroRow() const { return !zeros || zerosStride == 0; }
 };
 
 /// Codes [begin, begin + count) of row `row` as one byte each (moved), for
@@ -569,7 +572,7 @@ quantizeRowsInt8Avx512(const QuantizedWeight &w, const float *x, int64_t m,
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
                                          22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  const bool sharedZeros = !w.zeros || w.zerosStride == 0;
+  const bool sharedZeros = w.hasSharedZeroRow();
   const int64_t groups = k / w.groupSize;
   // Each group's max |x|; NaN where the group holds a NaN or an infinity,
   // so that its scale is NaN and its outputs are NaN as the float product's
@@ -640,7 +643,8 @@ template <bool SharedZeros, bool TwoGroups>
 __attribute__((target("avx512f,avx512bw,avx512vnni"),
                always_inline)) inline __m512
 centredChunkInt8(const QuantizedWeight &w, int64_t n, const uint8_t *bytes,
-                 const Int8Chunk &x, int64_t chunk, int64_t k) {
+                 const Int8Chunk &x, int64_t chunk, int64_t k, int64_t groupA,
+                 int64_t groupB) {
   // The stream 1 KB ahead, as rowDot4Avx512 reads it.
   _mm_prefetch(reinterpret_cast<const char *>(bytes + 32 * chunk) + 1024,
                _MM_HINT_T0);
@@ -669,7 +673,6 @@ centredChunkInt8(const QuantizedWeight &w, int64_t n, const uint8_t *bytes,
   __m512 laneSums = _mm512_loadu_ps(x.laneSums);
   if constexpr (SharedZeros)
     return _mm512_fmsub_ps(dot, laneScales, laneSums);
-  auto [groupA, groupB] = chunkGroups(w, chunk, k);
   __m512 zeros = _mm512_set1_ps(w.zeroAt(n, groupA));
   if constexpr (TwoGroups)
     zeros = _mm512_mask_blend_ps(0xF0F0, zeros,
@@ -684,9 +687,9 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"),
 accumulateChunkInt8(const QuantizedWeight &w, int64_t n, const uint8_t *bytes,
                     const float *scales, const Int8Chunk *x, int64_t chunk,
                     int64_t k, __m512 (&acc)[2]) {
-  __m512 centred =
-      centredChunkInt8<SharedZeros, TwoGroups>(w, n, bytes, x[chunk], chunk, k);
   auto [groupA, groupB] = chunkGroups(w, chunk, k);
+  __m512 centred = centredChunkInt8<SharedZeros, TwoGroups>(
+      w, n, bytes, x[chunk], chunk, k, groupA, groupB);
   acc[0] = _mm512_fmadd_ps(centred, _mm512_set1_ps(scales[groupA]), acc[0]);
   if constexpr (TwoGroups)
     acc[1] = _mm512_fmadd_ps(centred, _mm512_set1_ps(scales[groupB]), acc[1]);
@@ -737,7 +740,7 @@ dotRowsInt8(const QuantizedWeight &w, int64_t m, int64_t k, const Int8Chunk *x,
             int64_t rowEnd) {
   int64_t chunks = chunksFor(k);
   bool twoGroups = w.groupSize == 32;
-  bool sharedZeros = !w.zeros || w.zerosStride == 0;
+  bool sharedZeros = w.hasSharedZeroRow();
   auto kernel = twoGroups ? (sharedZeros ? &rowDot4Int8Avx512<true, true>
                                          : &rowDot4Int8Avx512<true, false>)
                           : (sharedZeros ? &rowDot4Int8Avx512<false, true>
@@ -944,6 +947,25 @@ void quantizedProduct(const QuantizedWeight &w, int64_t M, int64_t N, int64_t K,
   dotProducts(w, M, N, K, x, ldx, splitX, y, ldy, accumulate, threads, isa);
 }
 
+/// qaf_qlinear's and qaf_qlinear_int8's arguments (addresses as integers,
+/// the C ABI of the kernel calls) to quantizedProduct.
+void quantizedProductCall(int64_t M, int64_t N, int64_t K, int64_t X,
+                          int64_t ldx, int64_t codes, int64_t codesStride,
+                          int64_t scales, int64_t scalesStride, int64_t zeros,
+                          int64_t zerosStride, int64_t moves,
+                          int64_t movesStride, int64_t codebook, int64_t Y,
+                          int64_t ldy, int64_t bits, int64_t groupSize,
+                          int32_t accumulate, bool int8Activations) {
+  if (M <= 0 || N <= 0)
+    return;
+  quantizedProduct(makeQuantizedWeight(codes, codesStride, scales, scalesStride,
+                                       zeros, zerosStride, moves, movesStride,
+                                       codebook, bits, groupSize),
+                   M, N, K, reinterpret_cast<const float *>(X), ldx,
+                   reinterpret_cast<float *>(Y), ldy, accumulate != 0,
+                   int8Activations);
+}
+
 } // namespace
 
 QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
@@ -953,14 +975,10 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
                          int64_t movesStride, int64_t codebook, int64_t Y,
                          int64_t ldy, int64_t bits, int64_t groupSize,
                          int32_t accumulate) {
-  if (M <= 0 || N <= 0)
-    return;
-  quantizedProduct(makeQuantizedWeight(codes, codesStride, scales, scalesStride,
-                                       zeros, zerosStride, moves, movesStride,
-                                       codebook, bits, groupSize),
-                   M, N, K, reinterpret_cast<const float *>(X), ldx,
-                   reinterpret_cast<float *>(Y), ldy, accumulate != 0,
-                   /*int8Activations=*/false);
+  quantizedProductCall(M, N, K, X, ldx, codes, codesStride, scales,
+                       scalesStride, zeros, zerosStride, moves, movesStride,
+                       codebook, Y, ldy, bits, groupSize, accumulate,
+                       /*int8Activations=*/false);
 }
 
 /// qaf_qlinear with x rounded to int8 per group of features (ONNX Runtime's
@@ -975,14 +993,10 @@ QAF_API void qaf_qlinear_int8(int64_t M, int64_t N, int64_t K, int64_t X,
                               int64_t movesStride, int64_t codebook, int64_t Y,
                               int64_t ldy, int64_t bits, int64_t groupSize,
                               int32_t accumulate) {
-  if (M <= 0 || N <= 0)
-    return;
-  quantizedProduct(makeQuantizedWeight(codes, codesStride, scales, scalesStride,
-                                       zeros, zerosStride, moves, movesStride,
-                                       codebook, bits, groupSize),
-                   M, N, K, reinterpret_cast<const float *>(X), ldx,
-                   reinterpret_cast<float *>(Y), ldy, accumulate != 0,
-                   /*int8Activations=*/true);
+  quantizedProductCall(M, N, K, X, ldx, codes, codesStride, scales,
+                       scalesStride, zeros, zerosStride, moves, movesStride,
+                       codebook, Y, ldy, bits, groupSize, accumulate,
+                       /*int8Activations=*/true);
 }
 
 /// X[M,K] = G[M,N] · dequant(W) (the input gradient of qaf_qlinear's layer):
