@@ -5,7 +5,10 @@ The 135M preset (tied embeddings; head and embedding stay float) is
 quantized to 4 bits, group 64, given QA-LoRA adapters and merged with
 `qaf-opt --qaf-merge-adapters`: every block linear becomes a plain
 `qaf.qlinear`. qaf: `qaf-compile` of the merged graph, timed by
-`qaf-run infer --repeat`. ONNX Runtime runs three exports of that model:
+`qaf-run infer --repeat`; "qaf int8" the same compiled with
+`--int8-activations=all` (x rounded to int8 per group as ORT's
+accuracy_level 4 rounds it; compare with (c)). ONNX Runtime runs three
+exports of that model:
 (a) float zero points, what a merged file with fractional zero points puts ORT
     on (MatMulNBits' float-zero-point path);
 (b) packed uint8 zero points (an RTN export; ORT's fast path);
@@ -44,7 +47,10 @@ linear, QA-LoRA r16 merged (`--qaf-merge-adapters`); head and embedding
 float. ORT: (a) float zero points (a merged file's path), (b) packed uint8
 zero points (fast path), (c) (b) with accuracy_level=4 (int8 activations).
 Batch 1; prefill = one call on `tokens` tokens, decode = one call on 1 token
-(no cache). tokens/s: the median of --repeat calls, qaf and (b), (c), (a)
+(no cache). "qaf int8": compiled with `--int8-activations=all` (rows from
+2026-12-06 06:00), "x (c) int8" its tokens/s over (c)'s and "diff int8 vs (c)"
+the max abs logit difference (int8 rounding ties fall differently when the
+two sides' inputs differ by an ulp). tokens/s: the median of --repeat calls, qaf and (b), (c), (a)
 run in turn for --rounds rounds and each one's best round kept (rows before
 2026-12-04 23:20: one pass each, one after the other). "x (b)" is qaf's
 tokens/s over ORT (b)'s. "x (b) paired": the median over rounds of each
@@ -54,8 +60,8 @@ and best-of-rounds can pair one contestant's fast minute with the other's
 slow one. Bar: >= 1.0x (b); goal: faster than (c). "load" is the 1-minute
 load average on the 2 cores when the run started.
 
-| date (UTC) | commit | machine | load | threads | phase | qaf | ORT (a) | ORT (b) | ORT (c) | x (b) | x (c) | max abs diff vs (b) | x (b) paired |
-| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| date (UTC) | commit | machine | load | threads | phase | qaf | ORT (a) | ORT (b) | ORT (c) | x (b) | x (c) | max abs diff vs (b) | x (b) paired | qaf int8 | x (c) int8 | x (c) int8 paired | diff int8 vs (c) |
+| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: |
 """
 
 
@@ -75,6 +81,12 @@ def ort_tokens_per_second(session, feeds, repeat, tokens):
         session.run(None, feeds)
         times.append(time.perf_counter() - start)
     return tokens / float(np.median(times)), logits
+
+
+def qaf_tokens_per_second(command, tokens):
+    """tokens/s of the median call `qaf-run infer --repeat` reports."""
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return tokens / float(re.search(r"median ([0-9.]+) ms", output).group(1)) * 1000
 
 
 def set_accuracy_level(src, dst, level):
@@ -117,6 +129,8 @@ def main():
         subprocess.run([tool["qaf_opt"], path("a.mlirbc"), "--emit-bytecode", "-o",
                         path("merged.mlirbc"), "--qaf-merge-adapters"], check=True)
         subprocess.run([tool["qaf_compile"], path("merged.mlirbc"), "-o", path("artifact")], check=True)
+        subprocess.run([tool["qaf_compile"], path("merged.mlirbc"), "--int8-activations=all",
+                        "-o", path("artifact-int8")], check=True)
         for name, zero_points in (("a.onnx", "float"), ("b.onnx", "uint8")):
             subprocess.run([tool["qaf_translate"], "--export-onnx", path("merged.mlirbc"),
                             f"--zero-points={zero_points}", "-o", path(name)], check=True)
@@ -127,24 +141,25 @@ def main():
         for threads in [int(t) for t in args.threads.split(",")]:
             for phase, tokens in (("prefill", args.tokens), ("decode", 1)):
                 feeds = gen.make_inputs(cfg, 1, tokens)
-                command = [tool["qaf_run"], "infer", path("artifact"), "--output-dir", path("out"),
-                           "--threads", str(threads), "--repeat", str(args.repeat), "--warmup", "2"]
+                inputs = []
                 for key, value in feeds.items():
                     np.save(path(key + ".npy"), value)
-                    command += ["--input", f"{key}={path(key + '.npy')}"]
+                    inputs += ["--input", f"{key}={path(key + '.npy')}"]
+
+                def qaf_command(artifact, out):
+                    return [tool["qaf_run"], "infer", path(artifact), "--output-dir", path(out),
+                            "--threads", str(threads), "--repeat", str(args.repeat),
+                            "--warmup", "2"] + inputs
                 # (b) right after qaf: their rounds are paired.
                 sessions = {name: ort_session(ort, path(name + ".onnx"), threads)
                             for name in ("b", "c", "a")}
                 # Rounds of qaf, (a), (b), (c) in turn, each contestant's best
                 # round kept: on a shared machine a burst of load then hits
                 # one round of each rather than one contestant.
-                qaf_tps, peers = 0.0, {name: 0.0 for name in sessions}
-                paired = []
+                qaf_tps, int8_tps, peers = 0.0, 0.0, {name: 0.0 for name in sessions}
+                paired, paired_int8 = [], []
                 for _ in range(args.rounds):
-                    output = subprocess.run(command, check=True, capture_output=True,
-                                            text=True).stdout
-                    qaf_ms = float(re.search(r"median ([0-9.]+) ms", output).group(1))
-                    round_tps = tokens / qaf_ms * 1000
+                    round_tps = qaf_tokens_per_second(qaf_command("artifact", "out"), tokens)
                     qaf_tps = max(qaf_tps, round_tps)
                     for name, session in sessions.items():
                         tps, logits = ort_tokens_per_second(session, feeds, args.repeat, tokens)
@@ -152,18 +167,31 @@ def main():
                         if name == "b":
                             reference = logits
                             paired.append(round_tps / tps)
+                            # (c) right after the int8 artifact: paired too.
+                            round_int8 = qaf_tokens_per_second(
+                                qaf_command("artifact-int8", "out-int8"), tokens)
+                            int8_tps = max(int8_tps, round_int8)
+                        if name == "c":
+                            reference_int8 = logits
+                            paired_int8.append(round_int8 / tps)
                 paired_text = paired_summary(paired)
+                paired_int8_text = paired_summary(paired_int8)
                 actual = np.load(path("out/logits.npy"))
                 diff = float(np.max(np.abs(actual - reference)))
+                diff_int8 = float(np.max(np.abs(np.load(path("out-int8/logits.npy")) -
+                                                reference_int8)))
                 print(f"threads {threads} {phase}: qaf {qaf_tps:.1f} tok/s, ORT (a) {peers['a']:.1f}, "
                       f"(b) {peers['b']:.1f}, (c) {peers['c']:.1f}; x(b) {qaf_tps / peers['b']:.2f}, "
                       f"x(c) {qaf_tps / peers['c']:.2f}, max |diff| vs (b) {diff:.2g}; "
-                      f"x(b) paired {paired_text}")
+                      f"x(b) paired {paired_text}; qaf int8 {int8_tps:.1f}, "
+                      f"x(c) {int8_tps / peers['c']:.2f}, paired {paired_int8_text}, "
+                      f"max |diff| vs (c) {diff_int8:.2g}")
                 rows.append(f"| {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} | "
                             f"{commit()} | {machine()} | {load:.1f} | {threads} | {phase} | "
                             f"{qaf_tps:.1f} | {peers['a']:.1f} | {peers['b']:.1f} | {peers['c']:.1f} | "
                             f"{qaf_tps / peers['b']:.2f} | {qaf_tps / peers['c']:.2f} | {diff:.2g} | "
-                            f"{paired_text} |")
+                            f"{paired_text} | {int8_tps:.1f} | {int8_tps / peers['c']:.2f} | "
+                            f"{paired_int8_text} | {diff_int8:.2g} |")
     append_results(os.path.join(ROOT, "bench", "results", "merged_int4.md"), HEADER, rows)
     return 0
 

@@ -229,13 +229,17 @@ def cases():
     yield matmulnbits_case((2,), 128, 8, 4, 128, "float")
     yield matmulnbits_case((5,), 64, 20, 4, 16, "none", bias=True)
     yield matmulnbits_case((33,), 256, 40, 4, 32, "packed")  # the GEMM path
-    # int8 activations: few rows (the decode path), groups of 32 (ORT
+    # int8 activations: few rows (the decode kernel), groups of 32 (ORT
     # GenAI's), 64 and 128, no zero points (one shared row of 8) or packed
     # ones, K a multiple of 64 or not.
     yield matmulnbits_case((1,), 576, 100, 4, 32, "none", int8=True)
     yield matmulnbits_case((3,), 1536, 48, 4, 64, "packed", int8=True)
     yield matmulnbits_case((2,), 160, 24, 4, 32, "packed", int8=True)
     yield matmulnbits_case((1,), 256, 40, 4, 128, "none", int8=True)
+    # ... and many rows (the int8 GEMM: blocks of 32 rows, 6 rows of W).
+    yield matmulnbits_case((2, 20), 576, 100, 4, 32, "packed", int8=True)
+    yield matmulnbits_case((45,), 1536, 64, 4, 64, "none", int8=True)
+    yield matmulnbits_case((9,), 256, 40, 4, 128, "packed", int8=True)
     yield rotary_case((2, 5, 16), heads=2, interleaved=0)
     yield rotary_case((2, 5, 16), heads=2, interleaved=1)
     yield rotary_case((1, 3, 4, 8), heads=3, interleaved=0)

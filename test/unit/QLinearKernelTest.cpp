@@ -310,7 +310,7 @@ TEST_P(QLinearKernelTest, OutlierActivationsDoNotCancel) {
 // regimes split W's rows among threads (16-aligned shares: N = 300 as 304
 // rows: one share for one thread, 160 + 140 for two; 576; 900), and neither may
 // change how an output is summed; M = 1, 5 (dot products), 8 and 128 (the
-// GEMM).
+// GEMM); exact and with int8 activations.
 TEST_P(QLinearKernelTest, OneAndTwoThreadsGiveTheSameBytes) {
   for (int64_t n : {300, 576, 900})
     for (int64_t m : {1, 5, 8, 128}) {
@@ -327,20 +327,22 @@ TEST_P(QLinearKernelTest, OneAndTwoThreadsGiveTheSameBytes) {
         v = 7.5f + real(engine);
       for (float &v : x)
         v = real(engine);
-      std::vector<float> outputs[2];
-      for (int threads : {1, 2}) {
-        omp_set_num_threads(threads);
-        std::vector<float> &y = outputs[threads - 1];
-        y.assign(m * n, 0.0f);
-        qaf_qlinear(m, n, k, int64_t(x.data()), k, int64_t(packed.data()),
-                    k / 2, int64_t(scales.data()), groups,
-                    int64_t(zeros.data()), groups, 0, 0, 0, int64_t(y.data()),
-                    n, 4, group, 0);
+      for (auto kernel : {qaf_qlinear, qaf_qlinear_int8}) {
+        std::vector<float> outputs[2];
+        for (int threads : {1, 2}) {
+          omp_set_num_threads(threads);
+          std::vector<float> &y = outputs[threads - 1];
+          y.assign(m * n, 0.0f);
+          kernel(m, n, k, int64_t(x.data()), k, int64_t(packed.data()), k / 2,
+                 int64_t(scales.data()), groups, int64_t(zeros.data()), groups,
+                 0, 0, 0, int64_t(y.data()), n, 4, group, 0);
+        }
+        omp_set_num_threads(std::get<1>(GetParam()));
+        for (int64_t i = 0; i < m * n; ++i)
+          ASSERT_EQ(outputs[0][i], outputs[1][i])
+              << (kernel == qaf_qlinear ? "exact" : "int8") << " n " << n
+              << " m " << m << " element " << i;
       }
-      omp_set_num_threads(std::get<1>(GetParam()));
-      for (int64_t i = 0; i < m * n; ++i)
-        ASSERT_EQ(outputs[0][i], outputs[1][i])
-            << "n " << n << " m " << m << " element " << i;
     }
 }
 
@@ -349,11 +351,13 @@ TEST_P(QLinearKernelTest, OneAndTwoThreadsGiveTheSameBytes) {
 // round(x · (127 / max|x|)) (float, ties to even), as ONNX Runtime rounds
 // at accuracy_level 4 (blocks of the layer's block_size); then the exact
 // product with the dequantized W, in double here. On the AVX-512 path of a VNNI
-// CPU that is what the few-row regime computes (with groups of 32 and of 64 and
+// CPU that is what both regimes compute, few rows (M < 8: dot products) and
+// many (8, 9, 33 and 40 rows: the int8 GEMM, whose blocks of 32 rows end
+// short; N not a multiple of its 6 columns), with groups of 32 and of 64 and
 // 128, zero points per row, fractional, and one shared integer row, K a
-// multiple of 64 or not: 96, 160); it must differ from the exact product (the
-// rounding happened), and everywhere else (AVX2, generic, many rows, 3 bits) it
-// is qaf_qlinear's exact product, bit for bit.
+// multiple of 64 or not: 96, 160; it must differ from the exact product (the
+// rounding happened), and everywhere else (AVX2, generic, 3 bits) it is
+// qaf_qlinear's exact product, bit for bit.
 TEST_P(QLinearKernelTest, Int8ActivationsMatchTheirDefinition) {
   bool int8Path = std::string(std::get<0>(GetParam())) == "avx512" &&
                   __builtin_cpu_supports("avx512vnni");
@@ -366,7 +370,9 @@ TEST_P(QLinearKernelTest, Int8ActivationsMatchTheirDefinition) {
        {Case{1, 100, 576, 32, 4, false}, Case{3, 70, 576, 32, 4, true},
         Case{1, 48, 1536, 64, 4, false}, Case{2, 33, 256, 128, 4, true},
         Case{9, 40, 576, 32, 4, false}, Case{1, 40, 576, 32, 3, false},
-        Case{1, 40, 96, 32, 4, false}, Case{2, 24, 160, 32, 4, true}}) {
+        Case{1, 40, 96, 32, 4, false}, Case{2, 24, 160, 32, 4, true},
+        Case{8, 24, 160, 32, 4, false}, Case{33, 70, 256, 64, 4, true},
+        Case{40, 13, 1536, 128, 4, false}, Case{33, 40, 576, 32, 3, false}}) {
     std::mt19937 engine(unsigned(c.m * 977 + c.n * 31 + c.k + c.group));
     const int qmax = (1 << c.bits) - 1;
     std::uniform_int_distribution<int> code(0, qmax);
@@ -399,7 +405,7 @@ TEST_P(QLinearKernelTest, Int8ActivationsMatchTheirDefinition) {
              zerosStride, 0, 0, 0,
              int64_t(kernel == qaf_qlinear ? exact.data() : y.data()), c.n,
              c.bits, c.group, 0);
-    bool covered = int8Path && c.m < 8 && c.bits == 4;
+    bool covered = int8Path && c.bits == 4;
     std::string label = "m " + std::to_string(c.m) + " n " +
                         std::to_string(c.n) + " k " + std::to_string(c.k) +
                         " group " + std::to_string(c.group) + " bits " +

@@ -77,8 +77,8 @@ cl::opt<Int8Activations> int8Activations(
     "int8-activations",
     cl::desc("Round the activations of quantized layers to int8 as ONNX "
              "Runtime does at MatMulNBits accuracy_level 4 (per block of "
-             "features, integer dot products; the CPU's AVX512-VNNI decode "
-             "path, elsewhere the exact product)"),
+             "features, integer dot products on the CPU's AVX512-VNNI "
+             "paths, decode and prefill; elsewhere the exact product)"),
     cl::values(clEnumValN(Int8Activations::None, "none",
                           "the exact float product (default)"),
                clEnumValN(Int8Activations::File, "file",

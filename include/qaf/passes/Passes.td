@@ -153,9 +153,9 @@ def SelectInt8ActivationsPass
     summed as integers. qaf computes the exact float product unless asked:
     this pass marks `qaf.qlinear` layers with `qaf.int8_activations`, which
     the lowering turns into `qaf.kernel.qlinear ... int8_activations` (the
-    CPU's `qaf_qlinear_int8`: where its AVX512-VNNI path serves, few rows of
-    x and 4-bit codes in groups of a multiple of 32, else the exact
-    product). `layers=file` marks the layers raised from a `MatMulNBits`
+    CPU's `qaf_qlinear_int8`: where its AVX512-VNNI path serves, 4-bit
+    codes in groups of a multiple of 32, dot products for few rows of x and
+    an int8 GEMM for many; else the exact product). `layers=file` marks the layers raised from a `MatMulNBits`
     that asked for accuracy_level 4 or more (what ONNX Runtime does with the
     same file); `layers=all` marks every layer.
   }];

@@ -19,8 +19,12 @@
 //    call, 1/M of the product's cost, and no dequantized copy of W larger
 //    than a panel is ever stored.
 //
-// Both compute w = s·((q + move) − z) with the code and zero point
-// subtracted first; they round differently from each other, but each is
+// With int8 activations (qaf_qlinear_int8, ONNX Runtime's accuracy_level
+// 4) each regime has an AVX512-VNNI form that rounds x to int8 per group:
+// rowDot4Int8Avx512 (few rows) and productInt8 (many).
+//
+// Both exact regimes compute w = s·((q + move) − z) with the code and zero
+// point subtracted first; they round differently from each other, but each is
 // deterministic and independent of the thread count, so a model and its
 // merged counterpart (q + move stored as codes) agree bit for bit. A
 // NormalFloat layer is the same with the code's value looked up in its
@@ -564,6 +568,35 @@ inline std::pair<int64_t, int64_t> chunkGroups(const QuantizedWeight &w,
 /// Int8Chunks per row of x: k / 64, and one more for a last 32 features.
 inline int64_t chunksFor(int64_t k) { return (k + 63) / 64; }
 
+/// Each group's max |x| of one row of x (groupSize a multiple of 16): the
+/// int8 scale's numerator. NaN where the group holds a NaN or an infinity,
+/// so that its scale is NaN and its outputs are NaN as the float product's
+/// would be, not a guess.
+__attribute__((target("avx512f"))) void largestPerGroupAvx512(const float *row,
+                                                              int64_t groups,
+                                                              int64_t groupSize,
+                                                              float *largest) {
+  for (int64_t g = 0; g < groups; ++g) {
+    __m512 most = _mm512_setzero_ps();
+    __mmask16 unordered = 0;
+    for (int64_t i = g * groupSize; i < (g + 1) * groupSize; i += 16) {
+      __m512 v = _mm512_loadu_ps(row + i);
+      most = _mm512_max_ps(most, _mm512_abs_ps(v));
+      unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    }
+    float value = _mm512_reduce_max_ps(most);
+    largest[g] = unordered || !std::isfinite(value)
+                     ? std::numeric_limits<float>::quiet_NaN()
+                     : value;
+  }
+}
+
+/// The reciprocal that rounds a group to int8, 127 / max|x| (0 for a group
+/// of zeros, or a NaN scale's group: its values are then 0).
+inline float int8Inverse(float largest) {
+  return largest > 0.0f ? 127.0f / largest : 0.0f;
+}
+
 /// x's rows (k a multiple of 32) as Int8Chunks, chunksFor(k) per row; a
 /// last chunk of 32 features has zeros for its second block.
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void
@@ -574,25 +607,10 @@ quantizeRowsInt8Avx512(const QuantizedWeight &w, const float *x, int64_t m,
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const bool sharedZeros = w.hasSharedZeroRow();
   const int64_t groups = k / w.groupSize;
-  // Each group's max |x|; NaN where the group holds a NaN or an infinity,
-  // so that its scale is NaN and its outputs are NaN as the float product's
-  // would be, not a guess.
   float *largest = static_cast<float *>(alloca(sizeof(float) * groups));
   for (int64_t r = 0; r < m; ++r) {
     const float *row = x + r * ldx;
-    for (int64_t g = 0; g < groups; ++g) {
-      __m512 most = _mm512_setzero_ps();
-      __mmask16 unordered = 0;
-      for (int64_t i = g * w.groupSize; i < (g + 1) * w.groupSize; i += 16) {
-        __m512 v = _mm512_loadu_ps(row + i);
-        most = _mm512_max_ps(most, _mm512_abs_ps(v));
-        unordered |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-      }
-      float value = _mm512_reduce_max_ps(most);
-      largest[g] = unordered || !std::isfinite(value)
-                       ? std::numeric_limits<float>::quiet_NaN()
-                       : value;
-    }
+    largestPerGroupAvx512(row, groups, w.groupSize, largest);
     for (int64_t c = 0; c < chunksFor(k); ++c) {
       const float *block = row + c * 64;
       Int8Chunk &chunk = out[r * chunksFor(k) + c];
@@ -607,7 +625,7 @@ quantizeRowsInt8Avx512(const QuantizedWeight &w, const float *x, int64_t m,
         __m512 second = _mm512_loadu_ps(block + 32 * half + 16);
         float most = largest[(c * 64 + 32 * half) / w.groupSize];
         blockScale[half] = most / 127.0f;
-        __m512 inverse = _mm512_set1_ps(most > 0.0f ? 127.0f / most : 0.0f);
+        __m512 inverse = _mm512_set1_ps(int8Inverse(most));
         __m128i evens = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(
             _mm512_permutex2var_ps(first, even, second), inverse)));
         __m128i odds = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(
@@ -816,6 +834,242 @@ float *scratchBuffer(int64_t floats) {
   return growBuffer(tlsScratch, tlsScratchFloats, floats);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+/// The many-rows regime with int8 activations (prefill): x rounded per row
+/// and group exactly as quantizeRowsInt8Avx512 rounds it, and the products
+/// of its integers with the 4-bit codes summed per group by AVX512-VNNI in
+/// int32, as ONNX Runtime's accuracy_level 4 GEMM does. Per output and
+/// group: s_w·(s_x·Σ q·v − z·s_x·Σ v), summed over the groups in float.
+///
+/// Lanes hold rows of x, so that the codes are the broadcast operand
+/// (vpdpbusd broadcasts its signed one from memory for free): x goes in as
+/// v + 128 (unsigned), the codes 0..15 as signed bytes, and each group's
+/// int32 sums start at −128·Σ q, which leaves Σ q·v exactly. x is rounded
+/// once per call into Int8RowBlocks shared by the threads; each thread
+/// widens the codes of kInt8Columns rows of W at a time (its share, as the
+/// float GEMM splits W) into bytes, used by every block of x.
+constexpr int64_t kInt8BlockRows = 32; // two vectors of int32 lanes
+constexpr int64_t kInt8Columns = 6;    // rows of W per tile
+
+/// One block of kInt8BlockRows rows of x in layout for int8Tile: `values`
+/// [k/4][kInt8BlockRows][4] bytes (lane r of quad q: features 4q..4q+3 of
+/// row r, each v + 128), `scales` [groups][kInt8BlockRows] s_x and
+/// `scaledSums` the same shape, s_x·Σ v. Rows past M are v = 0, s_x = 0.
+struct Int8RowBlocks {
+  uint8_t *values;
+  float *scales;
+  float *scaledSums;
+  int64_t k, groups;
+
+  static int64_t bytesPerBlock(int64_t k, int64_t groups) {
+    return k * kInt8BlockRows + 2 * groups * kInt8BlockRows * 4;
+  }
+  /// Block b's pointers inside `memory` (bytesPerBlock each, 64-aligned
+  /// as k is a multiple of 32).
+  static Int8RowBlocks at(uint8_t *memory, int64_t b, int64_t k,
+                          int64_t groups) {
+    uint8_t *base = memory + b * bytesPerBlock(k, groups);
+    float *floats = reinterpret_cast<float *>(base + k * kInt8BlockRows);
+    return {base, floats, floats + groups * kInt8BlockRows, k, groups};
+  }
+};
+
+/// Rows [r0, r0 + rows) of x (rows <= kInt8BlockRows) rounded into `block`;
+/// its remaining lanes are zeros.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void
+roundRowBlockInt8Avx512(const QuantizedWeight &w, const float *x, int64_t ldx,
+                        int64_t r0, int64_t rows, const Int8RowBlocks &block) {
+  const int64_t k = block.k, groups = block.groups;
+  float *largest = static_cast<float *>(alloca(sizeof(float) * groups));
+  uint8_t *row = static_cast<uint8_t *>(alloca(k));
+  const __m128i offset = _mm_set1_epi8(char(0x80));
+  for (int64_t lane = 0; lane < kInt8BlockRows; ++lane) {
+    if (lane >= rows) {
+      std::memset(row, 0x80, size_t(k));
+      for (int64_t g = 0; g < groups; ++g)
+        block.scales[g * kInt8BlockRows + lane] =
+            block.scaledSums[g * kInt8BlockRows + lane] = 0.0f;
+    } else {
+      const float *xr = x + (r0 + lane) * ldx;
+      largestPerGroupAvx512(xr, groups, w.groupSize, largest);
+      for (int64_t g = 0; g < groups; ++g) {
+        float scale = largest[g] / 127.0f;
+        __m512 inverse = _mm512_set1_ps(int8Inverse(largest[g]));
+        __m512i sum = _mm512_setzero_si512();
+        for (int64_t i = g * w.groupSize; i < (g + 1) * w.groupSize; i += 16) {
+          __m512i v = _mm512_cvtps_epi32(
+              _mm512_mul_ps(_mm512_loadu_ps(xr + i), inverse));
+          sum = _mm512_add_epi32(sum, v);
+          _mm_storeu_si128(reinterpret_cast<__m128i *>(row + i),
+                           _mm_xor_si128(_mm512_cvtepi32_epi8(v), offset));
+        }
+        block.scales[g * kInt8BlockRows + lane] = scale;
+        block.scaledSums[g * kInt8BlockRows + lane] =
+            scale * float(_mm512_reduce_add_epi32(sum));
+      }
+    }
+    for (int64_t q = 0; q < k / 4; ++q)
+      std::memcpy(block.values + (q * kInt8BlockRows + lane) * 4, row + 4 * q,
+                  4);
+  }
+}
+
+/// kInt8Columns rows of W from row n0 (`count` of them; the others zero)
+/// as int8Tile reads them: `codes` [kInt8Columns][k] one byte per code,
+/// and per group [groups][kInt8Columns] the int32 sums' start −128·Σ q,
+/// s_w and z (0 for the missing rows).
+__attribute__((target("avx512f,avx512bw"))) void
+widenColumnsInt8(const QuantizedWeight &w, int64_t n0, int64_t count, int64_t k,
+                 int8_t *codes, int32_t *starts, float *scales, float *zeros) {
+  const int64_t groups = k / w.groupSize;
+  const __m128i nibble = _mm_set1_epi8(0x0F);
+  for (int64_t j = 0; j < kInt8Columns; ++j) {
+    int8_t *out = codes + j * k;
+    if (j >= count) {
+      std::memset(out, 0, size_t(k));
+      for (int64_t g = 0; g < groups; ++g) {
+        starts[g * kInt8Columns + j] = 0;
+        scales[g * kInt8Columns + j] = zeros[g * kInt8Columns + j] = 0.0f;
+      }
+      continue;
+    }
+    const uint8_t *bytes = w.codes + (n0 + j) * w.codesStride;
+    for (int64_t g = 0; g < groups; ++g) {
+      __m128i total = _mm_setzero_si128();
+      for (int64_t i = g * w.groupSize; i < (g + 1) * w.groupSize; i += 32) {
+        __m128i packed =
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
+        __m128i low = _mm_and_si128(packed, nibble);
+        __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), nibble);
+        // Even features are the low nibbles: interleaved back into order.
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i),
+                         _mm_unpacklo_epi8(low, high));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i + 16),
+                         _mm_unpackhi_epi8(low, high));
+        total = _mm_add_epi64(
+            total, _mm_add_epi64(_mm_sad_epu8(low, _mm_setzero_si128()),
+                                 _mm_sad_epu8(high, _mm_setzero_si128())));
+      }
+      int64_t sum = _mm_cvtsi128_si64(total) +
+                    _mm_cvtsi128_si64(_mm_unpackhi_epi64(total, total));
+      starts[g * kInt8Columns + j] = int32_t(-128 * sum);
+      scales[g * kInt8Columns + j] = w.scales[(n0 + j) * w.scalesStride + g];
+      zeros[g * kInt8Columns + j] = w.zeroAt(n0 + j, g);
+    }
+  }
+}
+
+/// out[j][r] = Σ_g s_w·(s_x·Σ_{i∈g} q·v − z·s_x·Σ v) for the kInt8Columns
+/// rows of W widened by widenColumnsInt8 and the block's 32 rows of x: 12
+/// int32 accumulators (6 rows of W × 2 vectors of rows of x) per group,
+/// folded into 12 float ones at the group's end.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void
+int8Tile(const Int8RowBlocks &x, const int8_t *codes, const int32_t *starts,
+         const float *scales, const float *zeros, int64_t groupSize,
+         float (*out)[kInt8BlockRows]) {
+  const int64_t k = x.k;
+  __m512 acc[kInt8Columns][2];
+  for (auto &column : acc)
+    column[0] = column[1] = _mm512_setzero_ps();
+  for (int64_t g = 0; g < x.groups; ++g) {
+    __m512i dot[kInt8Columns][2];
+    for (int64_t j = 0; j < kInt8Columns; ++j)
+      dot[j][0] = dot[j][1] = _mm512_set1_epi32(starts[g * kInt8Columns + j]);
+    for (int64_t q = g * groupSize / 4; q < (g + 1) * groupSize / 4; ++q) {
+      const uint8_t *quad = x.values + q * kInt8BlockRows * 4;
+      __m512i first = _mm512_load_si512(quad);
+      __m512i second = _mm512_load_si512(quad + 64);
+      for (int64_t j = 0; j < kInt8Columns; ++j) {
+        int32_t four;
+        std::memcpy(&four, codes + j * k + 4 * q, 4);
+        __m512i column = _mm512_set1_epi32(four);
+        dot[j][0] = _mm512_dpbusd_epi32(dot[j][0], first, column);
+        dot[j][1] = _mm512_dpbusd_epi32(dot[j][1], second, column);
+      }
+    }
+    const float *sx = x.scales + g * kInt8BlockRows;
+    const float *sums = x.scaledSums + g * kInt8BlockRows;
+    __m512 rowScales[2] = {_mm512_loadu_ps(sx), _mm512_loadu_ps(sx + 16)};
+    __m512 rowSums[2] = {_mm512_loadu_ps(sums), _mm512_loadu_ps(sums + 16)};
+    for (int64_t j = 0; j < kInt8Columns; ++j) {
+      __m512 scale = _mm512_set1_ps(scales[g * kInt8Columns + j]);
+      __m512 zero = _mm512_set1_ps(zeros[g * kInt8Columns + j]);
+      for (int v = 0; v < 2; ++v) {
+        __m512 centred = _mm512_fnmadd_ps(
+            zero, rowSums[v],
+            _mm512_mul_ps(_mm512_cvtepi32_ps(dot[j][v]), rowScales[v]));
+        acc[j][v] = _mm512_fmadd_ps(centred, scale, acc[j][v]);
+      }
+    }
+  }
+  for (int64_t j = 0; j < kInt8Columns; ++j) {
+    _mm512_storeu_ps(out[j], acc[j][0]);
+    _mm512_storeu_ps(out[j] + 16, acc[j][1]);
+  }
+}
+
+/// The caller's memory for x's Int8RowBlocks, kept between calls (the
+/// threads' own scratch holds their widened codes).
+thread_local float *tlsRowBlocks = nullptr;
+thread_local int64_t tlsRowBlocksFloats = 0;
+
+/// y (+)= x · Wᵀ with x rounded to int8 (many rows; 4-bit codes without
+/// moves or codebook, groups of a multiple of 32). False, having written
+/// nothing, when memory for the rounded x is exhausted.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) bool
+productInt8(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
+            const float *x, int64_t ldx, float *y, int64_t ldy, bool accumulate,
+            int threads) {
+  const int64_t groups = k / w.groupSize;
+  const int64_t blocks = (m + kInt8BlockRows - 1) / kInt8BlockRows;
+  const int64_t blockBytes = Int8RowBlocks::bytesPerBlock(k, groups);
+  auto *memory = reinterpret_cast<uint8_t *>(growBuffer(
+      tlsRowBlocks, tlsRowBlocksFloats, (blocks * blockBytes + 3) / 4));
+  if (!memory)
+    return false;
+  // Per thread: the widened codes, then per group the starts, s_w and z.
+  const int64_t tileBytes = kInt8Columns * k + 3 * groups * kInt8Columns * 4;
+#pragma omp parallel num_threads(threads)
+  {
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b)
+      roundRowBlockInt8Avx512(w, x, ldx, b * kInt8BlockRows,
+                              std::min(kInt8BlockRows, m - b * kInt8BlockRows),
+                              Int8RowBlocks::at(memory, b, k, groups));
+    auto [begin, end] = thisThreadsRows(n);
+    auto *tile = reinterpret_cast<uint8_t *>(
+        begin < end ? scratchBuffer((tileBytes + 3) / 4) : nullptr);
+    if (tile) {
+      auto *codes = reinterpret_cast<int8_t *>(tile);
+      auto *starts = reinterpret_cast<int32_t *>(tile + kInt8Columns * k);
+      auto *scales = reinterpret_cast<float *>(starts + groups * kInt8Columns);
+      float *zeros = scales + groups * kInt8Columns;
+      alignas(64) float out[kInt8Columns][kInt8BlockRows];
+      for (int64_t n0 = begin; n0 < end; n0 += kInt8Columns) {
+        int64_t count = std::min(kInt8Columns, end - n0);
+        widenColumnsInt8(w, n0, count, k, codes, starts, scales, zeros);
+        for (int64_t b = 0; b < blocks; ++b) {
+          int8Tile(Int8RowBlocks::at(memory, b, k, groups), codes, starts,
+                   scales, zeros, w.groupSize, out);
+          int64_t rows = std::min(kInt8BlockRows, m - b * kInt8BlockRows);
+          for (int64_t r = 0; r < rows; ++r) {
+            float *yr = y + (b * kInt8BlockRows + r) * ldy + n0;
+            for (int64_t j = 0; j < count; ++j)
+              yr[j] = accumulate ? yr[j] + out[j][r] : out[j][r];
+          }
+        }
+      }
+    } else if (begin < end) {
+      // No scratch for the widened codes (memory exhausted): this share by
+      // the exact dot products.
+      dotRows(w, m, k, x, ldx, nullptr, y, ldy, accumulate, begin, end,
+              Isa::Avx512);
+    }
+  }
+  return true;
+}
+#endif
+
 /// The prefill regime's B: rows of W dequantized straight into the GEMM's
 /// packed panels, a panel of `nr` rows of W at a time, 16 rows dequantized
 /// into an L1 scratch and transposed into place (row k of the panel holds
@@ -939,6 +1193,14 @@ void quantizedProduct(const QuantizedWeight &w, int64_t M, int64_t N, int64_t K,
 #else
   (void)int8Activations;
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+  if (int8Activations && M >= kTileRows && w.bits == 4 &&
+      w.groupSize % 32 == 0 && K % w.groupSize == 0 && !w.moves &&
+      !w.codebook && isa == Isa::Avx512 &&
+      __builtin_cpu_supports("avx512vnni") &&
+      productInt8(w, M, N, K, x, ldx, y, ldy, accumulate, threads))
+    return;
+#endif
   if (M >= kTileRows)
     return productByPackedShares(w, M, N, K, x, ldx, y, ldy, accumulate,
                                  threads, isa);
@@ -982,10 +1244,10 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
 }
 
 /// qaf_qlinear with x rounded to int8 per group of features (ONNX Runtime's
-/// MatMulNBits at accuracy_level 4) where that path exists: few rows, 4-bit
-/// codes without moves or codebook in groups of a multiple of 32, an
-/// AVX512-VNNI CPU on the AVX-512 path. Everything else is qaf_qlinear's
-/// exact product.
+/// MatMulNBits at accuracy_level 4) where that path exists: 4-bit codes
+/// without moves or codebook in groups of a multiple of 32, an AVX512-VNNI
+/// CPU on the AVX-512 path (dot products for few rows, the int8 GEMM for
+/// many). Everything else is qaf_qlinear's exact product.
 QAF_API void qaf_qlinear_int8(int64_t M, int64_t N, int64_t K, int64_t X,
                               int64_t ldx, int64_t codes, int64_t codesStride,
                               int64_t scales, int64_t scalesStride,
