@@ -196,7 +196,9 @@ TEST_P(QLinearKernelTest, TransposedMatchesReference) {
 }
 
 // LoTA-QAF's lossless merge (METHODS.md §1): a layer with moves and the
-// layer whose codes are q + move compute the same outputs bit for bit.
+// layer whose codes are q + move compute the same outputs bit for bit (at
+// m = 9, the GEMM, the merged 4-bit layer's panels come from the packer that
+// transposes code bytes, the moved layer's from dequantized rows).
 TEST_P(QLinearKernelTest, MovesEqualMergedCodesBitForBit) {
   for (int bits : {2, 3, 4, 8})
     for (int64_t m : {1, 5, 9}) {

@@ -1070,6 +1070,78 @@ productInt8(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
 }
 #endif
 
+#if defined(__x86_64__) || defined(__i386__)
+/// rows[j] becomes byte j of each of the 16 rows: a 16 x 16 transpose of
+/// bytes in four rounds of interleaving (bytes, pairs, quads, halves).
+__attribute__((always_inline)) inline void
+transpose16x16Bytes(__m128i (&rows)[16]) {
+  __m128i a[16], b[16];
+  for (int i = 0; i < 8; ++i) { // a[2i]: bytes 0-7 of rows 2i, 2i+1
+    a[2 * i] = _mm_unpacklo_epi8(rows[2 * i], rows[2 * i + 1]);
+    a[2 * i + 1] = _mm_unpackhi_epi8(rows[2 * i], rows[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) // b[4i + h]: bytes 4h..4h+3 of rows 4i..4i+3
+    for (int h = 0; h < 2; ++h) {
+      b[4 * i + 2 * h] = _mm_unpacklo_epi16(a[4 * i + h], a[4 * i + 2 + h]);
+      b[4 * i + 2 * h + 1] = _mm_unpackhi_epi16(a[4 * i + h], a[4 * i + 2 + h]);
+    }
+  for (int i = 0; i < 2; ++i) // a[8i + 2q + h]: bytes 2(2q+h)..+1, rows 8i..
+    for (int q = 0; q < 4; ++q) {
+      a[8 * i + 2 * q] = _mm_unpacklo_epi32(b[8 * i + q], b[8 * i + 4 + q]);
+      a[8 * i + 2 * q + 1] = _mm_unpackhi_epi32(b[8 * i + q], b[8 * i + 4 + q]);
+    }
+  for (int p = 0; p < 8; ++p) { // bytes 2p and 2p+1 of all 16 rows
+    rows[2 * p] = _mm_unpacklo_epi64(a[p], a[8 + p]);
+    rows[2 * p + 1] = _mm_unpackhi_epi64(a[p], a[8 + p]);
+  }
+}
+
+/// DequantizingPacker's B panel columns [c0, c0 + 16) for 4-bit codes
+/// without moves, groups of a multiple of 32, pc and kc multiples of 32:
+/// the 16 rows' code bytes transposed (16 bytes, 32 codes, of each row at
+/// a time), so each byte vector widens into two rows of the panel — the
+/// low nibbles feature f, the high ones f + 1 — with no float transpose.
+/// Each weight is (value(q) − z)·s rounded as dequantize4Avx512 rounds it
+/// (value(q) = q, converted, on an affine grid; looked up in a codebook).
+template <bool Codebook>
+__attribute__((target("avx512f,avx512bw"))) void
+packDequantized4x16Avx512(const QuantizedWeight &w, int64_t row0, int64_t pc,
+                          int64_t kc, int64_t nr, float *panel) {
+  const __m128i nibble = _mm_set1_epi8(0x0F);
+  const __m512 values = _mm512_load_ps(w.codeValues);
+  alignas(64) float zeros[16], scales[16];
+  __m512 zero = _mm512_setzero_ps(), scale = _mm512_setzero_ps();
+  int64_t group = -1;
+  for (int64_t f = 0; f < kc; f += 32) {
+    if ((pc + f) / w.groupSize != group) {
+      group = (pc + f) / w.groupSize;
+      for (int r = 0; r < 16; ++r) {
+        zeros[r] = w.zeroAt(row0 + r, group);
+        scales[r] = w.scales[(row0 + r) * w.scalesStride + group];
+      }
+      zero = _mm512_load_ps(zeros);
+      scale = _mm512_load_ps(scales);
+    }
+    __m128i bytes[16];
+    for (int r = 0; r < 16; ++r)
+      bytes[r] = _mm_loadu_si128(reinterpret_cast<const __m128i *>(
+          w.codes + (row0 + r) * w.codesStride + (pc + f) / 2));
+    transpose16x16Bytes(bytes);
+    for (int j = 0; j < 16; ++j) {
+      __m128i low = _mm_and_si128(bytes[j], nibble);
+      __m128i high = _mm_and_si128(_mm_srli_epi16(bytes[j], 4), nibble);
+      for (int half = 0; half < 2; ++half) {
+        __m512i codes = _mm512_cvtepu8_epi32(half ? high : low);
+        __m512 value = Codebook ? _mm512_permutexvar_ps(codes, values)
+                                : _mm512_cvtepi32_ps(codes);
+        _mm512_storeu_ps(panel + (f + 2 * j + half) * nr,
+                         _mm512_mul_ps(_mm512_sub_ps(value, zero), scale));
+      }
+    }
+  }
+}
+#endif
+
 /// The prefill regime's B: rows of W dequantized straight into the GEMM's
 /// packed panels, a panel of `nr` rows of W at a time, 16 rows dequantized
 /// into an L1 scratch and transposed into place (row k of the panel holds
@@ -1085,8 +1157,22 @@ struct DequantizingPacker {
     const auto &self = *static_cast<const DequantizingPacker *>(context);
     constexpr int64_t kRows = 16;
     alignas(64) float rows[kRows * kPackedBMaxDepth];
+    const QuantizedWeight &w = *self.weight;
+#if defined(__x86_64__) || defined(__i386__)
+    bool bytePath = self.isa == Isa::Avx512 && w.bits == 4 && !w.moves &&
+                    w.groupSize % 32 == 0 && pc % 32 == 0 && kc % 32 == 0;
+#endif
     for (int64_t c0 = 0; c0 < n; c0 += kRows) {
       int64_t count = n - c0 < kRows ? n - c0 : kRows;
+#if defined(__x86_64__) || defined(__i386__)
+      if (bytePath && count == kRows) {
+        (w.codebook ? packDequantized4x16Avx512<true>
+                    : packDequantized4x16Avx512<false>)(w,
+                                                        self.firstRow + jc + c0,
+                                                        pc, kc, nr, panel + c0);
+        continue;
+      }
+#endif
       for (int64_t r = 0; r < count; ++r)
         dequantizeSegment(*self.weight, self.firstRow + jc + c0 + r, pc, kc,
                           rows + r * kc, self.isa);
