@@ -60,10 +60,10 @@ Bar (issue 11): qaf decode >= 1.0x ORT GenAI; goal: the fastest of the three
 at >= 80 % of the bound. "qaf int8": the same file compiled with
 `--int8-activations=file`, the arithmetic ORT GenAI runs it with (the file
 asks for accuracy_level 4: activations rounded to int8 per block of 32 features);
-rows from 2026-12-06 04:00.
+rows from 2026-12-06 04:00; "qaf int8 prefill" (the int8 GEMM) from 06:40.
 
-| date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill | ORT GenAI prefill | llama.cpp prefill | qaf decode | ORT GenAI decode | llama.cpp decode | qaf / ORT GenAI (decode) | qaf / llama.cpp (decode) | qaf % of bound | same ids as ORT GenAI | qaf / ORT GenAI paired | qaf int8 decode | qaf int8 / ORT GenAI (decode) | qaf int8 / ORT GenAI paired | qaf int8 same ids |
-| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | --- | --- |
+| date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill | ORT GenAI prefill | llama.cpp prefill | qaf decode | ORT GenAI decode | llama.cpp decode | qaf / ORT GenAI (decode) | qaf / llama.cpp (decode) | qaf % of bound | same ids as ORT GenAI | qaf / ORT GenAI paired | qaf int8 decode | qaf int8 / ORT GenAI (decode) | qaf int8 / ORT GenAI paired | qaf int8 same ids | qaf int8 prefill | qaf int8 / ORT GenAI (prefill) |
+| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | --- | --- | ---: | ---: |
 """
 
 
@@ -114,13 +114,14 @@ def main():
     row, bound = decode_row_start(args.threads, bandwidth, weight_bytes)
     (qaf_prefill, qaf_decode), (genai_prefill, genai_decode), (llama_prefill, llama_decode) = (
         best["qaf"], best["genai"], best["llamacpp"])
-    int8_decode = best["qaf int8"][1]
+    int8_prefill, int8_decode = best["qaf int8"]
     paired_text = paired_summary(paired["qaf"])
     int8_paired_text = paired_summary(paired["qaf int8"])
     print(f"compile {compile_seconds:.1f} s; copy {bandwidth:.1f} GB/s, weights "
           f"{weight_bytes / 1e6:.0f} MB: bound {bound:.1f} tok/s")
     print(f"prefill: qaf {qaf_prefill:.1f} tok/s, ORT GenAI {genai_prefill:.1f}, "
-          f"llama.cpp {llama_prefill:.1f}")
+          f"llama.cpp {llama_prefill:.1f}; qaf int8 {int8_prefill:.1f} "
+          f"({int8_prefill / genai_prefill:.2f}x ORT GenAI)")
     print(f"decode: qaf {qaf_decode:.1f} tok/s ({100 * qaf_decode / bound:.0f} % of the bound), "
           f"ORT GenAI {genai_decode:.1f}, llama.cpp {llama_decode:.1f}; "
           f"qaf / ORT GenAI {qaf_decode / genai_decode:.2f} (paired {paired_text}); "
@@ -131,7 +132,8 @@ def main():
             f"{qaf_decode / genai_decode:.2f} | {qaf_decode / llama_decode:.2f} | "
             f"{100 * qaf_decode / bound:.0f} % | {'yes' if same['qaf'] else 'no'} | "
             f"{paired_text} | {int8_decode:.1f} | {int8_decode / genai_decode:.2f} | "
-            f"{int8_paired_text} | {'yes' if same['qaf int8'] else 'no'} |")
+            f"{int8_paired_text} | {'yes' if same['qaf int8'] else 'no'} | "
+            f"{int8_prefill:.1f} | {int8_prefill / genai_prefill:.2f} |")
     append_results(os.path.join(ROOT, "bench", "results", "decode_int4.md"), HEADER, [row])
     return 0 if all(same.values()) else 1
 
