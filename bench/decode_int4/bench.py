@@ -60,7 +60,7 @@ Bar (issue 11): qaf decode >= 1.0x ORT GenAI; goal: the fastest of the three
 at >= 80 % of the bound. "qaf int8": the same file compiled with
 `--int8-activations=file`, the arithmetic ORT GenAI runs it with (the file
 asks for accuracy_level 4: activations rounded to int8 per block of 32 features);
-rows from 2026-12-06 04:00; "qaf int8 prefill" (the int8 GEMM) from 06:40.
+rows from 2026-12-06 04:00; "qaf int8 prefill" (the int8 GEMM) from 05:35.
 
 | date (UTC) | commit | machine | threads | copy GB/s | weights MB | bound tok/s | qaf prefill | ORT GenAI prefill | llama.cpp prefill | qaf decode | ORT GenAI decode | llama.cpp decode | qaf / ORT GenAI (decode) | qaf / llama.cpp (decode) | qaf % of bound | same ids as ORT GenAI | qaf / ORT GenAI paired | qaf int8 decode | qaf int8 / ORT GenAI (decode) | qaf int8 / ORT GenAI paired | qaf int8 same ids | qaf int8 prefill | qaf int8 / ORT GenAI (prefill) |
 | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | --- | --- | ---: | ---: |

@@ -48,7 +48,7 @@ float. ORT: (a) float zero points (a merged file's path), (b) packed uint8
 zero points (fast path), (c) (b) with accuracy_level=4 (int8 activations).
 Batch 1; prefill = one call on `tokens` tokens, decode = one call on 1 token
 (no cache). "qaf int8": compiled with `--int8-activations=all` (rows from
-2026-12-06 06:00), "x (c) int8" its tokens/s over (c)'s and "diff int8 vs (c)"
+2026-12-06 05:20), "x (c) int8" its tokens/s over (c)'s and "diff int8 vs (c)"
 the max abs logit difference (int8 rounding ties fall differently when the
 two sides' inputs differ by an ulp). tokens/s: the median of --repeat calls, qaf and (b), (c), (a)
 run in turn for --rounds rounds and each one's best round kept (rows before
