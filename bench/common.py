@@ -200,6 +200,20 @@ def qaf_and_ort_round(ort, qaf_run, artifact, model, prompt, prompt_path, new, t
     return bool(np.array_equal(ids, ort_ids[0]))
 
 
+def set_accuracy_level(src, dst, level):
+    """`src` with every MatMulNBits' accuracy_level set to `level`, saved as
+    `dst` (beside it: external data stays where it is)."""
+    import onnx
+    model = onnx.load(src, load_external_data=False)
+    for node in model.graph.node:
+        if node.op_type == "MatMulNBits":
+            kept = [a for a in node.attribute if a.name != "accuracy_level"]
+            del node.attribute[:]
+            node.attribute.extend(kept)
+            node.attribute.append(onnx.helper.make_attribute("accuracy_level", level))
+    onnx.save(model, dst)
+
+
 def paired_summary(ratios):
     """'median (lowest-highest)' of per-round ratios, two decimals."""
     return f"{float(np.median(ratios)):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"

@@ -36,7 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from common import append_results, commit, machine, paired_summary  # noqa: E402
+from common import (append_results, commit, machine, paired_summary,  # noqa: E402
+                    set_accuracy_level)
 import gen_llama_onnx as gen  # noqa: E402
 
 HEADER = """# Merged int4 135M decoder: qaf vs ONNX Runtime
@@ -87,18 +88,6 @@ def qaf_tokens_per_second(command, tokens):
     """tokens/s of the median call `qaf-run infer --repeat` reports."""
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return tokens / float(re.search(r"median ([0-9.]+) ms", output).group(1)) * 1000
-
-
-def set_accuracy_level(src, dst, level):
-    import onnx
-    model = onnx.load(src, load_external_data=False)
-    for node in model.graph.node:
-        if node.op_type == "MatMulNBits":
-            kept = [a for a in node.attribute if a.name != "accuracy_level"]
-            del node.attribute[:]
-            node.attribute.extend(kept)
-            node.attribute.append(onnx.helper.make_attribute("accuracy_level", level))
-    onnx.save(model, dst)
 
 
 def main():

@@ -15,7 +15,10 @@ cache-interface model (`--merge ... --emit=onnx` and `--emit=infer`, timed).
 Prefill (a --prompt-token prompt) and decode (--new tokens, greedy) of
   - qaf: the merged artifact, `qaf-run generate` (its own cache buffers);
   - ONNX Runtime: the exported merged file (MatMulNBits with float zero
-    points), greedy with IO binding;
+    points), greedy with IO binding; and, as issue 10 asks, the same
+    model's RTN export (the base quantized alike, no adapters: integer zero
+    points, packed uint8, ORT's fast path) at accuracy_level 0 and 4 (ORT's
+    int8-activation mode), beside qaf compiled with --int8-activations=all;
   - llama.cpp: llama-cpp-python on the GGUF itself (Q4_1 blocks of 32).
 The same prompt; each runs --rounds times in turn and its best round is
 kept. The decode bound: the merged file's weight bytes (every one read per
@@ -38,8 +41,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from common import (add_decode_arguments, commit, copy_bandwidth,  # noqa: E402
-                    keep_best, machine, qaf_and_ort_round, run_peer, run_with_peak)
+from common import (add_decode_arguments, commit, copy_bandwidth, set_accuracy_level,  # noqa: E402
+                    keep_best, machine, ort_generate, qaf_and_ort_round, qaf_generate,
+                    run_peer, run_with_peak)
 
 PEFT_PEER = os.path.join(ROOT, "bench", "training", "peft_peer.py")
 LLAMA_PEER = os.path.join(ROOT, "bench", "decode_int4", "peers.py")
@@ -102,6 +106,8 @@ def main():
     parser.add_argument("--work-dir", help="keep artifacts here (default: a temp dir)")
     parser.add_argument("--output", default=os.path.join(ROOT, "bench", "perf.md"))
     add_decode_arguments(parser)
+    for tool in ("qaf-translate", "qaf-opt"):
+        parser.add_argument("--" + tool, default=os.path.join(ROOT, "build", "bin", tool))
     args = parser.parse_args()
     args.env = {**os.environ, "OMP_NUM_THREADS": str(args.threads),
                 "QAF_NUM_THREADS": str(args.threads)}
@@ -154,6 +160,21 @@ def main():
         merged = os.path.join(work, "merged-artifact")
         timed([args.qaf_compile, cache_model, *flags, "--merge", ckpt, "--emit=infer",
                "-o", merged])
+        merged_int8 = os.path.join(work, "merged-artifact-int8")
+        timed([args.qaf_compile, cache_model, *flags, "--merge", ckpt, "--emit=infer",
+               "--int8-activations=all", "-o", merged_int8])
+        # The same model's RTN export: ORT's fast path (uint8 zero points),
+        # and with accuracy_level 4 its int8-activation mode.
+        rtn = {name: os.path.join(work, f"rtn-{name}.onnx") for name in ("b", "c")}
+        subprocess.run([args.qaf_translate, "--import-onnx", cache_model, "-o",
+                        os.path.join(work, "imported.mlirbc")], check=True)
+        subprocess.run([args.qaf_opt, os.path.join(work, "imported.mlirbc"), "--emit-bytecode",
+                        "-o", os.path.join(work, "rtn.mlirbc"),
+                        "--qaf-quantize-weights=bits=4 group-size=64 tied-head=1 "
+                        "tied-head-bits=8"], check=True)
+        subprocess.run([args.qaf_translate, "--export-onnx", os.path.join(work, "rtn.mlirbc"),
+                        "--zero-points=uint8", "-o", rtn["b"]], check=True)
+        set_accuracy_level(rtn["b"], rtn["c"], 4)
         with open(merged_onnx + ".merge.json") as f:
             report = json.load(f)
         weight_bytes = sum(os.path.getsize(os.path.join(work, name)) for name in os.listdir(work)
@@ -162,12 +183,23 @@ def main():
         prompt = np.random.default_rng(0).integers(0, 49152, (1, args.prompt)).astype(np.int64)
         prompt_path = os.path.join(work, "prompt.npy")
         np.save(prompt_path, prompt)
-        best, same = {}, {"ort": True, "llama.cpp": True}
+        best, same = {}, {"ort": True, "llama.cpp": True, "qaf int8": True}
+        # The exact artifact's ids, which the int8 one is compared with.
+        qaf_ids = qaf_generate(args.qaf_run, merged, prompt_path, args.new, args.threads)[0]
         common = ["--prompt", prompt_path, "--new", args.new, "--threads", args.threads]
         for _ in range(args.rounds):
             same["ort"] = qaf_and_ort_round(ort, args.qaf_run, merged, merged_onnx, prompt,
                                             prompt_path, args.new, args.threads,
                                             best) and same["ort"]
+            ids_int8, prefill, decode = qaf_generate(args.qaf_run, merged_int8, prompt_path,
+                                                     args.new, args.threads)
+            keep_best(best, "qaf int8", prefill, decode)
+            same["qaf int8"] = same["qaf int8"] and bool(np.array_equal(ids_int8, qaf_ids))
+            for name, model in rtn.items():
+                _, seconds_prefill, seconds_decode = ort_generate(ort, model, prompt, args.new,
+                                                                  args.threads)
+                keep_best(best, "ort " + name, args.prompt / seconds_prefill,
+                          (args.new - 1) / seconds_decode)
             llama = run_peer(args.peer_python, LLAMA_PEER, "llamacpp", "--gguf", gguf, *common)
             keep_best(best, "llama.cpp", args.prompt / llama["prefill_s"],
                       (args.new - 1) / llama["decode_s"])
@@ -179,6 +211,7 @@ def main():
     gguf_bytes = os.path.getsize(gguf)
     qaf_train_rate, peft_rate = statistics.median(train["qaf"]), statistics.median(train["peft"])
     (qp, qd), (op, od), (lp, ld) = best["qaf"], best["ort"], best["llama.cpp"]
+    (ip, idec), (bp, bd), (cp, cd) = best["qaf int8"], best["ort b"], best["ort c"]
     lines = [
         "# Performance, real SmolLM2-135M-Instruct: qaf vs PyTorch + peft, ONNX Runtime, llama.cpp",
         "",
@@ -218,6 +251,15 @@ def main():
         f"| ONNX Runtime {ort.__version__} | exported merged.onnx (MatMulNBits, float zero "
         f"points) | {weight_bytes / 1e6:.0f} | {op:.1f} | {od:.1f} | {qp / op:.2f} | "
         f"{qd / od:.2f} | {100 * od / bound:.0f} % | {'yes' if same['ort'] else 'no'} |",
+        f"| qaf, `--int8-activations=all` | merged artifact, activations rounded to int8 | "
+        f"{weight_bytes / 1e6:.0f} | {ip:.1f} | {idec:.1f} | {qp / ip:.2f} | {qd / idec:.2f} | "
+        f"{100 * idec / bound:.0f} % | {'yes' if same['qaf int8'] else 'no'} |",
+        f"| ONNX Runtime {ort.__version__} (b) | the RTN export (MatMulNBits, packed uint8 "
+        f"zero points) | {weight_bytes / 1e6:.0f} | {bp:.1f} | {bd:.1f} | {qp / bp:.2f} | "
+        f"{qd / bd:.2f} | {100 * bd / bound:.0f} % | (other weights) |",
+        f"| ONNX Runtime {ort.__version__} (c) | (b) at accuracy_level 4 (int8 activations) | "
+        f"{weight_bytes / 1e6:.0f} | {cp:.1f} | {cd:.1f} | {qp / cp:.2f} | {qd / cd:.2f} | "
+        f"{100 * cd / bound:.0f} % | (other weights) |",
         f"| llama.cpp (llama-cpp-python) | the GGUF (Q4_1 layers, Q8_0 tied head) | "
         f"{gguf_bytes / 1e6:.0f} | {lp:.1f} | {ld:.1f} | {qp / lp:.2f} | {qd / ld:.2f} | "
         f"{100 * ld * gguf_bytes / (bandwidth * 1e9):.0f} % | (other weights) |",
@@ -225,7 +267,12 @@ def main():
         f"Best of {args.rounds} rounds, run in turn. \"qaf x\": qaf's tokens/s over that row's. "
         "ONNX Runtime runs the exported file as a user of it would: its fractional zero points "
         "put MatMulNBits on its float-zero-point path (bench/results/merged_int4.md measures "
-        "the packed-uint8 and int8-activation paths beside it). llama.cpp reads different "
+        "the packed-uint8 and int8-activation paths beside it). (b) and (c): what ORT does "
+        "with the same model where its zero points are integers — the base quantized alike "
+        "without adapters, exported with packed uint8 zero points (ORT's fast path), and "
+        "that file at accuracy_level 4 (ORT rounds activations to int8); qaf int8 is the "
+        "merged artifact with the same rounding (its int8 ratio column: "
+        f"prefill {ip / cp:.2f}x, decode {idec / cd:.2f}x (c)). llama.cpp reads different "
         "weights (the GGUF's own Q4_1 blocks, not the merged model), so its ids are not compared; "
         "its tied embedding and head are Q8_0, and the merged model's 8-bit codes in groups of "
         "64 (`--quantize-options=\"tied-head=1 tied-head-bits=8\"`, one table for the "
