@@ -270,7 +270,7 @@ def main():
         "the packed-uint8 and int8-activation paths beside it). (b) and (c): what ORT does "
         "with the same model where its zero points are integers — the base quantized alike "
         "without adapters, exported with packed uint8 zero points (ORT's fast path), and "
-        "that file at accuracy_level 4 (ORT rounds activations to int8); qaf int8 is the "
+        "that file at accuracy_level 4 (ORT rounds activations to int8); (b)'s decode is its 8-bit tied head's: ONNX Runtime 1.30's 8-bit MatMulNBits at accuracy_level 0 took 87 ms per one-row 576x49152 call on this VM, 0.65 ms at level 4 (one-node model, measured apart from this run). qaf int8 is the "
         "merged artifact with the same rounding (its int8 ratio column: "
         f"prefill {ip / cp:.2f}x, decode {idec / cd:.2f}x (c)). llama.cpp reads different "
         "weights (the GGUF's own Q4_1 blocks, not the merged model), so its ids are not compared; "
