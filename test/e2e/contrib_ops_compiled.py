@@ -240,6 +240,9 @@ def cases():
     yield matmulnbits_case((2, 20), 576, 100, 4, 32, "packed", int8=True)
     yield matmulnbits_case((45,), 1536, 64, 4, 64, "none", int8=True)
     yield matmulnbits_case((9,), 256, 40, 4, 128, "packed", int8=True)
+    # 8-bit codes (a tied head's format), many rows: the GEMM with q - 128.
+    yield matmulnbits_case((24,), 576, 64, 8, 64, "packed", int8=True)
+    yield matmulnbits_case((3, 11), 256, 30, 8, 32, "none", int8=True)
     yield rotary_case((2, 5, 16), heads=2, interleaved=0)
     yield rotary_case((2, 5, 16), heads=2, interleaved=1)
     yield rotary_case((1, 3, 4, 8), heads=3, interleaved=0)

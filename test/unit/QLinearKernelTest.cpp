@@ -357,8 +357,9 @@ TEST_P(QLinearKernelTest, OneAndTwoThreadsGiveTheSameBytes) {
 // many (8, 9, 33 and 40 rows: the int8 GEMM, whose blocks of 32 rows end
 // short; N not a multiple of its 6 columns), with groups of 32 and of 64 and
 // 128, zero points per row, fractional, and one shared integer row, K a
-// multiple of 64 or not: 96, 160; it must differ from the exact product (the
-// rounding happened), and everywhere else (AVX2, generic, 3 bits) it is
+// multiple of 64 or not: 96, 160; and 8-bit codes with many rows (the GEMM);
+// it must differ from the exact product (the rounding happened), and
+// everywhere else (AVX2, generic, 3 bits, 8 bits with few rows) it is
 // qaf_qlinear's exact product, bit for bit.
 TEST_P(QLinearKernelTest, Int8ActivationsMatchTheirDefinition) {
   bool int8Path = std::string(std::get<0>(GetParam())) == "avx512" &&
@@ -374,7 +375,9 @@ TEST_P(QLinearKernelTest, Int8ActivationsMatchTheirDefinition) {
         Case{9, 40, 576, 32, 4, false}, Case{1, 40, 576, 32, 3, false},
         Case{1, 40, 96, 32, 4, false}, Case{2, 24, 160, 32, 4, true},
         Case{8, 24, 160, 32, 4, false}, Case{33, 70, 256, 64, 4, true},
-        Case{40, 13, 1536, 128, 4, false}, Case{33, 40, 576, 32, 3, false}}) {
+        Case{40, 13, 1536, 128, 4, false}, Case{33, 40, 576, 32, 3, false},
+        Case{9, 30, 576, 64, 8, false}, Case{40, 20, 256, 32, 8, true},
+        Case{2, 20, 256, 32, 8, false}}) {
     std::mt19937 engine(unsigned(c.m * 977 + c.n * 31 + c.k + c.group));
     const int qmax = (1 << c.bits) - 1;
     std::uniform_int_distribution<int> code(0, qmax);
@@ -407,7 +410,7 @@ TEST_P(QLinearKernelTest, Int8ActivationsMatchTheirDefinition) {
              zerosStride, 0, 0, 0,
              int64_t(kernel == qaf_qlinear ? exact.data() : y.data()), c.n,
              c.bits, c.group, 0);
-    bool covered = int8Path && c.bits == 4;
+    bool covered = int8Path && (c.bits == 4 || (c.bits == 8 && c.m >= 8));
     std::string label = "m " + std::to_string(c.m) + " n " +
                         std::to_string(c.n) + " k " + std::to_string(c.k) +
                         " group " + std::to_string(c.group) + " bits " +

@@ -837,14 +837,15 @@ float *scratchBuffer(int64_t floats) {
 #if defined(__x86_64__) || defined(__i386__)
 /// The many-rows regime with int8 activations (prefill): x rounded per row
 /// and group exactly as quantizeRowsInt8Avx512 rounds it, and the products
-/// of its integers with the 4-bit codes summed per group by AVX512-VNNI in
-/// int32, as ONNX Runtime's accuracy_level 4 GEMM does. Per output and
+/// of its integers with the 4- or 8-bit codes summed per group by AVX512-VNNI
+/// in int32, as ONNX Runtime's accuracy_level 4 GEMM does. Per output and
 /// group: s_w·(s_x·Σ q·v − z·s_x·Σ v), summed over the groups in float.
 ///
 /// Lanes hold rows of x, so that the codes are the broadcast operand
 /// (vpdpbusd broadcasts its signed one from memory for free): x goes in as
-/// v + 128 (unsigned), the codes 0..15 as signed bytes, and each group's
-/// int32 sums start at −128·Σ q, which leaves Σ q·v exactly. x is rounded
+/// v + 128 (unsigned), the codes as signed bytes (4 bits: 0..15; 8 bits:
+/// q − 128, the zero point less 128 to match), and each group's int32 sums
+/// start at −128·Σ q, which leaves Σ q·v exactly. x is rounded
 /// once per call into Int8RowBlocks shared by the threads; each thread
 /// widens the codes of kInt8Columns rows of W at a time (its share, as the
 /// float GEMM splits W) into bytes, used by every block of x.
@@ -915,7 +916,8 @@ roundRowBlockInt8Avx512(const QuantizedWeight &w, const float *x, int64_t ldx,
 }
 
 /// kInt8Columns rows of W from row n0 (`count` of them; the others zero)
-/// as int8Tile reads them: `codes` [kInt8Columns][k] one byte per code,
+/// as int8Tile reads them: `codes` [kInt8Columns][k] one signed byte per
+/// code (4 bits: q; 8 bits: q − 128, with z − 128 for z),
 /// and per group [groups][kInt8Columns] the int32 sums' start −128·Σ q,
 /// s_w and z (0 for the missing rows).
 __attribute__((target("avx512f,avx512bw"))) void
@@ -937,6 +939,18 @@ widenColumnsInt8(const QuantizedWeight &w, int64_t n0, int64_t count, int64_t k,
     for (int64_t g = 0; g < groups; ++g) {
       __m128i total = _mm_setzero_si128();
       for (int64_t i = g * w.groupSize; i < (g + 1) * w.groupSize; i += 32) {
+        if (w.bits == 8) {
+          // Codes q − 128 (the signed bytes vpdpbusd takes): the bytes with
+          // their top bit flipped; Σ q here, less 128 per code below.
+          for (int half = 0; half < 2; ++half) {
+            __m128i q = _mm_loadu_si128(
+                reinterpret_cast<const __m128i *>(bytes + i + 16 * half));
+            _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i + 16 * half),
+                             _mm_xor_si128(q, _mm_set1_epi8(char(0x80))));
+            total = _mm_add_epi64(total, _mm_sad_epu8(q, _mm_setzero_si128()));
+          }
+          continue;
+        }
         __m128i packed =
             _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i / 2));
         __m128i low = _mm_and_si128(packed, nibble);
@@ -952,9 +966,14 @@ widenColumnsInt8(const QuantizedWeight &w, int64_t n0, int64_t count, int64_t k,
       }
       int64_t sum = _mm_cvtsi128_si64(total) +
                     _mm_cvtsi128_si64(_mm_unpackhi_epi64(total, total));
+      // 8 bits: Σ (q − 128) · v = Σ q·v − 128·Σ v, which z − 128 in place
+      // of z turns back into s_x·Σ q·v − z·s_x·Σ v.
+      float shift = w.bits == 8 ? 128.0f : 0.0f;
+      if (w.bits == 8)
+        sum -= 128 * w.groupSize;
       starts[g * kInt8Columns + j] = int32_t(-128 * sum);
       scales[g * kInt8Columns + j] = w.scales[(n0 + j) * w.scalesStride + g];
-      zeros[g * kInt8Columns + j] = w.zeroAt(n0 + j, g);
+      zeros[g * kInt8Columns + j] = w.zeroAt(n0 + j, g) - shift;
     }
   }
 }
@@ -1013,9 +1032,9 @@ int8Tile(const Int8RowBlocks &x, const int8_t *codes, const int32_t *starts,
 thread_local float *tlsRowBlocks = nullptr;
 thread_local int64_t tlsRowBlocksFloats = 0;
 
-/// y (+)= x · Wᵀ with x rounded to int8 (many rows; 4-bit codes without
-/// moves or codebook, groups of a multiple of 32). False, having written
-/// nothing, when memory for the rounded x is exhausted.
+/// y (+)= x · Wᵀ with x rounded to int8 (many rows; 4- or 8-bit codes
+/// without moves or codebook, groups of a multiple of 32). False, having
+/// written nothing, when memory for the rounded x is exhausted.
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) bool
 productInt8(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
             const float *x, int64_t ldx, float *y, int64_t ldy, bool accumulate,
@@ -1280,7 +1299,7 @@ void quantizedProduct(const QuantizedWeight &w, int64_t M, int64_t N, int64_t K,
   (void)int8Activations;
 #endif
 #if defined(__x86_64__) || defined(__i386__)
-  if (int8Activations && M >= kTileRows && w.bits == 4 &&
+  if (int8Activations && M >= kTileRows && (w.bits == 4 || w.bits == 8) &&
       w.groupSize % 32 == 0 && K % w.groupSize == 0 && !w.moves &&
       !w.codebook && isa == Isa::Avx512 &&
       __builtin_cpu_supports("avx512vnni") &&
@@ -1330,10 +1349,11 @@ QAF_API void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X,
 }
 
 /// qaf_qlinear with x rounded to int8 per group of features (ONNX Runtime's
-/// MatMulNBits at accuracy_level 4) where that path exists: 4-bit codes
-/// without moves or codebook in groups of a multiple of 32, an AVX512-VNNI
-/// CPU on the AVX-512 path (dot products for few rows, the int8 GEMM for
-/// many). Everything else is qaf_qlinear's exact product.
+/// MatMulNBits at accuracy_level 4) where that path exists: codes without
+/// moves or codebook in groups of a multiple of 32, an AVX512-VNNI CPU on
+/// the AVX-512 path; 4 bits (dot products for few rows, the int8 GEMM for
+/// many) or 8 bits with many rows (the GEMM). Everything else is
+/// qaf_qlinear's exact product.
 QAF_API void qaf_qlinear_int8(int64_t M, int64_t N, int64_t K, int64_t X,
                               int64_t ldx, int64_t codes, int64_t codesStride,
                               int64_t scales, int64_t scalesStride,
