@@ -81,13 +81,15 @@ static void addCPULoopsPasses(OpPassManager &pm, bool runtimeChecks) {
   pm.addPass(createPrepareCPUEntryPointsPass());
   addEntryPointBufferizePasses(pm);
   // buffer-deallocation-pipeline, with the simplification run on each
-  // function on its own (in parallel).
+  // function on its own (in parallel), after the large deallocs' unaliased
+  // buffers are split out (its pairwise queries are quadratic in them).
   memref::ExpandReallocPassOptions expandRealloc;
   expandRealloc.emitDeallocs = false;
   pm.addPass(memref::createExpandReallocPass(expandRealloc));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
   pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createSplitBlockDeallocsPass());
   pm.addNestedPass<func::FuncOp>(
       bufferization::createBufferDeallocationSimplificationPass());
   pm.addPass(bufferization::createLowerDeallocationsPass());
