@@ -67,8 +67,10 @@
 // CPU-PASSES-NEXT: canonicalize
 // CPU-PASSES-NEXT: ownership-based-buffer-deallocation
 // CPU-PASSES-NEXT: canonicalize
-// Simplified function by function: the entry points in parallel.
+// Simplified function by function: the entry points in parallel, large
+// deallocs split first.
 // CPU-PASSES-NEXT: func.func(
+// CPU-PASSES-NEXT: qaf-split-block-deallocs{min-memrefs=64},
 // CPU-PASSES-NEXT: buffer-deallocation-simplification
 // CPU-PASSES-NEXT: ),
 // CPU-PASSES-NEXT: bufferization-lower-deallocations,

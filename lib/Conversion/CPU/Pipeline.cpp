@@ -89,9 +89,9 @@ static void addCPULoopsPasses(OpPassManager &pm, bool runtimeChecks) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
   pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(createSplitBlockDeallocsPass());
-  pm.addNestedPass<func::FuncOp>(
-      bufferization::createBufferDeallocationSimplificationPass());
+  OpPassManager &simplify = pm.nest<func::FuncOp>();
+  simplify.addPass(createSplitBlockDeallocsPass());
+  simplify.addPass(bufferization::createBufferDeallocationSimplificationPass());
   pm.addPass(bufferization::createLowerDeallocationsPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
