@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qaf/Conversion/Buffers.h"
 #include "qaf/Conversion/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -12,7 +13,6 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/DenseMap.h"
 
 namespace qaf {
@@ -23,17 +23,6 @@ namespace qaf {
 using namespace mlir;
 
 namespace {
-
-/// The buffer a memref views (through view-like ops), where the buffer
-/// origin analysis starts from.
-Value viewBase(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>()) {
-    if (value != view.getViewDest())
-      break;
-    value = view.getViewSource();
-  }
-  return value;
-}
 
 bool isAllocation(Value value) {
   Operation *op = value.getDefiningOp();
@@ -61,7 +50,7 @@ struct Origins {
 
 Origins originsOf(const BufferViewFlowAnalysis &analysis, Value value) {
   Origins origins;
-  for (Value origin : analysis.resolveReverse(viewBase(value))) {
+  for (Value origin : analysis.resolveReverse(qaf::getRootBuffer(value))) {
     if (!isa<BaseMemRefType>(origin.getType()) ||
         !analysis.mayBeTerminalBuffer(origin))
       continue;

@@ -81,10 +81,10 @@ void qaf_qlinear(int64_t M, int64_t N, int64_t K, int64_t X, int64_t ldx,
 /// MatMulNBits input at accuracy_level 4: each group (block) of a row
 /// of X scaled by 127 / max|x| and rounded to nearest (ties to even), the
 /// products of the codes with these integers summed exactly, then scaled.
-/// It runs where an AVX512-VNNI dot product serves (few rows of X, 4-bit
-/// codes in groups of a multiple of 32 without moves or codebook); elsewhere
-/// (many rows: the prefill's GEMM) it is qaf_qlinear, the exact product. Same
-/// arguments as qaf_qlinear.
+/// It runs on AVX512-VNNI CPUs for codes in groups of a multiple of 32
+/// without moves or codebook: 4-bit codes by dot products for few rows of X,
+/// 4- and 8-bit codes by an int8 GEMM for many; elsewhere it is qaf_qlinear,
+/// the exact product. Same arguments as qaf_qlinear.
 void qaf_qlinear_int8(int64_t M, int64_t N, int64_t K, int64_t X, int64_t ldx,
                       int64_t codes, int64_t codesStride, int64_t scales,
                       int64_t scalesStride, int64_t zeros, int64_t zerosStride,

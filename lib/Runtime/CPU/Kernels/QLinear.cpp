@@ -591,10 +591,22 @@ __attribute__((target("avx512f"))) void largestPerGroupAvx512(const float *row,
   }
 }
 
+/// A group's int8 scale, max|x| / 127 (NaN for a group with a NaN or an
+/// infinity, see largestPerGroupAvx512).
+inline float int8Scale(float largest) { return largest / 127.0f; }
+
 /// The reciprocal that rounds a group to int8, 127 / max|x| (0 for a group
 /// of zeros, or a NaN scale's group: its values are then 0).
 inline float int8Inverse(float largest) {
   return largest > 0.0f ? 127.0f / largest : 0.0f;
+}
+
+/// 16 values of a group rounded to int8 (in int32 lanes): x · (127 /
+/// max|x|) to nearest, ties to even (the default rounding mode), as ONNX
+/// Runtime rounds them.
+__attribute__((target("avx512f"), always_inline)) inline __m512i
+roundInt8Avx512(__m512 x, __m512 inverse) {
+  return _mm512_cvtps_epi32(_mm512_mul_ps(x, inverse));
 }
 
 /// x's rows (k a multiple of 32) as Int8Chunks, chunksFor(k) per row; a
@@ -624,12 +636,12 @@ quantizeRowsInt8Avx512(const QuantizedWeight &w, const float *x, int64_t m,
         __m512 first = _mm512_loadu_ps(block + 32 * half);
         __m512 second = _mm512_loadu_ps(block + 32 * half + 16);
         float most = largest[(c * 64 + 32 * half) / w.groupSize];
-        blockScale[half] = most / 127.0f;
+        blockScale[half] = int8Scale(most);
         __m512 inverse = _mm512_set1_ps(int8Inverse(most));
-        __m128i evens = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(
-            _mm512_permutex2var_ps(first, even, second), inverse)));
-        __m128i odds = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(
-            _mm512_permutex2var_ps(first, odd, second), inverse)));
+        __m128i evens = _mm512_cvtepi32_epi8(roundInt8Avx512(
+            _mm512_permutex2var_ps(first, even, second), inverse));
+        __m128i odds = _mm512_cvtepi32_epi8(roundInt8Avx512(
+            _mm512_permutex2var_ps(first, odd, second), inverse));
         _mm_storeu_si128(reinterpret_cast<__m128i *>(chunk.values + 16 * half),
                          evens);
         _mm_storeu_si128(
@@ -806,6 +818,31 @@ void dotProducts(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
   }
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+/// All of y by rowDot4Int8Avx512 (few rows, int8 activations), rows of W
+/// split as dotProducts splits them. Each thread rounds x itself (a few
+/// hundred values), rather than once while the others wait.
+void dotProductsInt8(const QuantizedWeight &w, int64_t m, int64_t n, int64_t k,
+                     const float *x, int64_t ldx, float *y, int64_t ldy,
+                     bool accumulate, int threads) {
+  int64_t chunkFloats =
+      m * chunksFor(k) * int64_t(sizeof(Int8Chunk)) / int64_t(sizeof(float));
+#pragma omp parallel num_threads(threads)
+  {
+    auto [begin, end] = thisThreadsRows(n);
+    auto *chunks = reinterpret_cast<Int8Chunk *>(
+        begin < end ? scratchBuffer(chunkFloats) : nullptr);
+    if (chunks) {
+      quantizeRowsInt8Avx512(w, x, m, k, ldx, chunks);
+      dotRowsInt8(w, m, k, chunks, y, ldy, accumulate, begin, end);
+    } else if (begin < end) {
+      dotRows(w, m, k, x, ldx, /*xSplit=*/nullptr, y, ldy, accumulate, begin,
+              end, Isa::Avx512);
+    }
+  }
+}
+#endif
+
 // A thread's scratch memory, kept between calls (the GEMM's packing buffer
 // is separate): its copy of the split x in the decode regime, its
 // dequantized block in qaf_qlinear_transposed; a call uses one or the other,
@@ -894,12 +931,11 @@ roundRowBlockInt8Avx512(const QuantizedWeight &w, const float *x, int64_t ldx,
       const float *xr = x + (r0 + lane) * ldx;
       largestPerGroupAvx512(xr, groups, w.groupSize, largest);
       for (int64_t g = 0; g < groups; ++g) {
-        float scale = largest[g] / 127.0f;
+        float scale = int8Scale(largest[g]);
         __m512 inverse = _mm512_set1_ps(int8Inverse(largest[g]));
         __m512i sum = _mm512_setzero_si512();
         for (int64_t i = g * w.groupSize; i < (g + 1) * w.groupSize; i += 16) {
-          __m512i v = _mm512_cvtps_epi32(
-              _mm512_mul_ps(_mm512_loadu_ps(xr + i), inverse));
+          __m512i v = roundInt8Avx512(_mm512_loadu_ps(xr + i), inverse);
           sum = _mm512_add_epi32(sum, v);
           _mm_storeu_si128(reinterpret_cast<__m128i *>(row + i),
                            _mm_xor_si128(_mm512_cvtepi32_epi8(v), offset));
@@ -1273,38 +1309,17 @@ void quantizedProduct(const QuantizedWeight &w, int64_t M, int64_t N, int64_t K,
   int threads = threadsForProduct(M, N, K);
   Isa isa = activeIsa();
 #if defined(__x86_64__) || defined(__i386__)
-  if (int8Activations && M < kTileRows && w.bits == 4 &&
-      w.groupSize % 32 == 0 && K % 32 == 0 && !w.moves && !w.codebook &&
-      isa == Isa::Avx512 && __builtin_cpu_supports("avx512vnni")) {
-    int64_t chunkFloats =
-        M * chunksFor(K) * int64_t(sizeof(Int8Chunk)) / int64_t(sizeof(float));
-    // Each thread rounds x itself (a few hundred values), as dotProducts
-    // splits it, rather than once while the others wait.
-#pragma omp parallel num_threads(threads)
-    {
-      auto [begin, end] = thisThreadsRows(N);
-      auto *chunks = reinterpret_cast<Int8Chunk *>(
-          begin < end ? scratchBuffer(chunkFloats) : nullptr);
-      if (chunks) {
-        quantizeRowsInt8Avx512(w, x, M, K, ldx, chunks);
-        dotRowsInt8(w, M, K, chunks, y, ldy, accumulate, begin, end);
-      } else if (begin < end) {
-        dotRows(w, M, K, x, ldx, /*xSplit=*/nullptr, y, ldy, accumulate, begin,
-                end, Isa::Avx512);
-      }
-    }
-    return;
-  }
-#else
-  (void)int8Activations;
-#endif
-#if defined(__x86_64__) || defined(__i386__)
-  if (int8Activations && M >= kTileRows && (w.bits == 4 || w.bits == 8) &&
-      w.groupSize % 32 == 0 && K % w.groupSize == 0 && !w.moves &&
-      !w.codebook && isa == Isa::Avx512 &&
-      __builtin_cpu_supports("avx512vnni") &&
+  // What both int8 paths need; then 4 bits for few rows, 4 or 8 for many.
+  bool int8 = int8Activations && w.groupSize % 32 == 0 &&
+              K % w.groupSize == 0 && !w.moves && !w.codebook &&
+              isa == Isa::Avx512 && __builtin_cpu_supports("avx512vnni");
+  if (int8 && M < kTileRows && w.bits == 4)
+    return dotProductsInt8(w, M, N, K, x, ldx, y, ldy, accumulate, threads);
+  if (int8 && M >= kTileRows && (w.bits == 4 || w.bits == 8) &&
       productInt8(w, M, N, K, x, ldx, y, ldy, accumulate, threads))
     return;
+#else
+  (void)int8Activations;
 #endif
   if (M >= kTileRows)
     return productByPackedShares(w, M, N, K, x, ldx, y, ldy, accumulate,
